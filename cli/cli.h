@@ -1,0 +1,31 @@
+/* cli: argument parsing and dispatch only — every command calls the library
+ * and turns its hvc_error into a message and an exit status. */
+#ifndef HVC_CLI_H
+#define HVC_CLI_H
+
+#include "hvc/util.h"
+
+/* Exit statuses shared by all commands. */
+enum { HVC_EXIT_OK = 0, HVC_EXIT_FAIL = 1, HVC_EXIT_USAGE = 2, HVC_EXIT_RUNTIME = 125 };
+
+struct hvc_cli_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv); /* argv[0] is the command's own name */
+	const char *summary;
+};
+
+/* Runs table entry argv[0]; unknown name -> usage listing on stderr, exit 2. */
+int hvc_cli_dispatch(const char *group, const struct hvc_cli_cmd *table, int argc, char **argv);
+/* Prints "hvc: <what>: <err->msg>" and returns status. */
+int hvc_cli_fail(const char *what, const struct hvc_error *err, int status);
+/* Prints "hvc: <what>: <fmt...>" plus a hint to --help, returns HVC_EXIT_USAGE. */
+int hvc_cli_usage_error(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Resets getopt for a (sub)command's own parse. */
+void hvc_cli_getopt_reset(void);
+
+/* The top-level commands (cli/commands.c) and group tables. */
+extern const struct hvc_cli_cmd hvc_cli_commands[];
+
+int hvc_cmd_info(int argc, char **argv);
+
+#endif

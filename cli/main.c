@@ -1,0 +1,70 @@
+/* hvc: global options, then dispatch to a command. The only place that turns
+ * errors into exit statuses is each command's return to here. */
+#include <getopt.h>
+#include <string.h>
+#include "cli.h"
+
+#ifndef HVC_VERSION
+#define HVC_VERSION "unknown"
+#endif
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: hvc [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]\n"
+		"hvc compares hypervisors and containers: one image, run as a container and as a VM.\n\n"
+		"Global options:\n"
+		"  --root DIR          state directory (default $HVC_ROOT or /var/lib/hvc)\n"
+		"  -v, --verbose       more logging (repeat for debug/trace)\n"
+		"  --log-level LEVEL   error, warn, info, debug, trace (also $HVC_LOG)\n"
+		"  --version           print the version\n"
+		"  -h, --help          this help\n\n");
+	for (const struct hvc_cli_cmd *t = hvc_cli_commands; t->name; t++)
+		fprintf(f, "  %-14s %s\n", t->name, t->summary);
+}
+
+int main(int argc, char **argv)
+{
+	const char *env_level = getenv("HVC_LOG");
+	if (env_level && *env_level) {
+		int l = hvc_log_level_parse(env_level);
+		if (l < 0)
+			return hvc_cli_usage_error("HVC_LOG", "unknown log level \"%s\"", env_level), HVC_EXIT_USAGE;
+		hvc_log_set_level(l);
+	}
+	static const struct option opts[] = {
+		{ "root", required_argument, NULL, 'r' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	/* "+": stop at the command name; its options are its own */
+	while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': hvc_set_root(optarg); break;
+		case 'v':
+			if (hvc_log_get_level() < HVC_LOG_TRACE)
+				hvc_log_set_level(hvc_log_get_level() < HVC_LOG_INFO ? HVC_LOG_INFO
+										     : hvc_log_get_level() + 1);
+			break;
+		case 'l': {
+			int l = hvc_log_level_parse(optarg);
+			if (l < 0)
+				return hvc_cli_usage_error("--log-level", "unknown level \"%s\"", optarg);
+			hvc_log_set_level(l);
+			break;
+		}
+		case 'V': printf("hvc %s\n", HVC_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return HVC_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return HVC_EXIT_USAGE;
+	}
+	return hvc_cli_dispatch(NULL, hvc_cli_commands, argc - optind, argv + optind);
+}

@@ -1,0 +1,25 @@
+/* hvc-init's internal contract between its common part (init-main.c: READY,
+ * run the command, reap, forward signals, report the exit status) and its
+ * VM part (init-vm.c: mounts, module loading, command from the initramfs,
+ * power-off). Static, libc only. */
+#ifndef HVC_GUEST_INIT_H
+#define HVC_GUEST_INIT_H
+
+#include <stdbool.h>
+
+/* The line hvc-init prints (stdout in containers, the console in VMs) once
+ * the instance is up and the command is about to start. Hosts wait for it. */
+#define HVC_READY_MARKER "HVC-READY"
+/* Printed just before exit/power-off: "HVC-EXIT <status>". */
+#define HVC_EXIT_MARKER "HVC-EXIT"
+
+/* True when running as PID 1 of a VM (no /proc mounted yet, booted by a kernel). */
+bool init_vm_detect(void);
+/* VM set-up: mount proc, sys and dev, load modules, bring up lo, mount the data
+ * disk, read the command, env and workdir hvc put in the initramfs or disk.
+ * On success argv and envp are the command to run. Returns 0 or -1. */
+int init_vm_setup(char ***argv, char ***envp);
+/* Reports status on the console and powers the VM off; does not return. */
+void init_vm_poweroff(int status) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,13 @@
+/* bench: host description, backends, runner, statistics, results, reports. */
+#ifndef HVC_BENCH_H
+#define HVC_BENCH_H
+
+#include "hvc/util.h"
+
+/* The host probe behind `hvc info`: a json object (schema in
+ * docs/host-info.md) that every benchmark result embeds. */
+int hvc_host_probe(json_object **out, struct hvc_error *err);
+/* Prints the probe as a short aligned table. */
+void hvc_host_print(FILE *f, json_object *info);
+
+#endif

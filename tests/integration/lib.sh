@@ -1,0 +1,27 @@
+# Sourced by integration tests. Gives each test a private HVC_ROOT, a cleanup
+# trap that runs even when the test fails, and small assertion helpers.
+set -u
+HVC="${HVC_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/bin/hvc}"
+export HVC_GUEST_DIR="${HVC_GUEST_DIR:-$(dirname "$HVC")}"
+TEST_TMP=$(mktemp -d /tmp/hvc-test.XXXXXX)
+export HVC_ROOT="$TEST_TMP/root"
+mkdir -p "$HVC_ROOT"
+_cleanups=()
+on_exit() { _cleanups+=("$*"); }
+_run_cleanups() {
+	local i
+	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[$i]}" >/dev/null 2>&1 || true; done
+	rm -rf "$TEST_TMP"
+}
+trap _run_cleanups EXIT
+
+fail() { echo "not ok: $*"; exit 1; }
+ok() { echo "ok: $*"; }
+skip() { echo "skip: $*"; exit 77; }
+# expect_status N CMD... : runs CMD, fails unless it exits N; output in $OUT
+expect_status() {
+	local want=$1; shift
+	OUT=$("$@" 2>&1); local rc=$?
+	[ "$rc" -eq "$want" ] || fail "'$*' exited $rc, expected $want; output: $OUT"
+}
+expect_contains() { grep -qF -- "$2" <<<"$1" || fail "expected \"$2\" in: $1"; }

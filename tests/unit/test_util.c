@@ -1,0 +1,143 @@
+/* util: error contract, sizes, strv, atomic files, json, spawn. */
+#include <check.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "hvc/util.h"
+#include "check_main.h"
+
+START_TEST(error_carries_errno_and_context)
+{
+	struct hvc_error err = { 0 };
+	int r = hvc_err(&err, ENOENT, "open `%s`", "/nope");
+	ck_assert_int_eq(r, -ENOENT);
+	ck_assert_int_eq(err.code, ENOENT);
+	ck_assert_str_eq(err.msg, "open `/nope`: No such file or directory");
+	hvc_error_prefix(&err, "build: step %d/%d", 3, 7);
+	ck_assert_str_eq(err.msg, "build: step 3/7: open `/nope`: No such file or directory");
+	ck_assert_int_eq(hvc_err(&err, 0, "plain"), -1);
+	ck_assert_str_eq(err.msg, "plain");
+}
+END_TEST
+
+START_TEST(parse_size_units)
+{
+	struct hvc_error err = { 0 };
+	uint64_t b;
+	ck_assert_int_eq(hvc_parse_size("512", &b, &err), 0);
+	ck_assert_uint_eq(b, 512);
+	ck_assert_int_eq(hvc_parse_size("64k", &b, &err), 0);
+	ck_assert_uint_eq(b, 65536);
+	ck_assert_int_eq(hvc_parse_size("256m", &b, &err), 0);
+	ck_assert_uint_eq(b, 256ull << 20);
+	ck_assert_int_eq(hvc_parse_size("1.5G", &b, &err), 0);
+	ck_assert_uint_eq(b, 3ull << 29);
+	ck_assert_int_eq(hvc_parse_size("2GiB", &b, &err), 0);
+	ck_assert_uint_eq(b, 2ull << 30);
+	ck_assert_int_lt(hvc_parse_size("12q", &b, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "\"12q\""));
+	ck_assert_int_lt(hvc_parse_size("", &b, &err), 0);
+	ck_assert_int_lt(hvc_parse_size("-5m", &b, &err), 0);
+	ck_assert_int_lt(hvc_parse_size("5mx", &b, &err), 0);
+}
+END_TEST
+
+START_TEST(format_size)
+{
+	char buf[32];
+	ck_assert_str_eq(hvc_format_size(100, buf, sizeof(buf)), "100 B");
+	ck_assert_str_eq(hvc_format_size(1536, buf, sizeof(buf)), "1.5 KiB");
+	ck_assert_str_eq(hvc_format_size(3ull << 30, buf, sizeof(buf)), "3.0 GiB");
+}
+END_TEST
+
+START_TEST(strv_and_join)
+{
+	_cleanup_strv_ char **v = NULL;
+	ck_assert_int_eq(hvc_strv_push(&v, "a"), 0);
+	ck_assert_int_eq(hvc_strv_push(&v, "b"), 0);
+	ck_assert_uint_eq(hvc_strv_len(v), 2);
+	_cleanup_strv_ char **d = hvc_strv_dup(v);
+	ck_assert_str_eq(d[1], "b");
+	ck_assert_ptr_null(d[2]);
+	_cleanup_free_ char *p = hvc_path_join("/a//", "/b");
+	ck_assert_str_eq(p, "/a/b");
+}
+END_TEST
+
+START_TEST(atomic_write_and_rm_rf)
+{
+	char dir[] = "/tmp/hvc-unit.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	struct hvc_error err = { 0 };
+	_cleanup_free_ char *sub = hvc_path_join(dir, "x/y/z");
+	ck_assert_int_eq(hvc_mkdir_p(sub, 0755, &err), 0);
+	_cleanup_free_ char *f = hvc_path_join(sub, "f.json");
+	ck_assert_int_eq(hvc_write_file_atomic(f, "{\"a\": 1}", 8, 0600, &err), 0);
+	struct stat st;
+	ck_assert_int_eq(stat(f, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	_cleanup_json_ json_object *o = NULL;
+	ck_assert_int_eq(hvc_json_read_file(f, &o, &err), 0);
+	ck_assert_int_eq(hvc_json_get_int(o, "a", 0), 1);
+	ck_assert_int_eq(hvc_json_get_int(o, "missing", 7), 7);
+	ck_assert_ptr_null(hvc_json_get_string(o, "a"));
+	ck_assert_int_eq(hvc_rm_rf(dir, &err), 0);
+	ck_assert(!hvc_path_exists(dir));
+	/* missing path is not an error */
+	ck_assert_int_eq(hvc_rm_rf(dir, &err), 0);
+}
+END_TEST
+
+START_TEST(json_malformed_reports_offset)
+{
+	struct hvc_error err = { 0 };
+	json_object *o = NULL;
+	ck_assert_int_lt(hvc_json_parse("{\"a\": ]", 7, "`x.json`", &o, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "`x.json`"));
+	ck_assert_ptr_nonnull(strstr(err.msg, "malformed JSON"));
+	ck_assert_int_lt(hvc_json_parse("{\"a\": 1", 7, "`y`", &o, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "unexpected end"));
+}
+END_TEST
+
+START_TEST(spawn_capture_status_and_timeout)
+{
+	struct hvc_error err = { 0 };
+	_cleanup_free_ char *out = NULL;
+	char *echo[] = { "sh", "-c", "echo hi; exit 3", NULL };
+	ck_assert_int_eq(hvc_spawn_capture(echo, &out, false, 5000, &err), 3);
+	ck_assert_str_eq(out, "hi\n");
+	char *slow[] = { "sleep", "5", NULL };
+	ck_assert_int_eq(hvc_spawn_capture(slow, NULL, false, 100, &err), -ETIMEDOUT);
+	char *missing[] = { "/nonexistent/prog", NULL };
+	ck_assert_int_lt(hvc_spawn_capture(missing, NULL, false, 1000, &err), 0);
+	ck_assert_int_eq(err.code, ENOENT);
+}
+END_TEST
+
+START_TEST(log_levels)
+{
+	ck_assert_int_eq(hvc_log_level_parse("debug"), HVC_LOG_DEBUG);
+	ck_assert_int_eq(hvc_log_level_parse("WARNING"), HVC_LOG_WARN);
+	ck_assert_int_eq(hvc_log_level_parse("loud"), -1);
+}
+END_TEST
+
+static Suite *util_suite(void)
+{
+	Suite *s = suite_create("util");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, error_carries_errno_and_context);
+	tcase_add_test(tc, parse_size_units);
+	tcase_add_test(tc, format_size);
+	tcase_add_test(tc, strv_and_join);
+	tcase_add_test(tc, atomic_write_and_rm_rf);
+	tcase_add_test(tc, json_malformed_reports_offset);
+	tcase_add_test(tc, spawn_capture_status_and_timeout);
+	tcase_add_test(tc, log_levels);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+HVC_CHECK_MAIN(util_suite)
