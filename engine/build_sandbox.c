@@ -113,7 +113,7 @@ static void __attribute__((noreturn, format(printf, 2, 3))) child_fail(int efd, 
 	va_start(ap, fmt);
 	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (n >= 0 && (size_t)n < sizeof(msg) - 64)
+	if (e && n >= 0 && (size_t)n < sizeof(msg) - 64)
 		snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(e));
 	if (write(efd, msg, strlen(msg)) < 0) {
 		/* nothing more we can do */
@@ -241,7 +241,7 @@ static void __attribute__((noreturn)) child_main(const struct hvc_build_sandbox 
 		_cleanup_free_ char *gr = read_small("/etc/group");
 		struct hvc_error e = { 0 };
 		if (hvc_build_user_resolve(sb->user, pw, gr, &uid, &gid, &e) < 0) {
-			errno = EINVAL;
+			errno = 0;
 			child_fail(efd, "USER %s: %s", sb->user, e.msg);
 		}
 	}
