@@ -27,5 +27,7 @@ void hvc_cli_getopt_reset(void);
 extern const struct hvc_cli_cmd hvc_cli_commands[];
 
 int hvc_cmd_info(int argc, char **argv);
+int hvc_cmd_images(int argc, char **argv);
+int hvc_cmd_image(int argc, char **argv);
 
 #endif

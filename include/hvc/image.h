@@ -27,6 +27,9 @@ struct hvc_image {
 	size_t n_layers;
 	struct hvc_image_config config;
 	char *architecture, *os, *created;
+	/* Added by the store (fields above are the contract; these extend it): */
+	struct hvc_image_layer *layers; /* n_layers manifest descriptors, bottom first */
+	int64_t manifest_size, config_size;
 };
 
 /* Opens (creating when absent) the store under root (normally hvc_root()). */
@@ -49,5 +52,140 @@ int hvc_image_lowerdirs(struct hvc_image_store *s, const struct hvc_image *img, 
  * must not exist or be empty. Used by the VM driver for initramfs/disk. */
 int hvc_image_flatten(struct hvc_image_store *s, const struct hvc_image *img, const char *dest,
 		      struct hvc_error *err);
+
+/* ======================================================================
+ * Lower-level store API (image import, `hvc build`, save/load, the CLI).
+ * Digests are "sha256:<64 hex>" strings (HVC_DIGEST_LEN bytes with the NUL).
+ * ====================================================================== */
+#define HVC_DIGEST_LEN 72
+#define HVC_MT_INDEX "application/vnd.oci.image.index.v1+json"
+#define HVC_MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define HVC_MT_CONFIG "application/vnd.oci.image.config.v1+json"
+#define HVC_MT_LAYER_TGZ "application/vnd.oci.image.layer.v1.tar+gzip"
+#define HVC_MT_LAYER_TAR "application/vnd.oci.image.layer.v1.tar"
+#define HVC_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define HVC_MT_DOCKER_LAYER "application/vnd.docker.image.rootfs.diff.tar.gzip"
+#define HVC_ANNOT_REF_NAME "org.opencontainers.image.ref.name"
+
+/* One layer: its blob (compressed) and its diff_id (sha256 of the plain tar). */
+struct hvc_image_layer {
+	char digest[HVC_DIGEST_LEN];
+	char diff_id[HVC_DIGEST_LEN];
+	int64_t size;           /* compressed blob bytes */
+	int64_t tar_size;       /* uncompressed tar bytes; -1 when unknown */
+	char media_type[96];
+};
+
+/* Paths inside the store (borrowed, valid until close). */
+const char *hvc_image_store_root(struct hvc_image_store *s);   /* $HVC_ROOT */
+const char *hvc_image_store_layout(struct hvc_image_store *s); /* $HVC_ROOT/images */
+/* A scratch directory on the store's filesystem (renames into the store are atomic). */
+const char *hvc_image_store_tmpdir(struct hvc_image_store *s);
+/* malloc'd path of a blob ("sha256:…" -> …/blobs/sha256/<hex>); NULL on a bad digest. */
+char *hvc_image_blob_path(struct hvc_image_store *s, const char *digest);
+
+/* Exclusive store lock (flock) around index changes and GC. Re-entrant per handle.
+ * Writers that create blobs before referencing them (builds) call
+ * hvc_image_store_hold() once: it keeps GC from deleting their fresh blobs
+ * until hvc_image_store_close(). */
+int hvc_image_store_lock(struct hvc_image_store *s, struct hvc_error *err);
+void hvc_image_store_unlock(struct hvc_image_store *s);
+int hvc_image_store_hold(struct hvc_image_store *s, struct hvc_error *err);
+
+/* Digests (OpenSSL EVP). */
+bool hvc_digest_valid(const char *digest); /* "sha256:" + 64 lowercase hex */
+void hvc_digest_buf(const void *data, size_t len, char out[HVC_DIGEST_LEN]);
+int hvc_digest_file(const char *path, char out[HVC_DIGEST_LEN], int64_t *size, struct hvc_error *err);
+
+/* Blobs: temp file + fsync + rename into blobs/sha256/. Existing blobs are kept. */
+int hvc_image_blob_write_buf(struct hvc_image_store *s, const void *data, size_t len,
+			     char digest[HVC_DIGEST_LEN], struct hvc_error *err);
+/* Copies a file into the store; when expect is non-NULL the content must match it. */
+int hvc_image_blob_write_file(struct hvc_image_store *s, const char *path, const char *expect,
+			      char digest[HVC_DIGEST_LEN], int64_t *size, struct hvc_error *err);
+/* Reads a blob whole, verified against its digest (and size when size >= 0). */
+int hvc_image_blob_read(struct hvc_image_store *s, const char *digest, int64_t size, char **data,
+			size_t *len, struct hvc_error *err);
+
+/* Layers. From a directory tree: a gzip tar of it (sorted, deterministic; an
+ * overlayfs upper dir works too: char 0/0 whiteouts become `.wh.NAME` and
+ * trusted.overlay.opaque dirs get `.wh..wh..opq`). */
+int hvc_image_layer_from_dir(struct hvc_image_store *s, const char *dir,
+			     struct hvc_image_layer *out, struct hvc_error *err);
+/* From a tar or tar.gz file (any compression libarchive reads): members are
+ * checked (no `..`, absolute paths or device nodes) and rewritten as a gzip
+ * tar. *has_sh (may be NULL) tells whether bin/sh is present. */
+int hvc_image_layer_from_tar(struct hvc_image_store *s, const char *tar_path,
+			     struct hvc_image_layer *out, bool *has_sh, struct hvc_error *err);
+
+/* Image configs are json-c objects (the OCI config document). A new one has
+ * architecture/os/created, empty rootfs.diff_ids, history and config. */
+json_object *hvc_image_config_new(const char *created);
+/* Reads an image's config document (verified). */
+int hvc_image_config_read(struct hvc_image_store *s, const struct hvc_image *img,
+			  json_object **out, struct hvc_error *err);
+/* Appends a history entry; when layer is non-NULL its diff_id joins rootfs.diff_ids
+ * (otherwise the entry is marked empty_layer). created may be NULL (= now). */
+int hvc_image_config_add_history(json_object *cfg, const struct hvc_image_layer *layer,
+				 const char *created_by, const char *comment, const char *created);
+
+/* Writes config + manifest and (when name is non-NULL) points name at it.
+ * layers: the image's full layer list, bottom first; must match the config's
+ * diff_ids. manifest_digest (may be NULL) receives the new digest. */
+int hvc_image_commit(struct hvc_image_store *s, json_object *config,
+		     const struct hvc_image_layer *layers, size_t n_layers, const char *name,
+		     char manifest_digest[HVC_DIGEST_LEN], struct hvc_error *err);
+
+/* Names. "busybox" -> "busybox:latest"; invalid names are refused. */
+int hvc_image_name_normalize(const char *name, char **out, struct hvc_error *err);
+/* Points name at an existing image (ref: name, digest or prefix). */
+int hvc_image_tag(struct hvc_image_store *s, const char *ref, const char *name,
+		  struct hvc_error *err);
+/* Adds a manifest already in blobs/ to index.json under name (may be NULL: untagged). */
+int hvc_image_index_add(struct hvc_image_store *s, const char *manifest_digest, int64_t size,
+			const char *name, struct hvc_error *err);
+
+/* Every image in index.json (tagged and untagged), NULL-terminated. */
+int hvc_image_list(struct hvc_image_store *s, struct hvc_image ***out, struct hvc_error *err);
+void hvc_image_list_free(struct hvc_image **v);
+
+/* Imports a rootfs directory or a tar(.gz) as a one-layer image named name.
+ * manifest_digest may be NULL. */
+int hvc_image_import(struct hvc_image_store *s, const char *source, const char *name,
+		     char manifest_digest[HVC_DIGEST_LEN], struct hvc_error *err);
+/* Creates busybox:latest (or name) from the host's static busybox
+ * ($HVC_BUSYBOX, else /bin/busybox): applet links, /etc/passwd, /etc/group,
+ * /tmp, /proc, /sys, /dev. hvc_image_resolve() calls it when "busybox" is absent. */
+int hvc_image_import_busybox(struct hvc_image_store *s, const char *name,
+			     char manifest_digest[HVC_DIGEST_LEN], struct hvc_error *err);
+
+/* debootstrap --variant=minbase SUITE from $HVC_DEBIAN_MIRROR (default
+ * deb.debian.org; needs network access to a mirror), imported as name. */
+int hvc_image_import_debootstrap(struct hvc_image_store *s, const char *suite, const char *name,
+				 char manifest_digest[HVC_DIGEST_LEN], struct hvc_error *err);
+
+/* Unpacks one layer into $root/layers/<hex>/ (once; verified against its
+ * diff_id; whiteouts converted for overlayfs). *dir (may be NULL) receives the path. */
+int hvc_image_layer_unpack(struct hvc_image_store *s, const struct hvc_image_layer *layer,
+			   char **dir, struct hvc_error *err);
+/* Extracts a layer tar/tar.gz into an existing directory with every safety
+ * check; overlay=true converts OCI whiteouts to overlayfs ones, false applies
+ * them (deletes) as a flatten does. diff_id (may be NULL) receives the digest
+ * of the uncompressed stream; blob_digest (may be NULL) that of the file. */
+int hvc_image_extract(const char *tar_path, const char *dest, bool overlay,
+		      char diff_id[HVC_DIGEST_LEN], char blob_digest[HVC_DIGEST_LEN],
+		      struct hvc_error *err);
+
+/* `hvc image inspect`: a JSON document (names, digests, config, layers, history). */
+int hvc_image_inspect(struct hvc_image_store *s, const char *ref, json_object **out,
+		      struct hvc_error *err);
+/* Every name (ref.name) in index.json that points at manifest_digest. */
+json_object *hvc_image_names_of(struct hvc_image_store *s, const char *manifest_digest);
+
+/* Containers record the manifest digest they run as "image_digest" in
+ * $root/containers/<id>/config.json; rm refuses such images and GC keeps them.
+ * Returns 1 (and the id in *ctr, may be NULL) when used, 0 when not. */
+int hvc_image_in_use(struct hvc_image_store *s, const char *manifest_digest, char **ctr,
+		     struct hvc_error *err);
 
 #endif

@@ -1,0 +1,288 @@
+/* hvc image COMMAND (and the top-level `hvc images`): argument parsing and
+ * printing for the image store; the work is engine/image_*.c. */
+#include <getopt.h>
+#include <string.h>
+#include "cli.h"
+#include "hvc/image.h"
+
+static int open_store(const char *what, struct hvc_image_store **s)
+{
+	struct hvc_error err = { 0 };
+	if (hvc_image_store_open(hvc_root(), s, &err) < 0)
+		return hvc_cli_fail(what, &err, HVC_EXIT_FAIL);
+	return 0;
+}
+
+/* Parses only -h/--help for commands without options; returns -1 to go on. */
+static int no_options(int argc, char **argv, const char *usage)
+{
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+	int c;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			printf("%s", usage);
+			return HVC_EXIT_OK;
+		}
+		return HVC_EXIT_USAGE;
+	}
+	return -1;
+}
+
+static void split_name(const char *name, char *repo, size_t rlen, char *tag, size_t tlen)
+{
+	const char *slash = strrchr(name, '/');
+	const char *colon = strrchr(name, ':');
+	if (colon && (!slash || colon > slash)) {
+		snprintf(repo, rlen, "%.*s", (int)(colon - name), name);
+		snprintf(tag, tlen, "%s", colon + 1);
+	} else {
+		snprintf(repo, rlen, "%s", name);
+		snprintf(tag, tlen, "%s", "<none>");
+	}
+}
+
+/* ---------- ls ---------------------------------------------------------- */
+
+static int image_ls(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool quiet = false, json = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "+qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'q': quiet = true; break;
+		case 'j': json = true; break;
+		case 'h':
+			printf("Usage: hvc images [-q] [--json]\n"
+			       "List the images in the store: name, tag, digest prefix, created, size\n"
+			       "(SIZE = compressed bytes of the image's blobs in the store).\n");
+			return 0;
+		default: return hvc_cli_usage_error("images", "bad option");
+		}
+	}
+	if (optind < argc)
+		return hvc_cli_usage_error("images", "unexpected argument \"%s\"", argv[optind]);
+	struct hvc_image_store *s;
+	int rc = open_store("images", &s);
+	if (rc)
+		return rc;
+	struct hvc_error err = { 0 };
+	struct hvc_image **v = NULL;
+	if (hvc_image_list(s, &v, &err) < 0) {
+		hvc_image_store_close(s);
+		return hvc_cli_fail("images", &err, HVC_EXIT_FAIL);
+	}
+	json_object *arr = json ? json_object_new_array() : NULL;
+	if (!quiet && !json)
+		printf("%-30s %-16s %-14s %-20s %s\n", "NAME", "TAG", "DIGEST", "CREATED", "SIZE");
+	for (size_t i = 0; v[i]; i++) {
+		struct hvc_image *img = v[i];
+		int64_t size = img->manifest_size + (img->config_size > 0 ? img->config_size : 0);
+		for (size_t l = 0; l < img->n_layers; l++)
+			size += img->layers[l].size > 0 ? img->layers[l].size : 0;
+		if (quiet) {
+			printf("%s\n", img->name ? img->name : img->manifest_digest);
+			continue;
+		}
+		if (json) {
+			json_object *o = json_object_new_object();
+			hvc_json_add_string(o, "name", img->name);
+			hvc_json_add_string(o, "digest", img->manifest_digest);
+			hvc_json_add_string(o, "created", img->created);
+			hvc_json_add_int(o, "size", size);
+			hvc_json_add_int(o, "layers", (int64_t)img->n_layers);
+			json_object_array_add(arr, o);
+			continue;
+		}
+		char repo[256], tag[160], sz[32], created[32];
+		split_name(img->name ? img->name : "<none>", repo, sizeof(repo), tag, sizeof(tag));
+		snprintf(created, sizeof(created), "%.19s", img->created ? img->created : "-");
+		if (strlen(created) > 10 && created[10] == 'T')
+			created[10] = ' ';
+		printf("%-30s %-16s %-14.12s %-20s %s\n", repo, tag, img->manifest_digest + 7, created,
+		       hvc_format_size((uint64_t)size, sz, sizeof(sz)));
+	}
+	if (json) {
+		printf("%s\n", hvc_json_pretty(arr));
+		json_object_put(arr);
+	}
+	hvc_image_list_free(v);
+	hvc_image_store_close(s);
+	return 0;
+}
+
+int hvc_cmd_images(int argc, char **argv)
+{
+	return image_ls(argc, argv);
+}
+
+/* ---------- import ------------------------------------------------------ */
+
+static int image_import(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "busybox", no_argument, NULL, 'b' },
+		{ "debootstrap", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool busybox = false;
+	const char *suite = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b': busybox = true; break;
+		case 'd': suite = optarg; break;
+		case 'h':
+			printf("Usage: hvc image import SOURCE NAME[:TAG]\n"
+			       "       hvc image import --busybox [NAME[:TAG]]     (default busybox:latest)\n"
+			       "       hvc image import --debootstrap SUITE NAME[:TAG]  (needs a Debian mirror)\n"
+			       "Import a rootfs directory or a tar(.gz) file as a one-layer image.\n");
+			return 0;
+		default: return hvc_cli_usage_error("image import", "bad option");
+		}
+	}
+	int nargs = argc - optind;
+	if (busybox ? nargs > 1 : suite ? nargs != 1 : nargs != 2)
+		return hvc_cli_usage_error("image import", busybox ? "expected at most NAME[:TAG]"
+						     : suite ? "expected NAME[:TAG]"
+							     : "expected SOURCE and NAME[:TAG]");
+	struct hvc_image_store *s;
+	int rc = open_store("image import", &s);
+	if (rc)
+		return rc;
+	struct hvc_error err = { 0 };
+	char digest[HVC_DIGEST_LEN];
+	if (busybox)
+		rc = hvc_image_import_busybox(s, nargs ? argv[optind] : NULL, digest, &err);
+	else if (suite)
+		rc = hvc_image_import_debootstrap(s, suite, argv[optind], digest, &err);
+	else
+		rc = hvc_image_import(s, argv[optind], argv[optind + 1], digest, &err);
+	hvc_image_store_close(s);
+	if (rc < 0)
+		return hvc_cli_fail("image import", &err, HVC_EXIT_FAIL);
+	printf("%s\n", digest);
+	return 0;
+}
+
+/* ---------- inspect ----------------------------------------------------- */
+
+static int image_inspect(int argc, char **argv)
+{
+	int rc = no_options(argc, argv,
+			    "Usage: hvc image inspect IMAGE...\n"
+			    "Print the images' manifest, config and store facts as JSON.\n");
+	if (rc >= 0)
+		return rc;
+	if (optind >= argc)
+		return hvc_cli_usage_error("image inspect", "expected IMAGE");
+	struct hvc_image_store *s;
+	if ((rc = open_store("image inspect", &s)))
+		return rc;
+	json_object *arr = json_object_new_array();
+	struct hvc_error err = { 0 };
+	for (int i = optind; i < argc && rc == 0; i++) {
+		json_object *o = NULL;
+		if (hvc_image_inspect(s, argv[i], &o, &err) < 0)
+			rc = hvc_cli_fail("image inspect", &err, HVC_EXIT_FAIL);
+		else
+			json_object_array_add(arr, o);
+	}
+	if (rc == 0)
+		printf("%s\n", hvc_json_pretty(arr));
+	json_object_put(arr);
+	hvc_image_store_close(s);
+	return rc;
+}
+
+/* ---------- tag --------------------------------------------------------- */
+
+static int image_tag(int argc, char **argv)
+{
+	int rc = no_options(argc, argv, "Usage: hvc image tag SOURCE TARGET\nGive an image another name.\n");
+	if (rc >= 0)
+		return rc;
+	if (argc - optind != 2)
+		return hvc_cli_usage_error("image tag", "expected SOURCE and TARGET");
+	struct hvc_image_store *s;
+	if ((rc = open_store("image tag", &s)))
+		return rc;
+	struct hvc_error err = { 0 };
+	if (hvc_image_tag(s, argv[optind], argv[optind + 1], &err) < 0)
+		rc = hvc_cli_fail("image tag", &err, HVC_EXIT_FAIL);
+	hvc_image_store_close(s);
+	return rc;
+}
+
+/* ---------- unpack / flatten (plumbing the runtime and VM driver use) --- */
+
+static int image_unpack(int argc, char **argv)
+{
+	int rc = no_options(argc, argv,
+			    "Usage: hvc image unpack IMAGE\n"
+			    "Unpack the image's layers into the layer cache and print the overlayfs\n"
+			    "lowerdirs, top layer first.\n");
+	if (rc >= 0)
+		return rc;
+	if (argc - optind != 1)
+		return hvc_cli_usage_error("image unpack", "expected IMAGE");
+	struct hvc_image_store *s;
+	if ((rc = open_store("image unpack", &s)))
+		return rc;
+	struct hvc_error err = { 0 };
+	struct hvc_image *img = NULL;
+	char **dirs = NULL;
+	if (hvc_image_resolve(s, argv[optind], &img, &err) < 0 ||
+	    hvc_image_lowerdirs(s, img, &dirs, &err) < 0)
+		rc = hvc_cli_fail("image unpack", &err, HVC_EXIT_FAIL);
+	for (size_t i = 0; dirs && dirs[i]; i++)
+		printf("%s\n", dirs[i]);
+	hvc_strv_free(dirs);
+	hvc_image_free(img);
+	hvc_image_store_close(s);
+	return rc;
+}
+
+static int image_flatten(int argc, char **argv)
+{
+	int rc = no_options(argc, argv,
+			    "Usage: hvc image flatten IMAGE DIR\n"
+			    "Write the image's merged filesystem (whiteouts applied) into DIR\n"
+			    "(new or empty).\n");
+	if (rc >= 0)
+		return rc;
+	if (argc - optind != 2)
+		return hvc_cli_usage_error("image flatten", "expected IMAGE and DIR");
+	struct hvc_image_store *s;
+	if ((rc = open_store("image flatten", &s)))
+		return rc;
+	struct hvc_error err = { 0 };
+	struct hvc_image *img = NULL;
+	if (hvc_image_resolve(s, argv[optind], &img, &err) < 0 ||
+	    hvc_image_flatten(s, img, argv[optind + 1], &err) < 0)
+		rc = hvc_cli_fail("image flatten", &err, HVC_EXIT_FAIL);
+	hvc_image_free(img);
+	hvc_image_store_close(s);
+	return rc;
+}
+
+static const struct hvc_cli_cmd image_cmds[] = {
+	{ "ls", image_ls, "list images (same as hvc images)" },
+	{ "import", image_import, "import a rootfs dir or tar(.gz) as an image; --busybox" },
+	{ "inspect", image_inspect, "print an image's manifest and config as JSON" },
+	{ "tag", image_tag, "give an image another name" },
+	{ "unpack", image_unpack, "unpack layers into the cache; print the lowerdirs" },
+	{ "flatten", image_flatten, "write an image's merged rootfs into a directory" },
+	{ NULL, NULL, NULL },
+};
+
+int hvc_cmd_image(int argc, char **argv)
+{
+	return hvc_cli_dispatch("image", image_cmds, argc - 1, argv + 1);
+}

@@ -1,0 +1,52 @@
+/* engine/image_*: private declarations shared by the image store's files
+ * (not part of the public contract in include/hvc/image.h). */
+#ifndef HVC_IMAGE_INTERNAL_H
+#define HVC_IMAGE_INTERNAL_H
+
+#include <openssl/evp.h>
+#include "hvc/image.h"
+
+struct hvc_image_store {
+	char *root;    /* $HVC_ROOT */
+	char *layout;  /* $HVC_ROOT/images (the OCI layout) */
+	char *layers;  /* $HVC_ROOT/layers (unpacked layer cache) */
+	char *tmp;     /* $HVC_ROOT/tmp (scratch on the same filesystem) */
+	int lock_fd;   /* $HVC_ROOT/images.lock: index changes and GC */
+	int lock_depth;
+	int hold_fd;   /* $HVC_ROOT/images.hold: shared by writers, exclusive by GC */
+};
+
+/* Like hvc_err, but the message is complete without strerror(code) appended
+ * (for bad input the message already says what is wrong). */
+int hvc_image_err(struct hvc_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Streaming SHA-256. */
+struct hvc_hasher {
+	EVP_MD_CTX *ctx;
+	int64_t bytes;
+};
+int hvc_hasher_init(struct hvc_hasher *h);
+void hvc_hasher_update(struct hvc_hasher *h, const void *data, size_t len);
+void hvc_hasher_final(struct hvc_hasher *h, char out[HVC_DIGEST_LEN]);
+void hvc_hasher_free(struct hvc_hasher *h);
+
+/* index.json */
+int hvc_image_index_read(struct hvc_image_store *s, json_object **out, struct hvc_error *err);
+int hvc_image_index_write(struct hvc_image_store *s, json_object *index, struct hvc_error *err);
+/* Loads a manifest (and its config) into a struct hvc_image. */
+int hvc_image_load_manifest(struct hvc_image_store *s, const char *digest, int64_t size,
+			    const char *name, struct hvc_image **out, struct hvc_error *err);
+/* Takes/releases the shared hold unless one is already held; returns whether taken. */
+int hvc_image_hold_temp(struct hvc_image_store *s, bool *taken, struct hvc_error *err);
+void hvc_image_hold_release(struct hvc_image_store *s, bool taken);
+
+/* Path checks shared by extraction and tar import: NULL when fine, else why. */
+const char *hvc_image_member_path_problem(const char *path);
+/* Strips leading "./" (and repeated slashes) in place; "" for the root itself. */
+char *hvc_image_member_path_clean(char *path);
+
+/* "x86_64" -> "amd64" etc. */
+const char *hvc_image_host_arch(void);
+
+#endif
