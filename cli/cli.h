@@ -29,5 +29,6 @@ extern const struct hvc_cli_cmd hvc_cli_commands[];
 int hvc_cmd_info(int argc, char **argv);
 int hvc_cmd_images(int argc, char **argv);
 int hvc_cmd_image(int argc, char **argv);
+int hvc_cmd_build(int argc, char **argv);
 
 #endif

@@ -5,5 +5,6 @@ const struct hvc_cli_cmd hvc_cli_commands[] = {
 	{ "info", hvc_cmd_info, "describe this host: CPU, memory, kernel, cgroups, isolation, accelerator" },
 	{ "images", hvc_cmd_images, "list images (name, tag, digest, created, size)" },
 	{ "image", hvc_cmd_image, "image store: import, ls, inspect, history, tree, rm, prune, save, load, du, fsck, tag" },
+	{ "build", hvc_cmd_build, "build an image from a Dockerfile (one layer per RUN/COPY/ADD, cached)" },
 	{ NULL, NULL, NULL },
 };

@@ -1,0 +1,69 @@
+/* hvc build: argument parsing for Dockerfile builds (engine/build.c does the work). */
+#include <getopt.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+#include "hvc/build.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: hvc build [-t NAME[:TAG]] [-f DOCKERFILE] [--build-arg K=V]... [--no-cache] CONTEXT\n"
+		   "Builds an image from a Dockerfile: one layer per RUN/COPY/ADD, cached per step.\n\n"
+		   "  -t, --tag NAME[:TAG]   name the result (default tag: latest)\n"
+		   "  -f, --file PATH        the Dockerfile (default CONTEXT/Dockerfile)\n"
+		   "      --build-arg K[=V]  set an ARG (K alone takes V from the environment)\n"
+		   "      --no-cache         run every step again\n"
+		   "  -q, --quiet            print only the image digest\n");
+}
+
+int hvc_cmd_build(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tag", required_argument, NULL, 't' },   { "file", required_argument, NULL, 'f' },
+		{ "build-arg", required_argument, NULL, 'a' }, { "no-cache", no_argument, NULL, 'n' },
+		{ "quiet", no_argument, NULL, 'q' },	   { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct hvc_build_opts o = { .out_fd = -1, .progress = stdout };
+	_cleanup_strv_ char **args = calloc(1, sizeof(char *));
+	int c;
+	while ((c = getopt_long(argc, argv, "t:f:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 't': o.tag = optarg; break;
+		case 'f': o.dockerfile = optarg; break;
+		case 'n': o.no_cache = true; break;
+		case 'q': o.progress = NULL; break;
+		case 'a':
+			if (!strchr(optarg, '=')) {
+				const char *v = getenv(optarg);
+				if (!v)
+					continue; /* Docker: an unset variable is simply not passed */
+				_cleanup_free_ char *kv = hvc_strdup_printf("%s=%s", optarg, v);
+				hvc_strv_push(&args, kv);
+			} else if (optarg[0] == '=') {
+				return hvc_cli_usage_error("build", "--build-arg \"%s\": empty name", optarg);
+			} else {
+				hvc_strv_push(&args, optarg);
+			}
+			break;
+		case 'h': usage(stdout); return HVC_EXIT_OK;
+		default: usage(stderr); return HVC_EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc)
+		return optind >= argc ? hvc_cli_usage_error("build", "missing CONTEXT directory")
+				      : hvc_cli_usage_error("build", "expected one CONTEXT, got %d arguments", argc - optind);
+	o.context = argv[optind];
+	o.build_args = args;
+	if (!o.progress)
+		o.out_fd = STDERR_FILENO; /* -q: RUN output must not mix with the digest */
+	struct hvc_error err = { 0 };
+	_cleanup_free_ char *digest = NULL;
+	if (hvc_build(&o, &digest, &err) < 0) {
+		fflush(stdout);
+		return hvc_cli_fail("build", &err, HVC_EXIT_FAIL);
+	}
+	if (!o.progress)
+		printf("%s\n", digest);
+	return HVC_EXIT_OK;
+}
