@@ -441,7 +441,7 @@ static int do_step(struct builder *b, const struct hvc_df_instr *in, struct hvc_
 	struct hvc_image_layer layer;
 	char created[64];
 	bool hit = cache_get(b, key, fs, &layer, created);
-	if (hit && fs)
+	if (hit)
 		progress(b, " ---> cached\n");
 	if (!hit) {
 		if (st->kind == HVC_DF_RUN)
