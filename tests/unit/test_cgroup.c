@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -788,6 +789,236 @@ START_TEST(stats_v2_from_files)
 }
 END_TEST
 
+
+/* ---------- the real host (root only) -----------------------------------
+ * Each test gets its own cgroup name; the unchecked teardown (run in the
+ * runner process, even when a test failed) kills and removes it. */
+
+static char real_name[64];
+
+static void real_setup(void)
+{
+	snprintf(real_name, sizeof(real_name), "hvc/unit-test-%d", (int)getpid());
+}
+
+static void real_cleanup(void)
+{
+	struct hvc_cgroup_host h;
+	struct hvc_error err = { 0 };
+	if (geteuid() != 0 || hvc_cgroup_detect(NULL, NULL, &h, &err) < 0)
+		return;
+	for (int i = 0; i < 4; i++) {
+		char name[80];
+		snprintf(name, sizeof(name), "%s-%d", real_name, i);
+		_cleanup_cgroup_ struct hvc_cgroup *cg = NULL;
+		if (hvc_cgroup_open(&h, name, &cg, &err) == 0) {
+			hvc_cgroup_kill_all(cg, &err);
+			hvc_cgroup_destroy(cg, &err);
+		}
+	}
+}
+
+/* The real host, or false (with the reason printed) when this cannot run. */
+static bool real_host(struct hvc_cgroup_host *h, unsigned need)
+{
+	struct hvc_error err = { 0 };
+	if (geteuid() != 0) {
+		fprintf(stderr, "skip: real-host cgroup tests need root\n");
+		return false;
+	}
+	if (hvc_cgroup_detect(NULL, NULL, h, &err) < 0 || h->mode == HVC_CGROUP_NONE ||
+	    (h->usable & need) != need) {
+		fprintf(stderr, "skip: no usable cgroup controllers here (%s)\n", err.msg);
+		return false;
+	}
+	return true;
+}
+
+static void assert_gone(const struct hvc_cgroup_host *h, const char *name)
+{
+	char pat[512];
+	glob_t g;
+	snprintf(pat, sizeof(pat), "%s/*/%s", h->root, name);
+	int r = glob(pat, 0, NULL, &g);
+	ck_assert_msg(r == GLOB_NOMATCH, "left behind: %s", r == 0 ? g.gl_pathv[0] : pat);
+	if (r == 0)
+		globfree(&g);
+	snprintf(pat, sizeof(pat), "%s/%s", h->root, name); /* v2 at the root */
+	ck_assert_msg(access(pat, F_OK) < 0, "left behind: %s", pat);
+}
+
+/* In the child: join through the fds, then touch `mib` MiB. */
+static void __attribute__((noreturn)) hog(const int *fds, size_t n, size_t mib)
+{
+	if (hvc_cgroup_enter_fds(fds, n) < 0)
+		_exit(90);
+	for (size_t i = 0; i < mib; i++) {
+		char *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			       -1, 0);
+		if (p == MAP_FAILED)
+			_exit(91);
+		memset(p, 0x5a, 1 << 20);
+	}
+	_exit(0);
+}
+
+START_TEST(real_memory_limit_enforced)
+{
+	struct hvc_cgroup_host h;
+	if (!real_host(&h, HVC_CG_MEMORY))
+		return;
+	char name[80];
+	snprintf(name, sizeof(name), "%s-0", real_name);
+	struct hvc_error err = { 0 };
+	struct hvc_cgroup_limits l = { .memory_max = 32 << 20, .swap_off = true };
+	_cleanup_cgroup_ struct hvc_cgroup *cg = NULL;
+	int r = hvc_cgroup_create(&h, name, &l, &cg, &err);
+	if (r == -EOPNOTSUPP) { /* no swap accounting: the limit alone */
+		fprintf(stderr, "note: %s\n", err.msg);
+		l.swap_off = false;
+		r = hvc_cgroup_create(&h, name, &l, &cg, &err);
+	}
+	ck_assert_msg(r == 0, "%s", err.msg);
+	int fds[HVC_CGROUP_MAX_DIRS];
+	size_t n;
+	ck_assert_int_eq(hvc_cgroup_open_procs_fds(cg, fds, &n, &err), 0);
+
+	/* under the limit: runs to the end */
+	pid_t small = fork();
+	ck_assert_int_ge(small, 0);
+	if (small == 0)
+		hog(fds, n, 8);
+	int status;
+	ck_assert_int_eq(waitpid(small, &status, 0), small);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "8 MiB under 32 MiB: status %d",
+		      status);
+
+	/* over it: the kernel's OOM killer ends it, the host is fine */
+	pid_t big = fork();
+	ck_assert_int_ge(big, 0);
+	if (big == 0)
+		hog(fds, n, 256);
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+	ck_assert_int_eq(waitpid(big, &status, 0), big);
+	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		      "256 MiB over 32 MiB: expected SIGKILL, status %d", status);
+
+	struct hvc_cgroup_stats st;
+	ck_assert_int_eq(hvc_cgroup_stats(cg, &st, &err), 0);
+	ck_assert(st.have & HVC_CGS_OOM);
+	ck_assert_uint_ge(st.oom_kills, 1);
+	ck_assert_uint_eq(st.memory_limit, 32 << 20);
+	if (st.have & HVC_CGS_MEM_PEAK) {
+		ck_assert_uint_ge(st.memory_peak, 8 << 20);
+		ck_assert_uint_le(st.memory_peak, 32 << 20);
+	}
+	ck_assert(st.have & HVC_CGS_CPU);
+	ck_assert_uint_gt(st.cpu_usage_ns, 0);
+
+	ck_assert_int_eq(hvc_cgroup_kill_all(cg, &err), 0);
+	ck_assert_msg(hvc_cgroup_destroy(cg, &err) == 0, "%s", err.msg);
+	assert_gone(&h, name);
+}
+END_TEST
+
+START_TEST(real_pids_limit_enforced)
+{
+	struct hvc_cgroup_host h;
+	if (!real_host(&h, HVC_CG_PIDS))
+		return;
+	char name[80];
+	snprintf(name, sizeof(name), "%s-1", real_name);
+	struct hvc_error err = { 0 };
+	struct hvc_cgroup_limits l = { .pids_max = 8 };
+	_cleanup_cgroup_ struct hvc_cgroup *cg = NULL;
+	int r = hvc_cgroup_create(&h, name, &l, &cg, &err);
+	ck_assert_msg(r == 0, "%s", err.msg);
+	int go[2], report[2];
+	ck_assert_int_eq(pipe(go), 0);
+	ck_assert_int_eq(pipe(report), 0);
+	pid_t c = fork();
+	ck_assert_int_ge(c, 0);
+	if (c == 0) { /* wait to be attached, then fork until refused */
+		char b;
+		if (read(go[0], &b, 1) != 1)
+			_exit(90);
+		int forked = 0;
+		for (int i = 0; i < 50; i++) {
+			pid_t g = fork();
+			if (g < 0)
+				break;
+			if (g == 0) {
+				pause();
+				_exit(0);
+			}
+			forked++;
+		}
+		if (write(report[1], &forked, sizeof(forked)) != sizeof(forked))
+			_exit(91);
+		pause();
+		_exit(0);
+	}
+	ck_assert_msg(hvc_cgroup_attach(cg, c, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(write(go[1], "x", 1), 1);
+	int forked = -1;
+	ck_assert_int_eq(read(report[0], &forked, sizeof(forked)), sizeof(forked));
+	ck_assert_int_eq(forked, 7); /* 8 tasks: the child and 7 of its own */
+
+	struct hvc_cgroup_stats st;
+	ck_assert_int_eq(hvc_cgroup_stats(cg, &st, &err), 0);
+	ck_assert_uint_eq(st.pids_current, 8);
+	ck_assert_uint_eq(st.pids_limit, 8);
+
+	ck_assert_msg(hvc_cgroup_kill_all(cg, &err) == 0, "%s", err.msg);
+	int status;
+	ck_assert_int_eq(waitpid(c, &status, 0), c);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	ck_assert_msg(hvc_cgroup_destroy(cg, &err) == 0, "%s", err.msg);
+	assert_gone(&h, name);
+}
+END_TEST
+
+START_TEST(real_cpu_and_cpuset_accepted)
+{
+	struct hvc_cgroup_host h;
+	if (!real_host(&h, HVC_CG_CPU | HVC_CG_CPUSET))
+		return;
+	char name[80];
+	snprintf(name, sizeof(name), "%s-2", real_name);
+	struct hvc_error err = { 0 };
+	struct hvc_cgroup_limits l = { 0 };
+	ck_assert_int_eq(hvc_cgroup_limits_set_cpus(&l, "0.5", &err), 0);
+	snprintf(l.cpuset_cpus, sizeof(l.cpuset_cpus), "0");
+	_cleanup_cgroup_ struct hvc_cgroup *cg = NULL;
+	int r = hvc_cgroup_create(&h, name, &l, &cg, &err);
+	ck_assert_msg(r == 0, "%s", err.msg);
+	/* a v1 cpuset child joins only with both lists set: attach proves it */
+	pid_t c = fork();
+	ck_assert_int_ge(c, 0);
+	if (c == 0) {
+		pause();
+		_exit(0);
+	}
+	ck_assert_msg(hvc_cgroup_attach(cg, c, &err) == 0, "%s", err.msg);
+	cpu_set_t set;
+	ck_assert_int_eq(sched_getaffinity(c, sizeof(set), &set), 0);
+	ck_assert_int_eq(CPU_COUNT(&set), 1);
+	ck_assert(CPU_ISSET(0, &set));
+	ck_assert_int_eq(hvc_cgroup_kill_all(cg, &err), 0);
+	int status;
+	ck_assert_int_eq(waitpid(c, &status, 0), c);
+	ck_assert_msg(hvc_cgroup_destroy(cg, &err) == 0, "%s", err.msg);
+	assert_gone(&h, name);
+	/* a cpuset the kernel refuses: one clear error, nothing left */
+	snprintf(l.cpuset_cpus, sizeof(l.cpuset_cpus), "0-4095");
+	_cleanup_cgroup_ struct hvc_cgroup *bad = NULL;
+	ck_assert_int_lt(hvc_cgroup_create(&h, name, &l, &bad, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "cpuset limit (--cpuset-cpus): write \"0-4095\""));
+	assert_gone(&h, name);
+}
+END_TEST
+
 static Suite *cgroup_suite(void)
 {
 	Suite *s = suite_create("cgroup");
@@ -811,6 +1042,13 @@ static Suite *cgroup_suite(void)
 	tcase_add_test(tc, stats_v1_from_files);
 	tcase_add_test(tc, stats_v2_from_files);
 	suite_add_tcase(s, tc);
+	TCase *real = tcase_create("host");
+	tcase_add_unchecked_fixture(real, real_setup, real_cleanup);
+	tcase_set_timeout(real, 30);
+	tcase_add_test(real, real_memory_limit_enforced);
+	tcase_add_test(real, real_pids_limit_enforced);
+	tcase_add_test(real, real_cpu_and_cpuset_accepted);
+	suite_add_tcase(s, real);
 	return s;
 }
 
