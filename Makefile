@@ -29,6 +29,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=bin/tests/%)
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-format-truncation -D_GNU_SOURCE -Iinclude -static
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+GIT_REV := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 
 .PHONY: all deps check unit integration bench san format lint clean
 all: deps-stamp bin/hvc bin/hvc-init bin/hvc-workload $(UNIT_BIN)
@@ -42,6 +43,17 @@ deps-stamp: scripts/deps.sh
 $(BUILD)/%.o: %.c | deps-stamp
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -DHVC_VERSION='"$(VERSION)"' -c $< -o $@
+
+# The build's identity for `hvc info` and every result: rewritten only when it
+# changes, so exactly the objects that include it rebuild when the revision moves.
+$(BUILD)/hvc_version.h: FORCE
+	@mkdir -p $(dir $@)
+	@printf '#define HVC_BUILD_VERSION "%s"\n#define HVC_BUILD_GIT_REV "%s"\n' "$(VERSION)" "$(GIT_REV)" >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/bench/hostinfo.o: $(BUILD)/hvc_version.h
+$(BUILD)/bench/hostinfo.o: CFLAGS += -I$(BUILD)
+.PHONY: FORCE
+FORCE:
 
 $(BUILD)/libhvc.a: $(LIB_OBJ)
 	@rm -f $@

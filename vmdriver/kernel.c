@@ -55,8 +55,15 @@ static int kernel_fill(const char *path, const char *modules_root, struct hvc_vm
 		       struct hvc_error *err)
 {
 	struct stat st;
-	if (stat(path, &st) < 0)
-		return hvc_err(err, errno, "guest kernel `%s`", path);
+	if (stat(path, &st) < 0) {
+		int e = errno;
+		if (e != ENOENT)
+			return hvc_err(err, e, "guest kernel `%s`", path);
+		hvc_err(err, 0, "guest kernel `%s`: %s (%s)", path, strerror(e), KERNEL_HINT);
+		if (err)
+			err->code = e;
+		return -e;
+	}
 	if (!S_ISREG(st.st_mode))
 		return hvc_err(err, EINVAL, "guest kernel `%s`: not a regular file", path);
 	if (access(path, R_OK) < 0)

@@ -7,6 +7,11 @@
 /* The host probe behind `hvc info`: a json object (schema in
  * docs/host-info.md) that every benchmark result embeds. */
 int hvc_host_probe(json_object **out, struct hvc_error *err);
+struct hvc_host_opts {
+	const char *kernel;    /* guest kernel override (--kernel); NULL = $HVC_KERNEL or default */
+	unsigned accel_flags;  /* HVC_VM_ACCEL_* (vm.h): force the KVM test boot, skip the cache */
+};
+int hvc_host_probe_with(const struct hvc_host_opts *opts, json_object **out, struct hvc_error *err);
 /* Prints the probe as a short aligned table. */
 void hvc_host_print(FILE *f, json_object *info);
 
