@@ -1,0 +1,43 @@
+/* bench/: declarations shared between the harness's own files only. */
+#ifndef HVC_BENCH_INTERNAL_H
+#define HVC_BENCH_INTERNAL_H
+
+#include <sched.h>
+#include "hvc/bench_harness.h"
+
+/* A host process run as one benchmark instance (native, runc, crun). */
+struct hvc_bench_spawn {
+	char *const *argv;          /* full argv, argv[0] a path */
+	const char *cpus;           /* sched_setaffinity of the child (NULL = inherit) */
+	struct hvc_bench_live live; /* template; pid is filled in */
+	const char *ready_marker;   /* READY = first stdout line containing it (NULL = any line) */
+	const char *cwd;            /* NULL = inherit */
+};
+/* Forks, pins, execs, reports STARTED and READY events, collects stdout,
+ * waits. Timeout kills the child (code ETIMEDOUT). */
+int hvc_bench_spawn_run(const struct hvc_bench_spawn *sp, const struct hvc_bench_req *req,
+			struct hvc_bench_outcome *out, struct hvc_error *err);
+
+/* "0-1,3" -> set. Error names the bad list. */
+int hvc_bench_parse_cpus(const char *list, cpu_set_t *set, struct hvc_error *err);
+/* Default CPU list: the PUs of the first NUMA node (hwloc), as "a-b,c". */
+char *hvc_bench_default_cpus(void);
+
+/* The backends (bench/bench_backend_*.c). */
+extern const struct hvc_bench_backend hvc_bench_backend_native;
+extern const struct hvc_bench_backend hvc_bench_backend_container;
+extern const struct hvc_bench_backend hvc_bench_backend_vm;
+extern const struct hvc_bench_backend hvc_bench_backend_runc;
+extern const struct hvc_bench_backend hvc_bench_backend_crun;
+/* Index of a backend in hvc_bench_backends (for ctx->priv). */
+size_t hvc_bench_backend_index(const struct hvc_bench_backend *b);
+
+/* Image sizes from the OCI layout of the store (shared by container, runc,
+ * crun): layers compressed (blob sizes) and unpacked (tar sizes as recorded
+ * by the layer cache when present). */
+int hvc_bench_image_size(const char *image, struct hvc_bench_size *out, struct hvc_error *err);
+
+/* Path of a tool on PATH, or NULL. */
+char *hvc_bench_which(const char *prog);
+
+#endif

@@ -1,0 +1,254 @@
+/* bench/proc: one benchmark instance as a host process (native, runc, crun):
+ * pinned with sched_setaffinity before exec (what taskset does), timed on the
+ * host monotonic clock from just before fork to READY (first stdout line) and
+ * to exit (waitpid), with STARTED/READY events for memory measurement. */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <hwloc.h>
+#include "bench_internal.h"
+
+int hvc_bench_parse_cpus(const char *list, cpu_set_t *set, struct hvc_error *err)
+{
+	CPU_ZERO(set);
+	if (!list || !*list)
+		return hvc_err(err, EINVAL, "CPU list is empty");
+	const char *p = list;
+	while (*p) {
+		char *end;
+		errno = 0;
+		long a = strtol(p, &end, 10), b;
+		if (end == p || a < 0 || a >= CPU_SETSIZE)
+			return hvc_err(err, EINVAL, "bad CPU list \"%s\" (expected e.g. 0-1,3)", list);
+		b = a;
+		if (*end == '-') {
+			p = end + 1;
+			b = strtol(p, &end, 10);
+			if (end == p || b < a || b >= CPU_SETSIZE)
+				return hvc_err(err, EINVAL, "bad CPU list \"%s\" (expected e.g. 0-1,3)", list);
+		}
+		for (long c = a; c <= b; c++)
+			CPU_SET((int)c, set);
+		if (*end == ',')
+			end++;
+		else if (*end)
+			return hvc_err(err, EINVAL, "bad CPU list \"%s\" (expected e.g. 0-1,3)", list);
+		p = end;
+	}
+	return 0;
+}
+
+char *hvc_bench_default_cpus(void)
+{
+	hwloc_topology_t topo;
+	char *res = NULL;
+	if (hwloc_topology_init(&topo) < 0)
+		return strdup("0");
+	if (hwloc_topology_load(topo) == 0) {
+		hwloc_obj_t node = hwloc_get_obj_by_type(topo, HWLOC_OBJ_NUMANODE, 0);
+		hwloc_const_cpuset_t cs = node && node->cpuset ? node->cpuset
+							       : hwloc_topology_get_allowed_cpuset(topo);
+		char buf[256];
+		/* hwloc's list syntax ("0-1,4") is the cpuset list syntax */
+		if (hwloc_bitmap_list_snprintf(buf, sizeof(buf), cs) > 0)
+			res = strdup(buf);
+	}
+	hwloc_topology_destroy(topo);
+	return res ? res : strdup("0");
+}
+
+char *hvc_bench_which(const char *prog)
+{
+	const char *path = getenv("PATH");
+	_cleanup_free_ char *copy = strdup(path && *path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	char *save = NULL;
+	for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		char *p = hvc_path_join(d, prog);
+		if (access(p, X_OK) == 0)
+			return p;
+		free(p);
+	}
+	return NULL;
+}
+
+void hvc_bench_outcome_clear(struct hvc_bench_outcome *o)
+{
+	json_object_put(o->phases);
+	json_object_put(o->extra);
+	free(o->output);
+	free(o->accelerator);
+	memset(o, 0, sizeof(*o));
+	o->ready_ms = o->exit_ms = -1;
+}
+
+struct buf {
+	char *data;
+	size_t len, cap;
+};
+
+static void buf_add(struct buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t nc = b->cap ? b->cap : 4096;
+		while (b->len + n + 1 > nc)
+			nc *= 2;
+		if (nc > (16u << 20)) /* keep at most 16 MiB of output */
+			return;
+		char *nd = realloc(b->data, nc);
+		if (!nd)
+			return;
+		b->data = nd;
+		b->cap = nc;
+	}
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+static bool has_ready_line(const struct buf *b, const char *marker)
+{
+	if (!b->data)
+		return false;
+	const char *nl = strchr(b->data, '\n');
+	if (!marker)
+		return nl != NULL;
+	for (const char *line = b->data; (nl = strchr(line, '\n')); line = nl + 1)
+		if (memmem(line, (size_t)(nl - line), marker, strlen(marker)))
+			return true;
+	return false;
+}
+
+int hvc_bench_spawn_run(const struct hvc_bench_spawn *sp, const struct hvc_bench_req *req,
+			struct hvc_bench_outcome *out, struct hvc_error *err)
+{
+	cpu_set_t set;
+	if (sp->cpus && hvc_bench_parse_cpus(sp->cpus, &set, err) < 0)
+		return -1;
+	int po[2], pe[2], ready[2];
+	if (pipe2(po, O_CLOEXEC) < 0)
+		return hvc_err(err, errno, "run `%s`: pipe", sp->argv[0]);
+	if (pipe2(pe, O_CLOEXEC) < 0) {
+		close(po[0]); close(po[1]);
+		return hvc_err(err, errno, "run `%s`: pipe", sp->argv[0]);
+	}
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		close(po[0]); close(po[1]); close(pe[0]); close(pe[1]);
+		return hvc_err(err, errno, "run `%s`: pipe", sp->argv[0]);
+	}
+	uint64_t t0 = hvc_now_ns();
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(po[0]); close(po[1]); close(pe[0]); close(pe[1]); close(ready[0]); close(ready[1]);
+		return hvc_err(err, e, "run `%s`: fork", sp->argv[0]);
+	}
+	if (pid == 0) {
+		int e = 0;
+		int devnull = open("/dev/null", O_RDONLY);
+		if (sp->cpus && sched_setaffinity(0, sizeof(set), &set) < 0)
+			e = errno;
+		if (!e && sp->cwd && chdir(sp->cwd) < 0)
+			e = errno;
+		if (!e) {
+			dup2(devnull, 0);
+			dup2(po[1], 1);
+			dup2(pe[1], 2);
+			/* a new process group so a timeout kills helpers too */
+			setpgid(0, 0);
+			execv(sp->argv[0], sp->argv);
+			e = errno;
+		}
+		ssize_t w = write(ready[1], &e, sizeof(e));
+		(void)w;
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	close(ready[1]);
+	int exec_errno = 0;
+	ssize_t rr = read(ready[0], &exec_errno, sizeof(exec_errno));
+	close(ready[0]);
+	if (rr == (ssize_t)sizeof(exec_errno)) {
+		close(po[0]);
+		close(pe[0]);
+		waitpid(pid, NULL, 0);
+		return hvc_err(err, exec_errno, "run `%s`", sp->argv[0]);
+	}
+	struct hvc_bench_live live = sp->live;
+	live.pid = pid;
+	if (req->event)
+		req->event(req->opaque, HVC_BENCH_EV_STARTED, &live);
+
+	struct buf ob = { 0 }, eb = { 0 };
+	bool o_open = true, e_open = true, is_ready = false, timed_out = false;
+	uint64_t deadline = req->timeout_ms > 0 ? t0 + (uint64_t)req->timeout_ms * 1000000ull : 0;
+	while (o_open || e_open) {
+		struct pollfd p[2] = { { .fd = o_open ? po[0] : -1, .events = POLLIN },
+				       { .fd = e_open ? pe[0] : -1, .events = POLLIN } };
+		int wait_ms = -1;
+		if (deadline) {
+			uint64_t now = hvc_now_ns();
+			if (now >= deadline) {
+				timed_out = true;
+				break;
+			}
+			wait_ms = (int)((deadline - now) / 1000000ull) + 1;
+		}
+		int pr = poll(p, 2, wait_ms);
+		if (pr < 0 && errno != EINTR)
+			break;
+		if (pr <= 0)
+			continue;
+		char tmp[8192];
+		for (int i = 0; i < 2; i++) {
+			if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			ssize_t r = read(p[i].fd, tmp, sizeof(tmp));
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				if (i == 0)
+					o_open = false;
+				else
+					e_open = false;
+				continue;
+			}
+			buf_add(i == 0 ? &ob : &eb, tmp, (size_t)r);
+			if (i == 0 && !is_ready && has_ready_line(&ob, sp->ready_marker)) {
+				is_ready = true;
+				out->ready_ms = hvc_ns_to_ms(hvc_now_ns() - t0);
+				if (req->event)
+					req->event(req->opaque, HVC_BENCH_EV_READY, &live);
+			}
+		}
+	}
+	close(po[0]);
+	close(pe[0]);
+	if (timed_out) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+	}
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	out->exit_ms = hvc_ns_to_ms(hvc_now_ns() - t0);
+	out->output = ob.data ? ob.data : strdup("");
+	if (!out->extra)
+		out->extra = json_object_new_object();
+	if (eb.data && eb.len) {
+		/* keep the tail: the interesting part of an error is at the end */
+		const char *s = eb.len > 2000 ? eb.data + eb.len - 2000 : eb.data;
+		hvc_json_add_string(out->extra, "stderr", s);
+	}
+	free(eb.data);
+	if (timed_out) {
+		out->exit_ms = -1;
+		return hvc_err(err, ETIMEDOUT, "`%s` did not exit within %d ms (killed)", sp->argv[0],
+			       req->timeout_ms);
+	}
+	out->exit_status = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+	return 0;
+}

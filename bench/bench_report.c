@@ -1,0 +1,575 @@
+/* bench/report: report.md from a results document alone — the caveats first
+ * (TCG, a noisy host), the host in a paragraph, then one table per metric
+ * family with the charts, failures with their reasons, and how it was run. */
+#include <math.h>
+#include <string.h>
+#include "hvc/bench_harness.h"
+
+json_object *hvc_bench_summary_find(json_object *r, const char *backend, const char *workload,
+				    const char *metric)
+{
+	json_object *sums = hvc_json_get(r, "summaries");
+	for (size_t i = 0; sums && i < json_object_array_length(sums); i++) {
+		json_object *s = json_object_array_get_idx(sums, i);
+		if (!strcmp(hvc_json_get_string(s, "backend") ?: "", backend) &&
+		    !strcmp(hvc_json_get_string(s, "workload") ?: "", workload) &&
+		    !strcmp(hvc_json_get_string(s, "metric") ?: "", metric))
+			return s;
+	}
+	return NULL;
+}
+
+/* First string found at any of the dotted paths ("cpu.model"). */
+static const char *host_str(json_object *host, const char *const *paths, char *buf, size_t len)
+{
+	for (; *paths; paths++) {
+		json_object *o = host;
+		char tmp[128];
+		snprintf(tmp, sizeof(tmp), "%s", *paths);
+		char *save = NULL;
+		for (char *k = strtok_r(tmp, ".", &save); k && o; k = strtok_r(NULL, ".", &save))
+			o = hvc_json_get(o, k);
+		if (!o)
+			continue;
+		if (json_object_is_type(o, json_type_string))
+			return json_object_get_string(o);
+		if (json_object_is_type(o, json_type_int) || json_object_is_type(o, json_type_double) ||
+		    json_object_is_type(o, json_type_boolean)) {
+			snprintf(buf, len, "%s", json_object_to_json_string(o));
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+#define HOST(...) host_str(host, (const char *const[]){ __VA_ARGS__, NULL }, hb, sizeof(hb))
+
+static bool backend_ran(json_object *r, const char *name)
+{
+	json_object *bs = hvc_json_get(r, "backends");
+	for (size_t i = 0; bs && i < json_object_array_length(bs); i++) {
+		json_object *b = json_object_array_get_idx(bs, i);
+		if (!strcmp(hvc_json_get_string(b, "name") ?: "", name))
+			return hvc_json_get_bool(b, "available", false);
+	}
+	return false;
+}
+
+/* The accelerator VMs actually used: from the samples, else the host probe. */
+static const char *vm_accelerator(json_object *r)
+{
+	json_object *ss = hvc_json_get(r, "samples");
+	for (size_t i = 0; ss && i < json_object_array_length(ss); i++) {
+		const char *a = hvc_json_get_string(json_object_array_get_idx(ss, i), "accelerator");
+		if (a)
+			return a;
+	}
+	return NULL;
+}
+
+static void fmt_val(char *buf, size_t len, double v)
+{
+	if (!isfinite(v))
+		snprintf(buf, len, "–");
+	else if (fabs(v) >= 1000)
+		snprintf(buf, len, "%.0f", v);
+	else if (fabs(v) >= 100)
+		snprintf(buf, len, "%.1f", v);
+	else if (fabs(v) >= 1)
+		snprintf(buf, len, "%.2f", v);
+	else
+		snprintf(buf, len, "%.3g", v);
+}
+
+static double num(json_object *o, const char *key)
+{
+	json_object *v = hvc_json_get(o, key);
+	return v && !json_object_is_type(v, json_type_null) ? json_object_get_double(v) : NAN;
+}
+
+/* "12.3 [11.9, 12.8]" or "failed (3/3)" */
+static void cell(char *buf, size_t len, json_object *s, bool ci)
+{
+	if (!s) {
+		snprintf(buf, len, "n/a");
+		return;
+	}
+	int64_t n = hvc_json_get_int(s, "n", 0), nf = hvc_json_get_int(s, "n_failed", 0);
+	if (n == 0) {
+		snprintf(buf, len, "failed (%lld/%lld)", (long long)nf, (long long)nf);
+		return;
+	}
+	char m[32], lo[32], hi[32];
+	fmt_val(m, sizeof(m), num(s, "median"));
+	fmt_val(lo, sizeof(lo), num(s, "ci_lo"));
+	fmt_val(hi, sizeof(hi), num(s, "ci_hi"));
+	if (ci)
+		snprintf(buf, len, "%s [%s, %s]%s", m, lo, hi, nf ? " ⚠" : "");
+	else
+		snprintf(buf, len, "%s%s", m, nf ? " ⚠" : "");
+}
+
+static void host_paragraph(FILE *f, json_object *r)
+{
+	json_object *host = hvc_json_get(r, "host");
+	char hb[256];
+	const char *cpu = HOST("cpu.model", "cpu_model", "cpu.model_name");
+	fprintf(f, "**Host.** ");
+	if (cpu)
+		fprintf(f, "%s", cpu);
+	else
+		fprintf(f, "CPU model not reported");
+	const char *cores = HOST("cpu.cores", "topology.cores", "cores");
+	const char *pus = HOST("cpu.pus", "cpu.threads", "topology.pus", "cpus", "cpu.online");
+	if (cores || pus) {
+		fprintf(f, " (");
+		if (cores)
+			fprintf(f, "%s cores", cores);
+		if (pus) {
+			char hb2[64];
+			snprintf(hb2, sizeof(hb2), "%s", pus);
+			fprintf(f, "%s%s logical CPUs", cores ? ", " : "", hb2);
+		}
+		fprintf(f, ")");
+	}
+	const char *mem = HOST("memory.total_human", "memory.total", "mem_total", "memory.total_bytes");
+	if (mem)
+		fprintf(f, ", memory %s", mem);
+	const char *kr = HOST("kernel.release", "kernel_release", "kernel");
+	if (kr)
+		fprintf(f, ", Linux %s", kr);
+	const char *os = HOST("os.pretty_name", "os", "distribution");
+	if (os)
+		fprintf(f, " on %s", os);
+	const char *cg = HOST("cgroups.mode", "cgroup.mode", "cgroup_mode");
+	if (cg)
+		fprintf(f, "; cgroups %s", cg);
+	const char *acc = HOST("accelerator.accel", "accelerator.name", "accel.accel", "accelerator");
+	if (acc) {
+		fprintf(f, "; VM accelerator %s", acc);
+		const char *why = HOST("accelerator.reason", "accel.reason");
+		if (why)
+			fprintf(f, " (%s)", why);
+	}
+	const char *qv = HOST("versions.qemu", "qemu.version", "qemu_version");
+	const char *lv = HOST("versions.libvirt", "libvirt.version", "libvirt_version");
+	if (qv)
+		fprintf(f, "; QEMU %s", qv);
+	if (lv)
+		fprintf(f, ", libvirt %s", lv);
+	const char *rev = HOST("hvc.revision", "hvc_revision", "versions.hvc");
+	fprintf(f, ". hvc %s", rev ? rev : hvc_json_get_string(r, "hvc_version") ?: "unknown");
+	json_object *cfg = hvc_json_get(r, "config");
+	fprintf(f, ". Every backend was pinned to CPUs %s. The full machine-readable description "
+		   "is under `host` in results.json (`hvc info --json`).\n\n",
+		hvc_json_get_string(cfg, "cpus") ?: "?");
+}
+
+static void table_startup(FILE *f, json_object *r, json_object *bs)
+{
+	fprintf(f, "## Start-up time\n\nHost monotonic clock from the request to READY and to the "
+		   "instance's exit (`hvc-workload idle 0`), milliseconds: median [95%% CI of the median].\n\n");
+	fprintf(f, "| backend | to READY (ms) | to exit (ms) | n |\n|---|---|---|---|\n");
+	for (size_t i = 0; i < json_object_array_length(bs); i++) {
+		json_object *b = json_object_array_get_idx(bs, i);
+		if (!hvc_json_get_bool(b, "available", false))
+			continue;
+		const char *name = hvc_json_get_string(b, "name");
+		json_object *rd = hvc_bench_summary_find(r, name, "startup", "ready_ms");
+		json_object *ex = hvc_bench_summary_find(r, name, "startup", "exit_ms");
+		char c1[96], c2[96];
+		cell(c1, sizeof(c1), rd, true);
+		cell(c2, sizeof(c2), ex, true);
+		fprintf(f, "| %s | %s | %s | %lld |\n", name, c1, c2,
+			(long long)hvc_json_get_int(rd ? rd : ex, "n", 0));
+	}
+	fprintf(f, "\n![Start-up time per backend](startup.png)\n\n");
+
+	/* Phases: medians of each phase the backends report. */
+	json_object *ss = hvc_json_get(r, "samples");
+	bool any = false;
+	for (size_t i = 0; i < json_object_array_length(bs); i++) {
+		json_object *b = json_object_array_get_idx(bs, i);
+		const char *name = hvc_json_get_string(b, "name");
+		json_object *keys = NULL;
+		for (size_t j = 0; j < json_object_array_length(ss); j++) {
+			json_object *s = json_object_array_get_idx(ss, j);
+			if (strcmp(hvc_json_get_string(s, "backend") ?: "", name) ||
+			    strcmp(hvc_json_get_string(s, "workload") ?: "", "startup") ||
+			    hvc_json_get_bool(s, "warmup", false) || !hvc_json_get(s, "phases"))
+				continue;
+			keys = hvc_json_get(s, "phases");
+			break;
+		}
+		if (!keys || json_object_object_length(keys) == 0)
+			continue;
+		if (!any) {
+			fprintf(f, "Start-up phases (median ms from the request; each backend reports the "
+				   "phases it can see, see docs/methodology.md):\n\n");
+			any = true;
+		}
+		fprintf(f, "- **%s**:", name);
+		bool first = true;
+		json_object_object_foreach(keys, k, v0)
+		{
+			(void)v0;
+			double vals[1024];
+			size_t n = 0;
+			for (size_t j = 0; j < json_object_array_length(ss) && n < 1024; j++) {
+				json_object *s = json_object_array_get_idx(ss, j);
+				if (strcmp(hvc_json_get_string(s, "backend") ?: "", name) ||
+				    strcmp(hvc_json_get_string(s, "workload") ?: "", "startup") ||
+				    hvc_json_get_bool(s, "warmup", false))
+					continue;
+				json_object *v = hvc_json_get(hvc_json_get(s, "phases"), k);
+				if (v)
+					vals[n++] = json_object_get_double(v);
+			}
+			/* median by insertion sort: n is small */
+			for (size_t a = 1; a < n; a++)
+				for (size_t c = a; c > 0 && vals[c - 1] > vals[c]; c--) {
+					double t = vals[c];
+					vals[c] = vals[c - 1];
+					vals[c - 1] = t;
+				}
+			double med = n == 0 ? NAN : n % 2 ? vals[n / 2] : (vals[n / 2 - 1] + vals[n / 2]) / 2;
+			char mv[32];
+			fmt_val(mv, sizeof(mv), med);
+			fprintf(f, "%s %s %s", first ? "" : ",", k, mv);
+			first = false;
+		}
+		fprintf(f, "\n");
+	}
+	if (any)
+		fprintf(f, "\n");
+}
+
+static void mem_table(FILE *f, json_object *r, json_object *bs, const char *workload,
+		      const char *prefix)
+{
+	fprintf(f, "| backend | RSS | PSS | USS | cgroup charge | cgroup − inactive_file | n |\n"
+		   "|---|---|---|---|---|---|---|\n");
+	static const char *const keys[] = { "rss_mib", "pss_mib", "uss_mib", "cgroup_mib", "cgroup_net_mib" };
+	for (size_t i = 0; i < json_object_array_length(bs); i++) {
+		json_object *b = json_object_array_get_idx(bs, i);
+		if (!hvc_json_get_bool(b, "available", false))
+			continue;
+		const char *name = hvc_json_get_string(b, "name");
+		fprintf(f, "| %s ", name);
+		int64_t n = 0;
+		for (size_t k = 0; k < 5; k++) {
+			char key[64], c[96];
+			snprintf(key, sizeof(key), "%s%s", prefix, keys[k]);
+			json_object *s = hvc_bench_summary_find(r, name, workload, key);
+			cell(c, sizeof(c), s, false);
+			if (s && hvc_json_get_int(s, "n", 0) > n)
+				n = hvc_json_get_int(s, "n", 0);
+			fprintf(f, "| %s ", c);
+		}
+		fprintf(f, "| %lld |\n", (long long)n);
+	}
+	fprintf(f, "\n");
+}
+
+static void size_cell(FILE *f, json_object *z, const char *key)
+{
+	json_object *v = hvc_json_get(z, key);
+	char buf[32];
+	fprintf(f, "| %s ", v ? hvc_format_size((uint64_t)json_object_get_int64(v), buf, sizeof(buf)) : "–");
+}
+
+static void table_sizes(FILE *f, json_object *bs)
+{
+	fprintf(f, "## Image size\n\nBytes on disk of what an instance needs, from the image store "
+		   "(compressed layer blobs and unpacked layers, shared with other images vs unique "
+		   "to this one) and, for VMs, the kernel and initramfs it boots.\n\n");
+	fprintf(f, "| backend | compressed | unpacked | shared | unique | kernel | initramfs | binary | note |\n"
+		   "|---|---|---|---|---|---|---|---|---|\n");
+	for (size_t i = 0; i < json_object_array_length(bs); i++) {
+		json_object *b = json_object_array_get_idx(bs, i);
+		if (!hvc_json_get_bool(b, "available", false))
+			continue;
+		json_object *z = hvc_json_get(b, "image_size");
+		fprintf(f, "| %s ", hvc_json_get_string(b, "name"));
+		if (hvc_json_get_string(z, "error")) {
+			fprintf(f, "| failed: %s | | | | | | | |\n", hvc_json_get_string(z, "error"));
+			continue;
+		}
+		size_cell(f, z, "compressed_bytes");
+		size_cell(f, z, "unpacked_bytes");
+		size_cell(f, z, "shared_bytes");
+		size_cell(f, z, "unique_bytes");
+		size_cell(f, z, "kernel_bytes");
+		size_cell(f, z, "initramfs_bytes");
+		size_cell(f, z, "binary_bytes");
+		fprintf(f, "| %s |\n", hvc_json_get_string(z, "note") ?: "");
+	}
+	fprintf(f, "\n![Image size per backend](image-size.png)\n\n");
+}
+
+static void table_throughput(FILE *f, json_object *r, json_object *bs)
+{
+	json_object *ws = hvc_json_get(r, "workloads");
+	bool any = false;
+	for (size_t wi = 0; wi < json_object_array_length(ws); wi++)
+		any |= !strcmp(hvc_json_get_string(json_object_array_get_idx(ws, wi), "kind") ?: "", "throughput");
+	if (!any)
+		return;
+	fprintf(f, "## Throughput\n\nEach workload's own figure: median [95%% CI of the median]. "
+		   "Below it, performance relative to native (1.00 = native; below 1 = slower, "
+		   "whichever direction the metric prefers) with a 95%% bootstrap CI of the ratio.\n\n");
+	fprintf(f, "| workload | metric | unit |");
+	size_t nb = 0;
+	for (size_t i = 0; i < json_object_array_length(bs); i++)
+		if (hvc_json_get_bool(json_object_array_get_idx(bs, i), "available", false)) {
+			fprintf(f, " %s |", hvc_json_get_string(json_object_array_get_idx(bs, i), "name"));
+			nb++;
+		}
+	fprintf(f, "\n|---|---|---|");
+	for (size_t i = 0; i < nb; i++)
+		fprintf(f, "---|");
+	fprintf(f, "\n");
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1) {
+			fprintf(f, "\nRelative to native:\n\n| workload | metric |");
+			for (size_t i = 0; i < json_object_array_length(bs); i++) {
+				json_object *b = json_object_array_get_idx(bs, i);
+				if (hvc_json_get_bool(b, "available", false) &&
+				    strcmp(hvc_json_get_string(b, "name"), "native"))
+					fprintf(f, " %s |", hvc_json_get_string(b, "name"));
+			}
+			fprintf(f, "\n|---|---|");
+			for (size_t i = 1; i < nb; i++)
+				fprintf(f, "---|");
+			fprintf(f, "\n");
+		}
+		for (size_t wi = 0; wi < json_object_array_length(ws); wi++) {
+			json_object *w = json_object_array_get_idx(ws, wi);
+			if (strcmp(hvc_json_get_string(w, "kind") ?: "", "throughput"))
+				continue;
+			const char *wname = hvc_json_get_string(w, "name");
+			json_object *ms = hvc_json_get(w, "metrics");
+			for (size_t mi = 0; mi < json_object_array_length(ms); mi++) {
+				json_object *m = json_object_array_get_idx(ms, mi);
+				const char *key = hvc_json_get_string(m, "key");
+				if (strstr(key, "_mib"))
+					continue;
+				if (pass == 0)
+					fprintf(f, "| %s | %s | %s (%s is better) |", wname, key,
+						hvc_json_get_string(m, "unit"), hvc_json_get_string(m, "better"));
+				else
+					fprintf(f, "| %s | %s |", wname, key);
+				for (size_t i = 0; i < json_object_array_length(bs); i++) {
+					json_object *b = json_object_array_get_idx(bs, i);
+					const char *bn = hvc_json_get_string(b, "name");
+					if (!hvc_json_get_bool(b, "available", false))
+						continue;
+					json_object *s = hvc_bench_summary_find(r, bn, wname, key);
+					char c[128];
+					if (pass == 0) {
+						cell(c, sizeof(c), s, true);
+					} else {
+						if (!strcmp(bn, "native"))
+							continue;
+						json_object *ro = hvc_json_get(s, "relative_to_native");
+						if (!ro)
+							snprintf(c, sizeof(c), s && hvc_json_get_int(s, "n", 0) == 0 ? "failed" : "n/a");
+						else {
+							char v[32], lo[32], hi[32];
+							snprintf(v, sizeof(v), "%.2f", num(ro, "value"));
+							snprintf(lo, sizeof(lo), "%.2f", num(ro, "ci_lo"));
+							snprintf(hi, sizeof(hi), "%.2f", num(ro, "ci_hi"));
+							snprintf(c, sizeof(c), "%s [%s, %s]", v, lo, hi);
+						}
+					}
+					fprintf(f, " %s |", c);
+				}
+				fprintf(f, "\n");
+			}
+		}
+	}
+	fprintf(f, "\n![Throughput relative to native](throughput.png)\n\n");
+}
+
+static void failures(FILE *f, json_object *r)
+{
+	json_object *ss = hvc_json_get(r, "samples");
+	size_t n = 0;
+	for (size_t i = 0; i < json_object_array_length(ss); i++) {
+		json_object *s = json_object_array_get_idx(ss, i);
+		if (strcmp(hvc_json_get_string(s, "status") ?: "", "failed"))
+			continue;
+		if (n++ == 0)
+			fprintf(f, "## Failed measurements\n\nNo figure is estimated or filled in: these "
+				   "samples failed and are reported as such (⚠ in the tables marks a summary "
+				   "that lost samples).\n\n| backend | workload | rep | reason |\n|---|---|---|---|\n");
+		if (n > 40)
+			continue;
+		_cleanup_free_ char *why = strdup(hvc_json_get_string(s, "error") ?: "");
+		for (char *p = why; *p; p++)
+			if (*p == '|' || *p == '\n')
+				*p = ' ';
+		fprintf(f, "| %s | %s | %s%lld | %s |\n", hvc_json_get_string(s, "backend"),
+			hvc_json_get_string(s, "workload"), hvc_json_get_bool(s, "warmup", false) ? "warm-up " : "",
+			(long long)hvc_json_get_int(s, "rep", 0), why);
+	}
+	if (n > 40)
+		fprintf(f, "| … | | | %zu failures in all; every one is in results.json |\n", n);
+	if (n)
+		fprintf(f, "\n");
+}
+
+int hvc_bench_report_markdown(json_object *r, FILE *f, struct hvc_error *err)
+{
+	if (hvc_bench_results_validate(r, err) < 0)
+		return -1;
+	json_object *bs = hvc_json_get(r, "backends");
+	json_object *cfg = hvc_json_get(r, "config");
+	fprintf(f, "# hvc benchmark report — %s suite\n\n", hvc_json_get_string(r, "suite"));
+	const char *acc = vm_accelerator(r);
+	if (backend_ran(r, "vm") && acc && !strcmp(acc, "tcg"))
+		fprintf(f, "> **Caveat: the VMs ran under TCG, QEMU's software emulator, not under hardware "
+			   "virtualization (KVM).** Their CPU, memory and start-up figures measure "
+			   "emulation and are typically many times slower than a KVM guest would be; do "
+			   "not read them as the cost of virtualization. The container and native "
+			   "figures are unaffected.\n\n");
+	json_object *load = hvc_json_get(r, "load");
+	if (hvc_json_get_string(load, "warning"))
+		fprintf(f, "> **Warning:** %s.\n\n", hvc_json_get_string(load, "warning"));
+
+	fprintf(f, "Run `%s`, started %s, took %.0f s. %lld measured repetitions per backend and "
+		   "workload after %lld discarded warm-up run(s); backends interleaved within each "
+		   "repetition (ABAB). Image `%s`.\n\n",
+		hvc_json_get_string(r, "run_id"), hvc_json_get_string(r, "started"),
+		hvc_json_get_double(r, "duration_s", NAN), (long long)hvc_json_get_int(cfg, "reps", 0),
+		(long long)hvc_json_get_int(cfg, "warmup", 0), hvc_json_get_string(cfg, "image") ?: "?");
+	host_paragraph(f, r);
+
+	fprintf(f, "## Backends\n\n| backend | ran | what it is / why not |\n|---|---|---|\n");
+	for (size_t i = 0; i < json_object_array_length(bs); i++) {
+		json_object *b = json_object_array_get_idx(bs, i);
+		bool av = hvc_json_get_bool(b, "available", false);
+		fprintf(f, "| %s | %s | %s |\n", hvc_json_get_string(b, "name"), av ? "yes" : "**no**",
+			av ? hvc_json_get_string(b, "summary") ?: "" : hvc_json_get_string(b, "reason") ?: "");
+	}
+	fprintf(f, "\n");
+
+	json_object *ws = hvc_json_get(r, "workloads");
+	bool has_startup = false, has_fp = false, has_mem = false;
+	for (size_t wi = 0; wi < json_object_array_length(ws); wi++) {
+		const char *n = hvc_json_get_string(json_object_array_get_idx(ws, wi), "name");
+		has_startup |= !strcmp(n, "startup");
+		has_fp |= !strcmp(n, "footprint");
+		has_mem |= !strcmp(n, "mem");
+	}
+	if (has_startup)
+		table_startup(f, r, bs);
+	if (has_fp || has_mem) {
+		fprintf(f, "## Memory per instance\n\nHost-side cost of one instance in MiB (median). RSS "
+			   "counts shared pages fully in every process, PSS divides them among the "
+			   "processes sharing them, USS counts only private pages; for containers the "
+			   "cgroup charge includes page cache, and without `inactive_file` shows what "
+			   "reclaim cannot take back. For VMs the processes are QEMU's.\n\n");
+		if (has_fp) {
+			fprintf(f, "Idle (`hvc-workload idle`, measured 0.5 s after READY):\n\n");
+			mem_table(f, r, bs, "footprint", "");
+		}
+		if (has_mem) {
+			fprintf(f, "Under load (peak while the `mem` workload ran, sampled every 100 ms):\n\n");
+			mem_table(f, r, bs, "mem", "peak_");
+		}
+		fprintf(f, "![Memory per instance](memory.png)\n\n");
+	}
+	table_sizes(f, bs);
+	table_throughput(f, r, bs);
+	failures(f, r);
+
+	fprintf(f, "## How this was measured\n\nWhat every number means, how it is taken and its "
+		   "pitfalls: docs/methodology.md. The exact command each backend ran:\n\n");
+	json_object *cs = hvc_json_get(r, "commands");
+	for (size_t i = 0; i < json_object_array_length(cs); i++) {
+		json_object *c = json_object_array_get_idx(cs, i);
+		if (strcmp(hvc_json_get_string(c, "workload") ?: "", "startup"))
+			continue;
+		fprintf(f, "- %s: `%s`\n", hvc_json_get_string(c, "backend"),
+			hvc_json_get_string(c, "command") ?: "?");
+	}
+	fprintf(f, "\n(Other workloads differ only in the hvc-workload arguments; all commands are in "
+		   "results.json under `commands`.) Raw samples: results.csv. Charts: the `.gp` "
+		   "gnuplot scripts beside them regenerate them; `hvc bench report DIR` regenerates "
+		   "everything from results.json.\n");
+	if (ferror(f))
+		return hvc_err(err, EIO, "write report");
+	return 0;
+}
+
+int hvc_bench_report_dir(const char *dir, struct hvc_error *err)
+{
+	_cleanup_json_ json_object *r = NULL;
+	if (hvc_bench_results_load(dir, &r, err) < 0)
+		return -1;
+	_cleanup_free_ char *csv = hvc_path_join(dir, "results.csv");
+	_cleanup_free_ char *md = hvc_path_join(dir, "report.md");
+	_cleanup_fclose_ FILE *fc = fopen(csv, "w");
+	if (!fc)
+		return hvc_err(err, errno, "create `%s`", csv);
+	if (hvc_bench_results_write_csv(r, fc, err) < 0)
+		return -1;
+	_cleanup_fclose_ FILE *fm = fopen(md, "w");
+	if (!fm)
+		return hvc_err(err, errno, "create `%s`", md);
+	if (hvc_bench_report_markdown(r, fm, err) < 0)
+		return -1;
+	_cleanup_free_ char *fails = NULL;
+	if (hvc_bench_plot(r, dir, true, &fails, err) < 0)
+		return -1;
+	if (fails && *fails) {
+		hvc_warn("charts: %s", fails);
+		fprintf(fm, "\n## Charts that could not be drawn\n\n%s\n", fails);
+	}
+	return 0;
+}
+
+void hvc_bench_print_summary(FILE *f, json_object *r)
+{
+	json_object *bs = hvc_json_get(r, "backends");
+	json_object *ws = hvc_json_get(r, "workloads");
+	fprintf(f, "%-10s %14s %14s %12s", "backend", "READY ms", "exit ms", "idle PSS MiB");
+	for (size_t wi = 0; wi < json_object_array_length(ws); wi++) {
+		json_object *w = json_object_array_get_idx(ws, wi);
+		if (!strcmp(hvc_json_get_string(w, "kind") ?: "", "throughput"))
+			fprintf(f, " %9s", hvc_json_get_string(w, "name"));
+	}
+	fprintf(f, "\n");
+	for (size_t i = 0; i < json_object_array_length(bs); i++) {
+		json_object *b = json_object_array_get_idx(bs, i);
+		const char *name = hvc_json_get_string(b, "name");
+		if (!hvc_json_get_bool(b, "available", false)) {
+			fprintf(f, "%-10s not run: %s\n", name, hvc_json_get_string(b, "reason") ?: "");
+			continue;
+		}
+		char c1[64], c2[64], c3[64];
+		cell(c1, sizeof(c1), hvc_bench_summary_find(r, name, "startup", "ready_ms"), false);
+		cell(c2, sizeof(c2), hvc_bench_summary_find(r, name, "startup", "exit_ms"), false);
+		cell(c3, sizeof(c3), hvc_bench_summary_find(r, name, "footprint", "pss_mib"), false);
+		fprintf(f, "%-10s %14s %14s %12s", name, c1, c2, c3);
+		for (size_t wi = 0; wi < json_object_array_length(ws); wi++) {
+			json_object *w = json_object_array_get_idx(ws, wi);
+			if (strcmp(hvc_json_get_string(w, "kind") ?: "", "throughput"))
+				continue;
+			json_object *m0 = json_object_array_get_idx(hvc_json_get(w, "metrics"), 0);
+			json_object *s = hvc_bench_summary_find(r, name, hvc_json_get_string(w, "name"),
+								hvc_json_get_string(m0, "key"));
+			char c[32];
+			if (!strcmp(name, "native"))
+				snprintf(c, sizeof(c), s && hvc_json_get_int(s, "n", 0) > 0 ? "1.00" : "failed");
+			else if (hvc_json_get(s, "relative_to_native"))
+				snprintf(c, sizeof(c), "%.2f", num(hvc_json_get(s, "relative_to_native"), "value"));
+			else
+				snprintf(c, sizeof(c), s && hvc_json_get_int(s, "n", 0) == 0 ? "failed" : "n/a");
+			fprintf(f, " %9s", c);
+		}
+		fprintf(f, "\n");
+	}
+	fprintf(f, "(throughput columns: relative to native, 1.00 = native, higher is better)\n");
+}

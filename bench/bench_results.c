@@ -1,0 +1,365 @@
+/* bench/results: the results document (schema "hvc-bench-results" version 1,
+ * docs/results-schema.md) — validation, loading, the summaries computed from
+ * the raw samples, and the one-row-per-sample CSV. */
+#include <math.h>
+#include <string.h>
+#include "hvc/bench_harness.h"
+#include "hvc/stats.h"
+
+/* ---------- validation --------------------------------------------------- */
+
+static bool is_type(json_object *o, json_type t)
+{
+	return o && json_object_is_type(o, t);
+}
+
+static bool is_num(json_object *o)
+{
+	return is_type(o, json_type_double) || is_type(o, json_type_int);
+}
+
+static int need(json_object *o, const char *where, const char *key, json_type t, struct hvc_error *err)
+{
+	json_object *v = hvc_json_get(o, key);
+	if (!v)
+		return hvc_err(err, EINVAL, "%s: missing \"%s\"", where, key);
+	bool ok = t == json_type_double ? is_num(v) : is_type(v, t);
+	if (!ok)
+		return hvc_err(err, EINVAL, "%s: \"%s\" has the wrong type (expected %s)", where, key,
+			       json_type_to_name(t));
+	return 0;
+}
+
+static bool name_in(json_object *arr, const char *name)
+{
+	for (size_t i = 0; i < json_object_array_length(arr); i++)
+		if (!strcmp(hvc_json_get_string(json_object_array_get_idx(arr, i), "name") ?: "", name))
+			return true;
+	return false;
+}
+
+int hvc_bench_results_validate(json_object *r, struct hvc_error *err)
+{
+	if (!is_type(r, json_type_object))
+		return hvc_err(err, EINVAL, "results: not a JSON object");
+	const char *schema = hvc_json_get_string(r, "schema");
+	if (!schema || strcmp(schema, HVC_BENCH_SCHEMA))
+		return hvc_err(err, EINVAL, "results: \"schema\" is not \"%s\"", HVC_BENCH_SCHEMA);
+	if (need(r, "results", "schema_version", json_type_int, err) < 0)
+		return -1;
+	int64_t ver = hvc_json_get_int(r, "schema_version", 0);
+	if (ver != HVC_BENCH_SCHEMA_VERSION)
+		return hvc_err(err, EINVAL, "results: schema_version %lld not supported (this hvc reads %d)",
+			       (long long)ver, HVC_BENCH_SCHEMA_VERSION);
+	static const struct {
+		const char *key;
+		json_type t;
+	} top[] = {
+		{ "run_id", json_type_string },	  { "suite", json_type_string },
+		{ "started", json_type_string },  { "host", json_type_object },
+		{ "config", json_type_object },	  { "load", json_type_object },
+		{ "backends", json_type_array },  { "workloads", json_type_array },
+		{ "commands", json_type_array },  { "samples", json_type_array },
+		{ "summaries", json_type_array },
+	};
+	for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++)
+		if (need(r, "results", top[i].key, top[i].t, err) < 0)
+			return -1;
+	json_object *cfg = hvc_json_get(r, "config");
+	if (need(cfg, "config", "image", json_type_string, err) < 0 ||
+	    need(cfg, "config", "cpus", json_type_string, err) < 0 ||
+	    need(cfg, "config", "reps", json_type_int, err) < 0 ||
+	    need(cfg, "config", "warmup", json_type_int, err) < 0 ||
+	    need(cfg, "config", "backends", json_type_array, err) < 0)
+		return -1;
+	json_object *bs = hvc_json_get(r, "backends");
+	for (size_t i = 0; i < json_object_array_length(bs); i++) {
+		json_object *b = json_object_array_get_idx(bs, i);
+		char where[64];
+		snprintf(where, sizeof(where), "backends[%zu]", i);
+		if (need(b, where, "name", json_type_string, err) < 0 ||
+		    need(b, where, "available", json_type_boolean, err) < 0)
+			return -1;
+		if (!hvc_json_get_bool(b, "available", false) &&
+		    need(b, where, "reason", json_type_string, err) < 0)
+			return hvc_error_prefix(err, "an unavailable backend must say why");
+	}
+	json_object *ws = hvc_json_get(r, "workloads");
+	for (size_t i = 0; i < json_object_array_length(ws); i++) {
+		json_object *w = json_object_array_get_idx(ws, i);
+		char where[64];
+		snprintf(where, sizeof(where), "workloads[%zu]", i);
+		if (need(w, where, "name", json_type_string, err) < 0 ||
+		    need(w, where, "kind", json_type_string, err) < 0 ||
+		    need(w, where, "args", json_type_array, err) < 0 ||
+		    need(w, where, "metrics", json_type_array, err) < 0)
+			return -1;
+		json_object *ms = hvc_json_get(w, "metrics");
+		for (size_t j = 0; j < json_object_array_length(ms); j++) {
+			json_object *m = json_object_array_get_idx(ms, j);
+			char mw[96];
+			snprintf(mw, sizeof(mw), "%s.metrics[%zu]", where, j);
+			if (need(m, mw, "key", json_type_string, err) < 0 ||
+			    need(m, mw, "unit", json_type_string, err) < 0 ||
+			    need(m, mw, "better", json_type_string, err) < 0)
+				return -1;
+			const char *b = hvc_json_get_string(m, "better");
+			if (strcmp(b, "higher") && strcmp(b, "lower"))
+				return hvc_err(err, EINVAL, "%s: \"better\" must be higher or lower", mw);
+		}
+	}
+	json_object *ss = hvc_json_get(r, "samples");
+	for (size_t i = 0; i < json_object_array_length(ss); i++) {
+		json_object *s = json_object_array_get_idx(ss, i);
+		char where[64];
+		snprintf(where, sizeof(where), "samples[%zu]", i);
+		if (need(s, where, "backend", json_type_string, err) < 0 ||
+		    need(s, where, "workload", json_type_string, err) < 0 ||
+		    need(s, where, "rep", json_type_int, err) < 0 ||
+		    need(s, where, "warmup", json_type_boolean, err) < 0 ||
+		    need(s, where, "seq", json_type_int, err) < 0 ||
+		    need(s, where, "status", json_type_string, err) < 0 ||
+		    need(s, where, "metrics", json_type_object, err) < 0)
+			return -1;
+		const char *st = hvc_json_get_string(s, "status");
+		if (strcmp(st, "ok") && strcmp(st, "failed"))
+			return hvc_err(err, EINVAL, "%s: status must be ok or failed", where);
+		if (!strcmp(st, "failed") && need(s, where, "error", json_type_string, err) < 0)
+			return hvc_error_prefix(err, "a failed sample must say why");
+		if (!name_in(bs, hvc_json_get_string(s, "backend")))
+			return hvc_err(err, EINVAL, "%s: backend \"%s\" is not in \"backends\"", where,
+				       hvc_json_get_string(s, "backend"));
+		if (!name_in(ws, hvc_json_get_string(s, "workload")))
+			return hvc_err(err, EINVAL, "%s: workload \"%s\" is not in \"workloads\"", where,
+				       hvc_json_get_string(s, "workload"));
+		json_object_object_foreach(hvc_json_get(s, "metrics"), k, v)
+		{
+			if (!is_num(v))
+				return hvc_err(err, EINVAL, "%s: metric \"%s\" is not a number", where, k);
+		}
+	}
+	json_object *sums = hvc_json_get(r, "summaries");
+	for (size_t i = 0; i < json_object_array_length(sums); i++) {
+		json_object *s = json_object_array_get_idx(sums, i);
+		char where[64];
+		snprintf(where, sizeof(where), "summaries[%zu]", i);
+		if (need(s, where, "backend", json_type_string, err) < 0 ||
+		    need(s, where, "workload", json_type_string, err) < 0 ||
+		    need(s, where, "metric", json_type_string, err) < 0 ||
+		    need(s, where, "n", json_type_int, err) < 0 ||
+		    need(s, where, "n_failed", json_type_int, err) < 0)
+			return -1;
+		if (hvc_json_get_int(s, "n", 0) > 0 &&
+		    (need(s, where, "median", json_type_double, err) < 0 ||
+		     need(s, where, "mean", json_type_double, err) < 0))
+			return -1;
+	}
+	return 0;
+}
+
+int hvc_bench_results_load(const char *dir, json_object **out, struct hvc_error *err)
+{
+	_cleanup_free_ char *p = hvc_path_join(dir, "results.json");
+	_cleanup_json_ json_object *r = NULL;
+	if (hvc_json_read_file(p, &r, err) < 0)
+		return -1;
+	if (hvc_bench_results_validate(r, err) < 0)
+		return hvc_error_prefix(err, "`%s`", p);
+	*out = steal_pointer(&r);
+	return 0;
+}
+
+/* ---------- summaries ---------------------------------------------------- */
+
+/* json-c would write NaN/Infinity, which is not JSON: unknown is null. */
+static void add_num(json_object *o, const char *key, double v)
+{
+	json_object_object_add(o, key, isfinite(v) ? json_object_new_double(v) : NULL);
+}
+
+static size_t collect(json_object *samples, const char *backend, const char *workload,
+		      const char *metric, double *vals, int64_t *seqs, size_t *n_failed)
+{
+	size_t n = 0;
+	*n_failed = 0;
+	for (size_t i = 0; i < json_object_array_length(samples); i++) {
+		json_object *s = json_object_array_get_idx(samples, i);
+		if (hvc_json_get_bool(s, "warmup", false) ||
+		    strcmp(hvc_json_get_string(s, "backend") ?: "", backend) ||
+		    strcmp(hvc_json_get_string(s, "workload") ?: "", workload))
+			continue;
+		if (strcmp(hvc_json_get_string(s, "status") ?: "", "ok")) {
+			(*n_failed)++;
+			continue;
+		}
+		json_object *v = hvc_json_get(hvc_json_get(s, "metrics"), metric);
+		if (!v)
+			continue;
+		vals[n] = json_object_get_double(v);
+		seqs[n] = hvc_json_get_int(s, "seq", -1);
+		n++;
+	}
+	return n;
+}
+
+static bool is_memory_metric(const char *key)
+{
+	return strstr(key, "_mib") != NULL;
+}
+
+int hvc_bench_results_summarize(json_object *r, struct hvc_error *err)
+{
+	json_object *samples = hvc_json_get(r, "samples");
+	json_object *ws = hvc_json_get(r, "workloads");
+	json_object *bs = hvc_json_get(r, "backends");
+	if (!is_type(samples, json_type_array) || !is_type(ws, json_type_array) || !is_type(bs, json_type_array))
+		return hvc_err(err, EINVAL, "results: samples, workloads and backends are needed to summarise");
+	size_t cap = json_object_array_length(samples) + 1;
+	_cleanup_free_ double *vals = malloc(cap * sizeof(double));
+	_cleanup_free_ double *nat = malloc(cap * sizeof(double));
+	_cleanup_free_ int64_t *seqs = malloc(cap * sizeof(int64_t));
+	_cleanup_free_ int64_t *nseqs = malloc(cap * sizeof(int64_t));
+	json_object *sums = json_object_new_array();
+	for (size_t wi = 0; wi < json_object_array_length(ws); wi++) {
+		json_object *w = json_object_array_get_idx(ws, wi);
+		const char *wname = hvc_json_get_string(w, "name");
+		json_object *ms = hvc_json_get(w, "metrics");
+		for (size_t mi = 0; mi < json_object_array_length(ms); mi++) {
+			json_object *m = json_object_array_get_idx(ms, mi);
+			const char *key = hvc_json_get_string(m, "key");
+			bool higher = !strcmp(hvc_json_get_string(m, "better") ?: "lower", "higher");
+			size_t nf_nat;
+			size_t nn = collect(samples, "native", wname, key, nat, nseqs, &nf_nat);
+			for (size_t bi = 0; bi < json_object_array_length(bs); bi++) {
+				json_object *b = json_object_array_get_idx(bs, bi);
+				if (!hvc_json_get_bool(b, "available", false))
+					continue;
+				const char *bname = hvc_json_get_string(b, "name");
+				size_t nf;
+				size_t n = collect(samples, bname, wname, key, vals, seqs, &nf);
+				if (n == 0 && nf == 0)
+					continue; /* not applicable (e.g. no cgroup natively) */
+				json_object *o = json_object_new_object();
+				hvc_json_add_string(o, "backend", bname);
+				hvc_json_add_string(o, "workload", wname);
+				hvc_json_add_string(o, "metric", key);
+				hvc_json_add_string(o, "unit", hvc_json_get_string(m, "unit"));
+				hvc_json_add_string(o, "better", higher ? "higher" : "lower");
+				hvc_json_add_int(o, "n", (int64_t)n);
+				hvc_json_add_int(o, "n_failed", (int64_t)nf);
+				if (n > 0) {
+					struct hvc_stats st;
+					hvc_stats_compute(vals, n, &st);
+					add_num(o, "median", st.median);
+					add_num(o, "mean", st.mean);
+					add_num(o, "stddev", st.stddev);
+					add_num(o, "min", st.min);
+					add_num(o, "max", st.max);
+					add_num(o, "p95", st.p95);
+					add_num(o, "ci_lo", st.ci_lo);
+					add_num(o, "ci_hi", st.ci_hi);
+					add_num(o, "mean_ci_lo", st.mean_ci_lo);
+					add_num(o, "mean_ci_hi", st.mean_ci_hi);
+					hvc_json_add_int(o, "n_outliers", (int64_t)st.n_outliers);
+					json_object *out = json_object_new_array();
+					for (size_t k = 0; k < n; k++)
+						if (hvc_stats_is_outlier(vals, n, vals[k]))
+							json_object_array_add(out, json_object_new_int64(seqs[k]));
+					json_object_object_add(o, "outlier_seqs", out);
+				}
+				/* Relative performance against native: > 1 better, < 1 worse,
+				 * whichever direction the metric prefers. Memory is not a
+				 * performance figure and gets no ratio. */
+				if (n > 0 && nn > 0 && strcmp(bname, "native") && !is_memory_metric(key)) {
+					double ratio, lo, hi;
+					if (higher)
+						hvc_stats_ratio_ci(vals, n, nat, nn, &ratio, &lo, &hi);
+					else
+						hvc_stats_ratio_ci(nat, nn, vals, n, &ratio, &lo, &hi);
+					json_object *ro = json_object_new_object();
+					add_num(ro, "value", ratio);
+					add_num(ro, "ci_lo", lo);
+					add_num(ro, "ci_hi", hi);
+					hvc_json_add_string(ro, "definition",
+							    higher ? "median(backend) / median(native)"
+								   : "median(native) / median(backend)");
+					json_object_object_add(o, "relative_to_native", ro);
+				}
+				json_object_array_add(sums, o);
+			}
+		}
+	}
+	json_object_object_add(r, "summaries", sums);
+	return 0;
+}
+
+/* ---------- CSV ---------------------------------------------------------- */
+
+static void csv_field(FILE *f, const char *s)
+{
+	if (!s)
+		return;
+	if (!strpbrk(s, ",\"\n\r")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s == '\n' || *s == '\r' ? ' ' : *s, f);
+	}
+	fputc('"', f);
+}
+
+int hvc_bench_results_write_csv(json_object *r, FILE *f, struct hvc_error *err)
+{
+	json_object *samples = hvc_json_get(r, "samples");
+	json_object *ws = hvc_json_get(r, "workloads");
+	if (!is_type(samples, json_type_array) || !is_type(ws, json_type_array))
+		return hvc_err(err, EINVAL, "results: no samples/workloads to write");
+	_cleanup_strv_ char **cols = NULL;
+	for (size_t wi = 0; wi < json_object_array_length(ws); wi++) {
+		json_object *ms = hvc_json_get(json_object_array_get_idx(ws, wi), "metrics");
+		for (size_t mi = 0; mi < json_object_array_length(ms); mi++) {
+			const char *k = hvc_json_get_string(json_object_array_get_idx(ms, mi), "key");
+			bool dup = false;
+			for (char **c = cols; c && *c; c++)
+				dup |= !strcmp(*c, k);
+			if (!dup)
+				hvc_strv_push(&cols, k);
+		}
+	}
+	fputs("run_id,seq,backend,workload,rep,warmup,status,accelerator", f);
+	for (char **c = cols; c && *c; c++)
+		fprintf(f, ",%s", *c);
+	fputs(",error\n", f);
+	const char *run_id = hvc_json_get_string(r, "run_id");
+	for (size_t i = 0; i < json_object_array_length(samples); i++) {
+		json_object *s = json_object_array_get_idx(samples, i);
+		csv_field(f, run_id);
+		fprintf(f, ",%lld,", (long long)hvc_json_get_int(s, "seq", -1));
+		csv_field(f, hvc_json_get_string(s, "backend"));
+		fputc(',', f);
+		csv_field(f, hvc_json_get_string(s, "workload"));
+		fprintf(f, ",%lld,%s,", (long long)hvc_json_get_int(s, "rep", 0),
+			hvc_json_get_bool(s, "warmup", false) ? "true" : "false");
+		csv_field(f, hvc_json_get_string(s, "status"));
+		fputc(',', f);
+		csv_field(f, hvc_json_get_string(s, "accelerator"));
+		json_object *m = hvc_json_get(s, "metrics");
+		for (char **c = cols; c && *c; c++) {
+			json_object *v = hvc_json_get(m, *c);
+			if (v)
+				fprintf(f, ",%.6g", json_object_get_double(v));
+			else
+				fputc(',', f);
+		}
+		fputc(',', f);
+		csv_field(f, hvc_json_get_string(s, "error"));
+		fputc('\n', f);
+	}
+	if (ferror(f))
+		return hvc_err(err, EIO, "write CSV");
+	return 0;
+}

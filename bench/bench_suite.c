@@ -1,0 +1,234 @@
+/* bench/suite: what a benchmark run consists of — image, backends, workloads
+ * with their exact hvc-workload arguments and the figures each reports.
+ * The built-in suites are JSON documents in the same format a user's
+ * --suite FILE uses (docs/bench.md), so one parser serves both. */
+#include <string.h>
+#include "hvc/bench_harness.h"
+
+/* The metric keys below are the fields of hvc-workload's JSON line
+ * (guest/workload*.c). Sizes are chosen so the whole quick suite finishes in
+ * under five minutes on a 2-core host with VMs under TCG (docs/bench.md). */
+#define STD_BACKENDS "[\"native\", \"container\", \"vm\", \"runc\", \"crun\"]"
+#define COMMON_WORKLOADS(CPU, MEM, RAND, SYS, FORK, FIO)                                           \
+	"  {\"name\": \"startup\", \"kind\": \"startup\", \"args\": [\"idle\", \"0\"]},\n"              \
+	"  {\"name\": \"footprint\", \"kind\": \"footprint\", \"args\": [\"idle\", \"1.5\"]},\n"        \
+	"  {\"name\": \"cpu\", \"kind\": \"throughput\", \"args\": " CPU ",\n"                           \
+	"   \"metrics\": [{\"key\": \"mb_per_s\", \"unit\": \"MB/s\", \"better\": \"higher\"}]},\n"      \
+	"  {\"name\": \"mem\", \"kind\": \"throughput\", \"args\": " MEM ",\n"                           \
+	"   \"metrics\": [{\"key\": \"copy_mb_per_s\", \"unit\": \"MB/s\", \"better\": \"higher\"},\n"   \
+	"               {\"key\": \"scale_mb_per_s\", \"unit\": \"MB/s\", \"better\": \"higher\"},\n"    \
+	"               {\"key\": \"add_mb_per_s\", \"unit\": \"MB/s\", \"better\": \"higher\"},\n"      \
+	"               {\"key\": \"triad_mb_per_s\", \"unit\": \"MB/s\", \"better\": \"higher\"}]},\n"  \
+	"  {\"name\": \"randmem\", \"kind\": \"throughput\", \"args\": " RAND ",\n"                      \
+	"   \"metrics\": [{\"key\": \"gups\", \"unit\": \"GUPS\", \"better\": \"higher\"}]},\n"          \
+	"  {\"name\": \"syscall\", \"kind\": \"throughput\", \"args\": " SYS ",\n"                       \
+	"   \"metrics\": [{\"key\": \"ns_per_call\", \"unit\": \"ns\", \"better\": \"lower\"}]},\n"      \
+	"  {\"name\": \"forkexec\", \"kind\": \"throughput\", \"args\": " FORK ",\n"                     \
+	"   \"metrics\": [{\"key\": \"per_s\", \"unit\": \"proc/s\", \"better\": \"higher\"}]},\n"       \
+	"  {\"name\": \"fileio\", \"kind\": \"throughput\", \"args\": " FIO ",\n"                        \
+	"   \"metrics\": [{\"key\": \"seq_write_mb_per_s\", \"unit\": \"MB/s\", \"better\": \"higher\"},\n" \
+	"               {\"key\": \"seq_read_mb_per_s\", \"unit\": \"MB/s\", \"better\": \"higher\"},\n" \
+	"               {\"key\": \"rand_read_iops\", \"unit\": \"IOPS\", \"better\": \"higher\"},\n"    \
+	"               {\"key\": \"rand_write_iops\", \"unit\": \"IOPS\", \"better\": \"higher\"}]}\n"
+
+static const char quick_suite[] =
+	"{\"name\": \"quick\", \"image\": \"busybox:latest\", \"reps\": 3, \"warmup\": 1,\n"
+	" \"backends\": " STD_BACKENDS ",\n"
+	" \"workloads\": [\n" COMMON_WORKLOADS(
+		"[\"cpu\", \"8\"]", "[\"mem\", \"32\"]", "[\"randmem\", \"16\"]",
+		"[\"syscall\", \"200000\"]", "[\"forkexec\", \"200\"]", "[\"fileio\", \"16\"]") "]}\n";
+
+static const char full_suite[] =
+	"{\"name\": \"full\", \"image\": \"busybox:latest\", \"reps\": 10, \"warmup\": 2,\n"
+	" \"backends\": " STD_BACKENDS ",\n"
+	" \"workloads\": [\n" COMMON_WORKLOADS(
+		"[\"cpu\", \"64\"]", "[\"mem\", \"256\"]", "[\"randmem\", \"128\"]",
+		"[\"syscall\", \"2000000\"]", "[\"forkexec\", \"2000\"]", "[\"fileio\", \"128\"]") "]}\n";
+
+const char *hvc_bench_suite_builtin(const char *name)
+{
+	if (!strcmp(name, "quick"))
+		return quick_suite;
+	if (!strcmp(name, "full"))
+		return full_suite;
+	return NULL;
+}
+
+static void workload_clear(struct hvc_bench_workload *w)
+{
+	free(w->name);
+	hvc_strv_free(w->args);
+	for (size_t i = 0; i < w->n_metrics; i++) {
+		free(w->metrics[i].key);
+		free(w->metrics[i].unit);
+	}
+	free(w->metrics);
+}
+
+void hvc_bench_suite_free(struct hvc_bench_suite *s)
+{
+	if (!s)
+		return;
+	free(s->name);
+	free(s->image);
+	hvc_strv_free(s->backends);
+	for (size_t i = 0; i < s->n_workloads; i++)
+		workload_clear(&s->workloads[i]);
+	free(s->workloads);
+	json_object_put(s->source);
+	free(s);
+}
+
+static int strv_from_json(json_object *a, const char *what, char ***out, struct hvc_error *err)
+{
+	if (!a || !json_object_is_type(a, json_type_array))
+		return hvc_err(err, EINVAL, "%s: expected an array of strings", what);
+	_cleanup_strv_ char **v = calloc(1, sizeof(char *));
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *e = json_object_array_get_idx(a, i);
+		if (!json_object_is_type(e, json_type_string))
+			return hvc_err(err, EINVAL, "%s[%zu]: expected a string", what, i);
+		if (hvc_strv_push(&v, json_object_get_string(e)) < 0)
+			return hvc_err(err, ENOMEM, "%s", what);
+	}
+	*out = steal_pointer(&v);
+	return 0;
+}
+
+static int parse_kind(const char *s, enum hvc_bench_kind *k)
+{
+	if (!s)
+		return -1;
+	if (!strcmp(s, "startup"))
+		*k = HVC_BENCH_STARTUP;
+	else if (!strcmp(s, "footprint"))
+		*k = HVC_BENCH_FOOTPRINT;
+	else if (!strcmp(s, "throughput"))
+		*k = HVC_BENCH_THROUGHPUT;
+	else
+		return -1;
+	return 0;
+}
+
+static int parse_workload(json_object *o, size_t idx, struct hvc_bench_workload *w,
+			  struct hvc_error *err)
+{
+	if (!json_object_is_type(o, json_type_object))
+		return hvc_err(err, EINVAL, "workloads[%zu]: expected an object", idx);
+	const char *name = hvc_json_get_string(o, "name");
+	if (!name || !*name || strpbrk(name, " ,/\"\n"))
+		return hvc_err(err, EINVAL, "workloads[%zu]: \"name\" missing or not a plain word", idx);
+	w->name = strdup(name);
+	if (parse_kind(hvc_json_get_string(o, "kind"), &w->kind) < 0)
+		return hvc_err(err, EINVAL,
+			       "workload \"%s\": \"kind\" must be startup, footprint or throughput", name);
+	_cleanup_free_ char *what = hvc_strdup_printf("workload \"%s\": args", name);
+	if (strv_from_json(hvc_json_get(o, "args"), what, &w->args, err) < 0)
+		return -1;
+	if (!w->args[0])
+		return hvc_err(err, EINVAL, "workload \"%s\": args is empty", name);
+	w->reps = (int)hvc_json_get_int(o, "reps", -1);
+	w->warmup = (int)hvc_json_get_int(o, "warmup", -1);
+	w->timeout_s = (int)hvc_json_get_int(o, "timeout_s", 180);
+	json_object *ms = hvc_json_get(o, "metrics");
+	if (w->kind == HVC_BENCH_THROUGHPUT) {
+		if (!ms || !json_object_is_type(ms, json_type_array) || json_object_array_length(ms) == 0)
+			return hvc_err(err, EINVAL, "workload \"%s\": a throughput workload needs \"metrics\"",
+				       name);
+		w->n_metrics = json_object_array_length(ms);
+		w->metrics = calloc(w->n_metrics, sizeof(*w->metrics));
+		for (size_t i = 0; i < w->n_metrics; i++) {
+			json_object *m = json_object_array_get_idx(ms, i);
+			const char *key = hvc_json_get_string(m, "key");
+			const char *better = hvc_json_get_string(m, "better");
+			if (!key || !*key)
+				return hvc_err(err, EINVAL, "workload \"%s\": metrics[%zu]: \"key\" missing",
+					       name, i);
+			w->metrics[i].key = strdup(key);
+			const char *unit = hvc_json_get_string(m, "unit");
+			w->metrics[i].unit = strdup(unit ? unit : "");
+			if (!better || !strcmp(better, "higher"))
+				w->metrics[i].better = HVC_BETTER_HIGHER;
+			else if (!strcmp(better, "lower"))
+				w->metrics[i].better = HVC_BETTER_LOWER;
+			else
+				return hvc_err(err, EINVAL,
+					       "workload \"%s\": metric \"%s\": \"better\" must be higher or lower",
+					       name, key);
+		}
+	}
+	return 0;
+}
+
+int hvc_bench_suite_parse(json_object *def, struct hvc_bench_suite **out, struct hvc_error *err)
+{
+	if (!json_object_is_type(def, json_type_object))
+		return hvc_err(err, EINVAL, "suite: expected a JSON object");
+	struct hvc_bench_suite *s = calloc(1, sizeof(*s));
+	const char *name = hvc_json_get_string(def, "name");
+	const char *image = hvc_json_get_string(def, "image");
+	s->name = strdup(name ? name : "custom");
+	s->image = strdup(image ? image : "busybox:latest");
+	s->reps = (int)hvc_json_get_int(def, "reps", 3);
+	s->warmup = (int)hvc_json_get_int(def, "warmup", 1);
+	if (s->reps < 1 || s->reps > 10000 || s->warmup < 0 || s->warmup > 1000) {
+		hvc_err(err, EINVAL, "suite \"%s\": reps must be 1..10000 and warmup 0..1000", s->name);
+		goto fail;
+	}
+	json_object *b = hvc_json_get(def, "backends");
+	if (b) {
+		if (strv_from_json(b, "suite: backends", &s->backends, err) < 0)
+			goto fail;
+	} else {
+		for (const struct hvc_bench_backend *const *p = hvc_bench_backends; *p; p++)
+			hvc_strv_push(&s->backends, (*p)->name);
+	}
+	for (char **p = s->backends; p && *p; p++)
+		if (!hvc_bench_backend_find(*p)) {
+			hvc_err(err, EINVAL, "suite \"%s\": unknown backend \"%s\"", s->name, *p);
+			goto fail;
+		}
+	json_object *ws = hvc_json_get(def, "workloads");
+	if (!ws || !json_object_is_type(ws, json_type_array) || json_object_array_length(ws) == 0) {
+		hvc_err(err, EINVAL, "suite \"%s\": \"workloads\" must be a non-empty array", s->name);
+		goto fail;
+	}
+	s->n_workloads = json_object_array_length(ws);
+	s->workloads = calloc(s->n_workloads, sizeof(*s->workloads));
+	for (size_t i = 0; i < s->n_workloads; i++) {
+		if (parse_workload(json_object_array_get_idx(ws, i), i, &s->workloads[i], err) < 0) {
+			hvc_error_prefix(err, "suite \"%s\"", s->name);
+			goto fail;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(s->workloads[j].name, s->workloads[i].name)) {
+				hvc_err(err, EINVAL, "suite \"%s\": workload \"%s\" appears twice", s->name,
+					s->workloads[i].name);
+				goto fail;
+			}
+	}
+	s->source = json_object_get(def);
+	*out = s;
+	return 0;
+fail:
+	hvc_bench_suite_free(s);
+	return -1;
+}
+
+int hvc_bench_suite_load(const char *name_or_file, struct hvc_bench_suite **out,
+			 struct hvc_error *err)
+{
+	_cleanup_json_ json_object *def = NULL;
+	const char *text = hvc_bench_suite_builtin(name_or_file);
+	if (text) {
+		if (hvc_json_parse(text, strlen(text), name_or_file, &def, err) < 0)
+			return -1;
+	} else if (strchr(name_or_file, '/') || strchr(name_or_file, '.') || hvc_path_exists(name_or_file)) {
+		if (hvc_json_read_file(name_or_file, &def, err) < 0)
+			return hvc_error_prefix(err, "suite");
+	} else {
+		return hvc_err(err, ENOENT, "unknown suite \"%s\" (quick, full, or a JSON file)",
+			       name_or_file);
+	}
+	return hvc_bench_suite_parse(def, out, err);
+}

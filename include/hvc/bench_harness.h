@@ -1,0 +1,240 @@
+/* bench harness: backends, suites, the runner, per-instance memory, results
+ * (JSON/CSV), report and charts, and run-to-run comparison. The host probe
+ * (hvc_host_probe) lives in hvc/bench.h; statistics in hvc/stats.h.
+ * Results schema: docs/results-schema.md. What each number means:
+ * docs/methodology.md. */
+#ifndef HVC_BENCH_HARNESS_H
+#define HVC_BENCH_HARNESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "hvc/util.h"
+#include "hvc/image.h"
+
+#define HVC_BENCH_SCHEMA "hvc-bench-results"
+#define HVC_BENCH_SCHEMA_VERSION 1
+
+/* ---------- memory of an instance (bench/bench_memory.c) --------------- */
+struct hvc_bench_mem {
+	bool have_procs;        /* rss/pss/uss valid */
+	uint64_t rss_kib, pss_kib, uss_kib; /* summed over the instance's processes */
+	unsigned nprocs;
+	bool have_cgroup;       /* cgroup figures valid */
+	uint64_t cg_bytes;      /* memory.current / memory.usage_in_bytes */
+	uint64_t cg_inactive_file_bytes;
+	uint64_t cg_net_bytes;  /* cg_bytes - inactive_file: what reclaim cannot take */
+};
+
+/* Parses smaps_rollup text: Rss, Pss, USS = Private_Clean + Private_Dirty
+ * (+ Private_Hugetlb). Returns 0, or -1 when no Rss line is present. */
+int hvc_bench_parse_smaps_rollup(const char *text, uint64_t *rss_kib, uint64_t *pss_kib,
+				 uint64_t *uss_kib);
+/* Value of "key N" in a memory.stat text; -1 when absent. */
+int64_t hvc_bench_parse_memstat(const char *text, const char *key);
+/* Adds /proc/<pid>/smaps_rollup of pid (and, when with_children, of all its
+ * descendants) into m. A process that vanished meanwhile is skipped.
+ * Returns -1 when not even pid itself could be read. */
+int hvc_bench_mem_add_pid_tree(struct hvc_bench_mem *m, pid_t pid, bool with_children,
+			       struct hvc_error *err);
+/* Reads a cgroup directory's charge: v2 memory.current or v1
+ * memory.usage_in_bytes, plus inactive_file (v1: total_inactive_file) from
+ * memory.stat; also sums smaps_rollup of every pid in cgroup.procs. */
+int hvc_bench_mem_add_cgroup(struct hvc_bench_mem *m, const char *cgroup_dir, bool procs,
+			     struct hvc_error *err);
+/* Keeps the larger of each figure (peak tracking while a workload runs). */
+void hvc_bench_mem_max(struct hvc_bench_mem *acc, const struct hvc_bench_mem *m);
+
+/* ---------- what a backend is asked to run ----------------------------- */
+struct hvc_bench_ctx; /* the runner's state, passed to backends */
+
+/* Live handles of a running instance, reported by a backend so the runner can
+ * measure its memory while it runs. */
+struct hvc_bench_live {
+	pid_t pid;               /* main host process: the workload, or QEMU (0 = none) */
+	bool pid_tree;           /* include pid's descendants */
+	const char *cgroup_dir;  /* memory cgroup directory, or NULL */
+	bool cgroup_procs;       /* count smaps of the cgroup's processes too */
+};
+
+enum hvc_bench_event {
+	HVC_BENCH_EV_STARTED, /* the instance's host processes exist (sampling may start) */
+	HVC_BENCH_EV_READY,   /* READY: the workload is running (footprint is measured here) */
+};
+
+struct hvc_bench_req {
+	const char *image;       /* image reference (same for every backend) */
+	char *const *argv;       /* hvc-workload arguments: {"cpu", "8", NULL} */
+	const char *cpus;        /* CPU list every backend pins to, e.g. "0-1" */
+	int timeout_ms;
+	const char *tag;         /* unique per sample: names containers/cgroups/domains */
+	/* Called by the backend on each event with the live handles. */
+	void (*event)(void *opaque, enum hvc_bench_event ev, const struct hvc_bench_live *live);
+	void *opaque;
+};
+
+/* One run of one instance. Times are host CLOCK_MONOTONIC milliseconds from
+ * the request. A backend that cannot say one of them leaves it < 0. */
+struct hvc_bench_outcome {
+	double ready_ms, exit_ms;
+	json_object *phases;   /* {"name": ms, ...} owned */
+	char *output;          /* the workload's stdout (one JSON line expected) */
+	int exit_status;
+	char *accelerator;     /* VMs: "kvm" / "tcg" */
+	json_object *extra;    /* backend-specific facts (qemu pid, container id ...) */
+};
+void hvc_bench_outcome_clear(struct hvc_bench_outcome *o);
+
+/* Sizes of what an instance needs on disk. Unknown figures are < 0. */
+struct hvc_bench_size {
+	int64_t compressed, unpacked, shared, unique, kernel, initramfs, binary;
+	char note[256];
+};
+
+/* A backend: a const table of function pointers (adding one touches
+ * bench/bench_backends.c only). */
+struct hvc_bench_backend {
+	const char *name;
+	const char *summary;
+	/* 1 when it can run here, else 0 and a reason ("runc not installed"). */
+	int (*available)(struct hvc_bench_ctx *ctx, char *reason, size_t len);
+	/* Once per run, before any sample (bundles, boot artifacts ...). */
+	int (*prepare)(struct hvc_bench_ctx *ctx, struct hvc_error *err);
+	/* Runs one instance to completion. Returns 0 when it ran (whatever the
+	 * workload's exit status), -1 when the backend itself failed. */
+	int (*run)(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req,
+		   struct hvc_bench_outcome *out, struct hvc_error *err);
+	int (*image_size)(struct hvc_bench_ctx *ctx, struct hvc_bench_size *out,
+			  struct hvc_error *err);
+	/* Human-readable form of how this backend runs argv (for results). */
+	char *(*describe)(struct hvc_bench_ctx *ctx, char *const *argv);
+	void (*cleanup)(struct hvc_bench_ctx *ctx);
+};
+
+const struct hvc_bench_backend *hvc_bench_backend_find(const char *name);
+/* NULL-terminated list of every backend, in default order. */
+extern const struct hvc_bench_backend *const hvc_bench_backends[];
+
+/* ---------- suites (bench/bench_suite.c) -------------------------------- */
+enum hvc_bench_better { HVC_BETTER_LOWER = 0, HVC_BETTER_HIGHER = 1 };
+
+struct hvc_bench_metric_def {
+	char *key;    /* field in the workload's JSON line, also the metric name */
+	char *unit;
+	enum hvc_bench_better better;
+};
+
+enum hvc_bench_kind {
+	HVC_BENCH_STARTUP,    /* time to READY and to exit (idle 0) */
+	HVC_BENCH_FOOTPRINT,  /* memory of an idle instance */
+	HVC_BENCH_THROUGHPUT, /* workload figures, memory peak sampled too */
+};
+
+struct hvc_bench_workload {
+	char *name;      /* "startup", "cpu", ... */
+	enum hvc_bench_kind kind;
+	char **args;     /* hvc-workload arguments: {"cpu","64",NULL} */
+	struct hvc_bench_metric_def *metrics;
+	size_t n_metrics;
+	int timeout_s;
+	int reps, warmup; /* < 0: the suite's */
+};
+
+struct hvc_bench_suite {
+	char *name;
+	char *image;
+	int reps, warmup;
+	char **backends;  /* default backend list */
+	struct hvc_bench_workload *workloads;
+	size_t n_workloads;
+	json_object *source; /* the suite's definition as parsed */
+};
+
+/* "quick", "full", or a JSON file path (format in docs/bench.md). */
+int hvc_bench_suite_load(const char *name_or_file, struct hvc_bench_suite **out,
+			 struct hvc_error *err);
+int hvc_bench_suite_parse(json_object *def, struct hvc_bench_suite **out, struct hvc_error *err);
+void hvc_bench_suite_free(struct hvc_bench_suite *s);
+/* The built-in suites' JSON text (NULL when unknown). */
+const char *hvc_bench_suite_builtin(const char *name);
+
+/* ---------- the runner (bench/bench_runner.c) --------------------------- */
+struct hvc_bench_options {
+	const char *suite;      /* default "quick" */
+	char **backends;        /* NULL = suite's */
+	char **workloads;       /* NULL = all of the suite's */
+	int reps, warmup;       /* < 0 = suite's */
+	const char *cpus;       /* NULL = hwloc default */
+	const char *out_dir;    /* NULL = results/<run-id> */
+	const char *results_root; /* default "results" */
+	bool progress;          /* progress line on stderr */
+	char **cmdline;         /* the hvc command line, recorded */
+};
+
+/* Runs a whole benchmark and writes results.json, results.csv, report.md and
+ * the charts into the output directory (returned in *out_dir, malloc'd). */
+int hvc_bench_run(const struct hvc_bench_options *opt, char **out_dir, struct hvc_error *err);
+
+/* The runner's state; backends read the fields they need. */
+struct hvc_bench_ctx {
+	const struct hvc_bench_suite *suite;
+	const char *image;
+	const char *cpus;
+	char *work_dir;       /* scratch under the output dir (bundles ...) */
+	char *workload_bin;   /* host path of hvc-workload */
+	char *init_bin;       /* host path of hvc-init */
+	void *priv[8];        /* per-backend private state, indexed by table position */
+};
+
+/* ---------- results (bench/bench_results.c) ----------------------------- */
+/* Validates a results document against schema version 1: required keys and
+ * types. Returns 0 or -1 with the first problem in err. */
+int hvc_bench_results_validate(json_object *results, struct hvc_error *err);
+int hvc_bench_results_load(const char *dir, json_object **out, struct hvc_error *err);
+/* Computes the "summaries" array from "samples" (replacing any present). */
+int hvc_bench_results_summarize(json_object *results, struct hvc_error *err);
+/* results.csv: one row per sample. */
+int hvc_bench_results_write_csv(json_object *results, FILE *f, struct hvc_error *err);
+
+/* ---------- report and charts (bench/bench_report.c, bench_plot.c) ------ */
+int hvc_bench_report_markdown(json_object *results, FILE *f, struct hvc_error *err);
+/* Writes the .dat/.gp files into dir and runs gnuplot on each when run_gnuplot
+ * (PNG + SVG). A failed chart is reported in *failures (malloc'd text). */
+int hvc_bench_plot(json_object *results, const char *dir, bool run_gnuplot, char **failures,
+		   struct hvc_error *err);
+/* The summary entry for (backend, workload, metric), borrowed; NULL when absent. */
+json_object *hvc_bench_summary_find(json_object *results, const char *backend, const char *workload,
+				    const char *metric);
+/* The short table printed at the end of a run. */
+void hvc_bench_print_summary(FILE *f, json_object *results);
+/* Regenerates results.csv, report.md and charts in dir from results.json. */
+int hvc_bench_report_dir(const char *dir, struct hvc_error *err);
+
+/* ---------- comparison (bench/bench_compare.c) -------------------------- */
+struct hvc_bench_compare_opts {
+	double alpha;        /* significance level, default 0.05 */
+	double min_change;   /* minimum relative change to flag, default 0.05 */
+	unsigned rounds;     /* permutation rounds, default 10000 */
+};
+/* Per (backend, workload, metric) present in both: medians, relative change,
+ * permutation p-value, and a verdict. Returns a JSON array. */
+int hvc_bench_compare(json_object *a, json_object *b, const struct hvc_bench_compare_opts *o,
+		      json_object **out, struct hvc_error *err);
+void hvc_bench_compare_print(FILE *f, json_object *cmp);
+
+/* ---------- OCI bundle (bench/bench_bundle.c) --------------------------- */
+struct hvc_bench_bundle_opts {
+	char **args;         /* process args; NULL = image entrypoint+cmd */
+	const char *cpus;    /* linux.resources.cpu.cpus, or NULL */
+	const char *cgroups_path; /* linux.cgroupsPath, or NULL */
+	bool terminal;
+};
+/* The OCI runtime config.json for an image config (pure: no files touched).
+ * env/cwd/user follow the image; args override entrypoint+cmd when given. */
+int hvc_bench_oci_config(const struct hvc_image_config *img, const struct hvc_bench_bundle_opts *o,
+			 json_object **out, struct hvc_error *err);
+/* `hvc image bundle`: dir/rootfs (flattened image) + dir/config.json.
+ * dir must not exist or be empty. */
+int hvc_bench_bundle_write(const char *image_ref, const char *dir,
+			   const struct hvc_bench_bundle_opts *o, struct hvc_error *err);
+
+#endif

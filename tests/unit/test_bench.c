@@ -1,0 +1,388 @@
+/* bench harness: memory parsers, suites, CPU lists, results schema
+ * (validate/summarise/CSV), report generation from a fixture results.json,
+ * chart scripts, and the compare logic. */
+#include <check.h>
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+#include "hvc/bench_harness.h"
+#include "../../bench/bench_internal.h"
+#include "check_main.h"
+
+#define FIXTURE "tests/data/bench/fixture-results.json"
+
+static json_object *load_fixture(void)
+{
+	struct hvc_error err = { 0 };
+	json_object *r = NULL;
+	ck_assert_msg(hvc_json_read_file(FIXTURE, &r, &err) == 0, "%s", err.msg);
+	return r;
+}
+
+static json_object *summarized_fixture(void)
+{
+	json_object *r = load_fixture();
+	struct hvc_error err = { 0 };
+	ck_assert_msg(hvc_bench_results_summarize(r, &err) == 0, "%s", err.msg);
+	return r;
+}
+
+static char *mem_text(json_object *r, int (*fn)(json_object *, FILE *, struct hvc_error *))
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct hvc_error err = { 0 };
+	ck_assert_msg(fn(r, f, &err) == 0, "%s", err.msg);
+	fclose(f);
+	return buf;
+}
+
+START_TEST(smaps_rollup_parse)
+{
+	const char *t = "55d4c6a00000-7ffc8a7f6000 ---p 00000000 00:00 0   [rollup]\n"
+			"Rss:                1040 kB\nPss:                 300 kB\n"
+			"Pss_Anon:            100 kB\nShared_Clean:        800 kB\n"
+			"Shared_Dirty:          0 kB\nPrivate_Clean:       40 kB\n"
+			"Private_Dirty:       200 kB\nPrivate_Hugetlb:       0 kB\n";
+	uint64_t rss, pss, uss;
+	ck_assert_int_eq(hvc_bench_parse_smaps_rollup(t, &rss, &pss, &uss), 0);
+	ck_assert_uint_eq(rss, 1040);
+	ck_assert_uint_eq(pss, 300);
+	ck_assert_uint_eq(uss, 240);
+	ck_assert_int_eq(hvc_bench_parse_smaps_rollup("", &rss, &pss, &uss), -1);
+	/* "Pss_Anon" must not be read as "Pss" */
+	ck_assert_int_eq(hvc_bench_parse_smaps_rollup("Pss_Anon: 5 kB\nRss: 7 kB\nPss: 6 kB\n", &rss, &pss, &uss), 0);
+	ck_assert_uint_eq(pss, 6);
+}
+END_TEST
+
+START_TEST(memstat_parse)
+{
+	const char *v1 = "cache 4096\ninactive_file 100\ntotal_cache 8192\ntotal_inactive_file 300\n";
+	ck_assert_int_eq(hvc_bench_parse_memstat(v1, "total_inactive_file"), 300);
+	ck_assert_int_eq(hvc_bench_parse_memstat(v1, "inactive_file"), 100);
+	ck_assert_int_eq(hvc_bench_parse_memstat(v1, "active_file"), -1);
+}
+END_TEST
+
+START_TEST(mem_of_self_and_fake_cgroup)
+{
+	struct hvc_bench_mem m = { 0 };
+	struct hvc_error err = { 0 };
+	ck_assert_int_eq(hvc_bench_mem_add_pid_tree(&m, getpid(), true, &err), 0);
+	ck_assert(m.have_procs);
+	ck_assert_uint_gt(m.rss_kib, 0);
+	ck_assert_uint_ge(m.rss_kib, m.pss_kib);
+	ck_assert_uint_ge(m.pss_kib, m.uss_kib);
+	/* a fake v2 cgroup directory */
+	char dir[] = "/tmp/hvc-test-cg.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	_cleanup_free_ char *cur = hvc_path_join(dir, "memory.current");
+	_cleanup_free_ char *st = hvc_path_join(dir, "memory.stat");
+	ck_assert_int_eq(hvc_write_file(cur, "10485760\n", 9, 0644, &err), 0);
+	ck_assert_int_eq(hvc_write_file(st, "anon 100\ninactive_file 4194304\n", 31, 0644, &err), 0);
+	struct hvc_bench_mem c = { 0 };
+	ck_assert_int_eq(hvc_bench_mem_add_cgroup(&c, dir, false, &err), 0);
+	ck_assert_uint_eq(c.cg_bytes, 10485760);
+	ck_assert_uint_eq(c.cg_inactive_file_bytes, 4194304);
+	ck_assert_uint_eq(c.cg_net_bytes, 6291456);
+	hvc_rm_rf(dir, &err);
+	ck_assert_int_lt(hvc_bench_mem_add_cgroup(&c, "/nonexistent/cg", false, &err), 0);
+	ck_assert_int_lt(hvc_bench_mem_add_pid_tree(&c, 999999999, false, &err), 0);
+}
+END_TEST
+
+START_TEST(cpu_lists)
+{
+	cpu_set_t s;
+	struct hvc_error err = { 0 };
+	ck_assert_int_eq(hvc_bench_parse_cpus("0-2,5", &s, &err), 0);
+	ck_assert_int_eq(CPU_COUNT(&s), 4);
+	ck_assert(CPU_ISSET(5, &s));
+	ck_assert_int_lt(hvc_bench_parse_cpus("3-1", &s, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "\"3-1\""));
+	ck_assert_int_lt(hvc_bench_parse_cpus("a", &s, &err), 0);
+	ck_assert_int_lt(hvc_bench_parse_cpus("", &s, &err), 0);
+	ck_assert_int_lt(hvc_bench_parse_cpus("1,,", &s, &err), 0);
+	_cleanup_free_ char *d = hvc_bench_default_cpus();
+	ck_assert_int_eq(hvc_bench_parse_cpus(d, &s, &err), 0);
+}
+END_TEST
+
+START_TEST(builtin_suites_parse)
+{
+	struct hvc_error err = { 0 };
+	struct hvc_bench_suite *s = NULL;
+	ck_assert_msg(hvc_bench_suite_load("quick", &s, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(s->name, "quick");
+	ck_assert_uint_ge(s->n_workloads, 8);
+	ck_assert_uint_eq(hvc_strv_len(s->backends), 5);
+	ck_assert_int_eq(s->workloads[0].kind, HVC_BENCH_STARTUP);
+	hvc_bench_suite_free(s);
+	ck_assert_msg(hvc_bench_suite_load("full", &s, &err) == 0, "%s", err.msg);
+	ck_assert_int_gt(s->reps, 3);
+	hvc_bench_suite_free(s);
+	ck_assert_int_lt(hvc_bench_suite_load("quik", &s, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "\"quik\""));
+}
+END_TEST
+
+static int parse_text(const char *t, struct hvc_bench_suite **s, struct hvc_error *err)
+{
+	_cleanup_json_ json_object *o = NULL;
+	ck_assert_int_eq(hvc_json_parse(t, strlen(t), "test", &o, err), 0);
+	return hvc_bench_suite_parse(o, s, err);
+}
+
+START_TEST(bad_suites_are_refused)
+{
+	struct hvc_error err = { 0 };
+	struct hvc_bench_suite *s = NULL;
+	ck_assert_int_lt(parse_text("{\"backends\":[\"lxc\"],\"workloads\":[{\"name\":\"a\",\"kind\":\"startup\",\"args\":[\"idle\"]}]}", &s, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "\"lxc\""));
+	ck_assert_int_lt(parse_text("{\"workloads\":[{\"name\":\"c\",\"kind\":\"throughput\",\"args\":[\"cpu\"]}]}", &s, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "metrics"));
+	ck_assert_int_lt(parse_text("{\"workloads\":[{\"name\":\"a\",\"kind\":\"startup\",\"args\":[\"idle\"]},{\"name\":\"a\",\"kind\":\"startup\",\"args\":[\"idle\"]}]}", &s, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "twice"));
+	ck_assert_int_lt(parse_text("{\"workloads\":[]}", &s, &err), 0);
+	ck_assert_int_lt(parse_text("{\"reps\":0,\"workloads\":[{\"name\":\"a\",\"kind\":\"startup\",\"args\":[\"idle\"]}]}", &s, &err), 0);
+	ck_assert_int_lt(parse_text("{\"workloads\":[{\"name\":\"a\",\"kind\":\"sprint\",\"args\":[\"idle\"]}]}", &s, &err), 0);
+	ck_assert_int_eq(parse_text("{\"workloads\":[{\"name\":\"a\",\"kind\":\"startup\",\"args\":[\"idle\",\"0\"]}]}", &s, &err), 0);
+	ck_assert_uint_eq(hvc_strv_len(s->backends), 5);
+	hvc_bench_suite_free(s);
+}
+END_TEST
+
+START_TEST(fixture_validates_and_summarizes)
+{
+	_cleanup_json_ json_object *r = summarized_fixture();
+	struct hvc_error err = { 0 };
+	ck_assert_msg(hvc_bench_results_validate(r, &err) == 0, "%s", err.msg);
+	/* native startup: reps 1.0 1.2 1.1 1.3 1.1 (warm-up 99 excluded) -> median 1.1 */
+	json_object *s = hvc_bench_summary_find(r, "native", "startup", "ready_ms");
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(hvc_json_get_int(s, "n", 0), 5);
+	ck_assert_double_eq_tol(hvc_json_get_double(s, "median", 0), 1.1, 1e-9);
+	ck_assert_double_eq_tol(hvc_json_get_double(s, "max", 0), 1.3, 1e-9);
+	/* vm cpu: one failed sample counted, not dropped silently */
+	s = hvc_bench_summary_find(r, "vm", "cpu", "mb_per_s");
+	ck_assert_int_eq(hvc_json_get_int(s, "n", 0), 4);
+	ck_assert_int_eq(hvc_json_get_int(s, "n_failed", 0), 1);
+	/* relative to native: higher is better -> 10/100 */
+	json_object *ro = hvc_json_get(s, "relative_to_native");
+	ck_assert_ptr_nonnull(ro);
+	ck_assert_double_eq_tol(hvc_json_get_double(ro, "value", 0), 0.1, 1e-9);
+	/* lower is better (startup) -> native/backend: 1.1/11 */
+	ro = hvc_json_get(hvc_bench_summary_find(r, "container", "startup", "ready_ms"), "relative_to_native");
+	ck_assert_double_eq_tol(hvc_json_get_double(ro, "value", 0), 0.1, 1e-9);
+	/* memory gets no ratio; a metric native cannot have is absent, not zero */
+	ck_assert_ptr_null(hvc_json_get(hvc_bench_summary_find(r, "container", "footprint", "pss_mib"),
+					"relative_to_native"));
+	ck_assert_ptr_null(hvc_bench_summary_find(r, "native", "footprint", "cgroup_mib"));
+	ck_assert_ptr_nonnull(hvc_bench_summary_find(r, "container", "footprint", "cgroup_mib"));
+	/* unavailable backends have no summaries */
+	ck_assert_ptr_null(hvc_bench_summary_find(r, "runc", "startup", "ready_ms"));
+}
+END_TEST
+
+START_TEST(validate_rejects_bad_documents)
+{
+	struct hvc_error err = { 0 };
+	static const struct {
+		const char *path; /* "a.b" sets key b of object a; samples.N.key for samples */
+		const char *json; /* replacement value (NULL = delete) */
+		const char *expect;
+	} cases[] = {
+		{ "schema", "\"other\"", "schema" },
+		{ "schema_version", "2", "schema_version 2" },
+		{ "samples", NULL, "missing \"samples\"" },
+		{ "backends.3.reason", NULL, "must say why" },
+		{ "samples.0.status", "\"maybe\"", "ok or failed" },
+		{ "samples.0.metrics.ready_ms", "\"fast\"", "not a number" },
+		{ "samples.0.backend", "\"lxc\"", "\"lxc\"" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		_cleanup_json_ json_object *r = load_fixture();
+		json_object *parent = r;
+		char path[128];
+		snprintf(path, sizeof(path), "%s", cases[i].path);
+		char *save = NULL, *last = NULL;
+		for (char *k = strtok_r(path, ".", &save); k; k = strtok_r(NULL, ".", &save)) {
+			if (last)
+				parent = json_object_is_type(parent, json_type_array)
+						 ? json_object_array_get_idx(parent, atoi(last))
+						 : hvc_json_get(parent, last);
+			last = k;
+		}
+		if (cases[i].json) {
+			json_object *v = json_tokener_parse(cases[i].json);
+			json_object_object_add(parent, last, v);
+		} else {
+			json_object_object_del(parent, last);
+		}
+		ck_assert_msg(hvc_bench_results_validate(r, &err) < 0, "case %s accepted", cases[i].path);
+		ck_assert_msg(strstr(err.msg, cases[i].expect), "case %s: %s", cases[i].path, err.msg);
+	}
+}
+END_TEST
+
+START_TEST(csv_one_row_per_sample)
+{
+	_cleanup_json_ json_object *r = summarized_fixture();
+	_cleanup_free_ char *csv = mem_text(r, hvc_bench_results_write_csv);
+	size_t lines = 0;
+	for (char *p = csv; *p; p++)
+		lines += *p == '\n';
+	ck_assert_uint_eq(lines, json_object_array_length(hvc_json_get(r, "samples")) + 1);
+	ck_assert(hvc_str_has_prefix(csv, "run_id,seq,backend,workload,rep,warmup,status,accelerator,ready_ms,exit_ms,"));
+	ck_assert_ptr_nonnull(strstr(csv, ",failed,tcg,"));
+	ck_assert_ptr_nonnull(strstr(csv, "workload's own result check failed"));
+	/* the warm-up is in the CSV, marked */
+	ck_assert_ptr_nonnull(strstr(csv, ",native,startup,1,true,ok,,99,"));
+}
+END_TEST
+
+START_TEST(report_from_fixture)
+{
+	_cleanup_json_ json_object *r = summarized_fixture();
+	_cleanup_free_ char *md = mem_text(r, hvc_bench_report_markdown);
+	/* the TCG caveat comes before anything else */
+	char *cav = strstr(md, "TCG");
+	char *host = strstr(md, "**Host.**");
+	ck_assert_ptr_nonnull(cav);
+	ck_assert_ptr_nonnull(host);
+	ck_assert(cav < host);
+	ck_assert_ptr_nonnull(strstr(md, "Test CPU @ 1.00GHz"));
+	ck_assert_ptr_nonnull(strstr(md, "| runc | **no** | runc not installed |"));
+	ck_assert_ptr_nonnull(strstr(md, "| native | 1.10"));
+	ck_assert_ptr_nonnull(strstr(md, "workload's own result check failed"));
+	ck_assert_ptr_nonnull(strstr(md, "startup.png"));
+	ck_assert_ptr_nonnull(strstr(md, "throughput.png"));
+	ck_assert_ptr_nonnull(strstr(md, "0.10 ["));
+	/* without VMs under TCG, no caveat */
+	json_object *ss = hvc_json_get(r, "samples");
+	for (size_t i = 0; i < json_object_array_length(ss); i++)
+		json_object_object_del(json_object_array_get_idx(ss, i), "accelerator");
+	_cleanup_free_ char *md2 = mem_text(r, hvc_bench_report_markdown);
+	ck_assert_ptr_null(strstr(md2, "Caveat"));
+}
+END_TEST
+
+START_TEST(chart_scripts_written)
+{
+	_cleanup_json_ json_object *r = summarized_fixture();
+	char dir[] = "/tmp/hvc-test-plot.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	struct hvc_error err = { 0 };
+	_cleanup_free_ char *fails = NULL;
+	ck_assert_msg(hvc_bench_plot(r, dir, false, &fails, &err) == 0, "%s", err.msg);
+	static const char *const files[] = { "startup.gp", "startup.dat", "memory.gp", "image-size.gp",
+					     "throughput.gp", "throughput.dat" };
+	for (size_t i = 0; i < 6; i++) {
+		_cleanup_free_ char *p = hvc_path_join(dir, files[i]);
+		ck_assert_msg(hvc_path_exists(p), "%s missing", files[i]);
+	}
+	_cleanup_free_ char *gp = NULL, *dat = NULL;
+	size_t len;
+	_cleanup_free_ char *gpp = hvc_path_join(dir, "startup.gp");
+	_cleanup_free_ char *datp = hvc_path_join(dir, "startup.dat");
+	ck_assert_int_eq(hvc_read_file(gpp, &gp, &len, &err), 0);
+	ck_assert_int_eq(hvc_read_file(datp, &dat, &len, &err), 0);
+	ck_assert_ptr_nonnull(strstr(gp, "set logscale y"));
+	ck_assert_ptr_nonnull(strstr(gp, "startup.png"));
+	ck_assert_ptr_nonnull(strstr(gp, "startup.svg"));
+	ck_assert_ptr_nonnull(strstr(dat, "\"native\" 1.1 "));
+	hvc_rm_rf(dir, &err);
+}
+END_TEST
+
+/* Builds a minimal valid results document with one metric's samples. */
+static json_object *doc_with(const double *v, size_t n)
+{
+	json_object *r = load_fixture();
+	json_object *ss = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		json_object *s = json_object_new_object();
+		hvc_json_add_string(s, "backend", "native");
+		hvc_json_add_string(s, "workload", "cpu");
+		hvc_json_add_int(s, "rep", (int64_t)i + 1);
+		hvc_json_add_bool(s, "warmup", false);
+		hvc_json_add_int(s, "seq", (int64_t)i);
+		hvc_json_add_string(s, "status", "ok");
+		json_object *m = json_object_new_object();
+		hvc_json_add_double(m, "mb_per_s", v[i]);
+		json_object_object_add(s, "metrics", m);
+		json_object_array_add(ss, s);
+	}
+	json_object_object_add(r, "samples", ss);
+	struct hvc_error err = { 0 };
+	ck_assert_int_eq(hvc_bench_results_summarize(r, &err), 0);
+	return r;
+}
+
+static json_object *cmp_entry(json_object *cmp, const char *metric)
+{
+	for (size_t i = 0; i < json_object_array_length(cmp); i++) {
+		json_object *c = json_object_array_get_idx(cmp, i);
+		if (!strcmp(hvc_json_get_string(c, "metric"), metric))
+			return c;
+	}
+	return NULL;
+}
+
+START_TEST(compare_flags_only_real_changes)
+{
+	const double base[] = { 100, 101, 99, 100, 102, 98, 100, 101 };
+	const double slower[] = { 80, 81, 79, 80, 82, 78, 80, 81 };
+	const double tiny[] = { 101, 102, 100, 101, 103, 99, 101, 102 }; /* +1%: below 5% */
+	struct hvc_error err = { 0 };
+	_cleanup_json_ json_object *a = doc_with(base, 8), *b = doc_with(slower, 8), *c = doc_with(tiny, 8);
+	_cleanup_json_ json_object *ab = NULL, *aa = NULL, *ac = NULL;
+	ck_assert_msg(hvc_bench_compare(a, b, NULL, &ab, &err) == 0, "%s", err.msg);
+	json_object *e = cmp_entry(ab, "mb_per_s");
+	ck_assert_ptr_nonnull(e);
+	ck_assert(hvc_json_get_bool(e, "flagged", false));
+	ck_assert_str_eq(hvc_json_get_string(e, "verdict"), "regression");
+	ck_assert_double_eq_tol(hvc_json_get_double(e, "change", 0), -0.2, 1e-9);
+	ck_assert_double_lt(hvc_json_get_double(e, "p_value", 1), 0.05);
+	/* the reverse is an improvement */
+	_cleanup_json_ json_object *ba = NULL;
+	ck_assert_int_eq(hvc_bench_compare(b, a, NULL, &ba, &err), 0);
+	ck_assert_str_eq(hvc_json_get_string(cmp_entry(ba, "mb_per_s"), "verdict"), "improvement");
+	/* identical runs: nothing flagged */
+	ck_assert_int_eq(hvc_bench_compare(a, a, NULL, &aa, &err), 0);
+	ck_assert(!hvc_json_get_bool(cmp_entry(aa, "mb_per_s"), "flagged", true));
+	/* a small shift is not flagged, whatever its p-value */
+	ck_assert_int_eq(hvc_bench_compare(a, c, NULL, &ac, &err), 0);
+	ck_assert(!hvc_json_get_bool(cmp_entry(ac, "mb_per_s"), "flagged", true));
+	/* an invalid document is refused */
+	json_object_object_del(c, "schema");
+	_cleanup_json_ json_object *bad = NULL;
+	ck_assert_int_lt(hvc_bench_compare(a, c, NULL, &bad, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "second run"));
+}
+END_TEST
+
+static Suite *bench_suite(void)
+{
+	Suite *s = suite_create("bench");
+	TCase *tc = tcase_create("core");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, smaps_rollup_parse);
+	tcase_add_test(tc, memstat_parse);
+	tcase_add_test(tc, mem_of_self_and_fake_cgroup);
+	tcase_add_test(tc, cpu_lists);
+	tcase_add_test(tc, builtin_suites_parse);
+	tcase_add_test(tc, bad_suites_are_refused);
+	tcase_add_test(tc, fixture_validates_and_summarizes);
+	tcase_add_test(tc, validate_rejects_bad_documents);
+	tcase_add_test(tc, csv_one_row_per_sample);
+	tcase_add_test(tc, report_from_fixture);
+	tcase_add_test(tc, chart_scripts_written);
+	tcase_add_test(tc, compare_flags_only_real_changes);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+HVC_CHECK_MAIN(bench_suite)
