@@ -429,7 +429,8 @@ static int do_step(struct builder *b, const struct hvc_df_instr *in, struct hvc_
 		char cd[72];
 		hvc_build_copy_digest(abs, cd);
 		extra = strdup(cd);
-	} else if (st->kind == HVC_DF_RUN) {
+	} else if (st->kind == HVC_DF_RUN || st->kind == HVC_DF_ARG) {
+		/* RUN sees the ARG values as env; an ARG's own value is part of its identity */
 		_cleanup_strv_ char **env = hvc_df_scope_run_env(&b->sc);
 		_cleanup_json_ json_object *a = strv_json(env);
 		extra = strdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));

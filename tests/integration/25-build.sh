@@ -1,0 +1,192 @@
+#!/bin/bash
+# hvc build end to end: a multi-step Dockerfile on busybox (made on first
+# use), one history row per step, layers shared with a sibling image, a
+# deletion recorded as an OCI whiteout, a fully cached rebuild, clear errors
+# for a broken Dockerfile, a failing RUN and bad COPY sources with the store
+# unchanged and nothing mounted, and kill -9 in the middle of a RUN.
+. "$(dirname "$0")/lib.sh"
+[ "$(id -u)" -eq 0 ] || skip "needs root (overlayfs and namespaces)"
+[ -x /bin/busybox ] || skip "busybox-static not installed"
+
+no_mounts() { # nothing of this test mounted, in this namespace
+	if grep -qF "$TEST_TMP" /proc/self/mountinfo; then
+		grep -F "$TEST_TMP" /proc/self/mountinfo
+		fail "mounts left behind after $1"
+	fi
+}
+has_cmd() { "$HVC" image "$1" --help >/dev/null 2>&1; }
+
+CTX=$TEST_TMP/ctx
+mkdir -p "$CTX/sub/deeper"
+echo "hello from the context" >"$CTX/hello.txt"
+echo one >"$CTX/sub/one"
+echo deep >"$CTX/sub/deeper/file"
+(cd "$CTX" && tar czf "$TEST_TMP/payload.tgz" sub && mv "$TEST_TMP/payload.tgz" "$CTX/payload.tgz")
+cat >"$CTX/Dockerfile" <<'DF'
+# syntax=docker/dockerfile:1
+FROM busybox
+ARG WHO=world
+ENV GREETING="hello $WHO" \
+    APP=/app
+LABEL org.example.test=build
+WORKDIR $APP
+COPY hello.txt sub ./
+ADD payload.tgz /opt/
+RUN echo "$GREETING" >greeting && mkdir -p /var/data && echo keep >/var/data/keep && echo gone >/var/data/gone
+RUN rm /var/data/gone /etc/hostname && ls /app >/app/listing
+EXPOSE 8080
+CMD ["cat", "/app/greeting"]
+DF
+
+# --- first build (busybox:latest is created on first use) -------------------
+expect_status 0 "$HVC" build -t demo:v1 --build-arg WHO=hvc "$CTX"
+build1=$OUT
+expect_contains "$build1" "Step 1/11 : FROM busybox"
+expect_contains "$build1" "Step 8/11 : RUN echo"
+expect_contains "$build1" "Successfully tagged demo:v1"
+digest1=$(sed -n 's/^Successfully built //p' <<<"$build1")
+[ -n "$digest1" ] || fail "no 'Successfully built' line: $build1"
+expect_status 0 "$HVC" images
+expect_contains "$OUT" "busybox"
+expect_contains "$OUT" "demo"
+ok "multi-step build on busybox (created on first use)"
+
+# --- history: base entries + one per step after FROM (10), 4 with layers ----
+expect_status 0 "$HVC" image inspect demo:v1
+inspect=$OUT
+nhist=$(grep -c '"created_by"' <<<"$inspect")
+base_hist=$("$HVC" image inspect busybox | grep -c '"created_by"')
+[ "$nhist" -eq $((base_hist + 10)) ] || fail "history has $nhist entries, expected $base_hist + 10"
+nempty=$(grep -c '"empty_layer": true' <<<"$inspect")
+[ "$nempty" -eq 6 ] || fail "expected 6 empty_layer entries (ARG ENV LABEL WORKDIR EXPOSE CMD), got $nempty"
+base_layers=$("$HVC" image inspect busybox | grep -c '"diff_id"')
+nlayers=$(grep -c '"diff_id"' <<<"$inspect")
+[ "$nlayers" -eq $((base_layers + 4)) ] || fail "expected $base_layers + 4 layers, got $nlayers"
+expect_contains "$inspect" '"WorkingDir": "/app"'
+expect_contains "$inspect" '"GREETING=hello hvc"'
+expect_contains "$inspect" '"org.example.test": "build"'
+expect_contains "$inspect" '"8080/tcp"'
+if has_cmd history; then
+	expect_status 0 "$HVC" image history demo:v1
+	expect_contains "$OUT" "RUN rm /var/data/gone"
+	expect_contains "$OUT" "COPY hello.txt sub ./"
+	rows=$(grep -c -E 'ARG|ENV|LABEL|WORKDIR|COPY|ADD|RUN|EXPOSE|CMD' <<<"$OUT")
+	[ "$rows" -ge 10 ] || fail "hvc image history shows $rows build rows: $OUT"
+	ok "hvc image history: one row per step"
+fi
+ok "config and history: $nhist entries, $nlayers layers"
+
+# --- the flattened rootfs: files there, deleted files gone -----------------
+FLAT=$TEST_TMP/flat
+expect_status 0 "$HVC" image flatten demo:v1 "$FLAT"
+[ "$(cat "$FLAT/app/greeting")" = "hello hvc" ] || fail "greeting: $(cat "$FLAT/app/greeting")"
+[ "$(cat "$FLAT/app/hello.txt")" = "hello from the context" ] || fail "COPY file"
+[ "$(cat "$FLAT/app/one")" = "one" ] || fail "COPY dir contents"
+[ "$(cat "$FLAT/app/deeper/file")" = "deep" ] || fail "COPY nested dir"
+[ "$(cat "$FLAT/opt/sub/deeper/file")" = "deep" ] || fail "ADD did not unpack the tar"
+[ -f "$FLAT/var/data/keep" ] || fail "/var/data/keep missing"
+[ ! -e "$FLAT/var/data/gone" ] || fail "/var/data/gone still there after rm"
+[ ! -e "$FLAT/etc/hostname" ] || fail "/etc/hostname (from the base) still there after rm"
+grep -q hello.txt "$FLAT/app/listing" || fail "RUN did not see COPY's files"
+ok "flattened rootfs has the changes, deleted files gone"
+
+# --- the last RUN layer holds whiteouts and nothing else of the earlier steps -
+last_blob=$(grep '"digest"' <<<"$inspect" | grep -v '"Id"' | tail -1 | sed -E 's/.*"(sha256:[0-9a-f]{64})".*/\1/')
+blob="$HVC_ROOT/images/blobs/sha256/${last_blob#sha256:}"
+[ -f "$blob" ] || fail "last layer blob $last_blob not found at $blob"
+members=$(tar -tzf "$blob") || fail "last layer is not a gzip tar"
+expect_contains "$members" "var/data/.wh.gone"
+expect_contains "$members" "etc/.wh.hostname"
+expect_contains "$members" "app/listing"
+if grep -q "var/data/keep" <<<"$members"; then fail "last layer repeats an earlier step's file: $members"; fi
+ok "deletion recorded as OCI whiteouts (.wh.gone, .wh.hostname)"
+
+# --- a fully cached rebuild gives the same image ----------------------------
+expect_status 0 "$HVC" build -t demo:v1 --build-arg WHO=hvc "$CTX"
+ncached=$(grep -c -- '---> cached' <<<"$OUT")
+[ "$ncached" -eq 10 ] || fail "expected 10 cached steps, got $ncached: $OUT"
+[ "$(sed -n 's/^Successfully built //p' <<<"$OUT")" = "$digest1" ] || fail "cached rebuild changed the digest"
+ok "rebuild fully cached, same digest"
+
+# a changed build arg reruns from the first step that sees it
+expect_status 0 "$HVC" build -t demo:v2 --build-arg WHO=again "$CTX"
+ncached=$(grep -c -- '---> cached' <<<"$OUT")
+[ "$ncached" -eq 0 ] || fail "ARG change should invalidate from step 2, $ncached cached: $OUT"
+# --no-cache reruns everything, and a changed context file invalidates COPY
+echo "changed" >"$CTX/hello.txt"
+expect_status 0 "$HVC" build -t demo:v3 --build-arg WHO=hvc "$CTX"
+ncached=$(grep -c -- '---> cached' <<<"$OUT")
+[ "$ncached" -eq 4 ] || fail "changed hello.txt: expected steps 2-5 cached (4), got $ncached: $OUT"
+expect_status 0 "$HVC" build --no-cache -t demo:v4 --build-arg WHO=hvc "$CTX"
+! grep -q -- '---> cached' <<<"$OUT" || fail "--no-cache used the cache"
+ok "cache invalidation: build args, context content, --no-cache"
+
+# --- a second image on the same base shares its layers -----------------------
+mkdir -p "$TEST_TMP/ctx2"
+printf 'FROM busybox\nRUN echo other >/other\n' >"$TEST_TMP/ctx2/Dockerfile"
+expect_status 0 "$HVC" build -t other "$TEST_TMP/ctx2"
+base_first=$("$HVC" image inspect busybox | grep -m1 '"diff_id"')
+for img in demo:v1 other; do
+	"$HVC" image inspect "$img" | grep -qF "$base_first" || fail "$img does not share busybox's layer"
+done
+nbase=$(ls "$HVC_ROOT/layers" | grep -c "$(sed -E 's/.*sha256:([0-9a-f]{12}).*/\1/' <<<"$base_first")")
+[ "$nbase" -eq 1 ] || fail "busybox layer unpacked $nbase times"
+if has_cmd tree; then
+	expect_status 0 "$HVC" image tree
+	expect_contains "$OUT" "other"
+	expect_contains "$OUT" "demo"
+fi
+if has_cmd du; then
+	expect_status 0 "$HVC" image du
+	expect_contains "$OUT" "other"
+fi
+ok "a second image shares the base layer (one copy on disk)"
+
+# --- errors: clear, store unchanged, nothing mounted ---------------------------
+index_before=$(cat "$HVC_ROOT/images/index.json")
+printf 'FROM busybox\nRUN true\nRUNN oops\n' >"$TEST_TMP/Dockerfile.bad"
+expect_status 1 "$HVC" build -f "$TEST_TMP/Dockerfile.bad" -t broken "$CTX"
+expect_contains "$OUT" "Dockerfile.bad:3: unknown instruction: RUNN"
+printf 'FROM busybox\nRUN echo about to fail; exit 7\n' >"$TEST_TMP/Dockerfile.fail"
+expect_status 1 "$HVC" build -f "$TEST_TMP/Dockerfile.fail" -t broken "$CTX"
+expect_contains "$OUT" "step 2/2"
+expect_contains "$OUT" "exit 7"
+expect_contains "$OUT" "returned a non-zero code: 7"
+expect_contains "$OUT" "about to fail"
+printf 'FROM busybox\nCOPY missing.txt /\n' >"$TEST_TMP/Dockerfile.missing"
+expect_status 1 "$HVC" build -f "$TEST_TMP/Dockerfile.missing" -t broken "$CTX"
+expect_contains "$OUT" "missing.txt: no such file or directory in the build context"
+printf 'FROM busybox\nCOPY ../../etc/passwd /\n' >"$TEST_TMP/Dockerfile.escape"
+expect_status 1 "$HVC" build -f "$TEST_TMP/Dockerfile.escape" -t broken "$CTX"
+expect_contains "$OUT" "forbidden path outside the build context"
+ln -s /etc/passwd "$CTX/evil-link"
+printf 'FROM busybox\nCOPY evil-link /\n' >"$TEST_TMP/Dockerfile.link"
+expect_status 1 "$HVC" build -f "$TEST_TMP/Dockerfile.link" -t broken "$CTX"
+expect_contains "$OUT" "forbidden path outside the build context"
+rm "$CTX/evil-link"
+expect_status 2 "$HVC" build -t x
+expect_status 1 "$HVC" build -t 'Bad:Name:x' "$CTX"
+[ "$(cat "$HVC_ROOT/images/index.json")" = "$index_before" ] || fail "a failed build changed index.json"
+no_mounts "failed builds"
+[ -z "$(ls -A "$HVC_ROOT/tmp" 2>/dev/null)" ] || fail "scratch left in $HVC_ROOT/tmp: $(ls "$HVC_ROOT/tmp")"
+ok "broken Dockerfile, failing RUN, bad COPY sources: clear errors, store unchanged, nothing mounted"
+
+# --- kill -9 in the middle of a RUN -----------------------------------------
+mkdir -p "$TEST_TMP/ctx3"
+printf 'FROM busybox\nRUN echo started; sleep 4242\n' >"$TEST_TMP/ctx3/Dockerfile"
+"$HVC" build -t killed "$TEST_TMP/ctx3" >"$TEST_TMP/kill.log" 2>&1 &
+bpid=$!
+on_exit "kill -9 $bpid"
+for _ in $(seq 100); do grep -q started "$TEST_TMP/kill.log" && break; sleep 0.1; done
+grep -q started "$TEST_TMP/kill.log" || fail "the RUN never started: $(cat "$TEST_TMP/kill.log")"
+kill -9 "$bpid"
+wait "$bpid" 2>/dev/null
+for _ in $(seq 50); do pgrep -f "sleep 4242" >/dev/null || break; sleep 0.1; done
+! pgrep -f "sleep 4242" >/dev/null || fail "the RUN's process outlived the killed build"
+no_mounts "kill -9 during RUN"
+expect_status 0 "$HVC" images
+if "$HVC" image fsck --help >/dev/null 2>&1; then
+	expect_status 0 "$HVC" image fsck
+fi
+expect_status 0 "$HVC" build -t demo:v1 --build-arg WHO=hvc "$CTX"
+ok "kill -9 during RUN: no process or mount left, store readable, builds still work"
