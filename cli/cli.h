@@ -31,5 +31,6 @@ int hvc_cmd_images(int argc, char **argv);
 int hvc_cmd_image(int argc, char **argv);
 int hvc_cmd_build(int argc, char **argv);
 int hvc_cmd_bench(int argc, char **argv);
+int hvc_cmd_run(int argc, char **argv);
 
 #endif

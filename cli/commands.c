@@ -7,5 +7,6 @@ const struct hvc_cli_cmd hvc_cli_commands[] = {
 	{ "image", hvc_cmd_image, "image store: import, ls, inspect, history, tree, rm, prune, save, load, du, fsck, tag" },
 	{ "build", hvc_cmd_build, "build an image from a Dockerfile (one layer per RUN/COPY/ADD, cached)" },
 	{ "bench", hvc_cmd_bench, "benchmark native vs container vs VM: run, report, compare" },
+	{ "run", hvc_cmd_run, "run a command in a new container" },
 	{ NULL, NULL, NULL },
 };

@@ -1,0 +1,54 @@
+/* engine/runtime_internal: functions shared between the runtime's files
+ * (engine/runtime_*.c, engine/container_*.c); not part of the public API. */
+#ifndef HVC_RUNTIME_INTERNAL_H
+#define HVC_RUNTIME_INTERNAL_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include "hvc/container.h"
+
+/* caps */
+int hvc_rt_caps_drop_bounding(uint64_t caps, struct hvc_error *err);
+int hvc_rt_caps_set(uint64_t caps, struct hvc_error *err);
+
+/* mounts: executes a plan under rootfs (an absolute path in the current,
+ * private mount namespace), then pivot_roots into it. */
+int hvc_rt_mounts_apply(const struct hvc_mnt_plan *plan, const char *rootfs, bool userns,
+			struct hvc_error *err);
+int hvc_rt_pivot_root(const char *rootfs, bool read_only, struct hvc_error *err);
+/* Opens (creating as needed: dirs, or an empty file when !dir) rel inside
+ * rootfd, never leaving it through symlinks or "..". Returns an O_PATH fd. */
+int hvc_rt_open_in_root(int rootfd, const char *rel, bool create, bool dir, struct hvc_error *err);
+
+/* cgroup: the runtime's one entry into cgroups (engine/runtime_cgroup.c) */
+struct hvc_rt_cgroup {
+	char name[128];            /* "hvc/<id>" */
+	int v2;                    /* 1: unified tree at root */
+	char root[256];            /* /sys/fs/cgroup */
+	char dirs[8][320];         /* per controller dir we created */
+	int n_dirs;
+};
+int hvc_rt_cgroup_create(const char *id, const struct hvc_ctr_limits *l, struct hvc_rt_cgroup *cg,
+			 struct hvc_error *err);
+int hvc_rt_cgroup_attach(const struct hvc_rt_cgroup *cg, pid_t pid, struct hvc_error *err);
+/* Kills what is left inside and removes the directories. Counts killed processes. */
+int hvc_rt_cgroup_destroy(const struct hvc_rt_cgroup *cg, unsigned *killed);
+/* Rebuilds the handle from a stored name (for lifecycle commands). */
+void hvc_rt_cgroup_from_name(const char *name, struct hvc_rt_cgroup *cg);
+int hvc_rt_cgroup_dir(const struct hvc_rt_cgroup *cg, const char *ctrl, char *buf, size_t len);
+int hvc_rt_cgroup_stats(const struct hvc_rt_cgroup *cg, struct hvc_ctr_stats *st);
+bool hvc_rt_cgroup_oom_killed(const struct hvc_rt_cgroup *cg);
+/* Lists "hvc/<id>" cgroup names present on the host. */
+int hvc_rt_cgroup_list(char ***names);
+
+/* user resolution inside the container root (after pivot_root) */
+int hvc_rt_resolve_user(const char *user, uid_t *uid, gid_t *gid, char **home, struct hvc_error *err);
+
+/* state dir helpers */
+char *hvc_rt_ctr_dir(const char *id);
+int hvc_rt_ctr_names(char ***ids, char ***names, struct hvc_error *err);
+
+/* hvc-init as a sealed memfd (CVE-2019-5736 class defence) */
+int hvc_rt_init_memfd(struct hvc_error *err);
+
+#endif

@@ -1,0 +1,266 @@
+/* engine/runtime: the container runtime. A container is described by a spec
+ * (pure data, built from CLI options and the image config), turned into plans
+ * (mounts, capabilities, seccomp rules — pure, unit-tested), and executed by
+ * hvc_ctr_start(): overlay rootfs, clone into new namespaces, cgroup limits,
+ * pivot_root, capabilities, no_new_privs, seccomp, exec of hvc-init.
+ * State of every container lives under $HVC_ROOT/containers/<id>/. */
+#ifndef HVC_CONTAINER_H
+#define HVC_CONTAINER_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include "hvc/util.h"
+
+#define HVC_CTR_ID_LEN 64
+
+enum hvc_ctr_net { HVC_CTR_NET_NONE = 0, HVC_CTR_NET_HOST };
+enum hvc_ctr_seccomp { HVC_CTR_SECCOMP_DEFAULT = 0, HVC_CTR_SECCOMP_UNCONFINED, HVC_CTR_SECCOMP_FILE };
+
+/* -v HOST:CTR[:ro] and --tmpfs PATH */
+struct hvc_ctr_volume {
+	char *src; /* host path (absolute); NULL for tmpfs */
+	char *dst; /* container path (absolute) */
+	bool ro;
+	bool tmpfs;
+};
+
+struct hvc_ctr_limits {
+	uint64_t memory;  /* bytes, 0 = none; swap is off when set */
+	double cpus;      /* CPU quota in CPUs, 0 = none */
+	char *cpuset;     /* "0-1", NULL = none */
+	int64_t pids;     /* 0 = none */
+};
+
+struct hvc_ctr_spec {
+	char *name;          /* unique; NULL -> generated */
+	char *image_ref;     /* as the user typed it */
+	char *image_digest;  /* "sha256:…" of the image (manifest digest), NULL for a raw rootfs */
+	char **lowerdirs;    /* overlay lowerdirs, TOP first */
+	char **argv;         /* the command (entrypoint + cmd resolved) */
+	char **env;          /* "K=V" */
+	char *workdir;       /* absolute, default "/" */
+	char *user;          /* "uid[:gid]" or "name[:group]"; NULL = root */
+	char *hostname;      /* default: first 12 chars of the id */
+	bool tty, interactive, detach, rm, read_only, userns;
+	bool init;           /* hvc-init as PID 1 (default true) */
+	bool ready;          /* hvc-init prints HVC_READY_MARKER (bench) */
+	enum hvc_ctr_net net;
+	uint64_t caps;       /* bit set of CAP_* numbers kept */
+	enum hvc_ctr_seccomp seccomp;
+	char *seccomp_file;  /* HVC_CTR_SECCOMP_FILE */
+	struct hvc_ctr_volume *vols;
+	size_t n_vols;
+	struct hvc_ctr_limits limits;
+};
+
+/* ---------- spec (engine/container_spec.c) ------------------------------ */
+void hvc_ctr_spec_init(struct hvc_ctr_spec *s); /* defaults: init, caps = Docker's 14 */
+void hvc_ctr_spec_free(struct hvc_ctr_spec *s);
+/* Applies an image config the way Docker does: argv = entrypoint + (cmd_override
+ * or image cmd); env = image env overridden by user env (PATH defaulted);
+ * workdir and user from the image unless given. Fails (EINVAL) when no command. */
+int hvc_ctr_spec_apply_image(struct hvc_ctr_spec *s, char *const *img_env, char *const *img_entrypoint,
+			     char *const *img_cmd, const char *img_workdir, const char *img_user,
+			     char *const *cmd_override, char *const *entrypoint_override,
+			     struct hvc_error *err);
+/* Adds/overrides "K=V" (or "K" taken from the host env) in *env. */
+int hvc_ctr_env_set(char ***env, const char *kv, struct hvc_error *err);
+/* Reads a Docker --env-file: K=V lines, # comments, blank lines. Pure: a buffer. */
+int hvc_ctr_env_file_parse(const char *buf, char ***env, struct hvc_error *err);
+/* "HOST:CTR[:ro|rw]" -> volume (HOST must be absolute and exist when check_host). */
+int hvc_ctr_volume_parse(const char *s, bool check_host, struct hvc_ctr_volume *v, struct hvc_error *err);
+/* Validates a name: [a-zA-Z0-9][a-zA-Z0-9_.-]* */
+bool hvc_ctr_name_valid(const char *name);
+/* Resolves an image reference (store name/digest, or an absolute path of a
+ * rootfs directory) into lowerdirs + image_digest, then applies its config
+ * (engine/container_image.c). */
+int hvc_ctr_spec_set_image(struct hvc_ctr_spec *s, const char *ref, char *const *cmd_override,
+			   char *const *entrypoint_override, struct hvc_error *err);
+/* Spec <-> json (config.json). */
+json_object *hvc_ctr_spec_to_json(const struct hvc_ctr_spec *s);
+int hvc_ctr_spec_from_json(json_object *o, struct hvc_ctr_spec *s, struct hvc_error *err);
+
+/* ---------- capabilities (engine/runtime_caps.c) ------------------------ */
+uint64_t hvc_ctr_caps_default(void); /* Docker's default 14 */
+/* "NET_RAW", "CAP_NET_RAW", "net_raw" or "ALL" -> bit set; -1 when unknown. */
+int hvc_ctr_cap_parse(const char *name, uint64_t *bits, struct hvc_error *err);
+/* Comma list of names into buf ("CHOWN,DAC_OVERRIDE,…"). */
+const char *hvc_ctr_caps_format(uint64_t caps, char *buf, size_t len);
+
+/* ---------- seccomp (engine/runtime_seccomp.c) -------------------------- */
+enum hvc_sc_cmp { HVC_SC_NE = 1, HVC_SC_LT, HVC_SC_LE, HVC_SC_EQ, HVC_SC_GE, HVC_SC_GT, HVC_SC_MASKED_EQ };
+struct hvc_sc_arg {
+	unsigned index;
+	enum hvc_sc_cmp op;
+	uint64_t value, value2;
+};
+struct hvc_sc_rule {
+	char *name;    /* syscall name */
+	uint32_t action; /* libseccomp action (SCMP_ACT_*) */
+	struct hvc_sc_arg args[6];
+	unsigned n_args;
+};
+struct hvc_sc_profile {
+	uint32_t default_action;
+	struct hvc_sc_rule *rules;
+	size_t n_rules;
+};
+void hvc_sc_profile_free(struct hvc_sc_profile *p);
+/* The default profile (Docker's allow-list model; denied -> EPERM) for a cap set. */
+int hvc_sc_profile_default(uint64_t caps, struct hvc_sc_profile *out, struct hvc_error *err);
+/* A Docker/OCI-style JSON profile (buffer). */
+int hvc_sc_profile_parse_json(const char *buf, size_t len, struct hvc_sc_profile *out,
+			      struct hvc_error *err);
+/* Compiles a profile into a libseccomp context (returned as void* to keep
+ * seccomp.h out of this header). Unknown syscall names are skipped. */
+int hvc_sc_profile_compile(const struct hvc_sc_profile *p, void **ctx, struct hvc_error *err);
+/* The profile a spec asks for (NULL ctx when unconfined). */
+int hvc_sc_for_spec(const struct hvc_ctr_spec *s, void **ctx, struct hvc_error *err);
+void hvc_sc_ctx_free(void *ctx);
+
+/* ---------- mount plan (engine/runtime_mounts.c) ------------------------ */
+enum hvc_mnt_kind {
+	HVC_MNT_MOUNT,    /* mount(src, dst, fstype, flags, data) */
+	HVC_MNT_BIND,     /* bind src (host) onto dst, optionally read-only */
+	HVC_MNT_DEV,      /* device node dst (major/minor, char), mknod or bind from host */
+	HVC_MNT_SYMLINK,  /* symlink src -> dst */
+	HVC_MNT_MASK,     /* mask dst: /dev/null over a file, ro tmpfs over a dir (skip if absent) */
+	HVC_MNT_RO,       /* remount dst read-only (skip if absent) */
+};
+struct hvc_mnt_op {
+	enum hvc_mnt_kind kind;
+	const char *src, *dst, *fstype, *data;
+	unsigned long flags;
+	bool ro;
+	unsigned major, minor;
+	char *owned[2]; /* strings this op owns */
+};
+struct hvc_mnt_plan {
+	struct hvc_mnt_op *ops;
+	size_t n;
+};
+/* Pure: the mounts a spec needs inside the rootfs (paths relative to the
+ * container root), in order. */
+int hvc_mnt_plan_build(const struct hvc_ctr_spec *s, struct hvc_mnt_plan *plan, struct hvc_error *err);
+void hvc_mnt_plan_free(struct hvc_mnt_plan *plan);
+/* "lowerdir=…,upperdir=…,workdir=…" (upper NULL -> read-only overlay). */
+char *hvc_mnt_overlay_options(char *const *lowerdirs, const char *upper, const char *work);
+
+/* ---------- ids, names, state (engine/container_state.c) ---------------- */
+/* $HVC_ROOT/containers */
+char *hvc_ctr_dir_root(void);
+/* Resolves a full id, a unique id prefix or a name to a full id. */
+int hvc_ctr_lookup(const char *ref, char id[HVC_CTR_ID_LEN + 1], struct hvc_error *err);
+/* Pure part of lookup: ids[] and names[] (parallel, n entries). Returns index,
+ * -ENOENT when none, -EEXIST (ambiguous) when several ids share the prefix. */
+int hvc_ctr_match(const char *ref, char *const *ids, char *const *names, size_t n);
+/* All container ids (malloc'd strv). */
+int hvc_ctr_list(char ***ids, struct hvc_error *err);
+
+enum hvc_ctr_status { HVC_CTR_CREATED, HVC_CTR_RUNNING, HVC_CTR_EXITED };
+struct hvc_ctr_state {
+	enum hvc_ctr_status status;
+	pid_t pid;            /* container init (host pid) */
+	uint64_t pid_start;   /* its start time (/proc/pid/stat field 22), guards reuse */
+	pid_t supervisor;     /* the process that waits for it */
+	uint64_t supervisor_start;
+	int exit_code;
+	char started_at[32], finished_at[32];
+	char cgroup[256];     /* name under each hierarchy, "hvc/<id>" */
+	bool oom_killed;
+};
+int hvc_ctr_state_read(const char *id, struct hvc_ctr_state *st, struct hvc_error *err);
+int hvc_ctr_state_write(const char *id, const struct hvc_ctr_state *st, struct hvc_error *err);
+const char *hvc_ctr_status_name(enum hvc_ctr_status s);
+/* Reads config.json into a spec. */
+int hvc_ctr_config_read(const char *id, struct hvc_ctr_spec *s, json_object **raw, struct hvc_error *err);
+/* True when the recorded process still exists (pid + start time). */
+bool hvc_ctr_proc_alive(pid_t pid, uint64_t start);
+uint64_t hvc_ctr_proc_start_time(pid_t pid);
+/* Marks a container whose supervisor died as exited and reclaims its
+ * cgroup/processes/mounts (removes it entirely when it was --rm).
+ * Returns 1 when something was reclaimed, 0 when it was healthy. */
+int hvc_ctr_reclaim_if_stale(const char *id, struct hvc_error *err);
+
+/* ---------- running (engine/runtime_run.c) ------------------------------ */
+/* Timings of one start, host CLOCK_MONOTONIC ns, measured from the call. */
+struct hvc_ctr_timings {
+	uint64_t t0;          /* absolute: hvc_now_ns() when hvc_ctr_start was called */
+	uint64_t prepared;    /* state dir, config, seccomp compiled, init memfd */
+	uint64_t cgroup;      /* cgroup created with limits */
+	uint64_t cloned;      /* child in new namespaces, attached to cgroup */
+	uint64_t rootfs;      /* overlay + mounts + pivot_root done (child-reported) */
+	uint64_t exec;        /* hvc-init (or the command) exec'd */
+	uint64_t ready;       /* READY seen (0 unless spec.ready) */
+	uint64_t exited;      /* command exited and was reaped */
+};
+
+struct hvc_ctr; /* a started container owned by this process */
+
+/* I/O of a started container: where its output goes. */
+struct hvc_ctr_io {
+	int in_fd;        /* forwarded to the container's stdin (-i), -1 = /dev/null */
+	int out_fd;       /* copy of stdout (and stderr when err_fd < 0 or tty), -1 = none */
+	int err_fd;       /* copy of stderr, -1 = merge into out_fd */
+	bool log;         /* also append to $HVC_ROOT/containers/<id>/log */
+};
+
+/* Creates and starts a container: returns once the command has been exec'd
+ * (or with an error naming what failed, err->code = 125/126/127-style cause in
+ * *exit_hint when not NULL). Nothing is left behind on failure. */
+int hvc_ctr_start(const struct hvc_ctr_spec *spec, struct hvc_ctr **out, int *exit_hint,
+		  struct hvc_error *err);
+const char *hvc_ctr_id(const struct hvc_ctr *c);
+pid_t hvc_ctr_pid(const struct hvc_ctr *c);
+/* cgroup name ("hvc/<id>") and the directory of a controller's cgroup
+ * ("memory" -> /sys/fs/cgroup/memory/hvc/<id>, v2: the unified dir). */
+const char *hvc_ctr_cgroup_name(const struct hvc_ctr *c);
+int hvc_ctr_cgroup_path(const struct hvc_ctr *c, const char *controller, char *buf, size_t len);
+const struct hvc_ctr_timings *hvc_ctr_get_timings(const struct hvc_ctr *c);
+/* Relays I/O until the container exits; returns its exit status (0..255,
+ * 128+signal), records it in state.json, removes the container when spec.rm,
+ * and frees c. Negative on error (c is still freed and cleaned up). */
+int hvc_ctr_wait(struct hvc_ctr *c, const struct hvc_ctr_io *io, struct hvc_error *err);
+/* Sends sig to the container's init (used by signal forwarding). */
+int hvc_ctr_signal(struct hvc_ctr *c, int sig);
+
+/* start + wait, for the bench harness: timings filled in. */
+int hvc_ctr_run(const struct hvc_ctr_spec *spec, const struct hvc_ctr_io *io, int *status,
+		struct hvc_ctr_timings *t, struct hvc_error *err);
+
+/* ---------- lifecycle on stored containers (engine/runtime_lifecycle.c) -- */
+/* Signals a running container's init. */
+int hvc_ctr_kill(const char *id, int sig, struct hvc_error *err);
+/* SIGTERM, wait up to timeout_s, then SIGKILL; waits for the exit. */
+int hvc_ctr_stop(const char *id, int timeout_s, struct hvc_error *err);
+/* Waits for exit; returns the exit code. */
+int hvc_ctr_wait_exit(const char *id, struct hvc_error *err);
+/* Removes a container (force: kills it first). */
+int hvc_ctr_remove(const char *id, bool force, struct hvc_error *err);
+/* Runs argv inside a running container (same namespaces, cgroup, caps,
+ * seccomp); returns the exit status. */
+struct hvc_ctr_exec_opts {
+	char **argv;
+	char **env;    /* extra "K=V" */
+	char *workdir; /* NULL = the container's */
+	char *user;    /* NULL = the container's */
+	bool tty, interactive;
+};
+int hvc_ctr_exec(const char *id, const struct hvc_ctr_exec_opts *o, struct hvc_error *err);
+
+/* Resource usage from the container's cgroup. */
+struct hvc_ctr_stats {
+	uint64_t mem_current, mem_peak, mem_limit;
+	uint64_t cpu_usage_ns;
+	uint64_t pids_current, pids_limit;
+};
+int hvc_ctr_stats_read(const char *id, struct hvc_ctr_stats *st, struct hvc_error *err);
+
+/* Reclaims what killed hvc processes left (stale containers, orphan cgroups)
+ * and, when all, removes exited containers. Counts what it removed. */
+struct hvc_ctr_prune_report {
+	unsigned containers, cgroups, processes, mounts;
+};
+int hvc_ctr_prune(bool all, struct hvc_ctr_prune_report *r, struct hvc_error *err);
+
+#endif
