@@ -1,14 +1,14 @@
 /* bench/host_print: the host probe (bench/hostinfo.c) as a short aligned
  * table for people; `hvc info --json` prints the object itself. The table
  * reads only the JSON, so it shows exactly what results embed. */
-#include <string.h>
 #include "hvc/bench.h"
+#include <string.h>
 
-#define ROW(f, label, ...)                                  \
-	do {                                                \
-		fprintf(f, "%-14s ", label);                \
-		fprintf(f, __VA_ARGS__);                    \
-		fputc('\n', f);                             \
+#define ROW(f, label, ...)                                                                         \
+	do {                                                                                       \
+		fprintf(f, "%-14s ", label);                                                       \
+		fprintf(f, __VA_ARGS__);                                                           \
+		fputc('\n', f);                                                                    \
 	} while (0)
 
 static const char *str_or(json_object *o, const char *key, const char *dflt)
@@ -30,7 +30,8 @@ static const char *join(json_object *arr, const char *sep, char *buf, size_t len
 {
 	size_t n = 0;
 	buf[0] = '\0';
-	size_t cnt = arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+	size_t cnt =
+	    arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
 	for (size_t i = 0; i < cnt && n < len; i++)
 		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? sep : "",
 				      json_object_get_string(json_object_array_get_idx(arr, i)));
@@ -51,20 +52,25 @@ static void print_cpu(FILE *f, json_object *cpu, json_object *mem)
 	if (hvc_json_get_string(cpu, "error")) {
 		ROW(f, "CPU", "unknown: %s", hvc_json_get_string(cpu, "error"));
 	} else {
-		ROW(f, "CPU", "%s (%s)", str_or(cpu, "model", "unknown model"), str_or(cpu, "arch", "?"));
-		int64_t s = hvc_json_get_int(cpu, "sockets", 0), co = hvc_json_get_int(cpu, "cores", 0),
-			p = hvc_json_get_int(cpu, "pus", 0), nn = hvc_json_get_int(cpu, "numa_nodes", 0);
-		ROW(f, "Topology", "%lld socket%s, %lld core%s, %lld PU%s, %lld NUMA node%s", (long long)s,
-		    s == 1 ? "" : "s", (long long)co, co == 1 ? "" : "s", (long long)p, p == 1 ? "" : "s",
-		    (long long)nn, nn == 1 ? "" : "s");
+		ROW(f, "CPU", "%s (%s)", str_or(cpu, "model", "unknown model"),
+		    str_or(cpu, "arch", "?"));
+		int64_t s = hvc_json_get_int(cpu, "sockets", 0),
+			co = hvc_json_get_int(cpu, "cores", 0), p = hvc_json_get_int(cpu, "pus", 0),
+			nn = hvc_json_get_int(cpu, "numa_nodes", 0);
+		ROW(f, "Topology", "%lld socket%s, %lld core%s, %lld PU%s, %lld NUMA node%s",
+		    (long long)s, s == 1 ? "" : "s", (long long)co, co == 1 ? "" : "s",
+		    (long long)p, p == 1 ? "" : "s", (long long)nn, nn == 1 ? "" : "s");
 		json_object *ca = hvc_json_get(cpu, "caches");
-		ROW(f, "Caches", "L1d %s, L1i %s, L2 %s, L3 %s", size_str(ca, "l1d_bytes", a, sizeof(a)),
+		ROW(f, "Caches", "L1d %s, L1i %s, L2 %s, L3 %s",
+		    size_str(ca, "l1d_bytes", a, sizeof(a)),
 		    size_str(ca, "l1i_bytes", b, sizeof(b)), size_str(ca, "l2_bytes", c, sizeof(c)),
 		    size_str(ca, "l3_bytes", d, sizeof(d)));
 	}
-	int64_t tot = hvc_json_get_int(mem, "total_bytes", 0), numa = hvc_json_get_int(mem, "numa_total_bytes", 0);
+	int64_t tot = hvc_json_get_int(mem, "total_bytes", 0),
+		numa = hvc_json_get_int(mem, "numa_total_bytes", 0);
 	if (numa > 0 && numa != tot)
-		ROW(f, "Memory", "%s (%s of it in NUMA nodes)", size_str(mem, "total_bytes", a, sizeof(a)),
+		ROW(f, "Memory", "%s (%s of it in NUMA nodes)",
+		    size_str(mem, "total_bytes", a, sizeof(a)),
 		    size_str(mem, "numa_total_bytes", b, sizeof(b)));
 	else
 		ROW(f, "Memory", "%s", size_str(mem, "total_bytes", a, sizeof(a)));
@@ -100,11 +106,11 @@ static void print_isolation(FILE *f, json_object *iso)
 	json_object_object_foreach(nsobj, name, v)
 	{
 		if (json_object_get_boolean(v))
-			no += (size_t)snprintf(ok + no, no < sizeof(ok) ? sizeof(ok) - no : 0, "%s%s",
-					       no ? " " : "", name);
+			no += (size_t)snprintf(ok + no, no < sizeof(ok) ? sizeof(ok) - no : 0,
+					       "%s%s", no ? " " : "", name);
 		else
-			nb += (size_t)snprintf(bad + nb, nb < sizeof(bad) ? sizeof(bad) - nb : 0, "%s%s",
-					       nb ? " " : "", name);
+			nb += (size_t)snprintf(bad + nb, nb < sizeof(bad) ? sizeof(bad) - nb : 0,
+					       "%s%s", nb ? " " : "", name);
 	}
 	json_object_put(nsobj);
 	if (bad[0])
@@ -131,13 +137,17 @@ static void print_virt(FILE *f, json_object *v)
 		ROW(f, "/dev/kvm", "absent (modules: %s)", mods);
 	else
 		ROW(f, "/dev/kvm", "present, %s (modules: %s)",
-		    hvc_json_get_bool(v, "dev_kvm_openable", false) ? "opens" : "cannot open", mods);
+		    hvc_json_get_bool(v, "dev_kvm_openable", false) ? "opens" : "cannot open",
+		    mods);
 	const char *accel = str_or(v, "accel", "tcg");
-	ROW(f, "Accelerator", "%s: %s%s", !strcmp(accel, "kvm") ? "kvm" : "tcg (software emulation)",
-	    str_or(v, "accel_reason", "?"), hvc_json_get_bool(v, "accel_cached", false) ? " [cached]" : "");
+	ROW(f, "Accelerator", "%s: %s%s",
+	    !strcmp(accel, "kvm") ? "kvm" : "tcg (software emulation)",
+	    str_or(v, "accel_reason", "?"),
+	    hvc_json_get_bool(v, "accel_cached", false) ? " [cached]" : "");
 	json_object *k = hvc_json_get(v, "guest_kernel");
 	if (k)
-		ROW(f, "Guest kernel", "%s (%s)", str_or(k, "path", "?"), str_or(k, "release", "?"));
+		ROW(f, "Guest kernel", "%s (%s)", str_or(k, "path", "?"),
+		    str_or(k, "release", "?"));
 	else
 		ROW(f, "Guest kernel", "none: %s", str_or(v, "guest_kernel_error", "?"));
 	json_object *q = hvc_json_get(v, "qemu");

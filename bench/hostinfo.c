@@ -4,15 +4,15 @@
  * topology (util), cgroup mode and isolation probes (engine), guest kernel,
  * accelerator and versions (vmdriver). A part that cannot be probed becomes an
  * "error" string in its section rather than failing the whole probe. */
-#include <string.h>
-#include <sys/utsname.h>
-#include <unistd.h>
 #include "hvc/bench.h"
 #include "hvc/cgroup.h"
 #include "hvc/probe.h"
 #include "hvc/topology.h"
 #include "hvc/vm.h"
 #include "hvc_version.h"
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
 #define HOST_SCHEMA "hvc-host/1"
 
@@ -50,7 +50,7 @@ static json_object *probe_cpu(json_object **memory)
 	json_object *cpu = json_object_new_object();
 	*memory = json_object_new_object();
 	struct hvc_topology t;
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	if (hvc_topology_probe(&t, &err) < 0) {
 		hvc_json_add_string(cpu, "error", err.msg);
 		hvc_json_add_string(*memory, "error", err.msg);
@@ -78,7 +78,7 @@ static json_object *probe_cgroups(void)
 {
 	json_object *o = json_object_new_object();
 	struct hvc_cgroup_host h;
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	if (hvc_cgroup_detect(NULL, NULL, &h, &err) < 0) {
 		hvc_json_add_string(o, "mode", "none");
 		hvc_json_add_string(o, "error", err.msg);
@@ -91,9 +91,11 @@ static json_object *probe_cgroups(void)
 		hvc_json_add_string(o, "unified", h.unified);
 	else
 		json_object_object_add(o, "unified", NULL);
-	json_object_object_add(o, "usable", strv_json(hvc_cgroup_ctrl_names(h.usable, buf, sizeof(buf))));
-	json_object_object_add(o, "v2_controllers",
-			       strv_json(hvc_cgroup_ctrl_names(h.v2_controllers, buf, sizeof(buf))));
+	json_object_object_add(o, "usable",
+			       strv_json(hvc_cgroup_ctrl_names(h.usable, buf, sizeof(buf))));
+	json_object_object_add(
+	    o, "v2_controllers",
+	    strv_json(hvc_cgroup_ctrl_names(h.v2_controllers, buf, sizeof(buf))));
 	return o;
 }
 
@@ -121,7 +123,7 @@ static json_object *probe_isolation(void)
 	else
 		hvc_json_add_bool(o, "user_ns_unprivileged", u == 1);
 
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	bool ov = hvc_probe_overlayfs(NULL, &err) == 0;
 	hvc_json_add_bool(o, "overlayfs", ov);
 	if (!ov)
@@ -140,7 +142,7 @@ static json_object *probe_isolation(void)
 static json_object *probe_virt(const struct hvc_host_opts *opts)
 {
 	json_object *o = json_object_new_object();
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 
 	struct hvc_vm_kernel k;
 	bool have_kernel = hvc_vm_kernel_find(opts ? opts->kernel : NULL, &k, &err) == 0;

@@ -10,12 +10,12 @@
  * Only mounts at or below `root` count, so tests give fake mountinfo text that
  * names their fake tree, and the tree's files (cgroup.controllers, ...) are read
  * from there. */
+#include "hvc/cgroup.h"
 #include <dirent.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "hvc/cgroup.h"
 
 struct ctrl_name {
 	unsigned bit;
@@ -24,29 +24,33 @@ struct ctrl_name {
 };
 
 static const struct ctrl_name ctrl_names[] = {
-	{ HVC_CG_CPU, "cpu", "cpu" },
-	{ HVC_CG_CPUSET, "cpuset", "cpuset" },
-	{ HVC_CG_MEMORY, "memory", "memory" },
-	{ HVC_CG_PIDS, "pids", "pids" },
-	{ HVC_CG_IO, "blkio", "io" },
-	/* v2 freezing is a core file (cgroup.freeze), not a controller */
-	{ HVC_CG_FREEZER, "freezer", "" },
+    {HVC_CG_CPU, "cpu", "cpu"},
+    {HVC_CG_CPUSET, "cpuset", "cpuset"},
+    {HVC_CG_MEMORY, "memory", "memory"},
+    {HVC_CG_PIDS, "pids", "pids"},
+    {HVC_CG_IO, "blkio", "io"},
+    /* v2 freezing is a core file (cgroup.freeze), not a controller */
+    {HVC_CG_FREEZER, "freezer", ""},
 };
 
 const char *hvc_cgroup_mode_name(enum hvc_cgroup_mode m)
 {
 	switch (m) {
-	case HVC_CGROUP_V1: return "v1";
-	case HVC_CGROUP_V2: return "v2";
-	case HVC_CGROUP_HYBRID: return "hybrid";
-	case HVC_CGROUP_NONE: break;
+	case HVC_CGROUP_V1:
+		return "v1";
+	case HVC_CGROUP_V2:
+		return "v2";
+	case HVC_CGROUP_HYBRID:
+		return "hybrid";
+	case HVC_CGROUP_NONE:
+		break;
 	}
 	return "none";
 }
 
 const char *hvc_cgroup_ctrl_names(unsigned bits, char *buf, size_t len)
 {
-	static const char *names[] = { "cpu", "cpuset", "memory", "pids", "io", "freezer" };
+	static const char *names[] = {"cpu", "cpuset", "memory", "pids", "io", "freezer"};
 	size_t n = 0;
 	if (len)
 		buf[0] = '\0';
@@ -192,7 +196,7 @@ int hvc_cgroup_detect(const char *root, const char *mountinfo, struct hvc_cgroup
 		if (!sep)
 			continue;
 		*sep = '\0';
-		char *f[5] = { 0 };
+		char *f[5] = {0};
 		char *fs = NULL;
 		int i = 0;
 		for (char *t = strtok_r(line, " ", &fs); t && i < 5; t = strtok_r(NULL, " ", &fs))

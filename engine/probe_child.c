@@ -1,12 +1,12 @@
 /* engine/probe_child: run a probe in a throw-away child and bring its verdict
  * (return value plus hvc_error) back through a pipe. */
+#include "hvc/probe.h"
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "hvc/probe.h"
 
 struct child_report {
 	int rc;
@@ -30,13 +30,13 @@ int hvc_probe_in_child(int (*fn)(void *arg, struct hvc_error *err), void *arg,
 	if (pid == 0) {
 		close(p[0]);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		struct child_report r = { 0 };
+		struct child_report r = {0};
 		r.rc = fn(arg, &r.err);
 		ssize_t w = write(p[1], &r, sizeof(r));
 		_exit(w == (ssize_t)sizeof(r) ? 0 : 1);
 	}
 	close(p[1]);
-	struct child_report r;
+	struct child_report r = {0};
 	size_t got = 0;
 	while (got < sizeof(r)) {
 		ssize_t n = read(p[0], (char *)&r + got, sizeof(r) - got);
@@ -52,7 +52,8 @@ int hvc_probe_in_child(int (*fn)(void *arg, struct hvc_error *err), void *arg,
 		;
 	if (got != sizeof(r)) {
 		if (WIFSIGNALED(status))
-			return hvc_err(err, 0, "probe: child killed by signal %d", WTERMSIG(status));
+			return hvc_err(err, 0, "probe: child killed by signal %d",
+				       WTERMSIG(status));
 		return hvc_err(err, 0, "probe: child exited with status %d and no report",
 			       WEXITSTATUS(status));
 	}

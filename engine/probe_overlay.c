@@ -2,13 +2,13 @@
  * layers live — a real mount of a tiny overlay, a write through it, and the
  * copy-up checked, all in a private mount namespace so nothing stays mounted
  * even if we are killed half-way. */
+#include "hvc/probe.h"
 #include <fcntl.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "hvc/probe.h"
 
 static int overlay_in_child(void *arg, struct hvc_error *err)
 {
@@ -24,14 +24,14 @@ static int overlay_in_child(void *arg, struct hvc_error *err)
 	_cleanup_free_ char *lfile = hvc_path_join(d, "lower/probe");
 	if (!lower || !upper || !work || !merged || !lfile)
 		return hvc_err(err, ENOMEM, "overlay probe");
-	const char *dirs[] = { lower, upper, work, merged };
+	const char *dirs[] = {lower, upper, work, merged};
 	for (size_t i = 0; i < 4; i++)
 		if (mkdir(dirs[i], 0755) < 0)
 			return hvc_err(err, errno, "mkdir `%s`", dirs[i]);
 	if (hvc_write_file(lfile, "lower\n", 6, 0644, err) < 0)
 		return -1;
 	_cleanup_free_ char *opts =
-		hvc_strdup_printf("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
+	    hvc_strdup_printf("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
 	if (!opts)
 		return hvc_err(err, ENOMEM, "overlay probe");
 	if (mount("overlay", merged, "overlay", 0, opts) < 0)
@@ -60,7 +60,7 @@ int hvc_probe_overlayfs(const char *dir, struct hvc_error *err)
 		base = strdup(dir);
 	} else {
 		base = hvc_path_join(hvc_root(), "tmp");
-		struct hvc_error e2 = { 0 };
+		struct hvc_error e2 = {0};
 		if (base && hvc_mkdir_p(base, 0700, &e2) < 0) {
 			hvc_debug("overlay probe: %s; trying /tmp", e2.msg);
 			free(base);
@@ -75,7 +75,7 @@ int hvc_probe_overlayfs(const char *dir, struct hvc_error *err)
 	if (!mkdtemp(tmpl))
 		return hvc_err(err, errno, "overlay probe: mkdtemp in `%s`", base);
 	int rc = hvc_probe_in_child(overlay_in_child, tmpl, err);
-	struct hvc_error rm = { 0 };
+	struct hvc_error rm = {0};
 	if (hvc_rm_rf(tmpl, &rm) < 0)
 		hvc_warn("overlay probe: cleanup: %s", rm.msg);
 	return rc;

@@ -1,12 +1,12 @@
 /* engine/probe_seccomp: whether seccomp filters can be installed and take
  * effect — a one-rule filter (getppid fails with a marker errno) loaded with
  * libseccomp in a child under no_new_privs, then the rule observed. */
+#include "hvc/probe.h"
+#include <seccomp.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <seccomp.h>
-#include "hvc/probe.h"
 
 #define MARKER_ERRNO 211 /* no real getppid() ever returns it */
 

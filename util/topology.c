@@ -1,9 +1,9 @@
 /* util/topology: CPU model, sockets/cores/PUs, NUMA nodes, caches and memory
  * from hwloc, and the PU order the bench harness pins instances in. */
+#include "hvc/topology.h"
+#include <hwloc.h>
 #include <string.h>
 #include <sys/utsname.h>
-#include <hwloc.h>
-#include "hvc/topology.h"
 
 static void topo_destroy(hwloc_topology_t *t)
 {
@@ -124,9 +124,10 @@ int hvc_topology_pus(int **ids, size_t *n, struct hvc_error *err)
 		for (unsigned rank = 0; k < (size_t)npu; rank++) {
 			bool any = false;
 			for (int c = 0; c < ncores; c++) {
-				hwloc_obj_t core = hwloc_get_obj_by_type(t, HWLOC_OBJ_CORE, (unsigned)c);
+				hwloc_obj_t core =
+				    hwloc_get_obj_by_type(t, HWLOC_OBJ_CORE, (unsigned)c);
 				hwloc_obj_t pu = hwloc_get_obj_inside_cpuset_by_type(
-					t, core->cpuset, HWLOC_OBJ_PU, rank);
+				    t, core->cpuset, HWLOC_OBJ_PU, rank);
 				if (pu && k < (size_t)npu) {
 					v[k++] = (int)pu->os_index;
 					any = true;

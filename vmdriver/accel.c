@@ -7,6 +7,7 @@
  * kernel printed its "Linux version" banner within the bound. The loaded
  * hypervisor module is the fast first signal that decides whether the test
  * boot is worth its cost. Verdicts are cached per kernel release and host boot. */
+#include "hvc/vm.h"
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -15,7 +16,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "hvc/vm.h"
 
 #define TEST_BOOT_MS 5000
 #define BANNER "Linux version "
@@ -28,10 +28,14 @@ const char *hvc_vm_accel_name(enum hvc_vm_accel a)
 const char *hvc_vm_boot_test_name(enum hvc_vm_boot_test b)
 {
 	switch (b) {
-	case HVC_VM_BOOT_OK: return "ok";
-	case HVC_VM_BOOT_SILENT: return "silent";
-	case HVC_VM_BOOT_FAILED: return "failed";
-	case HVC_VM_BOOT_NOT_RUN: break;
+	case HVC_VM_BOOT_OK:
+		return "ok";
+	case HVC_VM_BOOT_SILENT:
+		return "silent";
+	case HVC_VM_BOOT_FAILED:
+		return "failed";
+	case HVC_VM_BOOT_NOT_RUN:
+		break;
 	}
 	return "not-run";
 }
@@ -53,8 +57,10 @@ enum hvc_vm_accel hvc_vm_accel_decide(const struct hvc_vm_accel_signals *s, char
 				      size_t len)
 {
 	bool hw = s->mod_kvm_intel || s->mod_kvm_amd;
-	const char *mod = s->mod_kvm_intel ? "kvm_intel" : s->mod_kvm_amd ? "kvm_amd"
-						  : s->mod_kvm_pvm ? "kvm_pvm" : NULL;
+	const char *mod = s->mod_kvm_intel ? "kvm_intel"
+			  : s->mod_kvm_amd ? "kvm_amd"
+			  : s->mod_kvm_pvm ? "kvm_pvm"
+					   : NULL;
 	const char *pvm_only = "kvm_pvm module: only boots PVM-enabled guest kernels";
 
 	if (!s->dev_kvm_exists) {
@@ -72,7 +78,8 @@ enum hvc_vm_accel hvc_vm_accel_decide(const struct hvc_vm_accel_signals *s, char
 	case HVC_VM_BOOT_OK:
 		if (!hw && s->mod_kvm_pvm)
 			snprintf(reason, len,
-				 "kvm_pvm module, and the guest kernel booted under it in %d ms (a PVM-enabled kernel)",
+				 "kvm_pvm module, and the guest kernel booted under it in %d ms (a "
+				 "PVM-enabled kernel)",
 				 s->boot_ms);
 		else
 			snprintf(reason, len, "%s%sthe guest kernel booted under KVM in %d ms",
@@ -83,13 +90,15 @@ enum hvc_vm_accel hvc_vm_accel_decide(const struct hvc_vm_accel_signals *s, char
 			snprintf(reason, len, "%s (test boot: no kernel output in %d ms)", pvm_only,
 				 s->boot_ms);
 		else
-			snprintf(reason, len,
-				 "test boot under KVM: the guest kernel printed nothing in %d ms%s%s",
-				 s->boot_ms, mod ? " with " : "", mod ? mod : "");
+			snprintf(
+			    reason, len,
+			    "test boot under KVM: the guest kernel printed nothing in %d ms%s%s",
+			    s->boot_ms, mod ? " with " : "", mod ? mod : "");
 		return HVC_VM_ACCEL_TCG;
 	case HVC_VM_BOOT_FAILED:
 		snprintf(reason, len, "test boot under KVM failed: %s",
-			 s->boot_detail[0] ? s->boot_detail : "QEMU exited before the kernel printed");
+			 s->boot_detail[0] ? s->boot_detail
+					   : "QEMU exited before the kernel printed");
 		return HVC_VM_ACCEL_TCG;
 	case HVC_VM_BOOT_NOT_RUN:
 		break;
@@ -103,7 +112,9 @@ enum hvc_vm_accel hvc_vm_accel_decide(const struct hvc_vm_accel_signals *s, char
 		snprintf(reason, len, "%s", pvm_only);
 		return HVC_VM_ACCEL_TCG;
 	}
-	snprintf(reason, len, "/dev/kvm opens but no known hypervisor module (kvm_intel, kvm_amd) and no test boot");
+	snprintf(
+	    reason, len,
+	    "/dev/kvm opens but no known hypervisor module (kvm_intel, kvm_amd) and no test boot");
 	return HVC_VM_ACCEL_TCG;
 }
 
@@ -154,7 +165,7 @@ static void one_line(const char *text, char *detail, size_t len)
 enum hvc_vm_boot_test hvc_vm_accel_test_boot(const struct hvc_vm_kernel *kernel, int timeout_ms,
 					     int *elapsed_ms, char *detail, size_t len)
 {
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	if (len)
 		detail[0] = '\0';
 	*elapsed_ms = 0;
@@ -163,10 +174,28 @@ enum hvc_vm_boot_test hvc_vm_accel_test_boot(const struct hvc_vm_kernel *kernel,
 		snprintf(detail, len, "%s", err.msg);
 		return HVC_VM_BOOT_NOT_RUN;
 	}
-	char *argv[] = { qemu, "-accel", "kvm", "-cpu", "host", "-m", "256", "-smp", "1",
-			 "-nodefaults", "-display", "none", "-no-reboot", "-serial", "stdio",
-			 "-monitor", "none", "-kernel", (char *)kernel->path,
-			 "-append", "console=ttyS0 panic=-1 loglevel=7", NULL };
+	char *argv[] = {qemu,
+			"-accel",
+			"kvm",
+			"-cpu",
+			"host",
+			"-m",
+			"256",
+			"-smp",
+			"1",
+			"-nodefaults",
+			"-display",
+			"none",
+			"-no-reboot",
+			"-serial",
+			"stdio",
+			"-monitor",
+			"none",
+			"-kernel",
+			(char *)kernel->path,
+			"-append",
+			"console=ttyS0 panic=-1 loglevel=7",
+			NULL};
 	int out[2], errp[2];
 	if (pipe2(out, O_CLOEXEC) < 0) {
 		snprintf(detail, len, "pipe: %s", strerror(errno));
@@ -182,7 +211,10 @@ enum hvc_vm_boot_test hvc_vm_accel_test_boot(const struct hvc_vm_kernel *kernel,
 	pid_t pid = fork();
 	if (pid < 0) {
 		snprintf(detail, len, "fork: %s", strerror(errno));
-		close(out[0]); close(out[1]); close(errp[0]); close(errp[1]);
+		close(out[0]);
+		close(out[1]);
+		close(errp[0]);
+		close(errp[1]);
 		return HVC_VM_BOOT_NOT_RUN;
 	}
 	if (pid == 0) {
@@ -211,8 +243,8 @@ enum hvc_vm_boot_test hvc_vm_accel_test_boot(const struct hvc_vm_kernel *kernel,
 		uint64_t now = hvc_now_ns();
 		if (now >= deadline)
 			break;
-		struct pollfd p[2] = { { .fd = out_eof ? -1 : out[0], .events = POLLIN },
-				       { .fd = err_eof ? -1 : errp[0], .events = POLLIN } };
+		struct pollfd p[2] = {{.fd = out_eof ? -1 : out[0], .events = POLLIN},
+				      {.fd = err_eof ? -1 : errp[0], .events = POLLIN}};
 		int pr = poll(p, 2, (int)((deadline - now) / 1000000ull) + 1);
 		if (pr < 0 && errno != EINTR)
 			break;
@@ -238,8 +270,9 @@ enum hvc_vm_boot_test hvc_vm_accel_test_boot(const struct hvc_vm_kernel *kernel,
 			if (r <= 0) {
 				err_eof = true;
 			} else if (err_n + 1 < sizeof(errtext)) {
-				size_t take = (size_t)r < sizeof(errtext) - 1 - err_n ? (size_t)r
-										    : sizeof(errtext) - 1 - err_n;
+				size_t take = (size_t)r < sizeof(errtext) - 1 - err_n
+						  ? (size_t)r
+						  : sizeof(errtext) - 1 - err_n;
 				memcpy(errtext + err_n, tmp, take);
 				err_n += take;
 				errtext[err_n] = '\0';
@@ -262,7 +295,8 @@ enum hvc_vm_boot_test hvc_vm_accel_test_boot(const struct hvc_vm_kernel *kernel,
 	if (result == HVC_VM_BOOT_FAILED) {
 		one_line(errtext, detail, len);
 		if (!detail[0] && len)
-			snprintf(detail, len, "QEMU exited with status %d before the kernel printed",
+			snprintf(detail, len,
+				 "QEMU exited with status %d before the kernel printed",
 				 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 	}
 	hvc_debug("accel: KVM test boot of `%s`: %s after %d ms", kernel->path,
@@ -272,7 +306,8 @@ enum hvc_vm_boot_test hvc_vm_accel_test_boot(const struct hvc_vm_kernel *kernel,
 
 static char *cache_path(const char *release)
 {
-	return hvc_strdup_printf("%s/cache/accel-%s.json", hvc_root(), release[0] ? release : "none");
+	return hvc_strdup_printf("%s/cache/accel-%s.json", hvc_root(),
+				 release[0] ? release : "none");
 }
 
 static int read_boot_id(char *buf, size_t len)
@@ -314,7 +349,9 @@ static bool cache_load(const char *path, const struct hvc_vm_kernel *kernel, uns
 		return false;
 	s.boot_ms = (int)hvc_json_get_int(sig, "test_boot_ms", 0);
 	snprintf(s.boot_detail, sizeof(s.boot_detail), "%s",
-		 hvc_json_get_string(sig, "test_boot_detail") ? hvc_json_get_string(sig, "test_boot_detail") : "");
+		 hvc_json_get_string(sig, "test_boot_detail")
+		     ? hvc_json_get_string(sig, "test_boot_detail")
+		     : "");
 	out->sig = s;
 	out->accel = strcmp(accel, "kvm") ? HVC_VM_ACCEL_TCG : HVC_VM_ACCEL_KVM;
 	snprintf(out->reason, sizeof(out->reason), "%s", reason);
@@ -341,9 +378,10 @@ static void cache_store(const char *path, const struct hvc_vm_kernel *kernel,
 	hvc_json_add_int(sig, "test_boot_ms", in->sig.boot_ms);
 	hvc_json_add_string(sig, "test_boot_detail", in->sig.boot_detail);
 	json_object_object_add(o, "signals", sig);
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	_cleanup_free_ char *dir = hvc_path_join(hvc_root(), "cache");
-	if (!dir || hvc_mkdir_p(dir, 0755, &err) < 0 || hvc_json_write_file_atomic(path, o, &err) < 0)
+	if (!dir || hvc_mkdir_p(dir, 0755, &err) < 0 ||
+	    hvc_json_write_file_atomic(path, o, &err) < 0)
 		hvc_warn("accel: cannot cache the verdict: %s", err.msg);
 }
 
@@ -358,7 +396,8 @@ int hvc_vm_accel_probe(const struct hvc_vm_kernel *kernel, unsigned flags,
 	bool use_cache = have_boot_id && !(flags & HVC_VM_ACCEL_NO_CACHE);
 	_cleanup_free_ char *cpath = cache_path(out->kernel_release);
 	if (use_cache && cpath && cache_load(cpath, kernel, flags, out)) {
-		hvc_debug("accel: cached verdict from `%s`: %s", cpath, hvc_vm_accel_name(out->accel));
+		hvc_debug("accel: cached verdict from `%s`: %s", cpath,
+			  hvc_vm_accel_name(out->accel));
 		return 0;
 	}
 
@@ -375,7 +414,8 @@ int hvc_vm_accel_probe(const struct hvc_vm_kernel *kernel, unsigned flags,
 	out->accel = hvc_vm_accel_decide(s, out->reason, sizeof(out->reason));
 	if (!kernel && s->dev_kvm_exists && !s->dev_kvm_errno) {
 		size_t l = strlen(out->reason);
-		snprintf(out->reason + l, sizeof(out->reason) - l, "; no guest kernel to test-boot");
+		snprintf(out->reason + l, sizeof(out->reason) - l,
+			 "; no guest kernel to test-boot");
 	}
 	if (use_cache && cpath)
 		cache_store(cpath, kernel, out);

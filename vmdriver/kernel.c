@@ -2,14 +2,16 @@
  * kernel package directly (-kernel) with an initramfs built from the image, so
  * the kernel must come with its modules (/lib/modules/<release>) for the
  * initramfs to load virtio drivers from. */
+#include "hvc/vm.h"
 #include <dirent.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "hvc/vm.h"
 
-#define KERNEL_HINT "install one with: apt-get install linux-image-cloud-amd64, or name one with --kernel / HVC_KERNEL"
+#define KERNEL_HINT                                                                                \
+	"install one with: apt-get install linux-image-cloud-amd64, or name one with --kernel / "  \
+	"HVC_KERNEL"
 
 int hvc_vm_kernel_read_release(const char *path, char *buf, size_t len, struct hvc_error *err)
 {
@@ -23,14 +25,16 @@ int hvc_vm_kernel_read_release(const char *path, char *buf, size_t len, struct h
 	if (n < 0)
 		return hvc_err(err, errno, "read kernel `%s`", path);
 	if (n < (ssize_t)sizeof(hdr) || memcmp(hdr + 0x202, "HdrS", 4) != 0)
-		return hvc_err(err, EINVAL, "kernel `%s`: not an x86 bzImage (no boot header)", path);
+		return hvc_err(err, EINVAL, "kernel `%s`: not an x86 bzImage (no boot header)",
+			       path);
 	unsigned off = (unsigned)hdr[0x20e] | (unsigned)hdr[0x20f] << 8;
 	if (off == 0)
 		return hvc_err(err, EINVAL, "kernel `%s`: boot header has no version string", path);
 	char ver[256];
 	n = pread(fd, ver, sizeof(ver) - 1, (off_t)off + 0x200);
 	if (n <= 0)
-		return hvc_err(err, n < 0 ? errno : EINVAL, "kernel `%s`: read version string", path);
+		return hvc_err(err, n < 0 ? errno : EINVAL, "kernel `%s`: read version string",
+			       path);
 	ver[n] = '\0';
 	size_t l = strcspn(ver, " \t\n");
 	if (l == 0 || l >= len)
@@ -71,7 +75,7 @@ static int kernel_fill(const char *path, const char *modules_root, struct hvc_vm
 	if (strlen(path) >= sizeof(out->path))
 		return hvc_err(err, ENAMETOOLONG, "guest kernel `%s`", path);
 	snprintf(out->path, sizeof(out->path), "%s", path);
-	struct hvc_error herr = { 0 };
+	struct hvc_error herr = {0};
 	if (hvc_vm_kernel_read_release(path, out->release, sizeof(out->release), &herr) < 0) {
 		const char *base = strrchr(path, '/');
 		base = base ? base + 1 : path;
@@ -94,7 +98,8 @@ static int find_default(const char *boot_dir, const char *modules_root, struct h
 {
 	DIR *d = opendir(boot_dir);
 	if (!d)
-		return hvc_err(err, errno, "no guest kernel: cannot read `%s` (%s)", boot_dir, KERNEL_HINT);
+		return hvc_err(err, errno, "no guest kernel: cannot read `%s` (%s)", boot_dir,
+			       KERNEL_HINT);
 	_cleanup_free_ char *best = NULL;
 	struct dirent *de;
 	int seen = 0;
@@ -116,9 +121,11 @@ static int find_default(const char *boot_dir, const char *modules_root, struct h
 	if (!best) {
 		if (seen)
 			return hvc_err(err, ENOENT,
-				       "no guest kernel: %d `%s/vmlinuz-*` found but none has modules in `%s/<release>` (%s)",
+				       "no guest kernel: %d `%s/vmlinuz-*` found but none has "
+				       "modules in `%s/<release>` (%s)",
 				       seen, boot_dir, modules_root, KERNEL_HINT);
-		return hvc_err(err, ENOENT, "no guest kernel: no `%s/vmlinuz-*` (%s)", boot_dir, KERNEL_HINT);
+		return hvc_err(err, ENOENT, "no guest kernel: no `%s/vmlinuz-*` (%s)", boot_dir,
+			       KERNEL_HINT);
 	}
 	_cleanup_free_ char *name = hvc_strdup_printf("vmlinuz-%s", best);
 	_cleanup_free_ char *path = name ? hvc_path_join(boot_dir, name) : NULL;
@@ -145,8 +152,8 @@ int hvc_vm_kernel_find_in(const char *boot_dir, const char *modules_root, const 
 			r = kernel_fill(override, modules_root, out, err);
 		else
 			return hvc_err(err, ENOENT,
-				       "guest kernel `%s`: no such file, and no `%s` (%s)", override,
-				       path ? path : override, KERNEL_HINT);
+				       "guest kernel `%s`: no such file, and no `%s` (%s)",
+				       override, path ? path : override, KERNEL_HINT);
 	} else {
 		r = kernel_fill(override, modules_root, out, err);
 	}

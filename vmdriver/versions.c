@@ -1,9 +1,9 @@
 /* vmdriver/versions: which QEMU and libvirt the VM driver runs on. Every
  * benchmark result records them, since VM numbers depend on both. */
+#include "hvc/vm.h"
+#include <libvirt/libvirt.h>
 #include <string.h>
 #include <unistd.h>
-#include <libvirt/libvirt.h>
-#include "hvc/vm.h"
 
 char *hvc_vm_qemu_binary(struct hvc_error *err)
 {
@@ -28,13 +28,14 @@ char *hvc_vm_qemu_binary(struct hvc_error *err)
 			return p;
 		free(p);
 	}
-	hvc_err(err, ENOENT, "no qemu-system-x86_64 on PATH (install it with: apt-get install qemu-system-x86)");
+	hvc_err(err, ENOENT,
+		"no qemu-system-x86_64 on PATH (install it with: apt-get install qemu-system-x86)");
 	return NULL;
 }
 
 int hvc_vm_qemu_version(const char *qemu, char *buf, size_t len, struct hvc_error *err)
 {
-	char *argv[] = { (char *)qemu, "--version", NULL };
+	char *argv[] = {(char *)qemu, "--version", NULL};
 	_cleanup_free_ char *out = NULL;
 	int rc = hvc_spawn_capture(argv, &out, true, 10000, err);
 	if (rc < 0)

@@ -10,9 +10,9 @@
 
 struct hvc_probe_ns {
 	const char *name; /* "mnt", "uts", "ipc", "net", "pid", "user", "cgroup", "time" */
-	int flag;         /* CLONE_NEW* */
+	int flag;	  /* CLONE_NEW* */
 	bool ok;
-	int error;        /* errno of the failed unshare (0 when ok) */
+	int error; /* errno of the failed unshare (0 when ok) */
 };
 #define HVC_PROBE_NS_MAX 8
 

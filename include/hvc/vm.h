@@ -2,8 +2,8 @@
 #ifndef HVC_VM_H
 #define HVC_VM_H
 
-#include <limits.h>
 #include "hvc/util.h"
+#include <limits.h>
 
 /* ==== host facts: guest kernel, accelerator, versions =====================
  * Owner: the host probe (vmdriver/kernel.c, vmdriver/accel.c,
@@ -12,10 +12,10 @@
 
 /* A guest kernel: the host's own kernel package booted with our initramfs. */
 struct hvc_vm_kernel {
-	char path[PATH_MAX];        /* the bzImage, e.g. /boot/vmlinuz-6.1.0-56-cloud-amd64 */
-	char release[256];          /* "6.1.0-56-cloud-amd64" (from the bzImage header) */
+	char path[PATH_MAX];	    /* the bzImage, e.g. /boot/vmlinuz-6.1.0-56-cloud-amd64 */
+	char release[256];	    /* "6.1.0-56-cloud-amd64" (from the bzImage header) */
 	char modules_dir[PATH_MAX]; /* /lib/modules/<release>; "" when there is none */
-	bool overridden;            /* chosen by --kernel / $HVC_KERNEL */
+	bool overridden;	    /* chosen by --kernel / $HVC_KERNEL */
 };
 
 /* Finds the guest kernel. override (else $HVC_KERNEL; NULL/"" = default) is a
@@ -34,28 +34,28 @@ enum hvc_vm_accel { HVC_VM_ACCEL_TCG = 0, HVC_VM_ACCEL_KVM };
 /* Outcome of a bounded test boot of the guest kernel under KVM. */
 enum hvc_vm_boot_test {
 	HVC_VM_BOOT_NOT_RUN = 0, /* not attempted (no kernel/qemu, or too costly here) */
-	HVC_VM_BOOT_OK,          /* the kernel printed its boot banner within the bound */
-	HVC_VM_BOOT_SILENT,      /* no kernel output within the bound (hung: killed) */
-	HVC_VM_BOOT_FAILED,      /* QEMU refused or exited before the kernel printed */
+	HVC_VM_BOOT_OK,		 /* the kernel printed its boot banner within the bound */
+	HVC_VM_BOOT_SILENT,	 /* no kernel output within the bound (hung: killed) */
+	HVC_VM_BOOT_FAILED,	 /* QEMU refused or exited before the kernel printed */
 };
 
 /* The evidence the decision is made from. */
 struct hvc_vm_accel_signals {
 	bool mod_kvm_intel, mod_kvm_amd, mod_kvm_pvm; /* /sys/module/<name> present */
 	bool dev_kvm_exists;
-	int dev_kvm_errno;            /* 0 when /dev/kvm opened read-write */
+	int dev_kvm_errno; /* 0 when /dev/kvm opened read-write */
 	enum hvc_vm_boot_test boot;
-	int boot_ms;                  /* time to the banner, or the bound when SILENT */
-	char boot_detail[256];        /* QEMU's message when FAILED */
+	int boot_ms;	       /* time to the banner, or the bound when SILENT */
+	char boot_detail[256]; /* QEMU's message when FAILED */
 };
 
 struct hvc_vm_accel_info {
 	enum hvc_vm_accel accel;
-	char reason[512];             /* human, one line: why kvm or why tcg */
+	char reason[512]; /* human, one line: why kvm or why tcg */
 	struct hvc_vm_accel_signals sig;
-	char kernel_release[256];     /* the kernel the verdict is for ("" when none) */
-	char boot_id[64];             /* host boot the verdict is for */
-	bool cached;                  /* read from $HVC_ROOT/cache/ */
+	char kernel_release[256]; /* the kernel the verdict is for ("" when none) */
+	char boot_id[64];	  /* host boot the verdict is for */
+	bool cached;		  /* read from $HVC_ROOT/cache/ */
 };
 
 /* Pure: signals -> verdict + reason. Unit-tested for every case. */
@@ -64,7 +64,7 @@ enum hvc_vm_accel hvc_vm_accel_decide(const struct hvc_vm_accel_signals *sig, ch
 
 enum {
 	HVC_VM_ACCEL_FORCE_TEST = 1 << 0, /* test-boot even when the signals say it would hang */
-	HVC_VM_ACCEL_NO_CACHE = 1 << 1,   /* neither read nor write the cached verdict */
+	HVC_VM_ACCEL_NO_CACHE = 1 << 1,	  /* neither read nor write the cached verdict */
 };
 /* Decides kvm or tcg for kernel (NULL = no kernel: signals only). Cached per
  * kernel release and host boot id under $HVC_ROOT/cache/. The test boot runs
@@ -77,7 +77,8 @@ int hvc_vm_accel_probe(const struct hvc_vm_kernel *kernel, unsigned flags,
 enum hvc_vm_boot_test hvc_vm_accel_test_boot(const struct hvc_vm_kernel *kernel, int timeout_ms,
 					     int *elapsed_ms, char *detail, size_t len);
 const char *hvc_vm_accel_name(enum hvc_vm_accel a); /* "kvm", "tcg" */
-const char *hvc_vm_boot_test_name(enum hvc_vm_boot_test b); /* "not-run", "ok", "silent", "failed" */
+const char *
+hvc_vm_boot_test_name(enum hvc_vm_boot_test b); /* "not-run", "ok", "silent", "failed" */
 
 /* The QEMU system emulator: $HVC_QEMU, else qemu-system-x86_64 on PATH.
  * malloc'd absolute path, NULL (err filled) when absent. */

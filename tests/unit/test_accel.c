@@ -1,24 +1,24 @@
 /* vmdriver/accel: the pure kvm-or-tcg decision for every combination of
  * module signals, /dev/kvm state and test-boot outcome; and the cache. */
+#include "check_main.h"
+#include "hvc/vm.h"
 #include <check.h>
 #include <string.h>
 #include <unistd.h>
-#include "hvc/vm.h"
-#include "check_main.h"
 
 static enum hvc_vm_accel decide(struct hvc_vm_accel_signals s, char *reason)
 {
 	return hvc_vm_accel_decide(&s, reason, 512);
 }
 
-static const struct hvc_vm_accel_signals intel = { .mod_kvm_intel = true, .dev_kvm_exists = true };
-static const struct hvc_vm_accel_signals amd = { .mod_kvm_amd = true, .dev_kvm_exists = true };
-static const struct hvc_vm_accel_signals pvm = { .mod_kvm_pvm = true, .dev_kvm_exists = true };
+static const struct hvc_vm_accel_signals intel = {.mod_kvm_intel = true, .dev_kvm_exists = true};
+static const struct hvc_vm_accel_signals amd = {.mod_kvm_amd = true, .dev_kvm_exists = true};
+static const struct hvc_vm_accel_signals pvm = {.mod_kvm_pvm = true, .dev_kvm_exists = true};
 
 START_TEST(no_dev_kvm)
 {
 	char r[512];
-	struct hvc_vm_accel_signals s = { 0 };
+	struct hvc_vm_accel_signals s = {0};
 	ck_assert_int_eq(decide(s, r), HVC_VM_ACCEL_TCG);
 	ck_assert_str_eq(r, "no /dev/kvm (no KVM module loaded)");
 	s.mod_kvm_intel = true;
@@ -61,7 +61,8 @@ START_TEST(hw_module_boot_silent_is_tcg)
 	s.boot = HVC_VM_BOOT_SILENT;
 	s.boot_ms = 5000;
 	ck_assert_int_eq(decide(s, r), HVC_VM_ACCEL_TCG);
-	ck_assert_str_eq(r, "test boot under KVM: the guest kernel printed nothing in 5000 ms with kvm_intel");
+	ck_assert_str_eq(
+	    r, "test boot under KVM: the guest kernel printed nothing in 5000 ms with kvm_intel");
 }
 END_TEST
 
@@ -70,9 +71,11 @@ START_TEST(hw_module_boot_failed_is_tcg)
 	char r[512];
 	struct hvc_vm_accel_signals s = amd;
 	s.boot = HVC_VM_BOOT_FAILED;
-	snprintf(s.boot_detail, sizeof(s.boot_detail), "qemu-system-x86_64: failed to initialize kvm");
+	snprintf(s.boot_detail, sizeof(s.boot_detail),
+		 "qemu-system-x86_64: failed to initialize kvm");
 	ck_assert_int_eq(decide(s, r), HVC_VM_ACCEL_TCG);
-	ck_assert_str_eq(r, "test boot under KVM failed: qemu-system-x86_64: failed to initialize kvm");
+	ck_assert_str_eq(
+	    r, "test boot under KVM failed: qemu-system-x86_64: failed to initialize kvm");
 	s.boot_detail[0] = '\0';
 	ck_assert_int_eq(decide(s, r), HVC_VM_ACCEL_TCG);
 	ck_assert_str_eq(r, "test boot under KVM failed: QEMU exited before the kernel printed");
@@ -102,7 +105,8 @@ START_TEST(pvm_only_silent_boot_is_tcg)
 	s.boot = HVC_VM_BOOT_SILENT;
 	s.boot_ms = 5000;
 	ck_assert_int_eq(decide(s, r), HVC_VM_ACCEL_TCG);
-	ck_assert_str_eq(r, "kvm_pvm module: only boots PVM-enabled guest kernels (test boot: no kernel output in 5000 ms)");
+	ck_assert_str_eq(r, "kvm_pvm module: only boots PVM-enabled guest kernels (test boot: no "
+			    "kernel output in 5000 ms)");
 }
 END_TEST
 
@@ -114,7 +118,8 @@ START_TEST(pvm_only_with_pvm_kernel_is_kvm)
 	s.boot = HVC_VM_BOOT_OK;
 	s.boot_ms = 800;
 	ck_assert_int_eq(decide(s, r), HVC_VM_ACCEL_KVM);
-	ck_assert_str_eq(r, "kvm_pvm module, and the guest kernel booted under it in 800 ms (a PVM-enabled kernel)");
+	ck_assert_str_eq(r, "kvm_pvm module, and the guest kernel booted under it in 800 ms (a "
+			    "PVM-enabled kernel)");
 }
 END_TEST
 
@@ -133,7 +138,7 @@ END_TEST
 START_TEST(unknown_module)
 {
 	char r[512];
-	struct hvc_vm_accel_signals s = { .dev_kvm_exists = true };
+	struct hvc_vm_accel_signals s = {.dev_kvm_exists = true};
 	ck_assert_int_eq(decide(s, r), HVC_VM_ACCEL_TCG);
 	ck_assert_ptr_nonnull(strstr(r, "no known hypervisor module"));
 	s.boot = HVC_VM_BOOT_OK;
@@ -161,7 +166,7 @@ START_TEST(probe_without_kernel_caches_per_boot)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	hvc_set_root(dir);
 	struct hvc_vm_accel_info a, b;
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	ck_assert_int_eq(hvc_vm_accel_probe(NULL, 0, &a, &err), 0);
 	ck_assert(!a.cached);
 	ck_assert(a.reason[0]);

@@ -1,19 +1,19 @@
 /* The host probe and its parts that need no fakes: hwloc topology and PU
  * pinning order, probe-in-child error transport, namespace/overlay/seccomp
  * probes leaving nothing behind, the JSON object's shape and its table. */
+#include "check_main.h"
+#include "hvc/bench.h"
+#include "hvc/probe.h"
+#include "hvc/topology.h"
 #include <check.h>
 #include <dirent.h>
 #include <string.h>
 #include <unistd.h>
-#include "hvc/bench.h"
-#include "hvc/probe.h"
-#include "hvc/topology.h"
-#include "check_main.h"
 
 START_TEST(topology_counts_agree)
 {
 	struct hvc_topology t;
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	ck_assert_int_eq(hvc_topology_probe(&t, &err), 0);
 	ck_assert_int_ge(t.sockets, 1);
 	ck_assert_int_ge(t.cores, t.sockets);
@@ -27,7 +27,7 @@ END_TEST
 
 START_TEST(pu_order_distinct_and_complete)
 {
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	struct hvc_topology t;
 	ck_assert_int_eq(hvc_topology_probe(&t, &err), 0);
 	_cleanup_free_ int *ids = NULL;
@@ -66,7 +66,7 @@ static int dies(void *arg, struct hvc_error *err)
 
 START_TEST(probe_in_child_carries_errors)
 {
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	ck_assert_int_eq(hvc_probe_in_child(fails_with_enoent, "/x", &err), -ENOENT);
 	ck_assert_str_eq(err.msg, "open `/x`: No such file or directory");
 	ck_assert_int_eq(err.code, ENOENT);
@@ -82,7 +82,7 @@ START_TEST(namespaces_all_named)
 	struct hvc_probe_ns ns[HVC_PROBE_NS_MAX];
 	size_t n = hvc_probe_namespaces(ns);
 	ck_assert_uint_eq(n, HVC_PROBE_NS_MAX);
-	const char *want[] = { "mnt", "uts", "ipc", "net", "pid", "user", "cgroup", "time" };
+	const char *want[] = {"mnt", "uts", "ipc", "net", "pid", "user", "cgroup", "time"};
 	for (size_t i = 0; i < n; i++) {
 		ck_assert_str_eq(ns[i].name, want[i]);
 		ck_assert(ns[i].ok || ns[i].error != 0);
@@ -107,7 +107,7 @@ START_TEST(overlay_probe_cleans_up)
 {
 	char dir[] = "/tmp/hvc-ovltest.XXXXXX";
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	int rc = hvc_probe_overlayfs(dir, &err);
 	if (getuid() == 0)
 		ck_assert_msg(rc == 0 || err.msg[0], "overlay probe failed without a reason");
@@ -125,7 +125,7 @@ END_TEST
 
 START_TEST(seccomp_probe_does_not_touch_caller)
 {
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	int rc = hvc_probe_seccomp(&err);
 	ck_assert(rc == 0 || err.msg[0]);
 	/* the filter was loaded in a child: getppid still works here */
@@ -141,14 +141,16 @@ START_TEST(host_probe_shape_and_table)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	hvc_set_root(dir);
 	json_object *o = NULL;
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	ck_assert_int_eq(hvc_host_probe(&o, &err), 0);
 	ck_assert_str_eq(hvc_json_get_string(o, "schema"), "hvc-host/1");
-	const char *sections[] = { "hvc", "kernel", "cpu", "memory", "cgroup", "isolation", "virtualization" };
+	const char *sections[] = {"hvc",    "kernel",	 "cpu",		  "memory",
+				  "cgroup", "isolation", "virtualization"};
 	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
 		ck_assert_msg(hvc_json_get(o, sections[i]) != NULL, "no section %s", sections[i]);
 	const char *mode = hvc_json_get_string(hvc_json_get(o, "cgroup"), "mode");
-	ck_assert(!strcmp(mode, "v1") || !strcmp(mode, "v2") || !strcmp(mode, "hybrid") || !strcmp(mode, "none"));
+	ck_assert(!strcmp(mode, "v1") || !strcmp(mode, "v2") || !strcmp(mode, "hybrid") ||
+		  !strcmp(mode, "none"));
 	const char *accel = hvc_json_get_string(hvc_json_get(o, "virtualization"), "accel");
 	ck_assert(!strcmp(accel, "kvm") || !strcmp(accel, "tcg"));
 

@@ -1,10 +1,10 @@
 /* vmdriver/kernel: choosing the guest kernel from fake /boot and /lib/modules. */
+#include "check_main.h"
+#include "hvc/vm.h"
 #include <check.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "hvc/vm.h"
-#include "check_main.h"
 
 static char tmp[64], boot[128], mods[128];
 
@@ -14,21 +14,21 @@ static void setup(void)
 	ck_assert_ptr_nonnull(mkdtemp(tmp));
 	snprintf(boot, sizeof(boot), "%s/boot", tmp);
 	snprintf(mods, sizeof(mods), "%s/lib/modules", tmp);
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	ck_assert_int_eq(hvc_mkdir_p(boot, 0755, &err), 0);
 	ck_assert_int_eq(hvc_mkdir_p(mods, 0755, &err), 0);
 }
 
 static void teardown(void)
 {
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	hvc_rm_rf(tmp, &err);
 }
 
 /* A file that is not a bzImage: its release comes from the name. */
 static void fake_kernel(const char *release, bool with_modules)
 {
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	char p[256];
 	snprintf(p, sizeof(p), "%s/vmlinuz-%s", boot, release);
 	ck_assert_int_eq(hvc_write_file(p, "not a kernel", 12, 0644, &err), 0);
@@ -41,13 +41,13 @@ static void fake_kernel(const char *release, bool with_modules)
 /* A minimal bzImage setup header carrying a version string. */
 static void fake_bzimage(const char *path, const char *version)
 {
-	unsigned char img[0x400] = { 0 };
+	unsigned char img[0x400] = {0};
 	memcpy(img + 0x202, "HdrS", 4);
 	unsigned off = 0x300 - 0x200;
 	img[0x20e] = off & 0xff;
 	img[0x20f] = off >> 8;
 	memcpy(img + 0x300, version, strlen(version) + 1);
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	ck_assert_int_eq(hvc_write_file(path, img, sizeof(img), 0644, &err), 0);
 }
 
@@ -57,7 +57,7 @@ START_TEST(newest_with_modules_wins)
 	fake_kernel("6.1.0-10-cloud-amd64", true); /* newer by version, older by strcmp */
 	fake_kernel("6.5.0-1-cloud-amd64", false); /* newest, but no modules */
 	struct hvc_vm_kernel k;
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	ck_assert_int_eq(hvc_vm_kernel_find_in(boot, mods, NULL, &k, &err), 0);
 	ck_assert_str_eq(k.release, "6.1.0-10-cloud-amd64");
 	char want[256];
@@ -72,7 +72,7 @@ END_TEST
 START_TEST(no_kernel_says_how_to_get_one)
 {
 	struct hvc_vm_kernel k;
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	ck_assert_int_lt(hvc_vm_kernel_find_in(boot, mods, NULL, &k, &err), 0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "no guest kernel"));
 	ck_assert_ptr_nonnull(strstr(err.msg, "apt-get install linux-image-cloud-amd64"));
@@ -91,7 +91,7 @@ START_TEST(override_by_path_reads_header)
 	snprintf(p, sizeof(p), "%s/mykernel", tmp);
 	fake_bzimage(p, "6.7.1-custom (me@host) #1 SMP");
 	struct hvc_vm_kernel k;
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	ck_assert_int_eq(hvc_vm_kernel_find_in(boot, mods, p, &k, &err), 0);
 	ck_assert_str_eq(k.release, "6.7.1-custom");
 	ck_assert_str_eq(k.path, p);
@@ -108,7 +108,7 @@ START_TEST(override_by_release_name)
 	fake_kernel("6.1.0-9-cloud-amd64", true);
 	fake_kernel("6.1.0-10-cloud-amd64", true);
 	struct hvc_vm_kernel k;
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	ck_assert_int_eq(hvc_vm_kernel_find_in(boot, mods, "6.1.0-9-cloud-amd64", &k, &err), 0);
 	ck_assert_str_eq(k.release, "6.1.0-9-cloud-amd64");
 	ck_assert(k.modules_dir[0]);
@@ -119,7 +119,7 @@ END_TEST
 START_TEST(bad_overrides)
 {
 	struct hvc_vm_kernel k;
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	ck_assert_int_lt(hvc_vm_kernel_find_in(boot, mods, "/no/such/vmlinuz", &k, &err), 0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "`/no/such/vmlinuz`"));
 	ck_assert_ptr_nonnull(strstr(err.msg, "No such file"));
@@ -139,7 +139,7 @@ START_TEST(real_host_kernel)
 {
 	/* where the host has a guest kernel, its header agrees with its name */
 	struct hvc_vm_kernel k;
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	unsetenv("HVC_KERNEL");
 	if (hvc_vm_kernel_find(NULL, &k, &err) < 0)
 		return;
