@@ -67,8 +67,10 @@ int hvc_cgroup_build(const struct hvc_cgroup_host *h, const char *name,
 
 /* v1 pieces the hybrid back-end reuses (cgroup_v1.c), and the cgroup2
  * kill the hybrid back-end reuses (cgroup_v2.c). */
+/* cpuacct: whether a new cgroup needs the cpuacct hierarchy for its CPU usage
+ * (hybrid reads it from the cgroup2 tree's cpu.stat instead). */
 int hvc_cgroup_v1_layout(struct hvc_cgroup *cg, const struct hvc_cgroup_limits *l,
-			 struct hvc_error *err);
+			 bool cpuacct, struct hvc_error *err);
 int hvc_cgroup_v1_plan_limits(const struct hvc_cgroup *cg, const struct hvc_cgroup_limits *l,
 			      struct hvc_cgroup_plan *p, struct hvc_error *err);
 int hvc_cgroup_v1_prepare_parents(const struct hvc_cgroup *cg, size_t i, struct hvc_error *err);
@@ -79,6 +81,8 @@ int hvc_cgroup_v1_kill_all(struct hvc_cgroup *cg, struct hvc_error *err);
 int hvc_cgroup_v2_kill_dir(const char *dir, struct hvc_error *err);
 int hvc_cgroup_v2_stats(const struct hvc_cgroup *cg, struct hvc_cgroup_stats *st,
 			struct hvc_error *err);
+/* CPU usage from a cgroup2 directory's cpu.stat (a core file: no controller needed). */
+void hvc_cgroup_v2_cpu_usage(const char *dir, struct hvc_cgroup_stats *st);
 
 /* Shared helpers (cgroup_fs.c). */
 int hvc_cgroup_dir_add(struct hvc_cgroup *cg, unsigned role, const char *base,

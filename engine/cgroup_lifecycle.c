@@ -79,6 +79,7 @@ int hvc_cgroup_create(const struct hvc_cgroup_host *h, const char *name,
 	_cleanup_free_ struct hvc_cgroup_plan *plan = malloc(sizeof(*plan));
 	if (!cg || !plan)
 		return hvc_err(err, ENOMEM, "create cgroup `%s`", name);
+	uint64_t t0 = hvc_now_ns();
 	int r = hvc_cgroup_build(h, name, l, cg, plan, err);
 	if (r < 0)
 		return r;
@@ -109,8 +110,12 @@ int hvc_cgroup_create(const struct hvc_cgroup_host *h, const char *name,
 		}
 		created[i] = true;
 	}
-	hvc_debug("cgroup %s created (%s back-end, %zu directories, %zu operations)", name,
-		  cg->be->name, cg->n, plan->n);
+	hvc_debug("cgroup %s created in %.3f ms (%s back-end, %zu directories, %zu operations)",
+		  name, hvc_ns_to_ms(hvc_now_ns() - t0), cg->be->name, cg->n, plan->n);
+	if (hvc_log_get_level() >= HVC_LOG_TRACE) {
+		_cleanup_free_ char *text = hvc_cgroup_plan_format(plan, h->root);
+		hvc_trace("cgroup plan for %s:\n%s", name, text ? text : "");
+	}
 	*out = steal_pointer(&cg);
 	return 0;
 fail:

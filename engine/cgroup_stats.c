@@ -8,6 +8,8 @@
  *   v2: memory.current, memory.peak (5.19+), memory.max, memory.stat
  *       (inactive_file, file, anon), memory.events (oom_kill), cpu.stat
  *       (usage_usec), pids.current, pids.max
+ *   hybrid: v1's, except CPU usage from the cgroup2 tree's cpu.stat (a core
+ *       file there, so no cpuacct directory is needed)
  * A file that cannot be read leaves its bit out of st->have (not an error):
  * stats of a cgroup whose controller is absent are simply partial. */
 #include <string.h>
@@ -107,6 +109,17 @@ int hvc_cgroup_v1_stats(const struct hvc_cgroup *cg, struct hvc_cgroup_stats *st
 	return 0;
 }
 
+void hvc_cgroup_v2_cpu_usage(const char *dir, struct hvc_cgroup_stats *st)
+{
+	char buf[1024];
+	uint64_t usec;
+	if (hvc_cgroup_read(dir, "cpu.stat", buf, sizeof(buf)) > 0 &&
+	    hvc_cgroup_parse_keyed(buf, "usage_usec", &usec) == 0) {
+		st->cpu_usage_ns = usec * 1000;
+		st->have |= HVC_CGS_CPU;
+	}
+}
+
 int hvc_cgroup_v2_stats(const struct hvc_cgroup *cg, struct hvc_cgroup_stats *st,
 			struct hvc_error *err)
 {
@@ -126,12 +139,7 @@ int hvc_cgroup_v2_stats(const struct hvc_cgroup *cg, struct hvc_cgroup_stats *st
 	if (hvc_cgroup_read(dir, "memory.events", buf, sizeof(buf)) > 0 &&
 	    hvc_cgroup_parse_keyed(buf, "oom_kill", &st->oom_kills) == 0)
 		st->have |= HVC_CGS_OOM;
-	uint64_t usec;
-	if (hvc_cgroup_read(dir, "cpu.stat", buf, sizeof(buf)) > 0 &&
-	    hvc_cgroup_parse_keyed(buf, "usage_usec", &usec) == 0) {
-		st->cpu_usage_ns = usec * 1000;
-		st->have |= HVC_CGS_CPU;
-	}
+	hvc_cgroup_v2_cpu_usage(dir, st);
 	read_into(dir, "pids.current", &st->pids_current, HVC_CGS_PIDS, &st->have);
 	if (hvc_cgroup_read_u64(dir, "pids.max", &st->pids_limit) < 0)
 		st->pids_limit = UINT64_MAX;

@@ -4,7 +4,7 @@
  * Which hierarchies a new cgroup joins is kept to what its limits and the
  * stats need (memory, cpuacct, pids, freezer; cpu and cpuset only with a cpu
  * or cpuset limit): every mkdir in a v1 hierarchy costs, and the container
- * start path is measured. v1 specifics handled here:
+ * start path is measured. A co-mounted cpu,cpuacct hierarchy is one directory. v1 specifics handled here:
  *   - memory+swap is memory.memsw.limit_in_bytes, present only with swap
  *     accounting (swapaccount=1); it must be written after limit_in_bytes.
  *   - CFS bandwidth is two files (period first: the quota is checked against it).
@@ -36,7 +36,7 @@ static int add_v1(struct hvc_cgroup *cg, unsigned role, const char *ctrl, struct
 }
 
 int hvc_cgroup_v1_layout(struct hvc_cgroup *cg, const struct hvc_cgroup_limits *l,
-			 struct hvc_error *err)
+			 bool cpuacct, struct hvc_error *err)
 {
 	const unsigned u = cg->host.usable;
 	bool all = !l; /* open: every hierarchy it may be in */
@@ -50,14 +50,15 @@ int hvc_cgroup_v1_layout(struct hvc_cgroup *cg, const struct hvc_cgroup_limits *
 	snprintf(acct, sizeof(acct), "%s/cpuacct", cg->host.root);
 	bool want_cpu = (u & HVC_CG_CPU) && (all || l->cpu_quota_us);
 	struct stat st;
-	bool have_acct = stat(acct, &st) == 0;
+	bool have_acct = (cpuacct || all || want_cpu) && stat(acct, &st) == 0;
 	if (want_cpu && have_acct && same_dir(cpu, acct)) {
 		if ((r = add_v1(cg, HVC_CG_CPU | HVC_CGD_CPUACCT, "cpu", err)) < 0)
 			return r;
 	} else {
 		if (want_cpu && (r = add_v1(cg, HVC_CG_CPU, "cpu", err)) < 0)
 			return r;
-		if (have_acct && (r = add_v1(cg, HVC_CGD_CPUACCT, "cpuacct", err)) < 0)
+		if (have_acct && (cpuacct || all) &&
+		    (r = add_v1(cg, HVC_CGD_CPUACCT, "cpuacct", err)) < 0)
 			return r;
 	}
 	if ((u & HVC_CG_CPUSET) && (all || l->cpuset_cpus[0] || l->cpuset_mems[0]) &&
@@ -220,9 +221,15 @@ int hvc_cgroup_v1_kill_all(struct hvc_cgroup *cg, struct hvc_error *err)
 	return 0;
 }
 
+static int v1_layout(struct hvc_cgroup *cg, const struct hvc_cgroup_limits *l,
+		     struct hvc_error *err)
+{
+	return hvc_cgroup_v1_layout(cg, l, true, err);
+}
+
 const struct hvc_cgroup_backend hvc_cgroup_backend_v1 = {
 	.name = "v1",
-	.layout = hvc_cgroup_v1_layout,
+	.layout = v1_layout,
 	.plan_limits = hvc_cgroup_v1_plan_limits,
 	.prepare_parents = hvc_cgroup_v1_prepare_parents,
 	.attach_repair = hvc_cgroup_v1_attach_repair,

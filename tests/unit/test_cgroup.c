@@ -97,6 +97,7 @@ static void fake_populate(const char *dir)
 		fput(dir, "cgroup.kill", "");
 		fput(dir, "cgroup.freeze", "0\n");
 		fput(dir, "cgroup.controllers", "");
+		fput(dir, "cpu.stat", "usage_usec 0\n"); /* core file, no controller needed */
 		if (has_token(sub, "+memory")) {
 			fput(dir, "memory.max", "max\n");
 			if (!fexists(hier, "fake.noswap"))
@@ -107,7 +108,6 @@ static void fake_populate(const char *dir)
 		}
 		if (has_token(sub, "+cpu")) {
 			fput(dir, "cpu.max", "max 100000\n");
-			fput(dir, "cpu.stat", "usage_usec 0\n");
 		}
 		if (has_token(sub, "+cpuset")) {
 			fput(dir, "cpuset.cpus", "");
@@ -387,9 +387,9 @@ START_TEST(plan_hybrid_files)
 	host_hybrid(&h);
 	struct hvc_cgroup_limits l = { .memory_max = 1 << 20, .swap_off = true, .pids_max = 8 };
 	_cleanup_free_ char *t = plan_text(&h, "hvc/c1", &l);
-	/* v1 files; no freezer (cgroup.kill in the cgroup2 tree does that) */
+	/* v1 files; no freezer (cgroup.kill in the cgroup2 tree does that) and
+	 * no cpuacct (the cgroup2 tree's cpu.stat has the usage) */
 	ck_assert_str_eq(t, "mkdir memory/hvc/c1\n"
-			    "mkdir cpuacct/hvc/c1\n"
 			    "mkdir pids/hvc/c1\n"
 			    "mkdir unified/hvc/c1\n"
 			    "write memory/hvc/c1/memory.limit_in_bytes 1048576\n"
@@ -649,8 +649,8 @@ START_TEST(open_list_reclaim)
 	}
 	_cleanup_cgroup_ struct hvc_cgroup *cg = NULL;
 	ck_assert_int_eq(hvc_cgroup_open(&h, "hvc/c2", &cg, &err), 0);
-	/* memory, cpu (it had a cpu limit), cpuacct, pids, unified */
-	ck_assert_uint_eq(hvc_cgroup_n_dirs(cg), 5);
+	/* memory, cpu (it had a cpu limit), pids, unified */
+	ck_assert_uint_eq(hvc_cgroup_n_dirs(cg), 4);
 	ck_assert_str_eq(hvc_cgroup_name(cg), "hvc/c2");
 	_cleanup_cgroup_ struct hvc_cgroup *missing = NULL;
 	ck_assert_int_eq(hvc_cgroup_open(&h, "hvc/nope", &missing, &err), -ENOENT);
@@ -753,6 +753,24 @@ START_TEST(stats_v1_from_files)
 	ck_assert_int_eq(hvc_cgroup_destroy(cg, &err), 0);
 	ck_assert_int_lt(hvc_cgroup_stats(cg, &st, &err), 0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "no statistics"));
+}
+END_TEST
+
+START_TEST(stats_hybrid_cpu_from_cgroup2)
+{
+	struct hvc_cgroup_host h;
+	host_hybrid(&h);
+	struct hvc_error err = { 0 };
+	_cleanup_cgroup_ struct hvc_cgroup *cg = NULL;
+	ck_assert_int_eq(hvc_cgroup_create(&h, "hvc/s", NULL, &cg, &err), 0);
+	fake_file("memory/hvc/s/memory.usage_in_bytes", "4096\n");
+	fake_file("unified/hvc/s/cpu.stat", "usage_usec 2500\nuser_usec 2000\n");
+	struct hvc_cgroup_stats st;
+	ck_assert_int_eq(hvc_cgroup_stats(cg, &st, &err), 0);
+	ck_assert(st.have & HVC_CGS_CPU);
+	ck_assert_uint_eq(st.cpu_usage_ns, 2500000);
+	ck_assert_uint_eq(st.memory_current, 4096);
+	ck_assert_int_eq(hvc_cgroup_destroy(cg, &err), 0);
 }
 END_TEST
 
@@ -1041,6 +1059,7 @@ static Suite *cgroup_suite(void)
 	tcase_add_test(tc, parsers);
 	tcase_add_test(tc, stats_v1_from_files);
 	tcase_add_test(tc, stats_v2_from_files);
+	tcase_add_test(tc, stats_hybrid_cpu_from_cgroup2);
 	suite_add_tcase(s, tc);
 	TCase *real = tcase_create("host");
 	tcase_add_unchecked_fixture(real, real_setup, real_cleanup);
