@@ -1,37 +1,166 @@
-/* hvc-workload: the identical workloads every backend runs. Each prints
- * exactly one JSON line of results on stdout. */
+/* hvc-workload: the identical workloads every backend runs. Parses the
+ * command line into struct wl_opts and dispatches to one workload file
+ * (workload-<name>.c); each prints exactly one JSON line of results on
+ * stdout. Reference: docs/workloads.md. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
-static double now_s(void)
+#include "workload.h"
+
+/* Hidden: the child that `forkexec` execs. Exits with the given status so
+ * the parent can check that its own binary really ran. */
+static int wl_exit(int argc, char **argv)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	return argc > 2 ? atoi(argv[2]) & 0xff : 0;
 }
 
-static int idle(int argc, char **argv)
+static const struct wl_spec specs[] = {
+	{ "idle", wl_idle, WL_OPT_SECONDS, "[SECONDS|inf]  print the result line at once, then sleep" },
+	{ "cpu", wl_cpu, WL_OPT_SECONDS | WL_OPT_SIZE | WL_OPT_THREADS | WL_OPT_KERNEL | WL_OPT_CORRUPT,
+	  "[--kernel dgemm|sha256] [--size N|BYTES] [--seconds S] [--threads N]" },
+	{ "mem", wl_mem, WL_OPT_SIZE | WL_OPT_THREADS | WL_OPT_ITERATIONS | WL_OPT_CORRUPT,
+	  "[--size BYTES-PER-ARRAY] [--iterations N] [--threads N]  (STREAM)" },
+	{ "randmem", wl_randmem, WL_OPT_SIZE | WL_OPT_THREADS | WL_OPT_CORRUPT,
+	  "[--size TABLE-BYTES] [--threads N]  (HPCC RandomAccess, GUPS)" },
+	{ "syscall", wl_syscall, WL_OPT_SECONDS | WL_OPT_CORRUPT, "[--seconds S]  (getppid round trip)" },
+	{ "forkexec", wl_forkexec, WL_OPT_SECONDS | WL_OPT_THREADS | WL_OPT_CORRUPT,
+	  "[--seconds S] [--threads N]  (fork + exec + wait of itself)" },
+	{ "fileio", wl_fileio, WL_OPT_DIR | WL_OPT_SIZE | WL_OPT_BLOCK | WL_OPT_SECONDS | WL_OPT_CORRUPT,
+	  "[DIR] [--size FILE-BYTES] [--block BYTES] [--seconds S-PER-RANDOM-PHASE]" },
+};
+#define N_SPECS (sizeof(specs) / sizeof(specs[0]))
+
+static void usage(FILE *f)
 {
-	double secs = argc > 0 ? atof(argv[0]) : 0;
-	printf("{\"workload\":\"idle\",\"pid\":%d,\"ready\":true,\"sleep_s\":%g}\n", (int)getpid(), secs);
-	fflush(stdout);
-	double end = now_s() + secs;
-	while (now_s() < end)
-		usleep(10000);
+	fprintf(f, "usage: hvc-workload WORKLOAD [OPTIONS]   (one JSON result line on stdout)\n");
+	for (size_t i = 0; i < N_SPECS; i++)
+		fprintf(f, "  %-9s %s\n", specs[i].name, specs[i].usage);
+	fprintf(f, "  list      print the workload names\n");
+}
+
+/* A usage error still prints the failure JSON line (the harness reads stdout). */
+static int bad_usage(const char *workload, const char *fmt, const char *arg)
+{
+	char msg[512];
+	snprintf(msg, sizeof(msg), fmt, arg);
+	wl_fail(workload, "usage: %s (see hvc-workload --help)", msg);
+	return 2;
+}
+
+static int parse_uint(const char *s, unsigned max, unsigned *out)
+{
+	char *end;
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	unsigned long v = strtoul(s, &end, 10);
+	if (*end || v == 0 || v > max)
+		return -1;
+	*out = (unsigned)v;
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: hvc-workload WORKLOAD [ARGS...]\n  workloads: idle [SECONDS]\n");
-		return 2;
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
 	}
-	if (!strcmp(argv[1], "idle"))
-		return idle(argc - 2, argv + 2);
-	fprintf(stderr, "hvc-workload: unknown workload \"%s\"\n", argv[1]);
-	return 2;
+	if (!strcmp(argv[1], "exit"))
+		return wl_exit(argc, argv);
+	if (!strcmp(argv[1], "list")) {
+		for (size_t i = 0; i < N_SPECS; i++)
+			puts(specs[i].name);
+		return 0;
+	}
+	const struct wl_spec *spec = NULL;
+	for (size_t i = 0; i < N_SPECS; i++)
+		if (!strcmp(argv[1], specs[i].name))
+			spec = &specs[i];
+	if (!spec) {
+		usage(stderr);
+		return bad_usage(argv[1], "unknown workload \"%s\"", argv[1]);
+	}
+
+	struct wl_opts o = { .name = spec->name, .self = argv[0], .seconds = -1, .threads = 1 };
+	int npos = 0;
+	for (int i = 2; i < argc; i++) {
+		char *a = argv[i], *val = NULL;
+		if (strncmp(a, "--", 2) != 0) {
+			/* One positional: idle's SECONDS, fileio's DIR. */
+			if (npos++ > 0)
+				return bad_usage(spec->name, "unexpected argument \"%s\"", a);
+			if (spec->accepts & WL_OPT_DIR)
+				o.dir = a;
+			else if (!strcmp(spec->name, "idle"))
+				val = a, a = "--seconds";
+			else
+				return bad_usage(spec->name, "unexpected argument \"%s\"", a);
+			if (!val)
+				continue;
+		}
+		static const struct {
+			const char *name;
+			unsigned bit;
+			bool takes_value;
+		} opts[] = {
+			{ "seconds", WL_OPT_SECONDS, true }, { "size", WL_OPT_SIZE, true },
+			{ "threads", WL_OPT_THREADS, true }, { "iterations", WL_OPT_ITERATIONS, true },
+			{ "kernel", WL_OPT_KERNEL, true },   { "dir", WL_OPT_DIR, true },
+			{ "block", WL_OPT_BLOCK, true },     { "self-test-corrupt", WL_OPT_CORRUPT, false },
+		};
+		char name[64];
+		snprintf(name, sizeof(name), "%s", a + 2);
+		char *eq = strchr(name, '=');
+		if (eq && !val) {
+			*eq = '\0';
+			val = strchr(a, '=') + 1;
+		}
+		size_t k;
+		for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
+			if (!strcmp(name, opts[k].name))
+				break;
+		if (k == sizeof(opts) / sizeof(opts[0]) || !(spec->accepts & opts[k].bit))
+			return bad_usage(spec->name, "unknown option \"%s\" for this workload", a);
+		if (opts[k].takes_value && !val) {
+			if (i + 1 >= argc)
+				return bad_usage(spec->name, "option \"%s\" needs a value", a);
+			val = argv[++i];
+		} else if (!opts[k].takes_value && val) {
+			return bad_usage(spec->name, "option \"%s\" takes no value", a);
+		}
+		switch (opts[k].bit) {
+		case WL_OPT_SECONDS: {
+			char *end;
+			if (!strcmp(val, "inf") && !strcmp(spec->name, "idle")) {
+				o.seconds = 1e300;
+				break;
+			}
+			o.seconds = strtod(val, &end);
+			if (*end || end == val || !(o.seconds >= 0) || o.seconds > 1e7)
+				return bad_usage(spec->name, "bad duration \"%s\" (seconds, >= 0)", val);
+			break;
+		}
+		case WL_OPT_SIZE:
+		case WL_OPT_BLOCK: {
+			uint64_t v;
+			if (wl_parse_size(val, &v) < 0 || v == 0)
+				return bad_usage(spec->name, "bad size \"%s\" (e.g. 4096, 64k, 256m, 1g)", val);
+			*(opts[k].bit == WL_OPT_SIZE ? &o.size : &o.block) = v;
+			break;
+		}
+		case WL_OPT_THREADS:
+			if (parse_uint(val, 1024, &o.threads) < 0)
+				return bad_usage(spec->name, "bad thread count \"%s\" (1..1024)", val);
+			break;
+		case WL_OPT_ITERATIONS:
+			if (parse_uint(val, 1000000, &o.iterations) < 0)
+				return bad_usage(spec->name, "bad iteration count \"%s\"", val);
+			break;
+		case WL_OPT_KERNEL: o.kernel = val; break;
+		case WL_OPT_DIR: o.dir = val; break;
+		case WL_OPT_CORRUPT: o.corrupt = true; break;
+		}
+	}
+	return spec->run(&o);
 }

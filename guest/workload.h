@@ -1,0 +1,99 @@
+/* hvc-workload's internal contract: the parsed options every workload gets,
+ * the one-line JSON result writer, and the helpers (clock, sizes, threads,
+ * deterministic random numbers) the workload files share. Static, libc only:
+ * the same binary runs natively, in containers and in VMs, so it cannot use
+ * json-c, OpenSSL or hwloc (docs/workloads.md). */
+#ifndef HVC_GUEST_WORKLOAD_H
+#define HVC_GUEST_WORKLOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Version of the JSON line layout ("schema" field); bump on incompatible change. */
+#define WL_SCHEMA 1
+
+/* Options a workload accepts (wl_spec.accepts): anything else is a usage error. */
+enum {
+	WL_OPT_SECONDS = 1 << 0,
+	WL_OPT_SIZE = 1 << 1,
+	WL_OPT_THREADS = 1 << 2,
+	WL_OPT_ITERATIONS = 1 << 3,
+	WL_OPT_KERNEL = 1 << 4,
+	WL_OPT_DIR = 1 << 5,
+	WL_OPT_BLOCK = 1 << 6,
+	WL_OPT_CORRUPT = 1 << 7,
+};
+
+struct wl_opts {
+	const char *name;  /* the workload, for the JSON line */
+	const char *self;  /* argv[0] */
+	double seconds;    /* measurement budget; < 0 = default */
+	uint64_t size;     /* bytes (or matrix order for cpu dgemm); 0 = default */
+	unsigned threads;  /* >= 1 */
+	unsigned iterations; /* 0 = default */
+	const char *kernel;  /* NULL = default */
+	const char *dir;     /* NULL = default */
+	uint64_t block;      /* 0 = default */
+	bool corrupt; /* --self-test-corrupt: damage the result before validation */
+};
+
+struct wl_spec {
+	const char *name;
+	int (*run)(const struct wl_opts *o);
+	unsigned accepts;
+	const char *usage; /* one line after the name */
+};
+
+/* The workloads (workload-<name>.c). Each returns the process exit status
+ * after printing exactly one JSON line (wl_result_end or wl_fail). */
+int wl_idle(const struct wl_opts *o);
+int wl_cpu(const struct wl_opts *o);
+int wl_mem(const struct wl_opts *o);
+int wl_randmem(const struct wl_opts *o);
+int wl_syscall(const struct wl_opts *o);
+int wl_forkexec(const struct wl_opts *o);
+int wl_fileio(const struct wl_opts *o);
+
+/* ---- result line (workload-common.c) ----
+ * wl_result_begin, then fields, then wl_result_end prints
+ * {"workload":NAME,"schema":1,"ok":true,...} and returns 0. A non-finite
+ * number poisons the line: wl_result_end then prints the failure form
+ * instead, so a broken run can never print a figure. */
+struct wl_result {
+	char buf[4096];
+	size_t len;
+	const char *workload;
+	char bad[160]; /* first problem found, "" when none */
+};
+void wl_result_begin(struct wl_result *r, const char *workload);
+void wl_result_num(struct wl_result *r, const char *key, double v);      /* %.6g */
+void wl_result_num_pos(struct wl_result *r, const char *key, double v);  /* must be > 0 */
+void wl_result_int(struct wl_result *r, const char *key, long long v);
+void wl_result_str(struct wl_result *r, const char *key, const char *v);
+void wl_result_bool(struct wl_result *r, const char *key, bool v);
+int wl_result_end(struct wl_result *r);
+/* Prints {"workload":NAME,"schema":1,"ok":false,"error":"..."} and returns 1. */
+int wl_fail(const char *workload, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- helpers (workload-common.c) ---- */
+double wl_now(void); /* CLOCK_MONOTONIC seconds */
+/* "64m", "1.5G", "4096" -> bytes (binary units). -1 on a malformed value. */
+int wl_parse_size(const char *s, uint64_t *out);
+/* Size of the last-level cache of CPU 0 from sysfs, 0 when unknown. */
+uint64_t wl_llc_bytes(void);
+/* Total RAM (sysinfo), 0 when unknown. */
+uint64_t wl_total_ram(void);
+/* splitmix64: deterministic data everywhere, no libc rand() differences. */
+static inline uint64_t wl_mix64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+/* Runs fn(i, arg_i) on n threads (thread 0 on the caller) and joins them.
+ * args is an array of n elements of argsize bytes. Returns 0 or -errno. */
+int wl_run_threads(unsigned n, void *(*fn)(void *), void *args, size_t argsize);
+
+#endif
