@@ -9,6 +9,7 @@
 /* What a directory serves: HVC_CG_* controller bits plus these two. */
 #define HVC_CGD_CPUACCT (1u << 8) /* v1 cpuacct (usage), often co-mounted with cpu */
 #define HVC_CGD_UNIFIED (1u << 9) /* a cgroup2 directory (v2, or hybrid's tree) */
+#define HVC_CGD_DEVICES (1u << 10) /* v1 devices (no detection bit: not a resource) */
 
 struct hvc_cgroup_dir {
 	unsigned role;   /* HVC_CG_* | HVC_CGD_* bits */

@@ -35,6 +35,29 @@ const char *hvc_cgroup_dir(const struct hvc_cgroup *cg, size_t i)
 	return i < cg->n ? cg->dirs[i].path : NULL;
 }
 
+const char *hvc_cgroup_dir_for_controller(const struct hvc_cgroup *cg, const char *controller)
+{
+	static const struct {
+		const char *name;
+		unsigned role;
+	} roles[] = {
+		{ "memory", HVC_CG_MEMORY },   { "cpu", HVC_CG_CPU },
+		{ "cpuacct", HVC_CGD_CPUACCT }, { "cpuset", HVC_CG_CPUSET },
+		{ "pids", HVC_CG_PIDS },       { "freezer", HVC_CG_FREEZER },
+		{ "io", HVC_CG_IO },           { "blkio", HVC_CG_IO },
+		{ "devices", HVC_CGD_DEVICES }, { "unified", HVC_CGD_UNIFIED },
+	};
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+		if (strcmp(roles[i].name, controller))
+			continue;
+		if (cg->be == &hvc_cgroup_backend_v2)
+			return cg->n ? cg->dirs[0].path : NULL;
+		const struct hvc_cgroup_dir *d = hvc_cgroup_dir_for(cg, roles[i].role);
+		return d ? d->path : NULL;
+	}
+	return NULL;
+}
+
 static int apply_write(const struct hvc_cgroup *cg, const struct hvc_cgroup_op *op,
 		       struct hvc_error *err)
 {

@@ -22,6 +22,16 @@ int hvc_cgroup_limits_set_cpus(struct hvc_cgroup_limits *l, const char *cpus,
 	if (!cpus || end == cpus || *end || errno || !isfinite(v) || v <= 0)
 		return hvc_err(err, EINVAL, "invalid --cpus \"%s\": expected a positive number such as 0.5 or 2",
 			       cpus ? cpus : "");
+	return hvc_cgroup_limits_set_cpus_n(l, v, err);
+}
+
+int hvc_cgroup_limits_set_cpus_n(struct hvc_cgroup_limits *l, double v, struct hvc_error *err)
+{
+	char cpus[32];
+	snprintf(cpus, sizeof(cpus), "%g", v);
+	if (!isfinite(v) || v <= 0)
+		return hvc_err(err, EINVAL, "invalid --cpus \"%s\": expected a positive number such as 0.5 or 2",
+			       cpus);
 	uint64_t period = l->cpu_period_us ? l->cpu_period_us : CPU_DEFAULT_PERIOD_US;
 	double q = v * (double)period;
 	if (q < (double)CPU_MIN_US)

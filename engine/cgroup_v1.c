@@ -66,6 +66,11 @@ int hvc_cgroup_v1_layout(struct hvc_cgroup *cg, const struct hvc_cgroup_limits *
 		return r;
 	if ((u & HVC_CG_PIDS) && (r = add_v1(cg, HVC_CG_PIDS, "pids", err)) < 0)
 		return r;
+	char dev[512];
+	snprintf(dev, sizeof(dev), "%s/devices", cg->host.root);
+	if ((all || l->devices_allow) && stat(dev, &st) == 0 &&
+	    (r = add_v1(cg, HVC_CGD_DEVICES, "devices", err)) < 0)
+		return r;
 	/* hybrid hosts kill through cgroup.kill in the cgroup2 tree instead */
 	if ((u & HVC_CG_FREEZER) && (all || cg->host.mode == HVC_CGROUP_V1) &&
 	    (r = add_v1(cg, HVC_CG_FREEZER, "freezer", err)) < 0)
@@ -119,6 +124,20 @@ int hvc_cgroup_v1_plan_limits(const struct hvc_cgroup *cg, const struct hvc_cgro
 		if ((r = hvc_cgroup_plan_add(p, HVC_CG_OP_WRITE, d->path, "pids.max", v,
 					     "pids limit (--pids-limit)", NULL, err)) < 0)
 			return r;
+	}
+	if (l->devices_allow) {
+		if (!(d = hvc_cgroup_dir_for(cg, HVC_CGD_DEVICES)))
+			return hvc_err(err, EOPNOTSUPP,
+				       "device policy: this host cannot enforce it: no cgroup v1 devices hierarchy is mounted under `%s`",
+				       cg->host.root);
+		/* one rule per write: the kernel parses a single rule */
+		if ((r = hvc_cgroup_plan_add(p, HVC_CG_OP_WRITE, d->path, "devices.deny", "a",
+					     "device policy", NULL, err)) < 0)
+			return r;
+		for (const char *const *a = l->devices_allow; *a; a++)
+			if ((r = hvc_cgroup_plan_add(p, HVC_CG_OP_WRITE, d->path, "devices.allow", *a,
+						     "device policy", NULL, err)) < 0)
+				return r;
 	}
 	return 0;
 }

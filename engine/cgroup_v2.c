@@ -58,6 +58,9 @@ static int v2_plan_limits(const struct hvc_cgroup *cg, const struct hvc_cgroup_l
 					     "pids limit (--pids-limit)", NULL, err)) < 0)
 			return r;
 	}
+	if (l->devices_allow)
+		hvc_debug("cgroup %s: device policy not applied (cgroup v2 needs a BPF device program)",
+			  cg->name);
 	return 0;
 }
 

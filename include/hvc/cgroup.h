@@ -52,11 +52,19 @@ struct hvc_cgroup_limits {
 	char cpuset_cpus[64];     /* "" = inherit (--cpuset-cpus "0-1") */
 	char cpuset_mems[64];     /* "" = inherit */
 	int64_t pids_max;         /* <= 0 = none (--pids-limit) */
+	/* Device policy, v1 "devices.allow" rules ("c 1:3 rwm") applied after
+	 * denying everything; NULL = no policy. Enforced through the v1 devices
+	 * hierarchy (v1 and hybrid hosts); on v2 that takes a BPF device program,
+	 * which hvc does not load, so it is skipped there (logged at debug). */
+	const char *const *devices_allow;
 };
 
 /* "--cpus 1.5" -> quota 150000 per period 100000. Errors name the value. */
 int hvc_cgroup_limits_set_cpus(struct hvc_cgroup_limits *l, const char *cpus,
 			       struct hvc_error *err);
+/* The same from a number (the runtime's parsed --cpus). */
+int hvc_cgroup_limits_set_cpus_n(struct hvc_cgroup_limits *l, double cpus,
+				 struct hvc_error *err);
 /* Range checks that need no host (cpu quota >= 1 ms, period 1 ms..1 s, list syntax). */
 int hvc_cgroup_limits_validate(const struct hvc_cgroup_limits *l, struct hvc_error *err);
 
@@ -77,7 +85,7 @@ struct hvc_cgroup_op {
 	const char *absent; /* why the file can be missing on a host, or NULL */
 };
 
-#define HVC_CGROUP_PLAN_MAX 24
+#define HVC_CGROUP_PLAN_MAX 48
 struct hvc_cgroup_plan {
 	size_t n;
 	struct hvc_cgroup_op ops[HVC_CGROUP_PLAN_MAX];
@@ -116,6 +124,10 @@ const char *hvc_cgroup_name(const struct hvc_cgroup *cg);
 /* Number of directories and the i-th one (for tests, inspect, docs). */
 size_t hvc_cgroup_n_dirs(const struct hvc_cgroup *cg);
 const char *hvc_cgroup_dir(const struct hvc_cgroup *cg, size_t i);
+/* The directory serving a controller ("memory", "cpu", "cpuacct", "cpuset",
+ * "pids", "freezer", "devices", or "unified" for the cgroup2 part), NULL when
+ * the cgroup has none. On v2 every controller is the one directory. */
+const char *hvc_cgroup_dir_for_controller(const struct hvc_cgroup *cg, const char *controller);
 
 /* Moves pid (every thread of it) into the cgroup in every hierarchy. */
 int hvc_cgroup_attach(struct hvc_cgroup *cg, pid_t pid, struct hvc_error *err);

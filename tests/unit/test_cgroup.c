@@ -142,6 +142,9 @@ static void fake_populate(const char *dir)
 		fput(dir, "pids.current", "0\n");
 	} else if (!strcmp(ctrl, "freezer")) {
 		fput(dir, "freezer.state", "THAWED\n");
+	} else if (!strcmp(ctrl, "devices")) {
+		fput(dir, "devices.allow", "");
+		fput(dir, "devices.deny", "");
 	}
 }
 
@@ -381,6 +384,58 @@ START_TEST(plan_v1_comounted_cpu_cpuacct)
 }
 END_TEST
 
+static const char *const dev_allow[] = { "c 1:3 rwm", "c 136:* rwm", NULL };
+
+START_TEST(plan_devices_v1_and_v2)
+{
+	struct hvc_cgroup_host h;
+	host_v1(&h, true, NULL);
+	fake_dir("devices");
+	struct hvc_cgroup_limits l = { .devices_allow = dev_allow };
+	_cleanup_free_ char *t = plan_text(&h, "hvc/c1", &l);
+	ck_assert_str_eq(t, "mkdir memory/hvc/c1\n"
+			    "mkdir cpuacct/hvc/c1\n"
+			    "mkdir pids/hvc/c1\n"
+			    "mkdir devices/hvc/c1\n"
+			    "mkdir freezer/hvc/c1\n"
+			    "write devices/hvc/c1/devices.deny a\n"
+			    "write devices/hvc/c1/devices.allow c 1:3 rwm\n"
+			    "write devices/hvc/c1/devices.allow c 136:* rwm\n");
+	struct hvc_error err = { 0 };
+	_cleanup_cgroup_ struct hvc_cgroup *cg = NULL;
+	ck_assert_int_eq(hvc_cgroup_create(&h, "hvc/c1", &l, &cg, &err), 0);
+	ck_assert_str_eq(hvc_cgroup_dir_for_controller(cg, "devices"), hvc_cgroup_dir(cg, 3));
+	ck_assert_ptr_null(hvc_cgroup_dir_for_controller(cg, "cpu"));
+	ck_assert_ptr_null(hvc_cgroup_dir_for_controller(cg, "unified"));
+	ck_assert_ptr_null(hvc_cgroup_dir_for_controller(cg, "bogus"));
+	ck_assert_ptr_nonnull(strstr(hvc_cgroup_dir_for_controller(cg, "memory"), "/memory/hvc/c1"));
+	ck_assert_str_eq(rd("devices/hvc/c1/devices.allow"), "c 136:* rwm"); /* the last write */
+	ck_assert_int_eq(hvc_cgroup_destroy(cg, &err), 0);
+}
+END_TEST
+
+START_TEST(devices_without_hierarchy)
+{
+	struct hvc_cgroup_host h;
+	host_v1(&h, true, NULL); /* no devices hierarchy in this fake */
+	struct hvc_cgroup_limits l = { .devices_allow = dev_allow };
+	struct hvc_cgroup_plan plan;
+	struct hvc_error err = { 0 };
+	ck_assert_int_lt(hvc_cgroup_plan_create(&h, "hvc/c1", &l, &plan, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "device policy: this host cannot enforce it"));
+	/* v2: no BPF device program, so no write (and no error) */
+	struct hvc_cgroup_host h2;
+	host_v2(&h2, true);
+	_cleanup_free_ char *t = plan_text(&h2, "hvc/c1", &l);
+	ck_assert_str_eq(t, "mkdir hvc/c1\n");
+	_cleanup_cgroup_ struct hvc_cgroup *cg = NULL;
+	ck_assert_int_eq(hvc_cgroup_create(&h2, "hvc/c1", &l, &cg, &err), 0);
+	ck_assert_str_eq(hvc_cgroup_dir_for_controller(cg, "memory"), hvc_cgroup_dir(cg, 0));
+	ck_assert_str_eq(hvc_cgroup_dir_for_controller(cg, "unified"), hvc_cgroup_dir(cg, 0));
+	ck_assert_int_eq(hvc_cgroup_destroy(cg, &err), 0);
+}
+END_TEST
+
 START_TEST(plan_hybrid_files)
 {
 	struct hvc_cgroup_host h;
@@ -589,6 +644,10 @@ START_TEST(bad_names_and_limits)
 	ck_assert_int_eq(hvc_cgroup_limits_set_cpus(&l, "0.5", &err), 0);
 	ck_assert_uint_eq(l.cpu_quota_us, 50000);
 	ck_assert_uint_eq(l.cpu_period_us, 100000);
+	ck_assert_int_eq(hvc_cgroup_limits_set_cpus_n(&l, 2.0, &err), 0);
+	ck_assert_uint_eq(l.cpu_quota_us, 200000);
+	ck_assert_int_lt(hvc_cgroup_limits_set_cpus_n(&l, 0.0, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "invalid --cpus \"0\""));
 	const char *sets[] = { "0-", "a", "1,", "3-1", "0 1" };
 	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
 		struct hvc_cgroup_limits c = { 0 };
@@ -1037,6 +1096,45 @@ START_TEST(real_cpu_and_cpuset_accepted)
 }
 END_TEST
 
+START_TEST(real_device_policy)
+{
+	struct hvc_cgroup_host h;
+	if (!real_host(&h, 0))
+		return;
+	if (h.mode == HVC_CGROUP_V2 || access("/sys/fs/cgroup/devices", F_OK) < 0) {
+		fprintf(stderr, "skip: no v1 devices hierarchy here\n");
+		return;
+	}
+	char name[80];
+	snprintf(name, sizeof(name), "%s-3", real_name);
+	static const char *const allow[] = { "c 1:3 rwm", NULL }; /* /dev/null only */
+	struct hvc_cgroup_limits l = { .devices_allow = allow };
+	struct hvc_error err = { 0 };
+	_cleanup_cgroup_ struct hvc_cgroup *cg = NULL;
+	int r = hvc_cgroup_create(&h, name, &l, &cg, &err);
+	ck_assert_msg(r == 0, "%s", err.msg);
+	int fds[HVC_CGROUP_MAX_DIRS];
+	size_t n;
+	ck_assert_int_eq(hvc_cgroup_open_procs_fds(cg, fds, &n, &err), 0);
+	pid_t c = fork();
+	ck_assert_int_ge(c, 0);
+	if (c == 0) {
+		if (hvc_cgroup_enter_fds(fds, n) < 0)
+			_exit(90);
+		int ok = open("/dev/null", O_RDWR);
+		int denied = open("/dev/zero", O_RDONLY);
+		_exit(ok >= 0 && denied < 0 && errno == EPERM ? 0 : 91);
+	}
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+	int status;
+	ck_assert_int_eq(waitpid(c, &status, 0), c);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	ck_assert_int_eq(hvc_cgroup_destroy(cg, &err), 0);
+	assert_gone(&h, name);
+}
+END_TEST
+
 static Suite *cgroup_suite(void)
 {
 	Suite *s = suite_create("cgroup");
@@ -1046,6 +1144,8 @@ static Suite *cgroup_suite(void)
 	tcase_add_test(tc, plan_v1_files);
 	tcase_add_test(tc, plan_v1_comounted_cpu_cpuacct);
 	tcase_add_test(tc, plan_hybrid_files);
+	tcase_add_test(tc, plan_devices_v1_and_v2);
+	tcase_add_test(tc, devices_without_hierarchy);
 	tcase_add_test(tc, create_v2_prepares_parent_and_writes);
 	tcase_add_test(tc, create_v1_writes_and_cpuset_inherits);
 	tcase_add_test(tc, create_hybrid_places_in_cgroup2_too);
@@ -1067,6 +1167,7 @@ static Suite *cgroup_suite(void)
 	tcase_add_test(real, real_memory_limit_enforced);
 	tcase_add_test(real, real_pids_limit_enforced);
 	tcase_add_test(real, real_cpu_and_cpuset_accepted);
+	tcase_add_test(real, real_device_policy);
 	suite_add_tcase(s, real);
 	return s;
 }
