@@ -55,11 +55,18 @@ $(BUILD)/bench/hostinfo.o: CFLAGS += -I$(BUILD)
 .PHONY: FORCE
 FORCE:
 
+# bin/ is shared by the plain and SAN=1 builds: record which one linked it, so
+# switching flavours relinks instead of keeping the other flavour's binaries.
+bin/.flavor: FORCE
+	@mkdir -p bin
+	@echo "$(BUILD)" >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
 $(BUILD)/libhvc.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-bin/hvc: $(CLI_OBJ) $(BUILD)/libhvc.a
+bin/hvc: $(CLI_OBJ) $(BUILD)/libhvc.a bin/.flavor
 	@mkdir -p bin
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libhvc.a $(PKG_LIBS) -lm -lpthread
 
@@ -72,7 +79,7 @@ bin/hvc-workload: $(wildcard guest/workload*.c guest/*.h) | deps-stamp
 	@mkdir -p bin
 	$(CC) $(GUEST_CFLAGS) -o $@ $(wildcard guest/workload*.c) -lm -lpthread
 
-bin/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libhvc.a
+bin/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libhvc.a bin/.flavor
 	@mkdir -p bin/tests
 	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libhvc.a $(PKG_LIBS) $(CHECK_LIBS) -lm -lpthread
 
