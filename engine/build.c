@@ -8,8 +8,10 @@
  * ARG environment for RUN). Nothing reaches index.json until the last step
  * succeeded: a failed build leaves the images as they were (blobs of the
  * steps that did succeed stay as build cache, for the GC to judge). */
+#include <dirent.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <sys/file.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,6 +31,7 @@ struct builder {
 	size_t n_layers;
 	char chain[72]; /* cache key of the image so far */
 	char *tmp;      /* this build's scratch dir on the store's filesystem */
+	int tmp_lock;   /* flock on tmp/lock while the build lives */
 	char *cache_dir;
 	FILE *pf;
 	int out_fd;
@@ -468,6 +471,33 @@ static int do_step(struct builder *b, const struct hvc_df_instr *in, struct hvc_
 	return r;
 }
 
+/* Scratch dirs of builds that died (kill -9) are recognised by their lock
+ * being free, and removed by the next build. */
+static void reap_stale_builds(const char *tmpdir)
+{
+	DIR *d = opendir(tmpdir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, "build-", 6))
+			continue;
+		_cleanup_free_ char *dir = hvc_path_join(tmpdir, e->d_name);
+		_cleanup_free_ char *lock = dir ? hvc_path_join(dir, "lock") : NULL;
+		if (!lock)
+			continue;
+		_cleanup_close_ int fd = open(lock, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 && errno != ENOENT)
+			continue;
+		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0)
+			continue; /* a live build */
+		struct hvc_error err = { 0 };
+		if (hvc_rm_rf(dir, &err) == 0)
+			hvc_info("build: removed %s left by an interrupted build", dir);
+	}
+	closedir(d);
+}
+
 static void builder_free(struct builder *b)
 {
 	if (b->tmp) {
@@ -476,6 +506,8 @@ static void builder_free(struct builder *b)
 			hvc_warn("build: cleaning up: %s", e.msg);
 	}
 	free(b->tmp);
+	if (b->tmp_lock >= 0)
+		close(b->tmp_lock);
 	free(b->cache_dir);
 	hvc_df_scope_clear(&b->sc);
 	hvc_dockerfile_free(b->df);
@@ -517,12 +549,17 @@ static int build(struct builder *b, char **digest, struct hvc_error *err)
 		return hvc_err(err, ENOMEM, "build");
 	if (hvc_mkdir_p(hvc_image_store_tmpdir(b->s), 0700, err) < 0 || hvc_mkdir_p(b->cache_dir, 0700, err) < 0)
 		return -1;
+	reap_stale_builds(hvc_image_store_tmpdir(b->s));
 	if (!mkdtemp(b->tmp)) {
 		int e = errno;
 		free(b->tmp);
 		b->tmp = NULL;
 		return hvc_err(err, e, "create a build directory in `%s`", hvc_image_store_tmpdir(b->s));
 	}
+	_cleanup_free_ char *lock = hvc_path_join(b->tmp, "lock");
+	b->tmp_lock = lock ? open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
+	if (b->tmp_lock < 0 || flock(b->tmp_lock, LOCK_EX) < 0)
+		return hvc_err(err, errno, "lock `%s`", lock ? lock : b->tmp);
 
 	size_t n = b->df->n_instrs;
 	for (size_t i = 0; i < n; i++) {
@@ -559,7 +596,7 @@ static int build(struct builder *b, char **digest, struct hvc_error *err)
 
 int hvc_build(const struct hvc_build_opts *o, char **digest, struct hvc_error *err)
 {
-	struct builder b = { .o = o, .pf = o->progress };
+	struct builder b = { .o = o, .pf = o->progress, .tmp_lock = -1 };
 	b.out_fd = o->out_fd >= 0 ? o->out_fd : (o->progress ? fileno(o->progress) : STDOUT_FILENO);
 	int r = build(&b, digest, err);
 	builder_free(&b);

@@ -180,7 +180,7 @@ on_exit "kill -9 $bpid"
 for _ in $(seq 100); do grep -q started "$TEST_TMP/kill.log" && break; sleep 0.1; done
 grep -q started "$TEST_TMP/kill.log" || fail "the RUN never started: $(cat "$TEST_TMP/kill.log")"
 kill -9 "$bpid"
-wait "$bpid" 2>/dev/null
+{ wait "$bpid"; } 2>/dev/null
 for _ in $(seq 50); do pgrep -f "sleep 4242" >/dev/null || break; sleep 0.1; done
 ! pgrep -f "sleep 4242" >/dev/null || fail "the RUN's process outlived the killed build"
 no_mounts "kill -9 during RUN"
@@ -189,4 +189,5 @@ if "$HVC" image fsck --help >/dev/null 2>&1; then
 	expect_status 0 "$HVC" image fsck
 fi
 expect_status 0 "$HVC" build -t demo:v1 --build-arg WHO=hvc "$CTX"
+[ -z "$(ls -A "$HVC_ROOT/tmp" 2>/dev/null)" ] || fail "the killed build's scratch was not reclaimed: $(ls "$HVC_ROOT/tmp")"
 ok "kill -9 during RUN: no process or mount left, store readable, builds still work"
