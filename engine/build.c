@@ -28,6 +28,9 @@ struct builder {
 	struct hvc_df_scope sc;
 	json_object *cfg;
 	struct hvc_image_layer *layers;
+	char **layer_dirs; /* parallel to layers: this build's own layer trees (a
+			    * RUN's upper dir, a COPY's staging dir), NULL when
+			    * the layer came from the store or the cache */
 	size_t n_layers;
 	char chain[72]; /* cache key of the image so far */
 	char *tmp;      /* this build's scratch dir on the store's filesystem */
@@ -140,20 +143,48 @@ static void cache_put(struct builder *b, const char *key, const struct hvc_image
 		hvc_json_add_int(l, "tar_size", layer->tar_size);
 		json_object_object_add(o, "layer", l);
 	}
+	/* temp + rename without fsync: after a crash an entry is whole or
+	 * absent/unparsable (a miss); the blobs it names were fsynced. */
 	struct hvc_error e = { 0 };
-	if (!p || hvc_json_write_file_atomic(p, o, &e) < 0)
-		hvc_warn("build cache: %s", e.msg); /* a cache miss next time, not a failure */
+	_cleanup_free_ char *tmp = p ? hvc_strdup_printf("%s.tmp%d", p, (int)getpid()) : NULL;
+	size_t len;
+	const char *json = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
+	if (!tmp || hvc_write_file(tmp, json, len, 0600, &e) < 0 || rename(tmp, p) < 0) {
+		hvc_warn("build cache: %s", e.msg[0] ? e.msg : strerror(errno)); /* a miss next time, not a failure */
+		if (tmp)
+			unlink(tmp);
+	}
 }
 
 /* ---------- layers ------------------------------------------------------------- */
-static int push_layer(struct builder *b, const struct hvc_image_layer *l, struct hvc_error *err)
+/* dir (may be NULL) is taken over. */
+static int push_layer(struct builder *b, const struct hvc_image_layer *l, char *dir, struct hvc_error *err)
 {
 	struct hvc_image_layer *nv = realloc(b->layers, (b->n_layers + 1) * sizeof(*nv));
-	if (!nv)
+	char **nd = nv ? realloc(b->layer_dirs, (b->n_layers + 1) * sizeof(char *)) : NULL;
+	if (nv)
+		b->layers = nv;
+	if (!nd) {
+		free(dir);
 		return hvc_err(err, ENOMEM, "build");
-	b->layers = nv;
+	}
+	b->layer_dirs = nd;
+	b->layer_dirs[b->n_layers] = dir;
 	b->layers[b->n_layers++] = *l;
 	return 0;
+}
+
+/* Keeps a freshly made layer tree for the following steps' overlays (an
+ * upper dir works as a lower dir as it is — overlay2 does the same), so a
+ * build never waits for its own layers to be unpacked again. */
+static char *keep_layer_dir(struct builder *b, const char *dir)
+{
+	char *kept = hvc_strdup_printf("%s/layer%zu", b->tmp, b->step_no);
+	if (kept && rename(dir, kept) < 0) {
+		free(kept);
+		return NULL;
+	}
+	return kept;
 }
 
 /* Publishes a layer blob written by layer_diff into the store (same filesystem: a rename). */
@@ -189,8 +220,12 @@ static int lowerdirs(struct builder *b, char ***out, struct hvc_error *err)
 		return hvc_err(err, ENOMEM, "build");
 	for (size_t i = 0; i < b->n_layers; i++) {
 		char *d = NULL;
-		if (hvc_image_layer_unpack(b->s, &b->layers[i], &d, err) < 0)
+		if (b->layer_dirs[i])
+			d = strdup(b->layer_dirs[i]);
+		else if (hvc_image_layer_unpack(b->s, &b->layers[i], &d, err) < 0)
 			return -1;
+		if (!d)
+			return hvc_err(err, ENOMEM, "build");
 		v[b->n_layers - 1 - i] = d;
 	}
 	if (b->n_layers == 0) {
@@ -217,7 +252,7 @@ static char *abs_in_image(struct builder *b, const char *p)
 	return clean ? hvc_strdup_printf("/%s", clean) : NULL;
 }
 
-static int run_step(struct builder *b, const struct hvc_df_step *st, struct hvc_image_layer *out,
+static int run_step(struct builder *b, const struct hvc_df_step *st, struct hvc_image_layer *out, char **kept,
 		    struct hvc_error *err)
 {
 	_cleanup_strv_ char **lower = NULL;
@@ -249,7 +284,9 @@ static int run_step(struct builder *b, const struct hvc_df_step *st, struct hvc_
 		.stdout_fd = b->out_fd,
 		.stderr_fd = b->out_fd,
 	};
+	uint64_t t0 = hvc_now_ns();
 	int status = hvc_build_sandbox_run(&sb, err);
+	hvc_debug("build: RUN sandbox %.1f ms", hvc_ns_to_ms(hvc_now_ns() - t0));
 	int r = 0;
 	if (status < 0) {
 		r = -1;
@@ -258,7 +295,11 @@ static int run_step(struct builder *b, const struct hvc_df_step *st, struct hvc_
 		r = hvc_err(err, 0, "the command '%s' returned a non-zero code: %d", cmd ? cmd : st->text + 4, status);
 		err->code = ECHILD;
 	} else {
+		uint64_t t1 = hvc_now_ns();
 		r = layer_from_dir(b, upper, out, err);
+		hvc_debug("build: RUN layer %.1f ms", hvc_ns_to_ms(hvc_now_ns() - t1));
+		if (r == 0)
+			*kept = keep_layer_dir(b, upper);
 	}
 	struct hvc_error e2 = { 0 };
 	if (hvc_rm_rf(dir, &e2) < 0)
@@ -266,14 +307,15 @@ static int run_step(struct builder *b, const struct hvc_df_step *st, struct hvc_
 	return r;
 }
 
-/* Does dest name a directory in the image so far? */
+/* Does dest name a directory in the image so far? (top layer down; a
+ * whiteout char device or a file ends the search) */
 static bool image_has_dir(struct builder *b, const char *dest)
 {
-	for (size_t i = b->n_layers; i-- > 0;) {
-		_cleanup_free_ char *d = NULL;
-		if (hvc_image_layer_unpack(b->s, &b->layers[i], &d, NULL) < 0)
-			return false;
-		_cleanup_free_ char *p = hvc_strdup_printf("%s%s", d, dest);
+	_cleanup_strv_ char **dirs = NULL;
+	if (lowerdirs(b, &dirs, NULL) < 0)
+		return false;
+	for (size_t i = 0; dirs[i]; i++) {
+		_cleanup_free_ char *p = hvc_strdup_printf("%s%s", dirs[i], dest);
 		struct stat st;
 		if (p && lstat(p, &st) == 0)
 			return S_ISDIR(st.st_mode);
@@ -282,7 +324,7 @@ static bool image_has_dir(struct builder *b, const char *dest)
 }
 
 static int copy_step(struct builder *b, const struct hvc_df_step *st, char *const *abs,
-		     struct hvc_image_layer *out, struct hvc_error *err)
+		     struct hvc_image_layer *out, char **kept, struct hvc_error *err)
 {
 	size_t n = hvc_strv_len(st->args);
 	const char *raw_dest = st->args[n - 1];
@@ -303,8 +345,10 @@ static int copy_step(struct builder *b, const struct hvc_df_step *st, char *cons
 				    dest_is_dir, st->kind == HVC_DF_ADD, err);
 	if (r == 0)
 		r = layer_from_dir(b, stage, out, err);
+	if (r == 0)
+		*kept = keep_layer_dir(b, stage);
 	struct hvc_error e2 = { 0 };
-	if (hvc_rm_rf(stage, &e2) < 0)
+	if (!*kept && hvc_rm_rf(stage, &e2) < 0)
 		hvc_warn("build: cleaning up: %s", e2.msg);
 	return r;
 }
@@ -388,7 +432,7 @@ static int from_step(struct builder *b, const struct hvc_df_step *st, struct hvc
 			return -1;
 		int r = hvc_image_config_read(b->s, img, &b->cfg, err);
 		for (size_t i = 0; r == 0 && i < img->n_layers; i++)
-			r = push_layer(b, &img->layers[i], err);
+			r = push_layer(b, &img->layers[i], NULL, err);
 		if (r == 0) {
 			_cleanup_free_ char *k = hvc_strdup_printf("FROM %s", img->manifest_digest);
 			sha256_str(k, b->chain);
@@ -445,13 +489,14 @@ static int do_step(struct builder *b, const struct hvc_df_instr *in, struct hvc_
 	struct hvc_image_layer layer;
 	char created[64];
 	bool hit = cache_get(b, key, fs, &layer, created);
+	char *kept = NULL;
 	if (hit)
 		progress(b, " ---> cached\n");
 	if (!hit) {
 		if (st->kind == HVC_DF_RUN)
-			r = run_step(b, st, &layer, err);
+			r = run_step(b, st, &layer, &kept, err);
 		else if (fs)
-			r = copy_step(b, st, abs, &layer, err);
+			r = copy_step(b, st, abs, &layer, &kept, err);
 		hvc_wall_iso8601(created, sizeof(created));
 		if (r == 0)
 			cache_put(b, key, fs ? &layer : NULL, created, st->text);
@@ -459,7 +504,8 @@ static int do_step(struct builder *b, const struct hvc_df_instr *in, struct hvc_
 	if (r == 0)
 		r = apply_meta(b, st, err);
 	if (r == 0 && fs)
-		r = push_layer(b, &layer, err);
+		r = push_layer(b, &layer, steal_pointer(&kept), err);
+	free(kept);
 	if (r == 0) {
 		_cleanup_free_ char *by = hvc_strdup_printf("%s %s", in->keyword, in->rest);
 		hvc_image_config_add_history(b->cfg, fs ? &layer : NULL, by, "hvc build", created);
@@ -512,9 +558,35 @@ static void builder_free(struct builder *b)
 	hvc_df_scope_clear(&b->sc);
 	hvc_dockerfile_free(b->df);
 	json_object_put(b->cfg);
+	for (size_t i = 0; i < b->n_layers; i++)
+		free(b->layer_dirs[i]);
+	free(b->layer_dirs);
 	free(b->layers);
 	if (b->s)
 		hvc_image_store_close(b->s);
+}
+
+/* A fully cached rebuild yields the very image the tag already names: then
+ * there is nothing to write (and no fsync to wait for). */
+static bool already_committed(struct builder *b, const char *name, char mdig[HVC_DIGEST_LEN])
+{
+	if (!name)
+		return false;
+	struct hvc_image *img = NULL;
+	if (hvc_image_resolve(b->s, name, &img, NULL) < 0 || !img)
+		return false;
+	size_t len;
+	const char *json =
+		json_object_to_json_string_length(b->cfg, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	char cdig[HVC_DIGEST_LEN];
+	hvc_digest_buf(json, len, cdig);
+	bool same = img->config_digest && !strcmp(cdig, img->config_digest) && img->n_layers == b->n_layers;
+	for (size_t i = 0; same && i < b->n_layers; i++)
+		same = !strcmp(img->layers[i].digest, b->layers[i].digest);
+	if (same)
+		snprintf(mdig, HVC_DIGEST_LEN, "%s", img->manifest_digest);
+	hvc_image_free(img);
+	return same;
 }
 
 static int build(struct builder *b, char **digest, struct hvc_error *err)
@@ -585,7 +657,8 @@ static int build(struct builder *b, char **digest, struct hvc_error *err)
 	if (b->created[0])
 		hvc_json_add_string(b->cfg, "created", b->created);
 	char mdig[HVC_DIGEST_LEN];
-	if (hvc_image_commit(b->s, b->cfg, b->layers, b->n_layers, norm, mdig, err) < 0)
+	if (!already_committed(b, norm, mdig) &&
+	    hvc_image_commit(b->s, b->cfg, b->layers, b->n_layers, norm, mdig, err) < 0)
 		return -1;
 	progress(b, "Successfully built %s\n", mdig);
 	if (norm)
