@@ -33,6 +33,7 @@ static int native_run(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req
 		.argv = argv,
 		.cpus = req->cpus,
 		.live = { .pid_tree = true },
+		.track_pid = true,
 		.cwd = ctx->work_dir, /* fileio writes its scratch file here */
 	};
 	if (hvc_bench_spawn_run(&sp, req, out, err) < 0)

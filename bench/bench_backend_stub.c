@@ -20,13 +20,3 @@ const struct hvc_bench_backend hvc_bench_backend_vm = {
 	.summary = "the hvc VM driver (libvirt, QEMU)",
 	.available = stub_available,
 };
-const struct hvc_bench_backend hvc_bench_backend_runc = {
-	.name = "runc",
-	.summary = "runc on the same image exported as an OCI bundle",
-	.available = stub_available,
-};
-const struct hvc_bench_backend hvc_bench_backend_crun = {
-	.name = "crun",
-	.summary = "crun on the same image exported as an OCI bundle",
-	.available = stub_available,
-};

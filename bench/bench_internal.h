@@ -9,7 +9,8 @@
 struct hvc_bench_spawn {
 	char *const *argv;          /* full argv, argv[0] a path */
 	const char *cpus;           /* sched_setaffinity of the child (NULL = inherit) */
-	struct hvc_bench_live live; /* template; pid is filled in */
+	struct hvc_bench_live live; /* template; pid is filled in when track_pid */
+	bool track_pid;             /* the spawned process is part of the instance */
 	const char *ready_marker;   /* READY = first stdout line containing it (NULL = any line) */
 	const char *cwd;            /* NULL = inherit */
 };
@@ -36,6 +37,12 @@ size_t hvc_bench_backend_index(const struct hvc_bench_backend *b);
  * crun): layers compressed (blob sizes) and unpacked (tar sizes as recorded
  * by the layer cache when present). */
 int hvc_bench_image_size(const char *image, struct hvc_bench_size *out, struct hvc_error *err);
+
+/* The benchmark image: base + a layer with hvc-workload in /usr/local/bin,
+ * committed as "hvc-bench-<base>:latest" (name and digest returned). */
+int hvc_bench_image_prepare(const char *base_ref, const char *workload_bin, char **bench_ref,
+			    char **digest, struct hvc_error *err);
+#define HVC_BENCH_WORKLOAD_IN_IMAGE "/usr/local/bin/hvc-workload"
 
 /* Path of a tool on PATH, or NULL. */
 char *hvc_bench_which(const char *prog);

@@ -178,7 +178,8 @@ int hvc_bench_spawn_run(const struct hvc_bench_spawn *sp, const struct hvc_bench
 		return hvc_err(err, exec_errno, "run `%s`", sp->argv[0]);
 	}
 	struct hvc_bench_live live = sp->live;
-	live.pid = pid;
+	if (sp->track_pid)
+		live.pid = pid;
 	if (req->event)
 		req->event(req->opaque, HVC_BENCH_EV_STARTED, &live);
 

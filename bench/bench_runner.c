@@ -193,8 +193,10 @@ static void judge(json_object *sample, const struct hvc_bench_workload *w,
 			else if (!st->idle_ok)
 				snprintf(why, sizeof(why), "memory not readable: %s",
 					 st->idle_error[0] ? st->idle_error : "no process or cgroup");
-			else
+			else {
 				add_mem_metrics(metrics, &st->idle, "");
+				hvc_json_add_int(sample, "memory_nprocs", st->idle.nprocs);
+			}
 			break;
 		case HVC_BENCH_THROUGHPUT:
 			for (size_t i = 0; i < w->n_metrics; i++) {
@@ -481,6 +483,7 @@ int hvc_bench_run(const struct hvc_bench_options *opt, char **out_dir, struct hv
 	rs.tty = opt->progress && isatty(2);
 	rs.ctx.suite = suite;
 	rs.ctx.image = suite->image;
+	rs.ctx.base_image = suite->image;
 	rs.ctx.cpus = cpus;
 	rs.ctx.work_dir = hvc_path_join(dir, "work");
 	rs.ctx.workload_bin = hvc_guest_program("hvc-workload");
@@ -537,6 +540,26 @@ int hvc_bench_run(const struct hvc_bench_options *opt, char **out_dir, struct hv
 		json_object_object_add(config, "command_line", strv_json(opt->cmdline));
 	hvc_json_add_string(config, "workload_binary", rs.ctx.workload_bin);
 	json_object_object_add(res, "config", config);
+
+	/* The benchmark image, built once: what every isolated backend runs. */
+	_cleanup_free_ char *bench_image = NULL, *bench_digest = NULL, *image_error = NULL;
+	bool need_image = false;
+	for (char **p = backends; p && *p; p++)
+		need_image |= strcmp(*p, "native") != 0;
+	if (need_image) {
+		struct hvc_error ierr = { 0 };
+		if (hvc_bench_image_prepare(suite->image, rs.ctx.workload_bin, &bench_image, &bench_digest, &ierr) == 0) {
+			rs.ctx.image = bench_image;
+			rs.ctx.image_ok = true;
+			hvc_json_add_string(config, "bench_image", bench_image);
+			hvc_json_add_string(config, "bench_image_digest", bench_digest);
+		} else {
+			image_error = strdup(ierr.msg);
+			rs.ctx.image_error = image_error;
+			hvc_json_add_string(config, "bench_image_error", image_error);
+			hvc_warn("%s", image_error);
+		}
+	}
 
 	/* Availability: every requested backend appears, with its reason when it cannot run. */
 	json_object *jb = json_object_new_array();

@@ -32,5 +32,6 @@ int hvc_cmd_image(int argc, char **argv);
 int hvc_cmd_build(int argc, char **argv);
 int hvc_cmd_bench(int argc, char **argv);
 int hvc_cmd_run(int argc, char **argv);
+int hvc_cmd_image_bundle(int argc, char **argv); /* in the image group */
 
 #endif

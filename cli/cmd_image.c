@@ -278,6 +278,7 @@ static const struct hvc_cli_cmd image_cmds[] = {
 	{ "inspect", image_inspect, "print an image's manifest and config as JSON" },
 	{ "tag", image_tag, "give an image another name" },
 	{ "unpack", image_unpack, "unpack layers into the cache; print the lowerdirs" },
+	{ "bundle", hvc_cmd_image_bundle, "export an image as an OCI bundle (rootfs + config.json) for runc/crun" },
 	{ "flatten", image_flatten, "write an image's merged rootfs into a directory" },
 	{ NULL, NULL, NULL },
 };

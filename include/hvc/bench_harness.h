@@ -177,7 +177,10 @@ int hvc_bench_run(const struct hvc_bench_options *opt, char **out_dir, struct hv
 /* The runner's state; backends read the fields they need. */
 struct hvc_bench_ctx {
 	const struct hvc_bench_suite *suite;
-	const char *image;
+	const char *image;    /* the benchmark image (base + hvc-workload) every backend runs */
+	const char *base_image; /* the suite's image it derives from */
+	bool image_ok;        /* false: image_error says why (only native can run then) */
+	const char *image_error;
 	const char *cpus;
 	char *work_dir;       /* scratch under the output dir (bundles ...) */
 	char *workload_bin;   /* host path of hvc-workload */
