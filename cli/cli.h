@@ -33,5 +33,15 @@ int hvc_cmd_build(int argc, char **argv);
 int hvc_cmd_bench(int argc, char **argv);
 int hvc_cmd_run(int argc, char **argv);
 int hvc_cmd_image_bundle(int argc, char **argv); /* in the image group */
+int hvc_cmd_ps(int argc, char **argv);
+int hvc_cmd_logs(int argc, char **argv);
+int hvc_cmd_stop(int argc, char **argv);
+int hvc_cmd_kill(int argc, char **argv);
+int hvc_cmd_rm(int argc, char **argv);
+int hvc_cmd_exec(int argc, char **argv);
+int hvc_cmd_stats(int argc, char **argv);
+int hvc_cmd_inspect(int argc, char **argv);
+int hvc_cmd_wait(int argc, char **argv);
+int hvc_cmd_system(int argc, char **argv);
 
 #endif

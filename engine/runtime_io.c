@@ -167,6 +167,12 @@ static int wait_impl(struct hvc_ctr *c, const struct hvc_ctr_io *io, struct hvc_
 		rc = -1;
 	if (tout)
 		*tout = c->t;
+	const struct hvc_ctr_timings *t = &c->t;
+#define MS(x) ((x) ? hvc_ns_to_ms((x) - t->t0) : 0.0)
+	hvc_debug("timings (ms since start): prepared %.3f cgroup %.3f cloned %.3f rootfs %.3f exec %.3f "
+		  "ready %.3f exited %.3f torn-down %.3f", MS(t->prepared), MS(t->cgroup), MS(t->cloned),
+		  MS(t->rootfs), MS(t->exec), MS(t->ready), MS(t->exited), MS(hvc_now_ns()));
+#undef MS
 	hvc_rt_ctr_free(c);
 	return rc;
 }

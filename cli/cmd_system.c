@@ -1,0 +1,66 @@
+/* hvc system prune [-a]: reclaim what killed hvc processes left behind —
+ * stale containers, cgroups and their processes, stray mounts — through a
+ * table of reclaimers so each part of hvc adds its own (the VM driver adds
+ * its leftover domains here). -a also removes exited containers. */
+#include <getopt.h>
+#include "cli.h"
+#include "hvc/container.h"
+
+/* One reclaimer: fills a one-line summary of what it removed. */
+struct hvc_prune_hook {
+	const char *name;
+	int (*fn)(bool all, char *summary, size_t len, struct hvc_error *err);
+};
+
+static int prune_containers(bool all, char *summary, size_t len, struct hvc_error *err)
+{
+	struct hvc_ctr_prune_report r;
+	if (hvc_ctr_prune(all, &r, err) < 0)
+		return -1;
+	snprintf(summary, len, "%u container(s), %u cgroup(s), %u process(es), %u mount(s)", r.containers,
+		 r.cgroups, r.processes, r.mounts);
+	return 0;
+}
+
+static const struct hvc_prune_hook prune_hooks[] = {
+	{ "containers", prune_containers },
+	{ NULL, NULL },
+};
+
+static int cmd_prune(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' }, { "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	bool all = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "afh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a': all = true; break;
+		case 'f': break;
+		case 'h': printf("Usage: hvc system prune [-a]\nReclaim what killed hvc processes left (-a: also remove exited containers).\n"); return 0;
+		default: return hvc_cli_usage_error("system prune", "bad option");
+		}
+	}
+	int rc = 0;
+	for (const struct hvc_prune_hook *h = prune_hooks; h->name; h++) {
+		struct hvc_error err = { 0 };
+		char summary[256] = "";
+		if (h->fn(all, summary, sizeof(summary), &err) < 0)
+			rc = hvc_cli_fail("system prune", &err, HVC_EXIT_FAIL);
+		else
+			printf("%s: reclaimed %s\n", h->name, summary);
+	}
+	return rc;
+}
+
+static const struct hvc_cli_cmd system_cmds[] = {
+	{ "prune", cmd_prune, "reclaim leftovers of killed hvc processes (-a: and exited containers)" },
+	{ NULL, NULL, NULL },
+};
+
+int hvc_cmd_system(int argc, char **argv)
+{
+	return hvc_cli_dispatch("system", system_cmds, argc - 1, argv + 1);
+}
