@@ -32,10 +32,12 @@ DF
 hyperfine --warmup 2 --runs "$runs" -N \
 	--export-json "$out/build.json" --export-markdown "$out/build.md" \
 	-n "cold (--no-cache), 5 steps" "$HVC build -q --no-cache -t bench-build $ctx" \
-	-n "cached, 5 steps" "$HVC build -q -t bench-build $ctx"
+	-n "cached, 5 steps" "$HVC build -q -t bench-build $ctx" \
+	-n "hvc --version (process start, the floor)" "$HVC --version"
 
 # The commands' own time for comparison: `true` natively.
 hyperfine --warmup 3 --runs "$runs" -N --export-json "$out/true.json" -n "native true" "true" >/dev/null
 echo
+echo "load average while measuring: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 echo "results: $out/build.md"
 cat "$out/build.md"
