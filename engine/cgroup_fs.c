@@ -157,7 +157,8 @@ int hvc_cgroup_kill_procs(const char *dir, int tries)
 			if (pid > 0)
 				kill((pid_t)pid, SIGKILL);
 		}
-		usleep(1000u << (t < 5 ? t : 5));
+		/* killed tasks leave within microseconds; back off from 100 us to 25 ms */
+		usleep(100u << (t < 8 ? t : 8));
 	}
 	return -EBUSY;
 }

@@ -1135,6 +1135,74 @@ START_TEST(real_device_policy)
 }
 END_TEST
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* 100 create/attach/kill/destroy cycles with `-m 64m --pids-limit 100`:
+ * every one must leave nothing behind. With HVC_TEST_VERBOSE=1 it prints the
+ * plan for this host and the median cost of each step (docs/cgroups.md). */
+START_TEST(real_start_path_cycles)
+{
+	struct hvc_cgroup_host h;
+	if (!real_host(&h, HVC_CG_MEMORY | HVC_CG_PIDS))
+		return;
+	bool verbose = getenv("HVC_TEST_VERBOSE") != NULL;
+	enum { N = 100 };
+	static double t_create[N], t_attach[N], t_kill[N], t_destroy[N];
+	struct hvc_cgroup_limits l = { .memory_max = 64 << 20, .swap_off = true, .pids_max = 100 };
+	struct hvc_error err = { 0 };
+	char name[80];
+	snprintf(name, sizeof(name), "%s-2", real_name);
+	if (verbose) {
+		struct hvc_cgroup_plan plan;
+		ck_assert_int_eq(hvc_cgroup_plan_create(&h, name, &l, &plan, &err), 0);
+		_cleanup_free_ char *t = hvc_cgroup_plan_format(&plan, h.root);
+		fprintf(stderr, "plan on this %s host:\n%s", hvc_cgroup_mode_name(h.mode), t);
+	}
+	for (int i = 0; i < N; i++) {
+		_cleanup_cgroup_ struct hvc_cgroup *cg = NULL;
+		uint64_t t0 = hvc_now_ns();
+		int r = hvc_cgroup_create(&h, name, &l, &cg, &err);
+		if (r == -EOPNOTSUPP && l.swap_off) {
+			l.swap_off = false;
+			r = hvc_cgroup_create(&h, name, &l, &cg, &err);
+		}
+		ck_assert_msg(r == 0, "%s", err.msg);
+		uint64_t t1 = hvc_now_ns();
+		pid_t c = fork();
+		if (c == 0) {
+			pause();
+			_exit(0);
+		}
+		uint64_t t2 = hvc_now_ns();
+		ck_assert_msg(hvc_cgroup_attach(cg, c, &err) == 0, "%s", err.msg);
+		uint64_t t3 = hvc_now_ns();
+		ck_assert_msg(hvc_cgroup_kill_all(cg, &err) == 0, "%s", err.msg);
+		uint64_t t4 = hvc_now_ns();
+		waitpid(c, NULL, 0);
+		uint64_t t5 = hvc_now_ns();
+		ck_assert_msg(hvc_cgroup_destroy(cg, &err) == 0, "%s", err.msg);
+		uint64_t t6 = hvc_now_ns();
+		t_create[i] = (double)(t1 - t0) / 1e3;
+		t_attach[i] = (double)(t3 - t2) / 1e3;
+		t_kill[i] = (double)(t4 - t3) / 1e3;
+		t_destroy[i] = (double)(t6 - t5) / 1e3;
+		assert_gone(&h, name);
+	}
+	if (verbose) {
+		qsort(t_create, N, sizeof(double), cmp_double);
+		qsort(t_attach, N, sizeof(double), cmp_double);
+		qsort(t_kill, N, sizeof(double), cmp_double);
+		qsort(t_destroy, N, sizeof(double), cmp_double);
+		fprintf(stderr, "median of %d cycles (us): create %.0f, attach %.0f, kill_all %.0f, destroy %.0f\n",
+			N, t_create[N / 2], t_attach[N / 2], t_kill[N / 2], t_destroy[N / 2]);
+	}
+}
+END_TEST
+
 static Suite *cgroup_suite(void)
 {
 	Suite *s = suite_create("cgroup");
@@ -1168,6 +1236,7 @@ static Suite *cgroup_suite(void)
 	tcase_add_test(real, real_pids_limit_enforced);
 	tcase_add_test(real, real_cpu_and_cpuset_accepted);
 	tcase_add_test(real, real_device_policy);
+	tcase_add_test(real, real_start_path_cycles);
 	suite_add_tcase(s, real);
 	return s;
 }
