@@ -6,10 +6,14 @@
 const struct hvc_cgroup_backend *hvc_cgroup_backend_for(enum hvc_cgroup_mode mode)
 {
 	switch (mode) {
-	case HVC_CGROUP_V2: return &hvc_cgroup_backend_v2;
-	case HVC_CGROUP_V1: return &hvc_cgroup_backend_v1;
-	case HVC_CGROUP_HYBRID: return &hvc_cgroup_backend_hybrid;
-	case HVC_CGROUP_NONE: break;
+	case HVC_CGROUP_V2:
+		return &hvc_cgroup_backend_v2;
+	case HVC_CGROUP_V1:
+		return &hvc_cgroup_backend_v1;
+	case HVC_CGROUP_HYBRID:
+		return &hvc_cgroup_backend_hybrid;
+	case HVC_CGROUP_NONE:
+		break;
 	}
 	return NULL;
 }

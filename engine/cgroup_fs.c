@@ -2,12 +2,12 @@
  * single-write control files, small reads, the cgroup's directory list, plan
  * entries and ancestor creation. Kept tiny because they sit on the container
  * start path: one open+write+close per value, no stat before writing. */
+#include "cgroup_internal.h"
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "cgroup_internal.h"
 
 int hvc_cgroup_dir_add(struct hvc_cgroup *cg, unsigned role, const char *base,
 		       struct hvc_error *err)
@@ -32,9 +32,9 @@ const struct hvc_cgroup_dir *hvc_cgroup_dir_for(const struct hvc_cgroup *cg, uns
 	return NULL;
 }
 
-int hvc_cgroup_plan_add(struct hvc_cgroup_plan *p, enum hvc_cgroup_op_kind kind,
-			const char *dir, const char *file, const char *value, const char *limit,
-			const char *absent, struct hvc_error *err)
+int hvc_cgroup_plan_add(struct hvc_cgroup_plan *p, enum hvc_cgroup_op_kind kind, const char *dir,
+			const char *file, const char *value, const char *limit, const char *absent,
+			struct hvc_error *err)
 {
 	if (p->n >= HVC_CGROUP_PLAN_MAX)
 		return hvc_err(err, E2BIG, "cgroup plan: more than %d operations",
@@ -46,7 +46,8 @@ int hvc_cgroup_plan_add(struct hvc_cgroup_plan *p, enum hvc_cgroup_op_kind kind,
 		     : snprintf(op->path, sizeof(op->path), "%s", dir);
 	if (w < 0 || (size_t)w >= sizeof(op->path))
 		return hvc_err(err, ENAMETOOLONG, "cgroup path `%s/%s`", dir, file ? file : "");
-	if (value && (size_t)snprintf(op->value, sizeof(op->value), "%s", value) >= sizeof(op->value))
+	if (value &&
+	    (size_t)snprintf(op->value, sizeof(op->value), "%s", value) >= sizeof(op->value))
 		return hvc_err(err, E2BIG, "cgroup value `%s` too long", value);
 	op->limit = limit;
 	op->absent = absent;

@@ -35,12 +35,12 @@ static int hybrid_kill_all(struct hvc_cgroup *cg, struct hvc_error *err)
 }
 
 const struct hvc_cgroup_backend hvc_cgroup_backend_hybrid = {
-	.name = "hybrid",
-	.layout = hybrid_layout,
-	.plan_limits = hvc_cgroup_v1_plan_limits,
-	.prepare_parents = hvc_cgroup_v1_prepare_parents,
-	.attach_repair = hvc_cgroup_v1_attach_repair,
-	.write_repair = NULL,
-	.stats = hybrid_stats,
-	.kill_all = hybrid_kill_all,
+    .name = "hybrid",
+    .layout = hybrid_layout,
+    .plan_limits = hvc_cgroup_v1_plan_limits,
+    .prepare_parents = hvc_cgroup_v1_prepare_parents,
+    .attach_repair = hvc_cgroup_v1_attach_repair,
+    .write_repair = NULL,
+    .stats = hybrid_stats,
+    .kill_all = hybrid_kill_all,
 };

@@ -7,14 +7,14 @@
 #include "hvc/cgroup.h"
 
 /* What a directory serves: HVC_CG_* controller bits plus these two. */
-#define HVC_CGD_CPUACCT (1u << 8) /* v1 cpuacct (usage), often co-mounted with cpu */
-#define HVC_CGD_UNIFIED (1u << 9) /* a cgroup2 directory (v2, or hybrid's tree) */
+#define HVC_CGD_CPUACCT (1u << 8)  /* v1 cpuacct (usage), often co-mounted with cpu */
+#define HVC_CGD_UNIFIED (1u << 9)  /* a cgroup2 directory (v2, or hybrid's tree) */
 #define HVC_CGD_DEVICES (1u << 10) /* v1 devices (no detection bit: not a resource) */
 
 struct hvc_cgroup_dir {
-	unsigned role;   /* HVC_CG_* | HVC_CGD_* bits */
-	char path[512];  /* absolute: <hierarchy>/<name> */
-	char base[512];  /* the hierarchy's root: <root>/memory, or the cgroup2 mount */
+	unsigned role;	/* HVC_CG_* | HVC_CGD_* bits */
+	char path[512]; /* absolute: <hierarchy>/<name> */
+	char base[512]; /* the hierarchy's root: <root>/memory, or the cgroup2 mount */
 };
 
 struct hvc_cgroup_backend;
@@ -70,8 +70,8 @@ int hvc_cgroup_build(const struct hvc_cgroup_host *h, const char *name,
  * kill the hybrid back-end reuses (cgroup_v2.c). */
 /* cpuacct: whether a new cgroup needs the cpuacct hierarchy for its CPU usage
  * (hybrid reads it from the cgroup2 tree's cpu.stat instead). */
-int hvc_cgroup_v1_layout(struct hvc_cgroup *cg, const struct hvc_cgroup_limits *l,
-			 bool cpuacct, struct hvc_error *err);
+int hvc_cgroup_v1_layout(struct hvc_cgroup *cg, const struct hvc_cgroup_limits *l, bool cpuacct,
+			 struct hvc_error *err);
 int hvc_cgroup_v1_plan_limits(const struct hvc_cgroup *cg, const struct hvc_cgroup_limits *l,
 			      struct hvc_cgroup_plan *p, struct hvc_error *err);
 int hvc_cgroup_v1_prepare_parents(const struct hvc_cgroup *cg, size_t i, struct hvc_error *err);
@@ -89,9 +89,9 @@ void hvc_cgroup_v2_cpu_usage(const char *dir, struct hvc_cgroup_stats *st);
 int hvc_cgroup_dir_add(struct hvc_cgroup *cg, unsigned role, const char *base,
 		       struct hvc_error *err);
 const struct hvc_cgroup_dir *hvc_cgroup_dir_for(const struct hvc_cgroup *cg, unsigned role);
-int hvc_cgroup_plan_add(struct hvc_cgroup_plan *p, enum hvc_cgroup_op_kind kind,
-			const char *dir, const char *file, const char *value, const char *limit,
-			const char *absent, struct hvc_error *err);
+int hvc_cgroup_plan_add(struct hvc_cgroup_plan *p, enum hvc_cgroup_op_kind kind, const char *dir,
+			const char *file, const char *value, const char *limit, const char *absent,
+			struct hvc_error *err);
 /* Writes value to dir/file (O_WRONLY|O_TRUNC, never O_CREAT): 0 or -errno. */
 int hvc_cgroup_write(const char *dir, const char *file, const char *value);
 int hvc_cgroup_write_path(const char *path, const char *value);

@@ -2,13 +2,13 @@
  * destroy. The start path is one mkdir per hierarchy, one write per limit
  * and one write per hierarchy to attach; parents are prepared only when the
  * first mkdir finds them missing, and repairs run only after a failure. */
+#include "cgroup_internal.h"
 #include <dirent.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "cgroup_internal.h"
 
 void hvc_cgroup_free(struct hvc_cgroup *cg)
 {
@@ -41,11 +41,16 @@ const char *hvc_cgroup_dir_for_controller(const struct hvc_cgroup *cg, const cha
 		const char *name;
 		unsigned role;
 	} roles[] = {
-		{ "memory", HVC_CG_MEMORY },   { "cpu", HVC_CG_CPU },
-		{ "cpuacct", HVC_CGD_CPUACCT }, { "cpuset", HVC_CG_CPUSET },
-		{ "pids", HVC_CG_PIDS },       { "freezer", HVC_CG_FREEZER },
-		{ "io", HVC_CG_IO },           { "blkio", HVC_CG_IO },
-		{ "devices", HVC_CGD_DEVICES }, { "unified", HVC_CGD_UNIFIED },
+	    {"memory", HVC_CG_MEMORY},
+	    {"cpu", HVC_CG_CPU},
+	    {"cpuacct", HVC_CGD_CPUACCT},
+	    {"cpuset", HVC_CG_CPUSET},
+	    {"pids", HVC_CG_PIDS},
+	    {"freezer", HVC_CG_FREEZER},
+	    {"io", HVC_CG_IO},
+	    {"blkio", HVC_CG_IO},
+	    {"devices", HVC_CGD_DEVICES},
+	    {"unified", HVC_CGD_UNIFIED},
 	};
 	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
 		if (strcmp(roles[i].name, controller))
@@ -78,12 +83,13 @@ static int apply_write(const struct hvc_cgroup *cg, const struct hvc_cgroup_op *
 	if (r == -ENOENT && cg->be->write_repair && cg->be->write_repair(cg, op) == 0)
 		r = hvc_cgroup_write_path(op->path, v);
 	if (r == -ENOENT)
-		return hvc_err(err, EOPNOTSUPP, "%s: this host cannot enforce it: `%s` is absent%s%s",
+		return hvc_err(err, EOPNOTSUPP,
+			       "%s: this host cannot enforce it: `%s` is absent%s%s",
 			       op->limit ? op->limit : "cgroup", op->path, op->absent ? " — " : "",
 			       op->absent ? op->absent : "");
 	if (r < 0)
-		return hvc_err(err, -r, "%s: write \"%s\" to `%s`", op->limit ? op->limit : "cgroup",
-			       v, op->path);
+		return hvc_err(err, -r, "%s: write \"%s\" to `%s`",
+			       op->limit ? op->limit : "cgroup", v, op->path);
 	return 0;
 }
 
@@ -106,7 +112,7 @@ int hvc_cgroup_create(const struct hvc_cgroup_host *h, const char *name,
 	int r = hvc_cgroup_build(h, name, l, cg, plan, err);
 	if (r < 0)
 		return r;
-	bool created[HVC_CGROUP_MAX_DIRS] = { false };
+	bool created[HVC_CGROUP_MAX_DIRS] = {false};
 	for (size_t i = 0; i < plan->n; i++) {
 		const struct hvc_cgroup_op *op = &plan->ops[i];
 		if (op->kind != HVC_CG_OP_MKDIR) {
@@ -239,7 +245,7 @@ int hvc_cgroup_kill_all(struct hvc_cgroup *cg, struct hvc_error *err)
 
 static void sleep_ms(unsigned ms)
 {
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
 	nanosleep(&ts, NULL);
 }
 
@@ -286,7 +292,7 @@ int hvc_cgroup_destroy(struct hvc_cgroup *cg, struct hvc_error *err)
 {
 	uint64_t deadline = hvc_now_ns() + 2000000000ull;
 	int first = 0;
-	struct hvc_error e2;
+	struct hvc_error e2 = {0};
 	for (size_t i = cg->n; i-- > 0;) {
 		int r = rmdir_cgroup(cg->dirs[i].path, deadline, first ? &e2 : err);
 		if (r < 0 && !first)

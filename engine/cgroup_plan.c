@@ -2,10 +2,10 @@
  * file writes, as data (STYLE rule 8). hvc_cgroup_create applies the plan;
  * tests and traces print it. Also the host-independent validation of limits
  * and cgroup names, so bad input fails before anything is created. */
+#include "cgroup_internal.h"
 #include <ctype.h>
 #include <math.h>
 #include <string.h>
-#include "cgroup_internal.h"
 
 /* Kernel bounds for CFS bandwidth (kernel/sched/core.c): quota >= 1 ms,
  * 1 ms <= period <= 1 s. */
@@ -13,14 +13,14 @@
 #define CPU_MAX_PERIOD_US 1000000ull
 #define CPU_DEFAULT_PERIOD_US 100000ull
 
-int hvc_cgroup_limits_set_cpus(struct hvc_cgroup_limits *l, const char *cpus,
-			       struct hvc_error *err)
+int hvc_cgroup_limits_set_cpus(struct hvc_cgroup_limits *l, const char *cpus, struct hvc_error *err)
 {
 	char *end;
 	errno = 0;
 	double v = cpus ? strtod(cpus, &end) : 0;
 	if (!cpus || end == cpus || *end || errno || !isfinite(v) || v <= 0)
-		return hvc_err(err, EINVAL, "invalid --cpus \"%s\": expected a positive number such as 0.5 or 2",
+		return hvc_err(err, EINVAL,
+			       "invalid --cpus \"%s\": expected a positive number such as 0.5 or 2",
 			       cpus ? cpus : "");
 	return hvc_cgroup_limits_set_cpus_n(l, v, err);
 }
@@ -30,13 +30,16 @@ int hvc_cgroup_limits_set_cpus_n(struct hvc_cgroup_limits *l, double v, struct h
 	char cpus[32];
 	snprintf(cpus, sizeof(cpus), "%g", v);
 	if (!isfinite(v) || v <= 0)
-		return hvc_err(err, EINVAL, "invalid --cpus \"%s\": expected a positive number such as 0.5 or 2",
+		return hvc_err(err, EINVAL,
+			       "invalid --cpus \"%s\": expected a positive number such as 0.5 or 2",
 			       cpus);
 	uint64_t period = l->cpu_period_us ? l->cpu_period_us : CPU_DEFAULT_PERIOD_US;
 	double q = v * (double)period;
 	if (q < (double)CPU_MIN_US)
-		return hvc_err(err, EINVAL, "invalid --cpus \"%s\": the minimum is %.2f (1 ms per %llu us period)",
-			       cpus, (double)CPU_MIN_US / (double)period, (unsigned long long)period);
+		return hvc_err(
+		    err, EINVAL,
+		    "invalid --cpus \"%s\": the minimum is %.2f (1 ms per %llu us period)", cpus,
+		    (double)CPU_MIN_US / (double)period, (unsigned long long)period);
 	if (q > 1e15)
 		return hvc_err(err, EINVAL, "invalid --cpus \"%s\": too large", cpus);
 	l->cpu_period_us = period;
@@ -80,20 +83,24 @@ int hvc_cgroup_limits_validate(const struct hvc_cgroup_limits *l, struct hvc_err
 	if (l->cpu_quota_us) {
 		uint64_t period = l->cpu_period_us ? l->cpu_period_us : CPU_DEFAULT_PERIOD_US;
 		if (period < CPU_MIN_US || period > CPU_MAX_PERIOD_US)
-			return hvc_err(err, EINVAL, "cpu period %llu us: must be between 1000 and 1000000",
+			return hvc_err(err, EINVAL,
+				       "cpu period %llu us: must be between 1000 and 1000000",
 				       (unsigned long long)period);
 		if (l->cpu_quota_us < CPU_MIN_US)
 			return hvc_err(err, EINVAL, "cpu quota %llu us: must be at least 1000",
 				       (unsigned long long)l->cpu_quota_us);
 	}
 	if (l->cpuset_cpus[0] && !cpu_list_ok(l->cpuset_cpus))
-		return hvc_err(err, EINVAL, "invalid --cpuset-cpus \"%s\": expected a list such as 0-1,3",
+		return hvc_err(err, EINVAL,
+			       "invalid --cpuset-cpus \"%s\": expected a list such as 0-1,3",
 			       l->cpuset_cpus);
 	if (l->cpuset_mems[0] && !cpu_list_ok(l->cpuset_mems))
-		return hvc_err(err, EINVAL, "invalid --cpuset-mems \"%s\": expected a list such as 0",
+		return hvc_err(err, EINVAL,
+			       "invalid --cpuset-mems \"%s\": expected a list such as 0",
 			       l->cpuset_mems);
 	if (l->memory_max && l->memory_max < 4096)
-		return hvc_err(err, EINVAL, "memory limit %llu bytes: must be at least one page (4096)",
+		return hvc_err(err, EINVAL,
+			       "memory limit %llu bytes: must be at least one page (4096)",
 			       (unsigned long long)l->memory_max);
 	return 0;
 }
@@ -103,19 +110,23 @@ static int name_validate(const char *name, struct hvc_error *err)
 	size_t len = strlen(name);
 	if (!len || len >= sizeof(((struct hvc_cgroup *)0)->name) || name[0] == '/' ||
 	    name[len - 1] == '/')
-		return hvc_err(err, EINVAL, "invalid cgroup name \"%s\": expected a relative path such as hvc/<id>",
-			       name);
+		return hvc_err(
+		    err, EINVAL,
+		    "invalid cgroup name \"%s\": expected a relative path such as hvc/<id>", name);
 	const char *c = name;
 	while (*c) {
 		const char *slash = strchr(c, '/');
 		size_t n = slash ? (size_t)(slash - c) : strlen(c);
 		if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
-			return hvc_err(err, EINVAL, "invalid cgroup name \"%s\": empty, \".\" or \"..\" component",
-				       name);
+			return hvc_err(
+			    err, EINVAL,
+			    "invalid cgroup name \"%s\": empty, \".\" or \"..\" component", name);
 		for (size_t i = 0; i < n; i++)
 			if (!isalnum((unsigned char)c[i]) && !strchr("_.-", c[i]))
-				return hvc_err(err, EINVAL, "invalid cgroup name \"%s\": character '%c' not allowed",
-					       name, c[i]);
+				return hvc_err(
+				    err, EINVAL,
+				    "invalid cgroup name \"%s\": character '%c' not allowed", name,
+				    c[i]);
 		c += n + (slash ? 1 : 0);
 	}
 	return 0;
@@ -127,11 +138,13 @@ static int not_usable(const struct hvc_cgroup_host *h, const char *limit, const 
 {
 	if (h->mode == HVC_CGROUP_V2)
 		return hvc_err(err, EOPNOTSUPP,
-			       "%s: this host cannot enforce it: the %s controller is not available in the cgroup2 tree (`%s/cgroup.controllers`)",
+			       "%s: this host cannot enforce it: the %s controller is not "
+			       "available in the cgroup2 tree (`%s/cgroup.controllers`)",
 			       limit, ctrl, h->unified[0] ? h->unified : h->root);
-	return hvc_err(err, EOPNOTSUPP,
-		       "%s: this host cannot enforce it: no cgroup v1 %s hierarchy is mounted under `%s`",
-		       limit, ctrl, h->root);
+	return hvc_err(
+	    err, EOPNOTSUPP,
+	    "%s: this host cannot enforce it: no cgroup v1 %s hierarchy is mounted under `%s`",
+	    limit, ctrl, h->root);
 }
 
 static int check_usable(const struct hvc_cgroup_host *h, const struct hvc_cgroup_limits *l,
@@ -162,7 +175,8 @@ int hvc_cgroup_build(const struct hvc_cgroup_host *h, const char *name,
 		return r;
 	cg->be = hvc_cgroup_backend_for(h->mode);
 	if (!cg->be)
-		return hvc_err(err, EOPNOTSUPP, "cgroups: none usable on this host (nothing mounted under `%s`)",
+		return hvc_err(err, EOPNOTSUPP,
+			       "cgroups: none usable on this host (nothing mounted under `%s`)",
 			       h->root);
 	if ((r = check_usable(h, l, err)) < 0)
 		return r;

@@ -2,10 +2,10 @@
  * gone (hvc was killed, or the host rebooted mid-run is not a case: cgroupfs
  * is not persistent). Used by `hvc system prune` and by the runtime when it
  * finds state without a live process. */
+#include "cgroup_internal.h"
 #include <dirent.h>
 #include <string.h>
 #include <unistd.h>
-#include "cgroup_internal.h"
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -67,7 +67,7 @@ int hvc_cgroup_reclaim(const struct hvc_cgroup_host *h, const char *parent,
 	if (r < 0)
 		return r;
 	int first = 0;
-	struct hvc_error scratch;
+	struct hvc_error scratch = {0};
 	for (size_t i = 0; names[i]; i++) {
 		if (is_live && is_live(names[i], ud))
 			continue;

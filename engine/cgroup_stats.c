@@ -12,8 +12,8 @@
  *       file there, so no cpuacct directory is needed)
  * A file that cannot be read leaves its bit out of st->have (not an error):
  * stats of a cgroup whose controller is absent are simply partial. */
-#include <string.h>
 #include "cgroup_internal.h"
+#include <string.h>
 
 /* v1 reports "no limit" as PAGE_COUNTER_MAX pages in bytes (about 2^63). */
 #define V1_UNLIMITED_MIN (1ull << 62)
@@ -78,17 +78,17 @@ int hvc_cgroup_v1_stats(const struct hvc_cgroup *cg, struct hvc_cgroup_stats *st
 	if ((d = hvc_cgroup_dir_for(cg, HVC_CG_MEMORY))) {
 		read_into(d->path, "memory.usage_in_bytes", &st->memory_current,
 			  HVC_CGS_MEM_CURRENT, &st->have);
-		read_into(d->path, "memory.max_usage_in_bytes", &st->memory_peak,
-			  HVC_CGS_MEM_PEAK, &st->have);
+		read_into(d->path, "memory.max_usage_in_bytes", &st->memory_peak, HVC_CGS_MEM_PEAK,
+			  &st->have);
 		read_into(d->path, "memory.limit_in_bytes", &st->memory_limit, HVC_CGS_MEM_LIMIT,
 			  &st->have);
 		if ((st->have & HVC_CGS_MEM_LIMIT) && st->memory_limit >= V1_UNLIMITED_MIN)
 			st->memory_limit = UINT64_MAX;
 		if (hvc_cgroup_read(d->path, "memory.stat", buf, sizeof(buf)) > 0) {
-			static const char *const inactive[] = { "total_inactive_file",
-								"inactive_file", NULL };
-			static const char *const cache[] = { "total_cache", "cache", NULL };
-			static const char *const rss[] = { "total_rss", "rss", NULL };
+			static const char *const inactive[] = {"total_inactive_file",
+							       "inactive_file", NULL};
+			static const char *const cache[] = {"total_cache", "cache", NULL};
+			static const char *const rss[] = {"total_rss", "rss", NULL};
 			bool a = keyed_any(buf, inactive, &st->inactive_file);
 			bool b = keyed_any(buf, cache, &st->file_cache);
 			bool c = keyed_any(buf, rss, &st->anon);
@@ -155,7 +155,8 @@ int hvc_cgroup_stats(struct hvc_cgroup *cg, struct hvc_cgroup_stats *st, struct 
 	if (r < 0)
 		return hvc_error_prefix(err, "stats of cgroup `%s`", cg->name);
 	if (!st->have)
-		return hvc_err(err, ENOENT, "stats of cgroup `%s`: no statistics files readable (is it gone?)",
+		return hvc_err(err, ENOENT,
+			       "stats of cgroup `%s`: no statistics files readable (is it gone?)",
 			       cg->name);
 	return 0;
 }

@@ -4,21 +4,22 @@
  * Which hierarchies a new cgroup joins is kept to what its limits and the
  * stats need (memory, cpuacct, pids, freezer; cpu and cpuset only with a cpu
  * or cpuset limit): every mkdir in a v1 hierarchy costs, and the container
- * start path is measured. A co-mounted cpu,cpuacct hierarchy is one directory. v1 specifics handled here:
+ * start path is measured. A co-mounted cpu,cpuacct hierarchy is one directory. v1 specifics handled
+ * here:
  *   - memory+swap is memory.memsw.limit_in_bytes, present only with swap
  *     accounting (swapaccount=1); it must be written after limit_in_bytes.
  *   - CFS bandwidth is two files (period first: the quota is checked against it).
  *   - a cpuset with empty cpuset.cpus/mems refuses tasks (ENOSPC), so the
  *     "hvc" parent copies both from the root when it is created, and a
  *     container cpuset copies from "hvc" whichever list it was not given. */
+#include "cgroup_internal.h"
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "cgroup_internal.h"
 
 static const char absent_memsw[] =
-	"swap accounting is off in this kernel (memory.memsw.* absent; boot with swapaccount=1)";
+    "swap accounting is off in this kernel (memory.memsw.* absent; boot with swapaccount=1)";
 
 static bool same_dir(const char *a, const char *b)
 {
@@ -35,8 +36,8 @@ static int add_v1(struct hvc_cgroup *cg, unsigned role, const char *ctrl, struct
 	return hvc_cgroup_dir_add(cg, role, base, err);
 }
 
-int hvc_cgroup_v1_layout(struct hvc_cgroup *cg, const struct hvc_cgroup_limits *l,
-			 bool cpuacct, struct hvc_error *err)
+int hvc_cgroup_v1_layout(struct hvc_cgroup *cg, const struct hvc_cgroup_limits *l, bool cpuacct,
+			 struct hvc_error *err)
 {
 	const unsigned u = cg->host.usable;
 	bool all = !l; /* open: every hierarchy it may be in */
@@ -86,13 +87,12 @@ int hvc_cgroup_v1_plan_limits(const struct hvc_cgroup *cg, const struct hvc_cgro
 	const struct hvc_cgroup_dir *d;
 	if (l->memory_max && (d = hvc_cgroup_dir_for(cg, HVC_CG_MEMORY))) {
 		snprintf(v, sizeof(v), "%llu", (unsigned long long)l->memory_max);
-		if ((r = hvc_cgroup_plan_add(p, HVC_CG_OP_WRITE, d->path, "memory.limit_in_bytes", v,
-					     "memory limit", NULL, err)) < 0)
+		if ((r = hvc_cgroup_plan_add(p, HVC_CG_OP_WRITE, d->path, "memory.limit_in_bytes",
+					     v, "memory limit", NULL, err)) < 0)
 			return r;
-		if (l->swap_off &&
-		    (r = hvc_cgroup_plan_add(p, HVC_CG_OP_WRITE, d->path,
-					     "memory.memsw.limit_in_bytes", v,
-					     "memory limit with swap off", absent_memsw, err)) < 0)
+		if (l->swap_off && (r = hvc_cgroup_plan_add(
+					p, HVC_CG_OP_WRITE, d->path, "memory.memsw.limit_in_bytes",
+					v, "memory limit with swap off", absent_memsw, err)) < 0)
 			return r;
 	}
 	if (l->cpu_quota_us && (d = hvc_cgroup_dir_for(cg, HVC_CG_CPU))) {
@@ -128,15 +128,16 @@ int hvc_cgroup_v1_plan_limits(const struct hvc_cgroup *cg, const struct hvc_cgro
 	if (l->devices_allow) {
 		if (!(d = hvc_cgroup_dir_for(cg, HVC_CGD_DEVICES)))
 			return hvc_err(err, EOPNOTSUPP,
-				       "device policy: this host cannot enforce it: no cgroup v1 devices hierarchy is mounted under `%s`",
+				       "device policy: this host cannot enforce it: no cgroup v1 "
+				       "devices hierarchy is mounted under `%s`",
 				       cg->host.root);
 		/* one rule per write: the kernel parses a single rule */
 		if ((r = hvc_cgroup_plan_add(p, HVC_CG_OP_WRITE, d->path, "devices.deny", "a",
 					     "device policy", NULL, err)) < 0)
 			return r;
 		for (const char *const *a = l->devices_allow; *a; a++)
-			if ((r = hvc_cgroup_plan_add(p, HVC_CG_OP_WRITE, d->path, "devices.allow", *a,
-						     "device policy", NULL, err)) < 0)
+			if ((r = hvc_cgroup_plan_add(p, HVC_CG_OP_WRITE, d->path, "devices.allow",
+						     *a, "device policy", NULL, err)) < 0)
 				return r;
 	}
 	return 0;
@@ -145,7 +146,7 @@ int hvc_cgroup_v1_plan_limits(const struct hvc_cgroup *cg, const struct hvc_cgro
 /* Copies cpuset.cpus and cpuset.mems from parent into dir when dir's are empty. */
 static int cpuset_copy(const char *dir, const char *parent)
 {
-	static const char *files[] = { "cpuset.cpus", "cpuset.mems" };
+	static const char *files[] = {"cpuset.cpus", "cpuset.mems"};
 	for (size_t i = 0; i < 2; i++) {
 		char mine[256], theirs[256];
 		ssize_t n = hvc_cgroup_read(dir, files[i], mine, sizeof(mine));
@@ -172,8 +173,8 @@ int hvc_cgroup_v1_prepare_parents(const struct hvc_cgroup *cg, size_t i, struct 
 {
 	const struct hvc_cgroup_dir *d = &cg->dirs[i];
 	bool cpuset = d->role & HVC_CG_CPUSET;
-	return hvc_cgroup_mkdir_parents(d->base, d->path,
-					cpuset ? cpuset_parent_prepared : NULL, NULL, err);
+	return hvc_cgroup_mkdir_parents(d->base, d->path, cpuset ? cpuset_parent_prepared : NULL,
+					NULL, err);
 }
 
 int hvc_cgroup_v1_attach_repair(const struct hvc_cgroup *cg, size_t i, int e)
@@ -247,12 +248,12 @@ static int v1_layout(struct hvc_cgroup *cg, const struct hvc_cgroup_limits *l,
 }
 
 const struct hvc_cgroup_backend hvc_cgroup_backend_v1 = {
-	.name = "v1",
-	.layout = v1_layout,
-	.plan_limits = hvc_cgroup_v1_plan_limits,
-	.prepare_parents = hvc_cgroup_v1_prepare_parents,
-	.attach_repair = hvc_cgroup_v1_attach_repair,
-	.write_repair = NULL,
-	.stats = hvc_cgroup_v1_stats,
-	.kill_all = hvc_cgroup_v1_kill_all,
+    .name = "v1",
+    .layout = v1_layout,
+    .plan_limits = hvc_cgroup_v1_plan_limits,
+    .prepare_parents = hvc_cgroup_v1_prepare_parents,
+    .attach_repair = hvc_cgroup_v1_attach_repair,
+    .write_repair = NULL,
+    .stats = hvc_cgroup_v1_stats,
+    .kill_all = hvc_cgroup_v1_kill_all,
 };

@@ -5,12 +5,12 @@
  * from v1 are only in the files: memory.max, memory.swap.max = 0 (no swap),
  * cpu.max "quota period", pids.max, cpuset.cpus/mems (inherited when empty,
  * so no copying), cgroup.kill to kill everything. */
+#include "cgroup_internal.h"
 #include <string.h>
 #include <unistd.h>
-#include "cgroup_internal.h"
 
-static const char absent_swap[] =
-	"swap accounting is off in this kernel (memory.swap.max absent: CONFIG_MEMCG_SWAP off or swapaccount=0)";
+static const char absent_swap[] = "swap accounting is off in this kernel (memory.swap.max absent: "
+				  "CONFIG_MEMCG_SWAP off or swapaccount=0)";
 
 static int v2_layout(struct hvc_cgroup *cg, const struct hvc_cgroup_limits *l,
 		     struct hvc_error *err)
@@ -59,8 +59,9 @@ static int v2_plan_limits(const struct hvc_cgroup *cg, const struct hvc_cgroup_l
 			return r;
 	}
 	if (l->devices_allow)
-		hvc_debug("cgroup %s: device policy not applied (cgroup v2 needs a BPF device program)",
-			  cg->name);
+		hvc_debug(
+		    "cgroup %s: device policy not applied (cgroup v2 needs a BPF device program)",
+		    cg->name);
 	return 0;
 }
 
@@ -70,11 +71,11 @@ static void subtree_value(unsigned bits, char *buf, size_t len)
 	static const struct {
 		unsigned bit;
 		const char *name;
-	} c[] = { { HVC_CG_CPU, "cpu" },
-		  { HVC_CG_CPUSET, "cpuset" },
-		  { HVC_CG_MEMORY, "memory" },
-		  { HVC_CG_PIDS, "pids" },
-		  { HVC_CG_IO, "io" } };
+	} c[] = {{HVC_CG_CPU, "cpu"},
+		 {HVC_CG_CPUSET, "cpuset"},
+		 {HVC_CG_MEMORY, "memory"},
+		 {HVC_CG_PIDS, "pids"},
+		 {HVC_CG_IO, "io"}};
 	size_t n = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
@@ -150,12 +151,12 @@ static int v2_kill_all(struct hvc_cgroup *cg, struct hvc_error *err)
 }
 
 const struct hvc_cgroup_backend hvc_cgroup_backend_v2 = {
-	.name = "v2",
-	.layout = v2_layout,
-	.plan_limits = v2_plan_limits,
-	.prepare_parents = v2_prepare_parents,
-	.attach_repair = NULL,
-	.write_repair = v2_write_repair,
-	.stats = hvc_cgroup_v2_stats,
-	.kill_all = v2_kill_all,
+    .name = "v2",
+    .layout = v2_layout,
+    .plan_limits = v2_plan_limits,
+    .prepare_parents = v2_prepare_parents,
+    .attach_repair = NULL,
+    .write_repair = v2_write_repair,
+    .stats = hvc_cgroup_v2_stats,
+    .kill_all = v2_kill_all,
 };

@@ -8,6 +8,8 @@
  * the control files. This binary wraps mkdir(2)/rmdir(2) (the executable's
  * definitions win over libc's for libhvc.a's calls) and, below the fake
  * root only, creates the files a kernel would, and removes them on rmdir. */
+#include "check_main.h"
+#include "hvc/cgroup.h"
 #include <check.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -20,8 +22,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "hvc/cgroup.h"
-#include "check_main.h"
 
 static char tmp[256];
 static char root[300]; /* the fake /sys/fs/cgroup */
@@ -190,7 +190,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	root[0] = '\0'; /* plain rmdir again */
 	hvc_rm_rf(tmp, &err);
 }
@@ -230,7 +230,7 @@ static bool present(const char *rel)
 
 static char *mountinfo_for(bool v1, bool v2_root, bool unified, const char *omit)
 {
-	static const char *ctrls[] = { "cpu", "cpuacct", "cpuset", "memory", "freezer", "pids" };
+	static const char *ctrls[] = {"cpu", "cpuacct", "cpuset", "memory", "freezer", "pids"};
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -238,8 +238,8 @@ static char *mountinfo_for(bool v1, bool v2_root, bool unified, const char *omit
 		v2_root ? "cgroup2 cgroup2 rw" : "tmpfs tmpfs rw,mode=755");
 	for (size_t i = 0; v1 && i < sizeof(ctrls) / sizeof(ctrls[0]); i++)
 		if (!omit || strcmp(omit, ctrls[i]))
-			fprintf(f, "%zu 31 0:%zu / %s/%s rw,relatime - cgroup cgroup rw,%s\n", 32 + i,
-				29 + i, root, ctrls[i], ctrls[i]);
+			fprintf(f, "%zu 31 0:%zu / %s/%s rw,relatime - cgroup cgroup rw,%s\n",
+				32 + i, 29 + i, root, ctrls[i], ctrls[i]);
 	if (unified)
 		fprintf(f, "41 31 0:38 / %s/unified rw,relatime - cgroup2 cgroup2 rw\n", root);
 	fclose(f);
@@ -249,7 +249,7 @@ static char *mountinfo_for(bool v1, bool v2_root, bool unified, const char *omit
 /* v1 hierarchies as on this development machine (cpu and cpuacct apart). */
 static void fake_v1_tree(bool swap, const char *omit)
 {
-	static const char *ctrls[] = { "cpu", "cpuacct", "cpuset", "memory", "freezer", "pids" };
+	static const char *ctrls[] = {"cpu", "cpuacct", "cpuset", "memory", "freezer", "pids"};
 	for (size_t i = 0; i < sizeof(ctrls) / sizeof(ctrls[0]); i++)
 		if (!omit || strcmp(omit, ctrls[i]))
 			fake_dir(ctrls[i]);
@@ -265,7 +265,7 @@ static void host_v1(struct hvc_cgroup_host *h, bool swap, const char *omit)
 {
 	fake_v1_tree(swap, omit);
 	_cleanup_free_ char *mi = mountinfo_for(true, false, false, omit);
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	ck_assert_int_eq(hvc_cgroup_detect(root, mi, h, &err), 0);
 	ck_assert_int_eq(h->mode, HVC_CGROUP_V1);
 }
@@ -276,7 +276,7 @@ static void host_hybrid(struct hvc_cgroup_host *h)
 	fake_dir("unified");
 	fake_file("unified/cgroup.controllers", "hugetlb\n");
 	_cleanup_free_ char *mi = mountinfo_for(true, false, true, NULL);
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	ck_assert_int_eq(hvc_cgroup_detect(root, mi, h, &err), 0);
 	ck_assert_int_eq(h->mode, HVC_CGROUP_HYBRID);
 }
@@ -289,15 +289,15 @@ static void host_v2(struct hvc_cgroup_host *h, bool swap)
 	if (!swap)
 		fake_file("fake.noswap", "");
 	_cleanup_free_ char *mi = mountinfo_for(false, true, false, NULL);
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	ck_assert_int_eq(hvc_cgroup_detect(root, mi, h, &err), 0);
 	ck_assert_int_eq(h->mode, HVC_CGROUP_V2);
 }
 
 static struct hvc_cgroup_limits all_limits(void)
 {
-	struct hvc_cgroup_limits l = { .memory_max = 32 << 20, .swap_off = true, .pids_max = 64 };
-	struct hvc_error err = { 0 };
+	struct hvc_cgroup_limits l = {.memory_max = 32 << 20, .swap_off = true, .pids_max = 64};
+	struct hvc_error err = {0};
 	ck_assert_int_eq(hvc_cgroup_limits_set_cpus(&l, "1.5", &err), 0);
 	snprintf(l.cpuset_cpus, sizeof(l.cpuset_cpus), "0-1");
 	return l;
@@ -307,7 +307,7 @@ static char *plan_text(const struct hvc_cgroup_host *h, const char *name,
 		       const struct hvc_cgroup_limits *l)
 {
 	struct hvc_cgroup_plan plan;
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	int r = hvc_cgroup_plan_create(h, name, l, &plan, &err);
 	ck_assert_msg(r == 0, "plan: %s", err.msg);
 	return hvc_cgroup_plan_format(&plan, h->root);
@@ -327,7 +327,7 @@ START_TEST(plan_v2_files)
 			    "write hvc/c1/cpu.max 150000 100000\n"
 			    "write hvc/c1/cpuset.cpus 0-1\n"
 			    "write hvc/c1/pids.max 64\n");
-	struct hvc_cgroup_limits none = { 0 };
+	struct hvc_cgroup_limits none = {0};
 	_cleanup_free_ char *t2 = plan_text(&h, "hvc/c2", &none);
 	ck_assert_str_eq(t2, "mkdir hvc/c2\n");
 }
@@ -353,7 +353,7 @@ START_TEST(plan_v1_files)
 			    "copy cpuset/hvc/c1/cpuset.mems\n"
 			    "write pids/hvc/c1/pids.max 64\n");
 	/* no limits: only what stats and kill need, no cpu or cpuset directory */
-	struct hvc_cgroup_limits none = { 0 };
+	struct hvc_cgroup_limits none = {0};
 	_cleanup_free_ char *t2 = plan_text(&h, "hvc/c2", &none);
 	ck_assert_str_eq(t2, "mkdir memory/hvc/c2\n"
 			     "mkdir cpuacct/hvc/c2\n"
@@ -372,10 +372,9 @@ START_TEST(plan_v1_comounted_cpu_cpuacct)
 	ck_assert_int_eq(symlink("cpu,cpuacct", a), 0);
 	ck_assert_int_eq(symlink("cpu,cpuacct", b), 0);
 	fake_dir("memory");
-	struct hvc_cgroup_host h = { .mode = HVC_CGROUP_V1,
-				     .usable = HVC_CG_CPU | HVC_CG_MEMORY };
+	struct hvc_cgroup_host h = {.mode = HVC_CGROUP_V1, .usable = HVC_CG_CPU | HVC_CG_MEMORY};
 	snprintf(h.root, sizeof(h.root), "%s", root);
-	struct hvc_cgroup_limits l = { .cpu_quota_us = 50000 };
+	struct hvc_cgroup_limits l = {.cpu_quota_us = 50000};
 	_cleanup_free_ char *t = plan_text(&h, "hvc/c1", &l);
 	ck_assert_str_eq(t, "mkdir memory/hvc/c1\n"
 			    "mkdir cpu/hvc/c1\n"
@@ -384,14 +383,14 @@ START_TEST(plan_v1_comounted_cpu_cpuacct)
 }
 END_TEST
 
-static const char *const dev_allow[] = { "c 1:3 rwm", "c 136:* rwm", NULL };
+static const char *const dev_allow[] = {"c 1:3 rwm", "c 136:* rwm", NULL};
 
 START_TEST(plan_devices_v1_and_v2)
 {
 	struct hvc_cgroup_host h;
 	host_v1(&h, true, NULL);
 	fake_dir("devices");
-	struct hvc_cgroup_limits l = { .devices_allow = dev_allow };
+	struct hvc_cgroup_limits l = {.devices_allow = dev_allow};
 	_cleanup_free_ char *t = plan_text(&h, "hvc/c1", &l);
 	ck_assert_str_eq(t, "mkdir memory/hvc/c1\n"
 			    "mkdir cpuacct/hvc/c1\n"
@@ -401,14 +400,15 @@ START_TEST(plan_devices_v1_and_v2)
 			    "write devices/hvc/c1/devices.deny a\n"
 			    "write devices/hvc/c1/devices.allow c 1:3 rwm\n"
 			    "write devices/hvc/c1/devices.allow c 136:* rwm\n");
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	_cleanup_cgroup_ struct hvc_cgroup *cg = NULL;
 	ck_assert_int_eq(hvc_cgroup_create(&h, "hvc/c1", &l, &cg, &err), 0);
 	ck_assert_str_eq(hvc_cgroup_dir_for_controller(cg, "devices"), hvc_cgroup_dir(cg, 3));
 	ck_assert_ptr_null(hvc_cgroup_dir_for_controller(cg, "cpu"));
 	ck_assert_ptr_null(hvc_cgroup_dir_for_controller(cg, "unified"));
 	ck_assert_ptr_null(hvc_cgroup_dir_for_controller(cg, "bogus"));
-	ck_assert_ptr_nonnull(strstr(hvc_cgroup_dir_for_controller(cg, "memory"), "/memory/hvc/c1"));
+	ck_assert_ptr_nonnull(
+	    strstr(hvc_cgroup_dir_for_controller(cg, "memory"), "/memory/hvc/c1"));
 	ck_assert_str_eq(rd("devices/hvc/c1/devices.allow"), "c 136:* rwm"); /* the last write */
 	ck_assert_int_eq(hvc_cgroup_destroy(cg, &err), 0);
 }
@@ -418,9 +418,9 @@ START_TEST(devices_without_hierarchy)
 {
 	struct hvc_cgroup_host h;
 	host_v1(&h, true, NULL); /* no devices hierarchy in this fake */
-	struct hvc_cgroup_limits l = { .devices_allow = dev_allow };
+	struct hvc_cgroup_limits l = {.devices_allow = dev_allow};
 	struct hvc_cgroup_plan plan;
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	ck_assert_int_lt(hvc_cgroup_plan_create(&h, "hvc/c1", &l, &plan, &err), 0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "device policy: this host cannot enforce it"));
 	/* v2: no BPF device program, so no write (and no error) */
@@ -440,7 +440,7 @@ START_TEST(plan_hybrid_files)
 {
 	struct hvc_cgroup_host h;
 	host_hybrid(&h);
-	struct hvc_cgroup_limits l = { .memory_max = 1 << 20, .swap_off = true, .pids_max = 8 };
+	struct hvc_cgroup_limits l = {.memory_max = 1 << 20, .swap_off = true, .pids_max = 8};
 	_cleanup_free_ char *t = plan_text(&h, "hvc/c1", &l);
 	/* v1 files; no freezer (cgroup.kill in the cgroup2 tree does that) and
 	 * no cpuacct (the cgroup2 tree's cpu.stat has the usage) */
@@ -460,7 +460,7 @@ START_TEST(create_v2_prepares_parent_and_writes)
 	struct hvc_cgroup_host h;
 	host_v2(&h, true);
 	struct hvc_cgroup_limits l = all_limits();
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	_cleanup_cgroup_ struct hvc_cgroup *cg = NULL;
 	int r = hvc_cgroup_create(&h, "hvc/c1", &l, &cg, &err);
 	ck_assert_msg(r == 0, "%s", err.msg);
@@ -481,7 +481,7 @@ START_TEST(create_v2_prepares_parent_and_writes)
 	/* a second container: the parent exists, nothing is re-prepared */
 	fake_file("hvc/cgroup.subtree_control", "+memory +pids");
 	_cleanup_cgroup_ struct hvc_cgroup *cg2 = NULL;
-	struct hvc_cgroup_limits l2 = { .pids_max = 5 };
+	struct hvc_cgroup_limits l2 = {.pids_max = 5};
 	ck_assert_int_eq(hvc_cgroup_create(&h, "hvc/c2", &l2, &cg2, &err), 0);
 	ck_assert_str_eq(rd("hvc/cgroup.subtree_control"), "+memory +pids");
 	ck_assert_str_eq(rd("hvc/c2/pids.max"), "5");
@@ -497,7 +497,7 @@ START_TEST(create_v1_writes_and_cpuset_inherits)
 	struct hvc_cgroup_host h;
 	host_v1(&h, true, NULL);
 	struct hvc_cgroup_limits l = all_limits();
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	_cleanup_cgroup_ struct hvc_cgroup *cg = NULL;
 	int r = hvc_cgroup_create(&h, "hvc/c1", &l, &cg, &err);
 	ck_assert_msg(r == 0, "%s", err.msg);
@@ -540,8 +540,8 @@ START_TEST(create_hybrid_places_in_cgroup2_too)
 {
 	struct hvc_cgroup_host h;
 	host_hybrid(&h);
-	struct hvc_cgroup_limits l = { .memory_max = 64 << 20, .swap_off = true };
-	struct hvc_error err = { 0 };
+	struct hvc_cgroup_limits l = {.memory_max = 64 << 20, .swap_off = true};
+	struct hvc_error err = {0};
 	_cleanup_cgroup_ struct hvc_cgroup *cg = NULL;
 	int r = hvc_cgroup_create(&h, "hvc/c1", &l, &cg, &err);
 	ck_assert_msg(r == 0, "%s", err.msg);
@@ -568,12 +568,13 @@ START_TEST(swap_accounting_absent_v1)
 {
 	struct hvc_cgroup_host h;
 	host_v1(&h, false, NULL);
-	struct hvc_cgroup_limits l = { .memory_max = 32 << 20, .swap_off = true };
-	struct hvc_error err = { 0 };
+	struct hvc_cgroup_limits l = {.memory_max = 32 << 20, .swap_off = true};
+	struct hvc_error err = {0};
 	struct hvc_cgroup *cg = NULL;
 	ck_assert_int_lt(hvc_cgroup_create(&h, "hvc/c1", &l, &cg, &err), 0);
 	ck_assert_ptr_null(cg);
-	ck_assert_ptr_nonnull(strstr(err.msg, "memory limit with swap off: this host cannot enforce it"));
+	ck_assert_ptr_nonnull(
+	    strstr(err.msg, "memory limit with swap off: this host cannot enforce it"));
 	ck_assert_ptr_nonnull(strstr(err.msg, "memory.memsw.limit_in_bytes"));
 	ck_assert_ptr_nonnull(strstr(err.msg, "swapaccount=1"));
 	ck_assert(!present("memory/hvc/c1") && !present("pids/hvc/c1"));
@@ -589,8 +590,8 @@ START_TEST(swap_accounting_absent_v2)
 {
 	struct hvc_cgroup_host h;
 	host_v2(&h, false);
-	struct hvc_cgroup_limits l = { .memory_max = 32 << 20, .swap_off = true };
-	struct hvc_error err = { 0 };
+	struct hvc_cgroup_limits l = {.memory_max = 32 << 20, .swap_off = true};
+	struct hvc_error err = {0};
 	struct hvc_cgroup *cg = NULL;
 	ck_assert_int_lt(hvc_cgroup_create(&h, "hvc/c1", &l, &cg, &err), 0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "memory.swap.max` is absent"));
@@ -602,23 +603,26 @@ START_TEST(controller_not_usable)
 {
 	struct hvc_cgroup_host h;
 	host_v1(&h, true, "pids");
-	struct hvc_cgroup_limits l = { .pids_max = 10 };
-	struct hvc_error err = { 0 };
+	struct hvc_cgroup_limits l = {.pids_max = 10};
+	struct hvc_error err = {0};
 	struct hvc_cgroup *cg = NULL;
 	ck_assert_int_lt(hvc_cgroup_create(&h, "hvc/c1", &l, &cg, &err), 0);
 	ck_assert_int_eq(err.code, EOPNOTSUPP);
-	ck_assert_ptr_nonnull(strstr(err.msg, "pids limit (--pids-limit): this host cannot enforce it: no cgroup v1 pids hierarchy"));
+	ck_assert_ptr_nonnull(strstr(
+	    err.msg,
+	    "pids limit (--pids-limit): this host cannot enforce it: no cgroup v1 pids hierarchy"));
 	ck_assert(!present("memory/hvc"));
 	/* v2 without the cpu controller */
-	struct hvc_cgroup_host h2 = { .mode = HVC_CGROUP_V2, .usable = HVC_CG_MEMORY,
-				      .v2_controllers = HVC_CG_MEMORY };
+	struct hvc_cgroup_host h2 = {
+	    .mode = HVC_CGROUP_V2, .usable = HVC_CG_MEMORY, .v2_controllers = HVC_CG_MEMORY};
 	snprintf(h2.root, sizeof(h2.root), "/sys/fs/cgroup");
 	snprintf(h2.unified, sizeof(h2.unified), "/sys/fs/cgroup");
-	struct hvc_cgroup_limits l2 = { .cpu_quota_us = 50000 };
+	struct hvc_cgroup_limits l2 = {.cpu_quota_us = 50000};
 	struct hvc_cgroup_plan plan;
 	ck_assert_int_lt(hvc_cgroup_plan_create(&h2, "hvc/x", &l2, &plan, &err), 0);
-	ck_assert_ptr_nonnull(strstr(err.msg, "cpu limit (--cpus): this host cannot enforce it: the cpu controller is not available"));
-	struct hvc_cgroup_host none = { .mode = HVC_CGROUP_NONE };
+	ck_assert_ptr_nonnull(strstr(err.msg, "cpu limit (--cpus): this host cannot enforce it: "
+					      "the cpu controller is not available"));
+	struct hvc_cgroup_host none = {.mode = HVC_CGROUP_NONE};
 	ck_assert_int_lt(hvc_cgroup_plan_create(&none, "hvc/x", NULL, &plan, &err), 0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "none usable"));
 }
@@ -626,17 +630,18 @@ END_TEST
 
 START_TEST(bad_names_and_limits)
 {
-	struct hvc_cgroup_host h = { .mode = HVC_CGROUP_V2, .usable = HVC_CG_CPU | HVC_CG_CPUSET };
+	struct hvc_cgroup_host h = {.mode = HVC_CGROUP_V2, .usable = HVC_CG_CPU | HVC_CG_CPUSET};
 	snprintf(h.root, sizeof(h.root), "/sys/fs/cgroup");
 	struct hvc_cgroup_plan plan;
-	struct hvc_error err = { 0 };
-	const char *bad[] = { "", "/hvc/x", "hvc/../x", "hvc//x", "hvc/x/", "hvc/a b", "hvc/.", "hvc/x\n" };
+	struct hvc_error err = {0};
+	const char *bad[] = {"",       "/hvc/x",  "hvc/../x", "hvc//x",
+			     "hvc/x/", "hvc/a b", "hvc/.",    "hvc/x\n"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ck_assert_int_lt(hvc_cgroup_plan_create(&h, bad[i], NULL, &plan, &err), 0);
 		ck_assert_ptr_nonnull(strstr(err.msg, "invalid cgroup name"));
 	}
-	struct hvc_cgroup_limits l = { 0 };
-	const char *cpus[] = { "0", "-1", "abc", "1x", "0.001", "", "nan" };
+	struct hvc_cgroup_limits l = {0};
+	const char *cpus[] = {"0", "-1", "abc", "1x", "0.001", "", "nan"};
 	for (size_t i = 0; i < sizeof(cpus) / sizeof(cpus[0]); i++) {
 		ck_assert_int_lt(hvc_cgroup_limits_set_cpus(&l, cpus[i], &err), 0);
 		ck_assert_ptr_nonnull(strstr(err.msg, "--cpus"));
@@ -648,16 +653,16 @@ START_TEST(bad_names_and_limits)
 	ck_assert_uint_eq(l.cpu_quota_us, 200000);
 	ck_assert_int_lt(hvc_cgroup_limits_set_cpus_n(&l, 0.0, &err), 0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "invalid --cpus \"0\""));
-	const char *sets[] = { "0-", "a", "1,", "3-1", "0 1" };
+	const char *sets[] = {"0-", "a", "1,", "3-1", "0 1"};
 	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
-		struct hvc_cgroup_limits c = { 0 };
+		struct hvc_cgroup_limits c = {0};
 		snprintf(c.cpuset_cpus, sizeof(c.cpuset_cpus), "%s", sets[i]);
 		ck_assert_int_lt(hvc_cgroup_plan_create(&h, "hvc/x", &c, &plan, &err), 0);
 		ck_assert_ptr_nonnull(strstr(err.msg, "--cpuset-cpus"));
 	}
-	struct hvc_cgroup_limits q = { .cpu_quota_us = 500 };
+	struct hvc_cgroup_limits q = {.cpu_quota_us = 500};
 	ck_assert_int_lt(hvc_cgroup_limits_validate(&q, &err), 0);
-	struct hvc_cgroup_limits m = { .memory_max = 100 };
+	struct hvc_cgroup_limits m = {.memory_max = 100};
 	ck_assert_int_lt(hvc_cgroup_limits_validate(&m, &err), 0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "memory limit"));
 }
@@ -669,9 +674,9 @@ START_TEST(kernel_refusal_names_value_and_file)
 	 * a directory where the control file should be */
 	struct hvc_cgroup_host h;
 	host_v2(&h, true);
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	struct hvc_cgroup *cg = NULL;
-	struct hvc_cgroup_limits none = { 0 };
+	struct hvc_cgroup_limits none = {0};
 	ck_assert_int_eq(hvc_cgroup_create(&h, "hvc/c0", &none, &cg, &err), 0);
 	hvc_cgroup_free(cg);
 	cg = NULL;
@@ -679,7 +684,7 @@ START_TEST(kernel_refusal_names_value_and_file)
 	char p[1024];
 	snprintf(p, sizeof(p), "%s/hvc/c1/pids.max", root);
 	ck_assert_int_eq(syscall(SYS_mkdirat, AT_FDCWD, p, 0755), 0);
-	struct hvc_cgroup_limits l = { .pids_max = 3 };
+	struct hvc_cgroup_limits l = {.pids_max = 3};
 	ck_assert_int_lt(hvc_cgroup_create(&h, "hvc/c1", &l, &cg, &err), 0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "pids limit (--pids-limit): write \"3\""));
 	ck_assert_ptr_nonnull(strstr(err.msg, "Is a directory"));
@@ -698,8 +703,8 @@ START_TEST(open_list_reclaim)
 {
 	struct hvc_cgroup_host h;
 	host_hybrid(&h);
-	struct hvc_error err = { 0 };
-	struct hvc_cgroup_limits l = { .cpu_quota_us = 20000 };
+	struct hvc_error err = {0};
+	struct hvc_cgroup_limits l = {.cpu_quota_us = 20000};
 	for (int i = 1; i <= 3; i++) {
 		char name[32];
 		snprintf(name, sizeof(name), "hvc/c%d", i);
@@ -738,7 +743,7 @@ START_TEST(destroy_removes_nested_children)
 {
 	struct hvc_cgroup_host h;
 	host_v2(&h, true);
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	_cleanup_cgroup_ struct hvc_cgroup *cg = NULL;
 	ck_assert_int_eq(hvc_cgroup_create(&h, "hvc/c1", NULL, &cg, &err), 0);
 	char p[1024];
@@ -779,8 +784,8 @@ START_TEST(stats_v1_from_files)
 {
 	struct hvc_cgroup_host h;
 	host_v1(&h, true, NULL);
-	struct hvc_error err = { 0 };
-	struct hvc_cgroup_limits l = { .memory_max = 1 << 30, .pids_max = 100 };
+	struct hvc_error err = {0};
+	struct hvc_cgroup_limits l = {.memory_max = 1 << 30, .pids_max = 100};
 	_cleanup_cgroup_ struct hvc_cgroup *cg = NULL;
 	ck_assert_int_eq(hvc_cgroup_create(&h, "hvc/s", &l, &cg, &err), 0);
 	fake_file("memory/hvc/s/memory.usage_in_bytes", "10485760\n");
@@ -788,13 +793,14 @@ START_TEST(stats_v1_from_files)
 	fake_file("memory/hvc/s/memory.stat",
 		  "cache 4096\nrss 8192\ninactive_file 100\ntotal_cache 40960\ntotal_rss 81920\n"
 		  "total_inactive_file 1000\n");
-	fake_file("memory/hvc/s/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
+	fake_file("memory/hvc/s/memory.oom_control",
+		  "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
 	fake_file("cpuacct/hvc/s/cpuacct.usage", "123456789\n");
 	fake_file("pids/hvc/s/pids.current", "7\n");
 	struct hvc_cgroup_stats st;
 	ck_assert_int_eq(hvc_cgroup_stats(cg, &st, &err), 0);
 	ck_assert_uint_eq(st.have, HVC_CGS_MEM_CURRENT | HVC_CGS_MEM_PEAK | HVC_CGS_MEM_LIMIT |
-					   HVC_CGS_MEM_STAT | HVC_CGS_CPU | HVC_CGS_PIDS | HVC_CGS_OOM);
+				       HVC_CGS_MEM_STAT | HVC_CGS_CPU | HVC_CGS_PIDS | HVC_CGS_OOM);
 	ck_assert_uint_eq(st.memory_current, 10485760);
 	ck_assert_uint_eq(st.memory_peak, 20971520);
 	ck_assert_uint_eq(st.memory_limit, 1 << 30);
@@ -819,7 +825,7 @@ START_TEST(stats_hybrid_cpu_from_cgroup2)
 {
 	struct hvc_cgroup_host h;
 	host_hybrid(&h);
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	_cleanup_cgroup_ struct hvc_cgroup *cg = NULL;
 	ck_assert_int_eq(hvc_cgroup_create(&h, "hvc/s", NULL, &cg, &err), 0);
 	fake_file("memory/hvc/s/memory.usage_in_bytes", "4096\n");
@@ -837,7 +843,7 @@ START_TEST(stats_v2_from_files)
 {
 	struct hvc_cgroup_host h;
 	host_v2(&h, true);
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	_cleanup_cgroup_ struct hvc_cgroup *cg = NULL;
 	ck_assert_int_eq(hvc_cgroup_create(&h, "hvc/s", NULL, &cg, &err), 0);
 	fake_file("hvc/s/memory.current", "10485760\n");
@@ -866,7 +872,6 @@ START_TEST(stats_v2_from_files)
 }
 END_TEST
 
-
 /* ---------- the real host (root only) -----------------------------------
  * Each test gets its own cgroup name; the unchecked teardown (run in the
  * runner process, even when a test failed) kills and removes it. */
@@ -881,7 +886,7 @@ static void real_setup(void)
 static void real_cleanup(void)
 {
 	struct hvc_cgroup_host h;
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	if (geteuid() != 0 || hvc_cgroup_detect(NULL, NULL, &h, &err) < 0)
 		return;
 	for (int i = 0; i < 4; i++) {
@@ -898,7 +903,7 @@ static void real_cleanup(void)
 /* The real host, or false (with the reason printed) when this cannot run. */
 static bool real_host(struct hvc_cgroup_host *h, unsigned need)
 {
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	if (geteuid() != 0) {
 		fprintf(stderr, "skip: real-host cgroup tests need root\n");
 		return false;
@@ -930,8 +935,8 @@ static void __attribute__((noreturn)) hog(const int *fds, size_t n, size_t mib)
 	if (hvc_cgroup_enter_fds(fds, n) < 0)
 		_exit(90);
 	for (size_t i = 0; i < mib; i++) {
-		char *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			       -1, 0);
+		char *p =
+		    mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p == MAP_FAILED)
 			_exit(91);
 		memset(p, 0x5a, 1 << 20);
@@ -946,8 +951,8 @@ START_TEST(real_memory_limit_enforced)
 		return;
 	char name[80];
 	snprintf(name, sizeof(name), "%s-0", real_name);
-	struct hvc_error err = { 0 };
-	struct hvc_cgroup_limits l = { .memory_max = 32 << 20, .swap_off = true };
+	struct hvc_error err = {0};
+	struct hvc_cgroup_limits l = {.memory_max = 32 << 20, .swap_off = true};
 	_cleanup_cgroup_ struct hvc_cgroup *cg = NULL;
 	int r = hvc_cgroup_create(&h, name, &l, &cg, &err);
 	if (r == -EOPNOTSUPP) { /* no swap accounting: the limit alone */
@@ -967,8 +972,8 @@ START_TEST(real_memory_limit_enforced)
 		hog(fds, n, 8);
 	int status;
 	ck_assert_int_eq(waitpid(small, &status, 0), small);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "8 MiB under 32 MiB: status %d",
-		      status);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "8 MiB under 32 MiB: status %d", status);
 
 	/* over it: the kernel's OOM killer ends it, the host is fine */
 	pid_t big = fork();
@@ -1006,8 +1011,8 @@ START_TEST(real_pids_limit_enforced)
 		return;
 	char name[80];
 	snprintf(name, sizeof(name), "%s-1", real_name);
-	struct hvc_error err = { 0 };
-	struct hvc_cgroup_limits l = { .pids_max = 8 };
+	struct hvc_error err = {0};
+	struct hvc_cgroup_limits l = {.pids_max = 8};
 	_cleanup_cgroup_ struct hvc_cgroup *cg = NULL;
 	int r = hvc_cgroup_create(&h, name, &l, &cg, &err);
 	ck_assert_msg(r == 0, "%s", err.msg);
@@ -1063,8 +1068,8 @@ START_TEST(real_cpu_and_cpuset_accepted)
 		return;
 	char name[80];
 	snprintf(name, sizeof(name), "%s-2", real_name);
-	struct hvc_error err = { 0 };
-	struct hvc_cgroup_limits l = { 0 };
+	struct hvc_error err = {0};
+	struct hvc_cgroup_limits l = {0};
 	ck_assert_int_eq(hvc_cgroup_limits_set_cpus(&l, "0.5", &err), 0);
 	snprintf(l.cpuset_cpus, sizeof(l.cpuset_cpus), "0");
 	_cleanup_cgroup_ struct hvc_cgroup *cg = NULL;
@@ -1107,9 +1112,9 @@ START_TEST(real_device_policy)
 	}
 	char name[80];
 	snprintf(name, sizeof(name), "%s-3", real_name);
-	static const char *const allow[] = { "c 1:3 rwm", NULL }; /* /dev/null only */
-	struct hvc_cgroup_limits l = { .devices_allow = allow };
-	struct hvc_error err = { 0 };
+	static const char *const allow[] = {"c 1:3 rwm", NULL}; /* /dev/null only */
+	struct hvc_cgroup_limits l = {.devices_allow = allow};
+	struct hvc_error err = {0};
 	_cleanup_cgroup_ struct hvc_cgroup *cg = NULL;
 	int r = hvc_cgroup_create(&h, name, &l, &cg, &err);
 	ck_assert_msg(r == 0, "%s", err.msg);
@@ -1152,8 +1157,8 @@ START_TEST(real_start_path_cycles)
 	bool verbose = getenv("HVC_TEST_VERBOSE") != NULL;
 	enum { N = 100 };
 	static double t_create[N], t_attach[N], t_kill[N], t_destroy[N];
-	struct hvc_cgroup_limits l = { .memory_max = 64 << 20, .swap_off = true, .pids_max = 100 };
-	struct hvc_error err = { 0 };
+	struct hvc_cgroup_limits l = {.memory_max = 64 << 20, .swap_off = true, .pids_max = 100};
+	struct hvc_error err = {0};
 	char name[80];
 	snprintf(name, sizeof(name), "%s-2", real_name);
 	if (verbose) {
@@ -1197,7 +1202,9 @@ START_TEST(real_start_path_cycles)
 		qsort(t_attach, N, sizeof(double), cmp_double);
 		qsort(t_kill, N, sizeof(double), cmp_double);
 		qsort(t_destroy, N, sizeof(double), cmp_double);
-		fprintf(stderr, "median of %d cycles (us): create %.0f, attach %.0f, kill_all %.0f, destroy %.0f\n",
+		fprintf(stderr,
+			"median of %d cycles (us): create %.0f, attach %.0f, kill_all %.0f, "
+			"destroy %.0f\n",
 			N, t_create[N / 2], t_attach[N / 2], t_kill[N / 2], t_destroy[N / 2]);
 	}
 }
