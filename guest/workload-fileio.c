@@ -275,8 +275,8 @@ int wl_fileio(const struct wl_opts *o)
 	wl_result_int(&r, "file_bytes", (long long)size);
 	wl_result_int(&r, "block_bytes", (long long)block);
 	wl_result_int(&r, "rand_block_bytes", FIO_UNIT);
-	wl_result_num_pos(&r, "seq_write_mb_s", (double)size / seq_w / 1e6);
-	wl_result_num_pos(&r, "seq_read_mb_s", (double)size / seq_r / 1e6);
+	wl_result_num_pos(&r, "seq_write_mb_per_s", (double)size / seq_w / 1e6);
+	wl_result_num_pos(&r, "seq_read_mb_per_s", (double)size / seq_r / 1e6);
 	wl_result_int(&r, "rand_write_ops", (long long)wops);
 	wl_result_num_pos(&r, "rand_write_iops", (double)wops / rand_w);
 	wl_result_int(&r, "rand_read_ops", (long long)rops);

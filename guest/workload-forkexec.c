@@ -1,7 +1,8 @@
 /* hvc-workload forkexec: process creation rate. Each round forks, the child
  * execs this same static binary as `hvc-workload exit CODE` (which exits at
  * once with CODE), and the parent waits for it: fork + exec + exit + wait,
- * the life cycle of a shell command. Runs for --seconds; --threads N runs N
+ * the life cycle of a shell command. Runs for --seconds (or exactly --count
+ * processes, shared out between the threads); --threads N runs N
  * such loops concurrently. Validated: every child must exit with the code
  * it was given, proving the exec really ran this program. */
 #include <errno.h>
@@ -21,6 +22,7 @@ struct fe_thread {
 	const char *self;
 	unsigned id;
 	double deadline;
+	unsigned long quota; /* processes to run, 0 = until the deadline */
 	bool corrupt;
 	unsigned long done, wrong;
 	int err; /* errno of the first fork/wait failure */
@@ -61,6 +63,8 @@ static void *fe_worker(void *arg)
 	struct fe_thread *t = arg;
 	char code[16];
 	do {
+		if (t->quota && t->done >= t->quota)
+			break;
 		int want = 1 + (int)((t->done * 7 + t->id) % 100);
 		snprintf(code, sizeof(code), "%d", want);
 		char *const argv[] = { (char *)t->self, "exit", code, NULL };
@@ -91,7 +95,7 @@ static void *fe_worker(void *arg)
 			t->wrong++;
 		}
 		t->done++;
-	} while (wl_now() < t->deadline);
+	} while (t->quota || wl_now() < t->deadline);
 out:
 	t->end = wl_now();
 	return NULL;
@@ -108,16 +112,20 @@ int wl_forkexec(const struct wl_opts *o)
 		return wl_fail(o->name, "allocate: %s", strerror(ENOMEM));
 	fflush(stdout); /* nothing buffered may be duplicated into children */
 	double start = wl_now();
-	for (unsigned i = 0; i < o->threads; i++)
-		t[i] = (struct fe_thread){ .self = self, .id = i, .deadline = start + seconds, .corrupt = o->corrupt };
-	int e = wl_run_threads(o->threads, fe_worker, t, sizeof(*t));
+	unsigned nt = o->threads;
+	if (o->count && nt > o->count)
+		nt = (unsigned)o->count; /* every thread runs at least one process */
+	for (unsigned i = 0; i < nt; i++)
+		t[i] = (struct fe_thread){ .self = self, .id = i, .deadline = start + seconds, .corrupt = o->corrupt,
+					   .quota = (unsigned long)(o->count * (i + 1) / nt - o->count * i / nt) };
+	int e = wl_run_threads(nt, fe_worker, t, sizeof(*t));
 	int rc;
 	if (e < 0) {
-		rc = wl_fail(o->name, "start %u threads: %s", o->threads, strerror(-e));
+		rc = wl_fail(o->name, "start %u threads: %s", nt, strerror(-e));
 		goto out;
 	}
 	double end = 0, n = 0;
-	for (unsigned i = 0; i < o->threads; i++) {
+	for (unsigned i = 0; i < nt; i++) {
 		if (t[i].err) {
 			rc = wl_fail(o->name, "%s: %s (after %lu processes)", t[i].detail, strerror(t[i].err), t[i].done);
 			goto out;
@@ -132,11 +140,11 @@ int wl_forkexec(const struct wl_opts *o)
 	struct wl_result r;
 	wl_result_begin(&r, o->name);
 	wl_result_str(&r, "exec", self);
-	wl_result_int(&r, "threads", o->threads);
+	wl_result_int(&r, "threads", nt);
 	wl_result_num(&r, "processes", n);
 	wl_result_num_pos(&r, "elapsed_s", end - start);
 	wl_result_num_pos(&r, "per_s", n / (end - start));
-	wl_result_num_pos(&r, "us_per_process", (end - start) / n * 1e6 * o->threads);
+	wl_result_num_pos(&r, "us_per_process", (end - start) / n * 1e6 * nt);
 	rc = wl_result_end(&r);
 out:
 	free(t);

@@ -18,14 +18,15 @@ static int wl_exit(int argc, char **argv)
 static const struct wl_spec specs[] = {
 	{ "idle", wl_idle, WL_OPT_SECONDS, "[SECONDS|inf]  print the result line at once, then sleep" },
 	{ "cpu", wl_cpu, WL_OPT_SECONDS | WL_OPT_SIZE | WL_OPT_THREADS | WL_OPT_KERNEL | WL_OPT_CORRUPT,
-	  "[--kernel dgemm|sha256] [--size N|BYTES] [--seconds S] [--threads N]" },
+	  "[--kernel sha256|dgemm] [--size BYTES|N] [--seconds S] [--threads N]" },
 	{ "mem", wl_mem, WL_OPT_SIZE | WL_OPT_THREADS | WL_OPT_ITERATIONS | WL_OPT_CORRUPT,
 	  "[--size BYTES-PER-ARRAY] [--iterations N] [--threads N]  (STREAM)" },
-	{ "randmem", wl_randmem, WL_OPT_SIZE | WL_OPT_THREADS | WL_OPT_CORRUPT,
-	  "[--size TABLE-BYTES] [--threads N]  (HPCC RandomAccess, GUPS)" },
-	{ "syscall", wl_syscall, WL_OPT_SECONDS | WL_OPT_CORRUPT, "[--seconds S]  (getppid round trip)" },
-	{ "forkexec", wl_forkexec, WL_OPT_SECONDS | WL_OPT_THREADS | WL_OPT_CORRUPT,
-	  "[--seconds S] [--threads N]  (fork + exec + wait of itself)" },
+	{ "randmem", wl_randmem, WL_OPT_SIZE | WL_OPT_THREADS | WL_OPT_ITERATIONS | WL_OPT_CORRUPT,
+	  "[--size TABLE-BYTES] [--iterations UPDATES-PER-ENTRY] [--threads N]  (HPCC RandomAccess, GUPS)" },
+	{ "syscall", wl_syscall, WL_OPT_SECONDS | WL_OPT_COUNT | WL_OPT_CORRUPT,
+	  "[--seconds S | --count CALLS]  (getppid round trip)" },
+	{ "forkexec", wl_forkexec, WL_OPT_SECONDS | WL_OPT_COUNT | WL_OPT_THREADS | WL_OPT_CORRUPT,
+	  "[--seconds S | --count PROCESSES] [--threads N]  (fork + exec + wait of itself)" },
 	{ "fileio", wl_fileio, WL_OPT_DIR | WL_OPT_SIZE | WL_OPT_BLOCK | WL_OPT_SECONDS | WL_OPT_CORRUPT,
 	  "[DIR] [--size FILE-BYTES] [--block BYTES] [--seconds S-PER-RANDOM-PHASE]" },
 };
@@ -108,6 +109,7 @@ int main(int argc, char **argv)
 			{ "threads", WL_OPT_THREADS, true }, { "iterations", WL_OPT_ITERATIONS, true },
 			{ "kernel", WL_OPT_KERNEL, true },   { "dir", WL_OPT_DIR, true },
 			{ "block", WL_OPT_BLOCK, true },     { "self-test-corrupt", WL_OPT_CORRUPT, false },
+			{ "count", WL_OPT_COUNT, true },
 		};
 		char name[64];
 		snprintf(name, sizeof(name), "%s", a + 2);
@@ -157,10 +159,21 @@ int main(int argc, char **argv)
 			if (parse_uint(val, 1000000, &o.iterations) < 0)
 				return bad_usage(spec->name, "bad iteration count \"%s\"", val);
 			break;
+		case WL_OPT_COUNT: {
+			char *end;
+			if (*val < '0' || *val > '9')
+				return bad_usage(spec->name, "bad count \"%s\" (a positive integer)", val);
+			o.count = strtoull(val, &end, 10);
+			if (*end || o.count == 0 || o.count > 1000000000000ull)
+				return bad_usage(spec->name, "bad count \"%s\" (a positive integer)", val);
+			break;
+		}
 		case WL_OPT_KERNEL: o.kernel = val; break;
 		case WL_OPT_DIR: o.dir = val; break;
 		case WL_OPT_CORRUPT: o.corrupt = true; break;
 		}
 	}
+	if (o.count && o.seconds >= 0)
+		return bad_usage(spec->name, "%s", "--count and --seconds exclude each other");
 	return spec->run(&o);
 }

@@ -195,7 +195,7 @@ int wl_mem(const struct wl_opts *o)
 		for (unsigned k = 0; k < s.iterations; k++)
 			total += s.times[k * K_N + kern];
 		char key[32];
-		snprintf(key, sizeof(key), "%s_mb_s", kernel_names[kern]);
+		snprintf(key, sizeof(key), "%s_mb_per_s", kernel_names[kern]);
 		wl_result_num_pos(&r, key, kernel_arrays[kern] * sizeof(double) * (double)s.n / best / 1e6);
 	}
 	wl_result_num_pos(&r, "elapsed_s", total);

@@ -1,7 +1,8 @@
 /* hvc-workload syscall: the cost of a trivial system call round trip,
  * getppid(2) issued with syscall(2) so no libc caching can hide the kernel
  * entry. This is where seccomp filters, KPTI and (for VMs) the emulated
- * CPU's privilege transitions show up. Runs for --seconds in batches;
+ * CPU's privilege transitions show up. Runs for --seconds in batches (or
+ * exactly --count calls);
  * ns per call = elapsed / calls. Validated: every call returns the same,
  * non-negative parent pid as the first (a broken syscall path cannot
  * report a number). */
@@ -23,13 +24,16 @@ int wl_syscall(const struct wl_opts *o)
 	if (o->corrupt)
 		expect += 1;
 	unsigned long long calls = 0, wrong = 0;
-	double start = wl_now(), end, deadline = start + seconds;
+	double start = wl_now(), end, deadline = o->count ? 1e300 : start + seconds;
 	do {
-		for (int i = 0; i < SYSCALL_BATCH; i++)
+		unsigned long long batch = SYSCALL_BATCH;
+		if (o->count && o->count - calls < batch)
+			batch = o->count - calls;
+		for (unsigned long long i = 0; i < batch; i++)
 			wrong += syscall(SYS_getppid) != expect;
-		calls += SYSCALL_BATCH;
+		calls += batch;
 		end = wl_now();
-	} while (end < deadline);
+	} while (end < deadline && (!o->count || calls < o->count));
 	if (wrong)
 		return wl_fail(o->name, "getppid returned an unexpected value in %llu of %llu calls", wrong, calls);
 	struct wl_result r;

@@ -23,6 +23,7 @@ enum {
 	WL_OPT_DIR = 1 << 5,
 	WL_OPT_BLOCK = 1 << 6,
 	WL_OPT_CORRUPT = 1 << 7,
+	WL_OPT_COUNT = 1 << 8,
 };
 
 struct wl_opts {
@@ -35,6 +36,7 @@ struct wl_opts {
 	const char *kernel;  /* NULL = default */
 	const char *dir;     /* NULL = default */
 	uint64_t block;      /* 0 = default */
+	uint64_t count;      /* fixed amount of work instead of --seconds; 0 = unset */
 	bool corrupt; /* --self-test-corrupt: damage the result before validation */
 };
 

@@ -29,9 +29,10 @@ run_ok() {
 
 run_ok idle '.ready == true and .pid > 0 and .sleep_s == 0' idle
 run_ok idle '.sleep_s == 0.2' idle --seconds 0.2
+run_ok cpu '.kernel == "sha256" and .bytes == 65536 and .mb_per_s > 0' cpu --size 64k --seconds 0.02
 run_ok cpu '.kernel == "dgemm" and .n == 96 and .gflops > 0 and .elapsed_s > 0 and .multiplications >= 1' \
-	cpu --size 96 --seconds 0.05
-run_ok cpu '.threads == 2 and .gflops > 0 and .min_thread_reps >= 1' cpu --size 70 --seconds 0.05 --threads 2
+	cpu --kernel dgemm --size 96 --seconds 0.05
+run_ok cpu '.threads == 2 and .gflops > 0 and .min_thread_reps >= 1' cpu --kernel=dgemm --size 70 --seconds 0.05 --threads 2
 run_ok cpu '.kernel == "sha256" and .mb_per_s > 0 and (.digest | test("^[0-9a-f]{64}$"))' \
 	cpu --kernel sha256 --size 100000 --seconds 0.05
 digest=$(jq -r .digest <<<"$LAST")
@@ -56,16 +57,19 @@ EOF
 	[ "$ref" = "$digest" ] || fail "sha256 digest $digest differs from hashlib's $ref"
 	ok "sha256 digest matches hashlib"
 fi
-run_ok mem '.copy_mb_s > 0 and .scale_mb_s > 0 and .add_mb_s > 0 and .triad_mb_s > 0 and .array_bytes == 1048576 and .size_source == "argument"' \
+run_ok mem '.copy_mb_per_s > 0 and .scale_mb_per_s > 0 and .add_mb_per_s > 0 and .triad_mb_per_s > 0 and .array_bytes == 1048576 and .size_source == "argument"' \
 	mem --size 1m --iterations 3
-run_ok mem '.threads == 2 and .triad_mb_s > 0' mem --size 512k --iterations 2 --threads 2
-run_ok randmem '.gups > 0 and .table_bytes == 1048576 and .updates == 524288 and .errors <= 1310' randmem --size 1m
+run_ok mem '.threads == 2 and .triad_mb_per_s > 0' mem --size 512k --iterations 2 --threads 2
+run_ok randmem '.gups > 0 and .table_bytes == 1048576 and .updates == 131072 and .iterations == 1 and .errors == 0' randmem --size 1m
+run_ok randmem '.updates == 524288 and .iterations == 4 and .errors == 0' randmem --size 1m --iterations 4
 run_ok randmem '.threads == 2 and .gups > 0 and .error_fraction <= 0.01' randmem --size 1m --threads 2
 run_ok syscall '.calls > 0 and .ns_per_call > 0' syscall --seconds 0.05
+run_ok syscall '.calls == 12345 and .ns_per_call > 0' syscall --count 12345
 run_ok forkexec '.processes >= 1 and .per_s > 0 and .us_per_process > 0' forkexec --seconds 0.05
 run_ok forkexec '.threads == 2 and .processes >= 2' forkexec --seconds 0.05 --threads 2
+run_ok forkexec '.threads == 2 and .processes == 7' forkexec --count 7 --threads 2
 mkdir -p "$TEST_TMP/data"
-run_ok fileio '.seq_write_mb_s > 0 and .seq_read_mb_s > 0 and .rand_write_iops > 0 and .rand_read_iops > 0 and .file_bytes == 1048576 and .block_bytes == 262144' \
+run_ok fileio '.seq_write_mb_per_s > 0 and .seq_read_mb_per_s > 0 and .rand_write_iops > 0 and .rand_read_iops > 0 and .file_bytes == 1048576 and .block_bytes == 262144' \
 	fileio "$TEST_TMP/data" --size 1m --block 256k --seconds 0.05
 [ -z "$(ls -A "$TEST_TMP/data")" ] || fail "fileio left files behind: $(ls -A "$TEST_TMP/data")"
 ok "fileio left nothing behind"
@@ -94,7 +98,7 @@ run_fail() {
 	ok "$* -> $out"
 }
 
-run_fail 1 cpu --size 64 --seconds 0.01 --self-test-corrupt
+run_fail 1 cpu --kernel dgemm --size 64 --seconds 0.01 --self-test-corrupt
 run_fail 1 cpu --kernel sha256 --size 10k --seconds 0.01 --self-test-corrupt
 run_fail 1 mem --size 256k --iterations 2 --self-test-corrupt
 run_fail 1 randmem --size 256k --self-test-corrupt
@@ -112,6 +116,8 @@ run_fail 2 cpu --threads 0
 run_fail 2 cpu --kernel nosuch
 run_fail 2 mem --size 12q
 run_fail 2 syscall --threads 2
+run_fail 2 syscall --count 10 --seconds 1
+run_fail 2 forkexec --count 0
 run_fail 2 idle --self-test-corrupt
 run_fail 2 idle 1 2
 expect_status 2 "$W"
