@@ -224,6 +224,7 @@ enum hvc_vm_boot_test hvc_vm_accel_test_boot(const struct hvc_vm_kernel *kernel,
 		dup2(devnull, 0);
 		dup2(out[1], 1);
 		dup2(errp[1], 2);
+		hvc_close_fds_from(3);
 		execv(qemu, argv);
 		dprintf(2, "qemu: exec `%s`: %s\n", qemu, strerror(errno));
 		_exit(127);

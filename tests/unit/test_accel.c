@@ -192,6 +192,59 @@ START_TEST(probe_without_kernel_caches_per_boot)
 }
 END_TEST
 
+/* A stand-in QEMU: a shell script, so the test boot's mechanism (banner
+ * seen, QEMU failing, a hang killed at the bound) is tested without a VM. */
+static void fake_qemu(const char *dir, const char *body)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/qemu", dir);
+	_cleanup_free_ char *text = hvc_strdup_printf("#!/bin/sh\n%s\n", body);
+	struct hvc_error err = {0};
+	ck_assert_int_eq(hvc_write_file(path, text, strlen(text), 0755, &err), 0);
+	setenv("HVC_QEMU", path, 1);
+}
+
+START_TEST(test_boot_mechanism)
+{
+	char dir[] = "/tmp/hvc-qemutest.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	struct hvc_vm_kernel k = {.path = "/dev/null", .release = "0.0-test"};
+	char detail[256];
+	int ms = -1;
+
+	/* firmware noise, then the banner: ok, and QEMU is not waited for */
+	fake_qemu(dir, "echo 'SeaBIOS (version 1.16)'; echo '[    0.000000] Linux version 6.1.0-x "
+		       "(gcc)'; exec sleep 30");
+	uint64_t t0 = hvc_now_ns();
+	ck_assert_int_eq(hvc_vm_accel_test_boot(&k, 5000, &ms, detail, sizeof(detail)),
+			 HVC_VM_BOOT_OK);
+	ck_assert_int_lt(ms, 5000);
+	ck_assert_int_lt((int)((hvc_now_ns() - t0) / 1000000), 5000);
+
+	/* QEMU refuses: failed, with its own words */
+	fake_qemu(dir,
+		  "echo 'qemu-system-x86_64: warning: host feature' >&2; echo 'qemu-system-x86_64: "
+		  "failed to initialize kvm: Permission denied' >&2; exit 1");
+	ck_assert_int_eq(hvc_vm_accel_test_boot(&k, 5000, &ms, detail, sizeof(detail)),
+			 HVC_VM_BOOT_FAILED);
+	ck_assert_str_eq(detail, "qemu-system-x86_64: failed to initialize kvm: Permission denied");
+
+	/* firmware only, then a hang (what kvm_pvm does): silent, killed at the bound */
+	fake_qemu(dir, "echo 'Booting from ROM...'; exec sleep 30");
+	ck_assert_int_eq(hvc_vm_accel_test_boot(&k, 300, &ms, detail, sizeof(detail)),
+			 HVC_VM_BOOT_SILENT);
+	ck_assert_int_eq(ms, 300);
+
+	/* no QEMU at all: not run, and the detail says why */
+	setenv("HVC_QEMU", "/nonexistent/qemu", 1);
+	ck_assert_int_eq(hvc_vm_accel_test_boot(&k, 300, &ms, detail, sizeof(detail)),
+			 HVC_VM_BOOT_NOT_RUN);
+	ck_assert_ptr_nonnull(strstr(detail, "/nonexistent/qemu"));
+	struct hvc_error err = {0};
+	hvc_rm_rf(dir, &err);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("accel");
@@ -211,6 +264,7 @@ static Suite *suite(void)
 	suite_add_tcase(s, tc);
 	TCase *tp = tcase_create("probe");
 	tcase_add_test(tp, probe_without_kernel_caches_per_boot);
+	tcase_add_test(tp, test_boot_mechanism);
 	suite_add_tcase(s, tp);
 	return s;
 }
