@@ -10,11 +10,6 @@ static int stub_available(struct hvc_bench_ctx *ctx, char *reason, size_t len)
 	return 0;
 }
 
-const struct hvc_bench_backend hvc_bench_backend_container = {
-	.name = "container",
-	.summary = "the hvc container runtime (engine)",
-	.available = stub_available,
-};
 const struct hvc_bench_backend hvc_bench_backend_vm = {
 	.name = "vm",
 	.summary = "the hvc VM driver (libvirt, QEMU)",

@@ -265,7 +265,7 @@ static int chart_throughput(json_object *r, const char *dir, struct hvc_error *e
 		      "set style data histogram\nset style histogram errorbars gap 1.5 lw 1.5\n"
 		      "set boxwidth 0.9\nset xtics rotate by -35 font ',9'\nset key top right\n"
 		      "set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb '#333333'\n"
-		      "set bmargin 7\n");
+		      "set bmargin 7\nset rmargin 10\n");
 	char plot[2048] = "plot ";
 	for (size_t i = 0; i < no; i++) {
 		char part[256];

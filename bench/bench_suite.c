@@ -6,44 +6,52 @@
 #include "hvc/bench_harness.h"
 
 /* The metric keys below are the fields of hvc-workload's JSON line
- * (guest/workload*.c). Sizes are chosen so the whole quick suite finishes in
- * under five minutes on a 2-core host with VMs under TCG (docs/bench.md). */
+ * (guest/workload-*.c). Sizes are chosen so the whole quick suite finishes in
+ * under five minutes on a 2-core host with VMs under TCG (docs/bench.md);
+ * the full suite uses sizes beyond the last-level cache for mem and randmem. */
 #define STD_BACKENDS "[\"native\", \"container\", \"vm\", \"runc\", \"crun\"]"
-#define COMMON_WORKLOADS(CPU, MEM, RAND, SYS, FORK, FIO)                                           \
-	"  {\"name\": \"startup\", \"kind\": \"startup\", \"args\": [\"idle\", \"0\"]},\n"              \
-	"  {\"name\": \"footprint\", \"kind\": \"footprint\", \"args\": [\"idle\", \"1.5\"]},\n"        \
-	"  {\"name\": \"cpu\", \"kind\": \"throughput\", \"args\": " CPU ",\n"                           \
-	"   \"metrics\": [{\"key\": \"mb_per_s\", \"unit\": \"MB/s\", \"better\": \"higher\"}]},\n"      \
-	"  {\"name\": \"mem\", \"kind\": \"throughput\", \"args\": " MEM ",\n"                           \
-	"   \"metrics\": [{\"key\": \"copy_mb_per_s\", \"unit\": \"MB/s\", \"better\": \"higher\"},\n"   \
-	"               {\"key\": \"scale_mb_per_s\", \"unit\": \"MB/s\", \"better\": \"higher\"},\n"    \
-	"               {\"key\": \"add_mb_per_s\", \"unit\": \"MB/s\", \"better\": \"higher\"},\n"      \
-	"               {\"key\": \"triad_mb_per_s\", \"unit\": \"MB/s\", \"better\": \"higher\"}]},\n"  \
-	"  {\"name\": \"randmem\", \"kind\": \"throughput\", \"args\": " RAND ",\n"                      \
-	"   \"metrics\": [{\"key\": \"gups\", \"unit\": \"GUPS\", \"better\": \"higher\"}]},\n"          \
-	"  {\"name\": \"syscall\", \"kind\": \"throughput\", \"args\": " SYS ",\n"                       \
-	"   \"metrics\": [{\"key\": \"ns_per_call\", \"unit\": \"ns\", \"better\": \"lower\"}]},\n"      \
-	"  {\"name\": \"forkexec\", \"kind\": \"throughput\", \"args\": " FORK ",\n"                     \
-	"   \"metrics\": [{\"key\": \"per_s\", \"unit\": \"proc/s\", \"better\": \"higher\"}]},\n"       \
-	"  {\"name\": \"fileio\", \"kind\": \"throughput\", \"args\": " FIO ",\n"                        \
-	"   \"metrics\": [{\"key\": \"seq_write_mb_per_s\", \"unit\": \"MB/s\", \"better\": \"higher\"},\n" \
-	"               {\"key\": \"seq_read_mb_per_s\", \"unit\": \"MB/s\", \"better\": \"higher\"},\n" \
-	"               {\"key\": \"rand_read_iops\", \"unit\": \"IOPS\", \"better\": \"higher\"},\n"    \
-	"               {\"key\": \"rand_write_iops\", \"unit\": \"IOPS\", \"better\": \"higher\"}]}\n"
+#define MB(k, u, b) "{\"key\": \"" k "\", \"unit\": \"" u "\", \"better\": \"" b "\"}"
+#define COMMON_WORKLOADS(SREPS, IDLE, CPU, MEM, RAND, SYS, FORK, FIO)                                     \
+	"  {\"name\": \"startup\", \"kind\": \"startup\", \"args\": [\"idle\", \"0\"], \"reps\": " SREPS "},\n" \
+	"  {\"name\": \"footprint\", \"kind\": \"footprint\", \"args\": [\"idle\", \"" IDLE "\"]},\n"          \
+	"  {\"name\": \"cpu\", \"kind\": \"throughput\", \"args\": " CPU ",\n"                                 \
+	"   \"metrics\": [" MB("gflops", "GFLOPS", "higher") "]},\n"                                            \
+	"  {\"name\": \"mem\", \"kind\": \"throughput\", \"args\": " MEM ",\n"                                 \
+	"   \"metrics\": [" MB("copy_mb_s", "MB/s", "higher") ", " MB("scale_mb_s", "MB/s", "higher") ",\n"    \
+	"               " MB("add_mb_s", "MB/s", "higher") ", " MB("triad_mb_s", "MB/s", "higher") "]},\n"     \
+	"  {\"name\": \"randmem\", \"kind\": \"throughput\", \"args\": " RAND ",\n"                            \
+	"   \"metrics\": [" MB("gups", "GUPS", "higher") "]},\n"                                                \
+	"  {\"name\": \"syscall\", \"kind\": \"throughput\", \"args\": " SYS ",\n"                             \
+	"   \"metrics\": [" MB("ns_per_call", "ns", "lower") "]},\n"                                            \
+	"  {\"name\": \"forkexec\", \"kind\": \"throughput\", \"args\": " FORK ",\n"                           \
+	"   \"metrics\": [" MB("per_s", "processes/s", "higher") "]},\n"                                        \
+	"  {\"name\": \"fileio\", \"kind\": \"throughput\", \"args\": " FIO ",\n"                              \
+	"   \"metrics\": [" MB("seq_write_mb_s", "MB/s", "higher") ", " MB("seq_read_mb_s", "MB/s", "higher") ",\n" \
+	"               " MB("rand_write_iops", "IOPS", "higher") ", " MB("rand_read_iops", "IOPS", "higher") "]}\n"
 
 static const char quick_suite[] =
 	"{\"name\": \"quick\", \"image\": \"busybox:latest\", \"reps\": 3, \"warmup\": 1,\n"
 	" \"backends\": " STD_BACKENDS ",\n"
 	" \"workloads\": [\n" COMMON_WORKLOADS(
-		"[\"cpu\", \"8\"]", "[\"mem\", \"32\"]", "[\"randmem\", \"16\"]",
-		"[\"syscall\", \"200000\"]", "[\"forkexec\", \"200\"]", "[\"fileio\", \"16\"]") "]}\n";
+		"6", "1.5",
+		"[\"cpu\", \"--kernel\", \"dgemm\", \"--size\", \"256\", \"--seconds\", \"0.5\"]",
+		"[\"mem\", \"--size\", \"64m\", \"--iterations\", \"2\"]",
+		"[\"randmem\", \"--size\", \"16m\"]",
+		"[\"syscall\", \"--seconds\", \"0.3\"]",
+		"[\"forkexec\", \"--seconds\", \"0.3\"]",
+		"[\"fileio\", \"--size\", \"16m\", \"--seconds\", \"0.3\"]") "]}\n";
 
 static const char full_suite[] =
 	"{\"name\": \"full\", \"image\": \"busybox:latest\", \"reps\": 10, \"warmup\": 2,\n"
 	" \"backends\": " STD_BACKENDS ",\n"
 	" \"workloads\": [\n" COMMON_WORKLOADS(
-		"[\"cpu\", \"64\"]", "[\"mem\", \"256\"]", "[\"randmem\", \"128\"]",
-		"[\"syscall\", \"2000000\"]", "[\"forkexec\", \"2000\"]", "[\"fileio\", \"128\"]") "]}\n";
+		"20", "3",
+		"[\"cpu\", \"--kernel\", \"dgemm\", \"--size\", \"512\", \"--seconds\", \"2\"]",
+		"[\"mem\", \"--size\", \"128m\", \"--iterations\", \"5\"]",
+		"[\"randmem\", \"--size\", \"128m\"]",
+		"[\"syscall\", \"--seconds\", \"1\"]",
+		"[\"forkexec\", \"--seconds\", \"1\"]",
+		"[\"fileio\", \"--size\", \"64m\", \"--seconds\", \"1\"]") "]}\n";
 
 const char *hvc_bench_suite_builtin(const char *name)
 {

@@ -1,0 +1,210 @@
+/* bench/backend container: the hvc container runtime (engine) running the
+ * benchmark image with its defaults (all namespaces, overlay rootfs,
+ * pivot_root, Docker's capabilities, seccomp, hvc-init as PID 1), pinned with
+ * a cpuset cgroup to the same CPUs. READY is the workload's first stdout line
+ * reaching the host, as for native and runc; the runtime's own phases
+ * (prepared, cgroup, cloned, rootfs, exec) come from its timings. */
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+#include "bench_internal.h"
+#include "hvc/container.h"
+
+struct reader {
+	int out_fd, err_fd;
+	uint64_t t0;
+	const struct hvc_bench_req *req;
+	struct hvc_bench_live live;
+	char *out, *errtxt;
+	size_t out_len, err_len;
+	double ready_ms;
+};
+
+static void append(char **buf, size_t *len, const char *s, size_t n)
+{
+	if (*len + n > (8u << 20))
+		return;
+	char *nb = realloc(*buf, *len + n + 1);
+	if (!nb)
+		return;
+	memcpy(nb + *len, s, n);
+	*len += n;
+	nb[*len] = '\0';
+	*buf = nb;
+}
+
+static void *reader_main(void *arg)
+{
+	struct reader *r = arg;
+	bool o = true, e = true;
+	while (o || e) {
+		struct pollfd p[2] = { { .fd = o ? r->out_fd : -1, .events = POLLIN },
+				       { .fd = e ? r->err_fd : -1, .events = POLLIN } };
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		char buf[8192];
+		for (int i = 0; i < 2; i++) {
+			if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			ssize_t n = read(p[i].fd, buf, sizeof(buf));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				if (i == 0)
+					o = false;
+				else
+					e = false;
+				continue;
+			}
+			if (i == 0) {
+				append(&r->out, &r->out_len, buf, (size_t)n);
+				if (r->ready_ms < 0 && memchr(r->out, '\n', r->out_len)) {
+					r->ready_ms = hvc_ns_to_ms(hvc_now_ns() - r->t0);
+					if (r->req->event)
+						r->req->event(r->req->opaque, HVC_BENCH_EV_READY, &r->live);
+				}
+			} else {
+				append(&r->errtxt, &r->err_len, buf, (size_t)n);
+			}
+		}
+	}
+	return NULL;
+}
+
+static int ctr_available(struct hvc_bench_ctx *ctx, char *reason, size_t len)
+{
+	if (geteuid() != 0) {
+		snprintf(reason, len, "the hvc container runtime needs root here");
+		return 0;
+	}
+	if (!ctx->image_ok) {
+		snprintf(reason, len, "the benchmark image could not be prepared: %s", ctx->image_error ?: "?");
+		return 0;
+	}
+	return 1;
+}
+
+static void phase(json_object *ph, const char *name, uint64_t t, uint64_t t0)
+{
+	if (t && t >= t0)
+		hvc_json_add_double(ph, name, hvc_ns_to_ms(t - t0));
+}
+
+static int ctr_run(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req, struct hvc_bench_outcome *out,
+		   struct hvc_error *err)
+{
+	_cleanup_strv_ char **cmd = NULL;
+	hvc_strv_push(&cmd, HVC_BENCH_WORKLOAD_IN_IMAGE);
+	for (char *const *a = req->argv; a && *a; a++)
+		hvc_strv_push(&cmd, *a);
+	struct hvc_ctr_spec spec;
+	hvc_ctr_spec_init(&spec);
+	int ret = -1;
+	int po[2] = { -1, -1 }, pe[2] = { -1, -1 };
+	pthread_t th;
+	bool th_started = false;
+	struct reader rd = { .req = req, .ready_ms = -1 };
+	char cgdir[512] = "";
+	spec.name = strdup(req->tag);
+	spec.rm = true;
+	spec.ready = true;
+	spec.limits.cpuset = req->cpus ? strdup(req->cpus) : NULL;
+	if (hvc_ctr_spec_set_image(&spec, ctx->image, cmd, NULL, err) < 0)
+		goto out;
+	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
+		hvc_err(err, errno, "pipe");
+		goto out;
+	}
+	uint64_t t0 = hvc_now_ns();
+	struct hvc_ctr *c = NULL;
+	int hint = 0;
+	if (hvc_ctr_start(&spec, &c, &hint, err) < 0)
+		goto out;
+	struct hvc_ctr_timings tm = *hvc_ctr_get_timings(c);
+	if (hvc_ctr_cgroup_path(c, "memory", cgdir, sizeof(cgdir)) < 0)
+		cgdir[0] = '\0';
+	rd.live = (struct hvc_bench_live){ .cgroup_dir = cgdir[0] ? cgdir : NULL, .cgroup_procs = true };
+	if (req->event)
+		req->event(req->opaque, HVC_BENCH_EV_STARTED, &rd.live);
+	rd.out_fd = po[0];
+	rd.err_fd = pe[0];
+	rd.t0 = t0;
+	if (pthread_create(&th, NULL, reader_main, &rd) == 0)
+		th_started = true;
+	struct hvc_ctr_io io = { .in_fd = -1, .out_fd = po[1], .err_fd = pe[1], .log = false };
+	int st = hvc_ctr_wait(c, &io, err);
+	out->exit_ms = hvc_ns_to_ms(hvc_now_ns() - t0);
+	/* EOF for the reader: our write ends are the last ones */
+	close(po[1]), po[1] = -1;
+	close(pe[1]), pe[1] = -1;
+	if (th_started) {
+		pthread_join(th, NULL);
+		th_started = false;
+	}
+	if (st < 0)
+		goto out;
+	out->exit_status = st;
+	out->ready_ms = rd.ready_ms;
+	out->output = rd.out ? rd.out : strdup("");
+	rd.out = NULL;
+	out->phases = json_object_new_object();
+	phase(out->phases, "prepared", tm.prepared, tm.t0);
+	phase(out->phases, "cgroup", tm.cgroup, tm.t0);
+	phase(out->phases, "cloned", tm.cloned, tm.t0);
+	phase(out->phases, "rootfs", tm.rootfs, tm.t0);
+	phase(out->phases, "exec", tm.exec, tm.t0);
+	if (rd.ready_ms >= 0)
+		hvc_json_add_double(out->phases, "first_output", rd.ready_ms);
+	out->extra = json_object_new_object();
+	if (rd.errtxt && rd.err_len)
+		hvc_json_add_string(out->extra, "stderr", rd.err_len > 2000 ? rd.errtxt + rd.err_len - 2000 : rd.errtxt);
+	ret = 0;
+out:
+	if (po[1] >= 0)
+		close(po[1]);
+	if (pe[1] >= 0)
+		close(pe[1]);
+	if (th_started)
+		pthread_join(th, NULL);
+	if (po[0] >= 0)
+		close(po[0]);
+	if (pe[0] >= 0)
+		close(pe[0]);
+	free(rd.out);
+	free(rd.errtxt);
+	hvc_ctr_spec_free(&spec);
+	return ret;
+}
+
+static int ctr_image_size(struct hvc_bench_ctx *ctx, struct hvc_bench_size *out, struct hvc_error *err)
+{
+	return hvc_bench_image_size(ctx->image, out, err);
+}
+
+static char *ctr_describe(struct hvc_bench_ctx *ctx, char *const *args)
+{
+	char *s = hvc_strdup_printf("hvc run --rm --cpuset-cpus %s %s %s", ctx->cpus, ctx->image,
+				    HVC_BENCH_WORKLOAD_IN_IMAGE);
+	for (; args && *args; args++) {
+		char *n = hvc_strdup_printf("%s %s", s, *args);
+		free(s);
+		s = n;
+	}
+	char *n = hvc_strdup_printf("%s (library call hvc_ctr_start + hvc_ctr_wait)", s);
+	free(s);
+	return n;
+}
+
+const struct hvc_bench_backend hvc_bench_backend_container = {
+	.name = "container",
+	.summary = "the hvc container runtime (namespaces, overlayfs, cgroups, seccomp, capabilities)",
+	.available = ctr_available,
+	.run = ctr_run,
+	.image_size = ctr_image_size,
+	.describe = ctr_describe,
+};
