@@ -14,6 +14,7 @@
 #include <sys/file.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "hvc/build.h"
 #include "hvc/image.h"
@@ -533,8 +534,9 @@ static void reap_stale_builds(const char *tmpdir)
 		if (!lock)
 			continue;
 		_cleanup_close_ int fd = open(lock, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 && errno != ENOENT)
-			continue;
+		struct stat st;
+		if (fd < 0 && (errno != ENOENT || stat(dir, &st) < 0 || time(NULL) - st.st_mtime < 600))
+			continue; /* no lock yet: a build between mkdtemp and flock, unless old */
 		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0)
 			continue; /* a live build */
 		struct hvc_error err = { 0 };

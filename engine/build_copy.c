@@ -53,6 +53,11 @@ char *hvc_build_path_clean(const char *path, bool *escapes)
 	return out;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* Expands one source into absolute paths inside the context. */
 static int resolve_source(const char *ctx_real, const char *src, char ***out, struct hvc_error *err)
 {
@@ -77,7 +82,7 @@ static int resolve_source(const char *ctx_real, const char *src, char ***out, st
 		for (size_t i = 0; i < g.gl_pathc; i++)
 			hvc_strv_push(&cands, g.gl_pathv[i]);
 		globfree(&g);
-		qsort(cands, hvc_strv_len(cands), sizeof(char *), (int (*)(const void *, const void *))strcmp);
+		qsort(cands, hvc_strv_len(cands), sizeof(char *), cmp_str);
 	} else {
 		hvc_strv_push(&cands, pat);
 	}

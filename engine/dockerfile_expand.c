@@ -206,37 +206,30 @@ static char *word(const char *s, char *const *vars, char escape, struct hvc_erro
 int hvc_df_expand_words(const char *text, char *const *vars, char escape, bool split, char ***words,
 			struct hvc_error *err)
 {
-	_cleanup_strv_ char **out = calloc(1, sizeof(char *));
+	_cleanup_strv_ char **raw = NULL;
+	if (split) {
+		const char *bad = NULL;
+		int r = hvc_df_split_raw(text, escape, &raw, &bad);
+		if (r == -EINVAL) {
+			hvc_err(err, 0, "%s in \"%s\"", bad, text);
+			if (err)
+				err->code = EINVAL;
+			return -EINVAL;
+		}
+		if (r < 0)
+			return hvc_err(err, ENOMEM, "expand");
+	} else if (hvc_strv_push(&raw, text) < 0) {
+		return hvc_err(err, ENOMEM, "expand");
+	}
+	char **out = calloc(hvc_strv_len(raw) + 1, sizeof(char *));
 	if (!out)
 		return hvc_err(err, ENOMEM, "expand");
-	if (!split) {
-		char *w = word(text, vars, escape, err);
-		if (!w)
+	for (size_t i = 0; raw && raw[i]; i++)
+		if (!(out[i] = word(raw[i], vars, escape, err))) {
+			hvc_strv_free(out);
 			return -EINVAL;
-		out[0] = w;
-		char **grown = realloc(out, 2 * sizeof(char *));
-		if (!grown)
-			return hvc_err(err, ENOMEM, "expand");
-		out = grown;
-		out[1] = NULL;
-		*words = steal_pointer(&out);
-		return 0;
-	}
-	_cleanup_strv_ char **raw = NULL;
-	const char *bad = NULL;
-	int r = hvc_df_split_raw(text, escape, &raw, &bad);
-	if (r == -EINVAL)
-		return hvc_err(err, 0, "%s in \"%s\"", bad, text), err ? err->code = EINVAL : 0, -EINVAL;
-	if (r < 0)
-		return hvc_err(err, ENOMEM, "expand");
-	for (size_t i = 0; raw[i]; i++) {
-		_cleanup_free_ char *w = word(raw[i], vars, escape, err);
-		if (!w)
-			return -EINVAL;
-		if (hvc_strv_push(&out, w) < 0)
-			return hvc_err(err, ENOMEM, "expand");
-	}
-	*words = steal_pointer(&out);
+		}
+	*words = out;
 	return 0;
 }
 

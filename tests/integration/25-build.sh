@@ -142,6 +142,48 @@ if has_cmd du; then
 fi
 ok "a second image shares the base layer (one copy on disk)"
 
+# --- FROM scratch, exec form, USER, relative WORKDIR, COPY renames ----------
+S=$TEST_TMP/scratchctx
+mkdir -p "$S"
+cp /bin/busybox "$S/busybox"
+echo data >"$S/f.txt"
+cat >"$S/Dockerfile" <<'DF'
+FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
+RUN mkdir -p /etc /tmp && chmod 1777 /tmp && echo 'app:x:1000:1000::/:/bin/sh' >/etc/passwd
+USER app
+WORKDIR work
+RUN id -u >/tmp/uid && pwd >/tmp/pwd
+USER root
+COPY f.txt /renamed.txt
+DF
+expect_status 0 "$HVC" build -t scratchy "$S"
+expect_status 0 "$HVC" image flatten scratchy "$TEST_TMP/flat-s"
+[ "$(cat "$TEST_TMP/flat-s/tmp/uid")" = 1000 ] || fail "USER app not applied"
+[ "$(cat "$TEST_TMP/flat-s/tmp/pwd")" = /work ] || fail "relative WORKDIR not applied"
+[ "$(cat "$TEST_TMP/flat-s/renamed.txt")" = data ] || fail "COPY to a file path"
+printf 'FROM scratch\nRUN echo hi\n' >"$TEST_TMP/Dockerfile.nosh"
+expect_status 1 "$HVC" build -f "$TEST_TMP/Dockerfile.nosh" "$S"
+expect_contains "$OUT" 'exec "/bin/sh": executable file not found'
+expect_contains "$OUT" "returned a non-zero code: 127"
+ok "FROM scratch, exec form, USER, WORKDIR, COPY to a file"
+
+# --- two builds at once ---------------------------------------------------------
+mkdir -p "$TEST_TMP/c6" "$TEST_TMP/c7"
+printf 'FROM busybox\nRUN sleep 0.5; echo a >/a\n' >"$TEST_TMP/c6/Dockerfile"
+printf 'FROM busybox\nRUN sleep 0.5; echo b >/b\n' >"$TEST_TMP/c7/Dockerfile"
+"$HVC" build -q -t par-a "$TEST_TMP/c6" >"$TEST_TMP/par-a.log" 2>&1 &
+pa=$!
+"$HVC" build -q -t par-b "$TEST_TMP/c7" >"$TEST_TMP/par-b.log" 2>&1 &
+pb=$!
+wait $pa || fail "parallel build a: $(cat "$TEST_TMP/par-a.log")"
+wait $pb || fail "parallel build b: $(cat "$TEST_TMP/par-b.log")"
+expect_status 0 "$HVC" images
+expect_contains "$OUT" "par-a"
+expect_contains "$OUT" "par-b"
+ok "two concurrent builds"
+
 # --- errors: clear, store unchanged, nothing mounted ---------------------------
 index_before=$(cat "$HVC_ROOT/images/index.json")
 printf 'FROM busybox\nRUN true\nRUNN oops\n' >"$TEST_TMP/Dockerfile.bad"

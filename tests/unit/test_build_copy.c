@@ -1,0 +1,146 @@
+/* engine/build_copy: path clean-up, COPY source resolution (globs, context
+ * escapes by `..` and by symlinks, missing files), the content digest, and
+ * copying into a staging dir. No root needed. */
+#include <check.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "hvc/build.h"
+#include "../../engine/build_internal.h"
+#include "check_main.h"
+
+static char ctx[64], stage[64];
+
+static void put(const char *rel, const char *content)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s/%s", ctx, rel);
+	ck_assert_int_eq(hvc_write_file(p, content, strlen(content), 0640, NULL), 0);
+}
+
+static void setup(void)
+{
+	strcpy(ctx, "/tmp/hvc-bc.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(ctx));
+	strcpy(stage, "/tmp/hvc-bs.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(stage));
+	char p[256];
+	snprintf(p, sizeof(p), "%s/dir/sub", ctx);
+	ck_assert_int_eq(hvc_mkdir_p(p, 0755, NULL), 0);
+	put("a.txt", "a");
+	put("b.txt", "bb");
+	put("dir/one", "1");
+	put("dir/sub/two", "2");
+	snprintf(p, sizeof(p), "%s/out-link", ctx);
+	ck_assert_int_eq(symlink("/etc/passwd", p), 0);
+	snprintf(p, sizeof(p), "%s/in-link", ctx);
+	ck_assert_int_eq(symlink("a.txt", p), 0);
+}
+
+static void teardown(void)
+{
+	hvc_rm_rf(ctx, NULL);
+	hvc_rm_rf(stage, NULL);
+}
+
+START_TEST(path_clean)
+{
+	bool esc;
+	struct {
+		const char *in, *out;
+		bool esc;
+	} c[] = {
+		{ "a/b/../c", "a/c", false }, { "/app/./x/", "app/x", false }, { "../x", "x", true },
+		{ "a/../../b", "b", true },   { "/", "", false },	      { ".", "", false },
+	};
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		char *o = hvc_build_path_clean(c[i].in, &esc);
+		ck_assert_msg(!strcmp(o, c[i].out) && esc == c[i].esc, "%s -> %s (%d)", c[i].in, o, esc);
+		free(o);
+	}
+}
+END_TEST
+
+START_TEST(resolve_sources)
+{
+	struct hvc_error err = { 0 };
+	char **abs = NULL;
+	ck_assert_int_eq(hvc_build_copy_resolve(ctx, (char *[]){ "*.txt", "dir", NULL }, &abs, &err), 0);
+	ck_assert_uint_eq(hvc_strv_len(abs), 3);
+	ck_assert_ptr_nonnull(strstr(abs[0], "/a.txt"));
+	ck_assert_ptr_nonnull(strstr(abs[1], "/b.txt"));
+	ck_assert_ptr_nonnull(strstr(abs[2], "/dir"));
+	hvc_strv_free(abs);
+	abs = NULL;
+	ck_assert_int_eq(hvc_build_copy_resolve(ctx, (char *[]){ "in-link", NULL }, &abs, &err), 0);
+	hvc_strv_free(abs);
+	abs = NULL;
+	ck_assert_int_lt(hvc_build_copy_resolve(ctx, (char *[]){ "../etc/passwd", NULL }, &abs, &err), 0);
+	ck_assert_str_eq(err.msg, "../etc/passwd: forbidden path outside the build context");
+	ck_assert_int_lt(hvc_build_copy_resolve(ctx, (char *[]){ "out-link", NULL }, &abs, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "forbidden path outside the build context"));
+	ck_assert_int_lt(hvc_build_copy_resolve(ctx, (char *[]){ "nope", NULL }, &abs, &err), 0);
+	ck_assert_str_eq(err.msg, "nope: no such file or directory in the build context");
+	ck_assert_int_lt(hvc_build_copy_resolve(ctx, (char *[]){ "*.none", NULL }, &abs, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "matched nothing"));
+	ck_assert_int_lt(hvc_build_copy_resolve(ctx, (char *[]){ "http://x/y", NULL }, &abs, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "URLs are not supported"));
+	ck_assert_ptr_null(abs);
+}
+END_TEST
+
+START_TEST(content_digest)
+{
+	char **abs = NULL;
+	ck_assert_int_eq(hvc_build_copy_resolve(ctx, (char *[]){ "dir", NULL }, &abs, NULL), 0);
+	char d1[72], d2[72], d3[72];
+	hvc_build_copy_digest(abs, d1);
+	hvc_build_copy_digest(abs, d2);
+	ck_assert_str_eq(d1, d2);
+	put("dir/sub/two", "changed");
+	hvc_build_copy_digest(abs, d3);
+	ck_assert_str_ne(d1, d3);
+	hvc_strv_free(abs);
+}
+END_TEST
+
+START_TEST(copy_into_stage)
+{
+	char **abs = NULL;
+	struct hvc_error err = { 0 };
+	ck_assert_int_eq(hvc_build_copy_resolve(ctx, (char *[]){ "a.txt", "dir", NULL }, &abs, NULL), 0);
+	ck_assert_int_eq(hvc_build_copy_into(stage, abs, "/app", true, false, &err), 0);
+	char p[256];
+	struct stat st;
+	snprintf(p, sizeof(p), "%s/app/a.txt", stage);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0640); /* mode kept */
+	snprintf(p, sizeof(p), "%s/app/one", stage); /* a directory's contents, not the directory */
+	ck_assert(hvc_path_exists(p));
+	snprintf(p, sizeof(p), "%s/app/sub/two", stage);
+	ck_assert(hvc_path_exists(p));
+	hvc_strv_free(abs);
+	abs = NULL;
+	ck_assert_int_eq(hvc_build_copy_resolve(ctx, (char *[]){ "b.txt", NULL }, &abs, NULL), 0);
+	ck_assert_int_eq(hvc_build_copy_into(stage, abs, "/etc/renamed", false, false, &err), 0);
+	snprintf(p, sizeof(p), "%s/etc/renamed", stage);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	hvc_strv_free(abs);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("build_copy");
+	TCase *tc = tcase_create("core");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, path_clean);
+	tcase_add_test(tc, resolve_sources);
+	tcase_add_test(tc, content_digest);
+	tcase_add_test(tc, copy_into_stage);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+HVC_CHECK_MAIN(suite)
