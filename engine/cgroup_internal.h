@@ -85,6 +85,16 @@ int hvc_cgroup_v2_stats(const struct hvc_cgroup *cg, struct hvc_cgroup_stats *st
 /* CPU usage from a cgroup2 directory's cpu.stat (a core file: no controller needed). */
 void hvc_cgroup_v2_cpu_usage(const char *dir, struct hvc_cgroup_stats *st);
 
+/* Device rules -> BPF_PROG_TYPE_CGROUP_DEVICE instructions (pure; malloc'd),
+ * and compile + load + attach to a cgroup2 directory (cgroup_devices.c). */
+struct bpf_insn;
+int hvc_cgroup_bpf_devices_compile(const char *const *rules, struct bpf_insn **out, size_t *n,
+				   struct hvc_error *err);
+int hvc_cgroup_bpf_devices_attach(const char *dir, const char *const *rules, struct hvc_error *err);
+/* Appends the device-policy op for a cgroup2 directory (validates the rules). */
+int hvc_cgroup_plan_bpf_devices(struct hvc_cgroup_plan *p, const char *dir,
+				const char *const *rules, struct hvc_error *err);
+
 /* Shared helpers (cgroup_fs.c). */
 int hvc_cgroup_dir_add(struct hvc_cgroup *cg, unsigned role, const char *base,
 		       struct hvc_error *err);

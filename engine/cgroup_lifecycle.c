@@ -115,6 +115,11 @@ int hvc_cgroup_create(const struct hvc_cgroup_host *h, const char *name,
 	bool created[HVC_CGROUP_MAX_DIRS] = {false};
 	for (size_t i = 0; i < plan->n; i++) {
 		const struct hvc_cgroup_op *op = &plan->ops[i];
+		if (op->kind == HVC_CG_OP_BPF_DEVICES) {
+			if ((r = hvc_cgroup_bpf_devices_attach(op->path, op->rules, err)) < 0)
+				goto fail;
+			continue;
+		}
 		if (op->kind != HVC_CG_OP_MKDIR) {
 			if ((r = apply_write(cg, op, err)) < 0)
 				goto fail;

@@ -216,6 +216,8 @@ char *hvc_cgroup_plan_format(const struct hvc_cgroup_plan *plan, const char *str
 			fprintf(f, "mkdir %s\n", p);
 		else if (op->kind == HVC_CG_OP_COPY)
 			fprintf(f, "copy %s\n", p);
+		else if (op->kind == HVC_CG_OP_BPF_DEVICES)
+			fprintf(f, "bpf-devices %s %s\n", p, op->value);
 		else
 			fprintf(f, "write %s %s\n", p, op->value);
 	}

@@ -126,7 +126,11 @@ int hvc_cgroup_v1_plan_limits(const struct hvc_cgroup *cg, const struct hvc_cgro
 			return r;
 	}
 	if (l->devices_allow) {
-		if (!(d = hvc_cgroup_dir_for(cg, HVC_CGD_DEVICES)))
+		const struct hvc_cgroup_dir *u = hvc_cgroup_dir_for(cg, HVC_CGD_UNIFIED);
+		d = hvc_cgroup_dir_for(cg, HVC_CGD_DEVICES);
+		if (!d && u) /* hybrid without a devices hierarchy: BPF in the cgroup2 tree */
+			return hvc_cgroup_plan_bpf_devices(p, u->path, l->devices_allow, err);
+		if (!d)
 			return hvc_err(err, EOPNOTSUPP,
 				       "device policy: this host cannot enforce it: no cgroup v1 "
 				       "devices hierarchy is mounted under `%s`",

@@ -4,7 +4,8 @@
  * (in the root and in itself) once, when it is first created. Differences
  * from v1 are only in the files: memory.max, memory.swap.max = 0 (no swap),
  * cpu.max "quota period", pids.max, cpuset.cpus/mems (inherited when empty,
- * so no copying), cgroup.kill to kill everything. */
+ * so no copying), cgroup.kill to kill everything, and a device policy as a
+ * BPF program (engine/cgroup_devices.c) instead of devices.allow/deny. */
 #include "cgroup_internal.h"
 #include <string.h>
 #include <unistd.h>
@@ -59,9 +60,7 @@ static int v2_plan_limits(const struct hvc_cgroup *cg, const struct hvc_cgroup_l
 			return r;
 	}
 	if (l->devices_allow)
-		hvc_debug(
-		    "cgroup %s: device policy not applied (cgroup v2 needs a BPF device program)",
-		    cg->name);
+		return hvc_cgroup_plan_bpf_devices(p, dir, l->devices_allow, err);
 	return 0;
 }
 

@@ -52,10 +52,11 @@ struct hvc_cgroup_limits {
 	char cpuset_cpus[64];     /* "" = inherit (--cpuset-cpus "0-1") */
 	char cpuset_mems[64];     /* "" = inherit */
 	int64_t pids_max;         /* <= 0 = none (--pids-limit) */
-	/* Device policy, v1 "devices.allow" rules ("c 1:3 rwm") applied after
-	 * denying everything; NULL = no policy. Enforced through the v1 devices
-	 * hierarchy (v1 and hybrid hosts); on v2 that takes a BPF device program,
-	 * which hvc does not load, so it is skipped there (logged at debug). */
+	/* Device policy, v1 "devices.allow" rules ("c 1:3 rwm", "c 136:* rwm",
+	 * "a") applied after denying everything; NULL = no policy. v1 and hybrid:
+	 * the devices hierarchy; v2 (or hybrid without one): the same rules as a
+	 * BPF device program attached to the cgroup2 directory. Borrowed: must
+	 * outlive hvc_cgroup_create. */
 	const char *const *devices_allow;
 };
 
@@ -75,6 +76,7 @@ enum hvc_cgroup_op_kind {
 	HVC_CG_OP_MKDIR, /* a cgroup directory (one per hierarchy) */
 	HVC_CG_OP_WRITE, /* value into a control file */
 	HVC_CG_OP_COPY,  /* the same file's value from the parent directory (v1 cpuset) */
+	HVC_CG_OP_BPF_DEVICES, /* device rules as a BPF program attached to a cgroup2 directory */
 };
 
 struct hvc_cgroup_op {
@@ -83,6 +85,7 @@ struct hvc_cgroup_op {
 	char value[96];
 	const char *limit;  /* the limit it enforces, for errors ("memory limit"), or NULL */
 	const char *absent; /* why the file can be missing on a host, or NULL */
+	const char *const *rules; /* HVC_CG_OP_BPF_DEVICES: the allow rules (borrowed) */
 };
 
 #define HVC_CGROUP_PLAN_MAX 48
@@ -98,7 +101,7 @@ int hvc_cgroup_plan_create(const struct hvc_cgroup_host *h, const char *name,
 			   const struct hvc_cgroup_limits *l, struct hvc_cgroup_plan *plan,
 			   struct hvc_error *err);
 /* One line per op: "mkdir memory/hvc/x", "write memory/hvc/x/memory.max 1048576",
- * "copy cpuset/hvc/x/cpuset.mems" (from the parent),
+ * "copy cpuset/hvc/x/cpuset.mems" (from the parent), "bpf-devices hvc/x 3 rules",
  * with strip (normally h->root) removed from the front of paths. malloc'd. */
 char *hvc_cgroup_plan_format(const struct hvc_cgroup_plan *plan, const char *strip);
 

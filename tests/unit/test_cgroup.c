@@ -8,12 +8,14 @@
  * the control files. This binary wraps mkdir(2)/rmdir(2) (the executable's
  * definitions win over libc's for libhvc.a's calls) and, below the fake
  * root only, creates the files a kernel would, and removes them on rmdir. */
+#include "../../engine/cgroup_internal.h" /* the BPF device compiler */
 #include "check_main.h"
 #include "hvc/cgroup.h"
 #include <check.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <linux/bpf.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -423,16 +425,59 @@ START_TEST(devices_without_hierarchy)
 	struct hvc_error err = {0};
 	ck_assert_int_lt(hvc_cgroup_plan_create(&h, "hvc/c1", &l, &plan, &err), 0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "device policy: this host cannot enforce it"));
-	/* v2: no BPF device program, so no write (and no error) */
+	/* v2: a BPF device program on the cgroup's directory */
 	struct hvc_cgroup_host h2;
 	host_v2(&h2, true);
 	_cleanup_free_ char *t = plan_text(&h2, "hvc/c1", &l);
-	ck_assert_str_eq(t, "mkdir hvc/c1\n");
+	ck_assert_str_eq(t, "mkdir hvc/c1\n"
+			    "bpf-devices hvc/c1 2 rules\n");
+	struct hvc_cgroup_limits none = {0};
 	_cleanup_cgroup_ struct hvc_cgroup *cg = NULL;
-	ck_assert_int_eq(hvc_cgroup_create(&h2, "hvc/c1", &l, &cg, &err), 0);
+	ck_assert_int_eq(hvc_cgroup_create(&h2, "hvc/c1", &none, &cg, &err), 0);
 	ck_assert_str_eq(hvc_cgroup_dir_for_controller(cg, "memory"), hvc_cgroup_dir(cg, 0));
 	ck_assert_str_eq(hvc_cgroup_dir_for_controller(cg, "unified"), hvc_cgroup_dir(cg, 0));
 	ck_assert_int_eq(hvc_cgroup_destroy(cg, &err), 0);
+	/* bad rules are refused before anything is created */
+	static const char *const bad[] = {"c 1:3 rwx", NULL};
+	struct hvc_cgroup_limits lb = {.devices_allow = bad};
+	struct hvc_cgroup_plan p2;
+	ck_assert_int_lt(hvc_cgroup_plan_create(&h2, "hvc/c1", &lb, &p2, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "device policy: invalid rule \"c 1:3 rwx\""));
+}
+END_TEST
+
+START_TEST(bpf_device_program)
+{
+	struct hvc_error err = {0};
+	struct bpf_insn *insns = NULL;
+	size_t n = 0;
+	static const char *const rules[] = {"c 1:3 rw", "c 136:* rwm", "a", NULL};
+	ck_assert_int_eq(hvc_cgroup_bpf_devices_compile(rules, &insns, &n, &err), 0);
+	/* prologue 6; rule 1: type, access (3), major, minor, mov, exit = 8;
+	 * rule 2: type, major, mov, exit = 4; rule 3: mov, exit = 2; epilogue 2 */
+	ck_assert_uint_eq(n, 6 + 8 + 4 + 2 + 2);
+	/* rule 1's first jump skips the other 7 of its block */
+	ck_assert_int_eq(insns[6].code, BPF_JMP | BPF_JNE | BPF_K);
+	ck_assert_int_eq(insns[6].imm, BPF_DEVCG_DEV_CHAR);
+	ck_assert_int_eq(insns[6].off, 7);
+	ck_assert_int_eq(insns[8].imm, BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE);
+	ck_assert_int_eq(insns[9].off, 4);
+	ck_assert_int_eq(insns[10].imm, 1); /* major */
+	ck_assert_int_eq(insns[10].off, 3);
+	ck_assert_int_eq(insns[11].imm, 3); /* minor */
+	ck_assert_int_eq(insns[11].off, 2);
+	ck_assert_int_eq(insns[12].imm, 1); /* allow */
+	ck_assert_int_eq(insns[13].code, BPF_JMP | BPF_EXIT);
+	ck_assert_int_eq(insns[15].imm, 136);
+	ck_assert_int_eq(insns[n - 2].imm, 0); /* default deny */
+	free(insns);
+	const char *bad[] = {"x 1:3 rwm", "c 1 rwm", "c 1:3 rr",   "c 1:3 ",
+			     "c a:3",	  "",	     "c 1:3 rwm x"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *one[] = {bad[i], NULL};
+		ck_assert_int_lt(hvc_cgroup_bpf_devices_compile(one, &insns, &n, &err), 0);
+		ck_assert_ptr_nonnull(strstr(err.msg, "invalid rule"));
+	}
 }
 END_TEST
 
@@ -1140,6 +1185,54 @@ START_TEST(real_device_policy)
 }
 END_TEST
 
+/* The v2 device path, run on the cgroup2 tree a hybrid host has (or the
+ * v2 root): a BPF program allowing only /dev/null. */
+START_TEST(real_bpf_device_policy)
+{
+	struct hvc_cgroup_host h;
+	if (!real_host(&h, 0))
+		return;
+	if (!h.unified[0]) {
+		fprintf(stderr, "skip: no cgroup2 tree here\n");
+		return;
+	}
+	struct hvc_cgroup_host v2 = {.mode = HVC_CGROUP_V2};
+	snprintf(v2.root, sizeof(v2.root), "%s", h.unified);
+	snprintf(v2.unified, sizeof(v2.unified), "%s", h.unified);
+	if (h.mode == HVC_CGROUP_V2)
+		v2 = h;
+	char name[80];
+	snprintf(name, sizeof(name), "%s-0", real_name);
+	static const char *const allow[] = {"c 1:3 rwm", NULL};
+	struct hvc_cgroup_limits l = {.devices_allow = allow};
+	struct hvc_error err = {0};
+	_cleanup_cgroup_ struct hvc_cgroup *cg = NULL;
+	int r = hvc_cgroup_create(&v2, name, &l, &cg, &err);
+	ck_assert_msg(r == 0, "%s", err.msg);
+	int fds[HVC_CGROUP_MAX_DIRS];
+	size_t n;
+	ck_assert_int_eq(hvc_cgroup_open_procs_fds(cg, fds, &n, &err), 0);
+	pid_t c = fork();
+	ck_assert_int_ge(c, 0);
+	if (c == 0) {
+		if (hvc_cgroup_enter_fds(fds, n) < 0)
+			_exit(90);
+		int ok = open("/dev/null", O_RDWR);
+		int denied = open("/dev/zero", O_RDONLY);
+		_exit(ok >= 0 && denied < 0 && errno == EPERM ? 0 : 91);
+	}
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+	int status;
+	ck_assert_int_eq(waitpid(c, &status, 0), c);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	ck_assert_int_eq(hvc_cgroup_destroy(cg, &err), 0);
+	char p[600];
+	snprintf(p, sizeof(p), "%s/%s", v2.root, name);
+	ck_assert(access(p, F_OK) < 0);
+}
+END_TEST
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -1221,6 +1314,7 @@ static Suite *cgroup_suite(void)
 	tcase_add_test(tc, plan_hybrid_files);
 	tcase_add_test(tc, plan_devices_v1_and_v2);
 	tcase_add_test(tc, devices_without_hierarchy);
+	tcase_add_test(tc, bpf_device_program);
 	tcase_add_test(tc, create_v2_prepares_parent_and_writes);
 	tcase_add_test(tc, create_v1_writes_and_cpuset_inherits);
 	tcase_add_test(tc, create_hybrid_places_in_cgroup2_too);
@@ -1243,6 +1337,7 @@ static Suite *cgroup_suite(void)
 	tcase_add_test(real, real_pids_limit_enforced);
 	tcase_add_test(real, real_cpu_and_cpuset_accepted);
 	tcase_add_test(real, real_device_policy);
+	tcase_add_test(real, real_bpf_device_policy);
 	tcase_add_test(real, real_start_path_cycles);
 	suite_add_tcase(s, real);
 	return s;
