@@ -31,7 +31,7 @@
 
 extern char **environ;
 
-enum { MSG_ROOTFS = 'R', MSG_ERROR = 'E' };
+enum { MSG_ROOTFS = 'R', MSG_ERROR = 'E', MSG_PTY = 'P' };
 struct child_msg {
 	char type;
 	int exit_hint; /* 125 (our failure), 126/127 (the command) */
@@ -70,13 +70,57 @@ int hvc_rt_init_memfd(struct hvc_error *err)
 	return fd;
 }
 
-static void child_send(int fd, char type, int hint, const struct hvc_error *e)
+/* One record on the seqpacket socket, optionally carrying an fd (the pty master). */
+static void child_send_fd(int sock, char type, int hint, const struct hvc_error *e, int fd)
 {
 	struct child_msg m = { .type = type, .exit_hint = hint, .ts = hvc_now_ns() };
 	if (e)
 		snprintf(m.msg, sizeof(m.msg), "%s", e->msg);
-	ssize_t w = write(fd, &m, sizeof(m));
+	struct iovec iov = { &m, sizeof(m) };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (fd >= 0) {
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	ssize_t w = sendmsg(sock, &mh, MSG_NOSIGNAL);
 	(void)w;
+}
+
+static void child_send(int sock, char type, int hint, const struct hvc_error *e)
+{
+	child_send_fd(sock, type, hint, e, -1);
+}
+
+/* -t: the terminal comes from the container's own devpts instance, so
+ * tty(1) and ttyname() work inside; the master goes to the supervisor. */
+static int child_open_pty(int sock, int *slave, struct hvc_error *err)
+{
+	int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0)
+		return hvc_err(err, errno, "open /dev/ptmx");
+	char name[64];
+	int unlock = 0;
+	if (ioctl(m, TIOCSPTLCK, &unlock) < 0 || ptsname_r(m, name, sizeof(name)) != 0) {
+		close(m);
+		return hvc_err(err, errno, "unlock pty");
+	}
+	*slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (*slave < 0) {
+		close(m);
+		return hvc_err(err, errno, "open `%s`", name);
+	}
+	child_send_fd(sock, MSG_PTY, 0, NULL, m);
+	close(m);
+	return 0;
 }
 
 static __attribute__((noreturn)) void child_fail(int fd, int hint, const struct hvc_error *e)
@@ -172,6 +216,10 @@ static __attribute__((noreturn)) void child_main(struct child_args *a)
 
 	/* stdio: only 0/1/2 (and the READY fd when asked) survive the exec */
 	if (s->tty) {
+		int slave = -1;
+		if (child_open_pty(a->msg_w, &slave, &err) < 0)
+			child_fail(a->msg_w, 125, &err);
+		a->stdin_fd = a->stdout_fd = a->stderr_fd = slave;
 		setsid();
 		if (ioctl(a->stdin_fd, TIOCSCTTY, 0) < 0) {
 			hvc_err(&err, errno, "set controlling terminal");
@@ -359,7 +407,6 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 	struct hvc_mnt_plan plan = { 0 };
 	int sync_p[2] = { -1, -1 }, msg_p[2] = { -1, -1 }, in_p[2] = { -1, -1 }, out_p[2] = { -1, -1 },
 	    err_p[2] = { -1, -1 }, ready_p[2] = { -1, -1 };
-	int pty_slave = -1;
 
 	if (!s->argv || !s->argv[0]) {
 		hvc_err(err, EINVAL, "no command to run");
@@ -452,31 +499,16 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 	cg_made = true;
 	c->t.cgroup = hvc_now_ns();
 
-	if (mkpipe(sync_p, err) < 0 || mkpipe(msg_p, err) < 0)
+	if (mkpipe(sync_p, err) < 0)
 		goto fail;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, msg_p) < 0) {
+		hvc_err(err, errno, "socketpair");
+		goto fail;
+	}
 	if (s->ready && mkpipe(ready_p, err) < 0)
 		goto fail;
 	if (s->tty) {
-		int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-		if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0) {
-			hvc_err(err, errno, "allocate a pty");
-			if (m >= 0)
-				close(m);
-			goto fail;
-		}
-		char *sn = ptsname(m);
-		pty_slave = sn ? open(sn, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
-		if (pty_slave < 0) {
-			hvc_err(err, errno, "open pty slave");
-			close(m);
-			goto fail;
-		}
-		c->out_r = m;
-		c->in_w = dup(m);
-		fcntl(c->in_w, F_SETFD, FD_CLOEXEC);
-		struct winsize ws;
-		if (ioctl(0, TIOCGWINSZ, &ws) == 0)
-			ioctl(m, TIOCSWINSZ, &ws);
+		/* the pty is opened by the child inside the container (MSG_PTY) */
 	} else {
 		if (mkpipe(out_p, err) < 0 || mkpipe(err_p, err) < 0)
 			goto fail;
@@ -488,7 +520,7 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 			c->in_w = in_p[1], in_p[1] = -1;
 	}
 	int devnull = -1;
-	if (!s->tty && !s->interactive)
+	if (!s->interactive)
 		devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 	uint64_t flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD;
@@ -510,9 +542,9 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 		struct child_args a = {
 			.s = s, .c = c, .overlay_opts = ovl, .plan = &plan, .seccomp = sc, .init_fd = init_fd,
 			.sync_r = sync_p[0], .msg_w = msg_p[1],
-			.stdin_fd = s->tty ? pty_slave : s->interactive ? in_p[0] : devnull,
-			.stdout_fd = s->tty ? pty_slave : out_p[1],
-			.stderr_fd = s->tty ? pty_slave : err_p[1],
+			.stdin_fd = s->interactive ? in_p[0] : devnull,
+			.stdout_fd = out_p[1],
+			.stderr_fd = err_p[1],
 			.ready_w = ready_p[1], .new_cgroup_ns = true,
 		};
 		child_main(&a);
@@ -531,8 +563,6 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 		close(in_p[0]), in_p[0] = -1;
 	if (ready_p[1] >= 0)
 		close(ready_p[1]), ready_p[1] = -1;
-	if (pty_slave >= 0)
-		close(pty_slave), pty_slave = -1;
 	c->ready_r = ready_p[0], ready_p[0] = -1;
 
 	if (hvc_rt_cgroup_attach(&c->cg, pid, err) < 0)
@@ -549,7 +579,14 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 
 	for (;;) {
 		struct child_msg m;
-		ssize_t n = read(msg_p[0], &m, sizeof(m));
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} u;
+		struct iovec iov = { &m, sizeof(m) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+				     .msg_controllen = sizeof(u.buf) };
+		ssize_t n = recvmsg(msg_p[0], &mh, MSG_CMSG_CLOEXEC);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n == 0)
@@ -560,6 +597,22 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 		}
 		if (m.type == MSG_ROOTFS) {
 			c->t.rootfs = m.ts;
+			continue;
+		}
+		if (m.type == MSG_PTY) {
+			struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+			int master = -1;
+			if (cm && cm->cmsg_type == SCM_RIGHTS)
+				memcpy(&master, CMSG_DATA(cm), sizeof(int));
+			if (master < 0) {
+				hvc_err(err, EIO, "no pty from the container");
+				goto fail_child;
+			}
+			c->out_r = master;
+			c->in_w = fcntl(master, F_DUPFD_CLOEXEC, 3);
+			struct winsize ws;
+			if (ioctl(0, TIOCGWINSZ, &ws) == 0)
+				ioctl(master, TIOCSWINSZ, &ws);
 			continue;
 		}
 		*exit_hint = m.exit_hint;
@@ -590,8 +643,6 @@ fail_child:
 fail:
 	close_pair(sync_p), close_pair(msg_p), close_pair(in_p);
 	close_pair(out_p), close_pair(err_p), close_pair(ready_p);
-	if (pty_slave >= 0)
-		close(pty_slave);
 	hvc_sc_ctx_free(sc);
 	hvc_mnt_plan_free(&plan);
 	if (cg_made)
