@@ -301,11 +301,11 @@ int hvc_cmd_run(int argc, char **argv)
 	struct run_opts o = { 0 };
 	hvc_ctr_spec_init(&o.spec);
 	char *image = NULL, **cmd = NULL;
+	_cleanup_strv_ char **ep = NULL; /* before the first goto */
 	int rc = parse(argc, argv, &o, &image, &cmd);
 	if (rc != 0)
 		goto out;
 	struct hvc_error err = { 0 };
-	_cleanup_strv_ char **ep = NULL;
 	if (o.entrypoint_set && *o.entrypoint)
 		hvc_strv_push(&ep, o.entrypoint);
 	char *empty[] = { NULL };

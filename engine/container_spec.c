@@ -50,7 +50,7 @@ int hvc_ctr_env_set(char ***env, const char *kv, struct hvc_error *err)
 	_cleanup_free_ char *owned = NULL;
 	size_t klen = eq ? (size_t)(eq - kv) : strlen(kv);
 	if (klen == 0)
-		return hvc_err(err, EINVAL, "environment variable \"%s\" has no name", kv);
+		return hvc_err(err, 0, "environment variable \"%s\" has no name", kv);
 	if (!eq) {
 		/* Docker: "-e K" takes K from the host environment, or drops it */
 		const char *v = getenv(kv);
@@ -87,7 +87,7 @@ int hvc_ctr_env_file_parse(const char *buf, char ***env, struct hvc_error *err)
 		if (!*t || *t == '#')
 			continue;
 		if (*t == '=' || isspace((unsigned char)*t))
-			return hvc_err(err, EINVAL, "env file line %u: \"%s\" has no variable name", lineno, t);
+			return hvc_err(err, 0, "env file line %u: \"%s\" has no variable name", lineno, t);
 		if (hvc_ctr_env_set(env, t, err) < 0)
 			return hvc_error_prefix(err, "env file line %u", lineno);
 	}
@@ -104,18 +104,18 @@ int hvc_ctr_volume_parse(const char *s, bool check_host, struct hvc_ctr_volume *
 	     tok = NULL)
 		parts[n++] = tok;
 	if (n < 2 || n > 3 || strchr(s, ':') == s || strstr(s, "::"))
-		return hvc_err(err, EINVAL, "bad volume \"%s\": expected HOST:CONTAINER[:ro|rw]", s);
+		return hvc_err(err, 0, "bad volume \"%s\": expected HOST:CONTAINER[:ro|rw]", s);
 	if (parts[0][0] != '/')
-		return hvc_err(err, EINVAL, "bad volume \"%s\": host path \"%s\" must be absolute (named volumes are not supported)", s, parts[0]);
+		return hvc_err(err, 0, "bad volume \"%s\": host path \"%s\" must be absolute (named volumes are not supported)", s, parts[0]);
 	if (parts[1][0] != '/')
-		return hvc_err(err, EINVAL, "bad volume \"%s\": container path \"%s\" must be absolute", s, parts[1]);
+		return hvc_err(err, 0, "bad volume \"%s\": container path \"%s\" must be absolute", s, parts[1]);
 	if (!strcmp(parts[1], "/"))
-		return hvc_err(err, EINVAL, "bad volume \"%s\": cannot mount over the container's root", s);
+		return hvc_err(err, 0, "bad volume \"%s\": cannot mount over the container's root", s);
 	if (n == 3) {
 		if (!strcmp(parts[2], "ro"))
 			v->ro = true;
 		else if (strcmp(parts[2], "rw"))
-			return hvc_err(err, EINVAL, "bad volume \"%s\": mode \"%s\" is not ro or rw", s, parts[2]);
+			return hvc_err(err, 0, "bad volume \"%s\": mode \"%s\" is not ro or rw", s, parts[2]);
 	}
 	if (check_host) {
 		struct stat st;
@@ -179,14 +179,14 @@ int hvc_ctr_spec_apply_image(struct hvc_ctr_spec *s, char *const *img_env, char 
 	if (strv_append_all(&argv, ep) < 0 || strv_append_all(&argv, cmd) < 0)
 		return hvc_err(err, ENOMEM, "argv");
 	if (!argv || !argv[0] || !argv[0][0])
-		return hvc_err(err, EINVAL, "no command: the image has no Entrypoint or Cmd and none was given");
+		return hvc_err(err, 0, "no command: the image has no Entrypoint or Cmd and none was given");
 	hvc_strv_free(s->argv);
 	s->argv = steal_pointer(&argv);
 
 	if (!s->workdir)
 		s->workdir = strdup(img_workdir && *img_workdir ? img_workdir : "/");
 	if (s->workdir[0] != '/')
-		return hvc_err(err, EINVAL, "working directory \"%s\" must be absolute", s->workdir);
+		return hvc_err(err, 0, "working directory \"%s\" must be absolute", s->workdir);
 	if (!s->user && img_user && *img_user)
 		s->user = strdup(img_user);
 	return 0;

@@ -77,9 +77,9 @@ int hvc_ctr_lookup(const char *ref, char id[HVC_CTR_ID_LEN + 1], struct hvc_erro
 		return -1;
 	int i = hvc_ctr_match(ref, ids, names, hvc_strv_len(ids));
 	if (i == -EEXIST)
-		return hvc_err(err, EEXIST, "container id prefix \"%s\" is ambiguous", ref);
+		return hvc_err(err, 0, "container id prefix \"%s\" is ambiguous", ref);
 	if (i < 0)
-		return hvc_err(err, ENOENT, "no such container \"%s\" (try: hvc ps -a)", ref);
+		return hvc_err(err, 0, "no such container \"%s\" (try: hvc ps -a)", ref);
 	snprintf(id, HVC_CTR_ID_LEN + 1, "%s", ids[i]);
 	return 0;
 }

@@ -119,9 +119,9 @@ int hvc_ctr_exec(const char *id, const struct hvc_ctr_exec_opts *o, struct hvc_e
 	if (hvc_ctr_reclaim_if_stale(id, err) < 0 || hvc_ctr_state_read(id, &st, err) < 0)
 		return -1;
 	if (st.status != HVC_CTR_RUNNING || !hvc_ctr_proc_alive(st.pid, st.pid_start))
-		return hvc_err(err, EINVAL, "container %.12s is not running", id);
+		return hvc_err(err, 0, "container %.12s is not running", id);
 	if (!o->argv || !o->argv[0])
-		return hvc_err(err, EINVAL, "no command to run");
+		return hvc_err(err, 0, "no command to run");
 	struct hvc_ctr_spec spec;
 	if (hvc_ctr_config_read(id, &spec, NULL, err) < 0)
 		return -1;

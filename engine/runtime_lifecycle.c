@@ -44,7 +44,7 @@ static int read_running(const char *id, struct hvc_ctr_state *st, struct hvc_err
 	if (hvc_ctr_state_read(id, st, err) < 0)
 		return -1;
 	if (st->status != HVC_CTR_RUNNING || !hvc_ctr_proc_alive(st->pid, st->pid_start))
-		return hvc_err(err, EINVAL, "container %.12s is not running", id);
+		return hvc_err(err, 0, "container %.12s is not running", id);
 	return 0;
 }
 
@@ -55,7 +55,7 @@ int hvc_ctr_kill(const char *id, int sig, struct hvc_error *err)
 		return -1;
 	int fd = pidfd_of(st.pid, st.pid_start);
 	if (fd < 0)
-		return hvc_err(err, EINVAL, "container %.12s is not running", id);
+		return hvc_err(err, 0, "container %.12s is not running", id);
 	int r = (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
 	int e = errno;
 	close(fd);
@@ -138,7 +138,7 @@ int hvc_ctr_remove(const char *id, bool force, struct hvc_error *err)
 		return -1;
 	if (st.status == HVC_CTR_RUNNING) {
 		if (!force)
-			return hvc_err(err, EBUSY, "container %.12s is running: stop it first or use rm -f", id);
+			return hvc_err(err, 0, "container %.12s is running: stop it first or use rm -f", id);
 		if (hvc_ctr_kill(id, SIGKILL, NULL) == 0 || true)
 			wait_supervisor(&st, 10000);
 		hvc_ctr_reclaim_if_stale(id, NULL);

@@ -322,11 +322,11 @@ static int name_reserve(const char *name, const char *id, struct hvc_error *err)
 			other[n] = '\0';
 			_cleanup_free_ char *od = hvc_rt_ctr_dir(other);
 			if (hvc_path_exists(od))
-				return hvc_err(err, EEXIST, "the name \"%s\" is already in use by container %.12s", name, other);
+				return hvc_err(err, 0, "the name \"%s\" is already in use by container %.12s", name, other);
 		}
 		unlink(link); /* stale: its container is gone */
 	}
-	return hvc_err(err, EEXIST, "the name \"%s\" is already in use", name);
+	return hvc_err(err, 0, "the name \"%s\" is already in use", name);
 }
 
 void hvc_rt_name_release(const char *name, const char *id)
@@ -404,6 +404,8 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 	void *sc = NULL;
 	_cleanup_close_ int init_fd = -1;
 	_cleanup_free_ char *ovl = NULL;
+	/* declared before the first goto: cleanup attributes must never see garbage */
+	_cleanup_free_ char *upper = NULL, *work = NULL;
 	struct hvc_mnt_plan plan = { 0 };
 	int sync_p[2] = { -1, -1 }, msg_p[2] = { -1, -1 }, in_p[2] = { -1, -1 }, out_p[2] = { -1, -1 },
 	    err_p[2] = { -1, -1 }, ready_p[2] = { -1, -1 };
@@ -446,8 +448,8 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 		}
 	}
 	dir_made = true;
-	_cleanup_free_ char *upper = hvc_path_join(c->dir, "upper");
-	_cleanup_free_ char *work = hvc_path_join(c->dir, "work");
+	upper = hvc_path_join(c->dir, "upper");
+	work = hvc_path_join(c->dir, "work");
 	if (mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0 || mkdir(c->rootfs, 0755) < 0) {
 		hvc_err(err, errno, "create overlay dirs in `%s`", c->dir);
 		goto fail;
