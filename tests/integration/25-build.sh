@@ -101,6 +101,32 @@ expect_contains "$members" "app/listing"
 if grep -q "var/data/keep" <<<"$members"; then fail "last layer repeats an earlier step's file: $members"; fi
 ok "deletion recorded as OCI whiteouts (.wh.gone, .wh.hostname)"
 
+# --- a directory removed and re-made is opaque; a rename is a whiteout + add ---
+mkdir -p "$TEST_TMP/opq"
+printf 'FROM busybox\nRUN mkdir -p /d/sub && echo 1 >/d/sub/f\nRUN rm -rf /d && mkdir /d && echo new >/d/h && mv /bin/ls /bin/ls2\n' \
+	>"$TEST_TMP/opq/Dockerfile"
+expect_status 0 "$HVC" build -t opq "$TEST_TMP/opq"
+last=$("$HVC" image inspect opq | grep '"digest"' | tail -1 | sed -E 's/.*"(sha256:[0-9a-f]{64})".*/\1/')
+members=$(tar -tzf "$HVC_ROOT/images/blobs/sha256/${last#sha256:}")
+expect_contains "$members" "d/.wh..wh..opq"
+expect_contains "$members" "bin/.wh.ls"
+expect_contains "$members" "bin/ls2"
+expect_status 0 "$HVC" image flatten opq "$TEST_TMP/flat-opq"
+[ ! -e "$TEST_TMP/flat-opq/d/sub" ] && [ -f "$TEST_TMP/flat-opq/d/h" ] || fail "opaque dir not applied: $(find "$TEST_TMP/flat-opq/d")"
+[ ! -e "$TEST_TMP/flat-opq/bin/ls" ] && [ -e "$TEST_TMP/flat-opq/bin/ls2" ] || fail "rename not applied"
+ok "opaque directory (.wh..wh..opq) and rename (whiteout + new name)"
+
+# --- peers read what the build wrote (whiteouts and opaque dirs applied by umoci)
+if command -v skopeo >/dev/null && command -v umoci >/dev/null; then
+	expect_status 0 skopeo inspect "oci:$HVC_ROOT/images:opq:latest"
+	expect_contains "$OUT" '"Architecture": "amd64"'
+	expect_status 0 umoci unpack --image "$HVC_ROOT/images:opq:latest" "$TEST_TMP/umoci-opq"
+	[ ! -e "$TEST_TMP/umoci-opq/rootfs/d/sub" ] && [ -f "$TEST_TMP/umoci-opq/rootfs/d/h" ] ||
+		fail "umoci: opaque dir not applied"
+	[ ! -e "$TEST_TMP/umoci-opq/rootfs/bin/ls" ] || fail "umoci: whiteout not applied"
+	ok "skopeo inspects and umoci unpacks a built image"
+fi
+
 # --- a fully cached rebuild gives the same image ----------------------------
 expect_status 0 "$HVC" build -t demo:v1 --build-arg WHO=hvc "$CTX"
 ncached=$(grep -c -- '---> cached' <<<"$OUT")
