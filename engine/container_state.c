@@ -13,6 +13,27 @@ char *hvc_ctr_dir_root(void)
 	return hvc_path_join(hvc_root(), "containers");
 }
 
+const char *hvc_rt_root_tag(void)
+{
+	/* FNV-1a of the state root: cgroups are named hvc/<tag>-<id>, so a prune
+	 * under one root never touches the containers of another */
+	static char tag[9];
+	if (!tag[0]) {
+		char buf[4096];
+		const char *r = realpath(hvc_root(), buf) ? buf : hvc_root();
+		uint32_t h = 2166136261u;
+		for (; *r; r++)
+			h = (h ^ (unsigned char)*r) * 16777619u;
+		snprintf(tag, sizeof(tag), "%08x", h);
+	}
+	return tag;
+}
+
+char *hvc_rt_cgroup_name_for(const char *id)
+{
+	return hvc_strdup_printf("hvc/%s-%s", hvc_rt_root_tag(), id);
+}
+
 char *hvc_rt_ctr_dir(const char *id)
 {
 	return hvc_strdup_printf("%s/containers/%s", hvc_root(), id);

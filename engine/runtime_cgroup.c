@@ -163,7 +163,8 @@ int hvc_rt_cgroup_create(const char *id, const struct hvc_ctr_limits *l, struct 
 			 struct hvc_error *err)
 {
 	memset(cg, 0, sizeof(*cg));
-	snprintf(cg->name, sizeof(cg->name), "hvc/%s", id);
+	_cleanup_free_ char *name = hvc_rt_cgroup_name_for(id);
+	snprintf(cg->name, sizeof(cg->name), "%s", name);
 	snprintf(cg->root, sizeof(cg->root), "%s", CG_ROOT);
 	char buf[64];
 	cg->v2 = is_v2();

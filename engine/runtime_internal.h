@@ -44,7 +44,9 @@ int hvc_rt_cgroup_list(char ***names);
 /* user resolution inside the container root (after pivot_root) */
 int hvc_rt_resolve_user(const char *user, uid_t *uid, gid_t *gid, char **home, struct hvc_error *err);
 
-/* state dir helpers */
+/* state dir helpers; cgroup name of a container under this root */
+const char *hvc_rt_root_tag(void);
+char *hvc_rt_cgroup_name_for(const char *id);
 char *hvc_rt_ctr_dir(const char *id);
 int hvc_rt_ctr_names(char ***ids, char ***names, struct hvc_error *err);
 

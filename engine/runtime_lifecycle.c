@@ -178,7 +178,7 @@ int hvc_ctr_reclaim_if_stale(const char *id, struct hvc_error *err)
 		struct stat sb;
 		if (stat(dir, &sb) == 0 && time(NULL) - sb.st_mtime > 30) {
 			struct hvc_rt_cgroup cg;
-			_cleanup_free_ char *name = hvc_strdup_printf("hvc/%s", id);
+			_cleanup_free_ char *name = hvc_rt_cgroup_name_for(id);
 			hvc_rt_cgroup_from_name(name, &cg);
 			hvc_rt_cgroup_destroy(&cg, NULL);
 			remove_files(id);
@@ -243,7 +243,11 @@ int hvc_ctr_prune(bool all, struct hvc_ctr_prune_report *r, struct hvc_error *er
 	_cleanup_strv_ char **cgs = NULL;
 	hvc_rt_cgroup_list(&cgs);
 	for (size_t i = 0; cgs && cgs[i]; i++) {
-		const char *id = cgs[i] + 4;
+		/* only this root's cgroups: "hvc/<tag>-<id>" */
+		_cleanup_free_ char *mine = hvc_rt_cgroup_name_for("");
+		if (!hvc_str_has_prefix(cgs[i], mine))
+			continue;
+		const char *id = cgs[i] + strlen(mine);
 		struct hvc_ctr_state st;
 		_cleanup_free_ char *dir = hvc_rt_ctr_dir(id);
 		bool live = hvc_path_exists(dir) && hvc_ctr_state_read(id, &st, NULL) == 0 &&

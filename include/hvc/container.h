@@ -166,7 +166,7 @@ struct hvc_ctr_state {
 	uint64_t supervisor_start;
 	int exit_code;
 	char started_at[32], finished_at[32];
-	char cgroup[256];     /* name under each hierarchy, "hvc/<id>" */
+	char cgroup[256];     /* name under each hierarchy, "hvc/<root-tag>-<id>" */
 	bool oom_killed;
 };
 int hvc_ctr_state_read(const char *id, struct hvc_ctr_state *st, struct hvc_error *err);
@@ -212,7 +212,7 @@ int hvc_ctr_start(const struct hvc_ctr_spec *spec, struct hvc_ctr **out, int *ex
 		  struct hvc_error *err);
 const char *hvc_ctr_id(const struct hvc_ctr *c);
 pid_t hvc_ctr_pid(const struct hvc_ctr *c);
-/* cgroup name ("hvc/<id>") and the directory of a controller's cgroup
+/* cgroup name ("hvc/<root-tag>-<id>") and the directory of a controller's cgroup
  * ("memory" -> /sys/fs/cgroup/memory/hvc/<id>, v2: the unified dir). */
 const char *hvc_ctr_cgroup_name(const struct hvc_ctr *c);
 int hvc_ctr_cgroup_path(const struct hvc_ctr *c, const char *controller, char *buf, size_t len);

@@ -10,7 +10,7 @@ B="$HVC"
 # Cgroups of this test's containers are found by id; ids of --rm containers
 # are learned through -d (which prints them) or the leftover scan below.
 cg_left() { # id -> prints cgroup dirs still present
-	ls -d /sys/fs/cgroup/*/hvc/"$1" /sys/fs/cgroup/hvc/"$1" 2>/dev/null || true
+	ls -d /sys/fs/cgroup/*/hvc/*"$1" /sys/fs/cgroup/hvc/*"$1" 2>/dev/null || true
 }
 mounts_left() { grep -F "$HVC_ROOT" /proc/self/mountinfo || true; }
 on_exit 'for d in "$HVC_ROOT"/containers/*/; do [ -d "$d" ] && "$B" rm -f "$(basename "$d")"; done'
