@@ -10,7 +10,7 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: hvc build [-t NAME[:TAG]] [-f DOCKERFILE] [--build-arg K=V]... [--no-cache] CONTEXT\n"
 		   "Builds an image from a Dockerfile: one layer per RUN/COPY/ADD, cached per step.\n\n"
 		   "  -t, --tag NAME[:TAG]   name the result (default tag: latest)\n"
-		   "  -f, --file PATH        the Dockerfile (default CONTEXT/Dockerfile)\n"
+		   "  -f, --file PATH        the Dockerfile (default CONTEXT/Dockerfile; - reads stdin)\n"
 		   "      --build-arg K[=V]  set an ARG (K alone takes V from the environment)\n"
 		   "      --no-cache         run every step again\n"
 		   "  -q, --quiet            print only the image digest\n");

@@ -324,9 +324,53 @@ static bool image_has_dir(struct builder *b, const char *dest)
 	return false;
 }
 
-static int copy_step(struct builder *b, const struct hvc_df_step *st, char *const *abs,
-		     struct hvc_image_layer *out, char **kept, struct hvc_error *err)
+/* Reads a file of the image so far (top layer down), NULL when absent. */
+static char *image_file(struct builder *b, const char *path)
 {
+	_cleanup_strv_ char **dirs = NULL;
+	if (lowerdirs(b, &dirs, NULL) < 0)
+		return NULL;
+	for (size_t i = 0; dirs[i]; i++) {
+		_cleanup_free_ char *p = hvc_strdup_printf("%s%s", dirs[i], path);
+		struct stat st;
+		if (p && lstat(p, &st) == 0) {
+			char *data = NULL;
+			size_t len;
+			if (!S_ISREG(st.st_mode) || hvc_read_file(p, &data, &len, NULL) < 0)
+				return NULL;
+			return data;
+		}
+	}
+	return NULL;
+}
+
+/* COPY/ADD --chown=USER[:GROUP] (names from the image's passwd/group) and --chmod=OCTAL. */
+static int copy_owner(struct builder *b, const struct hvc_df_instr *in, struct hvc_build_copy_owner *o,
+		      struct hvc_error *err)
+{
+	*o = (struct hvc_build_copy_owner){ 0, 0, -1 };
+	for (size_t i = 0; in->flags[i]; i++) {
+		const char *f = in->flags[i];
+		if (hvc_str_has_prefix(f, "--chown=")) {
+			_cleanup_free_ char *pw = image_file(b, "/etc/passwd");
+			_cleanup_free_ char *gr = image_file(b, "/etc/group");
+			if (hvc_build_user_resolve(f + 8, pw, gr, &o->uid, &o->gid, err) < 0)
+				return hvc_error_prefix(err, "--chown"), -EINVAL;
+		} else if (hvc_str_has_prefix(f, "--chmod=")) {
+			o->mode = hvc_build_parse_chmod(f + 8, err);
+			if (o->mode < 0)
+				return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int copy_step(struct builder *b, const struct hvc_df_instr *in, const struct hvc_df_step *st,
+		     char *const *abs, struct hvc_image_layer *out, char **kept, struct hvc_error *err)
+{
+	struct hvc_build_copy_owner owner;
+	if (copy_owner(b, in, &owner, err) < 0)
+		return -1;
 	size_t n = hvc_strv_len(st->args);
 	const char *raw_dest = st->args[n - 1];
 	_cleanup_free_ char *dest = abs_in_image(b, raw_dest);
@@ -342,8 +386,8 @@ static int copy_step(struct builder *b, const struct hvc_df_step *st, char *cons
 	_cleanup_free_ char *stage = hvc_strdup_printf("%s/stage%zu", b->tmp, b->step_no);
 	if (!stage || hvc_mkdir_p(stage, 0755, err) < 0)
 		return -1;
-	int r = hvc_build_copy_into(stage, abs, strcmp(dest, "/") ? dest : "",
-				    dest_is_dir, st->kind == HVC_DF_ADD, err);
+	int r = hvc_build_copy_into(stage, abs, strcmp(dest, "/") ? dest : "", dest_is_dir, st->kind == HVC_DF_ADD,
+				    &owner, err);
 	if (r == 0)
 		r = layer_from_dir(b, stage, out, err);
 	if (r == 0)
@@ -483,7 +527,10 @@ static int do_step(struct builder *b, const struct hvc_df_instr *in, struct hvc_
 		_cleanup_json_ json_object *a = strv_json(env);
 		extra = strdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
 	}
-	_cleanup_free_ char *keysrc = hvc_strdup_printf("%s\n%s\n%s", b->chain, st->text, extra ? extra : "");
+	_cleanup_json_ json_object *flags = strv_json(in->flags); /* --chown/--chmod change the result */
+	_cleanup_free_ char *keysrc = hvc_strdup_printf("%s\n%s\n%s\n%s", b->chain, st->text,
+							json_object_to_json_string_ext(flags, JSON_C_TO_STRING_PLAIN),
+							extra ? extra : "");
 	char key[72];
 	sha256_str(keysrc, key);
 	bool fs = st->kind == HVC_DF_RUN || st->kind == HVC_DF_COPY || st->kind == HVC_DF_ADD;
@@ -497,7 +544,7 @@ static int do_step(struct builder *b, const struct hvc_df_instr *in, struct hvc_
 		if (st->kind == HVC_DF_RUN)
 			r = run_step(b, st, &layer, &kept, err);
 		else if (fs)
-			r = copy_step(b, st, abs, &layer, &kept, err);
+			r = copy_step(b, in, st, abs, &layer, &kept, err);
 		hvc_wall_iso8601(created, sizeof(created));
 		if (r == 0)
 			cache_put(b, key, fs ? &layer : NULL, created, st->text);
@@ -604,10 +651,11 @@ static int build(struct builder *b, char **digest, struct hvc_error *err)
 		return hvc_error_prefix(err, "-t");
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
-	if (hvc_read_file(dfpath, &text, &len, err) < 0)
+	bool from_stdin = !strcmp(dfpath, "-"); /* -f - : the Dockerfile on stdin */
+	if (hvc_read_file(from_stdin ? "/dev/stdin" : dfpath, &text, &len, err) < 0)
 		return -1;
 	const char *base = strrchr(dfpath, '/');
-	if (hvc_dockerfile_parse(text, len, base ? base + 1 : dfpath, &b->df, err) < 0)
+	if (hvc_dockerfile_parse(text, len, from_stdin ? "Dockerfile" : base ? base + 1 : dfpath, &b->df, err) < 0)
 		return -1;
 	for (size_t i = 0; b->df->warnings && b->df->warnings[i]; i++)
 		hvc_warn("%s", b->df->warnings[i]);

@@ -124,6 +124,16 @@ int hvc_build_copy_resolve(const char *context, char *const *srcs, char ***abs, 
 	return 0;
 }
 
+int hvc_build_parse_chmod(const char *s, struct hvc_error *err)
+{
+	char *end;
+	errno = 0;
+	long m = strtol(s, &end, 8);
+	if (!*s || *end || errno || m < 0 || m > 07777)
+		return hvc_err(err, 0, "--chmod=%s: expected an octal mode such as 644 or 0755", s), -EINVAL;
+	return (int)m;
+}
+
 /* ---------- content digest for the cache ----------------------------------- */
 static void hash_tree(EVP_MD_CTX *md, const char *path, const char *rel, int depth)
 {
@@ -181,17 +191,20 @@ void hvc_build_copy_digest(char *const *abs, char out[72])
 }
 
 /* ---------- copying --------------------------------------------------------- */
-static int copy_tree(const char *src, const char *dst, struct hvc_error *err);
+static int copy_tree(const char *src, const char *dst, const struct hvc_build_copy_owner *o,
+		     struct hvc_error *err);
 
-static int copy_entry(const char *src, const char *dst, const struct stat *st, struct hvc_error *err)
+static int copy_entry(const char *src, const char *dst, const struct stat *st, const struct hvc_build_copy_owner *o,
+		      struct hvc_error *err)
 {
+	mode_t mode = o->mode >= 0 ? (mode_t)o->mode : st->st_mode & 07777;
 	if (S_ISDIR(st->st_mode)) {
-		if (mkdir(dst, st->st_mode & 07777) < 0 && errno != EEXIST)
+		if (mkdir(dst, 0700) < 0 && errno != EEXIST)
 			return hvc_err(err, errno, "mkdir `%s`", dst);
-		int r = copy_tree(src, dst, err);
+		int r = copy_tree(src, dst, o, err);
 		if (r < 0)
 			return r;
-		chmod(dst, st->st_mode & 07777);
+		chmod(dst, mode);
 	} else if (S_ISLNK(st->st_mode)) {
 		char t[PATH_MAX];
 		ssize_t l = readlink(src, t, sizeof(t) - 1);
@@ -203,23 +216,24 @@ static int copy_entry(const char *src, const char *dst, const struct stat *st, s
 			return hvc_err(err, errno, "symlink `%s`", dst);
 	} else if (S_ISREG(st->st_mode)) {
 		unlink(dst);
-		int r = hvc_copy_file(src, dst, st->st_mode & 07777, err);
+		int r = hvc_copy_file(src, dst, mode, err);
 		if (r < 0)
 			return r;
-		chmod(dst, st->st_mode & 07777);
+		chmod(dst, mode);
 	} else {
 		hvc_warn("COPY: skipping `%s` (not a file, directory or symlink)", src);
 		return 0;
 	}
-	/* files are owned by root in the image, as COPY without --chown does */
-	if (lchown(dst, 0, 0) < 0 && errno != EPERM)
+	/* root-owned unless --chown, as Docker's COPY */
+	if (lchown(dst, o->uid, o->gid) < 0 && errno != EPERM)
 		return hvc_err(err, errno, "chown `%s`", dst);
 	struct timespec ts[2] = { st->st_mtim, st->st_mtim };
 	utimensat(AT_FDCWD, dst, ts, AT_SYMLINK_NOFOLLOW);
 	return 0;
 }
 
-static int copy_tree(const char *src, const char *dst, struct hvc_error *err)
+static int copy_tree(const char *src, const char *dst, const struct hvc_build_copy_owner *o,
+		     struct hvc_error *err)
 {
 	struct dirent **names = NULL;
 	int n = scandir(src, &names, NULL, alphasort);
@@ -236,7 +250,7 @@ static int copy_tree(const char *src, const char *dst, struct hvc_error *err)
 			else if (lstat(s, &st) < 0)
 				r = hvc_err(err, errno, "stat `%s`", s);
 			else
-				r = copy_entry(s, d, &st, err);
+				r = copy_entry(s, d, &st, o, err);
 		}
 		free(names[i]);
 	}
@@ -259,8 +273,10 @@ static bool is_archive(const char *path)
 }
 
 int hvc_build_copy_into(const char *stage, char *const *abs, const char *dest, bool dest_is_dir, bool add,
-			struct hvc_error *err)
+			const struct hvc_build_copy_owner *owner, struct hvc_error *err)
 {
+	static const struct hvc_build_copy_owner root = { 0, 0, -1 };
+	const struct hvc_build_copy_owner *o = owner ? owner : &root;
 	/* dest is absolute and clean ("/app/x"); its parents are created 0755 */
 	_cleanup_free_ char *target = hvc_strdup_printf("%s%s", stage, dest);
 	if (!target)
@@ -275,7 +291,7 @@ int hvc_build_copy_into(const char *stage, char *const *abs, const char *dest, b
 			/* a directory's contents go into dest */
 			if (hvc_mkdir_p(target, 0755, err) < 0)
 				return -1;
-			int r = copy_tree(abs[i], target, err);
+			int r = copy_tree(abs[i], target, o, err);
 			if (r < 0)
 				return r;
 			continue;
@@ -304,7 +320,7 @@ int hvc_build_copy_into(const char *stage, char *const *abs, const char *dest, b
 		}
 		if (!to)
 			return hvc_err(err, ENOMEM, "copy");
-		int r = copy_entry(abs[i], to, &st, err);
+		int r = copy_entry(abs[i], to, &st, o, err);
 		if (r < 0)
 			return r;
 	}

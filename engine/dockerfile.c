@@ -398,9 +398,11 @@ static int validate(struct hvc_dockerfile *df, struct hvc_df_instr *in, struct h
 		if (in->kind == HVC_DF_FROM && hvc_str_has_prefix(f, "--platform=")) {
 			warn_push(df, in->line, "FROM %s ignored (hvc builds for this host)", f);
 		} else if ((in->kind == HVC_DF_COPY || in->kind == HVC_DF_ADD) &&
-			   (hvc_str_has_prefix(f, "--chown=") || hvc_str_has_prefix(f, "--chmod=") ||
-			    hvc_str_has_prefix(f, "--link"))) {
-			warn_push(df, in->line, "%s %s ignored (files are copied as root with their own modes)",
+			   (hvc_str_has_prefix(f, "--chown=") || hvc_str_has_prefix(f, "--chmod="))) {
+			if (!f[8])
+				return syntax_err(err, df->name, in->line, "%s %s: missing value", in->keyword, f);
+		} else if ((in->kind == HVC_DF_COPY || in->kind == HVC_DF_ADD) && hvc_str_has_prefix(f, "--link")) {
+			warn_push(df, in->line, "%s %s ignored (layers are always independent of their parent here)",
 				  in->keyword, f);
 		} else if (in->kind == HVC_DF_COPY && hvc_str_has_prefix(f, "--from")) {
 			return syntax_err(err, df->name, in->line,

@@ -183,17 +183,21 @@ WORKDIR work
 RUN id -u >/tmp/uid && pwd >/tmp/pwd
 USER root
 COPY f.txt /renamed.txt
+COPY --chown=app --chmod=600 f.txt /owned.txt
 DF
 expect_status 0 "$HVC" build -t scratchy "$S"
 expect_status 0 "$HVC" image flatten scratchy "$TEST_TMP/flat-s"
 [ "$(cat "$TEST_TMP/flat-s/tmp/uid")" = 1000 ] || fail "USER app not applied"
 [ "$(cat "$TEST_TMP/flat-s/tmp/pwd")" = /work ] || fail "relative WORKDIR not applied"
 [ "$(cat "$TEST_TMP/flat-s/renamed.txt")" = data ] || fail "COPY to a file path"
+last=$("$HVC" image inspect scratchy | grep '"digest"' | tail -1 | sed -E 's/.*"(sha256:[0-9a-f]{64})".*/\1/')
+owned=$(tar -tvzf "$HVC_ROOT/images/blobs/sha256/${last#sha256:}" | grep owned.txt)
+expect_contains "$owned" "-rw------- 1000/1000"
 printf 'FROM scratch\nRUN echo hi\n' >"$TEST_TMP/Dockerfile.nosh"
 expect_status 1 "$HVC" build -f "$TEST_TMP/Dockerfile.nosh" "$S"
 expect_contains "$OUT" 'exec "/bin/sh": executable file not found'
 expect_contains "$OUT" "returned a non-zero code: 127"
-ok "FROM scratch, exec form, USER, WORKDIR, COPY to a file"
+ok "FROM scratch, exec form, USER, WORKDIR, COPY to a file, COPY --chown/--chmod"
 
 # --- two builds at once ---------------------------------------------------------
 mkdir -p "$TEST_TMP/c6" "$TEST_TMP/c7"
@@ -209,6 +213,11 @@ expect_status 0 "$HVC" images
 expect_contains "$OUT" "par-a"
 expect_contains "$OUT" "par-b"
 ok "two concurrent builds"
+
+OUT=$(printf 'FROM busybox\nLABEL from=stdin\n' | "$HVC" build -q -f - -t stdin-df "$TEST_TMP/c6" 2>&1) || fail "-f -: $OUT"
+expect_status 0 "$HVC" image inspect stdin-df
+expect_contains "$OUT" '"from": "stdin"'
+ok "Dockerfile from stdin (-f -)"
 
 # --- errors: clear, store unchanged, nothing mounted ---------------------------
 index_before=$(cat "$HVC_ROOT/images/index.json")

@@ -109,7 +109,7 @@ START_TEST(copy_into_stage)
 	char **abs = NULL;
 	struct hvc_error err = { 0 };
 	ck_assert_int_eq(hvc_build_copy_resolve(ctx, (char *[]){ "a.txt", "dir", NULL }, &abs, NULL), 0);
-	ck_assert_int_eq(hvc_build_copy_into(stage, abs, "/app", true, false, &err), 0);
+	ck_assert_int_eq(hvc_build_copy_into(stage, abs, "/app", true, false, NULL, &err), 0);
 	char p[256];
 	struct stat st;
 	snprintf(p, sizeof(p), "%s/app/a.txt", stage);
@@ -122,10 +122,17 @@ START_TEST(copy_into_stage)
 	hvc_strv_free(abs);
 	abs = NULL;
 	ck_assert_int_eq(hvc_build_copy_resolve(ctx, (char *[]){ "b.txt", NULL }, &abs, NULL), 0);
-	ck_assert_int_eq(hvc_build_copy_into(stage, abs, "/etc/renamed", false, false, &err), 0);
+	struct hvc_build_copy_owner own = { getuid(), getgid(), 0604 };
+	ck_assert_int_eq(hvc_build_copy_into(stage, abs, "/etc/renamed", false, false, &own, &err), 0);
 	snprintf(p, sizeof(p), "%s/etc/renamed", stage);
 	ck_assert_int_eq(stat(p, &st), 0);
 	ck_assert(S_ISREG(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 07777, 0604);
+	ck_assert_int_eq(hvc_build_parse_chmod("0755", &err), 0755);
+	ck_assert_int_eq(hvc_build_parse_chmod("644", &err), 0644);
+	ck_assert_int_lt(hvc_build_parse_chmod("rwx", &err), 0);
+	ck_assert_int_lt(hvc_build_parse_chmod("99", &err), 0);
+	ck_assert_int_lt(hvc_build_parse_chmod("", &err), 0);
 	hvc_strv_free(abs);
 }
 END_TEST
