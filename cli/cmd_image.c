@@ -127,22 +127,26 @@ static int image_import(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "busybox", no_argument, NULL, 'b' },
+		{ "from", required_argument, NULL, 'f' },
 		{ "debootstrap", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool busybox = false;
-	const char *suite = NULL;
+	const char *suite = NULL, *from = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b': busybox = true; break;
 		case 'd': suite = optarg; break;
+		case 'f': from = optarg; break;
 		case 'h':
-			printf("Usage: hvc image import SOURCE NAME[:TAG]\n"
+			printf("Usage: hvc image import [--from IMAGE] SOURCE NAME[:TAG]\n"
 			       "       hvc image import --busybox [NAME[:TAG]]     (default busybox:latest)\n"
 			       "       hvc image import --debootstrap SUITE NAME[:TAG]  (needs a Debian mirror)\n"
-			       "Import a rootfs directory or a tar(.gz) file as a one-layer image.\n");
+			       "Import a rootfs directory or a tar(.gz) file as a one-layer image;\n"
+			       "--from IMAGE adds it as one more layer on top of IMAGE (OCI `.wh.` or\n"
+			       "overlayfs whiteouts in SOURCE delete files of IMAGE).\n");
 			return 0;
 		default: return hvc_cli_usage_error("image import", "bad option");
 		}
@@ -163,7 +167,7 @@ static int image_import(int argc, char **argv)
 	else if (suite)
 		rc = hvc_image_import_debootstrap(s, suite, argv[optind], digest, &err);
 	else
-		rc = hvc_image_import(s, argv[optind], argv[optind + 1], digest, &err);
+		rc = hvc_image_import_onto(s, from, argv[optind], argv[optind + 1], digest, &err);
 	hvc_image_store_close(s);
 	if (rc < 0)
 		return hvc_cli_fail("image import", &err, HVC_EXIT_FAIL);
@@ -272,11 +276,331 @@ static int image_flatten(int argc, char **argv)
 	return rc;
 }
 
+/* ---------- history / tree / du ---------------------------------------- */
+
+static int image_history(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "no-trunc", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool no_trunc = false, json = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n': no_trunc = true; break;
+		case 'j': json = true; break;
+		case 'h':
+			printf("Usage: hvc image history [--no-trunc] [--json] IMAGE\n"
+			       "One row per build step, newest first, with its layer's compressed size.\n");
+			return 0;
+		default: return hvc_cli_usage_error("image history", "bad option");
+		}
+	}
+	if (argc - optind != 1)
+		return hvc_cli_usage_error("image history", "expected IMAGE");
+	struct hvc_image_store *s;
+	int rc = open_store("image history", &s);
+	if (rc)
+		return rc;
+	struct hvc_error err = { 0 };
+	_cleanup_json_ json_object *rows = NULL;
+	if (hvc_image_history(s, argv[optind], &rows, &err) < 0)
+		rc = hvc_cli_fail("image history", &err, HVC_EXIT_FAIL);
+	else if (json)
+		printf("%s\n", hvc_json_pretty(rows));
+	else
+		hvc_image_history_print(stdout, rows, no_trunc);
+	hvc_image_store_close(s);
+	return rc;
+}
+
+static int image_tree(int argc, char **argv)
+{
+	int rc = no_options(argc, argv,
+			    "Usage: hvc image tree\n"
+			    "The images as a tree of shared layers: a node per layer (diff_id prefix,\n"
+			    "compressed size), image names at the layer that tops them.\n");
+	if (rc >= 0)
+		return rc;
+	if (optind < argc)
+		return hvc_cli_usage_error("image tree", "unexpected argument \"%s\"", argv[optind]);
+	struct hvc_image_store *s;
+	if ((rc = open_store("image tree", &s)))
+		return rc;
+	struct hvc_error err = { 0 };
+	if (hvc_image_tree_print(s, stdout, &err) < 0)
+		rc = hvc_cli_fail("image tree", &err, HVC_EXIT_FAIL);
+	hvc_image_store_close(s);
+	return rc;
+}
+
+static int image_du(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "unpack", no_argument, NULL, 'u' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool json = false, unpack = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = true; break;
+		case 'u': unpack = true; break;
+		case 'h':
+			printf("Usage: hvc image du [--unpack] [--json]\n"
+			       "Bytes on disk per image: compressed blobs and unpacked layers, each split\n"
+			       "into shared (a layer another image uses too) and unique. --unpack first\n"
+			       "unpacks layers that are not in the cache yet.\n");
+			return 0;
+		default: return hvc_cli_usage_error("image du", "bad option");
+		}
+	}
+	if (optind < argc)
+		return hvc_cli_usage_error("image du", "unexpected argument \"%s\"", argv[optind]);
+	struct hvc_image_store *s;
+	int rc = open_store("image du", &s);
+	if (rc)
+		return rc;
+	struct hvc_error err = { 0 };
+	if (unpack) {
+		struct hvc_image **v = NULL;
+		if (hvc_image_list(s, &v, &err) < 0)
+			rc = hvc_cli_fail("image du", &err, HVC_EXIT_FAIL);
+		for (size_t i = 0; rc == 0 && v[i]; i++) {
+			char **dirs = NULL;
+			if (hvc_image_lowerdirs(s, v[i], &dirs, &err) < 0)
+				rc = hvc_cli_fail("image du", &err, HVC_EXIT_FAIL);
+			hvc_strv_free(dirs);
+		}
+		hvc_image_list_free(v);
+	}
+	_cleanup_json_ json_object *du = NULL;
+	if (rc == 0 && hvc_image_du(s, &du, &err) < 0)
+		rc = hvc_cli_fail("image du", &err, HVC_EXIT_FAIL);
+	if (rc == 0 && json)
+		printf("%s\n", hvc_json_pretty(du));
+	else if (rc == 0)
+		hvc_image_du_print(stdout, du);
+	hvc_image_store_close(s);
+	return rc;
+}
+
+/* ---------- rm / prune / fsck ------------------------------------------- */
+
+static void print_lines(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		printf("%s\n", v[i]);
+}
+
+static int image_rm(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool force = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "+fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': force = true; break;
+		case 'h':
+			printf("Usage: hvc image rm [-f] IMAGE...\n"
+			       "Remove a name, or the image when no other name keeps it. An image a\n"
+			       "container uses is refused unless -f (its blobs stay until the container goes).\n");
+			return 0;
+		default: return hvc_cli_usage_error("image rm", "bad option");
+		}
+	}
+	if (optind >= argc)
+		return hvc_cli_usage_error("image rm", "expected IMAGE");
+	struct hvc_image_store *s;
+	int rc = open_store("image rm", &s);
+	if (rc)
+		return rc;
+	for (int i = optind; i < argc; i++) {
+		struct hvc_error err = { 0 };
+		_cleanup_strv_ char **report = NULL;
+		if (hvc_image_rm(s, argv[i], force, &report, &err) < 0)
+			rc = hvc_cli_fail("image rm", &err, HVC_EXIT_FAIL);
+		print_lines(report);
+	}
+	hvc_image_store_close(s);
+	return rc;
+}
+
+static int image_prune(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool all = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "+ah", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a': all = true; break;
+		case 'h':
+			printf("Usage: hvc image prune [-a]\n"
+			       "Remove untagged images (-a: every image no container uses), then collect\n"
+			       "unreferenced blobs, unpacked layers and scratch left by killed processes.\n");
+			return 0;
+		default: return hvc_cli_usage_error("image prune", "bad option");
+		}
+	}
+	if (optind < argc)
+		return hvc_cli_usage_error("image prune", "unexpected argument \"%s\"", argv[optind]);
+	struct hvc_image_store *s;
+	int rc = open_store("image prune", &s);
+	if (rc)
+		return rc;
+	struct hvc_error err = { 0 };
+	_cleanup_strv_ char **report = NULL;
+	struct hvc_image_gc_stats st;
+	if (hvc_image_prune(s, all, &report, &st, &err) < 0) {
+		rc = hvc_cli_fail("image prune", &err, HVC_EXIT_FAIL);
+	} else {
+		char b[32];
+		print_lines(report);
+		printf("Removed %zu blobs, %zu unpacked layers, %zu scratch entries; reclaimed %s\n",
+		       st.blobs_removed, st.layers_removed, st.temp_removed,
+		       hvc_format_size(st.bytes_freed, b, sizeof(b)));
+	}
+	hvc_image_store_close(s);
+	return rc;
+}
+
+static int image_fsck(int argc, char **argv)
+{
+	int rc = no_options(argc, argv,
+			    "Usage: hvc image fsck\n"
+			    "Verify the store: every blob index.json refers to (manifests, configs,\n"
+			    "layers) is present, has its size and matches its digest. Exit 1 on a fault.\n");
+	if (rc >= 0)
+		return rc;
+	if (optind < argc)
+		return hvc_cli_usage_error("image fsck", "unexpected argument \"%s\"", argv[optind]);
+	struct hvc_image_store *s;
+	if ((rc = open_store("image fsck", &s)))
+		return rc;
+	struct hvc_error err = { 0 };
+	_cleanup_strv_ char **problems = NULL;
+	size_t checked = 0;
+	if (hvc_image_fsck(s, &problems, &checked, &err) < 0) {
+		rc = hvc_cli_fail("image fsck", &err, HVC_EXIT_FAIL);
+	} else if (problems) {
+		for (size_t i = 0; problems[i]; i++)
+			fprintf(stderr, "hvc: image fsck: %s\n", problems[i]);
+		fprintf(stderr, "hvc: image fsck: %zu problem(s) in %zu blobs checked\n",
+			hvc_strv_len(problems), checked);
+		rc = HVC_EXIT_FAIL;
+	} else {
+		printf("ok: %zu blobs checked\n", checked);
+	}
+	hvc_image_store_close(s);
+	return rc;
+}
+
+/* ---------- save / load ------------------------------------------------- */
+
+static int image_save(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *out = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out = optarg; break;
+		case 'h':
+			printf("Usage: hvc image save IMAGE... -o FILE.tar\n"
+			       "Write images as an OCI archive (a tar of an OCI image layout).\n");
+			return 0;
+		default: return hvc_cli_usage_error("image save", "bad option");
+		}
+	}
+	/* allow -o after the names too */
+	char **refs = NULL;
+	for (int i = optind; i < argc; i++) {
+		if (!strcmp(argv[i], "-o") && i + 1 < argc) {
+			out = argv[++i];
+			continue;
+		}
+		hvc_strv_push(&refs, argv[i]);
+	}
+	if (!refs || !out) {
+		hvc_strv_free(refs);
+		return hvc_cli_usage_error("image save", "expected IMAGE... and -o FILE");
+	}
+	struct hvc_image_store *s;
+	int rc = open_store("image save", &s);
+	if (rc == 0) {
+		struct hvc_error err = { 0 };
+		if (hvc_image_save(s, refs, out, &err) < 0)
+			rc = hvc_cli_fail("image save", &err, HVC_EXIT_FAIL);
+		hvc_image_store_close(s);
+	}
+	hvc_strv_free(refs);
+	return rc;
+}
+
+static int image_load(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "input", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *in = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "+i:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i': in = optarg; break;
+		case 'h':
+			printf("Usage: hvc image load -i FILE.tar\n"
+			       "Load an OCI archive (hvc image save, skopeo copy ... oci-archive:FILE).\n");
+			return 0;
+		default: return hvc_cli_usage_error("image load", "bad option");
+		}
+	}
+	if (!in || optind < argc)
+		return hvc_cli_usage_error("image load", "expected -i FILE");
+	struct hvc_image_store *s;
+	int rc = open_store("image load", &s);
+	if (rc)
+		return rc;
+	struct hvc_error err = { 0 };
+	_cleanup_strv_ char **loaded = NULL;
+	if (hvc_image_load(s, in, &loaded, &err) < 0)
+		rc = hvc_cli_fail("image load", &err, HVC_EXIT_FAIL);
+	print_lines(loaded);
+	hvc_image_store_close(s);
+	return rc;
+}
+
 static const struct hvc_cli_cmd image_cmds[] = {
 	{ "ls", image_ls, "list images (same as hvc images)" },
 	{ "import", image_import, "import a rootfs dir or tar(.gz) as an image; --busybox" },
 	{ "inspect", image_inspect, "print an image's manifest and config as JSON" },
+	{ "history", image_history, "one row per build step with its layer size" },
+	{ "tree", image_tree, "the images as a tree of shared layers" },
+	{ "du", image_du, "bytes on disk per image: compressed, unpacked, shared, unique" },
 	{ "tag", image_tag, "give an image another name" },
+	{ "rm", image_rm, "remove images (refused while a container uses them, unless -f)" },
+	{ "prune", image_prune, "remove untagged images; collect unreferenced blobs and layers" },
+	{ "save", image_save, "write images as an OCI archive (-o FILE.tar)" },
+	{ "load", image_load, "load an OCI archive (-i FILE.tar)" },
+	{ "fsck", image_fsck, "verify every referenced blob is present and matches its digest" },
 	{ "unpack", image_unpack, "unpack layers into the cache; print the lowerdirs" },
 	{ "bundle", hvc_cmd_image_bundle, "export an image as an OCI bundle (rootfs + config.json) for runc/crun" },
 	{ "flatten", image_flatten, "write an image's merged rootfs into a directory" },

@@ -42,6 +42,11 @@ const char *hvc_image_member_path_problem(const char *path)
 	return NULL;
 }
 
+const char *hvc_image_member_path_problem_public(const char *path)
+{
+	return hvc_image_member_path_problem(path);
+}
+
 char *hvc_image_member_path_clean(char *path)
 {
 	char *out = path, *w = path;

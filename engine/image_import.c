@@ -10,9 +10,10 @@
 #include <unistd.h>
 #include "image_internal.h"
 
-static int import_layer(struct hvc_image_store *s, const char *source, const char *name,
-			const char *created, const char *created_by, const char *comment,
-			bool force_sh, char manifest_digest[HVC_DIGEST_LEN], struct hvc_error *err)
+static int import_layer(struct hvc_image_store *s, const struct hvc_image *parent,
+			const char *source, const char *name, const char *created,
+			const char *created_by, const char *comment, bool force_sh,
+			char manifest_digest[HVC_DIGEST_LEN], struct hvc_error *err)
 {
 	struct stat st;
 	if (stat(source, &st) < 0)
@@ -27,18 +28,40 @@ static int import_layer(struct hvc_image_store *s, const char *source, const cha
 		has_sh = lstat(sh, &sst) == 0;
 	} else if (S_ISREG(st.st_mode)) {
 		if (hvc_image_layer_from_tar(s, source, &layer, &has_sh, err) < 0)
-			return hvc_error_prefix(err, "import");
+			return -1; /* the message names the file and member */
 	} else {
 		return hvc_image_err(err, EINVAL, "import `%s`: not a directory or a tar file", source);
 	}
-	_cleanup_json_ json_object *cfg = hvc_image_config_new(created);
-	if (has_sh || force_sh) {
+	_cleanup_json_ json_object *cfg = NULL;
+	if (parent) {
+		_cleanup_json_ json_object *pc = NULL;
+		char now[64];
+		if (hvc_image_config_read(s, parent, &pc, err) < 0 ||
+		    json_object_deep_copy(pc, &cfg, NULL) != 0)
+			return hvc_error_prefix(err, "import `%s`: parent config", source);
+		json_object_object_add(cfg, "created",
+				       json_object_new_string(created ? created : hvc_wall_iso8601(now, sizeof(now))));
+	} else {
+		cfg = hvc_image_config_new(created);
+	}
+	if (!parent && (has_sh || force_sh)) {
 		json_object *cmd = json_object_new_array();
 		json_object_array_add(cmd, json_object_new_string("/bin/sh"));
 		json_object_object_add(hvc_json_get(cfg, "config"), "Cmd", cmd);
 	}
 	hvc_image_config_add_history(cfg, &layer, created_by, comment, created);
-	if (hvc_image_commit(s, cfg, &layer, 1, name, manifest_digest, err) < 0)
+	size_t n = parent ? parent->n_layers : 0;
+	struct hvc_image_layer *all = calloc(n + 1, sizeof(*all));
+	if (!all)
+		return hvc_err(err, ENOMEM, "import");
+	for (size_t i = 0; i < n; i++) {
+		all[i] = parent->layers[i];
+		snprintf(all[i].diff_id, sizeof(all[i].diff_id), "%s", parent->diff_ids[i]);
+	}
+	all[n] = layer;
+	int rc = hvc_image_commit(s, cfg, all, n + 1, name, manifest_digest, err);
+	free(all);
+	if (rc < 0)
 		return hvc_error_prefix(err, "import `%s`", source);
 	return 0;
 }
@@ -46,11 +69,24 @@ static int import_layer(struct hvc_image_store *s, const char *source, const cha
 int hvc_image_import(struct hvc_image_store *s, const char *source, const char *name,
 		     char manifest_digest[HVC_DIGEST_LEN], struct hvc_error *err)
 {
+	return hvc_image_import_onto(s, NULL, source, name, manifest_digest, err);
+}
+
+int hvc_image_import_onto(struct hvc_image_store *s, const char *parent, const char *source,
+			  const char *name, char manifest_digest[HVC_DIGEST_LEN],
+			  struct hvc_error *err)
+{
 	_cleanup_free_ char *norm = NULL;
 	if (hvc_image_name_normalize(name, &norm, err) < 0)
 		return -1;
-	_cleanup_free_ char *by = hvc_strdup_printf("hvc image import %s", source);
-	return import_layer(s, source, norm, NULL, by, NULL, false, manifest_digest, err);
+	struct hvc_image *p = NULL;
+	if (parent && hvc_image_resolve(s, parent, &p, err) < 0)
+		return -1;
+	_cleanup_free_ char *by = parent ? hvc_strdup_printf("hvc image import --from %s %s", parent, source)
+					 : hvc_strdup_printf("hvc image import %s", source);
+	int rc = import_layer(s, p, source, norm, NULL, by, NULL, false, manifest_digest, err);
+	hvc_image_free(p);
+	return rc;
 }
 
 /* ---------- busybox ------------------------------------------------------ */
@@ -187,7 +223,7 @@ int hvc_image_import_busybox(struct hvc_image_store *s, const char *name,
 		gmtime_r(&t, &tm);
 		strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		_cleanup_free_ char *by = hvc_strdup_printf("hvc image import --busybox %s", bb);
-		rc = import_layer(s, tmp, norm, created, by, version, true, manifest_digest, err);
+		rc = import_layer(s, NULL, tmp, norm, created, by, version, true, manifest_digest, err);
 	}
 	hvc_rm_rf(tmp, NULL);
 	return rc;

@@ -153,6 +153,12 @@ void hvc_image_list_free(struct hvc_image **v);
  * manifest_digest may be NULL. */
 int hvc_image_import(struct hvc_image_store *s, const char *source, const char *name,
 		     char manifest_digest[HVC_DIGEST_LEN], struct hvc_error *err);
+/* The same, as one more layer on top of the image parent (its config kept):
+ * a layered image without a Dockerfile. A directory source may hold overlay
+ * or OCI whiteouts. */
+int hvc_image_import_onto(struct hvc_image_store *s, const char *parent, const char *source,
+			  const char *name, char manifest_digest[HVC_DIGEST_LEN],
+			  struct hvc_error *err);
 /* Creates busybox:latest (or name) from the host's static busybox
  * ($HVC_BUSYBOX, else /bin/busybox): applet links, /etc/passwd, /etc/group,
  * /tmp, /proc, /sys, /dev. hvc_image_resolve() calls it when "busybox" is absent. */
@@ -182,10 +188,63 @@ int hvc_image_inspect(struct hvc_image_store *s, const char *ref, json_object **
 /* Every name (ref.name) in index.json that points at manifest_digest. */
 json_object *hvc_image_names_of(struct hvc_image_store *s, const char *manifest_digest);
 
+/* Why a tar member name is refused (`..`, absolute, empty), or NULL when fine. */
+const char *hvc_image_member_path_problem_public(const char *path);
+
 /* Containers record the manifest digest they run as "image_digest" in
  * $root/containers/<id>/config.json; rm refuses such images and GC keeps them.
  * Returns 1 (and the id in *ctr, may be NULL) when used, 0 when not. */
 int hvc_image_in_use(struct hvc_image_store *s, const char *manifest_digest, char **ctr,
 		     struct hvc_error *err);
+
+/* ---------- reports ------------------------------------------------------ */
+/* One JSON row per history step (bottom first): created, created_by, comment,
+ * layer/diff_id/size (compressed) and unpacked bytes when the layer is unpacked. */
+int hvc_image_history(struct hvc_image_store *s, const char *ref, json_object **out,
+		      struct hvc_error *err);
+void hvc_image_history_print(FILE *f, json_object *rows, bool no_trunc);
+/* The images as a text tree of shared layers (a layer per node, names at tops). */
+int hvc_image_tree_print(struct hvc_image_store *s, FILE *f, struct hvc_error *err);
+/* Disk usage: {"images":[{name,digest,layers,compressed,compressed_shared,
+ * compressed_unique,unpacked,unpacked_shared,unpacked_unique}], "store":{blobs,
+ * layers_unpacked}}; unpacked is null while a layer is not unpacked. Shared =
+ * layers that another image uses too. */
+int hvc_image_du(struct hvc_image_store *s, json_object **out, struct hvc_error *err);
+void hvc_image_du_print(FILE *f, json_object *du);
+
+/* ---------- OCI archives ---------------------------------------------- */
+/* Writes refs (NULL-terminated) as an OCI archive (a tar of an OCI layout). */
+int hvc_image_save(struct hvc_image_store *s, char *const *refs, const char *out,
+		   struct hvc_error *err);
+/* Loads an OCI archive (tar or tar.gz; e.g. from skopeo copy oci-archive:):
+ * every blob verified, manifests and configs checked, then installed; a bad
+ * archive leaves the store unchanged. *loaded gets "Loaded image: …" lines. */
+int hvc_image_load(struct hvc_image_store *s, const char *file, char ***loaded,
+		   struct hvc_error *err);
+
+/* ---------- removal, GC, checks ----------------------------------------- */
+struct hvc_image_gc_stats {
+	size_t blobs_removed, layers_removed, temp_removed;
+	uint64_t bytes_freed;
+	bool skipped; /* another process was writing (wait=false) */
+};
+/* Deletes blobs and unpacked layers no image (nor container) refers to, and
+ * scratch left by killed writers. wait=false skips GC when a writer is busy. */
+int hvc_image_gc(struct hvc_image_store *s, bool wait, struct hvc_image_gc_stats *st,
+		 struct hvc_error *err);
+/* Removes a name (when other names keep the image) or the image; refuses
+ * (EBUSY) while a container uses it unless force. *report gets
+ * "Untagged: …"/"Deleted: …" lines. Blobs are collected when no writer is busy. */
+int hvc_image_rm(struct hvc_image_store *s, const char *ref, bool force, char ***report,
+		 struct hvc_error *err);
+/* Drops untagged images (all unused images when all), then GC. */
+int hvc_image_prune(struct hvc_image_store *s, bool all, char ***report,
+		    struct hvc_image_gc_stats *st, struct hvc_error *err);
+/* Verifies every referenced blob is present with its size and digest, and that
+ * manifests and configs parse. *problems gets one line per fault. */
+int hvc_image_fsck(struct hvc_image_store *s, char ***problems, size_t *checked,
+		   struct hvc_error *err);
+/* Bytes on disk of a file or tree (allocated blocks, hard links once). */
+uint64_t hvc_image_tree_bytes(const char *path);
 
 #endif

@@ -49,4 +49,139 @@ if command -v umoci >/dev/null; then
 	[ -x "$TEST_TMP/umoci/rootfs/bin/busybox" ] || fail "umoci unpack: no busybox"
 	ok "umoci unpack reads the store"
 fi
+
+# layers on layers: --from adds one layer; OCI whiteouts delete lower files
+mkdir -p "$TEST_TMP/l1/app" "$TEST_TMP/l1/etc" "$TEST_TMP/l2/app"
+echo v1 >"$TEST_TMP/l1/app/hello"
+touch "$TEST_TMP/l1/etc/.wh.hostname"
+echo two >"$TEST_TMP/l2/app/two"
+touch "$TEST_TMP/l2/app/.wh.hello"
+expect_status 0 "$HVC" image import --from busybox "$TEST_TMP/l1" app:v1
+expect_status 0 "$HVC" image import --from app:v1 "$TEST_TMP/l2" app:v2
+expect_status 0 "$HVC" image history app:v2
+[ "$(grep -c 'hvc image import' <<<"$OUT")" -eq 3 ] || fail "history rows: $OUT"
+expect_status 0 "$HVC" image tree
+expect_contains "$OUT" "busybox:latest"
+expect_contains "$OUT" "└─ "
+expect_contains "$OUT" "app:v2"
+ok "history and tree of a three-layer image"
+echo "$OUT"
+
+expect_status 0 "$HVC" image flatten app:v2 "$TEST_TMP/flat2"
+[ -e "$TEST_TMP/flat2/app/hello" ] && fail "whiteout did not delete app/hello in flatten"
+[ -e "$TEST_TMP/flat2/etc/hostname" ] && fail "whiteout did not delete etc/hostname in flatten"
+[ "$(cat "$TEST_TMP/flat2/app/two")" = two ] || fail "flatten lost app/two"
+# the same view through overlayfs on the unpacked layers
+if [ "$(id -u)" = 0 ]; then
+	expect_status 0 "$HVC" image unpack app:v2
+	lower=$(paste -sd: <<<"$OUT")
+	app_top=$(head -1 <<<"$OUT")
+	mkdir -p "$TEST_TMP/mnt"
+	mount -t overlay -o "lowerdir=$lower" none "$TEST_TMP/mnt" || fail "overlay mount of lowerdirs $lower"
+	on_exit umount "$TEST_TMP/mnt"
+	diff -r --no-dereference "$TEST_TMP/flat2" "$TEST_TMP/mnt" >/dev/null || fail "overlay view differs from flatten"
+	umount "$TEST_TMP/mnt"
+	ok "overlayfs over the lowerdirs equals the flattened rootfs"
+fi
+
+expect_status 0 "$HVC" image du --unpack
+expect_contains "$OUT" "app:v2"
+expect_contains "$OUT" "store:"
+"$HVC" image du --json | grep -q '"compressed_shared"' || fail "du --json"
+ok "du"
+
+# save / load round trip into a fresh root
+expect_status 0 "$HVC" image save app:v2 busybox -o "$TEST_TMP/save.tar"
+expect_status 0 env HVC_ROOT="$TEST_TMP/root3" "$HVC" image load -i "$TEST_TMP/save.tar"
+expect_contains "$OUT" "Loaded image: app:v2"
+d_orig=$("$HVC" image inspect app:v2 | grep -m1 '"Id"')
+d_load=$(HVC_ROOT="$TEST_TMP/root3" "$HVC" image inspect app:v2 | grep -m1 '"Id"')
+[ "$d_orig" = "$d_load" ] || fail "digest changed in save/load: $d_orig vs $d_load"
+expect_status 0 env HVC_ROOT="$TEST_TMP/root3" "$HVC" image fsck
+ok "save/load round trip keeps digests"
+
+# a corrupted archive is refused and changes nothing
+mkdir -p "$TEST_TMP/bad" && tar -C "$TEST_TMP/bad" -xf "$TEST_TMP/save.tar"
+big=$(ls -S "$TEST_TMP/bad/blobs/sha256" | head -1)
+printf 'X' | dd of="$TEST_TMP/bad/blobs/sha256/$big" bs=1 seek=200 conv=notrunc 2>/dev/null
+tar -C "$TEST_TMP/bad" -cf "$TEST_TMP/bad.tar" .
+before=$(ls "$TEST_TMP/root4/images/blobs/sha256" 2>/dev/null | wc -l)
+expect_status 1 env HVC_ROOT="$TEST_TMP/root4" "$HVC" image load -i "$TEST_TMP/bad.tar"
+expect_contains "$OUT" "sha256:$big"
+expect_contains "$OUT" "digest mismatch"
+[ "$(ls "$TEST_TMP/root4/images/blobs/sha256" | wc -l)" = 0 ] || fail "bad load left blobs behind"
+ok "corrupted archive refused, store unchanged: $OUT"
+
+# hostile tar import: refused, naming the member; nothing written outside
+mkdir -p "$TEST_TMP/evil"
+python3 - "$TEST_TMP/evil.tar" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w") as t:
+    i = tarfile.TarInfo("../escaped"); data = b"pwned"; i.size = len(data)
+    t.addfile(i, io.BytesIO(data))
+PY
+expect_status 1 "$HVC" image import "$TEST_TMP/evil.tar" evil
+expect_contains "$OUT" "member \`../escaped\`"
+[ -e "$TEST_TMP/escaped" ] && fail "import wrote outside"
+ok "hostile import refused: $OUT"
+
+# rm refuses an image a container uses (the runtime records image_digest)
+dig=$("$HVC" image inspect app:v1 | grep -m1 '"Id"' | sed 's/.*"\(sha256:[0-9a-f]*\)".*/\1/')
+mkdir -p "$HVC_ROOT/containers/c1"
+echo "{\"image_digest\": \"$dig\"}" >"$HVC_ROOT/containers/c1/config.json"
+expect_status 1 "$HVC" image rm app:v1
+expect_contains "$OUT" "used by container c1"
+rm -rf "$HVC_ROOT/containers/c1"
+expect_status 0 "$HVC" image rm app:v2
+expect_contains "$OUT" "Deleted: sha256:"
+expect_status 0 "$HVC" image rm app:v1
+expect_status 0 "$HVC" image prune
+expect_status 0 "$HVC" image fsck
+[ -z "${app_top:-}" ] || [ ! -e "$app_top" ] || fail "unpacked layer of a removed image remains: $app_top"
+ok "rm (refused while used), prune, fsck"
+
+# fsck finds a corrupted blob and names it
+layer=$("$HVC" image inspect busybox | grep -m1 '"digest"' | sed 's/.*"sha256:\([0-9a-f]*\)".*/\1/')
+cp "$HVC_ROOT/images/blobs/sha256/$layer" "$TEST_TMP/layer.bak"
+printf 'X' | dd of="$HVC_ROOT/images/blobs/sha256/$layer" bs=1 seek=300 conv=notrunc 2>/dev/null
+expect_status 1 "$HVC" image fsck
+expect_contains "$OUT" "sha256:$layer: digest mismatch"
+cp "$TEST_TMP/layer.bak" "$HVC_ROOT/images/blobs/sha256/$layer"
+expect_status 0 "$HVC" image fsck
+ok "fsck names a corrupted blob"
+
+# concurrency: two imports at once both land intact
+for i in 1 2 3 4; do mkdir -p "$TEST_TMP/c$i/data"; head -c 200000 /dev/urandom >"$TEST_TMP/c$i/data/blob"; done
+"$HVC" image import "$TEST_TMP/c1" conc1 >/dev/null & p1=$!
+"$HVC" image import "$TEST_TMP/c2" conc2 >/dev/null & p2=$!
+"$HVC" image import --from busybox "$TEST_TMP/c3" conc3 >/dev/null & p3=$!
+"$HVC" image import --from busybox "$TEST_TMP/c4" conc4 >/dev/null & p4=$!
+wait $p1 && wait $p2 && wait $p3 && wait $p4 || fail "a concurrent import failed"
+expect_status 0 "$HVC" images
+for i in 1 2 3 4; do expect_contains "$OUT" "conc$i"; done
+expect_status 0 "$HVC" image fsck
+ok "four concurrent imports all landed"
+
+# a prune racing imports leaves a consistent store
+"$HVC" image import "$TEST_TMP/c1" race1 >/dev/null & p1=$!
+"$HVC" image prune -a >/dev/null & p2=$!
+"$HVC" image import "$TEST_TMP/c2" race2 >/dev/null & p3=$!
+wait $p1; wait $p2; wait $p3
+expect_status 0 "$HVC" image fsck
+ok "prune racing imports: fsck clean"
+
+# skopeo copy out of the store, archive it, load it back
+if command -v skopeo >/dev/null; then
+	expect_status 0 "$HVC" image import --busybox
+	expect_status 0 skopeo copy "oci:$HVC_ROOT/images:busybox:latest" "oci:$TEST_TMP/sk:copied:v9"
+	tar -C "$TEST_TMP/sk" -cf "$TEST_TMP/sk.tar" .
+	expect_status 0 env HVC_ROOT="$TEST_TMP/root5" "$HVC" image load -i "$TEST_TMP/sk.tar"
+	expect_contains "$OUT" "Loaded image: copied:v9"
+	expect_status 0 env HVC_ROOT="$TEST_TMP/root5" "$HVC" image flatten copied:v9 "$TEST_TMP/skflat"
+	[ -x "$TEST_TMP/skflat/bin/busybox" ] || fail "skopeo-copied image flattened without busybox"
+	expect_status 0 skopeo copy "oci:$HVC_ROOT/images:busybox:latest" "oci-archive:$TEST_TMP/sk2.tar:arch:v1"
+	expect_status 0 env HVC_ROOT="$TEST_TMP/root5" "$HVC" image load -i "$TEST_TMP/sk2.tar"
+	expect_contains "$OUT" "Loaded image: arch:v1"
+	ok "skopeo copy -> OCI layout/archive -> hvc image load"
+fi
 exit 0
