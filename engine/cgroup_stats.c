@@ -160,3 +160,44 @@ int hvc_cgroup_stats(struct hvc_cgroup *cg, struct hvc_cgroup_stats *st, struct 
 			       cg->name);
 	return 0;
 }
+
+static void add_limit(json_object *o, const char *key, uint64_t v)
+{
+	if (v == UINT64_MAX)
+		json_object_object_add(o, key, NULL);
+	else
+		hvc_json_add_int(o, key, (int64_t)v);
+}
+
+json_object *hvc_cgroup_stats_json(const struct hvc_cgroup_stats *st)
+{
+	json_object *o = json_object_new_object();
+	if (!o)
+		return NULL;
+	unsigned h = st->have;
+	if (h & HVC_CGS_MEM_CURRENT)
+		hvc_json_add_int(o, "memory_current", (int64_t)st->memory_current);
+	if (h & HVC_CGS_MEM_PEAK)
+		hvc_json_add_int(o, "memory_peak", (int64_t)st->memory_peak);
+	if (h & HVC_CGS_MEM_LIMIT)
+		add_limit(o, "memory_limit", st->memory_limit);
+	if (h & HVC_CGS_MEM_STAT) {
+		hvc_json_add_int(o, "inactive_file", (int64_t)st->inactive_file);
+		hvc_json_add_int(o, "file_cache", (int64_t)st->file_cache);
+		hvc_json_add_int(o, "anon", (int64_t)st->anon);
+		if (h & HVC_CGS_MEM_CURRENT)
+			hvc_json_add_int(o, "working_set",
+					 (int64_t)(st->memory_current > st->inactive_file
+						       ? st->memory_current - st->inactive_file
+						       : 0));
+	}
+	if (h & HVC_CGS_CPU)
+		hvc_json_add_int(o, "cpu_usage_ns", (int64_t)st->cpu_usage_ns);
+	if (h & HVC_CGS_PIDS) {
+		hvc_json_add_int(o, "pids_current", (int64_t)st->pids_current);
+		add_limit(o, "pids_limit", st->pids_limit);
+	}
+	if (h & HVC_CGS_OOM)
+		hvc_json_add_int(o, "oom_kills", (int64_t)st->oom_kills);
+	return o;
+}

@@ -137,7 +137,7 @@ int hvc_cgroup_attach(struct hvc_cgroup *cg, pid_t pid, struct hvc_error *err);
 /* For a forked child before exec: opens each hierarchy's cgroup.procs for
  * writing (O_CLOEXEC) into fds[0..*n). The child then calls
  * hvc_cgroup_enter_fds, which only write(2)s "0" (async-signal-safe). */
-#define HVC_CGROUP_MAX_DIRS 8
+#define HVC_CGROUP_MAX_DIRS 10
 int hvc_cgroup_open_procs_fds(struct hvc_cgroup *cg, int fds[HVC_CGROUP_MAX_DIRS], size_t *n,
 			      struct hvc_error *err);
 /* Returns 0 or -errno of the first failed write. */
@@ -192,6 +192,13 @@ struct hvc_cgroup_stats {
 };
 
 int hvc_cgroup_stats(struct hvc_cgroup *cg, struct hvc_cgroup_stats *st, struct hvc_error *err);
+
+/* The statistics as a json object (for `stats --json` and bench results):
+ * memory_current, memory_peak, memory_limit, inactive_file, file_cache, anon,
+ * working_set (current - inactive_file), cpu_usage_ns, pids_current,
+ * pids_limit, oom_kills; a field the host could not give is left out, a
+ * limit of "none" is null. Pure. */
+json_object *hvc_cgroup_stats_json(const struct hvc_cgroup_stats *st);
 
 /* Pure parsers (buffers, not paths). "max" parses as UINT64_MAX. */
 int hvc_cgroup_parse_u64(const char *buf, uint64_t *out);

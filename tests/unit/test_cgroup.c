@@ -909,6 +909,13 @@ START_TEST(stats_v2_from_files)
 	ck_assert_uint_eq(st.cpu_usage_ns, 1500000);
 	ck_assert_uint_eq(st.pids_current, 3);
 	ck_assert_uint_eq(st.pids_limit, UINT64_MAX);
+	_cleanup_json_ json_object *j = hvc_cgroup_stats_json(&st);
+	ck_assert_str_eq(
+	    json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN),
+	    "{\"memory_current\":10485760,\"memory_limit\":null,\"inactive_file\":1000,"
+	    "\"file_cache\":40960,\"anon\":8192,\"working_set\":10484760,"
+	    "\"cpu_usage_ns\":1500000,\"pids_current\":3,\"pids_limit\":null,"
+	    "\"oom_kills\":1}");
 	fake_file("hvc/s/memory.peak", "20971520\n");
 	ck_assert_int_eq(hvc_cgroup_stats(cg, &st, &err), 0);
 	ck_assert(st.have & HVC_CGS_MEM_PEAK);
@@ -1058,7 +1065,8 @@ START_TEST(real_pids_limit_enforced)
 		return;
 	if (_i == 1) {
 		if (h.mode != HVC_CGROUP_HYBRID || !(h.usable & HVC_CG_FREEZER)) {
-			fprintf(stderr, "skip: the v1 variant needs a hybrid host with a freezer\n");
+			fprintf(stderr,
+				"skip: the v1 variant needs a hybrid host with a freezer\n");
 			return;
 		}
 		h.mode = HVC_CGROUP_V1;
