@@ -191,6 +191,7 @@ int hvc_ctr_exec(const char *id, const struct hvc_ctr_exec_opts *o, struct hvc_e
 		;
 	rc = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 out:
+	hvc_rt_cgroup_release(&cg);
 	if (master >= 0)
 		close(master);
 	if (slave >= 0)

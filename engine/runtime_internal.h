@@ -21,18 +21,17 @@ int hvc_rt_pivot_root(const char *rootfs, bool read_only, struct hvc_error *err)
 int hvc_rt_open_in_root(int rootfd, const char *rel, bool create, bool dir, struct hvc_error *err);
 
 /* cgroup: the runtime's one entry into cgroups (engine/runtime_cgroup.c) */
+struct hvc_cgroup;
 struct hvc_rt_cgroup {
-	char name[128];            /* "hvc/<id>" */
-	int v2;                    /* 1: unified tree at root */
-	char root[256];            /* /sys/fs/cgroup */
-	char dirs[8][320];         /* per controller dir we created */
-	int n_dirs;
+	char name[128];         /* "hvc/<root-tag>-<id>" */
+	struct hvc_cgroup *cg;  /* NULL when it exists nowhere */
 };
 int hvc_rt_cgroup_create(const char *id, const struct hvc_ctr_limits *l, struct hvc_rt_cgroup *cg,
 			 struct hvc_error *err);
 int hvc_rt_cgroup_attach(const struct hvc_rt_cgroup *cg, pid_t pid, struct hvc_error *err);
 /* Kills what is left inside and removes the directories. Counts killed processes. */
-int hvc_rt_cgroup_destroy(const struct hvc_rt_cgroup *cg, unsigned *killed);
+int hvc_rt_cgroup_destroy(struct hvc_rt_cgroup *cg, unsigned *killed);
+void hvc_rt_cgroup_release(struct hvc_rt_cgroup *cg);
 /* Rebuilds the handle from a stored name (for lifecycle commands). */
 void hvc_rt_cgroup_from_name(const char *name, struct hvc_rt_cgroup *cg);
 int hvc_rt_cgroup_dir(const struct hvc_rt_cgroup *cg, const char *ctrl, char *buf, size_t len);

@@ -162,7 +162,9 @@ int hvc_ctr_stats_read(const char *id, struct hvc_ctr_stats *s, struct hvc_error
 		return 0;
 	struct hvc_rt_cgroup cg;
 	hvc_rt_cgroup_from_name(st.cgroup, &cg);
-	return hvc_rt_cgroup_stats(&cg, s);
+	int r = hvc_rt_cgroup_stats(&cg, s);
+	hvc_rt_cgroup_release(&cg);
+	return r;
 }
 
 int hvc_ctr_reclaim_if_stale(const char *id, struct hvc_error *err)
