@@ -6,7 +6,12 @@
  * Every mount is made by the child inside its own mount namespace: when the
  * child (PID 1 of its pid namespace) dies — including because hvc was killed,
  * via PR_SET_PDEATHSIG — the namespace and its mounts go with it. Nothing is
- * ever mounted in the caller's namespace. */
+ * ever mounted in the caller's namespace.
+ *
+ * The command is confined like `hvc run` confines a container (the runtime's
+ * own functions): Docker's default capability set, no_new_privs and the
+ * default seccomp profile — a RUN step cannot mount, load modules or reach
+ * host devices. The network is the host's, as docker build's default. */
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
@@ -20,7 +25,10 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <seccomp.h>
 #include "hvc/build.h"
+#include "hvc/container.h"
+#include "runtime_internal.h"
 
 extern char **environ;
 
@@ -179,7 +187,8 @@ static int mkdir_p_in_root(const char *path)
 	return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
-static void __attribute__((noreturn)) child_main(const struct hvc_build_sandbox *sb, int efd, int alive_fd)
+static void __attribute__((noreturn)) child_main(const struct hvc_build_sandbox *sb, int efd, int alive_fd,
+						  void *seccomp)
 {
 	/* Die with hvc; then check it did not die before we asked. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -236,14 +245,39 @@ static void __attribute__((noreturn)) child_main(const struct hvc_build_sandbox 
 
 	uid_t uid = 0;
 	gid_t gid = 0;
+	_cleanup_free_ char *pw = read_small("/etc/passwd");
+	_cleanup_free_ char *gr = read_small("/etc/group");
 	if (sb->user && *sb->user) {
-		_cleanup_free_ char *pw = read_small("/etc/passwd");
-		_cleanup_free_ char *gr = read_small("/etc/group");
 		struct hvc_error e = { 0 };
 		if (hvc_build_user_resolve(sb->user, pw, gr, &uid, &gid, &e) < 0) {
 			errno = 0;
 			child_fail(efd, "USER %s: %s", sb->user, e.msg);
 		}
+	}
+	/* HOME as Docker sets it: the user's passwd entry, else / (root: /root) */
+	char **env = hvc_strv_dup(sb->env ? sb->env : (char *[]){ NULL });
+	if (env && !hvc_env_get(env, "HOME")) {
+		char home[PATH_MAX] = "";
+		char uidstr[32];
+		snprintf(uidstr, sizeof(uidstr), "%u", (unsigned)uid);
+		for (const char *l = pw; l && *l;) {
+			const char *e = strchrnul(l, '\n');
+			char line[1024];
+			snprintf(line, sizeof(line), "%.*s", (int)(e - l), l);
+			char *f[7] = { 0 }, *p = line;
+			for (int i = 0; i < 7 && p; i++) {
+				f[i] = p;
+				p = strchr(p, ':');
+				if (p)
+					*p++ = '\0';
+			}
+			if (f[2] && f[5] && !strcmp(f[2], uidstr) && *f[5]) {
+				snprintf(home, sizeof(home), "%s", f[5]);
+				break;
+			}
+			l = *e ? e + 1 : e;
+		}
+		hvc_env_set(&env, "HOME", *home ? home : uid == 0 ? "/root" : "/");
 	}
 	const char *cwd = sb->cwd && *sb->cwd ? sb->cwd : "/";
 	/* WORKDIR is created on first use, as Docker does; it lands in this step's layer. */
@@ -264,16 +298,33 @@ static void __attribute__((noreturn)) child_main(const struct hvc_build_sandbox 
 		dup2(sb->stderr_fd, 2);
 		hvc_close_fds_from(3);
 		signal(SIGPIPE, SIG_DFL);
-		if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
+		struct hvc_error e = { 0 };
+		uint64_t caps = hvc_ctr_caps_default();
+		if (hvc_rt_caps_drop_bounding(caps, &e) < 0) {
+			dprintf(2, "hvc build: %s\n", e.msg);
+			_exit(126);
+		}
+		if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0) {
 			dprintf(2, "hvc build: cannot switch to user %s: %s\n", sb->user, strerror(errno));
 			_exit(126);
 		}
-		environ = (char **)sb->env;
+		if (hvc_rt_caps_set(uid == 0 ? caps : 0, &e) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+			dprintf(2, "hvc build: confine the command: %s\n", e.msg[0] ? e.msg : strerror(errno));
+			_exit(126);
+		}
+		if (seccomp) {
+			int rc = seccomp_load(seccomp);
+			if (rc < 0) {
+				dprintf(2, "hvc build: load seccomp filter: %s\n", strerror(-rc));
+				_exit(126);
+			}
+		}
+		environ = env;
 		execvp(sb->argv[0], sb->argv);
-		int e = errno;
+		int xe = errno;
 		dprintf(2, "hvc build: exec \"%s\": %s\n", sb->argv[0],
-			e == ENOENT ? "executable file not found in $PATH" : strerror(e));
-		_exit(e == ENOENT ? 127 : 126);
+			xe == ENOENT ? "executable file not found in $PATH" : strerror(xe));
+		_exit(xe == ENOENT ? 127 : 126);
 	}
 	close(efd); /* setup done: the parent's read of the error pipe ends */
 	for (;;) {
@@ -293,12 +344,26 @@ int hvc_build_sandbox_run(const struct hvc_build_sandbox *sb, struct hvc_error *
 {
 	if (!sb->lowerdirs || !sb->lowerdirs[0])
 		return hvc_err(err, EINVAL, "sandbox: at least one lower directory is needed");
+	/* compiled here, loaded by the command's process just before exec */
+	void *seccomp = NULL;
+	uint64_t t0 = hvc_now_ns();
+	struct hvc_sc_profile prof;
+	if (hvc_sc_profile_default(hvc_ctr_caps_default(), &prof, err) < 0)
+		return hvc_error_prefix(err, "sandbox: seccomp profile");
+	int rc = hvc_sc_profile_compile(&prof, &seccomp, err);
+	hvc_sc_profile_free(&prof);
+	if (rc < 0)
+		return hvc_error_prefix(err, "sandbox: seccomp profile");
+	hvc_debug("sandbox: seccomp profile compiled in %.1f ms", hvc_ns_to_ms(hvc_now_ns() - t0));
 	int epipe[2], alive[2];
-	if (pipe2(epipe, O_CLOEXEC) < 0)
+	if (pipe2(epipe, O_CLOEXEC) < 0) {
+		hvc_sc_ctx_free(seccomp);
 		return hvc_err(err, errno, "pipe");
+	}
 	if (pipe2(alive, O_CLOEXEC) < 0) {
 		close(epipe[0]);
 		close(epipe[1]);
+		hvc_sc_ctx_free(seccomp);
 		return hvc_err(err, errno, "pipe");
 	}
 	fflush(NULL);
@@ -310,12 +375,13 @@ int hvc_build_sandbox_run(const struct hvc_build_sandbox *sb, struct hvc_error *
 		close(epipe[1]);
 		close(alive[0]);
 		close(alive[1]);
+		hvc_sc_ctx_free(seccomp);
 		return hvc_err(err, e, "sandbox: clone new namespaces");
 	}
 	if (pid == 0) {
 		close(epipe[0]);
 		close(alive[1]);
-		child_main(sb, epipe[1], alive[0]);
+		child_main(sb, epipe[1], alive[0], seccomp);
 	}
 	close(epipe[1]);
 	close(alive[0]);
@@ -337,6 +403,7 @@ int hvc_build_sandbox_run(const struct hvc_build_sandbox *sb, struct hvc_error *
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	close(alive[1]);
+	hvc_sc_ctx_free(seccomp);
 	if (got)
 		return hvc_err(err, 0, "sandbox: %s", msg), err ? err->code = EIO : 0, -EIO;
 	if (WIFSIGNALED(status))

@@ -115,6 +115,12 @@ START_TEST(run_in_namespaces)
 	ck_assert_int_eq(run_in(base, "/bin/busybox id -u", "nobody", NULL, &out), 0);
 	ck_assert_str_eq(out, "65534\n");
 	free(out);
+	/* confined like hvc run: no CAP_SYS_ADMIN (mount), no mknod of host disks */
+	ck_assert_int_ne(run_in(base, "/bin/busybox mount -t tmpfs none /tmp", NULL, NULL, &out), 0);
+	free(out);
+	ck_assert_int_eq(run_in(base, "echo $HOME; /bin/busybox grep -i capbnd /proc/self/status", NULL, NULL, &out), 0);
+	ck_assert_str_eq(out, "/root\nCapBnd:\t00000000a80425fb\n");
+	free(out);
 	ck_assert_int_eq(run_in(base, "true", "ghost", NULL, &out), -EIO);
 	free(out);
 
