@@ -70,7 +70,7 @@ int hvc_cgroup_limits_set_cpus_n(struct hvc_cgroup_limits *l, double cpus,
 int hvc_cgroup_limits_validate(const struct hvc_cgroup_limits *l, struct hvc_error *err);
 
 /* ---------- plan: the writes a create performs, as data -----------------
- * Built from host facts + name + limits without touching the host, applied
+ * Built from host facts + name + limits without writing anything, applied
  * by hvc_cgroup_create. Paths are absolute (they start with the host's root). */
 enum hvc_cgroup_op_kind {
 	HVC_CG_OP_MKDIR, /* a cgroup directory (one per hierarchy) */
@@ -96,7 +96,9 @@ struct hvc_cgroup_plan {
 
 /* Validates name ("hvc/<id>": [A-Za-z0-9_.-] components, no "..") and
  * limits against the host (a limit whose controller is not usable is an
- * error naming the limit and why), then fills plan. Pure: no host access. */
+ * error naming the limit and why), then fills plan. Writes nothing and reads
+ * no control file: at most a stat of a hierarchy root (is cpuacct co-mounted
+ * with cpu? is there a devices hierarchy?). */
 int hvc_cgroup_plan_create(const struct hvc_cgroup_host *h, const char *name,
 			   const struct hvc_cgroup_limits *l, struct hvc_cgroup_plan *plan,
 			   struct hvc_error *err);
