@@ -170,6 +170,19 @@ wait $p1; wait $p2; wait $p3
 expect_status 0 "$HVC" image fsck
 ok "prune racing imports: fsck clean"
 
+# kill -9 in the middle of an import: the store stays readable and consistent
+mkdir -p "$TEST_TMP/big"
+for i in $(seq 1 8); do head -c 4000000 /dev/urandom >"$TEST_TMP/big/f$i"; done
+for delay in 0.05 0.2 0.5; do
+	"$HVC" image import "$TEST_TMP/big" big:v1 >/dev/null 2>&1 & pk=$!
+	sleep "$delay"; kill -9 "$pk" 2>/dev/null; wait "$pk" 2>/dev/null
+	expect_status 0 "$HVC" images
+	expect_status 0 "$HVC" image fsck
+done
+expect_status 0 "$HVC" image prune
+[ -z "$(ls -A "$HVC_ROOT/tmp")" ] || fail "prune left scratch: $(ls -A "$HVC_ROOT/tmp")"
+ok "kill -9 during import: images and fsck fine, prune removes the scratch"
+
 # skopeo copy out of the store, archive it, load it back
 if command -v skopeo >/dev/null; then
 	expect_status 0 "$HVC" image import --busybox
