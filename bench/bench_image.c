@@ -17,6 +17,7 @@ int hvc_bench_image_prepare(const char *base_ref, const char *workload_bin, char
 	_cleanup_json_ json_object *cfg = NULL;
 	_cleanup_free_ char *tmp = NULL;
 	struct hvc_image_layer *layers = NULL;
+	_cleanup_free_ char *bindir = NULL, *dst = NULL, *norm = NULL, *repo = NULL;
 	int ret = -1;
 	if (hvc_image_store_open(hvc_root(), &s, err) < 0)
 		return hvc_error_prefix(err, "bench image");
@@ -29,8 +30,8 @@ int hvc_bench_image_prepare(const char *base_ref, const char *workload_bin, char
 		tmp = NULL;
 		goto out;
 	}
-	_cleanup_free_ char *bindir = hvc_path_join(tmp, WORKLOAD_DIR);
-	_cleanup_free_ char *dst = hvc_path_join(bindir, "hvc-workload");
+	bindir = hvc_path_join(tmp, WORKLOAD_DIR);
+	dst = hvc_path_join(bindir, "hvc-workload");
 	if (hvc_mkdir_p(bindir, 0755, err) < 0 || hvc_copy_file(workload_bin, dst, 0755, err) < 0)
 		goto out;
 	layers = calloc(base->n_layers + 1, sizeof(*layers));
@@ -47,9 +48,8 @@ int hvc_bench_image_prepare(const char *base_ref, const char *workload_bin, char
 		hvc_err(err, EINVAL, "bench image: cannot extend the config of \"%s\"", base_ref);
 		goto out;
 	}
-	_cleanup_free_ char *norm = NULL;
 	const char *colon = strrchr(base_ref, ':');
-	_cleanup_free_ char *repo = colon && !strchr(colon, '/') ? strndup(base_ref, (size_t)(colon - base_ref))
+	repo = colon && !strchr(colon, '/') ? strndup(base_ref, (size_t)(colon - base_ref))
 								  : strdup(base_ref);
 	for (char *p = repo; *p; p++)
 		if (*p == '/' || *p == '@')

@@ -220,6 +220,18 @@ static void judge(json_object *sample, const struct hvc_bench_workload *w,
 		}
 	}
 	if (why[0]) {
+		/* the workload's own words are usually the real reason */
+		const char *se = hvc_json_get_string(oc->extra, "stderr");
+		if (se && *se && !strstr(why, se)) {
+			_cleanup_free_ char *t = strdup(se);
+			char *line = hvc_str_trim(t), *nl;
+			while ((nl = strrchr(line, '\n')) && nl[1] == '\0')
+				*nl = '\0';
+			if ((nl = strrchr(line, '\n')))
+				line = nl + 1;
+			size_t l = strlen(why);
+			snprintf(why + l, sizeof(why) - l, ": %s", line);
+		}
 		hvc_json_add_string(sample, "status", "failed");
 		hvc_json_add_string(sample, "error", why);
 		json_object_object_del(sample, "metrics");
@@ -446,6 +458,7 @@ int hvc_bench_run(const struct hvc_bench_options *opt, char **out_dir, struct hv
 	_cleanup_free_ char *run_id = make_run_id(suite->name);
 	_cleanup_free_ char *dir = NULL;
 	_cleanup_free_ char *cpus = opt->cpus ? strdup(opt->cpus) : hvc_bench_default_cpus();
+	_cleanup_free_ char *bench_image = NULL, *bench_digest = NULL, *image_error = NULL, *rpath = NULL;
 	cpu_set_t cs;
 	if (hvc_bench_parse_cpus(cpus, &cs, err) < 0)
 		goto out;
@@ -542,7 +555,6 @@ int hvc_bench_run(const struct hvc_bench_options *opt, char **out_dir, struct hv
 	json_object_object_add(res, "config", config);
 
 	/* The benchmark image, built once: what every isolated backend runs. */
-	_cleanup_free_ char *bench_image = NULL, *bench_digest = NULL, *image_error = NULL;
 	bool need_image = false;
 	for (char **p = backends; p && *p; p++)
 		need_image |= strcmp(*p, "native") != 0;
@@ -654,7 +666,7 @@ int hvc_bench_run(const struct hvc_bench_options *opt, char **out_dir, struct hv
 
 	if (hvc_bench_results_summarize(res, err) < 0)
 		goto out;
-	_cleanup_free_ char *rpath = hvc_path_join(dir, "results.json");
+	rpath = hvc_path_join(dir, "results.json");
 	if (hvc_json_write_file_atomic(rpath, res, err) < 0)
 		goto out;
 	if (hvc_bench_report_dir(dir, err) < 0)

@@ -17,8 +17,8 @@
 	"  {\"name\": \"cpu\", \"kind\": \"throughput\", \"args\": " CPU ",\n"                                 \
 	"   \"metrics\": [" MB("gflops", "GFLOPS", "higher") "]},\n"                                            \
 	"  {\"name\": \"mem\", \"kind\": \"throughput\", \"args\": " MEM ",\n"                                 \
-	"   \"metrics\": [" MB("copy_mb_s", "MB/s", "higher") ", " MB("scale_mb_s", "MB/s", "higher") ",\n"    \
-	"               " MB("add_mb_s", "MB/s", "higher") ", " MB("triad_mb_s", "MB/s", "higher") "]},\n"     \
+	"   \"metrics\": [" MB("copy_mb_per_s", "MB/s", "higher") ", " MB("scale_mb_per_s", "MB/s", "higher") ",\n"    \
+	"               " MB("add_mb_per_s", "MB/s", "higher") ", " MB("triad_mb_per_s", "MB/s", "higher") "]},\n"     \
 	"  {\"name\": \"randmem\", \"kind\": \"throughput\", \"args\": " RAND ",\n"                            \
 	"   \"metrics\": [" MB("gups", "GUPS", "higher") "]},\n"                                                \
 	"  {\"name\": \"syscall\", \"kind\": \"throughput\", \"args\": " SYS ",\n"                             \
@@ -26,7 +26,7 @@
 	"  {\"name\": \"forkexec\", \"kind\": \"throughput\", \"args\": " FORK ",\n"                           \
 	"   \"metrics\": [" MB("per_s", "processes/s", "higher") "]},\n"                                        \
 	"  {\"name\": \"fileio\", \"kind\": \"throughput\", \"args\": " FIO ",\n"                              \
-	"   \"metrics\": [" MB("seq_write_mb_s", "MB/s", "higher") ", " MB("seq_read_mb_s", "MB/s", "higher") ",\n" \
+	"   \"metrics\": [" MB("seq_write_mb_per_s", "MB/s", "higher") ", " MB("seq_read_mb_per_s", "MB/s", "higher") ",\n" \
 	"               " MB("rand_write_iops", "IOPS", "higher") ", " MB("rand_read_iops", "IOPS", "higher") "]}\n"
 
 static const char quick_suite[] =

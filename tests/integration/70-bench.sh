@@ -1,0 +1,113 @@
+#!/bin/bash
+# The benchmark harness end to end: a tiny suite (1 repetition, tiny sizes)
+# through every backend the host has, results.json checked against the
+# schema (docs/results.schema.json) by an independent checker, the report
+# regenerated from results.json alone, compare, and bad input refused.
+. "$(dirname "$0")/lib.sh"
+ROOTDIR=$(cd "$(dirname "$0")/../.." && pwd)
+command -v python3 >/dev/null || skip "python3 not installed (needed for the schema check)"
+command -v gnuplot >/dev/null || skip "gnuplot not installed"
+
+RUN="$TEST_TMP/run"
+cat >"$TEST_TMP/tiny.json" <<'JSON'
+{"name": "tiny", "image": "busybox:latest", "reps": 1, "warmup": 0,
+ "workloads": [
+  {"name": "startup", "kind": "startup", "args": ["idle", "0"]},
+  {"name": "footprint", "kind": "footprint", "args": ["idle", "1"]},
+  {"name": "cpu", "kind": "throughput", "args": ["cpu", "--kernel", "dgemm", "--size", "64", "--seconds", "0.05"],
+   "metrics": [{"key": "gflops", "unit": "GFLOPS", "better": "higher"}]},
+  {"name": "mem", "kind": "throughput", "args": ["mem", "--size", "4m", "--iterations", "2"],
+   "metrics": [{"key": "triad_mb_per_s", "unit": "MB/s", "better": "higher"}]},
+  {"name": "syscall", "kind": "throughput", "args": ["syscall", "--seconds", "0.05"],
+   "metrics": [{"key": "ns_per_call", "unit": "ns", "better": "lower"}]},
+  {"name": "fileio", "kind": "throughput", "args": ["fileio", "--size", "1m", "--seconds", "0.05"],
+   "metrics": [{"key": "seq_write_mb_per_s", "unit": "MB/s", "better": "higher"}]}
+ ]}
+JSON
+on_exit "ls /sys/fs/cgroup/memory 2>/dev/null | grep -E '^(runc|crun)-hvcbench' | while read d; do rmdir /sys/fs/cgroup/memory/\$d; done"
+
+expect_status 0 "$HVC" bench run --suite "$TEST_TMP/tiny.json" --out "$RUN" --no-progress
+expect_contains "$OUT" "Report: $RUN/report.md"
+for f in results.json results.csv report.md startup.png startup.svg startup.gp startup.dat \
+	memory.png memory.svg image-size.png throughput.png throughput.svg throughput.gp; do
+	[ -s "$RUN/$f" ] || fail "$f missing or empty"
+done
+ok "run wrote results, report and charts"
+
+python3 "$ROOTDIR/tests/integration/check_results_schema.py" "$ROOTDIR/docs/results.schema.json" \
+	"$RUN/results.json" || fail "results.json does not match the schema"
+expect_status 0 "$HVC" bench validate "$RUN"
+ok "results.json matches the schema"
+
+# Every backend is accounted for: it ran, or it says why not.
+python3 - "$RUN/results.json" <<'PY' || fail "backend accounting"
+import json, sys
+r = json.load(open(sys.argv[1]))
+names = [b["name"] for b in r["backends"]]
+assert sorted(names) == sorted(["native", "container", "vm", "runc", "crun"]), names
+for b in r["backends"]:
+    if not b["available"]:
+        assert b["reason"], b
+        print(f"  {b['name']}: not available: {b['reason']}")
+        continue
+    mine = [s for s in r["samples"] if s["backend"] == b["name"]]
+    assert len(mine) == len(r["workloads"]), (b["name"], len(mine))
+    st = [s for s in mine if s["workload"] == "startup"][0]
+    assert st["status"] == "ok", (b["name"], st.get("error"))
+    assert 0 < st["metrics"]["ready_ms"] <= st["metrics"]["exit_ms"], st
+    for s in mine:
+        if s["status"] != "ok":
+            assert s["error"], s
+            print(f"  {b['name']} {s['workload']}: failed: {s['error']}")
+    print(f"  {b['name']}: startup ready {st['metrics']['ready_ms']:.1f} ms")
+native = [s for s in r["samples"] if s["backend"] == "native"]
+assert all(s["status"] == "ok" for s in native), [s.get("error") for s in native]
+lines = open(sys.argv[1].replace("results.json", "results.csv")).read().splitlines()
+assert len(lines) == len(r["samples"]) + 1, len(lines)
+PY
+ok "every backend ran or said why not; native fully measured; CSV one row per sample"
+
+# The report and charts come back from results.json alone.
+cp "$RUN/report.md" "$TEST_TMP/report.before"
+rm -f "$RUN"/*.png "$RUN"/*.svg "$RUN"/*.gp "$RUN"/*.dat "$RUN/report.md" "$RUN/results.csv"
+expect_status 0 "$HVC" bench report "$RUN"
+[ -s "$RUN/startup.png" ] && [ -s "$RUN/throughput.svg" ] && [ -s "$RUN/results.csv" ] || fail "report did not regenerate the charts/CSV"
+cmp -s "$RUN/report.md" "$TEST_TMP/report.before" || fail "regenerated report.md differs: $(diff "$TEST_TMP/report.before" "$RUN/report.md" | head -5)"
+ok "bench report regenerates the same report from results.json"
+
+expect_status 0 "$HVC" bench compare "$RUN" "$RUN"
+expect_contains "$OUT" "0 of"
+ok "compare of a run with itself flags nothing"
+
+# Bad input: one clear line, non-zero exit, nothing written.
+expect_status 2 "$HVC" bench run --backends native,lxc --out "$TEST_TMP/bad1"
+expect_contains "$OUT" "unknown backend \"lxc\""
+expect_status 1 "$HVC" bench run --suite nosuchsuite --out "$TEST_TMP/bad2"
+expect_contains "$OUT" "unknown suite"
+expect_status 1 "$HVC" bench run --suite "$TEST_TMP/tiny.json" --cpus 4000-4001 --out "$TEST_TMP/bad3"
+expect_contains "$OUT" "4000-4001"
+expect_status 1 "$HVC" bench run --suite "$TEST_TMP/tiny.json" --workloads nope --out "$TEST_TMP/bad4"
+expect_contains "$OUT" "no workload \"nope\""
+expect_status 2 "$HVC" bench run --reps 0
+[ ! -e "$TEST_TMP/bad1" ] && [ ! -e "$TEST_TMP/bad2" ] && [ ! -e "$TEST_TMP/bad3" ] && [ ! -e "$TEST_TMP/bad4" ] ||
+	fail "a refused run left an output directory"
+expect_status 1 "$HVC" bench report "$TEST_TMP/nonexistent"
+expect_contains "$OUT" "results.json"
+echo '{"schema": "hvc-bench-results", "schema_version": 99}' >"$TEST_TMP/badres.json"
+mkdir -p "$TEST_TMP/badres" && mv "$TEST_TMP/badres.json" "$TEST_TMP/badres/results.json"
+expect_status 1 "$HVC" bench validate "$TEST_TMP/badres"
+expect_contains "$OUT" "schema_version 99"
+echo '{"schema": ' >"$TEST_TMP/badres/results.json"
+expect_status 1 "$HVC" bench compare "$RUN" "$TEST_TMP/badres"
+expect_contains "$OUT" "malformed JSON"
+ok "bad input refused with a clear message"
+
+# Nothing left behind: no scratch dir, no runtime cgroups or containers.
+[ ! -e "$RUN/work" ] || fail "scratch directory $RUN/work left behind"
+left=$(ls /sys/fs/cgroup/memory 2>/dev/null | grep -E '^(runc|crun)-hvcbench' || true)
+[ -z "$left" ] || fail "cgroups left behind: $left"
+if [ -d "$HVC_ROOT/containers" ]; then
+	n=$(ls "$HVC_ROOT/containers" | wc -l)
+	[ "$n" -eq 0 ] || fail "$n containers left behind"
+fi
+ok "nothing left behind"
