@@ -1,0 +1,359 @@
+/* runtime: the pure parts — Docker's image-config rules, env files, volumes,
+ * names, capability sets, seccomp profiles (default and JSON), the mount
+ * plan, overlay options, id prefix matching, spec <-> json. No root needed. */
+#include <check.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/mount.h>
+#include "hvc/container.h"
+#include "check_main.h"
+
+static char *V_ep[] = { "/entry", "--flag", NULL };
+static char *V_cmd[] = { "serve", NULL };
+static char *V_env[] = { "PATH=/img/bin", "A=image", "B=image", NULL };
+
+START_TEST(image_config_docker_rules)
+{
+	struct hvc_error err = { 0 };
+	struct hvc_ctr_spec s;
+	hvc_ctr_spec_init(&s);
+	hvc_strv_push(&s.env, "B=user");
+	ck_assert_int_eq(hvc_ctr_spec_apply_image(&s, V_env, V_ep, V_cmd, "/srv", "daemon", NULL, NULL, &err), 0);
+	/* Entrypoint + Cmd */
+	ck_assert_uint_eq(hvc_strv_len(s.argv), 3);
+	ck_assert_str_eq(s.argv[0], "/entry");
+	ck_assert_str_eq(s.argv[2], "serve");
+	/* image env, user env on top, PATH from the image */
+	ck_assert_str_eq(s.env[0], "PATH=/img/bin");
+	ck_assert_str_eq(s.env[1], "A=image");
+	ck_assert_str_eq(s.env[2], "B=user");
+	ck_assert_str_eq(s.workdir, "/srv");
+	ck_assert_str_eq(s.user, "daemon");
+	hvc_ctr_spec_free(&s);
+
+	/* a command on the line replaces Cmd, keeps Entrypoint */
+	char *over[] = { "other", "x", NULL };
+	hvc_ctr_spec_init(&s);
+	ck_assert_int_eq(hvc_ctr_spec_apply_image(&s, NULL, V_ep, V_cmd, NULL, NULL, over, NULL, &err), 0);
+	ck_assert_uint_eq(hvc_strv_len(s.argv), 4);
+	ck_assert_str_eq(s.argv[2], "other");
+	ck_assert_str_eq(s.workdir, "/");
+	ck_assert_ptr_null(s.user);
+	/* PATH defaulted when the image has none */
+	ck_assert(hvc_str_has_prefix(s.env[0], "PATH=/usr/local/sbin"));
+	hvc_ctr_spec_free(&s);
+
+	/* --entrypoint resets the image's Cmd */
+	char *ep2[] = { "/bin/sh", NULL };
+	hvc_ctr_spec_init(&s);
+	ck_assert_int_eq(hvc_ctr_spec_apply_image(&s, NULL, V_ep, V_cmd, NULL, NULL, NULL, ep2, &err), 0);
+	ck_assert_uint_eq(hvc_strv_len(s.argv), 1);
+	ck_assert_str_eq(s.argv[0], "/bin/sh");
+	hvc_ctr_spec_free(&s);
+
+	/* no command at all */
+	hvc_ctr_spec_init(&s);
+	ck_assert_int_lt(hvc_ctr_spec_apply_image(&s, NULL, NULL, NULL, NULL, NULL, NULL, NULL, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "no command"));
+	hvc_ctr_spec_free(&s);
+
+	/* a relative WorkingDir is refused */
+	hvc_ctr_spec_init(&s);
+	ck_assert_int_lt(hvc_ctr_spec_apply_image(&s, NULL, NULL, V_cmd, "rel", NULL, NULL, NULL, &err), 0);
+	hvc_ctr_spec_free(&s);
+}
+END_TEST
+
+START_TEST(env_file_and_env_set)
+{
+	struct hvc_error err = { 0 };
+	_cleanup_strv_ char **env = NULL;
+	ck_assert_int_eq(hvc_ctr_env_file_parse("# c\nA=1\n\n  B = x \nA=2\n", &env, &err), 0);
+	ck_assert_uint_eq(hvc_strv_len(env), 2);
+	ck_assert_str_eq(env[0], "A=2");
+	ck_assert_str_eq(env[1], "B = x");
+	ck_assert_int_lt(hvc_ctr_env_file_parse("=nokey\n", &env, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "line 1"));
+	ck_assert_int_lt(hvc_ctr_env_set(&env, "=v", &err), 0);
+	/* "-e K" with K unset on the host: dropped */
+	unsetenv("HVC_TEST_UNSET");
+	ck_assert_int_eq(hvc_ctr_env_set(&env, "HVC_TEST_UNSET", &err), 0);
+	ck_assert_uint_eq(hvc_strv_len(env), 2);
+	setenv("HVC_TEST_SET", "yes", 1);
+	ck_assert_int_eq(hvc_ctr_env_set(&env, "HVC_TEST_SET", &err), 0);
+	ck_assert_str_eq(env[2], "HVC_TEST_SET=yes");
+}
+END_TEST
+
+START_TEST(volume_specs)
+{
+	struct hvc_error err = { 0 };
+	struct hvc_ctr_volume v;
+	ck_assert_int_eq(hvc_ctr_volume_parse("/h:/c:ro", false, &v, &err), 0);
+	ck_assert_str_eq(v.src, "/h");
+	ck_assert_str_eq(v.dst, "/c");
+	ck_assert(v.ro);
+	free(v.src), free(v.dst);
+	ck_assert_int_eq(hvc_ctr_volume_parse("/h:/c", false, &v, &err), 0);
+	ck_assert(!v.ro);
+	free(v.src), free(v.dst);
+	const char *bad[] = { "rel:/c", "/h:rel", "/h", "/h:/c:xx", "/h:/", ":/c", "/h::/c", "/a:/b:ro:x" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(hvc_ctr_volume_parse(bad[i], false, &v, &err) < 0, "accepted %s", bad[i]);
+		ck_assert_ptr_nonnull(strstr(err.msg, "volume"));
+	}
+	ck_assert_int_lt(hvc_ctr_volume_parse("/nonexistent-hvc:/c", true, &v, &err), 0);
+}
+END_TEST
+
+START_TEST(names)
+{
+	ck_assert(hvc_ctr_name_valid("web"));
+	ck_assert(hvc_ctr_name_valid("a.b_c-1"));
+	ck_assert(!hvc_ctr_name_valid(""));
+	ck_assert(!hvc_ctr_name_valid("-x"));
+	ck_assert(!hvc_ctr_name_valid("a/b"));
+	ck_assert(!hvc_ctr_name_valid("../x"));
+	ck_assert(!hvc_ctr_name_valid("a b"));
+}
+END_TEST
+
+START_TEST(capabilities)
+{
+	struct hvc_error err = { 0 };
+	uint64_t d = hvc_ctr_caps_default();
+	ck_assert_uint_eq(d, 0xa80425fbull); /* what /proc/<pid>/status shows under Docker */
+	ck_assert_int_eq(__builtin_popcountll(d), 14);
+	uint64_t b = 0;
+	ck_assert_int_eq(hvc_ctr_cap_parse("NET_ADMIN", &b, &err), 0);
+	ck_assert_int_eq(hvc_ctr_cap_parse("cap_sys_admin", &b, &err), 0);
+	ck_assert_uint_eq(b, (1ull << CAP_NET_ADMIN) | (1ull << CAP_SYS_ADMIN));
+	ck_assert_int_lt(hvc_ctr_cap_parse("NOPE", &b, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "NOPE"));
+	uint64_t all = 0;
+	ck_assert_int_eq(hvc_ctr_cap_parse("ALL", &all, &err), 0);
+	ck_assert(all & (1ull << CAP_SYS_MODULE));
+	char buf[512];
+	ck_assert_str_eq(hvc_ctr_caps_format((1ull << CAP_CHOWN) | (1ull << CAP_NET_RAW), buf, sizeof(buf)),
+			 "CHOWN,NET_RAW");
+}
+END_TEST
+
+static const struct hvc_sc_rule *find_rule(const struct hvc_sc_profile *p, const char *name)
+{
+	for (size_t i = 0; i < p->n_rules; i++)
+		if (!strcmp(p->rules[i].name, name))
+			return &p->rules[i];
+	return NULL;
+}
+
+START_TEST(seccomp_default_profile)
+{
+	struct hvc_error err = { 0 };
+	struct hvc_sc_profile p;
+	ck_assert_int_eq(hvc_sc_profile_default(hvc_ctr_caps_default(), &p, &err), 0);
+	ck_assert_uint_eq(p.default_action, SCMP_ACT_ERRNO(EPERM)); /* EPERM, never SIGSYS */
+	ck_assert_ptr_nonnull(find_rule(&p, "read"));
+	ck_assert_ptr_nonnull(find_rule(&p, "execveat"));
+	const char *denied[] = { "mount", "umount2", "unshare", "setns", "pivot_root", "keyctl", "add_key",
+				 "kexec_load", "init_module", "finit_module", "bpf", "reboot", "swapon", "acct" };
+	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++)
+		ck_assert_msg(!find_rule(&p, denied[i]), "%s allowed by default", denied[i]);
+	const struct hvc_sc_rule *clone = find_rule(&p, "clone");
+	ck_assert_ptr_nonnull(clone);
+	ck_assert_uint_eq(clone->n_args, 1);
+	ck_assert_int_eq(clone->args[0].op, HVC_SC_MASKED_EQ);
+	ck_assert(clone->args[0].value & CLONE_NEWUSER);
+	ck_assert_uint_eq(find_rule(&p, "clone3")->action, SCMP_ACT_ERRNO(ENOSYS));
+	const struct hvc_sc_rule *sock = find_rule(&p, "socket");
+	ck_assert_int_eq(sock->args[0].op, HVC_SC_NE);
+	ck_assert_uint_eq(sock->args[0].value, 40); /* AF_VSOCK */
+	void *ctx = NULL;
+	ck_assert_int_eq(hvc_sc_profile_compile(&p, &ctx, &err), 0);
+	ck_assert_ptr_nonnull(ctx);
+	hvc_sc_ctx_free(ctx);
+	hvc_sc_profile_free(&p);
+
+	/* CAP_SYS_ADMIN opens Docker's admin group, as with --cap-add SYS_ADMIN */
+	ck_assert_int_eq(hvc_sc_profile_default(hvc_ctr_caps_default() | (1ull << CAP_SYS_ADMIN), &p, &err), 0);
+	ck_assert_ptr_nonnull(find_rule(&p, "mount"));
+	ck_assert_ptr_nonnull(find_rule(&p, "unshare"));
+	ck_assert_uint_eq(find_rule(&p, "clone")->n_args, 0);
+	ck_assert_ptr_null(find_rule(&p, "kexec_load"));
+	hvc_sc_profile_free(&p);
+}
+END_TEST
+
+START_TEST(seccomp_json_profile)
+{
+	struct hvc_error err = { 0 };
+	struct hvc_sc_profile p;
+	const char *j = "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":1,"
+			"\"syscalls\":[{\"names\":[\"read\",\"write\"],\"action\":\"SCMP_ACT_ALLOW\"},"
+			"{\"names\":[\"personality\"],\"action\":\"SCMP_ACT_ALLOW\","
+			"\"args\":[{\"index\":0,\"value\":8,\"op\":\"SCMP_CMP_EQ\"}]},"
+			"{\"names\":[\"mkdir\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":13}]}";
+	ck_assert_int_eq(hvc_sc_profile_parse_json(j, strlen(j), &p, &err), 0);
+	ck_assert_uint_eq(p.default_action, SCMP_ACT_ERRNO(1));
+	ck_assert_uint_eq(p.n_rules, 4);
+	ck_assert_uint_eq(find_rule(&p, "mkdir")->action, SCMP_ACT_ERRNO(13));
+	ck_assert_uint_eq(find_rule(&p, "personality")->args[0].value, 8);
+	void *ctx = NULL;
+	ck_assert_int_eq(hvc_sc_profile_compile(&p, &ctx, &err), 0);
+	hvc_sc_ctx_free(ctx);
+	hvc_sc_profile_free(&p);
+	const char *bad[] = { "{", "[]", "{\"defaultAction\":\"NOPE\"}",
+			      "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"x\"],\"action\":\"BAD\"}]}",
+			      "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"x\"],\"action\":"
+			      "\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":9,\"op\":\"SCMP_CMP_EQ\"}]}]}" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(hvc_sc_profile_parse_json(bad[i], strlen(bad[i]), &p, &err) < 0, "accepted %s", bad[i]);
+}
+END_TEST
+
+static const struct hvc_mnt_op *find_op(const struct hvc_mnt_plan *p, enum hvc_mnt_kind k, const char *dst)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->ops[i].kind == k && !strcmp(p->ops[i].dst, dst))
+			return &p->ops[i];
+	return NULL;
+}
+
+START_TEST(mount_plan)
+{
+	struct hvc_error err = { 0 };
+	struct hvc_ctr_spec s;
+	hvc_ctr_spec_init(&s);
+	s.vols = calloc(2, sizeof(*s.vols));
+	s.vols[0] = (struct hvc_ctr_volume){ strdup("/host"), strdup("/data"), true, false };
+	s.vols[1] = (struct hvc_ctr_volume){ NULL, strdup("/scratch"), false, true };
+	s.n_vols = 2;
+	struct hvc_mnt_plan p;
+	ck_assert_int_eq(hvc_mnt_plan_build(&s, &p, &err), 0);
+	const struct hvc_mnt_op *o = find_op(&p, HVC_MNT_MOUNT, "/proc");
+	ck_assert_ptr_nonnull(o);
+	ck_assert(o->flags & MS_NOSUID);
+	o = find_op(&p, HVC_MNT_MOUNT, "/sys");
+	ck_assert(o && (o->flags & MS_RDONLY));
+	const char *devs[] = { "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty" };
+	for (size_t i = 0; i < 6; i++)
+		ck_assert_msg(find_op(&p, HVC_MNT_DEV, devs[i]), "missing %s", devs[i]);
+	ck_assert_uint_eq(find_op(&p, HVC_MNT_DEV, "/dev/null")->major, 1);
+	ck_assert_uint_eq(find_op(&p, HVC_MNT_DEV, "/dev/null")->minor, 3);
+	ck_assert_ptr_nonnull(find_op(&p, HVC_MNT_MOUNT, "/dev/pts"));
+	ck_assert_ptr_nonnull(find_op(&p, HVC_MNT_MOUNT, "/dev/shm"));
+	ck_assert_str_eq(find_op(&p, HVC_MNT_SYMLINK, "/dev/ptmx")->src, "pts/ptmx");
+	ck_assert_ptr_nonnull(find_op(&p, HVC_MNT_MASK, "/proc/kcore"));
+	ck_assert_ptr_nonnull(find_op(&p, HVC_MNT_MASK, "/sys/firmware"));
+	ck_assert_ptr_nonnull(find_op(&p, HVC_MNT_RO, "/proc/sys"));
+	ck_assert_ptr_nonnull(find_op(&p, HVC_MNT_RO, "/proc/sysrq-trigger"));
+	o = find_op(&p, HVC_MNT_BIND, "/data");
+	ck_assert(o && o->ro && !strcmp(o->src, "/host"));
+	ck_assert_str_eq(find_op(&p, HVC_MNT_MOUNT, "/scratch")->fstype, "tmpfs");
+	/* volumes come after /dev and /sys, masks after volumes (a volume cannot unmask) */
+	size_t i_sys = 0, i_vol = 0, i_mask = 0;
+	for (size_t i = 0; i < p.n; i++) {
+		if (!strcmp(p.ops[i].dst, "/sys"))
+			i_sys = i;
+		if (!strcmp(p.ops[i].dst, "/data"))
+			i_vol = i;
+		if (!strcmp(p.ops[i].dst, "/proc/kcore"))
+			i_mask = i;
+	}
+	ck_assert(i_sys < i_vol && i_vol < i_mask);
+	hvc_mnt_plan_free(&p);
+	/* no gid=5 for devpts in a user namespace */
+	s.userns = true;
+	ck_assert_int_eq(hvc_mnt_plan_build(&s, &p, &err), 0);
+	ck_assert_ptr_null(strstr(find_op(&p, HVC_MNT_MOUNT, "/dev/pts")->data, "gid="));
+	hvc_mnt_plan_free(&p);
+	hvc_ctr_spec_free(&s);
+}
+END_TEST
+
+START_TEST(overlay_options)
+{
+	char *lowers[] = { "/l/top", "/l/bottom", NULL };
+	_cleanup_free_ char *o = hvc_mnt_overlay_options(lowers, "/c/upper", "/c/work");
+	ck_assert_str_eq(o, "lowerdir=/l/top:/l/bottom,upperdir=/c/upper,workdir=/c/work,index=off,xino=off");
+	_cleanup_free_ char *ro = hvc_mnt_overlay_options(lowers, NULL, NULL);
+	ck_assert_str_eq(ro, "lowerdir=/l/top:/l/bottom");
+}
+END_TEST
+
+START_TEST(id_prefix_lookup)
+{
+	char *ids[] = { "aaaa1111", "aaaa2222", "bbbb3333", NULL };
+	char *names[] = { "web", "db", "", NULL };
+	ck_assert_int_eq(hvc_ctr_match("web", ids, names, 3), 0);
+	ck_assert_int_eq(hvc_ctr_match("db", ids, names, 3), 1);
+	ck_assert_int_eq(hvc_ctr_match("b", ids, names, 3), 2);
+	ck_assert_int_eq(hvc_ctr_match("aaaa2", ids, names, 3), 1);
+	ck_assert_int_eq(hvc_ctr_match("aaaa", ids, names, 3), -EEXIST);
+	ck_assert_int_eq(hvc_ctr_match("cccc", ids, names, 3), -ENOENT);
+	ck_assert_int_eq(hvc_ctr_match("", ids, names, 3), -ENOENT);
+	ck_assert_int_eq(hvc_ctr_match("aaaa1111", ids, names, 3), 0);
+	/* a name wins over an id prefix that happens to match */
+	char *names2[] = { "", "", "aaaa", NULL };
+	ck_assert_int_eq(hvc_ctr_match("aaaa", ids, names2, 3), 2);
+}
+END_TEST
+
+START_TEST(spec_json_roundtrip)
+{
+	struct hvc_error err = { 0 };
+	struct hvc_ctr_spec s, t;
+	hvc_ctr_spec_init(&s);
+	s.name = strdup("web");
+	s.image_digest = strdup("sha256:abc");
+	hvc_strv_push(&s.argv, "sh");
+	hvc_strv_push(&s.env, "A=1");
+	s.workdir = strdup("/w");
+	s.user = strdup("1000:1000");
+	s.net = HVC_CTR_NET_HOST;
+	s.caps &= ~(1ull << CAP_NET_RAW);
+	s.seccomp = HVC_CTR_SECCOMP_UNCONFINED;
+	s.limits.memory = 32 << 20;
+	s.limits.pids = 64;
+	s.limits.cpus = 1.5;
+	s.rm = s.read_only = true;
+	s.init = false;
+	_cleanup_json_ json_object *o = hvc_ctr_spec_to_json(&s);
+	ck_assert_str_eq(hvc_json_get_string(o, "image_digest"), "sha256:abc");
+	ck_assert_int_eq(hvc_ctr_spec_from_json(o, &t, &err), 0);
+	ck_assert_str_eq(t.name, "web");
+	ck_assert_str_eq(t.argv[0], "sh");
+	ck_assert_str_eq(t.user, "1000:1000");
+	ck_assert_uint_eq(t.caps, s.caps);
+	ck_assert_int_eq(t.net, HVC_CTR_NET_HOST);
+	ck_assert_int_eq(t.seccomp, HVC_CTR_SECCOMP_UNCONFINED);
+	ck_assert_uint_eq(t.limits.memory, 32 << 20);
+	ck_assert_int_eq(t.limits.pids, 64);
+	ck_assert(t.rm && t.read_only && !t.init);
+	hvc_ctr_spec_free(&s);
+	hvc_ctr_spec_free(&t);
+}
+END_TEST
+
+static Suite *runtime_suite(void)
+{
+	Suite *s = suite_create("runtime");
+	TCase *tc = tcase_create("pure");
+	tcase_add_test(tc, image_config_docker_rules);
+	tcase_add_test(tc, env_file_and_env_set);
+	tcase_add_test(tc, volume_specs);
+	tcase_add_test(tc, names);
+	tcase_add_test(tc, capabilities);
+	tcase_add_test(tc, seccomp_default_profile);
+	tcase_add_test(tc, seccomp_json_profile);
+	tcase_add_test(tc, mount_plan);
+	tcase_add_test(tc, overlay_options);
+	tcase_add_test(tc, id_prefix_lookup);
+	tcase_add_test(tc, spec_json_roundtrip);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+HVC_CHECK_MAIN(runtime_suite)
