@@ -37,6 +37,7 @@ struct builder {
 	char *tmp;      /* this build's scratch dir on the store's filesystem */
 	int tmp_lock;   /* flock on tmp/lock while the build lives */
 	char *cache_dir;
+	struct hvc_build_context ctx; /* real path + .dockerignore */
 	FILE *pf;
 	int out_fd;
 	char created[64]; /* of the last step: the image's "created" */
@@ -386,8 +387,8 @@ static int copy_step(struct builder *b, const struct hvc_df_instr *in, const str
 	_cleanup_free_ char *stage = hvc_strdup_printf("%s/stage%zu", b->tmp, b->step_no);
 	if (!stage || hvc_mkdir_p(stage, 0755, err) < 0)
 		return -1;
-	int r = hvc_build_copy_into(stage, abs, strcmp(dest, "/") ? dest : "", dest_is_dir, st->kind == HVC_DF_ADD,
-				    &owner, err);
+	int r = hvc_build_copy_into(&b->ctx, stage, abs, strcmp(dest, "/") ? dest : "", dest_is_dir,
+				    st->kind == HVC_DF_ADD, &owner, err);
 	if (r == 0)
 		r = layer_from_dir(b, stage, out, err);
 	if (r == 0)
@@ -512,14 +513,14 @@ static int do_step(struct builder *b, const struct hvc_df_instr *in, struct hvc_
 		size_t n = hvc_strv_len(st->args);
 		char *last = st->args[n - 1];
 		st->args[n - 1] = NULL;
-		r = hvc_build_copy_resolve(b->o->context, st->args, &abs, err);
+		r = hvc_build_copy_resolve(&b->ctx, st->args, &abs, err);
 		st->args[n - 1] = last;
 		if (r < 0) {
 			hvc_df_step_free(st);
 			return -1;
 		}
 		char cd[72];
-		hvc_build_copy_digest(abs, cd);
+		hvc_build_copy_digest(&b->ctx, abs, cd);
 		extra = strdup(cd);
 	} else if (st->kind == HVC_DF_RUN || st->kind == HVC_DF_ARG) {
 		/* RUN sees the ARG values as env; an ARG's own value is part of its identity */
@@ -605,6 +606,7 @@ static void builder_free(struct builder *b)
 		close(b->tmp_lock);
 	free(b->cache_dir);
 	hvc_df_scope_clear(&b->sc);
+	hvc_build_context_clear(&b->ctx);
 	hvc_dockerfile_free(b->df);
 	json_object_put(b->cfg);
 	for (size_t i = 0; i < b->n_layers; i++)
@@ -660,6 +662,8 @@ static int build(struct builder *b, char **digest, struct hvc_error *err)
 	for (size_t i = 0; b->df->warnings && b->df->warnings[i]; i++)
 		hvc_warn("%s", b->df->warnings[i]);
 	b->sc.build_args = hvc_strv_dup(o->build_args ? o->build_args : (char *[]){ NULL });
+	if (hvc_build_context_open(o->context, &b->ctx, err) < 0)
+		return -1;
 
 	if (hvc_image_store_open(hvc_root(), &b->s, err) < 0)
 		return -1;

@@ -58,9 +58,50 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Expands one source into absolute paths inside the context. */
-static int resolve_source(const char *ctx_real, const char *src, char ***out, struct hvc_error *err)
+int hvc_build_context_open(const char *dir, struct hvc_build_context *c, struct hvc_error *err)
 {
+	memset(c, 0, sizeof(*c));
+	if (!realpath(dir, c->root))
+		return hvc_err(err, errno, "build context `%s`", dir);
+	_cleanup_free_ char *ig = hvc_path_join(c->root, ".dockerignore");
+	char *text = NULL;
+	size_t len;
+	if (ig && hvc_path_exists(ig)) {
+		if (hvc_read_file(ig, &text, &len, err) < 0)
+			return -1;
+		int r = hvc_build_ignore_parse(text, &c->ignore, err);
+		free(text);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+void hvc_build_context_clear(struct hvc_build_context *c)
+{
+	hvc_strv_free(c->ignore);
+	c->ignore = NULL;
+}
+
+/* Context-relative form of a path under the context root ("" for the root). */
+static const char *ctx_rel(const struct hvc_build_context *c, const char *abs)
+{
+	size_t l = strlen(c->root);
+	if (strncmp(abs, c->root, l))
+		return abs;
+	return abs[l] == '/' ? abs + l + 1 : abs + l;
+}
+
+static bool ctx_excluded(const struct hvc_build_context *c, const char *abs)
+{
+	const char *rel = ctx_rel(c, abs);
+	return c && c->ignore && *rel && hvc_build_ignore_match(c->ignore, rel);
+}
+
+/* Expands one source into absolute paths inside the context. */
+static int resolve_source(const struct hvc_build_context *c, const char *src, char ***out, struct hvc_error *err)
+{
+	const char *ctx_real = c->root;
 	bool esc;
 	_cleanup_free_ char *clean = hvc_build_path_clean(src, &esc);
 	if (!clean)
@@ -86,6 +127,8 @@ static int resolve_source(const char *ctx_real, const char *src, char ***out, st
 	} else {
 		hvc_strv_push(&cands, pat);
 	}
+	bool globbed = strpbrk(clean, "*?[") != NULL;
+	size_t added = 0;
 	for (size_t i = 0; cands && cands[i]; i++) {
 		/* The source itself may be a symlink; what it names must stay inside. */
 		char real[PATH_MAX];
@@ -98,17 +141,24 @@ static int resolve_source(const char *ctx_real, const char *src, char ***out, st
 		if (strncmp(real, ctx_real, cl) || (real[cl] != '/' && real[cl] != '\0'))
 			return hvc_err(err, 0, "%s: forbidden path outside the build context (resolves to `%s`)", src,
 				       real), -EPERM;
+		if (ctx_excluded(c, cands[i]) || ctx_excluded(c, real)) {
+			if (globbed)
+				continue;
+			return hvc_err(err, 0, "%s: excluded from the build context by .dockerignore", src), -ENOENT;
+		}
 		if (hvc_strv_push(out, real) < 0)
 			return hvc_err(err, ENOMEM, "copy");
+		added++;
 	}
+	if (globbed && added == 0)
+		return hvc_err(err, 0, "%s: no source files were specified (all matches are in .dockerignore)", src),
+		       -ENOENT;
 	return 0;
 }
 
-int hvc_build_copy_resolve(const char *context, char *const *srcs, char ***abs, struct hvc_error *err)
+int hvc_build_copy_resolve(const struct hvc_build_context *c, char *const *srcs, char ***abs,
+			   struct hvc_error *err)
 {
-	char ctx_real[PATH_MAX];
-	if (!realpath(context, ctx_real))
-		return hvc_err(err, errno, "build context `%s`", context);
 	_cleanup_strv_ char **v = calloc(1, sizeof(char *));
 	if (!v)
 		return hvc_err(err, ENOMEM, "copy");
@@ -116,7 +166,7 @@ int hvc_build_copy_resolve(const char *context, char *const *srcs, char ***abs, 
 		if (strstr(srcs[i], "://"))
 			return hvc_err(err, 0, "%s: URLs are not supported (only files from the build context)", srcs[i]),
 			       -ENOTSUP;
-		int r = resolve_source(ctx_real, srcs[i], &v, err);
+		int r = resolve_source(c, srcs[i], &v, err);
 		if (r < 0)
 			return r;
 	}
@@ -135,7 +185,8 @@ int hvc_build_parse_chmod(const char *s, struct hvc_error *err)
 }
 
 /* ---------- content digest for the cache ----------------------------------- */
-static void hash_tree(EVP_MD_CTX *md, const char *path, const char *rel, int depth)
+static void hash_tree(const struct hvc_build_context *c, EVP_MD_CTX *md, const char *path, const char *rel,
+		      int depth)
 {
 	struct stat st;
 	if (lstat(path, &st) < 0 || depth > 64)
@@ -161,10 +212,10 @@ static void hash_tree(EVP_MD_CTX *md, const char *path, const char *rel, int dep
 		int k = scandir(path, &names, NULL, alphasort);
 		for (int i = 0; i < k; i++) {
 			if (strcmp(names[i]->d_name, ".") && strcmp(names[i]->d_name, "..")) {
-				_cleanup_free_ char *c = hvc_path_join(path, names[i]->d_name);
+				_cleanup_free_ char *ch = hvc_path_join(path, names[i]->d_name);
 				_cleanup_free_ char *cr = hvc_strdup_printf("%s/%s", rel, names[i]->d_name);
-				if (c && cr)
-					hash_tree(md, c, cr, depth + 1);
+				if (ch && cr && !ctx_excluded(c, ch))
+					hash_tree(c, md, ch, cr, depth + 1);
 			}
 			free(names[i]);
 		}
@@ -173,13 +224,13 @@ static void hash_tree(EVP_MD_CTX *md, const char *path, const char *rel, int dep
 	EVP_DigestUpdate(md, "\n", 1);
 }
 
-void hvc_build_copy_digest(char *const *abs, char out[72])
+void hvc_build_copy_digest(const struct hvc_build_context *c, char *const *abs, char out[72])
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
 	for (size_t i = 0; abs[i]; i++) {
 		const char *base = strrchr(abs[i], '/');
-		hash_tree(md, abs[i], base ? base + 1 : abs[i], 0);
+		hash_tree(c, md, abs[i], base ? base + 1 : abs[i], 0);
 	}
 	unsigned char d[32];
 	unsigned int l;
@@ -191,17 +242,17 @@ void hvc_build_copy_digest(char *const *abs, char out[72])
 }
 
 /* ---------- copying --------------------------------------------------------- */
-static int copy_tree(const char *src, const char *dst, const struct hvc_build_copy_owner *o,
-		     struct hvc_error *err);
+static int copy_tree(const struct hvc_build_context *c, const char *src, const char *dst,
+		     const struct hvc_build_copy_owner *o, struct hvc_error *err);
 
-static int copy_entry(const char *src, const char *dst, const struct stat *st, const struct hvc_build_copy_owner *o,
-		      struct hvc_error *err)
+static int copy_entry(const struct hvc_build_context *c, const char *src, const char *dst, const struct stat *st,
+		      const struct hvc_build_copy_owner *o, struct hvc_error *err)
 {
 	mode_t mode = o->mode >= 0 ? (mode_t)o->mode : st->st_mode & 07777;
 	if (S_ISDIR(st->st_mode)) {
 		if (mkdir(dst, 0700) < 0 && errno != EEXIST)
 			return hvc_err(err, errno, "mkdir `%s`", dst);
-		int r = copy_tree(src, dst, o, err);
+		int r = copy_tree(c, src, dst, o, err);
 		if (r < 0)
 			return r;
 		chmod(dst, mode);
@@ -232,8 +283,8 @@ static int copy_entry(const char *src, const char *dst, const struct stat *st, c
 	return 0;
 }
 
-static int copy_tree(const char *src, const char *dst, const struct hvc_build_copy_owner *o,
-		     struct hvc_error *err)
+static int copy_tree(const struct hvc_build_context *c, const char *src, const char *dst,
+		     const struct hvc_build_copy_owner *o, struct hvc_error *err)
 {
 	struct dirent **names = NULL;
 	int n = scandir(src, &names, NULL, alphasort);
@@ -247,10 +298,12 @@ static int copy_tree(const char *src, const char *dst, const struct hvc_build_co
 			struct stat st;
 			if (!s || !d)
 				r = hvc_err(err, ENOMEM, "copy");
+			else if (ctx_excluded(c, s))
+				; /* .dockerignore */
 			else if (lstat(s, &st) < 0)
 				r = hvc_err(err, errno, "stat `%s`", s);
 			else
-				r = copy_entry(s, d, &st, o, err);
+				r = copy_entry(c, s, d, &st, o, err);
 		}
 		free(names[i]);
 	}
@@ -272,8 +325,8 @@ static bool is_archive(const char *path)
 	return yes;
 }
 
-int hvc_build_copy_into(const char *stage, char *const *abs, const char *dest, bool dest_is_dir, bool add,
-			const struct hvc_build_copy_owner *owner, struct hvc_error *err)
+int hvc_build_copy_into(const struct hvc_build_context *c, const char *stage, char *const *abs, const char *dest,
+			bool dest_is_dir, bool add, const struct hvc_build_copy_owner *owner, struct hvc_error *err)
 {
 	static const struct hvc_build_copy_owner root = { 0, 0, -1 };
 	const struct hvc_build_copy_owner *o = owner ? owner : &root;
@@ -291,7 +344,7 @@ int hvc_build_copy_into(const char *stage, char *const *abs, const char *dest, b
 			/* a directory's contents go into dest */
 			if (hvc_mkdir_p(target, 0755, err) < 0)
 				return -1;
-			int r = copy_tree(abs[i], target, o, err);
+			int r = copy_tree(c, abs[i], target, o, err);
 			if (r < 0)
 				return r;
 			continue;
@@ -320,7 +373,7 @@ int hvc_build_copy_into(const char *stage, char *const *abs, const char *dest, b
 		}
 		if (!to)
 			return hvc_err(err, ENOMEM, "copy");
-		int r = copy_entry(abs[i], to, &st, o, err);
+		int r = copy_entry(c, abs[i], to, &st, o, err);
 		if (r < 0)
 			return r;
 	}

@@ -199,6 +199,21 @@ expect_contains "$OUT" 'exec "/bin/sh": executable file not found'
 expect_contains "$OUT" "returned a non-zero code: 127"
 ok "FROM scratch, exec form, USER, WORKDIR, COPY to a file, COPY --chown/--chmod"
 
+# --- .dockerignore -------------------------------------------------------------
+I=$TEST_TMP/ignctx
+mkdir -p "$I/src" "$I/build"
+echo code >"$I/src/main.c"; echo junk >"$I/build/out.o"; echo x >"$I/debug.log"
+printf 'build\n*.log\n' >"$I/.dockerignore"
+printf 'FROM busybox\nCOPY . /ctx/\n' >"$I/Dockerfile"
+expect_status 0 "$HVC" build -t ign "$I"
+expect_status 0 "$HVC" image flatten ign "$TEST_TMP/flat-ign"
+[ -f "$TEST_TMP/flat-ign/ctx/src/main.c" ] || fail ".dockerignore: src/main.c missing"
+[ ! -e "$TEST_TMP/flat-ign/ctx/build" ] && [ ! -e "$TEST_TMP/flat-ign/ctx/debug.log" ] || fail ".dockerignore not applied"
+printf 'FROM busybox\nCOPY debug.log /\n' >"$I/Dockerfile"
+expect_status 1 "$HVC" build -t ign "$I"
+expect_contains "$OUT" "debug.log: excluded from the build context by .dockerignore"
+ok ".dockerignore"
+
 # --- two builds at once ---------------------------------------------------------
 mkdir -p "$TEST_TMP/c6" "$TEST_TMP/c7"
 printf 'FROM busybox\nRUN sleep 0.5; echo a >/a\n' >"$TEST_TMP/c6/Dockerfile"

@@ -10,6 +10,7 @@
 #include "check_main.h"
 
 static char ctx[64], stage[64];
+static struct hvc_build_context bc;
 
 static void put(const char *rel, const char *content)
 {
@@ -35,10 +36,12 @@ static void setup(void)
 	ck_assert_int_eq(symlink("/etc/passwd", p), 0);
 	snprintf(p, sizeof(p), "%s/in-link", ctx);
 	ck_assert_int_eq(symlink("a.txt", p), 0);
+	ck_assert_int_eq(hvc_build_context_open(ctx, &bc, NULL), 0);
 }
 
 static void teardown(void)
 {
+	hvc_build_context_clear(&bc);
 	hvc_rm_rf(ctx, NULL);
 	hvc_rm_rf(stage, NULL);
 }
@@ -65,25 +68,25 @@ START_TEST(resolve_sources)
 {
 	struct hvc_error err = { 0 };
 	char **abs = NULL;
-	ck_assert_int_eq(hvc_build_copy_resolve(ctx, (char *[]){ "*.txt", "dir", NULL }, &abs, &err), 0);
+	ck_assert_int_eq(hvc_build_copy_resolve(&bc, (char *[]){ "*.txt", "dir", NULL }, &abs, &err), 0);
 	ck_assert_uint_eq(hvc_strv_len(abs), 3);
 	ck_assert_ptr_nonnull(strstr(abs[0], "/a.txt"));
 	ck_assert_ptr_nonnull(strstr(abs[1], "/b.txt"));
 	ck_assert_ptr_nonnull(strstr(abs[2], "/dir"));
 	hvc_strv_free(abs);
 	abs = NULL;
-	ck_assert_int_eq(hvc_build_copy_resolve(ctx, (char *[]){ "in-link", NULL }, &abs, &err), 0);
+	ck_assert_int_eq(hvc_build_copy_resolve(&bc, (char *[]){ "in-link", NULL }, &abs, &err), 0);
 	hvc_strv_free(abs);
 	abs = NULL;
-	ck_assert_int_lt(hvc_build_copy_resolve(ctx, (char *[]){ "../etc/passwd", NULL }, &abs, &err), 0);
+	ck_assert_int_lt(hvc_build_copy_resolve(&bc, (char *[]){ "../etc/passwd", NULL }, &abs, &err), 0);
 	ck_assert_str_eq(err.msg, "../etc/passwd: forbidden path outside the build context");
-	ck_assert_int_lt(hvc_build_copy_resolve(ctx, (char *[]){ "out-link", NULL }, &abs, &err), 0);
+	ck_assert_int_lt(hvc_build_copy_resolve(&bc, (char *[]){ "out-link", NULL }, &abs, &err), 0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "forbidden path outside the build context"));
-	ck_assert_int_lt(hvc_build_copy_resolve(ctx, (char *[]){ "nope", NULL }, &abs, &err), 0);
+	ck_assert_int_lt(hvc_build_copy_resolve(&bc, (char *[]){ "nope", NULL }, &abs, &err), 0);
 	ck_assert_str_eq(err.msg, "nope: no such file or directory in the build context");
-	ck_assert_int_lt(hvc_build_copy_resolve(ctx, (char *[]){ "*.none", NULL }, &abs, &err), 0);
+	ck_assert_int_lt(hvc_build_copy_resolve(&bc, (char *[]){ "*.none", NULL }, &abs, &err), 0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "matched nothing"));
-	ck_assert_int_lt(hvc_build_copy_resolve(ctx, (char *[]){ "http://x/y", NULL }, &abs, &err), 0);
+	ck_assert_int_lt(hvc_build_copy_resolve(&bc, (char *[]){ "http://x/y", NULL }, &abs, &err), 0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "URLs are not supported"));
 	ck_assert_ptr_null(abs);
 }
@@ -92,13 +95,13 @@ END_TEST
 START_TEST(content_digest)
 {
 	char **abs = NULL;
-	ck_assert_int_eq(hvc_build_copy_resolve(ctx, (char *[]){ "dir", NULL }, &abs, NULL), 0);
+	ck_assert_int_eq(hvc_build_copy_resolve(&bc, (char *[]){ "dir", NULL }, &abs, NULL), 0);
 	char d1[72], d2[72], d3[72];
-	hvc_build_copy_digest(abs, d1);
-	hvc_build_copy_digest(abs, d2);
+	hvc_build_copy_digest(&bc, abs, d1);
+	hvc_build_copy_digest(&bc, abs, d2);
 	ck_assert_str_eq(d1, d2);
 	put("dir/sub/two", "changed");
-	hvc_build_copy_digest(abs, d3);
+	hvc_build_copy_digest(&bc, abs, d3);
 	ck_assert_str_ne(d1, d3);
 	hvc_strv_free(abs);
 }
@@ -108,8 +111,8 @@ START_TEST(copy_into_stage)
 {
 	char **abs = NULL;
 	struct hvc_error err = { 0 };
-	ck_assert_int_eq(hvc_build_copy_resolve(ctx, (char *[]){ "a.txt", "dir", NULL }, &abs, NULL), 0);
-	ck_assert_int_eq(hvc_build_copy_into(stage, abs, "/app", true, false, NULL, &err), 0);
+	ck_assert_int_eq(hvc_build_copy_resolve(&bc, (char *[]){ "a.txt", "dir", NULL }, &abs, NULL), 0);
+	ck_assert_int_eq(hvc_build_copy_into(&bc, stage, abs, "/app", true, false, NULL, &err), 0);
 	char p[256];
 	struct stat st;
 	snprintf(p, sizeof(p), "%s/app/a.txt", stage);
@@ -121,9 +124,9 @@ START_TEST(copy_into_stage)
 	ck_assert(hvc_path_exists(p));
 	hvc_strv_free(abs);
 	abs = NULL;
-	ck_assert_int_eq(hvc_build_copy_resolve(ctx, (char *[]){ "b.txt", NULL }, &abs, NULL), 0);
+	ck_assert_int_eq(hvc_build_copy_resolve(&bc, (char *[]){ "b.txt", NULL }, &abs, NULL), 0);
 	struct hvc_build_copy_owner own = { getuid(), getgid(), 0604 };
-	ck_assert_int_eq(hvc_build_copy_into(stage, abs, "/etc/renamed", false, false, &own, &err), 0);
+	ck_assert_int_eq(hvc_build_copy_into(&bc, stage, abs, "/etc/renamed", false, false, &own, &err), 0);
 	snprintf(p, sizeof(p), "%s/etc/renamed", stage);
 	ck_assert_int_eq(stat(p, &st), 0);
 	ck_assert(S_ISREG(st.st_mode));
@@ -137,6 +140,54 @@ START_TEST(copy_into_stage)
 }
 END_TEST
 
+START_TEST(dockerignore_rules)
+{
+	char **p = NULL;
+	ck_assert_int_eq(hvc_build_ignore_parse("# comment\n\n*.log\n/build\n!build/keep\n**/*.tmp\n  secret  \n.\n", &p, NULL), 0);
+	ck_assert_uint_eq(hvc_strv_len(p), 5);
+	ck_assert_str_eq(p[1], "build"); /* leading slash dropped */
+	ck_assert(hvc_build_ignore_match(p, "x.log"));
+	ck_assert(!hvc_build_ignore_match(p, "sub/x.log")); /* * stays in one segment */
+	ck_assert(hvc_build_ignore_match(p, "build"));
+	ck_assert(hvc_build_ignore_match(p, "build/out/a.o")); /* under an excluded dir */
+	ck_assert(!hvc_build_ignore_match(p, "build/keep"));   /* ! re-includes */
+	ck_assert(hvc_build_ignore_match(p, "a/b/c.tmp"));
+	ck_assert(hvc_build_ignore_match(p, "c.tmp"));
+	ck_assert(hvc_build_ignore_match(p, "secret"));
+	ck_assert(!hvc_build_ignore_match(p, "secrets"));
+	ck_assert(!hvc_build_ignore_match(p, "src/main.c"));
+	hvc_strv_free(p);
+}
+END_TEST
+
+START_TEST(dockerignore_in_copy)
+{
+	put(".dockerignore", "*.txt\n!b.txt\ndir/sub\n");
+	hvc_build_context_clear(&bc);
+	ck_assert_int_eq(hvc_build_context_open(ctx, &bc, NULL), 0);
+	struct hvc_error err = { 0 };
+	char **abs = NULL;
+	ck_assert_int_lt(hvc_build_copy_resolve(&bc, (char *[]){ "a.txt", NULL }, &abs, &err), 0);
+	ck_assert_str_eq(err.msg, "a.txt: excluded from the build context by .dockerignore");
+	ck_assert_int_eq(hvc_build_copy_resolve(&bc, (char *[]){ "*.txt", "dir", NULL }, &abs, &err), 0);
+	ck_assert_uint_eq(hvc_strv_len(abs), 2); /* b.txt, dir */
+	ck_assert_int_eq(hvc_build_copy_into(&bc, stage, abs, "/app", true, false, NULL, &err), 0);
+	char p[256];
+	snprintf(p, sizeof(p), "%s/app/b.txt", stage);
+	ck_assert(hvc_path_exists(p));
+	snprintf(p, sizeof(p), "%s/app/one", stage);
+	ck_assert(hvc_path_exists(p));
+	snprintf(p, sizeof(p), "%s/app/sub", stage);
+	ck_assert(!hvc_path_exists(p)); /* dir/sub ignored inside a copied directory */
+	char d1[72], d2[72];
+	hvc_build_copy_digest(&bc, abs, d1);
+	put("dir/sub/two", "ignored changes do not invalidate the cache");
+	hvc_build_copy_digest(&bc, abs, d2);
+	ck_assert_str_eq(d1, d2);
+	hvc_strv_free(abs);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("build_copy");
@@ -146,6 +197,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, resolve_sources);
 	tcase_add_test(tc, content_digest);
 	tcase_add_test(tc, copy_into_stage);
+	tcase_add_test(tc, dockerignore_rules);
+	tcase_add_test(tc, dockerignore_in_copy);
 	suite_add_tcase(s, tc);
 	return s;
 }
