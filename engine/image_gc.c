@@ -344,7 +344,7 @@ int hvc_image_rm(struct hvc_image_store *s, const char *ref, bool force, char **
 		 struct hvc_error *err)
 {
 	struct hvc_image *img = NULL;
-	if (hvc_image_resolve(s, ref, &img, err) < 0)
+	if (hvc_image_lookup(s, ref, &img, err) < 0) /* never creates busybox to remove it */
 		return -1;
 	_cleanup_free_ char *digest = strdup(img->manifest_digest);
 	_cleanup_free_ char *norm = NULL;

@@ -753,6 +753,19 @@ static int resolve_in_index(struct hvc_image_store *s, const char *ref, struct h
 				       en, out, err);
 }
 
+int hvc_image_lookup(struct hvc_image_store *s, const char *ref, struct hvc_image **out,
+		     struct hvc_error *err)
+{
+	*out = NULL;
+	if (!ref || !*ref)
+		return hvc_image_err(err, EINVAL, "empty image reference");
+	if (resolve_in_index(s, ref, out, err) < 0)
+		return -1;
+	if (*out)
+		return 0;
+	return hvc_image_err(err, ENOENT, "image \"%s\" not found (try: hvc images)", ref);
+}
+
 int hvc_image_resolve(struct hvc_image_store *s, const char *ref, struct hvc_image **out,
 		      struct hvc_error *err)
 {
@@ -803,9 +816,11 @@ int hvc_image_list(struct hvc_image_store *s, struct hvc_image ***out, struct hv
 			continue;
 		}
 		struct hvc_image *img = NULL;
-		if (hvc_image_load_manifest(s, dg, hvc_json_get_int(d, "size", -1), en, &img, err) < 0) {
-			hvc_image_list_free(v);
-			return hvc_error_prefix(err, "image %s", en ? en : dg);
+		struct hvc_error e = { 0 };
+		if (hvc_image_load_manifest(s, dg, hvc_json_get_int(d, "size", -1), en, &img, &e) < 0) {
+			/* one damaged image must not hide the others */
+			hvc_warn("image %s: %s (see: hvc image fsck)", en ? en : dg, e.msg);
+			continue;
 		}
 		v[k++] = img;
 	}

@@ -41,6 +41,9 @@ void hvc_image_store_close(struct hvc_image_store *s);
 int hvc_image_resolve(struct hvc_image_store *s, const char *ref, struct hvc_image **out,
 		      struct hvc_error *err);
 void hvc_image_free(struct hvc_image *img);
+/* The same, but never creates busybox:latest (for rm and other queries). */
+int hvc_image_lookup(struct hvc_image_store *s, const char *ref, struct hvc_image **out,
+		     struct hvc_error *err);
 
 /* Ensures every layer is unpacked in $root/layers/<diff-id>/ (once, verified)
  * and returns the overlayfs lowerdir list, TOP layer first (the order
@@ -145,7 +148,8 @@ int hvc_image_tag(struct hvc_image_store *s, const char *ref, const char *name,
 int hvc_image_index_add(struct hvc_image_store *s, const char *manifest_digest, int64_t size,
 			const char *name, struct hvc_error *err);
 
-/* Every image in index.json (tagged and untagged), NULL-terminated. */
+/* Every image in index.json (tagged and untagged), NULL-terminated. An image
+ * whose manifest or config cannot be read is left out with a warning. */
 int hvc_image_list(struct hvc_image_store *s, struct hvc_image ***out, struct hvc_error *err);
 void hvc_image_list_free(struct hvc_image **v);
 

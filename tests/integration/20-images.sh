@@ -150,6 +150,20 @@ cp "$TEST_TMP/layer.bak" "$HVC_ROOT/images/blobs/sha256/$layer"
 expect_status 0 "$HVC" image fsck
 ok "fsck names a corrupted blob"
 
+# a damaged config hides only its own image from the listing
+expect_status 0 "$HVC" image import "$TEST_TMP/src" victim:v1
+cfg=$("$HVC" image inspect victim:v1 | grep -m1 '"ConfigDigest"' | sed 's/.*"sha256:\([0-9a-f]*\)".*/\1/')
+cp "$HVC_ROOT/images/blobs/sha256/$cfg" "$TEST_TMP/cfg.bak"
+echo '{"broken":' >"$HVC_ROOT/images/blobs/sha256/$cfg"
+expect_status 0 "$HVC" images
+expect_contains "$OUT" "busybox"
+expect_contains "$OUT" "image victim:v1: blob sha256:$cfg"
+expect_status 1 "$HVC" image fsck
+expect_contains "$OUT" "sha256:$cfg"
+cp "$TEST_TMP/cfg.bak" "$HVC_ROOT/images/blobs/sha256/$cfg"
+expect_status 0 "$HVC" image fsck
+ok "a damaged image is reported, the others still listed"
+
 # concurrency: two imports at once both land intact
 for i in 1 2 3 4; do mkdir -p "$TEST_TMP/c$i/data"; head -c 200000 /dev/urandom >"$TEST_TMP/c$i/data/blob"; done
 "$HVC" image import "$TEST_TMP/c1" conc1 >/dev/null & p1=$!
