@@ -43,5 +43,6 @@ int hvc_cmd_stats(int argc, char **argv);
 int hvc_cmd_inspect(int argc, char **argv);
 int hvc_cmd_wait(int argc, char **argv);
 int hvc_cmd_system(int argc, char **argv);
+int hvc_cmd_vm(int argc, char **argv);
 
 #endif

@@ -18,5 +18,6 @@ const struct hvc_cli_cmd hvc_cli_commands[] = {
 	{ "inspect", hvc_cmd_inspect, "config and state of containers (JSON)" },
 	{ "wait", hvc_cmd_wait, "wait for containers to exit, print exit codes" },
 	{ "system", hvc_cmd_system, "system prune: reclaim leftovers" },
+	{ "vm", hvc_cmd_vm, "run images as VMs (libvirt) and manage them" },
 	{ NULL, NULL, NULL },
 };

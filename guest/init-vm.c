@@ -1,25 +1,332 @@
-/* hvc-init's VM part. Placeholder until the VM driver lands: detection says
- * "not a VM", so hvc-init behaves as in a container. */
+/* hvc-init's VM part: what a kernel-booted PID 1 must do itself that a
+ * container runtime does from outside — mount /proc, /sys and /dev, load the
+ * kernel modules of the devices the run uses (finit_module, dependencies
+ * first as listed in /hvc/modules), bring lo up, switch to the root disk in
+ * --disk mode, mount the data disk, and read the run's command, environment
+ * and workdir that the VM driver put on the kernel command line (hvc.cfg=,
+ * base64) or in /hvc/config. Format (vmdriver/guestcfg.c writes it): lines of
+ * "<key> <percent-escaped value>". At the end it reports "HVC-EXIT <status>"
+ * on the console and powers off. Static, libc only. */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/reboot.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <time.h>
 #include <unistd.h>
 #include "init.h"
 
-bool init_vm_detect(void)
+#define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static void say(const char *fmt, const char *a, const char *b)
 {
-	return false;
+	fprintf(stderr, "hvc-init: ");
+	fprintf(stderr, fmt, a, b);
+	fprintf(stderr, "\n");
 }
 
-int init_vm_setup(char ***argv, char ***envp)
+bool init_vm_detect(void)
 {
-	(void)argv;
-	(void)envp;
+	/* a kernel-started PID 1 finds no /proc; a container runtime mounts it */
+	return getpid() == 1 && access("/proc/self", F_OK) != 0 && access("/hvc", F_OK) == 0;
+}
+
+static char *read_all(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	for (;;) {
+		if (n + 1 >= cap) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+		}
+		ssize_t r = read(fd, buf + n, cap - n - 1);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	return buf;
+}
+
+static int b64val(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
 	return -1;
+}
+
+static char *b64decode(const char *s, size_t len)
+{
+	char *out = malloc(len / 4 * 3 + 4), *p = out;
+	unsigned v = 0;
+	int bits = 0;
+	for (size_t i = 0; i < len; i++) {
+		int d = b64val(s[i]);
+		if (d < 0)
+			continue;
+		v = (v << 6) | (unsigned)d;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			*p++ = (char)((v >> bits) & 0xff);
+		}
+	}
+	*p = '\0';
+	return out;
+}
+
+/* The config: hvc.cfg= on the kernel command line, else /hvc/config. */
+static char *read_config(void)
+{
+	char *cmdline = read_all("/proc/cmdline");
+	char *cfg = NULL;
+	if (cmdline) {
+		char *p = strstr(cmdline, "hvc.cfg=");
+		if (p) {
+			p += 8;
+			cfg = b64decode(p, strcspn(p, " \n"));
+		}
+		free(cmdline);
+	}
+	return cfg ? cfg : read_all("/hvc/config");
+}
+
+static void unescape(char *s)
+{
+	char *o = s;
+	for (; *s; s++) {
+		if (s[0] == '%' && s[1] && s[2]) {
+			char hex[3] = { s[1], s[2], 0 };
+			*o++ = (char)strtol(hex, NULL, 16);
+			s += 2;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+}
+
+static void push(char ***v, size_t *n, const char *s)
+{
+	*v = realloc(*v, (*n + 2) * sizeof(char *));
+	(*v)[(*n)++] = strdup(s);
+	(*v)[*n] = NULL;
+}
+
+static int load_module_group(const char *group)
+{
+	char *mods = read_all("/hvc/modules");
+	if (!mods) {
+		say("no /hvc/modules to load %s%s", group, "");
+		return -1;
+	}
+	int rc = -1;
+	size_t gl = strlen(group);
+	for (char *save = NULL, *l = strtok_r(mods, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(l, group, gl) || (l[gl] != ' ' && l[gl] != '\0'))
+			continue;
+		rc = 0;
+		char *save2 = NULL;
+		strtok_r(l, " ", &save2);
+		for (char *m = strtok_r(NULL, " ", &save2); m; m = strtok_r(NULL, " ", &save2)) {
+			int fd = open(m, O_RDONLY | O_CLOEXEC);
+			if (fd < 0) {
+				say("open module %s: %s", m, strerror(errno));
+				rc = -1;
+				continue;
+			}
+			if (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST) {
+				say("load module %s: %s", m, strerror(errno));
+				rc = -1;
+			}
+			close(fd);
+		}
+	}
+	if (rc < 0)
+		say("module group %s%s failed or unknown", group, "");
+	free(mods);
+	return rc;
+}
+
+static void lo_up(void)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return;
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+		ioctl(s, SIOCSIFFLAGS, &ifr);
+	}
+	close(s);
+}
+
+/* Block devices appear when their driver probes; allow a moment. */
+static int wait_dev(const char *dev)
+{
+	for (int i = 0; i < 500; i++) {
+		if (access(dev, F_OK) == 0)
+			return 0;
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	say("device %s did not appear%s", dev, "");
+	return -1;
+}
+
+static int switch_root(const char *dev)
+{
+	if (wait_dev(dev) < 0)
+		return -1;
+	mkdir("/newroot", 0755);
+	if (mount(dev, "/newroot", "ext4", 0, NULL) < 0) {
+		say("mount root %s: %s", dev, strerror(errno));
+		return -1;
+	}
+	static const char *const keep[] = { "/dev", "/proc", "/sys" };
+	for (size_t i = 0; i < 3; i++) {
+		char target[64];
+		snprintf(target, sizeof(target), "/newroot%s", keep[i]);
+		mkdir(target, 0755);
+		if (mount(keep[i], target, NULL, MS_MOVE, NULL) < 0) {
+			say("move %s: %s", keep[i], strerror(errno));
+			return -1;
+		}
+	}
+	/* the initramfs cannot be pivot_root'ed away: move the new root over it */
+	if (chdir("/newroot") < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
+	    chdir("/") < 0) {
+		say("switch to root %s: %s", dev, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void console_raw(void)
+{
+	/* the host reads the serial console byte for byte: no \n -> \r\n */
+	for (int fd = 0; fd <= 2; fd++) {
+		struct termios t;
+		if (tcgetattr(fd, &t) == 0) {
+			t.c_oflag &= ~(tcflag_t)OPOST;
+			t.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
+			tcsetattr(fd, TCSANOW, &t);
+		}
+	}
+}
+
+int init_vm_setup(char ***argvp, char ***envpp)
+{
+	mkdir("/dev", 0755);
+	mkdir("/proc", 0555);
+	mkdir("/sys", 0555);
+	if (mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755") < 0 && errno != EBUSY)
+		say("mount /dev: %s%s", strerror(errno), "");
+	if (fcntl(1, F_GETFD) < 0) {
+		int fd = open("/dev/console", O_RDWR);
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+			if (fd > 2)
+				close(fd);
+		}
+	}
+	console_raw();
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		say("mount /proc: %s%s", strerror(errno), "");
+	if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		say("mount /sys: %s%s", strerror(errno), "");
+
+	char *cfg = read_config();
+	if (!cfg) {
+		say("no configuration (hvc.cfg= or /hvc/config)%s%s", "", "");
+		return -1;
+	}
+	char **argv = NULL, **env = NULL;
+	size_t na = 0, ne = 0;
+	char *workdir = NULL, *root = NULL, *data = NULL;
+	bool have_path = false;
+	int rc = 0;
+	for (char *save = NULL, *l = strtok_r(cfg, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *val = strchr(l, ' ');
+		if (!val)
+			continue;
+		*val++ = '\0';
+		unescape(val);
+		if (!strcmp(l, "arg"))
+			push(&argv, &na, val);
+		else if (!strcmp(l, "env")) {
+			push(&env, &ne, val);
+			have_path = have_path || !strncmp(val, "PATH=", 5);
+		} else if (!strcmp(l, "workdir"))
+			workdir = val;
+		else if (!strcmp(l, "load"))
+			rc |= load_module_group(val);
+		else if (!strcmp(l, "root"))
+			root = val;
+		else if (!strcmp(l, "data"))
+			data = val;
+	}
+	lo_up();
+	if (root && switch_root(root) < 0)
+		return -1;
+	if (data) {
+		if (wait_dev(data) < 0)
+			return -1;
+		mkdir("/data", 0755);
+		if (mount(data, "/data", "ext4", 0, NULL) < 0) {
+			say("mount data disk %s: %s", data, strerror(errno));
+			return -1;
+		}
+	}
+	if (!have_path)
+		push(&env, &ne, DEFAULT_PATH);
+	push(&env, &ne, "HVC_READY=1");
+	if (workdir && chdir(workdir) < 0) {
+		say("workdir %s: %s", workdir, strerror(errno));
+		return -1;
+	}
+	if (!argv) {
+		say("no command in the configuration%s%s", "", "");
+		return -1;
+	}
+	(void)rc; /* a failed module shows in the log; the command may not need it */
+	*argvp = argv;
+	*envpp = env;
+	return 0;
 }
 
 void init_vm_poweroff(int status)
 {
-	(void)status;
+	fflush(NULL);
+	char line[64];
+	int n = snprintf(line, sizeof(line), "%s %d\n", HVC_EXIT_MARKER, status);
+	ssize_t w = write(1, line, (size_t)n);
+	(void)w;
 	sync();
 	reboot(RB_POWER_OFF);
 	_exit(status);

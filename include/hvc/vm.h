@@ -2,8 +2,10 @@
 #ifndef HVC_VM_H
 #define HVC_VM_H
 
-#include "hvc/util.h"
 #include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "hvc/util.h"
 
 /* ==== host facts: guest kernel, accelerator, versions =====================
  * Owner: the host probe (vmdriver/kernel.c, vmdriver/accel.c,
@@ -89,5 +91,233 @@ int hvc_vm_qemu_version(const char *qemu, char *buf, size_t len, struct hvc_erro
 int hvc_vm_libvirt_version(char *buf, size_t len, struct hvc_error *err);
 
 /* ==== end of host facts ================================================= */
+
+/* ==== VM driver: connection, domain, artifacts, lifecycle, state ==========
+ * Owner: the VM driver (vmdriver/ except kernel.c, accel.c, versions.c). */
+
+/* ---------- libvirt connection (vmdriver/conn.c) ----------------------- */
+/* The URI hvc uses: uri if non-NULL, else $HVC_LIBVIRT_URI, else
+ * "qemu:///embed?root=$HVC_ROOT/libvirt". malloc'd. */
+char *hvc_vm_default_uri(const char *uri);
+/* True for the in-process embedded QEMU driver ("qemu:///embed?..."). */
+bool hvc_vm_uri_is_embedded(const char *uri);
+/* Opens (once per process and URI; refcounted) a libvirt connection, with the
+ * default event loop running in a thread. For the embedded driver it writes
+ * $root/etc/qemu.conf (stdio_handler = "file") first, and waits up to
+ * wait_ms while another process holds the embedded root. Returns an opaque
+ * virConnectPtr (void * so that callers need no libvirt headers). */
+int hvc_vm_conn_open(const char *uri, int wait_ms, void **conn, struct hvc_error *err);
+void hvc_vm_conn_close(void *conn);
+/* Converts libvirt's last error into err ("what: libvirt's message"). */
+int hvc_vm_virt_err(struct hvc_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ---------- domain XML (vmdriver/domain_xml.c): pure ------------------- */
+struct hvc_vm_def {
+	const char *name;
+	const char *uuid;       /* may be NULL: libvirt picks one */
+	const char *virt_type;  /* "kvm" or "qemu" (TCG) */
+	const char *machine;    /* "pc", "q35", "microvm" */
+	const char *emulator;   /* may be NULL: libvirt's default */
+	unsigned vcpus;         /* >= 1 */
+	uint64_t memory_mib;    /* >= 16 */
+	const char *cpuset;     /* "0-1" or NULL */
+	const char *kernel;
+	const char *initrd;     /* may be NULL (disk mode still has one) */
+	const char *cmdline;
+	const char *console_log; /* serial console written to this file */
+	const char *root_disk;   /* may be NULL: root lives in the initramfs */
+	const char *root_disk_format; /* "raw" or "qcow2" */
+	const char *data_disk;   /* may be NULL */
+	const char *description; /* free text kept in the XML; may be NULL */
+};
+/* Renders def as libvirt domain XML (malloc'd). Rejects invalid values. */
+int hvc_vm_domain_xml(const struct hvc_vm_def *def, char **xml, struct hvc_error *err);
+
+/* ---------- domain lifecycle (vmdriver/domain.c) ---------------------- */
+/* Defines and starts a domain from XML (undefined again when it will not
+ * start); *dom is a virDomainPtr. */
+int hvc_vm_domain_start(void *conn, const char *xml, void **dom, struct hvc_error *err);
+/* Destroys (when active) and undefines (when persistent) dom, and frees it. */
+int hvc_vm_domain_teardown(void *dom, struct hvc_error *err);
+/* Looks a domain up by name on uri and tears it down; absent is fine. */
+int hvc_vm_domain_remove(const char *uri, const char *name, struct hvc_error *err);
+
+/* ---------- kernel modules (vmdriver/modules.c): pure ------------------ */
+/* Given the text of modules.dep and of modules.builtin (either may be NULL
+ * for "none"), appends to *paths the .ko paths (relative to
+ * /lib/modules/<release>) that must be loaded, in load order (dependencies
+ * first, each once), for the named modules ("virtio_blk"; '-' and '_' are
+ * equivalent). Built-in modules are skipped; an unknown one is an error. */
+int hvc_vm_modules_resolve(const char *modules_dep, const char *modules_builtin,
+			   const char *const *names, char ***paths, struct hvc_error *err);
+
+/* ---------- guest configuration (vmdriver/guestcfg.c): pure ------------ */
+/* What hvc-init reads in the VM: the command, its environment and workdir,
+ * which module groups to load and which disks to mount. Serialised as text
+ * lines "<key> <percent-escaped value>" (guest/init-vm.c parses it). */
+struct hvc_vm_guestcfg {
+	char **argv;          /* the command; non-empty */
+	char **env;           /* "K=V"; may be NULL */
+	const char *workdir;  /* may be NULL */
+	char **load;          /* module groups to load ("virtio_blk"); may be NULL */
+	const char *root_dev; /* "/dev/vda" in disk mode, else NULL */
+	const char *data_dev; /* mounted on /data when non-NULL */
+};
+char *hvc_vm_guestcfg_render(const struct hvc_vm_guestcfg *cfg);
+/* The kernel command line carrying cfg ("hvc.cfg=<base64>") or NULL when the
+ * encoding would not fit (then the config goes into the initramfs instead). */
+char *hvc_vm_guestcfg_cmdline_arg(const char *rendered);
+
+/* ---------- initramfs (vmdriver/initramfs.c) --------------------------- */
+enum hvc_vm_compress { HVC_VM_COMPRESS_NONE, HVC_VM_COMPRESS_GZIP, HVC_VM_COMPRESS_LZ4,
+		       HVC_VM_COMPRESS_ZSTD };
+/* "none", "gzip", "lz4", "zstd" -> value; -1 when unknown. */
+int hvc_vm_compress_parse(const char *s);
+/* One extra file (in-memory data or a host file) placed into the archive. */
+struct hvc_vm_cpio_extra {
+	const char *path;   /* inside the archive, no leading slash: "init" */
+	const char *src;    /* host file to copy, or NULL to use data */
+	const char *data;
+	size_t len;
+	mode_t mode;
+};
+/* Writes a newc cpio of the tree rootdir (may be NULL) plus extras (which
+ * override same-named tree entries) to out, compressed as asked. */
+int hvc_vm_cpio_write(const char *out, const char *rootdir, const struct hvc_vm_cpio_extra *extras,
+		      size_t n_extras, enum hvc_vm_compress comp, struct hvc_error *err);
+
+/* ---------- boot artifacts (vmdriver/artifacts.c) ---------------------- */
+struct hvc_vm_artifacts {
+	char *dir;        /* $HVC_ROOT/vm/<image-digest>-<kernel-release> */
+	char *initramfs;  /* rootfs + hvc-init + modules (or, disk mode: init + modules only) */
+	char *disk;       /* disk mode: ext4 raw image of the rootfs, else NULL */
+	bool cached;      /* true when everything was already there */
+};
+struct hvc_vm_artifact_req {
+	const char *image_key;     /* cache key: image digest (hex, no "sha256:") */
+	const char *rootfs;        /* flattened image tree */
+	const char *kernel_release;
+	const char *modules_root;  /* "/lib/modules" (tests use a fake tree) */
+	const char *init_path;     /* bin/hvc-init */
+	bool disk;
+	enum hvc_vm_compress comp;
+};
+/* Module groups the initramfs carries; hvc-init loads only those a run needs. */
+extern const char *const hvc_vm_module_groups[];
+/* Builds (or finds) the artifacts. rootfs may be NULL when they are cached. */
+int hvc_vm_artifacts_get(const struct hvc_vm_artifact_req *req, struct hvc_vm_artifacts *out,
+			 struct hvc_error *err);
+bool hvc_vm_artifacts_cached(const char *root, const char *image_key, const char *release,
+			     bool disk, enum hvc_vm_compress comp);
+void hvc_vm_artifacts_free(struct hvc_vm_artifacts *a);
+
+/* ---------- console (vmdriver/console.c): pure parser ------------------ */
+/* Feeds the serial console byte stream; finds the READY and EXIT markers and
+ * hands the command's output (what lies between them) to a callback. */
+struct hvc_vm_console {
+	bool ready, exited;
+	int exit_status;
+	uint64_t bytes;         /* total bytes fed */
+	char line[512];         /* the current line until a marker decision */
+	size_t line_len;
+	void (*output)(void *opaque, const char *buf, size_t len);
+	void *opaque;
+};
+void hvc_vm_console_feed(struct hvc_vm_console *c, const char *buf, size_t len);
+
+/* ---------- lifecycle (vmdriver/run.c) --------------------------------- */
+struct hvc_vm_timings {
+	double created_ms;    /* request -> domain created (QEMU started) */
+	double first_byte_ms; /* request -> first console byte */
+	double ready_ms;      /* request -> hvc-init's READY line */
+	double exit_ms;       /* request -> command exit reported (HVC-EXIT) */
+	double gone_ms;       /* request -> domain destroyed (and undefined with --rm) */
+};
+struct hvc_vm_opts {
+	const char *image;       /* reference ("busybox"); required */
+	char **cmd;              /* overrides the image's command; may be NULL */
+	char **env;              /* extra "K=V"; may be NULL */
+	const char *workdir;     /* may be NULL */
+	const char *name;        /* may be NULL: hvc-<id> */
+	const char *uri;         /* may be NULL: default */
+	const char *kernel;      /* may be NULL: $HVC_KERNEL or the newest */
+	const char *machine;     /* may be NULL: "pc" */
+	const char *cpuset;      /* may be NULL */
+	const char *extra_cmdline; /* appended to the kernel command line */
+	uint64_t memory_mib;     /* 0: 256 */
+	unsigned vcpus;          /* 0: 1 */
+	uint64_t data_disk_bytes; /* 0: none */
+	int timeout_s;           /* READY timeout; 0: 60 (TCG) or 10 (KVM) */
+	int compress;            /* enum hvc_vm_compress; -1: default (gzip) */
+	bool disk;               /* ext4 root disk instead of initramfs root */
+	bool rm;                 /* undefine and delete state at the end */
+	bool detach;             /* return after READY, leave the VM running */
+	/* Output of the command as it arrives (may be NULL). */
+	void (*output)(void *opaque, const char *buf, size_t len);
+	void *opaque;
+	/* Called once on READY (e.g. to measure memory); may be NULL. */
+	void (*on_ready)(void *opaque, pid_t qemu_pid);
+	bool capture;            /* keep the output in result->output too */
+	/* Set (e.g. by a signal handler) to stop the VM early; may be NULL. */
+	volatile int *cancel;
+	/* Build the artifacts only (no boot): `hvc vm run --prepare`, benches. */
+	bool prepare_only;
+};
+struct hvc_vm_result {
+	char id[13];
+	char name[64];
+	char accel[8];           /* "kvm" or "tcg" */
+	char *accel_reason;
+	char *kernel, *kernel_release;
+	pid_t qemu_pid;          /* 0 when unknown (remote URI) */
+	int exit_status;         /* the command's status; -1 with detach */
+	char *output;            /* with capture */
+	size_t output_len;
+	struct hvc_vm_timings t;
+};
+/* Boots opts->image, runs the command, returns its status in res. Returns 0
+ * when the command ran (whatever its status), negative on failure; in every
+ * case the domain and its files are gone afterwards unless detached. */
+int hvc_vm_run(const struct hvc_vm_opts *opts, struct hvc_vm_result *res, struct hvc_error *err);
+void hvc_vm_result_free(struct hvc_vm_result *res);
+
+/* ---------- state of VMs (vmdriver/state.c) ---------------------------- */
+/* $HVC_ROOT/vms/<id>/: vm.json (name, uri, image, owner pid, accel,
+ * created), domain.xml, console.log, data.img. */
+struct hvc_vm_info {
+	char id[13];
+	char name[64];
+	char *image, *uri, *accel, *status, *created;
+	pid_t owner;       /* hvc process that owns it; 0 when detached */
+	pid_t qemu_pid;    /* 0 when not running / unknown */
+	bool detached;
+};
+char *hvc_vm_state_dir(const char *id);
+int hvc_vm_list(struct hvc_vm_info **out, size_t *n, struct hvc_error *err);
+void hvc_vm_info_free(struct hvc_vm_info *v, size_t n);
+/* Finds a VM by name, id or id prefix. */
+int hvc_vm_find(const char *ref, struct hvc_vm_info *out, struct hvc_error *err);
+/* Stops (destroys) a VM: through its owner process when one is alive. */
+int hvc_vm_stop(const char *ref, struct hvc_error *err);
+/* Destroys, undefines and deletes a VM (force: even when running). */
+int hvc_vm_remove(const char *ref, bool force, struct hvc_error *err);
+/* Reclaims VMs whose owning hvc process died (kill -9 mid-boot): destroys
+ * the domain, undefines it, deletes its state. Returns how many, or < 0. */
+int hvc_vm_prune(struct hvc_error *err);
+/* QEMU pid of a running domain of the embedded driver (0 when unknown). */
+pid_t hvc_vm_qemu_pid(const char *uri, const char *name);
+
+/* ---------- host-side metrics (vmdriver/stats.c) ----------------------- */
+struct hvc_vm_procstats {
+	uint64_t rss_bytes, pss_bytes;
+	double cpu_user_s, cpu_sys_s;
+};
+/* Parses a /proc/PID/smaps_rollup text (pure). */
+int hvc_vm_smaps_rollup_parse(const char *text, struct hvc_vm_procstats *st,
+			      struct hvc_error *err);
+int hvc_vm_procstats(pid_t pid, struct hvc_vm_procstats *st, struct hvc_error *err);
+
+/* ==== end of VM driver ================================================== */
 
 #endif

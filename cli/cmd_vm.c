@@ -1,0 +1,430 @@
+/* hvc vm: run an image as a VM and manage the VMs (argument parsing and
+ * printing only; the work is in vmdriver/). */
+#include <getopt.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+#include "hvc/vm.h"
+
+static volatile int cancel_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	cancel_flag = 1;
+}
+
+static void out_stdout(void *opaque, const char *buf, size_t len)
+{
+	(void)opaque;
+	fwrite(buf, 1, len, stdout);
+	fflush(stdout);
+}
+
+/* "256" means MiB; "256m", "1g" are sizes. */
+static int parse_mib(const char *s, uint64_t *mib, struct hvc_error *err)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (*s && !*end) {
+		*mib = v;
+		return 0;
+	}
+	uint64_t bytes;
+	if (hvc_parse_size(s, &bytes, err) < 0)
+		return -1;
+	*mib = bytes >> 20;
+	return 0;
+}
+
+static void run_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: hvc vm run [OPTIONS] IMAGE [CMD...]\n"
+		"Boot IMAGE as a VM (libvirt), run its command (or CMD), stream the output, exit with its status.\n\n"
+		"  --rm               delete the VM's state when it ends\n"
+		"  -d, --detach       return once the VM is READY, leave it running\n"
+		"  --name NAME        VM name (default hvc-<id>)\n"
+		"  -m, --memory SIZE  guest memory (default 256 MiB; a bare number is MiB)\n"
+		"  --vcpus N          virtual CPUs (default 1)\n"
+		"  --cpuset LIST      pin the vCPUs to host CPUs (\"0-1\")\n"
+		"  --kernel PATH      guest kernel (default $HVC_KERNEL or the newest /boot/vmlinuz-*)\n"
+		"  --disk             boot from an ext4 disk built from the image, not an initramfs\n"
+		"  --data-disk SIZE   attach an empty ext4 data disk, mounted on /data\n"
+		"  -e, --env K=V      set an environment variable (repeatable)\n"
+		"  -w, --workdir DIR  working directory of the command\n"
+		"  --machine TYPE     pc (default), q35 or microvm\n"
+		"  --compress ALG     initramfs compression: gzip (default), zstd, lz4, none\n"
+		"  --cmdline ARGS     extra kernel command line arguments\n"
+		"  --timeout S        seconds to wait for READY (default 60 under TCG, 10 under KVM)\n"
+		"  --timings          print the boot timings on stderr\n"
+		"  --connect URI      libvirt URI (default $HVC_LIBVIRT_URI or qemu:///embed?root=$HVC_ROOT/libvirt)\n"
+		"  --prepare          build the boot artifacts only\n");
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rm", no_argument, NULL, 'R' },       { "detach", no_argument, NULL, 'd' },
+		{ "name", required_argument, NULL, 'n' }, { "memory", required_argument, NULL, 'm' },
+		{ "vcpus", required_argument, NULL, 'c' }, { "cpuset", required_argument, NULL, 'C' },
+		{ "kernel", required_argument, NULL, 'k' }, { "disk", no_argument, NULL, 'D' },
+		{ "data-disk", required_argument, NULL, 'x' }, { "env", required_argument, NULL, 'e' },
+		{ "workdir", required_argument, NULL, 'w' }, { "machine", required_argument, NULL, 'M' },
+		{ "compress", required_argument, NULL, 'z' }, { "cmdline", required_argument, NULL, 'K' },
+		{ "timeout", required_argument, NULL, 't' }, { "timings", no_argument, NULL, 'T' },
+		{ "connect", required_argument, NULL, 'u' }, { "prepare", no_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },     { NULL, 0, NULL, 0 },
+	};
+	struct hvc_vm_opts o = { .compress = -1, .output = out_stdout };
+	_cleanup_strv_ char **env = NULL;
+	bool timings = false;
+	struct hvc_error err = { 0 };
+	int c;
+	/* "+": options stop at IMAGE; what follows is the command's */
+	while ((c = getopt_long(argc, argv, "+dn:m:e:w:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'R': o.rm = true; break;
+		case 'd': o.detach = true; break;
+		case 'n': o.name = optarg; break;
+		case 'm':
+			if (parse_mib(optarg, &o.memory_mib, &err) < 0 || o.memory_mib < 16)
+				return hvc_cli_usage_error("vm run", "bad memory size \"%s\" (at least 16 MiB)", optarg);
+			break;
+		case 'c': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 256)
+				return hvc_cli_usage_error("vm run", "bad --vcpus \"%s\"", optarg);
+			o.vcpus = (unsigned)v;
+			break;
+		}
+		case 'C': o.cpuset = optarg; break;
+		case 'k': o.kernel = optarg; break;
+		case 'D': o.disk = true; break;
+		case 'x':
+			if (hvc_parse_size(optarg, &o.data_disk_bytes, &err) < 0 || o.data_disk_bytes < (8u << 20))
+				return hvc_cli_usage_error("vm run", "bad --data-disk size \"%s\" (at least 8m)", optarg);
+			break;
+		case 'e':
+			if (!strchr(optarg, '=') || optarg[0] == '=')
+				return hvc_cli_usage_error("vm run", "bad -e \"%s\" (expected K=V)", optarg);
+			hvc_strv_push(&env, optarg);
+			break;
+		case 'w': o.workdir = optarg; break;
+		case 'M': o.machine = optarg; break;
+		case 'z':
+			o.compress = hvc_vm_compress_parse(optarg);
+			if (o.compress < 0)
+				return hvc_cli_usage_error("vm run", "bad --compress \"%s\" (gzip, zstd, lz4, none)", optarg);
+			break;
+		case 'K': o.extra_cmdline = optarg; break;
+		case 't': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 86400)
+				return hvc_cli_usage_error("vm run", "bad --timeout \"%s\" (seconds)", optarg);
+			o.timeout_s = (int)v;
+			break;
+		}
+		case 'T': timings = true; break;
+		case 'u': o.uri = optarg; break;
+		case 'P': o.prepare_only = true; break;
+		case 'h': run_usage(stdout); return 0;
+		default: return hvc_cli_usage_error("vm run", "bad option");
+		}
+	}
+	if (optind >= argc)
+		return hvc_cli_usage_error("vm run", "no IMAGE given");
+	if (o.detach && o.rm)
+		return hvc_cli_usage_error("vm run", "--rm and -d do not go together");
+	o.image = argv[optind];
+	o.cmd = argv + optind + 1;
+	o.env = env;
+	o.cancel = &cancel_flag;
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	struct hvc_vm_result res;
+	int rc = hvc_vm_run(&o, &res, &err);
+	if (timings && rc == 0)
+		fprintf(stderr,
+			"timings (ms): domain created %.1f, first console byte %.1f, READY %.1f, "
+			"command exit %.1f, domain gone %.1f [%s]\n",
+			res.t.created_ms, res.t.first_byte_ms, res.t.ready_ms, res.t.exit_ms, res.t.gone_ms,
+			res.accel);
+	int status = rc < 0 ? hvc_cli_fail("vm run", &err, HVC_EXIT_RUNTIME) : res.exit_status;
+	if (rc == 0 && o.detach)
+		printf("%s\n", res.name);
+	if (rc == 0 && (o.detach || o.prepare_only))
+		status = 0;
+	hvc_vm_result_free(&res);
+	return status;
+}
+
+static int cmd_ps(int argc, char **argv)
+{
+	bool all = false, quiet = false;
+	static const struct option opts[] = { { "all", no_argument, NULL, 'a' },
+					       { "quiet", no_argument, NULL, 'q' },
+					       { "help", no_argument, NULL, 'h' },
+					       { NULL, 0, NULL, 0 } };
+	int c;
+	while ((c = getopt_long(argc, argv, "aqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a': all = true; break;
+		case 'q': quiet = true; break;
+		case 'h': printf("Usage: hvc vm ps [-a] [-q]\nList VMs (running; -a: all).\n"); return 0;
+		default: return hvc_cli_usage_error("vm ps", "bad option");
+		}
+	}
+	if (optind < argc)
+		return hvc_cli_usage_error("vm ps", "unexpected argument \"%s\"", argv[optind]);
+	struct hvc_error err = { 0 };
+	struct hvc_vm_info *v = NULL;
+	size_t n = 0;
+	if (hvc_vm_list(&v, &n, &err) < 0)
+		return hvc_cli_fail("vm ps", &err, HVC_EXIT_FAIL);
+	if (!quiet)
+		printf("%-12s  %-20s  %-16s  %-9s  %-5s  %-8s  %s\n", "ID", "NAME", "IMAGE", "STATUS", "ACCEL",
+		       "QEMU-PID", "CREATED");
+	for (size_t i = 0; i < n; i++) {
+		bool running = v[i].status && (!strcmp(v[i].status, "running") || !strcmp(v[i].status, "creating"));
+		if (!all && !running)
+			continue;
+		if (quiet) {
+			printf("%s\n", v[i].id);
+			continue;
+		}
+		printf("%-12s  %-20s  %-16s  %-9s  %-5s  %-8d  %s\n", v[i].id, v[i].name,
+		       v[i].image ? v[i].image : "-", v[i].status, v[i].accel ? v[i].accel : "-",
+		       (int)v[i].qemu_pid, v[i].created ? v[i].created : "-");
+	}
+	hvc_vm_info_free(v, n);
+	return 0;
+}
+
+static int one_ref(int argc, char **argv, const char *what, const char *help)
+{
+	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		printf("%s\n", help);
+		return -2;
+	}
+	if (argc != 2)
+		return hvc_cli_usage_error(what, "expected one VM name or id"), -1;
+	return 0;
+}
+
+static int cmd_stop(int argc, char **argv)
+{
+	struct hvc_error err = { 0 };
+	if (argc < 2)
+		return hvc_cli_usage_error("vm stop", "expected VM names or ids");
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		printf("Usage: hvc vm stop NAME...\nStop (destroy) running VMs.\n");
+		return 0;
+	}
+	int rc = 0;
+	for (int i = 1; i < argc; i++)
+		if (hvc_vm_stop(argv[i], &err) < 0)
+			rc = hvc_cli_fail("vm stop", &err, HVC_EXIT_FAIL);
+	return rc;
+}
+
+static int cmd_rm(int argc, char **argv)
+{
+	bool force = false;
+	int first = 1;
+	if (argc > 1 && (!strcmp(argv[1], "-f") || !strcmp(argv[1], "--force"))) {
+		force = true;
+		first = 2;
+	}
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		printf("Usage: hvc vm rm [-f] NAME...\nDelete VMs (-f: stop running ones first).\n");
+		return 0;
+	}
+	if (first >= argc)
+		return hvc_cli_usage_error("vm rm", "expected VM names or ids");
+	struct hvc_error err = { 0 };
+	int rc = 0;
+	for (int i = first; i < argc; i++)
+		if (hvc_vm_remove(argv[i], force, &err) < 0)
+			rc = hvc_cli_fail("vm rm", &err, HVC_EXIT_FAIL);
+	return rc;
+}
+
+/* Copies the console log to stdout; with follow, keeps going until the VM stops. */
+static int show_console(const char *what, const char *ref, bool follow)
+{
+	struct hvc_error err = { 0 };
+	struct hvc_vm_info v;
+	if (hvc_vm_find(ref, &v, &err) < 0)
+		return hvc_cli_fail(what, &err, HVC_EXIT_FAIL);
+	_cleanup_free_ char *dir = hvc_vm_state_dir(v.id);
+	_cleanup_free_ char *log = hvc_path_join(dir, "console.log");
+	FILE *f = fopen(log, "r");
+	if (!f) {
+		hvc_err(&err, errno, "console of VM \"%s\" (`%s`)", ref, log);
+		free(v.image); free(v.uri); free(v.accel); free(v.status); free(v.created);
+		return hvc_cli_fail(what, &err, HVC_EXIT_FAIL);
+	}
+	char buf[65536];
+	for (;;) {
+		size_t n = fread(buf, 1, sizeof(buf), f);
+		if (n) {
+			fwrite(buf, 1, n, stdout);
+			fflush(stdout);
+			continue;
+		}
+		if (!follow || cancel_flag)
+			break;
+		clearerr(f);
+		if (v.uri && !hvc_vm_qemu_pid(v.uri, v.name)) {
+			/* one last read after the VM is gone */
+			while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+				fwrite(buf, 1, n, stdout);
+			break;
+		}
+		usleep(50000);
+	}
+	fclose(f);
+	free(v.image); free(v.uri); free(v.accel); free(v.status); free(v.created);
+	return 0;
+}
+
+static int cmd_logs(int argc, char **argv)
+{
+	bool follow = argc > 1 && (!strcmp(argv[1], "-f") || !strcmp(argv[1], "--follow"));
+	if (follow) {
+		argv++;
+		argc--;
+	}
+	int r = one_ref(argc, argv, "vm logs",
+			"Usage: hvc vm logs [-f] NAME\nPrint the VM's serial console (kernel and command output).");
+	if (r != 0)
+		return r == -2 ? 0 : HVC_EXIT_USAGE;
+	return show_console("vm logs", argv[1], follow);
+}
+
+static int cmd_console(int argc, char **argv)
+{
+	int r = one_ref(argc, argv, "vm console",
+			"Usage: hvc vm console NAME\nFollow the VM's serial console until it stops (read-only; ^C detaches).");
+	if (r != 0)
+		return r == -2 ? 0 : HVC_EXIT_USAGE;
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGINT, &sa, NULL);
+	return show_console("vm console", argv[1], true);
+}
+
+static int cmd_inspect(int argc, char **argv)
+{
+	int r = one_ref(argc, argv, "vm inspect",
+			"Usage: hvc vm inspect NAME\nPrint the VM's state, domain XML, accelerator, QEMU pid and memory as JSON.");
+	if (r != 0)
+		return r == -2 ? 0 : HVC_EXIT_USAGE;
+	struct hvc_error err = { 0 };
+	struct hvc_vm_info v;
+	if (hvc_vm_find(argv[1], &v, &err) < 0)
+		return hvc_cli_fail("vm inspect", &err, HVC_EXIT_FAIL);
+	_cleanup_free_ char *dir = hvc_vm_state_dir(v.id);
+	_cleanup_free_ char *jf = hvc_path_join(dir, "vm.json");
+	_cleanup_free_ char *xf = hvc_path_join(dir, "domain.xml");
+	_cleanup_json_ json_object *o = NULL;
+	int rc = 0;
+	if (hvc_json_read_file(jf, &o, &err) < 0) {
+		rc = hvc_cli_fail("vm inspect", &err, HVC_EXIT_FAIL);
+	} else {
+		_cleanup_free_ char *xml = NULL;
+		struct hvc_error ig = { 0 };
+		if (hvc_read_file(xf, &xml, NULL, &ig) == 0)
+			hvc_json_add_string(o, "domain_xml", xml);
+		hvc_json_add_string(o, "status", v.status);
+		hvc_json_add_int(o, "qemu_pid", v.qemu_pid);
+		struct hvc_vm_procstats st;
+		if (v.qemu_pid && hvc_vm_procstats(v.qemu_pid, &st, &ig) == 0) {
+			json_object *m = json_object_new_object();
+			hvc_json_add_int(m, "rss_bytes", (int64_t)st.rss_bytes);
+			hvc_json_add_int(m, "pss_bytes", (int64_t)st.pss_bytes);
+			json_object_object_add(o, "qemu_memory", m);
+		}
+		printf("%s\n", hvc_json_pretty(o));
+	}
+	free(v.image); free(v.uri); free(v.accel); free(v.status); free(v.created);
+	return rc;
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		printf("Usage: hvc vm stats [NAME...]\nHost-side cost of running VMs: QEMU RSS, PSS, CPU time.\n");
+		return 0;
+	}
+	struct hvc_error err = { 0 };
+	struct hvc_vm_info *v = NULL;
+	size_t n = 0;
+	if (hvc_vm_list(&v, &n, &err) < 0)
+		return hvc_cli_fail("vm stats", &err, HVC_EXIT_FAIL);
+	int rc = 0;
+	for (int i = 1; i < argc; i++) {
+		struct hvc_vm_info one;
+		if (hvc_vm_find(argv[i], &one, &err) < 0) {
+			rc = hvc_cli_fail("vm stats", &err, HVC_EXIT_FAIL);
+			continue;
+		}
+		free(one.image); free(one.uri); free(one.accel); free(one.status); free(one.created);
+	}
+	printf("%-20s  %-8s  %10s  %10s  %9s  %9s\n", "NAME", "QEMU-PID", "RSS", "PSS", "CPU-USER", "CPU-SYS");
+	for (size_t i = 0; i < n; i++) {
+		bool wanted = argc < 2;
+		for (int k = 1; k < argc; k++)
+			wanted = wanted || !strcmp(argv[k], v[i].name) || hvc_str_has_prefix(v[i].id, argv[k]);
+		if (!wanted || !v[i].qemu_pid)
+			continue;
+		struct hvc_vm_procstats st;
+		if (hvc_vm_procstats(v[i].qemu_pid, &st, &err) < 0) {
+			rc = hvc_cli_fail("vm stats", &err, HVC_EXIT_FAIL);
+			continue;
+		}
+		char rss[32], pss[32];
+		printf("%-20s  %-8d  %10s  %10s  %8.2fs  %8.2fs\n", v[i].name, (int)v[i].qemu_pid,
+		       hvc_format_size(st.rss_bytes, rss, sizeof(rss)),
+		       hvc_format_size(st.pss_bytes, pss, sizeof(pss)), st.cpu_user_s, st.cpu_sys_s);
+	}
+	hvc_vm_info_free(v, n);
+	return rc;
+}
+
+static int cmd_prune(int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1)
+		return hvc_cli_usage_error("vm prune", "no arguments expected");
+	struct hvc_error err = { 0 };
+	int n = hvc_vm_prune(&err);
+	if (n < 0)
+		return hvc_cli_fail("vm prune", &err, HVC_EXIT_FAIL);
+	printf("reclaimed %d VM%s\n", n, n == 1 ? "" : "s");
+	return 0;
+}
+
+static const struct hvc_cli_cmd vm_cmds[] = {
+	{ "run", cmd_run, "boot an image as a VM and run its command" },
+	{ "ps", cmd_ps, "list VMs" },
+	{ "stop", cmd_stop, "stop running VMs" },
+	{ "rm", cmd_rm, "delete VMs" },
+	{ "logs", cmd_logs, "print a VM's console" },
+	{ "console", cmd_console, "follow a VM's console" },
+	{ "inspect", cmd_inspect, "state, domain XML, accelerator, QEMU pid, memory" },
+	{ "stats", cmd_stats, "QEMU RSS/PSS and CPU time of running VMs" },
+	{ "prune", cmd_prune, "reclaim VMs whose hvc process died" },
+	{ NULL, NULL, NULL },
+};
+
+int hvc_cmd_vm(int argc, char **argv)
+{
+	return hvc_cli_dispatch("vm", vm_cmds, argc - 1, argv + 1);
+}

@@ -1,0 +1,390 @@
+/* vmdriver: domain XML (golden files in tests/data/vm, REGENERATE=1 rewrites
+ * them), module dependency order from a fake modules.dep, cpio contents,
+ * guest config encoding, console marker parsing, smaps_rollup, bzImage
+ * release, and the define/start/destroy lifecycle on libvirt's test driver. */
+#include <check.h>
+#include <dirent.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <archive.h>
+#include <archive_entry.h>
+#include <libvirt/libvirt.h>
+#include "hvc/vm.h"
+#include "../../vmdriver/vm-internal.h"
+#include "check_main.h"
+
+#define GOLDEN_DIR "tests/data/vm"
+
+static const char *used_fixtures[16];
+static size_t n_used;
+
+static void golden(const char *name, const char *got)
+{
+	_cleanup_free_ char *path = hvc_strdup_printf("%s/%s.xml", GOLDEN_DIR, name);
+	used_fixtures[n_used++] = name;
+	struct hvc_error err = { 0 };
+	const char *regen = getenv("REGENERATE");
+	if (regen && !strcmp(regen, "1")) {
+		ck_assert_int_eq(hvc_mkdir_p(GOLDEN_DIR, 0755, &err), 0);
+		ck_assert_int_eq(hvc_write_file(path, got, strlen(got), 0644, &err), 0);
+		return;
+	}
+	_cleanup_free_ char *want = NULL;
+	if (hvc_read_file(path, &want, NULL, &err) < 0)
+		ck_abort_msg("golden file %s missing (run with REGENERATE=1): %s", path, err.msg);
+	ck_assert_msg(!strcmp(want, got), "%s differs from the generated XML:\n%s", path, got);
+}
+
+static struct hvc_vm_def base_def(void)
+{
+	return (struct hvc_vm_def){ .name = "hvc-test", .virt_type = "qemu", .machine = "pc", .vcpus = 1,
+				    .memory_mib = 256, .kernel = "/boot/vmlinuz-6.1.0-56-cloud-amd64",
+				    .initrd = "/var/lib/hvc/vm/abc-6.1.0/initramfs.cpio",
+				    .cmdline = "console=ttyS0 quiet panic=-1 hvc.cfg=YXJn",
+				    .console_log = "/var/lib/hvc/vms/0123/console.log" };
+}
+
+START_TEST(xml_golden_files)
+{
+	struct hvc_error err = { 0 };
+	struct hvc_vm_def d = base_def();
+	_cleanup_free_ char *a = NULL;
+	ck_assert_int_eq(hvc_vm_domain_xml(&d, &a, &err), 0);
+	golden("initramfs-tcg", a);
+
+	struct hvc_vm_def k = base_def();
+	k.virt_type = "kvm";
+	k.machine = "q35";
+	k.vcpus = 2;
+	k.memory_mib = 512;
+	k.cpuset = "0-1";
+	k.root_disk = "/var/lib/hvc/vms/0123/root.qcow2";
+	k.root_disk_format = "qcow2";
+	k.data_disk = "/var/lib/hvc/vms/0123/data.img";
+	k.description = "a <b> & 'c'";
+	k.cmdline = "console=ttyS0 x=\"y\"";
+	_cleanup_free_ char *b = NULL;
+	ck_assert_int_eq(hvc_vm_domain_xml(&k, &b, &err), 0);
+	golden("disk-kvm-pinned", b);
+
+	struct hvc_vm_def m = base_def();
+	m.machine = "microvm";
+	m.data_disk = "/d.img";
+	m.emulator = "/usr/bin/qemu-system-x86_64";
+	_cleanup_free_ char *c = NULL;
+	ck_assert_int_eq(hvc_vm_domain_xml(&m, &c, &err), 0);
+	golden("microvm-data", c);
+
+	/* every fixture in the directory is used by a case */
+	DIR *dir = opendir(GOLDEN_DIR);
+	ck_assert_ptr_nonnull(dir);
+	struct dirent *de;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		bool used = false;
+		for (size_t i = 0; i < n_used; i++) {
+			_cleanup_free_ char *f = hvc_strdup_printf("%s.xml", used_fixtures[i]);
+			used = used || !strcmp(f, de->d_name);
+		}
+		ck_assert_msg(used, "unused fixture %s/%s", GOLDEN_DIR, de->d_name);
+	}
+	closedir(dir);
+}
+END_TEST
+
+START_TEST(xml_rejects_bad_definitions)
+{
+	struct hvc_error err = { 0 };
+	_cleanup_free_ char *x = NULL;
+	struct hvc_vm_def d = base_def();
+	d.name = "bad name;";
+	ck_assert_int_lt(hvc_vm_domain_xml(&d, &x, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "VM name \"bad name;\""));
+	d = base_def();
+	d.machine = "isapc";
+	ck_assert_int_lt(hvc_vm_domain_xml(&d, &x, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "isapc"));
+	d = base_def();
+	d.cpuset = "0;rm";
+	ck_assert_int_lt(hvc_vm_domain_xml(&d, &x, &err), 0);
+	d = base_def();
+	d.memory_mib = 1;
+	ck_assert_int_lt(hvc_vm_domain_xml(&d, &x, &err), 0);
+	d = base_def();
+	d.virt_type = "xen";
+	ck_assert_int_lt(hvc_vm_domain_xml(&d, &x, &err), 0);
+	ck_assert_ptr_null(x);
+}
+END_TEST
+
+static const char fake_dep[] =
+	"kernel/drivers/virtio/virtio.ko: kernel/drivers/virtio/virtio_ring.ko\n"
+	"kernel/drivers/virtio/virtio_ring.ko:\n"
+	"kernel/drivers/virtio/virtio_pci.ko: kernel/drivers/virtio/virtio_pci_legacy_dev.ko "
+	"kernel/drivers/virtio/virtio_pci_modern_dev.ko kernel/drivers/virtio/virtio.ko "
+	"kernel/drivers/virtio/virtio_ring.ko\n"
+	"kernel/drivers/virtio/virtio_pci_modern_dev.ko:\n"
+	"kernel/drivers/virtio/virtio_pci_legacy_dev.ko:\n"
+	"kernel/drivers/block/virtio_blk.ko: kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko\n"
+	"kernel/net/vmw_vsock/vmw_vsock_virtio_transport.ko: "
+	"kernel/net/vmw_vsock/vmw_vsock_virtio_transport_common.ko kernel/net/vmw_vsock/vsock.ko "
+	"kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko\n"
+	"kernel/net/vmw_vsock/vmw_vsock_virtio_transport_common.ko: kernel/net/vmw_vsock/vsock.ko\n"
+	"kernel/net/vmw_vsock/vsock.ko:\n"
+	"kernel/drivers/loop/loopy.ko: kernel/drivers/loop/loopy.ko\n";
+
+START_TEST(modules_in_dependency_order)
+{
+	struct hvc_error err = { 0 };
+	_cleanup_strv_ char **p = NULL;
+	const char *names[] = { "virtio_pci", "virtio-blk", "virtio_console", NULL };
+	ck_assert_int_eq(hvc_vm_modules_resolve(fake_dep, "kernel/drivers/char/virtio_console.ko\n",
+						names, &p, &err), 0);
+	const char *want[] = { "kernel/drivers/virtio/virtio_ring.ko", "kernel/drivers/virtio/virtio.ko",
+			       "kernel/drivers/virtio/virtio_pci_modern_dev.ko",
+			       "kernel/drivers/virtio/virtio_pci_legacy_dev.ko",
+			       "kernel/drivers/virtio/virtio_pci.ko", "kernel/drivers/block/virtio_blk.ko", NULL };
+	ck_assert_uint_eq(hvc_strv_len(p), 6);
+	for (size_t i = 0; want[i]; i++)
+		ck_assert_str_eq(p[i], want[i]);
+
+	_cleanup_strv_ char **v = NULL;
+	const char *vs[] = { "vmw_vsock_virtio_transport", NULL };
+	ck_assert_int_eq(hvc_vm_modules_resolve(fake_dep, NULL, vs, &v, &err), 0);
+	ck_assert_uint_eq(hvc_strv_len(v), 5);
+	ck_assert_str_eq(v[0], "kernel/drivers/virtio/virtio_ring.ko");
+	ck_assert_str_eq(v[2], "kernel/net/vmw_vsock/vsock.ko");
+	ck_assert_str_eq(v[3], "kernel/net/vmw_vsock/vmw_vsock_virtio_transport_common.ko");
+	ck_assert_str_eq(v[4], "kernel/net/vmw_vsock/vmw_vsock_virtio_transport.ko");
+
+	_cleanup_strv_ char **u = NULL;
+	const char *un[] = { "nosuch", NULL };
+	ck_assert_int_lt(hvc_vm_modules_resolve(fake_dep, NULL, un, &u, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "`nosuch`"));
+	/* a module depending on itself must not loop forever */
+	_cleanup_strv_ char **l = NULL;
+	const char *lo[] = { "loopy", NULL };
+	hvc_vm_modules_resolve(fake_dep, NULL, lo, &l, &err);
+}
+END_TEST
+
+/* Reads an archive back: "path mode size" lines plus the content of `init`. */
+static char *list_archive(const char *path, char **init_content)
+{
+	struct archive *a = archive_read_new();
+	archive_read_support_format_all(a);
+	archive_read_support_filter_all(a);
+	ck_assert_int_eq(archive_read_open_filename(a, path, 16384), ARCHIVE_OK);
+	struct archive_entry *e;
+	char *out = strdup("");
+	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		char *n = hvc_strdup_printf("%s%s %o %lld\n", out, archive_entry_pathname(e),
+					    (unsigned)archive_entry_mode(e), (long long)archive_entry_size(e));
+		free(out);
+		out = n;
+		if (!strcmp(archive_entry_pathname(e), "init") && init_content) {
+			char buf[256] = { 0 };
+			archive_read_data(a, buf, sizeof(buf) - 1);
+			*init_content = strdup(buf);
+		}
+	}
+	archive_read_free(a);
+	return out;
+}
+
+START_TEST(cpio_contents)
+{
+	char dir[] = "/tmp/hvc-unit-vm.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	struct hvc_error err = { 0 };
+	_cleanup_free_ char *tree = hvc_path_join(dir, "tree");
+	_cleanup_free_ char *bin = hvc_path_join(tree, "bin");
+	ck_assert_int_eq(hvc_mkdir_p(bin, 0755, &err), 0);
+	_cleanup_free_ char *bb = hvc_path_join(bin, "busybox");
+	ck_assert_int_eq(hvc_write_file(bb, "BB", 2, 0755, &err), 0);
+	_cleanup_free_ char *sh = hvc_path_join(bin, "sh");
+	ck_assert_int_eq(symlink("busybox", sh), 0);
+	_cleanup_free_ char *oldinit = hvc_path_join(tree, "init");
+	ck_assert_int_eq(hvc_write_file(oldinit, "old", 3, 0644, &err), 0);
+	struct hvc_vm_cpio_extra x[] = {
+		{ .path = "init", .data = "#!new-init", .len = 10, .mode = 0755 },
+		{ .path = "hvc/modules", .data = "virtio_blk a b\n", .len = 15, .mode = 0644 },
+		{ .path = "lib/modules/6.1/kernel/x.ko", .data = "KO", .len = 2, .mode = 0644 },
+	};
+	for (int comp = HVC_VM_COMPRESS_NONE; comp <= HVC_VM_COMPRESS_ZSTD; comp++) {
+		_cleanup_free_ char *out = hvc_strdup_printf("%s/out-%d.cpio", dir, comp);
+		ck_assert_msg(hvc_vm_cpio_write(out, tree, x, 3, comp, &err) == 0, "%s", err.msg);
+		_cleanup_free_ char *init = NULL;
+		_cleanup_free_ char *list = list_archive(out, &init);
+		ck_assert_ptr_nonnull(strstr(list, "bin 40755 0\n"));
+		ck_assert_ptr_nonnull(strstr(list, "bin/busybox 100755 2\n"));
+		ck_assert_ptr_nonnull(strstr(list, "bin/sh 120777 "));
+		ck_assert_ptr_nonnull(strstr(list, "hvc 40755 0\nhvc/modules 100644 15\n"));
+		ck_assert_ptr_nonnull(strstr(list, "lib 40755 0\nlib/modules 40755 0\n"));
+		ck_assert_ptr_nonnull(strstr(list, "lib/modules/6.1/kernel/x.ko 100644 2\n"));
+		/* the extra replaces the tree's own /init, which appears once */
+		ck_assert_ptr_nonnull(init);
+		ck_assert_str_eq(init, "#!new-init");
+		ck_assert_ptr_null(strstr(strstr(list, "init 100755") + 1, "\ninit "));
+		ck_assert_ptr_null(strstr(list, "init 100644"));
+	}
+	_cleanup_free_ char *bad = hvc_path_join(dir, "nodir/out.cpio");
+	ck_assert_int_lt(hvc_vm_cpio_write(bad, tree, x, 1, HVC_VM_COMPRESS_GZIP, &err), 0);
+	ck_assert_int_eq(hvc_rm_rf(dir, &err), 0);
+}
+END_TEST
+
+static const char *b64_decode_for_test(const char *s, char *out)
+{
+	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned v = 0;
+	int bits = 0;
+	char *p = out;
+	for (; *s && *s != '='; s++) {
+		v = (v << 6) | (unsigned)(strchr(tbl, *s) - tbl);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			*p++ = (char)((v >> bits) & 0xff);
+		}
+	}
+	*p = '\0';
+	return out;
+}
+
+START_TEST(guest_config_encoding)
+{
+	char *argv[] = { "sh", "-c", "echo a b%c\nx", NULL };
+	char *env[] = { "A=1 2", NULL };
+	char *load[] = { "virtio_blk", NULL };
+	struct hvc_vm_guestcfg c = { .argv = argv, .env = env, .workdir = "/tmp", .load = load,
+				     .data_dev = "/dev/vda" };
+	_cleanup_free_ char *r = hvc_vm_guestcfg_render(&c);
+	ck_assert_str_eq(r, "arg sh\narg -c\narg echo%20a%20b%25c%0Ax\nenv A=1%202\nworkdir /tmp\n"
+			    "load virtio_blk\ndata /dev/vda\n");
+	_cleanup_free_ char *arg = hvc_vm_guestcfg_cmdline_arg(r);
+	ck_assert_ptr_nonnull(arg);
+	ck_assert(hvc_str_has_prefix(arg, "hvc.cfg="));
+	char back[512];
+	ck_assert_str_eq(b64_decode_for_test(arg + 8, back), r);
+	/* too long for the kernel command line: NULL, the initramfs carries it */
+	char big[3000];
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ck_assert_ptr_null(hvc_vm_guestcfg_cmdline_arg(big));
+}
+END_TEST
+
+static char seen[1024];
+static void collect(void *opaque, const char *buf, size_t len)
+{
+	(void)opaque;
+	strncat(seen, buf, len);
+}
+
+START_TEST(console_markers)
+{
+	seen[0] = '\0';
+	struct hvc_vm_console c = { .output = collect };
+	const char *stream = "[    0.1] Linux version\r\nnoise HVC-EXIT 3\r\nHVC-READY\nhello\npartial";
+	/* byte by byte: markers are found across any split */
+	for (const char *p = stream; *p; p++)
+		hvc_vm_console_feed(&c, p, 1);
+	ck_assert(c.ready);
+	ck_assert(!c.exited);
+	ck_assert_str_eq(seen, "hello\npartial");
+	const char *rest = " line\nHVC-EXI not it\nHVC-EXIT 42\nafter\n";
+	hvc_vm_console_feed(&c, rest, strlen(rest));
+	ck_assert(c.exited);
+	ck_assert_int_eq(c.exit_status, 42);
+	ck_assert_str_eq(seen, "hello\npartial line\nHVC-EXI not it\n");
+
+	seen[0] = '\0';
+	struct hvc_vm_console d = { .output = collect };
+	const char *s2 = "boot\nHVC-READY\r\nHVC-EXIT 0\n";
+	hvc_vm_console_feed(&d, s2, strlen(s2));
+	ck_assert(d.ready && d.exited);
+	ck_assert_int_eq(d.exit_status, 0);
+	ck_assert_str_eq(seen, "");
+}
+END_TEST
+
+START_TEST(smaps_and_bzimage)
+{
+	struct hvc_error err = { 0 };
+	struct hvc_vm_procstats st = { 0 };
+	const char *t = "00400000-7fff [rollup]\nRss:              123456 kB\nPss:               100000 kB\n"
+			"Pss_Anon:  5 kB\n";
+	ck_assert_int_eq(hvc_vm_smaps_rollup_parse(t, &st, &err), 0);
+	ck_assert_uint_eq(st.rss_bytes, 123456ull << 10);
+	ck_assert_uint_eq(st.pss_bytes, 100000ull << 10);
+	ck_assert_int_lt(hvc_vm_smaps_rollup_parse("nothing\n", &st, &err), 0);
+
+	static unsigned char img[0x600];
+	memcpy(img + 0x202, "HdrS", 4);
+	img[0x20e] = 0x00;
+	img[0x20f] = 0x02; /* version string at 0x200 + 0x200 */
+	strcpy((char *)img + 0x400, "6.1.0-56-cloud-amd64 (debian-kernel@lists.debian.org) #1");
+	_cleanup_free_ char *rel = vm_bzimage_release(img, sizeof(img));
+	ck_assert_str_eq(rel, "6.1.0-56-cloud-amd64");
+	memcpy(img + 0x202, "NoNo", 4);
+	ck_assert_ptr_null(vm_bzimage_release(img, sizeof(img)));
+}
+END_TEST
+
+START_TEST(lifecycle_on_test_driver)
+{
+	struct hvc_error err = { 0 };
+	void *conn = NULL;
+	ck_assert_msg(hvc_vm_conn_open("test:///default", 0, &conn, &err) == 0, "%s", err.msg);
+	struct hvc_vm_def d = base_def();
+	d.name = "hvc-lifecycle";
+	_cleanup_free_ char *xml = NULL;
+	ck_assert_int_eq(hvc_vm_domain_xml(&d, &xml, &err), 0);
+	void *dom = NULL;
+	ck_assert_msg(hvc_vm_domain_start(conn, xml, &dom, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(virDomainIsActive(dom), 1);
+	ck_assert_int_eq(virDomainIsPersistent(dom), 1);
+	ck_assert_int_eq(hvc_vm_domain_teardown(dom, &err), 0);
+	virDomainPtr gone = virDomainLookupByName(conn, "hvc-lifecycle");
+	ck_assert_ptr_null(gone);
+
+	/* a domain left running is found by name and removed */
+	ck_assert_int_eq(hvc_vm_domain_start(conn, xml, &dom, &err), 0);
+	virDomainFree(dom);
+	ck_assert_int_eq(hvc_vm_domain_remove("test:///default", "hvc-lifecycle", &err), 0);
+	ck_assert_ptr_null(virDomainLookupByName(conn, "hvc-lifecycle"));
+	ck_assert_int_eq(hvc_vm_domain_remove("test:///default", "never-existed", &err), 0);
+
+	/* libvirt's refusal becomes an hvc_error that quotes libvirt */
+	_cleanup_free_ char *dup = NULL;
+	ck_assert_int_eq(hvc_vm_domain_start(conn, "<domain type='qemu'><name>x</name></domain>", &dom, &err) < 0, 1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "define domain: "));
+	hvc_vm_conn_close(conn);
+
+	/* connection refused: one clear error */
+	ck_assert_int_lt(hvc_vm_conn_open("qemu+tcp://127.0.0.1:1/system", 0, &conn, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "connect to libvirt `qemu+tcp://127.0.0.1:1/system`: "));
+}
+END_TEST
+
+static Suite *vm_suite(void)
+{
+	Suite *s = suite_create("vm");
+	TCase *tc = tcase_create("vm");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, xml_golden_files);
+	tcase_add_test(tc, xml_rejects_bad_definitions);
+	tcase_add_test(tc, modules_in_dependency_order);
+	tcase_add_test(tc, cpio_contents);
+	tcase_add_test(tc, guest_config_encoding);
+	tcase_add_test(tc, console_markers);
+	tcase_add_test(tc, smaps_and_bzimage);
+	tcase_add_test(tc, lifecycle_on_test_driver);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+HVC_CHECK_MAIN(vm_suite)

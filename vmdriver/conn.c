@@ -1,0 +1,202 @@
+/* vmdriver/conn: the libvirt connection — the one place libvirt errors become
+ * hvc_errors. Connections are opened through the C API only (never virsh),
+ * with libvirt's default event loop running in a thread of ours so that
+ * domain events and keep-alives work in a CLI process.
+ *
+ * The embedded QEMU driver (qemu:///embed?root=DIR) runs libvirt's QEMU driver
+ * inside this process; it needs stdio_handler = "file" in DIR/etc/qemu.conf
+ * (otherwise it wants a running virtlogd) and admits one process per root at a
+ * time (it locks DIR/run/qemu/driver.pid), so opening waits for the lock. */
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include "hvc/vm.h"
+
+static pthread_once_t loop_once = PTHREAD_ONCE_INIT;
+static int loop_rc = -1;
+
+/* Silences libvirt's default printing of every error to stderr: errors reach
+ * the user once, through hvc_error. */
+static void quiet_error(void *opaque, virErrorPtr e)
+{
+	(void)opaque;
+	if (e && e->message)
+		hvc_debug("libvirt: %s", e->message);
+}
+
+static void *loop_thread(void *arg)
+{
+	(void)arg;
+	for (;;)
+		if (virEventRunDefaultImpl() < 0)
+			usleep(1000);
+	return NULL;
+}
+
+static void loop_start(void)
+{
+	/* libvirt's own log (warnings such as "tainted: high-privileges") goes to
+	 * a file, not to the user's terminal, unless hvc runs with debug logging
+	 * or the user chose LIBVIRT_LOG_OUTPUTS */
+	if (!getenv("LIBVIRT_LOG_OUTPUTS") && hvc_log_get_level() < HVC_LOG_DEBUG) {
+		struct hvc_error ig = { 0 };
+		if (hvc_mkdir_p(hvc_root(), 0755, &ig) == 0) {
+			_cleanup_free_ char *log = hvc_path_join(hvc_root(), "libvirt.log");
+			_cleanup_free_ char *out = hvc_strdup_printf("3:file:%s", log);
+			setenv("LIBVIRT_LOG_OUTPUTS", out, 1);
+		}
+	}
+	virSetErrorFunc(NULL, quiet_error);
+	if (virInitialize() < 0 || virEventRegisterDefaultImpl() < 0)
+		return;
+	pthread_t th;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&th, &attr, loop_thread, NULL) == 0)
+		loop_rc = 0;
+	pthread_attr_destroy(&attr);
+}
+
+int hvc_vm_virt_err(struct hvc_error *err, const char *fmt, ...)
+{
+	char what[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	virErrorPtr e = virGetLastError();
+	const char *msg = e && e->message ? e->message : "unknown libvirt error";
+	int code = e && e->code == VIR_ERR_NO_DOMAIN ? ENOENT : EIO;
+	if (e && e->code == VIR_ERR_SYSTEM_ERROR && e->int1 > 0)
+		code = e->int1;
+	hvc_err(err, 0, "%s: %s", what, msg);
+	if (err)
+		err->code = code;
+	return -code;
+}
+
+char *hvc_vm_default_uri(const char *uri)
+{
+	if (uri && *uri)
+		return strdup(uri);
+	const char *env = getenv("HVC_LIBVIRT_URI");
+	if (env && *env)
+		return strdup(env);
+	_cleanup_free_ char *dir = hvc_path_join(hvc_root(), "libvirt");
+	return dir ? hvc_strdup_printf("qemu:///embed?root=%s", dir) : NULL;
+}
+
+bool hvc_vm_uri_is_embedded(const char *uri)
+{
+	return uri && hvc_str_has_prefix(uri, "qemu:///embed");
+}
+
+/* The root= parameter of an embedded URI (malloc'd), NULL when absent. */
+static char *embed_root(const char *uri)
+{
+	const char *p = strstr(uri, "root=");
+	if (!p)
+		return NULL;
+	p += 5;
+	size_t n = strcspn(p, "&");
+	return strndup(p, n);
+}
+
+static int embed_prepare(const char *uri, struct hvc_error *err)
+{
+	_cleanup_free_ char *root = embed_root(uri);
+	if (!root)
+		return hvc_err(err, EINVAL, "libvirt URI `%s`: the embedded driver needs root=DIR", uri);
+	_cleanup_free_ char *etc = hvc_path_join(root, "etc");
+	if (hvc_mkdir_p(etc, 0755, err) < 0)
+		return -1;
+	_cleanup_free_ char *conf = hvc_path_join(etc, "qemu.conf");
+	/* stdio to files: no virtlogd. QEMU runs as root so that it reads the
+	 * root-only kernel in /boot and hvc's private state dirs without libvirt
+	 * chown'ing shared, cached boot artifacts back and forth. */
+	static const char want[] = "# written by hvc (see docs/vm.md)\n"
+				   "stdio_handler = \"file\"\n"
+				   "user = \"root\"\n"
+				   "group = \"root\"\n"
+				   "dynamic_ownership = 0\n"
+				   "security_driver = \"none\"\n";
+	_cleanup_free_ char *have = NULL;
+	struct hvc_error ignore = { 0 };
+	if (hvc_read_file(conf, &have, NULL, &ignore) == 0 && strstr(have, "stdio_handler"))
+		return 0; /* the user's own file wins */
+	return hvc_write_file_atomic(conf, want, sizeof(want) - 1, 0644, err);
+}
+
+/* One connection per process and URI, shared by every VM this process runs
+ * (the bench harness boots many from one process). */
+static pthread_mutex_t conn_lock = PTHREAD_MUTEX_INITIALIZER;
+static virConnectPtr shared_conn;
+static char *shared_uri;
+static int shared_refs;
+
+int hvc_vm_conn_open(const char *uri, int wait_ms, void **out, struct hvc_error *err)
+{
+	pthread_once(&loop_once, loop_start);
+	if (loop_rc < 0)
+		return hvc_err(err, EIO, "libvirt: cannot start the event loop");
+	pthread_mutex_lock(&conn_lock);
+	if (shared_conn && !strcmp(shared_uri, uri)) {
+		shared_refs++;
+		*out = shared_conn;
+		pthread_mutex_unlock(&conn_lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&conn_lock);
+	if (hvc_vm_uri_is_embedded(uri) && embed_prepare(uri, err) < 0)
+		return -1;
+	uint64_t deadline = hvc_now_ns() + (uint64_t)(wait_ms > 0 ? wait_ms : 0) * 1000000ull;
+	virConnectPtr c;
+	for (;;) {
+		c = virConnectOpen(uri);
+		if (c)
+			break;
+		virErrorPtr e = virGetLastError();
+		bool busy = e && e->message && strstr(e->message, "Failed to acquire pid file");
+		if (!busy || hvc_now_ns() >= deadline) {
+			if (busy)
+				return hvc_err(err, EBUSY,
+					       "connect to libvirt `%s`: the embedded root is in use by another "
+					       "hvc process (waited %d ms)", uri, wait_ms);
+			return hvc_vm_virt_err(err, "connect to libvirt `%s`", uri);
+		}
+		usleep(20000);
+	}
+	/* keep-alive lets a remote connection notice a dead peer */
+	if (!hvc_vm_uri_is_embedded(uri))
+		virConnectSetKeepAlive(c, 5, 3);
+	pthread_mutex_lock(&conn_lock);
+	if (!shared_conn) {
+		shared_conn = c;
+		shared_uri = strdup(uri);
+		shared_refs = 1;
+	}
+	pthread_mutex_unlock(&conn_lock);
+	*out = c;
+	return 0;
+}
+
+void hvc_vm_conn_close(void *conn)
+{
+	if (!conn)
+		return;
+	pthread_mutex_lock(&conn_lock);
+	if (conn == shared_conn) {
+		if (--shared_refs == 0) {
+			virConnectClose(shared_conn);
+			shared_conn = NULL;
+			free(shared_uri);
+			shared_uri = NULL;
+		}
+	} else {
+		virConnectClose(conn);
+	}
+	pthread_mutex_unlock(&conn_lock);
+}

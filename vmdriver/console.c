@@ -1,0 +1,93 @@
+/* vmdriver/console: reads the guest's serial console stream. Before hvc-init's
+ * READY line everything is boot noise (kernel messages); after it the bytes
+ * are the command's output, passed on as they arrive except a line that may
+ * still turn out to be the "HVC-EXIT <status>" report, held back until it can
+ * be told apart. Pure: bytes in, callbacks and state out. */
+#include <string.h>
+#include "hvc/vm.h"
+#include "../guest/init.h"
+
+static const char exit_prefix[] = HVC_EXIT_MARKER " ";
+
+static void emit(struct hvc_vm_console *c, const char *b, size_t n)
+{
+	if (n && c->output)
+		c->output(c->opaque, b, n);
+}
+
+/* A complete line (without its '\n') before READY. */
+static void boot_line(struct hvc_vm_console *c)
+{
+	size_t n = c->line_len;
+	while (n && c->line[n - 1] == '\r')
+		n--;
+	size_t ml = strlen(HVC_READY_MARKER);
+	/* the marker may follow kernel noise on the same line */
+	if (n >= ml && !memcmp(c->line + n - ml, HVC_READY_MARKER, ml))
+		c->ready = true;
+}
+
+void hvc_vm_console_feed(struct hvc_vm_console *c, const char *buf, size_t len)
+{
+	c->bytes += len;
+	size_t pl = sizeof(exit_prefix) - 1;
+	for (size_t i = 0; i < len && !c->exited; i++) {
+		char ch = buf[i];
+		if (!c->ready) {
+			if (ch == '\n') {
+				boot_line(c);
+				c->line_len = 0;
+			} else if (c->line_len < sizeof(c->line)) {
+				c->line[c->line_len++] = ch;
+			} else {
+				/* only the tail can hold the marker */
+				memmove(c->line, c->line + 64, sizeof(c->line) - 64);
+				c->line_len = sizeof(c->line) - 64;
+				c->line[c->line_len++] = ch;
+			}
+			continue;
+		}
+		/* after READY: line_len counts held-back bytes of a possible marker;
+		 * SIZE_MAX-like sentinel (line_len == sizeof(line)) means "passing through" */
+		if (c->line_len == sizeof(c->line)) {
+			size_t j = i;
+			while (j < len && buf[j] != '\n')
+				j++;
+			emit(c, buf + i, j - i + (j < len));
+			if (j < len)
+				c->line_len = 0;
+			i = j;
+			continue;
+		}
+		if (c->line_len >= pl) { /* inside "HVC-EXIT ..." */
+			if (ch == '\n') {
+				c->line[c->line_len < sizeof(c->line) - 1 ? c->line_len : sizeof(c->line) - 1] = '\0';
+				char *end = NULL;
+				long st = strtol(c->line + pl, &end, 10);
+				if (end != c->line + pl) {
+					c->exit_status = (int)st;
+					c->exited = true;
+				} else {
+					emit(c, c->line, c->line_len);
+					emit(c, "\n", 1);
+				}
+				c->line_len = 0;
+			} else if (c->line_len < sizeof(c->line) - 2) {
+				c->line[c->line_len++] = ch;
+			} else {
+				emit(c, c->line, c->line_len);
+				emit(c, &ch, 1);
+				c->line_len = sizeof(c->line);
+			}
+			continue;
+		}
+		if (ch == exit_prefix[c->line_len]) {
+			c->line[c->line_len++] = ch;
+			continue;
+		}
+		/* not the marker: release what was held and pass the line through */
+		emit(c, c->line, c->line_len);
+		emit(c, &ch, 1);
+		c->line_len = ch == '\n' ? 0 : sizeof(c->line);
+	}
+}
