@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <libvirt/libvirt.h>
+#include "hvc/image.h"
 #include "vm-internal.h"
 
 #define CONNECT_WAIT_MS 30000
@@ -295,39 +296,51 @@ static int boot(struct run *r, struct hvc_error *err)
 	const struct hvc_vm_opts *o = r->o;
 	struct hvc_vm_result *res = r->res;
 
-	/* accelerator, kernel, image (interim stand-ins: see interim.c) */
-	struct vm_accel accel;
-	vm_interim_accel(&accel);
-	snprintf(res->accel, sizeof(res->accel), "%s", accel.kvm ? "kvm" : "tcg");
+	/* accelerator (the host probe's cached verdict), kernel, image */
+	struct hvc_vm_kernel kern;
+	if (hvc_vm_kernel_find(o->kernel, &kern, err) < 0)
+		return -1;
+	if (!kern.modules_dir[0])
+		return hvc_err(err, ENOENT, "kernel `%s`: no /lib/modules/%s for its modules", kern.path,
+			       kern.release);
+	res->kernel = strdup(kern.path);
+	res->kernel_release = strdup(kern.release);
+	struct hvc_vm_accel_info accel;
+	if (hvc_vm_accel_probe(&kern, 0, &accel, err) < 0)
+		return hvc_error_prefix(err, "accelerator probe");
+	bool kvm = accel.accel == HVC_VM_ACCEL_KVM;
+	snprintf(res->accel, sizeof(res->accel), "%s", kvm ? "kvm" : "tcg");
 	res->accel_reason = strdup(accel.reason);
-	if (vm_interim_kernel(o->kernel, &res->kernel, &res->kernel_release, err) < 0)
+
+	struct hvc_image_store *store = NULL;
+	struct hvc_image *img = NULL;
+	if (hvc_image_store_open(hvc_root(), &store, err) < 0)
 		return -1;
-	struct vm_image img;
-	if (vm_interim_image_resolve(o->image, &img, err) < 0)
+	if (hvc_image_resolve(store, o->image, &img, err) < 0) {
+		hvc_image_store_close(store);
 		return -1;
-	_cleanup_strv_ char **argv = NULL, **env = NULL;
-	if (o->cmd && o->cmd[0]) {
-		for (size_t i = 0; img.entrypoint && img.entrypoint[i]; i++)
-			hvc_strv_push(&argv, img.entrypoint[i]);
-		for (size_t i = 0; o->cmd[i]; i++)
-			hvc_strv_push(&argv, o->cmd[i]);
-	} else {
-		for (size_t i = 0; img.entrypoint && img.entrypoint[i]; i++)
-			hvc_strv_push(&argv, img.entrypoint[i]);
-		for (size_t i = 0; img.cmd && img.cmd[i]; i++)
-			hvc_strv_push(&argv, img.cmd[i]);
 	}
-	for (size_t i = 0; img.env && img.env[i]; i++)
-		hvc_strv_push(&env, img.env[i]);
+	const struct hvc_image_config *ic = &img->config;
+	_cleanup_strv_ char **argv = NULL, **env = NULL;
+	for (size_t i = 0; ic->entrypoint && ic->entrypoint[i]; i++)
+		hvc_strv_push(&argv, ic->entrypoint[i]);
+	char **cmd = o->cmd && o->cmd[0] ? o->cmd : ic->cmd;
+	for (size_t i = 0; cmd && cmd[i]; i++)
+		hvc_strv_push(&argv, cmd[i]);
+	for (size_t i = 0; ic->env && ic->env[i]; i++)
+		hvc_strv_push(&env, ic->env[i]);
 	for (size_t i = 0; o->env && o->env[i]; i++)
 		hvc_strv_push(&env, o->env[i]);
-	const char *workdir = o->workdir ? o->workdir : img.workdir;
-	_cleanup_free_ char *workdir_copy = workdir ? strdup(workdir) : NULL;
-	_cleanup_free_ char *key = strdup(img.key);
-	vm_image_free(&img);
-	if (!argv)
+	const char *workdir = o->workdir ? o->workdir : ic->workdir;
+	_cleanup_free_ char *workdir_copy = workdir && *workdir ? strdup(workdir) : NULL;
+	const char *digest = img->manifest_digest;
+	_cleanup_free_ char *key = strdup(hvc_str_has_prefix(digest, "sha256:") ? digest + 7 : digest);
+	if (!argv) {
+		hvc_image_free(img);
+		hvc_image_store_close(store);
 		return hvc_err(err, EINVAL, "image \"%s\" has no command (give one: hvc vm run %s CMD...)",
 			       o->image, o->image);
+	}
 
 	/* boot artifacts */
 	enum hvc_vm_compress comp = o->compress >= 0 ? (enum hvc_vm_compress)o->compress : HVC_VM_COMPRESS_GZIP;
@@ -339,20 +352,30 @@ static int boot(struct run *r, struct hvc_error *err)
 	_cleanup_free_ char *tmp = NULL;
 	if (!hvc_vm_artifacts_cached(hvc_root(), key, res->kernel_release, o->disk, comp)) {
 		_cleanup_free_ char *vmdir = hvc_path_join(hvc_root(), "vm");
-		if (hvc_mkdir_p(vmdir, 0755, err) < 0)
+		if (hvc_mkdir_p(vmdir, 0755, err) < 0) {
+			hvc_image_free(img);
+			hvc_image_store_close(store);
 			return -1;
+		}
 		char rnd[9];
-		if (hvc_random_hex(rnd, 4, err) < 0)
+		if (hvc_random_hex(rnd, 4, err) < 0) {
+			hvc_image_free(img);
+			hvc_image_store_close(store);
 			return -1;
+		}
 		_cleanup_free_ char *leaf = hvc_strdup_printf(".flatten-%s", rnd);
 		tmp = hvc_path_join(vmdir, leaf);
-		if (vm_interim_image_flatten(o->image, tmp, err) < 0) {
+		if (hvc_image_flatten(store, img, tmp, err) < 0) {
 			struct hvc_error ig = { 0 };
 			hvc_rm_rf(tmp, &ig);
+			hvc_image_free(img);
+			hvc_image_store_close(store);
 			return hvc_error_prefix(err, "flatten image \"%s\"", o->image);
 		}
 		req.rootfs = tmp;
 	}
+	hvc_image_free(img);
+	hvc_image_store_close(store);
 	int arc = hvc_vm_artifacts_get(&req, &art, err);
 	if (tmp) {
 		struct hvc_error ig = { 0 };
@@ -455,7 +478,7 @@ static int boot(struct run *r, struct hvc_error *err)
 
 	/* the domain */
 	const char *emulator = getenv("HVC_VM_EMULATOR"); /* tests: a QEMU that is missing */
-	struct hvc_vm_def def = { .name = res->name, .virt_type = accel.kvm ? "kvm" : "qemu",
+	struct hvc_vm_def def = { .name = res->name, .virt_type = kvm ? "kvm" : "qemu",
 				  .machine = o->machine ? o->machine : "pc",
 				  .emulator = emulator && *emulator ? emulator : NULL,
 				  .vcpus = o->vcpus ? o->vcpus : 1,
@@ -483,7 +506,7 @@ static int boot(struct run *r, struct hvc_error *err)
 	hvc_json_add_int(r->state, "qemu_pid", res->qemu_pid);
 	state_status(r, "running");
 
-	int timeout_s = o->timeout_s > 0 ? o->timeout_s : accel.kvm ? 10 : 60;
+	int timeout_s = o->timeout_s > 0 ? o->timeout_s : kvm ? 10 : 60;
 	if (watch(r, timeout_s * 1000, err) < 0)
 		return -1;
 	res->exit_status = r->con.exited ? r->con.exit_status : -1;
