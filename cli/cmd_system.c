@@ -3,8 +3,10 @@
  * table of reclaimers so each part of hvc adds its own (the VM driver adds
  * its leftover domains here). -a also removes exited containers. */
 #include <getopt.h>
+#include <string.h>
 #include "cli.h"
 #include "hvc/container.h"
+#include "hvc/vm.h"
 
 /* One reclaimer: fills a one-line summary of what it removed. */
 struct hvc_prune_hook {
@@ -22,8 +24,31 @@ static int prune_containers(bool all, char *summary, size_t len, struct hvc_erro
 	return 0;
 }
 
+/* VMs whose owning hvc process died (kill -9 mid-boot); -a: exited VMs too. */
+static int prune_vms(bool all, char *summary, size_t len, struct hvc_error *err)
+{
+	int n = hvc_vm_prune(err);
+	if (n < 0)
+		return -1;
+	unsigned removed = 0;
+	if (all) {
+		struct hvc_vm_info *v = NULL;
+		size_t cnt = 0;
+		if (hvc_vm_list(&v, &cnt, err) < 0)
+			return -1;
+		for (size_t i = 0; i < cnt; i++)
+			if (v[i].status && strcmp(v[i].status, "running") && strcmp(v[i].status, "creating") &&
+			    hvc_vm_remove(v[i].id, false, err) == 0)
+				removed++;
+		hvc_vm_info_free(v, cnt);
+	}
+	snprintf(summary, len, "%d orphaned VM(s), %u exited VM(s)", n, removed);
+	return 0;
+}
+
 static const struct hvc_prune_hook prune_hooks[] = {
 	{ "containers", prune_containers },
+	{ "vms", prune_vms },
 	{ NULL, NULL },
 };
 

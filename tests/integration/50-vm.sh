@@ -23,7 +23,7 @@ ok "vm run prints the output and returns the command's status"
 
 # 2. faults that need no boot: one clear error each, nothing left
 expect_status 125 env HVC_KERNEL=/nonexistent/vmlinuz "$HVC" vm run --rm busybox true
-expect_contains "$OUT" "hvc: vm run: kernel \`/nonexistent/vmlinuz\`"
+expect_contains "$OUT" "kernel \`/nonexistent/vmlinuz\`: No such file"
 expect_status 125 "$HVC" vm run --rm busybox no-such-command
 expect_contains "$OUT" "command \"no-such-command\" not found"
 expect_status 125 "$HVC" vm run --rm nosuchimage
