@@ -284,6 +284,7 @@ static json_object *run_sample(struct run_state *rs, const struct hvc_bench_back
 		.cpus = rs->ctx.cpus,
 		.timeout_ms = w->timeout_s * 1000,
 		.tag = tag,
+		.scratch_disk = w->scratch_disk,
 		.event = on_event,
 		.opaque = &st,
 	};

@@ -25,7 +25,7 @@
 	"   \"metrics\": [" MB("ns_per_call", "ns", "lower") "]},\n"                                            \
 	"  {\"name\": \"forkexec\", \"kind\": \"throughput\", \"args\": " FORK ",\n"                           \
 	"   \"metrics\": [" MB("per_s", "processes/s", "higher") "]},\n"                                        \
-	"  {\"name\": \"fileio\", \"kind\": \"throughput\", \"args\": " FIO ",\n"                              \
+	"  {\"name\": \"fileio\", \"kind\": \"throughput\", \"scratch_disk\": true, \"args\": " FIO ",\n"                              \
 	"   \"metrics\": [" MB("seq_write_mb_per_s", "MB/s", "higher") ", " MB("seq_read_mb_per_s", "MB/s", "higher") ",\n" \
 	"               " MB("rand_write_iops", "IOPS", "higher") ", " MB("rand_read_iops", "IOPS", "higher") "]}\n"
 
@@ -138,6 +138,7 @@ static int parse_workload(json_object *o, size_t idx, struct hvc_bench_workload 
 	w->reps = (int)hvc_json_get_int(o, "reps", -1);
 	w->warmup = (int)hvc_json_get_int(o, "warmup", -1);
 	w->timeout_s = (int)hvc_json_get_int(o, "timeout_s", 180);
+	w->scratch_disk = hvc_json_get_bool(o, "scratch_disk", false);
 	json_object *ms = hvc_json_get(o, "metrics");
 	if (w->kind == HVC_BENCH_THROUGHPUT) {
 		if (!ms || !json_object_is_type(ms, json_type_array) || json_object_array_length(ms) == 0)

@@ -67,6 +67,7 @@ struct hvc_bench_req {
 	const char *cpus;        /* CPU list every backend pins to, e.g. "0-1" */
 	int timeout_ms;
 	const char *tag;         /* unique per sample: names containers/cgroups/domains */
+	bool scratch_disk;       /* the workload writes files in its cwd: give it a disk there */
 	/* Called by the backend on each event with the live handles. */
 	void (*event)(void *opaque, enum hvc_bench_event ev, const struct hvc_bench_live *live);
 	void *opaque;
@@ -137,6 +138,7 @@ struct hvc_bench_workload {
 	size_t n_metrics;
 	int timeout_s;
 	int reps, warmup; /* < 0: the suite's */
+	bool scratch_disk; /* writes files in its cwd (fileio): VMs get a data disk there */
 };
 
 struct hvc_bench_suite {
