@@ -90,6 +90,15 @@ expect_status 0 "$HVC" image flatten demo:v1 "$FLAT"
 grep -q hello.txt "$FLAT/app/listing" || fail "RUN did not see COPY's files"
 ok "flattened rootfs has the changes, deleted files gone"
 
+# --- the runtime runs the built image with its CMD, env and workdir ------------
+if "$HVC" run --help >/dev/null 2>&1; then
+	OUT=$(timeout 60 "$HVC" run --rm demo:v1 2>&1) || fail "hvc run demo:v1: $OUT"
+	[ "$OUT" = "hello hvc" ] || fail "hvc run demo:v1 printed: $OUT"
+	OUT=$(timeout 60 "$HVC" run --rm demo:v1 sh -c 'echo $GREETING; pwd' 2>&1) || fail "hvc run: $OUT"
+	[ "$OUT" = "$(printf 'hello hvc\n/app')" ] || fail "env/workdir in hvc run: $OUT"
+	ok "hvc run executes the built image (CMD, ENV, WORKDIR)"
+fi
+
 # --- the last RUN layer holds whiteouts and nothing else of the earlier steps -
 last_blob=$(grep '"digest"' <<<"$inspect" | grep -v '"Id"' | tail -1 | sed -E 's/.*"(sha256:[0-9a-f]{64})".*/\1/')
 blob="$HVC_ROOT/images/blobs/sha256/${last_blob#sha256:}"
