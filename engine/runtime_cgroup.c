@@ -2,7 +2,9 @@
  * thin adapter from a container's limits to the shared cgroup module
  * (include/hvc/cgroup.h: v2, v1 and hybrid back-ends, device policy as v1
  * rules or a cgroup2 BPF program). Host detection runs once per process. */
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 #include "hvc/cgroup.h"
 #include "runtime_internal.h"
 
@@ -131,4 +133,39 @@ int hvc_rt_cgroup_list(char ***names)
 	if (!h)
 		return 0;
 	return hvc_cgroup_list(h, "hvc", names, NULL);
+}
+
+int hvc_rt_cgroup_enter_fds(const struct hvc_rt_cgroup *cg, int fds[8], size_t *n, int *v2fd,
+			    struct hvc_error *err)
+{
+	*n = 0;
+	*v2fd = -1;
+	if (!cg->cg)
+		return hvc_err(err, ENOENT, "cgroup `%s` does not exist", cg->name);
+	for (size_t i = 0; i < hvc_cgroup_n_dirs(cg->cg) && *n < 8; i++) {
+		const char *d = hvc_cgroup_dir(cg->cg, i);
+		char p[600];
+		snprintf(p, sizeof(p), "%s/tasks", d);
+		int fd = open(p, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			fds[(*n)++] = fd;
+			continue;
+		}
+		if (errno != ENOENT || *v2fd >= 0)
+			goto fail;
+		/* a cgroup2 directory: entered at clone time (CLONE_INTO_CGROUP) */
+		if ((*v2fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+			goto fail;
+		continue;
+	fail:
+		hvc_err(err, errno, "open cgroup `%s`", d);
+		for (size_t k = 0; k < *n; k++)
+			close(fds[k]);
+		if (*v2fd >= 0)
+			close(*v2fd);
+		*n = 0;
+		*v2fd = -1;
+		return -1;
+	}
+	return 0;
 }

@@ -32,6 +32,12 @@ int hvc_rt_cgroup_attach(const struct hvc_rt_cgroup *cg, pid_t pid, struct hvc_e
 /* Kills what is left inside and removes the directories. Counts killed processes. */
 int hvc_rt_cgroup_destroy(struct hvc_rt_cgroup *cg, unsigned *killed);
 void hvc_rt_cgroup_release(struct hvc_rt_cgroup *cg);
+/* The cheap way in (no cgroup_threadgroup_rwsem write, so no RCU grace
+ * period): the child writes "0" to each v1 hierarchy's `tasks` (it is a
+ * single thread) and enters the cgroup2 part through clone3's
+ * CLONE_INTO_CGROUP with *v2fd (-1 when there is none). */
+int hvc_rt_cgroup_enter_fds(const struct hvc_rt_cgroup *cg, int fds[8], size_t *n, int *v2fd,
+			    struct hvc_error *err);
 /* Rebuilds the handle from a stored name (for lifecycle commands). */
 void hvc_rt_cgroup_from_name(const char *name, struct hvc_rt_cgroup *cg);
 int hvc_rt_cgroup_dir(const struct hvc_rt_cgroup *cg, const char *ctrl, char *buf, size_t len);

@@ -11,6 +11,7 @@
 #include <grp.h>
 #include <linux/sched.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -165,6 +166,10 @@ struct child_args {
 	int stdin_fd, stdout_fd, stderr_fd; /* child ends (tty: all the slave) */
 	int ready_w;
 	bool new_cgroup_ns;
+	bool wait_go;      /* the parent must act first (user namespace maps) */
+	int parent_pidfd;
+	int cg_fds[8];     /* v1 `tasks` files to write "0" to */
+	size_t n_cg_fds;
 };
 
 static __attribute__((noreturn)) void child_main(struct child_args *a)
@@ -174,7 +179,17 @@ static __attribute__((noreturn)) void child_main(struct child_args *a)
 	char go;
 	/* a container never outlives the process that supervises it */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (read(a->sync_r, &go, 1) != 1)
+	/* (getppid() is 0 in a new PID namespace: ask the parent's pidfd whether
+	 * it died before PDEATHSIG was armed) */
+	struct pollfd pp = { a->parent_pidfd, POLLIN, 0 };
+	if (a->parent_pidfd >= 0 && poll(&pp, 1, 0) > 0)
+		_exit(125);
+	for (size_t i = 0; i < a->n_cg_fds; i++)
+		if (write(a->cg_fds[i], "0", 1) != 1) {
+			hvc_err(&err, errno, "enter the container's cgroup");
+			child_fail(a->msg_w, 125, &err);
+		}
+	if (a->wait_go && read(a->sync_r, &go, 1) != 1)
 		_exit(125);
 	if (a->new_cgroup_ns && unshare(CLONE_NEWCGROUP) < 0) {
 		hvc_err(&err, errno, "unshare cgroup namespace");
@@ -530,14 +545,33 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 		flags |= CLONE_NEWNET;
 	if (s->userns)
 		flags |= CLONE_NEWUSER;
+	/* cgroup entry: the child enters v1 hierarchies itself, clone3 puts it
+	 * in the cgroup2 part; with a user namespace the parent attaches it */
+	int cg_fds[8], v2fd = -1;
+	size_t n_cg_fds = 0;
+	if (!s->userns && hvc_rt_cgroup_enter_fds(&c->cg, cg_fds, &n_cg_fds, &v2fd, err) < 0)
+		goto fail;
 	int pidfd = -1;
 	struct clone_args ca = { .flags = flags, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD };
+	if (v2fd >= 0) {
+		ca.flags |= CLONE_INTO_CGROUP;
+		ca.cgroup = (uint64_t)v2fd;
+	}
 	fflush(NULL);
+	int parent_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (parent_pidfd >= 0)
+		fcntl(parent_pidfd, F_SETFD, FD_CLOEXEC);
 	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
 	if (pid < 0) {
 		hvc_err(err, errno, "clone3 into new namespaces");
 		if (devnull >= 0)
 			close(devnull);
+		for (size_t i = 0; i < n_cg_fds; i++)
+			close(cg_fds[i]);
+		if (v2fd >= 0)
+			close(v2fd);
+		if (parent_pidfd >= 0)
+			close(parent_pidfd);
 		goto fail;
 	}
 	if (pid == 0) {
@@ -548,11 +582,19 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 			.stdout_fd = out_p[1],
 			.stderr_fd = err_p[1],
 			.ready_w = ready_p[1], .new_cgroup_ns = true,
+			.wait_go = s->userns, .parent_pidfd = parent_pidfd, .n_cg_fds = n_cg_fds,
 		};
+		memcpy(a.cg_fds, cg_fds, sizeof(cg_fds));
 		child_main(&a);
 	}
 	if (devnull >= 0)
 		close(devnull);
+	for (size_t i = 0; i < n_cg_fds; i++)
+		close(cg_fds[i]);
+	if (v2fd >= 0)
+		close(v2fd);
+	if (parent_pidfd >= 0)
+		close(parent_pidfd);
 	c->pid = pid;
 	c->pidfd = pidfd;
 	close(sync_p[0]), sync_p[0] = -1;
@@ -567,14 +609,15 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 		close(ready_p[1]), ready_p[1] = -1;
 	c->ready_r = ready_p[0], ready_p[0] = -1;
 
-	if (hvc_rt_cgroup_attach(&c->cg, pid, err) < 0)
-		goto fail_child;
-	if (s->userns && (write_id_map(pid, "uid_map", map_base, map_len, err) < 0 ||
-			  write_id_map(pid, "gid_map", map_base, map_len, err) < 0))
-		goto fail_child;
-	if (write(sync_p[1], "g", 1) != 1) {
-		hvc_err(err, errno, "start the container");
-		goto fail_child;
+	if (s->userns) {
+		if (hvc_rt_cgroup_attach(&c->cg, pid, err) < 0 ||
+		    write_id_map(pid, "uid_map", map_base, map_len, err) < 0 ||
+		    write_id_map(pid, "gid_map", map_base, map_len, err) < 0)
+			goto fail_child;
+		if (write(sync_p[1], "g", 1) != 1) {
+			hvc_err(err, errno, "start the container");
+			goto fail_child;
+		}
 	}
 	close(sync_p[1]), sync_p[1] = -1;
 	c->t.cloned = hvc_now_ns();
