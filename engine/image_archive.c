@@ -10,6 +10,7 @@
 #include <libgen.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "image_internal.h"
 
@@ -22,6 +23,7 @@ static int add_mem(struct archive *a, const char *name, const char *data, size_t
 	archive_entry_set_filetype(e, AE_IFREG);
 	archive_entry_set_perm(e, 0644);
 	archive_entry_set_size(e, (la_int64_t)len);
+	archive_entry_set_mtime(e, time(NULL), 0);
 	int r = archive_write_header(a, e);
 	archive_entry_free(e);
 	if (r != ARCHIVE_OK || archive_write_data(a, data, len) != (la_ssize_t)len)
@@ -35,6 +37,7 @@ static int add_dir(struct archive *a, const char *name)
 	archive_entry_set_pathname(e, name);
 	archive_entry_set_filetype(e, AE_IFDIR);
 	archive_entry_set_perm(e, 0755);
+	archive_entry_set_mtime(e, time(NULL), 0);
 	int r = archive_write_header(a, e);
 	archive_entry_free(e);
 	return r == ARCHIVE_OK ? 0 : -1;
@@ -205,14 +208,21 @@ static int read_small(struct archive *a, const char *file, const char *member, c
 {
 	size_t cap = 4096, n = 0;
 	char *buf = malloc(cap);
+	if (!buf)
+		return hvc_err(err, ENOMEM, "`%s`: member `%s`", file, member);
 	for (;;) {
 		if (n + 4096 > cap) {
 			if (cap > (16u << 20)) {
 				free(buf);
 				return hvc_image_err(err, EFBIG, "`%s`: member `%s`: larger than 16 MiB", file, member);
 			}
+			char *nb = realloc(buf, cap * 2);
+			if (!nb) {
+				free(buf);
+				return hvc_err(err, ENOMEM, "`%s`: member `%s`", file, member);
+			}
+			buf = nb;
 			cap *= 2;
-			buf = realloc(buf, cap);
 		}
 		la_ssize_t r = archive_read_data(a, buf + n, cap - n - 1);
 		if (r < 0) {

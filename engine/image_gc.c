@@ -207,12 +207,20 @@ static int hold_exclusive(struct hvc_image_store *s, bool wait, struct hvc_error
 		if (s->hold_fd < 0)
 			return hvc_err(err, errno, "open `%s`", p);
 	}
-	while (flock(s->hold_fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
+	bool told = false;
+	int how = LOCK_EX | LOCK_NB;
+	while (flock(s->hold_fd, how) < 0) {
 		if (errno == EINTR)
 			continue;
-		if (errno == EWOULDBLOCK)
+		if (errno != EWOULDBLOCK)
+			return hvc_err(err, errno, "lock `%s/images.hold`", s->root);
+		if (!wait)
 			return 1;
-		return hvc_err(err, errno, "lock `%s/images.hold`", s->root);
+		if (!told) {
+			hvc_info("waiting for other hvc processes writing to the image store (imports, builds, loads)");
+			told = true;
+		}
+		how = LOCK_EX; /* now block */
 	}
 	return 0;
 }
