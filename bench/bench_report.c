@@ -433,6 +433,9 @@ int hvc_bench_report_markdown(json_object *r, FILE *f, struct hvc_error *err)
 			   "emulation and are typically many times slower than a KVM guest would be; do "
 			   "not read them as the cost of virtualization. The container and native "
 			   "figures are unaffected.\n\n");
+	if (hvc_json_get_bool(r, "interrupted", false))
+		fprintf(f, "> **Interrupted:** this run was stopped before every sample was taken; "
+			   "the figures below use the samples that were.\n\n");
 	json_object *load = hvc_json_get(r, "load");
 	if (hvc_json_get_string(load, "warning"))
 		fprintf(f, "> **Warning:** %s.\n\n", hvc_json_get_string(load, "warning"));

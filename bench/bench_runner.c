@@ -435,6 +435,11 @@ static double loadavg1(void)
 	return strtod(t, NULL);
 }
 
+static bool cancelled(const struct hvc_bench_options *opt)
+{
+	return opt->cancel && *opt->cancel;
+}
+
 static char *make_run_id(const char *suite)
 {
 	char when[32], rnd[8];
@@ -499,6 +504,7 @@ int hvc_bench_run(const struct hvc_bench_options *opt, char **out_dir, struct hv
 	rs.ctx.image = suite->image;
 	rs.ctx.base_image = suite->image;
 	rs.ctx.cpus = cpus;
+	rs.ctx.cancel = opt->cancel;
 	rs.ctx.work_dir = hvc_path_join(dir, "work");
 	rs.ctx.workload_bin = hvc_guest_program("hvc-workload");
 	rs.ctx.init_bin = hvc_guest_program("hvc-init");
@@ -646,8 +652,8 @@ int hvc_bench_run(const struct hvc_bench_options *opt, char **out_dir, struct hv
 		const struct hvc_bench_workload *w = sel[i];
 		int reps = opt->reps >= 0 ? opt->reps : w->reps >= 0 ? w->reps : suite->reps;
 		int warm = opt->warmup >= 0 ? opt->warmup : w->warmup >= 0 ? w->warmup : suite->warmup;
-		for (int r = 0; r < warm + reps; r++)
-			for (size_t j = 0; j < rs.n_active; j++) {
+		for (int r = 0; r < warm + reps && !cancelled(opt); r++)
+			for (size_t j = 0; j < rs.n_active && !cancelled(opt); j++) {
 				bool is_warm = r < warm;
 				int rep = is_warm ? r + 1 : r - warm + 1;
 				progress(&rs, rs.active[j]->name, w->name, rep, reps, is_warm);
@@ -661,6 +667,11 @@ int hvc_bench_run(const struct hvc_bench_options *opt, char **out_dir, struct hv
 	}
 	if (rs.tty)
 		fprintf(stderr, "\r\033[K");
+	if (cancelled(opt)) {
+		/* what was measured is kept: an interrupted run is still a record */
+		hvc_json_add_bool(res, "interrupted", true);
+		hvc_warn("interrupted: %zu of %zu samples taken; writing what was measured", rs.done, rs.total);
+	}
 	hvc_json_add_string(res, "finished", hvc_wall_iso8601(when, sizeof(when)));
 	hvc_json_add_double(res, "duration_s", (hvc_now_ns() - rs.t_start) / 1e9);
 	hvc_json_add_double(load, "loadavg_1m_after", loadavg1());

@@ -1,6 +1,7 @@
 /* hvc bench run|report|compare|validate|suite: the benchmark harness's CLI.
  * Parsing and dispatch only; bench/ does the work. */
 #include <getopt.h>
+#include <signal.h>
 #include <string.h>
 #include "cli.h"
 #include "hvc/bench_harness.h"
@@ -26,6 +27,13 @@ static int parse_count(const char *what, const char *s, int max, int *out)
 		return hvc_cli_usage_error("bench run", "%s must be a number 0..%d, not \"%s\"", what, max, s);
 	*out = (int)v;
 	return 0;
+}
+
+static volatile int run_cancel;
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	run_cancel = 1;
 }
 
 static int cmd_run(int argc, char **argv)
@@ -95,6 +103,12 @@ static int cmd_run(int argc, char **argv)
 		return hvc_cli_usage_error("bench run", "unexpected argument \"%s\"", argv[optind]);
 	o.backends = backends;
 	o.workloads = workloads;
+	/* Ctrl-C: finish the current sample, then write what was measured */
+	o.cancel = &run_cancel;
+	struct sigaction sa = { .sa_handler = on_interrupt };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	struct hvc_error err = { 0 };
 	_cleanup_free_ char *dir = NULL;
 	if (hvc_bench_run(&o, &dir, &err) < 0)
@@ -105,7 +119,7 @@ static int cmd_run(int argc, char **argv)
 	printf("\n");
 	hvc_bench_print_summary(stdout, r);
 	printf("\nReport: %s/report.md\n", dir);
-	return 0;
+	return run_cancel ? 128 + SIGINT : 0;
 }
 
 static int one_dir_cmd(int argc, char **argv, const char *name, const char *help)

@@ -170,6 +170,7 @@ struct hvc_bench_options {
 	const char *results_root; /* default "results" */
 	bool progress;          /* progress line on stderr */
 	char **cmdline;         /* the hvc command line, recorded */
+	volatile int *cancel;   /* set (by a signal handler) to stop after the current sample */
 };
 
 /* Runs a whole benchmark and writes results.json, results.csv, report.md and
@@ -188,6 +189,7 @@ struct hvc_bench_ctx {
 	char *workload_bin;   /* host path of hvc-workload */
 	char *init_bin;       /* host path of hvc-init */
 	void *priv[8];        /* per-backend private state, indexed by table position */
+	volatile int *cancel; /* see hvc_bench_options */
 };
 
 /* ---------- results (bench/bench_results.c) ----------------------------- */
