@@ -10,6 +10,7 @@
  * steps that did succeed stay as build cache, for the GC to judge). */
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <sys/file.h>
 #include <string.h>
@@ -325,6 +326,72 @@ static bool image_has_dir(struct builder *b, const char *dest)
 	return false;
 }
 
+/* lstat of an image path through the layer stack, top first; false when
+ * absent (an overlay whiteout counts as absent). */
+static bool layers_lstat(char *const *dirs, const char *path, struct stat *st, char *link, size_t linklen)
+{
+	for (size_t i = 0; dirs[i]; i++) {
+		_cleanup_free_ char *p = hvc_strdup_printf("%s%s", dirs[i], path);
+		if (!p || lstat(p, st) < 0)
+			continue;
+		if (S_ISCHR(st->st_mode) && st->st_rdev == 0)
+			return false;
+		if (S_ISLNK(st->st_mode) && link) {
+			ssize_t n = readlink(p, link, linklen - 1);
+			link[n < 0 ? 0 : n] = '\0';
+		}
+		return true;
+	}
+	return false;
+}
+
+/* Resolves symlinks in an absolute image path the way the image would see
+ * it (a COPY to /bin/ on a merged-/usr base must land in /usr/bin, not
+ * replace the /bin symlink with a directory). Never leaves the image root. */
+static char *image_resolve(struct builder *b, const char *path)
+{
+	_cleanup_strv_ char **dirs = NULL;
+	if (lowerdirs(b, &dirs, NULL) < 0)
+		return strdup(path);
+	char out[PATH_MAX] = "";
+	char rest[PATH_MAX];
+	snprintf(rest, sizeof(rest), "%s", path);
+	for (int hops = 0; hops < 40;) {
+		char *r = rest;
+		while (*r == '/')
+			r++;
+		if (!*r)
+			break;
+		char *slash = strchr(r, '/');
+		char comp[NAME_MAX + 1];
+		snprintf(comp, sizeof(comp), "%.*s", (int)(slash ? (size_t)(slash - r) : strlen(r)), r);
+		char tail[PATH_MAX];
+		snprintf(tail, sizeof(tail), "%s", slash ? slash : "");
+		if (!strcmp(comp, ".")) {
+		} else if (!strcmp(comp, "..")) {
+			char *last = strrchr(out, '/');
+			if (last)
+				*last = '\0';
+		} else {
+			char cand[PATH_MAX], link[PATH_MAX];
+			struct stat st;
+			snprintf(cand, sizeof(cand), "%s/%s", out, comp);
+			if (layers_lstat(dirs, cand, &st, link, sizeof(link)) && S_ISLNK(st.st_mode) && *link) {
+				hops++;
+				char nrest[PATH_MAX];
+				snprintf(nrest, sizeof(nrest), "%s%s", link, tail);
+				if (link[0] == '/')
+					out[0] = '\0';
+				snprintf(rest, sizeof(rest), "%s", nrest);
+				continue;
+			}
+			snprintf(out, sizeof(out), "%s", cand);
+		}
+		snprintf(rest, sizeof(rest), "%s", tail);
+	}
+	return strdup(*out ? out : "/");
+}
+
 /* Reads a file of the image so far (top layer down), NULL when absent. */
 static char *image_file(struct builder *b, const char *path)
 {
@@ -374,7 +441,8 @@ static int copy_step(struct builder *b, const struct hvc_df_instr *in, const str
 		return -1;
 	size_t n = hvc_strv_len(st->args);
 	const char *raw_dest = st->args[n - 1];
-	_cleanup_free_ char *dest = abs_in_image(b, raw_dest);
+	_cleanup_free_ char *dest0 = abs_in_image(b, raw_dest);
+	_cleanup_free_ char *dest = dest0 ? image_resolve(b, dest0) : NULL;
 	if (!dest)
 		return hvc_err(err, ENOMEM, "build");
 	size_t dl = strlen(raw_dest);

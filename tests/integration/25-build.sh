@@ -208,6 +208,16 @@ expect_contains "$OUT" 'exec "/bin/sh": executable file not found'
 expect_contains "$OUT" "returned a non-zero code: 127"
 ok "FROM scratch, exec form, USER, WORKDIR, COPY to a file, COPY --chown/--chmod"
 
+# --- COPY through a symlinked directory of the image (merged-/usr style) ------
+L=$TEST_TMP/linkctx
+mkdir -p "$L"; echo f >"$L/f.txt"
+printf 'FROM busybox\nRUN mkdir -p /usr/xbin /usr/ybin && ln -s usr/xbin /xbin && ln -s /usr/ybin /ybin\nCOPY f.txt /xbin/\nCOPY f.txt /ybin/g.txt\n' >"$L/Dockerfile"
+expect_status 0 "$HVC" build -t linky "$L"
+expect_status 0 "$HVC" image flatten linky "$TEST_TMP/flat-link"
+[ -L "$TEST_TMP/flat-link/xbin" ] && [ -L "$TEST_TMP/flat-link/ybin" ] || fail "COPY replaced a symlinked dir"
+[ -f "$TEST_TMP/flat-link/usr/xbin/f.txt" ] && [ -f "$TEST_TMP/flat-link/usr/ybin/g.txt" ] || fail "COPY did not follow the image's symlinks"
+ok "COPY follows the image's symlinks in the destination"
+
 # --- .dockerignore -------------------------------------------------------------
 I=$TEST_TMP/ignctx
 mkdir -p "$I/src" "$I/build"
