@@ -22,7 +22,7 @@
 extern char **environ;
 
 static __attribute__((noreturn)) void exec_child(const struct hvc_ctr_spec *s, const struct hvc_ctr_exec_opts *o,
-						  void *sc, int slave)
+						  const struct hvc_sc_bpf *sc, int slave)
 {
 	struct hvc_error err = { 0 };
 	const char *wd = o->workdir ? o->workdir : s->workdir ? s->workdir : "/";
@@ -66,8 +66,8 @@ static __attribute__((noreturn)) void exec_child(const struct hvc_ctr_spec *s, c
 		_cleanup_free_ char *h = hvc_strdup_printf("HOME=%s", home ? home : uid == 0 ? "/root" : "/");
 		hvc_strv_push(&env, h);
 	}
-	if (sc) {
-		int rc = seccomp_load(sc);
+	{
+		int rc = hvc_sc_bpf_load(sc);
 		if (rc < 0) {
 			hvc_err(&err, -rc, "load seccomp filter");
 			goto fail;
@@ -126,11 +126,11 @@ int hvc_ctr_exec(const char *id, const struct hvc_ctr_exec_opts *o, struct hvc_e
 	if (hvc_ctr_config_read(id, &spec, NULL, err) < 0)
 		return -1;
 	int rc = -1;
-	void *sc = NULL;
+	struct hvc_sc_bpf sc = { 0 };
 	int pidfd = -1, master = -1, slave = -1;
 	struct hvc_rt_cgroup cg;
 	hvc_rt_cgroup_from_name(st.cgroup, &cg);
-	if (hvc_sc_for_spec(&spec, &sc, err) < 0)
+	if (hvc_sc_bpf_for_spec(&spec, &sc, err) < 0)
 		goto out;
 	pidfd = (int)syscall(SYS_pidfd_open, st.pid, 0);
 	if (pidfd < 0 || !hvc_ctr_proc_alive(st.pid, st.pid_start)) {
@@ -176,7 +176,7 @@ int hvc_ctr_exec(const char *id, const struct hvc_ctr_exec_opts *o, struct hvc_e
 		if (cmd < 0)
 			_exit(126);
 		if (cmd == 0)
-			exec_child(&spec, o, sc, slave);
+			exec_child(&spec, o, &sc, slave);
 		int ws;
 		while (waitpid(cmd, &ws, 0) < 0 && errno == EINTR)
 			;
@@ -198,7 +198,7 @@ out:
 		close(slave);
 	if (pidfd >= 0)
 		close(pidfd);
-	hvc_sc_ctx_free(sc);
+	hvc_sc_bpf_free(&sc);
 	hvc_ctr_spec_free(&spec);
 	return rc;
 }

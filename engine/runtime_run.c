@@ -160,7 +160,7 @@ struct child_args {
 	struct hvc_ctr *c;
 	const char *overlay_opts;
 	const struct hvc_mnt_plan *plan;
-	void *seccomp;
+	const struct hvc_sc_bpf *seccomp;
 	int init_fd;
 	int sync_r, msg_w;
 	int stdin_fd, stdout_fd, stderr_fd; /* child ends (tty: all the slave) */
@@ -282,8 +282,8 @@ static __attribute__((noreturn)) void child_main(struct child_args *a)
 	if (a->ready_w >= 0)
 		hvc_strv_push(&env, "HVC_READY_FD=3");
 
-	if (a->seccomp) {
-		int rc = seccomp_load(a->seccomp);
+	{
+		int rc = hvc_sc_bpf_load(a->seccomp);
 		if (rc < 0) {
 			hvc_err(&err, -rc, "load seccomp filter");
 			child_fail(a->msg_w, 125, &err);
@@ -416,7 +416,7 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 	c->tty = s->tty;
 	int rc = -1;
 	bool name_taken = false, dir_made = false, cg_made = false;
-	void *sc = NULL;
+	struct hvc_sc_bpf sc = { 0 };
 	_cleanup_close_ int init_fd = -1;
 	_cleanup_free_ char *ovl = NULL;
 	/* declared before the first goto: cleanup attributes must never see garbage */
@@ -493,7 +493,7 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 		if (hvc_write_file(p, txt, strlen(txt), 0644, err) < 0)
 			goto fail;
 	}
-	if (hvc_sc_for_spec(s, &sc, err) < 0)
+	if (hvc_sc_bpf_for_spec(s, &sc, err) < 0)
 		goto fail;
 	if (s->init && (init_fd = hvc_rt_init_memfd(err)) < 0)
 		goto fail;
@@ -576,7 +576,7 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 	}
 	if (pid == 0) {
 		struct child_args a = {
-			.s = s, .c = c, .overlay_opts = ovl, .plan = &plan, .seccomp = sc, .init_fd = init_fd,
+			.s = s, .c = c, .overlay_opts = ovl, .plan = &plan, .seccomp = &sc, .init_fd = init_fd,
 			.sync_r = sync_p[0], .msg_w = msg_p[1],
 			.stdin_fd = s->interactive ? in_p[0] : devnull,
 			.stdout_fd = out_p[1],
@@ -677,7 +677,7 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 	if (hvc_ctr_state_write(c->id, &c->st, err) < 0)
 		goto fail_child;
 
-	hvc_sc_ctx_free(sc);
+	hvc_sc_bpf_free(&sc);
 	hvc_mnt_plan_free(&plan);
 	*out = c;
 	return 0;
@@ -688,7 +688,7 @@ fail_child:
 fail:
 	close_pair(sync_p), close_pair(msg_p), close_pair(in_p);
 	close_pair(out_p), close_pair(err_p), close_pair(ready_p);
-	hvc_sc_ctx_free(sc);
+	hvc_sc_bpf_free(&sc);
 	hvc_mnt_plan_free(&plan);
 	if (cg_made)
 		hvc_rt_cgroup_destroy(&c->cg, NULL);

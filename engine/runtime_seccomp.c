@@ -3,10 +3,16 @@
  * SIGSYS), with the same capability-conditioned groups; a Docker-format JSON
  * profile can replace it. Profiles are pure data until compiled with
  * libseccomp (hvc_sc_profile_compile), which is what makes them testable. */
+#include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/sched.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "hvc/container.h"
 
 /* Docker's default allow-list (moby profiles/seccomp/default.json), minus the
@@ -335,4 +341,105 @@ int hvc_sc_for_spec(const struct hvc_ctr_spec *s, void **ctx, struct hvc_error *
 	int r = hvc_sc_profile_compile(&p, ctx, err);
 	hvc_sc_profile_free(&p);
 	return r;
+}
+
+/* ---------- compiled filters, cached ------------------------------------
+ * Building ~350 rules and generating BPF costs a millisecond or more per
+ * start; the result depends only on the profile, so it is kept under
+ * $HVC_ROOT/cache/seccomp/<key>.bpf and loaded with one seccomp(2) call.
+ * The key covers the profile (default + cap set, or the file's bytes), the
+ * libseccomp version and this build. */
+#define SC_CACHE_FORMAT 1
+
+static uint64_t fnv64(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ c[i]) * 1099511628211ull;
+	return h;
+}
+
+int hvc_sc_bpf_for_spec(const struct hvc_ctr_spec *s, struct hvc_sc_bpf *out, struct hvc_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (s->seccomp == HVC_CTR_SECCOMP_UNCONFINED)
+		return 0;
+	uint64_t h = 14695981039346656037ull;
+	const struct scmp_version *v = seccomp_version();
+	unsigned hdr[4] = { SC_CACHE_FORMAT, v->major, v->minor, v->micro };
+	h = fnv64(h, hdr, sizeof(hdr));
+#ifdef HVC_VERSION
+	h = fnv64(h, HVC_VERSION, strlen(HVC_VERSION));
+#endif
+	_cleanup_free_ char *file = NULL;
+	size_t flen = 0;
+	if (s->seccomp == HVC_CTR_SECCOMP_FILE) {
+		if (hvc_read_file(s->seccomp_file, &file, &flen, err) < 0)
+			return hvc_error_prefix(err, "seccomp profile");
+		h = fnv64(h, "file", 4);
+		h = fnv64(h, file, flen);
+	} else {
+		h = fnv64(h, "default", 7);
+		h = fnv64(h, &s->caps, sizeof(s->caps));
+	}
+	_cleanup_free_ char *path = hvc_strdup_printf("%s/cache/seccomp/%016llx.bpf", hvc_root(), (unsigned long long)h);
+	char *buf = NULL;
+	size_t len = 0;
+	if (hvc_read_file(path, &buf, &len, NULL) == 0 && len > 0 && len % 8 == 0 && len / 8 <= 65535) {
+		out->filter = buf;
+		out->len = (unsigned short)(len / 8);
+		return 0;
+	}
+	free(buf);
+	/* miss: compile, export the BPF through a memfd, keep it */
+	struct hvc_sc_profile p;
+	if (file ? hvc_sc_profile_parse_json(file, flen, &p, err) < 0 : hvc_sc_profile_default(s->caps, &p, err) < 0)
+		return file ? hvc_error_prefix(err, "`%s`", s->seccomp_file) : -1;
+	void *ctx = NULL;
+	int r = hvc_sc_profile_compile(&p, &ctx, err);
+	hvc_sc_profile_free(&p);
+	if (r < 0)
+		return r;
+	int mfd = memfd_create("hvc-seccomp", MFD_CLOEXEC);
+	if (mfd < 0 || (r = seccomp_export_bpf(ctx, mfd)) < 0) {
+		int e = mfd < 0 ? errno : -r;
+		if (mfd >= 0)
+			close(mfd);
+		seccomp_release(ctx);
+		return hvc_err(err, e, "export seccomp filter");
+	}
+	seccomp_release(ctx);
+	off_t end = lseek(mfd, 0, SEEK_END);
+	buf = malloc(end > 0 ? (size_t)end : 1);
+	if (!buf || end <= 0 || end % 8 || pread(mfd, buf, (size_t)end, 0) != end) {
+		close(mfd);
+		free(buf);
+		return hvc_err(err, EIO, "read back the seccomp filter");
+	}
+	close(mfd);
+	out->filter = buf;
+	out->len = (unsigned short)(end / 8);
+	_cleanup_free_ char *dir = hvc_strdup_printf("%s/cache/seccomp", hvc_root());
+	_cleanup_free_ char *tmp = hvc_strdup_printf("%s.%d.tmp", path, (int)getpid());
+	if (hvc_mkdir_p(dir, 0700, NULL) == 0 && hvc_write_file(tmp, buf, (size_t)end, 0600, NULL) == 0 &&
+	    rename(tmp, path) < 0)
+		unlink(tmp);
+	return 0;
+}
+
+int hvc_sc_bpf_load(const struct hvc_sc_bpf *b)
+{
+	if (!b->filter)
+		return 0;
+	struct sock_fprog prog = { .len = b->len, .filter = b->filter };
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+		return -errno;
+	return 0;
+}
+
+void hvc_sc_bpf_free(struct hvc_sc_bpf *b)
+{
+	free(b->filter);
+	b->filter = NULL;
+	b->len = 0;
 }

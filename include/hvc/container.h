@@ -117,6 +117,15 @@ int hvc_sc_profile_compile(const struct hvc_sc_profile *p, void **ctx, struct hv
 /* The profile a spec asks for (NULL ctx when unconfined). */
 int hvc_sc_for_spec(const struct hvc_ctr_spec *s, void **ctx, struct hvc_error *err);
 void hvc_sc_ctx_free(void *ctx);
+/* The spec's filter as BPF, from $HVC_ROOT/cache/seccomp/ when compiled
+ * before (filter NULL when unconfined); loaded with one seccomp(2) call. */
+struct hvc_sc_bpf {
+	void *filter; /* struct sock_filter[len] */
+	unsigned short len;
+};
+int hvc_sc_bpf_for_spec(const struct hvc_ctr_spec *s, struct hvc_sc_bpf *out, struct hvc_error *err);
+int hvc_sc_bpf_load(const struct hvc_sc_bpf *b); /* 0 or -errno; needs no_new_privs */
+void hvc_sc_bpf_free(struct hvc_sc_bpf *b);
 
 /* ---------- mount plan (engine/runtime_mounts.c) ------------------------ */
 enum hvc_mnt_kind {
