@@ -363,8 +363,8 @@ int hvc_image_layer_from_tar(struct hvc_image_store *s, const char *tar_path,
 	archive_read_support_format_tar(in);
 	archive_read_support_format_gnutar(in);
 	if (archive_read_open_filename(in, tar_path, 1 << 16) != ARCHIVE_OK) {
-		int rc = hvc_err(err, archive_errno(in) > 0 ? archive_errno(in) : EINVAL, "read `%s`: %s",
-				 tar_path, archive_error_string(in));
+		int rc = hvc_image_err(err, archive_errno(in) > 0 ? archive_errno(in) : EINVAL,
+				       "read `%s`: %s", tar_path, archive_error_string(in) ?: "not a tar file");
 		archive_read_free(in);
 		return rc;
 	}

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 #include "hvc/image.h"
@@ -511,6 +512,49 @@ START_TEST(member_paths)
 }
 END_TEST
 
+/* Two processes tagging at once through the store lock: no update is lost. */
+START_TEST(concurrent_index_updates)
+{
+	char digest[HVC_DIGEST_LEN];
+	struct hvc_error err = { 0 };
+	struct hvc_image_store *s = two_layer_store(digest);
+	struct hvc_image *img = NULL;
+	ck_assert_int_eq(hvc_image_resolve(s, "t/app:v1", &img, &err), 0);
+	int64_t msize = img->manifest_size;
+	hvc_image_free(img);
+	hvc_image_store_close(s);
+	_cleanup_free_ char *root = at("root");
+	pid_t kids[2];
+	for (int k = 0; k < 2; k++) {
+		kids[k] = fork();
+		ck_assert_int_ge(kids[k], 0);
+		if (kids[k] == 0) {
+			struct hvc_image_store *cs = NULL;
+			if (hvc_image_store_open(root, &cs, NULL) < 0)
+				_exit(1);
+			for (int i = 0; i < 25; i++) {
+				char name[64];
+				snprintf(name, sizeof(name), "p%d/tag:n%d", k, i);
+				if (hvc_image_index_add(cs, digest, msize, name, NULL) < 0)
+					_exit(2);
+			}
+			hvc_image_store_close(cs);
+			_exit(0);
+		}
+	}
+	for (int k = 0; k < 2; k++) {
+		int st;
+		ck_assert_int_eq(waitpid(kids[k], &st, 0), kids[k]);
+		ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	ck_assert_int_eq(hvc_image_store_open(root, &s, &err), 0);
+	json_object *names = hvc_image_names_of(s, digest);
+	ck_assert_uint_eq(json_object_array_length(names), 51); /* 50 + t/app:v1 */
+	json_object_put(names);
+	hvc_image_store_close(s);
+}
+END_TEST
+
 static Suite *image_suite(void)
 {
 	Suite *s = suite_create("image");
@@ -530,6 +574,7 @@ static Suite *image_suite(void)
 	tcase_add_test(t, file_replaces_symlink_instead_of_following_it);
 	tcase_add_test(t, whiteouts_overlay_and_apply);
 	tcase_add_test(t, layer_from_overlay_upper_dir);
+	tcase_add_test(t, concurrent_index_updates);
 	suite_add_tcase(s, t);
 	return s;
 }
