@@ -166,9 +166,9 @@ int hvc_ctr_exec(const char *id, const struct hvc_ctr_exec_opts *o, struct hvc_e
 		int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWCGROUP;
 		if (spec.net == HVC_CTR_NET_NONE)
 			flags |= CLONE_NEWNET;
-		if (spec.userns)
-			flags |= CLONE_NEWUSER;
-		if (setns(pidfd, flags) < 0) {
+		/* the container's namespaces belong to the host's user namespace
+		 * (--userns adds one only for its processes): join them first */
+		if (setns(pidfd, flags) < 0 || (spec.userns && setns(pidfd, CLONE_NEWUSER) < 0)) {
 			fprintf(stderr, "hvc: exec: join the container's namespaces: %s\n", strerror(errno));
 			_exit(126);
 		}

@@ -32,7 +32,7 @@
 
 extern char **environ;
 
-enum { MSG_ROOTFS = 'R', MSG_ERROR = 'E', MSG_PTY = 'P' };
+enum { MSG_ROOTFS = 'R', MSG_ERROR = 'E', MSG_PTY = 'P', MSG_USERNS = 'U' };
 struct child_msg {
 	char type;
 	int exit_hint; /* 125 (our failure), 126/127 (the command) */
@@ -166,7 +166,6 @@ struct child_args {
 	int stdin_fd, stdout_fd, stderr_fd; /* child ends (tty: all the slave) */
 	int ready_w;
 	bool new_cgroup_ns;
-	bool wait_go;      /* the parent must act first (user namespace maps) */
 	int parent_pidfd;
 	int cg_fds[8];     /* v1 `tasks` files to write "0" to */
 	size_t n_cg_fds;
@@ -189,8 +188,6 @@ static __attribute__((noreturn)) void child_main(struct child_args *a)
 			hvc_err(&err, errno, "enter the container's cgroup");
 			child_fail(a->msg_w, 125, &err);
 		}
-	if (a->wait_go && read(a->sync_r, &go, 1) != 1)
-		_exit(125);
 	if (a->new_cgroup_ns && unshare(CLONE_NEWCGROUP) < 0) {
 		hvc_err(&err, errno, "unshare cgroup namespace");
 		child_fail(a->msg_w, 125, &err);
@@ -204,7 +201,7 @@ static __attribute__((noreturn)) void child_main(struct child_args *a)
 		child_fail(a->msg_w, 125, &err);
 	}
 	umask(0);
-	if (hvc_rt_mounts_apply(a->plan, a->c->rootfs, s->userns, &err) < 0)
+	if (hvc_rt_mounts_apply(a->plan, a->c->rootfs, false, &err) < 0)
 		child_fail(a->msg_w, 125, &err);
 	umask(022);
 	if (s->net == HVC_CTR_NET_NONE && lo_up(&err) < 0)
@@ -255,6 +252,20 @@ static __attribute__((noreturn)) void child_main(struct child_args *a)
 	if (a->ready_w >= 0)
 		fcntl(3, F_SETFD, 0);
 
+	/* --userns: everything above ran as host root (overlay copy-up and
+	 * mounts need it); now a new user namespace, mapped by the parent, makes
+	 * container root an unprivileged host uid. The other namespaces stay
+	 * owned by the host's user namespace, so even root inside has no
+	 * power over them. */
+	if (s->userns) {
+		if (unshare(CLONE_NEWUSER) < 0) {
+			hvc_err(&err, errno, "unshare user namespace");
+			child_fail(a->msg_w, 125, &err);
+		}
+		child_send(a->msg_w, MSG_USERNS, 0, NULL);
+		if (read(a->sync_r, &go, 1) != 1)
+			_exit(125);
+	}
 	if (hvc_rt_caps_drop_bounding(s->caps, &err) < 0)
 		child_fail(a->msg_w, 125, &err);
 	if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0) {
@@ -543,13 +554,11 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 	uint64_t flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD;
 	if (s->net == HVC_CTR_NET_NONE)
 		flags |= CLONE_NEWNET;
-	if (s->userns)
-		flags |= CLONE_NEWUSER;
 	/* cgroup entry: the child enters v1 hierarchies itself, clone3 puts it
 	 * in the cgroup2 part; with a user namespace the parent attaches it */
 	int cg_fds[8], v2fd = -1;
 	size_t n_cg_fds = 0;
-	if (!s->userns && hvc_rt_cgroup_enter_fds(&c->cg, cg_fds, &n_cg_fds, &v2fd, err) < 0)
+	if (hvc_rt_cgroup_enter_fds(&c->cg, cg_fds, &n_cg_fds, &v2fd, err) < 0)
 		goto fail;
 	int pidfd = -1;
 	struct clone_args ca = { .flags = flags, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD };
@@ -582,7 +591,7 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 			.stdout_fd = out_p[1],
 			.stderr_fd = err_p[1],
 			.ready_w = ready_p[1], .new_cgroup_ns = true,
-			.wait_go = s->userns, .parent_pidfd = parent_pidfd, .n_cg_fds = n_cg_fds,
+			.parent_pidfd = parent_pidfd, .n_cg_fds = n_cg_fds,
 		};
 		memcpy(a.cg_fds, cg_fds, sizeof(cg_fds));
 		child_main(&a);
@@ -609,17 +618,6 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 		close(ready_p[1]), ready_p[1] = -1;
 	c->ready_r = ready_p[0], ready_p[0] = -1;
 
-	if (s->userns) {
-		if (hvc_rt_cgroup_attach(&c->cg, pid, err) < 0 ||
-		    write_id_map(pid, "uid_map", map_base, map_len, err) < 0 ||
-		    write_id_map(pid, "gid_map", map_base, map_len, err) < 0)
-			goto fail_child;
-		if (write(sync_p[1], "g", 1) != 1) {
-			hvc_err(err, errno, "start the container");
-			goto fail_child;
-		}
-	}
-	close(sync_p[1]), sync_p[1] = -1;
 	c->t.cloned = hvc_now_ns();
 
 	for (;;) {
@@ -644,6 +642,16 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 			c->t.rootfs = m.ts;
 			continue;
 		}
+		if (m.type == MSG_USERNS) {
+			if (write_id_map(pid, "uid_map", map_base, map_len, err) < 0 ||
+			    write_id_map(pid, "gid_map", map_base, map_len, err) < 0)
+				goto fail_child;
+			if (write(sync_p[1], "g", 1) != 1) {
+				hvc_err(err, errno, "start the container");
+				goto fail_child;
+			}
+			continue;
+		}
 		if (m.type == MSG_PTY) {
 			struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 			int master = -1;
@@ -666,6 +674,7 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 	}
 	c->t.exec = hvc_now_ns();
 	close(msg_p[0]), msg_p[0] = -1;
+	close(sync_p[1]), sync_p[1] = -1;
 
 	c->st.status = HVC_CTR_RUNNING;
 	c->st.pid = pid;

@@ -97,6 +97,19 @@ ok "-v host:ctr[:ro]"
 	fail "--read-only/--tmpfs"
 ok "--read-only with --tmpfs"
 
+# --- --userns: container root is an unprivileged host uid -------------------------
+OUT=$("$B" run --rm --userns busybox sh -c 'id -u; cat /proc/self/uid_map; touch /newfile && echo wrote')
+[ "$(sed -n 1p <<<"$OUT")" = 0 ] || fail "userns: not root inside: $OUT"
+grep -Eq '^ *0 +100000 +65536' <<<"$OUT" || fail "userns: map: $OUT"
+expect_contains "$OUT" wrote
+id=$("$B" run -d --userns busybox sleep 30)
+pid=$(grep -o '"pid":[0-9]*' "$HVC_ROOT/containers/$id/state.json" | cut -d: -f2)
+grep -Eq '^Uid:[[:space:]]+100000' "/proc/$pid/status" || fail "userns: host uid: $(grep Uid /proc/$pid/status)"
+OUT=$("$B" exec "$id" id -u)
+[ "$OUT" = 0 ] || fail "userns exec: $OUT"
+"$B" rm -f "$id" >/dev/null
+ok "--userns: root inside is host uid 100000 (run and exec)"
+
 # --- bad input: one line, 125, nothing left behind ----------------------------
 before=$(ls "$HVC_ROOT/containers" 2>/dev/null | grep -c '^[0-9a-f]\{64\}$')
 expect_status 125 "$B" run --rm nosuchimage true
