@@ -60,6 +60,7 @@ static void run_usage(FILE *f)
 		"  --timeout S        seconds to wait for READY (default 60 under TCG, 10 under KVM)\n"
 		"  --timings          print the boot timings on stderr\n"
 		"  --connect URI      libvirt URI (default $HVC_LIBVIRT_URI or qemu:///embed?root=$HVC_ROOT/libvirt)\n"
+		"  --wait-poweroff    after the command, wait for the guest's own power-off (default: destroy)\n"
 		"  --prepare          build the boot artifacts only\n");
 }
 
@@ -75,6 +76,7 @@ static int cmd_run(int argc, char **argv)
 		{ "compress", required_argument, NULL, 'z' }, { "cmdline", required_argument, NULL, 'K' },
 		{ "timeout", required_argument, NULL, 't' }, { "timings", no_argument, NULL, 'T' },
 		{ "connect", required_argument, NULL, 'u' }, { "prepare", no_argument, NULL, 'P' },
+		{ "wait-poweroff", no_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },     { NULL, 0, NULL, 0 },
 	};
 	struct hvc_vm_opts o = { .compress = -1, .output = out_stdout };
@@ -131,6 +133,7 @@ static int cmd_run(int argc, char **argv)
 		case 'T': timings = true; break;
 		case 'u': o.uri = optarg; break;
 		case 'P': o.prepare_only = true; break;
+		case 'W': o.wait_poweroff = true; break;
 		case 'h': run_usage(stdout); return 0;
 		default: return hvc_cli_usage_error("vm run", "bad option");
 		}

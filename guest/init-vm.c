@@ -323,11 +323,12 @@ int init_vm_setup(char ***argvp, char ***envpp)
 void init_vm_poweroff(int status)
 {
 	fflush(NULL);
+	/* sync first: once the host reads EXIT it may destroy the VM at once */
+	sync();
 	char line[64];
 	int n = snprintf(line, sizeof(line), "%s %d\n", HVC_EXIT_MARKER, status);
 	ssize_t w = write(1, line, (size_t)n);
 	(void)w;
-	sync();
 	reboot(RB_POWER_OFF);
 	_exit(status);
 }

@@ -188,6 +188,24 @@ static int add_extra(struct cpio *c, const struct hvc_vm_cpio_extra *x, const ch
 	return 0;
 }
 
+static int lz4_legacy(const char *path, struct hvc_error *err)
+{
+	_cleanup_free_ char *tmp = hvc_strdup_printf("%s.lz4", path);
+	char *argv[] = { "lz4", "-l", "-9", "-q", "-f", (char *)path, tmp, NULL };
+	_cleanup_free_ char *msg = NULL;
+	int rc = hvc_spawn_capture(argv, &msg, true, 120000, err);
+	if (rc != 0) {
+		unlink(tmp);
+		return rc < 0 ? hvc_error_prefix(err, "lz4 (apt-get install lz4)")
+			      : hvc_err(err, EIO, "lz4 -l `%s`: %s", path, msg ? hvc_str_trim(msg) : "");
+	}
+	if (rename(tmp, path) < 0) {
+		unlink(tmp);
+		return hvc_err(err, errno, "rename `%s`", tmp);
+	}
+	return 0;
+}
+
 int hvc_vm_cpio_write(const char *out, const char *rootdir, const struct hvc_vm_cpio_extra *extras,
 		      size_t n_extras, enum hvc_vm_compress comp, struct hvc_error *err)
 {
@@ -205,11 +223,9 @@ int hvc_vm_cpio_write(const char *out, const char *rootdir, const struct hvc_vm_
 		archive_write_set_filter_option(c.a, "gzip", "compression-level", "6");
 		break;
 	case HVC_VM_COMPRESS_LZ4:
-		archive_write_add_filter_lz4(c.a);
-		/* the kernel's unlz4 reads only the legacy frame format */
-		if (archive_write_set_filter_option(c.a, "lz4", "lz4-legacy", "1") != ARCHIVE_OK &&
-		    archive_write_set_filter_option(c.a, "lz4", "legacy", "1") != ARCHIVE_OK)
-			hvc_debug("libarchive: no lz4 legacy option");
+		/* the kernel's unlz4 reads only the legacy frame format, which
+		 * libarchive does not write: plain cpio here, `lz4 -l` below */
+		archive_write_add_filter_none(c.a);
 		break;
 	case HVC_VM_COMPRESS_ZSTD: archive_write_add_filter_zstd(c.a); break;
 	}
@@ -224,6 +240,8 @@ int hvc_vm_cpio_write(const char *out, const char *rootdir, const struct hvc_vm_
 		rc = arch_err(&c, "close");
 	archive_write_free(c.a);
 	hvc_strv_free(c.dirs);
+	if (rc == 0 && comp == HVC_VM_COMPRESS_LZ4)
+		rc = lz4_legacy(out, err);
 	if (rc < 0)
 		unlink(out);
 	return rc;

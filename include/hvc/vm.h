@@ -253,6 +253,8 @@ struct hvc_vm_opts {
 	bool disk;               /* ext4 root disk instead of initramfs root */
 	bool rm;                 /* undefine and delete state at the end */
 	bool detach;             /* return after READY, leave the VM running */
+	bool wait_poweroff;      /* after EXIT wait for the guest's own power-off
+				  * instead of destroying the domain at once */
 	/* Output of the command as it arrives (may be NULL). */
 	void (*output)(void *opaque, const char *buf, size_t len);
 	void *opaque;
