@@ -241,7 +241,9 @@ static int watch(struct run *r, int timeout_ms, struct hvc_error *err)
 	const struct hvc_vm_opts *o = r->o;
 	_cleanup_close_ int ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	_cleanup_close_ int fd = -1;
-	uint64_t deadline = r->t0 + (uint64_t)timeout_ms * 1000000ull;
+	/* the guest's time starts when its domain does: connection set-up and
+	 * libvirt's one-off QEMU capability probe (slow on a loaded host) do not count */
+	uint64_t deadline = hvc_now_ns() + (uint64_t)timeout_ms * 1000000ull;
 	uint64_t off_deadline = 0; /* after EXIT: how long to wait for power-off */
 	bool stopped = false;
 	char buf[65536];
@@ -365,6 +367,7 @@ static int boot(struct run *r, struct hvc_error *err)
 		hvc_image_store_close(store);
 		return -1;
 	}
+	hvc_debug("vm: %.1f ms: kernel, accelerator and image resolved", since(r));
 	const struct hvc_image_config *ic = &img->config;
 	_cleanup_strv_ char **argv = NULL, **env = NULL;
 	for (size_t i = 0; ic->entrypoint && ic->entrypoint[i]; i++)
@@ -428,6 +431,7 @@ static int boot(struct run *r, struct hvc_error *err)
 	}
 	if (arc < 0)
 		return hvc_error_prefix(err, "boot artifacts for \"%s\"", o->image);
+	hvc_debug("vm: %.1f ms: boot artifacts %s", since(r), art.cached ? "cached" : "built");
 	_cleanup_free_ char *rootfs = hvc_path_join(art.dir, "rootfs");
 	if (check_command(rootfs, o->image, argv, env, err) < 0) {
 		hvc_vm_artifacts_free(&art);
@@ -538,14 +542,17 @@ static int boot(struct run *r, struct hvc_error *err)
 	_cleanup_free_ char *xml_path = hvc_path_join(r->dir, "domain.xml");
 	if (hvc_write_file(xml_path, xml, strlen(xml), 0644, err) < 0)
 		return -1;
+	hvc_debug("vm: %.1f ms: state, disks and domain XML written", since(r));
 	if (hvc_vm_conn_open(r->uri, CONNECT_WAIT_MS, &r->conn, err) < 0)
 		return -1;
+	hvc_debug("vm: %.1f ms: connected to %s", since(r), r->uri);
 	r->cb_id = virConnectDomainEventRegisterAny(r->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
 						    VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb), r, NULL);
 	void *dom = NULL;
 	if (hvc_vm_domain_start(r->conn, xml, &dom, err) < 0)
 		return -1;
 	r->dom = dom;
+	hvc_debug("vm: %.1f ms: domain defined and started", since(r));
 	res->t.created_ms = since(r);
 	res->qemu_pid = hvc_vm_qemu_pid(r->uri, res->name);
 	if (!o->detach)
@@ -606,7 +613,8 @@ int hvc_vm_run(const struct hvc_vm_opts *o, struct hvc_vm_result *res, struct hv
 			state_status(&r, rc < 0 ? "failed" : "exited");
 		}
 		/* failures leave nothing behind; --rm leaves nothing at all */
-		if (r.dir && (o->rm || rc < 0)) {
+		const char *keep = getenv("HVC_VM_KEEP_FAILED"); /* debugging aid (docs/vm.md) */
+		if (r.dir && (o->rm || rc < 0) && !(rc < 0 && keep && !strcmp(keep, "1"))) {
 			struct hvc_error ig = { 0 };
 			if (hvc_rm_rf(r.dir, &ig) < 0)
 				hvc_warn("%s", ig.msg);
