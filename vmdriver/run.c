@@ -5,6 +5,7 @@
  * serial console until hvc-init's READY and EXIT lines -> destroy, undefine,
  * and (with rm) delete the state. Every failure after the domain exists still
  * passes through the same clean-up. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -63,40 +64,64 @@ static void on_output(void *opaque, const char *buf, size_t len)
 	r->res->output[r->res->output_len] = '\0';
 }
 
-/* libvirt daemonizes QEMU, so QEMU's parent is PID 1 (or the nearest
- * subreaper). libvirt's destroy polls kill(pid, 0) every 200 ms until the
- * process is gone, and a zombie still answers: on a host whose PID 1 reaps
- * lazily that alone cost ~1.4 s per VM here. hvc makes itself the subreaper
- * for the embedded driver and reaps its QEMU as soon as it exits. Only that
- * pid is waited for, never libvirt's own children. */
-static void *reap_thread(void *arg)
+/* libvirt daemonizes every QEMU it starts (domains and its capability
+ * probes), so their parent is PID 1 or the nearest subreaper, and libvirt
+ * waits for one to end by polling kill(pid, 0) — which a zombie still
+ * answers. On a host whose PID 1 reaps lazily (this one) that cost ~1.4 s per
+ * destroy and made the one-off capability probe take over a minute. So hvc
+ * becomes the subreaper and a thread reaps adopted QEMU zombies. It reaps
+ * only zombies named qemu-system-*: libvirt's own direct children (the
+ * intermediate forks it waits for itself) are never touched. */
+static void reap_qemu_zombies(void)
 {
-	pid_t pid = (pid_t)(intptr_t)arg;
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)getpid());
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char cp[128];
+		snprintf(cp, sizeof(cp), "%s/%s/children", path, de->d_name);
+		_cleanup_free_ char *kids = NULL;
+		struct hvc_error ig = { 0 };
+		if (hvc_read_file(cp, &kids, NULL, &ig) < 0)
+			continue;
+		for (char *sv = NULL, *t = strtok_r(kids, " \n", &sv); t; t = strtok_r(NULL, " \n", &sv)) {
+			char sp[64];
+			snprintf(sp, sizeof(sp), "/proc/%s/stat", t);
+			_cleanup_free_ char *st = NULL;
+			if (hvc_read_file(sp, &st, NULL, &ig) < 0)
+				continue;
+			const char *rp = strrchr(st, ')');
+			if (rp && rp[1] == ' ' && rp[2] == 'Z' && strstr(st, "(qemu-system-"))
+				waitpid(atoi(t), NULL, WNOHANG);
+		}
+	}
+	closedir(d);
+}
+
+static void *reaper_thread(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		reap_qemu_zombies();
+		usleep(20000);
+	}
 	return NULL;
 }
 
-static void reap_when_done(pid_t pid)
+static void reaper_start(void)
 {
-	if (pid <= 0 || getpgid(pid) < 0)
-		return;
-	/* only a child of ours can be waited for */
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	_cleanup_free_ char *st = NULL;
-	struct hvc_error ig = { 0 };
-	if (hvc_read_file(path, &st, NULL, &ig) < 0)
-		return;
-	const char *p = strrchr(st, ')');
-	int ppid = 0;
-	if (!p || sscanf(p + 2, "%*c %d", &ppid) != 1 || ppid != getpid())
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		return;
 	pthread_t th;
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_create(&th, &attr, reap_thread, (void *)(intptr_t)pid);
+	pthread_create(&th, &attr, reaper_thread, NULL);
 	pthread_attr_destroy(&attr);
 }
 
@@ -555,8 +580,6 @@ static int boot(struct run *r, struct hvc_error *err)
 	hvc_debug("vm: %.1f ms: domain defined and started", since(r));
 	res->t.created_ms = since(r);
 	res->qemu_pid = hvc_vm_qemu_pid(r->uri, res->name);
-	if (!o->detach)
-		reap_when_done(res->qemu_pid);
 	hvc_json_add_int(r->state, "qemu_pid", res->qemu_pid);
 	state_status(r, "running");
 
@@ -578,8 +601,9 @@ int hvc_vm_run(const struct hvc_vm_opts *o, struct hvc_vm_result *res, struct hv
 		return hvc_err(err, EINVAL, "vm run: no image");
 	r.uri = hvc_vm_default_uri(o->uri);
 	r.evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (hvc_vm_uri_is_embedded(r.uri) && !o->detach)
-		prctl(PR_SET_CHILD_SUBREAPER, 1);
+	static pthread_once_t reaper_once = PTHREAD_ONCE_INIT;
+	if (hvc_vm_uri_is_embedded(r.uri))
+		pthread_once(&reaper_once, reaper_start);
 	/* a VM left by a killed hvc is reclaimed before we start another */
 	struct hvc_error perr = { 0 };
 	if (hvc_vm_prune(&perr) < 0)
