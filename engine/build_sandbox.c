@@ -208,7 +208,8 @@ static void __attribute__((noreturn)) child_main(const struct hvc_build_sandbox 
 		fprintf(m, "%s%s", i ? ":" : "", sb->lowerdirs[i]);
 	/* redirect_dir/metacopy off: the upper dir must hold whole files and real
 	 * directories, which is what layer_diff turns into a layer. */
-	fprintf(m, ",upperdir=%s,workdir=%s,redirect_dir=off,metacopy=off", sb->upperdir, sb->workdir);
+	fprintf(m, ",upperdir=%s,workdir=%s,redirect_dir=off,metacopy=off%s", sb->upperdir, sb->workdir,
+		sb->volatile_upper ? ",volatile" : "");
 	fclose(m);
 	if (!opts)
 		child_fail(efd, "overlay options");

@@ -126,6 +126,7 @@ struct hvc_build_sandbox {
 	const char *cwd;        /* WORKDIR, NULL = "/" */
 	const char *user;       /* USER spec, NULL = root */
 	const char *hostname;
+	bool volatile_upper;    /* overlay "volatile": no sync of the upper at unmount (scratch uppers) */
 	int stdout_fd, stderr_fd; /* where the command's output goes */
 };
 /* Returns the command's exit status (0..255, 128+signal) or negative on a
