@@ -29,6 +29,11 @@ static int import_layer(struct hvc_image_store *s, const struct hvc_image *paren
 	} else if (S_ISREG(st.st_mode)) {
 		if (hvc_image_layer_from_tar(s, source, &layer, &has_sh, err) < 0)
 			return -1; /* the message names the file and member */
+		/* a foreign tar can still hide escapes that only extraction sees (a
+		 * symlink pointing out, then a member written through it): unpack it
+		 * now, so such a tar is refused here and not at the first run */
+		if (hvc_image_layer_unpack(s, &layer, NULL, err) < 0)
+			return hvc_error_prefix(err, "import `%s`", source);
 	} else {
 		return hvc_image_err(err, EINVAL, "import `%s`: not a directory or a tar file", source);
 	}

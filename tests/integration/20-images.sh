@@ -124,6 +124,20 @@ expect_status 1 "$HVC" image import "$TEST_TMP/evil.tar" evil
 expect_contains "$OUT" "member \`../escaped\`"
 [ -e "$TEST_TMP/escaped" ] && fail "import wrote outside"
 ok "hostile import refused: $OUT"
+python3 - "$TEST_TMP/evil2.tar" "$TEST_TMP/outside" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w") as t:
+    l = tarfile.TarInfo("escape"); l.type = tarfile.SYMTYPE; l.linkname = sys.argv[2]
+    t.addfile(l)
+    i = tarfile.TarInfo("escape/pwned"); data = b"pwned"; i.size = len(data)
+    t.addfile(i, io.BytesIO(data))
+PY
+mkdir -p "$TEST_TMP/outside"
+expect_status 1 "$HVC" image import "$TEST_TMP/evil2.tar" evil2
+expect_contains "$OUT" "member \`escape/pwned\`: its path leaves the target through a symlink"
+[ -e "$TEST_TMP/outside/pwned" ] && fail "import wrote through a symlink"
+"$HVC" images -q | grep -q evil2 && fail "refused import was tagged"
+ok "symlink-escape import refused at import time: $OUT"
 
 # rm refuses an image a container uses (the runtime records image_digest)
 dig=$("$HVC" image inspect app:v1 | grep -m1 '"Id"' | sed 's/.*"\(sha256:[0-9a-f]*\)".*/\1/')
