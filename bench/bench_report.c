@@ -427,12 +427,16 @@ int hvc_bench_report_markdown(json_object *r, FILE *f, struct hvc_error *err)
 	json_object *cfg = hvc_json_get(r, "config");
 	fprintf(f, "# hvc benchmark report — %s suite\n\n", hvc_json_get_string(r, "suite"));
 	const char *acc = vm_accelerator(r);
-	if (backend_ran(r, "vm") && acc && !strcmp(acc, "tcg"))
+	if (backend_ran(r, "vm") && acc && !strcmp(acc, "tcg")) {
 		fprintf(f, "> **Caveat: the VMs ran under TCG, QEMU's software emulator, not under hardware "
-			   "virtualization (KVM).** Their CPU, memory and start-up figures measure "
-			   "emulation and are typically many times slower than a KVM guest would be; do "
-			   "not read them as the cost of virtualization. The container and native "
-			   "figures are unaffected.\n\n");
+			   "virtualization (KVM).** Every guest instruction was translated in software, so "
+			   "the VM's CPU, memory and start-up figures measure emulation");
+		json_object *cpu = hvc_json_get(hvc_bench_summary_find(r, "vm", "cpu", "gflops"), "relative_to_native");
+		if (cpu && isfinite(num(cpu, "value")))
+			fprintf(f, " (in this run the VM's dgemm reached %.3f of native)", num(cpu, "value"));
+		fprintf(f, "; do not read them as the cost of hardware virtualization. The native, "
+			   "container, runc and crun figures are unaffected.\n\n");
+	}
 	if (hvc_json_get_bool(r, "interrupted", false))
 		fprintf(f, "> **Interrupted:** this run was stopped before every sample was taken; "
 			   "the figures below use the samples that were.\n\n");
@@ -440,12 +444,19 @@ int hvc_bench_report_markdown(json_object *r, FILE *f, struct hvc_error *err)
 	if (hvc_json_get_string(load, "warning"))
 		fprintf(f, "> **Warning:** %s.\n\n", hvc_json_get_string(load, "warning"));
 
-	fprintf(f, "Run `%s`, started %s, took %.0f s. %lld measured repetitions per backend and "
-		   "workload after %lld discarded warm-up run(s); backends interleaved within each "
-		   "repetition (ABAB). Image `%s`.\n\n",
-		hvc_json_get_string(r, "run_id"), hvc_json_get_string(r, "started"),
-		hvc_json_get_double(r, "duration_s", NAN), (long long)hvc_json_get_int(cfg, "reps", 0),
-		(long long)hvc_json_get_int(cfg, "warmup", 0), hvc_json_get_string(cfg, "image") ?: "?");
+	fprintf(f, "Run `%s`, started %s, took %.0f s, image `%s`. Measured repetitions per backend "
+		   "(+ discarded warm-ups):", hvc_json_get_string(r, "run_id"), hvc_json_get_string(r, "started"),
+		hvc_json_get_double(r, "duration_s", NAN), hvc_json_get_string(cfg, "image") ?: "?");
+	json_object *wl = hvc_json_get(r, "workloads");
+	for (size_t i = 0; i < json_object_array_length(wl); i++) {
+		json_object *w = json_object_array_get_idx(wl, i);
+		int64_t reps = hvc_json_get_int(w, "reps", hvc_json_get_int(cfg, "reps", 0));
+		int64_t warm = hvc_json_get_int(w, "warmup", hvc_json_get_int(cfg, "warmup", 0));
+		fprintf(f, "%s %s %lld", i ? "," : "", hvc_json_get_string(w, "name"), (long long)reps);
+		if (warm)
+			fprintf(f, " (+%lld)", (long long)warm);
+	}
+	fprintf(f, ". Backends interleaved within each repetition (ABAB).\n\n");
 	host_paragraph(f, r);
 
 	fprintf(f, "## Backends\n\n| backend | ran | what it is / why not |\n|---|---|---|\n");

@@ -166,13 +166,13 @@ static void judge(json_object *sample, const struct hvc_bench_workload *w,
 	_cleanup_free_ char *line = NULL;
 	_cleanup_json_ json_object *res = workload_line(oc->output, &line);
 	hvc_json_add_string(sample, "output", line);
-	if (oc->exit_status != 0)
+	if (res && hvc_json_get(res, "error"))
+		snprintf(why, sizeof(why), "workload reported an error: %s",
+			 json_object_get_string(hvc_json_get(res, "error")));
+	else if (oc->exit_status != 0)
 		snprintf(why, sizeof(why), "workload exited with status %d", oc->exit_status);
 	else if (!res)
 		snprintf(why, sizeof(why), "no JSON result line in the workload's output");
-	else if (hvc_json_get(res, "error"))
-		snprintf(why, sizeof(why), "workload reported an error: %s",
-			 json_object_get_string(hvc_json_get(res, "error")));
 	else if (!hvc_json_get_bool(res, "valid", true) || !hvc_json_get_bool(res, "ok", true))
 		snprintf(why, sizeof(why), "workload's own result check failed");
 

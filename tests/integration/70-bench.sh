@@ -20,7 +20,7 @@ cat >"$TEST_TMP/tiny.json" <<'JSON'
    "metrics": [{"key": "triad_mb_per_s", "unit": "MB/s", "better": "higher"}]},
   {"name": "syscall", "kind": "throughput", "args": ["syscall", "--seconds", "0.05"],
    "metrics": [{"key": "ns_per_call", "unit": "ns", "better": "lower"}]},
-  {"name": "fileio", "kind": "throughput", "args": ["fileio", "--size", "1m", "--seconds", "0.05"],
+  {"name": "fileio", "kind": "throughput", "scratch_disk": true, "args": ["fileio", "--size", "1m", "--seconds", "0.05"],
    "metrics": [{"key": "seq_write_mb_per_s", "unit": "MB/s", "better": "higher"}]}
  ]}
 JSON
