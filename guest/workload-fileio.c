@@ -231,6 +231,9 @@ int wl_fileio(const struct wl_opts *o)
 	f.direct = true;
 	f.fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_DIRECT, 0600);
 	if (f.fd < 0 && errno == EINVAL) {
+		/* Some file systems (tmpfs before 6.6) create the file and only
+		 * then refuse O_DIRECT: O_EXCL guarantees that file is ours. */
+		unlink(path);
 		f.direct = false;
 		f.fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	}
