@@ -26,6 +26,7 @@ int hvc_ctr_spec_set_image(struct hvc_ctr_spec *s, const char *ref, char *const 
 	struct hvc_image *img = NULL;
 	char **dirs = NULL;
 	int r = -1;
+	uint64_t t0 = hvc_now_ns();
 	if (hvc_image_store_open(hvc_root(), &store, err) < 0)
 		return -1;
 	if (hvc_image_resolve(store, ref, &img, err) < 0)
@@ -41,6 +42,7 @@ int hvc_ctr_spec_set_image(struct hvc_ctr_spec *s, const char *ref, char *const 
 				     img->config.workdir, img->config.user, cmd_override,
 				     entrypoint_override, err);
 out:
+	hvc_debug("image %s resolved in %.3f ms", ref, hvc_ns_to_ms(hvc_now_ns() - t0));
 	hvc_strv_free(dirs);
 	hvc_image_free(img);
 	hvc_image_store_close(store);

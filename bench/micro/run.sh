@@ -67,4 +67,21 @@ jq -r '
 	echo "runc: $(runc --version | head -1); crun: $(crun --version | head -1)"
 	echo "runs: $RUNS (warm-up $WARMUP)"
 } >>"$OUT/summary.txt"
+# Where hvc's time goes: its own per-phase clock (hvc_ctr_start/hvc_ctr_wait,
+# ms since the runtime was called — the dynamic loader and image lookup come
+# before that) and the loader alone (`hvc --version`).
+for i in $(seq "$RUNS"); do
+	"$HVC" --log-level debug run --rm --ready busybox true 2>&1 | grep -E 'resolved in|timings' | tr '\n' ' '
+	echo
+done >"$OUT/phases.txt"
+hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$OUT/loader.json" -n loader "$HVC --version" >/dev/null
+median_of() { # key: median of "key N" over phases.txt
+	grep -o "$1 [0-9.]*" "$OUT/phases.txt" | awk '{print $NF}' | sort -n |
+		awk '{a[NR] = $1} END { if (NR) printf "%.2f", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+line="hvc phases, median ms: image lookup $(median_of 'resolved in'); since hvc_ctr_start:"
+for k in prepared cgroup cloned rootfs exec ready exited torn-down; do line="$line $k $(median_of "$k")"; done
+echo "$line" | tee -a "$OUT/summary.txt"
+jq -r '"dynamic loader (hvc --version) median ms: \(.results[0].median * 1000 | . * 100 | round / 100)"' "$OUT/loader.json" |
+	tee -a "$OUT/summary.txt"
 echo "results in $OUT"
