@@ -37,6 +37,8 @@ int hvc_image_store_open(const char *root, struct hvc_image_store **out, struct 
 void hvc_image_store_close(struct hvc_image_store *s);
 
 /* Resolves "name[:tag]", "sha256:<hex>" or a unique digest prefix.
+ * "busybox[:latest]" absent from the store is first created from the host's
+ * busybox-static (hvc_image_import_busybox), so a fresh root can run it.
  * Unknown: error `image "busybx" not found (try: hvc images)` with code ENOENT. */
 int hvc_image_resolve(struct hvc_image_store *s, const char *ref, struct hvc_image **out,
 		      struct hvc_error *err);
