@@ -64,15 +64,15 @@ double hvc_stats_quantile(const double *x, size_t n, double q)
 
 /* Two-sided 95% (0.975 quantile) Student t critical values. */
 static const double t95_small[31] = {
-	NAN,    12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
-	2.2010, 2.1788,  2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860, 2.0796,
-	2.0739, 2.0687,  2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423,
+    NAN,    12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
+    2.2010, 2.1788,  2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860, 2.0796,
+    2.0739, 2.0687,  2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423,
 };
 static const struct {
 	double df, t;
 } t95_large[] = {
-	{ 30, 2.0423 }, { 40, 2.0211 }, { 50, 2.0086 },	 { 60, 2.0003 },
-	{ 80, 1.9901 }, { 100, 1.9840 }, { 120, 1.9799 }, { INFINITY, 1.9600 },
+    {30, 2.0423}, {40, 2.0211},	 {50, 2.0086},	{60, 2.0003},
+    {80, 1.9901}, {100, 1.9840}, {120, 1.9799}, {INFINITY, 1.9600},
 };
 
 double hvc_stats_t95(size_t df)
@@ -172,10 +172,20 @@ bool hvc_stats_is_outlier(const double *samples, size_t n, double x)
 void hvc_stats_compute(const double *x, size_t n, struct hvc_stats *out)
 {
 	*out = (struct hvc_stats){
-		.n = 0,
-		.median = NAN, .mean = NAN, .stddev = NAN, .min = NAN, .max = NAN, .p95 = NAN,
-		.ci_lo = NAN, .ci_hi = NAN, .mean_ci_lo = NAN, .mean_ci_hi = NAN,
-		.q1 = NAN, .q3 = NAN, .ci_method = HVC_STATS_CI_NONE,
+	    .n = 0,
+	    .median = NAN,
+	    .mean = NAN,
+	    .stddev = NAN,
+	    .min = NAN,
+	    .max = NAN,
+	    .p95 = NAN,
+	    .ci_lo = NAN,
+	    .ci_hi = NAN,
+	    .mean_ci_lo = NAN,
+	    .mean_ci_hi = NAN,
+	    .q1 = NAN,
+	    .q3 = NAN,
+	    .ci_method = HVC_STATS_CI_NONE,
 	};
 	if (n == 0)
 		return;

@@ -25,7 +25,8 @@ static void append(struct wl_result *r, const char *fmt, ...)
 	if (n < 0 || (size_t)n >= sizeof(r->buf) - r->len) {
 		r->len = sizeof(r->buf);
 		if (!r->bad[0])
-			snprintf(r->bad, sizeof(r->bad), "result line longer than %zu bytes", sizeof(r->buf));
+			snprintf(r->bad, sizeof(r->bad), "result line longer than %zu bytes",
+				 sizeof(r->buf));
 		return;
 	}
 	r->len += (size_t)n;
@@ -59,7 +60,8 @@ void wl_result_num(struct wl_result *r, const char *key, double v)
 {
 	if (!isfinite(v)) {
 		if (!r->bad[0])
-			snprintf(r->bad, sizeof(r->bad), "internal error: %s is not a finite number", key);
+			snprintf(r->bad, sizeof(r->bad),
+				 "internal error: %s is not a finite number", key);
 		return;
 	}
 	append(r, ",\"%s\":%.6g", key, v);
@@ -68,7 +70,8 @@ void wl_result_num(struct wl_result *r, const char *key, double v)
 void wl_result_num_pos(struct wl_result *r, const char *key, double v)
 {
 	if (isfinite(v) && v <= 0 && !r->bad[0])
-		snprintf(r->bad, sizeof(r->bad), "measured %s is %g, not positive (clock or workload broken)", key, v);
+		snprintf(r->bad, sizeof(r->bad),
+			 "measured %s is %g, not positive (clock or workload broken)", key, v);
 	wl_result_num(r, key, v);
 }
 
@@ -106,7 +109,7 @@ int wl_fail(const char *workload, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	struct wl_result r = { .len = 0, .workload = workload };
+	struct wl_result r = {.len = 0, .workload = workload};
 	append(&r, "{\"workload\":\"");
 	append_escaped(&r, workload);
 	append(&r, "\",\"schema\":%d,\"ok\":false,\"error\":\"", WL_SCHEMA);
@@ -136,11 +139,22 @@ int wl_parse_size(const char *s, uint64_t *out)
 		return -1;
 	double mult = 1;
 	switch (tolower((unsigned char)*end)) {
-	case '\0': break;
-	case 'k': mult = 1024.0; end++; break;
-	case 'm': mult = 1024.0 * 1024; end++; break;
-	case 'g': mult = 1024.0 * 1024 * 1024; end++; break;
-	default: return -1;
+	case '\0':
+		break;
+	case 'k':
+		mult = 1024.0;
+		end++;
+		break;
+	case 'm':
+		mult = 1024.0 * 1024;
+		end++;
+		break;
+	case 'g':
+		mult = 1024.0 * 1024 * 1024;
+		end++;
+		break;
+	default:
+		return -1;
 	}
 	if (mult > 1 && (!strcasecmp(end, "ib") || !strcasecmp(end, "b")))
 		end += strlen(end);

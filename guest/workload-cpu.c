@@ -83,7 +83,8 @@ static void *dgemm_worker(void *arg)
 static double dgemm_check(const double *a, const double *b, const double *c, size_t n, char *msg,
 			  size_t msglen)
 {
-	double *x = malloc(n * sizeof(*x)), *bx = malloc(n * sizeof(*bx)), *bax = malloc(n * sizeof(*bax));
+	double *x = malloc(n * sizeof(*x)), *bx = malloc(n * sizeof(*bx)),
+	       *bax = malloc(n * sizeof(*bax));
 	double worst = 0;
 	if (!x || !bx || !bax) {
 		snprintf(msg, msglen, "allocate check vectors: %s", strerror(errno));
@@ -111,7 +112,10 @@ static double dgemm_check(const double *a, const double *b, const double *c, siz
 		}
 		double rel = scale > 0 ? fabs(cx - abx) / scale : fabs(cx - abx);
 		if (!(rel <= tol)) {
-			snprintf(msg, msglen, "dgemm result wrong: row %zu of C*x differs from A*(B*x) by %.3g (relative, bound %.3g)", i, rel, tol);
+			snprintf(msg, msglen,
+				 "dgemm result wrong: row %zu of C*x differs from A*(B*x) by %.3g "
+				 "(relative, bound %.3g)",
+				 i, rel, tol);
 			worst = -1;
 			goto out;
 		}
@@ -125,9 +129,12 @@ static double dgemm_check(const double *a, const double *b, const double *c, siz
 			ref += a[i * n + k] * b[k * n + j];
 			scale += fabs(a[i * n + k] * b[k * n + j]);
 		}
-		double rel = scale > 0 ? fabs(c[i * n + j] - ref) / scale : fabs(c[i * n + j] - ref);
+		double rel =
+		    scale > 0 ? fabs(c[i * n + j] - ref) / scale : fabs(c[i * n + j] - ref);
 		if (!(rel <= tol)) {
-			snprintf(msg, msglen, "dgemm result wrong: C[%zu][%zu] = %.17g, expected %.17g", i, j, c[i * n + j], ref);
+			snprintf(msg, msglen,
+				 "dgemm result wrong: C[%zu][%zu] = %.17g, expected %.17g", i, j,
+				 c[i * n + j], ref);
 			worst = -1;
 			goto out;
 		}
@@ -143,15 +150,19 @@ static int cpu_dgemm(const struct wl_opts *o, double seconds)
 {
 	size_t n = o->size ? (size_t)o->size : DGEMM_DEFAULT_N;
 	if (n > DGEMM_MAX_N)
-		return wl_fail(o->name, "matrix order %zu too large for dgemm (max %d; --size is the order n)", n, DGEMM_MAX_N);
+		return wl_fail(
+		    o->name, "matrix order %zu too large for dgemm (max %d; --size is the order n)",
+		    n, DGEMM_MAX_N);
 	unsigned nt = o->threads;
 	if (nt > n)
 		nt = (unsigned)n; /* a thread needs at least one row */
-	double *a = malloc(n * n * sizeof(*a)), *b = malloc(n * n * sizeof(*b)), *c = malloc(n * n * sizeof(*c));
+	double *a = malloc(n * n * sizeof(*a)), *b = malloc(n * n * sizeof(*b)),
+	       *c = malloc(n * n * sizeof(*c));
 	struct dgemm_thread *t = calloc(nt, sizeof(*t));
 	int rc;
 	if (!a || !b || !c || !t) {
-		rc = wl_fail(o->name, "allocate three %zux%zu matrices: %s", n, n, strerror(ENOMEM));
+		rc =
+		    wl_fail(o->name, "allocate three %zux%zu matrices: %s", n, n, strerror(ENOMEM));
 		goto out;
 	}
 	/* Small exact values (multiples of 1/16): products and sums stay far
@@ -163,8 +174,13 @@ static int cpu_dgemm(const struct wl_opts *o, double seconds)
 		}
 	double start = wl_now();
 	for (unsigned i = 0; i < nt; i++)
-		t[i] = (struct dgemm_thread){ .a = a, .b = b, .c = c, .n = n, .r0 = n * i / nt,
-					      .r1 = n * (i + 1) / nt, .deadline = start + seconds };
+		t[i] = (struct dgemm_thread){.a = a,
+					     .b = b,
+					     .c = c,
+					     .n = n,
+					     .r0 = n * i / nt,
+					     .r1 = n * (i + 1) / nt,
+					     .deadline = start + seconds};
 	int e = wl_run_threads(nt, dgemm_worker, t, sizeof(*t));
 	if (e < 0) {
 		rc = wl_fail(o->name, "start %u threads: %s", nt, strerror(-e));
@@ -174,7 +190,8 @@ static int cpu_dgemm(const struct wl_opts *o, double seconds)
 	unsigned long reps_min = (unsigned long)-1;
 	for (unsigned i = 0; i < nt; i++) {
 		end = t[i].end > end ? t[i].end : end;
-		flops += 2.0 * (double)(t[i].r1 - t[i].r0) * (double)n * (double)n * (double)t[i].reps;
+		flops +=
+		    2.0 * (double)(t[i].r1 - t[i].r0) * (double)n * (double)n * (double)t[i].reps;
 		reps_min = t[i].reps < reps_min ? t[i].reps : reps_min;
 	}
 	if (o->corrupt)
@@ -215,14 +232,14 @@ struct sha256 {
 };
 
 static const uint32_t sha_k[64] = {
-	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 };
 
 static inline uint32_t ror32(uint32_t x, unsigned r)
@@ -232,8 +249,8 @@ static inline uint32_t ror32(uint32_t x, unsigned r)
 
 static void sha256_init(struct sha256 *s)
 {
-	static const uint32_t h0[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-					0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
+	static const uint32_t h0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+				       0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
 	memcpy(s->h, h0, sizeof(h0));
 	s->bytes = 0;
 	s->fill = 0;
@@ -243,7 +260,8 @@ static void sha256_block(uint32_t h[8], const uint8_t *p)
 {
 	uint32_t w[64];
 	for (int i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
 	for (int i = 16; i < 64; i++) {
 		uint32_t s0 = ror32(w[i - 15], 7) ^ ror32(w[i - 15], 18) ^ (w[i - 15] >> 3);
 		uint32_t s1 = ror32(w[i - 2], 17) ^ ror32(w[i - 2], 19) ^ (w[i - 2] >> 10);
@@ -251,8 +269,10 @@ static void sha256_block(uint32_t h[8], const uint8_t *p)
 	}
 	uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
 	for (int i = 0; i < 64; i++) {
-		uint32_t t1 = hh + (ror32(e, 6) ^ ror32(e, 11) ^ ror32(e, 25)) + ((e & f) ^ (~e & g)) + sha_k[i] + w[i];
-		uint32_t t2 = (ror32(a, 2) ^ ror32(a, 13) ^ ror32(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+		uint32_t t1 = hh + (ror32(e, 6) ^ ror32(e, 11) ^ ror32(e, 25)) +
+			      ((e & f) ^ (~e & g)) + sha_k[i] + w[i];
+		uint32_t t2 =
+		    (ror32(a, 2) ^ ror32(a, 13) ^ ror32(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
 		hh = g;
 		g = f;
 		f = e;
@@ -296,7 +316,7 @@ static void sha256_update(struct sha256 *s, const void *data, size_t len)
 static void sha256_final(struct sha256 *s, char hex[65])
 {
 	uint64_t bits = s->bytes * 8;
-	uint8_t pad[72] = { 0x80 };
+	uint8_t pad[72] = {0x80};
 	size_t padlen = (s->fill < 56 ? 56 : 120) - s->fill;
 	for (int i = 0; i < 8; i++)
 		pad[padlen + i] = (uint8_t)(bits >> (56 - 8 * i));
@@ -322,11 +342,11 @@ static int sha256_known_answers(char *msg, size_t msglen)
 		unsigned repeat;
 		const char *hex;
 	} kat[] = {
-		{ "", 1, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
-		{ "abc", 1, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
-		{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 1,
-		  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
-		{ "a", 1000000, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0" },
+	    {"", 1, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+	    {"abc", 1, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+	    {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 1,
+	     "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+	    {"a", 1000000, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"},
 	};
 	for (size_t i = 0; i < sizeof(kat) / sizeof(kat[0]); i++) {
 		struct sha256 s;
@@ -336,7 +356,8 @@ static int sha256_known_answers(char *msg, size_t msglen)
 			sha256_update(&s, kat[i].in, strlen(kat[i].in));
 		sha256_final(&s, hex);
 		if (strcmp(hex, kat[i].hex)) {
-			snprintf(msg, msglen, "sha256 known-answer test %zu failed: got %s", i + 1, hex);
+			snprintf(msg, msglen, "sha256 known-answer test %zu failed: got %s", i + 1,
+				 hex);
 			return -1;
 		}
 	}
@@ -391,7 +412,7 @@ static int cpu_sha256(const struct wl_opts *o, double seconds)
 	}
 	double start = wl_now();
 	for (unsigned i = 0; i < o->threads; i++)
-		t[i] = (struct sha_thread){ .buf = buf, .len = len, .deadline = start + seconds };
+		t[i] = (struct sha_thread){.buf = buf, .len = len, .deadline = start + seconds};
 	int e = wl_run_threads(o->threads, sha_worker, t, sizeof(*t));
 	if (e < 0) {
 		rc = wl_fail(o->name, "start %u threads: %s", o->threads, strerror(-e));
@@ -402,7 +423,10 @@ static int cpu_sha256(const struct wl_opts *o, double seconds)
 		end = t[i].end > end ? t[i].end : end;
 		bytes += (double)len * (double)t[i].reps;
 		if (t[i].mismatches || strcmp(t[i].first, t[0].first)) {
-			rc = wl_fail(o->name, "sha256 of the same buffer differed between repetitions (thread %u)", i);
+			rc = wl_fail(
+			    o->name,
+			    "sha256 of the same buffer differed between repetitions (thread %u)",
+			    i);
 			goto out;
 		}
 	}
@@ -417,7 +441,9 @@ static int cpu_sha256(const struct wl_opts *o, double seconds)
 		sha256_update(&s, buf + off, off + step <= len ? step : len - off);
 	sha256_final(&s, hex);
 	if (strcmp(hex, t[0].first)) {
-		rc = wl_fail(o->name, "sha256 incremental digest %s differs from one-shot digest %s", hex, t[0].first);
+		rc =
+		    wl_fail(o->name, "sha256 incremental digest %s differs from one-shot digest %s",
+			    hex, t[0].first);
 		goto out;
 	}
 	struct wl_result r;

@@ -28,7 +28,7 @@
 #define FIO_DEFAULT_SIZE (64ull << 20)
 #define FIO_DEFAULT_BLOCK (1u << 20)
 #define FIO_DEFAULT_SECONDS 0.5
-#define FIO_BASE_UNITS 256u /* 1 MiB of random bytes the units are cut from */
+#define FIO_BASE_UNITS 256u		/* 1 MiB of random bytes the units are cut from */
 #define FIO_MAGIC 0x6876632d66696f00ull /* "hvc-fio\0" */
 
 struct fio {
@@ -36,17 +36,17 @@ struct fio {
 	int fd;
 	bool direct;
 	uint64_t units;
-	uint32_t *gen;  /* last generation written to each unit */
-	uint8_t *base;  /* FIO_BASE_UNITS * FIO_UNIT random bytes */
-	uint8_t *buf;   /* I/O buffer, block bytes, 4 KiB aligned */
-	uint8_t *want;  /* expected content of one unit */
+	uint32_t *gen; /* last generation written to each unit */
+	uint8_t *base; /* FIO_BASE_UNITS * FIO_UNIT random bytes */
+	uint8_t *buf;  /* I/O buffer, block bytes, 4 KiB aligned */
+	uint8_t *want; /* expected content of one unit */
 	char err[512];
 };
 
 static void unit_content(const struct fio *f, uint64_t u, uint32_t gen, uint8_t *out)
 {
 	memcpy(out, f->base + (u % FIO_BASE_UNITS) * FIO_UNIT, FIO_UNIT);
-	uint64_t hdr[2] = { FIO_MAGIC ^ u, gen };
+	uint64_t hdr[2] = {FIO_MAGIC ^ u, gen};
 	memcpy(out, hdr, sizeof(hdr));
 }
 
@@ -60,8 +60,10 @@ static int verify_units(struct fio *f, const uint8_t *data, uint64_t first, uint
 			while (off < FIO_UNIT && data[i * FIO_UNIT + off] == f->want[off])
 				off++;
 			snprintf(f->err, sizeof(f->err),
-				 "data read back differs from what was written: byte %llu of the file (unit %llu, generation %u)",
-				 (unsigned long long)(u * FIO_UNIT + off), (unsigned long long)u, f->gen[u]);
+				 "data read back differs from what was written: byte %llu of the "
+				 "file (unit %llu, generation %u)",
+				 (unsigned long long)(u * FIO_UNIT + off), (unsigned long long)u,
+				 f->gen[u]);
 			return -1;
 		}
 	}
@@ -74,8 +76,9 @@ static int io_full(struct fio *f, bool write, void *buf, size_t len, uint64_t of
 {
 	size_t done = 0;
 	while (done < len) {
-		ssize_t n = write ? pwrite(f->fd, (char *)buf + done, len - done, (off_t)(off + done))
-				  : pread(f->fd, (char *)buf + done, len - done, (off_t)(off + done));
+		ssize_t n = write
+				? pwrite(f->fd, (char *)buf + done, len - done, (off_t)(off + done))
+				: pread(f->fd, (char *)buf + done, len - done, (off_t)(off + done));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EINVAL && f->direct) {
@@ -86,8 +89,9 @@ static int io_full(struct fio *f, bool write, void *buf, size_t len, uint64_t of
 			}
 		}
 		if (n <= 0) {
-			snprintf(f->err, sizeof(f->err), "%s at offset %llu: %s", write ? "write" : "read",
-				 (unsigned long long)(off + done), n < 0 ? strerror(errno) : "unexpected end of file");
+			snprintf(f->err, sizeof(f->err), "%s at offset %llu: %s",
+				 write ? "write" : "read", (unsigned long long)(off + done),
+				 n < 0 ? strerror(errno) : "unexpected end of file");
 			return -1;
 		}
 		done += (size_t)n;
@@ -109,17 +113,28 @@ static int sync_and_drop(struct fio *f)
 static const char *fs_name(long type)
 {
 	switch ((unsigned long)type) {
-	case 0xEF53: return "ext4";
-	case 0x58465342: return "xfs";
-	case 0x01021994: return "tmpfs";
-	case 0x794c7630: return "overlayfs";
-	case 0x9123683E: return "btrfs";
-	case 0x6969: return "nfs";
-	case 0x01021997: return "9p";
-	case 0x65735546: return "fuse";
-	case 0x2fc12fc1: return "zfs";
-	case 0x858458f6: return "ramfs";
-	default: return NULL;
+	case 0xEF53:
+		return "ext4";
+	case 0x58465342:
+		return "xfs";
+	case 0x01021994:
+		return "tmpfs";
+	case 0x794c7630:
+		return "overlayfs";
+	case 0x9123683E:
+		return "btrfs";
+	case 0x6969:
+		return "nfs";
+	case 0x01021997:
+		return "9p";
+	case 0x65735546:
+		return "fuse";
+	case 0x2fc12fc1:
+		return "zfs";
+	case 0x858458f6:
+		return "ramfs";
+	default:
+		return NULL;
 	}
 }
 
@@ -156,7 +171,8 @@ static double seq_pass(struct fio *f, bool write, size_t block, bool verify, int
 }
 
 /* Random 4 KiB operations for `seconds`; returns I/O seconds, *ops the count. */
-static double rand_pass(struct fio *f, bool write, double seconds, uint64_t *rng, uint64_t *ops, int *rc)
+static double rand_pass(struct fio *f, bool write, double seconds, uint64_t *rng, uint64_t *ops,
+			int *rc)
 {
 	double io = 0, deadline = wl_now() + seconds;
 	*ops = 0;
@@ -195,7 +211,9 @@ int wl_fileio(const struct wl_opts *o)
 	size_t block = o->block ? (size_t)o->block : FIO_DEFAULT_BLOCK;
 	double seconds = o->seconds < 0 ? FIO_DEFAULT_SECONDS : o->seconds;
 	if (block % FIO_UNIT || block > (64u << 20))
-		return wl_fail(o->name, "block size %zu must be a multiple of %u and at most 64 MiB", block, FIO_UNIT);
+		return wl_fail(o->name,
+			       "block size %zu must be a multiple of %u and at most 64 MiB", block,
+			       FIO_UNIT);
 	if (block > size)
 		block = (size_t)(size / FIO_UNIT) * FIO_UNIT;
 	size = size / block * block;
@@ -212,7 +230,7 @@ int wl_fileio(const struct wl_opts *o)
 		fs = fsbuf;
 	}
 
-	struct fio f = { .o = o, .fd = -1, .units = size / FIO_UNIT };
+	struct fio f = {.o = o, .fd = -1, .units = size / FIO_UNIT};
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/.hvc-fileio.%ld", dir, (long)getpid());
 	int rc = 1;

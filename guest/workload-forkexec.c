@@ -67,7 +67,7 @@ static void *fe_worker(void *arg)
 			break;
 		int want = 1 + (int)((t->done * 7 + t->id) % 100);
 		snprintf(code, sizeof(code), "%d", want);
-		char *const argv[] = { (char *)t->self, "exit", code, NULL };
+		char *const argv[] = {(char *)t->self, "exit", code, NULL};
 		pid_t pid = fork();
 		if (pid < 0) {
 			t->err = errno;
@@ -90,8 +90,13 @@ static void *fe_worker(void *arg)
 			want += 1;
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != want) {
 			if (!t->wrong)
-				snprintf(t->detail, sizeof(t->detail), "child %ld exited with status 0x%x, expected exit code %d%s",
-					 (long)pid, status, want, WIFEXITED(status) && WEXITSTATUS(status) == 127 ? " (exec failed)" : "");
+				snprintf(
+				    t->detail, sizeof(t->detail),
+				    "child %ld exited with status 0x%x, expected exit code %d%s",
+				    (long)pid, status, want,
+				    WIFEXITED(status) && WEXITSTATUS(status) == 127
+					? " (exec failed)"
+					: "");
 			t->wrong++;
 		}
 		t->done++;
@@ -106,7 +111,9 @@ int wl_forkexec(const struct wl_opts *o)
 	double seconds = o->seconds < 0 ? FORKEXEC_DEFAULT_SECONDS : o->seconds;
 	char self[PATH_MAX];
 	if (find_self(o->self, self, sizeof(self)) < 0)
-		return wl_fail(o->name, "cannot find my own executable (argv[0] \"%s\", no /proc/self/exe)", o->self);
+		return wl_fail(o->name,
+			       "cannot find my own executable (argv[0] \"%s\", no /proc/self/exe)",
+			       o->self);
 	struct fe_thread *t = calloc(o->threads, sizeof(*t));
 	if (!t)
 		return wl_fail(o->name, "allocate: %s", strerror(ENOMEM));
@@ -116,8 +123,12 @@ int wl_forkexec(const struct wl_opts *o)
 	if (o->count && nt > o->count)
 		nt = (unsigned)o->count; /* every thread runs at least one process */
 	for (unsigned i = 0; i < nt; i++)
-		t[i] = (struct fe_thread){ .self = self, .id = i, .deadline = start + seconds, .corrupt = o->corrupt,
-					   .quota = (unsigned long)(o->count * (i + 1) / nt - o->count * i / nt) };
+		t[i] = (struct fe_thread){
+		    .self = self,
+		    .id = i,
+		    .deadline = start + seconds,
+		    .corrupt = o->corrupt,
+		    .quota = (unsigned long)(o->count * (i + 1) / nt - o->count * i / nt)};
 	int e = wl_run_threads(nt, fe_worker, t, sizeof(*t));
 	int rc;
 	if (e < 0) {
@@ -127,11 +138,14 @@ int wl_forkexec(const struct wl_opts *o)
 	double end = 0, n = 0;
 	for (unsigned i = 0; i < nt; i++) {
 		if (t[i].err) {
-			rc = wl_fail(o->name, "%s: %s (after %lu processes)", t[i].detail, strerror(t[i].err), t[i].done);
+			rc = wl_fail(o->name, "%s: %s (after %lu processes)", t[i].detail,
+				     strerror(t[i].err), t[i].done);
 			goto out;
 		}
 		if (t[i].wrong) {
-			rc = wl_fail(o->name, "%lu of %lu children did not run correctly; first: %s", t[i].wrong, t[i].done, t[i].detail);
+			rc =
+			    wl_fail(o->name, "%lu of %lu children did not run correctly; first: %s",
+				    t[i].wrong, t[i].done, t[i].detail);
 			goto out;
 		}
 		end = t[i].end > end ? t[i].end : end;

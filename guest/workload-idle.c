@@ -21,7 +21,7 @@ static void on_signal(int sig)
 int wl_idle(const struct wl_opts *o)
 {
 	double secs = o->seconds < 0 ? 0 : o->seconds;
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 
@@ -48,7 +48,7 @@ int wl_idle(const struct wl_opts *o)
 			break;
 		if (left > 3600)
 			left = 3600;
-		struct timespec ts = { (time_t)left, (long)((left - (double)(time_t)left) * 1e9) };
+		struct timespec ts = {(time_t)left, (long)((left - (double)(time_t)left) * 1e9)};
 		nanosleep(&ts, NULL); /* EINTR on a signal: the loop re-checks stop */
 	}
 	return 0;

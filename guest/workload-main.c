@@ -16,19 +16,20 @@ static int wl_exit(int argc, char **argv)
 }
 
 static const struct wl_spec specs[] = {
-	{ "idle", wl_idle, WL_OPT_SECONDS, "[SECONDS|inf]  print the result line at once, then sleep" },
-	{ "cpu", wl_cpu, WL_OPT_SECONDS | WL_OPT_SIZE | WL_OPT_THREADS | WL_OPT_KERNEL | WL_OPT_CORRUPT,
-	  "[--kernel sha256|dgemm] [--size BYTES|N] [--seconds S] [--threads N]" },
-	{ "mem", wl_mem, WL_OPT_SIZE | WL_OPT_THREADS | WL_OPT_ITERATIONS | WL_OPT_CORRUPT,
-	  "[--size BYTES-PER-ARRAY] [--iterations N] [--threads N]  (STREAM)" },
-	{ "randmem", wl_randmem, WL_OPT_SIZE | WL_OPT_THREADS | WL_OPT_ITERATIONS | WL_OPT_CORRUPT,
-	  "[--size TABLE-BYTES] [--iterations UPDATES-PER-ENTRY] [--threads N]  (HPCC RandomAccess, GUPS)" },
-	{ "syscall", wl_syscall, WL_OPT_SECONDS | WL_OPT_COUNT | WL_OPT_CORRUPT,
-	  "[--seconds S | --count CALLS]  (getppid round trip)" },
-	{ "forkexec", wl_forkexec, WL_OPT_SECONDS | WL_OPT_COUNT | WL_OPT_THREADS | WL_OPT_CORRUPT,
-	  "[--seconds S | --count PROCESSES] [--threads N]  (fork + exec + wait of itself)" },
-	{ "fileio", wl_fileio, WL_OPT_DIR | WL_OPT_SIZE | WL_OPT_BLOCK | WL_OPT_SECONDS | WL_OPT_CORRUPT,
-	  "[DIR] [--size FILE-BYTES] [--block BYTES] [--seconds S-PER-RANDOM-PHASE]" },
+    {"idle", wl_idle, WL_OPT_SECONDS, "[SECONDS|inf]  print the result line at once, then sleep"},
+    {"cpu", wl_cpu, WL_OPT_SECONDS | WL_OPT_SIZE | WL_OPT_THREADS | WL_OPT_KERNEL | WL_OPT_CORRUPT,
+     "[--kernel sha256|dgemm] [--size BYTES|N] [--seconds S] [--threads N]"},
+    {"mem", wl_mem, WL_OPT_SIZE | WL_OPT_THREADS | WL_OPT_ITERATIONS | WL_OPT_CORRUPT,
+     "[--size BYTES-PER-ARRAY] [--iterations N] [--threads N]  (STREAM)"},
+    {"randmem", wl_randmem, WL_OPT_SIZE | WL_OPT_THREADS | WL_OPT_ITERATIONS | WL_OPT_CORRUPT,
+     "[--size TABLE-BYTES] [--iterations UPDATES-PER-ENTRY] [--threads N]  (HPCC RandomAccess, "
+     "GUPS)"},
+    {"syscall", wl_syscall, WL_OPT_SECONDS | WL_OPT_COUNT | WL_OPT_CORRUPT,
+     "[--seconds S | --count CALLS]  (getppid round trip)"},
+    {"forkexec", wl_forkexec, WL_OPT_SECONDS | WL_OPT_COUNT | WL_OPT_THREADS | WL_OPT_CORRUPT,
+     "[--seconds S | --count PROCESSES] [--threads N]  (fork + exec + wait of itself)"},
+    {"fileio", wl_fileio, WL_OPT_DIR | WL_OPT_SIZE | WL_OPT_BLOCK | WL_OPT_SECONDS | WL_OPT_CORRUPT,
+     "[DIR] [--size FILE-BYTES] [--block BYTES] [--seconds S-PER-RANDOM-PHASE]"},
 };
 #define N_SPECS (sizeof(specs) / sizeof(specs[0]))
 
@@ -83,7 +84,7 @@ int main(int argc, char **argv)
 		return bad_usage(argv[1], "unknown workload \"%s\"", argv[1]);
 	}
 
-	struct wl_opts o = { .name = spec->name, .self = argv[0], .seconds = -1, .threads = 1 };
+	struct wl_opts o = {.name = spec->name, .self = argv[0], .seconds = -1, .threads = 1};
 	int npos = 0;
 	for (int i = 2; i < argc; i++) {
 		char *a = argv[i], *val = NULL;
@@ -105,11 +106,11 @@ int main(int argc, char **argv)
 			unsigned bit;
 			bool takes_value;
 		} opts[] = {
-			{ "seconds", WL_OPT_SECONDS, true }, { "size", WL_OPT_SIZE, true },
-			{ "threads", WL_OPT_THREADS, true }, { "iterations", WL_OPT_ITERATIONS, true },
-			{ "kernel", WL_OPT_KERNEL, true },   { "dir", WL_OPT_DIR, true },
-			{ "block", WL_OPT_BLOCK, true },     { "self-test-corrupt", WL_OPT_CORRUPT, false },
-			{ "count", WL_OPT_COUNT, true },
+		    {"seconds", WL_OPT_SECONDS, true}, {"size", WL_OPT_SIZE, true},
+		    {"threads", WL_OPT_THREADS, true}, {"iterations", WL_OPT_ITERATIONS, true},
+		    {"kernel", WL_OPT_KERNEL, true},   {"dir", WL_OPT_DIR, true},
+		    {"block", WL_OPT_BLOCK, true},     {"self-test-corrupt", WL_OPT_CORRUPT, false},
+		    {"count", WL_OPT_COUNT, true},
 		};
 		char name[64];
 		snprintf(name, sizeof(name), "%s", a + 2);
@@ -140,20 +141,23 @@ int main(int argc, char **argv)
 			}
 			o.seconds = strtod(val, &end);
 			if (*end || end == val || !(o.seconds >= 0) || o.seconds > 1e7)
-				return bad_usage(spec->name, "bad duration \"%s\" (seconds, >= 0)", val);
+				return bad_usage(spec->name, "bad duration \"%s\" (seconds, >= 0)",
+						 val);
 			break;
 		}
 		case WL_OPT_SIZE:
 		case WL_OPT_BLOCK: {
 			uint64_t v;
 			if (wl_parse_size(val, &v) < 0 || v == 0)
-				return bad_usage(spec->name, "bad size \"%s\" (e.g. 4096, 64k, 256m, 1g)", val);
+				return bad_usage(spec->name,
+						 "bad size \"%s\" (e.g. 4096, 64k, 256m, 1g)", val);
 			*(opts[k].bit == WL_OPT_SIZE ? &o.size : &o.block) = v;
 			break;
 		}
 		case WL_OPT_THREADS:
 			if (parse_uint(val, 1024, &o.threads) < 0)
-				return bad_usage(spec->name, "bad thread count \"%s\" (1..1024)", val);
+				return bad_usage(spec->name, "bad thread count \"%s\" (1..1024)",
+						 val);
 			break;
 		case WL_OPT_ITERATIONS:
 			if (parse_uint(val, 1000000, &o.iterations) < 0)
@@ -162,15 +166,23 @@ int main(int argc, char **argv)
 		case WL_OPT_COUNT: {
 			char *end;
 			if (*val < '0' || *val > '9')
-				return bad_usage(spec->name, "bad count \"%s\" (a positive integer)", val);
+				return bad_usage(spec->name,
+						 "bad count \"%s\" (a positive integer)", val);
 			o.count = strtoull(val, &end, 10);
 			if (*end || o.count == 0 || o.count > 1000000000000ull)
-				return bad_usage(spec->name, "bad count \"%s\" (a positive integer)", val);
+				return bad_usage(spec->name,
+						 "bad count \"%s\" (a positive integer)", val);
 			break;
 		}
-		case WL_OPT_KERNEL: o.kernel = val; break;
-		case WL_OPT_DIR: o.dir = val; break;
-		case WL_OPT_CORRUPT: o.corrupt = true; break;
+		case WL_OPT_KERNEL:
+			o.kernel = val;
+			break;
+		case WL_OPT_DIR:
+			o.dir = val;
+			break;
+		case WL_OPT_CORRUPT:
+			o.corrupt = true;
+			break;
 		}
 	}
 	if (o.count && o.seconds >= 0)

@@ -27,8 +27,8 @@
 #define STREAM_SCALAR 3.0
 
 enum { K_COPY, K_SCALE, K_ADD, K_TRIAD, K_N };
-static const char *const kernel_names[K_N] = { "copy", "scale", "add", "triad" };
-static const double kernel_arrays[K_N] = { 2, 2, 3, 3 };
+static const char *const kernel_names[K_N] = {"copy", "scale", "add", "triad"};
+static const double kernel_arrays[K_N] = {2, 2, 3, 3};
 
 struct mem_shared {
 	double *a, *b, *c;
@@ -109,12 +109,15 @@ static int stream_check(const struct mem_shared *s, double *worst, char *msg, si
 		eb += fabs(s->b[j] - bj);
 		ec += fabs(s->c[j] - cj);
 	}
-	const double expect[3] = { aj, bj, cj }, err[3] = { ea, eb, ec };
+	const double expect[3] = {aj, bj, cj}, err[3] = {ea, eb, ec};
 	*worst = 0;
 	for (int i = 0; i < 3; i++) {
 		double rel = err[i] / (double)s->n / fabs(expect[i]);
 		if (!(rel <= 1e-13)) {
-			snprintf(msg, msglen, "STREAM validation failed: array %c mean relative error %.3g > 1e-13 (expected %g)", "abc"[i], rel, expect[i]);
+			snprintf(msg, msglen,
+				 "STREAM validation failed: array %c mean relative error %.3g > "
+				 "1e-13 (expected %g)",
+				 "abc"[i], rel, expect[i]);
 			return -1;
 		}
 		if (rel > *worst)
@@ -144,12 +147,16 @@ int wl_mem(const struct wl_opts *o)
 			source = "ram-cap";
 		}
 	}
-	struct mem_shared s = { .n = bytes / sizeof(double), .nt = o->threads,
-				.iterations = o->iterations ? o->iterations : MEM_DEFAULT_ITERATIONS };
+	struct mem_shared s = {.n = bytes / sizeof(double),
+			       .nt = o->threads,
+			       .iterations =
+				   o->iterations ? o->iterations : MEM_DEFAULT_ITERATIONS};
 	if (s.n < s.nt || s.n < 2)
-		return wl_fail(o->name, "array of %llu bytes is too small", (unsigned long long)bytes);
+		return wl_fail(o->name, "array of %llu bytes is too small",
+			       (unsigned long long)bytes);
 	if (s.iterations < 2)
-		return wl_fail(o->name, "STREAM needs at least 2 iterations (the first is discarded)");
+		return wl_fail(o->name,
+			       "STREAM needs at least 2 iterations (the first is discarded)");
 	int rc;
 	struct mem_thread *th = calloc(s.nt, sizeof(*th));
 	s.a = aligned_alloc(64, (s.n * sizeof(double) + 63) & ~(size_t)63);
@@ -158,13 +165,14 @@ int wl_mem(const struct wl_opts *o)
 	s.times = calloc((size_t)s.iterations * K_N, sizeof(double));
 	bool have_bar = false;
 	if (!th || !s.a || !s.b || !s.c || !s.times) {
-		rc = wl_fail(o->name, "allocate 3 arrays of %llu bytes: %s", (unsigned long long)bytes, strerror(ENOMEM));
+		rc = wl_fail(o->name, "allocate 3 arrays of %llu bytes: %s",
+			     (unsigned long long)bytes, strerror(ENOMEM));
 		goto out;
 	}
 	pthread_barrier_init(&s.bar, NULL, s.nt);
 	have_bar = true;
 	for (unsigned i = 0; i < s.nt; i++)
-		th[i] = (struct mem_thread){ .s = &s, .id = i };
+		th[i] = (struct mem_thread){.s = &s, .id = i};
 	int e = wl_run_threads(s.nt, mem_worker, th, sizeof(*th));
 	if (e < 0) {
 		rc = wl_fail(o->name, "start %u threads: %s", s.nt, strerror(-e));
@@ -196,7 +204,8 @@ int wl_mem(const struct wl_opts *o)
 			total += s.times[k * K_N + kern];
 		char key[32];
 		snprintf(key, sizeof(key), "%s_mb_per_s", kernel_names[kern]);
-		wl_result_num_pos(&r, key, kernel_arrays[kern] * sizeof(double) * (double)s.n / best / 1e6);
+		wl_result_num_pos(&r, key,
+				  kernel_arrays[kern] * sizeof(double) * (double)s.n / best / 1e6);
 	}
 	wl_result_num_pos(&r, "elapsed_s", total);
 	wl_result_num(&r, "max_rel_err", worst);

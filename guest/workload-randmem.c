@@ -81,7 +81,8 @@ static void *ra_worker(void *arg)
 		for (int j = 0; j < RA_STREAMS; j++) {
 			ran[j] = ra_next(ran[j]);
 			uint64_t *p = &t->table[ran[j] & t->mask];
-			__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) ^ ran[j], __ATOMIC_RELAXED);
+			__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) ^ ran[j],
+					 __ATOMIC_RELAXED);
 		}
 	}
 	t->end = wl_now();
@@ -113,14 +114,16 @@ int wl_randmem(const struct wl_opts *o)
 	while (words * 2 * sizeof(uint64_t) <= bytes)
 		words *= 2;
 	if (words * sizeof(uint64_t) > bytes || words < RA_STREAMS)
-		return wl_fail(o->name, "table of %llu bytes is too small (at least %zu)", (unsigned long long)bytes,
-			       RA_STREAMS * sizeof(uint64_t));
+		return wl_fail(o->name, "table of %llu bytes is too small (at least %zu)",
+			       (unsigned long long)bytes, RA_STREAMS * sizeof(uint64_t));
 	/* Sanity of the stream generator itself before trusting any figure. */
 	uint64_t r = 1;
 	for (int64_t n = 1; n <= 1000; n++) {
 		r = ra_next(r);
 		if (hpcc_starts(n) != r)
-			return wl_fail(o->name, "HPCC_starts(%lld) disagrees with the sequential stream", (long long)n);
+			return wl_fail(o->name,
+				       "HPCC_starts(%lld) disagrees with the sequential stream",
+				       (long long)n);
 	}
 
 	unsigned iterations = o->iterations ? o->iterations : RA_DEFAULT_ITERATIONS;
@@ -134,7 +137,8 @@ int wl_randmem(const struct wl_opts *o)
 	struct ra_thread *t = calloc(nt, sizeof(*t));
 	int rc;
 	if (!table || !t) {
-		rc = wl_fail(o->name, "allocate a table of %llu bytes: %s", (unsigned long long)(words * 8), strerror(ENOMEM));
+		rc = wl_fail(o->name, "allocate a table of %llu bytes: %s",
+			     (unsigned long long)(words * 8), strerror(ENOMEM));
 		goto out;
 	}
 	for (uint64_t i = 0; i < words; i++)
@@ -145,7 +149,8 @@ int wl_randmem(const struct wl_opts *o)
 	double start = wl_now();
 	for (unsigned i = 0; i < nt; i++) {
 		uint64_t mine = (chunk * (i + 1) / nt - chunk * i / nt) * RA_STREAMS;
-		t[i] = (struct ra_thread){ .table = table, .mask = words - 1, .first = done, .count = mine };
+		t[i] = (struct ra_thread){
+		    .table = table, .mask = words - 1, .first = done, .count = mine};
 		done += mine;
 	}
 	int e = wl_run_threads(nt, ra_worker, t, sizeof(*t));
@@ -171,7 +176,9 @@ int wl_randmem(const struct wl_opts *o)
 		if (table[i] != i)
 			errors++;
 	if ((double)errors > 0.01 * (double)words) {
-		rc = wl_fail(o->name, "RandomAccess verification failed: %llu of %llu table entries wrong (HPCC allows 1%%)",
+		rc = wl_fail(o->name,
+			     "RandomAccess verification failed: %llu of %llu table entries wrong "
+			     "(HPCC allows 1%%)",
 			     (unsigned long long)errors, (unsigned long long)words);
 		goto out;
 	}

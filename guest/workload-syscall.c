@@ -35,7 +35,9 @@ int wl_syscall(const struct wl_opts *o)
 		end = wl_now();
 	} while (end < deadline && (!o->count || calls < o->count));
 	if (wrong)
-		return wl_fail(o->name, "getppid returned an unexpected value in %llu of %llu calls", wrong, calls);
+		return wl_fail(o->name,
+			       "getppid returned an unexpected value in %llu of %llu calls", wrong,
+			       calls);
 	struct wl_result r;
 	wl_result_begin(&r, o->name);
 	wl_result_str(&r, "call", "getppid");

@@ -27,17 +27,17 @@ enum {
 };
 
 struct wl_opts {
-	const char *name;  /* the workload, for the JSON line */
-	const char *self;  /* argv[0] */
-	double seconds;    /* measurement budget; < 0 = default */
-	uint64_t size;     /* bytes (or matrix order for cpu dgemm); 0 = default */
-	unsigned threads;  /* >= 1 */
+	const char *name;    /* the workload, for the JSON line */
+	const char *self;    /* argv[0] */
+	double seconds;	     /* measurement budget; < 0 = default */
+	uint64_t size;	     /* bytes (or matrix order for cpu dgemm); 0 = default */
+	unsigned threads;    /* >= 1 */
 	unsigned iterations; /* 0 = default */
 	const char *kernel;  /* NULL = default */
 	const char *dir;     /* NULL = default */
-	uint64_t block;      /* 0 = default */
-	uint64_t count;      /* fixed amount of work instead of --seconds; 0 = unset */
-	bool corrupt; /* --self-test-corrupt: damage the result before validation */
+	uint64_t block;	     /* 0 = default */
+	uint64_t count;	     /* fixed amount of work instead of --seconds; 0 = unset */
+	bool corrupt;	     /* --self-test-corrupt: damage the result before validation */
 };
 
 struct wl_spec {
@@ -69,8 +69,8 @@ struct wl_result {
 	char bad[160]; /* first problem found, "" when none */
 };
 void wl_result_begin(struct wl_result *r, const char *workload);
-void wl_result_num(struct wl_result *r, const char *key, double v);      /* %.6g */
-void wl_result_num_pos(struct wl_result *r, const char *key, double v);  /* must be > 0 */
+void wl_result_num(struct wl_result *r, const char *key, double v);	/* %.6g */
+void wl_result_num_pos(struct wl_result *r, const char *key, double v); /* must be > 0 */
 void wl_result_int(struct wl_result *r, const char *key, long long v);
 void wl_result_str(struct wl_result *r, const char *key, const char *v);
 void wl_result_bool(struct wl_result *r, const char *key, bool v);

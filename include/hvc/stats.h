@@ -11,7 +11,7 @@
 
 /* How the 95% CI of the median was obtained (see hvc_stats_median_ci). */
 enum hvc_stats_ci_method {
-	HVC_STATS_CI_NONE = 0,       /* too few samples for a 95% interval: ci_lo/ci_hi are NaN */
+	HVC_STATS_CI_NONE = 0,	     /* too few samples for a 95% interval: ci_lo/ci_hi are NaN */
 	HVC_STATS_CI_ORDER_STAT = 1, /* distribution-free binomial order-statistic interval */
 	HVC_STATS_CI_BOOTSTRAP = 2,  /* percentile bootstrap, HVC_STATS_BOOT_ROUNDS resamples */
 };
@@ -25,10 +25,11 @@ enum hvc_stats_ci_method {
 struct hvc_stats {
 	size_t n;
 	double median, mean, stddev, min, max, p95; /* stddev: sample (n-1); 0 when n == 1 */
-	double ci_lo, ci_hi;   /* 95% CI of the median (bootstrap; exact order-statistic for small n) */
+	double ci_lo,
+	    ci_hi; /* 95% CI of the median (bootstrap; exact order-statistic for small n) */
 	double mean_ci_lo, mean_ci_hi; /* 95% CI of the mean (Student t); NaN when n < 2 */
-	size_t n_outliers;     /* beyond 1.5 IQR of the quartiles (flagged, never dropped) */
-	double q1, q3;         /* quartiles (type 7); the Tukey fences are q1/q3 -/+ 1.5 (q3 - q1) */
+	size_t n_outliers; /* beyond 1.5 IQR of the quartiles (flagged, never dropped) */
+	double q1, q3;	   /* quartiles (type 7); the Tukey fences are q1/q3 -/+ 1.5 (q3 - q1) */
 	enum hvc_stats_ci_method ci_method;
 };
 

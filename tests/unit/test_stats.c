@@ -1,14 +1,14 @@
 /* stats: quantiles (R type 7), t table, intervals, outliers, ratio and
  * permutation tests against hand-computed values. */
+#include "check_main.h"
+#include "hvc/stats.h"
 #include <check.h>
 #include <math.h>
-#include "hvc/stats.h"
-#include "check_main.h"
 
 #define EPS 1e-9
 /* R: x <- c(3, 1, 4, 1, 5, 9, 2, 6) */
-static const double pi8[] = { 3, 1, 4, 1, 5, 9, 2, 6 };
-static const double one_to_ten[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+static const double pi8[] = {3, 1, 4, 1, 5, 9, 2, 6};
+static const double one_to_ten[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
 
 START_TEST(quantile_type7_matches_r)
 {
@@ -165,13 +165,13 @@ END_TEST
 
 START_TEST(ratio_of_medians)
 {
-	double a[] = { 2, 2, 2, 2, 2 }, b[] = { 1, 1, 1, 1, 1 };
+	double a[] = {2, 2, 2, 2, 2}, b[] = {1, 1, 1, 1, 1};
 	double r, lo, hi;
 	hvc_stats_ratio_ci(a, 5, b, 5, &r, &lo, &hi);
 	ck_assert_double_eq(r, 2);
 	ck_assert_double_eq(lo, 2);
 	ck_assert_double_eq(hi, 2);
-	double c[] = { 10, 11, 12, 13, 14 }, d[] = { 5, 6, 7, 8, 9, 100 };
+	double c[] = {10, 11, 12, 13, 14}, d[] = {5, 6, 7, 8, 9, 100};
 	hvc_stats_ratio_ci(c, 5, d, 6, &r, &lo, &hi);
 	ck_assert_double_eq_tol(r, 12.0 / 7.5, EPS);
 	ck_assert(lo <= r && r <= hi);
@@ -180,7 +180,7 @@ START_TEST(ratio_of_medians)
 	hvc_stats_ratio_ci(c, 5, d, 6, &r2, &lo2, &hi2);
 	ck_assert_double_eq(lo, lo2);
 	ck_assert_double_eq(hi, hi2);
-	double z[] = { 0, 0, 0 };
+	double z[] = {0, 0, 0};
 	hvc_stats_ratio_ci(c, 5, z, 3, &r, &lo, &hi);
 	ck_assert(isnan(r) && isnan(lo) && isnan(hi));
 	hvc_stats_ratio_ci(c, 0, d, 6, &r, &lo, &hi);
@@ -190,7 +190,7 @@ END_TEST
 
 START_TEST(permutation_exact_and_sampled)
 {
-	double a[] = { 10, 11, 12, 13, 14 }, b[] = { 1, 2, 3, 4, 5 };
+	double a[] = {10, 11, 12, 13, 14}, b[] = {1, 2, 3, 4, 5};
 	/* C(10, 5) = 252 splits. |median difference| = 9 needs 12, 13, 14 in one
 	 * group with any two of {4, 5, 10, 11} (6 ways), and 1, 2, 3 in the other;
 	 * times 2 for the mirror: p = 12/252 exactly */
