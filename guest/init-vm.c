@@ -24,6 +24,8 @@
 #include <unistd.h>
 #include "init.h"
 
+static int linger_ms; /* "linger" in the config: wait for the host's kill after EXIT */
+
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 static void say(const char *fmt, const char *a, const char *b)
@@ -290,6 +292,8 @@ int init_vm_setup(char ***argvp, char ***envpp)
 			root = val;
 		else if (!strcmp(l, "data"))
 			data = val;
+		else if (!strcmp(l, "linger"))
+			linger_ms = atoi(val);
 	}
 	lo_up();
 	if (root && switch_root(root) < 0)
@@ -329,6 +333,11 @@ void init_vm_poweroff(int status)
 	int n = snprintf(line, sizeof(line), "%s %d\n", HVC_EXIT_MARKER, status);
 	ssize_t w = write(1, line, (size_t)n);
 	(void)w;
+	if (linger_ms > 0) {
+		/* the host destroys the VM on reading EXIT; power off only if it does not */
+		struct timespec ts = { linger_ms / 1000, (long)(linger_ms % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+	}
 	reboot(RB_POWER_OFF);
 	_exit(status);
 }

@@ -27,6 +27,7 @@ int hvc_vm_domain_teardown(void *dom, struct hvc_error *err)
 	int rc = 0;
 	if (virDomainIsActive(d) == 1 && virDomainDestroy(d) < 0 && virDomainIsActive(d) == 1)
 		rc = hvc_vm_virt_err(err, "destroy domain `%s`", virDomainGetName(d));
+	hvc_debug("vm: domain destroyed");
 	if (rc == 0 && virDomainIsPersistent(d) == 1 && virDomainUndefine(d) < 0)
 		rc = hvc_vm_virt_err(err, "undefine domain `%s`", virDomainGetName(d));
 	virDomainFree(d);

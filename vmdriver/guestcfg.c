@@ -4,7 +4,7 @@
  * kernel command line when it fits, else a second cpio appended to the
  * initramfs holding /hvc/config. Format: one "<key> <value>" per line, the
  * value percent-escaped (so spaces, newlines and '=' survive). Keys: arg, env,
- * workdir, load, root, data. */
+ * workdir, load, root, data, linger. */
 #include <string.h>
 #include "hvc/vm.h"
 
@@ -55,6 +55,11 @@ char *hvc_vm_guestcfg_render(const struct hvc_vm_guestcfg *cfg)
 		rc |= put_line(&out, &len, &cap, "root", cfg->root_dev);
 	if (cfg->data_dev)
 		rc |= put_line(&out, &len, &cap, "data", cfg->data_dev);
+	if (cfg->linger_ms > 0) {
+		char v[16];
+		snprintf(v, sizeof(v), "%d", cfg->linger_ms);
+		rc |= put_line(&out, &len, &cap, "linger", v);
+	}
 	if (rc) {
 		free(out);
 		return NULL;

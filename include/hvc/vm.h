@@ -163,6 +163,7 @@ struct hvc_vm_guestcfg {
 	char **load;          /* module groups to load ("virtio_blk"); may be NULL */
 	const char *root_dev; /* "/dev/vda" in disk mode, else NULL */
 	const char *data_dev; /* mounted on /data when non-NULL */
+	int linger_ms;        /* after EXIT, wait this long for the host's kill before powering off */
 };
 char *hvc_vm_guestcfg_render(const struct hvc_vm_guestcfg *cfg);
 /* The kernel command line carrying cfg ("hvc.cfg=<base64>") or NULL when the
