@@ -103,6 +103,10 @@ static int cmd_run(int argc, char **argv)
 		return hvc_cli_usage_error("bench run", "unexpected argument \"%s\"", argv[optind]);
 	o.backends = backends;
 	o.workloads = workloads;
+	/* libvirt's embedded driver warns on stderr about every domain it starts
+	 * ("tainted: high-privileges"), which would shred the progress line;
+	 * errors still show. A user's own setting wins. */
+	setenv("LIBVIRT_LOG_OUTPUTS", "4:stderr", 0);
 	/* Ctrl-C: finish the current sample, then write what was measured */
 	o.cancel = &run_cancel;
 	struct sigaction sa = { .sa_handler = on_interrupt };

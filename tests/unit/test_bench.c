@@ -364,6 +364,49 @@ START_TEST(compare_flags_only_real_changes)
 }
 END_TEST
 
+START_TEST(oci_config_generator)
+{
+	struct hvc_error err = { 0 };
+	char *env[] = { "FOO=bar", NULL };
+	char *cmd[] = { "sh", "-c", "true", NULL };
+	struct hvc_image_config img = { .env = env, .cmd = cmd, .workdir = "/srv", .user = "1000:100" };
+	_cleanup_json_ json_object *c = NULL;
+	ck_assert_msg(hvc_bench_oci_config(&img, NULL, &c, &err) == 0, "%s", err.msg);
+	json_object *proc = hvc_json_get(c, "process");
+	ck_assert_str_eq(hvc_json_get_string(proc, "cwd"), "/srv");
+	ck_assert_int_eq(hvc_json_get_int(hvc_json_get(proc, "user"), "uid", -1), 1000);
+	ck_assert_int_eq(hvc_json_get_int(hvc_json_get(proc, "user"), "gid", -1), 100);
+	ck_assert_uint_eq(json_object_array_length(hvc_json_get(proc, "args")), 3);
+	/* PATH is added when the image has none */
+	json_object *e = hvc_json_get(proc, "env");
+	ck_assert_uint_eq(json_object_array_length(e), 2);
+	ck_assert(hvc_str_has_prefix(json_object_get_string(json_object_array_get_idx(e, 1)), "PATH="));
+	ck_assert_uint_eq(json_object_array_length(hvc_json_get(hvc_json_get(proc, "capabilities"), "bounding")), 14);
+	ck_assert(hvc_json_get_bool(proc, "noNewPrivileges", false));
+	ck_assert_str_eq(hvc_json_get_string(hvc_json_get(c, "root"), "path"), "rootfs");
+	ck_assert_ptr_null(hvc_json_get(hvc_json_get(c, "linux"), "cgroupsPath"));
+	/* args, cpuset and cgroup path from the options */
+	char *args[] = { "/usr/local/bin/hvc-workload", "idle", NULL };
+	struct hvc_bench_bundle_opts o = { .args = args, .cpus = "0-1", .cgroups_path = "/x" };
+	_cleanup_json_ json_object *c2 = NULL;
+	ck_assert_int_eq(hvc_bench_oci_config(&img, &o, &c2, &err), 0);
+	json_object *lx = hvc_json_get(c2, "linux");
+	ck_assert_str_eq(hvc_json_get_string(lx, "cgroupsPath"), "/x");
+	ck_assert_str_eq(hvc_json_get_string(hvc_json_get(hvc_json_get(lx, "resources"), "cpu"), "cpus"), "0-1");
+	ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(
+				 hvc_json_get(hvc_json_get(c2, "process"), "args"), 1)), "idle");
+	/* a user name cannot be resolved here: refused, not run as root */
+	struct hvc_image_config named = { .cmd = cmd, .user = "nobody" };
+	_cleanup_json_ json_object *c3 = NULL;
+	ck_assert_int_lt(hvc_bench_oci_config(&named, NULL, &c3, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "\"nobody\""));
+	/* no command at all */
+	struct hvc_image_config empty = { 0 };
+	ck_assert_int_lt(hvc_bench_oci_config(&empty, NULL, &c3, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "no entrypoint or cmd"));
+}
+END_TEST
+
 static Suite *bench_suite(void)
 {
 	Suite *s = suite_create("bench");
@@ -381,6 +424,7 @@ static Suite *bench_suite(void)
 	tcase_add_test(tc, report_from_fixture);
 	tcase_add_test(tc, chart_scripts_written);
 	tcase_add_test(tc, compare_flags_only_real_changes);
+	tcase_add_test(tc, oci_config_generator);
 	suite_add_tcase(s, tc);
 	return s;
 }
