@@ -87,8 +87,20 @@ static void base_opts(struct hvc_bench_ctx *ctx, struct hvc_vm_opts *o)
 	o->cancel = ctx->cancel;
 }
 
+struct vm_priv {
+	void *conn;
+};
+
 static int vm_prepare(struct hvc_bench_ctx *ctx, struct hvc_error *err)
 {
+	/* One libvirt connection held for the whole run: every sample's
+	 * hvc_vm_run shares it instead of opening (and registering an embedded
+	 * driver) anew, which libvirt allows only a bounded number of times. */
+	struct vm_priv *p = calloc(1, sizeof(*p));
+	ctx->priv[hvc_bench_backend_index(&hvc_bench_backend_vm)] = p;
+	_cleanup_free_ char *uri = hvc_vm_default_uri(NULL);
+	if (hvc_vm_conn_open(uri, 30000, &p->conn, err) < 0)
+		return -1;
 	/* Boot artifacts are built once here, so no sample pays for them. */
 	struct hvc_vm_opts o;
 	base_opts(ctx, &o);
@@ -212,6 +224,17 @@ static int vm_image_size(struct hvc_bench_ctx *ctx, struct hvc_bench_size *out, 
 	return 0;
 }
 
+static void vm_cleanup(struct hvc_bench_ctx *ctx)
+{
+	size_t i = hvc_bench_backend_index(&hvc_bench_backend_vm);
+	struct vm_priv *p = ctx->priv[i];
+	if (!p)
+		return;
+	hvc_vm_conn_close(p->conn);
+	free(p);
+	ctx->priv[i] = NULL;
+}
+
 static char *vm_describe(struct hvc_bench_ctx *ctx, char *const *args)
 {
 	char *s = hvc_strdup_printf("hvc vm run --rm -m %d --vcpus 1 (cpuset %s) %s %s", VM_MEMORY_MIB, ctx->cpus,
@@ -234,4 +257,5 @@ const struct hvc_bench_backend hvc_bench_backend_vm = {
 	.run = vm_run,
 	.image_size = vm_image_size,
 	.describe = vm_describe,
+	.cleanup = vm_cleanup,
 };

@@ -36,13 +36,13 @@ static const char quick_suite[] =
 	"{\"name\": \"quick\", \"image\": \"busybox:latest\", \"reps\": 3, \"warmup\": 0,\n"
 	" \"backends\": " STD_BACKENDS ",\n"
 	" \"workloads\": [\n" COMMON_WORKLOADS(
-		"6", "1", "1.5",
-		"[\"cpu\", \"--kernel\", \"dgemm\", \"--size\", \"256\", \"--seconds\", \"0.5\"]",
-		"[\"mem\", \"--size\", \"64m\", \"--iterations\", \"2\"]",
-		"[\"randmem\", \"--size\", \"16m\"]",
-		"[\"syscall\", \"--seconds\", \"0.3\"]",
-		"[\"forkexec\", \"--seconds\", \"0.3\"]",
-		"[\"fileio\", \"--size\", \"16m\", \"--seconds\", \"0.3\"]") "]}\n";
+		"6", "1", "1",
+		"[\"cpu\", \"--kernel\", \"dgemm\", \"--size\", \"128\", \"--seconds\", \"0.3\"]",
+		"[\"mem\", \"--size\", \"32m\", \"--iterations\", \"2\"]",
+		"[\"randmem\", \"--size\", \"8m\"]",
+		"[\"syscall\", \"--seconds\", \"0.2\"]",
+		"[\"forkexec\", \"--seconds\", \"0.2\"]",
+		"[\"fileio\", \"--size\", \"8m\", \"--seconds\", \"0.2\"]") "]}\n";
 
 static const char full_suite[] =
 	"{\"name\": \"full\", \"image\": \"busybox:latest\", \"reps\": 10, \"warmup\": 2,\n"
