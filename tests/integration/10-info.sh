@@ -3,7 +3,7 @@
 # host itself says (mountinfo, /proc, /boot); usage errors exit 2.
 . "$(dirname "$0")/lib.sh"
 
-command -v python3 >/dev/null || skip "python3 is needed to validate the JSON"
+command -v python3 >/dev/null || fail "python3 (make deps installs it) is needed to validate the JSON"
 
 # --- human table -------------------------------------------------------------
 expect_status 0 "$HVC" info
