@@ -215,6 +215,53 @@ START_TEST(env_helpers)
 }
 END_TEST
 
+/* Random token soup: the parser and the expander must fail cleanly, never crash
+ * (run under make SAN=1 to catch memory errors). Deterministic seed. */
+START_TEST(random_input_never_crashes)
+{
+	static const char *tok[] = { "FROM", "RUN", "ENV", "ARG", "COPY", "ADD", "LABEL", "EXPOSE", "WORKDIR", "USER",
+				     "CMD", "ENTRYPOINT", " ", "  ", "\n", "\\\n", "\\", "\"", "'", "$", "${", "}", ":-",
+				     ":+", "=", "A", "busybox", "[", "]", "\"x\"", ",", "#", "# escape=`\n", "`", "--chown=1",
+				     "--from=x", "80/tcp", "AS", "scratch", "\r\n", "\t", "${A:-${B}}", "!" };
+	unsigned seed = 12345;
+	for (int n = 0; n < 3000; n++) {
+		char buf[512];
+		size_t len = 0;
+		int ntok = 1 + (int)(rand_r(&seed) % 40);
+		if (rand_r(&seed) % 2) {
+			memcpy(buf, "FROM busybox\n", 13);
+			len = 13;
+		}
+		for (int i = 0; i < ntok; i++) {
+			const char *t = tok[rand_r(&seed) % (sizeof(tok) / sizeof(tok[0]))];
+			size_t l = strlen(t);
+			if (len + l >= sizeof(buf))
+				break;
+			memcpy(buf + len, t, l);
+			len += l;
+		}
+		struct hvc_dockerfile *df = NULL;
+		struct hvc_error err = { 0 };
+		if (hvc_dockerfile_parse(buf, len, "Dockerfile", &df, &err) < 0) {
+			ck_assert_msg(hvc_str_has_prefix(err.msg, "Dockerfile"), "error without the file name: %s", err.msg);
+			continue;
+		}
+		struct hvc_df_scope sc = { 0 };
+		for (size_t i = 0; i < df->n_instrs; i++) {
+			struct hvc_df_step *st = NULL;
+			if (hvc_df_scope_step(&sc, df, &df->instrs[i], &st, &err) < 0) {
+				ck_assert_msg(strstr(err.msg, "Dockerfile:") != NULL, "expansion error without a line: %s",
+					      err.msg);
+				break;
+			}
+			hvc_df_step_free(st);
+		}
+		hvc_df_scope_clear(&sc);
+		hvc_dockerfile_free(df);
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("dockerfile");
@@ -223,6 +270,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, word_processing);
 	tcase_add_test(tc, buffer_not_terminated);
 	tcase_add_test(tc, env_helpers);
+	tcase_add_test(tc, random_input_never_crashes);
 	suite_add_tcase(s, tc);
 	return s;
 }
