@@ -142,6 +142,8 @@ static int cmd_run(int argc, char **argv)
 		return hvc_cli_usage_error("vm run", "no IMAGE given");
 	if (o.detach && o.rm)
 		return hvc_cli_usage_error("vm run", "--rm and -d do not go together");
+	if (o.detach)
+		o.output = NULL; /* like docker run -d: the name, not the output (see vm logs) */
 	o.image = argv[optind];
 	o.cmd = argv + optind + 1;
 	o.env = env;

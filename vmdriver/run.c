@@ -561,7 +561,7 @@ static int boot(struct run *r, struct hvc_error *err)
 				      .data_dev = data_disk ? (root_disk ? "/dev/vdb" : "/dev/vda") : NULL,
 				      /* hvc kills the VM at EXIT; a guest power-off racing with
 				       * that makes libvirt's own kill path cost 200 ms */
-				      .linger_ms = o->wait_poweroff ? 0 : 3000 };
+				      .linger_ms = o->wait_poweroff || o->detach ? 0 : 3000 };
 	_cleanup_free_ char *cfg = hvc_vm_guestcfg_render(&gc);
 	_cleanup_free_ char *cfgarg = cfg ? hvc_vm_guestcfg_cmdline_arg(cfg) : NULL;
 	_cleanup_free_ char *initrd = strdup(art.initramfs);

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <archive.h>
 #include <archive_entry.h>
@@ -360,6 +361,58 @@ START_TEST(lifecycle_on_test_driver)
 }
 END_TEST
 
+static void write_state(const char *id, const char *name, pid_t owner, const char *status)
+{
+	struct hvc_error err = { 0 };
+	_cleanup_free_ char *dir = hvc_vm_state_dir(id);
+	ck_assert_int_eq(hvc_mkdir_p(dir, 0700, &err), 0);
+	_cleanup_json_ json_object *o = json_object_new_object();
+	hvc_json_add_string(o, "name", name);
+	hvc_json_add_string(o, "image", "busybox");
+	hvc_json_add_string(o, "uri", "test:///default");
+	hvc_json_add_string(o, "status", status);
+	hvc_json_add_int(o, "owner", owner);
+	ck_assert_int_eq(vm_state_write(id, o, &err), 0);
+}
+
+START_TEST(state_list_find_prune)
+{
+	char root[] = "/tmp/hvc-unit-vmstate.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(root));
+	hvc_set_root(root);
+	pid_t dead = fork();
+	if (dead == 0)
+		_exit(0);
+	waitpid(dead, NULL, 0);
+	write_state("aaaaaaaaaaaa", "orphan", dead, "running");   /* its hvc was killed */
+	write_state("bbbbbbbbbbbb", "mine", getpid(), "running"); /* owner alive */
+	write_state("cccccccccccc", "done", 0, "exited");
+	struct hvc_error err = { 0 };
+	struct hvc_vm_info *v = NULL;
+	size_t n = 0;
+	ck_assert_int_eq(hvc_vm_list(&v, &n, &err), 0);
+	ck_assert_uint_eq(n, 3);
+	hvc_vm_info_free(v, n);
+	struct hvc_vm_info one;
+	ck_assert_int_eq(hvc_vm_find("mine", &one, &err), 0);
+	ck_assert_str_eq(one.id, "bbbbbbbbbbbb");
+	ck_assert_int_eq(one.owner, getpid());
+	free(one.image); free(one.uri); free(one.accel); free(one.status); free(one.created);
+	ck_assert_int_lt(hvc_vm_find("nosuch", &one, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "VM \"nosuch\" not found"));
+	ck_assert_int_lt(hvc_vm_remove("mine", false, &err), 0); /* running: refused without -f */
+	ck_assert_ptr_nonnull(strstr(err.msg, "is running"));
+
+	ck_assert_int_eq(hvc_vm_prune(&err), 1);
+	_cleanup_free_ char *gone = hvc_vm_state_dir("aaaaaaaaaaaa");
+	_cleanup_free_ char *kept = hvc_vm_state_dir("bbbbbbbbbbbb");
+	ck_assert(!hvc_path_exists(gone));
+	ck_assert(hvc_path_exists(kept));
+	ck_assert_int_eq(hvc_vm_remove("done", false, &err), 0);
+	ck_assert_int_eq(hvc_rm_rf(root, &err), 0);
+}
+END_TEST
+
 static Suite *vm_suite(void)
 {
 	Suite *s = suite_create("vm");
@@ -373,6 +426,7 @@ static Suite *vm_suite(void)
 	tcase_add_test(tc, console_markers);
 	tcase_add_test(tc, smaps_rollup);
 	tcase_add_test(tc, lifecycle_on_test_driver);
+	tcase_add_test(tc, state_list_find_prune);
 	suite_add_tcase(s, tc);
 	return s;
 }
