@@ -69,8 +69,9 @@ printf 'variant\trun\twall_s\tcpu_s\n' >"$out/runs.tsv"
 : >"$out/phases.txt"
 for r in $(seq 0 "$runs"); do # round 0 is a warm-up, not recorded
 	for i in "${!names[@]}"; do
-		t=$( { /usr/bin/time -f "%e %U %S" bash -c "${cmds[$i]}" >/dev/null 2>"$tmp/err"; } 2>&1 | tail -1)
-		read -r wall u s <<<"$t"
+		/usr/bin/time -o "$tmp/time" -f "%e %U %S" bash -c "${cmds[$i]}" >/dev/null 2>"$tmp/err" ||
+			{ echo "failed: ${names[$i]}: $(tail -1 "$tmp/err")" >&2; continue; }
+		read -r wall u s <"$tmp/time"
 		[ "$r" -gt 0 ] && printf '%s\t%d\t%s\t%s\n' "${names[$i]}" "$r" "$wall" \
 			"$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')" >>"$out/runs.tsv"
 	done
