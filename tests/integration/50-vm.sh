@@ -21,6 +21,13 @@ expect_contains "$OUT" "timings (ms): domain created"
 [ -z "$(qemu_left)" ] || fail "QEMU left running after --rm"
 ok "vm run prints the output and returns the command's status"
 
+# 1b. --disk (ext4 root on virtio-blk, modules loaded by hvc-init) and a data disk
+expect_status 0 "$HVC" vm run --rm --disk --data-disk 16m busybox sh -c 'grep " / " /proc/mounts; grep /data /proc/mounts; echo ok > /data/f; cat /data/f'
+expect_contains "$OUT" "/dev/vda / ext4"
+expect_contains "$OUT" "/dev/vdb /data ext4"
+[ -z "$("$HVC" vm ps -a -q)" ] || fail "--disk --rm left state"
+ok "--disk root and --data-disk"
+
 # 2. faults that need no boot: one clear error each, nothing left
 expect_status 125 env HVC_KERNEL=/nonexistent/vmlinuz "$HVC" vm run --rm busybox true
 expect_contains "$OUT" "kernel \`/nonexistent/vmlinuz\`: No such file"
