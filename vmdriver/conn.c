@@ -116,17 +116,26 @@ static int embed_prepare(const char *uri, struct hvc_error *err)
 	_cleanup_free_ char *conf = hvc_path_join(etc, "qemu.conf");
 	/* stdio to files: no virtlogd. QEMU runs as root so that it reads the
 	 * root-only kernel in /boot and hvc's private state dirs without libvirt
-	 * chown'ing shared, cached boot artifacts back and forth. */
-	static const char want[] = "# written by hvc (see docs/vm.md)\n"
+	 * chown'ing shared, cached boot artifacts back and forth. No per-VM mount
+	 * namespace or cgroups: hvc measures QEMU itself, and both cost start time
+	 * (docs/vm.md). */
+	static const char want[] = "# written by hvc (see docs/vm.md); delete this line to keep your edits\n"
 				   "stdio_handler = \"file\"\n"
 				   "user = \"root\"\n"
 				   "group = \"root\"\n"
 				   "dynamic_ownership = 0\n"
-				   "security_driver = \"none\"\n";
+				   "security_driver = \"none\"\n"
+				   "namespaces = [ ]\n"
+				   "cgroup_controllers = [ ]\n";
 	_cleanup_free_ char *have = NULL;
 	struct hvc_error ignore = { 0 };
-	if (hvc_read_file(conf, &have, NULL, &ignore) == 0 && strstr(have, "stdio_handler"))
-		return 0; /* the user's own file wins */
+	if (hvc_read_file(conf, &have, NULL, &ignore) == 0) {
+		if (!strcmp(have, want))
+			return 0;
+		/* an older hvc's file is refreshed; anything else is the user's */
+		if (!hvc_str_has_prefix(have, "# written by hvc") && strstr(have, "stdio_handler"))
+			return 0;
+	}
 	return hvc_write_file_atomic(conf, want, sizeof(want) - 1, 0644, err);
 }
 

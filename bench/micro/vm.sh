@@ -31,6 +31,7 @@ cp "$(dirname "$HVC")/hvc-init" "$tmp/hvc-init"
 HVC=$tmp/hvc
 export HVC_ROOT=$tmp/root HVC_GUEST_DIR=$tmp
 trap '"$HVC" system prune >/dev/null 2>&1; for p in $(pgrep -f "qemu-system-x86_64.*$tmp"); do kill -9 $p; done; rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
 
 # Build every artifact variant first (cache, libvirt's capability probe), and
 # learn the exact kernel, initrd and command line hvc uses from a kept run.
@@ -63,7 +64,7 @@ add "hvc: lz4 initramfs" "$HVC vm run --rm --compress lz4 busybox true"
 add "hvc: uncompressed initramfs" "$HVC vm run --rm --compress none busybox true"
 add "hvc: q35" "$HVC vm run --rm --machine q35 busybox true"
 add "hvc: wait for the guest's power-off" "$HVC vm run --rm --wait-poweroff busybox true"
-add "direct qemu: microvm (gzip, same cmdline)" "timeout 120 $(direct microvm "$initrd" "$cmdline_direct")"
+add "direct qemu: microvm (gzip, same cmdline)" "timeout 30 $(direct microvm "$initrd" "$cmdline_direct")"
 
 printf 'variant\trun\twall_s\tcpu_s\n' >"$out/runs.tsv"
 : >"$out/phases.txt"
