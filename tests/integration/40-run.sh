@@ -199,7 +199,9 @@ for i in $(seq 100); do [ -s "$HVC_ROOT/containers/.names/victim" ] || [ -L "$HV
 vid=$(readlink "$HVC_ROOT/containers/.names/victim")
 for i in $(seq 100); do grep -q running "$HVC_ROOT/containers/$vid/state.json" 2>/dev/null && break; sleep 0.05; done
 kill -9 "$hvcpid"; wait "$hvcpid" 2>/dev/null
-sleep 0.3
+# The container dies with its hvc (parent-death signal); on a loaded host that
+# takes a moment, so poll rather than sleep a fixed time.
+for i in $(seq 100); do pgrep -f "sleep 1000" >/dev/null || break; sleep 0.05; done
 pgrep -f "sleep 1000" >/dev/null && fail "container outlived its killed hvc"
 OUT=$("$B" ps -a)
 grep victim <<<"$OUT" | grep -q Exited || fail "stale container not reclaimed by ps: $OUT"
