@@ -33,7 +33,7 @@
 /* quick: warm-up only for start-up (the figure cold caches distort most);
  * every VM sample boots a VM, which under TCG is what the time goes on. */
 static const char quick_suite[] =
-	"{\"name\": \"quick\", \"image\": \"busybox:latest\", \"reps\": 3, \"warmup\": 0,\n"
+	"{\"name\": \"quick\", \"image\": \"busybox:latest\", \"reps\": 2, \"warmup\": 0,\n"
 	" \"backends\": " STD_BACKENDS ",\n"
 	" \"workloads\": [\n" COMMON_WORKLOADS(
 		"6", "1", "1",
