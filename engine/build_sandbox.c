@@ -188,7 +188,7 @@ static int mkdir_p_in_root(const char *path)
 }
 
 static void __attribute__((noreturn)) child_main(const struct hvc_build_sandbox *sb, int efd, int alive_fd,
-						  void *seccomp)
+						  void *seccomp, const char *linkdir)
 {
 	/* Die with hvc; then check it did not die before we asked. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -204,8 +204,12 @@ static void __attribute__((noreturn)) child_main(const struct hvc_build_sandbox 
 	size_t olen = 0;
 	FILE *m = open_memstream(&opts, &olen);
 	fputs("lowerdir=", m);
-	for (size_t i = 0; sb->lowerdirs[i]; i++)
-		fprintf(m, "%s%s", i ? ":" : "", sb->lowerdirs[i]);
+	for (size_t i = 0; sb->lowerdirs[i]; i++) {
+		if (linkdir)
+			fprintf(m, "%s%zx", i ? ":" : "", i); /* short names, relative to linkdir */
+		else
+			fprintf(m, "%s%s", i ? ":" : "", sb->lowerdirs[i]);
+	}
 	/* redirect_dir/metacopy off: the upper dir must hold whole files and real
 	 * directories, which is what layer_diff turns into a layer. */
 	fprintf(m, ",upperdir=%s,workdir=%s,redirect_dir=off,metacopy=off%s", sb->upperdir, sb->workdir,
@@ -213,8 +217,12 @@ static void __attribute__((noreturn)) child_main(const struct hvc_build_sandbox 
 	fclose(m);
 	if (!opts)
 		child_fail(efd, "overlay options");
+	/* overlay resolves relative lowerdirs against the cwd at mount time */
+	if (linkdir && chdir(linkdir) < 0)
+		child_fail(efd, "chdir `%s`", linkdir);
 	if (mount("overlay", sb->mergeddir, "overlay", 0, opts) < 0)
-		child_fail(efd, "mount overlay on `%s` (%zu bytes of options)", sb->mergeddir, strlen(opts));
+		child_fail(efd, "mount overlay on `%s` (%zu layers, %zu bytes of options)", sb->mergeddir,
+			   hvc_strv_len(sb->lowerdirs), strlen(opts));
 	free(opts);
 
 	char proc[PATH_MAX];
@@ -341,31 +349,18 @@ static void __attribute__((noreturn)) child_main(const struct hvc_build_sandbox 
 	}
 }
 
-int hvc_build_sandbox_run(const struct hvc_build_sandbox *sb, struct hvc_error *err)
+/* Clones the child into its namespaces, relays a setup failure, waits. */
+static int spawn_and_wait(const struct hvc_build_sandbox *sb, void *seccomp, const char *linkdir,
+			  struct hvc_error *err)
 {
-	if (!sb->lowerdirs || !sb->lowerdirs[0])
-		return hvc_err(err, EINVAL, "sandbox: at least one lower directory is needed");
-	/* compiled here, loaded by the command's process just before exec */
-	void *seccomp = NULL;
-	uint64_t t0 = hvc_now_ns();
-	struct hvc_sc_profile prof;
-	if (hvc_sc_profile_default(hvc_ctr_caps_default(), &prof, err) < 0)
-		return hvc_error_prefix(err, "sandbox: seccomp profile");
-	int rc = hvc_sc_profile_compile(&prof, &seccomp, err);
-	hvc_sc_profile_free(&prof);
-	if (rc < 0)
-		return hvc_error_prefix(err, "sandbox: seccomp profile");
-	hvc_debug("sandbox: seccomp profile compiled in %.1f ms", hvc_ns_to_ms(hvc_now_ns() - t0));
 	int epipe[2], alive[2];
-	if (pipe2(epipe, O_CLOEXEC) < 0) {
-		hvc_sc_ctx_free(seccomp);
+	if (pipe2(epipe, O_CLOEXEC) < 0)
 		return hvc_err(err, errno, "pipe");
-	}
 	if (pipe2(alive, O_CLOEXEC) < 0) {
+		int e = errno;
 		close(epipe[0]);
 		close(epipe[1]);
-		hvc_sc_ctx_free(seccomp);
-		return hvc_err(err, errno, "pipe");
+		return hvc_err(err, e, "pipe");
 	}
 	fflush(NULL);
 	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD,
@@ -376,13 +371,12 @@ int hvc_build_sandbox_run(const struct hvc_build_sandbox *sb, struct hvc_error *
 		close(epipe[1]);
 		close(alive[0]);
 		close(alive[1]);
-		hvc_sc_ctx_free(seccomp);
 		return hvc_err(err, e, "sandbox: clone new namespaces");
 	}
 	if (pid == 0) {
 		close(epipe[0]);
 		close(alive[1]);
-		child_main(sb, epipe[1], alive[0], seccomp);
+		child_main(sb, epipe[1], alive[0], seccomp, linkdir);
 	}
 	close(epipe[1]);
 	close(alive[0]);
@@ -404,10 +398,70 @@ int hvc_build_sandbox_run(const struct hvc_build_sandbox *sb, struct hvc_error *
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	close(alive[1]);
-	hvc_sc_ctx_free(seccomp);
-	if (got)
-		return hvc_err(err, 0, "sandbox: %s", msg), err ? err->code = EIO : 0, -EIO;
+	if (got) {
+		hvc_err(err, 0, "sandbox: %s", msg);
+		if (err)
+			err->code = EIO;
+		return -EIO;
+	}
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);
+}
+
+int hvc_build_sandbox_run(const struct hvc_build_sandbox *sb_in, struct hvc_error *err)
+{
+	if (!sb_in->lowerdirs || !sb_in->lowerdirs[0])
+		return hvc_err(err, EINVAL, "sandbox: at least one lower directory is needed");
+	/* Absolute paths: the child changes directory before mounting, and a
+	 * relative --root must not change what is mounted. */
+	char upper[PATH_MAX], work[PATH_MAX], merged[PATH_MAX];
+	if (!realpath(sb_in->upperdir, upper) || !realpath(sb_in->workdir, work) || !realpath(sb_in->mergeddir, merged))
+		return hvc_err(err, errno, "sandbox: resolve `%s`, `%s`, `%s`", sb_in->upperdir, sb_in->workdir,
+			       sb_in->mergeddir);
+	struct hvc_build_sandbox abs = *sb_in;
+	abs.upperdir = upper;
+	abs.workdir = work;
+	abs.mergeddir = merged;
+	const struct hvc_build_sandbox *sb = &abs;
+	/* compiled here, loaded by the command's process just before exec */
+	void *seccomp = NULL;
+	uint64_t t0 = hvc_now_ns();
+	struct hvc_sc_profile prof;
+	if (hvc_sc_profile_default(hvc_ctr_caps_default(), &prof, err) < 0)
+		return hvc_error_prefix(err, "sandbox: seccomp profile");
+	int rc = hvc_sc_profile_compile(&prof, &seccomp, err);
+	hvc_sc_profile_free(&prof);
+	if (rc < 0)
+		return hvc_error_prefix(err, "sandbox: seccomp profile");
+	hvc_debug("sandbox: seccomp profile compiled in %.1f ms", hvc_ns_to_ms(hvc_now_ns() - t0));
+	/* The mount options must fit a page: many layers with long paths get
+	 * short symlink names instead (overlay2's l/ trick). */
+	size_t total = 0;
+	for (size_t i = 0; sb->lowerdirs[i]; i++)
+		total += strlen(sb->lowerdirs[i]) + 1;
+	_cleanup_free_ char *linkdir = NULL;
+	if (total + strlen(sb->upperdir) + strlen(sb->workdir) > 2048) {
+		linkdir = hvc_strdup_printf("%s.l", sb->mergeddir);
+		if (!linkdir || hvc_mkdir_p(linkdir, 0700, err) < 0) {
+			hvc_sc_ctx_free(seccomp);
+			return hvc_error_prefix(err, "sandbox: layer links");
+		}
+		for (size_t i = 0; sb->lowerdirs[i]; i++) {
+			char l[PATH_MAX], target[PATH_MAX];
+			snprintf(l, sizeof(l), "%s/%zx", linkdir, i);
+			unlink(l);
+			if (!realpath(sb->lowerdirs[i], target) || symlink(target, l) < 0) {
+				int e = errno;
+				hvc_sc_ctx_free(seccomp);
+				hvc_rm_rf(linkdir, NULL);
+				return hvc_err(err, e, "sandbox: symlink `%s`", l);
+			}
+		}
+	}
+	int r = spawn_and_wait(sb, seccomp, linkdir, err);
+	hvc_sc_ctx_free(seccomp);
+	if (linkdir)
+		hvc_rm_rf(linkdir, NULL);
+	return r;
 }

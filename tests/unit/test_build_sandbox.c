@@ -124,6 +124,44 @@ START_TEST(run_in_namespaces)
 	ck_assert_int_eq(run_in(base, "true", "ghost", NULL, &out), -EIO);
 	free(out);
 
+	/* 60 layers with long paths: more than a page of mount options */
+	{
+		char *many[62] = { 0 };
+		for (int i = 0; i < 60; i++) {
+			many[i] = hvc_strdup_printf("%s/a-rather-long-layer-directory-name-to-overflow-the-options-%02d", base, i);
+			mkdir(many[i], 0755);
+		}
+		many[60] = hvc_strdup_printf("%s/lower", base);
+		snprintf(p, sizeof(p), "%s/a-rather-long-layer-directory-name-to-overflow-the-options-07/marker", base);
+		hvc_write_file(p, "m\n", 2, 0644, NULL);
+		char upper[600], work[600], merged[600], outp[600];
+		snprintf(upper, sizeof(upper), "%s/upper-many", base);
+		snprintf(work, sizeof(work), "%s/work-many", base);
+		snprintf(merged, sizeof(merged), "%s/merged", base);
+		snprintf(outp, sizeof(outp), "%s/out-many", base);
+		mkdir(upper, 0755);
+		mkdir(work, 0755);
+		int fd = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		struct hvc_build_sandbox sb = {
+			.lowerdirs = many, .upperdir = upper, .workdir = work, .mergeddir = merged,
+			.argv = (char *[]){ "/bin/sh", "-c", "cat /marker", NULL },
+			.env = (char *[]){ "PATH=/bin", NULL }, .stdout_fd = fd, .stderr_fd = fd,
+		};
+		struct hvc_error err = { 0 };
+		int r = hvc_build_sandbox_run(&sb, &err);
+		close(fd);
+		ck_assert_msg(r == 0, "60 layers: %d %s", r, err.msg);
+		char *o = NULL;
+		size_t l;
+		hvc_read_file(outp, &o, &l, NULL);
+		ck_assert_str_eq(o, "m\n");
+		free(o);
+		snprintf(p, sizeof(p), "%s/merged.l", base);
+		ck_assert(!hvc_path_exists(p)); /* the link dir is removed */
+		for (int i = 0; i < 61; i++)
+			free(many[i]);
+	}
+
 	/* nothing of ours is mounted in this namespace */
 	char *mi = NULL;
 	size_t l;
