@@ -103,10 +103,13 @@ static int cmd_run(int argc, char **argv)
 		return hvc_cli_usage_error("bench run", "unexpected argument \"%s\"", argv[optind]);
 	o.backends = backends;
 	o.workloads = workloads;
-	/* libvirt's embedded driver warns on stderr about every domain it starts
-	 * ("tainted: high-privileges"), which would shred the progress line;
-	 * errors still show. A user's own setting wins. */
-	setenv("LIBVIRT_LOG_OUTPUTS", "4:stderr", 0);
+	/* libvirt's embedded driver logs on stderr about every domain it starts
+	 * ("tainted: high-privileges") and tears down ("domain is not running"),
+	 * which would shred the progress line; the VM driver already turns every
+	 * libvirt failure into the sample's error. With -v (debug) or a user's
+	 * own LIBVIRT_LOG_OUTPUTS, libvirt keeps talking. */
+	if (hvc_log_get_level() < HVC_LOG_DEBUG)
+		setenv("LIBVIRT_LOG_OUTPUTS", "4:file:/dev/null", 0);
 	/* Ctrl-C: finish the current sample, then write what was measured */
 	o.cancel = &run_cancel;
 	struct sigaction sa = { .sa_handler = on_interrupt };
