@@ -300,7 +300,7 @@ static int run_step(struct builder *b, const struct hvc_df_step *st, struct hvc_
 	if (status < 0) {
 		r = -1;
 	} else if (status != 0) {
-		_cleanup_free_ char *cmd = st->shell_form ? strdup(st->args[2]) : NULL;
+		_cleanup_free_ char *cmd = st->shell_form ? strdup(st->args[hvc_strv_len(st->args) - 1]) : NULL;
 		r = hvc_err(err, 0, "the command '%s' returned a non-zero code: %d", cmd ? cmd : st->text + 4, status);
 		err->code = ECHILD;
 	} else {
@@ -527,6 +527,24 @@ static int apply_meta(struct builder *b, const struct hvc_df_step *st, struct hv
 	case HVC_DF_USER:
 		hvc_json_add_string(c, "User", st->args[0]);
 		return 0;
+	case HVC_DF_STOPSIGNAL:
+		hvc_json_add_string(c, "StopSignal", st->args[0]);
+		return 0;
+	case HVC_DF_VOLUME: {
+		json_object *v = hvc_json_get(c, "Volumes");
+		if (!v || !json_object_is_type(v, json_type_object)) {
+			v = json_object_new_object();
+			json_object_object_add(c, "Volumes", v);
+		}
+		for (size_t i = 0; st->args[i]; i++) {
+			_cleanup_free_ char *p = abs_in_image(b, st->args[i]);
+			if (p)
+				json_object_object_add(v, p, json_object_new_object());
+		}
+		return 0;
+	}
+	case HVC_DF_SHELL:
+		return 0; /* scope only: the OCI config has no Shell field */
 	case HVC_DF_CMD:
 		json_object_object_add(c, "Cmd", strv_json(st->args));
 		return 0;

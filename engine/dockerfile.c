@@ -13,10 +13,11 @@ static const struct {
 	{ "ADD", HVC_DF_ADD },		 { "ENV", HVC_DF_ENV },	     { "ARG", HVC_DF_ARG },
 	{ "WORKDIR", HVC_DF_WORKDIR },	 { "USER", HVC_DF_USER },    { "CMD", HVC_DF_CMD },
 	{ "ENTRYPOINT", HVC_DF_ENTRYPOINT }, { "LABEL", HVC_DF_LABEL }, { "EXPOSE", HVC_DF_EXPOSE },
+	{ "VOLUME", HVC_DF_VOLUME },	 { "STOPSIGNAL", HVC_DF_STOPSIGNAL }, { "SHELL", HVC_DF_SHELL },
 };
 
 /* Known to Docker, refused here with a clear message rather than "unknown". */
-static const char *const unsupported[] = { "VOLUME", "STOPSIGNAL", "HEALTHCHECK", "SHELL", "ONBUILD", NULL };
+static const char *const unsupported[] = { "HEALTHCHECK", "ONBUILD", NULL };
 
 const char *hvc_df_kind_name(enum hvc_df_kind k)
 {
@@ -267,7 +268,7 @@ static int add_instruction(struct hvc_dockerfile *df, int line, const char *text
 	}
 	hvc_str_trim(in.rest);
 	if (kind == HVC_DF_RUN || kind == HVC_DF_CMD || kind == HVC_DF_ENTRYPOINT || kind == HVC_DF_COPY ||
-	    kind == HVC_DF_ADD) {
+	    kind == HVC_DF_ADD || kind == HVC_DF_VOLUME || kind == HVC_DF_SHELL) {
 		in.json_args = parse_json_array(in.rest);
 		in.json = in.json_args != NULL;
 	}
@@ -450,8 +451,18 @@ static int validate(struct hvc_dockerfile *df, struct hvc_df_instr *in, struct h
 			if (raw[i][0] == '=')
 				return syntax_err(err, df->name, in->line, "ARG: empty name in \"%s\"", raw[i]);
 		return 0;
+	case HVC_DF_SHELL:
+		if (!in->json || n == 0)
+			return syntax_err(err, df->name, in->line,
+					  "SHELL requires the JSON form, e.g. SHELL [\"/bin/sh\", \"-c\"]");
+		return 0;
+	case HVC_DF_VOLUME:
+		if (n == 0)
+			return syntax_err(err, df->name, in->line, "VOLUME requires at least one path");
+		return 0;
 	case HVC_DF_WORKDIR:
 	case HVC_DF_USER:
+	case HVC_DF_STOPSIGNAL:
 		if (n != 1)
 			return syntax_err(err, df->name, in->line, "%s requires exactly one argument%s", in->keyword,
 					  n ? " (quote values with spaces)" : "");

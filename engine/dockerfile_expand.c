@@ -249,6 +249,7 @@ void hvc_df_scope_clear(struct hvc_df_scope *sc)
 	hvc_strv_free(sc->args);
 	hvc_strv_free(sc->env);
 	hvc_strv_free(sc->used_build_args);
+	hvc_strv_free(sc->shell);
 	memset(sc, 0, sizeof(*sc));
 }
 
@@ -389,13 +390,23 @@ int hvc_df_scope_step(struct hvc_df_scope *sc, const struct hvc_dockerfile *df, 
 			st->args = hvc_strv_dup(in->json_args);
 		} else {
 			st->shell_form = true;
-			st->args = hvc_strv_dup((char *[]){ "/bin/sh", "-c", in->rest, NULL });
+			st->args = hvc_strv_dup(sc->shell ? sc->shell : (char *[]){ "/bin/sh", "-c", NULL });
+			if (st->args && hvc_strv_push(&st->args, in->rest) < 0)
+				r = hvc_err(err, ENOMEM, "expand");
 		}
 		if (!st->args)
 			r = hvc_err(err, ENOMEM, "expand");
 		break;
+	case HVC_DF_SHELL:
+		st->args = hvc_strv_dup(in->json_args);
+		if (st->args) {
+			hvc_strv_free(sc->shell);
+			sc->shell = hvc_strv_dup(st->args);
+		}
+		break;
 	case HVC_DF_COPY:
 	case HVC_DF_ADD:
+	case HVC_DF_VOLUME:
 		if (in->json) {
 			st->args = calloc(1, sizeof(char *));
 			for (size_t i = 0; !r && in->json_args[i]; i++) {
@@ -439,6 +450,7 @@ int hvc_df_scope_step(struct hvc_df_scope *sc, const struct hvc_dockerfile *df, 
 	case HVC_DF_FROM:
 	case HVC_DF_WORKDIR:
 	case HVC_DF_USER:
+	case HVC_DF_STOPSIGNAL:
 	case HVC_DF_EXPOSE:
 		r = hvc_df_expand_words(in->rest, vars, df->escape, true, &st->args, err);
 		if (r < 0)

@@ -21,6 +21,9 @@ enum hvc_df_kind {
 	HVC_DF_ENTRYPOINT,
 	HVC_DF_LABEL,
 	HVC_DF_EXPOSE,
+	HVC_DF_VOLUME,
+	HVC_DF_STOPSIGNAL,
+	HVC_DF_SHELL,
 };
 
 /* One instruction as written: the keyword, its flags (--chown=...) and the
@@ -57,7 +60,8 @@ struct hvc_df_step {
 	char **args;  /* FROM: image [, alias]; RUN/CMD/ENTRYPOINT: argv (shell form
 		       * already wrapped as /bin/sh -c TEXT); COPY/ADD: sources..., dest;
 		       * ENV/LABEL: "K=V" pairs; ARG: "NAME" or "NAME=default";
-		       * WORKDIR/USER: one value; EXPOSE: ports ("80/tcp") */
+		       * WORKDIR/USER/STOPSIGNAL: one value; EXPOSE: ports ("80/tcp");
+		       * VOLUME: paths; SHELL: the new shell argv */
 	bool shell_form;
 	char *text;   /* canonical one-line text for display and the cache key:
 		       * "RUN echo hi", "COPY a.txt /app/" */
@@ -75,6 +79,7 @@ struct hvc_df_scope {
 	char **args;       /* ARGs in scope: "K=V" (value resolved) */
 	char **env;        /* image env: "K=V" */
 	char **used_build_args; /* names of build args consumed by an ARG */
+	char **shell;      /* SHELL: prefix of shell-form commands; NULL = /bin/sh -c */
 };
 void hvc_df_scope_clear(struct hvc_df_scope *sc);
 /* Expands in against the scope, then applies its effect on the scope (ARG
