@@ -23,5 +23,6 @@ struct hvc_ctr {
 void hvc_rt_ctr_free(struct hvc_ctr *c);
 void hvc_rt_ctr_teardown(struct hvc_ctr *c, bool remove_dir);
 void hvc_rt_name_release(const char *name, const char *id);
+void hvc_rt_ctr_dir_discard(const char *dir, const char *id);
 
 #endif

@@ -123,7 +123,7 @@ static void remove_files(const char *id)
 		hvc_rt_name_release(hvc_json_get_string(o, "name"), id);
 	_cleanup_free_ char *rootfs = hvc_path_join(dir, "rootfs");
 	umount2(rootfs, MNT_DETACH);
-	hvc_rm_rf(dir, NULL);
+	hvc_rt_ctr_dir_discard(dir, id);
 }
 
 int hvc_ctr_remove(const char *id, bool force, struct hvc_error *err)
@@ -268,6 +268,10 @@ int hvc_ctr_prune(bool all, struct hvc_ctr_prune_report *r, struct hvc_error *er
 		if (hvc_rt_cgroup_destroy(&cg, &r->processes) == 0)
 			r->cgroups++;
 	}
+	/* state dirs whose deletion a crash interrupted */
+	_cleanup_free_ char *trash = hvc_strdup_printf("%s/containers/.trash", hvc_root());
+	if (hvc_path_exists(trash))
+		hvc_rm_rf(trash, NULL);
 	/* overlay mounts left in this namespace (a start killed mid-way never
 	 * leaves one: rootfs mounts live in the container's own namespace) */
 	_cleanup_free_ char *mi = NULL;
