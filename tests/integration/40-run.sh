@@ -187,7 +187,7 @@ for i in $(seq 50); do [ -e "$HVC_ROOT/containers/$id" ] || break; sleep 0.1; do
 [ -e "$HVC_ROOT/containers/$id" ] && fail "--rm left its dir"
 [ -z "$(cg_left "$id")" ] || fail "--rm left cgroups: $(cg_left "$id")"
 [ -z "$(mounts_left)" ] || fail "--rm left mounts: $(mounts_left)"
-pgrep -f "sleep 0.2" >/dev/null && fail "--rm left processes"
+pgrep -xf "sleep 0.2" >/dev/null && fail "--rm left processes"
 "$B" run --rm busybox true
 [ -z "$(ls "$HVC_ROOT/containers" | grep '^[0-9a-f]\{64\}$')" ] || fail "foreground --rm left a dir"
 ok "--rm: no dir, no cgroup, no mount, no process"
@@ -201,8 +201,8 @@ for i in $(seq 100); do grep -q running "$HVC_ROOT/containers/$vid/state.json" 2
 kill -9 "$hvcpid"; wait "$hvcpid" 2>/dev/null
 # The container dies with its hvc (parent-death signal); on a loaded host that
 # takes a moment, so poll rather than sleep a fixed time.
-for i in $(seq 100); do pgrep -f "sleep 1000" >/dev/null || break; sleep 0.05; done
-pgrep -f "sleep 1000" >/dev/null && fail "container outlived its killed hvc"
+for i in $(seq 100); do pgrep -xf "sleep 1000" >/dev/null || break; sleep 0.05; done
+pgrep -xf "sleep 1000" >/dev/null && fail "container outlived its killed hvc"
 OUT=$("$B" ps -a)
 grep victim <<<"$OUT" | grep -q Exited || fail "stale container not reclaimed by ps: $OUT"
 [ -z "$(cg_left "$vid")" ] || fail "stale cgroups remain: $(cg_left "$vid")"
