@@ -42,6 +42,31 @@ static const char *better_of(json_object *r, const char *w, const char *m)
 	return NULL;
 }
 
+static json_object *workload_of(json_object *r, const char *w)
+{
+	json_object *ws = hvc_json_get(r, "workloads");
+	for (size_t i = 0; ws && i < json_object_array_length(ws); i++) {
+		json_object *wo = json_object_array_get_idx(ws, i);
+		if (!strcmp(hvc_json_get_string(wo, "name") ?: "", w))
+			return wo;
+	}
+	return NULL;
+}
+
+/* Same hvc-workload arguments in both runs? Otherwise a change is the
+ * change of size, not of the system. */
+static bool same_args(json_object *a, json_object *b, const char *w)
+{
+	json_object *x = hvc_json_get(workload_of(a, w), "args"), *y = hvc_json_get(workload_of(b, w), "args");
+	if (!x || !y || json_object_array_length(x) != json_object_array_length(y))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(x); i++)
+		if (strcmp(json_object_get_string(json_object_array_get_idx(x, i)),
+			   json_object_get_string(json_object_array_get_idx(y, i))))
+			return false;
+	return true;
+}
+
 int hvc_bench_compare(json_object *a, json_object *b, const struct hvc_bench_compare_opts *o,
 		      json_object **out, struct hvc_error *err)
 {
@@ -86,9 +111,12 @@ int hvc_bench_compare(json_object *a, json_object *b, const struct hvc_bench_com
 		hvc_json_add_double(c, "median_b", mb);
 		json_object_object_add(c, "change", isfinite(change) ? json_object_new_double(change) : NULL);
 		hvc_json_add_double(c, "p_value", p);
-		bool sig = p < o->alpha && isfinite(change) && fabs(change) >= o->min_change;
+		bool comparable = same_args(a, b, w);
+		bool sig = comparable && p < o->alpha && isfinite(change) && fabs(change) >= o->min_change;
 		const char *verdict = "no significant change";
-		if (sig) {
+		if (!comparable) {
+			verdict = "not comparable: the workload's arguments differ";
+		} else if (sig) {
 			bool up_good = !strcmp(better, "higher");
 			verdict = (change > 0) == up_good ? "improvement" : "regression";
 		} else if (p < o->alpha) {

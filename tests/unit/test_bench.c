@@ -356,6 +356,13 @@ START_TEST(compare_flags_only_real_changes)
 	/* a small shift is not flagged, whatever its p-value */
 	ck_assert_int_eq(hvc_bench_compare(a, c, NULL, &ac, &err), 0);
 	ck_assert(!hvc_json_get_bool(cmp_entry(ac, "mb_per_s"), "flagged", true));
+	/* different workload arguments: reported, never flagged */
+	json_object *args = hvc_json_get(json_object_array_get_idx(hvc_json_get(b, "workloads"), 2), "args");
+	json_object_array_put_idx(args, 1, json_object_new_string("16"));
+	_cleanup_json_ json_object *ab2 = NULL;
+	ck_assert_int_eq(hvc_bench_compare(a, b, NULL, &ab2, &err), 0);
+	ck_assert(!hvc_json_get_bool(cmp_entry(ab2, "mb_per_s"), "flagged", true));
+	ck_assert_ptr_nonnull(strstr(hvc_json_get_string(cmp_entry(ab2, "mb_per_s"), "verdict"), "not comparable"));
 	/* an invalid document is refused */
 	json_object_object_del(c, "schema");
 	_cleanup_json_ json_object *bad = NULL;
