@@ -48,10 +48,17 @@ static char *read_all(const char *path)
 		return NULL;
 	size_t cap = 4096, n = 0;
 	char *buf = malloc(cap);
+	if (!buf) {
+		close(fd);
+		return NULL;
+	}
 	for (;;) {
 		if (n + 1 >= cap) {
+			char *nb = realloc(buf, cap * 2);
+			if (!nb)
+				break;
+			buf = nb;
 			cap *= 2;
-			buf = realloc(buf, cap);
 		}
 		ssize_t r = read(fd, buf + n, cap - n - 1);
 		if (r <= 0)
