@@ -55,7 +55,7 @@ static void run_usage(FILE *f)
 		"  -e, --env K=V      set an environment variable (repeatable)\n"
 		"  -w, --workdir DIR  working directory of the command\n"
 		"  --machine TYPE     pc (default), q35 or microvm\n"
-		"  --compress ALG     initramfs compression: gzip (default), zstd, lz4, none\n"
+		"  --compress ALG     initramfs compression: none (default: fastest boot), gzip, zstd, lz4\n"
 		"  --cmdline ARGS     extra kernel command line arguments\n"
 		"  --timeout S        seconds to wait for READY (default 60 under TCG, 10 under KVM)\n"
 		"  --timings          print the boot timings on stderr\n"

@@ -250,7 +250,7 @@ struct hvc_vm_opts {
 	unsigned vcpus;          /* 0: 1 */
 	uint64_t data_disk_bytes; /* 0: none */
 	int timeout_s;           /* READY timeout; 0: 60 (TCG) or 10 (KVM) */
-	int compress;            /* enum hvc_vm_compress; -1: default (gzip) */
+	int compress;            /* enum hvc_vm_compress; -1: default (none) */
 	bool disk;               /* ext4 root disk instead of initramfs root */
 	bool rm;                 /* undefine and delete state at the end */
 	bool detach;             /* return after READY, leave the VM running */
