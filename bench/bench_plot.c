@@ -307,26 +307,53 @@ int hvc_bench_plot(json_object *r, const char *dir, bool run_gnuplot, char **fai
 	if (!run_gnuplot)
 		return 0;
 	static const char *const charts[] = { "startup", "memory", "image-size", "throughput" };
-	char *fails = NULL;
-	for (size_t i = 0; i < 4; i++) {
-		_cleanup_free_ char *gp = hvc_strdup_printf("%s.gp", charts[i]);
-		_cleanup_free_ char *gpp = hvc_path_join(dir, gp);
-		if (!hvc_path_exists(gpp))
-			continue;
-		/* gnuplot resolves the data file relative to its cwd: run it in dir */
-		_cleanup_free_ char *cmd = hvc_strdup_printf("cd '%s' && gnuplot '%s'", dir, gp);
-		char *argv[] = { "sh", "-c", cmd, NULL };
-		_cleanup_free_ char *out = NULL;
-		struct hvc_error e = { 0 };
-		int st = hvc_spawn_capture(argv, &out, true, 60000, &e);
-		if (st != 0) {
-			char *line = hvc_strdup_printf("%s- %s.png/.svg: gnuplot failed (%s)%s%s\n", fails ? fails : "",
-						       charts[i], st < 0 ? e.msg : "exit status",
-						       out && *out ? ": " : "", out ? hvc_str_trim(out) : "");
-			free(fails);
-			fails = line;
-		}
-	}
-	*failures = fails;
+	for (size_t i = 0; i < 4; i++)
+		hvc_bench_chart_render(dir, charts[i], failures);
 	return 0;
+}
+
+/* ---------- charts for other reports (the density sweep) -----------------
+ * Hook added for bench/density_*.c so its line charts share this file's
+ * style and gnuplot invocation instead of duplicating them. */
+
+int hvc_bench_chart_script(const char *dir, const char *name, const char *title, const char *settings,
+			   const char *plot_cmd, struct hvc_error *err)
+{
+	struct chart c = { .name = name };
+	_cleanup_free_ char *g = hvc_strdup_printf("%s.gp", name);
+	c.gp_path = hvc_path_join(dir, g);
+	c.gp = fopen(c.gp_path, "w");
+	if (!c.gp) {
+		int e = errno;
+		hvc_err(err, e, "create `%s`", c.gp_path);
+		chart_close(&c);
+		return -1;
+	}
+	fprintf(c.gp, header, name, title);
+	if (settings)
+		fputs(settings, c.gp);
+	chart_plot(&c, plot_cmd);
+	chart_close(&c);
+	return 0;
+}
+
+void hvc_bench_chart_render(const char *dir, const char *name, char **failures)
+{
+	_cleanup_free_ char *gp = hvc_strdup_printf("%s.gp", name);
+	_cleanup_free_ char *gpp = hvc_path_join(dir, gp);
+	if (!hvc_path_exists(gpp))
+		return;
+	/* gnuplot resolves the data file relative to its cwd: run it in dir */
+	_cleanup_free_ char *cmd = hvc_strdup_printf("cd '%s' && gnuplot '%s'", dir, gp);
+	char *argv[] = { "sh", "-c", cmd, NULL };
+	_cleanup_free_ char *out = NULL;
+	struct hvc_error e = { 0 };
+	int st = hvc_spawn_capture(argv, &out, true, 60000, &e);
+	if (st != 0) {
+		char *line = hvc_strdup_printf("%s- %s.png/.svg: gnuplot failed (%s)%s%s\n", *failures ? *failures : "",
+					       name, st < 0 ? e.msg : "exit status", out && *out ? ": " : "",
+					       out ? hvc_str_trim(out) : "");
+		free(*failures);
+		*failures = line;
+	}
 }

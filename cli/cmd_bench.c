@@ -245,6 +245,7 @@ static const struct hvc_cli_cmd bench_cmds[] = {
 	{ "compare", cmd_compare, "per-metric change between two runs, with significance" },
 	{ "validate", cmd_validate, "check a results.json against the schema" },
 	{ "suite", cmd_suite, "print a suite's definition" },
+	{ "density", hvc_cmd_bench_density, "density sweep: how many instances fit, and what each costs" },
 	{ NULL, NULL, NULL },
 };
 

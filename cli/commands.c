@@ -19,5 +19,6 @@ const struct hvc_cli_cmd hvc_cli_commands[] = {
 	{ "wait", hvc_cmd_wait, "wait for containers to exit, print exit codes" },
 	{ "system", hvc_cmd_system, "system prune: reclaim leftovers" },
 	{ "vm", hvc_cmd_vm, "run images as VMs (libvirt) and manage them" },
+	{ "plan", hvc_cmd_plan, "capacity plan: extrapolate a density sweep to another host" },
 	{ NULL, NULL, NULL },
 };

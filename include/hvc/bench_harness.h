@@ -208,6 +208,13 @@ int hvc_bench_report_markdown(json_object *results, FILE *f, struct hvc_error *e
  * (PNG + SVG). A failed chart is reported in *failures (malloc'd text). */
 int hvc_bench_plot(json_object *results, const char *dir, bool run_gnuplot, char **failures,
 		   struct hvc_error *err);
+/* A chart whose NAME.dat the caller writes (used by the density sweep):
+ * NAME.gp in the common style with settings and plot_cmd, drawn to
+ * NAME.png and NAME.svg by hvc_bench_chart_render, which appends a failure
+ * line to *failures (malloc'd) when gnuplot fails. */
+int hvc_bench_chart_script(const char *dir, const char *name, const char *title, const char *settings,
+			   const char *plot_cmd, struct hvc_error *err);
+void hvc_bench_chart_render(const char *dir, const char *name, char **failures);
 /* The summary entry for (backend, workload, metric), borrowed; NULL when absent. */
 json_object *hvc_bench_summary_find(json_object *results, const char *backend, const char *workload,
 				    const char *metric);

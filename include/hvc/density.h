@@ -1,0 +1,111 @@
+/* bench/density: capacity planning — density sweeps (how many instances of
+ * one image fit on this host, and what each costs as the host fills up) and
+ * the planner that extrapolates the measured costs to another host.
+ * Output schema: docs/results-schema.md ("hvc-density-results").
+ * Methodology: docs/methodology.md (sharing), docs/scaling.md (several hosts). */
+#ifndef HVC_DENSITY_H
+#define HVC_DENSITY_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "hvc/util.h"
+
+#define HVC_DENSITY_SCHEMA "hvc-density-results"
+#define HVC_DENSITY_SCHEMA_VERSION 1
+#define HVC_DENSITY_MAX_STEPS 64
+
+/* ---------- the sweep (bench/density_sweep.c) --------------------------- */
+struct hvc_density_opts {
+	char **backends;        /* "container", "vm"; NULL = both */
+	const char *workload;   /* "idle" (default), "mem", "cpu" */
+	const char *image;      /* base image, default "busybox:latest" */
+	uint64_t instance_mem;  /* bytes: container memory limit, VM RAM; 0 = 256 MiB */
+	uint64_t budget;        /* bytes the instances may use; 0 = budget_pct or default */
+	double budget_pct;      /* > 0: percent of MemTotal */
+	int max;                /* instances per backend; 0 = 64 (16 containers / 4 VMs with quick) */
+	int steps[HVC_DENSITY_MAX_STEPS]; /* cumulative counts, strictly increasing */
+	size_t n_steps;         /* 0 = 1,2,4,8,... up to max */
+	bool quick;             /* idle, up to 16 containers and 4 VMs */
+	const char *connect;    /* libvirt URI for the VM side; NULL = default */
+	bool ksm;               /* turn KSM on for the run, restore it after */
+	const char *out_dir;    /* NULL = results/density-<run-id> */
+	bool progress;          /* progress lines on stderr */
+	char **cmdline;         /* recorded */
+	/* Set (by a signal handler) to stop the sweep: it then tears down. */
+	volatile sig_atomic_t *cancel;
+};
+
+/* Runs the sweep and writes density.json, results.json (the harness schema,
+ * for `hvc bench compare`), report.md and the charts. Bad input fails with
+ * EINVAL before anything starts. *out_dir is malloc'd. Returns 0, or -1. A
+ * sweep cut short by cancel still writes its results and returns 0 with
+ * *cancelled set. */
+int hvc_density_run(const struct hvc_density_opts *o, char **out_dir, bool *cancelled,
+		    struct hvc_error *err);
+/* "1,2,4,8" -> strictly increasing positive counts. */
+int hvc_density_parse_steps(const char *s, int *steps, size_t *n, struct hvc_error *err);
+/* "2g" or "50%" (of mem_total) -> bytes; checked against mem_available. */
+int hvc_density_parse_budget(const char *s, uint64_t mem_total, uint64_t mem_available, uint64_t *out,
+			     struct hvc_error *err);
+
+/* ---------- host memory (bench/density_mem.c) --------------------------- */
+struct hvc_density_meminfo {
+	uint64_t total, available; /* bytes */
+};
+/* Parses /proc/meminfo text (pure). */
+int hvc_density_meminfo_parse(const char *text, struct hvc_density_meminfo *m, struct hvc_error *err);
+int hvc_density_meminfo_read(struct hvc_density_meminfo *m, struct hvc_error *err);
+
+/* ---------- KSM (bench/density_ksm.c) ----------------------------------- */
+struct hvc_density_ksm {
+	bool present;   /* /sys/kernel/mm/ksm exists */
+	int run_before; /* value of run at the start (-1 unknown) */
+	bool changed;   /* we wrote run=1 and must restore */
+};
+int hvc_density_ksm_enable(struct hvc_density_ksm *k, bool enable, struct hvc_error *err);
+/* Restores run to run_before when we changed it; safe to call twice. */
+void hvc_density_ksm_restore(struct hvc_density_ksm *k);
+/* pages_sharing and pages_shared now (-1 when unreadable). */
+void hvc_density_ksm_pages(int64_t *sharing, int64_t *shared);
+
+/* ---------- planning (bench/density_plan.c): pure ------------------------ */
+/* Least-squares line y = intercept + slope * x over n points (n >= 2 and
+ * not all x equal, else -1). r2 may be NULL. */
+int hvc_density_fit(const double *x, const double *y, size_t n, double *slope, double *intercept,
+		    double *r2);
+
+/* The measured cost of one backend on the measured host. */
+struct hvc_density_cost {
+	double mem_slope;     /* bytes of host memory per added instance */
+	double mem_intercept; /* bytes the backend costs at N = 0 (fixed part) */
+	double base_used;     /* bytes the measured host used before any instance */
+	double cpu_share;     /* cores one instance uses (workload alone); 0 = unmeasured/idle */
+	int measured_max;     /* largest N actually measured */
+};
+struct hvc_density_target {
+	uint64_t host_mem;    /* bytes */
+	unsigned host_cores;
+	double headroom_pct;  /* kept free of both memory and CPU, 0..<100 */
+	double base_used;     /* bytes the target's OS uses; < 0 = assume the measured host's */
+};
+struct hvc_density_estimate {
+	double usable_mem, usable_cores;
+	long by_memory;       /* instances memory allows (>= 0) */
+	long by_cpu;          /* instances CPU allows; -1 = not limited by CPU */
+	long expected;        /* min of the two */
+	const char *limit;    /* "memory" or "cpu" */
+	bool beyond_measured; /* expected > cost->measured_max: an extrapolation */
+};
+/* Expected instance count of one backend on a target host. */
+int hvc_density_estimate(const struct hvc_density_cost *c, const struct hvc_density_target *t,
+			 struct hvc_density_estimate *out, struct hvc_error *err);
+/* The per-backend cost recorded in a density.json backend entry. */
+int hvc_density_cost_from_json(json_object *backend, struct hvc_density_cost *c, struct hvc_error *err);
+/* Loads DIR/density.json and checks its schema. */
+int hvc_density_load(const char *dir, json_object **out, struct hvc_error *err);
+/* `hvc plan`: the plan for every measured backend as text, with assumptions. */
+int hvc_density_plan_print(FILE *f, json_object *density, const struct hvc_density_target *t,
+			   struct hvc_error *err);
+
+#endif
