@@ -14,6 +14,12 @@ static double num(json_object *o, const char *key)
 	return v && !json_object_is_type(v, json_type_null) ? json_object_get_double(v) : NAN;
 }
 
+/* Length of an array member that may be absent (an unavailable backend has no steps). */
+static size_t alen(json_object *a)
+{
+	return a && json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
+}
+
 static double mib(double b)
 {
 	return b / 1048576.0;
@@ -29,7 +35,7 @@ static void put(FILE *f, double v)
 
 static bool ran(json_object *b)
 {
-	return hvc_json_get_bool(b, "available", false) && json_object_array_length(hvc_json_get(b, "steps")) > 0;
+	return hvc_json_get_bool(b, "available", false) && alen(hvc_json_get(b, "steps")) > 0;
 }
 
 /* ---------- results.json (harness schema) ------------------------------- */
@@ -94,7 +100,7 @@ static json_object *harness_results(json_object *d, struct hvc_error *err)
 
 	json_object *db = hvc_json_get(d, "backends");
 	int64_t seq = 0;
-	for (size_t i = 0; i < json_object_array_length(db); i++) {
+	for (size_t i = 0; i < alen(db); i++) {
 		json_object *b = json_object_array_get_idx(db, i);
 		const char *name = hvc_json_get_string(b, "name");
 		json_object_array_add(bl, json_object_new_string(name));
@@ -104,7 +110,7 @@ static json_object *harness_results(json_object *d, struct hvc_error *err)
 		hvc_json_add_string(hb, "reason", hvc_json_get_string(b, "reason"));
 		json_object_array_add(bs, hb);
 		json_object *steps = hvc_json_get(b, "steps");
-		for (size_t k = 0; k < json_object_array_length(steps); k++) {
+		for (size_t k = 0; k < alen(steps); k++) {
 			json_object *st = json_object_array_get_idx(steps, k);
 			json_object *s = json_object_new_object();
 			hvc_json_add_string(s, "backend", name);
@@ -115,7 +121,7 @@ static json_object *harness_results(json_object *d, struct hvc_error *err)
 			hvc_json_add_int(s, "n", hvc_json_get_int(st, "n", 0));
 			json_object *m = json_object_new_object();
 			json_object *fails = hvc_json_get(st, "failures");
-			if (json_object_array_length(fails) > 0) {
+			if (alen(fails) > 0) {
 				json_object *f0 = json_object_array_get_idx(fails, 0);
 				hvc_json_add_string(s, "status", "failed");
 				_cleanup_free_ char *why = hvc_strdup_printf("%s: %s", hvc_json_get_string(f0, "instance"),
@@ -169,14 +175,14 @@ static int chart(json_object *d, const char *dir, const char *name, const char *
 	json_object *bs = hvc_json_get(d, "backends");
 	char plot[4096] = "plot ";
 	int block = 0;
-	for (size_t i = 0; i < json_object_array_length(bs); i++) {
+	for (size_t i = 0; i < alen(bs); i++) {
 		json_object *b = json_object_array_get_idx(bs, i);
 		if (!ran(b))
 			continue;
 		const char *bn = hvc_json_get_string(b, "name");
 		fprintf(f, "%s# %s\n", block ? "\n\n" : "", bn);
 		json_object *steps = hvc_json_get(b, "steps");
-		for (size_t k = 0; k < json_object_array_length(steps); k++) {
+		for (size_t k = 0; k < alen(steps); k++) {
 			json_object *st = json_object_array_get_idx(steps, k);
 			fprintf(f, "%lld", (long long)hvc_json_get_int(st, "n", 0));
 			for (size_t c = 0; c < ncols; c++) {
@@ -259,7 +265,7 @@ static void fits_section(FILE *f, json_object *d)
 		   "instance | CPU per instance (cores) | fit by memory | fit by CPU | **fits** | limiting resource |\n"
 		   "|---|---|---|---|---|---|---|---|---|---|---|\n");
 	json_object *bs = hvc_json_get(d, "backends");
-	for (size_t i = 0; i < json_object_array_length(bs); i++) {
+	for (size_t i = 0; i < alen(bs); i++) {
 		json_object *b = json_object_array_get_idx(bs, i);
 		const char *name = hvc_json_get_string(b, "name");
 		if (!hvc_json_get_bool(b, "available", false)) {
@@ -305,7 +311,7 @@ static void fits_section(FILE *f, json_object *d)
 		   "it by more than a small instance costs), the slope of the instances' PSS plus their hvc "
 		   "supervisors' is used instead, marked \"PSS\"; density.json records why (`cost.why`). "
 		   "`hvc plan --from DIR` extrapolates the same costs to another host.\n\n");
-	for (size_t i = 0; i < json_object_array_length(bs); i++) {
+	for (size_t i = 0; i < alen(bs); i++) {
 		json_object *c = hvc_json_get(json_object_array_get_idx(bs, i), "cost");
 		if (c && strcmp(hvc_json_get_string(c, "basis") ?: "", "host"))
 			fprintf(f, "- %s: %s.\n", hvc_json_get_string(json_object_array_get_idx(bs, i), "name"),
@@ -323,7 +329,7 @@ static void steps_section(FILE *f, json_object *d)
 		   "running. Memory in MiB: host used over the baseline, the sum of the instances' PSS and RSS "
 		   "(RSS counts every shared page in every instance, PSS divides it among the sharers), and the "
 		   "marginal host memory per instance added at the step.\n\n");
-	for (size_t i = 0; i < json_object_array_length(bs); i++) {
+	for (size_t i = 0; i < alen(bs); i++) {
 		json_object *b = json_object_array_get_idx(bs, i);
 		if (!ran(b))
 			continue;
@@ -332,7 +338,7 @@ static void steps_section(FILE *f, json_object *d)
 			   "|---|---|---|---|---|---|---|---|---|---|%s---|\n",
 			hvc_json_get_string(b, "name"), tp ? " throughput aggregate | per instance |" : "", tp ? "---|---|" : "");
 		json_object *steps = hvc_json_get(b, "steps");
-		for (size_t k = 0; k < json_object_array_length(steps); k++) {
+		for (size_t k = 0; k < alen(steps); k++) {
 			json_object *st = json_object_array_get_idx(steps, k);
 			json_object *fails = hvc_json_get(st, "failures");
 			char sup[32] = "–";
@@ -349,10 +355,10 @@ static void steps_section(FILE *f, json_object *d)
 				json_object *t = hvc_json_get(st, "throughput");
 				fprintf(f, " %.1f | %.1f |", num(t, "aggregate"), num(t, "per_instance_mean"));
 			}
-			if (json_object_array_length(fails) == 0)
+			if (alen(fails) == 0)
 				fprintf(f, " none |\n");
 			else
-				fprintf(f, " %zu (see below) |\n", json_object_array_length(fails));
+				fprintf(f, " %zu (see below) |\n", alen(fails));
 		}
 		fprintf(f, "\nSweep stopped: %s. Teardown of everything took %.0f ms.\n\n",
 			hvc_json_get_string(b, "stop_reason") ?: "?", num(b, "teardown_ms"));
@@ -366,13 +372,13 @@ static void failures_section(FILE *f, json_object *d)
 {
 	json_object *bs = hvc_json_get(d, "backends");
 	size_t nf = 0;
-	for (size_t i = 0; i < json_object_array_length(bs); i++) {
+	for (size_t i = 0; i < alen(bs); i++) {
 		json_object *b = json_object_array_get_idx(bs, i);
 		json_object *steps = hvc_json_get(b, "steps");
-		for (size_t k = 0; k < json_object_array_length(steps); k++) {
+		for (size_t k = 0; k < alen(steps); k++) {
 			json_object *st = json_object_array_get_idx(steps, k);
 			json_object *fails = hvc_json_get(st, "failures");
-			for (size_t j = 0; j < json_object_array_length(fails); j++) {
+			for (size_t j = 0; j < alen(fails); j++) {
 				json_object *x = json_object_array_get_idx(fails, j);
 				if (nf++ == 0)
 					fprintf(f, "## Failures\n\nReported at the step where they were seen; the sweep "
@@ -412,7 +418,7 @@ static int report(json_object *d, const char *dir, const char *chart_failures, s
 		hvc_json_get_string(d, "run_id"), hvc_json_get_string(d, "started"), num(d, "duration_s"),
 		hvc_json_get_string(cfg, "image") ?: "?", hvc_json_get_string(cfg, "bench_image") ?: "?");
 	json_object *cmd = hvc_json_get(cfg, "command");
-	for (size_t i = 0; i < json_object_array_length(cmd); i++)
+	for (size_t i = 0; i < alen(cmd); i++)
 		fprintf(f, "%s%s", i ? " " : "", json_object_get_string(json_object_array_get_idx(cmd, i)));
 	fprintf(f, "`; instance memory %.0f MiB (container limit, VM RAM); budget %.0f MiB (%s). KSM: %s%s.\n\n",
 		mib(num(cfg, "instance_mem_bytes")), mib(num(cfg, "budget_bytes")),
@@ -432,7 +438,7 @@ static int report(json_object *d, const char *dir, const char *chart_failures, s
 	hvc_host_print(f, hvc_json_get(d, "host"));
 	fprintf(f, "```\n\n## How this was measured\n\n`");
 	json_object *cl = hvc_json_get(cfg, "command_line");
-	for (size_t i = 0; i < json_object_array_length(cl); i++)
+	for (size_t i = 0; i < alen(cl); i++)
 		fprintf(f, "%s%s", i ? " " : "hvc bench ", json_object_get_string(json_object_array_get_idx(cl, i)));
 	fprintf(f, "` — everything above comes from density.json in this directory; results.json holds "
 		   "one sample per step in the harness's schema (`hvc bench compare` across hosts, "

@@ -157,8 +157,10 @@ int hvc_cmd_bench_density(int argc, char **argv)
 	int rc = 0;
 	for (size_t i = 0; i < json_object_array_length(bs); i++) {
 		json_object *b = json_object_array_get_idx(bs, i);
-		json_object *s0 = json_object_array_get_idx(hvc_json_get(b, "steps"), 0);
-		json_object *f0 = json_object_array_get_idx(hvc_json_get(s0, "failures"), 0);
+		json_object *steps = hvc_json_get(b, "steps");
+		json_object *s0 = steps && json_object_array_length(steps) ? json_object_array_get_idx(steps, 0) : NULL;
+		json_object *fs = s0 ? hvc_json_get(s0, "failures") : NULL;
+		json_object *f0 = fs && json_object_array_length(fs) ? json_object_array_get_idx(fs, 0) : NULL;
 		if (f0) {
 			fprintf(stderr, "hvc: %s: %s: the first instance failed to start: %s\n", W,
 				hvc_json_get_string(b, "name"), hvc_json_get_string(f0, "reason"));
