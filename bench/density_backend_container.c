@@ -123,6 +123,26 @@ static int ctr_launch(struct density_ctx *ctx, struct density_inst *in, struct h
 	return 0;
 }
 
+/* CPU the supervisor has used so far (it has just started the container):
+ * user time is hvc's own code, system time the kernel's work for it. */
+static void sup_cpu(struct density_inst *in)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)in->sup_pid);
+	_cleanup_free_ char *t = NULL;
+	struct hvc_error e = { 0 };
+	in->sup_user_ms = in->sup_sys_ms = -1;
+	if (hvc_read_file(path, &t, NULL, &e) < 0)
+		return;
+	char *p = strrchr(t, ')');
+	unsigned long long ut, st;
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return;
+	double tick = 1000.0 / (double)sysconf(_SC_CLK_TCK);
+	in->sup_user_ms = (double)ut * tick;
+	in->sup_sys_ms = (double)st * tick;
+}
+
 static void on_status(struct density_inst *in)
 {
 	in->status_buf[in->status_len] = '\0';
@@ -144,7 +164,8 @@ static void on_status(struct density_inst *in)
 	if (id)
 		snprintf(in->id, sizeof(in->id), "%s", id);
 	in->main_pid = pid ? (pid_t)atoi(pid) : 0;
-	(void)exec_ms;
+	in->hvc_start_ms = exec_ms ? strtod(exec_ms, NULL) : -1;
+	sup_cpu(in);
 	snprintf(in->memcg, sizeof(in->memcg), "%s", cg ? cg : "");
 	if (in->state == DI_LAUNCHED) {
 		in->state = DI_STARTED;
