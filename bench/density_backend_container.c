@@ -124,23 +124,18 @@ static int ctr_launch(struct density_ctx *ctx, struct density_inst *in, struct h
 }
 
 /* CPU the supervisor has used so far (it has just started the container):
- * user time is hvc's own code, system time the kernel's work for it. */
+ * hvc's own work for this container, user and kernel time together, from
+ * schedstat (nanoseconds; /proc/PID/stat's clock ticks are too coarse). */
 static void sup_cpu(struct density_inst *in)
 {
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)in->sup_pid);
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)in->sup_pid);
 	_cleanup_free_ char *t = NULL;
 	struct hvc_error e = { 0 };
-	in->sup_user_ms = in->sup_sys_ms = -1;
+	in->sup_cpu_ms = -1;
 	if (hvc_read_file(path, &t, NULL, &e) < 0)
 		return;
-	char *p = strrchr(t, ')');
-	unsigned long long ut, st;
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-		return;
-	double tick = 1000.0 / (double)sysconf(_SC_CLK_TCK);
-	in->sup_user_ms = (double)ut * tick;
-	in->sup_sys_ms = (double)st * tick;
+	in->sup_cpu_ms = (double)strtoull(t, NULL, 10) / 1e6;
 }
 
 static void on_status(struct density_inst *in)

@@ -35,7 +35,7 @@ struct density_inst {
 	uint64_t t_launch;        /* monotonic ns of the start request */
 	double started_ms, ready_ms; /* from t_launch; < 0 unknown */
 	double hvc_start_ms;      /* container: hvc_ctr_start up to exec, as the runtime timed it */
-	double sup_user_ms, sup_sys_ms; /* container: CPU its supervisor used to start it */
+	double sup_cpu_ms;        /* container: CPU its supervisor used to start it */
 	/* live handles for measurement */
 	pid_t main_pid;           /* container init / QEMU (0 unknown) */
 	char memcg[512];          /* memory cgroup directory ("" none) */

@@ -163,7 +163,9 @@ int hvc_density_plan_print(FILE *f, json_object *d, const struct hvc_density_tar
 	fprintf(f, "- an instance needs the CPU it used alone on the measured host (cpu/inst, in cores) and the\n"
 		   "  target's cores are as fast; \"–\" = no measurable CPU use, so CPU does not limit;\n"
 		   "- the same kernel, image, sharing (page cache, KSM %s) and accelerator (%s) as measured;\n"
-		   "- headroom is kept free of both memory and CPU. Measure on the target to confirm.\n",
+		   "- headroom is kept free of both memory and CPU; other limits (pids, file descriptors,\n"
+		   "  disk, network, kernel memory PSS does not show) are not modelled. Measure on the target\n"
+		   "  to confirm.\n",
 		   hvc_json_get_bool(hvc_json_get(d, "ksm"), "on_during_run", false) ? "on" : "off",
 		   hvc_json_get_string(d, "vm_accelerator") ?: "none used");
 	return 0;

@@ -390,7 +390,7 @@ static json_object *sweep_backend(struct sweep *sw, const struct density_backend
 			in->status_fd = in->out_fd = -1;
 			in->started_ms = in->ready_ms = -1;
 			in->died_step = -1;
-			in->hvc_start_ms = in->sup_user_ms = in->sup_sys_ms = -1;
+			in->hvc_start_ms = in->sup_cpu_ms = -1;
 			pthread_mutex_init(&in->lock, NULL);
 			snprintf(in->name, sizeof(in->name), "hvcdens-%d-%s-%zu", (int)getpid(), b->name, n);
 			in->t_launch = hvc_now_ns();
@@ -549,10 +549,8 @@ static json_object *sweep_backend(struct sweep *sw, const struct density_backend
 				hvc_json_add_double(io, "ready_ms", v[i]->ready_ms);
 			if (v[i]->hvc_start_ms > 0)
 				hvc_json_add_double(io, "hvc_start_ms", v[i]->hvc_start_ms);
-			if (v[i]->sup_user_ms >= 0 && v[i]->sup_sys_ms >= 0 && v[i]->sup_pid > 0) {
-				hvc_json_add_double(io, "supervisor_user_cpu_ms", v[i]->sup_user_ms);
-				hvc_json_add_double(io, "supervisor_sys_cpu_ms", v[i]->sup_sys_ms);
-			}
+			if (v[i]->sup_cpu_ms >= 0)
+				hvc_json_add_double(io, "supervisor_cpu_ms", v[i]->sup_cpu_ms);
 			hvc_json_add_string(io, "state", v[i]->state == DI_DEAD ? "failed" : "running");
 			json_object_array_add(inst, io);
 		}
