@@ -211,7 +211,9 @@ static int chart(json_object *d, const char *dir, const char *name, const char *
 		return hvc_err(err, EIO, "write `%s`", dp);
 	fclose(f);
 	f = NULL;
-	_cleanup_free_ char *full = hvc_strdup_printf("set xlabel 'instances running (N)'\nset xtics norotate\n"
+	/* steps usually double: a log2 axis spaces them evenly */
+	_cleanup_free_ char *full = hvc_strdup_printf("set xlabel 'instances running (N, log scale)'\nset xtics norotate\n"
+						      "set logscale x 2\nset format x '%%g'\nset offsets graph 0.03, graph 0.03, 0, 0\n"
 						      "set key top left\n%s",
 						      settings);
 	if (hvc_bench_chart_script(dir, name, title, full, plot, err) < 0)

@@ -63,7 +63,9 @@ else
 	echo "note: VM side skipped: the VM driver (hvc vm) is not in this build"
 fi
 D="$TEST_TMP/sweep"
-expect_status 0 "$B" bench density --backends "$BACKENDS" --steps 1,2 --out "$D" --no-progress
+# the VM side gets the default local URI explicitly: --connect is passed through
+expect_status 0 "$B" bench density --backends "$BACKENDS" --steps 1,2 --out "$D" --no-progress \
+	--connect "qemu:///embed?root=$HVC_ROOT/libvirt"
 for f in density.json results.json results.csv report.md density-memory.png density-memory.svg density-memory.gp \
 	density-startup.png density-startup.svg density-startup.gp; do
 	[ -s "$D/$f" ] || fail "$f missing or empty"
@@ -130,9 +132,14 @@ PY
 torn_down "$D2"
 ok "an instance killed mid-sweep is reported at its step, then everything is torn down"
 
-# --- SIGTERM: the sweep stops and tears down ---------------------------------
+# --- SIGTERM: the sweep stops and tears down (and --ksm restores KSM) ----------
+KSM=/sys/kernel/mm/ksm/run
+ksm_before=$(cat $KSM 2>/dev/null || echo none)
+KSMOPT=""
+[ "$ksm_before" != none ] && KSMOPT=--ksm
+on_exit "[ '$ksm_before' != none ] && echo '$ksm_before' >$KSM"
 D3="$TEST_TMP/term"
-"$B" bench density --backends container --workload cpu --steps 1,2,3,4,5,6,7,8 --out "$D3" --no-progress \
+"$B" bench density --backends container --workload cpu --steps 1,2,3,4,5,6,7,8 --out "$D3" --no-progress $KSMOPT \
 	>"$TEST_TMP/term.out" 2>&1 &
 pid=$!
 for _ in $(seq 1 200); do
@@ -144,5 +151,9 @@ wait $pid
 rc=$?
 [ "$rc" -eq 130 ] || fail "SIGTERM: exit $rc, expected 130: $(cat "$TEST_TMP/term.out")"
 grep -q '"cancelled": true' "$D3/density.json" || fail "density.json does not say cancelled"
+if [ -n "$KSMOPT" ]; then
+	[ "$(cat $KSM)" = "$ksm_before" ] || fail "KSM run is $(cat $KSM) after the sweep, was $ksm_before"
+	grep -q '"on_during_run": true' "$D3/density.json" || fail "density.json does not record KSM on"
+fi
 torn_down "$D3"
-ok "SIGTERM stops the sweep, tears everything down, keeps partial results"
+ok "SIGTERM stops the sweep, tears everything down, keeps partial results${KSMOPT:+, restores KSM ($ksm_before)}"
