@@ -475,3 +475,11 @@ int hvc_density_write_outputs(json_object *d, const char *dir, struct hvc_error 
 		hvc_warn("charts: %s", fails);
 	return report(d, dir, fails, err);
 }
+
+int hvc_density_report_dir(const char *dir, struct hvc_error *err)
+{
+	_cleanup_json_ json_object *d = NULL;
+	if (hvc_density_load(dir, &d, err) < 0)
+		return -1;
+	return hvc_density_write_outputs(d, dir, err);
+}

@@ -300,16 +300,24 @@ static json_object *cost_json(json_object *host_fit, json_object *acc_fit)
 	double r2 = hvc_json_get_double(host_fit, "r2", hvc_json_get_int(host_fit, "points", 0) == 1 ? 1.0 : NAN);
 	double as = hvc_json_get_double(acc_fit, "slope_bytes", NAN);
 	json_object *use = NULL;
-	if (isfinite(hs) && hs > 0 && isfinite(r2) && r2 >= 0.8 && !(isfinite(as) && hs < as)) {
+	int64_t pts = hvc_json_get_int(host_fit, "points", 0);
+	/* a line through two points always fits (R^2 = 1): with fewer than three
+	 * steps, only a slope within 1-3x the PSS slope is believed */
+	bool plausible = pts >= 3 ? isfinite(r2) && r2 >= 0.8 : isfinite(as) && hs <= 3 * as;
+	if (isfinite(hs) && hs > 0 && plausible && !(isfinite(as) && hs < as)) {
 		hvc_json_add_string(c, "basis", "host");
-		hvc_json_add_string(c, "why", "host memory used grew linearly with N (R^2 >= 0.8) and by at least the instances' PSS");
+		hvc_json_add_string(c, "why", pts >= 3 ? "host memory used grew linearly with N (R^2 >= 0.8) and by at least "
+							 "the instances' PSS"
+						       : "host memory used grew by 1-3x the instances' PSS (fewer than 3 steps: "
+							 "no linearity check)");
 		use = host_fit;
 	} else if (isfinite(as) && as > 0) {
 		hvc_json_add_string(c, "basis", "pss");
 		char why[256];
 		snprintf(why, sizeof(why),
-			 "host memory used was too noisy to fit (slope %.2f MiB, R^2 %.2f, below the PSS slope or not "
-			 "linear): PSS of the instances and their supervisors used instead",
+			 "host memory used was too noisy to fit (slope %.2f MiB, R^2 %.2f: below the PSS slope, not "
+			 "linear, or with < 3 steps above 3x the PSS slope): PSS of the instances and their "
+			 "supervisors used instead",
 			 hs / 1048576.0, r2);
 		hvc_json_add_string(c, "why", why);
 		use = acc_fit;

@@ -20,6 +20,7 @@ static void usage(FILE *f)
 		"Usage: hvc bench density [--backends container,vm] [--workload idle|mem|cpu] [--image REF]\n"
 		"                         [--instance-mem SIZE] [--budget SIZE|PCT%%] [--max N] [--steps 1,2,4,...]\n"
 		"                         [--quick] [--connect URI] [--ksm] [--out DIR] [--no-progress]\n"
+		"       hvc bench density --report DIR\n"
 		"Starts instances of one image step by step (each step = total running), keeping the earlier\n"
 		"ones running, until the memory budget, --max, or the first failure; records host memory,\n"
 		"PSS and RSS, marginal cost, start/READY times and throughput per step, then tears everything\n"
@@ -32,7 +33,8 @@ static void usage(FILE *f)
 		"  --max           instances per backend (default 64 containers, 16 VMs)\n"
 		"  --quick         idle, up to 16 containers and 4 VMs\n"
 		"  --connect       libvirt URI for the VMs (e.g. qemu+ssh://HOST/system)\n"
-		"  --ksm           turn KSM on for the run (restored afterwards)\n");
+		"  --ksm           turn KSM on for the run (restored afterwards)\n"
+		"  --report DIR    only regenerate report.md, results.json and charts from DIR/density.json\n");
 }
 
 static char **split_list(const char *s)
@@ -61,13 +63,14 @@ int hvc_cmd_bench_density(int argc, char **argv)
 		{ "ksm", no_argument, NULL, 'k' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "no-progress", no_argument, NULL, 'P' },
+		{ "report", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *W = "bench density";
 	struct hvc_density_opts o = { .progress = true, .cmdline = argv, .cancel = &cancel_flag };
 	_cleanup_strv_ char **backends = NULL;
-	const char *budget = NULL;
+	const char *budget = NULL, *report_dir = NULL;
 	struct hvc_error err = { 0 };
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -111,12 +114,19 @@ int hvc_cmd_bench_density(int argc, char **argv)
 		case 'k': o.ksm = true; break;
 		case 'o': o.out_dir = optarg; break;
 		case 'P': o.progress = false; break;
+		case 'R': report_dir = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: return hvc_cli_usage_error(W, "bad option");
 		}
 	}
 	if (optind < argc)
 		return hvc_cli_usage_error(W, "unexpected argument \"%s\"", argv[optind]);
+	if (report_dir) {
+		if (hvc_density_report_dir(report_dir, &err) < 0)
+			return hvc_cli_fail(W, &err, HVC_EXIT_FAIL);
+		printf("Report: %s/report.md\n", report_dir);
+		return 0;
+	}
 	if (o.quick && o.workload && strcmp(o.workload, "idle"))
 		return hvc_cli_usage_error(W, "--quick runs the idle workload, not \"%s\"", o.workload);
 	if (o.max && o.n_steps && o.steps[0] > o.max)

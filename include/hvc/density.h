@@ -43,6 +43,9 @@ struct hvc_density_opts {
  * *cancelled set. */
 int hvc_density_run(const struct hvc_density_opts *o, char **out_dir, bool *cancelled,
 		    struct hvc_error *err);
+/* Regenerates results.json, results.csv, report.md and the charts in dir
+ * from dir/density.json alone. */
+int hvc_density_report_dir(const char *dir, struct hvc_error *err);
 /* "1,2,4,8" -> strictly increasing positive counts. */
 int hvc_density_parse_steps(const char *s, int *steps, size_t *n, struct hvc_error *err);
 /* "2g" or "50%" (of mem_total) -> bytes; checked against mem_available. */

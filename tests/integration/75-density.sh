@@ -93,6 +93,11 @@ for name in sys.argv[2].split(","):
 PY
 grep -q "## Fits on this host" "$D/report.md" || fail "report has no 'Fits on this host' section"
 expect_status 0 "$B" bench validate "$D"
+cp "$D/report.md" "$TEST_TMP/report.before"
+rm -f "$D"/report.md "$D"/*.png "$D"/*.svg "$D"/*.gp "$D"/results.json
+expect_status 0 "$B" bench density --report "$D"
+[ -s "$D/density-memory.png" ] && [ -s "$D/results.json" ] || fail "--report did not regenerate charts/results.json"
+cmp -s "$D/report.md" "$TEST_TMP/report.before" || fail "regenerated report differs: $(diff "$TEST_TMP/report.before" "$D/report.md" | head -5)"
 torn_down "$D"
 ok "1,2-step sweep ($BACKENDS): results, charts, report; teardown complete"
 
