@@ -510,6 +510,13 @@ int hvc_bench_run(const struct hvc_bench_options *opt, char **out_dir, struct hv
 	rs.ctx.init_bin = hvc_guest_program("hvc-init");
 	if (hvc_mkdir_p(rs.ctx.work_dir, 0755, err) < 0)
 		goto out;
+	/* Peers (runc, crun) run with their own working directory: every path
+	 * handed to them must be absolute, so the work dir is made absolute here. */
+	char *abs_work = realpath(rs.ctx.work_dir, NULL);
+	if (abs_work) {
+		free(rs.ctx.work_dir);
+		rs.ctx.work_dir = abs_work;
+	}
 
 	char when[32];
 	hvc_json_add_string(res, "schema", HVC_BENCH_SCHEMA);
