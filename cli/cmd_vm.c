@@ -189,6 +189,9 @@ static int cmd_ps(int argc, char **argv)
 	if (optind < argc)
 		return hvc_cli_usage_error("vm ps", "unexpected argument \"%s\"", argv[optind]);
 	struct hvc_error err = { 0 };
+	/* a VM whose hvc was killed is reclaimed by the next hvc vm call */
+	if (hvc_vm_prune(&err) < 0)
+		hvc_warn("prune: %s", err.msg);
 	struct hvc_vm_info *v = NULL;
 	size_t n = 0;
 	if (hvc_vm_list(&v, &n, &err) < 0)
