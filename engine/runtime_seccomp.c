@@ -271,10 +271,10 @@ int hvc_sc_profile_parse_json(const char *buf, size_t len, struct hvc_sc_profile
 				r->args[a].index = (unsigned)hvc_json_get_int(ao, "index", 0);
 				r->args[a].value = (uint64_t)hvc_json_get_int(ao, "value", 0);
 				r->args[a].value2 = (uint64_t)hvc_json_get_int(ao, "valueTwo", 0);
-				if (r->args[a].index > 5) {
+				unsigned idx = r->args[a].index;
+				if (idx > 5) {
 					hvc_sc_profile_free(out);
-					return hvc_err(err, EINVAL, "seccomp profile: syscalls[%zu]: arg index %u > 5", i,
-						       r->args[a].index);
+					return hvc_err(err, EINVAL, "seccomp profile: syscalls[%zu]: arg index %u > 5", i, idx);
 				}
 			}
 			r->n_args = (unsigned)nargs;
