@@ -6,6 +6,8 @@
  * status pipe and relays the container's output to the sweep, which takes
  * the first line as READY. The supervisors' own memory is hvc's per-container
  * overhead and is reported separately from the containers'. */
+#include "density_internal.h"
+#include "hvc/container.h"
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -13,8 +15,6 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "density_internal.h"
-#include "hvc/container.h"
 
 static int ctr_available(struct density_ctx *ctx, char *reason, size_t len)
 {
@@ -42,9 +42,10 @@ static void set_nonblock(int fd)
 }
 
 /* The supervisor: never returns. */
-static void supervise(struct density_ctx *ctx, struct density_inst *in, pid_t parent, int status_w, int out_w)
+static void supervise(struct density_ctx *ctx, struct density_inst *in, pid_t parent, int status_w,
+		      int out_w)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE };
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		signal(sigs[i], SIG_DFL);
 	sigset_t none;
@@ -65,7 +66,7 @@ static void supervise(struct density_ctx *ctx, struct density_inst *in, pid_t pa
 	hvc_close_fds_from(5);
 	status_w = 3, out_w = 4;
 
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	struct hvc_ctr_spec spec;
 	hvc_ctr_spec_init(&spec);
 	spec.name = strdup(in->name);
@@ -84,12 +85,12 @@ static void supervise(struct density_ctx *ctx, struct density_inst *in, pid_t pa
 	if (hvc_ctr_cgroup_path(c, "memory", cg, sizeof(cg)) < 0)
 		cg[0] = '\0';
 	const struct hvc_ctr_timings *t = hvc_ctr_get_timings(c);
-	int n = snprintf(msg, sizeof(msg), "I%s\t%d\t%.3f\t%s\n", hvc_ctr_id(c), (int)hvc_ctr_pid(c),
-			 t->exec ? hvc_ns_to_ms(t->exec - t->t0) : -1.0, cg);
+	int n = snprintf(msg, sizeof(msg), "I%s\t%d\t%.3f\t%s\n", hvc_ctr_id(c),
+			 (int)hvc_ctr_pid(c), t->exec ? hvc_ns_to_ms(t->exec - t->t0) : -1.0, cg);
 	ssize_t w = write(status_w, msg, (size_t)n);
 	(void)w;
 	close(status_w);
-	struct hvc_ctr_io io = { .in_fd = -1, .out_fd = out_w, .err_fd = out_w, .log = false };
+	struct hvc_ctr_io io = {.in_fd = -1, .out_fd = out_w, .err_fd = out_w, .log = false};
 	int rc = hvc_ctr_wait(c, &io, &err);
 	_exit(rc < 0 ? 125 : rc & 0xff);
 }
@@ -131,7 +132,7 @@ static void sup_cpu(struct density_inst *in)
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)in->sup_pid);
 	_cleanup_free_ char *t = NULL;
-	struct hvc_error e = { 0 };
+	struct hvc_error e = {0};
 	in->sup_cpu_ms = -1;
 	if (hvc_read_file(path, &t, NULL, &e) < 0)
 		return;
@@ -184,7 +185,9 @@ static void read_fd(struct density_ctx *ctx, struct density_inst *in, bool statu
 			close(*fd);
 			*fd = -1;
 			if (status && in->state == DI_LAUNCHED)
-				hvc_density_mark_dead(in, "start", "the supervisor exited before the container started");
+				hvc_density_mark_dead(
+				    in, "start",
+				    "the supervisor exited before the container started");
 			return;
 		}
 		if (status) {
@@ -202,7 +205,7 @@ static void read_fd(struct density_ctx *ctx, struct density_inst *in, bool statu
 static void exit_reason(struct density_ctx *ctx, struct density_inst *in, int wstatus)
 {
 	struct hvc_ctr_state st;
-	struct hvc_error e = { 0 };
+	struct hvc_error e = {0};
 	if (in->id[0] && hvc_ctr_state_read(in->id, &st, &e) == 0 && st.oom_killed) {
 		hvc_density_mark_dead(in, "oom", "OOM-killed (container memory limit %llu MiB)",
 				      (unsigned long long)(ctx->instance_mem >> 20));
@@ -210,11 +213,13 @@ static void exit_reason(struct density_ctx *ctx, struct density_inst *in, int ws
 	}
 	int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
 	if (in->state == DI_LAUNCHED)
-		hvc_density_mark_dead(in, "start", "the supervisor exited with status %d before the container started",
-				      code);
+		hvc_density_mark_dead(
+		    in, "start",
+		    "the supervisor exited with status %d before the container started", code);
 	else if (code == 137)
 		hvc_density_mark_dead(in, "exited",
-				      "the container was killed by SIGKILL (status 137; its cgroup recorded no OOM kill)");
+				      "the container was killed by SIGKILL (status 137; its cgroup "
+				      "recorded no OOM kill)");
 	else
 		hvc_density_mark_dead(in, "exited", "the container exited with status %d", code);
 }
@@ -227,11 +232,11 @@ static void ctr_pump(struct density_ctx *ctx, struct density_inst **v, size_t n,
 	size_t k = 0;
 	for (size_t i = 0; p && who && is_status && i < n; i++) {
 		if (v[i]->status_fd >= 0) {
-			p[k] = (struct pollfd){ v[i]->status_fd, POLLIN, 0 };
+			p[k] = (struct pollfd){v[i]->status_fd, POLLIN, 0};
 			who[k] = v[i], is_status[k++] = true;
 		}
 		if (v[i]->out_fd >= 0) {
-			p[k] = (struct pollfd){ v[i]->out_fd, POLLIN, 0 };
+			p[k] = (struct pollfd){v[i]->out_fd, POLLIN, 0};
 			who[k] = v[i], is_status[k++] = false;
 		}
 	}
@@ -265,7 +270,7 @@ static int ctr_measure(struct density_ctx *ctx, struct density_inst *in, struct 
 		       struct hvc_bench_mem *overhead, uint64_t *cpu_ns)
 {
 	(void)ctx;
-	struct hvc_error e = { 0 };
+	struct hvc_error e = {0};
 	memset(m, 0, sizeof(*m));
 	memset(overhead, 0, sizeof(*overhead));
 	*cpu_ns = 0;
@@ -291,7 +296,7 @@ static void ctr_teardown(struct density_ctx *ctx, struct density_inst **v, size_
 			break;
 		ctr_pump(ctx, v, n, 50);
 	}
-	struct hvc_error e = { 0 };
+	struct hvc_error e = {0};
 	for (size_t i = 0; i < n; i++)
 		if (v[i]->sup_pid > 0 && v[i]->id[0])
 			hvc_ctr_kill(v[i]->id, SIGKILL, &e);
@@ -330,13 +335,13 @@ static void ctr_teardown(struct density_ctx *ctx, struct density_inst **v, size_
 }
 
 const struct density_backend hvc_density_backend_container = {
-	.name = "container",
-	.default_max = 64,
-	.quick_max = 16,
-	.available = ctr_available,
-	.prepare = ctr_prepare,
-	.launch = ctr_launch,
-	.pump = ctr_pump,
-	.measure = ctr_measure,
-	.teardown = ctr_teardown,
+    .name = "container",
+    .default_max = 64,
+    .quick_max = 16,
+    .available = ctr_available,
+    .prepare = ctr_prepare,
+    .launch = ctr_launch,
+    .pump = ctr_pump,
+    .measure = ctr_measure,
+    .teardown = ctr_teardown,
 };

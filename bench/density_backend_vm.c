@@ -6,10 +6,11 @@
  * line on the console; the command's output reaches the sweep through the
  * driver's output callback. Memory and CPU are QEMU's, read from /proc (so a
  * remote --connect URI gives start-up and throughput but no memory figures). */
-#include <string.h>
-#include <unistd.h>
 #include "density_internal.h"
 #include "hvc/vm.h"
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
 
 struct vm_inst {
 	struct density_ctx *ctx;
@@ -36,7 +37,7 @@ struct vm_priv {
 static int vm_available(struct density_ctx *ctx, char *reason, size_t len)
 {
 	(void)ctx;
-	struct hvc_error e = { 0 };
+	struct hvc_error e = {0};
 	if (geteuid() != 0) {
 		snprintf(reason, len, "the VM driver's embedded libvirt needs root here");
 		return 0;
@@ -57,8 +58,11 @@ static int vm_available(struct density_ctx *ctx, char *reason, size_t len)
 static int vm_prepare(struct density_ctx *ctx, struct hvc_error *err)
 {
 	/* boot artifacts built once, before any VM starts (never concurrently) */
-	struct hvc_vm_opts o = { .image = ctx->image, .cmd = ctx->cmd, .uri = ctx->uri, .compress = -1,
-				 .prepare_only = true };
+	struct hvc_vm_opts o = {.image = ctx->image,
+				.cmd = ctx->cmd,
+				.uri = ctx->uri,
+				.compress = -1,
+				.prepare_only = true};
 	struct hvc_vm_result res;
 	int r = hvc_vm_run(&o, &res, err);
 	hvc_vm_result_free(&res);
@@ -117,7 +121,7 @@ static void on_ready(void *opaque, pid_t qemu_pid)
 static void *vm_thread(void *arg)
 {
 	struct vm_inst *vi = arg;
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	int rc = hvc_vm_run(&vi->opts, &vi->res, &err);
 	pthread_mutex_lock(&vi->in->lock);
 	vi->done = true;
@@ -135,19 +139,19 @@ static int vm_launch(struct density_ctx *ctx, struct density_inst *in, struct hv
 	vi->ctx = ctx;
 	vi->in = in;
 	vi->opts = (struct hvc_vm_opts){
-		.image = ctx->image,
-		.cmd = ctx->cmd,
-		.name = in->name,
-		.uri = ctx->uri,
-		.memory_mib = ctx->instance_mem >> 20,
-		.vcpus = 1,
-		.timeout_s = ctx->start_timeout_ms / 1000 + 30,
-		.compress = -1,
-		.rm = true,
-		.output = on_output,
-		.on_ready = on_ready,
-		.opaque = vi,
-		.cancel = &vi->cancel,
+	    .image = ctx->image,
+	    .cmd = ctx->cmd,
+	    .name = in->name,
+	    .uri = ctx->uri,
+	    .memory_mib = ctx->instance_mem >> 20,
+	    .vcpus = 1,
+	    .timeout_s = ctx->start_timeout_ms / 1000 + 30,
+	    .compress = -1,
+	    .rm = true,
+	    .output = on_output,
+	    .on_ready = on_ready,
+	    .opaque = vi,
+	    .cancel = &vi->cancel,
 	};
 	in->priv = vi;
 	pthread_attr_t a;
@@ -192,6 +196,7 @@ static void vm_pump(struct density_ctx *ctx, struct density_inst **v, size_t n, 
 			in->ready_ms = hvc_ns_to_ms(t_ready - in->t_launch);
 			in->started_ms = created > 0 ? created : in->ready_ms;
 			in->main_pid = qp;
+			hvc_debug("density: VM %s READY, QEMU pid %d", in->name, (int)qp);
 			if (!ctx->accelerator && accel[0])
 				ctx->accelerator = strdup(accel);
 		}
@@ -201,12 +206,15 @@ static void vm_pump(struct density_ctx *ctx, struct density_inst **v, size_t n, 
 		}
 		if (done && in->state != DI_DEAD) {
 			if (rc < 0) {
-				const char *kind = strstr(error, "READY") ? "timeout"
-						   : strstr(error, "libvirt") || strstr(error, "domain") ? "libvirt"
-												      : "start";
+				const char *kind =
+				    strstr(error, "READY") ? "timeout"
+				    : strstr(error, "libvirt") || strstr(error, "domain")
+					? "libvirt"
+					: "start";
 				hvc_density_mark_dead(in, kind, "%s", error);
 			} else {
-				hvc_density_mark_dead(in, "exited", "the VM's command exited with status %d",
+				hvc_density_mark_dead(in, "exited",
+						      "the VM's command exited with status %d",
 						      vi->res.exit_status);
 			}
 		}
@@ -222,13 +230,29 @@ static int vm_measure(struct density_ctx *ctx, struct density_inst *in, struct h
 	*cpu_ns = 0;
 	if (in->main_pid <= 0)
 		return -1;
-	struct hvc_error e = { 0 };
+	struct hvc_error e = {0};
 	if (hvc_bench_mem_add_pid_tree(m, in->main_pid, false, &e) < 0)
 		return -1;
 	struct hvc_vm_procstats ps;
 	if (hvc_vm_procstats(in->main_pid, &ps, &e) == 0)
 		*cpu_ns = (uint64_t)((ps.cpu_user_s + ps.cpu_sys_s) * 1e9);
 	return 0;
+}
+
+/* True while pid is still the QEMU of this VM (its command line names it). */
+static bool qemu_alive(pid_t pid, const char *name)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	_cleanup_free_ char *cl = NULL;
+	size_t len = 0;
+	struct hvc_error e = {0};
+	if (hvc_read_file(path, &cl, &len, &e) < 0 || len == 0)
+		return false; /* gone, or a zombie (no command line) */
+	for (size_t i = 0; i < len; i++)
+		if (!cl[i])
+			cl[i] = ' ';
+	return strstr(cl, name) != NULL;
 }
 
 static void vm_teardown(struct density_ctx *ctx, struct density_inst **v, size_t n)
@@ -248,12 +272,28 @@ static void vm_teardown(struct density_ctx *ctx, struct density_inst **v, size_t
 		if (vi->rc < 0 && vi->error[0] && !strstr(vi->error, "stopped on request"))
 			hvc_debug("VM %s ended: %s", v[i]->name, vi->error);
 		/* belt and braces: nothing of this VM may be left */
-		struct hvc_error e = { 0 };
+		struct hvc_error e = {0};
 		struct hvc_vm_info info;
 		if (hvc_vm_find(v[i]->name, &info, &e) == 0) {
 			if (hvc_vm_remove(v[i]->name, true, &e) < 0)
 				hvc_warn("remove VM %s: %s", v[i]->name, e.msg);
-			free(info.image), free(info.uri), free(info.accel), free(info.status), free(info.created);
+			free(info.image), free(info.uri), free(info.accel), free(info.status),
+			    free(info.created);
+		}
+		/* the domain is destroyed, but a QEMU has been seen outliving the
+		 * destroy call by a second or two: wait for it, and kill it if it
+		 * stays (it is ours: its command line names this VM) */
+		if (v[i]->main_pid > 0) {
+			for (int k = 0; k < 50 && qemu_alive(v[i]->main_pid, v[i]->name); k++)
+				usleep(100000);
+			if (qemu_alive(v[i]->main_pid, v[i]->name)) {
+				hvc_warn("VM %s: QEMU %d outlived its domain: killing it",
+					 v[i]->name, (int)v[i]->main_pid);
+				kill(v[i]->main_pid, SIGKILL);
+				for (int k = 0; k < 50 && qemu_alive(v[i]->main_pid, v[i]->name);
+				     k++)
+					usleep(20000);
+			}
 		}
 		hvc_vm_result_free(&vi->res);
 		free(vi->pending);
@@ -263,14 +303,14 @@ static void vm_teardown(struct density_ctx *ctx, struct density_inst **v, size_t
 }
 
 const struct density_backend hvc_density_backend_vm = {
-	.name = "vm",
-	.default_max = 16,
-	.quick_max = 4,
-	.available = vm_available,
-	.prepare = vm_prepare,
-	.launch = vm_launch,
-	.pump = vm_pump,
-	.measure = vm_measure,
-	.teardown = vm_teardown,
-	.cleanup = vm_cleanup,
+    .name = "vm",
+    .default_max = 16,
+    .quick_max = 4,
+    .available = vm_available,
+    .prepare = vm_prepare,
+    .launch = vm_launch,
+    .pump = vm_pump,
+    .measure = vm_measure,
+    .teardown = vm_teardown,
+    .cleanup = vm_cleanup,
 };

@@ -1,8 +1,8 @@
 /* bench/density mem: the host's memory as the kernel reports it —
  * "used" is MemTotal - MemAvailable (what applications hold and reclaim
  * cannot take back), the figure a density sweep watches grow. */
-#include <string.h>
 #include "hvc/density.h"
+#include <string.h>
 
 static bool kib_field(const char *text, const char *key, uint64_t *out)
 {
@@ -23,7 +23,8 @@ static bool kib_field(const char *text, const char *key, uint64_t *out)
 	return false;
 }
 
-int hvc_density_meminfo_parse(const char *text, struct hvc_density_meminfo *m, struct hvc_error *err)
+int hvc_density_meminfo_parse(const char *text, struct hvc_density_meminfo *m,
+			      struct hvc_error *err)
 {
 	memset(m, 0, sizeof(*m));
 	if (!kib_field(text, "MemTotal", &m->total))

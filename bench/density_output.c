@@ -3,10 +3,10 @@
  * sweep, e.g. across hosts), results.csv, the three line charts (memory,
  * start-up, throughput vs N; one line per backend) and report.md with the
  * "Fits on this host" section. Charts and statistics are the harness's. */
-#include <math.h>
-#include <string.h>
 #include "density_internal.h"
 #include "hvc/bench.h"
+#include <math.h>
+#include <string.h>
 
 static double num(json_object *o, const char *key)
 {
@@ -40,7 +40,8 @@ static bool ran(json_object *b)
 
 /* ---------- results.json (harness schema) ------------------------------- */
 
-static void metric_def(json_object *arr, const char *key, const char *unit, const char *better, const char *what)
+static void metric_def(json_object *arr, const char *key, const char *unit, const char *better,
+		       const char *what)
 {
 	json_object *m = json_object_new_object();
 	hvc_json_add_string(m, "key", key);
@@ -70,7 +71,8 @@ static json_object *harness_results(json_object *d, struct hvc_error *err)
 	hvc_json_add_string(c, "cpus", "all (instances are not pinned in a density sweep)");
 	hvc_json_add_int(c, "reps", 1);
 	hvc_json_add_int(c, "warmup", 0);
-	hvc_json_add_string(c, "order", "one sample per sweep step; see density.json for everything");
+	hvc_json_add_string(c, "order",
+			    "one sample per sweep step; see density.json for everything");
 	json_object *bl = json_object_new_array();
 	json_object_object_add(c, "backends", bl);
 	json_object_object_add(r, "config", c);
@@ -84,13 +86,19 @@ static json_object *harness_results(json_object *d, struct hvc_error *err)
 	hvc_json_add_string(w, "kind", "density");
 	json_object_object_add(w, "args", json_object_get(hvc_json_get(cfg, "command")));
 	json_object *ms = json_object_new_array();
-	metric_def(ms, "marginal_host_mib", "MiB", "lower", "host memory (MemTotal - MemAvailable) per instance added at the step");
-	metric_def(ms, "pss_per_instance_mib", "MiB", "lower", "PSS of all running instances / instances");
-	metric_def(ms, "rss_per_instance_mib", "MiB", "lower", "RSS of all running instances / instances");
-	metric_def(ms, "slowest_ready_ms", "ms", "lower", "start of the step to the last added instance's READY");
-	metric_def(ms, "start_per_instance_ms", "ms", "lower", "time to start the step's instances / instances added");
+	metric_def(ms, "marginal_host_mib", "MiB", "lower",
+		   "host memory (MemTotal - MemAvailable) per instance added at the step");
+	metric_def(ms, "pss_per_instance_mib", "MiB", "lower",
+		   "PSS of all running instances / instances");
+	metric_def(ms, "rss_per_instance_mib", "MiB", "lower",
+		   "RSS of all running instances / instances");
+	metric_def(ms, "slowest_ready_ms", "ms", "lower",
+		   "start of the step to the last added instance's READY");
+	metric_def(ms, "start_per_instance_ms", "ms", "lower",
+		   "time to start the step's instances / instances added");
 	if (hvc_json_get_string(cfg, "workload") && strcmp(wl, "idle"))
-		metric_def(ms, "per_instance_throughput", "MB/s", "higher", "the workload's figure, mean over instances");
+		metric_def(ms, "per_instance_throughput", "MB/s", "higher",
+			   "the workload's figure, mean over instances");
 	json_object_object_add(w, "metrics", ms);
 	json_object *ws = json_object_new_array();
 	json_object_array_add(ws, w);
@@ -124,24 +132,31 @@ static json_object *harness_results(json_object *d, struct hvc_error *err)
 			if (alen(fails) > 0) {
 				json_object *f0 = json_object_array_get_idx(fails, 0);
 				hvc_json_add_string(s, "status", "failed");
-				_cleanup_free_ char *why = hvc_strdup_printf("%s: %s", hvc_json_get_string(f0, "instance"),
-									     hvc_json_get_string(f0, "reason"));
+				_cleanup_free_ char *why =
+				    hvc_strdup_printf("%s: %s", hvc_json_get_string(f0, "instance"),
+						      hvc_json_get_string(f0, "reason"));
 				hvc_json_add_string(s, "error", why);
 			} else {
 				hvc_json_add_string(s, "status", "ok");
 				double run = num(st, "running");
 				if (isfinite(num(st, "marginal_host_bytes")))
-					hvc_json_add_double(m, "marginal_host_mib", mib(num(st, "marginal_host_bytes")));
+					hvc_json_add_double(m, "marginal_host_mib",
+							    mib(num(st, "marginal_host_bytes")));
 				if (run > 0) {
-					hvc_json_add_double(m, "pss_per_instance_mib", mib(num(st, "pss_sum_bytes")) / run);
-					hvc_json_add_double(m, "rss_per_instance_mib", mib(num(st, "rss_sum_bytes")) / run);
+					hvc_json_add_double(m, "pss_per_instance_mib",
+							    mib(num(st, "pss_sum_bytes")) / run);
+					hvc_json_add_double(m, "rss_per_instance_mib",
+							    mib(num(st, "rss_sum_bytes")) / run);
 				}
 				if (isfinite(num(st, "slowest_ready_ms")))
-					hvc_json_add_double(m, "slowest_ready_ms", num(st, "slowest_ready_ms"));
+					hvc_json_add_double(m, "slowest_ready_ms",
+							    num(st, "slowest_ready_ms"));
 				double added = num(st, "added");
 				if (added > 0 && isfinite(num(st, "start_all_ms")))
-					hvc_json_add_double(m, "start_per_instance_ms", num(st, "start_all_ms") / added);
-				double tp = num(hvc_json_get(st, "throughput"), "per_instance_mean");
+					hvc_json_add_double(m, "start_per_instance_ms",
+							    num(st, "start_all_ms") / added);
+				double tp =
+				    num(hvc_json_get(st, "throughput"), "per_instance_mean");
 				if (isfinite(tp))
 					hvc_json_add_double(m, "per_instance_throughput", tp);
 			}
@@ -159,9 +174,9 @@ static json_object *harness_results(json_object *d, struct hvc_error *err)
 /* ---------- charts -------------------------------------------------------- */
 
 /* One data block per backend that ran (gnuplot `index i`), columns given. */
-static int chart(json_object *d, const char *dir, const char *name, const char *title, const char *settings,
-		 const char *const *cols, const char *const *titles, const char *const *styles, size_t ncols,
-		 char **failures, struct hvc_error *err)
+static int chart(json_object *d, const char *dir, const char *name, const char *title,
+		 const char *settings, const char *const *cols, const char *const *titles,
+		 const char *const *styles, size_t ncols, char **failures, struct hvc_error *err)
 {
 	_cleanup_free_ char *dn = hvc_strdup_printf("%s.dat", name);
 	_cleanup_free_ char *dp = hvc_path_join(dir, dn);
@@ -199,8 +214,11 @@ static int chart(json_object *d, const char *dir, const char *name, const char *
 		}
 		for (size_t c = 0; c < ncols; c++) {
 			char part[512];
-			snprintf(part, sizeof(part), "%s'%s' index %d using 1:%zu with linespoints lt %d %s title '%s, %s'",
-				 block || c ? ", " : "", dn, block, c + 2, block + 1, styles[c], bn, titles[c]);
+			snprintf(
+			    part, sizeof(part),
+			    "%s'%s' index %d using 1:%zu with linespoints lt %d %s title '%s, %s'",
+			    block || c ? ", " : "", dn, block, c + 2, block + 1, styles[c], bn,
+			    titles[c]);
 			strncat(plot, part, sizeof(plot) - strlen(plot) - 1);
 		}
 		block++;
@@ -212,10 +230,11 @@ static int chart(json_object *d, const char *dir, const char *name, const char *
 	fclose(f);
 	f = NULL;
 	/* steps usually double: a log2 axis spaces them evenly */
-	_cleanup_free_ char *full = hvc_strdup_printf("set xlabel 'instances running (N, log scale)'\nset xtics norotate\n"
-						      "set logscale x 2\nset format x '%%g'\nset offsets graph 0.03, graph 0.03, 0, 0\n"
-						      "set key top left\n%s",
-						      settings);
+	_cleanup_free_ char *full = hvc_strdup_printf(
+	    "set xlabel 'instances running (N, log scale)'\nset xtics norotate\n"
+	    "set logscale x 2\nset format x '%%g'\nset offsets graph 0.03, graph 0.03, 0, 0\n"
+	    "set key top left\n%s",
+	    settings);
 	if (hvc_bench_chart_script(dir, name, title, full, plot, err) < 0)
 		return -1;
 	hvc_bench_chart_render(dir, name, failures);
@@ -224,28 +243,31 @@ static int chart(json_object *d, const char *dir, const char *name, const char *
 
 static int charts(json_object *d, const char *dir, char **failures, struct hvc_error *err)
 {
-	static const char *const mc[] = { "host_used_delta_bytes", "pss_sum_bytes", "rss_sum_bytes" };
-	static const char *const mt[] = { "host used (MemTotal-MemAvailable) over baseline", "sum of PSS",
-					  "sum of RSS" };
-	static const char *const msty[] = { "dt 1 pt 7", "dt 2 pt 5", "dt 3 pt 9" };
+	static const char *const mc[] = {"host_used_delta_bytes", "pss_sum_bytes", "rss_sum_bytes"};
+	static const char *const mt[] = {"host used (MemTotal-MemAvailable) over baseline",
+					 "sum of PSS", "sum of RSS"};
+	static const char *const msty[] = {"dt 1 pt 7", "dt 2 pt 5", "dt 3 pt 9"};
 	if (chart(d, dir, "density-memory", "Memory vs instances running (MiB)",
 		  "set ylabel 'MiB'\nset yrange [*:*]\n", mc, mt, msty, 3, failures, err) < 0)
 		return -1;
-	static const char *const sc[] = { "slowest_ready_ms", "start_all_ms" };
-	static const char *const stt[] = { "slowest READY of the step", "all of the step started" };
-	static const char *const ssty[] = { "dt 1 pt 7", "dt 2 pt 5" };
-	if (chart(d, dir, "density-startup", "Start-up latency of each step vs instances running (ms)",
-		  "set ylabel 'milliseconds from the step start'\nset yrange [0:*]\n", sc, stt, ssty, 2, failures,
-		  err) < 0)
+	static const char *const sc[] = {"slowest_ready_ms", "start_all_ms"};
+	static const char *const stt[] = {"slowest READY of the step", "all of the step started"};
+	static const char *const ssty[] = {"dt 1 pt 7", "dt 2 pt 5"};
+	if (chart(d, dir, "density-startup",
+		  "Start-up latency of each step vs instances running (ms)",
+		  "set ylabel 'milliseconds from the step start'\nset yrange [0:*]\n", sc, stt,
+		  ssty, 2, failures, err) < 0)
 		return -1;
 	const char *wl = hvc_json_get_string(hvc_json_get(d, "config"), "workload");
 	if (wl && strcmp(wl, "idle")) {
-		static const char *const tc[] = { "tp.aggregate", "tp.per_instance_mean" };
-		static const char *const tt[] = { "aggregate", "per instance (mean)" };
-		static const char *const tsty[] = { "dt 1 pt 7", "dt 2 pt 5" };
-		_cleanup_free_ char *title = hvc_strdup_printf("Throughput of the %s workload vs instances running (MB/s)", wl);
-		if (chart(d, dir, "density-throughput", title, "set ylabel 'MB/s'\nset yrange [0:*]\n", tc, tt, tsty, 2,
-			  failures, err) < 0)
+		static const char *const tc[] = {"tp.aggregate", "tp.per_instance_mean"};
+		static const char *const tt[] = {"aggregate", "per instance (mean)"};
+		static const char *const tsty[] = {"dt 1 pt 7", "dt 2 pt 5"};
+		_cleanup_free_ char *title = hvc_strdup_printf(
+		    "Throughput of the %s workload vs instances running (MB/s)", wl);
+		if (chart(d, dir, "density-throughput", title,
+			  "set ylabel 'MB/s'\nset yrange [0:*]\n", tc, tt, tsty, 2, failures,
+			  err) < 0)
 			return -1;
 	}
 	return 0;
@@ -256,22 +278,30 @@ static int charts(json_object *d, const char *dir, char **failures, struct hvc_e
 static void fits_section(FILE *f, json_object *d)
 {
 	json_object *cfg = hvc_json_get(d, "config");
-	fprintf(f, "## Fits on this host\n\n"
-		   "Instances of `%s` (%s workload) that fit in the memory budget of %.0f MiB on this host, "
-		   "from the measured per-instance cost (least-squares slope of host memory used over the steps) "
-		   "and, where the workload uses CPU, the CPU one instance used alone on %lld logical CPUs. "
-		   "\"Measured up to\" is what really ran; a larger count is an extrapolation.\n\n",
-		hvc_json_get_string(cfg, "image") ?: "?", hvc_json_get_string(cfg, "workload") ?: "?",
-		mib(num(cfg, "budget_bytes")), (long long)hvc_json_get_int(hvc_json_get(d, "memory"), "cpus_online", 0));
-	fprintf(f, "| backend | measured up to | sweep stopped because | memory per instance | fixed cost | PSS per "
-		   "instance | CPU per instance (cores) | fit by memory | fit by CPU | **fits** | limiting resource |\n"
+	fprintf(f,
+		"## Fits on this host\n\n"
+		"Instances of `%s` (%s workload) that fit in the memory budget of %.0f MiB on this "
+		"host, "
+		"from the measured per-instance cost (least-squares slope of host memory used over "
+		"the steps) "
+		"and, where the workload uses CPU, the CPU one instance used alone on %lld logical "
+		"CPUs. "
+		"\"Measured up to\" is what really ran; a larger count is an extrapolation.\n\n",
+		hvc_json_get_string(cfg, "image") ?: "?",
+		hvc_json_get_string(cfg, "workload") ?: "?", mib(num(cfg, "budget_bytes")),
+		(long long)hvc_json_get_int(hvc_json_get(d, "memory"), "cpus_online", 0));
+	fprintf(f, "| backend | measured up to | sweep stopped because | memory per instance | "
+		   "fixed cost | PSS per "
+		   "instance | CPU per instance (cores) | fit by memory | fit by CPU | **fits** | "
+		   "limiting resource |\n"
 		   "|---|---|---|---|---|---|---|---|---|---|---|\n");
 	json_object *bs = hvc_json_get(d, "backends");
 	for (size_t i = 0; i < alen(bs); i++) {
 		json_object *b = json_object_array_get_idx(bs, i);
 		const char *name = hvc_json_get_string(b, "name");
 		if (!hvc_json_get_bool(b, "available", false)) {
-			fprintf(f, "| %s | not run: %s | | | | | | | | | |\n", name, hvc_json_get_string(b, "reason") ?: "");
+			fprintf(f, "| %s | not run: %s | | | | | | | | | |\n", name,
+				hvc_json_get_string(b, "reason") ?: "");
 			continue;
 		}
 		json_object *fit = hvc_json_get(b, "cost"), *pfit = hvc_json_get(b, "pss_fit");
@@ -280,14 +310,16 @@ static void fits_section(FILE *f, json_object *d)
 		if (isfinite(num(b, "cpu_share_cores")))
 			snprintf(cpu, sizeof(cpu), "%.3f", num(b, "cpu_share_cores"));
 		if (hvc_json_get_int(fits, "by_cpu", -1) >= 0)
-			snprintf(bycpu, sizeof(bycpu), "%lld", (long long)hvc_json_get_int(fits, "by_cpu", -1));
+			snprintf(bycpu, sizeof(bycpu), "%lld",
+				 (long long)hvc_json_get_int(fits, "by_cpu", -1));
 		_cleanup_free_ char *stop = strdup(hvc_json_get_string(b, "stop_reason") ?: "");
 		for (char *p = stop; *p; p++)
 			if (*p == '|' || *p == '\n')
 				*p = ' ';
 		if (hvc_json_get_string(fits, "error")) {
-			fprintf(f, "| %s | N=%lld | %s | | | | %s | | | could not estimate: %s | |\n", name,
-				(long long)hvc_json_get_int(b, "max_measured", 0), stop, cpu,
+			fprintf(f,
+				"| %s | N=%lld | %s | | | | %s | | | could not estimate: %s | |\n",
+				name, (long long)hvc_json_get_int(b, "max_measured", 0), stop, cpu,
 				hvc_json_get_string(fits, "error"));
 			continue;
 		}
@@ -295,28 +327,43 @@ static void fits_section(FILE *f, json_object *d)
 		const char *limit = hvc_json_get_string(fits, "limit");
 		char lim[256];
 		if (strstr(stop, "first failure"))
-			snprintf(lim, sizeof(lim), "%s; but starting failed at the step after N=%lld (see failures)", limit,
-				 (long long)hvc_json_get_int(b, "max_measured", 0));
+			snprintf(lim, sizeof(lim),
+				 "%s; but starting failed at the step after N=%lld (see failures)",
+				 limit, (long long)hvc_json_get_int(b, "max_measured", 0));
 		else
 			snprintf(lim, sizeof(lim), "%s", limit);
-		fprintf(f, "| %s | N=%lld | %s | %.2f MiB (%s) | %.1f MiB | %.2f MiB | %s | %lld | %s | **%lld**%s | %s |\n", name,
-			(long long)hvc_json_get_int(b, "max_measured", 0), stop, mib(num(fit, "slope_bytes")),
-			!strcmp(hvc_json_get_string(fit, "basis") ?: "", "host") ? "host memory" : "PSS",
+		fprintf(f,
+			"| %s | N=%lld | %s | %.2f MiB (%s) | %.1f MiB | %.2f MiB | %s | %lld | %s "
+			"| **%lld**%s | %s |\n",
+			name, (long long)hvc_json_get_int(b, "max_measured", 0), stop,
+			mib(num(fit, "slope_bytes")),
+			!strcmp(hvc_json_get_string(fit, "basis") ?: "", "host") ? "host memory"
+										 : "PSS",
 			mib(num(fit, "intercept_bytes")), mib(num(pfit, "slope_bytes")), cpu,
-			(long long)hvc_json_get_int(fits, "by_memory", 0), bycpu, (long long)hvc_json_get_int(fits, "expected", 0),
-			hvc_json_get_bool(fits, "extrapolated", false) ? " (extrapolated)" : "", lim);
+			(long long)hvc_json_get_int(fits, "by_memory", 0), bycpu,
+			(long long)hvc_json_get_int(fits, "expected", 0),
+			hvc_json_get_bool(fits, "extrapolated", false) ? " (extrapolated)" : "",
+			lim);
 	}
-	fprintf(f, "\nMemory per instance is the least-squares slope against N of host memory used (MemTotal − "
-		   "MemAvailable over the baseline before the first instance): everything an instance costs the host "
-		   "(for containers also the hvc supervisor, kernel objects and page cache it pins; for VMs QEMU and "
-		   "the guest RAM it touched). Where that figure was too noisy to fit (other work on the host moves "
-		   "it by more than a small instance costs), the slope of the instances' PSS plus their hvc "
-		   "supervisors' is used instead, marked \"PSS\"; density.json records why (`cost.why`). "
-		   "`hvc plan --from DIR` extrapolates the same costs to another host.\n\n");
+	fprintf(
+	    f,
+	    "\nMemory per instance is the least-squares slope against N of host memory used "
+	    "(MemTotal − "
+	    "MemAvailable over the baseline before the first instance): everything an instance "
+	    "costs the host "
+	    "(for containers also the hvc supervisor, kernel objects and page cache it pins; for "
+	    "VMs QEMU and "
+	    "the guest RAM it touched). Where that figure was too noisy to fit (other work on the "
+	    "host moves "
+	    "it by more than a small instance costs), the slope of the instances' PSS plus their "
+	    "hvc "
+	    "supervisors' is used instead, marked \"PSS\"; density.json records why (`cost.why`). "
+	    "`hvc plan --from DIR` extrapolates the same costs to another host.\n\n");
 	for (size_t i = 0; i < alen(bs); i++) {
 		json_object *c = hvc_json_get(json_object_array_get_idx(bs, i), "cost");
 		if (c && strcmp(hvc_json_get_string(c, "basis") ?: "", "host"))
-			fprintf(f, "- %s: %s.\n", hvc_json_get_string(json_object_array_get_idx(bs, i), "name"),
+			fprintf(f, "- %s: %s.\n",
+				hvc_json_get_string(json_object_array_get_idx(bs, i), "name"),
 				hvc_json_get_string(c, "why"));
 	}
 	fprintf(f, "\n");
@@ -327,35 +374,49 @@ static void steps_section(FILE *f, json_object *d)
 	json_object *bs = hvc_json_get(d, "backends");
 	const char *wl = hvc_json_get_string(hvc_json_get(d, "config"), "workload") ?: "idle";
 	bool tp = strcmp(wl, "idle") != 0;
-	fprintf(f, "## Steps\n\nAt each step the instances added start concurrently while the earlier ones keep "
-		   "running. Memory in MiB: host used over the baseline, the sum of the instances' PSS and RSS "
-		   "(RSS counts every shared page in every instance, PSS divides it among the sharers), and the "
+	fprintf(f, "## Steps\n\nAt each step the instances added start concurrently while the "
+		   "earlier ones keep "
+		   "running. Memory in MiB: host used over the baseline, the sum of the instances' "
+		   "PSS and RSS "
+		   "(RSS counts every shared page in every instance, PSS divides it among the "
+		   "sharers), and the "
 		   "marginal host memory per instance added at the step.\n\n");
 	for (size_t i = 0; i < alen(bs); i++) {
 		json_object *b = json_object_array_get_idx(bs, i);
 		if (!ran(b))
 			continue;
-		fprintf(f, "### %s\n\n| N | added | all started (ms) | slowest READY (ms) | host used + | marginal / "
-			   "instance | PSS sum | RSS sum | hvc supervisors PSS | CPU cores used |%s failures |\n"
-			   "|---|---|---|---|---|---|---|---|---|---|%s---|\n",
-			hvc_json_get_string(b, "name"), tp ? " throughput aggregate | per instance |" : "", tp ? "---|---|" : "");
+		fprintf(f,
+			"### %s\n\n| N | added | all started (ms) | slowest READY (ms) | host used "
+			"+ | marginal / "
+			"instance | PSS sum | RSS sum | hvc supervisors PSS | CPU cores used |%s "
+			"failures |\n"
+			"|---|---|---|---|---|---|---|---|---|---|%s---|\n",
+			hvc_json_get_string(b, "name"),
+			tp ? " throughput aggregate | per instance |" : "", tp ? "---|---|" : "");
 		json_object *steps = hvc_json_get(b, "steps");
 		for (size_t k = 0; k < alen(steps); k++) {
 			json_object *st = json_object_array_get_idx(steps, k);
 			json_object *fails = hvc_json_get(st, "failures");
 			char sup[32] = "–";
 			if (isfinite(num(st, "supervisor_pss_sum_bytes")))
-				snprintf(sup, sizeof(sup), "%.1f", mib(num(st, "supervisor_pss_sum_bytes")));
+				snprintf(sup, sizeof(sup), "%.1f",
+					 mib(num(st, "supervisor_pss_sum_bytes")));
 			char marg[32] = "–";
 			if (isfinite(num(st, "marginal_host_bytes")))
-				snprintf(marg, sizeof(marg), "%.2f", mib(num(st, "marginal_host_bytes")));
-			fprintf(f, "| %lld | %lld | %.0f | %.0f | %.1f | %s | %.1f | %.1f | %s | %.3f |",
-				(long long)hvc_json_get_int(st, "n", 0), (long long)hvc_json_get_int(st, "added", 0),
-				num(st, "start_all_ms"), num(st, "slowest_ready_ms"), mib(num(st, "host_used_delta_bytes")),
-				marg, mib(num(st, "pss_sum_bytes")), mib(num(st, "rss_sum_bytes")), sup, num(st, "cpu_cores_used"));
+				snprintf(marg, sizeof(marg), "%.2f",
+					 mib(num(st, "marginal_host_bytes")));
+			fprintf(
+			    f,
+			    "| %lld | %lld | %.0f | %.0f | %.1f | %s | %.1f | %.1f | %s | %.3f |",
+			    (long long)hvc_json_get_int(st, "n", 0),
+			    (long long)hvc_json_get_int(st, "added", 0), num(st, "start_all_ms"),
+			    num(st, "slowest_ready_ms"), mib(num(st, "host_used_delta_bytes")),
+			    marg, mib(num(st, "pss_sum_bytes")), mib(num(st, "rss_sum_bytes")), sup,
+			    num(st, "cpu_cores_used"));
 			if (tp) {
 				json_object *t = hvc_json_get(st, "throughput");
-				fprintf(f, " %.1f | %.1f |", num(t, "aggregate"), num(t, "per_instance_mean"));
+				fprintf(f, " %.1f | %.1f |", num(t, "aggregate"),
+					num(t, "per_instance_mean"));
 			}
 			if (alen(fails) == 0)
 				fprintf(f, " none |\n");
@@ -365,7 +426,8 @@ static void steps_section(FILE *f, json_object *d)
 		fprintf(f, "\nSweep stopped: %s. Teardown of everything took %.0f ms.\n\n",
 			hvc_json_get_string(b, "stop_reason") ?: "?", num(b, "teardown_ms"));
 	}
-	fprintf(f, "![Memory vs N](density-memory.png)\n\n![Start-up latency vs N](density-startup.png)\n\n");
+	fprintf(f, "![Memory vs N](density-memory.png)\n\n![Start-up latency vs "
+		   "N](density-startup.png)\n\n");
 	if (tp)
 		fprintf(f, "![Throughput vs N](density-throughput.png)\n\n");
 }
@@ -383,16 +445,22 @@ static void failures_section(FILE *f, json_object *d)
 			for (size_t j = 0; j < alen(fails); j++) {
 				json_object *x = json_object_array_get_idx(fails, j);
 				if (nf++ == 0)
-					fprintf(f, "## Failures\n\nReported at the step where they were seen; the sweep "
-						   "stops at the first one.\n\n| backend | at N | instance | kind | when | reason |\n"
+					fprintf(f, "## Failures\n\nReported at the step where they "
+						   "were seen; the sweep "
+						   "stops at the first one.\n\n| backend | at N | "
+						   "instance | kind | when | reason |\n"
 						   "|---|---|---|---|---|---|\n");
-				_cleanup_free_ char *why = strdup(hvc_json_get_string(x, "reason") ?: "");
+				_cleanup_free_ char *why =
+				    strdup(hvc_json_get_string(x, "reason") ?: "");
 				for (char *p = why; *p; p++)
 					if (*p == '|' || *p == '\n')
 						*p = ' ';
-				fprintf(f, "| %s | %lld | %s | %s | %s | %s |\n", hvc_json_get_string(b, "name"),
-					(long long)hvc_json_get_int(st, "n", 0), hvc_json_get_string(x, "instance"),
-					hvc_json_get_string(x, "kind"), hvc_json_get_string(x, "when"), why);
+				fprintf(f, "| %s | %lld | %s | %s | %s | %s |\n",
+					hvc_json_get_string(b, "name"),
+					(long long)hvc_json_get_int(st, "n", 0),
+					hvc_json_get_string(x, "instance"),
+					hvc_json_get_string(x, "kind"),
+					hvc_json_get_string(x, "when"), why);
 			}
 		}
 	}
@@ -400,7 +468,8 @@ static void failures_section(FILE *f, json_object *d)
 		fprintf(f, "\n");
 }
 
-static int report(json_object *d, const char *dir, const char *chart_failures, struct hvc_error *err)
+static int report(json_object *d, const char *dir, const char *chart_failures,
+		  struct hvc_error *err)
 {
 	_cleanup_free_ char *p = hvc_path_join(dir, "report.md");
 	_cleanup_fclose_ FILE *f = fopen(p, "w");
@@ -408,43 +477,62 @@ static int report(json_object *d, const char *dir, const char *chart_failures, s
 		return hvc_err(err, errno, "create `%s`", p);
 	json_object *cfg = hvc_json_get(d, "config");
 	json_object *ksm = hvc_json_get(d, "ksm");
-	fprintf(f, "# hvc density sweep — %s workload\n\n", hvc_json_get_string(cfg, "workload") ?: "?");
+	fprintf(f, "# hvc density sweep — %s workload\n\n",
+		hvc_json_get_string(cfg, "workload") ?: "?");
 	const char *acc = hvc_json_get_string(d, "vm_accelerator");
 	if (acc && !strcmp(acc, "tcg"))
-		fprintf(f, "> **Caveat: the VMs ran under TCG, QEMU's software emulator, not KVM.** Their start-up "
-			   "and CPU figures measure emulation; their memory figures are closer to what KVM guests "
+		fprintf(f, "> **Caveat: the VMs ran under TCG, QEMU's software emulator, not "
+			   "KVM.** Their start-up "
+			   "and CPU figures measure emulation; their memory figures are closer to "
+			   "what KVM guests "
 			   "cost, but TCG's translation cache adds to each QEMU.\n\n");
 	if (hvc_json_get_bool(d, "cancelled", false))
 		fprintf(f, "> **The sweep was cancelled (signal) and is incomplete.**\n\n");
-	fprintf(f, "Run `%s`, started %s, took %.0f s. Image `%s` (benchmark image `%s`), each instance runs `",
-		hvc_json_get_string(d, "run_id"), hvc_json_get_string(d, "started"), num(d, "duration_s"),
-		hvc_json_get_string(cfg, "image") ?: "?", hvc_json_get_string(cfg, "bench_image") ?: "?");
+	fprintf(f,
+		"Run `%s`, started %s, took %.0f s. Image `%s` (benchmark image `%s`), each "
+		"instance runs `",
+		hvc_json_get_string(d, "run_id"), hvc_json_get_string(d, "started"),
+		num(d, "duration_s"), hvc_json_get_string(cfg, "image") ?: "?",
+		hvc_json_get_string(cfg, "bench_image") ?: "?");
 	json_object *cmd = hvc_json_get(cfg, "command");
 	for (size_t i = 0; i < alen(cmd); i++)
-		fprintf(f, "%s%s", i ? " " : "", json_object_get_string(json_object_array_get_idx(cmd, i)));
-	fprintf(f, "`; instance memory %.0f MiB (container limit, VM RAM); budget %.0f MiB (%s). KSM: %s%s.\n\n",
+		fprintf(f, "%s%s", i ? " " : "",
+			json_object_get_string(json_object_array_get_idx(cmd, i)));
+	fprintf(f,
+		"`; instance memory %.0f MiB (container limit, VM RAM); budget %.0f MiB (%s). KSM: "
+		"%s%s.\n\n",
 		mib(num(cfg, "instance_mem_bytes")), mib(num(cfg, "budget_bytes")),
 		hvc_json_get_string(cfg, "budget_source") ?: "?",
-		!hvc_json_get_bool(ksm, "present", false) ? "not in this kernel"
-		: hvc_json_get_bool(ksm, "on_during_run", false) ? "on" : "off",
-		hvc_json_get_bool(ksm, "turned_on_by_hvc", false) ? " (turned on by --ksm for this run, restored after)" : "");
+		!hvc_json_get_bool(ksm, "present", false)	 ? "not in this kernel"
+		: hvc_json_get_bool(ksm, "on_during_run", false) ? "on"
+								 : "off",
+		hvc_json_get_bool(ksm, "turned_on_by_hvc", false)
+		    ? " (turned on by --ksm for this run, restored after)"
+		    : "");
 	fits_section(f, d);
 	steps_section(f, d);
 	failures_section(f, d);
-	fprintf(f, "## Sharing: PSS vs RSS\n\nContainers of one image share its files through overlayfs and the "
-		   "page cache, so their RSS sum grows faster than their PSS sum. VMs share nothing by default: "
-		   "each guest has its own copy of the kernel and root filesystem in RAM, unless KSM merges "
-		   "identical pages (pages_sharing at the end: %lld). docs/methodology.md explains each figure.\n\n",
+	fprintf(f,
+		"## Sharing: PSS vs RSS\n\nContainers of one image share its files through "
+		"overlayfs and the "
+		"page cache, so their RSS sum grows faster than their PSS sum. VMs share nothing "
+		"by default: "
+		"each guest has its own copy of the kernel and root filesystem in RAM, unless KSM "
+		"merges "
+		"identical pages (pages_sharing at the end: %lld). docs/methodology.md explains "
+		"each figure.\n\n",
 		(long long)hvc_json_get_int(ksm, "pages_sharing_end", -1));
 	fprintf(f, "## Host\n\n```\n");
 	hvc_host_print(f, hvc_json_get(d, "host"));
 	fprintf(f, "```\n\n## How this was measured\n\n`");
 	json_object *cl = hvc_json_get(cfg, "command_line");
 	for (size_t i = 0; i < alen(cl); i++)
-		fprintf(f, "%s%s", i ? " " : "hvc bench ", json_object_get_string(json_object_array_get_idx(cl, i)));
-	fprintf(f, "` — everything above comes from density.json in this directory; results.json holds "
-		   "one sample per step in the harness's schema (`hvc bench compare` across hosts, "
-		   "docs/scaling.md). The `.gp` scripts beside the charts regenerate them.\n");
+		fprintf(f, "%s%s", i ? " " : "hvc bench ",
+			json_object_get_string(json_object_array_get_idx(cl, i)));
+	fprintf(
+	    f, "` — everything above comes from density.json in this directory; results.json holds "
+	       "one sample per step in the harness's schema (`hvc bench compare` across hosts, "
+	       "docs/scaling.md). The `.gp` scripts beside the charts regenerate them.\n");
 	if (chart_failures && *chart_failures)
 		fprintf(f, "\n## Charts that could not be drawn\n\n%s\n", chart_failures);
 	if (ferror(f))
@@ -455,7 +543,8 @@ static int report(json_object *d, const char *dir, const char *chart_failures, s
 int hvc_density_write_outputs(json_object *d, const char *dir, struct hvc_error *err)
 {
 	if (strchr(dir, '\''))
-		return hvc_err(err, EINVAL, "output directory `%s`: a quote in the path is not supported", dir);
+		return hvc_err(err, EINVAL,
+			       "output directory `%s`: a quote in the path is not supported", dir);
 	_cleanup_json_ json_object *r = harness_results(d, err);
 	if (!r)
 		return hvc_error_prefix(err, "results.json");

@@ -4,12 +4,12 @@
  * host memory, PSS/RSS of the instances, the marginal cost of the added ones,
  * start and READY times, CPU use and the workload's throughput. Everything
  * is torn down at the end, after a failure and on cancel (Ctrl-C). */
+#include "density_internal.h"
+#include "hvc/bench.h"
 #include <math.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
-#include "density_internal.h"
-#include "hvc/bench.h"
 
 #ifndef HVC_VERSION
 #define HVC_VERSION "unknown"
@@ -18,9 +18,9 @@
 #define DEFAULT_BUDGET_PCT 50.0
 
 static const struct density_backend *const density_backends[] = {
-	&hvc_density_backend_container,
-	&hvc_density_backend_vm,
-	NULL,
+    &hvc_density_backend_container,
+    &hvc_density_backend_vm,
+    NULL,
 };
 
 const struct density_backend *hvc_density_backend_find(const char *name)
@@ -35,7 +35,8 @@ const struct density_backend *hvc_density_backend_find(const char *name)
 
 /* Bad input: a plain message (no strerror) with code EINVAL, which the CLI
  * turns into a usage error. */
-static int bad_input(struct hvc_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad_input(struct hvc_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static int bad_input(struct hvc_error *err, const char *fmt, ...)
 {
 	char msg[sizeof(err->msg)];
@@ -61,13 +62,16 @@ int hvc_density_parse_steps(const char *s, int *steps, size_t *n, struct hvc_err
 		long v = strtol(p, &end, 10);
 		if (end == p || errno || v < 1 || v > 100000 || (*end && *end != ','))
 			return bad_input(err, "--steps \"%s\": \"%.*s\" is not a positive count", s,
-				       (int)strcspn(p, ","), p);
+					 (int)strcspn(p, ","), p);
 		if (*n == HVC_DENSITY_MAX_STEPS)
-			return bad_input(err, "--steps \"%s\": more than %d steps", s, HVC_DENSITY_MAX_STEPS);
+			return bad_input(err, "--steps \"%s\": more than %d steps", s,
+					 HVC_DENSITY_MAX_STEPS);
 		if (*n > 0 && v <= steps[*n - 1])
-			return bad_input(err, "--steps \"%s\": counts must increase (%ld after %d): each step is the "
-				       "total number running",
-				       s, v, steps[*n - 1]);
+			return bad_input(
+			    err,
+			    "--steps \"%s\": counts must increase (%ld after %d): each step is the "
+			    "total number running",
+			    s, v, steps[*n - 1]);
 		steps[(*n)++] = (int)v;
 		p = *end ? end + 1 : end;
 		if (*end && !*p)
@@ -76,8 +80,8 @@ int hvc_density_parse_steps(const char *s, int *steps, size_t *n, struct hvc_err
 	return 0;
 }
 
-int hvc_density_parse_budget(const char *s, uint64_t mem_total, uint64_t mem_available, uint64_t *out,
-			     struct hvc_error *err)
+int hvc_density_parse_budget(const char *s, uint64_t mem_total, uint64_t mem_available,
+			     uint64_t *out, struct hvc_error *err)
 {
 	size_t len = strlen(s);
 	char b1[32], b2[32];
@@ -85,7 +89,8 @@ int hvc_density_parse_budget(const char *s, uint64_t mem_total, uint64_t mem_ava
 		char *end;
 		double pct = strtod(s, &end);
 		if (end != s + len - 1 || !(pct > 0) || pct > 100)
-			return bad_input(err, "--budget \"%s\": a percentage must be in (0, 100]", s);
+			return bad_input(err, "--budget \"%s\": a percentage must be in (0, 100]",
+					 s);
 		*out = (uint64_t)((double)mem_total * pct / 100.0);
 	} else if (hvc_parse_size(s, out, err) < 0) {
 		return hvc_error_prefix(err, "--budget");
@@ -94,10 +99,12 @@ int hvc_density_parse_budget(const char *s, uint64_t mem_total, uint64_t mem_ava
 		return bad_input(err, "--budget \"%s\": must be more than 0", s);
 	if (*out > mem_total)
 		return bad_input(err, "--budget %s is larger than this host's memory (%s)", s,
-			       hvc_format_size(mem_total, b1, sizeof(b1)));
+				 hvc_format_size(mem_total, b1, sizeof(b1)));
 	if (*out > mem_available)
-		return bad_input(err, "--budget %s is more than the memory available now (%s of %s)", s,
-			       hvc_format_size(mem_available, b1, sizeof(b1)), hvc_format_size(mem_total, b2, sizeof(b2)));
+		return bad_input(err,
+				 "--budget %s is more than the memory available now (%s of %s)", s,
+				 hvc_format_size(mem_available, b1, sizeof(b1)),
+				 hvc_format_size(mem_total, b2, sizeof(b2)));
 	return 0;
 }
 
@@ -131,7 +138,7 @@ static void on_line(struct density_ctx *ctx, struct density_inst *in, char *line
 	if (!brace)
 		return;
 	json_object *o = NULL;
-	struct hvc_error e = { 0 };
+	struct hvc_error e = {0};
 	if (hvc_json_parse(brace, strlen(brace), "workload line", &o, &e) < 0)
 		return;
 	json_object *v = hvc_json_get(o, ctx->metric);
@@ -149,7 +156,7 @@ void hvc_density_feed(struct density_ctx *ctx, struct density_inst *in, const ch
 	for (size_t i = 0; i < len; i++) {
 		char ch = buf[i];
 		if (ch == '\n') {
-			char *l = in->line ? in->line : (char[]){ 0 };
+			char *l = in->line ? in->line : (char[]){0};
 			on_line(ctx, in, l);
 			in->line_len = 0;
 			if (in->line)
@@ -195,7 +202,7 @@ static uint64_t host_used(void)
 	size_t n = 0;
 	for (int i = 0; i < 5; i++) {
 		struct hvc_density_meminfo m;
-		struct hvc_error e = { 0 };
+		struct hvc_error e = {0};
 		if (i)
 			usleep(50000);
 		if (hvc_density_meminfo_read(&m, &e) == 0)
@@ -224,7 +231,8 @@ static void progress(struct sweep *sw, const char *fmt, ...)
 }
 
 /* Pumps every instance for ms (or until cancelled). */
-static void pump_for(struct sweep *sw, const struct density_backend *b, struct density_inst **v, size_t n, int ms)
+static void pump_for(struct sweep *sw, const struct density_backend *b, struct density_inst **v,
+		     size_t n, int ms)
 {
 	uint64_t end = hvc_now_ns() + (uint64_t)ms * 1000000ull;
 	while (!cancelled(sw)) {
@@ -297,7 +305,8 @@ static json_object *cost_json(json_object *host_fit, json_object *acc_fit)
 {
 	json_object *c = json_object_new_object();
 	double hs = hvc_json_get_double(host_fit, "slope_bytes", NAN);
-	double r2 = hvc_json_get_double(host_fit, "r2", hvc_json_get_int(host_fit, "points", 0) == 1 ? 1.0 : NAN);
+	double r2 = hvc_json_get_double(host_fit, "r2",
+					hvc_json_get_int(host_fit, "points", 0) == 1 ? 1.0 : NAN);
 	double as = hvc_json_get_double(acc_fit, "slope_bytes", NAN);
 	json_object *use = NULL;
 	int64_t pts = hvc_json_get_int(host_fit, "points", 0);
@@ -306,17 +315,22 @@ static json_object *cost_json(json_object *host_fit, json_object *acc_fit)
 	bool plausible = pts >= 3 ? isfinite(r2) && r2 >= 0.8 : isfinite(as) && hs <= 3 * as;
 	if (isfinite(hs) && hs > 0 && plausible && !(isfinite(as) && hs < as)) {
 		hvc_json_add_string(c, "basis", "host");
-		hvc_json_add_string(c, "why", pts >= 3 ? "host memory used grew linearly with N (R^2 >= 0.8) and by at least "
-							 "the instances' PSS"
-						       : "host memory used grew by 1-3x the instances' PSS (fewer than 3 steps: "
-							 "no linearity check)");
+		hvc_json_add_string(
+		    c, "why",
+		    pts >= 3
+			? "host memory used grew linearly with N (R^2 >= 0.8) and by at least "
+			  "the instances' PSS"
+			: "host memory used grew by 1-3x the instances' PSS (fewer than 3 steps: "
+			  "no linearity check)");
 		use = host_fit;
 	} else if (isfinite(as) && as > 0) {
 		hvc_json_add_string(c, "basis", "pss");
 		char why[256];
 		snprintf(why, sizeof(why),
-			 "host memory used was too noisy to fit (slope %.2f MiB, R^2 %.2f: below the PSS slope, not "
-			 "linear, or with < 3 steps above 3x the PSS slope): PSS of the instances and their "
+			 "host memory used was too noisy to fit (slope %.2f MiB, R^2 %.2f: below "
+			 "the PSS slope, not "
+			 "linear, or with < 3 steps above 3x the PSS slope): PSS of the instances "
+			 "and their "
 			 "supervisors used instead",
 			 hs / 1048576.0, r2);
 		hvc_json_add_string(c, "why", why);
@@ -362,7 +376,7 @@ static json_object *sweep_backend(struct sweep *sw, const struct density_backend
 	json_object *steps = json_object_new_array();
 	json_object_object_add(bj, "steps", steps);
 	double fx[HVC_DENSITY_MAX_STEPS], fy[HVC_DENSITY_MAX_STEPS], fp[HVC_DENSITY_MAX_STEPS],
-		fa[HVC_DENSITY_MAX_STEPS];
+	    fa[HVC_DENSITY_MAX_STEPS];
 	size_t nfit = 0;
 	char stop[1024] = "";
 	double cpu_share = -1;
@@ -384,8 +398,10 @@ static json_object *sweep_backend(struct sweep *sw, const struct density_backend
 		double delta_now = (double)used_now - (double)base;
 		if (marginal_est > 0 && delta_now + added * marginal_est > (double)sw->budget) {
 			snprintf(stop, sizeof(stop),
-				 "memory budget: N=%d would need about %.0f MiB, over the budget of %.0f MiB", target,
-				 mib(delta_now + added * marginal_est), mib((double)sw->budget));
+				 "memory budget: N=%d would need about %.0f MiB, over the budget "
+				 "of %.0f MiB",
+				 target, mib(delta_now + added * marginal_est),
+				 mib((double)sw->budget));
 			break;
 		}
 		progress(sw, "%s: starting %d more (N=%d)", b->name, added, target);
@@ -400,9 +416,10 @@ static json_object *sweep_backend(struct sweep *sw, const struct density_backend
 			in->died_step = -1;
 			in->hvc_start_ms = in->sup_cpu_ms = -1;
 			pthread_mutex_init(&in->lock, NULL);
-			snprintf(in->name, sizeof(in->name), "hvcdens-%d-%s-%zu", (int)getpid(), b->name, n);
+			snprintf(in->name, sizeof(in->name), "hvcdens-%d-%s-%zu", (int)getpid(),
+				 b->name, n);
 			in->t_launch = hvc_now_ns();
-			struct hvc_error le = { 0 };
+			struct hvc_error le = {0};
 			if (b->launch(&sw->ctx, in, &le) < 0)
 				hvc_density_mark_dead(in, "start", "%s", le.msg);
 			v[n++] = in;
@@ -442,8 +459,9 @@ static json_object *sweep_backend(struct sweep *sw, const struct density_backend
 		uint64_t tw0 = hvc_now_ns();
 		for (size_t i = 0; i < n; i++) {
 			struct hvc_bench_mem m, ov;
-			v[i]->cpu_mark_ok = v[i]->state == DI_READY &&
-					    b->measure(&sw->ctx, v[i], &m, &ov, &v[i]->cpu_ns_mark) == 0;
+			v[i]->cpu_mark_ok =
+			    v[i]->state == DI_READY &&
+			    b->measure(&sw->ctx, v[i], &m, &ov, &v[i]->cpu_ns_mark) == 0;
 		}
 		unsigned base_results[cap + 1];
 		for (size_t i = 0; i < n; i++)
@@ -453,7 +471,8 @@ static json_object *sweep_backend(struct sweep *sw, const struct density_backend
 			for (;;) {
 				bool waiting = false;
 				for (size_t i = 0; i < n; i++)
-					waiting |= v[i]->state == DI_READY && v[i]->n_results < base_results[i] + 2;
+					waiting |= v[i]->state == DI_READY &&
+						   v[i]->n_results < base_results[i] + 2;
 				if (!waiting || cancelled(sw) || hvc_now_ns() > wend)
 					break;
 				b->pump(&sw->ctx, v, n, 100);
@@ -464,7 +483,7 @@ static json_object *sweep_backend(struct sweep *sw, const struct density_backend
 		double wall_s = (hvc_now_ns() - tw0) / 1e9;
 
 		/* measure */
-		struct hvc_bench_mem tot = { 0 }, ovt = { 0 };
+		struct hvc_bench_mem tot = {0}, ovt = {0};
 		double cpu_s = 0, tp_sum = 0, tp_min = INFINITY, tp_max = 0;
 		int n_alive = 0, n_measured = 0, n_tp = 0;
 		for (size_t i = 0; i < n; i++) {
@@ -477,7 +496,8 @@ static json_object *sweep_backend(struct sweep *sw, const struct density_backend
 			if (b->measure(&sw->ctx, in, &m, &ov, &cpu) < 0)
 				continue;
 			n_measured++;
-			tot.rss_kib += m.rss_kib, tot.pss_kib += m.pss_kib, tot.uss_kib += m.uss_kib;
+			tot.rss_kib += m.rss_kib, tot.pss_kib += m.pss_kib,
+			    tot.uss_kib += m.uss_kib;
 			tot.nprocs += m.nprocs;
 			tot.cg_bytes += m.cg_bytes, tot.cg_net_bytes += m.cg_net_bytes;
 			tot.have_cgroup |= m.have_cgroup;
@@ -486,7 +506,8 @@ static json_object *sweep_backend(struct sweep *sw, const struct density_backend
 			if (in->cpu_mark_ok && cpu >= in->cpu_ns_mark)
 				cpu_s += (cpu - in->cpu_ns_mark) / 1e9;
 			if (sw->ctx.metric && in->n_results > base_results[i]) {
-				double val = in->results[(in->n_results - 1) % DENSITY_RESULTS_KEPT].value;
+				double val =
+				    in->results[(in->n_results - 1) % DENSITY_RESULTS_KEPT].value;
 				tp_sum += val;
 				tp_min = val < tp_min ? val : tp_min;
 				tp_max = val > tp_max ? val : tp_max;
@@ -513,22 +534,28 @@ static json_object *sweep_backend(struct sweep *sw, const struct density_backend
 		if (tot.have_cgroup)
 			hvc_json_add_int(sj, "cgroup_sum_bytes", (int64_t)tot.cg_bytes);
 		if (ovt.have_procs) {
-			hvc_json_add_int(sj, "supervisor_pss_sum_bytes", (int64_t)ovt.pss_kib * 1024);
-			hvc_json_add_int(sj, "supervisor_rss_sum_bytes", (int64_t)ovt.rss_kib * 1024);
+			hvc_json_add_int(sj, "supervisor_pss_sum_bytes",
+					 (int64_t)ovt.pss_kib * 1024);
+			hvc_json_add_int(sj, "supervisor_rss_sum_bytes",
+					 (int64_t)ovt.rss_kib * 1024);
 		}
 		hvc_json_add_int(sj, "processes", tot.nprocs);
 		hvc_json_add_int(sj, "measured_instances", n_measured);
 		if (k > 0 || target > 0) {
 			json_object *prev = k > 0 && json_object_array_length(steps) > 0
-						    ? json_object_array_get_idx(steps, json_object_array_length(steps) - 1)
-						    : NULL;
-			double pd = prev ? (double)hvc_json_get_int(prev, "host_used_delta_bytes", 0) : 0;
+						? json_object_array_get_idx(
+						      steps, json_object_array_length(steps) - 1)
+						: NULL;
+			double pd =
+			    prev ? (double)hvc_json_get_int(prev, "host_used_delta_bytes", 0) : 0;
 			double pp = prev ? (double)hvc_json_get_int(prev, "pss_sum_bytes", 0) : 0;
 			int pn = prev ? (int)hvc_json_get_int(prev, "running", 0) : 0;
 			if (running > pn) {
-				hvc_json_add_double(sj, "marginal_host_bytes", (delta - pd) / (running - pn));
+				hvc_json_add_double(sj, "marginal_host_bytes",
+						    (delta - pd) / (running - pn));
 				hvc_json_add_double(sj, "marginal_pss_bytes",
-						    ((double)tot.pss_kib * 1024 - pp) / (running - pn));
+						    ((double)tot.pss_kib * 1024 - pp) /
+							(running - pn));
 			}
 		}
 		hvc_json_add_double(sj, "window_s", wall_s);
@@ -557,9 +584,12 @@ static json_object *sweep_backend(struct sweep *sw, const struct density_backend
 				hvc_json_add_double(io, "ready_ms", v[i]->ready_ms);
 			if (v[i]->hvc_start_ms > 0)
 				hvc_json_add_double(io, "hvc_start_ms", v[i]->hvc_start_ms);
+			if (v[i]->main_pid > 0)
+				hvc_json_add_int(io, "pid", v[i]->main_pid);
 			if (v[i]->sup_cpu_ms >= 0)
 				hvc_json_add_double(io, "supervisor_cpu_ms", v[i]->sup_cpu_ms);
-			hvc_json_add_string(io, "state", v[i]->state == DI_DEAD ? "failed" : "running");
+			hvc_json_add_string(io, "state",
+					    v[i]->state == DI_DEAD ? "failed" : "running");
 			json_object_array_add(inst, io);
 		}
 		json_object_object_add(sj, "instances", inst);
@@ -570,16 +600,19 @@ static json_object *sweep_backend(struct sweep *sw, const struct density_backend
 			if (in->state != DI_DEAD || in->died_step >= 0)
 				continue;
 			in->died_step = (int)k;
-			add_failure(fails, in, i >= first ? "starting" : "running since an earlier step");
+			add_failure(fails, in,
+				    i >= first ? "starting" : "running since an earlier step");
 			failed = true;
 		}
 		json_object_object_add(sj, "failures", fails);
 		json_object_array_add(steps, sj);
 
-		progress(sw, "%s: N=%d running=%d: started in %.0f ms, slowest READY %.0f ms, host used +%.1f MiB, "
-			     "PSS %.1f MiB, RSS %.1f MiB%s",
-			 b->name, target, running, start_all, slowest, mib(delta), tot.pss_kib / 1024.0,
-			 tot.rss_kib / 1024.0, failed ? " — FAILURES" : "");
+		progress(sw,
+			 "%s: N=%d running=%d: started in %.0f ms, slowest READY %.0f ms, host "
+			 "used +%.1f MiB, "
+			 "PSS %.1f MiB, RSS %.1f MiB%s",
+			 b->name, target, running, start_all, slowest, mib(delta),
+			 tot.pss_kib / 1024.0, tot.rss_kib / 1024.0, failed ? " — FAILURES" : "");
 		if (!failed && running == target) {
 			fx[nfit] = target;
 			fy[nfit] = delta;
@@ -592,14 +625,16 @@ static json_object *sweep_backend(struct sweep *sw, const struct density_backend
 			marginal_est = delta / target;
 			if (nfit >= 2) {
 				double s, i0;
-				if (hvc_density_fit(fx, fy, nfit, &s, &i0, NULL) == 0 && s > marginal_est)
+				if (hvc_density_fit(fx, fy, nfit, &s, &i0, NULL) == 0 &&
+				    s > marginal_est)
 					marginal_est = s;
 			}
 		}
 		if (failed) {
 			json_object *f0 = json_object_array_get_idx(fails, 0);
 			snprintf(stop, sizeof(stop), "first failure at N=%d: %s: %s", target,
-				 hvc_json_get_string(f0, "instance"), hvc_json_get_string(f0, "reason"));
+				 hvc_json_get_string(f0, "instance"),
+				 hvc_json_get_string(f0, "reason"));
 			break;
 		}
 		if (sw->cancelled) {
@@ -607,13 +642,15 @@ static json_object *sweep_backend(struct sweep *sw, const struct density_backend
 			break;
 		}
 		if (delta > (double)sw->budget) {
-			snprintf(stop, sizeof(stop), "memory budget reached at N=%d (%.0f of %.0f MiB)", target,
+			snprintf(stop, sizeof(stop),
+				 "memory budget reached at N=%d (%.0f of %.0f MiB)", target,
 				 mib(delta), mib((double)sw->budget));
 			break;
 		}
 	}
 	if (!stop[0])
-		snprintf(stop, sizeof(stop), "%s N=%d reached", o->max > 0 || o->quick ? "--max" : "the last step,",
+		snprintf(stop, sizeof(stop), "%s N=%d reached",
+			 o->max > 0 || o->quick ? "--max" : "the last step,",
 			 st.n ? st.v[st.n - 1] : 0);
 	hvc_json_add_string(bj, "stop_reason", stop);
 	hvc_json_add_int(bj, "max_measured", max_measured);
@@ -635,11 +672,13 @@ static json_object *sweep_backend(struct sweep *sw, const struct density_backend
 
 	/* what fits within the budget on this very host */
 	struct hvc_density_cost c;
-	struct hvc_error ce = { 0 };
+	struct hvc_error ce = {0};
 	json_object *fits = json_object_new_object();
 	if (hvc_density_cost_from_json(bj, &c, &ce) == 0) {
-		struct hvc_density_target t = { .host_mem = (uint64_t)c.base_used + sw->budget,
-						.host_cores = (unsigned)sw->cpus, .headroom_pct = 0, .base_used = -1 };
+		struct hvc_density_target t = {.host_mem = (uint64_t)c.base_used + sw->budget,
+					       .host_cores = (unsigned)sw->cpus,
+					       .headroom_pct = 0,
+					       .base_used = -1};
 		struct hvc_density_estimate e;
 		if (hvc_density_estimate(&c, &t, &e, &ce) == 0) {
 			hvc_json_add_int(fits, "by_memory", e.by_memory);
@@ -682,22 +721,23 @@ static char *make_run_id(void)
 	struct tm tm;
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y%m%d-%H%M%S", &tm);
-	struct hvc_error e = { 0 };
+	struct hvc_error e = {0};
 	if (hvc_random_hex(rnd, 2, &e) < 0)
 		snprintf(rnd, sizeof(rnd), "%04x", (unsigned)getpid() & 0xffff);
 	return hvc_strdup_printf("%s-density-%s", when, rnd);
 }
 
-int hvc_density_run(const struct hvc_density_opts *o, char **out_dir, bool *was_cancelled, struct hvc_error *err)
+int hvc_density_run(const struct hvc_density_opts *o, char **out_dir, bool *was_cancelled,
+		    struct hvc_error *err)
 {
-	struct sweep sw = { .o = o };
+	struct sweep sw = {.o = o};
 	*was_cancelled = false;
 	const char *wl = o->workload ? o->workload : "idle";
 	if (o->quick && strcmp(wl, "idle"))
 		return bad_input(err, "--quick runs the idle workload (not \"%s\")", wl);
 	if (strcmp(wl, "idle") && strcmp(wl, "mem") && strcmp(wl, "cpu"))
 		return bad_input(err, "unknown workload \"%s\" (idle, mem, cpu)", wl);
-	char *default_backends[] = { "container", "vm", NULL };
+	char *default_backends[] = {"container", "vm", NULL};
 	char **backends = o->backends ? o->backends : default_backends;
 	for (char **p = backends; *p; p++)
 		if (!hvc_density_backend_find(*p))
@@ -720,7 +760,9 @@ int hvc_density_run(const struct hvc_density_opts *o, char **out_dir, bool *was_
 	if (o->budget)
 		sw.budget = o->budget;
 	else
-		sw.budget = (uint64_t)((double)sw.mi0.total * (o->budget_pct > 0 ? o->budget_pct : DEFAULT_BUDGET_PCT) / 100.0);
+		sw.budget =
+		    (uint64_t)((double)sw.mi0.total *
+			       (o->budget_pct > 0 ? o->budget_pct : DEFAULT_BUDGET_PCT) / 100.0);
 	if (sw.budget > sw.mi0.total)
 		return bad_input(err, "the budget is larger than this host's memory");
 	if (sw.budget > sw.mi0.available)
@@ -738,8 +780,9 @@ int hvc_density_run(const struct hvc_density_opts *o, char **out_dir, bool *was_
 		/* a loop, so the workload runs for as long as the instance is kept;
 		 * the first line marks it running */
 		_cleanup_free_ char *loop = hvc_strdup_printf(
-			"echo hvc-density-running; while :; do %s %s%s%s || exit 1; done", HVC_BENCH_WORKLOAD_IN_IMAGE,
-			wl, !strcmp(wl, "mem") ? " --size " : "", !strcmp(wl, "mem") ? sizebuf : "");
+		    "echo hvc-density-running; while :; do %s %s%s%s || exit 1; done",
+		    HVC_BENCH_WORKLOAD_IN_IMAGE, wl, !strcmp(wl, "mem") ? " --size " : "",
+		    !strcmp(wl, "mem") ? sizebuf : "");
 		hvc_strv_push(&cmd, "/bin/sh");
 		hvc_strv_push(&cmd, "-c");
 		hvc_strv_push(&cmd, loop);
@@ -747,7 +790,9 @@ int hvc_density_run(const struct hvc_density_opts *o, char **out_dir, bool *was_
 	sw.ctx.o = o;
 	sw.ctx.workload = wl;
 	sw.ctx.cmd = cmd;
-	sw.ctx.metric = !strcmp(wl, "cpu") ? "mb_per_s" : !strcmp(wl, "mem") ? "triad_mb_per_s" : NULL;
+	sw.ctx.metric = !strcmp(wl, "cpu")   ? "mb_per_s"
+			: !strcmp(wl, "mem") ? "triad_mb_per_s"
+					     : NULL;
 	sw.ctx.instance_mem = imem;
 	sw.ctx.start_timeout_ms = 120000;
 	sw.ctx.uri = o->connect ? strdup(o->connect) : NULL;
@@ -756,17 +801,19 @@ int hvc_density_run(const struct hvc_density_opts *o, char **out_dir, bool *was_
 	_cleanup_free_ char *workload_bin = hvc_guest_program("hvc-workload");
 	_cleanup_free_ char *bench_digest = NULL;
 	const char *base_image = o->image ? o->image : "busybox:latest";
-	if (hvc_bench_image_prepare(base_image, workload_bin, &sw.ctx.image, &bench_digest, err) < 0) {
+	if (hvc_bench_image_prepare(base_image, workload_bin, &sw.ctx.image, &bench_digest, err) <
+	    0) {
 		free(sw.ctx.uri);
 		return -1;
 	}
 	int ret = -1;
-	struct hvc_density_ksm ksm = { .run_before = -1 };
+	struct hvc_density_ksm ksm = {.run_before = -1, .lock_fd = -1};
 	_cleanup_free_ char *run_id = make_run_id();
-	_cleanup_free_ char *dir = o->out_dir ? strdup(o->out_dir) : hvc_strdup_printf("results/%s", run_id);
+	_cleanup_free_ char *dir =
+	    o->out_dir ? strdup(o->out_dir) : hvc_strdup_printf("results/%s", run_id);
 	_cleanup_json_ json_object *doc = json_object_new_object();
 	const struct density_backend *prepared[8];
-	bool swept[8] = { false };
+	bool swept[8] = {false};
 	size_t n_prepared = 0;
 	json_object *unavailable = json_object_new_object();
 
@@ -794,7 +841,7 @@ int hvc_density_run(const struct hvc_density_opts *o, char **out_dir, bool *was_
 	hvc_json_add_string(doc, "started", hvc_wall_iso8601(when, sizeof(when)));
 	hvc_json_add_string(doc, "hvc_version", HVC_VERSION);
 	json_object *host = NULL;
-	struct hvc_error herr = { 0 };
+	struct hvc_error herr = {0};
 	if (hvc_host_probe(&host, &herr) < 0) {
 		host = json_object_new_object();
 		hvc_json_add_string(host, "error", herr.msg);
@@ -808,8 +855,10 @@ int hvc_density_run(const struct hvc_density_opts *o, char **out_dir, bool *was_
 	json_object_object_add(cfg, "command", strv_json(cmd));
 	hvc_json_add_int(cfg, "instance_mem_bytes", (int64_t)imem);
 	hvc_json_add_int(cfg, "budget_bytes", (int64_t)sw.budget);
-	hvc_json_add_string(cfg, "budget_source", o->budget ? "--budget" : o->budget_pct > 0 ? "--budget (percent of MemTotal)"
-										     : "default: 50% of MemTotal, at most MemAvailable");
+	hvc_json_add_string(cfg, "budget_source",
+			    o->budget		? "--budget"
+			    : o->budget_pct > 0 ? "--budget (percent of MemTotal)"
+						: "default: 50% of MemTotal, at most MemAvailable");
 	hvc_json_add_int(cfg, "max", o->max);
 	hvc_json_add_bool(cfg, "quick", o->quick);
 	json_object *sa = json_object_new_array();
@@ -853,7 +902,8 @@ int hvc_density_run(const struct hvc_density_opts *o, char **out_dir, bool *was_
 			json_object *bj = json_object_new_object();
 			hvc_json_add_string(bj, "name", b->name);
 			hvc_json_add_bool(bj, "available", false);
-			hvc_json_add_string(bj, "reason", "cancelled (signal) before this backend ran");
+			hvc_json_add_string(bj, "reason",
+					    "cancelled (signal) before this backend ran");
 			json_object_array_add(bs, bj);
 			continue;
 		}

@@ -6,10 +6,10 @@
 #ifndef HVC_DENSITY_H
 #define HVC_DENSITY_H
 
+#include "hvc/util.h"
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include "hvc/util.h"
 
 #define HVC_DENSITY_SCHEMA "hvc-density-results"
 #define HVC_DENSITY_SCHEMA_VERSION 1
@@ -17,21 +17,21 @@
 
 /* ---------- the sweep (bench/density_sweep.c) --------------------------- */
 struct hvc_density_opts {
-	char **backends;        /* "container", "vm"; NULL = both */
-	const char *workload;   /* "idle" (default), "mem", "cpu" */
-	const char *image;      /* base image, default "busybox:latest" */
-	uint64_t instance_mem;  /* bytes: container memory limit, VM RAM; 0 = 256 MiB */
-	uint64_t budget;        /* bytes the instances may use; 0 = budget_pct or default */
-	double budget_pct;      /* > 0: percent of MemTotal */
-	int max;                /* instances per backend; 0 = 64 (16 containers / 4 VMs with quick) */
+	char **backends;       /* "container", "vm"; NULL = both */
+	const char *workload;  /* "idle" (default), "mem", "cpu" */
+	const char *image;     /* base image, default "busybox:latest" */
+	uint64_t instance_mem; /* bytes: container memory limit, VM RAM; 0 = 256 MiB */
+	uint64_t budget;       /* bytes the instances may use; 0 = budget_pct or default */
+	double budget_pct;     /* > 0: percent of MemTotal */
+	int max; /* instances per backend; 0 = 64 (16 containers / 4 VMs with quick) */
 	int steps[HVC_DENSITY_MAX_STEPS]; /* cumulative counts, strictly increasing */
-	size_t n_steps;         /* 0 = 1,2,4,8,... up to max */
-	bool quick;             /* idle, up to 16 containers and 4 VMs */
-	const char *connect;    /* libvirt URI for the VM side; NULL = default */
-	bool ksm;               /* turn KSM on for the run, restore it after */
-	const char *out_dir;    /* NULL = results/density-<run-id> */
-	bool progress;          /* progress lines on stderr */
-	char **cmdline;         /* recorded */
+	size_t n_steps;			  /* 0 = 1,2,4,8,... up to max */
+	bool quick;			  /* idle, up to 16 containers and 4 VMs */
+	const char *connect;		  /* libvirt URI for the VM side; NULL = default */
+	bool ksm;			  /* turn KSM on for the run, restore it after */
+	const char *out_dir;		  /* NULL = results/density-<run-id> */
+	bool progress;			  /* progress lines on stderr */
+	char **cmdline;			  /* recorded */
 	/* Set (by a signal handler) to stop the sweep: it then tears down. */
 	volatile sig_atomic_t *cancel;
 };
@@ -49,22 +49,24 @@ int hvc_density_report_dir(const char *dir, struct hvc_error *err);
 /* "1,2,4,8" -> strictly increasing positive counts. */
 int hvc_density_parse_steps(const char *s, int *steps, size_t *n, struct hvc_error *err);
 /* "2g" or "50%" (of mem_total) -> bytes; checked against mem_available. */
-int hvc_density_parse_budget(const char *s, uint64_t mem_total, uint64_t mem_available, uint64_t *out,
-			     struct hvc_error *err);
+int hvc_density_parse_budget(const char *s, uint64_t mem_total, uint64_t mem_available,
+			     uint64_t *out, struct hvc_error *err);
 
 /* ---------- host memory (bench/density_mem.c) --------------------------- */
 struct hvc_density_meminfo {
 	uint64_t total, available; /* bytes */
 };
 /* Parses /proc/meminfo text (pure). */
-int hvc_density_meminfo_parse(const char *text, struct hvc_density_meminfo *m, struct hvc_error *err);
+int hvc_density_meminfo_parse(const char *text, struct hvc_density_meminfo *m,
+			      struct hvc_error *err);
 int hvc_density_meminfo_read(struct hvc_density_meminfo *m, struct hvc_error *err);
 
 /* ---------- KSM (bench/density_ksm.c) ----------------------------------- */
 struct hvc_density_ksm {
-	bool present;   /* /sys/kernel/mm/ksm exists */
+	bool present;	/* /sys/kernel/mm/ksm exists */
 	int run_before; /* value of run at the start (-1 unknown) */
-	bool changed;   /* we wrote run=1 and must restore */
+	bool changed;	/* we wrote run=1 and must restore */
+	int lock_fd;	/* --ksm sweeps take turns: the setting is host-wide */
 };
 int hvc_density_ksm_enable(struct hvc_density_ksm *k, bool enable, struct hvc_error *err);
 /* Restores run to run_before when we changed it; safe to call twice. */
@@ -87,16 +89,16 @@ struct hvc_density_cost {
 	int measured_max;     /* largest N actually measured */
 };
 struct hvc_density_target {
-	uint64_t host_mem;    /* bytes */
+	uint64_t host_mem; /* bytes */
 	unsigned host_cores;
-	double headroom_pct;  /* kept free of both memory and CPU, 0..<100 */
-	double base_used;     /* bytes the target's OS uses; < 0 = assume the measured host's */
+	double headroom_pct; /* kept free of both memory and CPU, 0..<100 */
+	double base_used;    /* bytes the target's OS uses; < 0 = assume the measured host's */
 };
 struct hvc_density_estimate {
 	double usable_mem, usable_cores;
-	long by_memory;       /* instances memory allows (>= 0) */
-	long by_cpu;          /* instances CPU allows; -1 = not limited by CPU */
-	long expected;        /* min of the two */
+	long by_memory;	      /* instances memory allows (>= 0) */
+	long by_cpu;	      /* instances CPU allows; -1 = not limited by CPU */
+	long expected;	      /* min of the two */
 	const char *limit;    /* "memory" or "cpu" */
 	bool beyond_measured; /* expected > cost->measured_max: an extrapolation */
 };
@@ -104,7 +106,8 @@ struct hvc_density_estimate {
 int hvc_density_estimate(const struct hvc_density_cost *c, const struct hvc_density_target *t,
 			 struct hvc_density_estimate *out, struct hvc_error *err);
 /* The per-backend cost recorded in a density.json backend entry. */
-int hvc_density_cost_from_json(json_object *backend, struct hvc_density_cost *c, struct hvc_error *err);
+int hvc_density_cost_from_json(json_object *backend, struct hvc_density_cost *c,
+			       struct hvc_error *err);
 /* Loads DIR/density.json and checks its schema. */
 int hvc_density_load(const char *dir, json_object **out, struct hvc_error *err);
 /* `hvc plan`: the plan for every measured backend as text, with assumptions. */
