@@ -102,6 +102,22 @@ expect_status 1 "$HVC" bench compare "$RUN" "$TEST_TMP/badres"
 expect_contains "$OUT" "malformed JSON"
 ok "bad input refused with a clear message"
 
+# hvc image bundle: an OCI bundle runc can run; refuses to overwrite one.
+expect_status 0 "$HVC" image bundle busybox "$TEST_TMP/bundle" echo bundled
+[ -x "$TEST_TMP/bundle/rootfs/bin/busybox" ] && [ -s "$TEST_TMP/bundle/config.json" ] || fail "bundle incomplete"
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); assert c["process"]["args"]==["echo","bundled"], c["process"]["args"]' \
+	"$TEST_TMP/bundle/config.json" || fail "bundle config.json args"
+if command -v runc >/dev/null; then
+	out=$(runc --root "$TEST_TMP/runc-state" run --bundle "$TEST_TMP/bundle" "hvc-bundle-$$" 2>&1) || fail "runc run of the bundle: $out"
+	expect_contains "$out" "bundled"
+fi
+expect_status 1 "$HVC" image bundle busybox "$TEST_TMP/bundle"
+expect_contains "$OUT" "already holds a bundle"
+expect_status 1 "$HVC" image bundle no-such-image "$TEST_TMP/bundle2"
+expect_contains "$OUT" "no-such-image"
+[ ! -e "$TEST_TMP/bundle2" ] || fail "a failed bundle left its directory"
+ok "image bundle writes a bundle runc runs, refuses bad input"
+
 # Nothing left behind: no scratch dir, no runtime cgroups or containers.
 [ ! -e "$RUN/work" ] || fail "scratch directory $RUN/work left behind"
 left=$(ls /sys/fs/cgroup/memory 2>/dev/null | grep -E '^(runc|crun)-hvcbench' || true)
