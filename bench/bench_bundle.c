@@ -60,11 +60,11 @@ int hvc_bench_oci_config(const struct hvc_image_config *img, const struct hvc_be
 {
 	_cleanup_json_ json_object *c = json_object_new_object();
 	hvc_json_add_string(c, "ociVersion", "1.0.2");
-	json_object *proc = json_object_new_object();
-	hvc_json_add_bool(proc, "terminal", o && o->terminal);
 	int64_t uid, gid;
 	if (parse_user(img ? img->user : NULL, &uid, &gid, err) < 0)
 		return -1;
+	json_object *proc = json_object_new_object();
+	hvc_json_add_bool(proc, "terminal", o && o->terminal);
 	json_object *user = json_object_new_object();
 	hvc_json_add_int(user, "uid", uid);
 	hvc_json_add_int(user, "gid", gid);

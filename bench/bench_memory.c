@@ -104,8 +104,12 @@ int hvc_bench_mem_add_pid_tree(struct hvc_bench_mem *m, pid_t pid, bool with_chi
 		return 0;
 	size_t n = 0, cap = 256;
 	pid_t(*pairs)[2] = malloc(cap * sizeof(*pairs));
+	if (!pairs) {
+		closedir(d);
+		return 0;
+	}
 	struct dirent *de;
-	while (pairs && (de = readdir(d))) {
+	while ((de = readdir(d))) {
 		pid_t p = (pid_t)atoi(de->d_name);
 		if (p <= 0)
 			continue;
@@ -124,8 +128,6 @@ int hvc_bench_mem_add_pid_tree(struct hvc_bench_mem *m, pid_t pid, bool with_chi
 		n++;
 	}
 	closedir(d);
-	if (!pairs)
-		return 0;
 	bool *in = calloc(n, sizeof(bool));
 	bool changed = true;
 	while (in && changed) {
