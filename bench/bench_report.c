@@ -103,10 +103,15 @@ static void cell(char *buf, size_t len, json_object *s, bool ci)
 	fmt_val(m, sizeof(m), num(s, "median"));
 	fmt_val(lo, sizeof(lo), num(s, "ci_lo"));
 	fmt_val(hi, sizeof(hi), num(s, "ci_hi"));
+	/* outliers are flagged where the figure is shown, never dropped */
+	int64_t no = hvc_json_get_int(s, "n_outliers", 0);
+	char outl[32] = "";
+	if (no > 0)
+		snprintf(outl, sizeof(outl), " (%lld outlier%s)", (long long)no, no > 1 ? "s" : "");
 	if (ci)
-		snprintf(buf, len, "%s [%s, %s]%s", m, lo, hi, nf ? " ⚠" : "");
+		snprintf(buf, len, "%s [%s, %s]%s%s", m, lo, hi, outl, nf ? " ⚠" : "");
 	else
-		snprintf(buf, len, "%s%s", m, nf ? " ⚠" : "");
+		snprintf(buf, len, "%s%s%s", m, outl, nf ? " ⚠" : "");
 }
 
 static json_object *host_at(json_object *host, const char *path)
@@ -179,7 +184,7 @@ static void host_paragraph(FILE *f, json_object *r)
 static void table_startup(FILE *f, json_object *r, json_object *bs)
 {
 	fprintf(f, "## Start-up time\n\nHost monotonic clock from the request to READY and to the "
-		   "instance's exit (`hvc-workload idle 0`), milliseconds: median [95%% CI of the median].\n\n");
+		   "instance's exit (`hvc-workload idle 0`), milliseconds: median [95%% CI of the median]; outliers (beyond 1.5 IQR) are counted, not dropped.\n\n");
 	fprintf(f, "| backend | to READY (ms) | to exit (ms) | n |\n|---|---|---|---|\n");
 	for (size_t i = 0; i < json_object_array_length(bs); i++) {
 		json_object *b = json_object_array_get_idx(bs, i);
