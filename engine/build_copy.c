@@ -94,8 +94,10 @@ static const char *ctx_rel(const struct hvc_build_context *c, const char *abs)
 
 static bool ctx_excluded(const struct hvc_build_context *c, const char *abs)
 {
+	if (!c || !c->ignore)
+		return false;
 	const char *rel = ctx_rel(c, abs);
-	return c && c->ignore && *rel && hvc_build_ignore_match(c->ignore, rel);
+	return *rel && hvc_build_ignore_match(c->ignore, rel);
 }
 
 /* Expands one source into absolute paths inside the context. */

@@ -142,6 +142,19 @@ int hvc_cgroup_mkdir_parents(const char *base, const char *dir,
 	return 0;
 }
 
+void hvc_cgroup_kill_listed(const char *procs)
+{
+	const char *s = procs;
+	char *end;
+	for (; *s; s = end) {
+		long pid = strtol(s, &end, 10);
+		if (end == s)
+			break;
+		if (pid > 0)
+			kill((pid_t)pid, SIGKILL);
+	}
+}
+
 int hvc_cgroup_kill_procs(const char *dir, int tries)
 {
 	char buf[8192];
@@ -151,13 +164,7 @@ int hvc_cgroup_kill_procs(const char *dir, int tries)
 			return n == -ENOENT ? 0 : (int)n;
 		if (n == 0)
 			return 0;
-		for (char *s = buf, *end; *s; s = end) {
-			long pid = strtol(s, &end, 10);
-			if (end == s)
-				break;
-			if (pid > 0)
-				kill((pid_t)pid, SIGKILL);
-		}
+		hvc_cgroup_kill_listed(buf);
 		/* killed tasks leave within microseconds; back off from 100 us to 25 ms */
 		usleep(100u << (t < 8 ? t : 8));
 	}

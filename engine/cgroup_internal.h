@@ -113,6 +113,8 @@ int hvc_cgroup_read_u64(const char *dir, const char *file, uint64_t *out);
 int hvc_cgroup_mkdir_parents(const char *base, const char *dir,
 			     int (*prepared)(const char *dir, const char *parent, void *ud),
 			     void *ud, struct hvc_error *err);
+/* SIGKILL every pid in procs (the text of a cgroup.procs file). */
+void hvc_cgroup_kill_listed(const char *procs);
 /* Freezer-less fallback and v1 kill: SIGKILL each pid listed in dir/cgroup.procs
  * until it is empty or tries run out. */
 int hvc_cgroup_kill_procs(const char *dir, int tries);

@@ -230,13 +230,7 @@ int hvc_cgroup_v1_kill_all(struct hvc_cgroup *cg, struct hvc_error *err)
 	char buf[8192];
 	ssize_t n = hvc_cgroup_read(dir, "cgroup.procs", buf, sizeof(buf));
 	if (n > 0)
-		for (char *s = buf, *end; *s; s = end) {
-			long pid = strtol(s, &end, 10);
-			if (end == s)
-				break;
-			if (pid > 0)
-				kill((pid_t)pid, SIGKILL);
-		}
+		hvc_cgroup_kill_listed(buf);
 	if (frozen)
 		hvc_cgroup_write(fz->path, "freezer.state", "THAWED");
 	int r = hvc_cgroup_kill_procs(dir, 60);

@@ -32,6 +32,9 @@ void hvc_hasher_final(struct hvc_hasher *h, char out[HVC_DIGEST_LEN]);
 void hvc_hasher_free(struct hvc_hasher *h);
 
 /* index.json */
+/* hvc_image_resolve and then its OCI config; on failure nothing is left to free. */
+int hvc_image_resolve_config(struct hvc_image_store *s, const char *ref, struct hvc_image **img,
+			     json_object **cfg, struct hvc_error *err);
 int hvc_image_index_read(struct hvc_image_store *s, json_object **out, struct hvc_error *err);
 int hvc_image_index_write(struct hvc_image_store *s, json_object *index, struct hvc_error *err);
 /* Loads a manifest (and its config) into a struct hvc_image. */

@@ -17,13 +17,9 @@ int hvc_image_history(struct hvc_image_store *s, const char *ref, json_object **
 		      struct hvc_error *err)
 {
 	struct hvc_image *img = NULL;
-	if (hvc_image_resolve(s, ref, &img, err) < 0)
-		return -1;
 	_cleanup_json_ json_object *cfg = NULL;
-	if (hvc_image_config_read(s, img, &cfg, err) < 0) {
-		hvc_image_free(img);
+	if (hvc_image_resolve_config(s, ref, &img, &cfg, err) < 0)
 		return -1;
-	}
 	json_object *rows = json_object_new_array();
 	json_object *hist = hvc_json_get(cfg, "history");
 	size_t layer = 0;

@@ -753,29 +753,33 @@ static int resolve_in_index(struct hvc_image_store *s, const char *ref, struct h
 				       en, out, err);
 }
 
-int hvc_image_lookup(struct hvc_image_store *s, const char *ref, struct hvc_image **out,
-		     struct hvc_error *err)
+/* The reference as index.json knows it: 1 found (*out set), 0 not there, -1 error. */
+static int find_in_index(struct hvc_image_store *s, const char *ref, struct hvc_image **out,
+			 struct hvc_error *err)
 {
 	*out = NULL;
 	if (!ref || !*ref)
 		return hvc_image_err(err, EINVAL, "empty image reference");
 	if (resolve_in_index(s, ref, out, err) < 0)
 		return -1;
-	if (*out)
-		return 0;
+	return *out ? 1 : 0;
+}
+
+int hvc_image_lookup(struct hvc_image_store *s, const char *ref, struct hvc_image **out,
+		     struct hvc_error *err)
+{
+	int r = find_in_index(s, ref, out, err);
+	if (r != 0)
+		return r < 0 ? r : 0;
 	return hvc_image_err(err, ENOENT, "image \"%s\" not found (try: hvc images)", ref);
 }
 
 int hvc_image_resolve(struct hvc_image_store *s, const char *ref, struct hvc_image **out,
 		      struct hvc_error *err)
 {
-	*out = NULL;
-	if (!ref || !*ref)
-		return hvc_image_err(err, EINVAL, "empty image reference");
-	if (resolve_in_index(s, ref, out, err) < 0)
-		return -1;
-	if (*out)
-		return 0;
+	int r = find_in_index(s, ref, out, err);
+	if (r != 0)
+		return r < 0 ? r : 0;
 	_cleanup_free_ char *norm = NULL;
 	hvc_image_name_normalize(ref, &norm, NULL);
 	if (norm && !strcmp(norm, "busybox:latest")) {
@@ -789,6 +793,20 @@ int hvc_image_resolve(struct hvc_image_store *s, const char *ref, struct hvc_ima
 			return 0;
 	}
 	return hvc_image_err(err, ENOENT, "image \"%s\" not found (try: hvc images)", ref);
+}
+
+int hvc_image_resolve_config(struct hvc_image_store *s, const char *ref, struct hvc_image **img,
+			     json_object **cfg, struct hvc_error *err)
+{
+	*cfg = NULL;
+	if (hvc_image_resolve(s, ref, img, err) < 0)
+		return -1;
+	if (hvc_image_config_read(s, *img, cfg, err) < 0) {
+		hvc_image_free(*img);
+		*img = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 void hvc_image_list_free(struct hvc_image **v)

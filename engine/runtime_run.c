@@ -442,6 +442,20 @@ static void close_pair(int p[2])
 		}
 }
 
+/* The parent's copies of what clone3 handed the child (the child keeps its
+ * own): closed on both the failure and the success path. */
+static void close_clone_fds(int devnull, const int *cg_fds, size_t n_cg_fds, int v2fd, int parent_pidfd)
+{
+	if (devnull >= 0)
+		close(devnull);
+	for (size_t i = 0; i < n_cg_fds; i++)
+		close(cg_fds[i]);
+	if (v2fd >= 0)
+		close(v2fd);
+	if (parent_pidfd >= 0)
+		close(parent_pidfd);
+}
+
 int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_hint, struct hvc_error *err)
 {
 	int hint_store;
@@ -604,14 +618,7 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
 	if (pid < 0) {
 		hvc_err(err, errno, "clone3 into new namespaces");
-		if (devnull >= 0)
-			close(devnull);
-		for (size_t i = 0; i < n_cg_fds; i++)
-			close(cg_fds[i]);
-		if (v2fd >= 0)
-			close(v2fd);
-		if (parent_pidfd >= 0)
-			close(parent_pidfd);
+		close_clone_fds(devnull, cg_fds, n_cg_fds, v2fd, parent_pidfd);
 		goto fail;
 	}
 	if (pid == 0) {
@@ -627,14 +634,7 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 		memcpy(a.cg_fds, cg_fds, sizeof(cg_fds));
 		child_main(&a);
 	}
-	if (devnull >= 0)
-		close(devnull);
-	for (size_t i = 0; i < n_cg_fds; i++)
-		close(cg_fds[i]);
-	if (v2fd >= 0)
-		close(v2fd);
-	if (parent_pidfd >= 0)
-		close(parent_pidfd);
+	close_clone_fds(devnull, cg_fds, n_cg_fds, v2fd, parent_pidfd);
 	c->pid = pid;
 	c->pidfd = pidfd;
 	close(sync_p[0]), sync_p[0] = -1;
