@@ -30,43 +30,11 @@ int hvc_env_set(char ***env, const char *key, const char *value)
 	return hvc_strv_push(env, kv) < 0 ? -ENOMEM : 0;
 }
 
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void sb_putn(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *np = realloc(b->p, cap);
-		if (!np) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void sb_putc(struct sbuf *b, char c)
-{
-	sb_putn(b, &c, 1);
-}
-
-static int process_word(const char *w, size_t n, char *const *vars, char escape, struct sbuf *b,
+static int process_word(const char *w, size_t n, char *const *vars, char escape, struct hvc_strbuf *b,
 			struct hvc_error *err);
 
 /* At s[*i] == '$'. Appends the expansion and advances *i past it. */
-static int expand_var(const char *s, size_t n, size_t *i, char *const *vars, char escape, struct sbuf *b,
+static int expand_var(const char *s, size_t n, size_t *i, char *const *vars, char escape, struct hvc_strbuf *b,
 		      struct hvc_error *err)
 {
 	size_t j = *i + 1;
@@ -83,7 +51,7 @@ static int expand_var(const char *s, size_t n, size_t *i, char *const *vars, cha
 		const char *val = hvc_env_get(vars, name);
 		if (s[j] == '}') {
 			if (val)
-				sb_putn(b, val, strlen(val));
+				hvc_strbuf_putn(b, val, strlen(val));
 			*i = j + 1;
 			return 0;
 		}
@@ -111,7 +79,7 @@ static int expand_var(const char *s, size_t n, size_t *i, char *const *vars, cha
 			if (r < 0)
 				return r;
 		} else if (op == '-') {
-			sb_putn(b, val, strlen(val));
+			hvc_strbuf_putn(b, val, strlen(val));
 		}
 		*i = k + 1;
 		return 0;
@@ -125,16 +93,16 @@ static int expand_var(const char *s, size_t n, size_t *i, char *const *vars, cha
 			return hvc_err(err, ENOMEM, "expand");
 		const char *val = hvc_env_get(vars, name);
 		if (val)
-			sb_putn(b, val, strlen(val));
+			hvc_strbuf_putn(b, val, strlen(val));
 		*i = j;
 		return 0;
 	}
-	sb_putc(b, '$'); /* a lone $ is literal */
+	hvc_strbuf_putc(b, '$'); /* a lone $ is literal */
 	*i = j;
 	return 0;
 }
 
-static int process_word(const char *s, size_t n, char *const *vars, char escape, struct sbuf *b,
+static int process_word(const char *s, size_t n, char *const *vars, char escape, struct hvc_strbuf *b,
 			struct hvc_error *err)
 {
 	size_t i = 0;
@@ -142,9 +110,9 @@ static int process_word(const char *s, size_t n, char *const *vars, char escape,
 		char c = s[i];
 		if (c == escape) {
 			if (i + 1 < n)
-				sb_putc(b, s[i + 1]);
+				hvc_strbuf_putc(b, s[i + 1]);
 			else
-				sb_putc(b, c);
+				hvc_strbuf_putc(b, c);
 			i += 2;
 		} else if (c == '\'') {
 			size_t e = i + 1;
@@ -152,7 +120,7 @@ static int process_word(const char *s, size_t n, char *const *vars, char escape,
 				e++;
 			if (e >= n)
 				return hvc_err(err, 0, "unterminated single quote in \"%.*s\"", (int)n, s), -EINVAL;
-			sb_putn(b, s + i + 1, e - i - 1);
+			hvc_strbuf_putn(b, s + i + 1, e - i - 1);
 			i = e + 1;
 		} else if (c == '"') {
 			i++;
@@ -165,14 +133,14 @@ static int process_word(const char *s, size_t n, char *const *vars, char escape,
 					break;
 				}
 				if (d == escape && i + 1 < n && (s[i + 1] == '"' || s[i + 1] == '$' || s[i + 1] == escape)) {
-					sb_putc(b, s[i + 1]);
+					hvc_strbuf_putc(b, s[i + 1]);
 					i += 2;
 				} else if (d == '$') {
 					int r = expand_var(s, n, &i, vars, escape, b, err);
 					if (r < 0)
 						return r;
 				} else {
-					sb_putc(b, d);
+					hvc_strbuf_putc(b, d);
 					i++;
 				}
 			}
@@ -181,7 +149,7 @@ static int process_word(const char *s, size_t n, char *const *vars, char escape,
 			if (r < 0)
 				return r;
 		} else {
-			sb_putc(b, c);
+			hvc_strbuf_putc(b, c);
 			i++;
 		}
 	}
@@ -192,8 +160,8 @@ static int process_word(const char *s, size_t n, char *const *vars, char escape,
 
 static char *word(const char *s, char *const *vars, char escape, struct hvc_error *err)
 {
-	struct sbuf b = { 0 };
-	sb_putn(&b, "", 0);
+	struct hvc_strbuf b = { 0 };
+	hvc_strbuf_putn(&b, "", 0);
 	if (process_word(s, strlen(s), vars, escape, &b, err) < 0) {
 		free(b.p);
 		if (err)

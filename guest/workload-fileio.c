@@ -138,6 +138,22 @@ static const char *fs_name(long type)
 	}
 }
 
+/* A pass ends the same way either way: a write pass counts its sync (and the
+ * cache drop) as I/O time. Returns the pass's I/O seconds; *rc 0 or -1. */
+static double finish_pass(struct fio *f, bool write, double io, int *rc)
+{
+	if (write) {
+		double t0 = wl_now();
+		if (sync_and_drop(f) < 0) {
+			*rc = -1;
+			return 0;
+		}
+		io += wl_now() - t0;
+	}
+	*rc = 0;
+	return io;
+}
+
 /* Sequential pass over the whole file; returns seconds spent in I/O calls. */
 static double seq_pass(struct fio *f, bool write, size_t block, bool verify, int *rc)
 {
@@ -158,16 +174,7 @@ static double seq_pass(struct fio *f, bool write, size_t block, bool verify, int
 			return 0;
 		}
 	}
-	if (write) {
-		double t0 = wl_now();
-		if (sync_and_drop(f) < 0) {
-			*rc = -1;
-			return 0;
-		}
-		io += wl_now() - t0;
-	}
-	*rc = 0;
-	return io;
+	return finish_pass(f, write, io, rc);
 }
 
 /* Random 4 KiB operations for `seconds`; returns I/O seconds, *ops the count. */
@@ -192,16 +199,7 @@ static double rand_pass(struct fio *f, bool write, double seconds, uint64_t *rng
 		}
 		(*ops)++;
 	} while (wl_now() < deadline);
-	if (write) {
-		double t0 = wl_now();
-		if (sync_and_drop(f) < 0) {
-			*rc = -1;
-			return 0;
-		}
-		io += wl_now() - t0;
-	}
-	*rc = 0;
-	return io;
+	return finish_pass(f, write, io, rc);
 }
 
 int wl_fileio(const struct wl_opts *o)

@@ -7,52 +7,19 @@
 #include <string.h>
 #include "hvc/vm.h"
 
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void put(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct buf *b, const char *fmt, ...)
-{
-	if (b->oom)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (b->len + (size_t)n + 1 > b->cap) {
-		size_t cap = (b->cap ? b->cap : 1024);
-		while (cap < b->len + (size_t)n + 1)
-			cap *= 2;
-		char *np = realloc(b->p, cap);
-		if (!np) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
-
 /* XML-escaped copy (malloc'd). */
 static char *esc(const char *s)
 {
-	struct buf b = { 0 };
-	put(&b, "%s", "");
+	struct hvc_strbuf b = { 0 };
+	hvc_strbuf_printf(&b, "%s", "");
 	for (; s && *s; s++) {
 		switch (*s) {
-		case '&': put(&b, "&amp;"); break;
-		case '<': put(&b, "&lt;"); break;
-		case '>': put(&b, "&gt;"); break;
-		case '"': put(&b, "&quot;"); break;
-		case '\'': put(&b, "&apos;"); break;
-		default: put(&b, "%c", *s);
+		case '&': hvc_strbuf_printf(&b, "&amp;"); break;
+		case '<': hvc_strbuf_printf(&b, "&lt;"); break;
+		case '>': hvc_strbuf_printf(&b, "&gt;"); break;
+		case '"': hvc_strbuf_printf(&b, "&quot;"); break;
+		case '\'': hvc_strbuf_printf(&b, "&apos;"); break;
+		default: hvc_strbuf_printf(&b, "%c", *s);
 		}
 	}
 	if (b.oom) {
@@ -83,14 +50,14 @@ static bool valid_cpuset(const char *s)
 	return true;
 }
 
-static void disk(struct buf *b, const char *path, const char *format, const char *dev)
+static void disk(struct hvc_strbuf *b, const char *path, const char *format, const char *dev)
 {
 	_cleanup_free_ char *p = esc(path);
-	put(b, "    <disk type='file' device='disk'>\n");
-	put(b, "      <driver name='qemu' type='%s' discard='unmap'/>\n", format);
-	put(b, "      <source file='%s'/>\n", p ? p : "");
-	put(b, "      <target dev='%s' bus='virtio'/>\n", dev);
-	put(b, "    </disk>\n");
+	hvc_strbuf_printf(b, "    <disk type='file' device='disk'>\n");
+	hvc_strbuf_printf(b, "      <driver name='qemu' type='%s' discard='unmap'/>\n", format);
+	hvc_strbuf_printf(b, "      <source file='%s'/>\n", p ? p : "");
+	hvc_strbuf_printf(b, "      <target dev='%s' bus='virtio'/>\n", dev);
+	hvc_strbuf_printf(b, "    </disk>\n");
 }
 
 int hvc_vm_domain_xml(const struct hvc_vm_def *d, char **xml, struct hvc_error *err)
@@ -122,54 +89,54 @@ int hvc_vm_domain_xml(const struct hvc_vm_def *d, char **xml, struct hvc_error *
 	_cleanup_free_ char *kernel = esc(d->kernel), *initrd = esc(d->initrd),
 			    *cmdline = esc(d->cmdline), *console = esc(d->console_log),
 			    *desc = esc(d->description), *emu = esc(d->emulator);
-	struct buf b = { 0 };
-	put(&b, "<domain type='%s'>\n", d->virt_type);
-	put(&b, "  <name>%s</name>\n", d->name);
+	struct hvc_strbuf b = { 0 };
+	hvc_strbuf_printf(&b, "<domain type='%s'>\n", d->virt_type);
+	hvc_strbuf_printf(&b, "  <name>%s</name>\n", d->name);
 	if (d->uuid)
-		put(&b, "  <uuid>%s</uuid>\n", d->uuid);
+		hvc_strbuf_printf(&b, "  <uuid>%s</uuid>\n", d->uuid);
 	if (d->description)
-		put(&b, "  <description>%s</description>\n", desc);
-	put(&b, "  <memory unit='MiB'>%llu</memory>\n", (unsigned long long)d->memory_mib);
+		hvc_strbuf_printf(&b, "  <description>%s</description>\n", desc);
+	hvc_strbuf_printf(&b, "  <memory unit='MiB'>%llu</memory>\n", (unsigned long long)d->memory_mib);
 	if (d->cpuset)
-		put(&b, "  <vcpu placement='static' cpuset='%s'>%u</vcpu>\n", d->cpuset, d->vcpus);
+		hvc_strbuf_printf(&b, "  <vcpu placement='static' cpuset='%s'>%u</vcpu>\n", d->cpuset, d->vcpus);
 	else
-		put(&b, "  <vcpu placement='static'>%u</vcpu>\n", d->vcpus);
-	put(&b, "  <os>\n");
-	put(&b, "    <type arch='x86_64' machine='%s'>hvm</type>\n", machine);
-	put(&b, "    <kernel>%s</kernel>\n", kernel);
+		hvc_strbuf_printf(&b, "  <vcpu placement='static'>%u</vcpu>\n", d->vcpus);
+	hvc_strbuf_printf(&b, "  <os>\n");
+	hvc_strbuf_printf(&b, "    <type arch='x86_64' machine='%s'>hvm</type>\n", machine);
+	hvc_strbuf_printf(&b, "    <kernel>%s</kernel>\n", kernel);
 	if (d->initrd)
-		put(&b, "    <initrd>%s</initrd>\n", initrd);
+		hvc_strbuf_printf(&b, "    <initrd>%s</initrd>\n", initrd);
 	if (d->cmdline)
-		put(&b, "    <cmdline>%s</cmdline>\n", cmdline);
-	put(&b, "  </os>\n");
-	put(&b, "  <features>\n    <acpi/>\n  </features>\n");
+		hvc_strbuf_printf(&b, "    <cmdline>%s</cmdline>\n", cmdline);
+	hvc_strbuf_printf(&b, "  </os>\n");
+	hvc_strbuf_printf(&b, "  <features>\n    <acpi/>\n  </features>\n");
 	/* TCG emulates a generic CPU; under KVM the guest sees the host's. */
 	if (!strcmp(d->virt_type, "kvm"))
-		put(&b, "  <cpu mode='host-passthrough'/>\n");
-	put(&b, "  <clock offset='utc'/>\n");
-	put(&b, "  <on_poweroff>destroy</on_poweroff>\n");
-	put(&b, "  <on_reboot>destroy</on_reboot>\n");
-	put(&b, "  <on_crash>destroy</on_crash>\n");
-	put(&b, "  <devices>\n");
+		hvc_strbuf_printf(&b, "  <cpu mode='host-passthrough'/>\n");
+	hvc_strbuf_printf(&b, "  <clock offset='utc'/>\n");
+	hvc_strbuf_printf(&b, "  <on_poweroff>destroy</on_poweroff>\n");
+	hvc_strbuf_printf(&b, "  <on_reboot>destroy</on_reboot>\n");
+	hvc_strbuf_printf(&b, "  <on_crash>destroy</on_crash>\n");
+	hvc_strbuf_printf(&b, "  <devices>\n");
 	if (d->emulator)
-		put(&b, "    <emulator>%s</emulator>\n", emu);
+		hvc_strbuf_printf(&b, "    <emulator>%s</emulator>\n", emu);
 	if (d->root_disk)
 		disk(&b, d->root_disk, rfmt, "vda");
 	if (d->data_disk)
 		disk(&b, d->data_disk, "raw", d->root_disk ? "vdb" : "vda");
 	if (strcmp(machine, "microvm"))
-		put(&b, "    <controller type='usb' model='none'/>\n");
-	put(&b, "    <serial type='file'>\n");
-	put(&b, "      <source path='%s' append='off'/>\n", console);
-	put(&b, "      <target port='0'/>\n");
-	put(&b, "    </serial>\n");
-	put(&b, "    <console type='file'>\n");
-	put(&b, "      <source path='%s' append='off'/>\n", console);
-	put(&b, "      <target type='serial' port='0'/>\n");
-	put(&b, "    </console>\n");
-	put(&b, "    <memballoon model='none'/>\n");
-	put(&b, "  </devices>\n");
-	put(&b, "</domain>\n");
+		hvc_strbuf_printf(&b, "    <controller type='usb' model='none'/>\n");
+	hvc_strbuf_printf(&b, "    <serial type='file'>\n");
+	hvc_strbuf_printf(&b, "      <source path='%s' append='off'/>\n", console);
+	hvc_strbuf_printf(&b, "      <target port='0'/>\n");
+	hvc_strbuf_printf(&b, "    </serial>\n");
+	hvc_strbuf_printf(&b, "    <console type='file'>\n");
+	hvc_strbuf_printf(&b, "      <source path='%s' append='off'/>\n", console);
+	hvc_strbuf_printf(&b, "      <target type='serial' port='0'/>\n");
+	hvc_strbuf_printf(&b, "    </console>\n");
+	hvc_strbuf_printf(&b, "    <memballoon model='none'/>\n");
+	hvc_strbuf_printf(&b, "  </devices>\n");
+	hvc_strbuf_printf(&b, "</domain>\n");
 	if (b.oom) {
 		free(b.p);
 		return hvc_err(err, ENOMEM, "domain XML");

@@ -104,6 +104,17 @@ int hvc_parse_size(const char *s, uint64_t *bytes, struct hvc_error *err);
 /* 1536 -> "1.5 KiB" into buf. */
 const char *hvc_format_size(uint64_t bytes, char *buf, size_t len);
 bool hvc_str_has_prefix(const char *s, const char *prefix);
+/* A growing string (util/strbuf.c): start from { 0 }; p is NUL-terminated
+ * once anything was put; on allocation failure oom is set and appends stop
+ * (check it once at the end, then free(p)). */
+struct hvc_strbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+void hvc_strbuf_putn(struct hvc_strbuf *b, const char *s, size_t n);
+void hvc_strbuf_putc(struct hvc_strbuf *b, char c);
+void hvc_strbuf_printf(struct hvc_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *hvc_str_trim(char *s);
 
 /* ---------- json (json-c) ---------------------------------------------- */
