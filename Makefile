@@ -114,12 +114,10 @@ format:
 # variable that was passed to a function (dirname, split, ...) and then left by
 # an early return reads to it as a leak. Every memleak it reports in this tree
 # is that, so the class is off; leaks are checked by `make san` (LeakSanitizer)
-# instead. The bench_memory suppression: `pairs` is tested by the loop condition
-# (a failed realloc breaks out and keeps the old block), which cppcheck misses.
+# instead.
 lint:
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \
 	  --suppress=missingIncludeSystem --suppress=memleak \
-	  --suppress=nullPointerRedundantCheck:bench/bench_memory.c \
 	  -Iinclude util engine vmdriver bench cli guest
 
 clean:
