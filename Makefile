@@ -112,7 +112,7 @@ format:
 
 # cppcheck (2.10) does not model __attribute__((cleanup)): a _cleanup_free_
 # variable that was passed to a function (dirname, split, ...) and then left by
-# an early return reads to it as a leak. Every memleak it reports in this tree
+# an early return looks to it like a leak. Every memleak it reports in this tree
 # is that, so the class is off; leaks are checked by `make san` (LeakSanitizer)
 # instead.
 lint:
