@@ -70,8 +70,23 @@ static void on_output(void *opaque, const char *buf, size_t len)
  * answers. On a host whose PID 1 reaps lazily (this one) that cost ~1.4 s per
  * destroy and made the one-off capability probe take over a minute. So hvc
  * becomes the subreaper and a thread reaps adopted QEMU zombies. It reaps
- * only zombies named qemu-system-*: libvirt's own direct children (the
- * intermediate forks it waits for itself) are never touched. */
+ * only zombies named qemu-system-* in a session of their own: libvirt's
+ * own direct children (which it waits for itself) are never touched. */
+/* A QEMU that libvirt started as a direct child (the capability probe runs
+ * `qemu -daemonize` and waits for that very process) is our child too, since
+ * the embedded driver lives in this process: reaping it makes libvirt fail
+ * with "unable to wait for process". Daemonized QEMUs (and the intermediate
+ * forks they leave behind) have called setsid(), so only processes in a
+ * session other than ours are adopted ones hvc may reap. fields points at
+ * the state field of /proc/PID/stat: "S ppid pgrp session ...". */
+static bool in_other_session(const char *fields)
+{
+	char state;
+	int ppid, pgrp, session;
+	return sscanf(fields, "%c %d %d %d", &state, &ppid, &pgrp, &session) == 4 &&
+	       session != (int)getsid(0);
+}
+
 static void reap_qemu_zombies(void)
 {
 	char path[64];
@@ -96,7 +111,8 @@ static void reap_qemu_zombies(void)
 			if (hvc_read_file(sp, &st, NULL, &ig) < 0)
 				continue;
 			const char *rp = strrchr(st, ')');
-			if (rp && rp[1] == ' ' && rp[2] == 'Z' && strstr(st, "(qemu-system-"))
+			if (rp && rp[1] == ' ' && rp[2] == 'Z' && strstr(st, "(qemu-system-") &&
+			    in_other_session(rp + 2))
 				waitpid(atoi(t), NULL, WNOHANG);
 		}
 	}
