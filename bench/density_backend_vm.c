@@ -123,16 +123,6 @@ static void *vm_thread(void *arg)
 	struct vm_inst *vi = arg;
 	struct hvc_error err = {0};
 	int rc = hvc_vm_run(&vi->opts, &vi->res, &err);
-	/* libvirt's first define on a fresh embedded root runs a capability
-	 * probe whose QEMU child can be reaped under libvirt (the driver reaps
-	 * QEMU zombies as subreaper): "unable to wait for process". That is the
-	 * harness racing itself, not the VM failing: one retry, logged. */
-	if (rc < 0 && !vi->cancel && strstr(err.msg, "unable to wait for process")) {
-		hvc_warn("VM %s: %s; retrying once", vi->in->name, err.msg);
-		hvc_vm_result_free(&vi->res);
-		hvc_error_clear(&err);
-		rc = hvc_vm_run(&vi->opts, &vi->res, &err);
-	}
 	pthread_mutex_lock(&vi->in->lock);
 	vi->done = true;
 	vi->rc = rc;
