@@ -215,6 +215,17 @@ uint64_t wl_llc_bytes(void)
 	return best;
 }
 
+uint64_t wl_default_size(uint64_t llc, uint64_t fallback, uint64_t min, const char **source)
+{
+	*source = "4x-llc";
+	uint64_t bytes = 4 * llc;
+	if (!llc) {
+		bytes = fallback;
+		*source = "fallback";
+	}
+	return bytes < min ? min : bytes;
+}
+
 uint64_t wl_total_ram(void)
 {
 	struct sysinfo si;

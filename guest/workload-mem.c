@@ -133,14 +133,7 @@ int wl_mem(const struct wl_opts *o)
 	uint64_t llc = wl_llc_bytes();
 	if (!bytes) {
 		/* STREAM's rule: each array at least 4x the last-level cache. */
-		source = "4x-llc";
-		bytes = 4 * llc;
-		if (!llc) {
-			bytes = MEM_FALLBACK_BYTES;
-			source = "fallback";
-		}
-		if (bytes < MEM_MIN_DEFAULT_BYTES)
-			bytes = MEM_MIN_DEFAULT_BYTES;
+		bytes = wl_default_size(llc, MEM_FALLBACK_BYTES, MEM_MIN_DEFAULT_BYTES, &source);
 		uint64_t ram = wl_total_ram();
 		if (ram && 3 * bytes > ram / 2) {
 			bytes = ram / 6; /* three arrays in half of RAM at most */

@@ -95,14 +95,7 @@ int wl_randmem(const struct wl_opts *o)
 	const char *source = "argument";
 	uint64_t llc = wl_llc_bytes();
 	if (!bytes) {
-		source = "4x-llc";
-		bytes = 4 * llc;
-		if (!llc) {
-			bytes = RA_FALLBACK_BYTES;
-			source = "fallback";
-		}
-		if (bytes < RA_MIN_DEFAULT_BYTES)
-			bytes = RA_MIN_DEFAULT_BYTES;
+		bytes = wl_default_size(llc, RA_FALLBACK_BYTES, RA_MIN_DEFAULT_BYTES, &source);
 		uint64_t ram = wl_total_ram();
 		while (ram && bytes > ram / 4) {
 			bytes /= 2;

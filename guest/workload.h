@@ -86,6 +86,10 @@ int wl_parse_size(const char *s, uint64_t *out);
 uint64_t wl_llc_bytes(void);
 /* Total RAM (sysinfo), 0 when unknown. */
 uint64_t wl_total_ram(void);
+/* A memory workload's default size when none was asked for: 4x the last-level
+ * cache (STREAM's rule), fallback when llc is 0 (unknown), never below min.
+ * *source names the rule that chose it. The RAM cap is each workload's own. */
+uint64_t wl_default_size(uint64_t llc, uint64_t fallback, uint64_t min, const char **source);
 /* splitmix64: deterministic data everywhere, no libc rand() differences. */
 static inline uint64_t wl_mix64(uint64_t *state)
 {
