@@ -189,14 +189,10 @@ int hvc_bench_spawn_run(const struct hvc_bench_spawn *sp, const struct hvc_bench
 	while (o_open || e_open) {
 		struct pollfd p[2] = { { .fd = o_open ? po[0] : -1, .events = POLLIN },
 				       { .fd = e_open ? pe[0] : -1, .events = POLLIN } };
-		int wait_ms = -1;
-		if (deadline) {
-			uint64_t now = hvc_now_ns();
-			if (now >= deadline) {
-				timed_out = true;
-				break;
-			}
-			wait_ms = (int)((deadline - now) / 1000000ull) + 1;
+		int wait_ms = hvc_deadline_poll_ms(deadline);
+		if (wait_ms == -2) {
+			timed_out = true;
+			break;
 		}
 		int pr = poll(p, 2, wait_ms);
 		if (pr < 0 && errno != EINTR)

@@ -6,19 +6,6 @@
 #include "cli.h"
 #include "hvc/bench_harness.h"
 
-static char **split_list(const char *s)
-{
-	char **v = NULL;
-	_cleanup_free_ char *copy = strdup(s);
-	char *save = NULL;
-	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
-		if (*t)
-			hvc_strv_push(&v, t);
-	if (!v)
-		v = calloc(1, sizeof(char *));
-	return v;
-}
-
 static int parse_count(const char *what, const char *s, int max, int *out)
 {
 	char *end;
@@ -59,7 +46,7 @@ static int cmd_run(int argc, char **argv)
 		case 's': o.suite = optarg; break;
 		case 'b':
 			hvc_strv_free(backends);
-			backends = split_list(optarg);
+			backends = hvc_strv_split(optarg, ',');
 			if (!backends[0])
 				return hvc_cli_usage_error("bench run", "--backends needs at least one name");
 			for (char **p = backends; *p; p++)
@@ -69,7 +56,7 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'w':
 			hvc_strv_free(workloads);
-			workloads = split_list(optarg);
+			workloads = hvc_strv_split(optarg, ',');
 			if (!workloads[0])
 				return hvc_cli_usage_error("bench run", "--workloads needs at least one name");
 			break;

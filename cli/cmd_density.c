@@ -46,17 +46,6 @@ static void usage(FILE *f)
 		"DIR/density.json\n");
 }
 
-static char **split_list(const char *s)
-{
-	char **v = NULL;
-	_cleanup_free_ char *copy = strdup(s);
-	char *save = NULL;
-	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
-		if (*t)
-			hvc_strv_push(&v, t);
-	return v;
-}
-
 int hvc_cmd_bench_density(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -87,8 +76,8 @@ int hvc_cmd_bench_density(int argc, char **argv)
 		switch (c) {
 		case 'b':
 			hvc_strv_free(backends);
-			backends = split_list(optarg);
-			if (!backends)
+			backends = hvc_strv_split(optarg, ',');
+			if (!backends || !*backends)
 				return hvc_cli_usage_error(W, "--backends needs at least one name");
 			for (char **p = backends; *p; p++)
 				if (strcmp(*p, "container") && strcmp(*p, "vm"))

@@ -74,14 +74,10 @@ int hvc_spawn_capture(char *const argv[], char **out, bool merge_stderr, int tim
 	uint64_t deadline = timeout_ms > 0 ? hvc_now_ns() + (uint64_t)timeout_ms * 1000000ull : 0;
 	bool timed_out = false;
 	for (;;) {
-		int wait_ms = -1;
-		if (deadline) {
-			uint64_t now = hvc_now_ns();
-			if (now >= deadline) {
-				timed_out = true;
-				break;
-			}
-			wait_ms = (int)((deadline - now) / 1000000ull) + 1;
+		int wait_ms = hvc_deadline_poll_ms(deadline);
+		if (wait_ms == -2) {
+			timed_out = true;
+			break;
 		}
 		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
 		int pr = poll(&p, 1, wait_ms);

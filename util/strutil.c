@@ -58,6 +58,26 @@ int hvc_strv_push(char ***v, const char *s)
 	return 0;
 }
 
+char **hvc_strv_split(const char *s, char sep)
+{
+	char **v = calloc(1, sizeof(char *));
+	if (!v)
+		return NULL;
+	for (const char *p = s; p && *p;) {
+		const char *end = strchr(p, sep);
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		if (n) {
+			_cleanup_free_ char *field = strndup(p, n);
+			if (!field || hvc_strv_push(&v, field) < 0) {
+				hvc_strv_free(v);
+				return NULL;
+			}
+		}
+		p = end ? end + 1 : p + n;
+	}
+	return v;
+}
+
 int hvc_parse_size(const char *s, uint64_t *bytes, struct hvc_error *err)
 {
 	if (!s || !*s)

@@ -14,6 +14,16 @@ double hvc_ns_to_ms(uint64_t ns)
 	return (double)ns / 1e6;
 }
 
+int hvc_deadline_poll_ms(uint64_t deadline_ns)
+{
+	if (!deadline_ns)
+		return -1;
+	uint64_t now = hvc_now_ns();
+	if (now >= deadline_ns)
+		return -2;
+	return (int)((deadline_ns - now) / 1000000ull) + 1;
+}
+
 const char *hvc_wall_iso8601(char *buf, size_t len)
 {
 	time_t now = time(NULL);

@@ -99,6 +99,12 @@ void hvc_strv_free(char **v);
 char **hvc_strv_dup(char *const *v);
 /* Appends a copy of s; returns 0 or -1 (ENOMEM). */
 int hvc_strv_push(char ***v, const char *s);
+/* "a,,b" -> {"a", "b"}: non-empty fields split at sep; an empty vector (not
+ * NULL) when there are none; NULL only when out of memory. */
+char **hvc_strv_split(const char *s, char sep);
+/* Milliseconds for poll(2) until deadline_ns (monotonic): -1 when deadline_ns
+ * is 0 (no deadline), -2 when it has passed, else at least 1. */
+int hvc_deadline_poll_ms(uint64_t deadline_ns);
 /* "512", "64k", "256m", "1.5g", "2GiB" -> bytes. */
 int hvc_parse_size(const char *s, uint64_t *bytes, struct hvc_error *err);
 /* 1536 -> "1.5 KiB" into buf. */

@@ -65,6 +65,23 @@ START_TEST(strv_and_join)
 }
 END_TEST
 
+START_TEST(strv_split_and_deadline)
+{
+	_cleanup_strv_ char **v = hvc_strv_split("a,,bc,", ',');
+	ck_assert_uint_eq(hvc_strv_len(v), 2);
+	ck_assert_str_eq(v[0], "a");
+	ck_assert_str_eq(v[1], "bc");
+	_cleanup_strv_ char **e = hvc_strv_split(",,", ',');
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_eq(hvc_strv_len(e), 0);
+	ck_assert_int_eq(hvc_deadline_poll_ms(0), -1);
+	ck_assert_int_eq(hvc_deadline_poll_ms(1), -2);
+	int ms = hvc_deadline_poll_ms(hvc_now_ns() + 500000000ull);
+	ck_assert_int_ge(ms, 1);
+	ck_assert_int_le(ms, 501);
+}
+END_TEST
+
 START_TEST(atomic_write_and_rm_rf)
 {
 	char dir[] = "/tmp/hvc-unit.XXXXXX";
@@ -132,6 +149,7 @@ static Suite *util_suite(void)
 	tcase_add_test(tc, parse_size_units);
 	tcase_add_test(tc, format_size);
 	tcase_add_test(tc, strv_and_join);
+	tcase_add_test(tc, strv_split_and_deadline);
 	tcase_add_test(tc, atomic_write_and_rm_rf);
 	tcase_add_test(tc, json_malformed_reports_offset);
 	tcase_add_test(tc, spawn_capture_status_and_timeout);
