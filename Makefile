@@ -17,9 +17,20 @@ BUILD   := build
 endif
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# libvirt is not linked: util/virt_lazy.c dlopen()s it on first use, so the
-# commands that never touch a VM do not relocate its 56 libraries at start.
-PKG_LIBS   = $(shell pkg-config --libs $(filter-out libvirt,$(PKGS)) 2>/dev/null) -ldl
+# Not linked, loaded on first use (hvc/lazy.h): libvirt (56 libraries),
+# libarchive (libxml2, ICU, libstdc++, ...), libcrypto and hwloc (libudev). The
+# commands that do not need them — `hvc run` above all — do not pay for their
+# relocation at start. util/<lib>_lazy.c dlopen()s them by soname.
+LAZY_PKGS  := libvirt libarchive libcrypto hwloc
+PKG_LIBS   = $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) 2>/dev/null) -ldl
+# The soname the installed dev package links against (libarchive.so.13 on
+# Debian 12), so another distribution's version is loaded too; the wrappers
+# fall back to Debian 12's if it cannot be read. $(1) pkg-config name, $(2) -l name.
+soname = $(shell objdump -p "$$(pkg-config --variable=libdir $(1) 2>/dev/null)/lib$(2).so" 2>/dev/null | awk '$$1 == "SONAME" { print $$2 }')
+lazy_soname_flag = $(if $(call soname,$(2),$(3)),-DHVC_SONAME_$(1)='"$(call soname,$(2),$(3))"')
+$(BUILD)/util/archive_lazy.o: CFLAGS += $(call lazy_soname_flag,ARCHIVE,libarchive,archive)
+$(BUILD)/util/crypto_lazy.o: CFLAGS += $(call lazy_soname_flag,CRYPTO,libcrypto,crypto)
+$(BUILD)/util/hwloc_lazy.o: CFLAGS += $(call lazy_soname_flag,HWLOC,hwloc,hwloc)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
 LIB_SRC   := $(wildcard util/*.c engine/*.c vmdriver/*.c bench/*.c)

@@ -5,34 +5,23 @@
  * -lvirt; these definitions of the libvirt calls hvc uses forward to
  * libvirt.so.0, dlopen()ed the first time one is called. A call that is not
  * listed here fails to link, so nothing can silently bypass it.
- * (Types and constants still come from <libvirt/libvirt.h>.) */
-#include <dlfcn.h>
-#include <pthread.h>
+ * (Types and constants still come from <libvirt/libvirt.h>; the loader is
+ * util/lazy.c, shared with the other lazily loaded libraries.) */
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
-#include "hvc/util.h"
+#include "hvc/lazy.h"
 
-static void *lib;
-static pthread_once_t once = PTHREAD_ONCE_INIT;
+/* Not HVC_LAZY_FN, which exits when the library is missing: VMs are optional,
+ * so here each call returns its own failure value (-1 or NULL), the loader
+ * logs the first failure as a warning, and the VM command fails as any libvirt
+ * error fails it. */
+HVC_LAZY_LIB(virt_lib, "libvirt.so.0");
 
-static void load(void)
-{
-	lib = dlopen("libvirt.so.0", RTLD_NOW | RTLD_GLOBAL);
-	if (!lib)
-		hvc_warn("libvirt: %s", dlerror());
-}
-
-static void *sym(const char *name)
-{
-	pthread_once(&once, load);
-	return lib ? dlsym(lib, name) : NULL;
-}
-
-/* p = the real function, resolved once (a benign race: same value) */
+/* p_name = the real function, resolved once (a benign race: same value) */
 #define REAL(name) \
 	static __typeof__(name) *p_##name; \
 	if (!p_##name) \
-		p_##name = (__typeof__(name) *)sym(#name)
+		p_##name = (__typeof__(name) *)hvc_lazy_sym(&virt_lib, #name)
 
 int virInitialize(void)
 {
