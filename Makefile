@@ -84,9 +84,15 @@ bin/hvc: $(CLI_OBJ) $(BUILD)/libhvc.a bin/.flavor
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libhvc.a $(PKG_LIBS) -lm -lpthread
 
 # Guest programs run inside containers and VMs: static, no library dependencies.
+# hvc-init is built against musl when it is installed (make deps installs it):
+# it is copied into a sealed memfd and exec'd on every `hvc run`, and a static
+# glibc binary is 700 KB and takes 0.4 ms longer to start than musl's 60 KB
+# (hyperfine, empty main: 0.5 ms vs 0.1 ms). Stripped for the same reason.
+# (Recursive `=`: evaluated after deps-stamp has installed musl-tools.)
+INIT_CC = $(shell command -v musl-gcc 2>/dev/null || echo $(CC))
 bin/hvc-init: $(wildcard guest/init*.c guest/*.h) | deps-stamp
 	@mkdir -p bin
-	$(CC) $(GUEST_CFLAGS) -o $@ $(wildcard guest/init*.c)
+	$(INIT_CC) $(filter-out -g,$(GUEST_CFLAGS)) -s -o $@ $(wildcard guest/init*.c)
 
 bin/hvc-workload: $(wildcard guest/workload*.c guest/*.h) | deps-stamp
 	@mkdir -p bin

@@ -14,6 +14,7 @@ struct hvc_image_store {
 	int lock_fd;   /* $HVC_ROOT/images.lock: index changes and GC */
 	int lock_depth;
 	int hold_fd;   /* $HVC_ROOT/images.hold: shared by writers, exclusive by GC */
+	bool trust_reads; /* hvc_image_store_trust_reads(): blob reads skip the digest */
 };
 
 /* Like hvc_err, but the message is complete without strerror(code) appended

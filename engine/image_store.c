@@ -167,6 +167,11 @@ int hvc_image_store_open(const char *root, struct hvc_image_store **out, struct 
 	return 0;
 }
 
+void hvc_image_store_trust_reads(struct hvc_image_store *s)
+{
+	s->trust_reads = true;
+}
+
 const char *hvc_image_store_root(struct hvc_image_store *s)
 {
 	return s->root;
@@ -321,8 +326,7 @@ int hvc_image_blob_read(struct hvc_image_store *s, const char *digest, int64_t s
 		return hvc_image_err(err, EILSEQ, "blob %s: %s (%zu of %lld bytes)", digest,
 			       (int64_t)n < size ? "truncated" : "too long", n, (long long)size);
 	char got[HVC_DIGEST_LEN];
-	hvc_digest_buf(buf, n, got);
-	if (strcmp(got, digest) != 0)
+	if (!s->trust_reads && (hvc_digest_buf(buf, n, got), strcmp(got, digest) != 0))
 		return hvc_image_err(err, EILSEQ, "blob %s: digest mismatch: content is %s", digest, got);
 	*data = steal_pointer(&buf);
 	if (len)
