@@ -290,6 +290,11 @@ int hvc_sc_profile_compile(const struct hvc_sc_profile *p, void **out, struct hv
 		return hvc_err(err, ENOMEM, "seccomp_init");
 	/* the filter is loaded right before exec, with no_new_privs already set */
 	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	/* a binary search over syscall numbers, not libseccomp's default linear
+	 * chain: since Linux 5.11 seccomp(2) runs the filter once per syscall
+	 * number at load time to build its allow-cache, so a ~330-instruction
+	 * chain made the load itself cost ~0.6 ms per container start */
+	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 	for (size_t i = 0; i < p->n_rules; i++) {
 		const struct hvc_sc_rule *r = &p->rules[i];
 		if (r->action == p->default_action)
@@ -349,7 +354,7 @@ int hvc_sc_for_spec(const struct hvc_ctr_spec *s, void **ctx, struct hvc_error *
  * $HVC_ROOT/cache/seccomp/<key>.bpf and loaded with one seccomp(2) call.
  * The key covers the profile (default + cap set, or the file's bytes), the
  * libseccomp version and this build. */
-#define SC_CACHE_FORMAT 1
+#define SC_CACHE_FORMAT 2 /* 2: binary-tree filters */
 
 static uint64_t fnv64(uint64_t h, const void *p, size_t n)
 {
