@@ -22,7 +22,9 @@ struct hvc_ctr {
 
 void hvc_rt_ctr_free(struct hvc_ctr *c);
 void hvc_rt_ctr_teardown(struct hvc_ctr *c, bool remove_dir);
-void hvc_rt_name_release(const char *name, const char *id);
+/* Frees the name if it still points at id; with dir (a state dir about to be
+ * discarded) the link is moved into it rather than unlinked. */
+void hvc_rt_name_release(const char *name, const char *id, const char *dir);
 void hvc_rt_ctr_dir_discard(const char *dir, const char *id);
 
 #endif

@@ -120,7 +120,7 @@ static void remove_files(const char *id)
 	_cleanup_free_ char *cfg = hvc_path_join(dir, "config.json");
 	_cleanup_json_ json_object *o = NULL;
 	if (hvc_json_read_file(cfg, &o, NULL) == 0)
-		hvc_rt_name_release(hvc_json_get_string(o, "name"), id);
+		hvc_rt_name_release(hvc_json_get_string(o, "name"), id, dir);
 	_cleanup_free_ char *rootfs = hvc_path_join(dir, "rootfs");
 	umount2(rootfs, MNT_DETACH);
 	hvc_rt_ctr_dir_discard(dir, id);

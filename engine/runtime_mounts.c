@@ -119,7 +119,8 @@ void hvc_mnt_plan_free(struct hvc_mnt_plan *plan)
 	memset(plan, 0, sizeof(*plan));
 }
 
-char *hvc_mnt_overlay_options(char *const *lowerdirs, const char *upper, const char *work)
+char *hvc_mnt_overlay_options(char *const *lowerdirs, const char *upper, const char *work,
+			      bool volatile_upper)
 {
 	size_t len = 64 + (upper ? strlen(upper) : 0) + (work ? strlen(work) : 0);
 	for (size_t i = 0; lowerdirs && lowerdirs[i]; i++)
@@ -133,7 +134,9 @@ char *hvc_mnt_overlay_options(char *const *lowerdirs, const char *upper, const c
 	if (upper)
 		off += (size_t)snprintf(s + off, len - off, ",upperdir=%s,workdir=%s", upper, work);
 	/* no index/xino lookups across layers we never export: cheaper mounts */
-	snprintf(s + off, len - off, "%s", upper ? ",index=off,xino=off" : "");
+	off += (size_t)snprintf(s + off, len - off, "%s", upper ? ",index=off,xino=off" : "");
+	if (upper && volatile_upper)
+		snprintf(s + off, len - off, "%s", HVC_OVL_VOLATILE);
 	return s;
 }
 

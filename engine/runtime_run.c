@@ -158,7 +158,7 @@ static int mkdir_workdir(const char *dir, struct hvc_error *err)
 struct child_args {
 	const struct hvc_ctr_spec *s;
 	struct hvc_ctr *c;
-	const char *overlay_opts;
+	char *overlay_opts;
 	const struct hvc_mnt_plan *plan;
 	const struct hvc_sc_bpf *seccomp;
 	int init_fd;
@@ -196,7 +196,13 @@ static __attribute__((noreturn)) void child_main(struct child_args *a)
 		hvc_err(&err, errno, "make / private");
 		child_fail(a->msg_w, 125, &err);
 	}
-	if (mount("overlay", a->c->rootfs, "overlay", 0, a->overlay_opts) < 0) {
+	int mr = mount("overlay", a->c->rootfs, "overlay", 0, a->overlay_opts);
+	if (mr < 0 && errno == EINVAL && hvc_str_has_suffix(a->overlay_opts, HVC_OVL_VOLATILE)) {
+		/* a kernel before 5.10: no "volatile", mount durable */
+		a->overlay_opts[strlen(a->overlay_opts) - strlen(HVC_OVL_VOLATILE)] = '\0';
+		mr = mount("overlay", a->c->rootfs, "overlay", 0, a->overlay_opts);
+	}
+	if (mr < 0) {
 		hvc_err(&err, errno, "mount overlay rootfs on `%s`", a->c->rootfs);
 		child_fail(a->msg_w, 125, &err);
 	}
@@ -355,18 +361,26 @@ static int name_reserve(const char *name, const char *id, struct hvc_error *err)
 	return hvc_err(err, 0, "the name \"%s\" is already in use", name);
 }
 
-void hvc_rt_name_release(const char *name, const char *id)
+/* The link's 64-byte target does not fit in an ext4 inode (60 bytes), so
+ * unlinking it frees a data block — a synchronous discard on a disk mounted
+ * with `discard` (0.2-0.3 ms, strace -T). When the container's state dir is
+ * about to be discarded anyway, the link is moved into it instead (a rename
+ * frees nothing) and deleted with it, off the exit path. */
+void hvc_rt_name_release(const char *name, const char *id, const char *dir)
 {
 	if (!name)
 		return;
 	_cleanup_free_ char *link = hvc_strdup_printf("%s/containers/.names/%s", hvc_root(), name);
 	char other[HVC_CTR_ID_LEN + 1];
 	ssize_t n = readlink(link, other, sizeof(other) - 1);
-	if (n > 0) {
-		other[n] = '\0';
-		if (!strcmp(other, id))
-			unlink(link);
-	}
+	if (n <= 0)
+		return;
+	other[n] = '\0';
+	if (strcmp(other, id) != 0)
+		return;
+	_cleanup_free_ char *dst = dir ? hvc_path_join(dir, "name-link") : NULL;
+	if (!dst || rename(link, dst) < 0)
+		unlink(link);
 }
 
 void hvc_rt_ctr_free(struct hvc_ctr *c)
@@ -390,7 +404,7 @@ void hvc_rt_ctr_teardown(struct hvc_ctr *c, bool remove_dir)
 	hvc_rt_cgroup_destroy(&c->cg, NULL);
 	if (remove_dir) {
 		umount2(c->rootfs, MNT_DETACH); /* only if mounted in our namespace (never normally) */
-		hvc_rt_name_release(c->name, c->id);
+		hvc_rt_name_release(c->name, c->id, c->dir);
 		hvc_rt_ctr_dir_discard(c->dir, c->id);
 	}
 }
@@ -555,7 +569,7 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 		goto fail;
 	if (hvc_mnt_plan_build(s, &plan, err) < 0)
 		goto fail;
-	if (!(ovl = hvc_mnt_overlay_options(s->lowerdirs, upper, work))) {
+	if (!(ovl = hvc_mnt_overlay_options(s->lowerdirs, upper, work, s->rm))) {
 		hvc_err(err, ENOMEM, "overlay options");
 		goto fail;
 	}
@@ -735,7 +749,7 @@ fail:
 	if (dir_made)
 		hvc_rm_rf(c->dir, NULL);
 	if (name_taken)
-		hvc_rt_name_release(c->name, c->id);
+		hvc_rt_name_release(c->name, c->id, NULL);
 	hvc_rt_ctr_free(c);
 	return rc;
 }

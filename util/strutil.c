@@ -130,6 +130,12 @@ bool hvc_str_has_prefix(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+bool hvc_str_has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
 char *hvc_str_trim(char *s)
 {
 	while (isspace((unsigned char)*s))

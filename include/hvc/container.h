@@ -152,8 +152,16 @@ struct hvc_mnt_plan {
  * container root), in order. */
 int hvc_mnt_plan_build(const struct hvc_ctr_spec *s, struct hvc_mnt_plan *plan, struct hvc_error *err);
 void hvc_mnt_plan_free(struct hvc_mnt_plan *plan);
-/* "lowerdir=…,upperdir=…,workdir=…" (upper NULL -> read-only overlay). */
-char *hvc_mnt_overlay_options(char *const *lowerdirs, const char *upper, const char *work);
+/* "lowerdir=…,upperdir=…,workdir=…" (upper NULL -> read-only overlay).
+ * volatile_upper appends HVC_OVL_VOLATILE (last, so a kernel without it can
+ * be retried without it): overlayfs then never syncs the upper filesystem —
+ * not on the container's fsync()s and not at unmount, where it otherwise
+ * runs syncfs() on the whole host filesystem holding $HVC_ROOT. For --rm
+ * containers only (as podman does): their upper dir is deleted at exit, and
+ * a volatile upper can never be mounted again. */
+#define HVC_OVL_VOLATILE ",volatile"
+char *hvc_mnt_overlay_options(char *const *lowerdirs, const char *upper, const char *work,
+			      bool volatile_upper);
 
 /* ---------- ids, names, state (engine/container_state.c) ---------------- */
 /* $HVC_ROOT/containers */

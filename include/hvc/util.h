@@ -110,6 +110,7 @@ int hvc_parse_size(const char *s, uint64_t *bytes, struct hvc_error *err);
 /* 1536 -> "1.5 KiB" into buf. */
 const char *hvc_format_size(uint64_t bytes, char *buf, size_t len);
 bool hvc_str_has_prefix(const char *s, const char *prefix);
+bool hvc_str_has_suffix(const char *s, const char *suffix);
 /* A growing string (util/strbuf.c): start from { 0 }; p is NUL-terminated
  * once anything was put; on allocation failure oom is set and appends stop
  * (check it once at the end, then free(p)). */

@@ -276,9 +276,11 @@ END_TEST
 START_TEST(overlay_options)
 {
 	char *lowers[] = { "/l/top", "/l/bottom", NULL };
-	_cleanup_free_ char *o = hvc_mnt_overlay_options(lowers, "/c/upper", "/c/work");
+	_cleanup_free_ char *o = hvc_mnt_overlay_options(lowers, "/c/upper", "/c/work", false);
 	ck_assert_str_eq(o, "lowerdir=/l/top:/l/bottom,upperdir=/c/upper,workdir=/c/work,index=off,xino=off");
-	_cleanup_free_ char *ro = hvc_mnt_overlay_options(lowers, NULL, NULL);
+	_cleanup_free_ char *v = hvc_mnt_overlay_options(lowers, "/c/upper", "/c/work", true);
+	ck_assert_str_eq(v, "lowerdir=/l/top:/l/bottom,upperdir=/c/upper,workdir=/c/work,index=off,xino=off,volatile");
+	_cleanup_free_ char *ro = hvc_mnt_overlay_options(lowers, NULL, NULL, true);
 	ck_assert_str_eq(ro, "lowerdir=/l/top:/l/bottom");
 }
 END_TEST

@@ -62,6 +62,10 @@ START_TEST(strv_and_join)
 	ck_assert_ptr_null(d[2]);
 	_cleanup_free_ char *p = hvc_path_join("/a//", "/b");
 	ck_assert_str_eq(p, "/a/b");
+	ck_assert(hvc_str_has_suffix("a,volatile", ",volatile"));
+	ck_assert(hvc_str_has_suffix("x", ""));
+	ck_assert(!hvc_str_has_suffix("volatile", ",volatile"));
+	ck_assert(!hvc_str_has_suffix("a,volatile,b", ",volatile"));
 }
 END_TEST
 
