@@ -69,6 +69,19 @@ static bool keyed_any(const char *buf, const char *const *keys, uint64_t *out)
 	return false;
 }
 
+int hvc_cgroup_oom_kills(const struct hvc_cgroup *cg, uint64_t *n)
+{
+	/* v1 counts them in memory.oom_control, v2 in memory.events */
+	static const char *const files[] = { "memory.oom_control", "memory.events" };
+	const struct hvc_cgroup_dir *d = hvc_cgroup_dir_for(cg, HVC_CG_MEMORY);
+	char buf[512];
+	for (size_t i = 0; d && i < 2; i++)
+		if (hvc_cgroup_read(d->path, files[i], buf, sizeof(buf)) > 0 &&
+		    hvc_cgroup_parse_keyed(buf, "oom_kill", n) == 0)
+			return 0;
+	return -1;
+}
+
 int hvc_cgroup_v1_stats(const struct hvc_cgroup *cg, struct hvc_cgroup_stats *st,
 			struct hvc_error *err)
 {
@@ -95,8 +108,7 @@ int hvc_cgroup_v1_stats(const struct hvc_cgroup *cg, struct hvc_cgroup_stats *st
 			if (a && b && c)
 				st->have |= HVC_CGS_MEM_STAT;
 		}
-		if (hvc_cgroup_read(d->path, "memory.oom_control", buf, sizeof(buf)) > 0 &&
-		    hvc_cgroup_parse_keyed(buf, "oom_kill", &st->oom_kills) == 0)
+		if (hvc_cgroup_oom_kills(cg, &st->oom_kills) == 0)
 			st->have |= HVC_CGS_OOM;
 	}
 	if ((d = hvc_cgroup_dir_for(cg, HVC_CGD_CPUACCT)))
@@ -136,8 +148,7 @@ int hvc_cgroup_v2_stats(const struct hvc_cgroup *cg, struct hvc_cgroup_stats *st
 	    hvc_cgroup_parse_keyed(buf, "file", &st->file_cache) == 0 &&
 	    hvc_cgroup_parse_keyed(buf, "anon", &st->anon) == 0)
 		st->have |= HVC_CGS_MEM_STAT;
-	if (hvc_cgroup_read(dir, "memory.events", buf, sizeof(buf)) > 0 &&
-	    hvc_cgroup_parse_keyed(buf, "oom_kill", &st->oom_kills) == 0)
+	if (hvc_cgroup_oom_kills(cg, &st->oom_kills) == 0)
 		st->have |= HVC_CGS_OOM;
 	hvc_cgroup_v2_cpu_usage(dir, st);
 	read_into(dir, "pids.current", &st->pids_current, HVC_CGS_PIDS, &st->have);

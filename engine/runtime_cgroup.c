@@ -122,8 +122,8 @@ int hvc_rt_cgroup_stats(const struct hvc_rt_cgroup *cg, struct hvc_ctr_stats *s)
 
 bool hvc_rt_cgroup_oom_killed(const struct hvc_rt_cgroup *cg)
 {
-	struct hvc_cgroup_stats st;
-	return cg->cg && hvc_cgroup_stats(cg->cg, &st, NULL) == 0 && (st.have & HVC_CGS_OOM) && st.oom_kills > 0;
+	uint64_t n = 0;
+	return cg->cg && hvc_cgroup_oom_kills(cg->cg, &n) == 0 && n > 0;
 }
 
 int hvc_rt_cgroup_list(char ***names)

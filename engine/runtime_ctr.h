@@ -15,6 +15,7 @@ struct hvc_ctr {
 	int pidfd;
 	bool tty;
 	int out_r, err_r, in_w, ready_r; /* tty: out_r and in_w are the pty master */
+	int deleter;                     /* --rm: hvc_rt_deleter_start()'s fd, or -1 */
 	struct hvc_rt_cgroup cg;
 	struct hvc_ctr_state st;
 	struct hvc_ctr_timings t;
@@ -25,6 +26,10 @@ void hvc_rt_ctr_teardown(struct hvc_ctr *c, bool remove_dir);
 /* Frees the name if it still points at id; with dir (a state dir about to be
  * discarded) the link is moved into it rather than unlinked. */
 void hvc_rt_name_release(const char *name, const char *id, const char *dir);
-void hvc_rt_ctr_dir_discard(const char *dir, const char *id);
+/* engine/runtime_trash.c: a detached process that deletes .trash/<id>
+ * once the returned fd is closed (-1: none); discard moves dir there and
+ * closes deleter (starting one when it is -1). */
+int hvc_rt_deleter_start(const char *id);
+void hvc_rt_ctr_dir_discard(const char *dir, const char *id, int deleter);
 
 #endif

@@ -62,6 +62,11 @@ static int wait_impl(struct hvc_ctr *c, const struct hvc_ctr_io *io, struct hvc_
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
 	sigaction(SIGPIPE, &ign, &old_pipe);
 
+	/* --rm: fork the state dir's deleter now, while the container runs and
+	 * this process would only wait, rather than after it exits */
+	if (c->spec->rm && c->deleter < 0)
+		c->deleter = hvc_rt_deleter_start(c->id);
+
 	bool exited = false;
 	int out_r = c->out_r, err_r = c->err_r;
 	for (;;) {

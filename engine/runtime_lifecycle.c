@@ -123,7 +123,7 @@ static void remove_files(const char *id)
 		hvc_rt_name_release(hvc_json_get_string(o, "name"), id, dir);
 	_cleanup_free_ char *rootfs = hvc_path_join(dir, "rootfs");
 	umount2(rootfs, MNT_DETACH);
-	hvc_rt_ctr_dir_discard(dir, id);
+	hvc_rt_ctr_dir_discard(dir, id, -1);
 }
 
 int hvc_ctr_remove(const char *id, bool force, struct hvc_error *err)

@@ -389,8 +389,8 @@ void hvc_rt_ctr_free(struct hvc_ctr *c)
 		return;
 	if (c->pidfd >= 0)
 		close(c->pidfd);
-	int fds[] = { c->out_r, c->err_r, c->in_w, c->ready_r };
-	for (size_t i = 0; i < 4; i++)
+	int fds[] = { c->out_r, c->err_r, c->in_w, c->ready_r, c->deleter };
+	for (size_t i = 0; i < 5; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	free(c->dir);
@@ -405,39 +405,9 @@ void hvc_rt_ctr_teardown(struct hvc_ctr *c, bool remove_dir)
 	if (remove_dir) {
 		umount2(c->rootfs, MNT_DETACH); /* only if mounted in our namespace (never normally) */
 		hvc_rt_name_release(c->name, c->id, c->dir);
-		hvc_rt_ctr_dir_discard(c->dir, c->id);
+		hvc_rt_ctr_dir_discard(c->dir, c->id, c->deleter);
+		c->deleter = -1;
 	}
-}
-
-/* Deleting a state dir costs milliseconds of ext4 metadata work that can
- * stall behind the journal (and discard on this disk): it is renamed into
- * containers/.trash/ — gone from every listing at once — and a forked child,
- * detached, deletes it while this process returns the exit status.
- * `hvc system prune` empties whatever a crash left in .trash. */
-void hvc_rt_ctr_dir_discard(const char *dir, const char *id)
-{
-	_cleanup_free_ char *trash = hvc_strdup_printf("%s/containers/.trash", hvc_root());
-	_cleanup_free_ char *dst = hvc_strdup_printf("%s/%s", trash, id);
-	if (rename(dir, dst) < 0 && (mkdir(trash, 0700) < 0 || rename(dir, dst) < 0)) {
-		hvc_rm_rf(dir, NULL);
-		return;
-	}
-	pid_t pid = fork();
-	if (pid < 0) {
-		hvc_rm_rf(dst, NULL);
-		return;
-	}
-	if (pid == 0) {
-		/* double fork: the deleter is nobody's child to reap (a long-lived
-		 * caller such as the bench harness collects no zombies) */
-		if (fork() == 0) {
-			setsid();
-			hvc_rm_rf(dst, NULL);
-		}
-		_exit(0);
-	}
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
 }
 
 static int mkpipe(int p[2], struct hvc_error *err)
@@ -481,7 +451,7 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 	if (!c)
 		return hvc_err(err, ENOMEM, "container");
 	c->t.t0 = hvc_now_ns();
-	c->pidfd = c->out_r = c->err_r = c->in_w = c->ready_r = -1;
+	c->pidfd = c->out_r = c->err_r = c->in_w = c->ready_r = c->deleter = -1;
 	c->spec = s;
 	c->tty = s->tty;
 	int rc = -1;

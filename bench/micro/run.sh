@@ -6,12 +6,18 @@
 #   unshare  unshare --fork --pid --mount --uts --ipc --net + exec of the same busybox binary
 #            (the floor: namespaces and one exec, no rootfs, no cgroup, no seccomp)
 # crun is tried and its answer recorded (crun 1.8 refuses hybrid cgroup hosts).
-# Env: RUNS (default 50), WARMUP (5), OUT (results dir), HVC (binary).
+# The runs are split into ROUNDS hyperfine invocations, each timing all three
+# in turn, so a change of load on this shared machine hits every contender
+# alike instead of biasing whichever block it fell on; medians and ratios are
+# taken over the runs of all rounds together (hyperfine's per-run "times").
+# Env: RUNS (default 50, per contender), ROUNDS (5), WARMUP (5), OUT (results
+# dir), HVC (binary).
 # Usage: bench/micro/run.sh          (root; prints a summary, writes OUT/)
 set -eu
 cd "$(dirname "$0")/../.."
 HVC=${HVC:-$PWD/bin/hvc}
 RUNS=${RUNS:-50}
+ROUNDS=${ROUNDS:-5}
 WARMUP=${WARMUP:-5}
 OUT=${OUT:-results/micro-$(date -u +%Y%m%dT%H%M%SZ)}
 [ "$(id -u)" = 0 ] || { echo "bench/micro: needs root" >&2; exit 77; }
@@ -48,24 +54,34 @@ else
 fi
 echo "$crun_note" | tee "$OUT/crun.txt"
 
-hyperfine -N --warmup "$WARMUP" --runs "$RUNS" \
-	--export-json "$OUT/hyperfine.json" --export-markdown "$OUT/hyperfine.md" \
-	-n hvc "$HVC run --rm busybox true" \
-	-n runc "runc --root $work/runc run -b $work/bundle hvc-micro" \
-	"${CRUN[@]}" \
-	-n unshare "unshare --fork --pid --mount --uts --ipc --net $work/bundle/rootfs/bin/true"
-
-# Summary: medians and the two ratios the issue sets targets for.
+per_round=$(((RUNS + ROUNDS - 1) / ROUNDS))
+[ "$per_round" -ge 2 ] || per_round=2 # hyperfine needs two runs for its statistics
+for r in $(seq "$ROUNDS"); do
+	hyperfine -N --warmup "$WARMUP" --runs "$per_round" --style none \
+		--export-json "$OUT/hyperfine-$r.json" --export-markdown "$OUT/hyperfine-$r.md" \
+		-n hvc "$HVC run --rm busybox true" \
+		-n runc "runc --root $work/runc run -b $work/bundle hvc-micro" \
+		"${CRUN[@]}" \
+		-n unshare "unshare --fork --pid --mount --uts --ipc --net $work/bundle/rootfs/bin/true"
+done
+# all rounds' runs per command, then the summary: medians and the two ratios
+# the issue sets targets for
+jq -s '{rounds: length, results: [map(.results[]) | group_by(.command)[] |
+	{command: .[0].command, times: (map(.times[]) | sort)} |
+	.median = (.times | if length % 2 == 1 then .[length / 2 | floor]
+		else (.[length / 2 - 1] + .[length / 2]) / 2 end) |
+	.mean = (.times | add / length)]}' "$OUT"/hyperfine-*.json >"$OUT/hyperfine.json"
 jq -r '
   (.results | map({(.command): .median}) | add) as $m |
-  "median ms: " + ([.results[] | "\(.command) \(.median * 1000 | . * 100 | round / 100)"] | join(", ")),
+  "median ms over \(.results[0].times | length) runs in \(.rounds) rounds: " +
+    ([.results[] | "\(.command) \(.median * 1000 | . * 100 | round / 100)"] | join(", ")),
   "hvc/runc: \(($m.hvc / $m.runc) * 100 | round / 100)  (target <= 0.33)",
   "hvc/unshare: \(($m.hvc / $m.unshare) * 100 | round / 100)  (target <= 3)"
 ' "$OUT/hyperfine.json" | tee "$OUT/summary.txt"
 {
 	echo "host: $(uname -r), $(nproc) CPUs, cgroups: $("$HVC" info --json 2>/dev/null | jq -r '.cgroups.mode // "?"' 2>/dev/null)"
 	echo "runc: $(runc --version | head -1); crun: $(crun --version | head -1)"
-	echo "runs: $RUNS (warm-up $WARMUP)"
+	echo "runs: $RUNS per contender in $ROUNDS rounds (warm-up $WARMUP per round)"
 } >>"$OUT/summary.txt"
 # Where hvc's time goes: its own per-phase clock (hvc_ctr_start/hvc_ctr_wait,
 # ms since the runtime was called — the dynamic loader and image lookup come

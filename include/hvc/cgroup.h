@@ -194,6 +194,9 @@ struct hvc_cgroup_stats {
 };
 
 int hvc_cgroup_stats(struct hvc_cgroup *cg, struct hvc_cgroup_stats *st, struct hvc_error *err);
+/* Only the OOM-kill count (one file read, for the exit path): 0, or -1
+ * when the kernel keeps none there. */
+int hvc_cgroup_oom_kills(const struct hvc_cgroup *cg, uint64_t *n);
 
 /* The statistics as a json object (for `stats --json` and bench results):
  * memory_current, memory_peak, memory_limit, inactive_file, file_cache, anon,

@@ -853,6 +853,9 @@ START_TEST(stats_v1_from_files)
 	ck_assert_uint_eq(st.file_cache, 40960);
 	ck_assert_uint_eq(st.anon, 81920);
 	ck_assert_uint_eq(st.oom_kills, 2);
+	uint64_t kills = 0;
+	ck_assert_int_eq(hvc_cgroup_oom_kills(cg, &kills), 0);
+	ck_assert_uint_eq(kills, 2);
 	ck_assert_uint_eq(st.cpu_usage_ns, 123456789);
 	ck_assert_uint_eq(st.pids_current, 7);
 	ck_assert_uint_eq(st.pids_limit, 100);
@@ -906,6 +909,9 @@ START_TEST(stats_v2_from_files)
 	ck_assert_uint_eq(st.file_cache, 40960);
 	ck_assert_uint_eq(st.anon, 8192);
 	ck_assert_uint_eq(st.oom_kills, 1);
+	uint64_t kills = 0;
+	ck_assert_int_eq(hvc_cgroup_oom_kills(cg, &kills), 0);
+	ck_assert_uint_eq(kills, 1);
 	ck_assert_uint_eq(st.cpu_usage_ns, 1500000);
 	ck_assert_uint_eq(st.pids_current, 3);
 	ck_assert_uint_eq(st.pids_limit, UINT64_MAX);
