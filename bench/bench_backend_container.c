@@ -137,7 +137,8 @@ static int ctr_run(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req, s
 	if (pthread_create(&th, NULL, reader_main, &rd) == 0)
 		th_started = true;
 	struct hvc_ctr_io io = { .in_fd = -1, .out_fd = po[1], .err_fd = pe[1], .log = false };
-	int st = hvc_ctr_wait(c, &io, err);
+	struct hvc_ctr_timings done = { 0 };
+	int st = hvc_ctr_wait_timed(c, &io, &done, err);
 	out->exit_ms = hvc_ns_to_ms(hvc_now_ns() - t0);
 	/* EOF for the reader: our write ends are the last ones */
 	close(po[1]), po[1] = -1;
@@ -149,6 +150,12 @@ static int ctr_run(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req, s
 	if (st < 0)
 		goto out;
 	out->exit_status = st;
+	/* READY is when the first output line reached this process: the
+	 * runtime's relay stamps it as it reads it. The reader thread's own
+	 * stamp comes after a pipe hop and a wake-up, and on a loaded host it
+	 * could fall after hvc_ctr_wait had returned (ready > exit). */
+	if (done.first_output >= t0 && rd.ready_ms >= 0)
+		rd.ready_ms = hvc_ns_to_ms(done.first_output - t0);
 	out->ready_ms = rd.ready_ms;
 	out->output = rd.out ? rd.out : strdup("");
 	rd.out = NULL;

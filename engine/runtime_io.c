@@ -26,18 +26,19 @@ static void write_all(int fd, const char *buf, size_t n)
 	}
 }
 
-/* Returns false at EOF (or EIO from a pty whose slave side closed). */
-static bool relay(int from, int to, int logfd)
+/* Bytes relayed (0: none this time), or -1 at EOF (or EIO from a pty whose
+ * slave side closed). */
+static ssize_t relay(int from, int to, int logfd)
 {
 	char buf[65536];
 	ssize_t n = read(from, buf, sizeof(buf));
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return true;
+		return 0;
 	if (n <= 0)
-		return false;
+		return -1;
 	write_all(to, buf, (size_t)n);
 	write_all(logfd, buf, (size_t)n);
-	return true;
+	return n;
 }
 
 static int wait_impl(struct hvc_ctr *c, const struct hvc_ctr_io *io, struct hvc_ctr_timings *tout,
@@ -107,7 +108,11 @@ static int wait_impl(struct hvc_ctr *c, const struct hvc_ctr_io *io, struct hvc_
 				c->ready_r = -1;
 			}
 		}
-		if (i_out >= 0 && p[i_out].revents && !relay(out_r, out_fd, logfd)) {
+		uint64_t polled = hvc_now_ns(); /* what the relay reads was there by now */
+		ssize_t got = i_out >= 0 && p[i_out].revents ? relay(out_r, out_fd, logfd) : 0;
+		if (got > 0 && !c->t.first_output)
+			c->t.first_output = polled;
+		if (got < 0) {
 			close(out_r);
 			c->out_r = out_r = -1;
 			if (c->tty && c->in_w >= 0) {
@@ -116,7 +121,7 @@ static int wait_impl(struct hvc_ctr *c, const struct hvc_ctr_io *io, struct hvc_
 				in_fd = -1;
 			}
 		}
-		if (i_err >= 0 && p[i_err].revents && !relay(err_r, err_fd, logfd)) {
+		if (i_err >= 0 && p[i_err].revents && relay(err_r, err_fd, logfd) < 0) {
 			close(err_r);
 			c->err_r = err_r = -1;
 		}
@@ -185,6 +190,12 @@ static int wait_impl(struct hvc_ctr *c, const struct hvc_ctr_io *io, struct hvc_
 int hvc_ctr_wait(struct hvc_ctr *c, const struct hvc_ctr_io *io, struct hvc_error *err)
 {
 	return wait_impl(c, io, NULL, err);
+}
+
+int hvc_ctr_wait_timed(struct hvc_ctr *c, const struct hvc_ctr_io *io, struct hvc_ctr_timings *t,
+		       struct hvc_error *err)
+{
+	return wait_impl(c, io, t, err);
 }
 
 int hvc_ctr_run(const struct hvc_ctr_spec *spec, const struct hvc_ctr_io *io, int *status,

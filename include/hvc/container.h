@@ -209,6 +209,7 @@ struct hvc_ctr_timings {
 	uint64_t rootfs;      /* overlay + mounts + pivot_root done (child-reported) */
 	uint64_t exec;        /* hvc-init (or the command) exec'd */
 	uint64_t ready;       /* READY seen (0 unless spec.ready) */
+	uint64_t first_output; /* first stdout bytes relayed by the supervisor (0: none) */
 	uint64_t exited;      /* command exited and was reaped */
 };
 
@@ -238,6 +239,9 @@ const struct hvc_ctr_timings *hvc_ctr_get_timings(const struct hvc_ctr *c);
  * 128+signal), records it in state.json, removes the container when spec.rm,
  * and frees c. Negative on error (c is still freed and cleaned up). */
 int hvc_ctr_wait(struct hvc_ctr *c, const struct hvc_ctr_io *io, struct hvc_error *err);
+/* The same, filling *t with every timing, first_output and exited included. */
+int hvc_ctr_wait_timed(struct hvc_ctr *c, const struct hvc_ctr_io *io, struct hvc_ctr_timings *t,
+		       struct hvc_error *err);
 /* Sends sig to the container's init (used by signal forwarding). */
 int hvc_ctr_signal(struct hvc_ctr *c, int sig);
 
