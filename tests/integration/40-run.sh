@@ -32,6 +32,16 @@ ok "--no-init missing command: 127 with one line"
 expect_status 137 "$B" run --rm busybox sh -c 'kill -9 $$'
 ok "killed by SIGKILL: 137"
 
+# --rm mounts the overlay upper volatile (never synced, never remounted);
+# a container that outlives its run keeps a durable one
+expect_status 0 "$B" run --rm busybox sh -c 'grep " / / " /proc/self/mountinfo'
+expect_contains "$OUT" "overlay"
+expect_contains "$OUT" "volatile"
+expect_status 0 "$B" run --name durable busybox sh -c 'grep " / / " /proc/self/mountinfo'
+case "$OUT" in *volatile*) fail "a container without --rm got a volatile upper: $OUT" ;; esac
+expect_status 0 "$B" rm durable
+ok "--rm: volatile overlay upper; without --rm: durable"
+
 # --- isolation basics ------------------------------------------------------
 OUT=$("$B" run --rm busybox sh -c 'echo $$; hostname; ls /proc | grep -c "^[0-9]"; cat /proc/self/status')
 pid1=$(sed -n 1p <<<"$OUT")
