@@ -171,6 +171,89 @@ struct child_args {
 	size_t n_cg_fds;
 };
 
+static __attribute__((noreturn)) void child_main(struct child_args *a);
+
+/* The container's first process is started the way posix_spawn starts one:
+ * CLONE_VM | CLONE_VFORK, on a stack of its own, sharing this process's
+ * memory until it execs while this thread waits. A fork()-style clone
+ * copies the caller's page tables and every page either side writes
+ * afterwards — for the bench harness, with libvirt's libraries mapped, that
+ * was about 1 ms of every container start, and the exec that drops the copy
+ * was as dear again. What the child may not do while it shares memory: call
+ * glibc's set*id() wrappers (glibc would broadcast them to the caller's
+ * threads; the raw syscalls are used), assign to globals the caller reads
+ * (environ is restored after), or unshare(CLONE_NEWUSER), which the kernel
+ * refuses to a task sharing its memory — so --userns keeps the fork path.
+ * Architectures without the trampoline below keep it too. */
+#if defined(__x86_64__)
+#define HVC_CLONE3_SHARED_VM 1
+static long clone3_shared_vm(struct clone_args *ca, void (*fn)(void *), void *arg)
+{
+	register long rax __asm__("rax") = SYS_clone3;
+	register void *rdi __asm__("rdi") = ca;
+	register size_t rsi __asm__("rsi") = sizeof(*ca);
+	register void (*r12)(void *) __asm__("r12") = fn;
+	register void *r13 __asm__("r13") = arg;
+	__asm__ __volatile__(
+		"syscall\n\t"
+		"testq %%rax, %%rax\n\t"
+		"jnz 1f\n\t"
+		/* the child, on its own stack (r12, r13 survive the syscall) */
+		"xorl %%ebp, %%ebp\n\t"
+		"andq $-16, %%rsp\n\t"
+		"movq %%r13, %%rdi\n\t"
+		"callq *%%r12\n\t"
+		"movl $60, %%eax\n\t" /* SYS_exit: fn does not return, but never fall through */
+		"xorl %%edi, %%edi\n\t"
+		"syscall\n\t"
+		"1:"
+		: "+r"(rax)
+		: "r"(rdi), "r"(rsi), "r"(r12), "r"(r13)
+		: "rcx", "r11", "memory", "cc");
+	return rax;
+}
+
+static void child_entry(void *arg)
+{
+	child_main(arg);
+}
+#endif
+
+/* clone3 with ca->flags, running child_main(a) in the child; the pid, or -1
+ * with errno. */
+static pid_t start_child(struct clone_args *ca, struct child_args *a, bool share_vm)
+{
+#ifdef HVC_CLONE3_SHARED_VM
+	if (share_vm) {
+		enum { STACK = 2 << 20 }; /* touched lazily; ample under ASan too */
+		void *stack = mmap(NULL, STACK, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+		if (stack != MAP_FAILED) {
+			struct clone_args v = *ca;
+			v.flags |= CLONE_VM | CLONE_VFORK;
+			v.stack = (uint64_t)(uintptr_t)stack;
+			v.stack_size = STACK;
+			char **saved_environ = environ;
+			long r = clone3_shared_vm(&v, child_entry, a);
+			/* back here only once the child has exec'd or died */
+			environ = saved_environ;
+			munmap(stack, STACK);
+			if (r < 0 && r > -4096) {
+				errno = (int)-r;
+				return -1;
+			}
+			return (pid_t)r;
+		}
+	}
+#else
+	(void)share_vm;
+#endif
+	pid_t pid = (pid_t)syscall(SYS_clone3, ca, sizeof(*ca));
+	if (pid == 0)
+		child_main(a);
+	return pid;
+}
+
 static __attribute__((noreturn)) void child_main(struct child_args *a)
 {
 	const struct hvc_ctr_spec *s = a->s;
@@ -274,7 +357,10 @@ static __attribute__((noreturn)) void child_main(struct child_args *a)
 	}
 	if (hvc_rt_caps_drop_bounding(s->caps, &err) < 0)
 		child_fail(a->msg_w, 125, &err);
-	if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0) {
+	/* raw system calls: glibc's wrappers would apply them to every thread
+	 * of the process it believes this is (see clone3_shared_vm) */
+	if (syscall(SYS_setgroups, 1, &gid) < 0 || syscall(SYS_setresgid, gid, gid, gid) < 0 ||
+	    syscall(SYS_setresuid, uid, uid, uid) < 0) {
 		hvc_err(&err, errno, "switch to user %u:%u", (unsigned)uid, (unsigned)gid);
 		child_fail(a->msg_w, 125, &err);
 	}
@@ -599,24 +685,22 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 	int parent_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	if (parent_pidfd >= 0)
 		fcntl(parent_pidfd, F_SETFD, FD_CLOEXEC);
-	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	struct child_args a = {
+		.s = s, .c = c, .overlay_opts = ovl, .plan = &plan, .seccomp = &sc, .init_fd = init_fd,
+		.sync_r = sync_p[0], .msg_w = msg_p[1],
+		.stdin_fd = s->interactive ? in_p[0] : devnull,
+		.stdout_fd = out_p[1],
+		.stderr_fd = err_p[1],
+		.ready_w = ready_p[1], .new_cgroup_ns = true,
+		.parent_pidfd = parent_pidfd, .n_cg_fds = n_cg_fds,
+	};
+	memcpy(a.cg_fds, cg_fds, sizeof(cg_fds));
+	/* --userns needs the parent to map ids while the child waits */
+	pid_t pid = start_child(&ca, &a, !s->userns);
 	if (pid < 0) {
 		hvc_err(err, errno, "clone3 into new namespaces");
 		close_clone_fds(devnull, cg_fds, n_cg_fds, v2fd, parent_pidfd);
 		goto fail;
-	}
-	if (pid == 0) {
-		struct child_args a = {
-			.s = s, .c = c, .overlay_opts = ovl, .plan = &plan, .seccomp = &sc, .init_fd = init_fd,
-			.sync_r = sync_p[0], .msg_w = msg_p[1],
-			.stdin_fd = s->interactive ? in_p[0] : devnull,
-			.stdout_fd = out_p[1],
-			.stderr_fd = err_p[1],
-			.ready_w = ready_p[1], .new_cgroup_ns = true,
-			.parent_pidfd = parent_pidfd, .n_cg_fds = n_cg_fds,
-		};
-		memcpy(a.cg_fds, cg_fds, sizeof(cg_fds));
-		child_main(&a);
 	}
 	close_clone_fds(devnull, cg_fds, n_cg_fds, v2fd, parent_pidfd);
 	c->pid = pid;
