@@ -185,7 +185,9 @@ static __attribute__((noreturn)) void child_main(struct child_args *a);
  * (environ is restored after), or unshare(CLONE_NEWUSER), which the kernel
  * refuses to a task sharing its memory — so --userns keeps the fork path.
  * Architectures without the trampoline below keep it too. */
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+/* (not under ASan: it cannot follow a stack it did not see created, and
+ * warns from the child into the container's stderr) */
 #define HVC_CLONE3_SHARED_VM 1
 static long clone3_shared_vm(struct clone_args *ca, void (*fn)(void *), void *arg)
 {
