@@ -169,6 +169,8 @@ struct child_args {
 	int parent_pidfd;
 	int cg_fds[8];     /* v1 `tasks` files to write "0" to */
 	size_t n_cg_fds;
+	bool restore_mask; /* the caller's signal mask, to restore just before exec */
+	sigset_t mask;
 };
 
 static __attribute__((noreturn)) void child_main(struct child_args *a);
@@ -235,10 +237,18 @@ static pid_t start_child(struct clone_args *ca, struct child_args *a, bool share
 			v.flags |= CLONE_VM | CLONE_VFORK;
 			v.stack = (uint64_t)(uintptr_t)stack;
 			v.stack_size = STACK;
+			/* no signal may run a handler in, or kill, a child that
+			 * shares our memory (it could die holding a malloc lock):
+			 * all blocked until its exec, as posix_spawn does */
+			sigset_t all;
+			sigfillset(&all);
+			pthread_sigmask(SIG_SETMASK, &all, &a->mask);
+			a->restore_mask = true;
 			char **saved_environ = environ;
 			long r = clone3_shared_vm(&v, child_entry, a);
 			/* back here only once the child has exec'd or died */
 			environ = saved_environ;
+			pthread_sigmask(SIG_SETMASK, &a->mask, NULL);
 			munmap(stack, STACK);
 			if (r < 0 && r > -4096) {
 				errno = (int)-r;
@@ -400,11 +410,15 @@ static __attribute__((noreturn)) void child_main(struct child_args *a)
 		argv[0] = "hvc-init";
 		argv[1] = "--";
 		memcpy(argv + 2, s->argv, n * sizeof(char *));
+		if (a->restore_mask)
+			sigprocmask(SIG_SETMASK, &a->mask, NULL);
 		syscall(SYS_execveat, a->init_fd, "", argv, env, AT_EMPTY_PATH);
 		hvc_err(&err, errno, "exec hvc-init");
 		child_fail(a->msg_w, 125, &err);
 	}
 	environ = env; /* execvp searches the container's PATH */
+	if (a->restore_mask)
+		sigprocmask(SIG_SETMASK, &a->mask, NULL);
 	execvp(s->argv[0], s->argv);
 	int e = errno;
 	if (e == ENOENT)
