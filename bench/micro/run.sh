@@ -53,6 +53,10 @@ else
 	CRUN=()
 fi
 echo "$crun_note" | tee "$OUT/crun.txt"
+# The set-up above wrote megabytes (image, layers, the flattened bundle);
+# their writeback would otherwise run during the first rounds and slow
+# whichever contender touches the disk most (hvc's state dir, runc's).
+sync
 
 per_round=$(((RUNS + ROUNDS - 1) / ROUNDS))
 [ "$per_round" -ge 2 ] || per_round=2 # hyperfine needs two runs for its statistics
