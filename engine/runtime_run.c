@@ -32,7 +32,7 @@
 
 extern char **environ;
 
-enum { MSG_ROOTFS = 'R', MSG_ERROR = 'E', MSG_PTY = 'P', MSG_USERNS = 'U' };
+enum { MSG_BORN = 'B', MSG_ROOTFS = 'R', MSG_ERROR = 'E', MSG_PTY = 'P', MSG_USERNS = 'U' };
 struct child_msg {
 	char type;
 	int exit_hint; /* 125 (our failure), 126/127 (the command) */
@@ -278,6 +278,8 @@ static __attribute__((noreturn)) void child_main(struct child_args *a)
 	struct pollfd pp = { a->parent_pidfd, POLLIN, 0 };
 	if (a->parent_pidfd >= 0 && poll(&pp, 1, 0) > 0)
 		_exit(125);
+	/* the parent may be suspended until our exec: it learns when we began */
+	child_send(a->msg_w, MSG_BORN, 0, NULL);
 	for (size_t i = 0; i < a->n_cg_fds; i++)
 		if (write(a->cg_fds[i], "0", 1) != 1) {
 			hvc_err(&err, errno, "enter the container's cgroup");
@@ -752,6 +754,10 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 		if (n != (ssize_t)sizeof(m)) {
 			hvc_err(err, EIO, "container setup died without a word");
 			goto fail_child;
+		}
+		if (m.type == MSG_BORN) {
+			c->t.cloned = m.ts;
+			continue;
 		}
 		if (m.type == MSG_ROOTFS) {
 			c->t.rootfs = m.ts;

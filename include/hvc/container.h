@@ -205,7 +205,7 @@ struct hvc_ctr_timings {
 	uint64_t t0;          /* absolute: hvc_now_ns() when hvc_ctr_start was called */
 	uint64_t prepared;    /* state dir, config, seccomp compiled, init memfd */
 	uint64_t cgroup;      /* cgroup created with limits */
-	uint64_t cloned;      /* child in new namespaces, attached to cgroup */
+	uint64_t cloned;      /* child running in its new namespaces (child-reported) */
 	uint64_t rootfs;      /* overlay + mounts + pivot_root done (child-reported) */
 	uint64_t exec;        /* hvc-init (or the command) exec'd */
 	uint64_t ready;       /* READY seen (0 unless spec.ready) */
