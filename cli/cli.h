@@ -18,6 +18,10 @@ struct hvc_cli_cmd {
 int hvc_cli_dispatch(const char *group, const struct hvc_cli_cmd *table, int argc, char **argv);
 /* Prints "hvc: <what>: <err->msg>" and returns status. */
 int hvc_cli_fail(const char *what, const struct hvc_error *err, int status);
+/* hvc run -it (cli/run_attached.c): a supervisor of its own, this process
+ * attached to the pty until the container exits or keys detach it. */
+struct hvc_ctr_spec;
+int hvc_cli_run_attached(struct hvc_ctr_spec *s, const unsigned char *keys, size_t n_keys);
 /* Prints "hvc: <what>: <fmt...>" plus a hint to --help, returns HVC_EXIT_USAGE. */
 int hvc_cli_usage_error(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Resets getopt for a (sub)command's own parse. */

@@ -8,7 +8,6 @@
 #include <math.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 #include "cli.h"
 #include "hvc/container.h"
@@ -23,6 +22,7 @@ static void usage(FILE *f)
 		"  --name NAME             a unique name\n"
 		"  -i, --interactive       keep stdin open\n"
 		"  -t, --tty               allocate a pseudo-terminal\n"
+		"  --detach-keys KEYS      with -it: the keys that detach (default ctrl-p,ctrl-q)\n"
 		"  -e, --env K=V           set an environment variable (K alone: from this env)\n"
 		"  --env-file FILE         read K=V lines\n"
 		"  -w, --workdir DIR       working directory\n"
@@ -46,7 +46,7 @@ static void usage(FILE *f)
 
 enum {
 	O_RM = 256, O_NAME, O_ENVFILE, O_TMPFS, O_RO, O_HOSTNAME, O_CPUS, O_CPUSET, O_PIDS, O_NET,
-	O_CAPADD, O_CAPDROP, O_SECOPT, O_USERNS, O_INIT, O_NOINIT, O_ENTRY, O_READY,
+	O_CAPADD, O_CAPDROP, O_SECOPT, O_USERNS, O_INIT, O_NOINIT, O_ENTRY, O_READY, O_DETACH_KEYS,
 };
 
 struct run_opts {
@@ -54,6 +54,8 @@ struct run_opts {
 	char **cap_add, **cap_drop;
 	char *entrypoint;
 	bool entrypoint_set;
+	unsigned char detach_keys[HVC_DETACH_KEYS_MAX];
+	size_t n_detach_keys;
 };
 
 static int parse(int argc, char **argv, struct run_opts *o, char **image, char ***cmd)
@@ -73,6 +75,7 @@ static int parse(int argc, char **argv, struct run_opts *o, char **image, char *
 		{ "security-opt", required_argument, NULL, O_SECOPT }, { "userns", no_argument, NULL, O_USERNS },
 		{ "init", no_argument, NULL, O_INIT }, { "no-init", no_argument, NULL, O_NOINIT },
 		{ "entrypoint", required_argument, NULL, O_ENTRY }, { "ready", no_argument, NULL, O_READY },
+		{ "detach-keys", required_argument, NULL, O_DETACH_KEYS },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	struct hvc_ctr_spec *s = &o->spec;
@@ -194,6 +197,10 @@ static int parse(int argc, char **argv, struct run_opts *o, char **image, char *
 		case O_NOINIT: s->init = false; break;
 		case O_ENTRY: free(o->entrypoint); o->entrypoint = strdup(optarg); o->entrypoint_set = true; break;
 		case O_READY: s->ready = true; break;
+		case O_DETACH_KEYS:
+			if (hvc_ctr_detach_keys_parse(optarg, o->detach_keys, &o->n_detach_keys, &err) < 0)
+				return hvc_cli_fail("run", &err, HVC_EXIT_RUNTIME);
+			break;
 		case 'h': usage(stdout); return -1;
 		default: usage(stderr); return HVC_EXIT_RUNTIME;
 		}
@@ -220,27 +227,6 @@ static int parse(int argc, char **argv, struct run_opts *o, char **image, char *
 		s->caps &= ~b;
 	}
 	return 0;
-}
-
-static struct termios saved_tio;
-static bool tio_saved;
-
-static void tty_raw(void)
-{
-	struct termios t;
-	if (!isatty(0) || tcgetattr(0, &saved_tio) < 0)
-		return;
-	tio_saved = true;
-	t = saved_tio;
-	cfmakeraw(&t);
-	tcsetattr(0, TCSANOW, &t);
-}
-
-static void tty_restore(void)
-{
-	if (tio_saved)
-		tcsetattr(0, TCSANOW, &saved_tio);
-	tio_saved = false;
 }
 
 /* -d: a supervisor (double fork, own session) runs and waits for the
@@ -317,17 +303,20 @@ int hvc_cmd_run(int argc, char **argv)
 		rc = run_detached(&o.spec);
 		goto out;
 	}
+	if (o.spec.tty && o.spec.interactive) {
+		if (!o.n_detach_keys)
+			hvc_ctr_detach_keys_parse(HVC_DETACH_KEYS_DEFAULT, o.detach_keys, &o.n_detach_keys, NULL);
+		rc = hvc_cli_run_attached(&o.spec, o.detach_keys, o.n_detach_keys);
+		goto out;
+	}
 	struct hvc_ctr *c;
 	int hint;
 	if (hvc_ctr_start(&o.spec, &c, &hint, &err) < 0) {
 		rc = hvc_cli_fail("run", &err, hint);
 		goto out;
 	}
-	if (o.spec.tty && o.spec.interactive)
-		tty_raw();
 	struct hvc_ctr_io io = { .in_fd = o.spec.interactive ? 0 : -1, .out_fd = 1, .err_fd = 2, .log = true };
 	rc = hvc_ctr_wait(c, &io, &err);
-	tty_restore();
 	if (rc < 0)
 		rc = hvc_cli_fail("run", &err, HVC_EXIT_RUNTIME);
 out:

@@ -855,6 +855,11 @@ const struct hvc_ctr_timings *hvc_ctr_get_timings(const struct hvc_ctr *c)
 	return &c->t;
 }
 
+int hvc_ctr_tty_master(const struct hvc_ctr *c)
+{
+	return c->tty ? c->out_r : -1;
+}
+
 int hvc_ctr_signal(struct hvc_ctr *c, int sig)
 {
 	return (int)syscall(SYS_pidfd_send_signal, c->pidfd, sig, NULL, 0);

@@ -244,6 +244,38 @@ int hvc_ctr_wait_timed(struct hvc_ctr *c, const struct hvc_ctr_io *io, struct hv
 		       struct hvc_error *err);
 /* Sends sig to the container's init (used by signal forwarding). */
 int hvc_ctr_signal(struct hvc_ctr *c, int sig);
+/* The pty master of a container started with spec.tty (-1 otherwise); owned
+ * by c: dup() it to keep it. */
+int hvc_ctr_tty_master(const struct hvc_ctr *c);
+
+/* ---------- attaching a terminal (engine/runtime_attach.c) ---------------
+ * `hvc run -it` attaches from a process other than the container's
+ * supervisor, so the user can detach (ctrl-p ctrl-q, as in Docker) and the
+ * container keeps running. */
+#define HVC_DETACH_KEYS_MAX 16
+#define HVC_DETACH_KEYS_DEFAULT "ctrl-p,ctrl-q"
+/* Docker's --detach-keys format: comma-separated characters or ctrl-<a-z@[\]^_>. */
+int hvc_ctr_detach_keys_parse(const char *spec, unsigned char *keys, size_t *n, struct hvc_error *err);
+struct hvc_detach_matcher {
+	const unsigned char *keys;
+	size_t n, matched; /* matched: a possible sequence held back so far */
+};
+/* Passes input through: *out gets what is for the container (out must hold
+ * len + HVC_DETACH_KEYS_MAX bytes); true once the whole sequence was typed. */
+bool hvc_detach_feed(struct hvc_detach_matcher *m, const unsigned char *in, size_t len, unsigned char *out,
+		     size_t *out_len);
+struct hvc_ctr_attach {
+	int master;               /* the container's pty master */
+	int in_fd, out_fd;        /* the user's terminal */
+	int logfd;                /* the container's log (-1: none) */
+	const unsigned char *keys; /* detach sequence */
+	size_t n_keys;
+};
+enum { HVC_ATTACH_EXITED = 0, HVC_ATTACH_DETACHED = 1 };
+/* Relays terminal <-> pty (and window size) until the pty reports that no
+ * process holds it any more (HVC_ATTACH_EXITED) or the detach keys were
+ * typed (HVC_ATTACH_DETACHED); -1 on error. */
+int hvc_ctr_attach_relay(const struct hvc_ctr_attach *a, struct hvc_error *err);
 
 /* start + wait, for the bench harness: timings filled in. */
 int hvc_ctr_run(const struct hvc_ctr_spec *spec, const struct hvc_ctr_io *io, int *status,

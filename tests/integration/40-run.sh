@@ -42,6 +42,31 @@ case "$OUT" in *volatile*) fail "a container without --rm got a volatile upper: 
 expect_status 0 "$B" rm durable
 ok "--rm: volatile overlay upper; without --rm: durable"
 
+# -it at a real terminal (a pty driven as a user would): the container's own
+# tty, the exit status; then ctrl-p ctrl-q detaches, the container keeps
+# running, exec -it gets back in, the log has what was typed, stop ends it
+PTY="python3 $(dirname "$0")/pty_drive.py"
+OUT=$($PTY 'expect # ;; send tty; echo in-$((6*7))\n ;; expect in-42 ;; send exit 3\n ;; wait' -- "$B" run -it --rm busybox sh 2>&1)
+expect_contains "$OUT" "/dev/pts/0"
+expect_contains "$OUT" "EXIT 3"
+OUT=$($PTY 'expect # ;; send echo hi-$((40+2))\n ;; expect hi-42 ;; send \x10\x11 ;; wait' -- "$B" run -it --name att busybox sh 2>&1)
+expect_contains "$OUT" "detached from"
+expect_contains "$OUT" "EXIT 0"
+expect_status 0 "$B" exec att echo still-here
+[ "$OUT" = still-here ] || fail "detached container not running: $OUT"
+OUT=$($PTY 'expect # ;; send echo back-$((1+1))\n ;; expect back-2 ;; send exit\n ;; wait' -- "$B" exec -it att sh 2>&1)
+expect_contains "$OUT" "EXIT 0"
+expect_status 0 "$B" logs att
+expect_contains "$OUT" "hi-42"
+OUT=$($PTY 'expect # ;; send \x01d ;; wait' -- "$B" run -it --rm --detach-keys ctrl-a,d --name att2 busybox sh 2>&1)
+expect_contains "$OUT" "detached from"
+expect_status 0 "$B" stop -t 1 att att2
+expect_status 0 "$B" rm att
+expect_status 125 "$B" run -it --detach-keys ctrl-1 busybox true
+expect_contains "$OUT" "--detach-keys"
+[ -z "$(ls "$HVC_ROOT/containers" | grep -v '^\.')" ] || fail "containers left: $(ls "$HVC_ROOT/containers")"
+ok "-it: pty inside, exit status; ctrl-p ctrl-q detaches, exec -it comes back, --detach-keys"
+
 # --- isolation basics ------------------------------------------------------
 OUT=$("$B" run --rm busybox sh -c 'echo $$; hostname; ls /proc | grep -c "^[0-9]"; cat /proc/self/status')
 pid1=$(sed -n 1p <<<"$OUT")

@@ -273,6 +273,43 @@ START_TEST(mount_plan)
 }
 END_TEST
 
+START_TEST(detach_keys)
+{
+	unsigned char k[HVC_DETACH_KEYS_MAX];
+	size_t n = 0;
+	struct hvc_error err = { 0 };
+	ck_assert_int_eq(hvc_ctr_detach_keys_parse("ctrl-p,ctrl-q", k, &n, &err), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(k[0], 0x10);
+	ck_assert_uint_eq(k[1], 0x11);
+	ck_assert_int_eq(hvc_ctr_detach_keys_parse("ctrl-@,ctrl-[,a,ctrl-_", k, &n, &err), 0);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_uint_eq(k[0], 0);
+	ck_assert_uint_eq(k[1], 27);
+	ck_assert_uint_eq(k[2], 'a');
+	ck_assert_uint_eq(k[3], 31);
+	const char *bad[] = { "", "ctrl-", "ctrl-1", "ab", "a,", "ctrl-pp", NULL };
+	for (int i = 0; bad[i]; i++) {
+		ck_assert_msg(hvc_ctr_detach_keys_parse(bad[i], k, &n, &err) < 0, "accepted \"%s\"", bad[i]);
+		ck_assert_msg(strstr(err.msg, "--detach-keys"), "%s", err.msg);
+	}
+	/* the matcher: a sequence split across reads, false starts passed on */
+	ck_assert_int_eq(hvc_ctr_detach_keys_parse("ctrl-p,ctrl-q", k, &n, &err), 0);
+	struct hvc_detach_matcher m = { .keys = k, .n = n };
+	unsigned char out[64];
+	size_t len;
+	ck_assert(!hvc_detach_feed(&m, (const unsigned char *)"ls\n", 3, out, &len));
+	ck_assert_uint_eq(len, 3);
+	ck_assert(!hvc_detach_feed(&m, (const unsigned char *)"\x10", 1, out, &len));
+	ck_assert_uint_eq(len, 0); /* held back: maybe the start of the sequence */
+	ck_assert(!hvc_detach_feed(&m, (const unsigned char *)"x\x10\x10", 3, out, &len));
+	ck_assert_uint_eq(len, 3); /* ^P x ^P go to the container; the last ^P is held */
+	ck_assert_int_eq(memcmp(out, "\x10x\x10", 3), 0);
+	ck_assert(hvc_detach_feed(&m, (const unsigned char *)"\x11", 1, out, &len));
+	ck_assert_uint_eq(len, 0);
+}
+END_TEST
+
 START_TEST(overlay_options)
 {
 	char *lowers[] = { "/l/top", "/l/bottom", NULL };
@@ -352,6 +389,7 @@ static Suite *runtime_suite(void)
 	tcase_add_test(tc, seccomp_json_profile);
 	tcase_add_test(tc, mount_plan);
 	tcase_add_test(tc, overlay_options);
+	tcase_add_test(tc, detach_keys);
 	tcase_add_test(tc, id_prefix_lookup);
 	tcase_add_test(tc, spec_json_roundtrip);
 	suite_add_tcase(s, tc);
