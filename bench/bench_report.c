@@ -145,6 +145,11 @@ static void host_paragraph(FILE *f, json_object *r)
 	json_object *mem = host_at(host, "memory.total_bytes");
 	if (mem)
 		fprintf(f, ", %s RAM", hvc_format_size((uint64_t)json_object_get_int64(mem), sz, sizeof(sz)));
+	const char *gov = HOST("cpu.frequency.governor");
+	if (gov)
+		fprintf(f, ", CPU frequency governor `%s`", gov);
+	else if (host_at(host, "cpu.frequency"))
+		fprintf(f, ", no CPU frequency scaling visible");
 	const char *kr = HOST("kernel.release", "kernel_release");
 	if (kr)
 		fprintf(f, ", Linux %s", kr);

@@ -65,6 +65,12 @@ static void print_cpu(FILE *f, json_object *cpu, json_object *mem)
 		    size_str(ca, "l1d_bytes", a, sizeof(a)),
 		    size_str(ca, "l1i_bytes", b, sizeof(b)), size_str(ca, "l2_bytes", c, sizeof(c)),
 		    size_str(ca, "l3_bytes", d, sizeof(d)));
+		json_object *fq = hvc_json_get(cpu, "frequency");
+		if (fq && hvc_json_get_string(fq, "governor"))
+			ROW(f, "Frequency", "governor %s (%s)", hvc_json_get_string(fq, "governor"),
+			    str_or(fq, "driver", "?"));
+		else if (fq)
+			ROW(f, "Frequency", "no cpufreq interface (not scaled by this kernel, or a VM)");
 	}
 	int64_t tot = hvc_json_get_int(mem, "total_bytes", 0),
 		numa = hvc_json_get_int(mem, "numa_total_bytes", 0);

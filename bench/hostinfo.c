@@ -45,6 +45,24 @@ static void os_pretty_name(char *buf, size_t len)
 	}
 }
 
+json_object *hvc_host_cpufreq(const char *cpu_dir)
+{
+	json_object *o = json_object_new_object();
+	const char *files[][2] = { { "governor", "cpufreq/scaling_governor" }, { "driver", "cpufreq/scaling_driver" } };
+	for (size_t i = 0; i < 2; i++) {
+		_cleanup_free_ char *p = hvc_path_join(cpu_dir, files[i][1]);
+		_cleanup_free_ char *v = NULL;
+		size_t n = 0;
+		if (p && hvc_read_file(p, &v, &n, NULL) == 0 && n > 0) {
+			v[strcspn(v, "\n")] = '\0';
+			hvc_json_add_string(o, files[i][0], v);
+		} else {
+			json_object_object_add(o, files[i][0], NULL);
+		}
+	}
+	return o;
+}
+
 static json_object *probe_cpu(json_object **memory)
 {
 	json_object *cpu = json_object_new_object();
@@ -69,6 +87,8 @@ static json_object *probe_cpu(json_object **memory)
 	hvc_json_add_int(c, "l3_bytes", (int64_t)t.l3);
 	hvc_json_add_int(c, "l3_count", t.l3_count);
 	json_object_object_add(cpu, "caches", c);
+	/* frequency scaling changes short timings: record it with every result */
+	json_object_object_add(cpu, "frequency", hvc_host_cpufreq("/sys/devices/system/cpu/cpu0"));
 	hvc_json_add_int(*memory, "total_bytes", (int64_t)t.mem_total);
 	hvc_json_add_int(*memory, "numa_total_bytes", (int64_t)t.numa_mem_total);
 	return cpu;

@@ -14,5 +14,9 @@ struct hvc_host_opts {
 int hvc_host_probe_with(const struct hvc_host_opts *opts, json_object **out, struct hvc_error *err);
 /* Prints the probe as a short aligned table. */
 void hvc_host_print(FILE *f, json_object *info);
+/* CPU frequency scaling as the kernel shows it under cpu_dir (normally
+ * /sys/devices/system/cpu/cpu0): {"governor", "driver"}, each a string or
+ * null; both null when there is no cpufreq interface (most VMs). */
+json_object *hvc_host_cpufreq(const char *cpu_dir);
 
 #endif

@@ -1,6 +1,7 @@
 /* The host probe and its parts that need no fakes: hwloc topology and PU
  * pinning order, probe-in-child error transport, namespace/overlay/seccomp
  * probes leaving nothing behind, the JSON object's shape and its table. */
+#include <sys/stat.h>
 #include "check_main.h"
 #include "hvc/bench.h"
 #include "hvc/probe.h"
@@ -135,6 +136,31 @@ START_TEST(seccomp_probe_does_not_touch_caller)
 }
 END_TEST
 
+START_TEST(cpufreq_from_sysfs)
+{
+	char dir[] = "/tmp/hvc-cpufreq.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	struct hvc_error err = {0};
+	/* no cpufreq interface: both facts null, not guessed */
+	json_object *o = hvc_host_cpufreq(dir);
+	ck_assert(json_object_object_get_ex(o, "governor", NULL));
+	ck_assert_ptr_null(hvc_json_get(o, "governor"));
+	ck_assert_ptr_null(hvc_json_get(o, "driver"));
+	json_object_put(o);
+	_cleanup_free_ char *cf = hvc_path_join(dir, "cpufreq");
+	ck_assert_int_eq(mkdir(cf, 0755), 0);
+	_cleanup_free_ char *g = hvc_path_join(dir, "cpufreq/scaling_governor");
+	_cleanup_free_ char *d = hvc_path_join(dir, "cpufreq/scaling_driver");
+	ck_assert_int_eq(hvc_write_file(g, "powersave\n", 10, 0644, &err), 0);
+	ck_assert_int_eq(hvc_write_file(d, "intel_pstate\n", 13, 0644, &err), 0);
+	o = hvc_host_cpufreq(dir);
+	ck_assert_str_eq(hvc_json_get_string(o, "governor"), "powersave");
+	ck_assert_str_eq(hvc_json_get_string(o, "driver"), "intel_pstate");
+	json_object_put(o);
+	hvc_rm_rf(dir, &err);
+}
+END_TEST
+
 START_TEST(host_probe_shape_and_table)
 {
 	char dir[] = "/tmp/hvc-hosttest.XXXXXX";
@@ -188,6 +214,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, overlay_probe_cleans_up);
 	tcase_add_test(tc, seccomp_probe_does_not_touch_caller);
 	tcase_add_test(tc, host_probe_shape_and_table);
+	tcase_add_test(tc, cpufreq_from_sysfs);
 	suite_add_tcase(s, tc);
 	return s;
 }
