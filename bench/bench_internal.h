@@ -8,13 +8,13 @@
 /* A host process run as one benchmark instance (native, runc, crun). */
 struct hvc_bench_spawn {
 	char *const *argv;          /* full argv, argv[0] a path */
-	const char *cpus;           /* sched_setaffinity of the child (NULL = inherit) */
+	const char *cpus;           /* CPU affinity of the child (NULL = inherit) */
 	struct hvc_bench_live live; /* template; pid is filled in when track_pid */
 	bool track_pid;             /* the spawned process is part of the instance */
 	const char *ready_marker;   /* READY = first stdout line containing it (NULL = any line) */
 	const char *cwd;            /* NULL = inherit */
 };
-/* Forks, pins, execs, reports STARTED and READY events, collects stdout,
+/* Spawns (pinned), reports STARTED and READY events, collects stdout,
  * waits. Timeout kills the child (code ETIMEDOUT). */
 int hvc_bench_spawn_run(const struct hvc_bench_spawn *sp, const struct hvc_bench_req *req,
 			struct hvc_bench_outcome *out, struct hvc_error *err);

@@ -1,10 +1,13 @@
 /* bench/proc: one benchmark instance as a host process (native, runc, crun):
- * pinned with sched_setaffinity before exec (what taskset does), timed on the
- * host monotonic clock from just before fork to READY (first stdout line) and
+ * started with posix_spawn under the benchmark's CPU affinity (what taskset
+ * does), timed on the host monotonic clock from just before the spawn to READY
+ * (first stdout line) and
  * to exit (waitpid), with STARTED/READY events for memory measurement. */
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -127,55 +130,51 @@ int hvc_bench_spawn_run(const struct hvc_bench_spawn *sp, const struct hvc_bench
 	cpu_set_t set;
 	if (sp->cpus && hvc_bench_parse_cpus(sp->cpus, &set, err) < 0)
 		return -1;
-	int po[2], pe[2], ready[2];
+	int po[2], pe[2];
 	if (pipe2(po, O_CLOEXEC) < 0)
 		return hvc_err(err, errno, "run `%s`: pipe", sp->argv[0]);
 	if (pipe2(pe, O_CLOEXEC) < 0) {
 		close(po[0]); close(po[1]);
 		return hvc_err(err, errno, "run `%s`: pipe", sp->argv[0]);
 	}
-	if (pipe2(ready, O_CLOEXEC) < 0) {
-		close(po[0]); close(po[1]); close(pe[0]); close(pe[1]);
-		return hvc_err(err, errno, "run `%s`: pipe", sp->argv[0]);
+	/* posix_spawn, not fork: glibc's clone(CLONE_VM|CLONE_VFORK) copies
+	 * nothing, where a fork of this process — libvirt's libraries mapped,
+	 * several threads — cost a share of every start-up measured. The
+	 * child inherits the calling thread's CPU affinity (what taskset does),
+	 * so that is set around the call. */
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
+	if (sp->cwd)
+		posix_spawn_file_actions_addchdir_np(&fa, sp->cwd);
+	posix_spawnattr_init(&at);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP); /* a timeout kills helpers too */
+	posix_spawnattr_setpgroup(&at, 0);
+	cpu_set_t saved;
+	int e = 0;
+	bool pinned = false;
+	if (sp->cpus) {
+		if ((e = pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved)) == 0 &&
+		    (e = pthread_setaffinity_np(pthread_self(), sizeof(set), &set)) == 0)
+			pinned = true;
 	}
 	uint64_t t0 = hvc_now_ns();
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(po[0]); close(po[1]); close(pe[0]); close(pe[1]); close(ready[0]); close(ready[1]);
-		return hvc_err(err, e, "run `%s`: fork", sp->argv[0]);
-	}
-	if (pid == 0) {
-		int e = 0;
-		int devnull = open("/dev/null", O_RDONLY);
-		if (sp->cpus && sched_setaffinity(0, sizeof(set), &set) < 0)
-			e = errno;
-		if (!e && sp->cwd && chdir(sp->cwd) < 0)
-			e = errno;
-		if (!e) {
-			dup2(devnull, 0);
-			dup2(po[1], 1);
-			dup2(pe[1], 2);
-			/* a new process group so a timeout kills helpers too */
-			setpgid(0, 0);
-			execv(sp->argv[0], sp->argv);
-			e = errno;
-		}
-		ssize_t w = write(ready[1], &e, sizeof(e));
-		(void)w;
-		_exit(127);
-	}
+	pid_t pid = -1;
+	if (!e)
+		e = posix_spawn(&pid, sp->argv[0], &fa, &at, sp->argv, environ);
+	if (pinned)
+		pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
 	close(po[1]);
 	close(pe[1]);
-	close(ready[1]);
-	int exec_errno = 0;
-	ssize_t rr = read(ready[0], &exec_errno, sizeof(exec_errno));
-	close(ready[0]);
-	if (rr == (ssize_t)sizeof(exec_errno)) {
+	if (e) {
 		close(po[0]);
 		close(pe[0]);
-		waitpid(pid, NULL, 0);
-		return hvc_err(err, exec_errno, "run `%s`", sp->argv[0]);
+		return hvc_err(err, e, "run `%s`", sp->argv[0]);
 	}
 	struct hvc_bench_live live = sp->live;
 	if (sp->track_pid)
