@@ -22,44 +22,14 @@
 
 static void send_msg(int sock, const char *msg, int fd)
 {
-	struct iovec iov = { (void *)msg, strlen(msg) };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (fd >= 0) {
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof(u.buf);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	ssize_t w = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	(void)w;
+	hvc_send_with_fd(sock, msg, strlen(msg), fd);
 }
 
 /* A message (NUL-terminated into buf) and the fd it carried (-1: none). */
 static ssize_t recv_msg(int sock, char *buf, size_t len, int *fd)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = { buf, len - 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
-	ssize_t n;
-	while ((n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
-		;
+	ssize_t n = hvc_recv_with_fd(sock, buf, len - 1, fd);
 	buf[n > 0 ? n : 0] = '\0';
-	*fd = -1;
-	struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
-	if (cm && cm->cmsg_type == SCM_RIGHTS)
-		memcpy(fd, CMSG_DATA(cm), sizeof(int));
 	return n;
 }
 

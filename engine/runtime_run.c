@@ -77,23 +77,7 @@ static void child_send_fd(int sock, char type, int hint, const struct hvc_error 
 	struct child_msg m = { .type = type, .exit_hint = hint, .ts = hvc_now_ns() };
 	if (e)
 		snprintf(m.msg, sizeof(m.msg), "%s", e->msg);
-	struct iovec iov = { &m, sizeof(m) };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (fd >= 0) {
-		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof(u.buf);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	ssize_t w = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	(void)w;
+	hvc_send_with_fd(sock, &m, sizeof(m), fd);
 }
 
 static void child_send(int sock, char type, int hint, const struct hvc_error *e)
@@ -739,18 +723,14 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 
 	for (;;) {
 		struct child_msg m;
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} u;
-		struct iovec iov = { &m, sizeof(m) };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-				     .msg_controllen = sizeof(u.buf) };
-		ssize_t n = recvmsg(msg_p[0], &mh, MSG_CMSG_CLOEXEC);
+		int passed = -1;
+		ssize_t n = hvc_recv_with_fd(msg_p[0], &m, sizeof(m), &passed);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n == 0)
 			break; /* closed by exec */
+		if (passed >= 0 && (n != (ssize_t)sizeof(m) || m.type != MSG_PTY))
+			close(passed), passed = -1; /* only the pty master is expected */
 		if (n != (ssize_t)sizeof(m)) {
 			hvc_err(err, EIO, "container setup died without a word");
 			goto fail_child;
@@ -774,10 +754,7 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 			continue;
 		}
 		if (m.type == MSG_PTY) {
-			struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-			int master = -1;
-			if (cm && cm->cmsg_type == SCM_RIGHTS)
-				memcpy(&master, CMSG_DATA(cm), sizeof(int));
+			int master = passed;
 			if (master < 0) {
 				hvc_err(err, EIO, "no pty from the container");
 				goto fail_child;

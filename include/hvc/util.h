@@ -111,6 +111,12 @@ int hvc_parse_size(const char *s, uint64_t *bytes, struct hvc_error *err);
 const char *hvc_format_size(uint64_t bytes, char *buf, size_t len);
 bool hvc_str_has_prefix(const char *s, const char *prefix);
 bool hvc_str_has_suffix(const char *s, const char *suffix);
+
+/* util/fdpass.c: one message on a (seqpacket) socket with at most one fd
+ * attached (fd < 0: none). Receiving sets *fd to the fd that came (close-on-
+ * exec), or -1. Both retry EINTR and return what sendmsg/recvmsg return. */
+ssize_t hvc_send_with_fd(int sock, const void *buf, size_t len, int fd);
+ssize_t hvc_recv_with_fd(int sock, void *buf, size_t len, int *fd);
 /* A growing string (util/strbuf.c): start from { 0 }; p is NUL-terminated
  * once anything was put; on allocation failure oom is set and appends stop
  * (check it once at the end, then free(p)). */

@@ -1,6 +1,8 @@
-/* util: error contract, sizes, strv, atomic files, json, spawn. */
+/* util: error contract, sizes, strv, atomic files, json, spawn, fd passing. */
 #include <check.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "hvc/util.h"
@@ -66,6 +68,29 @@ START_TEST(strv_and_join)
 	ck_assert(hvc_str_has_suffix("x", ""));
 	ck_assert(!hvc_str_has_suffix("volatile", ",volatile"));
 	ck_assert(!hvc_str_has_suffix("a,volatile,b", ",volatile"));
+}
+END_TEST
+
+START_TEST(fd_passing)
+{
+	int sv[2], p[2];
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(hvc_send_with_fd(sv[0], "pty", 3, p[1]), 3);
+	ck_assert_int_eq(hvc_send_with_fd(sv[0], "none", 4, -1), 4);
+	char buf[16];
+	int fd = -2;
+	ck_assert_int_eq(hvc_recv_with_fd(sv[1], buf, sizeof(buf), &fd), 3);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(fd != p[1]);
+	ck_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	ck_assert_int_eq(write(fd, "x", 1), 1); /* the same pipe, a new descriptor */
+	ck_assert_int_eq(read(p[0], buf, 1), 1);
+	ck_assert_int_eq(buf[0], 'x');
+	close(fd);
+	ck_assert_int_eq(hvc_recv_with_fd(sv[1], buf, sizeof(buf), &fd), 4);
+	ck_assert_int_eq(fd, -1);
+	close(sv[0]), close(sv[1]), close(p[0]), close(p[1]);
 }
 END_TEST
 
@@ -154,6 +179,7 @@ static Suite *util_suite(void)
 	tcase_add_test(tc, format_size);
 	tcase_add_test(tc, strv_and_join);
 	tcase_add_test(tc, strv_split_and_deadline);
+	tcase_add_test(tc, fd_passing);
 	tcase_add_test(tc, atomic_write_and_rm_rf);
 	tcase_add_test(tc, json_malformed_reports_offset);
 	tcase_add_test(tc, spawn_capture_status_and_timeout);
