@@ -722,7 +722,7 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 	c->t.cloned = hvc_now_ns();
 
 	for (;;) {
-		struct child_msg m;
+		struct child_msg m = { 0 }; /* (an out-buffer; cppcheck cannot tell) */
 		int passed = -1;
 		ssize_t n = hvc_recv_with_fd(msg_p[0], &m, sizeof(m), &passed);
 		if (n < 0 && errno == EINTR)
