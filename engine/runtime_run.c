@@ -9,6 +9,7 @@
  * EOF on it means the exec happened. See docs/runtime.md for the walk-through. */
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/sched.h>
 #include <net/if.h>
 #include <poll.h>
@@ -369,19 +370,26 @@ static __attribute__((noreturn)) void child_main(struct child_args *a)
 		child_fail(a->msg_w, 125, &err);
 	}
 
-	/* environment: the spec's, HOME from the user's passwd entry unless set */
-	char **env = NULL;
+	/* environment: the spec's, HOME from the user's passwd entry unless set.
+	 * On this stack, not the heap: a child sharing the caller's memory
+	 * (start_child) would leave heap blocks allocated there after its exec */
+	size_t n_env = hvc_strv_len(s->env);
+	char *env[n_env + 3];
+	char home_var[PATH_MAX + 8];
+	size_t k = 0;
 	bool has_home = false;
-	for (size_t i = 0; s->env && s->env[i]; i++) {
+	for (size_t i = 0; i < n_env; i++) {
 		has_home |= hvc_str_has_prefix(s->env[i], "HOME=");
-		hvc_strv_push(&env, s->env[i]);
+		env[k++] = s->env[i];
 	}
 	if (!has_home) {
-		_cleanup_free_ char *h = hvc_strdup_printf("HOME=%s", home ? home : uid == 0 ? "/root" : "/");
-		hvc_strv_push(&env, h);
+		snprintf(home_var, sizeof(home_var), "HOME=%s", home ? home : uid == 0 ? "/root" : "/");
+		env[k++] = home_var;
 	}
 	if (a->ready_w >= 0)
-		hvc_strv_push(&env, "HVC_READY_FD=3");
+		env[k++] = "HVC_READY_FD=3";
+	env[k] = NULL;
+	free(home), home = NULL;
 
 	{
 		int rc = hvc_sc_bpf_load(a->seccomp);
@@ -392,7 +400,8 @@ static __attribute__((noreturn)) void child_main(struct child_args *a)
 	}
 	if (a->init_fd >= 0) {
 		size_t n = hvc_strv_len(s->argv);
-		char **argv = calloc(n + 3, sizeof(char *));
+		char *argv[n + 3];
+		argv[n + 2] = NULL;
 		argv[0] = "hvc-init";
 		argv[1] = "--";
 		memcpy(argv + 2, s->argv, n * sizeof(char *));
