@@ -304,6 +304,12 @@ int hvc_cmd_run(int argc, char **argv)
 		goto out;
 	}
 	if (o.spec.tty && o.spec.interactive) {
+		if (!isatty(0)) {
+			/* the container's shell would wait forever: a pty has no EOF */
+			fprintf(stderr, "hvc: run: -it: the input device is not a TTY (use -i without -t to pipe input)\n");
+			rc = HVC_EXIT_RUNTIME;
+			goto out;
+		}
 		if (!o.n_detach_keys)
 			hvc_ctr_detach_keys_parse(HVC_DETACH_KEYS_DEFAULT, o.detach_keys, &o.n_detach_keys, NULL);
 		rc = hvc_cli_run_attached(&o.spec, o.detach_keys, o.n_detach_keys);

@@ -64,6 +64,8 @@ expect_status 0 "$B" stop -t 1 att att2
 expect_status 0 "$B" rm att
 expect_status 125 "$B" run -it --detach-keys ctrl-1 busybox true
 expect_contains "$OUT" "--detach-keys"
+expect_status 125 "$B" run -it --rm busybox true </dev/null
+expect_contains "$OUT" "not a TTY"
 [ -z "$(ls "$HVC_ROOT/containers" | grep -v '^\.')" ] || fail "containers left: $(ls "$HVC_ROOT/containers")"
 ok "-it: pty inside, exit status; ctrl-p ctrl-q detaches, exec -it comes back, --detach-keys"
 
