@@ -398,6 +398,10 @@ static __attribute__((noreturn)) void child_main(struct child_args *a)
 			child_fail(a->msg_w, 125, &err);
 		}
 	}
+	/* the caller's mask back (start_child blocked all); nothing below takes
+	 * a lock before the exec */
+	if (a->restore_mask)
+		sigprocmask(SIG_SETMASK, &a->mask, NULL);
 	if (a->init_fd >= 0) {
 		size_t n = hvc_strv_len(s->argv);
 		char *argv[n + 3];
@@ -405,15 +409,11 @@ static __attribute__((noreturn)) void child_main(struct child_args *a)
 		argv[0] = "hvc-init";
 		argv[1] = "--";
 		memcpy(argv + 2, s->argv, n * sizeof(char *));
-		if (a->restore_mask)
-			sigprocmask(SIG_SETMASK, &a->mask, NULL);
 		syscall(SYS_execveat, a->init_fd, "", argv, env, AT_EMPTY_PATH);
 		hvc_err(&err, errno, "exec hvc-init");
 		child_fail(a->msg_w, 125, &err);
 	}
 	environ = env; /* execvp searches the container's PATH */
-	if (a->restore_mask)
-		sigprocmask(SIG_SETMASK, &a->mask, NULL);
 	execvp(s->argv[0], s->argv);
 	int e = errno;
 	if (e == ENOENT)
