@@ -33,7 +33,7 @@ $(BUILD)/util/crypto_lazy.o: CFLAGS += $(call lazy_soname_flag,CRYPTO,libcrypto,
 $(BUILD)/util/hwloc_lazy.o: CFLAGS += $(call lazy_soname_flag,HWLOC,hwloc,hwloc)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
-LIB_SRC   := $(wildcard util/*.c engine/*.c vmdriver/*.c bench/*.c)
+LIB_SRC   := $(wildcard util/*.c host/*.c engine/*/*.c vmdriver/*.c bench/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_SRC   := $(wildcard cli/*.c)
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -63,8 +63,8 @@ $(BUILD)/hvc_version.h: FORCE
 	@mkdir -p $(dir $@)
 	@printf '#define HVC_BUILD_VERSION "%s"\n#define HVC_BUILD_GIT_REV "%s"\n' "$(VERSION)" "$(GIT_REV)" >$@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
-$(BUILD)/bench/hostinfo.o: $(BUILD)/hvc_version.h
-$(BUILD)/bench/hostinfo.o: CFLAGS += -I$(BUILD)
+$(BUILD)/host/host_describe.o: $(BUILD)/hvc_version.h
+$(BUILD)/host/host_describe.o: CFLAGS += -I$(BUILD)
 .PHONY: FORCE
 FORCE:
 
@@ -135,7 +135,7 @@ format:
 lint:
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \
 	  --suppress=missingIncludeSystem --suppress=memleak \
-	  -Iinclude util engine vmdriver bench cli guest
+	  -Iinclude util host engine vmdriver bench cli guest
 
 clean:
 	rm -rf build build-san bin deps-stamp

@@ -1,4 +1,4 @@
-/* hvc build: argument parsing for Dockerfile builds (engine/build.c does the work). */
+/* hvc build: argument parsing for Dockerfile builds (engine/build/build.c does the work). */
 #include <getopt.h>
 #include <string.h>
 #include <unistd.h>

@@ -104,3 +104,13 @@ const char *hvc_json_pretty(json_object *o)
 	return json_object_to_json_string_ext(
 		o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
+
+json_object *hvc_json_csv_array(const char *csv)
+{
+	json_object *a = json_object_new_array();
+	_cleanup_free_ char *copy = strdup(csv ? csv : "");
+	char *save = NULL;
+	for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save))
+		json_object_array_add(a, json_object_new_string(t));
+	return a;
+}

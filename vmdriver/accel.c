@@ -7,6 +7,7 @@
  * kernel printed its "Linux version" banner within the bound. The loaded
  * hypervisor module is the fast first signal that decides whether the test
  * boot is worth its cost. Verdicts are cached per kernel release and host boot. */
+#include "hvc/host.h"
 #include "hvc/vm.h"
 #include <fcntl.h>
 #include <poll.h>
@@ -120,18 +121,14 @@ enum hvc_vm_accel hvc_vm_accel_decide(const struct hvc_vm_accel_signals *s, char
 
 static void gather_signals(struct hvc_vm_accel_signals *s)
 {
+	struct hvc_host_kvm k;
+	hvc_host_kvm_probe(&k);
 	memset(s, 0, sizeof(*s));
-	s->mod_kvm_intel = hvc_path_exists("/sys/module/kvm_intel");
-	s->mod_kvm_amd = hvc_path_exists("/sys/module/kvm_amd");
-	s->mod_kvm_pvm = hvc_path_exists("/sys/module/kvm_pvm");
-	s->dev_kvm_exists = hvc_path_exists("/dev/kvm");
-	if (s->dev_kvm_exists) {
-		int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			s->dev_kvm_errno = errno;
-		else
-			close(fd);
-	}
+	s->mod_kvm_intel = k.mod_kvm_intel;
+	s->mod_kvm_amd = k.mod_kvm_amd;
+	s->mod_kvm_pvm = k.mod_kvm_pvm;
+	s->dev_kvm_exists = k.dev_kvm_exists;
+	s->dev_kvm_errno = k.dev_kvm_errno;
 }
 
 /* Appends what QEMU said (stderr) as a one-line detail. */

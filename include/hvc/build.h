@@ -1,7 +1,7 @@
-/* engine/build: Dockerfile builds. The parser (engine/dockerfile.c) and the
+/* engine/build/build: Dockerfile builds. The parser (engine/build/dockerfile.c) and the
  * variable scope that expands instructions are pure (buffers in, data out) so
- * they are unit-tested without root; engine/layer_diff.c turns a changed
- * directory into an OCI layer; engine/build*.c runs the steps. */
+ * they are unit-tested without root; engine/image/layer_diff.c turns a changed
+ * directory into an OCI layer; engine/build/build*.c runs the steps. */
 #ifndef HVC_BUILD_H
 #define HVC_BUILD_H
 

@@ -1,5 +1,5 @@
 /* engine/cgroup: one interface over unified v2, legacy v1 and hybrid hosts.
- * Detection (engine/cgroup_detect.c) is shared by `hvc info` and the runtime;
+ * Detection (engine/cgroup/cgroup_detect.c) is shared by `hvc info` and the runtime;
  * the back-ends are const tables of function pointers chosen in one place.
  * The sysfs root is a parameter so tests point it at fake trees. */
 #ifndef HVC_CGROUP_H
@@ -210,5 +210,9 @@ int hvc_cgroup_parse_u64(const char *buf, uint64_t *out);
 /* Flat keyed files ("key value\n"...: memory.stat, memory.events, cpu.stat,
  * memory.oom_control). -ENOENT when key is absent. */
 int hvc_cgroup_parse_keyed(const char *buf, const char *key, uint64_t *out);
+
+/* The cgroup section of the host description (hvc/host.h): mode, root,
+ * unified mount, usable and v2 controllers. arg unused. */
+void hvc_cgroup_host_add(json_object *host, const void *arg);
 
 #endif

@@ -53,7 +53,7 @@ struct hvc_ctr_spec {
 	struct hvc_ctr_limits limits;
 };
 
-/* ---------- spec (engine/container_spec.c) ------------------------------ */
+/* ---------- spec (engine/runtime/container_spec.c) ------------------------------ */
 void hvc_ctr_spec_init(struct hvc_ctr_spec *s); /* defaults: init, caps = Docker's 14 */
 void hvc_ctr_spec_free(struct hvc_ctr_spec *s);
 /* Applies an image config the way Docker does: argv = entrypoint + (cmd_override
@@ -73,21 +73,21 @@ int hvc_ctr_volume_parse(const char *s, bool check_host, struct hvc_ctr_volume *
 bool hvc_ctr_name_valid(const char *name);
 /* Resolves an image reference (store name/digest, or an absolute path of a
  * rootfs directory) into lowerdirs + image_digest, then applies its config
- * (engine/container_image.c). */
+ * (engine/runtime/container_image.c). */
 int hvc_ctr_spec_set_image(struct hvc_ctr_spec *s, const char *ref, char *const *cmd_override,
 			   char *const *entrypoint_override, struct hvc_error *err);
 /* Spec <-> json (config.json). */
 json_object *hvc_ctr_spec_to_json(const struct hvc_ctr_spec *s);
 int hvc_ctr_spec_from_json(json_object *o, struct hvc_ctr_spec *s, struct hvc_error *err);
 
-/* ---------- capabilities (engine/runtime_caps.c) ------------------------ */
+/* ---------- capabilities (engine/runtime/runtime_caps.c) ------------------------ */
 uint64_t hvc_ctr_caps_default(void); /* Docker's default 14 */
 /* "NET_RAW", "CAP_NET_RAW", "net_raw" or "ALL" -> bit set; -1 when unknown. */
 int hvc_ctr_cap_parse(const char *name, uint64_t *bits, struct hvc_error *err);
 /* Comma list of names into buf ("CHOWN,DAC_OVERRIDE,…"). */
 const char *hvc_ctr_caps_format(uint64_t caps, char *buf, size_t len);
 
-/* ---------- seccomp (engine/runtime_seccomp.c) -------------------------- */
+/* ---------- seccomp (engine/runtime/runtime_seccomp.c) -------------------------- */
 enum hvc_sc_cmp { HVC_SC_NE = 1, HVC_SC_LT, HVC_SC_LE, HVC_SC_EQ, HVC_SC_GE, HVC_SC_GT, HVC_SC_MASKED_EQ };
 struct hvc_sc_arg {
 	unsigned index;
@@ -127,7 +127,7 @@ int hvc_sc_bpf_for_spec(const struct hvc_ctr_spec *s, struct hvc_sc_bpf *out, st
 int hvc_sc_bpf_load(const struct hvc_sc_bpf *b); /* 0 or -errno; needs no_new_privs */
 void hvc_sc_bpf_free(struct hvc_sc_bpf *b);
 
-/* ---------- mount plan (engine/runtime_mounts.c) ------------------------ */
+/* ---------- mount plan (engine/runtime/runtime_mounts.c) ------------------------ */
 enum hvc_mnt_kind {
 	HVC_MNT_MOUNT,    /* mount(src, dst, fstype, flags, data) */
 	HVC_MNT_BIND,     /* bind src (host) onto dst, optionally read-only */
@@ -163,7 +163,7 @@ void hvc_mnt_plan_free(struct hvc_mnt_plan *plan);
 char *hvc_mnt_overlay_options(char *const *lowerdirs, const char *upper, const char *work,
 			      bool volatile_upper);
 
-/* ---------- ids, names, state (engine/container_state.c) ---------------- */
+/* ---------- ids, names, state (engine/runtime/container_state.c) ---------------- */
 /* $HVC_ROOT/containers */
 char *hvc_ctr_dir_root(void);
 /* Resolves a full id, a unique id prefix or a name to a full id. */
@@ -199,7 +199,7 @@ uint64_t hvc_ctr_proc_start_time(pid_t pid);
  * Returns 1 when something was reclaimed, 0 when it was healthy. */
 int hvc_ctr_reclaim_if_stale(const char *id, struct hvc_error *err);
 
-/* ---------- running (engine/runtime_run.c) ------------------------------ */
+/* ---------- running (engine/runtime/runtime_run.c) ------------------------------ */
 /* Timings of one start, host CLOCK_MONOTONIC ns, measured from the call. */
 struct hvc_ctr_timings {
 	uint64_t t0;          /* absolute: hvc_now_ns() when hvc_ctr_start was called */
@@ -248,7 +248,7 @@ int hvc_ctr_signal(struct hvc_ctr *c, int sig);
  * by c: dup() it to keep it. */
 int hvc_ctr_tty_master(const struct hvc_ctr *c);
 
-/* ---------- attaching a terminal (engine/runtime_attach.c) ---------------
+/* ---------- attaching a terminal (engine/runtime/runtime_attach.c) ---------------
  * `hvc run -it` attaches from a process other than the container's
  * supervisor, so the user can detach (ctrl-p ctrl-q, as in Docker) and the
  * container keeps running. */
@@ -281,7 +281,7 @@ int hvc_ctr_attach_relay(const struct hvc_ctr_attach *a, struct hvc_error *err);
 int hvc_ctr_run(const struct hvc_ctr_spec *spec, const struct hvc_ctr_io *io, int *status,
 		struct hvc_ctr_timings *t, struct hvc_error *err);
 
-/* ---------- lifecycle on stored containers (engine/runtime_lifecycle.c) -- */
+/* ---------- lifecycle on stored containers (engine/runtime/runtime_lifecycle.c) -- */
 /* Signals a running container's init. */
 int hvc_ctr_kill(const char *id, int sig, struct hvc_error *err);
 /* SIGTERM, wait up to timeout_s, then SIGKILL; waits for the exit. */

@@ -323,4 +323,13 @@ int hvc_vm_procstats(pid_t pid, struct hvc_vm_procstats *st, struct hvc_error *e
 
 /* ==== end of VM driver ================================================== */
 
+/* The virtualization section of the host description (hvc/host.h): guest
+ * kernel, accelerator verdict and its evidence, QEMU and libvirt versions.
+ * arg: a struct hvc_vm_host_opts, or NULL for the defaults. */
+struct hvc_vm_host_opts {
+	const char *kernel;   /* guest kernel override; NULL = $HVC_KERNEL or default */
+	unsigned accel_flags; /* HVC_VM_ACCEL_* */
+};
+void hvc_vm_host_add(json_object *host, const void *arg);
+
 #endif

@@ -1,4 +1,4 @@
-/* engine/build_copy: path clean-up, COPY source resolution (globs, context
+/* engine/build/build_copy: path clean-up, COPY source resolution (globs, context
  * escapes by `..` and by symlinks, missing files), the content digest, and
  * copying into a staging dir. No root needed. */
 #include <check.h>
@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "hvc/build.h"
-#include "../../engine/build_internal.h"
+#include "../../engine/build/build_internal.h"
 #include "check_main.h"
 
 static char ctx[64], stage[64];

@@ -1,4 +1,4 @@
-/* engine/build_sandbox: USER resolution (pure) and, as root, a real RUN in
+/* engine/build/build_sandbox: USER resolution (pure) and, as root, a real RUN in
  * namespaces over a tiny busybox rootfs: exit status, env, workdir, user,
  * the changes landing in the upper dir, and no mount left behind. */
 #include <check.h>

@@ -8,7 +8,7 @@
  * the control files. This binary wraps mkdir(2)/rmdir(2) (the executable's
  * definitions win over libc's for libhvc.a's calls) and, below the fake
  * root only, creates the files a kernel would, and removes them on rmdir. */
-#include "../../engine/cgroup_internal.h" /* the BPF device compiler */
+#include "../../engine/cgroup/cgroup_internal.h" /* the BPF device compiler */
 #include "check_main.h"
 #include "hvc/cgroup.h"
 #include <check.h>

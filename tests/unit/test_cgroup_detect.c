@@ -1,4 +1,4 @@
-/* engine/cgroup_detect: mode and usable controllers from fake sysfs trees plus
+/* engine/cgroup/cgroup_detect: mode and usable controllers from fake sysfs trees plus
  * fake mountinfo text, for v1, v2, hybrid and none. */
 #include "check_main.h"
 #include "hvc/cgroup.h"

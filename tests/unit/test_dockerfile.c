@@ -1,4 +1,4 @@
-/* engine/dockerfile: the parser and variable expansion, as golden files
+/* engine/build/dockerfile: the parser and variable expansion, as golden files
  * (tests/data/dockerfile/<case>.in [+ .args] -> .out or .err; REGENERATE=1
  * rewrites them) plus direct cases for the word processor. */
 #include <check.h>

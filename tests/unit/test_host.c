@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 #include "check_main.h"
 #include "hvc/bench.h"
-#include "hvc/probe.h"
+#include "hvc/host.h"
 #include "hvc/topology.h"
 #include <check.h>
 #include <dirent.h>

@@ -1,4 +1,4 @@
-/* engine/layer_diff: a directory of overlay changes -> OCI layer. Checks the
+/* engine/image/layer_diff: a directory of overlay changes -> OCI layer. Checks the
  * entries (sorted, whiteouts, opaque marker, hardlink, symlink), that digest
  * and diff_id hash the gzip and the plain tar, and that the bytes are
  * reproducible. Whiteout/opaque cases need root (mknod, trusted.* xattrs). */

@@ -1,0 +1,167 @@
+/* engine/image/image_unpack: the unpacked-layer cache ($HVC_ROOT/layers/<hex>/,
+ * one directory per diff_id, shared by every image and container that uses
+ * the layer) and the two views of an image built on it: overlayfs lowerdirs
+ * for containers, a flattened directory for VMs. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "image_internal.h"
+
+static int verify(const struct hvc_image_layer *l, const char *diff, const char *dig,
+		  struct hvc_error *err)
+{
+	if (strcmp(dig, l->digest) != 0)
+		return hvc_image_err(err, EILSEQ, "layer blob %s: digest mismatch: content is %s", l->digest, dig);
+	if (l->diff_id[0] && strcmp(diff, l->diff_id) != 0)
+		return hvc_image_err(err, EILSEQ, "layer blob %s: diff_id mismatch: config says %s, content is %s",
+			       l->digest, l->diff_id, diff);
+	return 0;
+}
+
+static char *layer_dir(struct hvc_image_store *s, const struct hvc_image_layer *l)
+{
+	/* hex only: ':' separates overlayfs lowerdirs */
+	return hvc_strdup_printf("%s/%s", s->layers, l->diff_id + 7);
+}
+
+int hvc_image_layer_unpack(struct hvc_image_store *s, const struct hvc_image_layer *layer,
+			   char **dir, struct hvc_error *err)
+{
+	if (!hvc_digest_valid(layer->diff_id) || !hvc_digest_valid(layer->digest))
+		return hvc_image_err(err, EINVAL, "layer: invalid digest or diff_id");
+	_cleanup_free_ char *final = layer_dir(s, layer);
+	struct stat st;
+	if (stat(final, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (dir)
+			*dir = steal_pointer(&final);
+		return 0;
+	}
+	bool held;
+	if (hvc_image_hold_temp(s, &held, err) < 0)
+		return -1;
+	_cleanup_free_ char *blob = hvc_image_blob_path(s, layer->digest);
+	_cleanup_free_ char *tmp = hvc_strdup_printf("%s/.tmp-%.12s-XXXXXX", s->layers, layer->diff_id + 7);
+	int rc = 0;
+	if (!hvc_path_exists(blob)) {
+		rc = hvc_image_err(err, ENOENT, "layer blob %s: missing (`%s`)", layer->digest, blob);
+		goto out;
+	}
+	if (!mkdtemp(tmp)) {
+		rc = hvc_err(err, errno, "create `%s`", tmp);
+		goto out;
+	}
+	chmod(tmp, 0755);
+	char diff[HVC_DIGEST_LEN], dig[HVC_DIGEST_LEN];
+	uint64_t t0 = hvc_now_ns();
+	rc = hvc_image_extract(blob, tmp, true, diff, dig, err);
+	if (rc == 0)
+		rc = verify(layer, diff, dig, err);
+	if (rc == 0) {
+		/* the rename publishes the layer: its contents must be on disk first */
+		_cleanup_close_ int fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0)
+			syncfs(fd);
+		if (rename(tmp, final) < 0) {
+			if (errno != EEXIST && errno != ENOTEMPTY)
+				rc = hvc_err(err, errno, "rename `%s` to `%s`", tmp, final);
+			hvc_rm_rf(tmp, NULL); /* another process unpacked it first */
+		}
+		hvc_debug("unpacked layer %.19s in %.1f ms", layer->diff_id, hvc_ns_to_ms(hvc_now_ns() - t0));
+	} else {
+		hvc_rm_rf(tmp, NULL);
+		hvc_error_prefix(err, "unpack layer %.19s", layer->digest);
+	}
+out:
+	hvc_image_hold_release(s, held);
+	if (rc == 0 && dir)
+		*dir = steal_pointer(&final);
+	return rc;
+}
+
+int hvc_image_lowerdirs(struct hvc_image_store *s, const struct hvc_image *img, char ***dirs,
+			struct hvc_error *err)
+{
+	_cleanup_strv_ char **v = calloc(img->n_layers + 1, sizeof(char *));
+	if (!v)
+		return hvc_err(err, ENOMEM, "lowerdirs");
+	for (size_t i = 0; i < img->n_layers; i++) {
+		struct hvc_image_layer l = img->layers[i];
+		snprintf(l.diff_id, sizeof(l.diff_id), "%s", img->diff_ids[i]);
+		char *d = NULL;
+		if (hvc_image_layer_unpack(s, &l, &d, err) < 0)
+			return hvc_error_prefix(err, "image %s", img->name ? img->name : img->manifest_digest);
+		v[img->n_layers - 1 - i] = d; /* top first */
+	}
+	*dirs = steal_pointer(&v);
+	return 0;
+}
+
+static bool dir_empty(const char *path)
+{
+	_cleanup_free_ char *data = NULL;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return false;
+	}
+	struct dirent *de;
+	bool empty = true;
+	while (empty && (de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			empty = false;
+	closedir(d);
+	return empty;
+}
+
+int hvc_image_flatten(struct hvc_image_store *s, const struct hvc_image *img, const char *dest,
+		      struct hvc_error *err)
+{
+	bool created = false;
+	struct stat st;
+	if (stat(dest, &st) == 0) {
+		if (!S_ISDIR(st.st_mode) || !dir_empty(dest))
+			return hvc_image_err(err, EEXIST, "flatten into `%s`: exists and is not an empty directory", dest);
+	} else {
+		if (mkdir(dest, 0755) < 0)
+			return hvc_err(err, errno, "flatten: mkdir `%s`", dest);
+		created = true;
+	}
+	int rc = 0;
+	for (size_t i = 0; i < img->n_layers && rc == 0; i++) {
+		struct hvc_image_layer l = img->layers[i];
+		snprintf(l.diff_id, sizeof(l.diff_id), "%s", img->diff_ids[i]);
+		_cleanup_free_ char *blob = hvc_image_blob_path(s, l.digest);
+		char diff[HVC_DIGEST_LEN], dig[HVC_DIGEST_LEN];
+		if (!hvc_path_exists(blob))
+			rc = hvc_image_err(err, ENOENT, "layer blob %s: missing (`%s`)", l.digest, blob);
+		else if ((rc = hvc_image_extract(blob, dest, false, diff, dig, err)) == 0)
+			rc = verify(&l, diff, dig, err);
+	}
+	if (rc < 0) {
+		hvc_error_prefix(err, "flatten image %s into `%s`",
+				 img->name ? img->name : img->manifest_digest, dest);
+		if (created)
+			hvc_rm_rf(dest, NULL);
+		else {
+			/* leave the empty directory the caller gave us */
+			_cleanup_free_ char *tmp = hvc_strdup_printf("%s", dest);
+			DIR *d = opendir(dest);
+			struct dirent *de;
+			while (d && (de = readdir(d)))
+				if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+					_cleanup_free_ char *p = hvc_path_join(dest, de->d_name);
+					hvc_rm_rf(p, NULL);
+				}
+			if (d)
+				closedir(d);
+		}
+		return rc;
+	}
+	chmod(dest, 0755);
+	return 0;
+}

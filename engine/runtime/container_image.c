@@ -1,0 +1,51 @@
+/* engine/runtime/container_image: from an image reference to the spec's rootfs and
+ * defaults — lowerdirs from the image store (or a plain directory given as
+ * an absolute path, for tests and hand-made rootfs trees) and the image
+ * config applied with Docker's rules (hvc_ctr_spec_apply_image). */
+#include <string.h>
+#include <sys/stat.h>
+#include "hvc/container.h"
+#include "hvc/image.h"
+
+int hvc_ctr_spec_set_image(struct hvc_ctr_spec *s, const char *ref, char *const *cmd_override,
+			   char *const *entrypoint_override, struct hvc_error *err)
+{
+	free(s->image_ref);
+	s->image_ref = strdup(ref);
+	if (ref[0] == '/') {
+		struct stat st;
+		if (stat(ref, &st) < 0 || !S_ISDIR(st.st_mode))
+			return hvc_err(err, ENOENT, "image \"%s\": not a directory", ref);
+		hvc_strv_free(s->lowerdirs);
+		s->lowerdirs = NULL;
+		hvc_strv_push(&s->lowerdirs, ref);
+		return hvc_ctr_spec_apply_image(s, NULL, NULL, NULL, NULL, NULL, cmd_override,
+						entrypoint_override, err);
+	}
+	struct hvc_image_store *store = NULL;
+	struct hvc_image *img = NULL;
+	char **dirs = NULL;
+	int r = -1;
+	uint64_t t0 = hvc_now_ns();
+	if (hvc_image_store_open(hvc_root(), &store, err) < 0)
+		return -1;
+	hvc_image_store_trust_reads(store);
+	if (hvc_image_resolve(store, ref, &img, err) < 0)
+		goto out;
+	if (hvc_image_lowerdirs(store, img, &dirs, err) < 0)
+		goto out;
+	hvc_strv_free(s->lowerdirs);
+	s->lowerdirs = dirs;
+	dirs = NULL;
+	free(s->image_digest);
+	s->image_digest = img->manifest_digest ? strdup(img->manifest_digest) : NULL;
+	r = hvc_ctr_spec_apply_image(s, img->config.env, img->config.entrypoint, img->config.cmd,
+				     img->config.workdir, img->config.user, cmd_override,
+				     entrypoint_override, err);
+out:
+	hvc_debug("image %s resolved in %.3f ms", ref, hvc_ns_to_ms(hvc_now_ns() - t0));
+	hvc_strv_free(dirs);
+	hvc_image_free(img);
+	hvc_image_store_close(store);
+	return r;
+}

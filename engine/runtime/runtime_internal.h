@@ -1,0 +1,61 @@
+/* engine/runtime/runtime_internal: functions shared between the runtime's files
+ * (engine/runtime_*.c, engine/container_*.c); not part of the public API. */
+#ifndef HVC_RUNTIME_INTERNAL_H
+#define HVC_RUNTIME_INTERNAL_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include "hvc/container.h"
+
+/* caps */
+int hvc_rt_caps_drop_bounding(uint64_t caps, struct hvc_error *err);
+int hvc_rt_caps_set(uint64_t caps, struct hvc_error *err);
+
+/* mounts: executes a plan under rootfs (an absolute path in the current,
+ * private mount namespace), then pivot_roots into it. */
+int hvc_rt_mounts_apply(const struct hvc_mnt_plan *plan, const char *rootfs, bool userns,
+			struct hvc_error *err);
+int hvc_rt_pivot_root(const char *rootfs, bool read_only, struct hvc_error *err);
+/* Opens (creating as needed: dirs, or an empty file when !dir) rel inside
+ * rootfd, never leaving it through symlinks or "..". Returns an O_PATH fd. */
+int hvc_rt_open_in_root(int rootfd, const char *rel, bool create, bool dir, struct hvc_error *err);
+
+/* cgroup: the runtime's one entry into cgroups (engine/runtime/runtime_cgroup.c) */
+struct hvc_cgroup;
+struct hvc_rt_cgroup {
+	char name[128];         /* "hvc/<root-tag>-<id>" */
+	struct hvc_cgroup *cg;  /* NULL when it exists nowhere */
+};
+int hvc_rt_cgroup_create(const char *id, const struct hvc_ctr_limits *l, struct hvc_rt_cgroup *cg,
+			 struct hvc_error *err);
+int hvc_rt_cgroup_attach(const struct hvc_rt_cgroup *cg, pid_t pid, struct hvc_error *err);
+/* Kills what is left inside and removes the directories. Counts killed processes. */
+int hvc_rt_cgroup_destroy(struct hvc_rt_cgroup *cg, unsigned *killed);
+void hvc_rt_cgroup_release(struct hvc_rt_cgroup *cg);
+/* The cheap way in (no cgroup_threadgroup_rwsem write, so no RCU grace
+ * period): the child writes "0" to each v1 hierarchy's `tasks` (it is a
+ * single thread) and enters the cgroup2 part through clone3's
+ * CLONE_INTO_CGROUP with *v2fd (-1 when there is none). */
+int hvc_rt_cgroup_enter_fds(const struct hvc_rt_cgroup *cg, int fds[8], size_t *n, int *v2fd,
+			    struct hvc_error *err);
+/* Rebuilds the handle from a stored name (for lifecycle commands). */
+void hvc_rt_cgroup_from_name(const char *name, struct hvc_rt_cgroup *cg);
+int hvc_rt_cgroup_dir(const struct hvc_rt_cgroup *cg, const char *ctrl, char *buf, size_t len);
+int hvc_rt_cgroup_stats(const struct hvc_rt_cgroup *cg, struct hvc_ctr_stats *st);
+bool hvc_rt_cgroup_oom_killed(const struct hvc_rt_cgroup *cg);
+/* Lists "hvc/<id>" cgroup names present on the host. */
+int hvc_rt_cgroup_list(char ***names);
+
+/* user resolution inside the container root (after pivot_root) */
+int hvc_rt_resolve_user(const char *user, uid_t *uid, gid_t *gid, char **home, struct hvc_error *err);
+
+/* state dir helpers; cgroup name of a container under this root */
+const char *hvc_rt_root_tag(void);
+char *hvc_rt_cgroup_name_for(const char *id);
+char *hvc_rt_ctr_dir(const char *id);
+int hvc_rt_ctr_names(char ***ids, char ***names, struct hvc_error *err);
+
+/* hvc-init as a sealed memfd (CVE-2019-5736 class defence) */
+int hvc_rt_init_memfd(struct hvc_error *err);
+
+#endif
