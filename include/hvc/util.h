@@ -31,6 +31,17 @@ int hvc_error_prefix(struct hvc_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void hvc_error_clear(struct hvc_error *err);
 
+/* ---------- memory (util/alloc.c) -------------------------------------
+ * Abort with a message when memory runs out: for the small allocations whose
+ * failure cannot be handled usefully. Sizes taken from outside input use
+ * checked malloc and ENOMEM instead. */
+void *hvc_xmalloc(size_t n);
+void *hvc_xcalloc(size_t nmemb, size_t size);
+/* Resizes to nmemb * size bytes; overflow of the product aborts too. */
+void *hvc_xrealloc(void *ptr, size_t nmemb, size_t size);
+char *hvc_xstrdup(const char *s);
+char *hvc_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* ---------- cleanup attributes (safe on NULL and -1) ------------------- */
 void hvc_freep(void *p);
 void hvc_closep(int *fd);
