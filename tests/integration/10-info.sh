@@ -65,10 +65,16 @@ need(v["accel"] in ("kvm", "tcg") and v["accel_reason"], "accel + reason")
 need(v["dev_kvm"] == os.path.exists("/dev/kvm"), "dev_kvm")
 mods = [m for m in ("kvm_intel", "kvm_amd", "kvm_pvm") if os.path.exists("/sys/module/" + m)]
 need(v["kvm_modules"] == mods, "kvm_modules %s vs %s" % (v["kvm_modules"], mods))
-if mods == ["kvm_pvm"]:
-    need(v["accel"] == "tcg" and "kvm_pvm module: only boots PVM-enabled guest kernels" in v["accel_reason"], "PVM verdict")
+# The verdict is checked against the signals this host gives (read here from
+# /sys/module and /dev/kvm, not assumed): no /dev/kvm is tcg and says why;
+# kvm_pvm alone with /dev/kvm is the PVM verdict unless a test boot worked.
 if not v["dev_kvm"]:
     need(v["accel"] == "tcg", "no /dev/kvm means tcg")
+    need("no /dev/kvm" in v["accel_reason"], "reason names the missing /dev/kvm: " + v["accel_reason"])
+    if mods:
+        need(v["accel_reason"].startswith(mods[0]), "reason names the loaded module " + mods[0])
+elif mods == ["kvm_pvm"] and v["kvm_test_boot"]["result"] != "ok":
+    need(v["accel"] == "tcg" and "kvm_pvm module: only boots PVM-enabled guest kernels" in v["accel_reason"], "PVM verdict")
 need(v["kvm_test_boot"]["result"] in ("not-run", "ok", "silent", "failed"), "test boot result")
 k = v["guest_kernel"]
 if k is not None:
