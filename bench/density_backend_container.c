@@ -1,6 +1,6 @@
 /* bench/density container: instances kept running the way `hvc run -d`
- * keeps them — one hvc supervisor process per container (started here by
- * fork, in its own session so a Ctrl-C reaches only the sweep, and with a
+ * keeps them — one hvc supervisor process per container (hvc_ctr_supervise,
+ * in its own session so a Ctrl-C reaches only the sweep, and with a
  * parent-death signal so a killed sweep leaves nothing running). The
  * supervisor reports the container id, its init pid and memory cgroup over a
  * status pipe and relays the container's output to the sweep, which takes
@@ -41,86 +41,103 @@ static void set_nonblock(int fd)
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
 
-/* The supervisor: never returns. */
-static void supervise(struct density_ctx *ctx, struct density_inst *in, pid_t parent, int status_w,
-		      int out_w)
+/* What the supervisor of one instance needs; a copy lives in its process. */
+struct ctr_sup {
+	struct density_ctx *ctx;
+	struct density_inst *in;
+	pid_t parent;
+	int status_w, out_w; /* its ends of the status and output pipes */
+};
+
+/* In the supervisor, first: the sweep's signal dispositions undone, a
+ * parent-death signal, and only the two pipes open (as fds 3 and 4). */
+static int sup_setup(void *data)
 {
+	struct ctr_sup *cs = data;
 	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		signal(sigs[i], SIG_DFL);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	setsid();
 	/* a sweep killed with SIGKILL: SIGTERM reaches the container through
 	 * the supervisor's signal forwarding, and the supervisor tears down */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() != parent)
-		_exit(125);
-	int sw = fcntl(status_w, F_DUPFD_CLOEXEC, 100), ow = fcntl(out_w, F_DUPFD_CLOEXEC, 100);
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (sw < 0 || ow < 0 || null < 0)
-		_exit(125);
-	dup2(null, 0), dup2(null, 1), dup2(null, 2);
+	if (getppid() != cs->parent)
+		return -1;
+	int sw = fcntl(cs->status_w, F_DUPFD_CLOEXEC, 100), ow = fcntl(cs->out_w, F_DUPFD_CLOEXEC, 100);
+	if (sw < 0 || ow < 0)
+		return -1;
 	dup2(sw, 3), dup2(ow, 4);
 	hvc_close_fds_from(5);
-	status_w = 3, out_w = 4;
+	cs->status_w = 3, cs->out_w = 4;
+	return 0;
+}
 
-	struct hvc_error err = {0};
-	struct hvc_ctr_spec spec;
-	hvc_ctr_spec_init(&spec);
-	spec.name = strdup(in->name);
-	spec.limits.memory = ctx->instance_mem;
-	char msg[sizeof(err.msg) + 700];
-	struct hvc_ctr *c = NULL;
-	int hint = 125;
-	if (hvc_ctr_spec_set_image(&spec, ctx->image, ctx->cmd, NULL, &err) < 0 ||
-	    hvc_ctr_start(&spec, &c, &hint, &err) < 0) {
-		int n = snprintf(msg, sizeof(msg), "E%s\n", err.msg);
-		ssize_t w = write(status_w, msg, (size_t)n);
-		(void)w;
-		_exit(hint ? hint : 125);
-	}
+/* In the supervisor: the spec is built there, so that a sweep's launches
+ * resolve the image in parallel. */
+static int sup_prepare(void *data, struct hvc_ctr_spec *spec, struct hvc_error *err)
+{
+	struct ctr_sup *cs = data;
+	spec->name = hvc_xstrdup(cs->in->name);
+	spec->limits.memory = cs->ctx->instance_mem;
+	return hvc_ctr_spec_set_image(spec, cs->ctx->image, cs->ctx->cmd, NULL, err);
+}
+
+static void sup_failed(void *data, int hint, const struct hvc_error *err)
+{
+	struct ctr_sup *cs = data;
+	(void)hint;
+	char msg[sizeof(err->msg) + 8];
+	int n = snprintf(msg, sizeof(msg), "E%s\n", err->msg);
+	ssize_t w = write(cs->status_w, msg, (size_t)n);
+	(void)w;
+}
+
+/* "I<id>\t<init pid>\t<exec ms>\t<memory cgroup>\n" on the status pipe. */
+static void sup_started(void *data, struct hvc_ctr *c)
+{
+	struct ctr_sup *cs = data;
 	char cg[512] = "";
 	if (hvc_ctr_cgroup_path(c, "memory", cg, sizeof(cg)) < 0)
 		cg[0] = '\0';
 	const struct hvc_ctr_timings *t = hvc_ctr_get_timings(c);
-	int n = snprintf(msg, sizeof(msg), "I%s\t%d\t%.3f\t%s\n", hvc_ctr_id(c),
-			 (int)hvc_ctr_pid(c), t->exec ? hvc_ns_to_ms(t->exec - t->t0) : -1.0, cg);
-	ssize_t w = write(status_w, msg, (size_t)n);
+	char msg[HVC_CTR_ID_LEN + sizeof(cg) + 64];
+	int n = snprintf(msg, sizeof(msg), "I%s\t%d\t%.3f\t%s\n", hvc_ctr_id(c), (int)hvc_ctr_pid(c),
+			 t->exec ? hvc_ns_to_ms(t->exec - t->t0) : -1.0, cg);
+	ssize_t w = write(cs->status_w, msg, (size_t)n);
 	(void)w;
-	close(status_w);
-	struct hvc_ctr_io io = {.in_fd = -1, .out_fd = out_w, .err_fd = out_w, .log = false};
-	int rc = hvc_ctr_wait(c, &io, &err);
-	_exit(rc < 0 ? 125 : rc & 0xff);
+	close(cs->status_w);
 }
 
 static int ctr_launch(struct density_ctx *ctx, struct density_inst *in, struct hvc_error *err)
 {
+	_cleanup_close_ int sp_r = -1, sp_w = -1, op_r = -1, op_w = -1;
 	int sp[2], op[2];
 	if (pipe2(sp, O_CLOEXEC) < 0)
 		return hvc_err(err, errno, "pipe");
-	if (pipe2(op, O_CLOEXEC) < 0) {
-		close(sp[0]), close(sp[1]);
+	sp_r = sp[0], sp_w = sp[1];
+	if (pipe2(op, O_CLOEXEC) < 0)
 		return hvc_err(err, errno, "pipe");
-	}
-	pid_t parent = getpid();
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(sp[0]), close(sp[1]), close(op[0]), close(op[1]);
-		return hvc_err(err, e, "fork a supervisor");
-	}
-	if (pid == 0)
-		supervise(ctx, in, parent, sp[1], op[1]);
-	close(sp[1]);
-	close(op[1]);
-	set_nonblock(sp[0]);
-	set_nonblock(op[0]);
+	op_r = op[0], op_w = op[1];
+	struct ctr_sup cs = {.ctx = ctx, .in = in, .parent = getpid(), .status_w = sp_w, .out_w = op_w};
+	/* the output pipe is fd 4 once sup_setup has run */
+	struct hvc_ctr_supervisor sup = {
+	    .data = &cs,
+	    .io = {.in_fd = -1, .out_fd = 4, .err_fd = 4, .log = false},
+	    .setup = sup_setup,
+	    .prepare = sup_prepare,
+	    .failed = sup_failed,
+	    .started = sup_started,
+	};
+	pid_t pid = hvc_ctr_supervise(&sup, err);
+	if (pid < 0)
+		return hvc_error_prefix(err, "supervisor");
+	set_nonblock(sp_r);
+	set_nonblock(op_r);
 	in->sup_pid = pid;
-	in->status_fd = sp[0];
-	in->out_fd = op[0];
+	in->status_fd = steal_fd(&sp_r);
+	in->out_fd = steal_fd(&op_r);
 	return 0;
 }
 

@@ -22,6 +22,19 @@ int hvc_cli_fail(const char *what, const struct hvc_error *err, int status);
  * attached to the pty until the container exits or keys detach it. */
 struct hvc_ctr_spec;
 int hvc_cli_run_attached(struct hvc_ctr_spec *s, const unsigned char *keys, size_t n_keys);
+/* hvc run's channel to the container's supervisor (-d: a pipe, -it: a
+ * socketpair), used as the data of a struct hvc_ctr_supervisor
+ * (cli/cmd_run.c). The supervisor writes "I<id>" once started, or
+ * "E<exit hint, 3 digits><message>" when the start failed. */
+struct hvc_cli_sup_channel {
+	int caller, supervisor; /* each side's end */
+	bool listening;         /* -it: the caller waits for the exit status */
+};
+int hvc_cli_sup_setup(void *channel);	/* supervisor: closes the caller's end */
+void hvc_cli_sup_failed(void *channel, int exit_hint, const struct hvc_error *err);
+/* Caller: prints an "E..." report (or that the supervisor died: anything
+ * else) and returns the exit status. */
+int hvc_cli_sup_start_error(const char *msg);
 /* Prints "hvc: <what>: <fmt...>" plus a hint to --help, returns HVC_EXIT_USAGE. */
 int hvc_cli_usage_error(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Resets getopt for a (sub)command's own parse. */

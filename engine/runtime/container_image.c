@@ -49,3 +49,13 @@ out:
 	hvc_image_store_close(store);
 	return r;
 }
+
+int hvc_ctr_spec_set_image_entrypoint(struct hvc_ctr_spec *s, const char *ref, char *const *cmd,
+				      const char *entrypoint, struct hvc_error *err)
+{
+	/* Docker: one word, not split; an empty one overrides with nothing */
+	char *const word[] = { (char *)entrypoint, NULL };
+	char *const none[] = { NULL };
+	char *const *override = !entrypoint ? NULL : *entrypoint ? word : none;
+	return hvc_ctr_spec_set_image(s, ref, cmd, override, err);
+}

@@ -316,4 +316,48 @@ struct hvc_ctr_prune_report {
 };
 int hvc_ctr_prune(bool all, struct hvc_ctr_prune_report *r, struct hvc_error *err);
 
+/* ---------- option values into a spec (engine/runtime/container_options.c) ----
+ * `hvc run`'s values, validated once here (messages name the option): */
+int hvc_ctr_opt_memory(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err); /* -m, >= 6m */
+int hvc_ctr_opt_cpus(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err);   /* (0, 1024] */
+int hvc_ctr_opt_cpuset(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err); /* "0-1,3" */
+int hvc_ctr_opt_pids(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err);   /* -1: none */
+int hvc_ctr_opt_network(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err); /* none|host */
+/* seccomp=unconfined|FILE (made absolute; must exist), no-new-privileges */
+int hvc_ctr_opt_security(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err);
+int hvc_ctr_opt_workdir(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err); /* absolute */
+int hvc_ctr_opt_volume(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err); /* -v H:C[:ro] */
+int hvc_ctr_opt_tmpfs(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err);  /* PATH[:opts] */
+/* Every --cap-add, then every --cap-drop, onto the spec's default set. */
+int hvc_ctr_opt_caps(struct hvc_ctr_spec *s, char *const *add, char *const *drop, struct hvc_error *err);
+/* hvc_ctr_spec_set_image() with --entrypoint as typed: NULL keeps the
+ * image's, "" clears it (Docker), anything else replaces it. */
+int hvc_ctr_spec_set_image_entrypoint(struct hvc_ctr_spec *s, const char *ref, char *const *cmd,
+				      const char *entrypoint, struct hvc_error *err);
+
+/* ---------- a supervised start (engine/runtime/runtime_supervise.c) ------------
+ * A forked supervisor starts the container, reports, waits for its exit
+ * (hvc_ctr_wait with io) and exits with its status (125 when the wait
+ * failed; the start's exit hint when the start failed). Every callback
+ * runs in the supervisor, in this order: setup, prepare, start, then failed
+ * or started, then the wait, then exited. */
+struct hvc_ctr_supervisor {
+	const struct hvc_ctr_spec *spec; /* what to start, unless prepare is set */
+	bool detach;              /* double fork: the supervisor outlives the caller's process tree */
+	bool session_after_start; /* keep the caller's session and stdio until started (-it: the
+				     pty takes the terminal's window size) */
+	struct hvc_ctr_io io;     /* for the wait */
+	void *data;               /* passed to each callback */
+	/* right after the fork: close the caller's ends of channels, arrange fds; < 0: exit 125 */
+	int (*setup)(void *data);
+	/* builds the spec (already hvc_ctr_spec_init'ed) in the supervisor */
+	int (*prepare)(void *data, struct hvc_ctr_spec *s, struct hvc_error *err);
+	void (*failed)(void *data, int exit_hint, const struct hvc_error *err);
+	void (*started)(void *data, struct hvc_ctr *c); /* may block: the wait starts after */
+	void (*exited)(void *data, int status, const struct hvc_error *err); /* < 0: err */
+};
+/* Forks the supervisor; its pid, or 0 when detached (the intermediate
+ * process is reaped here), or -1 with err. */
+pid_t hvc_ctr_supervise(const struct hvc_ctr_supervisor *sup, struct hvc_error *err);
+
 #endif
