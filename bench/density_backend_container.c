@@ -65,7 +65,8 @@ static int sup_setup(void *data)
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != cs->parent)
 		return -1;
-	int sw = fcntl(cs->status_w, F_DUPFD_CLOEXEC, 100), ow = fcntl(cs->out_w, F_DUPFD_CLOEXEC, 100);
+	int sw = fcntl(cs->status_w, F_DUPFD_CLOEXEC, 100),
+	    ow = fcntl(cs->out_w, F_DUPFD_CLOEXEC, 100);
 	if (sw < 0 || ow < 0)
 		return -1;
 	dup2(sw, 3), dup2(ow, 4);
@@ -103,8 +104,8 @@ static void sup_started(void *data, struct hvc_ctr *c)
 		cg[0] = '\0';
 	const struct hvc_ctr_timings *t = hvc_ctr_get_timings(c);
 	char msg[HVC_CTR_ID_LEN + sizeof(cg) + 64];
-	int n = snprintf(msg, sizeof(msg), "I%s\t%d\t%.3f\t%s\n", hvc_ctr_id(c), (int)hvc_ctr_pid(c),
-			 t->exec ? hvc_ns_to_ms(t->exec - t->t0) : -1.0, cg);
+	int n = snprintf(msg, sizeof(msg), "I%s\t%d\t%.3f\t%s\n", hvc_ctr_id(c),
+			 (int)hvc_ctr_pid(c), t->exec ? hvc_ns_to_ms(t->exec - t->t0) : -1.0, cg);
 	ssize_t w = write(cs->status_w, msg, (size_t)n);
 	(void)w;
 	close(cs->status_w);
@@ -120,7 +121,8 @@ static int ctr_launch(struct density_ctx *ctx, struct density_inst *in, struct h
 	if (pipe2(op, O_CLOEXEC) < 0)
 		return hvc_err(err, errno, "pipe");
 	op_r = op[0], op_w = op[1];
-	struct ctr_sup cs = {.ctx = ctx, .in = in, .parent = getpid(), .status_w = sp_w, .out_w = op_w};
+	struct ctr_sup cs = {
+	    .ctx = ctx, .in = in, .parent = getpid(), .status_w = sp_w, .out_w = op_w};
 	/* the output pipe is fd 4 once sup_setup has run */
 	struct hvc_ctr_supervisor sup = {
 	    .data = &cs,

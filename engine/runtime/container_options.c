@@ -4,10 +4,10 @@
  * names; what a value means for the container, and which values are
  * refused, is decided here, once, where it is unit-tested. Messages name
  * the option as the user typed it. */
+#include "hvc/container.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "hvc/container.h"
 
 /* the kernel's overlay, pivot_root and hvc-init need a few MiB to start */
 #define MEMORY_MIN (6u << 20)
@@ -80,7 +80,8 @@ int hvc_ctr_opt_security(struct hvc_ctr_spec *s, const char *arg, struct hvc_err
 	}
 	if (!hvc_str_has_prefix(arg, "seccomp=") && !hvc_str_has_prefix(arg, "seccomp:"))
 		return hvc_err(err, 0,
-			       "--security-opt \"%s\": unsupported (seccomp=unconfined|FILE.json, no-new-privileges)",
+			       "--security-opt \"%s\": unsupported (seccomp=unconfined|FILE.json, "
+			       "no-new-privileges)",
 			       arg);
 	const char *file = arg + strlen("seccomp=");
 	/* absolute now: the supervisor and `hvc exec` read it from elsewhere */
@@ -122,7 +123,7 @@ int hvc_ctr_opt_tmpfs(struct hvc_ctr_spec *s, const char *arg, struct hvc_error 
 	if (arg[0] != '/')
 		return hvc_err(err, 0, "--tmpfs \"%s\": path must be absolute", arg);
 	/* Docker's PATH:OPTIONS: the options are not supported and ignored */
-	struct hvc_ctr_volume v = { .dst = hvc_xstrdup(arg), .tmpfs = true };
+	struct hvc_ctr_volume v = {.dst = hvc_xstrdup(arg), .tmpfs = true};
 	v.dst[strcspn(v.dst, ":")] = '\0';
 	add_volume(s, &v);
 	return 0;
@@ -139,11 +140,13 @@ static int caps_change(uint64_t *caps, char *const *names, bool add, struct hvc_
 	return 0;
 }
 
-int hvc_ctr_opt_caps(struct hvc_ctr_spec *s, char *const *add, char *const *drop, struct hvc_error *err)
+int hvc_ctr_opt_caps(struct hvc_ctr_spec *s, char *const *add, char *const *drop,
+		     struct hvc_error *err)
 {
 	/* every --cap-add first, then every --cap-drop, whatever their order on
 	 * the line: a drop always wins */
-	if (caps_change(&s->caps, add, true, err) < 0 || caps_change(&s->caps, drop, false, err) < 0)
+	if (caps_change(&s->caps, add, true, err) < 0 ||
+	    caps_change(&s->caps, drop, false, err) < 0)
 		return -1;
 	return 0;
 }

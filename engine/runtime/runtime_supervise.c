@@ -5,10 +5,10 @@
  * density sweep's container backend are its callers; what they differ in
  * (a double fork, when the terminal's session is left, how the start is
  * reported, who reads the output) is in struct hvc_ctr_supervisor. */
+#include "hvc/container.h"
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "hvc/container.h"
 
 /* The supervisor's stdio: nothing of the caller's terminal. */
 static void stdio_to_null(void)
@@ -55,7 +55,7 @@ static __attribute__((noreturn)) void supervise(const struct hvc_ctr_supervisor 
 		_exit(125);
 	if (!sup->session_after_start)
 		leave_caller(sup);
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	struct hvc_ctr *c = NULL;
 	int hint = 125;
 	if (start(sup, &c, &hint, &err) < 0) {
