@@ -11,7 +11,7 @@ int hvc_ctr_spec_set_image(struct hvc_ctr_spec *s, const char *ref, char *const 
 			   char *const *entrypoint_override, struct hvc_error *err)
 {
 	free(s->image_ref);
-	s->image_ref = strdup(ref);
+	s->image_ref = hvc_xstrdup(ref);
 	if (ref[0] == '/') {
 		struct stat st;
 		if (stat(ref, &st) < 0 || !S_ISDIR(st.st_mode))
@@ -38,7 +38,7 @@ int hvc_ctr_spec_set_image(struct hvc_ctr_spec *s, const char *ref, char *const 
 	s->lowerdirs = dirs;
 	dirs = NULL;
 	free(s->image_digest);
-	s->image_digest = img->manifest_digest ? strdup(img->manifest_digest) : NULL;
+	s->image_digest = img->manifest_digest ? hvc_xstrdup(img->manifest_digest) : NULL;
 	r = hvc_ctr_spec_apply_image(s, img->config.env, img->config.entrypoint, img->config.cmd,
 				     img->config.workdir, img->config.user, cmd_override,
 				     entrypoint_override, err);

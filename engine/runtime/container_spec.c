@@ -81,6 +81,8 @@ int hvc_ctr_env_file_parse(const char *buf, char ***env, struct hvc_error *err)
 		const char *nl = strchr(p, '\n');
 		size_t n = nl ? (size_t)(nl - p) : strlen(p);
 		_cleanup_free_ char *line = strndup(p, n);
+		if (!line)
+			return hvc_err(err, ENOMEM, "env file");
 		lineno++;
 		p += n + (nl ? 1 : 0);
 		char *t = hvc_str_trim(line);
@@ -97,7 +99,7 @@ int hvc_ctr_env_file_parse(const char *buf, char ***env, struct hvc_error *err)
 int hvc_ctr_volume_parse(const char *s, bool check_host, struct hvc_ctr_volume *v, struct hvc_error *err)
 {
 	memset(v, 0, sizeof(*v));
-	_cleanup_free_ char *copy = strdup(s);
+	_cleanup_free_ char *copy = hvc_xstrdup(s);
 	char *parts[4] = { 0 };
 	int n = 0;
 	for (char *tok = copy, *save = NULL; n < 4 && (tok = strtok_r(tok == copy ? copy : NULL, ":", &save));
@@ -122,8 +124,8 @@ int hvc_ctr_volume_parse(const char *s, bool check_host, struct hvc_ctr_volume *
 		if (stat(parts[0], &st) < 0)
 			return hvc_err(err, errno, "bad volume \"%s\": host path `%s`", s, parts[0]);
 	}
-	v->src = strdup(parts[0]);
-	v->dst = strdup(parts[1]);
+	v->src = hvc_xstrdup(parts[0]);
+	v->dst = hvc_xstrdup(parts[1]);
 	return 0;
 }
 
@@ -184,11 +186,11 @@ int hvc_ctr_spec_apply_image(struct hvc_ctr_spec *s, char *const *img_env, char 
 	s->argv = steal_pointer(&argv);
 
 	if (!s->workdir)
-		s->workdir = strdup(img_workdir && *img_workdir ? img_workdir : "/");
+		s->workdir = hvc_xstrdup(img_workdir && *img_workdir ? img_workdir : "/");
 	if (s->workdir[0] != '/')
 		return hvc_err(err, 0, "working directory \"%s\" must be absolute", s->workdir);
 	if (!s->user && img_user && *img_user)
-		s->user = strdup(img_user);
+		s->user = hvc_xstrdup(img_user);
 	return 0;
 }
 
@@ -214,7 +216,7 @@ static char **strv_from_json(json_object *a)
 
 static char *dup_or_null(const char *s)
 {
-	return s ? strdup(s) : NULL;
+	return s ? hvc_xstrdup(s) : NULL;
 }
 
 json_object *hvc_ctr_spec_to_json(const struct hvc_ctr_spec *s)
@@ -262,6 +264,22 @@ json_object *hvc_ctr_spec_to_json(const struct hvc_ctr_spec *s)
 	return o;
 }
 
+static void vols_from_json(json_object *vols, struct hvc_ctr_spec *s)
+{
+	size_t nv = vols && json_object_is_type(vols, json_type_array) ? json_object_array_length(vols) : 0;
+	if (!nv)
+		return;
+	s->vols = hvc_xcalloc(nv, sizeof(*s->vols));
+	for (size_t i = 0; i < nv; i++) {
+		json_object *v = json_object_array_get_idx(vols, i);
+		s->vols[i].src = dup_or_null(hvc_json_get_string(v, "src"));
+		s->vols[i].dst = dup_or_null(hvc_json_get_string(v, "dst"));
+		s->vols[i].ro = hvc_json_get_bool(v, "ro", false);
+		s->vols[i].tmpfs = hvc_json_get_bool(v, "tmpfs", false);
+	}
+	s->n_vols = nv;
+}
+
 int hvc_ctr_spec_from_json(json_object *o, struct hvc_ctr_spec *s, struct hvc_error *err)
 {
 	hvc_ctr_spec_init(s);
@@ -286,7 +304,7 @@ int hvc_ctr_spec_from_json(json_object *o, struct hvc_ctr_spec *s, struct hvc_er
 	const char *caps = hvc_json_get_string(o, "caps");
 	s->caps = 0;
 	if (caps && *caps) {
-		_cleanup_free_ char *c = strdup(caps);
+		_cleanup_free_ char *c = hvc_xstrdup(caps);
 		char *save = NULL;
 		for (char *t = strtok_r(c, ",", &save); t; t = strtok_r(NULL, ",", &save))
 			if (hvc_ctr_cap_parse(t, &s->caps, err) < 0)
@@ -297,19 +315,7 @@ int hvc_ctr_spec_from_json(json_object *o, struct hvc_ctr_spec *s, struct hvc_er
 		     : !strcmp(sc, "unconfined")   ? HVC_CTR_SECCOMP_UNCONFINED
 						   : HVC_CTR_SECCOMP_FILE;
 	s->seccomp_file = dup_or_null(hvc_json_get_string(o, "seccomp_file"));
-	json_object *vols = hvc_json_get(o, "volumes");
-	size_t nv = vols && json_object_is_type(vols, json_type_array) ? json_object_array_length(vols) : 0;
-	if (nv) {
-		s->vols = calloc(nv, sizeof(*s->vols));
-		for (size_t i = 0; i < nv; i++) {
-			json_object *v = json_object_array_get_idx(vols, i);
-			s->vols[i].src = dup_or_null(hvc_json_get_string(v, "src"));
-			s->vols[i].dst = dup_or_null(hvc_json_get_string(v, "dst"));
-			s->vols[i].ro = hvc_json_get_bool(v, "ro", false);
-			s->vols[i].tmpfs = hvc_json_get_bool(v, "tmpfs", false);
-		}
-		s->n_vols = nv;
-	}
+	vols_from_json(hvc_json_get(o, "volumes"), s);
 	json_object *l = hvc_json_get(o, "limits");
 	if (l) {
 		s->limits.memory = (uint64_t)hvc_json_get_int(l, "memory", 0);
