@@ -24,7 +24,7 @@ struct hvc_ctr_spec;
 int hvc_cli_run_attached(struct hvc_ctr_spec *s, const unsigned char *keys, size_t n_keys);
 /* hvc run's channel to the container's supervisor (-d: a pipe, -it: a
  * socketpair), used as the data of a struct hvc_ctr_supervisor
- * (cli/cmd_run.c). The supervisor writes "I<id>" once started, or
+ * (cli/run_channel.c). The supervisor writes "I<id>" once started, or
  * "E<exit hint, 3 digits><message>" when the start failed. */
 struct hvc_cli_sup_channel {
 	int caller, supervisor; /* each side's end */
