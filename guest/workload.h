@@ -67,7 +67,7 @@ int wl_fileio(const struct wl_opts *o);
  * number poisons the line: wl_result_end then prints the failure form
  * instead, so a broken run can never print a figure. */
 struct wl_result {
-	char buf[4096];
+	char buf[8192];
 	size_t len;
 	const char *workload;
 	char bad[160]; /* first problem found, "" when none */
@@ -114,6 +114,30 @@ void wl_llc_judge(struct wl_llc *l);
  * "llc_sharing_cpus", "llc_capped", "llc_cap_reason", and "exceeds_llc"
  * (size > llc_bytes; false when the LLC is unknown). */
 void wl_result_llc(struct wl_result *r, const struct wl_llc *l, uint64_t size);
+/* ---- storage of a directory (workload-storage.c) ---- */
+struct wl_mount {
+	char point[1024], source[512], fstype[64];
+	char options[512], super_options[1024]; /* cut to fit */
+	char match[8]; /* how it was found: "device" (st_dev) or "path" (longest prefix) */
+	bool volatile_, sync, ro;
+};
+struct wl_storage {
+	unsigned long fs_magic; /* statfs f_type */
+	char fs[32];		/* its name ("ext4", "overlayfs", ...) or 0x<magic> */
+	bool have_mount;	/* /proc/self/mountinfo named its mount */
+	struct wl_mount mount;
+};
+/* The file system name of a statfs f_type, NULL when unknown. */
+const char *wl_fs_name(unsigned long type);
+/* Pure: the mount of device maj:min holding path in a mountinfo buffer. 0 or -1. */
+int wl_mountinfo_find(const char *buf, unsigned maj, unsigned min, const char *path,
+		      struct wl_mount *out);
+/* statfs + mountinfo of dir; -1 with err filled when dir cannot be examined. */
+int wl_storage_probe(const char *dir, struct wl_storage *s, char *err, size_t errlen);
+/* "fs_magic", "mount_match", "mount_point", "mount_source", "mount_fstype",
+ * "mount_options", "mount_super_options", "mount_volatile", "mount_sync", "mount_ro". */
+void wl_result_storage(struct wl_result *r, const struct wl_storage *s);
+
 /* Total RAM (sysinfo), 0 when unknown. */
 uint64_t wl_total_ram(void);
 /* A memory workload's default size when none was asked for: 4x the last-level
