@@ -72,6 +72,73 @@ static int parse_uint(const char *s, unsigned max, unsigned *out)
 	return 0;
 }
 
+/* Stores one option's value in *o; 0, or a usage error's exit status. */
+static int set_option(const struct wl_spec *spec, unsigned bit, const char *val, struct wl_opts *o)
+{
+	switch (bit) {
+	case WL_OPT_SECONDS: {
+		char *end;
+		if (!strcmp(val, "inf") && !strcmp(spec->name, "idle")) {
+			o->seconds = 1e300;
+			break;
+		}
+		o->seconds = strtod(val, &end);
+		if (*end || end == val || !(o->seconds >= 0) || o->seconds > 1e7)
+			return bad_usage(spec->name, "bad duration \"%s\" (seconds, >= 0)", val);
+		break;
+	}
+	case WL_OPT_MIN_SECONDS: {
+		char *end;
+		o->min_seconds = strtod(val, &end);
+		if (*end || end == val || !(o->min_seconds >= 0) || o->min_seconds > 1e5)
+			return bad_usage(spec->name, "bad minimum duration \"%s\" (seconds, >= 0)",
+					 val);
+		break;
+	}
+	case WL_OPT_DIRECT:
+		if (strcmp(val, "auto") && strcmp(val, "on") && strcmp(val, "off"))
+			return bad_usage(spec->name, "bad --direct \"%s\" (auto, on or off)", val);
+		o->direct = val;
+		break;
+	case WL_OPT_SIZE:
+	case WL_OPT_BLOCK: {
+		uint64_t v;
+		if (wl_parse_size(val, &v) < 0 || v == 0)
+			return bad_usage(spec->name, "bad size \"%s\" (e.g. 4096, 64k, 256m, 1g)",
+					 val);
+		*(bit == WL_OPT_SIZE ? &o->size : &o->block) = v;
+		break;
+	}
+	case WL_OPT_THREADS:
+		if (parse_uint(val, 1024, &o->threads) < 0)
+			return bad_usage(spec->name, "bad thread count \"%s\" (1..1024)", val);
+		break;
+	case WL_OPT_ITERATIONS:
+		if (parse_uint(val, 1000000, &o->iterations) < 0)
+			return bad_usage(spec->name, "bad iteration count \"%s\"", val);
+		break;
+	case WL_OPT_COUNT: {
+		char *end;
+		if (*val < '0' || *val > '9')
+			return bad_usage(spec->name, "bad count \"%s\" (a positive integer)", val);
+		o->count = strtoull(val, &end, 10);
+		if (*end || o->count == 0 || o->count > 1000000000000ull)
+			return bad_usage(spec->name, "bad count \"%s\" (a positive integer)", val);
+		break;
+	}
+	case WL_OPT_KERNEL:
+		o->kernel = val;
+		break;
+	case WL_OPT_DIR:
+		o->dir = val;
+		break;
+	case WL_OPT_CORRUPT:
+		o->corrupt = true;
+		break;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -143,72 +210,9 @@ int main(int argc, char **argv)
 		} else if (!opts[k].takes_value && val) {
 			return bad_usage(spec->name, "option \"%s\" takes no value", a);
 		}
-		switch (opts[k].bit) {
-		case WL_OPT_SECONDS: {
-			char *end;
-			if (!strcmp(val, "inf") && !strcmp(spec->name, "idle")) {
-				o.seconds = 1e300;
-				break;
-			}
-			o.seconds = strtod(val, &end);
-			if (*end || end == val || !(o.seconds >= 0) || o.seconds > 1e7)
-				return bad_usage(spec->name, "bad duration \"%s\" (seconds, >= 0)",
-						 val);
-			break;
-		}
-		case WL_OPT_MIN_SECONDS: {
-			char *end;
-			o.min_seconds = strtod(val, &end);
-			if (*end || end == val || !(o.min_seconds >= 0) || o.min_seconds > 1e5)
-				return bad_usage(
-				    spec->name, "bad minimum duration \"%s\" (seconds, >= 0)", val);
-			break;
-		}
-		case WL_OPT_DIRECT:
-			if (strcmp(val, "auto") && strcmp(val, "on") && strcmp(val, "off"))
-				return bad_usage(spec->name,
-						 "bad --direct \"%s\" (auto, on or off)", val);
-			o.direct = val;
-			break;
-		case WL_OPT_SIZE:
-		case WL_OPT_BLOCK: {
-			uint64_t v;
-			if (wl_parse_size(val, &v) < 0 || v == 0)
-				return bad_usage(spec->name,
-						 "bad size \"%s\" (e.g. 4096, 64k, 256m, 1g)", val);
-			*(opts[k].bit == WL_OPT_SIZE ? &o.size : &o.block) = v;
-			break;
-		}
-		case WL_OPT_THREADS:
-			if (parse_uint(val, 1024, &o.threads) < 0)
-				return bad_usage(spec->name, "bad thread count \"%s\" (1..1024)",
-						 val);
-			break;
-		case WL_OPT_ITERATIONS:
-			if (parse_uint(val, 1000000, &o.iterations) < 0)
-				return bad_usage(spec->name, "bad iteration count \"%s\"", val);
-			break;
-		case WL_OPT_COUNT: {
-			char *end;
-			if (*val < '0' || *val > '9')
-				return bad_usage(spec->name,
-						 "bad count \"%s\" (a positive integer)", val);
-			o.count = strtoull(val, &end, 10);
-			if (*end || o.count == 0 || o.count > 1000000000000ull)
-				return bad_usage(spec->name,
-						 "bad count \"%s\" (a positive integer)", val);
-			break;
-		}
-		case WL_OPT_KERNEL:
-			o.kernel = val;
-			break;
-		case WL_OPT_DIR:
-			o.dir = val;
-			break;
-		case WL_OPT_CORRUPT:
-			o.corrupt = true;
-			break;
-		}
+		int rc = set_option(spec, opts[k].bit, val, &o);
+		if (rc)
+			return rc;
 	}
 	if (o.count && o.seconds >= 0)
 		return bad_usage(spec->name, "%s", "--count and --seconds exclude each other");
