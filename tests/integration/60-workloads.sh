@@ -125,7 +125,7 @@ for d in /sys/devices/system/cpu/cpu0/cache/index*; do
 	lv=$(cat "$d/level"); sz=$(size_bytes "$(cat "$d/size")")
 	if [ "$lv" -gt "$llc_level" ] || { [ "$lv" -eq "$llc_level" ] && [ "$sz" -gt "$llc_rep" ]; }; then
 		llc_src=sysfs llc_level=$lv llc_rep=$sz
-		llc_share=$(count_cpus "$(cat "$d/shared_cpu_list" 2>/dev/null || echo 0-0)")
+		llc_share=$(count_cpus "$(cat "$d/shared_cpu_list" 2>/dev/null)")
 	fi
 done
 if [ "$llc_src" = none ] && command -v getconf >/dev/null; then
