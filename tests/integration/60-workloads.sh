@@ -141,6 +141,35 @@ for cmd in "mem --size 1m --iterations 2" "randmem --size 1m"; do
 	run_ok "${cmd%% *}" ".llc_source == \"$llc_src\" and .llc_reported_bytes == $llc_rep and .llc_level == $llc_level and .llc_sharing_cpus == $llc_share and .llc_capped == $llc_capped and .llc_bytes == $llc_bytes and (.llc_cap_reason | length > 0) == $llc_capped and .exceeds_llc == ($llc_bytes > 0 and (.array_bytes // .table_bytes) > $llc_bytes)" $cmd
 done
 ok "LLC as this host reports it (capped: $llc_capped)"
+# The rule on fake sysfs trees (root, private mount namespace): a tmpfs over
+# cpu0 with the caches each case describes; the expectations follow from
+# the fake tree, not from this host.
+if [ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null; then
+	unshare -m bash -c '
+		W=$1 c=/sys/devices/system/cpu/cpu0
+		mount -t tmpfs none "$c" 2>/dev/null || exit 3
+		mk() { mkdir -p "$c/cache/index$1"; cd "$c/cache/index$1" || exit 9
+			echo "$2" >level; echo "$3" >type; echo "$4" >size; echo "$5" >shared_cpu_list; }
+		check() { local out; out=$("$W" "${@:2}") || exit 20
+			jq -e "$1" >/dev/null <<<"$out" || { echo "$out"; exit 21; }; }
+		mk 0 1 Data 48K 0; mk 1 1 Instruction 32K 0; mk 2 2 Unified 1024K 0
+		mk 3 3 Unified 520192K 0-1   # 508 MiB for 2 CPUs: capped at 2 x 64 MiB
+		check ".llc_source == \"sysfs\" and .llc_level == 3 and .llc_reported_bytes == 532676608 and .llc_sharing_cpus == 2 and .llc_capped and .llc_bytes == 134217728 and (.llc_cap_reason | test(\"508 MiB\"))" mem --size 1m --iterations 2
+		mk 3 3 Unified 96M 0         # 96 MiB for 1 CPU: capped at 64 MiB
+		check ".llc_capped and .llc_bytes == 67108864 and .llc_sharing_cpus == 1" randmem --size 1m
+		mk 3 3 Unified 8192K 0-7     # plausible: trusted as is, default table 4 x 8 MiB
+		check ".llc_capped == false and .llc_cap_reason == \"\" and .llc_bytes == 8388608 and .size_source == \"4x-llc\" and .table_bytes == 33554432 and .exceeds_llc" randmem
+		rm -r "$c/cache/index3"      # no L3: the L2 is the last level; mem default 16 MiB minimum
+		check ".llc_level == 2 and .llc_bytes == 1048576 and .llc_sharing_cpus == 1 and .array_bytes == 16777216 and .exceeds_llc" mem --iterations 2
+	' _ "$W"
+	case $? in
+	0) ok "LLC rule on fake sysfs trees (capped per CPU, plausible, L2 only)" ;;
+	3) echo "skip: cannot mount over /sys/devices/system/cpu/cpu0: fake-sysfs LLC cases" ;;
+	*) fail "LLC rule on fake sysfs trees failed (step $?)" ;;
+	esac
+else
+	echo "skip: not root or no unshare: fake-sysfs LLC cases"
+fi
 
 # fileio describes its storage as this host's tools see it.
 if command -v findmnt >/dev/null; then
