@@ -1,5 +1,5 @@
 /* hvc-workload: the JSON result line and the small helpers every workload
- * shares (clock, sizes, cache and RAM size, threads). libc only. */
+ * shares (clock, sizes, RAM size, threads). libc only. */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -102,6 +102,14 @@ int wl_result_end(struct wl_result *r)
 	return 0;
 }
 
+void wl_result_measured(struct wl_result *r, double min_seconds, double measured_s,
+			long long repeats)
+{
+	wl_result_num(r, "min_seconds", min_seconds);
+	wl_result_num_pos(r, "measured_s", measured_s);
+	wl_result_int(r, "repeats", repeats);
+}
+
 int wl_fail(const char *workload, const char *fmt, ...)
 {
 	char msg[1024];
@@ -165,65 +173,6 @@ int wl_parse_size(const char *s, uint64_t *out)
 		return -1;
 	*out = (uint64_t)v;
 	return 0;
-}
-
-static uint64_t read_cache_size(const char *dir, int *level, int *usable)
-{
-	char path[256], buf[64];
-	*level = 0;
-	*usable = 0;
-	snprintf(path, sizeof(path), "%s/type", dir);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return 0;
-	if (fgets(buf, sizeof(buf), f))
-		*usable = strncmp(buf, "Instruction", 11) != 0;
-	fclose(f);
-	snprintf(path, sizeof(path), "%s/level", dir);
-	if ((f = fopen(path, "re"))) {
-		if (fgets(buf, sizeof(buf), f))
-			*level = atoi(buf);
-		fclose(f);
-	}
-	uint64_t size = 0;
-	snprintf(path, sizeof(path), "%s/size", dir);
-	if ((f = fopen(path, "re"))) {
-		if (fgets(buf, sizeof(buf), f)) {
-			buf[strcspn(buf, "\n")] = '\0';
-			if (wl_parse_size(buf, &size) < 0)
-				size = 0;
-		}
-		fclose(f);
-	}
-	return size;
-}
-
-uint64_t wl_llc_bytes(void)
-{
-	uint64_t best = 0;
-	int best_level = 0;
-	for (int i = 0; i < 16; i++) {
-		char dir[128];
-		int level, usable;
-		snprintf(dir, sizeof(dir), "/sys/devices/system/cpu/cpu0/cache/index%d", i);
-		uint64_t size = read_cache_size(dir, &level, &usable);
-		if (usable && size && level >= best_level) {
-			best = level > best_level ? size : (size > best ? size : best);
-			best_level = level;
-		}
-	}
-	return best;
-}
-
-uint64_t wl_default_size(uint64_t llc, uint64_t fallback, uint64_t min, const char **source)
-{
-	*source = "4x-llc";
-	uint64_t bytes = 4 * llc;
-	if (!llc) {
-		bytes = fallback;
-		*source = "fallback";
-	}
-	return bytes < min ? min : bytes;
 }
 
 uint64_t wl_total_ram(void)

@@ -6,10 +6,15 @@
  *   rand write (4 KiB writes at random aligned offsets for --seconds, then
  *               fdatasync; IOPS)
  *   rand read  (4 KiB reads at random offsets for --seconds; IOPS)
- * Page cache: O_DIRECT where the file system supports it ("direct": true);
- * otherwise buffered I/O with the file's cached pages dropped
- * (POSIX_FADV_DONTNEED after fdatasync) before each read phase, which works
- * on disk file systems but not on tmpfs ("fs" names the file system).
+ * --min-seconds holds every phase to a floor of measured I/O time: whole
+ * sequential passes are repeated, random phases run on until it is reached.
+ * Page cache: O_DIRECT where the file system supports it (--direct auto, the
+ * default; "on" requires it, "off" never uses it; "direct" says what ran and
+ * "direct_fallback" why it fell back); otherwise buffered I/O with the
+ * file's cached pages dropped (POSIX_FADV_DONTNEED after fdatasync) before
+ * each read pass, which works on disk file systems but not on tmpfs. The
+ * storage is described from inside (workload-storage.c): file system, mount
+ * and its options (an overlay's "volatile" makes fdatasync a no-op).
  * Every 4 KiB unit carries its index and a write generation; every read is
  * compared with what was last written there, and the whole file is read
  * back once more at the end (untimed). The file is unlinked as soon as it
@@ -19,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "workload.h"
@@ -35,6 +39,8 @@ struct fio {
 	const struct wl_opts *o;
 	int fd;
 	bool direct;
+	bool direct_required; /* --direct on: no fallback */
+	char fallback[160];   /* why O_DIRECT was given up, "" when it was not */
 	uint64_t units;
 	uint32_t *gen; /* last generation written to each unit */
 	uint8_t *base; /* FIO_BASE_UNITS * FIO_UNIT random bytes */
@@ -81,10 +87,15 @@ static int io_full(struct fio *f, bool write, void *buf, size_t len, uint64_t of
 				: pread(f->fd, (char *)buf + done, len - done, (off_t)(off + done));
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno == EINVAL && f->direct) {
+		if (n < 0 && errno == EINVAL && f->direct && !f->direct_required) {
 			int fl = fcntl(f->fd, F_GETFL);
 			if (fl >= 0 && fcntl(f->fd, F_SETFL, fl & ~O_DIRECT) == 0) {
 				f->direct = false;
+				snprintf(
+				    f->fallback, sizeof(f->fallback),
+				    "%s with O_DIRECT at offset %llu: %s; buffered from then on",
+				    write ? "write" : "read", (unsigned long long)(off + done),
+				    strerror(EINVAL));
 				continue;
 			}
 		}
@@ -108,34 +119,6 @@ static int sync_and_drop(struct fio *f)
 	if (!f->direct)
 		posix_fadvise(f->fd, 0, 0, POSIX_FADV_DONTNEED);
 	return 0;
-}
-
-static const char *fs_name(long type)
-{
-	switch ((unsigned long)type) {
-	case 0xEF53:
-		return "ext4";
-	case 0x58465342:
-		return "xfs";
-	case 0x01021994:
-		return "tmpfs";
-	case 0x794c7630:
-		return "overlayfs";
-	case 0x9123683E:
-		return "btrfs";
-	case 0x6969:
-		return "nfs";
-	case 0x01021997:
-		return "9p";
-	case 0x65735546:
-		return "fuse";
-	case 0x2fc12fc1:
-		return "zfs";
-	case 0x858458f6:
-		return "ramfs";
-	default:
-		return NULL;
-	}
 }
 
 /* A pass ends the same way either way: a write pass counts its sync (and the
@@ -177,9 +160,33 @@ static double seq_pass(struct fio *f, bool write, size_t block, bool verify, int
 	return finish_pass(f, write, io, rc);
 }
 
-/* Random 4 KiB operations for `seconds`; returns I/O seconds, *ops the count. */
-static double rand_pass(struct fio *f, bool write, double seconds, uint64_t *rng, uint64_t *ops,
-			int *rc)
+/* Whole sequential passes until min_s seconds of I/O (at least one). Every
+ * write pass after the first writes a new generation, so each read pass
+ * proves the latest data landed; read passes start from a dropped cache. */
+static int seq_phase(struct fio *f, bool write, size_t block, double min_s, double *io,
+		     unsigned *passes)
+{
+	*io = 0;
+	*passes = 0;
+	do {
+		if (write && *passes)
+			for (uint64_t u = 0; u < f->units; u++)
+				f->gen[u]++;
+		if (!write && *passes && !f->direct)
+			posix_fadvise(f->fd, 0, 0, POSIX_FADV_DONTNEED); /* untimed */
+		int rc;
+		*io += seq_pass(f, write, block, !write, &rc);
+		if (rc < 0)
+			return -1;
+		(*passes)++;
+	} while (*io < min_s);
+	return 0;
+}
+
+/* Random 4 KiB operations for `seconds` of wall time and at least min_s of
+ * I/O time; returns I/O seconds, *ops the count. */
+static double rand_pass(struct fio *f, bool write, double seconds, double min_s, uint64_t *rng,
+			uint64_t *ops, int *rc)
 {
 	double io = 0, deadline = wl_now() + seconds;
 	*ops = 0;
@@ -198,13 +205,131 @@ static double rand_pass(struct fio *f, bool write, double seconds, uint64_t *rng
 			return 0;
 		}
 		(*ops)++;
-	} while (wl_now() < deadline);
+	} while (wl_now() < deadline || io < min_s);
 	return finish_pass(f, write, io, rc);
+}
+
+/* Creates and at once unlinks the test file, with O_DIRECT as --direct says:
+ * "auto" falls back to buffered I/O when the file system refuses it and
+ * records why, "on" fails instead, "off" never asks. */
+static int fio_open(struct fio *f, const char *dir, const char *mode)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/.hvc-fileio.%ld", dir, (long)getpid());
+	int flags = O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC;
+	f->direct = strcmp(mode, "off") != 0;
+	f->direct_required = !strcmp(mode, "on");
+	f->fd = open(path, flags | (f->direct ? O_DIRECT : 0), 0600);
+	if (f->fd < 0 && errno == EINVAL && f->direct) {
+		/* Some file systems (tmpfs before 6.6) create the file and only
+		 * then refuse O_DIRECT: O_EXCL guarantees that file is ours. */
+		unlink(path);
+		if (f->direct_required) {
+			snprintf(f->err, sizeof(f->err),
+				 "open with O_DIRECT: %s (--direct on; the file system does "
+				 "not support it)",
+				 strerror(EINVAL));
+			return -1;
+		}
+		snprintf(f->fallback, sizeof(f->fallback), "open with O_DIRECT: %s",
+			 strerror(EINVAL));
+		f->direct = false;
+		f->fd = open(path, flags, 0600);
+	}
+	if (f->fd < 0) {
+		snprintf(f->err, sizeof(f->err), "create `%s`: %s", path, strerror(errno));
+		return -1;
+	}
+	unlink(path);
+	return 0;
+}
+
+struct fio_figures {
+	double seq_w, seq_r, rand_w, rand_r; /* I/O seconds of each phase */
+	unsigned seq_w_passes, seq_r_passes;
+	uint64_t wops, rops;
+};
+
+/* Damage one byte on disk behind the workload's back (--self-test-corrupt). */
+static int fio_corrupt(struct fio *f)
+{
+	uint64_t u = f->units / 2;
+	if (io_full(f, false, f->buf, FIO_UNIT, u * FIO_UNIT) < 0)
+		return -1;
+	f->buf[100] ^= 0xff;
+	if (io_full(f, true, f->buf, FIO_UNIT, u * FIO_UNIT) < 0 || sync_and_drop(f) < 0)
+		return -1;
+	return 0;
+}
+
+static int fio_phases(struct fio *f, size_t block, double seconds, struct fio_figures *x)
+{
+	double min_s = f->o->min_seconds;
+	if (seq_phase(f, true, block, min_s, &x->seq_w, &x->seq_w_passes) < 0)
+		return -1;
+	if (f->o->corrupt && fio_corrupt(f) < 0)
+		return -1;
+	if (seq_phase(f, false, block, min_s, &x->seq_r, &x->seq_r_passes) < 0)
+		return -1;
+	uint64_t rng = 0x72616e64; /* "rand" */
+	int e;
+	x->rand_w = rand_pass(f, true, seconds, min_s, &rng, &x->wops, &e);
+	if (e < 0)
+		return -1;
+	x->rand_r = rand_pass(f, false, seconds, min_s, &rng, &x->rops, &e);
+	if (e < 0)
+		return -1;
+	seq_pass(f, false, block, true, &e); /* final full verification, untimed */
+	return e;
+}
+
+static double min4(double a, double b, double c, double d)
+{
+	double m = a < b ? a : b;
+	m = m < c ? m : c;
+	return m < d ? m : d;
+}
+
+static int fio_report(const struct fio *f, const char *dir, const struct wl_storage *st,
+		      const char *mode, uint64_t size, size_t block, const struct fio_figures *x)
+{
+	struct wl_result r;
+	wl_result_begin(&r, f->o->name);
+	wl_result_str(&r, "dir", dir);
+	wl_result_str(&r, "fs", st->fs);
+	wl_result_bool(&r, "direct", f->direct);
+	wl_result_int(&r, "file_bytes", (long long)size);
+	wl_result_int(&r, "block_bytes", (long long)block);
+	wl_result_int(&r, "rand_block_bytes", FIO_UNIT);
+	wl_result_num_pos(&r, "seq_write_mb_per_s",
+			  (double)size * x->seq_w_passes / x->seq_w / 1e6);
+	wl_result_num_pos(&r, "seq_read_mb_per_s", (double)size * x->seq_r_passes / x->seq_r / 1e6);
+	wl_result_int(&r, "rand_write_ops", (long long)x->wops);
+	wl_result_num_pos(&r, "rand_write_iops", (double)x->wops / x->rand_w);
+	wl_result_int(&r, "rand_read_ops", (long long)x->rops);
+	wl_result_num_pos(&r, "rand_read_iops", (double)x->rops / x->rand_r);
+	wl_result_num_pos(&r, "io_s", x->seq_w + x->seq_r + x->rand_w + x->rand_r);
+	wl_result_int(&r, "verified_bytes",
+		      (long long)((x->seq_r_passes + 1) * size + x->rops * FIO_UNIT));
+	wl_result_str(&r, "direct_mode", mode);
+	wl_result_str(&r, "direct_fallback", f->fallback);
+	wl_result_storage(&r, st);
+	wl_result_num_pos(&r, "seq_write_s", x->seq_w);
+	wl_result_num_pos(&r, "seq_read_s", x->seq_r);
+	wl_result_num_pos(&r, "rand_write_s", x->rand_w);
+	wl_result_num_pos(&r, "rand_read_s", x->rand_r);
+	wl_result_int(&r, "seq_write_passes", x->seq_w_passes);
+	wl_result_int(&r, "seq_read_passes", x->seq_r_passes);
+	/* Every phase is held to the floor: the shortest is what to check. */
+	wl_result_measured(&r, f->o->min_seconds, min4(x->seq_w, x->seq_r, x->rand_w, x->rand_r),
+			   x->seq_w_passes < x->seq_r_passes ? x->seq_w_passes : x->seq_r_passes);
+	return wl_result_end(&r);
 }
 
 int wl_fileio(const struct wl_opts *o)
 {
 	const char *dir = o->dir ? o->dir : ".";
+	const char *mode = o->direct ? o->direct : "auto";
 	uint64_t size = o->size ? o->size : FIO_DEFAULT_SIZE;
 	size_t block = o->block ? (size_t)o->block : FIO_DEFAULT_BLOCK;
 	double seconds = o->seconds < 0 ? FIO_DEFAULT_SECONDS : o->seconds;
@@ -217,20 +342,13 @@ int wl_fileio(const struct wl_opts *o)
 	size = size / block * block;
 	if (size < FIO_UNIT)
 		return wl_fail(o->name, "file size must be at least %u bytes", FIO_UNIT);
-
-	struct statfs sfs;
-	if (statfs(dir, &sfs) < 0)
-		return wl_fail(o->name, "directory `%s`: %s", dir, strerror(errno));
-	char fsbuf[32];
-	const char *fs = fs_name((long)sfs.f_type);
-	if (!fs) {
-		snprintf(fsbuf, sizeof(fsbuf), "0x%lx", (unsigned long)sfs.f_type);
-		fs = fsbuf;
-	}
+	struct wl_storage st;
+	char msg[512];
+	if (wl_storage_probe(dir, &st, msg, sizeof(msg)) < 0)
+		return wl_fail(o->name, "%s", msg);
 
 	struct fio f = {.o = o, .fd = -1, .units = size / FIO_UNIT};
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/.hvc-fileio.%ld", dir, (long)getpid());
+	struct fio_figures x = {0};
 	int rc = 1;
 	f.gen = calloc(f.units, sizeof(*f.gen));
 	f.base = malloc(FIO_BASE_UNITS * FIO_UNIT);
@@ -239,73 +357,15 @@ int wl_fileio(const struct wl_opts *o)
 		rc = wl_fail(o->name, "allocate buffers: %s", strerror(ENOMEM));
 		goto out;
 	}
-	uint64_t st = 0x66696f; /* fixed: identical data on every backend */
+	uint64_t seed = 0x66696f; /* fixed: identical data on every backend */
 	for (size_t i = 0; i < FIO_BASE_UNITS * FIO_UNIT; i += 8) {
-		uint64_t v = wl_mix64(&st);
+		uint64_t v = wl_mix64(&seed);
 		memcpy(f.base + i, &v, 8);
 	}
-	f.direct = true;
-	f.fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_DIRECT, 0600);
-	if (f.fd < 0 && errno == EINVAL) {
-		/* Some file systems (tmpfs before 6.6) create the file and only
-		 * then refuse O_DIRECT: O_EXCL guarantees that file is ours. */
-		unlink(path);
-		f.direct = false;
-		f.fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	}
-	if (f.fd < 0) {
-		rc = wl_fail(o->name, "create `%s`: %s", path, strerror(errno));
-		goto out;
-	}
-	unlink(path);
-
-	int e;
-	double seq_w = seq_pass(&f, true, block, false, &e);
-	if (e < 0)
-		goto fail;
-	if (o->corrupt) {
-		/* Damage one byte on disk behind the workload's back. */
-		uint64_t u = f.units / 2;
-		if (io_full(&f, false, f.buf, FIO_UNIT, u * FIO_UNIT) < 0)
-			goto fail;
-		f.buf[100] ^= 0xff;
-		if (io_full(&f, true, f.buf, FIO_UNIT, u * FIO_UNIT) < 0 || sync_and_drop(&f) < 0)
-			goto fail;
-	}
-	double seq_r = seq_pass(&f, false, block, true, &e);
-	if (e < 0)
-		goto fail;
-	uint64_t rng = 0x72616e64, wops, rops; /* "rand" */
-	double rand_w = rand_pass(&f, true, seconds, &rng, &wops, &e);
-	if (e < 0)
-		goto fail;
-	double rand_r = rand_pass(&f, false, seconds, &rng, &rops, &e);
-	if (e < 0)
-		goto fail;
-	seq_pass(&f, false, block, true, &e); /* final full verification, untimed */
-	if (e < 0)
-		goto fail;
-
-	struct wl_result r;
-	wl_result_begin(&r, o->name);
-	wl_result_str(&r, "dir", dir);
-	wl_result_str(&r, "fs", fs);
-	wl_result_bool(&r, "direct", f.direct);
-	wl_result_int(&r, "file_bytes", (long long)size);
-	wl_result_int(&r, "block_bytes", (long long)block);
-	wl_result_int(&r, "rand_block_bytes", FIO_UNIT);
-	wl_result_num_pos(&r, "seq_write_mb_per_s", (double)size / seq_w / 1e6);
-	wl_result_num_pos(&r, "seq_read_mb_per_s", (double)size / seq_r / 1e6);
-	wl_result_int(&r, "rand_write_ops", (long long)wops);
-	wl_result_num_pos(&r, "rand_write_iops", (double)wops / rand_w);
-	wl_result_int(&r, "rand_read_ops", (long long)rops);
-	wl_result_num_pos(&r, "rand_read_iops", (double)rops / rand_r);
-	wl_result_num_pos(&r, "io_s", seq_w + seq_r + rand_w + rand_r);
-	wl_result_int(&r, "verified_bytes", (long long)(2 * size + rops * FIO_UNIT));
-	rc = wl_result_end(&r);
-	goto out;
-fail:
-	rc = wl_fail(o->name, "`%s` (%s): %s", dir, fs, f.err);
+	if (fio_open(&f, dir, mode) < 0 || fio_phases(&f, block, seconds, &x) < 0)
+		rc = wl_fail(o->name, "`%s` (%s): %s", dir, st.fs, f.err);
+	else
+		rc = fio_report(&f, dir, &st, mode, size, block, &x);
 out:
 	if (f.fd >= 0)
 		close(f.fd);

@@ -2,7 +2,8 @@
  * execs this same static binary as `hvc-workload exit CODE` (which exits at
  * once with CODE), and the parent waits for it: fork + exec + exit + wait,
  * the life cycle of a shell command. Runs for --seconds (or exactly --count
- * processes, shared out between the threads); --threads N runs N
+ * processes, shared out between the threads, repeated in whole rounds until
+ * --min-seconds have passed); --threads N runs N
  * such loops concurrently. Validated: every child must exit with the code
  * it was given, proving the exec really ran this program. */
 #include <errno.h>
@@ -106,6 +107,25 @@ out:
 	return NULL;
 }
 
+/* A round's outcome: the first failure as the failure line (returns 1), or
+ * its processes added to *n and the latest end in *end (returns 0). */
+static int fe_check_round(const struct wl_opts *o, const struct fe_thread *t, unsigned nt,
+			  double *end, double *n)
+{
+	for (unsigned i = 0; i < nt; i++) {
+		if (t[i].err)
+			return wl_fail(o->name, "%s: %s (after %lu processes)", t[i].detail,
+				       strerror(t[i].err), t[i].done);
+		if (t[i].wrong)
+			return wl_fail(o->name,
+				       "%lu of %lu children did not run correctly; first: %s",
+				       t[i].wrong, t[i].done, t[i].detail);
+		*end = t[i].end > *end ? t[i].end : *end;
+		*n += (double)t[i].done;
+	}
+	return 0;
+}
+
 int wl_forkexec(const struct wl_opts *o)
 {
 	double seconds = o->seconds < 0 ? FORKEXEC_DEFAULT_SECONDS : o->seconds;
@@ -118,39 +138,31 @@ int wl_forkexec(const struct wl_opts *o)
 	if (!t)
 		return wl_fail(o->name, "allocate: %s", strerror(ENOMEM));
 	fflush(stdout); /* nothing buffered may be duplicated into children */
-	double start = wl_now();
+	if (seconds < o->min_seconds)
+		seconds = o->min_seconds;
 	unsigned nt = o->threads;
 	if (o->count && nt > o->count)
 		nt = (unsigned)o->count; /* every thread runs at least one process */
-	for (unsigned i = 0; i < nt; i++)
-		t[i] = (struct fe_thread){
-		    .self = self,
-		    .id = i,
-		    .deadline = start + seconds,
-		    .corrupt = o->corrupt,
-		    .quota = (unsigned long)(o->count * (i + 1) / nt - o->count * i / nt)};
-	int e = wl_run_threads(nt, fe_worker, t, sizeof(*t));
+	double start = wl_now(), end = 0, n = 0;
 	int rc;
-	if (e < 0) {
-		rc = wl_fail(o->name, "start %u threads: %s", nt, strerror(-e));
-		goto out;
-	}
-	double end = 0, n = 0;
-	for (unsigned i = 0; i < nt; i++) {
-		if (t[i].err) {
-			rc = wl_fail(o->name, "%s: %s (after %lu processes)", t[i].detail,
-				     strerror(t[i].err), t[i].done);
+	/* One round without --count; with it, whole rounds of --count processes
+	 * until --min-seconds have passed. */
+	do {
+		for (unsigned i = 0; i < nt; i++)
+			t[i] = (struct fe_thread){
+			    .self = self,
+			    .id = i,
+			    .deadline = start + seconds,
+			    .corrupt = o->corrupt && n == 0,
+			    .quota = (unsigned long)(o->count * (i + 1) / nt - o->count * i / nt)};
+		int e = wl_run_threads(nt, fe_worker, t, sizeof(*t));
+		if (e < 0) {
+			rc = wl_fail(o->name, "start %u threads: %s", nt, strerror(-e));
 			goto out;
 		}
-		if (t[i].wrong) {
-			rc =
-			    wl_fail(o->name, "%lu of %lu children did not run correctly; first: %s",
-				    t[i].wrong, t[i].done, t[i].detail);
+		if ((rc = fe_check_round(o, t, nt, &end, &n)) != 0)
 			goto out;
-		}
-		end = t[i].end > end ? t[i].end : end;
-		n += (double)t[i].done;
-	}
+	} while (o->count && end - start < o->min_seconds);
 	struct wl_result r;
 	wl_result_begin(&r, o->name);
 	wl_result_str(&r, "exec", self);
@@ -159,6 +171,7 @@ int wl_forkexec(const struct wl_opts *o)
 	wl_result_num_pos(&r, "elapsed_s", end - start);
 	wl_result_num_pos(&r, "per_s", n / (end - start));
 	wl_result_num_pos(&r, "us_per_process", (end - start) / n * 1e6 * nt);
+	wl_result_measured(&r, o->min_seconds, end - start, (long long)n);
 	rc = wl_result_end(&r);
 out:
 	free(t);

@@ -17,19 +17,27 @@ static int wl_exit(int argc, char **argv)
 
 static const struct wl_spec specs[] = {
     {"idle", wl_idle, WL_OPT_SECONDS, "[SECONDS|inf]  print the result line at once, then sleep"},
-    {"cpu", wl_cpu, WL_OPT_SECONDS | WL_OPT_SIZE | WL_OPT_THREADS | WL_OPT_KERNEL | WL_OPT_CORRUPT,
+    {"cpu", wl_cpu,
+     WL_OPT_SECONDS | WL_OPT_SIZE | WL_OPT_THREADS | WL_OPT_KERNEL | WL_OPT_CORRUPT |
+	 WL_OPT_MIN_SECONDS,
      "[--kernel sha256|dgemm] [--size BYTES|N] [--seconds S] [--threads N]"},
-    {"mem", wl_mem, WL_OPT_SIZE | WL_OPT_THREADS | WL_OPT_ITERATIONS | WL_OPT_CORRUPT,
+    {"mem", wl_mem,
+     WL_OPT_SIZE | WL_OPT_THREADS | WL_OPT_ITERATIONS | WL_OPT_CORRUPT | WL_OPT_MIN_SECONDS,
      "[--size BYTES-PER-ARRAY] [--iterations N] [--threads N]  (STREAM)"},
-    {"randmem", wl_randmem, WL_OPT_SIZE | WL_OPT_THREADS | WL_OPT_ITERATIONS | WL_OPT_CORRUPT,
+    {"randmem", wl_randmem,
+     WL_OPT_SIZE | WL_OPT_THREADS | WL_OPT_ITERATIONS | WL_OPT_CORRUPT | WL_OPT_MIN_SECONDS,
      "[--size TABLE-BYTES] [--iterations UPDATES-PER-ENTRY] [--threads N]  (HPCC RandomAccess, "
      "GUPS)"},
-    {"syscall", wl_syscall, WL_OPT_SECONDS | WL_OPT_COUNT | WL_OPT_CORRUPT,
+    {"syscall", wl_syscall, WL_OPT_SECONDS | WL_OPT_COUNT | WL_OPT_CORRUPT | WL_OPT_MIN_SECONDS,
      "[--seconds S | --count CALLS]  (getppid round trip)"},
-    {"forkexec", wl_forkexec, WL_OPT_SECONDS | WL_OPT_COUNT | WL_OPT_THREADS | WL_OPT_CORRUPT,
+    {"forkexec", wl_forkexec,
+     WL_OPT_SECONDS | WL_OPT_COUNT | WL_OPT_THREADS | WL_OPT_CORRUPT | WL_OPT_MIN_SECONDS,
      "[--seconds S | --count PROCESSES] [--threads N]  (fork + exec + wait of itself)"},
-    {"fileio", wl_fileio, WL_OPT_DIR | WL_OPT_SIZE | WL_OPT_BLOCK | WL_OPT_SECONDS | WL_OPT_CORRUPT,
-     "[DIR] [--size FILE-BYTES] [--block BYTES] [--seconds S-PER-RANDOM-PHASE]"},
+    {"fileio", wl_fileio,
+     WL_OPT_DIR | WL_OPT_SIZE | WL_OPT_BLOCK | WL_OPT_SECONDS | WL_OPT_CORRUPT |
+	 WL_OPT_MIN_SECONDS | WL_OPT_DIRECT,
+     "[DIR] [--size FILE-BYTES] [--block BYTES] [--seconds S-PER-RANDOM-PHASE]\n"
+     "            [--direct auto|on|off]"},
 };
 #define N_SPECS (sizeof(specs) / sizeof(specs[0]))
 
@@ -39,6 +47,8 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < N_SPECS; i++)
 		fprintf(f, "  %-9s %s\n", specs[i].name, specs[i].usage);
 	fprintf(f, "  list      print the workload names\n");
+	fprintf(f, "  every workload but idle also takes --min-seconds S: repeat the measured\n"
+		   "  kernel until it has run at least S seconds (\"measured_s\", \"repeats\")\n");
 }
 
 /* A usage error still prints the failure JSON line (the harness reads stdout). */
@@ -59,6 +69,73 @@ static int parse_uint(const char *s, unsigned max, unsigned *out)
 	if (*end || v == 0 || v > max)
 		return -1;
 	*out = (unsigned)v;
+	return 0;
+}
+
+/* Stores one option's value in *o; 0, or a usage error's exit status. */
+static int set_option(const struct wl_spec *spec, unsigned bit, const char *val, struct wl_opts *o)
+{
+	switch (bit) {
+	case WL_OPT_SECONDS: {
+		char *end;
+		if (!strcmp(val, "inf") && !strcmp(spec->name, "idle")) {
+			o->seconds = 1e300;
+			break;
+		}
+		o->seconds = strtod(val, &end);
+		if (*end || end == val || !(o->seconds >= 0) || o->seconds > 1e7)
+			return bad_usage(spec->name, "bad duration \"%s\" (seconds, >= 0)", val);
+		break;
+	}
+	case WL_OPT_MIN_SECONDS: {
+		char *end;
+		o->min_seconds = strtod(val, &end);
+		if (*end || end == val || !(o->min_seconds >= 0) || o->min_seconds > 1e5)
+			return bad_usage(spec->name, "bad minimum duration \"%s\" (seconds, >= 0)",
+					 val);
+		break;
+	}
+	case WL_OPT_DIRECT:
+		if (strcmp(val, "auto") && strcmp(val, "on") && strcmp(val, "off"))
+			return bad_usage(spec->name, "bad --direct \"%s\" (auto, on or off)", val);
+		o->direct = val;
+		break;
+	case WL_OPT_SIZE:
+	case WL_OPT_BLOCK: {
+		uint64_t v;
+		if (wl_parse_size(val, &v) < 0 || v == 0)
+			return bad_usage(spec->name, "bad size \"%s\" (e.g. 4096, 64k, 256m, 1g)",
+					 val);
+		*(bit == WL_OPT_SIZE ? &o->size : &o->block) = v;
+		break;
+	}
+	case WL_OPT_THREADS:
+		if (parse_uint(val, 1024, &o->threads) < 0)
+			return bad_usage(spec->name, "bad thread count \"%s\" (1..1024)", val);
+		break;
+	case WL_OPT_ITERATIONS:
+		if (parse_uint(val, 1000000, &o->iterations) < 0)
+			return bad_usage(spec->name, "bad iteration count \"%s\"", val);
+		break;
+	case WL_OPT_COUNT: {
+		char *end;
+		if (*val < '0' || *val > '9')
+			return bad_usage(spec->name, "bad count \"%s\" (a positive integer)", val);
+		o->count = strtoull(val, &end, 10);
+		if (*end || o->count == 0 || o->count > 1000000000000ull)
+			return bad_usage(spec->name, "bad count \"%s\" (a positive integer)", val);
+		break;
+	}
+	case WL_OPT_KERNEL:
+		o->kernel = val;
+		break;
+	case WL_OPT_DIR:
+		o->dir = val;
+		break;
+	case WL_OPT_CORRUPT:
+		o->corrupt = true;
+		break;
+	}
 	return 0;
 }
 
@@ -110,7 +187,8 @@ int main(int argc, char **argv)
 		    {"threads", WL_OPT_THREADS, true}, {"iterations", WL_OPT_ITERATIONS, true},
 		    {"kernel", WL_OPT_KERNEL, true},   {"dir", WL_OPT_DIR, true},
 		    {"block", WL_OPT_BLOCK, true},     {"self-test-corrupt", WL_OPT_CORRUPT, false},
-		    {"count", WL_OPT_COUNT, true},
+		    {"count", WL_OPT_COUNT, true},     {"min-seconds", WL_OPT_MIN_SECONDS, true},
+		    {"direct", WL_OPT_DIRECT, true},
 		};
 		char name[64];
 		snprintf(name, sizeof(name), "%s", a + 2);
@@ -132,58 +210,9 @@ int main(int argc, char **argv)
 		} else if (!opts[k].takes_value && val) {
 			return bad_usage(spec->name, "option \"%s\" takes no value", a);
 		}
-		switch (opts[k].bit) {
-		case WL_OPT_SECONDS: {
-			char *end;
-			if (!strcmp(val, "inf") && !strcmp(spec->name, "idle")) {
-				o.seconds = 1e300;
-				break;
-			}
-			o.seconds = strtod(val, &end);
-			if (*end || end == val || !(o.seconds >= 0) || o.seconds > 1e7)
-				return bad_usage(spec->name, "bad duration \"%s\" (seconds, >= 0)",
-						 val);
-			break;
-		}
-		case WL_OPT_SIZE:
-		case WL_OPT_BLOCK: {
-			uint64_t v;
-			if (wl_parse_size(val, &v) < 0 || v == 0)
-				return bad_usage(spec->name,
-						 "bad size \"%s\" (e.g. 4096, 64k, 256m, 1g)", val);
-			*(opts[k].bit == WL_OPT_SIZE ? &o.size : &o.block) = v;
-			break;
-		}
-		case WL_OPT_THREADS:
-			if (parse_uint(val, 1024, &o.threads) < 0)
-				return bad_usage(spec->name, "bad thread count \"%s\" (1..1024)",
-						 val);
-			break;
-		case WL_OPT_ITERATIONS:
-			if (parse_uint(val, 1000000, &o.iterations) < 0)
-				return bad_usage(spec->name, "bad iteration count \"%s\"", val);
-			break;
-		case WL_OPT_COUNT: {
-			char *end;
-			if (*val < '0' || *val > '9')
-				return bad_usage(spec->name,
-						 "bad count \"%s\" (a positive integer)", val);
-			o.count = strtoull(val, &end, 10);
-			if (*end || o.count == 0 || o.count > 1000000000000ull)
-				return bad_usage(spec->name,
-						 "bad count \"%s\" (a positive integer)", val);
-			break;
-		}
-		case WL_OPT_KERNEL:
-			o.kernel = val;
-			break;
-		case WL_OPT_DIR:
-			o.dir = val;
-			break;
-		case WL_OPT_CORRUPT:
-			o.corrupt = true;
-			break;
-		}
+		int rc = set_option(spec, opts[k].bit, val, &o);
+		if (rc)
+			return rc;
 	}
 	if (o.count && o.seconds >= 0)
 		return bad_usage(spec->name, "%s", "--count and --seconds exclude each other");

@@ -1,8 +1,9 @@
 /* hvc-workload mem: STREAM (McCalpin) sustainable memory bandwidth, the
  * figure Felter et al. report for memory: copy c=a, scale b=q·c, add c=a+b,
  * triad a=b+q·c over three arrays of doubles, each repeated --iterations
- * times; the best rate of each kernel with the first iteration discarded
- * (STREAM's convention), MB/s with MB = 10^6 bytes counted as STREAM does
+ * times (more while iterations 2..N have run less than --min-seconds); the
+ * best rate of each kernel with the first iteration discarded (STREAM's
+ * convention), MB/s with MB = 10^6 bytes counted as STREAM does
  * (2 arrays for copy and scale, 3 for add and triad; no write-allocate).
  * Validated with STREAM's own check: the expected final values are
  * recomputed by scalar replay and the mean absolute error of every array
@@ -22,9 +23,14 @@
 #include "workload.h"
 
 #define MEM_DEFAULT_ITERATIONS 5
+#define MEM_MAX_ITERATIONS 100000000u
 #define MEM_MIN_DEFAULT_BYTES (16ull << 20)
 #define MEM_FALLBACK_BYTES (64ull << 20)
 #define STREAM_SCALAR 3.0
+/* The values grow 15-fold per iteration; above this exponent all three
+ * arrays are scaled down by a power of two (exact) so that --min-seconds can
+ * run any number of iterations without overflow. */
+#define STREAM_RESCALE_EXP 512
 
 enum { K_COPY, K_SCALE, K_ADD, K_TRIAD, K_N };
 static const char *const kernel_names[K_N] = {"copy", "scale", "add", "triad"};
@@ -33,15 +39,51 @@ static const double kernel_arrays[K_N] = {2, 2, 3, 3};
 struct mem_shared {
 	double *a, *b, *c;
 	size_t n;
-	unsigned nt, iterations;
+	unsigned nt, min_iterations;
+	double min_seconds;
 	pthread_barrier_t bar;
-	double *times; /* [iterations][K_N], written by thread 0 */
+	/* Written by thread 0 only; read by the others after a barrier. */
+	bool stop;
+	unsigned iterations; /* completed */
+	double best[K_N];    /* fastest time of each kernel, iterations 2..N */
+	double sum[K_N];     /* total time of each kernel, iterations 2..N */
+	double measured;     /* all kernels of iterations 2..N (the first is discarded) */
+	double first;	     /* iteration 1 */
 };
 
 struct mem_thread {
 	struct mem_shared *s;
 	unsigned id;
 };
+
+/* STREAM's scalar recurrence for one iteration; returns the power of two by
+ * which the arrays (and these scalars, already) must then be scaled, or 0. */
+static int stream_step(double *aj, double *bj, double *cj)
+{
+	*cj = *aj;
+	*bj = STREAM_SCALAR * *cj;
+	*cj = *aj + *bj;
+	*aj = *bj + STREAM_SCALAR * *cj;
+	int e = ilogb(*aj);
+	if (e < STREAM_RESCALE_EXP)
+		return 0;
+	*aj = ldexp(*aj, -e);
+	*bj = ldexp(*bj, -e);
+	*cj = ldexp(*cj, -e);
+	return e;
+}
+
+static void mem_record(struct mem_shared *s, int kern, double dt)
+{
+	if (s->iterations == 0) {
+		s->first += dt;
+		return;
+	}
+	s->measured += dt;
+	s->sum[kern] += dt;
+	if (dt < s->best[kern])
+		s->best[kern] = dt;
+}
 
 static void *mem_worker(void *arg)
 {
@@ -50,6 +92,7 @@ static void *mem_worker(void *arg)
 	size_t lo = s->n * t->id / s->nt, hi = s->n * (t->id + 1) / s->nt;
 	double *restrict a = s->a, *restrict b = s->b, *restrict c = s->c;
 	const double q = STREAM_SCALAR;
+	double aj = 2.0, bj = 2.0, cj = 0.0; /* what every element holds */
 
 	/* Each thread first-touches its own part (pages land near it on NUMA). */
 	for (size_t j = lo; j < hi; j++) {
@@ -59,7 +102,10 @@ static void *mem_worker(void *arg)
 	}
 	for (size_t j = lo; j < hi; j++)
 		a[j] = 2.0 * a[j];
-	for (unsigned k = 0; k < s->iterations; k++) {
+	for (;;) {
+		pthread_barrier_wait(&s->bar);
+		if (s->stop)
+			break;
 		for (int kern = 0; kern < K_N; kern++) {
 			double t0 = 0;
 			pthread_barrier_wait(&s->bar);
@@ -85,7 +131,19 @@ static void *mem_worker(void *arg)
 			}
 			pthread_barrier_wait(&s->bar);
 			if (t->id == 0)
-				s->times[k * K_N + kern] = wl_now() - t0;
+				mem_record(s, kern, wl_now() - t0);
+		}
+		int e = stream_step(&aj, &bj, &cj);
+		for (size_t j = lo; e && j < hi; j++) { /* untimed, own slice only */
+			a[j] = ldexp(a[j], -e);
+			b[j] = ldexp(b[j], -e);
+			c[j] = ldexp(c[j], -e);
+		}
+		if (t->id == 0) {
+			s->iterations++;
+			s->stop =
+			    s->iterations >= MEM_MAX_ITERATIONS ||
+			    (s->iterations >= s->min_iterations && s->measured >= s->min_seconds);
 		}
 	}
 	return NULL;
@@ -95,14 +153,9 @@ static void *mem_worker(void *arg)
  * mean absolute error of each array with epsilon = 1e-13 (double). */
 static int stream_check(const struct mem_shared *s, double *worst, char *msg, size_t msglen)
 {
-	double aj = 1.0, bj = 2.0, cj = 0.0;
-	aj = 2.0 * aj;
-	for (unsigned k = 0; k < s->iterations; k++) {
-		cj = aj;
-		bj = STREAM_SCALAR * cj;
-		cj = aj + bj;
-		aj = bj + STREAM_SCALAR * cj;
-	}
+	double aj = 2.0, bj = 2.0, cj = 0.0;
+	for (unsigned k = 0; k < s->iterations; k++)
+		stream_step(&aj, &bj, &cj);
 	double ea = 0, eb = 0, ec = 0;
 	for (size_t j = 0; j < s->n; j++) {
 		ea += fabs(s->a[j] - aj);
@@ -126,28 +179,67 @@ static int stream_check(const struct mem_shared *s, double *worst, char *msg, si
 	return 0;
 }
 
+/* The array size: --size, else STREAM's rule (each array at least 4x the
+ * trusted LLC), at most three arrays in half of RAM. */
+static uint64_t mem_array_bytes(const struct wl_opts *o, const struct wl_llc *llc,
+				const char **source)
+{
+	*source = "argument";
+	if (o->size)
+		return o->size;
+	uint64_t bytes =
+	    wl_default_size(llc->bytes, MEM_FALLBACK_BYTES, MEM_MIN_DEFAULT_BYTES, source);
+	uint64_t ram = wl_total_ram();
+	if (ram && 3 * bytes > ram / 2) {
+		bytes = ram / 6;
+		*source = "ram-cap";
+	}
+	return bytes;
+}
+
+static int mem_report(const struct wl_opts *o, const struct mem_shared *s, const struct wl_llc *llc,
+		      const char *source, double worst)
+{
+	struct wl_result r;
+	uint64_t array_bytes = s->n * sizeof(double);
+	unsigned counted = s->iterations - 1;
+	wl_result_begin(&r, o->name);
+	wl_result_int(&r, "array_bytes", (long long)array_bytes);
+	wl_result_int(&r, "elements", (long long)s->n);
+	wl_result_str(&r, "size_source", source);
+	wl_result_llc(&r, llc, array_bytes);
+	wl_result_int(&r, "iterations", s->iterations);
+	wl_result_int(&r, "threads", s->nt);
+	for (int kern = 0; kern < K_N; kern++) {
+		double bytes = kernel_arrays[kern] * (double)array_bytes;
+		char key[32];
+		snprintf(key, sizeof(key), "%s_mb_per_s", kernel_names[kern]);
+		wl_result_num_pos(&r, key, bytes / s->best[kern] / 1e6);
+		snprintf(key, sizeof(key), "%s_avg_mb_per_s", kernel_names[kern]);
+		wl_result_num_pos(&r, key, bytes * counted / s->sum[kern] / 1e6);
+	}
+	wl_result_num_pos(&r, "elapsed_s", s->first + s->measured);
+	wl_result_num(&r, "max_rel_err", worst);
+	wl_result_measured(&r, o->min_seconds, s->measured, counted);
+	return wl_result_end(&r);
+}
+
 int wl_mem(const struct wl_opts *o)
 {
-	uint64_t bytes = o->size;
-	const char *source = "argument";
-	uint64_t llc = wl_llc_bytes();
-	if (!bytes) {
-		/* STREAM's rule: each array at least 4x the last-level cache. */
-		bytes = wl_default_size(llc, MEM_FALLBACK_BYTES, MEM_MIN_DEFAULT_BYTES, &source);
-		uint64_t ram = wl_total_ram();
-		if (ram && 3 * bytes > ram / 2) {
-			bytes = ram / 6; /* three arrays in half of RAM at most */
-			source = "ram-cap";
-		}
-	}
+	struct wl_llc llc;
+	const char *source;
+	wl_llc_probe(&llc);
+	uint64_t bytes = mem_array_bytes(o, &llc, &source);
 	struct mem_shared s = {.n = bytes / sizeof(double),
 			       .nt = o->threads,
-			       .iterations =
-				   o->iterations ? o->iterations : MEM_DEFAULT_ITERATIONS};
+			       .min_iterations =
+				   o->iterations ? o->iterations : MEM_DEFAULT_ITERATIONS,
+			       .min_seconds = o->min_seconds,
+			       .best = {INFINITY, INFINITY, INFINITY, INFINITY}};
 	if (s.n < s.nt || s.n < 2)
 		return wl_fail(o->name, "array of %llu bytes is too small",
 			       (unsigned long long)bytes);
-	if (s.iterations < 2)
+	if (s.min_iterations < 2)
 		return wl_fail(o->name,
 			       "STREAM needs at least 2 iterations (the first is discarded)");
 	int rc;
@@ -155,9 +247,8 @@ int wl_mem(const struct wl_opts *o)
 	s.a = aligned_alloc(64, (s.n * sizeof(double) + 63) & ~(size_t)63);
 	s.b = aligned_alloc(64, (s.n * sizeof(double) + 63) & ~(size_t)63);
 	s.c = aligned_alloc(64, (s.n * sizeof(double) + 63) & ~(size_t)63);
-	s.times = calloc((size_t)s.iterations * K_N, sizeof(double));
 	bool have_bar = false;
-	if (!th || !s.a || !s.b || !s.c || !s.times) {
+	if (!th || !s.a || !s.b || !s.c) {
 		rc = wl_fail(o->name, "allocate 3 arrays of %llu bytes: %s",
 			     (unsigned long long)bytes, strerror(ENOMEM));
 		goto out;
@@ -173,36 +264,14 @@ int wl_mem(const struct wl_opts *o)
 	}
 	if (o->corrupt)
 		for (size_t j = 0; j < s.n; j += 2)
-			s.a[j] += 1.0;
+			s.a[j] += s.a[j] / 64;
 	char msg[256];
 	double worst;
 	if (stream_check(&s, &worst, msg, sizeof(msg)) < 0) {
 		rc = wl_fail(o->name, "%s", msg);
 		goto out;
 	}
-	struct wl_result r;
-	wl_result_begin(&r, o->name);
-	wl_result_int(&r, "array_bytes", (long long)(s.n * sizeof(double)));
-	wl_result_int(&r, "elements", (long long)s.n);
-	wl_result_str(&r, "size_source", source);
-	wl_result_int(&r, "llc_bytes", (long long)llc);
-	wl_result_int(&r, "iterations", s.iterations);
-	wl_result_int(&r, "threads", s.nt);
-	double total = 0;
-	for (int kern = 0; kern < K_N; kern++) {
-		double best = INFINITY;
-		for (unsigned k = 1; k < s.iterations; k++)
-			best = s.times[k * K_N + kern] < best ? s.times[k * K_N + kern] : best;
-		for (unsigned k = 0; k < s.iterations; k++)
-			total += s.times[k * K_N + kern];
-		char key[32];
-		snprintf(key, sizeof(key), "%s_mb_per_s", kernel_names[kern]);
-		wl_result_num_pos(&r, key,
-				  kernel_arrays[kern] * sizeof(double) * (double)s.n / best / 1e6);
-	}
-	wl_result_num_pos(&r, "elapsed_s", total);
-	wl_result_num(&r, "max_rel_err", worst);
-	rc = wl_result_end(&r);
+	rc = mem_report(o, &s, &llc, source, worst);
 out:
 	if (have_bar)
 		pthread_barrier_destroy(&s.bar);
@@ -210,6 +279,5 @@ out:
 	free(s.a);
 	free(s.b);
 	free(s.c);
-	free(s.times);
 	return rc;
 }

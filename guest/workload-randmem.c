@@ -2,7 +2,8 @@
  * test of Felter et al. A table of 2^k 64-bit words, T[i] = i, receives
  * N·2^k updates T[r & (size-1)] ^= r (N = --iterations; HPCC's rule is 4,
  * the default is 1 to keep a default run near a second — the rate does not
- * depend on N once the table is warm) from HPCC's primitive-polynomial
+ * depend on N once the table is warm; --min-seconds repeats such passes,
+ * continuing the stream, until the floor) from HPCC's primitive-polynomial
  * stream (x^63 + x^2 + x + 1 over GF(2), POLY = 7), split into independent
  * sub-streams started with HPCC_starts(). GUPS = updates / seconds / 10^9.
  * Verification is HPCC's: XOR is its own inverse, so replaying the whole
@@ -89,19 +90,84 @@ static void *ra_worker(void *arg)
 	return NULL;
 }
 
+/* The table size: --size, else 4x the trusted LLC, halved until it fits in
+ * a quarter of RAM. */
+static uint64_t ra_table_bytes(const struct wl_opts *o, const struct wl_llc *llc,
+			       const char **source)
+{
+	*source = "argument";
+	if (o->size)
+		return o->size;
+	uint64_t bytes =
+	    wl_default_size(llc->bytes, RA_FALLBACK_BYTES, RA_MIN_DEFAULT_BYTES, source);
+	uint64_t ram = wl_total_ram();
+	while (ram && bytes > ram / 4) {
+		bytes /= 2;
+		*source = "ram-cap";
+	}
+	return bytes;
+}
+
+/* One pass: updates [first, first + updates) of the global stream shared out
+ * between nt threads in contiguous slices, each a multiple of RA_STREAMS
+ * (updates is a power of two >= 512). Returns its elapsed seconds, or -errno
+ * when the threads could not start. */
+static double ra_pass(uint64_t *table, uint64_t words, unsigned nt, uint64_t first,
+		      uint64_t updates, struct ra_thread *t)
+{
+	uint64_t chunk = updates / RA_STREAMS, done = first;
+	double start = wl_now();
+	for (unsigned i = 0; i < nt; i++) {
+		uint64_t mine = (chunk * (i + 1) / nt - chunk * i / nt) * RA_STREAMS;
+		t[i] = (struct ra_thread){
+		    .table = table, .mask = words - 1, .first = done, .count = mine};
+		done += mine;
+	}
+	int e = wl_run_threads(nt, ra_worker, t, sizeof(*t));
+	if (e < 0)
+		return e;
+	double end = 0;
+	for (unsigned i = 0; i < nt; i++)
+		end = t[i].end > end ? t[i].end : end;
+	return end - start;
+}
+
+/* HPCC verification: replaying the first `done` updates sequentially from
+ * the stream's start undoes them all; returns the entries still wrong. */
+static uint64_t ra_verify(uint64_t *table, uint64_t words, uint64_t done)
+{
+	uint64_t ran = 0x1;
+	for (uint64_t i = 0; i < done; i++) {
+		ran = ra_next(ran);
+		table[ran & (words - 1)] ^= ran;
+	}
+	uint64_t errors = 0;
+	for (uint64_t i = 0; i < words; i++)
+		if (table[i] != i)
+			errors++;
+	return errors;
+}
+
+/* Sanity of the stream generator itself before trusting any figure. */
+static int ra_check_starts(const char *name)
+{
+	uint64_t r = 1;
+	for (int64_t n = 1; n <= 1000; n++) {
+		r = ra_next(r);
+		if (hpcc_starts(n) != r)
+			return wl_fail(name,
+				       "HPCC_starts(%lld) disagrees with the sequential stream",
+				       (long long)n);
+	}
+	return 0;
+}
+
 int wl_randmem(const struct wl_opts *o)
 {
-	uint64_t bytes = o->size;
-	const char *source = "argument";
-	uint64_t llc = wl_llc_bytes();
-	if (!bytes) {
-		bytes = wl_default_size(llc, RA_FALLBACK_BYTES, RA_MIN_DEFAULT_BYTES, &source);
-		uint64_t ram = wl_total_ram();
-		while (ram && bytes > ram / 4) {
-			bytes /= 2;
-			source = "ram-cap";
-		}
-	}
+	struct wl_llc llc;
+	const char *source;
+	wl_llc_probe(&llc);
+	uint64_t bytes = ra_table_bytes(o, &llc, &source);
 	/* The table is a power of two (the index is a mask): round down. */
 	uint64_t words = 1;
 	while (words * 2 * sizeof(uint64_t) <= bytes)
@@ -109,20 +175,12 @@ int wl_randmem(const struct wl_opts *o)
 	if (words * sizeof(uint64_t) > bytes || words < RA_STREAMS)
 		return wl_fail(o->name, "table of %llu bytes is too small (at least %zu)",
 			       (unsigned long long)bytes, RA_STREAMS * sizeof(uint64_t));
-	/* Sanity of the stream generator itself before trusting any figure. */
-	uint64_t r = 1;
-	for (int64_t n = 1; n <= 1000; n++) {
-		r = ra_next(r);
-		if (hpcc_starts(n) != r)
-			return wl_fail(o->name,
-				       "HPCC_starts(%lld) disagrees with the sequential stream",
-				       (long long)n);
-	}
-
+	if (ra_check_starts(o->name))
+		return 1;
 	unsigned iterations = o->iterations ? o->iterations : RA_DEFAULT_ITERATIONS;
 	if (iterations > 64)
 		return wl_fail(o->name, "at most 64 iterations (updates per table entry)");
-	uint64_t updates = iterations * words;
+	uint64_t updates = iterations * words; /* per pass */
 	unsigned nt = o->threads;
 	while (nt > 1 && updates / nt < RA_STREAMS)
 		nt--;
@@ -136,38 +194,24 @@ int wl_randmem(const struct wl_opts *o)
 	}
 	for (uint64_t i = 0; i < words; i++)
 		table[i] = i;
-	/* Contiguous slices of the global stream, each a multiple of RA_STREAMS
-	 * updates, together exactly `updates` (a power of two >= 512). */
-	uint64_t chunk = updates / RA_STREAMS, done = 0;
-	double start = wl_now();
-	for (unsigned i = 0; i < nt; i++) {
-		uint64_t mine = (chunk * (i + 1) / nt - chunk * i / nt) * RA_STREAMS;
-		t[i] = (struct ra_thread){
-		    .table = table, .mask = words - 1, .first = done, .count = mine};
-		done += mine;
-	}
-	int e = wl_run_threads(nt, ra_worker, t, sizeof(*t));
-	if (e < 0) {
-		rc = wl_fail(o->name, "start %u threads: %s", nt, strerror(-e));
-		goto out;
-	}
-	double end = 0;
-	for (unsigned i = 0; i < nt; i++)
-		end = t[i].end > end ? t[i].end : end;
+	/* Whole passes, continuing the stream, until --min-seconds of updating. */
+	uint64_t done = 0, passes = 0;
+	double measured = 0;
+	do {
+		double dt = ra_pass(table, words, nt, done, updates, t);
+		if (dt < 0) {
+			rc = wl_fail(o->name, "start %u threads: %s", nt, strerror((int)-dt));
+			goto out;
+		}
+		measured += dt;
+		done += updates;
+		passes++;
+	} while (measured < o->min_seconds);
 
 	if (o->corrupt)
 		for (uint64_t i = 0; i < words; i += 32) /* ~3% of the entries */
 			table[i] ^= 0x5a5a;
-	/* HPCC verification: replay sequentially from the stream's start. */
-	uint64_t ran = 0x1;
-	for (uint64_t i = 0; i < done; i++) {
-		ran = ra_next(ran);
-		table[ran & (words - 1)] ^= ran;
-	}
-	uint64_t errors = 0;
-	for (uint64_t i = 0; i < words; i++)
-		if (table[i] != i)
-			errors++;
+	uint64_t errors = ra_verify(table, words, done);
 	if ((double)errors > 0.01 * (double)words) {
 		rc = wl_fail(o->name,
 			     "RandomAccess verification failed: %llu of %llu table entries wrong "
@@ -179,14 +223,15 @@ int wl_randmem(const struct wl_opts *o)
 	wl_result_begin(&res, o->name);
 	wl_result_int(&res, "table_bytes", (long long)(words * sizeof(uint64_t)));
 	wl_result_str(&res, "size_source", source);
-	wl_result_int(&res, "llc_bytes", (long long)llc);
+	wl_result_llc(&res, &llc, words * sizeof(uint64_t));
 	wl_result_int(&res, "updates", (long long)done);
 	wl_result_int(&res, "iterations", iterations);
 	wl_result_int(&res, "threads", nt);
-	wl_result_num_pos(&res, "elapsed_s", end - start);
-	wl_result_num_pos(&res, "gups", (double)done / (end - start) / 1e9);
+	wl_result_num_pos(&res, "elapsed_s", measured);
+	wl_result_num_pos(&res, "gups", (double)done / measured / 1e9);
 	wl_result_int(&res, "errors", (long long)errors);
 	wl_result_num(&res, "error_fraction", (double)errors / (double)words);
+	wl_result_measured(&res, o->min_seconds, measured, (long long)passes);
 	rc = wl_result_end(&res);
 out:
 	free(table);

@@ -24,6 +24,8 @@ enum {
 	WL_OPT_BLOCK = 1 << 6,
 	WL_OPT_CORRUPT = 1 << 7,
 	WL_OPT_COUNT = 1 << 8,
+	WL_OPT_MIN_SECONDS = 1 << 9,
+	WL_OPT_DIRECT = 1 << 10,
 };
 
 struct wl_opts {
@@ -38,6 +40,8 @@ struct wl_opts {
 	uint64_t block;	     /* 0 = default */
 	uint64_t count;	     /* fixed amount of work instead of --seconds; 0 = unset */
 	bool corrupt;	     /* --self-test-corrupt: damage the result before validation */
+	double min_seconds;  /* floor on the measured time (repeat the kernel); 0 = none */
+	const char *direct;  /* fileio's O_DIRECT mode: auto, on, off; NULL = auto */
 };
 
 struct wl_spec {
@@ -63,7 +67,7 @@ int wl_fileio(const struct wl_opts *o);
  * number poisons the line: wl_result_end then prints the failure form
  * instead, so a broken run can never print a figure. */
 struct wl_result {
-	char buf[4096];
+	char buf[8192];
 	size_t len;
 	const char *workload;
 	char bad[160]; /* first problem found, "" when none */
@@ -75,6 +79,11 @@ void wl_result_int(struct wl_result *r, const char *key, long long v);
 void wl_result_str(struct wl_result *r, const char *key, const char *v);
 void wl_result_bool(struct wl_result *r, const char *key, bool v);
 int wl_result_end(struct wl_result *r);
+/* The keys every throughput workload reports: "min_seconds" (the floor asked
+ * for, 0 = none), "measured_s" (the timed part the figures come from) and
+ * "repeats" (how many times the measured unit ran). */
+void wl_result_measured(struct wl_result *r, double min_seconds, double measured_s,
+			long long repeats);
 /* Prints {"workload":NAME,"schema":1,"ok":false,"error":"..."} and returns 1. */
 int wl_fail(const char *workload, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -82,8 +91,53 @@ int wl_fail(const char *workload, const char *fmt, ...) __attribute__((format(pr
 double wl_now(void); /* CLOCK_MONOTONIC seconds */
 /* "64m", "1.5G", "4096" -> bytes (binary units). -1 on a malformed value. */
 int wl_parse_size(const char *s, uint64_t *out);
-/* Size of the last-level cache of CPU 0 from sysfs, 0 when unknown. */
-uint64_t wl_llc_bytes(void);
+/* The last-level cache as the program sees it, and the size the memory
+ * workloads trust. A reported LLC of more than WL_LLC_MAX_PER_CPU per CPU
+ * sharing it is implausible (no shipping part comes near; a hypervisor that
+ * passes the whole socket's L3 through CPUID does): the trusted size is then
+ * capped at WL_LLC_MAX_PER_CPU x sharing CPUs (docs/workloads.md). */
+#define WL_LLC_MAX_PER_CPU (64ull << 20)
+struct wl_llc {
+	uint64_t bytes;	      /* trusted size (capped); 0 = unknown */
+	uint64_t reported;    /* as read from the source */
+	const char *source;   /* "sysfs", "cpuid" or "none" */
+	unsigned sharing;     /* CPUs sharing it (sysfs shared_cpu_list, else online CPUs) */
+	int level;	      /* cache level, 0 when unknown */
+	bool capped;	      /* reported size judged implausible */
+	char cap_reason[160]; /* why, "" when not capped */
+};
+void wl_llc_probe(struct wl_llc *l);
+/* The plausibility rule alone (pure): fills bytes, capped, cap_reason from
+ * reported and sharing. */
+void wl_llc_judge(struct wl_llc *l);
+/* "llc_bytes", "llc_reported_bytes", "llc_source", "llc_level",
+ * "llc_sharing_cpus", "llc_capped", "llc_cap_reason", and "exceeds_llc"
+ * (size > llc_bytes; false when the LLC is unknown). */
+void wl_result_llc(struct wl_result *r, const struct wl_llc *l, uint64_t size);
+/* ---- storage of a directory (workload-storage.c) ---- */
+struct wl_mount {
+	char point[1024], source[512], fstype[64];
+	char options[512], super_options[1024]; /* cut to fit */
+	char match[8]; /* how it was found: "device" (st_dev) or "path" (longest prefix) */
+	bool volatile_, sync, ro;
+};
+struct wl_storage {
+	unsigned long fs_magic; /* statfs f_type */
+	char fs[32];		/* its name ("ext4", "overlayfs", ...) or 0x<magic> */
+	bool have_mount;	/* /proc/self/mountinfo named its mount */
+	struct wl_mount mount;
+};
+/* The file system name of a statfs f_type, NULL when unknown. */
+const char *wl_fs_name(unsigned long type);
+/* Pure: the mount of device maj:min holding path in a mountinfo buffer. 0 or -1. */
+int wl_mountinfo_find(const char *buf, unsigned maj, unsigned min, const char *path,
+		      struct wl_mount *out);
+/* statfs + mountinfo of dir; -1 with err filled when dir cannot be examined. */
+int wl_storage_probe(const char *dir, struct wl_storage *s, char *err, size_t errlen);
+/* "fs_magic", "mount_match", "mount_point", "mount_source", "mount_fstype",
+ * "mount_options", "mount_super_options", "mount_volatile", "mount_sync", "mount_ro". */
+void wl_result_storage(struct wl_result *r, const struct wl_storage *s);
+
 /* Total RAM (sysinfo), 0 when unknown. */
 uint64_t wl_total_ram(void);
 /* A memory workload's default size when none was asked for: 4x the last-level

@@ -2,7 +2,9 @@
 # hvc-workload natively, tiny sizes: every workload prints exactly one JSON
 # line with ok:true and positive figures; a forced validation failure
 # (--self-test-corrupt) prints ok:false with no figures and exits non-zero;
-# usage errors exit 2 with a JSON line too. docs/workloads.md is the reference.
+# usage errors exit 2 with a JSON line too. --min-seconds holds every
+# throughput figure to a floor of measured time; the LLC and fileio's storage
+# are checked against what this host's /sys, getconf and findmnt say. docs/workloads.md is the reference.
 . "$(dirname "$0")/lib.sh"
 W="$HVC_GUEST_DIR/hvc-workload"
 [ -x "$W" ] || fail "no $W (run make)"
@@ -23,6 +25,11 @@ run_ok() {
 	jq -e --arg n "$name" '.workload == $n and .ok == true and .schema == 1' >/dev/null <<<"$out" \
 		|| fail "$*: workload/ok/schema wrong: $out"
 	jq -e "$check" >/dev/null <<<"$out" || fail "$*: check '$check' failed on: $out"
+	# Every throughput line says how long its figures were measured.
+	if [ "$name" != idle ]; then
+		jq -e '(.min_seconds | type) == "number" and .measured_s > 0 and .repeats >= 1 and .measured_s >= .min_seconds' \
+			>/dev/null <<<"$out" || fail "$*: min_seconds/measured_s/repeats missing or wrong: $out"
+	fi
 	LAST="$out"
 	ok "$* -> $out"
 }
@@ -74,6 +81,131 @@ run_ok fileio '.seq_write_mb_per_s > 0 and .seq_read_mb_per_s > 0 and .rand_writ
 [ -z "$(ls -A "$TEST_TMP/data")" ] || fail "fileio left files behind: $(ls -A "$TEST_TMP/data")"
 ok "fileio left nothing behind"
 
+# --min-seconds F: the measured kernel is repeated until measured_s >= F,
+# and the figures still validate (mem's and randmem's checks replay every
+# repetition). F is the quick suite's floor.
+F=0.25
+floor="(.min_seconds == $F and .measured_s >= $F)"
+run_ok cpu "$floor and .repeats >= 1 and .hashes >= .repeats" cpu --size 64k --seconds 0.01 --min-seconds $F
+run_ok cpu "$floor and .min_thread_reps == .repeats" cpu --kernel dgemm --size 64 --seconds 0.01 --min-seconds $F --threads 2
+run_ok mem "$floor and .repeats == .iterations - 1 and .iterations > 2 and .max_rel_err < 1e-13 and .triad_avg_mb_per_s <= .triad_mb_per_s" \
+	mem --size 1m --iterations 2 --min-seconds $F
+run_ok mem "$floor and .threads == 2 and .repeats == .iterations - 1" mem --size 512k --iterations 2 --threads 2 --min-seconds $F
+run_ok randmem "$floor and .updates == .repeats * .table_bytes / 8 and .repeats > 1 and .errors == 0" randmem --size 1m --min-seconds $F
+run_ok randmem "$floor and .updates == .repeats * 2 * .table_bytes / 8 and .error_fraction <= 0.01" \
+	randmem --size 1m --iterations 2 --threads 2 --min-seconds $F
+run_ok syscall "$floor and .calls == .repeats" syscall --seconds 0.01 --min-seconds $F
+run_ok syscall "$floor and .calls % 1000 == 0 and .calls > 1000" syscall --count 1000 --min-seconds $F
+run_ok forkexec "$floor and .processes == .repeats" forkexec --seconds 0.01 --min-seconds $F
+run_ok forkexec "$floor and .processes % 3 == 0 and .threads == 2" forkexec --count 3 --threads 2 --min-seconds $F
+run_ok fileio "$floor and ([.seq_write_s, .seq_read_s, .rand_write_s, .rand_read_s] | min) >= $F and .repeats == ([.seq_write_passes, .seq_read_passes] | min) and .seq_read_passes > 1" \
+	fileio "$TEST_TMP/data" --size 1m --block 256k --seconds 0.01 --min-seconds $F
+# Without --min-seconds nothing is repeated beyond what was asked.
+run_ok mem '.min_seconds == 0 and .iterations == 3 and .repeats == 2' mem --size 1m --iterations 3
+run_ok fileio '.min_seconds == 0 and .seq_write_passes == 1 and .seq_read_passes == 1' fileio "$TEST_TMP/data" --size 1m --seconds 0.01
+# A corrupted repeated run still fails validation.
+run_fail_later=("mem --size 1m --min-seconds 0.1 --self-test-corrupt" "randmem --size 1m --min-seconds 0.1 --self-test-corrupt")
+
+# The last-level cache: what this host's /sys (else CPUID, as getconf reads
+# it) says, and the documented rule: more than 64 MiB per CPU sharing it is
+# implausible and capped at 64 MiB x sharing CPUs.
+size_bytes() { # "32768K" -> bytes
+	local v=${1%[KkMmGg]}
+	case $1 in *[Kk]) echo $((v << 10)) ;; *[Mm]) echo $((v << 20)) ;; *[Gg]) echo $((v << 30)) ;; *) echo "$v" ;; esac
+}
+count_cpus() { # "0-3,8" -> 5
+	local n=0 r lo hi
+	for r in ${1//,/ }; do lo=${r%-*}; hi=${r#*-}; n=$((n + hi - lo + 1)); done
+	echo $n
+}
+llc_src=none llc_rep=0 llc_level=0 llc_share=0
+for d in /sys/devices/system/cpu/cpu0/cache/index*; do
+	[ -r "$d/type" ] && [ -r "$d/size" ] || continue
+	[ "$(cat "$d/type")" = Instruction ] && continue
+	lv=$(cat "$d/level"); sz=$(size_bytes "$(cat "$d/size")")
+	if [ "$lv" -gt "$llc_level" ] || { [ "$lv" -eq "$llc_level" ] && [ "$sz" -gt "$llc_rep" ]; }; then
+		llc_src=sysfs llc_level=$lv llc_rep=$sz
+		llc_share=$(count_cpus "$(cat "$d/shared_cpu_list" 2>/dev/null)")
+	fi
+done
+if [ "$llc_src" = none ] && command -v getconf >/dev/null; then
+	l3=$(getconf LEVEL3_CACHE_SIZE 2>/dev/null); l2=$(getconf LEVEL2_CACHE_SIZE 2>/dev/null)
+	if [ "${l3:-0}" -gt 0 ] 2>/dev/null; then llc_src=cpuid llc_level=3 llc_rep=$l3
+	elif [ "${l2:-0}" -gt 0 ] 2>/dev/null; then llc_src=cpuid llc_level=2 llc_rep=$l2; fi
+fi
+[ "$llc_src" = none ] || [ "$llc_share" -gt 0 ] || llc_share=$(getconf _NPROCESSORS_ONLN)
+llc_cap=$((64 * 1024 * 1024 * (llc_share > 0 ? llc_share : 1)))
+if [ "$llc_rep" -gt "$llc_cap" ]; then llc_capped=true llc_bytes=$llc_cap; else llc_capped=false llc_bytes=$llc_rep; fi
+echo "# this host: LLC source $llc_src, level $llc_level, $llc_rep bytes shared by $llc_share CPUs -> capped $llc_capped, trusted $llc_bytes"
+for cmd in "mem --size 1m --iterations 2" "randmem --size 1m"; do
+	run_ok "${cmd%% *}" ".llc_source == \"$llc_src\" and .llc_reported_bytes == $llc_rep and .llc_level == $llc_level and .llc_sharing_cpus == $llc_share and .llc_capped == $llc_capped and .llc_bytes == $llc_bytes and (.llc_cap_reason | length > 0) == $llc_capped and .exceeds_llc == ($llc_bytes > 0 and (.array_bytes // .table_bytes) > $llc_bytes)" $cmd
+done
+ok "LLC as this host reports it (capped: $llc_capped)"
+# The rule on fake sysfs trees (root, private mount namespace): a tmpfs over
+# cpu0 with the caches each case describes; the expectations follow from
+# the fake tree, not from this host.
+if [ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null; then
+	unshare -m bash -c '
+		W=$1 c=/sys/devices/system/cpu/cpu0
+		mount -t tmpfs none "$c" 2>/dev/null || exit 3
+		mk() { mkdir -p "$c/cache/index$1"; cd "$c/cache/index$1" || exit 9
+			echo "$2" >level; echo "$3" >type; echo "$4" >size; echo "$5" >shared_cpu_list; }
+		check() { local out; out=$("$W" "${@:2}") || exit 20
+			jq -e "$1" >/dev/null <<<"$out" || { echo "$out"; exit 21; }; }
+		mk 0 1 Data 48K 0; mk 1 1 Instruction 32K 0; mk 2 2 Unified 1024K 0
+		mk 3 3 Unified 520192K 0-1   # 508 MiB for 2 CPUs: capped at 2 x 64 MiB
+		check ".llc_source == \"sysfs\" and .llc_level == 3 and .llc_reported_bytes == 532676608 and .llc_sharing_cpus == 2 and .llc_capped and .llc_bytes == 134217728 and (.llc_cap_reason | test(\"508 MiB\"))" mem --size 1m --iterations 2
+		mk 3 3 Unified 96M 0         # 96 MiB for 1 CPU: capped at 64 MiB
+		check ".llc_capped and .llc_bytes == 67108864 and .llc_sharing_cpus == 1" randmem --size 1m
+		mk 3 3 Unified 8192K 0-7     # plausible: trusted as is, default table 4 x 8 MiB
+		check ".llc_capped == false and .llc_cap_reason == \"\" and .llc_bytes == 8388608 and .size_source == \"4x-llc\" and .table_bytes == 33554432 and .exceeds_llc" randmem
+		rm -r "$c/cache/index3"      # no L3: the L2 is the last level; mem default 16 MiB minimum
+		check ".llc_level == 2 and .llc_bytes == 1048576 and .llc_sharing_cpus == 1 and .array_bytes == 16777216 and .exceeds_llc" mem --iterations 2
+	' _ "$W"
+	case $? in
+	0) ok "LLC rule on fake sysfs trees (capped per CPU, plausible, L2 only)" ;;
+	3) echo "skip: cannot mount over /sys/devices/system/cpu/cpu0: fake-sysfs LLC cases" ;;
+	*) fail "LLC rule on fake sysfs trees failed (step $?)" ;;
+	esac
+else
+	echo "skip: not root or no unshare: fake-sysfs LLC cases"
+fi
+
+# fileio describes its storage as this host's tools see it.
+if command -v findmnt >/dev/null; then
+	d="$TEST_TMP/data"
+	run_ok fileio ".fs_magic == \"0x$(stat -f -c %t "$d")\" and .mount_match == \"device\" and .mount_point == \"$(findmnt -n -o TARGET -T "$d")\" and .mount_fstype == \"$(findmnt -n -o FSTYPE -T "$d")\" and .mount_options == \"$(findmnt -n -o VFS-OPTIONS -T "$d")\" and .mount_super_options == \"$(findmnt -n -o FS-OPTIONS -T "$d")\" and .direct_mode == \"auto\"" \
+		fileio "$d" --size 256k --seconds 0.01
+	ok "fileio storage matches findmnt"
+fi
+# Mounts made for the purpose in a private mount namespace (root only):
+# ramfs refuses O_DIRECT (auto falls back and says why, on fails), a sync
+# tmpfs and a volatile overlay are recognised.
+if [ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null; then
+	m="$TEST_TMP/mnt"; mkdir -p "$m"
+	unshare -m bash -c '
+		W=$1 m=$2
+		mount -t ramfs none "$m" || exit 3
+		"$W" fileio "$m" --size 256k --seconds 0.01 | jq -e ".direct == false and (.direct_fallback | test(\"O_DIRECT\")) and .fs == \"ramfs\"" >/dev/null || exit 10
+		out=$("$W" fileio "$m" --size 256k --seconds 0.01 --direct on 2>/dev/null); [ $? -eq 1 ] || exit 11
+		jq -e ".ok == false and (.error | test(\"O_DIRECT\"))" >/dev/null <<<"$out" || exit 12
+		"$W" fileio "$m" --size 256k --seconds 0.01 --direct off | jq -e ".direct == false and .direct_fallback == \"\" and .direct_mode == \"off\"" >/dev/null || exit 13
+		mount -t tmpfs -o sync none "$m" || exit 3
+		"$W" fileio "$m" --size 256k --seconds 0.01 | jq -e ".mount_sync == true and .mount_volatile == false and .fs == \"tmpfs\"" >/dev/null || exit 14
+		mkdir -p "$m/l" "$m/u" "$m/w" "$m/o"
+		mount -t overlay overlay -o "lowerdir=$m/l,upperdir=$m/u,workdir=$m/w,volatile" "$m/o" 2>/dev/null || exit 4
+		"$W" fileio "$m/o" --size 256k --seconds 0.01 | jq -e ".mount_volatile == true and .fs == \"overlayfs\" and .mount_fstype == \"overlay\"" >/dev/null || exit 15
+	' _ "$W" "$m"
+	case $? in
+	0) ok "fileio: ramfs fallback, --direct on/off, sync tmpfs, volatile overlay" ;;
+	3) echo "skip: cannot mount ramfs/tmpfs here" ;;
+	4) ok "fileio: ramfs fallback, --direct on/off, sync tmpfs (no volatile overlay on this kernel)" ;;
+	*) fail "fileio storage check in a private mount namespace failed (step $?)" ;;
+	esac
+else
+	echo "skip: not root or no unshare: fileio's ramfs/overlay storage checks"
+fi
+
 # idle inf: the line comes first, SIGTERM ends it with status 0.
 "$W" idle inf >"$TEST_TMP/idle.out" 2>&1 &
 pid=$!
@@ -108,6 +240,7 @@ run_fail 1 fileio "$TEST_TMP/data" --size 256k --seconds 0.01 --self-test-corrup
 [ -z "$(ls -A "$TEST_TMP/data")" ] || fail "failed fileio left files behind"
 run_fail 1 fileio "$TEST_TMP/nonexistent"
 run_fail 1 mem --iterations 1 --size 64k
+for c in "${run_fail_later[@]}"; do run_fail 1 $c; done
 
 # Usage errors: exit 2, still a JSON line for the harness.
 run_fail 2 nosuchworkload
@@ -120,6 +253,11 @@ run_fail 2 syscall --count 10 --seconds 1
 run_fail 2 forkexec --count 0
 run_fail 2 idle --self-test-corrupt
 run_fail 2 idle 1 2
+run_fail 2 idle --min-seconds 1
+run_fail 2 cpu --min-seconds -1
+run_fail 2 syscall --min-seconds x
+run_fail 2 fileio --direct maybe
+run_fail 2 cpu --direct on
 expect_status 2 "$W"
 expect_contains "$OUT" "usage: hvc-workload"
 [ "$("$W" list | tr '\n' ' ')" = "idle cpu mem randmem syscall forkexec fileio " ] || fail "list: $("$W" list)"
