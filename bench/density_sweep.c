@@ -1,4 +1,4 @@
-/* bench/density sweep: for each backend, start instances of one image step by
+/* bench/density_sweep: for each backend, start instances of one image step by
  * step (1, 2, 4, 8 ... running at once), keeping the earlier ones running,
  * until the memory budget, --max or the first failure; at each step record
  * host memory, PSS/RSS of the instances, the marginal cost of the added ones,
