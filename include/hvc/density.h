@@ -54,7 +54,7 @@ void hvc_density_outcome_clear(struct hvc_density_outcome *out);
 
 /* Runs the sweep and writes density.json, results.json (the harness schema,
  * for `hvc bench compare`), report.md and the charts. Bad input fails with
- * EINVAL before anything starts. Returns 0, or -1. A sweep cut short by
+ * EINVAL before anything starts. Returns 0, or < 0 (err says why). A sweep cut short by
  * cancel still writes its results and returns 0 with out->cancelled set. */
 int hvc_density_run(const struct hvc_density_opts *o, struct hvc_density_outcome *out,
 		    struct hvc_error *err);
