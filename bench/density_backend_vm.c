@@ -1,4 +1,4 @@
-/* bench/density vm: instances are VMs of the hvc VM driver, each kept running
+/* bench/density_backend_vm: instances are VMs of the hvc VM driver, each kept running
  * by a thread of this process blocked in hvc_vm_run (not detached: the sweep
  * stays the VMs' owner, so a killed sweep's VMs are reclaimed as stale by the
  * next hvc, and teardown is the driver's own — set the VM's cancel flag and
@@ -68,9 +68,7 @@ static int vm_prepare(struct density_ctx *ctx, struct hvc_error *err)
 	hvc_vm_result_free(&res);
 	if (r < 0)
 		return hvc_error_prefix(err, "vm: boot artifacts for `%s`", ctx->image);
-	struct vm_priv *p = calloc(1, sizeof(*p));
-	if (!p)
-		return hvc_err(err, ENOMEM, "vm");
+	struct vm_priv *p = hvc_xcalloc(1, sizeof(*p));
 	_cleanup_free_ char *uri = hvc_vm_default_uri(ctx->uri);
 	if (hvc_vm_conn_open(uri, 30000, &p->conn, err) < 0) {
 		free(p);
@@ -95,6 +93,7 @@ static void on_output(void *opaque, const char *buf, size_t len)
 {
 	struct vm_inst *vi = opaque;
 	pthread_mutex_lock(&vi->in->lock);
+	/* sized by the guest's output: bounded, and dropped rather than fatal */
 	if (vi->pending_len + len <= (1u << 20)) {
 		char *nb = realloc(vi->pending, vi->pending_len + len);
 		if (nb) {
@@ -133,9 +132,7 @@ static void *vm_thread(void *arg)
 
 static int vm_launch(struct density_ctx *ctx, struct density_inst *in, struct hvc_error *err)
 {
-	struct vm_inst *vi = calloc(1, sizeof(*vi));
-	if (!vi)
-		return hvc_err(err, ENOMEM, "vm");
+	struct vm_inst *vi = hvc_xcalloc(1, sizeof(*vi));
 	vi->ctx = ctx;
 	vi->in = in;
 	vi->opts = (struct hvc_vm_opts){
@@ -198,7 +195,7 @@ static void vm_pump(struct density_ctx *ctx, struct density_inst **v, size_t n, 
 			in->main_pid = qp;
 			hvc_debug("density: VM %s READY, QEMU pid %d", in->name, (int)qp);
 			if (!ctx->accelerator && accel[0])
-				ctx->accelerator = strdup(accel);
+				ctx->accelerator = hvc_xstrdup(accel);
 		}
 		if (buf) {
 			hvc_density_feed(ctx, in, buf, len);

@@ -1,4 +1,4 @@
-/* bench/density ksm: Kernel Samepage Merging for the run. VMs of one image
+/* bench/density_ksm: Kernel Samepage Merging for the run. VMs of one image
  * hold many identical pages (kernel, initramfs rootfs) that only KSM can
  * merge; containers already share them through the page cache. --ksm turns
  * it on for the sweep and the previous setting is always put back. */

@@ -1,4 +1,4 @@
-/* bench/density mem: the host's memory as the kernel reports it —
+/* bench/density_mem: the host's memory as the kernel reports it —
  * "used" is MemTotal - MemAvailable (what applications hold and reclaim
  * cannot take back), the figure a density sweep watches grow. */
 #include "hvc/density.h"

@@ -1,4 +1,4 @@
-/* bench/density output: from density.json alone — results.json in the
+/* bench/density_output: from density.json alone — results.json in the
  * harness's schema (so `hvc bench validate` and `hvc bench compare` work on a
  * sweep, e.g. across hosts), results.csv, the three line charts (memory,
  * start-up, throughput vs N; one line per backend) and report.md with the
@@ -51,21 +51,9 @@ static void metric_def(json_object *arr, const char *key, const char *unit, cons
 	json_object_array_add(arr, m);
 }
 
-static json_object *harness_results(json_object *d, struct hvc_error *err)
+/* results.json's config; its "backends" list is filled as they are added. */
+static json_object *harness_config(json_object *cfg, json_object **backend_list)
 {
-	json_object *cfg = hvc_json_get(d, "config");
-	const char *wl = hvc_json_get_string(cfg, "workload") ?: "idle";
-	_cleanup_free_ char *wname = hvc_strdup_printf("density-%s", wl);
-	json_object *r = json_object_new_object();
-	hvc_json_add_string(r, "schema", HVC_BENCH_SCHEMA);
-	hvc_json_add_int(r, "schema_version", HVC_BENCH_SCHEMA_VERSION);
-	hvc_json_add_string(r, "run_id", hvc_json_get_string(d, "run_id"));
-	hvc_json_add_string(r, "suite", "density");
-	hvc_json_add_string(r, "started", hvc_json_get_string(d, "started"));
-	hvc_json_add_string(r, "finished", hvc_json_get_string(d, "finished"));
-	hvc_json_add_double(r, "duration_s", num(d, "duration_s"));
-	hvc_json_add_string(r, "hvc_version", hvc_json_get_string(d, "hvc_version"));
-	json_object_object_add(r, "host", json_object_get(hvc_json_get(d, "host")));
 	json_object *c = json_object_new_object();
 	hvc_json_add_string(c, "image", hvc_json_get_string(cfg, "image"));
 	hvc_json_add_string(c, "cpus", "all (instances are not pinned in a density sweep)");
@@ -73,14 +61,14 @@ static json_object *harness_results(json_object *d, struct hvc_error *err)
 	hvc_json_add_int(c, "warmup", 0);
 	hvc_json_add_string(c, "order",
 			    "one sample per sweep step; see density.json for everything");
-	json_object *bl = json_object_new_array();
-	json_object_object_add(c, "backends", bl);
-	json_object_object_add(r, "config", c);
-	json_object *load = json_object_new_object();
-	hvc_json_add_string(load, "note", "density sweeps load the host on purpose");
-	json_object_object_add(r, "load", load);
-	json_object *bs = json_object_new_array(), *samples = json_object_new_array();
-	json_object_object_add(r, "backends", bs);
+	*backend_list = json_object_new_array();
+	json_object_object_add(c, "backends", *backend_list);
+	return c;
+}
+
+/* The one workload, "density-<workload>", and the metrics of its samples. */
+static json_object *harness_workloads(json_object *cfg, const char *wl, const char *wname)
+{
 	json_object *w = json_object_new_object();
 	hvc_json_add_string(w, "name", wname);
 	hvc_json_add_string(w, "kind", "density");
@@ -102,68 +90,106 @@ static json_object *harness_results(json_object *d, struct hvc_error *err)
 	json_object_object_add(w, "metrics", ms);
 	json_object *ws = json_object_new_array();
 	json_object_array_add(ws, w);
-	json_object_object_add(r, "workloads", ws);
-	json_object_object_add(r, "commands", json_object_new_array());
-	json_object_object_add(r, "samples", samples);
+	return ws;
+}
 
+/* The metrics of one clean step, per instance. */
+static json_object *harness_metrics(json_object *st)
+{
+	json_object *m = json_object_new_object();
+	double run = num(st, "running");
+	if (isfinite(num(st, "marginal_host_bytes")))
+		hvc_json_add_double(m, "marginal_host_mib", mib(num(st, "marginal_host_bytes")));
+	if (run > 0) {
+		hvc_json_add_double(m, "pss_per_instance_mib", mib(num(st, "pss_sum_bytes")) / run);
+		hvc_json_add_double(m, "rss_per_instance_mib", mib(num(st, "rss_sum_bytes")) / run);
+	}
+	if (isfinite(num(st, "slowest_ready_ms")))
+		hvc_json_add_double(m, "slowest_ready_ms", num(st, "slowest_ready_ms"));
+	double added = num(st, "added");
+	if (added > 0 && isfinite(num(st, "start_all_ms")))
+		hvc_json_add_double(m, "start_per_instance_ms", num(st, "start_all_ms") / added);
+	double tp = num(hvc_json_get(st, "throughput"), "per_instance_mean");
+	if (isfinite(tp))
+		hvc_json_add_double(m, "per_instance_throughput", tp);
+	return m;
+}
+
+/* One sample per step: failed (the first failure) or ok with its metrics. */
+static json_object *harness_sample(json_object *st, const char *backend, const char *wname,
+				   size_t k, int64_t seq)
+{
+	json_object *s = json_object_new_object();
+	hvc_json_add_string(s, "backend", backend);
+	hvc_json_add_string(s, "workload", wname);
+	hvc_json_add_int(s, "rep", (int64_t)k + 1);
+	hvc_json_add_bool(s, "warmup", false);
+	hvc_json_add_int(s, "seq", seq);
+	hvc_json_add_int(s, "n", hvc_json_get_int(st, "n", 0));
+	json_object *fails = hvc_json_get(st, "failures");
+	if (alen(fails) > 0) {
+		json_object *f0 = json_object_array_get_idx(fails, 0);
+		hvc_json_add_string(s, "status", "failed");
+		_cleanup_free_ char *why =
+		    hvc_strdup_printf("%s: %s", hvc_json_get_string(f0, "instance"),
+				      hvc_json_get_string(f0, "reason"));
+		hvc_json_add_string(s, "error", why);
+		json_object_object_add(s, "metrics", json_object_new_object());
+	} else {
+		hvc_json_add_string(s, "status", "ok");
+		json_object_object_add(s, "metrics", harness_metrics(st));
+	}
+	return s;
+}
+
+static void harness_backends(json_object *d, const char *wname, json_object *backend_list,
+			     json_object *bs, json_object *samples)
+{
 	json_object *db = hvc_json_get(d, "backends");
 	int64_t seq = 0;
 	for (size_t i = 0; i < alen(db); i++) {
 		json_object *b = json_object_array_get_idx(db, i);
 		const char *name = hvc_json_get_string(b, "name");
-		json_object_array_add(bl, json_object_new_string(name));
+		json_object_array_add(backend_list, json_object_new_string(name));
 		json_object *hb = json_object_new_object();
 		hvc_json_add_string(hb, "name", name);
 		hvc_json_add_bool(hb, "available", hvc_json_get_bool(b, "available", false));
 		hvc_json_add_string(hb, "reason", hvc_json_get_string(b, "reason"));
 		json_object_array_add(bs, hb);
 		json_object *steps = hvc_json_get(b, "steps");
-		for (size_t k = 0; k < alen(steps); k++) {
-			json_object *st = json_object_array_get_idx(steps, k);
-			json_object *s = json_object_new_object();
-			hvc_json_add_string(s, "backend", name);
-			hvc_json_add_string(s, "workload", wname);
-			hvc_json_add_int(s, "rep", (int64_t)k + 1);
-			hvc_json_add_bool(s, "warmup", false);
-			hvc_json_add_int(s, "seq", seq++);
-			hvc_json_add_int(s, "n", hvc_json_get_int(st, "n", 0));
-			json_object *m = json_object_new_object();
-			json_object *fails = hvc_json_get(st, "failures");
-			if (alen(fails) > 0) {
-				json_object *f0 = json_object_array_get_idx(fails, 0);
-				hvc_json_add_string(s, "status", "failed");
-				_cleanup_free_ char *why =
-				    hvc_strdup_printf("%s: %s", hvc_json_get_string(f0, "instance"),
-						      hvc_json_get_string(f0, "reason"));
-				hvc_json_add_string(s, "error", why);
-			} else {
-				hvc_json_add_string(s, "status", "ok");
-				double run = num(st, "running");
-				if (isfinite(num(st, "marginal_host_bytes")))
-					hvc_json_add_double(m, "marginal_host_mib",
-							    mib(num(st, "marginal_host_bytes")));
-				if (run > 0) {
-					hvc_json_add_double(m, "pss_per_instance_mib",
-							    mib(num(st, "pss_sum_bytes")) / run);
-					hvc_json_add_double(m, "rss_per_instance_mib",
-							    mib(num(st, "rss_sum_bytes")) / run);
-				}
-				if (isfinite(num(st, "slowest_ready_ms")))
-					hvc_json_add_double(m, "slowest_ready_ms",
-							    num(st, "slowest_ready_ms"));
-				double added = num(st, "added");
-				if (added > 0 && isfinite(num(st, "start_all_ms")))
-					hvc_json_add_double(m, "start_per_instance_ms",
-							    num(st, "start_all_ms") / added);
-				double tp =
-				    num(hvc_json_get(st, "throughput"), "per_instance_mean");
-				if (isfinite(tp))
-					hvc_json_add_double(m, "per_instance_throughput", tp);
-			}
-			json_object_object_add(s, "metrics", m);
-			json_object_array_add(samples, s);
-		}
+		for (size_t k = 0; k < alen(steps); k++)
+			json_object_array_add(samples,
+					      harness_sample(json_object_array_get_idx(steps, k),
+							     name, wname, k, seq++));
 	}
+}
+
+static json_object *harness_results(json_object *d, struct hvc_error *err)
+{
+	json_object *cfg = hvc_json_get(d, "config");
+	const char *wl = hvc_json_get_string(cfg, "workload") ?: "idle";
+	_cleanup_free_ char *wname = hvc_strdup_printf("density-%s", wl);
+	json_object *r = json_object_new_object();
+	hvc_json_add_string(r, "schema", HVC_BENCH_SCHEMA);
+	hvc_json_add_int(r, "schema_version", HVC_BENCH_SCHEMA_VERSION);
+	hvc_json_add_string(r, "run_id", hvc_json_get_string(d, "run_id"));
+	hvc_json_add_string(r, "suite", "density");
+	hvc_json_add_string(r, "started", hvc_json_get_string(d, "started"));
+	hvc_json_add_string(r, "finished", hvc_json_get_string(d, "finished"));
+	hvc_json_add_double(r, "duration_s", num(d, "duration_s"));
+	hvc_json_add_string(r, "hvc_version", hvc_json_get_string(d, "hvc_version"));
+	json_object_object_add(r, "host", json_object_get(hvc_json_get(d, "host")));
+	json_object *bl;
+	json_object_object_add(r, "config", harness_config(cfg, &bl));
+	json_object *load = json_object_new_object();
+	hvc_json_add_string(load, "note", "density sweeps load the host on purpose");
+	json_object_object_add(r, "load", load);
+	json_object *bs = json_object_new_array(), *samples = json_object_new_array();
+	json_object_object_add(r, "backends", bs);
+	json_object_object_add(r, "workloads", harness_workloads(cfg, wl, wname));
+	json_object_object_add(r, "commands", json_object_new_array());
+	json_object_object_add(r, "samples", samples);
+	harness_backends(d, wname, bl, bs, samples);
 	if (hvc_bench_results_summarize(r, err) < 0 || hvc_bench_results_validate(r, err) < 0) {
 		json_object_put(r);
 		return NULL;
@@ -275,6 +301,59 @@ static int charts(json_object *d, const char *dir, char **failures, struct hvc_e
 
 /* ---------- report.md ----------------------------------------------------- */
 
+/* Table cells may not hold '|' or a newline. */
+static char *cell_text(const char *s)
+{
+	char *c = hvc_xstrdup(s ?: "");
+	for (char *p = c; *p; p++)
+		if (*p == '|' || *p == '\n')
+			*p = ' ';
+	return c;
+}
+
+static void fits_row(FILE *f, json_object *b)
+{
+	const char *name = hvc_json_get_string(b, "name");
+	if (!hvc_json_get_bool(b, "available", false)) {
+		fprintf(f, "| %s | not run: %s | | | | | | | | | |\n", name,
+			hvc_json_get_string(b, "reason") ?: "");
+		return;
+	}
+	json_object *fit = hvc_json_get(b, "cost"), *pfit = hvc_json_get(b, "pss_fit");
+	json_object *fits = hvc_json_get(b, "fits");
+	long long measured = (long long)hvc_json_get_int(b, "max_measured", 0);
+	char cpu[32] = "–", bycpu[32] = "–";
+	if (isfinite(num(b, "cpu_share_cores")))
+		snprintf(cpu, sizeof(cpu), "%.3f", num(b, "cpu_share_cores"));
+	if (hvc_json_get_int(fits, "by_cpu", -1) >= 0)
+		snprintf(bycpu, sizeof(bycpu), "%lld",
+			 (long long)hvc_json_get_int(fits, "by_cpu", -1));
+	_cleanup_free_ char *stop = cell_text(hvc_json_get_string(b, "stop_reason"));
+	if (hvc_json_get_string(fits, "error")) {
+		fprintf(f, "| %s | N=%lld | %s | | | | %s | | | could not estimate: %s | |\n", name,
+			measured, stop, cpu, hvc_json_get_string(fits, "error"));
+		return;
+	}
+	/* the sweep itself may have hit a harder limit than the estimate */
+	const char *limit = hvc_json_get_string(fits, "limit");
+	char lim[256];
+	if (strstr(stop, "first failure"))
+		snprintf(lim, sizeof(lim),
+			 "%s; but starting failed at the step after N=%lld (see failures)", limit,
+			 measured);
+	else
+		snprintf(lim, sizeof(lim), "%s", limit);
+	fprintf(f,
+		"| %s | N=%lld | %s | %.2f MiB (%s) | %.1f MiB | %.2f MiB | %s | %lld | %s "
+		"| **%lld**%s | %s |\n",
+		name, measured, stop, mib(num(fit, "slope_bytes")),
+		!strcmp(hvc_json_get_string(fit, "basis") ?: "", "host") ? "host memory" : "PSS",
+		mib(num(fit, "intercept_bytes")), mib(num(pfit, "slope_bytes")), cpu,
+		(long long)hvc_json_get_int(fits, "by_memory", 0), bycpu,
+		(long long)hvc_json_get_int(fits, "expected", 0),
+		hvc_json_get_bool(fits, "extrapolated", false) ? " (extrapolated)" : "", lim);
+}
+
 static void fits_section(FILE *f, json_object *d)
 {
 	json_object *cfg = hvc_json_get(d, "config");
@@ -296,55 +375,8 @@ static void fits_section(FILE *f, json_object *d)
 		   "limiting resource |\n"
 		   "|---|---|---|---|---|---|---|---|---|---|---|\n");
 	json_object *bs = hvc_json_get(d, "backends");
-	for (size_t i = 0; i < alen(bs); i++) {
-		json_object *b = json_object_array_get_idx(bs, i);
-		const char *name = hvc_json_get_string(b, "name");
-		if (!hvc_json_get_bool(b, "available", false)) {
-			fprintf(f, "| %s | not run: %s | | | | | | | | | |\n", name,
-				hvc_json_get_string(b, "reason") ?: "");
-			continue;
-		}
-		json_object *fit = hvc_json_get(b, "cost"), *pfit = hvc_json_get(b, "pss_fit");
-		json_object *fits = hvc_json_get(b, "fits");
-		char cpu[32] = "–", bycpu[32] = "–";
-		if (isfinite(num(b, "cpu_share_cores")))
-			snprintf(cpu, sizeof(cpu), "%.3f", num(b, "cpu_share_cores"));
-		if (hvc_json_get_int(fits, "by_cpu", -1) >= 0)
-			snprintf(bycpu, sizeof(bycpu), "%lld",
-				 (long long)hvc_json_get_int(fits, "by_cpu", -1));
-		_cleanup_free_ char *stop = strdup(hvc_json_get_string(b, "stop_reason") ?: "");
-		for (char *p = stop; *p; p++)
-			if (*p == '|' || *p == '\n')
-				*p = ' ';
-		if (hvc_json_get_string(fits, "error")) {
-			fprintf(f,
-				"| %s | N=%lld | %s | | | | %s | | | could not estimate: %s | |\n",
-				name, (long long)hvc_json_get_int(b, "max_measured", 0), stop, cpu,
-				hvc_json_get_string(fits, "error"));
-			continue;
-		}
-		/* the sweep itself may have hit a harder limit than the estimate */
-		const char *limit = hvc_json_get_string(fits, "limit");
-		char lim[256];
-		if (strstr(stop, "first failure"))
-			snprintf(lim, sizeof(lim),
-				 "%s; but starting failed at the step after N=%lld (see failures)",
-				 limit, (long long)hvc_json_get_int(b, "max_measured", 0));
-		else
-			snprintf(lim, sizeof(lim), "%s", limit);
-		fprintf(f,
-			"| %s | N=%lld | %s | %.2f MiB (%s) | %.1f MiB | %.2f MiB | %s | %lld | %s "
-			"| **%lld**%s | %s |\n",
-			name, (long long)hvc_json_get_int(b, "max_measured", 0), stop,
-			mib(num(fit, "slope_bytes")),
-			!strcmp(hvc_json_get_string(fit, "basis") ?: "", "host") ? "host memory"
-										 : "PSS",
-			mib(num(fit, "intercept_bytes")), mib(num(pfit, "slope_bytes")), cpu,
-			(long long)hvc_json_get_int(fits, "by_memory", 0), bycpu,
-			(long long)hvc_json_get_int(fits, "expected", 0),
-			hvc_json_get_bool(fits, "extrapolated", false) ? " (extrapolated)" : "",
-			lim);
-	}
+	for (size_t i = 0; i < alen(bs); i++)
+		fits_row(f, json_object_array_get_idx(bs, i));
 	fprintf(
 	    f,
 	    "\nMemory per instance is the least-squares slope against N of host memory used "
@@ -451,10 +483,7 @@ static void failures_section(FILE *f, json_object *d)
 						   "instance | kind | when | reason |\n"
 						   "|---|---|---|---|---|---|\n");
 				_cleanup_free_ char *why =
-				    strdup(hvc_json_get_string(x, "reason") ?: "");
-				for (char *p = why; *p; p++)
-					if (*p == '|' || *p == '\n')
-						*p = ' ';
+				    cell_text(hvc_json_get_string(x, "reason"));
 				fprintf(f, "| %s | %lld | %s | %s | %s | %s |\n",
 					hvc_json_get_string(b, "name"),
 					(long long)hvc_json_get_int(st, "n", 0),

@@ -1,4 +1,4 @@
-/* bench/density plan: from a sweep's measured per-instance costs to the
+/* bench/density_plan: from a sweep's measured per-instance costs to the
  * expected instance count on another host (`hvc plan`). The arithmetic is
  * pure and unit-tested; the text says plainly that it is an extrapolation and
  * which assumptions it rests on. */
@@ -108,13 +108,12 @@ static const char *mib(double bytes, char *buf, size_t len)
 	return buf;
 }
 
-int hvc_density_plan_print(FILE *f, json_object *d, const struct hvc_density_target *t,
-			   struct hvc_error *err)
+static void plan_header(FILE *f, json_object *d, const struct hvc_density_target *t)
 {
 	json_object *host = hvc_json_get(d, "host");
 	json_object *cfg = hvc_json_get(d, "config");
 	json_object *mem = hvc_json_get(d, "memory");
-	char b1[64], b2[64], b3[64];
+	char b1[64], b2[64];
 	double keep = 1.0 - t->headroom_pct / 100.0;
 	fprintf(f, "EXTRAPOLATION — not a measurement of the target host.\n");
 	fprintf(f,
@@ -132,38 +131,40 @@ int hvc_density_plan_print(FILE *f, json_object *d, const struct hvc_density_tar
 		mib((double)t->host_mem * keep, b2, sizeof(b2)), (double)t->host_cores * keep);
 	fprintf(f, "%-10s %12s %12s %10s %10s %8s %9s %-7s %s\n", "backend", "per inst.", "fixed",
 		"cpu/inst", "by memory", "by CPU", "expected", "limit", "measured up to");
-	json_object *bs = hvc_json_get(d, "backends");
-	size_t planned = 0;
-	double base_any = -1;
-	for (size_t i = 0; i < json_object_array_length(bs); i++) {
-		json_object *b = json_object_array_get_idx(bs, i);
-		const char *name = hvc_json_get_string(b, "name") ?: "?";
-		if (!hvc_json_get_bool(b, "available", false)) {
-			fprintf(f, "%-10s not measured: %s\n", name,
-				hvc_json_get_string(b, "reason") ?: "unavailable");
-			continue;
-		}
-		struct hvc_density_cost c;
-		struct hvc_density_estimate e;
-		struct hvc_error e2 = {0};
-		if (hvc_density_cost_from_json(b, &c, &e2) < 0 ||
-		    hvc_density_estimate(&c, t, &e, &e2) < 0) {
-			fprintf(f, "%-10s cannot plan: %s\n", name, e2.msg);
-			continue;
-		}
-		base_any = c.base_used;
-		char cpu[32], bycpu[32];
-		snprintf(cpu, sizeof(cpu), "%.3f", c.cpu_share);
-		snprintf(bycpu, sizeof(bycpu), "%ld", e.by_cpu);
-		fprintf(f, "%-10s %12s %12s %10s %10ld %8s %9ld %-7s N=%d%s\n", name,
-			mib(c.mem_slope, b1, sizeof(b1)), mib(c.mem_intercept, b2, sizeof(b2)),
-			c.cpu_share > 0 ? cpu : "–", e.by_memory, e.by_cpu >= 0 ? bycpu : "–",
-			e.expected, e.limit, c.measured_max,
-			e.beyond_measured ? " (extrapolated beyond)" : "");
-		planned++;
+}
+
+/* One backend's line; true (and its measured base use) when it could be planned. */
+static bool plan_row(FILE *f, json_object *b, const struct hvc_density_target *t, double *base_used)
+{
+	const char *name = hvc_json_get_string(b, "name") ?: "?";
+	if (!hvc_json_get_bool(b, "available", false)) {
+		fprintf(f, "%-10s not measured: %s\n", name,
+			hvc_json_get_string(b, "reason") ?: "unavailable");
+		return false;
 	}
-	if (planned == 0)
-		return hvc_err(err, EINVAL, "no backend in the sweep has costs to plan from");
+	struct hvc_density_cost c;
+	struct hvc_density_estimate e;
+	struct hvc_error e2 = {0};
+	if (hvc_density_cost_from_json(b, &c, &e2) < 0 ||
+	    hvc_density_estimate(&c, t, &e, &e2) < 0) {
+		fprintf(f, "%-10s cannot plan: %s\n", name, e2.msg);
+		return false;
+	}
+	*base_used = c.base_used;
+	char b1[64], b2[64], cpu[32], bycpu[32];
+	snprintf(cpu, sizeof(cpu), "%.3f", c.cpu_share);
+	snprintf(bycpu, sizeof(bycpu), "%ld", e.by_cpu);
+	fprintf(f, "%-10s %12s %12s %10s %10ld %8s %9ld %-7s N=%d%s\n", name,
+		mib(c.mem_slope, b1, sizeof(b1)), mib(c.mem_intercept, b2, sizeof(b2)),
+		c.cpu_share > 0 ? cpu : "–", e.by_memory, e.by_cpu >= 0 ? bycpu : "–", e.expected,
+		e.limit, c.measured_max, e.beyond_measured ? " (extrapolated beyond)" : "");
+	return true;
+}
+
+static void plan_assumptions(FILE *f, json_object *d, const struct hvc_density_target *t,
+			     double base_any)
+{
+	char b3[64];
 	fprintf(
 	    f,
 	    "\nAssumptions (each one can be wrong on the target):\n"
@@ -192,5 +193,19 @@ int hvc_density_plan_print(FILE *f, json_object *d, const struct hvc_density_tar
 	    "  to confirm.\n",
 	    hvc_json_get_bool(hvc_json_get(d, "ksm"), "on_during_run", false) ? "on" : "off",
 	    hvc_json_get_string(d, "vm_accelerator") ?: "none used");
+}
+
+int hvc_density_plan_print(FILE *f, json_object *d, const struct hvc_density_target *t,
+			   struct hvc_error *err)
+{
+	plan_header(f, d, t);
+	json_object *bs = hvc_json_get(d, "backends");
+	size_t planned = 0;
+	double base_any = -1;
+	for (size_t i = 0; i < json_object_array_length(bs); i++)
+		planned += plan_row(f, json_object_array_get_idx(bs, i), t, &base_any);
+	if (planned == 0)
+		return hvc_err(err, EINVAL, "no backend in the sweep has costs to plan from");
+	plan_assumptions(f, d, t, base_any);
 	return 0;
 }

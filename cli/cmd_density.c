@@ -1,5 +1,6 @@
-/* hvc bench density: the density sweep's CLI (parsing, the Ctrl-C flag and
- * dispatch only; bench/density_*.c does the work). */
+/* cli/cmd_density: `hvc bench density`, the density sweep's CLI — parsing,
+ * the Ctrl-C flag and printing only; bench/density_*.c decides and does the
+ * work (bench/density_options.c checks the values). */
 #include "cli.h"
 #include "hvc/density.h"
 #include <getopt.h>
@@ -46,166 +47,189 @@ static void usage(FILE *f)
 		"DIR/density.json\n");
 }
 
-int hvc_cmd_bench_density(int argc, char **argv)
+/* The library's progress lines, on stderr as they happen. */
+static void print_progress(void *arg, const char *line)
 {
-	static const struct option opts[] = {
-	    {"backends", required_argument, NULL, 'b'},
-	    {"workload", required_argument, NULL, 'w'},
-	    {"image", required_argument, NULL, 'i'},
-	    {"instance-mem", required_argument, NULL, 'm'},
-	    {"budget", required_argument, NULL, 'B'},
-	    {"max", required_argument, NULL, 'M'},
-	    {"steps", required_argument, NULL, 's'},
-	    {"quick", no_argument, NULL, 'q'},
-	    {"connect", required_argument, NULL, 'c'},
-	    {"ksm", no_argument, NULL, 'k'},
-	    {"out", required_argument, NULL, 'o'},
-	    {"no-progress", no_argument, NULL, 'P'},
-	    {"report", required_argument, NULL, 'R'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
+	(void)arg;
+	fprintf(stderr, "[density] %s\n", line);
+}
+
+static const struct option density_options[] = {
+    {"backends", required_argument, NULL, 'b'},
+    {"workload", required_argument, NULL, 'w'},
+    {"image", required_argument, NULL, 'i'},
+    {"instance-mem", required_argument, NULL, 'm'},
+    {"budget", required_argument, NULL, 'B'},
+    {"max", required_argument, NULL, 'M'},
+    {"steps", required_argument, NULL, 's'},
+    {"quick", no_argument, NULL, 'q'},
+    {"connect", required_argument, NULL, 'c'},
+    {"ksm", no_argument, NULL, 'k'},
+    {"out", required_argument, NULL, 'o'},
+    {"no-progress", no_argument, NULL, 'P'},
+    {"report", required_argument, NULL, 'R'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+struct density_args {
+	struct hvc_density_opts o;
+	char **backends;
+	const char *budget, *report_dir;
+	bool help;
+};
+
+/* One option into a; -EINVAL (err says why) for a bad value, 1 for an
+ * option getopt did not know. */
+static int parse_option(int c, struct density_args *a, struct hvc_error *err)
+{
+	struct hvc_density_opts *o = &a->o;
+	switch (c) {
+	case 'b':
+		hvc_strv_free(a->backends);
+		a->backends = NULL;
+		return hvc_density_parse_backends(optarg, &a->backends, err);
+	case 'w':
+		o->workload = optarg;
+		return hvc_density_check_workload(optarg, err);
+	case 'i':
+		o->image = optarg;
+		return 0;
+	case 'm':
+		return hvc_density_parse_instance_mem(optarg, &o->instance_mem, err);
+	case 'B':
+		a->budget = optarg;
+		return 0;
+	case 'M':
+		return hvc_density_parse_max(optarg, &o->max, err);
+	case 's':
+		return hvc_density_parse_steps(optarg, o->steps, &o->n_steps, err);
+	case 'q':
+		o->quick = true;
+		return 0;
+	case 'c':
+		o->connect = optarg;
+		return 0;
+	case 'k':
+		o->ksm = true;
+		return 0;
+	case 'o':
+		o->out_dir = optarg;
+		return 0;
+	case 'P':
+		o->progress = NULL;
+		return 0;
+	case 'R':
+		a->report_dir = optarg;
+		return 0;
+	case 'h':
+		a->help = true;
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+/* Parses argv into a; returns -1 after printing a usage error (*status set). */
+static int parse_args(int argc, char **argv, struct density_args *a, int *status)
+{
 	const char *W = "bench density";
-	struct hvc_density_opts o = {.progress = true, .cmdline = argv, .cancel = &cancel_flag};
-	_cleanup_strv_ char **backends = NULL;
-	const char *budget = NULL, *report_dir = NULL;
 	struct hvc_error err = {0};
 	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		char *end;
-		switch (c) {
-		case 'b':
-			hvc_strv_free(backends);
-			backends = hvc_strv_split(optarg, ',');
-			if (!backends || !*backends)
-				return hvc_cli_usage_error(W, "--backends needs at least one name");
-			for (char **p = backends; *p; p++)
-				if (strcmp(*p, "container") && strcmp(*p, "vm"))
-					return hvc_cli_usage_error(
-					    W, "unknown backend \"%s\" (container, vm)", *p);
-			break;
-		case 'w':
-			if (strcmp(optarg, "idle") && strcmp(optarg, "mem") &&
-			    strcmp(optarg, "cpu"))
-				return hvc_cli_usage_error(
-				    W, "unknown workload \"%s\" (idle, mem, cpu)", optarg);
-			o.workload = optarg;
-			break;
-		case 'i':
-			o.image = optarg;
-			break;
-		case 'm':
-			if (hvc_parse_size(optarg, &o.instance_mem, &err) < 0)
-				return hvc_cli_usage_error(W, "--instance-mem: %s", err.msg);
-			if (o.instance_mem < (16ull << 20))
-				return hvc_cli_usage_error(
-				    W, "--instance-mem must be at least 16m, not \"%s\"", optarg);
-			break;
-		case 'B':
-			budget = optarg;
-			break;
-		case 'M': {
-			long v = strtol(optarg, &end, 10);
-			if (!*optarg || *end || v < 1 || v > 100000)
-				return hvc_cli_usage_error(
-				    W, "--max must be a positive count, not \"%s\"", optarg);
-			o.max = (int)v;
-			break;
-		}
-		case 's':
-			if (hvc_density_parse_steps(optarg, o.steps, &o.n_steps, &err) < 0)
-				return hvc_cli_usage_error(W, "%s", err.msg);
-			break;
-		case 'q':
-			o.quick = true;
-			break;
-		case 'c':
-			o.connect = optarg;
-			break;
-		case 'k':
-			o.ksm = true;
-			break;
-		case 'o':
-			o.out_dir = optarg;
-			break;
-		case 'P':
-			o.progress = false;
-			break;
-		case 'R':
-			report_dir = optarg;
-			break;
-		case 'h':
-			usage(stdout);
+	while ((c = getopt_long(argc, argv, "h", density_options, NULL)) != -1) {
+		int r = parse_option(c, a, &err);
+		if (r > 0)
+			return *status = hvc_cli_usage_error(W, "bad option"), -1;
+		if (r < 0)
+			return *status = hvc_cli_usage_error(W, "%s", err.msg), -1;
+		if (a->help)
 			return 0;
-		default:
-			return hvc_cli_usage_error(W, "bad option");
-		}
 	}
 	if (optind < argc)
-		return hvc_cli_usage_error(W, "unexpected argument \"%s\"", argv[optind]);
-	if (report_dir) {
-		if (hvc_density_report_dir(report_dir, &err) < 0)
-			return hvc_cli_fail(W, &err, HVC_EXIT_FAIL);
-		printf("Report: %s/report.md\n", report_dir);
-		return 0;
-	}
-	if (o.quick && o.workload && strcmp(o.workload, "idle"))
-		return hvc_cli_usage_error(W, "--quick runs the idle workload, not \"%s\"",
-					   o.workload);
-	if (o.max && o.n_steps && o.steps[0] > o.max)
-		return hvc_cli_usage_error(W, "--steps starts at %d, above --max %d", o.steps[0],
-					   o.max);
-	if (o.connect && !*o.connect)
-		return hvc_cli_usage_error(W, "--connect needs a libvirt URI");
-	if (budget) {
-		struct hvc_density_meminfo mi;
-		if (hvc_density_meminfo_read(&mi, &err) < 0)
-			return hvc_cli_fail(W, &err, HVC_EXIT_FAIL);
-		if (hvc_density_parse_budget(budget, mi.total, mi.available, &o.budget, &err) < 0)
-			return hvc_cli_usage_error(W, "%s", err.msg);
-	}
-	o.backends = backends;
+		return *status = hvc_cli_usage_error(W, "unexpected argument \"%s\"", argv[optind]),
+		       -1;
+	return 0;
+}
 
+/* The budget is checked against the memory available now. */
+static int resolve_budget(struct density_args *a, int *status)
+{
+	const char *W = "bench density";
+	struct hvc_error err = {0};
+	struct hvc_density_meminfo mi;
+	if (!a->budget)
+		return 0;
+	if (hvc_density_meminfo_read(&mi, &err) < 0)
+		return *status = hvc_cli_fail(W, &err, HVC_EXIT_FAIL), -1;
+	if (hvc_density_parse_budget(a->budget, mi.total, mi.available, &a->o.budget, &err) < 0)
+		return *status = hvc_cli_usage_error(W, "%s", err.msg), -1;
+	return 0;
+}
+
+/* Runs the sweep with Ctrl-C/SIGTERM turned into its cancel flag. */
+static int run_sweep(const struct hvc_density_opts *o, struct hvc_density_outcome *out,
+		     struct hvc_error *err)
+{
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
 	struct sigaction old_int, old_term;
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
-	_cleanup_free_ char *dir = NULL;
-	bool was_cancelled = false;
-	int r = hvc_density_run(&o, &dir, &was_cancelled, &err);
+	int r = hvc_density_run(o, out, err);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
-	if (r < 0)
-		return hvc_cli_fail(W, &err, err.code == EINVAL ? HVC_EXIT_USAGE : HVC_EXIT_FAIL);
-	printf("Report: %s/report.md\n", dir);
-	if (was_cancelled) {
+	return r;
+}
+
+static int report_outcome(const struct hvc_density_outcome *out)
+{
+	const char *W = "bench density";
+	printf("Report: %s/report.md\n", out->out_dir);
+	if (out->cancelled) {
 		fprintf(stderr,
 			"hvc: %s: cancelled by a signal; everything was torn down, partial results "
 			"in %s\n",
-			W, dir);
+			W, out->out_dir);
 		return 130;
 	}
-	_cleanup_json_ json_object *d = NULL;
-	if (hvc_density_load(dir, &d, &err) < 0)
-		return hvc_cli_fail(W, &err, HVC_EXIT_FAIL);
 	/* an instance that could not even start at N=1 is a failure of the run */
-	json_object *bs = hvc_json_get(d, "backends");
-	int rc = 0;
-	for (size_t i = 0; i < json_object_array_length(bs); i++) {
-		json_object *b = json_object_array_get_idx(bs, i);
-		json_object *steps = hvc_json_get(b, "steps");
-		json_object *s0 = steps && json_object_array_length(steps)
-				      ? json_object_array_get_idx(steps, 0)
-				      : NULL;
-		json_object *fs = s0 ? hvc_json_get(s0, "failures") : NULL;
-		json_object *f0 =
-		    fs && json_object_array_length(fs) ? json_object_array_get_idx(fs, 0) : NULL;
-		if (f0) {
-			fprintf(stderr, "hvc: %s: %s: the first instance failed to start: %s\n", W,
-				hvc_json_get_string(b, "name"), hvc_json_get_string(f0, "reason"));
-			rc = HVC_EXIT_FAIL;
-		}
+	for (size_t i = 0; i < out->n_start_failures; i++)
+		fprintf(stderr, "hvc: %s: %s: the first instance failed to start: %s\n", W,
+			out->start_failures[i].backend, out->start_failures[i].reason);
+	return out->n_start_failures ? HVC_EXIT_FAIL : 0;
+}
+
+int hvc_cmd_bench_density(int argc, char **argv)
+{
+	const char *W = "bench density";
+	struct density_args a = {
+	    .o = {.progress = print_progress, .cmdline = argv, .cancel = &cancel_flag}};
+	_cleanup_strv_ char **backends = NULL;
+	struct hvc_error err = {0};
+	int status = 0;
+	int r = parse_args(argc, argv, &a, &status);
+	backends = a.backends;
+	if (r < 0)
+		return status;
+	if (a.help) {
+		usage(stdout);
+		return 0;
 	}
+	if (a.report_dir) {
+		if (hvc_density_report_dir(a.report_dir, &err) < 0)
+			return hvc_cli_fail(W, &err, HVC_EXIT_FAIL);
+		printf("Report: %s/report.md\n", a.report_dir);
+		return 0;
+	}
+	if (hvc_density_opts_check(&a.o, &err) < 0)
+		return hvc_cli_usage_error(W, "%s", err.msg);
+	if (resolve_budget(&a, &status) < 0)
+		return status;
+	a.o.backends = backends;
+	struct hvc_density_outcome out = {0};
+	if (run_sweep(&a.o, &out, &err) < 0)
+		return hvc_cli_fail(W, &err, err.code == EINVAL ? HVC_EXIT_USAGE : HVC_EXIT_FAIL);
+	int rc = report_outcome(&out);
+	hvc_density_outcome_clear(&out);
 	return rc;
 }

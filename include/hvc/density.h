@@ -14,6 +14,7 @@
 #define HVC_DENSITY_SCHEMA "hvc-density-results"
 #define HVC_DENSITY_SCHEMA_VERSION 1
 #define HVC_DENSITY_MAX_STEPS 64
+#define HVC_DENSITY_MAX_BACKENDS 8
 
 /* ---------- the sweep (bench/density_sweep.c) --------------------------- */
 struct hvc_density_opts {
@@ -30,18 +31,32 @@ struct hvc_density_opts {
 	const char *connect;		  /* libvirt URI for the VM side; NULL = default */
 	bool ksm;			  /* turn KSM on for the run, restore it after */
 	const char *out_dir;		  /* NULL = results/density-<run-id> */
-	bool progress;			  /* progress lines on stderr */
-	char **cmdline;			  /* recorded */
+	/* Progress lines ("container: starting 1 more (N=1)"); NULL = none. */
+	void (*progress)(void *arg, const char *line);
+	void *progress_arg;
+	char **cmdline; /* recorded */
 	/* Set (by a signal handler) to stop the sweep: it then tears down. */
 	volatile sig_atomic_t *cancel;
 };
 
+/* What a finished sweep tells its caller (the rest is in out_dir). */
+struct hvc_density_outcome {
+	char *out_dir;	/* malloc'd */
+	bool cancelled; /* cut short by cancel: results are partial */
+	/* backends whose first instance could not even start (a failed run) */
+	size_t n_start_failures;
+	struct {
+		char backend[32];
+		char reason[512];
+	} start_failures[HVC_DENSITY_MAX_BACKENDS];
+};
+void hvc_density_outcome_clear(struct hvc_density_outcome *out);
+
 /* Runs the sweep and writes density.json, results.json (the harness schema,
  * for `hvc bench compare`), report.md and the charts. Bad input fails with
- * EINVAL before anything starts. *out_dir is malloc'd. Returns 0, or -1. A
- * sweep cut short by cancel still writes its results and returns 0 with
- * *cancelled set. */
-int hvc_density_run(const struct hvc_density_opts *o, char **out_dir, bool *cancelled,
+ * EINVAL before anything starts. Returns 0, or < 0 (err says why). A sweep cut short by
+ * cancel still writes its results and returns 0 with out->cancelled set. */
+int hvc_density_run(const struct hvc_density_opts *o, struct hvc_density_outcome *out,
 		    struct hvc_error *err);
 /* Regenerates results.json, results.csv, report.md and the charts in dir
  * from dir/density.json alone. */
@@ -51,6 +66,15 @@ int hvc_density_parse_steps(const char *s, int *steps, size_t *n, struct hvc_err
 /* "2g" or "50%" (of mem_total) -> bytes; checked against mem_available. */
 int hvc_density_parse_budget(const char *s, uint64_t mem_total, uint64_t mem_available,
 			     uint64_t *out, struct hvc_error *err);
+/* The option values `hvc bench density` takes, checked as they are parsed
+ * (bench/density_options.c); bad input fails with EINVAL and a message. */
+/* "container,vm" -> names of known backends (*out malloc'd). */
+int hvc_density_parse_backends(const char *s, char ***out, struct hvc_error *err);
+int hvc_density_check_workload(const char *s, struct hvc_error *err);
+int hvc_density_parse_instance_mem(const char *s, uint64_t *out, struct hvc_error *err);
+int hvc_density_parse_max(const char *s, int *out, struct hvc_error *err);
+/* The checks between options, once all are parsed (the budget aside). */
+int hvc_density_opts_check(const struct hvc_density_opts *o, struct hvc_error *err);
 
 /* ---------- host memory (bench/density_mem.c) --------------------------- */
 struct hvc_density_meminfo {
@@ -94,6 +118,16 @@ struct hvc_density_target {
 	double headroom_pct; /* kept free of both memory and CPU, 0..<100 */
 	double base_used;    /* bytes the target's OS uses; < 0 = assume the measured host's */
 };
+/* `hvc plan`'s defaults: 10% headroom, the measured host's base use. */
+void hvc_density_target_init(struct hvc_density_target *t);
+/* Option values of `hvc plan` (EINVAL and a message when bad). */
+int hvc_density_parse_host_mem(const char *s, uint64_t *out, struct hvc_error *err);
+int hvc_density_parse_host_cores(const char *s, unsigned *out, struct hvc_error *err);
+int hvc_density_parse_headroom(const char *s, double *out, struct hvc_error *err);
+int hvc_density_parse_base_mem(const char *s, double *out, struct hvc_error *err);
+/* A target is complete with a sweep to plan from, memory and cores. */
+int hvc_density_target_check(const char *from, const struct hvc_density_target *t,
+			     struct hvc_error *err);
 struct hvc_density_estimate {
 	double usable_mem, usable_cores;
 	long by_memory;	      /* instances memory allows (>= 0) */
