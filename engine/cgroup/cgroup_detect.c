@@ -9,9 +9,14 @@
  *   - a cgroup2 tree elsewhere and no v1 controllers  -> v2 (rooted there)
  * Only mounts at or below `root` count, so tests give fake mountinfo text that
  * names their fake tree, and the tree's files (cgroup.controllers, ...) are read
- * from there. */
+ * from there.
+ *
+ * Steps: read the mount table (libmount, loaded on first use: util/mount_lazy.c),
+ * scan it for the cgroup mounts under root, decide the mode from them (pure),
+ * then read what the chosen tree offers. */
 #include "hvc/cgroup.h"
 #include <dirent.h>
+#include <libmount.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -68,22 +73,6 @@ const char *hvc_cgroup_ctrl_names(unsigned bits, char *buf, size_t len)
 	return buf;
 }
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void unescape_octal(char *s)
-{
-	char *w = s;
-	for (char *r = s; *r;) {
-		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
-		    r[3] >= '0' && r[3] <= '7') {
-			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
-			r += 4;
-		} else {
-			*w++ = *r++;
-		}
-	}
-	*w = '\0';
-}
-
 /* True when path is root or below it (component-wise). */
 static bool path_within(const char *path, const char *root)
 {
@@ -109,14 +98,9 @@ static bool same_path(const char *a, const char *b)
 static unsigned v1_option_bits(const char *opts)
 {
 	unsigned bits = 0;
-	_cleanup_free_ char *copy = strdup(opts);
-	if (!copy)
-		return 0;
-	char *save = NULL;
-	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
-		for (size_t i = 0; i < sizeof(ctrl_names) / sizeof(ctrl_names[0]); i++)
-			if (!strcmp(t, ctrl_names[i].v1))
-				bits |= ctrl_names[i].bit;
+	for (size_t i = 0; opts && i < sizeof(ctrl_names) / sizeof(ctrl_names[0]); i++)
+		if (mnt_optstr_get_option(opts, ctrl_names[i].v1, NULL, NULL) == 0)
+			bits |= ctrl_names[i].bit;
 	return bits;
 }
 
@@ -166,6 +150,123 @@ static bool v2_can_freeze(const char *dir)
 	return found;
 }
 
+static void mnt_unref_tablep(struct libmnt_table **tb)
+{
+	if (*tb)
+		mnt_unref_table(*tb);
+}
+static void mnt_free_iterp(struct libmnt_iter **it)
+{
+	if (*it)
+		mnt_free_iter(*it);
+}
+#define _cleanup_mnt_table_ __attribute__((cleanup(mnt_unref_tablep)))
+#define _cleanup_mnt_iter_ __attribute__((cleanup(mnt_free_iterp)))
+
+/* A line libmount cannot parse is skipped, as the kernel never writes one
+ * and a fake table may hold one on purpose. */
+static int skip_bad_line(struct libmnt_table *tb, const char *file, int line)
+{
+	(void)tb;
+	hvc_debug("cgroups: %s: line %d is not a mount, skipped", file, line);
+	return 1;
+}
+
+/* The mount table: mountinfo text when given (tests), else this process's
+ * /proc/self/mountinfo. */
+static int read_mount_table(const char *mountinfo, struct libmnt_table **out, struct hvc_error *err)
+{
+	_cleanup_mnt_table_ struct libmnt_table *tb = mnt_new_table();
+	if (!tb)
+		return hvc_err(err, ENOMEM, "detect cgroups");
+	mnt_table_set_parser_errcb(tb, skip_bad_line);
+	int r;
+	if (!mountinfo) {
+		r = mnt_table_parse_file(tb, "/proc/self/mountinfo");
+		if (r < 0)
+			return hvc_err(err, -r, "detect cgroups: read `/proc/self/mountinfo`");
+	} else if (*mountinfo) {
+		/* libmount reads streams: the text as one, without a copy */
+		_cleanup_fclose_ FILE *f = fmemopen((void *)mountinfo, strlen(mountinfo), "r");
+		if (!f)
+			return hvc_err(err, errno, "detect cgroups");
+		r = mnt_table_parse_stream(tb, f, "mountinfo");
+		if (r < 0)
+			return hvc_err(err, -r, "detect cgroups: parse the mount table");
+	}
+	*out = steal_pointer(&tb);
+	return 0;
+}
+
+/* The cgroup mounts under root, as the mount table lists them. */
+struct cg_mounts {
+	char v2[PATH_MAX]; /* the cgroup2 mount ("" when none) */
+	bool v2_at_root;   /* ... mounted at root itself */
+	unsigned v1_bits;  /* v1 controllers reachable as <root>/<ctrl> */
+};
+
+/* v1 controllers of a hierarchy, kept when reachable as <root>/<ctrl>, which
+ * is where the v1 back-end looks for them. */
+static unsigned v1_reachable_bits(const char *root, unsigned bits)
+{
+	unsigned usable = 0;
+	for (size_t k = 0; k < sizeof(ctrl_names) / sizeof(ctrl_names[0]); k++) {
+		if (!(bits & ctrl_names[k].bit))
+			continue;
+		_cleanup_free_ char *p = hvc_path_join(root, ctrl_names[k].v1);
+		struct stat st;
+		if (p && stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			usable |= ctrl_names[k].bit;
+	}
+	return usable;
+}
+
+static int scan_mounts(struct libmnt_table *tb, const char *root, struct cg_mounts *m,
+		       struct hvc_error *err)
+{
+	memset(m, 0, sizeof(*m));
+	_cleanup_mnt_iter_ struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+	if (!it)
+		return hvc_err(err, ENOMEM, "detect cgroups");
+	struct libmnt_fs *fs;
+	while (mnt_table_next_fs(tb, it, &fs) == 0) {
+		const char *type = mnt_fs_get_fstype(fs), *mnt = mnt_fs_get_target(fs);
+		if (!type || !mnt || !path_within(mnt, root))
+			continue;
+		if (!strcmp(type, "cgroup2")) {
+			/* the last cgroup2 mount wins, but one at the root always does */
+			if (!m->v2_at_root) {
+				snprintf(m->v2, sizeof(m->v2), "%s", mnt);
+				m->v2_at_root = same_path(mnt, root);
+			}
+		} else if (!strcmp(type, "cgroup")) {
+			unsigned bits = v1_option_bits(mnt_fs_get_fs_options(fs));
+			m->v1_bits |= v1_reachable_bits(root, bits);
+		}
+	}
+	return 0;
+}
+
+/* The mode and usable controllers from the mounts and the cgroup2 tree's
+ * controllers (pure). */
+static void decide_mode(const struct cg_mounts *m, struct hvc_cgroup_host *out)
+{
+	if (m->v2_at_root || (m->v2[0] && !m->v1_bits)) {
+		out->mode = HVC_CGROUP_V2;
+		out->usable = out->v2_controllers;
+	} else if (m->v1_bits && m->v2[0]) {
+		out->mode = HVC_CGROUP_HYBRID;
+		/* a controller bound to a v1 hierarchy cannot be enabled in the v2
+		 * tree, so hybrid hosts use v1 for everything hvc needs */
+		out->usable = m->v1_bits;
+	} else if (m->v1_bits) {
+		out->mode = HVC_CGROUP_V1;
+		out->usable = m->v1_bits;
+	} else {
+		out->mode = HVC_CGROUP_NONE;
+	}
+}
+
 int hvc_cgroup_detect(const char *root, const char *mountinfo, struct hvc_cgroup_host *out,
 		      struct hvc_error *err)
 {
@@ -176,84 +277,18 @@ int hvc_cgroup_detect(const char *root, const char *mountinfo, struct hvc_cgroup
 		return hvc_err(err, ENAMETOOLONG, "cgroup root `%s`", root);
 	snprintf(out->root, sizeof(out->root), "%s", root);
 
-	_cleanup_free_ char *own = NULL;
-	if (!mountinfo) {
-		if (hvc_read_file("/proc/self/mountinfo", &own, NULL, err) < 0)
-			return hvc_error_prefix(err, "detect cgroups");
-		mountinfo = own;
-	}
-	_cleanup_free_ char *text = strdup(mountinfo);
-	if (!text)
-		return hvc_err(err, ENOMEM, "detect cgroups");
-
-	char v2_mount[PATH_MAX] = "";
-	bool v2_at_root = false;
-	unsigned v1_bits = 0;
-	char *save = NULL;
-	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		/* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
-		char *sep = strstr(line, " - ");
-		if (!sep)
-			continue;
-		*sep = '\0';
-		char *f[5] = {0};
-		char *fs = NULL;
-		int i = 0;
-		for (char *t = strtok_r(line, " ", &fs); t && i < 5; t = strtok_r(NULL, " ", &fs))
-			f[i++] = t;
-		if (i < 5)
-			continue;
-		char *tail = sep + 3, *ts = NULL;
-		char *fstype = strtok_r(tail, " ", &ts);
-		char *source = fstype ? strtok_r(NULL, " ", &ts) : NULL;
-		char *super = source ? strtok_r(NULL, " ", &ts) : NULL;
-		if (!fstype || !super)
-			continue;
-		char *mnt = f[4];
-		unescape_octal(mnt);
-		if (!path_within(mnt, root))
-			continue;
-		if (!strcmp(fstype, "cgroup2")) {
-			/* the last cgroup2 mount wins, but one at the root always does */
-			if (!v2_at_root) {
-				snprintf(v2_mount, sizeof(v2_mount), "%s", mnt);
-				v2_at_root = same_path(mnt, root);
-			}
-		} else if (!strcmp(fstype, "cgroup")) {
-			unsigned bits = v1_option_bits(super);
-			/* usable only when the hierarchy is reachable as <root>/<ctrl>,
-			 * which is where the v1 back-end looks for it */
-			for (size_t k = 0; k < sizeof(ctrl_names) / sizeof(ctrl_names[0]); k++) {
-				if (!(bits & ctrl_names[k].bit))
-					continue;
-				_cleanup_free_ char *p = hvc_path_join(root, ctrl_names[k].v1);
-				struct stat st;
-				if (p && stat(p, &st) == 0 && S_ISDIR(st.st_mode))
-					v1_bits |= ctrl_names[k].bit;
-			}
-		}
-	}
-
-	if (v2_mount[0]) {
-		snprintf(out->unified, sizeof(out->unified), "%s", v2_mount);
-		out->v2_controllers = v2_file_bits(v2_mount, "cgroup.controllers");
-		if (v2_can_freeze(v2_mount))
+	_cleanup_mnt_table_ struct libmnt_table *tb = NULL;
+	struct cg_mounts m;
+	int r = read_mount_table(mountinfo, &tb, err);
+	if (r < 0 || (r = scan_mounts(tb, root, &m, err)) < 0)
+		return r;
+	if (m.v2[0]) {
+		snprintf(out->unified, sizeof(out->unified), "%s", m.v2);
+		out->v2_controllers = v2_file_bits(m.v2, "cgroup.controllers");
+		if (v2_can_freeze(m.v2))
 			out->v2_controllers |= HVC_CG_FREEZER;
 	}
-	if (v2_at_root || (v2_mount[0] && !v1_bits)) {
-		out->mode = HVC_CGROUP_V2;
-		out->usable = out->v2_controllers;
-	} else if (v1_bits && v2_mount[0]) {
-		out->mode = HVC_CGROUP_HYBRID;
-		/* a controller bound to a v1 hierarchy cannot be enabled in the v2
-		 * tree, so hybrid hosts use v1 for everything hvc needs */
-		out->usable = v1_bits;
-	} else if (v1_bits) {
-		out->mode = HVC_CGROUP_V1;
-		out->usable = v1_bits;
-	} else {
-		out->mode = HVC_CGROUP_NONE;
-	}
+	decide_mode(&m, out);
 	hvc_debug("cgroups: mode %s under `%s` (cgroup2: `%s`)", hvc_cgroup_mode_name(out->mode),
 		  out->root, out->unified);
 	return 0;
