@@ -3,7 +3,7 @@
 # dependency installer (it must run before pkg-config can answer) and test runners.
 
 CC      ?= gcc
-PKGS    := libvirt libseccomp hwloc json-c libarchive libcrypto libcap libcurl mount
+PKGS    := libvirt libseccomp hwloc json-c libarchive libcrypto libcap libcurl
 CFLAGS  ?= -O2 -g
 # Messages are truncated on purpose (bounded buffers): -Wno-format-truncation.
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -Iinclude -D_GNU_SOURCE
@@ -21,9 +21,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libarchive (libxml2, ICU, libstdc++, ...), libcrypto and hwloc (libudev). The
 # commands that do not need them — `hvc run` above all — do not pay for their
 # relocation at start. util/<lib>_lazy.c dlopen()s them by soname.
-# libmount (libblkid, libselinux, libpcre2) too: only cgroup detection reads
-# the mount table (its cost on `hvc run`: docs/cgroups.md).
-LAZY_PKGS  := libvirt libarchive libcrypto hwloc mount
+LAZY_PKGS  := libvirt libarchive libcrypto hwloc
 PKG_LIBS   = $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) 2>/dev/null) -ldl
 # The soname the installed dev package links against (libarchive.so.13 on
 # Debian 12), so another distribution's version is loaded too; the wrappers
@@ -33,7 +31,6 @@ lazy_soname_flag = $(if $(call soname,$(2),$(3)),-DHVC_SONAME_$(1)='"$(call sona
 $(BUILD)/util/archive_lazy.o: CFLAGS += $(call lazy_soname_flag,ARCHIVE,libarchive,archive)
 $(BUILD)/util/crypto_lazy.o: CFLAGS += $(call lazy_soname_flag,CRYPTO,libcrypto,crypto)
 $(BUILD)/util/hwloc_lazy.o: CFLAGS += $(call lazy_soname_flag,HWLOC,hwloc,hwloc)
-$(BUILD)/util/mount_lazy.o: CFLAGS += $(call lazy_soname_flag,MOUNT,mount,mount)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
 LIB_SRC   := $(wildcard util/*.c host/*.c engine/*/*.c vmdriver/*.c bench/*.c)

@@ -11,12 +11,10 @@
  * names their fake tree, and the tree's files (cgroup.controllers, ...) are read
  * from there.
  *
- * Steps: read the mount table (libmount, loaded on first use: util/mount_lazy.c),
- * scan it for the cgroup mounts under root, decide the mode from them (pure),
- * then read what the chosen tree offers. */
+ * Steps: scan the mount table (util/mountinfo.c) for the cgroup mounts under
+ * root, read what the cgroup2 tree offers, decide the mode (pure). */
 #include "hvc/cgroup.h"
 #include <dirent.h>
-#include <libmount.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -98,8 +96,8 @@ static bool same_path(const char *a, const char *b)
 static unsigned v1_option_bits(const char *opts)
 {
 	unsigned bits = 0;
-	for (size_t i = 0; opts && i < sizeof(ctrl_names) / sizeof(ctrl_names[0]); i++)
-		if (mnt_optstr_get_option(opts, ctrl_names[i].v1, NULL, NULL) == 0)
+	for (size_t i = 0; i < sizeof(ctrl_names) / sizeof(ctrl_names[0]); i++)
+		if (hvc_mount_opt_has(opts, ctrl_names[i].v1))
 			bits |= ctrl_names[i].bit;
 	return bits;
 }
@@ -150,54 +148,6 @@ static bool v2_can_freeze(const char *dir)
 	return found;
 }
 
-static void mnt_unref_tablep(struct libmnt_table **tb)
-{
-	if (*tb)
-		mnt_unref_table(*tb);
-}
-static void mnt_free_iterp(struct libmnt_iter **it)
-{
-	if (*it)
-		mnt_free_iter(*it);
-}
-#define _cleanup_mnt_table_ __attribute__((cleanup(mnt_unref_tablep)))
-#define _cleanup_mnt_iter_ __attribute__((cleanup(mnt_free_iterp)))
-
-/* A line libmount cannot parse is skipped, as the kernel never writes one
- * and a fake table may hold one on purpose. */
-static int skip_bad_line(struct libmnt_table *tb, const char *file, int line)
-{
-	(void)tb;
-	hvc_debug("cgroups: %s: line %d is not a mount, skipped", file, line);
-	return 1;
-}
-
-/* The mount table: mountinfo text when given (tests), else this process's
- * /proc/self/mountinfo. */
-static int read_mount_table(const char *mountinfo, struct libmnt_table **out, struct hvc_error *err)
-{
-	_cleanup_mnt_table_ struct libmnt_table *tb = mnt_new_table();
-	if (!tb)
-		return hvc_err(err, ENOMEM, "detect cgroups");
-	mnt_table_set_parser_errcb(tb, skip_bad_line);
-	int r;
-	if (!mountinfo) {
-		r = mnt_table_parse_file(tb, "/proc/self/mountinfo");
-		if (r < 0)
-			return hvc_err(err, -r, "detect cgroups: read `/proc/self/mountinfo`");
-	} else if (*mountinfo) {
-		/* libmount reads streams: the text as one, without a copy */
-		_cleanup_fclose_ FILE *f = fmemopen((void *)mountinfo, strlen(mountinfo), "r");
-		if (!f)
-			return hvc_err(err, errno, "detect cgroups");
-		r = mnt_table_parse_stream(tb, f, "mountinfo");
-		if (r < 0)
-			return hvc_err(err, -r, "detect cgroups: parse the mount table");
-	}
-	*out = steal_pointer(&tb);
-	return 0;
-}
-
 /* The cgroup mounts under root, as the mount table lists them. */
 struct cg_mounts {
 	char v2[PATH_MAX]; /* the cgroup2 mount ("" when none) */
@@ -221,30 +171,24 @@ static unsigned v1_reachable_bits(const char *root, unsigned bits)
 	return usable;
 }
 
-static int scan_mounts(struct libmnt_table *tb, const char *root, struct cg_mounts *m,
-		       struct hvc_error *err)
+/* Scans mountinfo text (split in place) for the cgroup mounts under root. */
+static void scan_mounts(char *text, const char *root, struct cg_mounts *m)
 {
 	memset(m, 0, sizeof(*m));
-	_cleanup_mnt_iter_ struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
-	if (!it)
-		return hvc_err(err, ENOMEM, "detect cgroups");
-	struct libmnt_fs *fs;
-	while (mnt_table_next_fs(tb, it, &fs) == 0) {
-		const char *type = mnt_fs_get_fstype(fs), *mnt = mnt_fs_get_target(fs);
-		if (!type || !mnt || !path_within(mnt, root))
+	struct hvc_mountinfo_entry e;
+	while (hvc_mountinfo_next(&text, &e)) {
+		if (!path_within(e.target, root))
 			continue;
-		if (!strcmp(type, "cgroup2")) {
+		if (!strcmp(e.fstype, "cgroup2")) {
 			/* the last cgroup2 mount wins, but one at the root always does */
 			if (!m->v2_at_root) {
-				snprintf(m->v2, sizeof(m->v2), "%s", mnt);
-				m->v2_at_root = same_path(mnt, root);
+				snprintf(m->v2, sizeof(m->v2), "%s", e.target);
+				m->v2_at_root = same_path(e.target, root);
 			}
-		} else if (!strcmp(type, "cgroup")) {
-			unsigned bits = v1_option_bits(mnt_fs_get_fs_options(fs));
-			m->v1_bits |= v1_reachable_bits(root, bits);
+		} else if (!strcmp(e.fstype, "cgroup")) {
+			m->v1_bits |= v1_reachable_bits(root, v1_option_bits(e.super_opts));
 		}
 	}
-	return 0;
 }
 
 /* The mode and usable controllers from the mounts and the cgroup2 tree's
@@ -277,11 +221,15 @@ int hvc_cgroup_detect(const char *root, const char *mountinfo, struct hvc_cgroup
 		return hvc_err(err, ENAMETOOLONG, "cgroup root `%s`", root);
 	snprintf(out->root, sizeof(out->root), "%s", root);
 
-	_cleanup_mnt_table_ struct libmnt_table *tb = NULL;
+	_cleanup_free_ char *text = NULL;
+	if (!mountinfo) {
+		if (hvc_read_file("/proc/self/mountinfo", &text, NULL, err) < 0)
+			return hvc_error_prefix(err, "detect cgroups");
+	} else if (!(text = strdup(mountinfo))) { /* split in place: a copy */
+		return hvc_err(err, ENOMEM, "detect cgroups");
+	}
 	struct cg_mounts m;
-	int r = read_mount_table(mountinfo, &tb, err);
-	if (r < 0 || (r = scan_mounts(tb, root, &m, err)) < 0)
-		return r;
+	scan_mounts(text, root, &m);
 	if (m.v2[0]) {
 		snprintf(out->unified, sizeof(out->unified), "%s", m.v2);
 		out->v2_controllers = v2_file_bits(m.v2, "cgroup.controllers");
