@@ -1,5 +1,5 @@
-/* util/spawn: running helper programs (qemu --version, mkfs.ext4, gnuplot) with captured
- * output and a deadline; closing inherited descriptors. */
+/* util/spawn: running helper programs (qemu --version, mkfs.ext4, gnuplot)
+ * with captured output and a deadline; closing inherited descriptors. */
 #include "hvc/util.h"
 #include <dirent.h>
 #include <fcntl.h>
