@@ -1,8 +1,7 @@
-/* The one error contract: struct hvc_error carries errno and a message that
- * grows context as it travels up the stack. */
+/* util/error: the one error contract — struct hvc_error carries errno and a
+ * message that grows context as it travels up the stack. Uses nothing of util
+ * (the cleanup functions are in cleanup.c, string vectors in strv.c). */
 #include <string.h>
-#include <unistd.h>
-#include <dirent.h>
 #include "hvc/util.h"
 
 static int ret_for(int errnum)
@@ -44,35 +43,4 @@ void hvc_error_clear(struct hvc_error *err)
 		err->code = 0;
 		err->msg[0] = '\0';
 	}
-}
-
-void hvc_freep(void *p)
-{
-	free(*(void **)p);
-}
-
-void hvc_closep(int *fd)
-{
-	if (*fd >= 0) {
-		int saved = errno;
-		close(*fd);
-		errno = saved;
-	}
-}
-
-void hvc_fclosep(FILE **f)
-{
-	if (*f)
-		fclose(*f);
-}
-
-void hvc_json_putp(json_object **o)
-{
-	if (*o)
-		json_object_put(*o);
-}
-
-void hvc_strv_freep(char ***v)
-{
-	hvc_strv_free(*v);
 }

@@ -1,4 +1,4 @@
-/* File helpers. Writes that must survive a crash go through
+/* util/fs: file helpers. Writes that must survive a crash go through
  * hvc_write_file_atomic: temp file beside the target, fsync, rename, fsync dir. */
 #include <dirent.h>
 #include <fcntl.h>

@@ -1,4 +1,5 @@
-/* json-c helpers: typed getters with defaults, file I/O with the error contract. */
+/* util/json: json-c helpers — typed getters with defaults, file I/O with the
+ * error contract. */
 #include <string.h>
 #include "hvc/util.h"
 

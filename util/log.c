@@ -1,4 +1,5 @@
-/* Levelled logging to stderr. The level comes from -v/--log-level/HVC_LOG. */
+/* util/log: levelled logging to stderr, the one place library code prints.
+ * The level comes from -v/--log-level/HVC_LOG. */
 #include <string.h>
 #include <unistd.h>
 #include "hvc/util.h"

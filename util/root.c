@@ -1,4 +1,5 @@
-/* Process-wide locations: the state root and the guest program directory. */
+/* util/root: process-wide locations — the state root and the guest program
+ * directory. */
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>

@@ -1,4 +1,5 @@
-/* Clocks: monotonic for every measured interval, wall clock only for labels. */
+/* util/time: clocks — monotonic for every measured interval, wall clock only
+ * for labels. */
 #include <time.h>
 #include "hvc/util.h"
 

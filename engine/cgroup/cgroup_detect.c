@@ -9,7 +9,10 @@
  *   - a cgroup2 tree elsewhere and no v1 controllers  -> v2 (rooted there)
  * Only mounts at or below `root` count, so tests give fake mountinfo text that
  * names their fake tree, and the tree's files (cgroup.controllers, ...) are read
- * from there. */
+ * from there.
+ *
+ * Steps: scan the mount table (util/mountinfo.c) for the cgroup mounts under
+ * root, read what the cgroup2 tree offers, decide the mode (pure). */
 #include "hvc/cgroup.h"
 #include <dirent.h>
 #include <limits.h>
@@ -68,22 +71,6 @@ const char *hvc_cgroup_ctrl_names(unsigned bits, char *buf, size_t len)
 	return buf;
 }
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void unescape_octal(char *s)
-{
-	char *w = s;
-	for (char *r = s; *r;) {
-		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
-		    r[3] >= '0' && r[3] <= '7') {
-			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
-			r += 4;
-		} else {
-			*w++ = *r++;
-		}
-	}
-	*w = '\0';
-}
-
 /* True when path is root or below it (component-wise). */
 static bool path_within(const char *path, const char *root)
 {
@@ -109,14 +96,9 @@ static bool same_path(const char *a, const char *b)
 static unsigned v1_option_bits(const char *opts)
 {
 	unsigned bits = 0;
-	_cleanup_free_ char *copy = strdup(opts);
-	if (!copy)
-		return 0;
-	char *save = NULL;
-	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
-		for (size_t i = 0; i < sizeof(ctrl_names) / sizeof(ctrl_names[0]); i++)
-			if (!strcmp(t, ctrl_names[i].v1))
-				bits |= ctrl_names[i].bit;
+	for (size_t i = 0; i < sizeof(ctrl_names) / sizeof(ctrl_names[0]); i++)
+		if (hvc_mount_opt_has(opts, ctrl_names[i].v1))
+			bits |= ctrl_names[i].bit;
 	return bits;
 }
 
@@ -166,6 +148,69 @@ static bool v2_can_freeze(const char *dir)
 	return found;
 }
 
+/* The cgroup mounts under root, as the mount table lists them. */
+struct cg_mounts {
+	char v2[PATH_MAX]; /* the cgroup2 mount ("" when none) */
+	bool v2_at_root;   /* ... mounted at root itself */
+	unsigned v1_bits;  /* v1 controllers reachable as <root>/<ctrl> */
+};
+
+/* v1 controllers of a hierarchy, kept when reachable as <root>/<ctrl>, which
+ * is where the v1 back-end looks for them. */
+static unsigned v1_reachable_bits(const char *root, unsigned bits)
+{
+	unsigned usable = 0;
+	for (size_t k = 0; k < sizeof(ctrl_names) / sizeof(ctrl_names[0]); k++) {
+		if (!(bits & ctrl_names[k].bit))
+			continue;
+		_cleanup_free_ char *p = hvc_path_join(root, ctrl_names[k].v1);
+		struct stat st;
+		if (p && stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			usable |= ctrl_names[k].bit;
+	}
+	return usable;
+}
+
+/* Scans mountinfo text (split in place) for the cgroup mounts under root. */
+static void scan_mounts(char *text, const char *root, struct cg_mounts *m)
+{
+	memset(m, 0, sizeof(*m));
+	struct hvc_mountinfo_entry e;
+	while (hvc_mountinfo_next(&text, &e)) {
+		if (!path_within(e.target, root))
+			continue;
+		if (!strcmp(e.fstype, "cgroup2")) {
+			/* the last cgroup2 mount wins, but one at the root always does */
+			if (!m->v2_at_root) {
+				snprintf(m->v2, sizeof(m->v2), "%s", e.target);
+				m->v2_at_root = same_path(e.target, root);
+			}
+		} else if (!strcmp(e.fstype, "cgroup")) {
+			m->v1_bits |= v1_reachable_bits(root, v1_option_bits(e.super_opts));
+		}
+	}
+}
+
+/* The mode and usable controllers from the mounts and the cgroup2 tree's
+ * controllers (pure). */
+static void decide_mode(const struct cg_mounts *m, struct hvc_cgroup_host *out)
+{
+	if (m->v2_at_root || (m->v2[0] && !m->v1_bits)) {
+		out->mode = HVC_CGROUP_V2;
+		out->usable = out->v2_controllers;
+	} else if (m->v1_bits && m->v2[0]) {
+		out->mode = HVC_CGROUP_HYBRID;
+		/* a controller bound to a v1 hierarchy cannot be enabled in the v2
+		 * tree, so hybrid hosts use v1 for everything hvc needs */
+		out->usable = m->v1_bits;
+	} else if (m->v1_bits) {
+		out->mode = HVC_CGROUP_V1;
+		out->usable = m->v1_bits;
+	} else {
+		out->mode = HVC_CGROUP_NONE;
+	}
+}
+
 int hvc_cgroup_detect(const char *root, const char *mountinfo, struct hvc_cgroup_host *out,
 		      struct hvc_error *err)
 {
@@ -176,84 +221,22 @@ int hvc_cgroup_detect(const char *root, const char *mountinfo, struct hvc_cgroup
 		return hvc_err(err, ENAMETOOLONG, "cgroup root `%s`", root);
 	snprintf(out->root, sizeof(out->root), "%s", root);
 
-	_cleanup_free_ char *own = NULL;
+	_cleanup_free_ char *text = NULL;
 	if (!mountinfo) {
-		if (hvc_read_file("/proc/self/mountinfo", &own, NULL, err) < 0)
+		if (hvc_read_file("/proc/self/mountinfo", &text, NULL, err) < 0)
 			return hvc_error_prefix(err, "detect cgroups");
-		mountinfo = own;
-	}
-	_cleanup_free_ char *text = strdup(mountinfo);
-	if (!text)
+	} else if (!(text = strdup(mountinfo))) { /* split in place: a copy */
 		return hvc_err(err, ENOMEM, "detect cgroups");
-
-	char v2_mount[PATH_MAX] = "";
-	bool v2_at_root = false;
-	unsigned v1_bits = 0;
-	char *save = NULL;
-	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		/* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
-		char *sep = strstr(line, " - ");
-		if (!sep)
-			continue;
-		*sep = '\0';
-		char *f[5] = {0};
-		char *fs = NULL;
-		int i = 0;
-		for (char *t = strtok_r(line, " ", &fs); t && i < 5; t = strtok_r(NULL, " ", &fs))
-			f[i++] = t;
-		if (i < 5)
-			continue;
-		char *tail = sep + 3, *ts = NULL;
-		char *fstype = strtok_r(tail, " ", &ts);
-		char *source = fstype ? strtok_r(NULL, " ", &ts) : NULL;
-		char *super = source ? strtok_r(NULL, " ", &ts) : NULL;
-		if (!fstype || !super)
-			continue;
-		char *mnt = f[4];
-		unescape_octal(mnt);
-		if (!path_within(mnt, root))
-			continue;
-		if (!strcmp(fstype, "cgroup2")) {
-			/* the last cgroup2 mount wins, but one at the root always does */
-			if (!v2_at_root) {
-				snprintf(v2_mount, sizeof(v2_mount), "%s", mnt);
-				v2_at_root = same_path(mnt, root);
-			}
-		} else if (!strcmp(fstype, "cgroup")) {
-			unsigned bits = v1_option_bits(super);
-			/* usable only when the hierarchy is reachable as <root>/<ctrl>,
-			 * which is where the v1 back-end looks for it */
-			for (size_t k = 0; k < sizeof(ctrl_names) / sizeof(ctrl_names[0]); k++) {
-				if (!(bits & ctrl_names[k].bit))
-					continue;
-				_cleanup_free_ char *p = hvc_path_join(root, ctrl_names[k].v1);
-				struct stat st;
-				if (p && stat(p, &st) == 0 && S_ISDIR(st.st_mode))
-					v1_bits |= ctrl_names[k].bit;
-			}
-		}
 	}
-
-	if (v2_mount[0]) {
-		snprintf(out->unified, sizeof(out->unified), "%s", v2_mount);
-		out->v2_controllers = v2_file_bits(v2_mount, "cgroup.controllers");
-		if (v2_can_freeze(v2_mount))
+	struct cg_mounts m;
+	scan_mounts(text, root, &m);
+	if (m.v2[0]) {
+		snprintf(out->unified, sizeof(out->unified), "%s", m.v2);
+		out->v2_controllers = v2_file_bits(m.v2, "cgroup.controllers");
+		if (v2_can_freeze(m.v2))
 			out->v2_controllers |= HVC_CG_FREEZER;
 	}
-	if (v2_at_root || (v2_mount[0] && !v1_bits)) {
-		out->mode = HVC_CGROUP_V2;
-		out->usable = out->v2_controllers;
-	} else if (v1_bits && v2_mount[0]) {
-		out->mode = HVC_CGROUP_HYBRID;
-		/* a controller bound to a v1 hierarchy cannot be enabled in the v2
-		 * tree, so hybrid hosts use v1 for everything hvc needs */
-		out->usable = v1_bits;
-	} else if (v1_bits) {
-		out->mode = HVC_CGROUP_V1;
-		out->usable = v1_bits;
-	} else {
-		out->mode = HVC_CGROUP_NONE;
-	}
+	decide_mode(&m, out);
 	hvc_debug("cgroups: mode %s under `%s` (cgroup2: `%s`)", hvc_cgroup_mode_name(out->mode),
 		  out->root, out->unified);
 	return 0;

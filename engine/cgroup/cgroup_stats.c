@@ -1,6 +1,6 @@
 /* engine/cgroup/cgroup_stats: what a cgroup costs, read from its control files.
- * Parsers take buffers (unit-tested on fixed text); the readers know which
- * files each back-end has:
+ * The readers know which files each back-end has (the pure parsers they use
+ * are in cgroup_parse.c):
  *   v1: memory.usage_in_bytes, memory.max_usage_in_bytes (peak),
  *       memory.limit_in_bytes, memory.stat (total_inactive_file, total_cache,
  *       total_rss), memory.oom_control (oom_kill), cpuacct.usage (ns),
@@ -17,38 +17,6 @@
 
 /* v1 reports "no limit" as PAGE_COUNTER_MAX pages in bytes (about 2^63). */
 #define V1_UNLIMITED_MIN (1ull << 62)
-
-int hvc_cgroup_parse_u64(const char *buf, uint64_t *out)
-{
-	while (*buf == ' ' || *buf == '\t')
-		buf++;
-	if (!strncmp(buf, "max", 3) && (!buf[3] || buf[3] == '\n' || buf[3] == ' ')) {
-		*out = UINT64_MAX;
-		return 0;
-	}
-	if (*buf < '0' || *buf > '9')
-		return -EINVAL;
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(buf, &end, 10);
-	if (errno || (*end && *end != '\n' && *end != ' '))
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-int hvc_cgroup_parse_keyed(const char *buf, const char *key, uint64_t *out)
-{
-	size_t kl = strlen(key);
-	for (const char *line = buf; line && *line;) {
-		if (!strncmp(line, key, kl) && (line[kl] == ' ' || line[kl] == '\t'))
-			return hvc_cgroup_parse_u64(line + kl + 1, out);
-		line = strchr(line, '\n');
-		if (line)
-			line++;
-	}
-	return -ENOENT;
-}
 
 static void read_into(const char *dir, const char *file, uint64_t *dst, unsigned bit,
 		      unsigned *have)

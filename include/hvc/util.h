@@ -141,6 +141,26 @@ void hvc_strbuf_putc(struct hvc_strbuf *b, char c);
 void hvc_strbuf_printf(struct hvc_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *hvc_str_trim(char *s);
 
+/* ---------- mount table (util/mountinfo.c) ----------------------------
+ * One line of /proc/<pid>/mountinfo, split in place: the fields point into
+ * the caller's buffer, octal escapes (\040 for a space, ...) decoded in the
+ * paths and the source. */
+struct hvc_mountinfo_entry {
+	const char *root;	/* the mounted directory within its filesystem */
+	const char *target;	/* the mount point */
+	const char *vfs_opts;	/* per-mount options ("rw,nosuid") */
+	const char *fstype;	/* "cgroup2", "overlay", ... */
+	const char *source;
+	const char *super_opts; /* per-superblock options ("rw,memory") */
+};
+/* The next mount of *text (a mutable mountinfo buffer, split in place; *text
+ * advances past it) into *e: true, or false at the end. Lines that are not a
+ * mount are skipped. Pure. */
+bool hvc_mountinfo_next(char **text, struct hvc_mountinfo_entry *e);
+/* Whether a comma-separated option string holds exactly name ("rw,cpu" has
+ * "cpu", not "cp"). */
+bool hvc_mount_opt_has(const char *opts, const char *name);
+
 /* ---------- json (json-c) ---------------------------------------------- */
 int hvc_json_read_file(const char *path, json_object **out, struct hvc_error *err);
 int hvc_json_parse(const char *buf, size_t len, const char *what, json_object **out,

@@ -958,21 +958,26 @@ static void real_cleanup(void)
 	}
 }
 
-/* The real host, or false (with the reason printed) when this cannot run. */
-static bool real_host(struct hvc_cgroup_host *h, unsigned need)
+/* The real host, or NULL with why it cannot serve this test (for HVC_SKIP). */
+static const char *real_host(struct hvc_cgroup_host *h, unsigned need, char *why, size_t len)
 {
 	struct hvc_error err = {0};
-	if (geteuid() != 0) {
-		fprintf(stderr, "skip: real-host cgroup tests need root\n");
-		return false;
-	}
+	if (geteuid() != 0)
+		return "real-host cgroup tests need root";
 	if (hvc_cgroup_detect(NULL, NULL, h, &err) < 0 || h->mode == HVC_CGROUP_NONE ||
 	    (h->usable & need) != need) {
-		fprintf(stderr, "skip: no usable cgroup controllers here (%s)\n", err.msg);
-		return false;
+		snprintf(why, len, "no usable cgroup controllers here (%s)", err.msg);
+		return why;
 	}
-	return true;
+	return NULL;
 }
+#define REAL_HOST_OR_SKIP(h, need)                                                                 \
+	do {                                                                                       \
+		char why_[2400];                                                                   \
+		const char *skip_ = real_host(h, need, why_, sizeof(why_));                        \
+		if (skip_)                                                                         \
+			HVC_SKIP("%s", skip_);                                                     \
+	} while (0)
 
 static void assert_gone(const struct hvc_cgroup_host *h, const char *name)
 {
@@ -1005,8 +1010,7 @@ static void __attribute__((noreturn)) hog(const int *fds, size_t n, size_t mib)
 START_TEST(real_memory_limit_enforced)
 {
 	struct hvc_cgroup_host h;
-	if (!real_host(&h, HVC_CG_MEMORY))
-		return;
+	REAL_HOST_OR_SKIP(&h, HVC_CG_MEMORY);
 	char name[80];
 	snprintf(name, sizeof(name), "%s-0", real_name);
 	struct hvc_error err = {0};
@@ -1067,14 +1071,10 @@ END_TEST
 START_TEST(real_pids_limit_enforced)
 {
 	struct hvc_cgroup_host h;
-	if (!real_host(&h, HVC_CG_PIDS))
-		return;
+	REAL_HOST_OR_SKIP(&h, HVC_CG_PIDS);
 	if (_i == 1) {
-		if (h.mode != HVC_CGROUP_HYBRID || !(h.usable & HVC_CG_FREEZER)) {
-			fprintf(stderr,
-				"skip: the v1 variant needs a hybrid host with a freezer\n");
-			return;
-		}
+		HVC_SKIP_IF(h.mode != HVC_CGROUP_HYBRID || !(h.usable & HVC_CG_FREEZER),
+			    "the v1 variant needs a hybrid host with a freezer");
 		h.mode = HVC_CGROUP_V1;
 		h.unified[0] = '\0';
 	}
@@ -1133,8 +1133,7 @@ END_TEST
 START_TEST(real_cpu_and_cpuset_accepted)
 {
 	struct hvc_cgroup_host h;
-	if (!real_host(&h, HVC_CG_CPU | HVC_CG_CPUSET))
-		return;
+	REAL_HOST_OR_SKIP(&h, HVC_CG_CPU | HVC_CG_CPUSET);
 	char name[80];
 	snprintf(name, sizeof(name), "%s-2", real_name);
 	struct hvc_error err = {0};
@@ -1173,12 +1172,9 @@ END_TEST
 START_TEST(real_device_policy)
 {
 	struct hvc_cgroup_host h;
-	if (!real_host(&h, 0))
-		return;
-	if (h.mode == HVC_CGROUP_V2 || access("/sys/fs/cgroup/devices", F_OK) < 0) {
-		fprintf(stderr, "skip: no v1 devices hierarchy here\n");
-		return;
-	}
+	REAL_HOST_OR_SKIP(&h, 0);
+	HVC_SKIP_IF(h.mode == HVC_CGROUP_V2 || access("/sys/fs/cgroup/devices", F_OK) < 0,
+		    "no v1 devices hierarchy here");
 	char name[80];
 	snprintf(name, sizeof(name), "%s-3", real_name);
 	static const char *const allow[] = {"c 1:3 rwm", NULL}; /* /dev/null only */
@@ -1214,12 +1210,8 @@ END_TEST
 START_TEST(real_bpf_device_policy)
 {
 	struct hvc_cgroup_host h;
-	if (!real_host(&h, 0))
-		return;
-	if (!h.unified[0]) {
-		fprintf(stderr, "skip: no cgroup2 tree here\n");
-		return;
-	}
+	REAL_HOST_OR_SKIP(&h, 0);
+	HVC_SKIP_IF(!h.unified[0], "no cgroup2 tree here");
 	struct hvc_cgroup_host v2 = {.mode = HVC_CGROUP_V2};
 	snprintf(v2.root, sizeof(v2.root), "%s", h.unified);
 	snprintf(v2.unified, sizeof(v2.unified), "%s", h.unified);
@@ -1269,8 +1261,7 @@ static int cmp_double(const void *a, const void *b)
 START_TEST(real_start_path_cycles)
 {
 	struct hvc_cgroup_host h;
-	if (!real_host(&h, HVC_CG_MEMORY | HVC_CG_PIDS))
-		return;
+	REAL_HOST_OR_SKIP(&h, HVC_CG_MEMORY | HVC_CG_PIDS);
 	bool verbose = getenv("HVC_TEST_VERBOSE") != NULL;
 	enum { N = 100 };
 	static double t_create[N], t_attach[N], t_kill[N], t_destroy[N];

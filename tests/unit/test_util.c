@@ -1,6 +1,7 @@
 /* util: error contract, sizes, strv, atomic files, json, spawn, fd passing. */
 #include <check.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -162,6 +163,57 @@ START_TEST(spawn_capture_status_and_timeout)
 }
 END_TEST
 
+START_TEST(spawn_capture_merge_and_large_output)
+{
+	struct hvc_error err = { 0 };
+	_cleanup_free_ char *out = NULL;
+	char *both[] = { "sh", "-c", "echo out; echo err >&2", NULL };
+	ck_assert_int_eq(hvc_spawn_capture(both, &out, true, 5000, &err), 0);
+	ck_assert_str_eq(out, "out\nerr\n");
+	free(out);
+	out = NULL;
+	ck_assert_int_eq(hvc_spawn_capture(both, &out, false, 5000, &err), 0);
+	ck_assert_str_eq(out, "out\n"); /* stderr went to /dev/null */
+	free(out);
+	out = NULL;
+	/* 100000 bytes: the buffer grows past its first 4 KiB */
+	char *big[] = { "sh", "-c", "head -c 100000 /dev/zero | tr '\\0' x", NULL };
+	ck_assert_int_eq(hvc_spawn_capture(big, &out, false, 5000, &err), 0);
+	ck_assert_uint_eq(strlen(out), 100000);
+	char *killed[] = { "sh", "-c", "kill -TERM $$", NULL };
+	ck_assert_int_eq(hvc_spawn_capture(killed, NULL, false, 5000, &err), 128 + SIGTERM);
+}
+END_TEST
+
+START_TEST(mountinfo_lines_split_and_unescaped)
+{
+	char text[] = "25 30 0:23 / /sys rw,nosuid shared:7 - sysfs sysfs rw\n"
+		      "garbage line without separator\n"
+		      "2 0 0:2 / short - \n"
+		      "\n"
+		      "36 31 0:33 /a\\040b /mnt/with\\040space\\011tab rw - cgroup my\\134src rw,cpu,cpuacct";
+	char *p = text;
+	struct hvc_mountinfo_entry e;
+	ck_assert(hvc_mountinfo_next(&p, &e));
+	ck_assert_str_eq(e.target, "/sys");
+	ck_assert_str_eq(e.vfs_opts, "rw,nosuid");
+	ck_assert_str_eq(e.fstype, "sysfs");
+	ck_assert_str_eq(e.super_opts, "rw");
+	ck_assert(hvc_mountinfo_next(&p, &e)); /* the two broken lines are skipped */
+	ck_assert_str_eq(e.root, "/a b");
+	ck_assert_str_eq(e.target, "/mnt/with space\ttab");
+	ck_assert_str_eq(e.source, "my\\src");
+	ck_assert_str_eq(e.super_opts, "rw,cpu,cpuacct");
+	ck_assert(!hvc_mountinfo_next(&p, &e));
+	ck_assert(!hvc_mountinfo_next(&p, &e));
+	ck_assert(hvc_mount_opt_has("rw,cpu,cpuacct", "cpu"));
+	ck_assert(hvc_mount_opt_has("rw,cpu,cpuacct", "cpuacct"));
+	ck_assert(!hvc_mount_opt_has("rw,cpuacct", "cpu"));
+	ck_assert(!hvc_mount_opt_has("rw,cpu", "cp"));
+	ck_assert(!hvc_mount_opt_has("", "rw"));
+}
+END_TEST
+
 START_TEST(log_levels)
 {
 	ck_assert_int_eq(hvc_log_level_parse("debug"), HVC_LOG_DEBUG);
@@ -183,6 +235,8 @@ static Suite *util_suite(void)
 	tcase_add_test(tc, atomic_write_and_rm_rf);
 	tcase_add_test(tc, json_malformed_reports_offset);
 	tcase_add_test(tc, spawn_capture_status_and_timeout);
+	tcase_add_test(tc, spawn_capture_merge_and_large_output);
+	tcase_add_test(tc, mountinfo_lines_split_and_unescaped);
 	tcase_add_test(tc, log_levels);
 	suite_add_tcase(s, tc);
 	return s;
