@@ -209,6 +209,7 @@ static char *ctr_describe(struct hvc_bench_ctx *ctx, char *const *args)
 
 const struct hvc_bench_backend hvc_bench_backend_container = {
 	.name = "container",
+	.slot = HVC_BENCH_SLOT_CONTAINER,
 	.summary = "the hvc container runtime (namespaces, overlayfs, cgroups, seccomp, capabilities)",
 	.available = ctr_available,
 	.run = ctr_run,

@@ -97,7 +97,7 @@ static int vm_prepare(struct hvc_bench_ctx *ctx, struct hvc_error *err)
 	 * hvc_vm_run shares it instead of opening (and registering an embedded
 	 * driver) anew, which libvirt allows only a bounded number of times. */
 	struct vm_priv *p = calloc(1, sizeof(*p));
-	ctx->priv[hvc_bench_backend_index(&hvc_bench_backend_vm)] = p;
+	ctx->priv[HVC_BENCH_SLOT_VM] = p;
 	_cleanup_free_ char *uri = hvc_vm_default_uri(NULL);
 	if (hvc_vm_conn_open(uri, 30000, &p->conn, err) < 0)
 		return -1;
@@ -226,7 +226,7 @@ static int vm_image_size(struct hvc_bench_ctx *ctx, struct hvc_bench_size *out, 
 
 static void vm_cleanup(struct hvc_bench_ctx *ctx)
 {
-	size_t i = hvc_bench_backend_index(&hvc_bench_backend_vm);
+	size_t i = HVC_BENCH_SLOT_VM;
 	struct vm_priv *p = ctx->priv[i];
 	if (!p)
 		return;
@@ -251,6 +251,7 @@ static char *vm_describe(struct hvc_bench_ctx *ctx, char *const *args)
 
 const struct hvc_bench_backend hvc_bench_backend_vm = {
 	.name = "vm",
+	.slot = HVC_BENCH_SLOT_VM,
 	.summary = "the hvc VM driver: libvirt + QEMU, host kernel + initramfs of the image, hvc-init as /init",
 	.available = vm_available,
 	.prepare = vm_prepare,

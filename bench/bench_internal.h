@@ -30,8 +30,14 @@ extern const struct hvc_bench_backend hvc_bench_backend_container;
 extern const struct hvc_bench_backend hvc_bench_backend_vm;
 extern const struct hvc_bench_backend hvc_bench_backend_runc;
 extern const struct hvc_bench_backend hvc_bench_backend_crun;
-/* Index of a backend in hvc_bench_backends (for ctx->priv). */
-size_t hvc_bench_backend_index(const struct hvc_bench_backend *b);
+/* Each backend's slot in hvc_bench_ctx.priv. */
+enum hvc_bench_slot {
+	HVC_BENCH_SLOT_NATIVE,
+	HVC_BENCH_SLOT_CONTAINER,
+	HVC_BENCH_SLOT_VM,
+	HVC_BENCH_SLOT_RUNC,
+	HVC_BENCH_SLOT_CRUN,
+};
 
 /* Image sizes from the OCI layout of the store (shared by container, runc,
  * crun): layers compressed (blob sizes) and unpacked (tar sizes as recorded

@@ -1,23 +1,9 @@
 /* bench/report: report.md from a results document alone — the caveats first
  * (TCG, a noisy host), the host in a paragraph, then one table per metric
  * family with the charts, failures with their reasons, and how it was run. */
+#include "hvc/bench_harness.h"
 #include <math.h>
 #include <string.h>
-#include "hvc/bench_harness.h"
-
-json_object *hvc_bench_summary_find(json_object *r, const char *backend, const char *workload,
-				    const char *metric)
-{
-	json_object *sums = hvc_json_get(r, "summaries");
-	for (size_t i = 0; sums && i < json_object_array_length(sums); i++) {
-		json_object *s = json_object_array_get_idx(sums, i);
-		if (!strcmp(hvc_json_get_string(s, "backend") ?: "", backend) &&
-		    !strcmp(hvc_json_get_string(s, "workload") ?: "", workload) &&
-		    !strcmp(hvc_json_get_string(s, "metric") ?: "", metric))
-			return s;
-	}
-	return NULL;
-}
 
 /* First string found at any of the dotted paths ("cpu.model"). */
 static const char *host_str(json_object *host, const char *const *paths, char *buf, size_t len)
@@ -33,7 +19,8 @@ static const char *host_str(json_object *host, const char *const *paths, char *b
 			continue;
 		if (json_object_is_type(o, json_type_string))
 			return json_object_get_string(o);
-		if (json_object_is_type(o, json_type_int) || json_object_is_type(o, json_type_double) ||
+		if (json_object_is_type(o, json_type_int) ||
+		    json_object_is_type(o, json_type_double) ||
 		    json_object_is_type(o, json_type_boolean)) {
 			snprintf(buf, len, "%s", json_object_to_json_string(o));
 			return buf;
@@ -42,7 +29,7 @@ static const char *host_str(json_object *host, const char *const *paths, char *b
 	return NULL;
 }
 
-#define HOST(...) host_str(host, (const char *const[]){ __VA_ARGS__, NULL }, hb, sizeof(hb))
+#define HOST(...) host_str(host, (const char *const[]){__VA_ARGS__, NULL}, hb, sizeof(hb))
 
 static bool backend_ran(json_object *r, const char *name)
 {
@@ -60,7 +47,8 @@ static const char *vm_accelerator(json_object *r)
 {
 	json_object *ss = hvc_json_get(r, "samples");
 	for (size_t i = 0; ss && i < json_object_array_length(ss); i++) {
-		const char *a = hvc_json_get_string(json_object_array_get_idx(ss, i), "accelerator");
+		const char *a =
+		    hvc_json_get_string(json_object_array_get_idx(ss, i), "accelerator");
 		if (a)
 			return a;
 	}
@@ -135,16 +123,19 @@ static void host_paragraph(FILE *f, json_object *r)
 	fprintf(f, "**Host.** %s", cpu ? cpu : "CPU model not reported");
 	json_object *cores = host_at(host, "cpu.cores"), *pus = host_at(host, "cpu.pus");
 	if (cores && pus)
-		fprintf(f, " (%d cores, %d logical CPUs", json_object_get_int(cores), json_object_get_int(pus));
+		fprintf(f, " (%d cores, %d logical CPUs", json_object_get_int(cores),
+			json_object_get_int(pus));
 	else if (pus)
 		fprintf(f, " (%d logical CPUs", json_object_get_int(pus));
 	json_object *l3 = host_at(host, "cpu.caches.l3_bytes");
 	if (pus || cores)
 		fprintf(f, "%s%s)", l3 ? ", last-level cache " : "",
-			l3 ? hvc_format_size((uint64_t)json_object_get_int64(l3), sz, sizeof(sz)) : "");
+			l3 ? hvc_format_size((uint64_t)json_object_get_int64(l3), sz, sizeof(sz))
+			   : "");
 	json_object *mem = host_at(host, "memory.total_bytes");
 	if (mem)
-		fprintf(f, ", %s RAM", hvc_format_size((uint64_t)json_object_get_int64(mem), sz, sizeof(sz)));
+		fprintf(f, ", %s RAM",
+			hvc_format_size((uint64_t)json_object_get_int64(mem), sz, sizeof(sz)));
 	const char *gov = HOST("cpu.frequency.governor");
 	if (gov)
 		fprintf(f, ", CPU frequency governor `%s`", gov);
@@ -179,17 +170,20 @@ static void host_paragraph(FILE *f, json_object *r)
 	fprintf(f, ". hvc %s", rev ? rev : hvc_json_get_string(r, "hvc_version") ?: "unknown");
 	json_object *cfg = hvc_json_get(r, "config");
 	json_object *load = hvc_json_get(r, "load");
-	fprintf(f, ". Every backend was pinned to CPUs %s; 1-minute load average %.2f before and %.2f "
-		   "after the run. The full machine-readable description is under `host` in "
-		   "results.json (`hvc info --json`).\n\n",
-		hvc_json_get_string(cfg, "cpus") ?: "?", hvc_json_get_double(load, "loadavg_1m_before", NAN),
+	fprintf(f,
+		". Every backend was pinned to CPUs %s; 1-minute load average %.2f before and %.2f "
+		"after the run. The full machine-readable description is under `host` in "
+		"results.json (`hvc info --json`).\n\n",
+		hvc_json_get_string(cfg, "cpus") ?: "?",
+		hvc_json_get_double(load, "loadavg_1m_before", NAN),
 		hvc_json_get_double(load, "loadavg_1m_after", NAN));
 }
 
 static void table_startup(FILE *f, json_object *r, json_object *bs)
 {
 	fprintf(f, "## Start-up time\n\nHost monotonic clock from the request to READY and to the "
-		   "instance's exit (`hvc-workload idle 0`), milliseconds: median [95%% CI of the median]; outliers (beyond 1.5 IQR) are counted, not dropped.\n\n");
+		   "instance's exit (`hvc-workload idle 0`), milliseconds: median [95%% CI of the "
+		   "median]; outliers (beyond 1.5 IQR) are counted, not dropped.\n\n");
 	fprintf(f, "| backend | to READY (ms) | to exit (ms) | n |\n|---|---|---|---|\n");
 	for (size_t i = 0; i < json_object_array_length(bs); i++) {
 		json_object *b = json_object_array_get_idx(bs, i);
@@ -225,8 +219,10 @@ static void table_startup(FILE *f, json_object *r, json_object *bs)
 		if (!keys || json_object_object_length(keys) == 0)
 			continue;
 		if (!any) {
-			fprintf(f, "Start-up phases (median ms from the request; each backend reports the "
-				   "phases it can see, see docs/methodology.md):\n\n");
+			fprintf(
+			    f,
+			    "Start-up phases (median ms from the request; each backend reports the "
+			    "phases it can see, see docs/methodology.md):\n\n");
 			any = true;
 		}
 		fprintf(f, "- **%s**:", name);
@@ -253,7 +249,9 @@ static void table_startup(FILE *f, json_object *r, json_object *bs)
 					vals[c] = vals[c - 1];
 					vals[c - 1] = t;
 				}
-			double med = n == 0 ? NAN : n % 2 ? vals[n / 2] : (vals[n / 2 - 1] + vals[n / 2]) / 2;
+			double med = n == 0  ? NAN
+				     : n % 2 ? vals[n / 2]
+					     : (vals[n / 2 - 1] + vals[n / 2]) / 2;
 			char mv[32];
 			fmt_val(mv, sizeof(mv), med);
 			fprintf(f, "%s %s %s", first ? "" : ",", k, mv);
@@ -270,7 +268,8 @@ static void mem_table(FILE *f, json_object *r, json_object *bs, const char *work
 {
 	fprintf(f, "| backend | RSS | PSS | USS | cgroup charge | cgroup − inactive_file | n |\n"
 		   "|---|---|---|---|---|---|---|\n");
-	static const char *const keys[] = { "rss_mib", "pss_mib", "uss_mib", "cgroup_mib", "cgroup_net_mib" };
+	static const char *const keys[] = {"rss_mib", "pss_mib", "uss_mib", "cgroup_mib",
+					   "cgroup_net_mib"};
 	for (size_t i = 0; i < json_object_array_length(bs); i++) {
 		json_object *b = json_object_array_get_idx(bs, i);
 		if (!hvc_json_get_bool(b, "available", false))
@@ -296,15 +295,18 @@ static void size_cell(FILE *f, json_object *z, const char *key)
 {
 	json_object *v = hvc_json_get(z, key);
 	char buf[32];
-	fprintf(f, "| %s ", v ? hvc_format_size((uint64_t)json_object_get_int64(v), buf, sizeof(buf)) : "–");
+	fprintf(f, "| %s ",
+		v ? hvc_format_size((uint64_t)json_object_get_int64(v), buf, sizeof(buf)) : "–");
 }
 
 static void table_sizes(FILE *f, json_object *bs)
 {
-	fprintf(f, "## Image size\n\nBytes on disk of what an instance needs, from the image store "
-		   "(compressed layer blobs and unpacked layers, shared with other images vs unique "
-		   "to this one) and, for VMs, the kernel and initramfs it boots.\n\n");
-	fprintf(f, "| backend | compressed | unpacked | shared | unique | kernel | initramfs | binary | note |\n"
+	fprintf(f,
+		"## Image size\n\nBytes on disk of what an instance needs, from the image store "
+		"(compressed layer blobs and unpacked layers, shared with other images vs unique "
+		"to this one) and, for VMs, the kernel and initramfs it boots.\n\n");
+	fprintf(f, "| backend | compressed | unpacked | shared | unique | kernel | initramfs | "
+		   "binary | note |\n"
 		   "|---|---|---|---|---|---|---|---|---|\n");
 	for (size_t i = 0; i < json_object_array_length(bs); i++) {
 		json_object *b = json_object_array_get_idx(bs, i);
@@ -313,7 +315,8 @@ static void table_sizes(FILE *f, json_object *bs)
 		json_object *z = hvc_json_get(b, "image_size");
 		fprintf(f, "| %s ", hvc_json_get_string(b, "name"));
 		if (hvc_json_get_string(z, "error")) {
-			fprintf(f, "| failed: %s | | | | | | | |\n", hvc_json_get_string(z, "error"));
+			fprintf(f, "| failed: %s | | | | | | | |\n",
+				hvc_json_get_string(z, "error"));
 			continue;
 		}
 		size_cell(f, z, "compressed_bytes");
@@ -333,17 +336,21 @@ static void table_throughput(FILE *f, json_object *r, json_object *bs)
 	json_object *ws = hvc_json_get(r, "workloads");
 	bool any = false;
 	for (size_t wi = 0; wi < json_object_array_length(ws); wi++)
-		any |= !strcmp(hvc_json_get_string(json_object_array_get_idx(ws, wi), "kind") ?: "", "throughput");
+		any |= !strcmp(hvc_json_get_string(json_object_array_get_idx(ws, wi), "kind") ?: "",
+			       "throughput");
 	if (!any)
 		return;
-	fprintf(f, "## Throughput\n\nEach workload's own figure: median [95%% CI of the median]. "
-		   "Below it, performance relative to native (1.00 = native; below 1 = slower, "
-		   "whichever direction the metric prefers) with a 95%% bootstrap CI of the ratio.\n\n");
+	fprintf(
+	    f,
+	    "## Throughput\n\nEach workload's own figure: median [95%% CI of the median]. "
+	    "Below it, performance relative to native (1.00 = native; below 1 = slower, "
+	    "whichever direction the metric prefers) with a 95%% bootstrap CI of the ratio.\n\n");
 	fprintf(f, "| workload | metric | unit |");
 	size_t nb = 0;
 	for (size_t i = 0; i < json_object_array_length(bs); i++)
 		if (hvc_json_get_bool(json_object_array_get_idx(bs, i), "available", false)) {
-			fprintf(f, " %s |", hvc_json_get_string(json_object_array_get_idx(bs, i), "name"));
+			fprintf(f, " %s |",
+				hvc_json_get_string(json_object_array_get_idx(bs, i), "name"));
 			nb++;
 		}
 	fprintf(f, "\n|---|---|---|");
@@ -377,7 +384,8 @@ static void table_throughput(FILE *f, json_object *r, json_object *bs)
 					continue;
 				if (pass == 0)
 					fprintf(f, "| %s | %s | %s (%s is better) |", wname, key,
-						hvc_json_get_string(m, "unit"), hvc_json_get_string(m, "better"));
+						hvc_json_get_string(m, "unit"),
+						hvc_json_get_string(m, "better"));
 				else
 					fprintf(f, "| %s | %s |", wname, key);
 				for (size_t i = 0; i < json_object_array_length(bs); i++) {
@@ -392,15 +400,24 @@ static void table_throughput(FILE *f, json_object *r, json_object *bs)
 					} else {
 						if (!strcmp(bn, "native"))
 							continue;
-						json_object *ro = hvc_json_get(s, "relative_to_native");
+						json_object *ro =
+						    hvc_json_get(s, "relative_to_native");
 						if (!ro)
-							snprintf(c, sizeof(c), s && hvc_json_get_int(s, "n", 0) == 0 ? "failed" : "n/a");
+							snprintf(c, sizeof(c),
+								 s && hvc_json_get_int(s, "n", 0) ==
+									     0
+								     ? "failed"
+								     : "n/a");
 						else {
 							char v[32], lo[32], hi[32];
-							snprintf(v, sizeof(v), "%.2f", num(ro, "value"));
-							snprintf(lo, sizeof(lo), "%.2f", num(ro, "ci_lo"));
-							snprintf(hi, sizeof(hi), "%.2f", num(ro, "ci_hi"));
-							snprintf(c, sizeof(c), "%s [%s, %s]", v, lo, hi);
+							snprintf(v, sizeof(v), "%.2f",
+								 num(ro, "value"));
+							snprintf(lo, sizeof(lo), "%.2f",
+								 num(ro, "ci_lo"));
+							snprintf(hi, sizeof(hi), "%.2f",
+								 num(ro, "ci_hi"));
+							snprintf(c, sizeof(c), "%s [%s, %s]", v, lo,
+								 hi);
 						}
 					}
 					fprintf(f, " %s |", c);
@@ -421,9 +438,13 @@ static void failures(FILE *f, json_object *r)
 		if (strcmp(hvc_json_get_string(s, "status") ?: "", "failed"))
 			continue;
 		if (n++ == 0)
-			fprintf(f, "## Failed measurements\n\nNo figure is estimated or filled in: these "
-				   "samples failed and are reported as such (⚠ in the tables marks a summary "
-				   "that lost samples).\n\n| backend | workload | rep | reason |\n|---|---|---|---|\n");
+			fprintf(
+			    f,
+			    "## Failed measurements\n\nNo figure is estimated or filled in: these "
+			    "samples failed and are reported as such (⚠ in the tables marks a "
+			    "summary "
+			    "that lost samples).\n\n| backend | workload | rep | reason "
+			    "|\n|---|---|---|---|\n");
 		if (n > 40)
 			continue;
 		_cleanup_free_ char *why = strdup(hvc_json_get_string(s, "error") ?: "");
@@ -431,7 +452,8 @@ static void failures(FILE *f, json_object *r)
 			if (*p == '|' || *p == '\n')
 				*p = ' ';
 		fprintf(f, "| %s | %s | %s%lld | %s |\n", hvc_json_get_string(s, "backend"),
-			hvc_json_get_string(s, "workload"), hvc_json_get_bool(s, "warmup", false) ? "warm-up " : "",
+			hvc_json_get_string(s, "workload"),
+			hvc_json_get_bool(s, "warmup", false) ? "warm-up " : "",
 			(long long)hvc_json_get_int(s, "rep", 0), why);
 	}
 	if (n > 40)
@@ -449,12 +471,16 @@ int hvc_bench_report_markdown(json_object *r, FILE *f, struct hvc_error *err)
 	fprintf(f, "# hvc benchmark report — %s suite\n\n", hvc_json_get_string(r, "suite"));
 	const char *acc = vm_accelerator(r);
 	if (backend_ran(r, "vm") && acc && !strcmp(acc, "tcg")) {
-		fprintf(f, "> **Caveat: the VMs ran under TCG, QEMU's software emulator, not under hardware "
-			   "virtualization (KVM).** Every guest instruction was translated in software, so "
+		fprintf(f, "> **Caveat: the VMs ran under TCG, QEMU's software emulator, not under "
+			   "hardware "
+			   "virtualization (KVM).** Every guest instruction was translated in "
+			   "software, so "
 			   "the VM's CPU, memory and start-up figures measure emulation");
-		json_object *cpu = hvc_json_get(hvc_bench_summary_find(r, "vm", "cpu", "gflops"), "relative_to_native");
+		json_object *cpu = hvc_json_get(hvc_bench_summary_find(r, "vm", "cpu", "gflops"),
+						"relative_to_native");
 		if (cpu && isfinite(num(cpu, "value")))
-			fprintf(f, " (in this run the VM's dgemm reached %.3f of native)", num(cpu, "value"));
+			fprintf(f, " (in this run the VM's dgemm reached %.3f of native)",
+				num(cpu, "value"));
 		fprintf(f, "; do not read them as the cost of hardware virtualization. The native, "
 			   "container, runc and crun figures are unaffected.\n\n");
 	}
@@ -465,15 +491,19 @@ int hvc_bench_report_markdown(json_object *r, FILE *f, struct hvc_error *err)
 	if (hvc_json_get_string(load, "warning"))
 		fprintf(f, "> **Warning:** %s.\n\n", hvc_json_get_string(load, "warning"));
 
-	fprintf(f, "Run `%s`, started %s, took %.0f s, image `%s`. Measured repetitions per backend "
-		   "(+ discarded warm-ups):", hvc_json_get_string(r, "run_id"), hvc_json_get_string(r, "started"),
-		hvc_json_get_double(r, "duration_s", NAN), hvc_json_get_string(cfg, "image") ?: "?");
+	fprintf(f,
+		"Run `%s`, started %s, took %.0f s, image `%s`. Measured repetitions per backend "
+		"(+ discarded warm-ups):",
+		hvc_json_get_string(r, "run_id"), hvc_json_get_string(r, "started"),
+		hvc_json_get_double(r, "duration_s", NAN),
+		hvc_json_get_string(cfg, "image") ?: "?");
 	json_object *wl = hvc_json_get(r, "workloads");
 	for (size_t i = 0; i < json_object_array_length(wl); i++) {
 		json_object *w = json_object_array_get_idx(wl, i);
 		int64_t reps = hvc_json_get_int(w, "reps", hvc_json_get_int(cfg, "reps", 0));
 		int64_t warm = hvc_json_get_int(w, "warmup", hvc_json_get_int(cfg, "warmup", 0));
-		fprintf(f, "%s %s %lld", i ? "," : "", hvc_json_get_string(w, "name"), (long long)reps);
+		fprintf(f, "%s %s %lld", i ? "," : "", hvc_json_get_string(w, "name"),
+			(long long)reps);
 		if (warm)
 			fprintf(f, " (+%lld)", (long long)warm);
 	}
@@ -500,17 +530,20 @@ int hvc_bench_report_markdown(json_object *r, FILE *f, struct hvc_error *err)
 	if (has_startup)
 		table_startup(f, r, bs);
 	if (has_fp || has_mem) {
-		fprintf(f, "## Memory per instance\n\nHost-side cost of one instance in MiB (median). RSS "
-			   "counts shared pages fully in every process, PSS divides them among the "
-			   "processes sharing them, USS counts only private pages; for containers the "
-			   "cgroup charge includes page cache, and without `inactive_file` shows what "
-			   "reclaim cannot take back. For VMs the processes are QEMU's.\n\n");
+		fprintf(
+		    f,
+		    "## Memory per instance\n\nHost-side cost of one instance in MiB (median). RSS "
+		    "counts shared pages fully in every process, PSS divides them among the "
+		    "processes sharing them, USS counts only private pages; for containers the "
+		    "cgroup charge includes page cache, and without `inactive_file` shows what "
+		    "reclaim cannot take back. For VMs the processes are QEMU's.\n\n");
 		if (has_fp) {
 			fprintf(f, "Idle (`hvc-workload idle`, measured 0.5 s after READY):\n\n");
 			mem_table(f, r, bs, "footprint", "");
 		}
 		if (has_mem) {
-			fprintf(f, "Under load (peak while the `mem` workload ran, sampled every 100 ms):\n\n");
+			fprintf(f, "Under load (peak while the `mem` workload ran, sampled every "
+				   "100 ms):\n\n");
 			mem_table(f, r, bs, "mem", "peak_");
 		}
 		fprintf(f, "![Memory per instance](memory.png)\n\n");
@@ -529,10 +562,11 @@ int hvc_bench_report_markdown(json_object *r, FILE *f, struct hvc_error *err)
 		fprintf(f, "- %s: `%s`\n", hvc_json_get_string(c, "backend"),
 			hvc_json_get_string(c, "command") ?: "?");
 	}
-	fprintf(f, "\n(Other workloads differ only in the hvc-workload arguments; all commands are in "
-		   "results.json under `commands`.) Raw samples: results.csv. Charts: the `.gp` "
-		   "gnuplot scripts beside them regenerate them; `hvc bench report DIR` regenerates "
-		   "everything from results.json.\n");
+	fprintf(f,
+		"\n(Other workloads differ only in the hvc-workload arguments; all commands are in "
+		"results.json under `commands`.) Raw samples: results.csv. Charts: the `.gp` "
+		"gnuplot scripts beside them regenerate them; `hvc bench report DIR` regenerates "
+		"everything from results.json.\n");
 	if (ferror(f))
 		return hvc_err(err, EIO, "write report");
 	return 0;
@@ -580,28 +614,34 @@ void hvc_bench_print_summary(FILE *f, json_object *r)
 		json_object *b = json_object_array_get_idx(bs, i);
 		const char *name = hvc_json_get_string(b, "name");
 		if (!hvc_json_get_bool(b, "available", false)) {
-			fprintf(f, "%-10s not run: %s\n", name, hvc_json_get_string(b, "reason") ?: "");
+			fprintf(f, "%-10s not run: %s\n", name,
+				hvc_json_get_string(b, "reason") ?: "");
 			continue;
 		}
 		char c1[64], c2[64], c3[64];
 		cell(c1, sizeof(c1), hvc_bench_summary_find(r, name, "startup", "ready_ms"), false);
 		cell(c2, sizeof(c2), hvc_bench_summary_find(r, name, "startup", "exit_ms"), false);
-		cell(c3, sizeof(c3), hvc_bench_summary_find(r, name, "footprint", "pss_mib"), false);
+		cell(c3, sizeof(c3), hvc_bench_summary_find(r, name, "footprint", "pss_mib"),
+		     false);
 		fprintf(f, "%-10s %14s %14s %12s", name, c1, c2, c3);
 		for (size_t wi = 0; wi < json_object_array_length(ws); wi++) {
 			json_object *w = json_object_array_get_idx(ws, wi);
 			if (strcmp(hvc_json_get_string(w, "kind") ?: "", "throughput"))
 				continue;
 			json_object *m0 = json_object_array_get_idx(hvc_json_get(w, "metrics"), 0);
-			json_object *s = hvc_bench_summary_find(r, name, hvc_json_get_string(w, "name"),
-								hvc_json_get_string(m0, "key"));
+			json_object *s =
+			    hvc_bench_summary_find(r, name, hvc_json_get_string(w, "name"),
+						   hvc_json_get_string(m0, "key"));
 			char c[32];
 			if (!strcmp(name, "native"))
-				snprintf(c, sizeof(c), s && hvc_json_get_int(s, "n", 0) > 0 ? "1.00" : "failed");
+				snprintf(c, sizeof(c),
+					 s && hvc_json_get_int(s, "n", 0) > 0 ? "1.00" : "failed");
 			else if (hvc_json_get(s, "relative_to_native"))
-				snprintf(c, sizeof(c), "%.2f", num(hvc_json_get(s, "relative_to_native"), "value"));
+				snprintf(c, sizeof(c), "%.2f",
+					 num(hvc_json_get(s, "relative_to_native"), "value"));
 			else
-				snprintf(c, sizeof(c), s && hvc_json_get_int(s, "n", 0) == 0 ? "failed" : "n/a");
+				snprintf(c, sizeof(c),
+					 s && hvc_json_get_int(s, "n", 0) == 0 ? "failed" : "n/a");
 			fprintf(f, " %9s", c);
 		}
 		fprintf(f, "\n");

@@ -1,10 +1,10 @@
 /* bench/results: the results document (schema "hvc-bench-results" version 1,
  * docs/results-schema.md) — validation, loading, the summaries computed from
  * the raw samples, and the one-row-per-sample CSV. */
-#include <math.h>
-#include <string.h>
 #include "hvc/bench_harness.h"
 #include "hvc/stats.h"
+#include <math.h>
+#include <string.h>
 
 /* ---------- validation --------------------------------------------------- */
 
@@ -18,22 +18,24 @@ static bool is_num(json_object *o)
 	return is_type(o, json_type_double) || is_type(o, json_type_int);
 }
 
-static int need(json_object *o, const char *where, const char *key, json_type t, struct hvc_error *err)
+static int need(json_object *o, const char *where, const char *key, json_type t,
+		struct hvc_error *err)
 {
 	json_object *v = hvc_json_get(o, key);
 	if (!v)
 		return hvc_err(err, EINVAL, "%s: missing \"%s\"", where, key);
 	bool ok = t == json_type_double ? is_num(v) : is_type(v, t);
 	if (!ok)
-		return hvc_err(err, EINVAL, "%s: \"%s\" has the wrong type (expected %s)", where, key,
-			       json_type_to_name(t));
+		return hvc_err(err, EINVAL, "%s: \"%s\" has the wrong type (expected %s)", where,
+			       key, json_type_to_name(t));
 	return 0;
 }
 
 static bool name_in(json_object *arr, const char *name)
 {
 	for (size_t i = 0; i < json_object_array_length(arr); i++)
-		if (!strcmp(hvc_json_get_string(json_object_array_get_idx(arr, i), "name") ?: "", name))
+		if (!strcmp(hvc_json_get_string(json_object_array_get_idx(arr, i), "name") ?: "",
+			    name))
 			return true;
 	return false;
 }
@@ -49,18 +51,19 @@ int hvc_bench_results_validate(json_object *r, struct hvc_error *err)
 		return -1;
 	int64_t ver = hvc_json_get_int(r, "schema_version", 0);
 	if (ver != HVC_BENCH_SCHEMA_VERSION)
-		return hvc_err(err, EINVAL, "results: schema_version %lld not supported (this hvc reads %d)",
+		return hvc_err(err, EINVAL,
+			       "results: schema_version %lld not supported (this hvc reads %d)",
 			       (long long)ver, HVC_BENCH_SCHEMA_VERSION);
 	static const struct {
 		const char *key;
 		json_type t;
 	} top[] = {
-		{ "run_id", json_type_string },	  { "suite", json_type_string },
-		{ "started", json_type_string },  { "host", json_type_object },
-		{ "config", json_type_object },	  { "load", json_type_object },
-		{ "backends", json_type_array },  { "workloads", json_type_array },
-		{ "commands", json_type_array },  { "samples", json_type_array },
-		{ "summaries", json_type_array },
+	    {"run_id", json_type_string},   {"suite", json_type_string},
+	    {"started", json_type_string},  {"host", json_type_object},
+	    {"config", json_type_object},   {"load", json_type_object},
+	    {"backends", json_type_array},  {"workloads", json_type_array},
+	    {"commands", json_type_array},  {"samples", json_type_array},
+	    {"summaries", json_type_array},
 	};
 	for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++)
 		if (need(r, "results", top[i].key, top[i].t, err) < 0)
@@ -105,7 +108,8 @@ int hvc_bench_results_validate(json_object *r, struct hvc_error *err)
 				return -1;
 			const char *b = hvc_json_get_string(m, "better");
 			if (strcmp(b, "higher") && strcmp(b, "lower"))
-				return hvc_err(err, EINVAL, "%s: \"better\" must be higher or lower", mw);
+				return hvc_err(err, EINVAL,
+					       "%s: \"better\" must be higher or lower", mw);
 		}
 	}
 	json_object *ss = hvc_json_get(r, "samples");
@@ -127,15 +131,16 @@ int hvc_bench_results_validate(json_object *r, struct hvc_error *err)
 		if (!strcmp(st, "failed") && need(s, where, "error", json_type_string, err) < 0)
 			return hvc_error_prefix(err, "a failed sample must say why");
 		if (!name_in(bs, hvc_json_get_string(s, "backend")))
-			return hvc_err(err, EINVAL, "%s: backend \"%s\" is not in \"backends\"", where,
-				       hvc_json_get_string(s, "backend"));
+			return hvc_err(err, EINVAL, "%s: backend \"%s\" is not in \"backends\"",
+				       where, hvc_json_get_string(s, "backend"));
 		if (!name_in(ws, hvc_json_get_string(s, "workload")))
-			return hvc_err(err, EINVAL, "%s: workload \"%s\" is not in \"workloads\"", where,
-				       hvc_json_get_string(s, "workload"));
+			return hvc_err(err, EINVAL, "%s: workload \"%s\" is not in \"workloads\"",
+				       where, hvc_json_get_string(s, "workload"));
 		json_object_object_foreach(hvc_json_get(s, "metrics"), k, v)
 		{
 			if (!is_num(v))
-				return hvc_err(err, EINVAL, "%s: metric \"%s\" is not a number", where, k);
+				return hvc_err(err, EINVAL, "%s: metric \"%s\" is not a number",
+					       where, k);
 		}
 	}
 	json_object *sums = hvc_json_get(r, "summaries");
@@ -212,8 +217,10 @@ int hvc_bench_results_summarize(json_object *r, struct hvc_error *err)
 	json_object *samples = hvc_json_get(r, "samples");
 	json_object *ws = hvc_json_get(r, "workloads");
 	json_object *bs = hvc_json_get(r, "backends");
-	if (!is_type(samples, json_type_array) || !is_type(ws, json_type_array) || !is_type(bs, json_type_array))
-		return hvc_err(err, EINVAL, "results: samples, workloads and backends are needed to summarise");
+	if (!is_type(samples, json_type_array) || !is_type(ws, json_type_array) ||
+	    !is_type(bs, json_type_array))
+		return hvc_err(err, EINVAL,
+			       "results: samples, workloads and backends are needed to summarise");
 	size_t cap = json_object_array_length(samples) + 1;
 	_cleanup_free_ double *vals = malloc(cap * sizeof(double));
 	_cleanup_free_ double *nat = malloc(cap * sizeof(double));
@@ -227,7 +234,8 @@ int hvc_bench_results_summarize(json_object *r, struct hvc_error *err)
 		for (size_t mi = 0; mi < json_object_array_length(ms); mi++) {
 			json_object *m = json_object_array_get_idx(ms, mi);
 			const char *key = hvc_json_get_string(m, "key");
-			bool higher = !strcmp(hvc_json_get_string(m, "better") ?: "lower", "higher");
+			bool higher =
+			    !strcmp(hvc_json_get_string(m, "better") ?: "lower", "higher");
 			size_t nf_nat;
 			size_t nn = collect(samples, "native", wname, key, nat, nseqs, &nf_nat);
 			for (size_t bi = 0; bi < json_object_array_length(bs); bi++) {
@@ -264,25 +272,30 @@ int hvc_bench_results_summarize(json_object *r, struct hvc_error *err)
 					json_object *out = json_object_new_array();
 					for (size_t k = 0; k < n; k++)
 						if (hvc_stats_is_outlier(vals, n, vals[k]))
-							json_object_array_add(out, json_object_new_int64(seqs[k]));
+							json_object_array_add(
+							    out, json_object_new_int64(seqs[k]));
 					json_object_object_add(o, "outlier_seqs", out);
 				}
 				/* Relative performance against native: > 1 better, < 1 worse,
 				 * whichever direction the metric prefers. Memory is not a
 				 * performance figure and gets no ratio. */
-				if (n > 0 && nn > 0 && strcmp(bname, "native") && !is_memory_metric(key)) {
+				if (n > 0 && nn > 0 && strcmp(bname, "native") &&
+				    !is_memory_metric(key)) {
 					double ratio, lo, hi;
 					if (higher)
-						hvc_stats_ratio_ci(vals, n, nat, nn, &ratio, &lo, &hi);
+						hvc_stats_ratio_ci(vals, n, nat, nn, &ratio, &lo,
+								   &hi);
 					else
-						hvc_stats_ratio_ci(nat, nn, vals, n, &ratio, &lo, &hi);
+						hvc_stats_ratio_ci(nat, nn, vals, n, &ratio, &lo,
+								   &hi);
 					json_object *ro = json_object_new_object();
 					add_num(ro, "value", ratio);
 					add_num(ro, "ci_lo", lo);
 					add_num(ro, "ci_hi", hi);
-					hvc_json_add_string(ro, "definition",
-							    higher ? "median(backend) / median(native)"
-								   : "median(native) / median(backend)");
+					hvc_json_add_string(
+					    ro, "definition",
+					    higher ? "median(backend) / median(native)"
+						   : "median(native) / median(backend)");
 					json_object_object_add(o, "relative_to_native", ro);
 				}
 				json_object_array_add(sums, o);
@@ -291,6 +304,20 @@ int hvc_bench_results_summarize(json_object *r, struct hvc_error *err)
 	}
 	json_object_object_add(r, "summaries", sums);
 	return 0;
+}
+
+json_object *hvc_bench_summary_find(json_object *r, const char *backend, const char *workload,
+				    const char *metric)
+{
+	json_object *sums = hvc_json_get(r, "summaries");
+	for (size_t i = 0; sums && i < json_object_array_length(sums); i++) {
+		json_object *s = json_object_array_get_idx(sums, i);
+		if (!strcmp(hvc_json_get_string(s, "backend") ?: "", backend) &&
+		    !strcmp(hvc_json_get_string(s, "workload") ?: "", workload) &&
+		    !strcmp(hvc_json_get_string(s, "metric") ?: "", metric))
+			return s;
+	}
+	return NULL;
 }
 
 /* ---------- CSV ---------------------------------------------------------- */
@@ -322,7 +349,8 @@ int hvc_bench_results_write_csv(json_object *r, FILE *f, struct hvc_error *err)
 	for (size_t wi = 0; wi < json_object_array_length(ws); wi++) {
 		json_object *ms = hvc_json_get(json_object_array_get_idx(ws, wi), "metrics");
 		for (size_t mi = 0; mi < json_object_array_length(ms); mi++) {
-			const char *k = hvc_json_get_string(json_object_array_get_idx(ms, mi), "key");
+			const char *k =
+			    hvc_json_get_string(json_object_array_get_idx(ms, mi), "key");
 			bool dup = false;
 			for (char **c = cols; c && *c; c++)
 				dup |= !strcmp(*c, k);

@@ -96,6 +96,9 @@ struct hvc_bench_size {
 struct hvc_bench_backend {
 	const char *name;
 	const char *summary;
+	/* Its own index into hvc_bench_ctx.priv (a fixed HVC_BENCH_SLOT_* of
+	 * bench/bench_internal.h), so a backend never looks itself up in the table. */
+	unsigned slot;
 	/* 1 when it can run here, else 0 and a reason ("runc not installed"). */
 	int (*available)(struct hvc_bench_ctx *ctx, char *reason, size_t len);
 	/* Once per run, before any sample (bundles, boot artifacts ...). */
@@ -188,7 +191,7 @@ struct hvc_bench_ctx {
 	char *work_dir;       /* scratch under the output dir (bundles ...) */
 	char *workload_bin;   /* host path of hvc-workload */
 	char *init_bin;       /* host path of hvc-init */
-	void *priv[8];        /* per-backend private state, indexed by table position */
+	void *priv[8];        /* per-backend private state, indexed by the backend's slot */
 	volatile int *cancel; /* see hvc_bench_options */
 };
 
@@ -201,6 +204,9 @@ int hvc_bench_results_load(const char *dir, json_object **out, struct hvc_error 
 int hvc_bench_results_summarize(json_object *results, struct hvc_error *err);
 /* results.csv: one row per sample. */
 int hvc_bench_results_write_csv(json_object *results, FILE *f, struct hvc_error *err);
+/* The summary entry for (backend, workload, metric), borrowed; NULL when absent. */
+json_object *hvc_bench_summary_find(json_object *results, const char *backend, const char *workload,
+				    const char *metric);
 
 /* ---------- report and charts (bench/bench_report.c, bench_plot.c) ------ */
 int hvc_bench_report_markdown(json_object *results, FILE *f, struct hvc_error *err);
@@ -215,9 +221,6 @@ int hvc_bench_plot(json_object *results, const char *dir, bool run_gnuplot, char
 int hvc_bench_chart_script(const char *dir, const char *name, const char *title, const char *settings,
 			   const char *plot_cmd, struct hvc_error *err);
 void hvc_bench_chart_render(const char *dir, const char *name, char **failures);
-/* The summary entry for (backend, workload, metric), borrowed; NULL when absent. */
-json_object *hvc_bench_summary_find(json_object *results, const char *backend, const char *workload,
-				    const char *metric);
 /* The short table printed at the end of a run. */
 void hvc_bench_print_summary(FILE *f, json_object *results);
 /* Regenerates results.csv, report.md and charts in dir from results.json. */
