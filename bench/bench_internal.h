@@ -2,17 +2,17 @@
 #ifndef HVC_BENCH_INTERNAL_H
 #define HVC_BENCH_INTERNAL_H
 
-#include <sched.h>
 #include "hvc/bench_harness.h"
+#include <sched.h>
 
 /* A host process run as one benchmark instance (native, runc, crun). */
 struct hvc_bench_spawn {
-	char *const *argv;          /* full argv, argv[0] a path */
-	const char *cpus;           /* CPU affinity of the child (NULL = inherit) */
+	char *const *argv;	    /* full argv, argv[0] a path */
+	const char *cpus;	    /* CPU affinity of the child (NULL = inherit) */
 	struct hvc_bench_live live; /* template; pid is filled in when track_pid */
-	bool track_pid;             /* the spawned process is part of the instance */
+	bool track_pid;		    /* the spawned process is part of the instance */
 	const char *ready_marker;   /* READY = first stdout line containing it (NULL = any line) */
-	const char *cwd;            /* NULL = inherit */
+	const char *cwd;	    /* NULL = inherit */
 };
 /* Spawns (pinned), reports STARTED and READY events, collects stdout,
  * waits. Timeout kills the child (code ETIMEDOUT). */
@@ -49,6 +49,16 @@ int hvc_bench_image_size(const char *image, struct hvc_bench_size *out, struct h
 int hvc_bench_image_prepare(const char *base_ref, const char *workload_bin, char **bench_ref,
 			    char **digest, struct hvc_error *err);
 #define HVC_BENCH_WORKLOAD_IN_IMAGE "/usr/local/bin/hvc-workload"
+
+/* JSON Schema keywords over json-c (bench/bench_schema.c). _supported
+ * refuses a schema using a keyword the interpreter does not know; _check
+ * gives the first problem of doc, its path starting at root ("results"). */
+int hvc_bench_schema_supported(json_object *schema, struct hvc_error *err);
+int hvc_bench_schema_check(json_object *schema, json_object *doc, const char *root,
+			   struct hvc_error *err);
+/* docs/results.schema.json as compiled in (bench/bench_results_schema.c). */
+extern const char hvc_bench_results_schema_text[];
+int hvc_bench_results_schema(json_object **out, struct hvc_error *err);
 
 /* Path of a tool on PATH, or NULL. */
 char *hvc_bench_which(const char *prog);

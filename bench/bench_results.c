@@ -1,7 +1,7 @@
 /* bench/results: the results document (schema "hvc-bench-results" version 1,
  * docs/results-schema.md) — validation, loading, the summaries computed from
  * the raw samples, and the one-row-per-sample CSV. */
-#include "hvc/bench_harness.h"
+#include "bench_internal.h"
 #include "hvc/stats.h"
 #include <math.h>
 #include <string.h>
@@ -13,24 +13,6 @@ static bool is_type(json_object *o, json_type t)
 	return o && json_object_is_type(o, t);
 }
 
-static bool is_num(json_object *o)
-{
-	return is_type(o, json_type_double) || is_type(o, json_type_int);
-}
-
-static int need(json_object *o, const char *where, const char *key, json_type t,
-		struct hvc_error *err)
-{
-	json_object *v = hvc_json_get(o, key);
-	if (!v)
-		return hvc_err(err, EINVAL, "%s: missing \"%s\"", where, key);
-	bool ok = t == json_type_double ? is_num(v) : is_type(v, t);
-	if (!ok)
-		return hvc_err(err, EINVAL, "%s: \"%s\" has the wrong type (expected %s)", where,
-			       key, json_type_to_name(t));
-	return 0;
-}
-
 static bool name_in(json_object *arr, const char *name)
 {
 	for (size_t i = 0; i < json_object_array_length(arr); i++)
@@ -40,126 +22,49 @@ static bool name_in(json_object *arr, const char *name)
 	return false;
 }
 
+/* Readers refuse versions they do not know, and say so in those words
+ * before the schema (which knows only its own version) is consulted. */
+static int check_version(json_object *r, struct hvc_error *err)
+{
+	json_object *v = hvc_json_get(r, "schema_version");
+	if (!is_type(v, json_type_int) || json_object_get_int64(v) == HVC_BENCH_SCHEMA_VERSION)
+		return 0;
+	return hvc_err(err, EINVAL,
+		       "results: schema_version %lld not supported (this hvc reads %d)",
+		       (long long)json_object_get_int64(v), HVC_BENCH_SCHEMA_VERSION);
+}
+
+/* What a JSON Schema cannot say: every sample names a declared backend and
+ * workload (tests/integration/check_results_schema.py checks the same). */
+static int check_references(json_object *r, struct hvc_error *err)
+{
+	json_object *bs = hvc_json_get(r, "backends"), *ws = hvc_json_get(r, "workloads");
+	json_object *ss = hvc_json_get(r, "samples");
+	for (size_t i = 0; i < json_object_array_length(ss); i++) {
+		json_object *s = json_object_array_get_idx(ss, i);
+		const char *b = hvc_json_get_string(s, "backend"),
+			   *w = hvc_json_get_string(s, "workload");
+		if (!name_in(bs, b))
+			return hvc_err(
+			    err, EINVAL,
+			    "results.samples[%zu]: backend \"%s\" is not in \"backends\"", i, b);
+		if (!name_in(ws, w))
+			return hvc_err(
+			    err, EINVAL,
+			    "results.samples[%zu]: workload \"%s\" is not in \"workloads\"", i, w);
+	}
+	return 0;
+}
+
 int hvc_bench_results_validate(json_object *r, struct hvc_error *err)
 {
 	if (!is_type(r, json_type_object))
 		return hvc_err(err, EINVAL, "results: not a JSON object");
-	const char *schema = hvc_json_get_string(r, "schema");
-	if (!schema || strcmp(schema, HVC_BENCH_SCHEMA))
-		return hvc_err(err, EINVAL, "results: \"schema\" is not \"%s\"", HVC_BENCH_SCHEMA);
-	if (need(r, "results", "schema_version", json_type_int, err) < 0)
+	_cleanup_json_ json_object *schema = NULL;
+	if (check_version(r, err) < 0 || hvc_bench_results_schema(&schema, err) < 0 ||
+	    hvc_bench_schema_check(schema, r, "results", err) < 0)
 		return -1;
-	int64_t ver = hvc_json_get_int(r, "schema_version", 0);
-	if (ver != HVC_BENCH_SCHEMA_VERSION)
-		return hvc_err(err, EINVAL,
-			       "results: schema_version %lld not supported (this hvc reads %d)",
-			       (long long)ver, HVC_BENCH_SCHEMA_VERSION);
-	static const struct {
-		const char *key;
-		json_type t;
-	} top[] = {
-	    {"run_id", json_type_string},   {"suite", json_type_string},
-	    {"started", json_type_string},  {"host", json_type_object},
-	    {"config", json_type_object},   {"load", json_type_object},
-	    {"backends", json_type_array},  {"workloads", json_type_array},
-	    {"commands", json_type_array},  {"samples", json_type_array},
-	    {"summaries", json_type_array},
-	};
-	for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++)
-		if (need(r, "results", top[i].key, top[i].t, err) < 0)
-			return -1;
-	json_object *cfg = hvc_json_get(r, "config");
-	if (need(cfg, "config", "image", json_type_string, err) < 0 ||
-	    need(cfg, "config", "cpus", json_type_string, err) < 0 ||
-	    need(cfg, "config", "reps", json_type_int, err) < 0 ||
-	    need(cfg, "config", "warmup", json_type_int, err) < 0 ||
-	    need(cfg, "config", "backends", json_type_array, err) < 0)
-		return -1;
-	json_object *bs = hvc_json_get(r, "backends");
-	for (size_t i = 0; i < json_object_array_length(bs); i++) {
-		json_object *b = json_object_array_get_idx(bs, i);
-		char where[64];
-		snprintf(where, sizeof(where), "backends[%zu]", i);
-		if (need(b, where, "name", json_type_string, err) < 0 ||
-		    need(b, where, "available", json_type_boolean, err) < 0)
-			return -1;
-		if (!hvc_json_get_bool(b, "available", false) &&
-		    need(b, where, "reason", json_type_string, err) < 0)
-			return hvc_error_prefix(err, "an unavailable backend must say why");
-	}
-	json_object *ws = hvc_json_get(r, "workloads");
-	for (size_t i = 0; i < json_object_array_length(ws); i++) {
-		json_object *w = json_object_array_get_idx(ws, i);
-		char where[64];
-		snprintf(where, sizeof(where), "workloads[%zu]", i);
-		if (need(w, where, "name", json_type_string, err) < 0 ||
-		    need(w, where, "kind", json_type_string, err) < 0 ||
-		    need(w, where, "args", json_type_array, err) < 0 ||
-		    need(w, where, "metrics", json_type_array, err) < 0)
-			return -1;
-		json_object *ms = hvc_json_get(w, "metrics");
-		for (size_t j = 0; j < json_object_array_length(ms); j++) {
-			json_object *m = json_object_array_get_idx(ms, j);
-			char mw[96];
-			snprintf(mw, sizeof(mw), "%s.metrics[%zu]", where, j);
-			if (need(m, mw, "key", json_type_string, err) < 0 ||
-			    need(m, mw, "unit", json_type_string, err) < 0 ||
-			    need(m, mw, "better", json_type_string, err) < 0)
-				return -1;
-			const char *b = hvc_json_get_string(m, "better");
-			if (strcmp(b, "higher") && strcmp(b, "lower"))
-				return hvc_err(err, EINVAL,
-					       "%s: \"better\" must be higher or lower", mw);
-		}
-	}
-	json_object *ss = hvc_json_get(r, "samples");
-	for (size_t i = 0; i < json_object_array_length(ss); i++) {
-		json_object *s = json_object_array_get_idx(ss, i);
-		char where[64];
-		snprintf(where, sizeof(where), "samples[%zu]", i);
-		if (need(s, where, "backend", json_type_string, err) < 0 ||
-		    need(s, where, "workload", json_type_string, err) < 0 ||
-		    need(s, where, "rep", json_type_int, err) < 0 ||
-		    need(s, where, "warmup", json_type_boolean, err) < 0 ||
-		    need(s, where, "seq", json_type_int, err) < 0 ||
-		    need(s, where, "status", json_type_string, err) < 0 ||
-		    need(s, where, "metrics", json_type_object, err) < 0)
-			return -1;
-		const char *st = hvc_json_get_string(s, "status");
-		if (strcmp(st, "ok") && strcmp(st, "failed"))
-			return hvc_err(err, EINVAL, "%s: status must be ok or failed", where);
-		if (!strcmp(st, "failed") && need(s, where, "error", json_type_string, err) < 0)
-			return hvc_error_prefix(err, "a failed sample must say why");
-		if (!name_in(bs, hvc_json_get_string(s, "backend")))
-			return hvc_err(err, EINVAL, "%s: backend \"%s\" is not in \"backends\"",
-				       where, hvc_json_get_string(s, "backend"));
-		if (!name_in(ws, hvc_json_get_string(s, "workload")))
-			return hvc_err(err, EINVAL, "%s: workload \"%s\" is not in \"workloads\"",
-				       where, hvc_json_get_string(s, "workload"));
-		json_object_object_foreach(hvc_json_get(s, "metrics"), k, v)
-		{
-			if (!is_num(v))
-				return hvc_err(err, EINVAL, "%s: metric \"%s\" is not a number",
-					       where, k);
-		}
-	}
-	json_object *sums = hvc_json_get(r, "summaries");
-	for (size_t i = 0; i < json_object_array_length(sums); i++) {
-		json_object *s = json_object_array_get_idx(sums, i);
-		char where[64];
-		snprintf(where, sizeof(where), "summaries[%zu]", i);
-		if (need(s, where, "backend", json_type_string, err) < 0 ||
-		    need(s, where, "workload", json_type_string, err) < 0 ||
-		    need(s, where, "metric", json_type_string, err) < 0 ||
-		    need(s, where, "n", json_type_int, err) < 0 ||
-		    need(s, where, "n_failed", json_type_int, err) < 0)
-			return -1;
-		if (hvc_json_get_int(s, "n", 0) > 0 &&
-		    (need(s, where, "median", json_type_double, err) < 0 ||
-		     need(s, where, "mean", json_type_double, err) < 0))
-			return -1;
-	}
-	return 0;
+	return check_references(r, err);
 }
 
 int hvc_bench_results_load(const char *dir, json_object **out, struct hvc_error *err)
