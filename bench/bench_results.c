@@ -87,11 +87,17 @@ static void add_num(json_object *o, const char *key, double v)
 	json_object_object_add(o, key, isfinite(v) ? json_object_new_double(v) : NULL);
 }
 
-static size_t collect(json_object *samples, const char *backend, const char *workload,
-		      const char *metric, double *vals, int64_t *seqs, size_t *n_failed)
+/* The measured (not warm-up) values of one backend x workload x metric. */
+struct column {
+	double *vals;
+	int64_t *seqs;
+	size_t n, n_failed;
+};
+
+static void collect(json_object *samples, const char *backend, const char *workload,
+		    const char *metric, struct column *c)
 {
-	size_t n = 0;
-	*n_failed = 0;
+	c->n = c->n_failed = 0;
 	for (size_t i = 0; i < json_object_array_length(samples); i++) {
 		json_object *s = json_object_array_get_idx(samples, i);
 		if (hvc_json_get_bool(s, "warmup", false) ||
@@ -99,22 +105,118 @@ static size_t collect(json_object *samples, const char *backend, const char *wor
 		    strcmp(hvc_json_get_string(s, "workload") ?: "", workload))
 			continue;
 		if (strcmp(hvc_json_get_string(s, "status") ?: "", "ok")) {
-			(*n_failed)++;
+			c->n_failed++;
 			continue;
 		}
 		json_object *v = hvc_json_get(hvc_json_get(s, "metrics"), metric);
 		if (!v)
 			continue;
-		vals[n] = json_object_get_double(v);
-		seqs[n] = hvc_json_get_int(s, "seq", -1);
-		n++;
+		c->vals[c->n] = json_object_get_double(v);
+		c->seqs[c->n] = hvc_json_get_int(s, "seq", -1);
+		c->n++;
 	}
-	return n;
+}
+
+/* Sized by the document: a checked allocation (ENOMEM), not an abort. */
+static int column_alloc(struct column *c, size_t cap, struct hvc_error *err)
+{
+	c->vals = malloc(cap * sizeof(double));
+	c->seqs = malloc(cap * sizeof(int64_t));
+	if (!c->vals || !c->seqs)
+		return hvc_err(err, ENOMEM, "results: %zu samples to summarise", cap - 1);
+	return 0;
+}
+
+static void column_free(struct column *c)
+{
+	free(c->vals);
+	free(c->seqs);
 }
 
 static bool is_memory_metric(const char *key)
 {
 	return strstr(key, "_mib") != NULL;
+}
+
+static void add_stats(json_object *o, const struct column *c)
+{
+	struct hvc_stats st;
+	hvc_stats_compute(c->vals, c->n, &st);
+	add_num(o, "median", st.median);
+	add_num(o, "mean", st.mean);
+	add_num(o, "stddev", st.stddev);
+	add_num(o, "min", st.min);
+	add_num(o, "max", st.max);
+	add_num(o, "p95", st.p95);
+	add_num(o, "ci_lo", st.ci_lo);
+	add_num(o, "ci_hi", st.ci_hi);
+	add_num(o, "mean_ci_lo", st.mean_ci_lo);
+	add_num(o, "mean_ci_hi", st.mean_ci_hi);
+	hvc_json_add_int(o, "n_outliers", (int64_t)st.n_outliers);
+	json_object *out = json_object_new_array();
+	for (size_t k = 0; k < c->n; k++)
+		if (hvc_stats_is_outlier(c->vals, c->n, c->vals[k]))
+			json_object_array_add(out, json_object_new_int64(c->seqs[k]));
+	json_object_object_add(o, "outlier_seqs", out);
+}
+
+/* Relative performance against native: > 1 better, < 1 worse, whichever
+ * direction the metric prefers. */
+static void add_ratio(json_object *o, const struct column *c, const struct column *nat, bool higher)
+{
+	double ratio, lo, hi;
+	if (higher)
+		hvc_stats_ratio_ci(c->vals, c->n, nat->vals, nat->n, &ratio, &lo, &hi);
+	else
+		hvc_stats_ratio_ci(nat->vals, nat->n, c->vals, c->n, &ratio, &lo, &hi);
+	json_object *ro = json_object_new_object();
+	add_num(ro, "value", ratio);
+	add_num(ro, "ci_lo", lo);
+	add_num(ro, "ci_hi", hi);
+	hvc_json_add_string(ro, "definition",
+			    higher ? "median(backend) / median(native)"
+				   : "median(native) / median(backend)");
+	json_object_object_add(o, "relative_to_native", ro);
+}
+
+static json_object *summary_entry(const char *bname, const char *wname, json_object *m,
+				  const struct column *c, const struct column *nat)
+{
+	const char *key = hvc_json_get_string(m, "key");
+	bool higher = !strcmp(hvc_json_get_string(m, "better") ?: "lower", "higher");
+	json_object *o = json_object_new_object();
+	hvc_json_add_string(o, "backend", bname);
+	hvc_json_add_string(o, "workload", wname);
+	hvc_json_add_string(o, "metric", key);
+	hvc_json_add_string(o, "unit", hvc_json_get_string(m, "unit"));
+	hvc_json_add_string(o, "better", higher ? "higher" : "lower");
+	hvc_json_add_int(o, "n", (int64_t)c->n);
+	hvc_json_add_int(o, "n_failed", (int64_t)c->n_failed);
+	if (c->n > 0)
+		add_stats(o, c);
+	/* Memory is not a performance figure and gets no ratio. */
+	if (c->n > 0 && nat->n > 0 && strcmp(bname, "native") && !is_memory_metric(key))
+		add_ratio(o, c, nat, higher);
+	return o;
+}
+
+/* One summary per available backend that has (or failed) samples of metric m. */
+static void summarize_metric(json_object *r, const char *wname, json_object *m, struct column *c,
+			     struct column *nat, json_object *sums)
+{
+	json_object *samples = hvc_json_get(r, "samples"), *bs = hvc_json_get(r, "backends");
+	const char *key = hvc_json_get_string(m, "key");
+	collect(samples, "native", wname, key, nat);
+	for (size_t bi = 0; bi < json_object_array_length(bs); bi++) {
+		json_object *b = json_object_array_get_idx(bs, bi);
+		if (!hvc_json_get_bool(b, "available", false))
+			continue;
+		const char *bname = hvc_json_get_string(b, "name");
+		collect(samples, bname, wname, key, c);
+		if (c->n == 0 && c->n_failed == 0)
+			continue; /* not applicable (e.g. no cgroup natively) */
+		json_object_array_add(sums, summary_entry(bname, wname, m, c, nat));
+	}
 }
 
 int hvc_bench_results_summarize(json_object *r, struct hvc_error *err)
@@ -127,85 +229,16 @@ int hvc_bench_results_summarize(json_object *r, struct hvc_error *err)
 		return hvc_err(err, EINVAL,
 			       "results: samples, workloads and backends are needed to summarise");
 	size_t cap = json_object_array_length(samples) + 1;
-	_cleanup_free_ double *vals = malloc(cap * sizeof(double));
-	_cleanup_free_ double *nat = malloc(cap * sizeof(double));
-	_cleanup_free_ int64_t *seqs = malloc(cap * sizeof(int64_t));
-	_cleanup_free_ int64_t *nseqs = malloc(cap * sizeof(int64_t));
+	__attribute__((cleanup(column_free))) struct column c = {0}, nat = {0};
+	if (column_alloc(&c, cap, err) < 0 || column_alloc(&nat, cap, err) < 0)
+		return -1;
 	json_object *sums = json_object_new_array();
 	for (size_t wi = 0; wi < json_object_array_length(ws); wi++) {
 		json_object *w = json_object_array_get_idx(ws, wi);
-		const char *wname = hvc_json_get_string(w, "name");
 		json_object *ms = hvc_json_get(w, "metrics");
-		for (size_t mi = 0; mi < json_object_array_length(ms); mi++) {
-			json_object *m = json_object_array_get_idx(ms, mi);
-			const char *key = hvc_json_get_string(m, "key");
-			bool higher =
-			    !strcmp(hvc_json_get_string(m, "better") ?: "lower", "higher");
-			size_t nf_nat;
-			size_t nn = collect(samples, "native", wname, key, nat, nseqs, &nf_nat);
-			for (size_t bi = 0; bi < json_object_array_length(bs); bi++) {
-				json_object *b = json_object_array_get_idx(bs, bi);
-				if (!hvc_json_get_bool(b, "available", false))
-					continue;
-				const char *bname = hvc_json_get_string(b, "name");
-				size_t nf;
-				size_t n = collect(samples, bname, wname, key, vals, seqs, &nf);
-				if (n == 0 && nf == 0)
-					continue; /* not applicable (e.g. no cgroup natively) */
-				json_object *o = json_object_new_object();
-				hvc_json_add_string(o, "backend", bname);
-				hvc_json_add_string(o, "workload", wname);
-				hvc_json_add_string(o, "metric", key);
-				hvc_json_add_string(o, "unit", hvc_json_get_string(m, "unit"));
-				hvc_json_add_string(o, "better", higher ? "higher" : "lower");
-				hvc_json_add_int(o, "n", (int64_t)n);
-				hvc_json_add_int(o, "n_failed", (int64_t)nf);
-				if (n > 0) {
-					struct hvc_stats st;
-					hvc_stats_compute(vals, n, &st);
-					add_num(o, "median", st.median);
-					add_num(o, "mean", st.mean);
-					add_num(o, "stddev", st.stddev);
-					add_num(o, "min", st.min);
-					add_num(o, "max", st.max);
-					add_num(o, "p95", st.p95);
-					add_num(o, "ci_lo", st.ci_lo);
-					add_num(o, "ci_hi", st.ci_hi);
-					add_num(o, "mean_ci_lo", st.mean_ci_lo);
-					add_num(o, "mean_ci_hi", st.mean_ci_hi);
-					hvc_json_add_int(o, "n_outliers", (int64_t)st.n_outliers);
-					json_object *out = json_object_new_array();
-					for (size_t k = 0; k < n; k++)
-						if (hvc_stats_is_outlier(vals, n, vals[k]))
-							json_object_array_add(
-							    out, json_object_new_int64(seqs[k]));
-					json_object_object_add(o, "outlier_seqs", out);
-				}
-				/* Relative performance against native: > 1 better, < 1 worse,
-				 * whichever direction the metric prefers. Memory is not a
-				 * performance figure and gets no ratio. */
-				if (n > 0 && nn > 0 && strcmp(bname, "native") &&
-				    !is_memory_metric(key)) {
-					double ratio, lo, hi;
-					if (higher)
-						hvc_stats_ratio_ci(vals, n, nat, nn, &ratio, &lo,
-								   &hi);
-					else
-						hvc_stats_ratio_ci(nat, nn, vals, n, &ratio, &lo,
-								   &hi);
-					json_object *ro = json_object_new_object();
-					add_num(ro, "value", ratio);
-					add_num(ro, "ci_lo", lo);
-					add_num(ro, "ci_hi", hi);
-					hvc_json_add_string(
-					    ro, "definition",
-					    higher ? "median(backend) / median(native)"
-						   : "median(native) / median(backend)");
-					json_object_object_add(o, "relative_to_native", ro);
-				}
-				json_object_array_add(sums, o);
-			}
-		}
+		for (size_t mi = 0; mi < json_object_array_length(ms); mi++)
+			summarize_metric(r, hvc_json_get_string(w, "name"),
+					 json_object_array_get_idx(ms, mi), &c, &nat, sums);
 	}
 	json_object_object_add(r, "summaries", sums);
 	return 0;
