@@ -199,61 +199,71 @@ static void table_startup(FILE *f, json_object *r, json_object *bs)
 			(long long)hvc_json_get_int(rd ? rd : ex, "n", 0));
 	}
 	fprintf(f, "\n![Start-up time per backend](startup.png)\n\n");
+}
 
-	/* Phases: medians of each phase the backends report. */
+static bool is_startup_sample_of(json_object *s, const char *backend)
+{
+	return !strcmp(hvc_json_get_string(s, "backend") ?: "", backend) &&
+	       !strcmp(hvc_json_get_string(s, "workload") ?: "", "startup") &&
+	       !hvc_json_get_bool(s, "warmup", false);
+}
+
+/* The phases the backend reports: those of its first measured startup sample. */
+static json_object *phase_names(json_object *ss, const char *backend)
+{
+	for (size_t j = 0; j < json_object_array_length(ss); j++) {
+		json_object *s = json_object_array_get_idx(ss, j);
+		if (is_startup_sample_of(s, backend) && hvc_json_get(s, "phases"))
+			return hvc_json_get(s, "phases");
+	}
+	return NULL;
+}
+
+static double phase_median(json_object *ss, const char *backend, const char *phase)
+{
+	double vals[1024];
+	size_t n = 0;
+	for (size_t j = 0; j < json_object_array_length(ss) && n < 1024; j++) {
+		json_object *s = json_object_array_get_idx(ss, j);
+		json_object *v = is_startup_sample_of(s, backend)
+				     ? hvc_json_get(hvc_json_get(s, "phases"), phase)
+				     : NULL;
+		if (v)
+			vals[n++] = json_object_get_double(v);
+	}
+	/* median by insertion sort: n is small */
+	for (size_t a = 1; a < n; a++)
+		for (size_t c = a; c > 0 && vals[c - 1] > vals[c]; c--) {
+			double t = vals[c];
+			vals[c] = vals[c - 1];
+			vals[c - 1] = t;
+		}
+	return n == 0 ? NAN : n % 2 ? vals[n / 2] : (vals[n / 2 - 1] + vals[n / 2]) / 2;
+}
+
+/* Medians of each start-up phase the backends report, one line per backend. */
+static void startup_phases(FILE *f, json_object *r, json_object *bs)
+{
 	json_object *ss = hvc_json_get(r, "samples");
 	bool any = false;
 	for (size_t i = 0; i < json_object_array_length(bs); i++) {
-		json_object *b = json_object_array_get_idx(bs, i);
-		const char *name = hvc_json_get_string(b, "name");
-		json_object *keys = NULL;
-		for (size_t j = 0; j < json_object_array_length(ss); j++) {
-			json_object *s = json_object_array_get_idx(ss, j);
-			if (strcmp(hvc_json_get_string(s, "backend") ?: "", name) ||
-			    strcmp(hvc_json_get_string(s, "workload") ?: "", "startup") ||
-			    hvc_json_get_bool(s, "warmup", false) || !hvc_json_get(s, "phases"))
-				continue;
-			keys = hvc_json_get(s, "phases");
-			break;
-		}
+		const char *name = hvc_json_get_string(json_object_array_get_idx(bs, i), "name");
+		json_object *keys = phase_names(ss, name);
 		if (!keys || json_object_object_length(keys) == 0)
 			continue;
-		if (!any) {
+		if (!any)
 			fprintf(
 			    f,
 			    "Start-up phases (median ms from the request; each backend reports the "
 			    "phases it can see, see docs/methodology.md):\n\n");
-			any = true;
-		}
+		any = true;
 		fprintf(f, "- **%s**:", name);
 		bool first = true;
 		json_object_object_foreach(keys, k, v0)
 		{
 			(void)v0;
-			double vals[1024];
-			size_t n = 0;
-			for (size_t j = 0; j < json_object_array_length(ss) && n < 1024; j++) {
-				json_object *s = json_object_array_get_idx(ss, j);
-				if (strcmp(hvc_json_get_string(s, "backend") ?: "", name) ||
-				    strcmp(hvc_json_get_string(s, "workload") ?: "", "startup") ||
-				    hvc_json_get_bool(s, "warmup", false))
-					continue;
-				json_object *v = hvc_json_get(hvc_json_get(s, "phases"), k);
-				if (v)
-					vals[n++] = json_object_get_double(v);
-			}
-			/* median by insertion sort: n is small */
-			for (size_t a = 1; a < n; a++)
-				for (size_t c = a; c > 0 && vals[c - 1] > vals[c]; c--) {
-					double t = vals[c];
-					vals[c] = vals[c - 1];
-					vals[c - 1] = t;
-				}
-			double med = n == 0  ? NAN
-				     : n % 2 ? vals[n / 2]
-					     : (vals[n / 2 - 1] + vals[n / 2]) / 2;
 			char mv[32];
-			fmt_val(mv, sizeof(mv), med);
+			fmt_val(mv, sizeof(mv), phase_median(ss, name, k));
 			fprintf(f, "%s %s %s", first ? "" : ",", k, mv);
 			first = false;
 		}
@@ -331,14 +341,90 @@ static void table_sizes(FILE *f, json_object *bs)
 	fprintf(f, "\n![Image size per backend](image-size.png)\n\n");
 }
 
-static void table_throughput(FILE *f, json_object *r, json_object *bs)
+static bool has_kind(json_object *r, const char *kind)
 {
 	json_object *ws = hvc_json_get(r, "workloads");
-	bool any = false;
 	for (size_t wi = 0; wi < json_object_array_length(ws); wi++)
-		any |= !strcmp(hvc_json_get_string(json_object_array_get_idx(ws, wi), "kind") ?: "",
-			       "throughput");
-	if (!any)
+		if (!strcmp(hvc_json_get_string(json_object_array_get_idx(ws, wi), "kind") ?: "",
+			    kind))
+			return true;
+	return false;
+}
+
+/* The header row naming the backends that ran (all, or all but native);
+ * returns how many columns. */
+static size_t backend_columns(FILE *f, json_object *bs, bool skip_native)
+{
+	size_t nb = 0;
+	for (size_t i = 0; i < json_object_array_length(bs); i++) {
+		json_object *b = json_object_array_get_idx(bs, i);
+		if (!hvc_json_get_bool(b, "available", false) ||
+		    (skip_native && !strcmp(hvc_json_get_string(b, "name"), "native")))
+			continue;
+		fprintf(f, " %s |", hvc_json_get_string(b, "name"));
+		nb++;
+	}
+	return nb;
+}
+
+/* "0.10 [0.08, 0.12]", or why there is no ratio. */
+static void relative_cell(char *c, size_t len, json_object *s)
+{
+	json_object *ro = hvc_json_get(s, "relative_to_native");
+	if (!ro) {
+		snprintf(c, len, s && hvc_json_get_int(s, "n", 0) == 0 ? "failed" : "n/a");
+		return;
+	}
+	char v[32], lo[32], hi[32];
+	snprintf(v, sizeof(v), "%.2f", num(ro, "value"));
+	snprintf(lo, sizeof(lo), "%.2f", num(ro, "ci_lo"));
+	snprintf(hi, sizeof(hi), "%.2f", num(ro, "ci_hi"));
+	snprintf(c, len, "%s [%s, %s]", v, lo, hi);
+}
+
+/* One row per throughput metric: the figures, or (relative) the ratios to native. */
+static void throughput_rows(FILE *f, json_object *r, json_object *bs, bool relative)
+{
+	json_object *ws = hvc_json_get(r, "workloads");
+	for (size_t wi = 0; wi < json_object_array_length(ws); wi++) {
+		json_object *w = json_object_array_get_idx(ws, wi);
+		if (strcmp(hvc_json_get_string(w, "kind") ?: "", "throughput"))
+			continue;
+		const char *wname = hvc_json_get_string(w, "name");
+		json_object *ms = hvc_json_get(w, "metrics");
+		for (size_t mi = 0; mi < json_object_array_length(ms); mi++) {
+			json_object *m = json_object_array_get_idx(ms, mi);
+			const char *key = hvc_json_get_string(m, "key");
+			if (strstr(key, "_mib"))
+				continue;
+			if (!relative)
+				fprintf(f, "| %s | %s | %s (%s is better) |", wname, key,
+					hvc_json_get_string(m, "unit"),
+					hvc_json_get_string(m, "better"));
+			else
+				fprintf(f, "| %s | %s |", wname, key);
+			for (size_t i = 0; i < json_object_array_length(bs); i++) {
+				json_object *b = json_object_array_get_idx(bs, i);
+				const char *bn = hvc_json_get_string(b, "name");
+				if (!hvc_json_get_bool(b, "available", false) ||
+				    (relative && !strcmp(bn, "native")))
+					continue;
+				json_object *s = hvc_bench_summary_find(r, bn, wname, key);
+				char c[128];
+				if (relative)
+					relative_cell(c, sizeof(c), s);
+				else
+					cell(c, sizeof(c), s, true);
+				fprintf(f, " %s |", c);
+			}
+			fprintf(f, "\n");
+		}
+	}
+}
+
+static void table_throughput(FILE *f, json_object *r, json_object *bs)
+{
+	if (!has_kind(r, "throughput"))
 		return;
 	fprintf(
 	    f,
@@ -346,86 +432,19 @@ static void table_throughput(FILE *f, json_object *r, json_object *bs)
 	    "Below it, performance relative to native (1.00 = native; below 1 = slower, "
 	    "whichever direction the metric prefers) with a 95%% bootstrap CI of the ratio.\n\n");
 	fprintf(f, "| workload | metric | unit |");
-	size_t nb = 0;
-	for (size_t i = 0; i < json_object_array_length(bs); i++)
-		if (hvc_json_get_bool(json_object_array_get_idx(bs, i), "available", false)) {
-			fprintf(f, " %s |",
-				hvc_json_get_string(json_object_array_get_idx(bs, i), "name"));
-			nb++;
-		}
+	size_t nb = backend_columns(f, bs, false);
 	fprintf(f, "\n|---|---|---|");
 	for (size_t i = 0; i < nb; i++)
 		fprintf(f, "---|");
 	fprintf(f, "\n");
-	for (int pass = 0; pass < 2; pass++) {
-		if (pass == 1) {
-			fprintf(f, "\nRelative to native:\n\n| workload | metric |");
-			for (size_t i = 0; i < json_object_array_length(bs); i++) {
-				json_object *b = json_object_array_get_idx(bs, i);
-				if (hvc_json_get_bool(b, "available", false) &&
-				    strcmp(hvc_json_get_string(b, "name"), "native"))
-					fprintf(f, " %s |", hvc_json_get_string(b, "name"));
-			}
-			fprintf(f, "\n|---|---|");
-			for (size_t i = 1; i < nb; i++)
-				fprintf(f, "---|");
-			fprintf(f, "\n");
-		}
-		for (size_t wi = 0; wi < json_object_array_length(ws); wi++) {
-			json_object *w = json_object_array_get_idx(ws, wi);
-			if (strcmp(hvc_json_get_string(w, "kind") ?: "", "throughput"))
-				continue;
-			const char *wname = hvc_json_get_string(w, "name");
-			json_object *ms = hvc_json_get(w, "metrics");
-			for (size_t mi = 0; mi < json_object_array_length(ms); mi++) {
-				json_object *m = json_object_array_get_idx(ms, mi);
-				const char *key = hvc_json_get_string(m, "key");
-				if (strstr(key, "_mib"))
-					continue;
-				if (pass == 0)
-					fprintf(f, "| %s | %s | %s (%s is better) |", wname, key,
-						hvc_json_get_string(m, "unit"),
-						hvc_json_get_string(m, "better"));
-				else
-					fprintf(f, "| %s | %s |", wname, key);
-				for (size_t i = 0; i < json_object_array_length(bs); i++) {
-					json_object *b = json_object_array_get_idx(bs, i);
-					const char *bn = hvc_json_get_string(b, "name");
-					if (!hvc_json_get_bool(b, "available", false))
-						continue;
-					json_object *s = hvc_bench_summary_find(r, bn, wname, key);
-					char c[128];
-					if (pass == 0) {
-						cell(c, sizeof(c), s, true);
-					} else {
-						if (!strcmp(bn, "native"))
-							continue;
-						json_object *ro =
-						    hvc_json_get(s, "relative_to_native");
-						if (!ro)
-							snprintf(c, sizeof(c),
-								 s && hvc_json_get_int(s, "n", 0) ==
-									     0
-								     ? "failed"
-								     : "n/a");
-						else {
-							char v[32], lo[32], hi[32];
-							snprintf(v, sizeof(v), "%.2f",
-								 num(ro, "value"));
-							snprintf(lo, sizeof(lo), "%.2f",
-								 num(ro, "ci_lo"));
-							snprintf(hi, sizeof(hi), "%.2f",
-								 num(ro, "ci_hi"));
-							snprintf(c, sizeof(c), "%s [%s, %s]", v, lo,
-								 hi);
-						}
-					}
-					fprintf(f, " %s |", c);
-				}
-				fprintf(f, "\n");
-			}
-		}
-	}
+	throughput_rows(f, r, bs, false);
+	fprintf(f, "\nRelative to native:\n\n| workload | metric |");
+	backend_columns(f, bs, true);
+	fprintf(f, "\n|---|---|");
+	for (size_t i = 1; i < nb; i++)
+		fprintf(f, "---|");
+	fprintf(f, "\n");
+	throughput_rows(f, r, bs, true);
 	fprintf(f, "\n![Throughput relative to native](throughput.png)\n\n");
 }
 
@@ -462,13 +481,9 @@ static void failures(FILE *f, json_object *r)
 		fprintf(f, "\n");
 }
 
-int hvc_bench_report_markdown(json_object *r, FILE *f, struct hvc_error *err)
+/* What the reader must know before any figure: TCG, an interrupted run, a busy host. */
+static void caveats(FILE *f, json_object *r)
 {
-	if (hvc_bench_results_validate(r, err) < 0)
-		return -1;
-	json_object *bs = hvc_json_get(r, "backends");
-	json_object *cfg = hvc_json_get(r, "config");
-	fprintf(f, "# hvc benchmark report — %s suite\n\n", hvc_json_get_string(r, "suite"));
 	const char *acc = vm_accelerator(r);
 	if (backend_ran(r, "vm") && acc && !strcmp(acc, "tcg")) {
 		fprintf(f, "> **Caveat: the VMs ran under TCG, QEMU's software emulator, not under "
@@ -490,7 +505,11 @@ int hvc_bench_report_markdown(json_object *r, FILE *f, struct hvc_error *err)
 	json_object *load = hvc_json_get(r, "load");
 	if (hvc_json_get_string(load, "warning"))
 		fprintf(f, "> **Warning:** %s.\n\n", hvc_json_get_string(load, "warning"));
+}
 
+static void run_paragraph(FILE *f, json_object *r)
+{
+	json_object *cfg = hvc_json_get(r, "config");
 	fprintf(f,
 		"Run `%s`, started %s, took %.0f s, image `%s`. Measured repetitions per backend "
 		"(+ discarded warm-ups):",
@@ -508,8 +527,10 @@ int hvc_bench_report_markdown(json_object *r, FILE *f, struct hvc_error *err)
 			fprintf(f, " (+%lld)", (long long)warm);
 	}
 	fprintf(f, ". Backends interleaved within each repetition (ABAB).\n\n");
-	host_paragraph(f, r);
+}
 
+static void table_backends(FILE *f, json_object *bs)
+{
 	fprintf(f, "## Backends\n\n| backend | ran | what it is / why not |\n|---|---|---|\n");
 	for (size_t i = 0; i < json_object_array_length(bs); i++) {
 		json_object *b = json_object_array_get_idx(bs, i);
@@ -518,40 +539,41 @@ int hvc_bench_report_markdown(json_object *r, FILE *f, struct hvc_error *err)
 			av ? hvc_json_get_string(b, "summary") ?: "" : hvc_json_get_string(b, "reason") ?: "");
 	}
 	fprintf(f, "\n");
+}
 
+static bool has_workload(json_object *r, const char *name)
+{
 	json_object *ws = hvc_json_get(r, "workloads");
-	bool has_startup = false, has_fp = false, has_mem = false;
-	for (size_t wi = 0; wi < json_object_array_length(ws); wi++) {
-		const char *n = hvc_json_get_string(json_object_array_get_idx(ws, wi), "name");
-		has_startup |= !strcmp(n, "startup");
-		has_fp |= !strcmp(n, "footprint");
-		has_mem |= !strcmp(n, "mem");
-	}
-	if (has_startup)
-		table_startup(f, r, bs);
-	if (has_fp || has_mem) {
-		fprintf(
-		    f,
-		    "## Memory per instance\n\nHost-side cost of one instance in MiB (median). RSS "
-		    "counts shared pages fully in every process, PSS divides them among the "
-		    "processes sharing them, USS counts only private pages; for containers the "
-		    "cgroup charge includes page cache, and without `inactive_file` shows what "
-		    "reclaim cannot take back. For VMs the processes are QEMU's.\n\n");
-		if (has_fp) {
-			fprintf(f, "Idle (`hvc-workload idle`, measured 0.5 s after READY):\n\n");
-			mem_table(f, r, bs, "footprint", "");
-		}
-		if (has_mem) {
-			fprintf(f, "Under load (peak while the `mem` workload ran, sampled every "
-				   "100 ms):\n\n");
-			mem_table(f, r, bs, "mem", "peak_");
-		}
-		fprintf(f, "![Memory per instance](memory.png)\n\n");
-	}
-	table_sizes(f, bs);
-	table_throughput(f, r, bs);
-	failures(f, r);
+	for (size_t wi = 0; wi < json_object_array_length(ws); wi++)
+		if (!strcmp(hvc_json_get_string(json_object_array_get_idx(ws, wi), "name"), name))
+			return true;
+	return false;
+}
 
+static void section_memory(FILE *f, json_object *r, json_object *bs)
+{
+	bool has_fp = has_workload(r, "footprint"), has_mem = has_workload(r, "mem");
+	if (!has_fp && !has_mem)
+		return;
+	fprintf(f, "## Memory per instance\n\nHost-side cost of one instance in MiB (median). RSS "
+		   "counts shared pages fully in every process, PSS divides them among the "
+		   "processes sharing them, USS counts only private pages; for containers the "
+		   "cgroup charge includes page cache, and without `inactive_file` shows what "
+		   "reclaim cannot take back. For VMs the processes are QEMU's.\n\n");
+	if (has_fp) {
+		fprintf(f, "Idle (`hvc-workload idle`, measured 0.5 s after READY):\n\n");
+		mem_table(f, r, bs, "footprint", "");
+	}
+	if (has_mem) {
+		fprintf(f, "Under load (peak while the `mem` workload ran, sampled every "
+			   "100 ms):\n\n");
+		mem_table(f, r, bs, "mem", "peak_");
+	}
+	fprintf(f, "![Memory per instance](memory.png)\n\n");
+}
+
+static void section_method(FILE *f, json_object *r)
+{
 	fprintf(f, "## How this was measured\n\nWhat every number means, how it is taken and its "
 		   "pitfalls: docs/methodology.md. The exact command each backend ran:\n\n");
 	json_object *cs = hvc_json_get(r, "commands");
@@ -567,6 +589,27 @@ int hvc_bench_report_markdown(json_object *r, FILE *f, struct hvc_error *err)
 		"results.json under `commands`.) Raw samples: results.csv. Charts: the `.gp` "
 		"gnuplot scripts beside them regenerate them; `hvc bench report DIR` regenerates "
 		"everything from results.json.\n");
+}
+
+int hvc_bench_report_markdown(json_object *r, FILE *f, struct hvc_error *err)
+{
+	if (hvc_bench_results_validate(r, err) < 0)
+		return -1;
+	json_object *bs = hvc_json_get(r, "backends");
+	fprintf(f, "# hvc benchmark report — %s suite\n\n", hvc_json_get_string(r, "suite"));
+	caveats(f, r);
+	run_paragraph(f, r);
+	host_paragraph(f, r);
+	table_backends(f, bs);
+	if (has_workload(r, "startup")) {
+		table_startup(f, r, bs);
+		startup_phases(f, r, bs);
+	}
+	section_memory(f, r, bs);
+	table_sizes(f, bs);
+	table_throughput(f, r, bs);
+	failures(f, r);
+	section_method(f, r);
 	if (ferror(f))
 		return hvc_err(err, EIO, "write report");
 	return 0;
