@@ -99,7 +99,7 @@ static int oci_run_one(const struct hvc_bench_backend *b, struct hvc_bench_ctx *
 static int oci_prepare(const struct hvc_bench_backend *b, struct hvc_bench_ctx *ctx,
 		       struct hvc_error *err)
 {
-	struct oci_priv *p = calloc(1, sizeof(*p));
+	struct oci_priv *p = hvc_xcalloc(1, sizeof(*p));
 	ctx->priv[b->slot] = p;
 	p->binary = hvc_bench_which(b->name);
 	_cleanup_free_ char *st = hvc_strdup_printf("%s-state", b->name);

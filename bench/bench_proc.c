@@ -52,7 +52,7 @@ char *hvc_bench_default_cpus(void)
 	hwloc_topology_t topo;
 	char *res = NULL;
 	if (hwloc_topology_init(&topo) < 0)
-		return strdup("0");
+		return hvc_xstrdup("0");
 	if (hwloc_topology_load(topo) == 0) {
 		hwloc_obj_t node = hwloc_get_obj_by_type(topo, HWLOC_OBJ_NUMANODE, 0);
 		hwloc_const_cpuset_t cs =
@@ -60,16 +60,16 @@ char *hvc_bench_default_cpus(void)
 		char buf[256];
 		/* hwloc's list syntax ("0-1,4") is the cpuset list syntax */
 		if (hwloc_bitmap_list_snprintf(buf, sizeof(buf), cs) > 0)
-			res = strdup(buf);
+			res = hvc_xstrdup(buf);
 	}
 	hwloc_topology_destroy(topo);
-	return res ? res : strdup("0");
+	return res ? res : hvc_xstrdup("0");
 }
 
 char *hvc_bench_which(const char *prog)
 {
 	const char *path = getenv("PATH");
-	_cleanup_free_ char *copy = strdup(
+	_cleanup_free_ char *copy = hvc_xstrdup(
 	    path && *path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	char *save = NULL;
 	for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {

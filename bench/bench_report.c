@@ -466,7 +466,7 @@ static void failures(FILE *f, json_object *r)
 			    "|\n|---|---|---|---|\n");
 		if (n > 40)
 			continue;
-		_cleanup_free_ char *why = strdup(hvc_json_get_string(s, "error") ?: "");
+		_cleanup_free_ char *why = hvc_xstrdup(hvc_json_get_string(s, "error") ?: "");
 		for (char *p = why; *p; p++)
 			if (*p == '|' || *p == '\n')
 				*p = ' ';
