@@ -193,7 +193,8 @@ static json_object *config_json(const struct hvc_bench_record *r)
 	hvc_json_add_string(c, "order",
 			    "ABAB: within each repetition every backend runs once, in list order");
 	json_object_object_add(c, "backends", strv_json(r->backend_names));
-	json_object_object_add(c, "suite_definition", json_object_get(r->suite_definition));
+	if (r->suite_definition)
+		json_object_object_add(c, "suite_definition", json_object_get(r->suite_definition));
 	if (r->cmdline)
 		json_object_object_add(c, "command_line", strv_json(r->cmdline));
 	hvc_json_add_string(c, "workload_binary", r->workload_bin);

@@ -332,6 +332,86 @@ START_TEST(embedded_schema_is_the_file)
 }
 END_TEST
 
+/* The typed record of a run becomes a results.json the schema accepts, with
+ * the keys in the documented order (docs/results-schema.md). */
+START_TEST(record_serialises_to_valid_results)
+{
+	char *args[] = {"idle", "0", NULL};
+	const struct hvc_bench_workload startup = {
+	    .name = "startup", .kind = HVC_BENCH_STARTUP, .args = args};
+	struct hvc_bench_backend_entry backends[2] = {
+	    {.b = &hvc_bench_backend_native, .available = true, .size_ok = false},
+	    {.b = &hvc_bench_backend_runc, .available = false, .reason = "runc not installed"},
+	};
+	struct hvc_bench_workload_entry workloads[1] = {{.w = &startup, .reps = 2, .warmup = 0}};
+	struct hvc_bench_sample samples[2] = {0};
+	for (size_t i = 0; i < 2; i++) {
+		samples[i] = (struct hvc_bench_sample){.backend = "native",
+						       .workload = "startup",
+						       .rep = (int)i + 1,
+						       .seq = i,
+						       .ran = true,
+						       .ok = i == 0,
+						       .memory_nprocs = -1};
+		snprintf(samples[i].time, sizeof(samples[i].time), "2026-01-01T00:00:0%zuZ", i);
+	}
+	hvc_bench_sample_add_metric(&samples[0], "ready_ms", 1.5);
+	hvc_bench_sample_add_metric(&samples[0], "exit_ms", 2.5);
+	samples[1].exit_status = 3;
+	samples[1].error = hvc_xstrdup("workload exited with status 3");
+	char *names[] = {"native", "runc", NULL};
+	struct hvc_bench_record rec = {
+	    .suite = "t",
+	    .started = "2026-01-01T00:00:00Z",
+	    .finished = "2026-01-01T00:00:09Z",
+	    .load_before = 0.1,
+	    .load_after = 0.2,
+	    .load_threshold = 0.5,
+	    .load_quiet = true,
+	    .image = "busybox:latest",
+	    .cpus = "0",
+	    .reps = 2,
+	    .backend_names = names,
+	    .backends = backends,
+	    .n_backends = 2,
+	    .workloads = workloads,
+	    .n_workloads = 1,
+	    .samples = samples,
+	    .n_samples = 2,
+	};
+	rec.run_id = (char *)"20260101-000000-t-abcd";
+	rec.host = json_object_new_object();
+	_cleanup_json_ json_object *r = hvc_bench_record_json(&rec);
+	json_object_put(rec.host);
+	struct hvc_error err = {0};
+	ck_assert_msg(hvc_bench_results_summarize(r, &err) == 0, "%s", err.msg);
+	ck_assert_msg(hvc_bench_results_validate(r, &err) == 0, "%s", err.msg);
+	static const char *const top[] = {"schema",  "schema_version", "run_id",     "suite",
+					  "started", "hvc_version",    "host",	     "load",
+					  "config",  "backends",       "workloads",  "commands",
+					  "samples", "finished",       "duration_s", "summaries"};
+	size_t i = 0;
+	json_object_object_foreach(r, k, v)
+	{
+		(void)v;
+		ck_assert_uint_lt(i, sizeof(top) / sizeof(top[0]));
+		ck_assert_str_eq(k, top[i++]);
+	}
+	json_object *s1 = json_object_array_get_idx(hvc_json_get(r, "samples"), 1);
+	ck_assert_str_eq(hvc_json_get_string(s1, "status"), "failed");
+	ck_assert_int_eq(json_object_object_length(hvc_json_get(s1, "metrics")), 0);
+	ck_assert_int_eq(hvc_json_get_int(s1, "exit_status", 0), 3);
+	json_object *sum = hvc_bench_summary_find(r, "native", "startup", "ready_ms");
+	ck_assert_int_eq(hvc_json_get_int(sum, "n", 0), 1);
+	ck_assert_int_eq(hvc_json_get_int(sum, "n_failed", 0), 1);
+	json_object *b0 = json_object_array_get_idx(hvc_json_get(r, "backends"), 0);
+	ck_assert_str_eq(hvc_json_get_string(hvc_json_get(b0, "image_size"), "error"),
+			 "not measured by this backend");
+	for (size_t j = 0; j < 2; j++)
+		hvc_bench_sample_clear(&samples[j]);
+}
+END_TEST
+
 START_TEST(csv_one_row_per_sample)
 {
 	_cleanup_json_ json_object *r = summarized_fixture();
@@ -544,6 +624,7 @@ static Suite *bench_suite(void)
 	tcase_add_test(tc, validate_rejects_bad_documents);
 	tcase_add_test(tc, schema_keywords);
 	tcase_add_test(tc, embedded_schema_is_the_file);
+	tcase_add_test(tc, record_serialises_to_valid_results);
 	tcase_add_test(tc, csv_one_row_per_sample);
 	tcase_add_test(tc, report_from_fixture);
 	tcase_add_test(tc, chart_scripts_written);
