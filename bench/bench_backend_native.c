@@ -69,6 +69,7 @@ static char *native_describe(struct hvc_bench_ctx *ctx, char *const *args)
 
 const struct hvc_bench_backend hvc_bench_backend_native = {
 	.name = "native",
+	.slot = HVC_BENCH_SLOT_NATIVE,
 	.summary = "the workload run directly on the host (no isolation), same CPU pinning",
 	.available = native_available,
 	.run = native_run,

@@ -4,14 +4,14 @@
  * it. Pinned like native: sched_setaffinity before exec (inherited by the
  * container) plus the same CPUs as the OCI cpuset. Memory is read from the
  * container's own cgroup, which the runtime creates at cgroupsPath. */
+#include "bench_internal.h"
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "bench_internal.h"
 
 struct oci_priv {
-	char *binary;   /* /usr/bin/runc */
-	char *state;    /* --root for the runtime's own state */
+	char *binary; /* /usr/bin/runc */
+	char *state;  /* --root for the runtime's own state */
 };
 
 static char *shared_rootfs(struct hvc_bench_ctx *ctx)
@@ -27,7 +27,8 @@ static int oci_available(const char *prog, struct hvc_bench_ctx *ctx, char *reas
 		return 0;
 	}
 	if (!ctx->image_ok) {
-		snprintf(reason, len, "the benchmark image could not be prepared: %s", ctx->image_error ?: "?");
+		snprintf(reason, len, "the benchmark image could not be prepared: %s",
+			 ctx->image_error ?: "?");
 		return 0;
 	}
 	return 1;
@@ -52,16 +53,17 @@ static char *memory_cgroup_dir(const char *tag)
 }
 
 static int oci_run_one(const struct hvc_bench_backend *b, struct hvc_bench_ctx *ctx,
-		       const struct hvc_bench_req *req, char *const *cmd, struct hvc_bench_outcome *out,
-		       struct hvc_error *err)
+		       const struct hvc_bench_req *req, char *const *cmd,
+		       struct hvc_bench_outcome *out, struct hvc_error *err)
 {
-	struct oci_priv *p = ctx->priv[hvc_bench_backend_index(b)];
+	struct oci_priv *p = ctx->priv[b->slot];
 	_cleanup_free_ char *rootfs = shared_rootfs(ctx);
 	_cleanup_free_ char *name = hvc_strdup_printf("%s-%s", b->name, req->tag);
 	_cleanup_free_ char *bundle = hvc_path_join(ctx->work_dir, name);
 	_cleanup_free_ char *cgpath = hvc_strdup_printf("/%s", name);
-	struct hvc_bench_bundle_opts o = { .args = (char **)cmd, .cpus = req->cpus, .cgroups_path = cgpath };
-	struct hvc_image_config none = { 0 };
+	struct hvc_bench_bundle_opts o = {
+	    .args = (char **)cmd, .cpus = req->cpus, .cgroups_path = cgpath};
+	struct hvc_image_config none = {0};
 	_cleanup_json_ json_object *cfg = NULL;
 	if (hvc_bench_oci_config(&none, &o, &cfg, err) < 0)
 		return -1;
@@ -69,35 +71,36 @@ static int oci_run_one(const struct hvc_bench_backend *b, struct hvc_bench_ctx *
 	_cleanup_free_ char *cfgp = hvc_path_join(bundle, "config.json");
 	if (hvc_mkdir_p(bundle, 0755, err) < 0 || hvc_json_write_file_atomic(cfgp, cfg, err) < 0)
 		return -1;
-	char *argv[] = { p->binary, "--root", p->state, "run", "--bundle", bundle, name, NULL };
+	char *argv[] = {p->binary, "--root", p->state, "run", "--bundle", bundle, name, NULL};
 	_cleanup_free_ char *cgdir = memory_cgroup_dir(name);
 	struct hvc_bench_spawn sp = {
-		.argv = argv,
-		.cpus = req->cpus,
-		.live = { .cgroup_dir = cgdir, .cgroup_procs = true },
+	    .argv = argv,
+	    .cpus = req->cpus,
+	    .live = {.cgroup_dir = cgdir, .cgroup_procs = true},
 	};
 	int r = hvc_bench_spawn_run(&sp, req, out, err);
 	if (r < 0) {
 		/* a killed runtime may leave its container: remove it */
-		char *del[] = { p->binary, "--root", p->state, "delete", "--force", name, NULL };
-		struct hvc_error e = { 0 };
+		char *del[] = {p->binary, "--root", p->state, "delete", "--force", name, NULL};
+		struct hvc_error e = {0};
 		hvc_spawn_capture(del, NULL, true, 10000, &e);
 	}
-	struct hvc_error e = { 0 };
+	struct hvc_error e = {0};
 	hvc_rm_rf(bundle, &e);
 	if (r == 0 && out->exit_status != 0 && out->extra) {
 		const char *se = hvc_json_get_string(out->extra, "stderr");
 		if (se && *se)
-			return hvc_err(err, 0, "%s exited with status %d: %s", b->name, out->exit_status,
-				       hvc_str_trim((char *)se));
+			return hvc_err(err, 0, "%s exited with status %d: %s", b->name,
+				       out->exit_status, hvc_str_trim((char *)se));
 	}
 	return r;
 }
 
-static int oci_prepare(const struct hvc_bench_backend *b, struct hvc_bench_ctx *ctx, struct hvc_error *err)
+static int oci_prepare(const struct hvc_bench_backend *b, struct hvc_bench_ctx *ctx,
+		       struct hvc_error *err)
 {
-	struct oci_priv *p = calloc(1, sizeof(*p));
-	ctx->priv[hvc_bench_backend_index(b)] = p;
+	struct oci_priv *p = hvc_xcalloc(1, sizeof(*p));
+	ctx->priv[b->slot] = p;
 	p->binary = hvc_bench_which(b->name);
 	_cleanup_free_ char *st = hvc_strdup_printf("%s-state", b->name);
 	p->state = hvc_path_join(ctx->work_dir, st);
@@ -111,10 +114,11 @@ static int oci_prepare(const struct hvc_bench_backend *b, struct hvc_bench_ctx *
 	}
 	/* One trial container: a runtime that cannot run here (crun on a
 	 * hybrid cgroup host, say) is reported with its own words. */
-	struct hvc_bench_req req = { .image = ctx->image, .cpus = ctx->cpus, .timeout_ms = 30000, .tag = "probe" };
+	struct hvc_bench_req req = {
+	    .image = ctx->image, .cpus = ctx->cpus, .timeout_ms = 30000, .tag = "probe"};
 	struct hvc_bench_outcome out;
 	memset(&out, 0, sizeof(out));
-	char *cmd[] = { "true", NULL };
+	char *cmd[] = {"true", NULL};
 	int r = oci_run_one(b, ctx, &req, cmd, &out, err);
 	hvc_bench_outcome_clear(&out);
 	if (r < 0)
@@ -122,8 +126,9 @@ static int oci_prepare(const struct hvc_bench_backend *b, struct hvc_bench_ctx *
 	return 0;
 }
 
-static int oci_run(const struct hvc_bench_backend *b, struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req,
-		   struct hvc_bench_outcome *out, struct hvc_error *err)
+static int oci_run(const struct hvc_bench_backend *b, struct hvc_bench_ctx *ctx,
+		   const struct hvc_bench_req *req, struct hvc_bench_outcome *out,
+		   struct hvc_error *err)
 {
 	_cleanup_strv_ char **cmd = NULL;
 	hvc_strv_push(&cmd, HVC_BENCH_WORKLOAD_IN_IMAGE);
@@ -132,11 +137,13 @@ static int oci_run(const struct hvc_bench_backend *b, struct hvc_bench_ctx *ctx,
 	return oci_run_one(b, ctx, req, cmd, out, err);
 }
 
-static char *oci_describe(const struct hvc_bench_backend *b, struct hvc_bench_ctx *ctx, char *const *args)
+static char *oci_describe(const struct hvc_bench_backend *b, struct hvc_bench_ctx *ctx,
+			  char *const *args)
 {
 	char *s = hvc_strdup_printf("sched_setaffinity(%s); %s --root STATE run --bundle BUNDLE ID "
 				    "(config.json: image %s flattened, cpuset %s, args %s",
-				    ctx->cpus, b->name, ctx->image, ctx->cpus, HVC_BENCH_WORKLOAD_IN_IMAGE);
+				    ctx->cpus, b->name, ctx->image, ctx->cpus,
+				    HVC_BENCH_WORKLOAD_IN_IMAGE);
 	for (; args && *args; args++) {
 		char *n = hvc_strdup_printf("%s %s", s, *args);
 		free(s);
@@ -149,48 +156,50 @@ static char *oci_describe(const struct hvc_bench_backend *b, struct hvc_bench_ct
 
 static void oci_cleanup(const struct hvc_bench_backend *b, struct hvc_bench_ctx *ctx)
 {
-	struct oci_priv *p = ctx->priv[hvc_bench_backend_index(b)];
+	struct oci_priv *p = ctx->priv[b->slot];
 	if (!p)
 		return;
 	free(p->binary);
 	free(p->state);
 	free(p);
-	ctx->priv[hvc_bench_backend_index(b)] = NULL;
+	ctx->priv[b->slot] = NULL;
 }
 
-static int oci_image_size(struct hvc_bench_ctx *ctx, struct hvc_bench_size *out, struct hvc_error *err)
+static int oci_image_size(struct hvc_bench_ctx *ctx, struct hvc_bench_size *out,
+			  struct hvc_error *err)
 {
 	return hvc_bench_image_size(ctx->image, out, err);
 }
 
-#define OCI_BACKEND(NAME)                                                                                   \
-	static int NAME##_prepare(struct hvc_bench_ctx *ctx, struct hvc_error *err)                        \
-	{                                                                                                   \
-		return oci_prepare(&hvc_bench_backend_##NAME, ctx, err);                                    \
-	}                                                                                                   \
-	static int NAME##_run(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req,                  \
-			      struct hvc_bench_outcome *out, struct hvc_error *err)                         \
-	{                                                                                                   \
-		return oci_run(&hvc_bench_backend_##NAME, ctx, req, out, err);                              \
-	}                                                                                                   \
-	static char *NAME##_describe(struct hvc_bench_ctx *ctx, char *const *args)                         \
-	{                                                                                                   \
-		return oci_describe(&hvc_bench_backend_##NAME, ctx, args);                                  \
-	}                                                                                                   \
-	static void NAME##_cleanup(struct hvc_bench_ctx *ctx)                                              \
-	{                                                                                                   \
-		oci_cleanup(&hvc_bench_backend_##NAME, ctx);                                                \
-	}                                                                                                   \
-	const struct hvc_bench_backend hvc_bench_backend_##NAME = {                                         \
-		.name = #NAME,                                                                              \
-		.summary = #NAME " (peer OCI runtime) on the same image exported as an OCI bundle",         \
-		.available = NAME##_available,                                                              \
-		.prepare = NAME##_prepare,                                                                  \
-		.run = NAME##_run,                                                                          \
-		.image_size = oci_image_size,                                                               \
-		.describe = NAME##_describe,                                                                \
-		.cleanup = NAME##_cleanup,                                                                  \
+#define OCI_BACKEND(NAME, SLOT)                                                                    \
+	static int NAME##_prepare(struct hvc_bench_ctx *ctx, struct hvc_error *err)                \
+	{                                                                                          \
+		return oci_prepare(&hvc_bench_backend_##NAME, ctx, err);                           \
+	}                                                                                          \
+	static int NAME##_run(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req,          \
+			      struct hvc_bench_outcome *out, struct hvc_error *err)                \
+	{                                                                                          \
+		return oci_run(&hvc_bench_backend_##NAME, ctx, req, out, err);                     \
+	}                                                                                          \
+	static char *NAME##_describe(struct hvc_bench_ctx *ctx, char *const *args)                 \
+	{                                                                                          \
+		return oci_describe(&hvc_bench_backend_##NAME, ctx, args);                         \
+	}                                                                                          \
+	static void NAME##_cleanup(struct hvc_bench_ctx *ctx)                                      \
+	{                                                                                          \
+		oci_cleanup(&hvc_bench_backend_##NAME, ctx);                                       \
+	}                                                                                          \
+	const struct hvc_bench_backend hvc_bench_backend_##NAME = {                                \
+	    .name = #NAME,                                                                         \
+	    .summary = #NAME " (peer OCI runtime) on the same image exported as an OCI bundle",    \
+	    .slot = SLOT,                                                                          \
+	    .available = NAME##_available,                                                         \
+	    .prepare = NAME##_prepare,                                                             \
+	    .run = NAME##_run,                                                                     \
+	    .image_size = oci_image_size,                                                          \
+	    .describe = NAME##_describe,                                                           \
+	    .cleanup = NAME##_cleanup,                                                             \
 	};
 
-OCI_BACKEND(runc)
-OCI_BACKEND(crun)
+OCI_BACKEND(runc, HVC_BENCH_SLOT_RUNC)
+OCI_BACKEND(crun, HVC_BENCH_SLOT_CRUN)

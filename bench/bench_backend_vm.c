@@ -96,8 +96,8 @@ static int vm_prepare(struct hvc_bench_ctx *ctx, struct hvc_error *err)
 	/* One libvirt connection held for the whole run: every sample's
 	 * hvc_vm_run shares it instead of opening (and registering an embedded
 	 * driver) anew, which libvirt allows only a bounded number of times. */
-	struct vm_priv *p = calloc(1, sizeof(*p));
-	ctx->priv[hvc_bench_backend_index(&hvc_bench_backend_vm)] = p;
+	struct vm_priv *p = hvc_xcalloc(1, sizeof(*p));
+	ctx->priv[HVC_BENCH_SLOT_VM] = p;
 	_cleanup_free_ char *uri = hvc_vm_default_uri(NULL);
 	if (hvc_vm_conn_open(uri, 30000, &p->conn, err) < 0)
 		return -1;
@@ -140,7 +140,7 @@ static int vm_run(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req, st
 	int r = hvc_vm_run(&o, &res, err);
 	double done_ms = hvc_ns_to_ms(hvc_now_ns() - v.t0);
 	pthread_mutex_lock(&v.lock);
-	out->output = v.out ? v.out : strdup("");
+	out->output = v.out ? v.out : hvc_xstrdup("");
 	v.out = NULL;
 	pthread_mutex_unlock(&v.lock);
 	pthread_mutex_destroy(&v.lock);
@@ -151,7 +151,7 @@ static int vm_run(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req, st
 	out->exit_status = res.exit_status;
 	out->ready_ms = v.first_line_ms;
 	out->exit_ms = done_ms;
-	out->accelerator = strdup(res.accel[0] ? res.accel : "unknown");
+	out->accelerator = hvc_xstrdup(res.accel[0] ? res.accel : "unknown");
 	out->phases = json_object_new_object();
 #define PH(name, val)                                                    \
 	if ((val) > 0)                                                   \
@@ -226,7 +226,7 @@ static int vm_image_size(struct hvc_bench_ctx *ctx, struct hvc_bench_size *out, 
 
 static void vm_cleanup(struct hvc_bench_ctx *ctx)
 {
-	size_t i = hvc_bench_backend_index(&hvc_bench_backend_vm);
+	size_t i = HVC_BENCH_SLOT_VM;
 	struct vm_priv *p = ctx->priv[i];
 	if (!p)
 		return;
@@ -251,6 +251,7 @@ static char *vm_describe(struct hvc_bench_ctx *ctx, char *const *args)
 
 const struct hvc_bench_backend hvc_bench_backend_vm = {
 	.name = "vm",
+	.slot = HVC_BENCH_SLOT_VM,
 	.summary = "the hvc VM driver: libvirt + QEMU, host kernel + initramfs of the image, hvc-init as /init",
 	.available = vm_available,
 	.prepare = vm_prepare,

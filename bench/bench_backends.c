@@ -1,15 +1,11 @@
 /* bench/backends: the one table of benchmark backends. Adding a backend
  * touches this table (and its own file) only. */
-#include <string.h>
 #include "bench_internal.h"
+#include <string.h>
 
 const struct hvc_bench_backend *const hvc_bench_backends[] = {
-	&hvc_bench_backend_native,
-	&hvc_bench_backend_container,
-	&hvc_bench_backend_vm,
-	&hvc_bench_backend_runc,
-	&hvc_bench_backend_crun,
-	NULL,
+    &hvc_bench_backend_native, &hvc_bench_backend_container, &hvc_bench_backend_vm,
+    &hvc_bench_backend_runc,   &hvc_bench_backend_crun,	     NULL,
 };
 
 const struct hvc_bench_backend *hvc_bench_backend_find(const char *name)
@@ -18,13 +14,4 @@ const struct hvc_bench_backend *hvc_bench_backend_find(const char *name)
 		if (!strcmp((*p)->name, name))
 			return *p;
 	return NULL;
-}
-
-size_t hvc_bench_backend_index(const struct hvc_bench_backend *b)
-{
-	size_t i = 0;
-	for (const struct hvc_bench_backend *const *p = hvc_bench_backends; *p; p++, i++)
-		if (*p == b)
-			return i;
-	return 0;
 }

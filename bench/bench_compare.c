@@ -79,8 +79,11 @@ int hvc_bench_compare(json_object *a, json_object *b, const struct hvc_bench_com
 		return hvc_error_prefix(err, "second run");
 	size_t cap = json_object_array_length(hvc_json_get(a, "samples")) +
 		     json_object_array_length(hvc_json_get(b, "samples")) + 1;
+	/* sized by the documents: checked, not aborted on */
 	_cleanup_free_ double *va = malloc(cap * sizeof(double));
 	_cleanup_free_ double *vb = malloc(cap * sizeof(double));
+	if (!va || !vb)
+		return hvc_err(err, ENOMEM, "compare: %zu samples", cap - 1);
 	json_object *res = json_object_new_array();
 	json_object *sums = hvc_json_get(a, "summaries");
 	for (size_t i = 0; i < json_object_array_length(sums); i++) {

@@ -34,7 +34,7 @@ int hvc_bench_image_prepare(const char *base_ref, const char *workload_bin, char
 	dst = hvc_path_join(bindir, "hvc-workload");
 	if (hvc_mkdir_p(bindir, 0755, err) < 0 || hvc_copy_file(workload_bin, dst, 0755, err) < 0)
 		goto out;
-	layers = calloc(base->n_layers + 1, sizeof(*layers));
+	layers = hvc_xcalloc(base->n_layers + 1, sizeof(*layers));
 	for (size_t i = 0; i < base->n_layers; i++)
 		layers[i] = base->layers[i];
 	if (hvc_image_layer_from_dir(s, tmp, &layers[base->n_layers], err) < 0)
@@ -50,7 +50,7 @@ int hvc_bench_image_prepare(const char *base_ref, const char *workload_bin, char
 	}
 	const char *colon = strrchr(base_ref, ':');
 	repo = colon && !strchr(colon, '/') ? strndup(base_ref, (size_t)(colon - base_ref))
-								  : strdup(base_ref);
+								  : hvc_xstrdup(base_ref);
 	for (char *p = repo; *p; p++)
 		if (*p == '/' || *p == '@')
 			*p = '-';
@@ -60,7 +60,7 @@ int hvc_bench_image_prepare(const char *base_ref, const char *workload_bin, char
 		goto out;
 	*bench_ref = steal_pointer(&norm);
 	if (digest_out)
-		*digest_out = strdup(digest);
+		*digest_out = hvc_xstrdup(digest);
 	ret = 0;
 out:
 	if (ret < 0)

@@ -2,17 +2,17 @@
 #ifndef HVC_BENCH_INTERNAL_H
 #define HVC_BENCH_INTERNAL_H
 
-#include <sched.h>
 #include "hvc/bench_harness.h"
+#include <sched.h>
 
 /* A host process run as one benchmark instance (native, runc, crun). */
 struct hvc_bench_spawn {
-	char *const *argv;          /* full argv, argv[0] a path */
-	const char *cpus;           /* CPU affinity of the child (NULL = inherit) */
+	char *const *argv;	    /* full argv, argv[0] a path */
+	const char *cpus;	    /* CPU affinity of the child (NULL = inherit) */
 	struct hvc_bench_live live; /* template; pid is filled in when track_pid */
-	bool track_pid;             /* the spawned process is part of the instance */
+	bool track_pid;		    /* the spawned process is part of the instance */
 	const char *ready_marker;   /* READY = first stdout line containing it (NULL = any line) */
-	const char *cwd;            /* NULL = inherit */
+	const char *cwd;	    /* NULL = inherit */
 };
 /* Spawns (pinned), reports STARTED and READY events, collects stdout,
  * waits. Timeout kills the child (code ETIMEDOUT). */
@@ -30,8 +30,14 @@ extern const struct hvc_bench_backend hvc_bench_backend_container;
 extern const struct hvc_bench_backend hvc_bench_backend_vm;
 extern const struct hvc_bench_backend hvc_bench_backend_runc;
 extern const struct hvc_bench_backend hvc_bench_backend_crun;
-/* Index of a backend in hvc_bench_backends (for ctx->priv). */
-size_t hvc_bench_backend_index(const struct hvc_bench_backend *b);
+/* Each backend's slot in hvc_bench_ctx.priv. */
+enum hvc_bench_slot {
+	HVC_BENCH_SLOT_NATIVE,
+	HVC_BENCH_SLOT_CONTAINER,
+	HVC_BENCH_SLOT_VM,
+	HVC_BENCH_SLOT_RUNC,
+	HVC_BENCH_SLOT_CRUN,
+};
 
 /* Image sizes from the OCI layout of the store (shared by container, runc,
  * crun): layers compressed (blob sizes) and unpacked (tar sizes as recorded
@@ -43,6 +49,97 @@ int hvc_bench_image_size(const char *image, struct hvc_bench_size *out, struct h
 int hvc_bench_image_prepare(const char *base_ref, const char *workload_bin, char **bench_ref,
 			    char **digest, struct hvc_error *err);
 #define HVC_BENCH_WORKLOAD_IN_IMAGE "/usr/local/bin/hvc-workload"
+
+/* JSON Schema keywords over json-c (bench/bench_schema.c). _supported
+ * refuses a schema using a keyword the interpreter does not know; _check
+ * gives the first problem of doc, its path starting at root ("results"). */
+int hvc_bench_schema_supported(json_object *schema, struct hvc_error *err);
+int hvc_bench_schema_check(json_object *schema, json_object *doc, const char *root,
+			   struct hvc_error *err);
+/* docs/results.schema.json as compiled in (bench/bench_results_schema.c). */
+extern const char hvc_bench_results_schema_text[];
+int hvc_bench_results_schema(json_object **out, struct hvc_error *err);
+
+/* ---------- a run's typed results (bench/bench_record.c serialises them) */
+struct hvc_bench_metric {
+	char *key;
+	double value;
+};
+
+/* One sample as the runner measured it (bench/bench_sample.c). */
+struct hvc_bench_sample {
+	const char *backend, *workload; /* borrowed: the backend table's, the suite's */
+	int rep;
+	bool warmup;
+	size_t seq;
+	char time[32];
+	bool ran; /* the backend ran it: exit_status is valid */
+	int exit_status;
+	bool ok;
+	char *error; /* why it failed */
+	struct hvc_bench_metric *metrics;
+	size_t n_metrics;
+	char *output;		     /* the workload's JSON line, or the tail of what it printed */
+	int memory_nprocs;	     /* footprint: processes summed; < 0 = none */
+	char *memory_note;	     /* throughput: why no memory peak was sampled */
+	json_object *phases, *extra; /* the backend's, owned */
+	char *accelerator;
+};
+void hvc_bench_sample_clear(struct hvc_bench_sample *s);
+/* Runs w once on backend b and measures it into s (s->rep, warmup and seq
+ * set by the caller); a failure is recorded in s, never returned. */
+void hvc_bench_sample_take(struct hvc_bench_ctx *ctx, const struct hvc_bench_backend *b,
+			   const struct hvc_bench_workload *w, struct hvc_bench_sample *s);
+void hvc_bench_sample_add_metric(struct hvc_bench_sample *s, const char *key, double value);
+
+/* Every requested backend: run, or why not. */
+struct hvc_bench_backend_entry {
+	const struct hvc_bench_backend *b;
+	bool available;
+	char reason[512];
+	bool size_ok;
+	struct hvc_bench_size size;
+	char size_error[512];
+};
+
+struct hvc_bench_workload_entry {
+	const struct hvc_bench_workload *w;
+	int reps, warmup;
+};
+
+struct hvc_bench_command {
+	const char *backend, *workload;
+	char *command;
+};
+
+struct hvc_bench_record {
+	char *run_id;
+	const char *suite;
+	char started[32], finished[32];
+	double duration_s;
+	bool interrupted;
+	json_object *host; /* `hvc info --json`, owned */
+	double load_before, load_after, load_threshold;
+	bool load_quiet;
+	char *load_warning;
+	/* config */
+	const char *image, *cpus, *workload_bin;
+	int reps, warmup;
+	char **backend_names, **cmdline; /* borrowed */
+	json_object *suite_definition;	 /* borrowed */
+	char *bench_image, *bench_image_digest, *bench_image_error;
+	struct hvc_bench_backend_entry *backends;
+	size_t n_backends;
+	struct hvc_bench_workload_entry *workloads;
+	size_t n_workloads;
+	struct hvc_bench_command *commands;
+	size_t n_commands;
+	struct hvc_bench_sample *samples;
+	size_t n_samples;
+};
+/* results.json without "summaries" (hvc_bench_results_summarize adds them). */
+json_object *hvc_bench_record_json(const struct hvc_bench_record *rec);
+void hvc_bench_record_clear(struct hvc_bench_record *rec);
 
 /* Path of a tool on PATH, or NULL. */
 char *hvc_bench_which(const char *prog);

@@ -1,23 +1,9 @@
 /* bench/report: report.md from a results document alone — the caveats first
  * (TCG, a noisy host), the host in a paragraph, then one table per metric
  * family with the charts, failures with their reasons, and how it was run. */
+#include "hvc/bench_harness.h"
 #include <math.h>
 #include <string.h>
-#include "hvc/bench_harness.h"
-
-json_object *hvc_bench_summary_find(json_object *r, const char *backend, const char *workload,
-				    const char *metric)
-{
-	json_object *sums = hvc_json_get(r, "summaries");
-	for (size_t i = 0; sums && i < json_object_array_length(sums); i++) {
-		json_object *s = json_object_array_get_idx(sums, i);
-		if (!strcmp(hvc_json_get_string(s, "backend") ?: "", backend) &&
-		    !strcmp(hvc_json_get_string(s, "workload") ?: "", workload) &&
-		    !strcmp(hvc_json_get_string(s, "metric") ?: "", metric))
-			return s;
-	}
-	return NULL;
-}
 
 /* First string found at any of the dotted paths ("cpu.model"). */
 static const char *host_str(json_object *host, const char *const *paths, char *buf, size_t len)
@@ -33,7 +19,8 @@ static const char *host_str(json_object *host, const char *const *paths, char *b
 			continue;
 		if (json_object_is_type(o, json_type_string))
 			return json_object_get_string(o);
-		if (json_object_is_type(o, json_type_int) || json_object_is_type(o, json_type_double) ||
+		if (json_object_is_type(o, json_type_int) ||
+		    json_object_is_type(o, json_type_double) ||
 		    json_object_is_type(o, json_type_boolean)) {
 			snprintf(buf, len, "%s", json_object_to_json_string(o));
 			return buf;
@@ -42,7 +29,7 @@ static const char *host_str(json_object *host, const char *const *paths, char *b
 	return NULL;
 }
 
-#define HOST(...) host_str(host, (const char *const[]){ __VA_ARGS__, NULL }, hb, sizeof(hb))
+#define HOST(...) host_str(host, (const char *const[]){__VA_ARGS__, NULL}, hb, sizeof(hb))
 
 static bool backend_ran(json_object *r, const char *name)
 {
@@ -60,7 +47,8 @@ static const char *vm_accelerator(json_object *r)
 {
 	json_object *ss = hvc_json_get(r, "samples");
 	for (size_t i = 0; ss && i < json_object_array_length(ss); i++) {
-		const char *a = hvc_json_get_string(json_object_array_get_idx(ss, i), "accelerator");
+		const char *a =
+		    hvc_json_get_string(json_object_array_get_idx(ss, i), "accelerator");
 		if (a)
 			return a;
 	}
@@ -135,16 +123,19 @@ static void host_paragraph(FILE *f, json_object *r)
 	fprintf(f, "**Host.** %s", cpu ? cpu : "CPU model not reported");
 	json_object *cores = host_at(host, "cpu.cores"), *pus = host_at(host, "cpu.pus");
 	if (cores && pus)
-		fprintf(f, " (%d cores, %d logical CPUs", json_object_get_int(cores), json_object_get_int(pus));
+		fprintf(f, " (%d cores, %d logical CPUs", json_object_get_int(cores),
+			json_object_get_int(pus));
 	else if (pus)
 		fprintf(f, " (%d logical CPUs", json_object_get_int(pus));
 	json_object *l3 = host_at(host, "cpu.caches.l3_bytes");
 	if (pus || cores)
 		fprintf(f, "%s%s)", l3 ? ", last-level cache " : "",
-			l3 ? hvc_format_size((uint64_t)json_object_get_int64(l3), sz, sizeof(sz)) : "");
+			l3 ? hvc_format_size((uint64_t)json_object_get_int64(l3), sz, sizeof(sz))
+			   : "");
 	json_object *mem = host_at(host, "memory.total_bytes");
 	if (mem)
-		fprintf(f, ", %s RAM", hvc_format_size((uint64_t)json_object_get_int64(mem), sz, sizeof(sz)));
+		fprintf(f, ", %s RAM",
+			hvc_format_size((uint64_t)json_object_get_int64(mem), sz, sizeof(sz)));
 	const char *gov = HOST("cpu.frequency.governor");
 	if (gov)
 		fprintf(f, ", CPU frequency governor `%s`", gov);
@@ -179,17 +170,20 @@ static void host_paragraph(FILE *f, json_object *r)
 	fprintf(f, ". hvc %s", rev ? rev : hvc_json_get_string(r, "hvc_version") ?: "unknown");
 	json_object *cfg = hvc_json_get(r, "config");
 	json_object *load = hvc_json_get(r, "load");
-	fprintf(f, ". Every backend was pinned to CPUs %s; 1-minute load average %.2f before and %.2f "
-		   "after the run. The full machine-readable description is under `host` in "
-		   "results.json (`hvc info --json`).\n\n",
-		hvc_json_get_string(cfg, "cpus") ?: "?", hvc_json_get_double(load, "loadavg_1m_before", NAN),
+	fprintf(f,
+		". Every backend was pinned to CPUs %s; 1-minute load average %.2f before and %.2f "
+		"after the run. The full machine-readable description is under `host` in "
+		"results.json (`hvc info --json`).\n\n",
+		hvc_json_get_string(cfg, "cpus") ?: "?",
+		hvc_json_get_double(load, "loadavg_1m_before", NAN),
 		hvc_json_get_double(load, "loadavg_1m_after", NAN));
 }
 
 static void table_startup(FILE *f, json_object *r, json_object *bs)
 {
 	fprintf(f, "## Start-up time\n\nHost monotonic clock from the request to READY and to the "
-		   "instance's exit (`hvc-workload idle 0`), milliseconds: median [95%% CI of the median]; outliers (beyond 1.5 IQR) are counted, not dropped.\n\n");
+		   "instance's exit (`hvc-workload idle 0`), milliseconds: median [95%% CI of the "
+		   "median]; outliers (beyond 1.5 IQR) are counted, not dropped.\n\n");
 	fprintf(f, "| backend | to READY (ms) | to exit (ms) | n |\n|---|---|---|---|\n");
 	for (size_t i = 0; i < json_object_array_length(bs); i++) {
 		json_object *b = json_object_array_get_idx(bs, i);
@@ -205,57 +199,71 @@ static void table_startup(FILE *f, json_object *r, json_object *bs)
 			(long long)hvc_json_get_int(rd ? rd : ex, "n", 0));
 	}
 	fprintf(f, "\n![Start-up time per backend](startup.png)\n\n");
+}
 
-	/* Phases: medians of each phase the backends report. */
+static bool is_startup_sample_of(json_object *s, const char *backend)
+{
+	return !strcmp(hvc_json_get_string(s, "backend") ?: "", backend) &&
+	       !strcmp(hvc_json_get_string(s, "workload") ?: "", "startup") &&
+	       !hvc_json_get_bool(s, "warmup", false);
+}
+
+/* The phases the backend reports: those of its first measured startup sample. */
+static json_object *phase_names(json_object *ss, const char *backend)
+{
+	for (size_t j = 0; j < json_object_array_length(ss); j++) {
+		json_object *s = json_object_array_get_idx(ss, j);
+		if (is_startup_sample_of(s, backend) && hvc_json_get(s, "phases"))
+			return hvc_json_get(s, "phases");
+	}
+	return NULL;
+}
+
+static double phase_median(json_object *ss, const char *backend, const char *phase)
+{
+	double vals[1024];
+	size_t n = 0;
+	for (size_t j = 0; j < json_object_array_length(ss) && n < 1024; j++) {
+		json_object *s = json_object_array_get_idx(ss, j);
+		json_object *v = is_startup_sample_of(s, backend)
+				     ? hvc_json_get(hvc_json_get(s, "phases"), phase)
+				     : NULL;
+		if (v)
+			vals[n++] = json_object_get_double(v);
+	}
+	/* median by insertion sort: n is small */
+	for (size_t a = 1; a < n; a++)
+		for (size_t c = a; c > 0 && vals[c - 1] > vals[c]; c--) {
+			double t = vals[c];
+			vals[c] = vals[c - 1];
+			vals[c - 1] = t;
+		}
+	return n == 0 ? NAN : n % 2 ? vals[n / 2] : (vals[n / 2 - 1] + vals[n / 2]) / 2;
+}
+
+/* Medians of each start-up phase the backends report, one line per backend. */
+static void startup_phases(FILE *f, json_object *r, json_object *bs)
+{
 	json_object *ss = hvc_json_get(r, "samples");
 	bool any = false;
 	for (size_t i = 0; i < json_object_array_length(bs); i++) {
-		json_object *b = json_object_array_get_idx(bs, i);
-		const char *name = hvc_json_get_string(b, "name");
-		json_object *keys = NULL;
-		for (size_t j = 0; j < json_object_array_length(ss); j++) {
-			json_object *s = json_object_array_get_idx(ss, j);
-			if (strcmp(hvc_json_get_string(s, "backend") ?: "", name) ||
-			    strcmp(hvc_json_get_string(s, "workload") ?: "", "startup") ||
-			    hvc_json_get_bool(s, "warmup", false) || !hvc_json_get(s, "phases"))
-				continue;
-			keys = hvc_json_get(s, "phases");
-			break;
-		}
+		const char *name = hvc_json_get_string(json_object_array_get_idx(bs, i), "name");
+		json_object *keys = phase_names(ss, name);
 		if (!keys || json_object_object_length(keys) == 0)
 			continue;
-		if (!any) {
-			fprintf(f, "Start-up phases (median ms from the request; each backend reports the "
-				   "phases it can see, see docs/methodology.md):\n\n");
-			any = true;
-		}
+		if (!any)
+			fprintf(
+			    f,
+			    "Start-up phases (median ms from the request; each backend reports the "
+			    "phases it can see, see docs/methodology.md):\n\n");
+		any = true;
 		fprintf(f, "- **%s**:", name);
 		bool first = true;
 		json_object_object_foreach(keys, k, v0)
 		{
 			(void)v0;
-			double vals[1024];
-			size_t n = 0;
-			for (size_t j = 0; j < json_object_array_length(ss) && n < 1024; j++) {
-				json_object *s = json_object_array_get_idx(ss, j);
-				if (strcmp(hvc_json_get_string(s, "backend") ?: "", name) ||
-				    strcmp(hvc_json_get_string(s, "workload") ?: "", "startup") ||
-				    hvc_json_get_bool(s, "warmup", false))
-					continue;
-				json_object *v = hvc_json_get(hvc_json_get(s, "phases"), k);
-				if (v)
-					vals[n++] = json_object_get_double(v);
-			}
-			/* median by insertion sort: n is small */
-			for (size_t a = 1; a < n; a++)
-				for (size_t c = a; c > 0 && vals[c - 1] > vals[c]; c--) {
-					double t = vals[c];
-					vals[c] = vals[c - 1];
-					vals[c - 1] = t;
-				}
-			double med = n == 0 ? NAN : n % 2 ? vals[n / 2] : (vals[n / 2 - 1] + vals[n / 2]) / 2;
 			char mv[32];
-			fmt_val(mv, sizeof(mv), med);
+			fmt_val(mv, sizeof(mv), phase_median(ss, name, k));
 			fprintf(f, "%s %s %s", first ? "" : ",", k, mv);
 			first = false;
 		}
@@ -270,7 +278,8 @@ static void mem_table(FILE *f, json_object *r, json_object *bs, const char *work
 {
 	fprintf(f, "| backend | RSS | PSS | USS | cgroup charge | cgroup − inactive_file | n |\n"
 		   "|---|---|---|---|---|---|---|\n");
-	static const char *const keys[] = { "rss_mib", "pss_mib", "uss_mib", "cgroup_mib", "cgroup_net_mib" };
+	static const char *const keys[] = {"rss_mib", "pss_mib", "uss_mib", "cgroup_mib",
+					   "cgroup_net_mib"};
 	for (size_t i = 0; i < json_object_array_length(bs); i++) {
 		json_object *b = json_object_array_get_idx(bs, i);
 		if (!hvc_json_get_bool(b, "available", false))
@@ -296,15 +305,18 @@ static void size_cell(FILE *f, json_object *z, const char *key)
 {
 	json_object *v = hvc_json_get(z, key);
 	char buf[32];
-	fprintf(f, "| %s ", v ? hvc_format_size((uint64_t)json_object_get_int64(v), buf, sizeof(buf)) : "–");
+	fprintf(f, "| %s ",
+		v ? hvc_format_size((uint64_t)json_object_get_int64(v), buf, sizeof(buf)) : "–");
 }
 
 static void table_sizes(FILE *f, json_object *bs)
 {
-	fprintf(f, "## Image size\n\nBytes on disk of what an instance needs, from the image store "
-		   "(compressed layer blobs and unpacked layers, shared with other images vs unique "
-		   "to this one) and, for VMs, the kernel and initramfs it boots.\n\n");
-	fprintf(f, "| backend | compressed | unpacked | shared | unique | kernel | initramfs | binary | note |\n"
+	fprintf(f,
+		"## Image size\n\nBytes on disk of what an instance needs, from the image store "
+		"(compressed layer blobs and unpacked layers, shared with other images vs unique "
+		"to this one) and, for VMs, the kernel and initramfs it boots.\n\n");
+	fprintf(f, "| backend | compressed | unpacked | shared | unique | kernel | initramfs | "
+		   "binary | note |\n"
 		   "|---|---|---|---|---|---|---|---|---|\n");
 	for (size_t i = 0; i < json_object_array_length(bs); i++) {
 		json_object *b = json_object_array_get_idx(bs, i);
@@ -313,7 +325,8 @@ static void table_sizes(FILE *f, json_object *bs)
 		json_object *z = hvc_json_get(b, "image_size");
 		fprintf(f, "| %s ", hvc_json_get_string(b, "name"));
 		if (hvc_json_get_string(z, "error")) {
-			fprintf(f, "| failed: %s | | | | | | | |\n", hvc_json_get_string(z, "error"));
+			fprintf(f, "| failed: %s | | | | | | | |\n",
+				hvc_json_get_string(z, "error"));
 			continue;
 		}
 		size_cell(f, z, "compressed_bytes");
@@ -328,87 +341,110 @@ static void table_sizes(FILE *f, json_object *bs)
 	fprintf(f, "\n![Image size per backend](image-size.png)\n\n");
 }
 
-static void table_throughput(FILE *f, json_object *r, json_object *bs)
+static bool has_kind(json_object *r, const char *kind)
 {
 	json_object *ws = hvc_json_get(r, "workloads");
-	bool any = false;
 	for (size_t wi = 0; wi < json_object_array_length(ws); wi++)
-		any |= !strcmp(hvc_json_get_string(json_object_array_get_idx(ws, wi), "kind") ?: "", "throughput");
-	if (!any)
-		return;
-	fprintf(f, "## Throughput\n\nEach workload's own figure: median [95%% CI of the median]. "
-		   "Below it, performance relative to native (1.00 = native; below 1 = slower, "
-		   "whichever direction the metric prefers) with a 95%% bootstrap CI of the ratio.\n\n");
-	fprintf(f, "| workload | metric | unit |");
+		if (!strcmp(hvc_json_get_string(json_object_array_get_idx(ws, wi), "kind") ?: "",
+			    kind))
+			return true;
+	return false;
+}
+
+/* The header row naming the backends that ran (all, or all but native);
+ * returns how many columns. */
+static size_t backend_columns(FILE *f, json_object *bs, bool skip_native)
+{
 	size_t nb = 0;
-	for (size_t i = 0; i < json_object_array_length(bs); i++)
-		if (hvc_json_get_bool(json_object_array_get_idx(bs, i), "available", false)) {
-			fprintf(f, " %s |", hvc_json_get_string(json_object_array_get_idx(bs, i), "name"));
-			nb++;
+	for (size_t i = 0; i < json_object_array_length(bs); i++) {
+		json_object *b = json_object_array_get_idx(bs, i);
+		if (!hvc_json_get_bool(b, "available", false) ||
+		    (skip_native && !strcmp(hvc_json_get_string(b, "name"), "native")))
+			continue;
+		fprintf(f, " %s |", hvc_json_get_string(b, "name"));
+		nb++;
+	}
+	return nb;
+}
+
+/* "0.10 [0.08, 0.12]", or why there is no ratio. */
+static void relative_cell(char *c, size_t len, json_object *s)
+{
+	json_object *ro = hvc_json_get(s, "relative_to_native");
+	if (!ro) {
+		snprintf(c, len, s && hvc_json_get_int(s, "n", 0) == 0 ? "failed" : "n/a");
+		return;
+	}
+	char v[32], lo[32], hi[32];
+	snprintf(v, sizeof(v), "%.2f", num(ro, "value"));
+	snprintf(lo, sizeof(lo), "%.2f", num(ro, "ci_lo"));
+	snprintf(hi, sizeof(hi), "%.2f", num(ro, "ci_hi"));
+	snprintf(c, len, "%s [%s, %s]", v, lo, hi);
+}
+
+/* One row per throughput metric: the figures, or (relative) the ratios to native. */
+static void throughput_rows(FILE *f, json_object *r, json_object *bs, bool relative)
+{
+	json_object *ws = hvc_json_get(r, "workloads");
+	for (size_t wi = 0; wi < json_object_array_length(ws); wi++) {
+		json_object *w = json_object_array_get_idx(ws, wi);
+		if (strcmp(hvc_json_get_string(w, "kind") ?: "", "throughput"))
+			continue;
+		const char *wname = hvc_json_get_string(w, "name");
+		json_object *ms = hvc_json_get(w, "metrics");
+		for (size_t mi = 0; mi < json_object_array_length(ms); mi++) {
+			json_object *m = json_object_array_get_idx(ms, mi);
+			const char *key = hvc_json_get_string(m, "key");
+			if (strstr(key, "_mib"))
+				continue;
+			if (!relative)
+				fprintf(f, "| %s | %s | %s (%s is better) |", wname, key,
+					hvc_json_get_string(m, "unit"),
+					hvc_json_get_string(m, "better"));
+			else
+				fprintf(f, "| %s | %s |", wname, key);
+			for (size_t i = 0; i < json_object_array_length(bs); i++) {
+				json_object *b = json_object_array_get_idx(bs, i);
+				const char *bn = hvc_json_get_string(b, "name");
+				if (!hvc_json_get_bool(b, "available", false) ||
+				    (relative && !strcmp(bn, "native")))
+					continue;
+				json_object *s = hvc_bench_summary_find(r, bn, wname, key);
+				char c[128];
+				if (relative)
+					relative_cell(c, sizeof(c), s);
+				else
+					cell(c, sizeof(c), s, true);
+				fprintf(f, " %s |", c);
+			}
+			fprintf(f, "\n");
 		}
+	}
+}
+
+static void table_throughput(FILE *f, json_object *r, json_object *bs)
+{
+	if (!has_kind(r, "throughput"))
+		return;
+	fprintf(
+	    f,
+	    "## Throughput\n\nEach workload's own figure: median [95%% CI of the median]. "
+	    "Below it, performance relative to native (1.00 = native; below 1 = slower, "
+	    "whichever direction the metric prefers) with a 95%% bootstrap CI of the ratio.\n\n");
+	fprintf(f, "| workload | metric | unit |");
+	size_t nb = backend_columns(f, bs, false);
 	fprintf(f, "\n|---|---|---|");
 	for (size_t i = 0; i < nb; i++)
 		fprintf(f, "---|");
 	fprintf(f, "\n");
-	for (int pass = 0; pass < 2; pass++) {
-		if (pass == 1) {
-			fprintf(f, "\nRelative to native:\n\n| workload | metric |");
-			for (size_t i = 0; i < json_object_array_length(bs); i++) {
-				json_object *b = json_object_array_get_idx(bs, i);
-				if (hvc_json_get_bool(b, "available", false) &&
-				    strcmp(hvc_json_get_string(b, "name"), "native"))
-					fprintf(f, " %s |", hvc_json_get_string(b, "name"));
-			}
-			fprintf(f, "\n|---|---|");
-			for (size_t i = 1; i < nb; i++)
-				fprintf(f, "---|");
-			fprintf(f, "\n");
-		}
-		for (size_t wi = 0; wi < json_object_array_length(ws); wi++) {
-			json_object *w = json_object_array_get_idx(ws, wi);
-			if (strcmp(hvc_json_get_string(w, "kind") ?: "", "throughput"))
-				continue;
-			const char *wname = hvc_json_get_string(w, "name");
-			json_object *ms = hvc_json_get(w, "metrics");
-			for (size_t mi = 0; mi < json_object_array_length(ms); mi++) {
-				json_object *m = json_object_array_get_idx(ms, mi);
-				const char *key = hvc_json_get_string(m, "key");
-				if (strstr(key, "_mib"))
-					continue;
-				if (pass == 0)
-					fprintf(f, "| %s | %s | %s (%s is better) |", wname, key,
-						hvc_json_get_string(m, "unit"), hvc_json_get_string(m, "better"));
-				else
-					fprintf(f, "| %s | %s |", wname, key);
-				for (size_t i = 0; i < json_object_array_length(bs); i++) {
-					json_object *b = json_object_array_get_idx(bs, i);
-					const char *bn = hvc_json_get_string(b, "name");
-					if (!hvc_json_get_bool(b, "available", false))
-						continue;
-					json_object *s = hvc_bench_summary_find(r, bn, wname, key);
-					char c[128];
-					if (pass == 0) {
-						cell(c, sizeof(c), s, true);
-					} else {
-						if (!strcmp(bn, "native"))
-							continue;
-						json_object *ro = hvc_json_get(s, "relative_to_native");
-						if (!ro)
-							snprintf(c, sizeof(c), s && hvc_json_get_int(s, "n", 0) == 0 ? "failed" : "n/a");
-						else {
-							char v[32], lo[32], hi[32];
-							snprintf(v, sizeof(v), "%.2f", num(ro, "value"));
-							snprintf(lo, sizeof(lo), "%.2f", num(ro, "ci_lo"));
-							snprintf(hi, sizeof(hi), "%.2f", num(ro, "ci_hi"));
-							snprintf(c, sizeof(c), "%s [%s, %s]", v, lo, hi);
-						}
-					}
-					fprintf(f, " %s |", c);
-				}
-				fprintf(f, "\n");
-			}
-		}
-	}
+	throughput_rows(f, r, bs, false);
+	fprintf(f, "\nRelative to native:\n\n| workload | metric |");
+	backend_columns(f, bs, true);
+	fprintf(f, "\n|---|---|");
+	for (size_t i = 1; i < nb; i++)
+		fprintf(f, "---|");
+	fprintf(f, "\n");
+	throughput_rows(f, r, bs, true);
 	fprintf(f, "\n![Throughput relative to native](throughput.png)\n\n");
 }
 
@@ -421,17 +457,22 @@ static void failures(FILE *f, json_object *r)
 		if (strcmp(hvc_json_get_string(s, "status") ?: "", "failed"))
 			continue;
 		if (n++ == 0)
-			fprintf(f, "## Failed measurements\n\nNo figure is estimated or filled in: these "
-				   "samples failed and are reported as such (⚠ in the tables marks a summary "
-				   "that lost samples).\n\n| backend | workload | rep | reason |\n|---|---|---|---|\n");
+			fprintf(
+			    f,
+			    "## Failed measurements\n\nNo figure is estimated or filled in: these "
+			    "samples failed and are reported as such (⚠ in the tables marks a "
+			    "summary "
+			    "that lost samples).\n\n| backend | workload | rep | reason "
+			    "|\n|---|---|---|---|\n");
 		if (n > 40)
 			continue;
-		_cleanup_free_ char *why = strdup(hvc_json_get_string(s, "error") ?: "");
+		_cleanup_free_ char *why = hvc_xstrdup(hvc_json_get_string(s, "error") ?: "");
 		for (char *p = why; *p; p++)
 			if (*p == '|' || *p == '\n')
 				*p = ' ';
 		fprintf(f, "| %s | %s | %s%lld | %s |\n", hvc_json_get_string(s, "backend"),
-			hvc_json_get_string(s, "workload"), hvc_json_get_bool(s, "warmup", false) ? "warm-up " : "",
+			hvc_json_get_string(s, "workload"),
+			hvc_json_get_bool(s, "warmup", false) ? "warm-up " : "",
 			(long long)hvc_json_get_int(s, "rep", 0), why);
 	}
 	if (n > 40)
@@ -440,21 +481,21 @@ static void failures(FILE *f, json_object *r)
 		fprintf(f, "\n");
 }
 
-int hvc_bench_report_markdown(json_object *r, FILE *f, struct hvc_error *err)
+/* What the reader must know before any figure: TCG, an interrupted run, a busy host. */
+static void caveats(FILE *f, json_object *r)
 {
-	if (hvc_bench_results_validate(r, err) < 0)
-		return -1;
-	json_object *bs = hvc_json_get(r, "backends");
-	json_object *cfg = hvc_json_get(r, "config");
-	fprintf(f, "# hvc benchmark report — %s suite\n\n", hvc_json_get_string(r, "suite"));
 	const char *acc = vm_accelerator(r);
 	if (backend_ran(r, "vm") && acc && !strcmp(acc, "tcg")) {
-		fprintf(f, "> **Caveat: the VMs ran under TCG, QEMU's software emulator, not under hardware "
-			   "virtualization (KVM).** Every guest instruction was translated in software, so "
+		fprintf(f, "> **Caveat: the VMs ran under TCG, QEMU's software emulator, not under "
+			   "hardware "
+			   "virtualization (KVM).** Every guest instruction was translated in "
+			   "software, so "
 			   "the VM's CPU, memory and start-up figures measure emulation");
-		json_object *cpu = hvc_json_get(hvc_bench_summary_find(r, "vm", "cpu", "gflops"), "relative_to_native");
+		json_object *cpu = hvc_json_get(hvc_bench_summary_find(r, "vm", "cpu", "gflops"),
+						"relative_to_native");
 		if (cpu && isfinite(num(cpu, "value")))
-			fprintf(f, " (in this run the VM's dgemm reached %.3f of native)", num(cpu, "value"));
+			fprintf(f, " (in this run the VM's dgemm reached %.3f of native)",
+				num(cpu, "value"));
 		fprintf(f, "; do not read them as the cost of hardware virtualization. The native, "
 			   "container, runc and crun figures are unaffected.\n\n");
 	}
@@ -464,22 +505,32 @@ int hvc_bench_report_markdown(json_object *r, FILE *f, struct hvc_error *err)
 	json_object *load = hvc_json_get(r, "load");
 	if (hvc_json_get_string(load, "warning"))
 		fprintf(f, "> **Warning:** %s.\n\n", hvc_json_get_string(load, "warning"));
+}
 
-	fprintf(f, "Run `%s`, started %s, took %.0f s, image `%s`. Measured repetitions per backend "
-		   "(+ discarded warm-ups):", hvc_json_get_string(r, "run_id"), hvc_json_get_string(r, "started"),
-		hvc_json_get_double(r, "duration_s", NAN), hvc_json_get_string(cfg, "image") ?: "?");
+static void run_paragraph(FILE *f, json_object *r)
+{
+	json_object *cfg = hvc_json_get(r, "config");
+	fprintf(f,
+		"Run `%s`, started %s, took %.0f s, image `%s`. Measured repetitions per backend "
+		"(+ discarded warm-ups):",
+		hvc_json_get_string(r, "run_id"), hvc_json_get_string(r, "started"),
+		hvc_json_get_double(r, "duration_s", NAN),
+		hvc_json_get_string(cfg, "image") ?: "?");
 	json_object *wl = hvc_json_get(r, "workloads");
 	for (size_t i = 0; i < json_object_array_length(wl); i++) {
 		json_object *w = json_object_array_get_idx(wl, i);
 		int64_t reps = hvc_json_get_int(w, "reps", hvc_json_get_int(cfg, "reps", 0));
 		int64_t warm = hvc_json_get_int(w, "warmup", hvc_json_get_int(cfg, "warmup", 0));
-		fprintf(f, "%s %s %lld", i ? "," : "", hvc_json_get_string(w, "name"), (long long)reps);
+		fprintf(f, "%s %s %lld", i ? "," : "", hvc_json_get_string(w, "name"),
+			(long long)reps);
 		if (warm)
 			fprintf(f, " (+%lld)", (long long)warm);
 	}
 	fprintf(f, ". Backends interleaved within each repetition (ABAB).\n\n");
-	host_paragraph(f, r);
+}
 
+static void table_backends(FILE *f, json_object *bs)
+{
 	fprintf(f, "## Backends\n\n| backend | ran | what it is / why not |\n|---|---|---|\n");
 	for (size_t i = 0; i < json_object_array_length(bs); i++) {
 		json_object *b = json_object_array_get_idx(bs, i);
@@ -488,37 +539,41 @@ int hvc_bench_report_markdown(json_object *r, FILE *f, struct hvc_error *err)
 			av ? hvc_json_get_string(b, "summary") ?: "" : hvc_json_get_string(b, "reason") ?: "");
 	}
 	fprintf(f, "\n");
+}
 
+static bool has_workload(json_object *r, const char *name)
+{
 	json_object *ws = hvc_json_get(r, "workloads");
-	bool has_startup = false, has_fp = false, has_mem = false;
-	for (size_t wi = 0; wi < json_object_array_length(ws); wi++) {
-		const char *n = hvc_json_get_string(json_object_array_get_idx(ws, wi), "name");
-		has_startup |= !strcmp(n, "startup");
-		has_fp |= !strcmp(n, "footprint");
-		has_mem |= !strcmp(n, "mem");
-	}
-	if (has_startup)
-		table_startup(f, r, bs);
-	if (has_fp || has_mem) {
-		fprintf(f, "## Memory per instance\n\nHost-side cost of one instance in MiB (median). RSS "
-			   "counts shared pages fully in every process, PSS divides them among the "
-			   "processes sharing them, USS counts only private pages; for containers the "
-			   "cgroup charge includes page cache, and without `inactive_file` shows what "
-			   "reclaim cannot take back. For VMs the processes are QEMU's.\n\n");
-		if (has_fp) {
-			fprintf(f, "Idle (`hvc-workload idle`, measured 0.5 s after READY):\n\n");
-			mem_table(f, r, bs, "footprint", "");
-		}
-		if (has_mem) {
-			fprintf(f, "Under load (peak while the `mem` workload ran, sampled every 100 ms):\n\n");
-			mem_table(f, r, bs, "mem", "peak_");
-		}
-		fprintf(f, "![Memory per instance](memory.png)\n\n");
-	}
-	table_sizes(f, bs);
-	table_throughput(f, r, bs);
-	failures(f, r);
+	for (size_t wi = 0; wi < json_object_array_length(ws); wi++)
+		if (!strcmp(hvc_json_get_string(json_object_array_get_idx(ws, wi), "name"), name))
+			return true;
+	return false;
+}
 
+static void section_memory(FILE *f, json_object *r, json_object *bs)
+{
+	bool has_fp = has_workload(r, "footprint"), has_mem = has_workload(r, "mem");
+	if (!has_fp && !has_mem)
+		return;
+	fprintf(f, "## Memory per instance\n\nHost-side cost of one instance in MiB (median). RSS "
+		   "counts shared pages fully in every process, PSS divides them among the "
+		   "processes sharing them, USS counts only private pages; for containers the "
+		   "cgroup charge includes page cache, and without `inactive_file` shows what "
+		   "reclaim cannot take back. For VMs the processes are QEMU's.\n\n");
+	if (has_fp) {
+		fprintf(f, "Idle (`hvc-workload idle`, measured 0.5 s after READY):\n\n");
+		mem_table(f, r, bs, "footprint", "");
+	}
+	if (has_mem) {
+		fprintf(f, "Under load (peak while the `mem` workload ran, sampled every "
+			   "100 ms):\n\n");
+		mem_table(f, r, bs, "mem", "peak_");
+	}
+	fprintf(f, "![Memory per instance](memory.png)\n\n");
+}
+
+static void section_method(FILE *f, json_object *r)
+{
 	fprintf(f, "## How this was measured\n\nWhat every number means, how it is taken and its "
 		   "pitfalls: docs/methodology.md. The exact command each backend ran:\n\n");
 	json_object *cs = hvc_json_get(r, "commands");
@@ -529,10 +584,32 @@ int hvc_bench_report_markdown(json_object *r, FILE *f, struct hvc_error *err)
 		fprintf(f, "- %s: `%s`\n", hvc_json_get_string(c, "backend"),
 			hvc_json_get_string(c, "command") ?: "?");
 	}
-	fprintf(f, "\n(Other workloads differ only in the hvc-workload arguments; all commands are in "
-		   "results.json under `commands`.) Raw samples: results.csv. Charts: the `.gp` "
-		   "gnuplot scripts beside them regenerate them; `hvc bench report DIR` regenerates "
-		   "everything from results.json.\n");
+	fprintf(f,
+		"\n(Other workloads differ only in the hvc-workload arguments; all commands are in "
+		"results.json under `commands`.) Raw samples: results.csv. Charts: the `.gp` "
+		"gnuplot scripts beside them regenerate them; `hvc bench report DIR` regenerates "
+		"everything from results.json.\n");
+}
+
+int hvc_bench_report_markdown(json_object *r, FILE *f, struct hvc_error *err)
+{
+	if (hvc_bench_results_validate(r, err) < 0)
+		return -1;
+	json_object *bs = hvc_json_get(r, "backends");
+	fprintf(f, "# hvc benchmark report — %s suite\n\n", hvc_json_get_string(r, "suite"));
+	caveats(f, r);
+	run_paragraph(f, r);
+	host_paragraph(f, r);
+	table_backends(f, bs);
+	if (has_workload(r, "startup")) {
+		table_startup(f, r, bs);
+		startup_phases(f, r, bs);
+	}
+	section_memory(f, r, bs);
+	table_sizes(f, bs);
+	table_throughput(f, r, bs);
+	failures(f, r);
+	section_method(f, r);
 	if (ferror(f))
 		return hvc_err(err, EIO, "write report");
 	return 0;
@@ -580,28 +657,34 @@ void hvc_bench_print_summary(FILE *f, json_object *r)
 		json_object *b = json_object_array_get_idx(bs, i);
 		const char *name = hvc_json_get_string(b, "name");
 		if (!hvc_json_get_bool(b, "available", false)) {
-			fprintf(f, "%-10s not run: %s\n", name, hvc_json_get_string(b, "reason") ?: "");
+			fprintf(f, "%-10s not run: %s\n", name,
+				hvc_json_get_string(b, "reason") ?: "");
 			continue;
 		}
 		char c1[64], c2[64], c3[64];
 		cell(c1, sizeof(c1), hvc_bench_summary_find(r, name, "startup", "ready_ms"), false);
 		cell(c2, sizeof(c2), hvc_bench_summary_find(r, name, "startup", "exit_ms"), false);
-		cell(c3, sizeof(c3), hvc_bench_summary_find(r, name, "footprint", "pss_mib"), false);
+		cell(c3, sizeof(c3), hvc_bench_summary_find(r, name, "footprint", "pss_mib"),
+		     false);
 		fprintf(f, "%-10s %14s %14s %12s", name, c1, c2, c3);
 		for (size_t wi = 0; wi < json_object_array_length(ws); wi++) {
 			json_object *w = json_object_array_get_idx(ws, wi);
 			if (strcmp(hvc_json_get_string(w, "kind") ?: "", "throughput"))
 				continue;
 			json_object *m0 = json_object_array_get_idx(hvc_json_get(w, "metrics"), 0);
-			json_object *s = hvc_bench_summary_find(r, name, hvc_json_get_string(w, "name"),
-								hvc_json_get_string(m0, "key"));
+			json_object *s =
+			    hvc_bench_summary_find(r, name, hvc_json_get_string(w, "name"),
+						   hvc_json_get_string(m0, "key"));
 			char c[32];
 			if (!strcmp(name, "native"))
-				snprintf(c, sizeof(c), s && hvc_json_get_int(s, "n", 0) > 0 ? "1.00" : "failed");
+				snprintf(c, sizeof(c),
+					 s && hvc_json_get_int(s, "n", 0) > 0 ? "1.00" : "failed");
 			else if (hvc_json_get(s, "relative_to_native"))
-				snprintf(c, sizeof(c), "%.2f", num(hvc_json_get(s, "relative_to_native"), "value"));
+				snprintf(c, sizeof(c), "%.2f",
+					 num(hvc_json_get(s, "relative_to_native"), "value"));
 			else
-				snprintf(c, sizeof(c), s && hvc_json_get_int(s, "n", 0) == 0 ? "failed" : "n/a");
+				snprintf(c, sizeof(c),
+					 s && hvc_json_get_int(s, "n", 0) == 0 ? "failed" : "n/a");
 			fprintf(f, " %9s", c);
 		}
 		fprintf(f, "\n");

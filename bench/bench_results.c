@@ -1,10 +1,10 @@
 /* bench/results: the results document (schema "hvc-bench-results" version 1,
  * docs/results-schema.md) — validation, loading, the summaries computed from
  * the raw samples, and the one-row-per-sample CSV. */
+#include "bench_internal.h"
+#include "hvc/stats.h"
 #include <math.h>
 #include <string.h>
-#include "hvc/bench_harness.h"
-#include "hvc/stats.h"
 
 /* ---------- validation --------------------------------------------------- */
 
@@ -13,148 +13,58 @@ static bool is_type(json_object *o, json_type t)
 	return o && json_object_is_type(o, t);
 }
 
-static bool is_num(json_object *o)
-{
-	return is_type(o, json_type_double) || is_type(o, json_type_int);
-}
-
-static int need(json_object *o, const char *where, const char *key, json_type t, struct hvc_error *err)
-{
-	json_object *v = hvc_json_get(o, key);
-	if (!v)
-		return hvc_err(err, EINVAL, "%s: missing \"%s\"", where, key);
-	bool ok = t == json_type_double ? is_num(v) : is_type(v, t);
-	if (!ok)
-		return hvc_err(err, EINVAL, "%s: \"%s\" has the wrong type (expected %s)", where, key,
-			       json_type_to_name(t));
-	return 0;
-}
-
 static bool name_in(json_object *arr, const char *name)
 {
 	for (size_t i = 0; i < json_object_array_length(arr); i++)
-		if (!strcmp(hvc_json_get_string(json_object_array_get_idx(arr, i), "name") ?: "", name))
+		if (!strcmp(hvc_json_get_string(json_object_array_get_idx(arr, i), "name") ?: "",
+			    name))
 			return true;
 	return false;
+}
+
+/* Readers refuse versions they do not know, and say so in those words
+ * before the schema (which knows only its own version) is consulted. */
+static int check_version(json_object *r, struct hvc_error *err)
+{
+	json_object *v = hvc_json_get(r, "schema_version");
+	if (!is_type(v, json_type_int) || json_object_get_int64(v) == HVC_BENCH_SCHEMA_VERSION)
+		return 0;
+	return hvc_err(err, EINVAL,
+		       "results: schema_version %lld not supported (this hvc reads %d)",
+		       (long long)json_object_get_int64(v), HVC_BENCH_SCHEMA_VERSION);
+}
+
+/* What a JSON Schema cannot say: every sample names a declared backend and
+ * workload (tests/integration/check_results_schema.py checks the same). */
+static int check_references(json_object *r, struct hvc_error *err)
+{
+	json_object *bs = hvc_json_get(r, "backends"), *ws = hvc_json_get(r, "workloads");
+	json_object *ss = hvc_json_get(r, "samples");
+	for (size_t i = 0; i < json_object_array_length(ss); i++) {
+		json_object *s = json_object_array_get_idx(ss, i);
+		const char *b = hvc_json_get_string(s, "backend"),
+			   *w = hvc_json_get_string(s, "workload");
+		if (!name_in(bs, b))
+			return hvc_err(
+			    err, EINVAL,
+			    "results.samples[%zu]: backend \"%s\" is not in \"backends\"", i, b);
+		if (!name_in(ws, w))
+			return hvc_err(
+			    err, EINVAL,
+			    "results.samples[%zu]: workload \"%s\" is not in \"workloads\"", i, w);
+	}
+	return 0;
 }
 
 int hvc_bench_results_validate(json_object *r, struct hvc_error *err)
 {
 	if (!is_type(r, json_type_object))
 		return hvc_err(err, EINVAL, "results: not a JSON object");
-	const char *schema = hvc_json_get_string(r, "schema");
-	if (!schema || strcmp(schema, HVC_BENCH_SCHEMA))
-		return hvc_err(err, EINVAL, "results: \"schema\" is not \"%s\"", HVC_BENCH_SCHEMA);
-	if (need(r, "results", "schema_version", json_type_int, err) < 0)
+	_cleanup_json_ json_object *schema = NULL;
+	if (check_version(r, err) < 0 || hvc_bench_results_schema(&schema, err) < 0 ||
+	    hvc_bench_schema_check(schema, r, "results", err) < 0)
 		return -1;
-	int64_t ver = hvc_json_get_int(r, "schema_version", 0);
-	if (ver != HVC_BENCH_SCHEMA_VERSION)
-		return hvc_err(err, EINVAL, "results: schema_version %lld not supported (this hvc reads %d)",
-			       (long long)ver, HVC_BENCH_SCHEMA_VERSION);
-	static const struct {
-		const char *key;
-		json_type t;
-	} top[] = {
-		{ "run_id", json_type_string },	  { "suite", json_type_string },
-		{ "started", json_type_string },  { "host", json_type_object },
-		{ "config", json_type_object },	  { "load", json_type_object },
-		{ "backends", json_type_array },  { "workloads", json_type_array },
-		{ "commands", json_type_array },  { "samples", json_type_array },
-		{ "summaries", json_type_array },
-	};
-	for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++)
-		if (need(r, "results", top[i].key, top[i].t, err) < 0)
-			return -1;
-	json_object *cfg = hvc_json_get(r, "config");
-	if (need(cfg, "config", "image", json_type_string, err) < 0 ||
-	    need(cfg, "config", "cpus", json_type_string, err) < 0 ||
-	    need(cfg, "config", "reps", json_type_int, err) < 0 ||
-	    need(cfg, "config", "warmup", json_type_int, err) < 0 ||
-	    need(cfg, "config", "backends", json_type_array, err) < 0)
-		return -1;
-	json_object *bs = hvc_json_get(r, "backends");
-	for (size_t i = 0; i < json_object_array_length(bs); i++) {
-		json_object *b = json_object_array_get_idx(bs, i);
-		char where[64];
-		snprintf(where, sizeof(where), "backends[%zu]", i);
-		if (need(b, where, "name", json_type_string, err) < 0 ||
-		    need(b, where, "available", json_type_boolean, err) < 0)
-			return -1;
-		if (!hvc_json_get_bool(b, "available", false) &&
-		    need(b, where, "reason", json_type_string, err) < 0)
-			return hvc_error_prefix(err, "an unavailable backend must say why");
-	}
-	json_object *ws = hvc_json_get(r, "workloads");
-	for (size_t i = 0; i < json_object_array_length(ws); i++) {
-		json_object *w = json_object_array_get_idx(ws, i);
-		char where[64];
-		snprintf(where, sizeof(where), "workloads[%zu]", i);
-		if (need(w, where, "name", json_type_string, err) < 0 ||
-		    need(w, where, "kind", json_type_string, err) < 0 ||
-		    need(w, where, "args", json_type_array, err) < 0 ||
-		    need(w, where, "metrics", json_type_array, err) < 0)
-			return -1;
-		json_object *ms = hvc_json_get(w, "metrics");
-		for (size_t j = 0; j < json_object_array_length(ms); j++) {
-			json_object *m = json_object_array_get_idx(ms, j);
-			char mw[96];
-			snprintf(mw, sizeof(mw), "%s.metrics[%zu]", where, j);
-			if (need(m, mw, "key", json_type_string, err) < 0 ||
-			    need(m, mw, "unit", json_type_string, err) < 0 ||
-			    need(m, mw, "better", json_type_string, err) < 0)
-				return -1;
-			const char *b = hvc_json_get_string(m, "better");
-			if (strcmp(b, "higher") && strcmp(b, "lower"))
-				return hvc_err(err, EINVAL, "%s: \"better\" must be higher or lower", mw);
-		}
-	}
-	json_object *ss = hvc_json_get(r, "samples");
-	for (size_t i = 0; i < json_object_array_length(ss); i++) {
-		json_object *s = json_object_array_get_idx(ss, i);
-		char where[64];
-		snprintf(where, sizeof(where), "samples[%zu]", i);
-		if (need(s, where, "backend", json_type_string, err) < 0 ||
-		    need(s, where, "workload", json_type_string, err) < 0 ||
-		    need(s, where, "rep", json_type_int, err) < 0 ||
-		    need(s, where, "warmup", json_type_boolean, err) < 0 ||
-		    need(s, where, "seq", json_type_int, err) < 0 ||
-		    need(s, where, "status", json_type_string, err) < 0 ||
-		    need(s, where, "metrics", json_type_object, err) < 0)
-			return -1;
-		const char *st = hvc_json_get_string(s, "status");
-		if (strcmp(st, "ok") && strcmp(st, "failed"))
-			return hvc_err(err, EINVAL, "%s: status must be ok or failed", where);
-		if (!strcmp(st, "failed") && need(s, where, "error", json_type_string, err) < 0)
-			return hvc_error_prefix(err, "a failed sample must say why");
-		if (!name_in(bs, hvc_json_get_string(s, "backend")))
-			return hvc_err(err, EINVAL, "%s: backend \"%s\" is not in \"backends\"", where,
-				       hvc_json_get_string(s, "backend"));
-		if (!name_in(ws, hvc_json_get_string(s, "workload")))
-			return hvc_err(err, EINVAL, "%s: workload \"%s\" is not in \"workloads\"", where,
-				       hvc_json_get_string(s, "workload"));
-		json_object_object_foreach(hvc_json_get(s, "metrics"), k, v)
-		{
-			if (!is_num(v))
-				return hvc_err(err, EINVAL, "%s: metric \"%s\" is not a number", where, k);
-		}
-	}
-	json_object *sums = hvc_json_get(r, "summaries");
-	for (size_t i = 0; i < json_object_array_length(sums); i++) {
-		json_object *s = json_object_array_get_idx(sums, i);
-		char where[64];
-		snprintf(where, sizeof(where), "summaries[%zu]", i);
-		if (need(s, where, "backend", json_type_string, err) < 0 ||
-		    need(s, where, "workload", json_type_string, err) < 0 ||
-		    need(s, where, "metric", json_type_string, err) < 0 ||
-		    need(s, where, "n", json_type_int, err) < 0 ||
-		    need(s, where, "n_failed", json_type_int, err) < 0)
-			return -1;
-		if (hvc_json_get_int(s, "n", 0) > 0 &&
-		    (need(s, where, "median", json_type_double, err) < 0 ||
-		     need(s, where, "mean", json_type_double, err) < 0))
-			return -1;
-	}
-	return 0;
+	return check_references(r, err);
 }
 
 int hvc_bench_results_load(const char *dir, json_object **out, struct hvc_error *err)
@@ -177,11 +87,17 @@ static void add_num(json_object *o, const char *key, double v)
 	json_object_object_add(o, key, isfinite(v) ? json_object_new_double(v) : NULL);
 }
 
-static size_t collect(json_object *samples, const char *backend, const char *workload,
-		      const char *metric, double *vals, int64_t *seqs, size_t *n_failed)
+/* The measured (not warm-up) values of one backend x workload x metric. */
+struct column {
+	double *vals;
+	int64_t *seqs;
+	size_t n, n_failed;
+};
+
+static void collect(json_object *samples, const char *backend, const char *workload,
+		    const char *metric, struct column *c)
 {
-	size_t n = 0;
-	*n_failed = 0;
+	c->n = c->n_failed = 0;
 	for (size_t i = 0; i < json_object_array_length(samples); i++) {
 		json_object *s = json_object_array_get_idx(samples, i);
 		if (hvc_json_get_bool(s, "warmup", false) ||
@@ -189,17 +105,32 @@ static size_t collect(json_object *samples, const char *backend, const char *wor
 		    strcmp(hvc_json_get_string(s, "workload") ?: "", workload))
 			continue;
 		if (strcmp(hvc_json_get_string(s, "status") ?: "", "ok")) {
-			(*n_failed)++;
+			c->n_failed++;
 			continue;
 		}
 		json_object *v = hvc_json_get(hvc_json_get(s, "metrics"), metric);
 		if (!v)
 			continue;
-		vals[n] = json_object_get_double(v);
-		seqs[n] = hvc_json_get_int(s, "seq", -1);
-		n++;
+		c->vals[c->n] = json_object_get_double(v);
+		c->seqs[c->n] = hvc_json_get_int(s, "seq", -1);
+		c->n++;
 	}
-	return n;
+}
+
+/* Sized by the document: a checked allocation (ENOMEM), not an abort. */
+static int column_alloc(struct column *c, size_t cap, struct hvc_error *err)
+{
+	c->vals = malloc(cap * sizeof(double));
+	c->seqs = malloc(cap * sizeof(int64_t));
+	if (!c->vals || !c->seqs)
+		return hvc_err(err, ENOMEM, "results: %zu samples to summarise", cap - 1);
+	return 0;
+}
+
+static void column_free(struct column *c)
+{
+	free(c->vals);
+	free(c->seqs);
 }
 
 static bool is_memory_metric(const char *key)
@@ -207,90 +138,124 @@ static bool is_memory_metric(const char *key)
 	return strstr(key, "_mib") != NULL;
 }
 
+static void add_stats(json_object *o, const struct column *c)
+{
+	struct hvc_stats st;
+	hvc_stats_compute(c->vals, c->n, &st);
+	add_num(o, "median", st.median);
+	add_num(o, "mean", st.mean);
+	add_num(o, "stddev", st.stddev);
+	add_num(o, "min", st.min);
+	add_num(o, "max", st.max);
+	add_num(o, "p95", st.p95);
+	add_num(o, "ci_lo", st.ci_lo);
+	add_num(o, "ci_hi", st.ci_hi);
+	add_num(o, "mean_ci_lo", st.mean_ci_lo);
+	add_num(o, "mean_ci_hi", st.mean_ci_hi);
+	hvc_json_add_int(o, "n_outliers", (int64_t)st.n_outliers);
+	json_object *out = json_object_new_array();
+	for (size_t k = 0; k < c->n; k++)
+		if (hvc_stats_is_outlier(c->vals, c->n, c->vals[k]))
+			json_object_array_add(out, json_object_new_int64(c->seqs[k]));
+	json_object_object_add(o, "outlier_seqs", out);
+}
+
+/* Relative performance against native: > 1 better, < 1 worse, whichever
+ * direction the metric prefers. */
+static void add_ratio(json_object *o, const struct column *c, const struct column *nat, bool higher)
+{
+	double ratio, lo, hi;
+	if (higher)
+		hvc_stats_ratio_ci(c->vals, c->n, nat->vals, nat->n, &ratio, &lo, &hi);
+	else
+		hvc_stats_ratio_ci(nat->vals, nat->n, c->vals, c->n, &ratio, &lo, &hi);
+	json_object *ro = json_object_new_object();
+	add_num(ro, "value", ratio);
+	add_num(ro, "ci_lo", lo);
+	add_num(ro, "ci_hi", hi);
+	hvc_json_add_string(ro, "definition",
+			    higher ? "median(backend) / median(native)"
+				   : "median(native) / median(backend)");
+	json_object_object_add(o, "relative_to_native", ro);
+}
+
+static json_object *summary_entry(const char *bname, const char *wname, json_object *m,
+				  const struct column *c, const struct column *nat)
+{
+	const char *key = hvc_json_get_string(m, "key");
+	bool higher = !strcmp(hvc_json_get_string(m, "better") ?: "lower", "higher");
+	json_object *o = json_object_new_object();
+	hvc_json_add_string(o, "backend", bname);
+	hvc_json_add_string(o, "workload", wname);
+	hvc_json_add_string(o, "metric", key);
+	hvc_json_add_string(o, "unit", hvc_json_get_string(m, "unit"));
+	hvc_json_add_string(o, "better", higher ? "higher" : "lower");
+	hvc_json_add_int(o, "n", (int64_t)c->n);
+	hvc_json_add_int(o, "n_failed", (int64_t)c->n_failed);
+	if (c->n > 0)
+		add_stats(o, c);
+	/* Memory is not a performance figure and gets no ratio. */
+	if (c->n > 0 && nat->n > 0 && strcmp(bname, "native") && !is_memory_metric(key))
+		add_ratio(o, c, nat, higher);
+	return o;
+}
+
+/* One summary per available backend that has (or failed) samples of metric m. */
+static void summarize_metric(json_object *r, const char *wname, json_object *m, struct column *c,
+			     struct column *nat, json_object *sums)
+{
+	json_object *samples = hvc_json_get(r, "samples"), *bs = hvc_json_get(r, "backends");
+	const char *key = hvc_json_get_string(m, "key");
+	collect(samples, "native", wname, key, nat);
+	for (size_t bi = 0; bi < json_object_array_length(bs); bi++) {
+		json_object *b = json_object_array_get_idx(bs, bi);
+		if (!hvc_json_get_bool(b, "available", false))
+			continue;
+		const char *bname = hvc_json_get_string(b, "name");
+		collect(samples, bname, wname, key, c);
+		if (c->n == 0 && c->n_failed == 0)
+			continue; /* not applicable (e.g. no cgroup natively) */
+		json_object_array_add(sums, summary_entry(bname, wname, m, c, nat));
+	}
+}
+
 int hvc_bench_results_summarize(json_object *r, struct hvc_error *err)
 {
 	json_object *samples = hvc_json_get(r, "samples");
 	json_object *ws = hvc_json_get(r, "workloads");
 	json_object *bs = hvc_json_get(r, "backends");
-	if (!is_type(samples, json_type_array) || !is_type(ws, json_type_array) || !is_type(bs, json_type_array))
-		return hvc_err(err, EINVAL, "results: samples, workloads and backends are needed to summarise");
+	if (!is_type(samples, json_type_array) || !is_type(ws, json_type_array) ||
+	    !is_type(bs, json_type_array))
+		return hvc_err(err, EINVAL,
+			       "results: samples, workloads and backends are needed to summarise");
 	size_t cap = json_object_array_length(samples) + 1;
-	_cleanup_free_ double *vals = malloc(cap * sizeof(double));
-	_cleanup_free_ double *nat = malloc(cap * sizeof(double));
-	_cleanup_free_ int64_t *seqs = malloc(cap * sizeof(int64_t));
-	_cleanup_free_ int64_t *nseqs = malloc(cap * sizeof(int64_t));
+	__attribute__((cleanup(column_free))) struct column c = {0}, nat = {0};
+	if (column_alloc(&c, cap, err) < 0 || column_alloc(&nat, cap, err) < 0)
+		return -1;
 	json_object *sums = json_object_new_array();
 	for (size_t wi = 0; wi < json_object_array_length(ws); wi++) {
 		json_object *w = json_object_array_get_idx(ws, wi);
-		const char *wname = hvc_json_get_string(w, "name");
 		json_object *ms = hvc_json_get(w, "metrics");
-		for (size_t mi = 0; mi < json_object_array_length(ms); mi++) {
-			json_object *m = json_object_array_get_idx(ms, mi);
-			const char *key = hvc_json_get_string(m, "key");
-			bool higher = !strcmp(hvc_json_get_string(m, "better") ?: "lower", "higher");
-			size_t nf_nat;
-			size_t nn = collect(samples, "native", wname, key, nat, nseqs, &nf_nat);
-			for (size_t bi = 0; bi < json_object_array_length(bs); bi++) {
-				json_object *b = json_object_array_get_idx(bs, bi);
-				if (!hvc_json_get_bool(b, "available", false))
-					continue;
-				const char *bname = hvc_json_get_string(b, "name");
-				size_t nf;
-				size_t n = collect(samples, bname, wname, key, vals, seqs, &nf);
-				if (n == 0 && nf == 0)
-					continue; /* not applicable (e.g. no cgroup natively) */
-				json_object *o = json_object_new_object();
-				hvc_json_add_string(o, "backend", bname);
-				hvc_json_add_string(o, "workload", wname);
-				hvc_json_add_string(o, "metric", key);
-				hvc_json_add_string(o, "unit", hvc_json_get_string(m, "unit"));
-				hvc_json_add_string(o, "better", higher ? "higher" : "lower");
-				hvc_json_add_int(o, "n", (int64_t)n);
-				hvc_json_add_int(o, "n_failed", (int64_t)nf);
-				if (n > 0) {
-					struct hvc_stats st;
-					hvc_stats_compute(vals, n, &st);
-					add_num(o, "median", st.median);
-					add_num(o, "mean", st.mean);
-					add_num(o, "stddev", st.stddev);
-					add_num(o, "min", st.min);
-					add_num(o, "max", st.max);
-					add_num(o, "p95", st.p95);
-					add_num(o, "ci_lo", st.ci_lo);
-					add_num(o, "ci_hi", st.ci_hi);
-					add_num(o, "mean_ci_lo", st.mean_ci_lo);
-					add_num(o, "mean_ci_hi", st.mean_ci_hi);
-					hvc_json_add_int(o, "n_outliers", (int64_t)st.n_outliers);
-					json_object *out = json_object_new_array();
-					for (size_t k = 0; k < n; k++)
-						if (hvc_stats_is_outlier(vals, n, vals[k]))
-							json_object_array_add(out, json_object_new_int64(seqs[k]));
-					json_object_object_add(o, "outlier_seqs", out);
-				}
-				/* Relative performance against native: > 1 better, < 1 worse,
-				 * whichever direction the metric prefers. Memory is not a
-				 * performance figure and gets no ratio. */
-				if (n > 0 && nn > 0 && strcmp(bname, "native") && !is_memory_metric(key)) {
-					double ratio, lo, hi;
-					if (higher)
-						hvc_stats_ratio_ci(vals, n, nat, nn, &ratio, &lo, &hi);
-					else
-						hvc_stats_ratio_ci(nat, nn, vals, n, &ratio, &lo, &hi);
-					json_object *ro = json_object_new_object();
-					add_num(ro, "value", ratio);
-					add_num(ro, "ci_lo", lo);
-					add_num(ro, "ci_hi", hi);
-					hvc_json_add_string(ro, "definition",
-							    higher ? "median(backend) / median(native)"
-								   : "median(native) / median(backend)");
-					json_object_object_add(o, "relative_to_native", ro);
-				}
-				json_object_array_add(sums, o);
-			}
-		}
+		for (size_t mi = 0; mi < json_object_array_length(ms); mi++)
+			summarize_metric(r, hvc_json_get_string(w, "name"),
+					 json_object_array_get_idx(ms, mi), &c, &nat, sums);
 	}
 	json_object_object_add(r, "summaries", sums);
 	return 0;
+}
+
+json_object *hvc_bench_summary_find(json_object *r, const char *backend, const char *workload,
+				    const char *metric)
+{
+	json_object *sums = hvc_json_get(r, "summaries");
+	for (size_t i = 0; sums && i < json_object_array_length(sums); i++) {
+		json_object *s = json_object_array_get_idx(sums, i);
+		if (!strcmp(hvc_json_get_string(s, "backend") ?: "", backend) &&
+		    !strcmp(hvc_json_get_string(s, "workload") ?: "", workload) &&
+		    !strcmp(hvc_json_get_string(s, "metric") ?: "", metric))
+			return s;
+	}
+	return NULL;
 }
 
 /* ---------- CSV ---------------------------------------------------------- */
@@ -322,7 +287,8 @@ int hvc_bench_results_write_csv(json_object *r, FILE *f, struct hvc_error *err)
 	for (size_t wi = 0; wi < json_object_array_length(ws); wi++) {
 		json_object *ms = hvc_json_get(json_object_array_get_idx(ws, wi), "metrics");
 		for (size_t mi = 0; mi < json_object_array_length(ms); mi++) {
-			const char *k = hvc_json_get_string(json_object_array_get_idx(ms, mi), "key");
+			const char *k =
+			    hvc_json_get_string(json_object_array_get_idx(ms, mi), "key");
 			bool dup = false;
 			for (char **c = cols; c && *c; c++)
 				dup |= !strcmp(*c, k);

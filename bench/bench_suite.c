@@ -94,7 +94,7 @@ static int strv_from_json(json_object *a, const char *what, char ***out, struct 
 {
 	if (!a || !json_object_is_type(a, json_type_array))
 		return hvc_err(err, EINVAL, "%s: expected an array of strings", what);
-	_cleanup_strv_ char **v = calloc(1, sizeof(char *));
+	_cleanup_strv_ char **v = hvc_xcalloc(1, sizeof(char *));
 	for (size_t i = 0; i < json_object_array_length(a); i++) {
 		json_object *e = json_object_array_get_idx(a, i);
 		if (!json_object_is_type(e, json_type_string))
@@ -129,7 +129,7 @@ static int parse_workload(json_object *o, size_t idx, struct hvc_bench_workload 
 	const char *name = hvc_json_get_string(o, "name");
 	if (!name || !*name || strpbrk(name, " ,/\"\n"))
 		return hvc_err(err, EINVAL, "workloads[%zu]: \"name\" missing or not a plain word", idx);
-	w->name = strdup(name);
+	w->name = hvc_xstrdup(name);
 	if (parse_kind(hvc_json_get_string(o, "kind"), &w->kind) < 0)
 		return hvc_err(err, EINVAL,
 			       "workload \"%s\": \"kind\" must be startup, footprint or throughput", name);
@@ -148,7 +148,7 @@ static int parse_workload(json_object *o, size_t idx, struct hvc_bench_workload 
 			return hvc_err(err, EINVAL, "workload \"%s\": a throughput workload needs \"metrics\"",
 				       name);
 		w->n_metrics = json_object_array_length(ms);
-		w->metrics = calloc(w->n_metrics, sizeof(*w->metrics));
+		w->metrics = hvc_xcalloc(w->n_metrics, sizeof(*w->metrics));
 		for (size_t i = 0; i < w->n_metrics; i++) {
 			json_object *m = json_object_array_get_idx(ms, i);
 			const char *key = hvc_json_get_string(m, "key");
@@ -156,9 +156,9 @@ static int parse_workload(json_object *o, size_t idx, struct hvc_bench_workload 
 			if (!key || !*key)
 				return hvc_err(err, EINVAL, "workload \"%s\": metrics[%zu]: \"key\" missing",
 					       name, i);
-			w->metrics[i].key = strdup(key);
+			w->metrics[i].key = hvc_xstrdup(key);
 			const char *unit = hvc_json_get_string(m, "unit");
-			w->metrics[i].unit = strdup(unit ? unit : "");
+			w->metrics[i].unit = hvc_xstrdup(unit ? unit : "");
 			if (!better || !strcmp(better, "higher"))
 				w->metrics[i].better = HVC_BETTER_HIGHER;
 			else if (!strcmp(better, "lower"))
@@ -176,11 +176,11 @@ int hvc_bench_suite_parse(json_object *def, struct hvc_bench_suite **out, struct
 {
 	if (!json_object_is_type(def, json_type_object))
 		return hvc_err(err, EINVAL, "suite: expected a JSON object");
-	struct hvc_bench_suite *s = calloc(1, sizeof(*s));
+	struct hvc_bench_suite *s = hvc_xcalloc(1, sizeof(*s));
 	const char *name = hvc_json_get_string(def, "name");
 	const char *image = hvc_json_get_string(def, "image");
-	s->name = strdup(name ? name : "custom");
-	s->image = strdup(image ? image : "busybox:latest");
+	s->name = hvc_xstrdup(name ? name : "custom");
+	s->image = hvc_xstrdup(image ? image : "busybox:latest");
 	s->reps = (int)hvc_json_get_int(def, "reps", 3);
 	s->warmup = (int)hvc_json_get_int(def, "warmup", 1);
 	if (s->reps < 1 || s->reps > 10000 || s->warmup < 0 || s->warmup > 1000) {
@@ -206,7 +206,7 @@ int hvc_bench_suite_parse(json_object *def, struct hvc_bench_suite **out, struct
 		goto fail;
 	}
 	s->n_workloads = json_object_array_length(ws);
-	s->workloads = calloc(s->n_workloads, sizeof(*s->workloads));
+	s->workloads = hvc_xcalloc(s->n_workloads, sizeof(*s->workloads));
 	for (size_t i = 0; i < s->n_workloads; i++) {
 		if (parse_workload(json_object_array_get_idx(ws, i), i, &s->workloads[i], err) < 0) {
 			hvc_error_prefix(err, "suite \"%s\"", s->name);

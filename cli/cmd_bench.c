@@ -1,17 +1,19 @@
 /* hvc bench run|report|compare|validate|suite: the benchmark harness's CLI.
  * Parsing and dispatch only; bench/ does the work. */
+#include "cli.h"
+#include "hvc/bench_harness.h"
 #include <getopt.h>
 #include <signal.h>
 #include <string.h>
-#include "cli.h"
-#include "hvc/bench_harness.h"
+#include <unistd.h>
 
 static int parse_count(const char *what, const char *s, int max, int *out)
 {
 	char *end;
 	long v = strtol(s, &end, 10);
 	if (!*s || *end || v < 0 || v > max)
-		return hvc_cli_usage_error("bench run", "%s must be a number 0..%d, not \"%s\"", what, max, s);
+		return hvc_cli_usage_error("bench run", "%s must be a number 0..%d, not \"%s\"",
+					   what, max, s);
 	*out = (int)v;
 	return 0;
 }
@@ -23,73 +25,137 @@ static void on_interrupt(int sig)
 	run_cancel = 1;
 }
 
-static int cmd_run(int argc, char **argv)
+/* The progress line on stderr: redrawn in place on a terminal, one line per
+ * sample otherwise. */
+static void print_progress(void *opaque, const struct hvc_bench_progress *p)
+{
+	bool tty = *(bool *)opaque;
+	if (p->finished) {
+		if (tty)
+			fprintf(stderr, "\r\033[K");
+		return;
+	}
+	char eta[32] = "?", repstr[32];
+	if (p->eta_s >= 0)
+		snprintf(eta, sizeof(eta), "%dm%02ds", (int)p->eta_s / 60, (int)p->eta_s % 60);
+	if (p->warmup)
+		snprintf(repstr, sizeof(repstr), "warm-up %d", p->rep);
+	else
+		snprintf(repstr, sizeof(repstr), "rep %d/%d", p->rep, p->reps);
+	fprintf(stderr, "%s[%s] %-9s %-9s %-13s sample %zu/%zu  ETA %s%s", tty ? "\r\033[K" : "",
+		p->suite, p->backend, p->workload, repstr, p->sample, p->total, eta,
+		tty ? "" : "\n");
+	fflush(stderr);
+}
+
+static void run_usage(void)
+{
+	printf(
+	    "Usage: hvc bench run [--suite quick|full|FILE] [--backends LIST] [--workloads LIST]\n"
+	    "                     [--reps N] [--warmup N] [--cpus LIST] [--out DIR] "
+	    "[--no-progress]\n"
+	    "Runs the same workloads natively, in containers, in VMs and under runc/crun,\n"
+	    "pinned to the same CPUs, and writes results.json, results.csv, report.md and\n"
+	    "charts into DIR (default results/<run-id>).\n"
+	    "  --backends   comma list of native,container,vm,runc,crun (default: the suite's)\n"
+	    "  --workloads  comma list of the suite's workloads (startup,footprint,cpu,mem,...)\n"
+	    "  --cpus       CPU list every backend is pinned to (default: first NUMA node)\n");
+}
+
+static int parse_names(const char *what, char ***list)
+{
+	hvc_strv_free(*list);
+	*list = hvc_strv_split(optarg, ',');
+	if (!(*list)[0])
+		return hvc_cli_usage_error("bench run", "%s needs at least one name", what);
+	return 0;
+}
+
+/* Parses `bench run` options into o: 0, -1 when --help was printed, or an exit status. */
+static int parse_run(int argc, char **argv, struct hvc_bench_options *o, char ***backends,
+		     char ***workloads)
 {
 	static const struct option opts[] = {
-		{ "suite", required_argument, NULL, 's' },
-		{ "backends", required_argument, NULL, 'b' },
-		{ "workloads", required_argument, NULL, 'w' },
-		{ "reps", required_argument, NULL, 'n' },
-		{ "warmup", required_argument, NULL, 'W' },
-		{ "cpus", required_argument, NULL, 'c' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "no-progress", no_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"suite", required_argument, NULL, 's'},
+	    {"backends", required_argument, NULL, 'b'},
+	    {"workloads", required_argument, NULL, 'w'},
+	    {"reps", required_argument, NULL, 'n'},
+	    {"warmup", required_argument, NULL, 'W'},
+	    {"cpus", required_argument, NULL, 'c'},
+	    {"out", required_argument, NULL, 'o'},
+	    {"no-progress", no_argument, NULL, 'P'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct hvc_bench_options o = { .suite = "quick", .reps = -1, .warmup = -1, .progress = true,
-				       .cmdline = argv };
-	_cleanup_strv_ char **backends = NULL, **workloads = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 's': o.suite = optarg; break;
+		case 's':
+			o->suite = optarg;
+			break;
 		case 'b':
-			hvc_strv_free(backends);
-			backends = hvc_strv_split(optarg, ',');
-			if (!backends[0])
-				return hvc_cli_usage_error("bench run", "--backends needs at least one name");
-			for (char **p = backends; *p; p++)
+			if (parse_names("--backends", backends) != 0)
+				return HVC_EXIT_USAGE;
+			for (char **p = *backends; *p; p++)
 				if (!hvc_bench_backend_find(*p))
-					return hvc_cli_usage_error("bench run",
-								   "unknown backend \"%s\" (native, container, vm, runc, crun)", *p);
+					return hvc_cli_usage_error(
+					    "bench run",
+					    "unknown backend \"%s\" (native, container, vm, runc, "
+					    "crun)",
+					    *p);
 			break;
 		case 'w':
-			hvc_strv_free(workloads);
-			workloads = hvc_strv_split(optarg, ',');
-			if (!workloads[0])
-				return hvc_cli_usage_error("bench run", "--workloads needs at least one name");
+			if (parse_names("--workloads", workloads) != 0)
+				return HVC_EXIT_USAGE;
 			break;
 		case 'n':
-			if (parse_count("--reps", optarg, 10000, &o.reps) != 0)
+			if (parse_count("--reps", optarg, 10000, &o->reps) != 0)
 				return HVC_EXIT_USAGE;
-			if (o.reps == 0)
-				return hvc_cli_usage_error("bench run", "--reps must be at least 1");
+			if (o->reps == 0)
+				return hvc_cli_usage_error("bench run",
+							   "--reps must be at least 1");
 			break;
 		case 'W':
-			if (parse_count("--warmup", optarg, 1000, &o.warmup) != 0)
+			if (parse_count("--warmup", optarg, 1000, &o->warmup) != 0)
 				return HVC_EXIT_USAGE;
 			break;
-		case 'c': o.cpus = optarg; break;
-		case 'o': o.out_dir = optarg; break;
-		case 'P': o.progress = false; break;
+		case 'c':
+			o->cpus = optarg;
+			break;
+		case 'o':
+			o->out_dir = optarg;
+			break;
+		case 'P':
+			o->progress = NULL;
+			break;
 		case 'h':
-			printf("Usage: hvc bench run [--suite quick|full|FILE] [--backends LIST] [--workloads LIST]\n"
-			       "                     [--reps N] [--warmup N] [--cpus LIST] [--out DIR] [--no-progress]\n"
-			       "Runs the same workloads natively, in containers, in VMs and under runc/crun,\n"
-			       "pinned to the same CPUs, and writes results.json, results.csv, report.md and\n"
-			       "charts into DIR (default results/<run-id>).\n"
-			       "  --backends   comma list of native,container,vm,runc,crun (default: the suite's)\n"
-			       "  --workloads  comma list of the suite's workloads (startup,footprint,cpu,mem,...)\n"
-			       "  --cpus       CPU list every backend is pinned to (default: first NUMA node)\n");
-			return 0;
-		default: return hvc_cli_usage_error("bench run", "bad option");
+			run_usage();
+			return -1;
+		default:
+			return hvc_cli_usage_error("bench run", "bad option");
 		}
 	}
 	if (optind < argc)
 		return hvc_cli_usage_error("bench run", "unexpected argument \"%s\"", argv[optind]);
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static bool tty;
+	struct hvc_bench_options o = {.suite = "quick",
+				      .reps = -1,
+				      .warmup = -1,
+				      .progress = print_progress,
+				      .progress_opaque = &tty,
+				      .cmdline = argv};
+	_cleanup_strv_ char **backends = NULL, **workloads = NULL;
+	int pr = parse_run(argc, argv, &o, &backends, &workloads);
+	if (pr != 0)
+		return pr < 0 ? 0 : pr;
 	o.backends = backends;
 	o.workloads = workloads;
+	tty = o.progress && isatty(2);
 	/* libvirt's embedded driver logs on stderr about every domain it starts
 	 * ("tainted: high-privileges") and tears down ("domain is not running"),
 	 * which would shred the progress line; the VM driver already turns every
@@ -99,11 +165,11 @@ static int cmd_run(int argc, char **argv)
 		setenv("LIBVIRT_LOG_OUTPUTS", "4:file:/dev/null", 0);
 	/* Ctrl-C: finish the current sample, then write what was measured */
 	o.cancel = &run_cancel;
-	struct sigaction sa = { .sa_handler = on_interrupt };
+	struct sigaction sa = {.sa_handler = on_interrupt};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	_cleanup_free_ char *dir = NULL;
 	if (hvc_bench_run(&o, &dir, &err) < 0)
 		return hvc_cli_fail("bench run", &err, HVC_EXIT_FAIL);
@@ -118,7 +184,7 @@ static int cmd_run(int argc, char **argv)
 
 static int one_dir_cmd(int argc, char **argv, const char *name, const char *help)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'h') {
@@ -134,12 +200,13 @@ static int one_dir_cmd(int argc, char **argv, const char *name, const char *help
 
 static int cmd_report(int argc, char **argv)
 {
-	int i = one_dir_cmd(argc, argv, "bench report",
-			    "Usage: hvc bench report DIR\nRegenerates results.csv, report.md and the charts in DIR "
-			    "from DIR/results.json alone.\n");
+	int i = one_dir_cmd(
+	    argc, argv, "bench report",
+	    "Usage: hvc bench report DIR\nRegenerates results.csv, report.md and the charts in DIR "
+	    "from DIR/results.json alone.\n");
 	if (i < 0)
 		return i == -1 ? 0 : HVC_EXIT_USAGE;
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	if (hvc_bench_report_dir(argv[i], &err) < 0)
 		return hvc_cli_fail("bench report", &err, HVC_EXIT_FAIL);
 	printf("%s/report.md\n", argv[i]);
@@ -148,29 +215,31 @@ static int cmd_report(int argc, char **argv)
 
 static int cmd_validate(int argc, char **argv)
 {
-	int i = one_dir_cmd(argc, argv, "bench validate",
-			    "Usage: hvc bench validate DIR\nChecks DIR/results.json against the results schema "
-			    "(docs/results-schema.md).\n");
+	int i = one_dir_cmd(
+	    argc, argv, "bench validate",
+	    "Usage: hvc bench validate DIR\nChecks DIR/results.json against the results schema "
+	    "(docs/results-schema.md).\n");
 	if (i < 0)
 		return i == -1 ? 0 : HVC_EXIT_USAGE;
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	_cleanup_json_ json_object *r = NULL;
 	if (hvc_bench_results_load(argv[i], &r, &err) < 0)
 		return hvc_cli_fail("bench validate", &err, HVC_EXIT_FAIL);
-	printf("%s/results.json: valid (%s version %d)\n", argv[i], HVC_BENCH_SCHEMA, HVC_BENCH_SCHEMA_VERSION);
+	printf("%s/results.json: valid (%s version %d)\n", argv[i], HVC_BENCH_SCHEMA,
+	       HVC_BENCH_SCHEMA_VERSION);
 	return 0;
 }
 
 static int cmd_compare(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "min-change", required_argument, NULL, 'm' },
-		{ "alpha", required_argument, NULL, 'a' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"min-change", required_argument, NULL, 'm'},
+	    {"alpha", required_argument, NULL, 'a'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct hvc_bench_compare_opts o = { .alpha = 0.05, .min_change = 0.05, .rounds = 10000 };
+	struct hvc_bench_compare_opts o = {.alpha = 0.05, .min_change = 0.05, .rounds = 10000};
 	bool json = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -179,29 +248,40 @@ static int cmd_compare(int argc, char **argv)
 		case 'm':
 			o.min_change = strtod(optarg, &end) / 100.0;
 			if (!*optarg || *end || o.min_change < 0)
-				return hvc_cli_usage_error("bench compare", "--min-change takes a percentage, not \"%s\"", optarg);
+				return hvc_cli_usage_error(
+				    "bench compare", "--min-change takes a percentage, not \"%s\"",
+				    optarg);
 			break;
 		case 'a':
 			o.alpha = strtod(optarg, &end);
 			if (!*optarg || *end || o.alpha <= 0 || o.alpha >= 1)
-				return hvc_cli_usage_error("bench compare", "--alpha must be in (0, 1), not \"%s\"", optarg);
+				return hvc_cli_usage_error("bench compare",
+							   "--alpha must be in (0, 1), not \"%s\"",
+							   optarg);
 			break;
-		case 'j': json = true; break;
+		case 'j':
+			json = true;
+			break;
 		case 'h':
-			printf("Usage: hvc bench compare [--min-change PCT] [--alpha P] [--json] DIR1 DIR2\n"
-			       "Per-metric change from run DIR1 to run DIR2, with a permutation test on the raw\n"
-			       "samples; a change is flagged only when p < alpha (default 0.05) AND the medians\n"
+			printf("Usage: hvc bench compare [--min-change PCT] [--alpha P] [--json] "
+			       "DIR1 DIR2\n"
+			       "Per-metric change from run DIR1 to run DIR2, with a permutation "
+			       "test on the raw\n"
+			       "samples; a change is flagged only when p < alpha (default 0.05) "
+			       "AND the medians\n"
 			       "differ by at least PCT percent (default 5).\n");
 			return 0;
-		default: return hvc_cli_usage_error("bench compare", "bad option");
+		default:
+			return hvc_cli_usage_error("bench compare", "bad option");
 		}
 	}
 	if (argc - optind != 2)
 		return hvc_cli_usage_error("bench compare", "expected two results directories");
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	_cleanup_json_ json_object *a = NULL, *b = NULL, *cmp = NULL;
 	if (hvc_bench_results_load(argv[optind], &a, &err) < 0 ||
-	    hvc_bench_results_load(argv[optind + 1], &b, &err) < 0 || hvc_bench_compare(a, b, &o, &cmp, &err) < 0)
+	    hvc_bench_results_load(argv[optind + 1], &b, &err) < 0 ||
+	    hvc_bench_compare(a, b, &o, &cmp, &err) < 0)
 		return hvc_cli_fail("bench compare", &err, HVC_EXIT_FAIL);
 	if (json)
 		printf("%s\n", hvc_json_pretty(cmp));
@@ -213,11 +293,12 @@ static int cmd_compare(int argc, char **argv)
 static int cmd_suite(int argc, char **argv)
 {
 	if (argc != 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		printf("Usage: hvc bench suite quick|full|FILE\nPrints a suite's definition (the JSON format "
+		printf("Usage: hvc bench suite quick|full|FILE\nPrints a suite's definition (the "
+		       "JSON format "
 		       "--suite FILE takes).\n");
 		return argc == 2 ? 0 : HVC_EXIT_USAGE;
 	}
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	struct hvc_bench_suite *s = NULL;
 	if (hvc_bench_suite_load(argv[1], &s, &err) < 0)
 		return hvc_cli_fail("bench suite", &err, HVC_EXIT_FAIL);
@@ -227,13 +308,14 @@ static int cmd_suite(int argc, char **argv)
 }
 
 static const struct hvc_cli_cmd bench_cmds[] = {
-	{ "run", cmd_run, "run a benchmark suite and write results, report and charts" },
-	{ "report", cmd_report, "regenerate report.md, results.csv and charts from results.json" },
-	{ "compare", cmd_compare, "per-metric change between two runs, with significance" },
-	{ "validate", cmd_validate, "check a results.json against the schema" },
-	{ "suite", cmd_suite, "print a suite's definition" },
-	{ "density", hvc_cmd_bench_density, "density sweep: how many instances fit, and what each costs" },
-	{ NULL, NULL, NULL },
+    {"run", cmd_run, "run a benchmark suite and write results, report and charts"},
+    {"report", cmd_report, "regenerate report.md, results.csv and charts from results.json"},
+    {"compare", cmd_compare, "per-metric change between two runs, with significance"},
+    {"validate", cmd_validate, "check a results.json against the schema"},
+    {"suite", cmd_suite, "print a suite's definition"},
+    {"density", hvc_cmd_bench_density,
+     "density sweep: how many instances fit, and what each costs"},
+    {NULL, NULL, NULL},
 };
 
 int hvc_cmd_bench(int argc, char **argv)

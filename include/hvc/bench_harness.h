@@ -6,23 +6,23 @@
 #ifndef HVC_BENCH_HARNESS_H
 #define HVC_BENCH_HARNESS_H
 
+#include "hvc/image.h"
+#include "hvc/util.h"
 #include <stdbool.h>
 #include <stdint.h>
-#include "hvc/util.h"
-#include "hvc/image.h"
 
 #define HVC_BENCH_SCHEMA "hvc-bench-results"
 #define HVC_BENCH_SCHEMA_VERSION 1
 
 /* ---------- memory of an instance (bench/bench_memory.c) --------------- */
 struct hvc_bench_mem {
-	bool have_procs;        /* rss/pss/uss valid */
+	bool have_procs;		    /* rss/pss/uss valid */
 	uint64_t rss_kib, pss_kib, uss_kib; /* summed over the instance's processes */
 	unsigned nprocs;
-	bool have_cgroup;       /* cgroup figures valid */
-	uint64_t cg_bytes;      /* memory.current / memory.usage_in_bytes */
+	bool have_cgroup;  /* cgroup figures valid */
+	uint64_t cg_bytes; /* memory.current / memory.usage_in_bytes */
 	uint64_t cg_inactive_file_bytes;
-	uint64_t cg_net_bytes;  /* cg_bytes - inactive_file: what reclaim cannot take */
+	uint64_t cg_net_bytes; /* cg_bytes - inactive_file: what reclaim cannot take */
 };
 
 /* Parses smaps_rollup text: Rss, Pss, USS = Private_Clean + Private_Dirty
@@ -50,10 +50,10 @@ struct hvc_bench_ctx; /* the runner's state, passed to backends */
 /* Live handles of a running instance, reported by a backend so the runner can
  * measure its memory while it runs. */
 struct hvc_bench_live {
-	pid_t pid;               /* main host process: the workload, or QEMU (0 = none) */
-	bool pid_tree;           /* include pid's descendants */
-	const char *cgroup_dir;  /* memory cgroup directory, or NULL */
-	bool cgroup_procs;       /* count smaps of the cgroup's processes too */
+	pid_t pid;		/* main host process: the workload, or QEMU (0 = none) */
+	bool pid_tree;		/* include pid's descendants */
+	const char *cgroup_dir; /* memory cgroup directory, or NULL */
+	bool cgroup_procs;	/* count smaps of the cgroup's processes too */
 };
 
 enum hvc_bench_event {
@@ -62,12 +62,12 @@ enum hvc_bench_event {
 };
 
 struct hvc_bench_req {
-	const char *image;       /* image reference (same for every backend) */
-	char *const *argv;       /* hvc-workload arguments: {"cpu", "8", NULL} */
-	const char *cpus;        /* CPU list every backend pins to, e.g. "0-1" */
+	const char *image; /* image reference (same for every backend) */
+	char *const *argv; /* hvc-workload arguments: {"cpu", "8", NULL} */
+	const char *cpus;  /* CPU list every backend pins to, e.g. "0-1" */
 	int timeout_ms;
-	const char *tag;         /* unique per sample: names containers/cgroups/domains */
-	bool scratch_disk;       /* the workload writes files in its cwd: give it a disk there */
+	const char *tag;   /* unique per sample: names containers/cgroups/domains */
+	bool scratch_disk; /* the workload writes files in its cwd: give it a disk there */
 	/* Called by the backend on each event with the live handles. */
 	void (*event)(void *opaque, enum hvc_bench_event ev, const struct hvc_bench_live *live);
 	void *opaque;
@@ -77,11 +77,11 @@ struct hvc_bench_req {
  * the request. A backend that cannot say one of them leaves it < 0. */
 struct hvc_bench_outcome {
 	double ready_ms, exit_ms;
-	json_object *phases;   /* {"name": ms, ...} owned */
-	char *output;          /* the workload's stdout (one JSON line expected) */
+	json_object *phases; /* {"name": ms, ...} owned */
+	char *output;	     /* the workload's stdout (one JSON line expected) */
 	int exit_status;
-	char *accelerator;     /* VMs: "kvm" / "tcg" */
-	json_object *extra;    /* backend-specific facts (qemu pid, container id ...) */
+	char *accelerator;  /* VMs: "kvm" / "tcg" */
+	json_object *extra; /* backend-specific facts (qemu pid, container id ...) */
 };
 void hvc_bench_outcome_clear(struct hvc_bench_outcome *o);
 
@@ -96,6 +96,9 @@ struct hvc_bench_size {
 struct hvc_bench_backend {
 	const char *name;
 	const char *summary;
+	/* Its own index into hvc_bench_ctx.priv (a fixed HVC_BENCH_SLOT_* of
+	 * bench/bench_internal.h), so a backend never looks itself up in the table. */
+	unsigned slot;
 	/* 1 when it can run here, else 0 and a reason ("runc not installed"). */
 	int (*available)(struct hvc_bench_ctx *ctx, char *reason, size_t len);
 	/* Once per run, before any sample (bundles, boot artifacts ...). */
@@ -119,7 +122,7 @@ extern const struct hvc_bench_backend *const hvc_bench_backends[];
 enum hvc_bench_better { HVC_BETTER_LOWER = 0, HVC_BETTER_HIGHER = 1 };
 
 struct hvc_bench_metric_def {
-	char *key;    /* field in the workload's JSON line, also the metric name */
+	char *key; /* field in the workload's JSON line, also the metric name */
 	char *unit;
 	enum hvc_bench_better better;
 };
@@ -131,13 +134,13 @@ enum hvc_bench_kind {
 };
 
 struct hvc_bench_workload {
-	char *name;      /* "startup", "cpu", ... */
+	char *name; /* "startup", "cpu", ... */
 	enum hvc_bench_kind kind;
-	char **args;     /* hvc-workload arguments: {"cpu","64",NULL} */
+	char **args; /* hvc-workload arguments: {"cpu","64",NULL} */
 	struct hvc_bench_metric_def *metrics;
 	size_t n_metrics;
 	int timeout_s;
-	int reps, warmup; /* < 0: the suite's */
+	int reps, warmup;  /* < 0: the suite's */
 	bool scratch_disk; /* writes files in its cwd (fileio): VMs get a data disk there */
 };
 
@@ -145,7 +148,7 @@ struct hvc_bench_suite {
 	char *name;
 	char *image;
 	int reps, warmup;
-	char **backends;  /* default backend list */
+	char **backends; /* default backend list */
 	struct hvc_bench_workload *workloads;
 	size_t n_workloads;
 	json_object *source; /* the suite's definition as parsed */
@@ -160,17 +163,29 @@ void hvc_bench_suite_free(struct hvc_bench_suite *s);
 const char *hvc_bench_suite_builtin(const char *name);
 
 /* ---------- the runner (bench/bench_runner.c) --------------------------- */
+/* Where a run is, reported before each sample and once when sampling ends. */
+struct hvc_bench_progress {
+	const char *suite, *backend, *workload;
+	int rep, reps; /* rep counts warm-ups separately from 1 */
+	bool warmup;
+	size_t sample, total; /* sample is 1-based */
+	double eta_s;	      /* < 0: not known yet */
+	bool finished;	      /* sampling is over; only suite, sample and total are set */
+};
+typedef void (*hvc_bench_progress_fn)(void *opaque, const struct hvc_bench_progress *p);
+
 struct hvc_bench_options {
-	const char *suite;      /* default "quick" */
-	char **backends;        /* NULL = suite's */
-	char **workloads;       /* NULL = all of the suite's */
-	int reps, warmup;       /* < 0 = suite's */
-	const char *cpus;       /* NULL = hwloc default */
-	const char *out_dir;    /* NULL = results/<run-id> */
-	const char *results_root; /* default "results" */
-	bool progress;          /* progress line on stderr */
-	char **cmdline;         /* the hvc command line, recorded */
-	volatile int *cancel;   /* set (by a signal handler) to stop after the current sample */
+	const char *suite;		/* default "quick" */
+	char **backends;		/* NULL = suite's */
+	char **workloads;		/* NULL = all of the suite's */
+	int reps, warmup;		/* < 0 = suite's */
+	const char *cpus;		/* NULL = hwloc default */
+	const char *out_dir;		/* NULL = results/<run-id> */
+	const char *results_root;	/* default "results" */
+	hvc_bench_progress_fn progress; /* NULL = quiet; the library never prints progress itself */
+	void *progress_opaque;
+	char **cmdline;	      /* the hvc command line, recorded */
+	volatile int *cancel; /* set (by a signal handler) to stop after the current sample */
 };
 
 /* Runs a whole benchmark and writes results.json, results.csv, report.md and
@@ -180,15 +195,15 @@ int hvc_bench_run(const struct hvc_bench_options *opt, char **out_dir, struct hv
 /* The runner's state; backends read the fields they need. */
 struct hvc_bench_ctx {
 	const struct hvc_bench_suite *suite;
-	const char *image;    /* the benchmark image (base + hvc-workload) every backend runs */
+	const char *image;	/* the benchmark image (base + hvc-workload) every backend runs */
 	const char *base_image; /* the suite's image it derives from */
-	bool image_ok;        /* false: image_error says why (only native can run then) */
+	bool image_ok;		/* false: image_error says why (only native can run then) */
 	const char *image_error;
 	const char *cpus;
-	char *work_dir;       /* scratch under the output dir (bundles ...) */
+	char *work_dir;	      /* scratch under the output dir (bundles ...) */
 	char *workload_bin;   /* host path of hvc-workload */
-	char *init_bin;       /* host path of hvc-init */
-	void *priv[8];        /* per-backend private state, indexed by table position */
+	char *init_bin;	      /* host path of hvc-init */
+	void *priv[8];	      /* per-backend private state, indexed by the backend's slot */
 	volatile int *cancel; /* see hvc_bench_options */
 };
 
@@ -201,6 +216,9 @@ int hvc_bench_results_load(const char *dir, json_object **out, struct hvc_error 
 int hvc_bench_results_summarize(json_object *results, struct hvc_error *err);
 /* results.csv: one row per sample. */
 int hvc_bench_results_write_csv(json_object *results, FILE *f, struct hvc_error *err);
+/* The summary entry for (backend, workload, metric), borrowed; NULL when absent. */
+json_object *hvc_bench_summary_find(json_object *results, const char *backend, const char *workload,
+				    const char *metric);
 
 /* ---------- report and charts (bench/bench_report.c, bench_plot.c) ------ */
 int hvc_bench_report_markdown(json_object *results, FILE *f, struct hvc_error *err);
@@ -212,12 +230,9 @@ int hvc_bench_plot(json_object *results, const char *dir, bool run_gnuplot, char
  * NAME.gp in the common style with settings and plot_cmd, drawn to
  * NAME.png and NAME.svg by hvc_bench_chart_render, which appends a failure
  * line to *failures (malloc'd) when gnuplot fails. */
-int hvc_bench_chart_script(const char *dir, const char *name, const char *title, const char *settings,
-			   const char *plot_cmd, struct hvc_error *err);
+int hvc_bench_chart_script(const char *dir, const char *name, const char *title,
+			   const char *settings, const char *plot_cmd, struct hvc_error *err);
 void hvc_bench_chart_render(const char *dir, const char *name, char **failures);
-/* The summary entry for (backend, workload, metric), borrowed; NULL when absent. */
-json_object *hvc_bench_summary_find(json_object *results, const char *backend, const char *workload,
-				    const char *metric);
 /* The short table printed at the end of a run. */
 void hvc_bench_print_summary(FILE *f, json_object *results);
 /* Regenerates results.csv, report.md and charts in dir from results.json. */
@@ -225,9 +240,9 @@ int hvc_bench_report_dir(const char *dir, struct hvc_error *err);
 
 /* ---------- comparison (bench/bench_compare.c) -------------------------- */
 struct hvc_bench_compare_opts {
-	double alpha;        /* significance level, default 0.05 */
-	double min_change;   /* minimum relative change to flag, default 0.05 */
-	unsigned rounds;     /* permutation rounds, default 10000 */
+	double alpha;	   /* significance level, default 0.05 */
+	double min_change; /* minimum relative change to flag, default 0.05 */
+	unsigned rounds;   /* permutation rounds, default 10000 */
 };
 /* Per (backend, workload, metric) present in both: medians, relative change,
  * permutation p-value, and a verdict. Returns a JSON array. */
@@ -237,8 +252,8 @@ void hvc_bench_compare_print(FILE *f, json_object *cmp);
 
 /* ---------- OCI bundle (bench/bench_bundle.c) --------------------------- */
 struct hvc_bench_bundle_opts {
-	char **args;         /* process args; NULL = image entrypoint+cmd */
-	const char *cpus;    /* linux.resources.cpu.cpus, or NULL */
+	char **args;		  /* process args; NULL = image entrypoint+cmd */
+	const char *cpus;	  /* linux.resources.cpu.cpus, or NULL */
 	const char *cgroups_path; /* linux.cgroupsPath, or NULL */
 	bool terminal;
 };

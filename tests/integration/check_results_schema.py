@@ -3,7 +3,7 @@
 
 A small, dependency-free checker for the JSON Schema keywords that schema
 uses (type, const, enum, required, properties, additionalProperties as a
-schema, items, minimum, if/then), so the test runs on a fresh Debian without
+schema, items, minimum, if/then/else), so the test runs on a fresh Debian without
 python3-jsonschema. Also checks what a schema cannot say: every sample's
 backend and workload are declared. Usage: check_results_schema.py SCHEMA RESULTS
 """
@@ -54,8 +54,9 @@ def check(v, s, path, errs):
     if "if" in s:
         probe = []
         check(v, s["if"], path, probe)
-        if not probe and "then" in s:
-            check(v, s["then"], path, errs)
+        branch = "then" if not probe else "else"
+        if branch in s:
+            check(v, s[branch], path, errs)
 
 
 def main():

@@ -1,19 +1,19 @@
 /* bench harness: memory parsers, suites, CPU lists, results schema
  * (validate/summarise/CSV), report generation from a fixture results.json,
  * chart scripts, and the compare logic. */
+#include "../../bench/bench_internal.h"
+#include "check_main.h"
+#include "hvc/bench_harness.h"
 #include <check.h>
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
-#include "hvc/bench_harness.h"
-#include "../../bench/bench_internal.h"
-#include "check_main.h"
 
 #define FIXTURE "tests/data/bench/fixture-results.json"
 
 static json_object *load_fixture(void)
 {
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	json_object *r = NULL;
 	ck_assert_msg(hvc_json_read_file(FIXTURE, &r, &err) == 0, "%s", err.msg);
 	return r;
@@ -22,7 +22,7 @@ static json_object *load_fixture(void)
 static json_object *summarized_fixture(void)
 {
 	json_object *r = load_fixture();
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	ck_assert_msg(hvc_bench_results_summarize(r, &err) == 0, "%s", err.msg);
 	return r;
 }
@@ -32,7 +32,7 @@ static char *mem_text(json_object *r, int (*fn)(json_object *, FILE *, struct hv
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	ck_assert_msg(fn(r, f, &err) == 0, "%s", err.msg);
 	fclose(f);
 	return buf;
@@ -52,14 +52,17 @@ START_TEST(smaps_rollup_parse)
 	ck_assert_uint_eq(uss, 240);
 	ck_assert_int_eq(hvc_bench_parse_smaps_rollup("", &rss, &pss, &uss), -1);
 	/* "Pss_Anon" must not be read as "Pss" */
-	ck_assert_int_eq(hvc_bench_parse_smaps_rollup("Pss_Anon: 5 kB\nRss: 7 kB\nPss: 6 kB\n", &rss, &pss, &uss), 0);
+	ck_assert_int_eq(hvc_bench_parse_smaps_rollup("Pss_Anon: 5 kB\nRss: 7 kB\nPss: 6 kB\n",
+						      &rss, &pss, &uss),
+			 0);
 	ck_assert_uint_eq(pss, 6);
 }
 END_TEST
 
 START_TEST(memstat_parse)
 {
-	const char *v1 = "cache 4096\ninactive_file 100\ntotal_cache 8192\ntotal_inactive_file 300\n";
+	const char *v1 =
+	    "cache 4096\ninactive_file 100\ntotal_cache 8192\ntotal_inactive_file 300\n";
 	ck_assert_int_eq(hvc_bench_parse_memstat(v1, "total_inactive_file"), 300);
 	ck_assert_int_eq(hvc_bench_parse_memstat(v1, "inactive_file"), 100);
 	ck_assert_int_eq(hvc_bench_parse_memstat(v1, "active_file"), -1);
@@ -68,8 +71,8 @@ END_TEST
 
 START_TEST(mem_of_self_and_fake_cgroup)
 {
-	struct hvc_bench_mem m = { 0 };
-	struct hvc_error err = { 0 };
+	struct hvc_bench_mem m = {0};
+	struct hvc_error err = {0};
 	ck_assert_int_eq(hvc_bench_mem_add_pid_tree(&m, getpid(), true, &err), 0);
 	ck_assert(m.have_procs);
 	ck_assert_uint_gt(m.rss_kib, 0);
@@ -81,8 +84,9 @@ START_TEST(mem_of_self_and_fake_cgroup)
 	_cleanup_free_ char *cur = hvc_path_join(dir, "memory.current");
 	_cleanup_free_ char *st = hvc_path_join(dir, "memory.stat");
 	ck_assert_int_eq(hvc_write_file(cur, "10485760\n", 9, 0644, &err), 0);
-	ck_assert_int_eq(hvc_write_file(st, "anon 100\ninactive_file 4194304\n", 31, 0644, &err), 0);
-	struct hvc_bench_mem c = { 0 };
+	ck_assert_int_eq(hvc_write_file(st, "anon 100\ninactive_file 4194304\n", 31, 0644, &err),
+			 0);
+	struct hvc_bench_mem c = {0};
 	ck_assert_int_eq(hvc_bench_mem_add_cgroup(&c, dir, false, &err), 0);
 	ck_assert_uint_eq(c.cg_bytes, 10485760);
 	ck_assert_uint_eq(c.cg_inactive_file_bytes, 4194304);
@@ -96,7 +100,7 @@ END_TEST
 START_TEST(cpu_lists)
 {
 	cpu_set_t s;
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	ck_assert_int_eq(hvc_bench_parse_cpus("0-2,5", &s, &err), 0);
 	ck_assert_int_eq(CPU_COUNT(&s), 4);
 	ck_assert(CPU_ISSET(5, &s));
@@ -112,7 +116,7 @@ END_TEST
 
 START_TEST(builtin_suites_parse)
 {
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	struct hvc_bench_suite *s = NULL;
 	ck_assert_msg(hvc_bench_suite_load("quick", &s, &err) == 0, "%s", err.msg);
 	ck_assert_str_eq(s->name, "quick");
@@ -137,18 +141,39 @@ static int parse_text(const char *t, struct hvc_bench_suite **s, struct hvc_erro
 
 START_TEST(bad_suites_are_refused)
 {
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	struct hvc_bench_suite *s = NULL;
-	ck_assert_int_lt(parse_text("{\"backends\":[\"lxc\"],\"workloads\":[{\"name\":\"a\",\"kind\":\"startup\",\"args\":[\"idle\"]}]}", &s, &err), 0);
+	ck_assert_int_lt(parse_text("{\"backends\":[\"lxc\"],\"workloads\":[{\"name\":\"a\","
+				    "\"kind\":\"startup\",\"args\":[\"idle\"]}]}",
+				    &s, &err),
+			 0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "\"lxc\""));
-	ck_assert_int_lt(parse_text("{\"workloads\":[{\"name\":\"c\",\"kind\":\"throughput\",\"args\":[\"cpu\"]}]}", &s, &err), 0);
+	ck_assert_int_lt(
+	    parse_text(
+		"{\"workloads\":[{\"name\":\"c\",\"kind\":\"throughput\",\"args\":[\"cpu\"]}]}", &s,
+		&err),
+	    0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "metrics"));
-	ck_assert_int_lt(parse_text("{\"workloads\":[{\"name\":\"a\",\"kind\":\"startup\",\"args\":[\"idle\"]},{\"name\":\"a\",\"kind\":\"startup\",\"args\":[\"idle\"]}]}", &s, &err), 0);
+	ck_assert_int_lt(
+	    parse_text("{\"workloads\":[{\"name\":\"a\",\"kind\":\"startup\",\"args\":[\"idle\"]},{"
+		       "\"name\":\"a\",\"kind\":\"startup\",\"args\":[\"idle\"]}]}",
+		       &s, &err),
+	    0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "twice"));
 	ck_assert_int_lt(parse_text("{\"workloads\":[]}", &s, &err), 0);
-	ck_assert_int_lt(parse_text("{\"reps\":0,\"workloads\":[{\"name\":\"a\",\"kind\":\"startup\",\"args\":[\"idle\"]}]}", &s, &err), 0);
-	ck_assert_int_lt(parse_text("{\"workloads\":[{\"name\":\"a\",\"kind\":\"sprint\",\"args\":[\"idle\"]}]}", &s, &err), 0);
-	ck_assert_int_eq(parse_text("{\"workloads\":[{\"name\":\"a\",\"kind\":\"startup\",\"args\":[\"idle\",\"0\"]}]}", &s, &err), 0);
+	ck_assert_int_lt(parse_text("{\"reps\":0,\"workloads\":[{\"name\":\"a\",\"kind\":"
+				    "\"startup\",\"args\":[\"idle\"]}]}",
+				    &s, &err),
+			 0);
+	ck_assert_int_lt(
+	    parse_text("{\"workloads\":[{\"name\":\"a\",\"kind\":\"sprint\",\"args\":[\"idle\"]}]}",
+		       &s, &err),
+	    0);
+	ck_assert_int_eq(
+	    parse_text(
+		"{\"workloads\":[{\"name\":\"a\",\"kind\":\"startup\",\"args\":[\"idle\",\"0\"]}]}",
+		&s, &err),
+	    0);
 	ck_assert_uint_eq(hvc_strv_len(s->backends), 5);
 	hvc_bench_suite_free(s);
 }
@@ -157,7 +182,7 @@ END_TEST
 START_TEST(fixture_validates_and_summarizes)
 {
 	_cleanup_json_ json_object *r = summarized_fixture();
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	ck_assert_msg(hvc_bench_results_validate(r, &err) == 0, "%s", err.msg);
 	/* native startup: reps 1.0 1.2 1.1 1.3 1.1 (warm-up 99 excluded) -> median 1.1 */
 	json_object *s = hvc_bench_summary_find(r, "native", "startup", "ready_ms");
@@ -174,11 +199,12 @@ START_TEST(fixture_validates_and_summarizes)
 	ck_assert_ptr_nonnull(ro);
 	ck_assert_double_eq_tol(hvc_json_get_double(ro, "value", 0), 0.1, 1e-9);
 	/* lower is better (startup) -> native/backend: 1.1/11 */
-	ro = hvc_json_get(hvc_bench_summary_find(r, "container", "startup", "ready_ms"), "relative_to_native");
+	ro = hvc_json_get(hvc_bench_summary_find(r, "container", "startup", "ready_ms"),
+			  "relative_to_native");
 	ck_assert_double_eq_tol(hvc_json_get_double(ro, "value", 0), 0.1, 1e-9);
 	/* memory gets no ratio; a metric native cannot have is absent, not zero */
-	ck_assert_ptr_null(hvc_json_get(hvc_bench_summary_find(r, "container", "footprint", "pss_mib"),
-					"relative_to_native"));
+	ck_assert_ptr_null(hvc_json_get(
+	    hvc_bench_summary_find(r, "container", "footprint", "pss_mib"), "relative_to_native"));
 	ck_assert_ptr_null(hvc_bench_summary_find(r, "native", "footprint", "cgroup_mib"));
 	ck_assert_ptr_nonnull(hvc_bench_summary_find(r, "container", "footprint", "cgroup_mib"));
 	/* unavailable backends have no summaries */
@@ -188,19 +214,19 @@ END_TEST
 
 START_TEST(validate_rejects_bad_documents)
 {
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	static const struct {
 		const char *path; /* "a.b" sets key b of object a; samples.N.key for samples */
 		const char *json; /* replacement value (NULL = delete) */
 		const char *expect;
 	} cases[] = {
-		{ "schema", "\"other\"", "schema" },
-		{ "schema_version", "2", "schema_version 2" },
-		{ "samples", NULL, "missing \"samples\"" },
-		{ "backends.3.reason", NULL, "must say why" },
-		{ "samples.0.status", "\"maybe\"", "ok or failed" },
-		{ "samples.0.metrics.ready_ms", "\"fast\"", "not a number" },
-		{ "samples.0.backend", "\"lxc\"", "\"lxc\"" },
+	    {"schema", "\"other\"", "schema"},
+	    {"schema_version", "2", "schema_version 2"},
+	    {"samples", NULL, "missing \"samples\""},
+	    {"backends.3.reason", NULL, "must say why"},
+	    {"samples.0.status", "\"maybe\"", "ok or failed"},
+	    {"samples.0.metrics.ready_ms", "\"fast\"", "not a number"},
+	    {"samples.0.backend", "\"lxc\"", "\"lxc\""},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		_cleanup_json_ json_object *r = load_fixture();
@@ -211,8 +237,8 @@ START_TEST(validate_rejects_bad_documents)
 		for (char *k = strtok_r(path, ".", &save); k; k = strtok_r(NULL, ".", &save)) {
 			if (last)
 				parent = json_object_is_type(parent, json_type_array)
-						 ? json_object_array_get_idx(parent, atoi(last))
-						 : hvc_json_get(parent, last);
+					     ? json_object_array_get_idx(parent, atoi(last))
+					     : hvc_json_get(parent, last);
 			last = k;
 		}
 		if (cases[i].json) {
@@ -221,9 +247,168 @@ START_TEST(validate_rejects_bad_documents)
 		} else {
 			json_object_object_del(parent, last);
 		}
-		ck_assert_msg(hvc_bench_results_validate(r, &err) < 0, "case %s accepted", cases[i].path);
-		ck_assert_msg(strstr(err.msg, cases[i].expect), "case %s: %s", cases[i].path, err.msg);
+		ck_assert_msg(hvc_bench_results_validate(r, &err) < 0, "case %s accepted",
+			      cases[i].path);
+		ck_assert_msg(strstr(err.msg, cases[i].expect), "case %s: %s", cases[i].path,
+			      err.msg);
 	}
+}
+END_TEST
+
+/* The JSON Schema interpreter behind `hvc bench validate`, keyword by keyword:
+ * {schema, document, NULL when valid or a text the error must contain}. */
+START_TEST(schema_keywords)
+{
+	static const struct {
+		const char *schema, *doc, *expect;
+	} cases[] = {
+	    {"{\"type\":\"integer\"}", "3", NULL},
+	    {"{\"type\":\"integer\"}", "3.5", "$: is a number, not an integer"},
+	    {"{\"type\":\"number\"}", "3", NULL},
+	    {"{\"type\":[\"number\",\"null\"]}", "null", NULL},
+	    {"{\"type\":[\"number\",\"null\"]}", "\"x\"", "is a string, not number or null"},
+	    {"{\"type\":\"object\"}", "[]", "is an array, not an object"},
+	    {"{\"const\":\"a\"}", "\"b\"", "must be \"a\", not \"b\""},
+	    {"{\"enum\":[\"ok\",\"failed\"]}", "\"maybe\"", "must be ok or failed, not \"maybe\""},
+	    {"{\"enum\":[1,2,3]}", "2", NULL},
+	    {"{\"minimum\":1}", "0", "0 is below the minimum 1"},
+	    {"{\"minimum\":1}", "\"0\"", NULL},
+	    {"{\"required\":[\"a\"]}", "{\"a\":null}", NULL},
+	    {"{\"required\":[\"a\",\"b\"]}", "{\"a\":1}", "$: missing \"b\""},
+	    {"{\"properties\":{\"a\":{\"properties\":{\"b\":{\"type\":\"string\"}}}}}",
+	     "{\"a\":{\"b\":1}}", "$.a.b: is an integer, not a string"},
+	    {"{\"properties\":{\"a\":{}},\"additionalProperties\":{\"type\":\"number\"}}",
+	     "{\"a\":\"x\",\"b\":1,\"c\":true}", "$.c: is a boolean, not a number"},
+	    {"{\"items\":{\"type\":\"string\"}}", "[\"a\",\"b\",3]", "$[2]: is an integer"},
+	    {"{\"if\":{\"properties\":{\"s\":{\"const\":\"failed\"}}},\"then\":{\"required\":["
+	     "\"e\"],"
+	     "\"description\":\"a failed one must say why\"},\"else\":{\"required\":[\"m\"]}}",
+	     "{\"s\":\"failed\"}", "a failed one must say why: $: missing \"e\""},
+	    {"{\"if\":{\"properties\":{\"s\":{\"const\":\"failed\"}}},\"then\":{\"required\":["
+	     "\"e\"]},"
+	     "\"else\":{\"required\":[\"m\"]}}",
+	     "{\"s\":\"ok\"}", "$: missing \"m\""},
+	    {"{\"if\":{\"properties\":{\"s\":{\"const\":\"failed\"}}},\"then\":{\"required\":["
+	     "\"e\"]}}",
+	     "{\"s\":\"ok\"}", NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		_cleanup_json_ json_object *schema = json_tokener_parse(cases[i].schema);
+		_cleanup_json_ json_object *doc = json_tokener_parse(cases[i].doc);
+		struct hvc_error err = {0};
+		ck_assert_msg(schema, "case %zu: schema does not parse", i);
+		ck_assert_msg(hvc_bench_schema_supported(schema, &err) == 0, "case %zu: %s", i,
+			      err.msg);
+		int r = hvc_bench_schema_check(schema, doc, "$", &err);
+		if (!cases[i].expect)
+			ck_assert_msg(r == 0, "case %zu refused: %s", i, err.msg);
+		else
+			ck_assert_msg(r < 0 && strstr(err.msg, cases[i].expect),
+				      "case %zu: got \"%s\"", i, r < 0 ? err.msg : "accepted");
+	}
+	/* a keyword the interpreter does not know is refused, not ignored */
+	_cleanup_json_ json_object *odd =
+	    json_tokener_parse("{\"properties\":{\"a\":{\"pattern\":\"^x\"}}}");
+	struct hvc_error err = {0};
+	ck_assert_int_lt(hvc_bench_schema_supported(odd, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "\"pattern\""));
+	ck_assert_ptr_nonnull(strstr(err.msg, "$.a"));
+}
+END_TEST
+
+/* The compiled-in schema is docs/results.schema.json byte for byte, and uses
+ * only keywords the interpreter knows. */
+START_TEST(embedded_schema_is_the_file)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	struct hvc_error err = {0};
+	ck_assert_msg(hvc_read_file("docs/results.schema.json", &text, &len, &err) == 0, "%s",
+		      err.msg);
+	ck_assert_str_eq(hvc_bench_results_schema_text, text);
+	_cleanup_json_ json_object *schema = NULL;
+	ck_assert_msg(hvc_bench_results_schema(&schema, &err) == 0, "%s", err.msg);
+	ck_assert_msg(hvc_bench_schema_supported(schema, &err) == 0, "%s", err.msg);
+}
+END_TEST
+
+/* The typed record of a run becomes a results.json the schema accepts, with
+ * the keys in the documented order (docs/results-schema.md). */
+START_TEST(record_serialises_to_valid_results)
+{
+	char *args[] = {"idle", "0", NULL};
+	const struct hvc_bench_workload startup = {
+	    .name = "startup", .kind = HVC_BENCH_STARTUP, .args = args};
+	struct hvc_bench_backend_entry backends[2] = {
+	    {.b = &hvc_bench_backend_native, .available = true, .size_ok = false},
+	    {.b = &hvc_bench_backend_runc, .available = false, .reason = "runc not installed"},
+	};
+	struct hvc_bench_workload_entry workloads[1] = {{.w = &startup, .reps = 2, .warmup = 0}};
+	struct hvc_bench_sample samples[2] = {0};
+	for (size_t i = 0; i < 2; i++) {
+		samples[i] = (struct hvc_bench_sample){.backend = "native",
+						       .workload = "startup",
+						       .rep = (int)i + 1,
+						       .seq = i,
+						       .ran = true,
+						       .ok = i == 0,
+						       .memory_nprocs = -1};
+		snprintf(samples[i].time, sizeof(samples[i].time), "2026-01-01T00:00:0%zuZ", i);
+	}
+	hvc_bench_sample_add_metric(&samples[0], "ready_ms", 1.5);
+	hvc_bench_sample_add_metric(&samples[0], "exit_ms", 2.5);
+	samples[1].exit_status = 3;
+	samples[1].error = hvc_xstrdup("workload exited with status 3");
+	char *names[] = {"native", "runc", NULL};
+	struct hvc_bench_record rec = {
+	    .suite = "t",
+	    .started = "2026-01-01T00:00:00Z",
+	    .finished = "2026-01-01T00:00:09Z",
+	    .load_before = 0.1,
+	    .load_after = 0.2,
+	    .load_threshold = 0.5,
+	    .load_quiet = true,
+	    .image = "busybox:latest",
+	    .cpus = "0",
+	    .reps = 2,
+	    .backend_names = names,
+	    .backends = backends,
+	    .n_backends = 2,
+	    .workloads = workloads,
+	    .n_workloads = 1,
+	    .samples = samples,
+	    .n_samples = 2,
+	};
+	rec.run_id = (char *)"20260101-000000-t-abcd";
+	rec.host = json_object_new_object();
+	_cleanup_json_ json_object *r = hvc_bench_record_json(&rec);
+	json_object_put(rec.host);
+	struct hvc_error err = {0};
+	ck_assert_msg(hvc_bench_results_summarize(r, &err) == 0, "%s", err.msg);
+	ck_assert_msg(hvc_bench_results_validate(r, &err) == 0, "%s", err.msg);
+	static const char *const top[] = {"schema",  "schema_version", "run_id",     "suite",
+					  "started", "hvc_version",    "host",	     "load",
+					  "config",  "backends",       "workloads",  "commands",
+					  "samples", "finished",       "duration_s", "summaries"};
+	size_t i = 0;
+	json_object_object_foreach(r, k, v)
+	{
+		(void)v;
+		ck_assert_uint_lt(i, sizeof(top) / sizeof(top[0]));
+		ck_assert_str_eq(k, top[i++]);
+	}
+	json_object *s1 = json_object_array_get_idx(hvc_json_get(r, "samples"), 1);
+	ck_assert_str_eq(hvc_json_get_string(s1, "status"), "failed");
+	ck_assert_int_eq(json_object_object_length(hvc_json_get(s1, "metrics")), 0);
+	ck_assert_int_eq(hvc_json_get_int(s1, "exit_status", 0), 3);
+	json_object *sum = hvc_bench_summary_find(r, "native", "startup", "ready_ms");
+	ck_assert_int_eq(hvc_json_get_int(sum, "n", 0), 1);
+	ck_assert_int_eq(hvc_json_get_int(sum, "n_failed", 0), 1);
+	json_object *b0 = json_object_array_get_idx(hvc_json_get(r, "backends"), 0);
+	ck_assert_str_eq(hvc_json_get_string(hvc_json_get(b0, "image_size"), "error"),
+			 "not measured by this backend");
+	for (size_t j = 0; j < 2; j++)
+		hvc_bench_sample_clear(&samples[j]);
 }
 END_TEST
 
@@ -235,7 +420,8 @@ START_TEST(csv_one_row_per_sample)
 	for (char *p = csv; *p; p++)
 		lines += *p == '\n';
 	ck_assert_uint_eq(lines, json_object_array_length(hvc_json_get(r, "samples")) + 1);
-	ck_assert(hvc_str_has_prefix(csv, "run_id,seq,backend,workload,rep,warmup,status,accelerator,ready_ms,exit_ms,"));
+	ck_assert(hvc_str_has_prefix(
+	    csv, "run_id,seq,backend,workload,rep,warmup,status,accelerator,ready_ms,exit_ms,"));
 	ck_assert_ptr_nonnull(strstr(csv, ",failed,tcg,"));
 	ck_assert_ptr_nonnull(strstr(csv, "workload's own result check failed"));
 	/* the warm-up is in the CSV, marked */
@@ -274,11 +460,11 @@ START_TEST(chart_scripts_written)
 	_cleanup_json_ json_object *r = summarized_fixture();
 	char dir[] = "/tmp/hvc-test-plot.XXXXXX";
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	_cleanup_free_ char *fails = NULL;
 	ck_assert_msg(hvc_bench_plot(r, dir, false, &fails, &err) == 0, "%s", err.msg);
-	static const char *const files[] = { "startup.gp", "startup.dat", "memory.gp", "image-size.gp",
-					     "throughput.gp", "throughput.dat" };
+	static const char *const files[] = {"startup.gp",    "startup.dat",   "memory.gp",
+					    "image-size.gp", "throughput.gp", "throughput.dat"};
 	for (size_t i = 0; i < 6; i++) {
 		_cleanup_free_ char *p = hvc_path_join(dir, files[i]);
 		ck_assert_msg(hvc_path_exists(p), "%s missing", files[i]);
@@ -316,7 +502,7 @@ static json_object *doc_with(const double *v, size_t n)
 		json_object_array_add(ss, s);
 	}
 	json_object_object_add(r, "samples", ss);
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	ck_assert_int_eq(hvc_bench_results_summarize(r, &err), 0);
 	return r;
 }
@@ -333,11 +519,12 @@ static json_object *cmp_entry(json_object *cmp, const char *metric)
 
 START_TEST(compare_flags_only_real_changes)
 {
-	const double base[] = { 100, 101, 99, 100, 102, 98, 100, 101 };
-	const double slower[] = { 80, 81, 79, 80, 82, 78, 80, 81 };
-	const double tiny[] = { 101, 102, 100, 101, 103, 99, 101, 102 }; /* +1%: below 5% */
-	struct hvc_error err = { 0 };
-	_cleanup_json_ json_object *a = doc_with(base, 8), *b = doc_with(slower, 8), *c = doc_with(tiny, 8);
+	const double base[] = {100, 101, 99, 100, 102, 98, 100, 101};
+	const double slower[] = {80, 81, 79, 80, 82, 78, 80, 81};
+	const double tiny[] = {101, 102, 100, 101, 103, 99, 101, 102}; /* +1%: below 5% */
+	struct hvc_error err = {0};
+	_cleanup_json_ json_object *a = doc_with(base, 8), *b = doc_with(slower, 8),
+				   *c = doc_with(tiny, 8);
 	_cleanup_json_ json_object *ab = NULL, *aa = NULL, *ac = NULL;
 	ck_assert_msg(hvc_bench_compare(a, b, NULL, &ab, &err) == 0, "%s", err.msg);
 	json_object *e = cmp_entry(ab, "mb_per_s");
@@ -357,12 +544,14 @@ START_TEST(compare_flags_only_real_changes)
 	ck_assert_int_eq(hvc_bench_compare(a, c, NULL, &ac, &err), 0);
 	ck_assert(!hvc_json_get_bool(cmp_entry(ac, "mb_per_s"), "flagged", true));
 	/* different workload arguments: reported, never flagged */
-	json_object *args = hvc_json_get(json_object_array_get_idx(hvc_json_get(b, "workloads"), 2), "args");
+	json_object *args =
+	    hvc_json_get(json_object_array_get_idx(hvc_json_get(b, "workloads"), 2), "args");
 	json_object_array_put_idx(args, 1, json_object_new_string("16"));
 	_cleanup_json_ json_object *ab2 = NULL;
 	ck_assert_int_eq(hvc_bench_compare(a, b, NULL, &ab2, &err), 0);
 	ck_assert(!hvc_json_get_bool(cmp_entry(ab2, "mb_per_s"), "flagged", true));
-	ck_assert_ptr_nonnull(strstr(hvc_json_get_string(cmp_entry(ab2, "mb_per_s"), "verdict"), "not comparable"));
+	ck_assert_ptr_nonnull(
+	    strstr(hvc_json_get_string(cmp_entry(ab2, "mb_per_s"), "verdict"), "not comparable"));
 	/* an invalid document is refused */
 	json_object_object_del(c, "schema");
 	_cleanup_json_ json_object *bad = NULL;
@@ -373,10 +562,11 @@ END_TEST
 
 START_TEST(oci_config_generator)
 {
-	struct hvc_error err = { 0 };
-	char *env[] = { "FOO=bar", NULL };
-	char *cmd[] = { "sh", "-c", "true", NULL };
-	struct hvc_image_config img = { .env = env, .cmd = cmd, .workdir = "/srv", .user = "1000:100" };
+	struct hvc_error err = {0};
+	char *env[] = {"FOO=bar", NULL};
+	char *cmd[] = {"sh", "-c", "true", NULL};
+	struct hvc_image_config img = {
+	    .env = env, .cmd = cmd, .workdir = "/srv", .user = "1000:100"};
 	_cleanup_json_ json_object *c = NULL;
 	ck_assert_msg(hvc_bench_oci_config(&img, NULL, &c, &err) == 0, "%s", err.msg);
 	json_object *proc = hvc_json_get(c, "process");
@@ -387,28 +577,33 @@ START_TEST(oci_config_generator)
 	/* PATH is added when the image has none */
 	json_object *e = hvc_json_get(proc, "env");
 	ck_assert_uint_eq(json_object_array_length(e), 2);
-	ck_assert(hvc_str_has_prefix(json_object_get_string(json_object_array_get_idx(e, 1)), "PATH="));
-	ck_assert_uint_eq(json_object_array_length(hvc_json_get(hvc_json_get(proc, "capabilities"), "bounding")), 14);
+	ck_assert(
+	    hvc_str_has_prefix(json_object_get_string(json_object_array_get_idx(e, 1)), "PATH="));
+	ck_assert_uint_eq(
+	    json_object_array_length(hvc_json_get(hvc_json_get(proc, "capabilities"), "bounding")),
+	    14);
 	ck_assert(hvc_json_get_bool(proc, "noNewPrivileges", false));
 	ck_assert_str_eq(hvc_json_get_string(hvc_json_get(c, "root"), "path"), "rootfs");
 	ck_assert_ptr_null(hvc_json_get(hvc_json_get(c, "linux"), "cgroupsPath"));
 	/* args, cpuset and cgroup path from the options */
-	char *args[] = { "/usr/local/bin/hvc-workload", "idle", NULL };
-	struct hvc_bench_bundle_opts o = { .args = args, .cpus = "0-1", .cgroups_path = "/x" };
+	char *args[] = {"/usr/local/bin/hvc-workload", "idle", NULL};
+	struct hvc_bench_bundle_opts o = {.args = args, .cpus = "0-1", .cgroups_path = "/x"};
 	_cleanup_json_ json_object *c2 = NULL;
 	ck_assert_int_eq(hvc_bench_oci_config(&img, &o, &c2, &err), 0);
 	json_object *lx = hvc_json_get(c2, "linux");
 	ck_assert_str_eq(hvc_json_get_string(lx, "cgroupsPath"), "/x");
-	ck_assert_str_eq(hvc_json_get_string(hvc_json_get(hvc_json_get(lx, "resources"), "cpu"), "cpus"), "0-1");
+	ck_assert_str_eq(
+	    hvc_json_get_string(hvc_json_get(hvc_json_get(lx, "resources"), "cpu"), "cpus"), "0-1");
 	ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(
-				 hvc_json_get(hvc_json_get(c2, "process"), "args"), 1)), "idle");
+			     hvc_json_get(hvc_json_get(c2, "process"), "args"), 1)),
+			 "idle");
 	/* a user name cannot be resolved here: refused, not run as root */
-	struct hvc_image_config named = { .cmd = cmd, .user = "nobody" };
+	struct hvc_image_config named = {.cmd = cmd, .user = "nobody"};
 	_cleanup_json_ json_object *c3 = NULL;
 	ck_assert_int_lt(hvc_bench_oci_config(&named, NULL, &c3, &err), 0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "\"nobody\""));
 	/* no command at all */
-	struct hvc_image_config empty = { 0 };
+	struct hvc_image_config empty = {0};
 	ck_assert_int_lt(hvc_bench_oci_config(&empty, NULL, &c3, &err), 0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "no entrypoint or cmd"));
 }
@@ -427,6 +622,9 @@ static Suite *bench_suite(void)
 	tcase_add_test(tc, bad_suites_are_refused);
 	tcase_add_test(tc, fixture_validates_and_summarizes);
 	tcase_add_test(tc, validate_rejects_bad_documents);
+	tcase_add_test(tc, schema_keywords);
+	tcase_add_test(tc, embedded_schema_is_the_file);
+	tcase_add_test(tc, record_serialises_to_valid_results);
 	tcase_add_test(tc, csv_one_row_per_sample);
 	tcase_add_test(tc, report_from_fixture);
 	tcase_add_test(tc, chart_scripts_written);

@@ -1,0 +1,330 @@
+/* bench/bench_sample: one sample — ask the backend to run one instance,
+ * measure its memory from the live handles it reports (every backend is
+ * measured by this same code: a sampler thread for peaks, one read at READY
+ * for the idle footprint), then judge the outcome into a typed
+ * struct hvc_bench_sample: metrics, or failed with the reason. */
+#include "bench_internal.h"
+#include <math.h>
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#define FOOTPRINT_SETTLE_MS 500
+#define SAMPLER_INTERVAL_MS 100
+#define OUTPUT_TAIL 2000
+
+struct sampler {
+	pthread_t thread;
+	bool running;
+	volatile bool stop;
+	pthread_mutex_t lock;
+	struct hvc_bench_live live;
+	char *cgroup_dir;
+	struct hvc_bench_mem peak;
+	unsigned n_reads;
+	char last_error[256];
+};
+
+struct sample_state {
+	const struct hvc_bench_workload *w;
+	struct sampler sampler;
+	bool ready_seen;
+	struct hvc_bench_mem idle;
+	bool idle_ok;
+	char idle_error[512];
+};
+
+/* ---------- memory, while the instance lives ------------------------------ */
+
+static void mem_read(const struct hvc_bench_live *live, struct hvc_bench_mem *m, char *errbuf,
+		     size_t len)
+{
+	struct hvc_error err = {0};
+	memset(m, 0, sizeof(*m));
+	if (live->cgroup_dir &&
+	    hvc_bench_mem_add_cgroup(m, live->cgroup_dir, live->cgroup_procs, &err) < 0)
+		snprintf(errbuf, len, "%s", err.msg);
+	if (live->pid > 0 && hvc_bench_mem_add_pid_tree(m, live->pid, live->pid_tree, &err) < 0)
+		snprintf(errbuf, len, "%s", err.msg);
+}
+
+static void *sampler_main(void *arg)
+{
+	struct sampler *s = arg;
+	while (!s->stop) {
+		struct hvc_bench_mem m;
+		char e[256] = "";
+		mem_read(&s->live, &m, e, sizeof(e));
+		pthread_mutex_lock(&s->lock);
+		hvc_bench_mem_max(&s->peak, &m);
+		if (m.have_procs || m.have_cgroup)
+			s->n_reads++;
+		else if (e[0])
+			snprintf(s->last_error, sizeof(s->last_error), "%s", e);
+		pthread_mutex_unlock(&s->lock);
+		usleep(SAMPLER_INTERVAL_MS * 1000);
+	}
+	return NULL;
+}
+
+static void sampler_start(struct sampler *s, const struct hvc_bench_live *live)
+{
+	if (s->running)
+		return;
+	s->live = *live;
+	s->cgroup_dir = live->cgroup_dir ? hvc_xstrdup(live->cgroup_dir) : NULL;
+	s->live.cgroup_dir = s->cgroup_dir;
+	s->stop = false;
+	pthread_mutex_init(&s->lock, NULL);
+	if (pthread_create(&s->thread, NULL, sampler_main, s) == 0)
+		s->running = true;
+}
+
+static void sampler_stop(struct sampler *s)
+{
+	if (!s->running)
+		return;
+	s->stop = true;
+	pthread_join(s->thread, NULL);
+	pthread_mutex_destroy(&s->lock);
+	s->running = false;
+	free(s->cgroup_dir);
+	s->cgroup_dir = NULL;
+}
+
+static void on_event(void *opaque, enum hvc_bench_event ev, const struct hvc_bench_live *live)
+{
+	struct sample_state *st = opaque;
+	if (ev == HVC_BENCH_EV_STARTED && st->w->kind == HVC_BENCH_THROUGHPUT)
+		sampler_start(&st->sampler, live);
+	if (ev == HVC_BENCH_EV_READY) {
+		st->ready_seen = true;
+		if (st->w->kind == HVC_BENCH_FOOTPRINT) {
+			/* idle has printed its line; let the instance settle first */
+			usleep(FOOTPRINT_SETTLE_MS * 1000);
+			mem_read(live, &st->idle, st->idle_error, sizeof(st->idle_error));
+			st->idle_ok = st->idle.have_procs || st->idle.have_cgroup;
+		}
+		if (st->w->kind == HVC_BENCH_THROUGHPUT)
+			sampler_start(&st->sampler, live);
+	}
+}
+
+/* ---------- judging the outcome ------------------------------------------- */
+
+static void add_mem_metrics(struct hvc_bench_sample *s, const struct hvc_bench_mem *m,
+			    const char *prefix)
+{
+	char k[64];
+#define ADD(name, v)                                                                               \
+	snprintf(k, sizeof(k), "%s%s", prefix, name);                                              \
+	hvc_bench_sample_add_metric(s, k, (double)(v));
+	if (m->have_procs) {
+		ADD("rss_mib", m->rss_kib / 1024.0);
+		ADD("pss_mib", m->pss_kib / 1024.0);
+		ADD("uss_mib", m->uss_kib / 1024.0);
+	}
+	if (m->have_cgroup) {
+		ADD("cgroup_mib", m->cg_bytes / 1048576.0);
+		ADD("cgroup_net_mib", m->cg_net_bytes / 1048576.0);
+	}
+#undef ADD
+}
+
+/* The workload's JSON line: the last line of stdout that parses as an object
+ * (a VM console or hvc-init may print lines of their own before it). */
+static json_object *workload_line(const char *output, char **line_out)
+{
+	if (!output)
+		return NULL;
+	_cleanup_free_ char *copy = hvc_xstrdup(output);
+	json_object *found = NULL;
+	char *save = NULL;
+	for (char *l = strtok_r(copy, "\r\n", &save); l; l = strtok_r(NULL, "\r\n", &save)) {
+		char *s = hvc_str_trim(l);
+		if (*s != '{')
+			continue;
+		json_object *o = NULL;
+		struct hvc_error e = {0};
+		if (hvc_json_parse(s, strlen(s), "workload output", &o, &e) == 0 &&
+		    json_object_is_type(o, json_type_object)) {
+			json_object_put(found);
+			found = o;
+			free(*line_out);
+			*line_out = hvc_xstrdup(s);
+		} else {
+			json_object_put(o);
+		}
+	}
+	return found;
+}
+
+/* Why the workload's own report disqualifies the sample, or false. */
+static bool output_failed(json_object *res, const struct hvc_bench_outcome *oc, char *why,
+			  size_t len)
+{
+	if (res && hvc_json_get(res, "error"))
+		snprintf(why, len, "workload reported an error: %s",
+			 json_object_get_string(hvc_json_get(res, "error")));
+	else if (oc->exit_status != 0)
+		snprintf(why, len, "workload exited with status %d", oc->exit_status);
+	else if (!res)
+		snprintf(why, len, "no JSON result line in the workload's output");
+	else if (!hvc_json_get_bool(res, "valid", true) || !hvc_json_get_bool(res, "ok", true))
+		snprintf(why, len, "workload's own result check failed");
+	return why[0] != 0;
+}
+
+static void judge_startup(struct hvc_bench_sample *s, const struct hvc_bench_outcome *oc, char *why,
+			  size_t len)
+{
+	if (oc->ready_ms < 0 || oc->exit_ms < 0) {
+		snprintf(why, len, "backend reported no %s time",
+			 oc->ready_ms < 0 ? "READY" : "exit");
+		return;
+	}
+	hvc_bench_sample_add_metric(s, "ready_ms", oc->ready_ms);
+	hvc_bench_sample_add_metric(s, "exit_ms", oc->exit_ms);
+}
+
+static void judge_footprint(struct hvc_bench_sample *s, const struct sample_state *st, char *why,
+			    size_t len)
+{
+	if (!st->ready_seen) {
+		snprintf(why, len, "backend gave no READY event to measure at");
+	} else if (!st->idle_ok) {
+		snprintf(why, len, "memory not readable: %s",
+			 st->idle_error[0] ? st->idle_error : "no process or cgroup");
+	} else {
+		add_mem_metrics(s, &st->idle, "");
+		s->memory_nprocs = (int)st->idle.nprocs;
+	}
+}
+
+static void judge_throughput(struct hvc_bench_sample *s, const struct hvc_bench_workload *w,
+			     json_object *res, const struct sample_state *st, char *why, size_t len)
+{
+	for (size_t i = 0; i < w->n_metrics; i++) {
+		json_object *v = hvc_json_get(res, w->metrics[i].key);
+		double d = v ? json_object_get_double(v) : NAN;
+		if (!v ||
+		    !(json_object_is_type(v, json_type_double) ||
+		      json_object_is_type(v, json_type_int)) ||
+		    !isfinite(d) || d <= 0) {
+			snprintf(why, len, "workload result has no valid \"%s\"",
+				 w->metrics[i].key);
+			break;
+		}
+		hvc_bench_sample_add_metric(s, w->metrics[i].key, d);
+	}
+	if (st->sampler.n_reads > 0)
+		add_mem_metrics(s, &st->sampler.peak, "peak_");
+	else
+		s->memory_note =
+		    hvc_xstrdup(st->sampler.last_error[0] ? st->sampler.last_error
+							  : "no live handles from the backend");
+}
+
+/* The workload's own words are usually the real reason: the last line of
+ * its stderr joins the message. */
+static void append_stderr(char *why, size_t len, const struct hvc_bench_outcome *oc)
+{
+	const char *se = hvc_json_get_string(oc->extra, "stderr");
+	if (!se || !*se || strstr(why, se))
+		return;
+	_cleanup_free_ char *t = hvc_xstrdup(se);
+	char *line = hvc_str_trim(t), *nl;
+	while ((nl = strrchr(line, '\n')) && nl[1] == '\0')
+		*nl = '\0';
+	if ((nl = strrchr(line, '\n')))
+		line = nl + 1;
+	size_t l = strlen(why);
+	snprintf(why + l, len - l, ": %s", line);
+}
+
+static void fail(struct hvc_bench_sample *s, const char *why)
+{
+	for (size_t i = 0; i < s->n_metrics; i++)
+		free(s->metrics[i].key);
+	s->n_metrics = 0;
+	s->ok = false;
+	s->error = hvc_xstrdup(why);
+}
+
+/* Fills the sample's metrics, or marks it failed with the reason. */
+static void judge(struct hvc_bench_sample *s, const struct hvc_bench_workload *w,
+		  const struct hvc_bench_outcome *oc, const struct sample_state *st)
+{
+	char why[1024] = "";
+	_cleanup_json_ json_object *res = workload_line(oc->output, &s->output);
+	s->ok = true;
+	if (!output_failed(res, oc, why, sizeof(why))) {
+		switch (w->kind) {
+		case HVC_BENCH_STARTUP:
+			judge_startup(s, oc, why, sizeof(why));
+			break;
+		case HVC_BENCH_FOOTPRINT:
+			judge_footprint(s, st, why, sizeof(why));
+			break;
+		case HVC_BENCH_THROUGHPUT:
+			judge_throughput(s, w, res, st, why, sizeof(why));
+			break;
+		}
+	}
+	if (!why[0])
+		return;
+	append_stderr(why, sizeof(why), oc);
+	fail(s, why);
+	if (!s->output && oc->output && oc->output[0]) {
+		/* keep what it printed: the reason is often there */
+		size_t len = strlen(oc->output);
+		s->output =
+		    hvc_xstrdup(len > OUTPUT_TAIL ? oc->output + len - OUTPUT_TAIL : oc->output);
+	}
+}
+
+/* ---------- one sample ---------------------------------------------------- */
+
+/* The backend's facts move into the sample (ownership included). */
+static void keep_outcome(struct hvc_bench_sample *s, struct hvc_bench_outcome *oc)
+{
+	s->phases = steal_pointer(&oc->phases);
+	s->accelerator = steal_pointer(&oc->accelerator);
+	s->extra = steal_pointer(&oc->extra);
+}
+
+void hvc_bench_sample_take(struct hvc_bench_ctx *ctx, const struct hvc_bench_backend *b,
+			   const struct hvc_bench_workload *w, struct hvc_bench_sample *s)
+{
+	struct sample_state st = {.w = w};
+	char tag[64];
+	snprintf(tag, sizeof(tag), "hvcbench-%d-%zu", (int)getpid(), s->seq);
+	struct hvc_bench_req req = {
+	    .image = ctx->image,
+	    .argv = w->args,
+	    .cpus = ctx->cpus,
+	    .timeout_ms = w->timeout_s * 1000,
+	    .tag = tag,
+	    .scratch_disk = w->scratch_disk,
+	    .event = on_event,
+	    .opaque = &st,
+	};
+	struct hvc_bench_outcome oc = {.ready_ms = -1, .exit_ms = -1};
+	struct hvc_error err = {0};
+	s->backend = b->name;
+	s->workload = w->name;
+	s->memory_nprocs = -1;
+	hvc_wall_iso8601(s->time, sizeof(s->time));
+	int r = b->run(ctx, &req, &oc, &err);
+	sampler_stop(&st.sampler);
+	if (r < 0) {
+		s->ok = false;
+		s->error = hvc_xstrdup(err.msg[0] ? err.msg : "backend failed");
+	} else {
+		s->ran = true;
+		s->exit_status = oc.exit_status;
+		judge(s, w, &oc, &st);
+	}
+	keep_outcome(s, &oc);
+	hvc_bench_outcome_clear(&oc);
+}
