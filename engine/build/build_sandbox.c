@@ -189,7 +189,7 @@ static int mkdir_p_in_root(const char *path)
 /* What the child was handed by spawn_and_wait. */
 struct sandbox_child {
 	const struct hvc_build_sandbox *sb;
-	int efd;      /* setup errors, as text; EOF = setup done */
+	int efd; /* setup errors, as text; EOF = setup done */
 	int alive_fd; /* EOF/HUP once the parent is gone */
 	const struct hvc_sc_bpf *seccomp;
 	const char *linkdir; /* short layer names, or NULL */
@@ -199,7 +199,7 @@ struct sandbox_child {
 static void wait_for_parent(const struct sandbox_child *a)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	struct pollfd pf = {.fd = a->alive_fd, .events = POLLIN};
+	struct pollfd pf = { .fd = a->alive_fd, .events = POLLIN };
 	if (poll(&pf, 1, 0) > 0 && (pf.revents & (POLLHUP | POLLIN)))
 		_exit(125);
 }
@@ -221,8 +221,8 @@ static char *overlay_options(const struct hvc_build_sandbox *sb, const char *lin
 		else
 			fprintf(m, "%s%s", i ? ":" : "", sb->lowerdirs[i]);
 	}
-	fprintf(m, ",upperdir=%s,workdir=%s,redirect_dir=off,metacopy=off%s", sb->upperdir,
-		sb->workdir, sb->volatile_upper ? ",volatile" : "");
+	fprintf(m, ",upperdir=%s,workdir=%s,redirect_dir=off,metacopy=off%s", sb->upperdir, sb->workdir,
+		sb->volatile_upper ? ",volatile" : "");
 	fclose(m);
 	return opts;
 }
@@ -239,8 +239,8 @@ static void mount_overlay(const struct sandbox_child *a)
 	if (a->linkdir && chdir(a->linkdir) < 0)
 		child_fail(a->efd, "chdir `%s`", a->linkdir);
 	if (mount("overlay", sb->mergeddir, "overlay", 0, opts) < 0)
-		child_fail(a->efd, "mount overlay on `%s` (%zu layers, %zu bytes of options)",
-			   sb->mergeddir, hvc_strv_len(sb->lowerdirs), strlen(opts));
+		child_fail(a->efd, "mount overlay on `%s` (%zu layers, %zu bytes of options)", sb->mergeddir,
+			   hvc_strv_len(sb->lowerdirs), strlen(opts));
 }
 
 /* /proc and /dev when the image has the directories (nothing is added to
@@ -292,7 +292,7 @@ static void passwd_home(const char *pw, uid_t uid, char home[PATH_MAX])
 		const char *e = strchrnul(l, '\n');
 		char line[1024];
 		snprintf(line, sizeof(line), "%.*s", (int)(e - l), l);
-		char *f[7] = {0}, *p = line;
+		char *f[7] = { 0 }, *p = line;
 		for (int i = 0; i < 7 && p; i++) {
 			f[i] = p;
 			p = strchr(p, ':');
@@ -318,13 +318,13 @@ static char **resolve_user(const struct sandbox_child *a, uid_t *uid, gid_t *gid
 	_cleanup_free_ char *pw = read_small("/etc/passwd");
 	_cleanup_free_ char *gr = read_small("/etc/group");
 	if (sb->user && *sb->user) {
-		struct hvc_error e = {0};
+		struct hvc_error e = { 0 };
 		if (hvc_build_user_resolve(sb->user, pw, gr, uid, gid, &e) < 0) {
 			errno = 0;
 			child_fail(a->efd, "USER %s: %s", sb->user, e.msg);
 		}
 	}
-	char **env = hvc_strv_dup(sb->env ? sb->env : (char *[]){NULL});
+	char **env = hvc_strv_dup(sb->env ? sb->env : (char *[]){ NULL });
 	if (env && !hvc_env_get(env, "HOME")) {
 		char home[PATH_MAX];
 		passwd_home(pw, *uid, home);
@@ -357,7 +357,7 @@ exec_command(const struct sandbox_child *a, const struct hvc_rt_confinement *con
 	dup2(sb->stderr_fd, 2);
 	hvc_close_fds_from(3);
 	signal(SIGPIPE, SIG_DFL);
-	struct hvc_error e = {0};
+	struct hvc_error e = { 0 };
 	if (hvc_rt_confine(conf, &e) < 0) {
 		dprintf(2, "hvc build: confine the command: %s\n", e.msg);
 		_exit(126);
@@ -398,8 +398,7 @@ static void __attribute__((noreturn)) child_main(const struct sandbox_child *a)
 	char **env = resolve_user(a, &uid, &gid);
 	enter_workdir(a);
 	struct hvc_rt_confinement conf;
-	hvc_rt_confinement_plan(uid, gid, HVC_RT_GROUPS_NONE, hvc_ctr_caps_default(), a->seccomp,
-				&conf);
+	hvc_rt_confinement_plan(uid, gid, HVC_RT_GROUPS_NONE, hvc_ctr_caps_default(), a->seccomp, &conf);
 	pid_t pid = fork();
 	if (pid < 0)
 		child_fail(a->efd, "fork");
@@ -435,19 +434,18 @@ static size_t read_setup_error(int fd, char *msg, size_t size)
 }
 
 /* Clones the child into its namespaces, relays a setup failure, waits. */
-static int spawn_and_wait(const struct hvc_build_sandbox *sb, const struct hvc_sc_bpf *seccomp,
-			  const char *linkdir, struct hvc_error *err)
+static int spawn_and_wait(const struct hvc_build_sandbox *sb, const struct hvc_sc_bpf *seccomp, const char *linkdir,
+			  struct hvc_error *err)
 {
-	int epipe[2] = {-1, -1}, alive[2] = {-1, -1};
+	int epipe[2] = { -1, -1 }, alive[2] = { -1, -1 };
 	if (pipe2(epipe, O_CLOEXEC) < 0 || pipe2(alive, O_CLOEXEC) < 0) {
 		int e = errno;
 		close_pair(epipe);
 		return hvc_err(err, e, "pipe");
 	}
 	fflush(NULL);
-	pid_t pid = (pid_t)syscall(
-	    SYS_clone, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD, NULL,
-	    NULL, NULL, NULL);
+	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD, NULL,
+				   NULL, NULL, NULL);
 	if (pid < 0) {
 		int e = errno;
 		close_pair(epipe);
@@ -458,11 +456,11 @@ static int spawn_and_wait(const struct hvc_build_sandbox *sb, const struct hvc_s
 		close(epipe[0]);
 		close(alive[1]);
 		struct sandbox_child a = {
-		    .sb = sb,
-		    .efd = epipe[1],
-		    .alive_fd = alive[0],
-		    .seccomp = seccomp,
-		    .linkdir = linkdir,
+			.sb = sb,
+			.efd = epipe[1],
+			.alive_fd = alive[0],
+			.seccomp = seccomp,
+			.linkdir = linkdir,
 		};
 		child_main(&a);
 	}
@@ -489,8 +487,7 @@ static int spawn_and_wait(const struct hvc_build_sandbox *sb, const struct hvc_s
 /* The mount options must fit a page: many layers with long paths get short
  * symlink names instead (overlay2's l/ trick). *linkdir stays NULL when
  * they fit. */
-static int make_layer_links(const struct hvc_build_sandbox *sb, char **linkdir,
-			    struct hvc_error *err)
+static int make_layer_links(const struct hvc_build_sandbox *sb, char **linkdir, struct hvc_error *err)
 {
 	size_t total = 0;
 	for (size_t i = 0; sb->lowerdirs[i]; i++)
@@ -522,10 +519,9 @@ int hvc_build_sandbox_run(const struct hvc_build_sandbox *sb_in, struct hvc_erro
 	/* Absolute paths: the child changes directory before mounting, and a
 	 * relative --root must not change what is mounted. */
 	char upper[PATH_MAX], work[PATH_MAX], merged[PATH_MAX];
-	if (!realpath(sb_in->upperdir, upper) || !realpath(sb_in->workdir, work) ||
-	    !realpath(sb_in->mergeddir, merged))
-		return hvc_err(err, errno, "sandbox: resolve `%s`, `%s`, `%s`", sb_in->upperdir,
-			       sb_in->workdir, sb_in->mergeddir);
+	if (!realpath(sb_in->upperdir, upper) || !realpath(sb_in->workdir, work) || !realpath(sb_in->mergeddir, merged))
+		return hvc_err(err, errno, "sandbox: resolve `%s`, `%s`, `%s`", sb_in->upperdir, sb_in->workdir,
+			       sb_in->mergeddir);
 	struct hvc_build_sandbox abs = *sb_in;
 	abs.upperdir = upper;
 	abs.workdir = work;
@@ -533,7 +529,7 @@ int hvc_build_sandbox_run(const struct hvc_build_sandbox *sb_in, struct hvc_erro
 	/* compiled here (or read from the cache `hvc run` shares), loaded by
 	 * the command's process just before exec */
 	uint64_t t0 = hvc_now_ns();
-	_cleanup_sc_bpf_ struct hvc_sc_bpf seccomp = {0};
+	_cleanup_sc_bpf_ struct hvc_sc_bpf seccomp = { 0 };
 	if (hvc_sc_bpf_default(hvc_ctr_caps_default(), &seccomp, err) < 0)
 		return hvc_error_prefix(err, "sandbox: seccomp profile");
 	hvc_debug("sandbox: seccomp profile ready in %.1f ms", hvc_ns_to_ms(hvc_now_ns() - t0));

@@ -32,7 +32,7 @@ extern char **environ;
 /* One record on the seqpacket socket, optionally carrying an fd (the pty master). */
 static void send_msg_fd(int sock, char type, int hint, const struct hvc_error *e, int fd)
 {
-	struct hvc_rt_child_msg m = {.type = type, .exit_hint = hint, .ts = hvc_now_ns()};
+	struct hvc_rt_child_msg m = { .type = type, .exit_hint = hint, .ts = hvc_now_ns() };
 	if (e)
 		snprintf(m.msg, sizeof(m.msg), "%s", e->msg);
 	hvc_send_with_fd(sock, &m, sizeof(m), fd);
@@ -43,8 +43,7 @@ static void send_msg(int sock, char type)
 	send_msg_fd(sock, type, 0, NULL, -1);
 }
 
-static __attribute__((noreturn)) void child_fail(const struct hvc_rt_child *a, int hint,
-						 const struct hvc_error *e)
+static __attribute__((noreturn)) void child_fail(const struct hvc_rt_child *a, int hint, const struct hvc_error *e)
 {
 	send_msg_fd(a->msg_w, HVC_RT_MSG_ERROR, hint, e, -1);
 	_exit(hint);
@@ -56,7 +55,7 @@ static void wait_for_parent(const struct hvc_rt_child *a)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* (getppid() is 0 in a new PID namespace: ask the parent's pidfd whether
 	 * it died before PDEATHSIG was armed) */
-	struct pollfd pp = {a->parent_pidfd, POLLIN, 0};
+	struct pollfd pp = { a->parent_pidfd, POLLIN, 0 };
 	if (a->parent_pidfd >= 0 && poll(&pp, 1, 0) > 0)
 		_exit(125);
 	/* the parent may be suspended until our exec: it learns when we began */
@@ -108,7 +107,7 @@ static int bring_up_lo(const struct hvc_rt_child *a, struct hvc_error *err)
 	_cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		return hvc_err(err, errno, "socket for lo");
-	struct ifreq ifr = {0};
+	struct ifreq ifr = { 0 };
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
 	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
 		return hvc_err(err, errno, "get lo flags");
@@ -218,8 +217,7 @@ static int enter_userns(const struct hvc_rt_child *a, struct hvc_error *err)
 /* The spec's environment, HOME from the user's passwd entry unless set,
  * HVC_READY_FD when asked: into env (n_env + 3 slots), with home_var as the
  * storage of HOME. */
-static void fill_env(const struct hvc_rt_child *a, const struct child_user *u, char **env,
-		     char home_var[PATH_MAX + 8])
+static void fill_env(const struct hvc_rt_child *a, const struct child_user *u, char **env, char home_var[PATH_MAX + 8])
 {
 	size_t k = 0;
 	bool has_home = false;
@@ -228,10 +226,7 @@ static void fill_env(const struct hvc_rt_child *a, const struct child_user *u, c
 		env[k++] = *e;
 	}
 	if (!has_home) {
-		snprintf(home_var, PATH_MAX + 8, "HOME=%s",
-			 u->home[0]    ? u->home
-			 : u->uid == 0 ? "/root"
-				       : "/");
+		snprintf(home_var, PATH_MAX + 8, "HOME=%s", u->home[0] ? u->home : u->uid == 0 ? "/root" : "/");
 		env[k++] = home_var;
 	}
 	if (a->ready_w >= 0)
@@ -242,11 +237,10 @@ static void fill_env(const struct hvc_rt_child *a, const struct child_user *u, c
 /* The environment and argv on this stack (not the heap: see the file's
  * header), the confinement, then hvc-init from the sealed memfd — or, with
  * --no-init, the command itself along the container's PATH. */
-static __attribute__((noreturn)) void exec_init(const struct hvc_rt_child *a,
-						const struct child_user *u)
+static __attribute__((noreturn)) void exec_init(const struct hvc_rt_child *a, const struct child_user *u)
 {
 	const struct hvc_ctr_spec *s = a->s;
-	struct hvc_error err = {0};
+	struct hvc_error err = { 0 };
 	char *env[hvc_strv_len(s->env) + 3];
 	char home_var[PATH_MAX + 8];
 	fill_env(a, u, env, home_var);
@@ -281,7 +275,7 @@ static __attribute__((noreturn)) void exec_init(const struct hvc_rt_child *a,
 
 void hvc_rt_child_main(struct hvc_rt_child *a)
 {
-	struct hvc_error err = {0};
+	struct hvc_error err = { 0 };
 	wait_for_parent(a);
 	if (enter_cgroup(a, &err) < 0)
 		child_fail(a, 125, &err);

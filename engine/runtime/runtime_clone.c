@@ -32,21 +32,21 @@ static long clone3_shared_vm(struct clone_args *ca, void (*fn)(void *), void *ar
 	register void (*r12)(void *) __asm__("r12") = fn;
 	register void *r13 __asm__("r13") = arg;
 	__asm__ __volatile__(
-	    "syscall\n\t"
-	    "testq %%rax, %%rax\n\t"
-	    "jnz 1f\n\t"
-	    /* the child, on its own stack (r12, r13 survive the syscall) */
-	    "xorl %%ebp, %%ebp\n\t"
-	    "andq $-16, %%rsp\n\t"
-	    "movq %%r13, %%rdi\n\t"
-	    "callq *%%r12\n\t"
-	    "movl $60, %%eax\n\t" /* SYS_exit: fn does not return, but never fall through */
-	    "xorl %%edi, %%edi\n\t"
-	    "syscall\n\t"
-	    "1:"
-	    : "+r"(rax)
-	    : "r"(rdi), "r"(rsi), "r"(r12), "r"(r13)
-	    : "rcx", "r11", "memory", "cc");
+		"syscall\n\t"
+		"testq %%rax, %%rax\n\t"
+		"jnz 1f\n\t"
+		/* the child, on its own stack (r12, r13 survive the syscall) */
+		"xorl %%ebp, %%ebp\n\t"
+		"andq $-16, %%rsp\n\t"
+		"movq %%r13, %%rdi\n\t"
+		"callq *%%r12\n\t"
+		"movl $60, %%eax\n\t" /* SYS_exit: fn does not return, but never fall through */
+		"xorl %%edi, %%edi\n\t"
+		"syscall\n\t"
+		"1:"
+		: "+r"(rax)
+		: "r"(rdi), "r"(rsi), "r"(r12), "r"(r13)
+		: "rcx", "r11", "memory", "cc");
 	return rax;
 }
 
@@ -60,8 +60,8 @@ static void child_entry(void *arg)
 static pid_t clone_shared_vm(struct clone_args *ca, struct hvc_rt_child *a)
 {
 	enum { STACK = 2 << 20 }; /* touched lazily; ample under ASan too */
-	void *stack = mmap(NULL, STACK, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+	void *stack = mmap(NULL, STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE,
+			   -1, 0);
 	if (stack == MAP_FAILED)
 		return -2;
 	struct clone_args v = *ca;

@@ -21,13 +21,13 @@ void hvc_rt_confinement_plan(uid_t uid, gid_t gid, enum hvc_rt_groups groups, ui
 			     const struct hvc_sc_bpf *seccomp, struct hvc_rt_confinement *out)
 {
 	*out = (struct hvc_rt_confinement){
-	    .uid = uid,
-	    .gid = gid,
-	    .bounding = caps,
-	    /* as in Docker: a non-root command keeps no capability at all */
-	    .caps = uid == 0 ? caps : 0,
-	    .no_new_privs = true,
-	    .seccomp = seccomp && seccomp->filter ? seccomp : NULL,
+		.uid = uid,
+		.gid = gid,
+		.bounding = caps,
+		/* as in Docker: a non-root command keeps no capability at all */
+		.caps = uid == 0 ? caps : 0,
+		.no_new_privs = true,
+		.seccomp = seccomp && seccomp->filter ? seccomp : NULL,
 	};
 	if (groups == HVC_RT_GROUPS_PRIMARY) {
 		out->groups[0] = gid;
@@ -54,11 +54,9 @@ static int drop_bounding(uint64_t keep, struct hvc_error *err)
 /* Groups first (setgroups needs the privilege setresuid gives up). */
 static int switch_ids(const struct hvc_rt_confinement *c, struct hvc_error *err)
 {
-	if (syscall(SYS_setgroups, c->n_groups, c->groups) < 0 ||
-	    syscall(SYS_setresgid, c->gid, c->gid, c->gid) < 0 ||
+	if (syscall(SYS_setgroups, c->n_groups, c->groups) < 0 || syscall(SYS_setresgid, c->gid, c->gid, c->gid) < 0 ||
 	    syscall(SYS_setresuid, c->uid, c->uid, c->uid) < 0)
-		return hvc_err(err, errno, "switch to user %u:%u", (unsigned)c->uid,
-			       (unsigned)c->gid);
+		return hvc_err(err, errno, "switch to user %u:%u", (unsigned)c->uid, (unsigned)c->gid);
 	return 0;
 }
 
@@ -66,12 +64,11 @@ static int switch_ids(const struct hvc_rt_confinement *c, struct hvc_error *err)
  * kernel masks numbers it does not know. */
 static int set_caps(uint64_t caps, struct hvc_error *err)
 {
-	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
 	struct __user_cap_data_struct d[2];
 	for (int i = 0; i < 2; i++) {
 		uint32_t word = (uint32_t)(caps >> (32 * i));
-		d[i] = (struct __user_cap_data_struct){
-		    .effective = word, .permitted = word, .inheritable = word};
+		d[i] = (struct __user_cap_data_struct){ .effective = word, .permitted = word, .inheritable = word };
 	}
 	if (syscall(SYS_capset, &h, d) < 0)
 		return hvc_err(err, errno, "set capabilities");

@@ -54,9 +54,8 @@ static int name_reserve(const char *name, const char *id, struct hvc_error *err)
 			other[n] = '\0';
 			_cleanup_free_ char *od = hvc_rt_ctr_dir(other);
 			if (hvc_path_exists(od))
-				return hvc_err(
-				    err, 0, "the name \"%s\" is already in use by container %.12s",
-				    name, other);
+				return hvc_err(err, 0, "the name \"%s\" is already in use by container %.12s", name,
+					       other);
 		}
 		unlink(link); /* stale: its container is gone */
 	}
@@ -90,9 +89,7 @@ int hvc_rt_ctr_identity(struct hvc_ctr *c, const struct hvc_ctr_spec *s, struct 
 	if (hvc_random_hex(c->id, HVC_CTR_ID_LEN / 2, err) < 0)
 		return -1;
 	if (s->name && !hvc_ctr_name_valid(s->name))
-		return hvc_err(err, EINVAL,
-			       "invalid container name \"%s\": use [a-zA-Z0-9][a-zA-Z0-9_.-]*",
-			       s->name);
+		return hvc_err(err, EINVAL, "invalid container name \"%s\": use [a-zA-Z0-9][a-zA-Z0-9_.-]*", s->name);
 	if (s->name)
 		snprintf(c->name, sizeof(c->name), "%s", s->name);
 	else
@@ -117,8 +114,7 @@ static int chown_for_userns(const struct hvc_ctr *c, const char *upper, struct h
 
 /* Plain mkdirs, no fsync: a crash loses a container that was never going
  * to survive it anyway. */
-int hvc_rt_ctr_state_dir(struct hvc_ctr *c, bool userns, char **upper_out, char **work_out,
-			 struct hvc_error *err)
+int hvc_rt_ctr_state_dir(struct hvc_ctr *c, bool userns, char **upper_out, char **work_out, struct hvc_error *err)
 {
 	c->dir = hvc_rt_ctr_dir(c->id);
 	c->rootfs = hvc_path_join(c->dir, "rootfs");
@@ -145,8 +141,7 @@ int hvc_rt_ctr_state_dir(struct hvc_ctr *c, bool userns, char **upper_out, char 
 	return 0;
 }
 
-int hvc_rt_ctr_write_config(const struct hvc_ctr *c, const struct hvc_ctr_spec *s,
-			    struct hvc_error *err)
+int hvc_rt_ctr_write_config(const struct hvc_ctr *c, const struct hvc_ctr_spec *s, struct hvc_error *err)
 {
 	_cleanup_json_ json_object *cfg = hvc_ctr_spec_to_json(s);
 	hvc_json_add_string(cfg, "id", c->id);

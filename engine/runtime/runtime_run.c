@@ -167,19 +167,19 @@ static int clone_child(struct start *x, struct hvc_error *err)
 	struct hvc_ctr *c = x->c;
 	_cleanup_close_ int devnull = s->interactive ? -1 : open("/dev/null", O_RDONLY | O_CLOEXEC);
 	struct hvc_rt_child a = {
-	    .s = s,
-	    .rootfs = c->rootfs,
-	    .hostname = c->hostname,
-	    .overlay_opts = x->ovl,
-	    .plan = &x->plan,
-	    .seccomp = &x->sc,
-	    .init_fd = x->init_fd,
-	    .sync_r = x->sync_p[0],
-	    .msg_w = x->msg_p[1],
-	    .stdin_fd = s->interactive ? x->in_p[0] : devnull,
-	    .stdout_fd = x->out_p[1],
-	    .stderr_fd = x->err_p[1],
-	    .ready_w = x->ready_p[1],
+		.s = s,
+		.rootfs = c->rootfs,
+		.hostname = c->hostname,
+		.overlay_opts = x->ovl,
+		.plan = &x->plan,
+		.seccomp = &x->sc,
+		.init_fd = x->init_fd,
+		.sync_r = x->sync_p[0],
+		.msg_w = x->msg_p[1],
+		.stdin_fd = s->interactive ? x->in_p[0] : devnull,
+		.stdout_fd = x->out_p[1],
+		.stderr_fd = x->err_p[1],
+		.ready_w = x->ready_p[1],
 	};
 	/* cgroup entry: the child enters v1 hierarchies itself, clone3 puts it
 	 * in the cgroup2 part */
@@ -187,8 +187,9 @@ static int clone_child(struct start *x, struct hvc_error *err)
 	if (hvc_rt_cgroup_enter_fds(&c->cg, a.cg_fds, &a.n_cg_fds, &v2fd, err) < 0)
 		return -1;
 	int pidfd = -1;
-	struct clone_args ca = {
-	    .flags = clone_flags(s), .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD};
+	struct clone_args ca = { .flags = clone_flags(s),
+				 .pidfd = (uint64_t)(uintptr_t)&pidfd,
+				 .exit_signal = SIGCHLD };
 	if (v2fd >= 0) {
 		ca.flags |= CLONE_INTO_CGROUP;
 		ca.cgroup = (uint64_t)v2fd;
@@ -216,8 +217,7 @@ static int write_id_map(pid_t pid, const char *file, struct hvc_error *err)
 {
 	char p[64], buf[64];
 	snprintf(p, sizeof(p), "/proc/%d/%s", (int)pid, file);
-	snprintf(buf, sizeof(buf), "0 %u %u\n", (unsigned)HVC_RT_USERNS_BASE,
-		 (unsigned)HVC_RT_USERNS_LEN);
+	snprintf(buf, sizeof(buf), "0 %u %u\n", (unsigned)HVC_RT_USERNS_BASE, (unsigned)HVC_RT_USERNS_LEN);
 	if (hvc_write_file(p, buf, strlen(buf), 0644, err) < 0)
 		return hvc_error_prefix(err, "user namespace map");
 	return 0;
@@ -246,8 +246,7 @@ static int take_pty(struct hvc_ctr *c, int master, struct hvc_error *err)
 	return 0;
 }
 
-static int on_child_msg(struct start *x, const struct hvc_rt_child_msg *m, int passed,
-			struct hvc_error *err)
+static int on_child_msg(struct start *x, const struct hvc_rt_child_msg *m, int passed, struct hvc_error *err)
 {
 	switch (m->type) {
 	case HVC_RT_MSG_BORN:
@@ -271,7 +270,7 @@ static int on_child_msg(struct start *x, const struct hvc_rt_child_msg *m, int p
 static int wait_for_exec(struct start *x, struct hvc_error *err)
 {
 	for (;;) {
-		struct hvc_rt_child_msg m = {0}; /* (an out-buffer; cppcheck cannot tell) */
+		struct hvc_rt_child_msg m = { 0 }; /* (an out-buffer; cppcheck cannot tell) */
 		int passed = -1;
 		ssize_t n = hvc_recv_with_fd(x->msg_p[0], &m, sizeof(m), &passed);
 		if (n < 0 && errno == EINTR)
@@ -307,7 +306,7 @@ static int record_running(struct start *x, struct hvc_error *err)
 /* What only the start needed, on success and failure alike. */
 static void start_release(struct start *x)
 {
-	int *pairs[] = {x->sync_p, x->msg_p, x->in_p, x->out_p, x->err_p, x->ready_p};
+	int *pairs[] = { x->sync_p, x->msg_p, x->in_p, x->out_p, x->err_p, x->ready_p };
 	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
 		close_pair(pairs[i]);
 	close_fd(&x->init_fd);
@@ -346,28 +345,33 @@ static struct hvc_ctr *ctr_new(const struct hvc_ctr_spec *s)
 	return c;
 }
 
-int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_hint,
-		  struct hvc_error *err)
+int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_hint, struct hvc_error *err)
 {
 	int hint_store;
 	struct start x = {
-	    .s = s,
-	    .exit_hint = exit_hint ? exit_hint : &hint_store,
-	    .init_fd = -1,
-	    .sync_p = {-1, -1},
-	    .msg_p = {-1, -1},
-	    .in_p = {-1, -1},
-	    .out_p = {-1, -1},
-	    .err_p = {-1, -1},
-	    .ready_p = {-1, -1},
+		.s = s,
+		.exit_hint = exit_hint ? exit_hint : &hint_store,
+		.init_fd = -1,
+		.sync_p = { -1, -1 },
+		.msg_p = { -1, -1 },
+		.in_p = { -1, -1 },
+		.out_p = { -1, -1 },
+		.err_p = { -1, -1 },
+		.ready_p = { -1, -1 },
 	};
 	*x.exit_hint = 125;
 	*out = NULL;
 	x.c = ctr_new(s);
-	if (check_spec(s, err) < 0 || prepare_state(&x, err) < 0 || prepare_seccomp(&x, err) < 0 ||
-	    prepare_init(&x, err) < 0 || prepare_mounts(&x, err) < 0 ||
-	    prepare_cgroup(&x, err) < 0 || open_channels(&x, err) < 0 || clone_child(&x, err) < 0 ||
-	    wait_for_exec(&x, err) < 0 || record_running(&x, err) < 0) {
+	if (check_spec(s, err) < 0 ||
+	    prepare_state(&x, err) < 0 ||
+	    prepare_seccomp(&x, err) < 0 ||
+	    prepare_init(&x, err) < 0 ||
+	    prepare_mounts(&x, err) < 0 ||
+	    prepare_cgroup(&x, err) < 0 ||
+	    open_channels(&x, err) < 0 ||
+	    clone_child(&x, err) < 0 ||
+	    wait_for_exec(&x, err) < 0 ||
+	    record_running(&x, err) < 0) {
 		start_undo(&x);
 		return -1;
 	}
@@ -382,7 +386,7 @@ void hvc_rt_ctr_free(struct hvc_ctr *c)
 		return;
 	if (c->pidfd >= 0)
 		close(c->pidfd);
-	int fds[] = {c->out_r, c->err_r, c->in_w, c->ready_r, c->deleter};
+	int fds[] = { c->out_r, c->err_r, c->in_w, c->ready_r, c->deleter };
 	for (size_t i = 0; i < 5; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -396,8 +400,7 @@ void hvc_rt_ctr_teardown(struct hvc_ctr *c, bool remove_dir)
 {
 	hvc_rt_cgroup_destroy(&c->cg, NULL);
 	if (remove_dir) {
-		umount2(c->rootfs,
-			MNT_DETACH); /* only if mounted in our namespace (never normally) */
+		umount2(c->rootfs, MNT_DETACH); /* only if mounted in our namespace (never normally) */
 		hvc_rt_name_release(c->name, c->id, c->dir);
 		hvc_rt_ctr_dir_discard(c->dir, c->id, c->deleter);
 		c->deleter = -1;
