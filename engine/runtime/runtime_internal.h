@@ -1,5 +1,6 @@
 /* engine/runtime/runtime_internal: functions shared between the runtime's files
- * (engine/runtime_*.c, engine/container_*.c); not part of the public API. */
+ * (engine/runtime/runtime_*.c, container_*.c) and the build sandbox's
+ * (engine/build/build_sandbox.c); not part of the public API. */
 #ifndef HVC_RUNTIME_INTERNAL_H
 #define HVC_RUNTIME_INTERNAL_H
 
