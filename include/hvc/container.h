@@ -153,7 +153,6 @@ struct hvc_mnt_plan {
  * container root), in order. */
 int hvc_mnt_plan_build(const struct hvc_ctr_spec *s, struct hvc_mnt_plan *plan, struct hvc_error *err);
 void hvc_mnt_plan_free(struct hvc_mnt_plan *plan);
-#define _cleanup_mnt_plan_ __attribute__((cleanup(hvc_mnt_plan_free)))
 /* "lowerdir=…,upperdir=…,workdir=…" (upper NULL -> read-only overlay).
  * volatile_upper appends HVC_OVL_VOLATILE (last, so a kernel without it can
  * be retried without it): overlayfs then never syncs the upper filesystem —
