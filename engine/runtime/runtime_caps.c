@@ -1,11 +1,10 @@
-/* engine/runtime/runtime_caps: capability sets — Docker's default 14, name parsing for
- * --cap-add/--cap-drop, and applying a set to the container's init with libcap
- * (bounding set dropped first, then permitted/effective/inheritable). */
+/* engine/runtime/runtime_caps: capability sets — Docker's default 14, and names
+ * (libcap's) for --cap-add/--cap-drop and display. Applying a set is part of
+ * the confinement (engine/runtime/runtime_confine.c). */
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/capability.h>
-#include <sys/prctl.h>
 #include "hvc/container.h"
 #include "runtime_internal.h"
 
@@ -65,44 +64,4 @@ const char *hvc_ctr_caps_format(uint64_t caps, char *buf, size_t len)
 		cap_free(n);
 	}
 	return buf;
-}
-
-/* Drops every capability outside caps from the bounding set. Needs CAP_SETPCAP. */
-int hvc_rt_caps_drop_bounding(uint64_t caps, struct hvc_error *err)
-{
-	for (int c = 0; c <= 63; c++) {
-		if (caps & (1ull << c))
-			continue;
-		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) {
-			if (errno == EINVAL) /* beyond what this kernel knows */
-				break;
-			return hvc_err(err, errno, "drop capability %d from the bounding set", c);
-		}
-	}
-	return 0;
-}
-
-/* Sets permitted = effective = inheritable = caps (for uid 0 in the container). */
-int hvc_rt_caps_set(uint64_t caps, struct hvc_error *err)
-{
-	cap_t c = cap_init();
-	if (!c)
-		return hvc_err(err, errno, "cap_init");
-	cap_value_t list[64];
-	int n = 0;
-	for (int v = 0; v <= 63; v++)
-		if ((caps & (1ull << v)) && CAP_IS_SUPPORTED(v))
-			list[n++] = v;
-	int r = 0;
-	if (n && (cap_set_flag(c, CAP_PERMITTED, n, list, CAP_SET) < 0 ||
-		  cap_set_flag(c, CAP_EFFECTIVE, n, list, CAP_SET) < 0 ||
-		  cap_set_flag(c, CAP_INHERITABLE, n, list, CAP_SET) < 0))
-		r = hvc_err(err, errno, "cap_set_flag");
-	if (!r && cap_set_proc(c) < 0)
-		r = hvc_err(err, errno, "set capabilities");
-	cap_free(c);
-	/* no ambient capabilities: a non-root command gets none, as in Docker */
-	if (!r)
-		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	return r;
 }

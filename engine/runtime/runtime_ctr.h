@@ -1,5 +1,6 @@
 /* engine/runtime/runtime_ctr: the in-memory container handle shared by
- * runtime_run.c (start) and runtime_io.c (relay, wait, teardown). */
+ * runtime_run.c (start, with runtime_prepare.c) and runtime_io.c (relay,
+ * wait, teardown). */
 #ifndef HVC_RUNTIME_CTR_H
 #define HVC_RUNTIME_CTR_H
 
@@ -20,6 +21,19 @@ struct hvc_ctr {
 	struct hvc_ctr_state st;
 	struct hvc_ctr_timings t;
 };
+
+/* --userns: container ids 0..LEN-1 are host ids BASE..BASE+LEN-1 */
+enum { HVC_RT_USERNS_BASE = 100000, HVC_RT_USERNS_LEN = 65536 };
+
+/* engine/runtime/runtime_prepare.c: the parent's steps before the clone. */
+/* A fresh id, the name reserved (or "c-<id>"), the hostname. */
+int hvc_rt_ctr_identity(struct hvc_ctr *c, const struct hvc_ctr_spec *s, struct hvc_error *err);
+/* containers/<id>/{,upper,work,rootfs} (owned by the mapped root with
+ * userns); sets c->dir and c->rootfs, returns the upper and work paths.
+ * Removed again when it fails. */
+int hvc_rt_ctr_state_dir(struct hvc_ctr *c, bool userns, char **upper, char **work, struct hvc_error *err);
+/* containers/<id>/config.json: the spec, with id, name, hostname, created. */
+int hvc_rt_ctr_write_config(const struct hvc_ctr *c, const struct hvc_ctr_spec *s, struct hvc_error *err);
 
 void hvc_rt_ctr_free(struct hvc_ctr *c);
 void hvc_rt_ctr_teardown(struct hvc_ctr *c, bool remove_dir);

@@ -3,13 +3,11 @@
  * container may open its /proc/<pid>/exe: CVE-2019-5736 class), joins the
  * container's cgroup, then setns()es into all of its namespaces at once
  * through a pidfd, and forks the command so it lands in the PID namespace.
- * The command gets the same capability bounding set, user, no_new_privs and
- * seccomp profile as the container's init, and only fds 0/1/2. */
+ * The command gets the container init's confinement (runtime_confine.c:
+ * bounding set, user, no_new_privs, seccomp), and only fds 0/1/2. */
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <sched.h>
-#include <seccomp.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -20,6 +18,26 @@
 #include "runtime_internal.h"
 
 extern char **environ;
+
+/* The spec's environment, exec's -e on top, HOME from the user's passwd
+ * entry unless set. */
+static char **exec_env(const struct hvc_ctr_spec *s, const struct hvc_ctr_exec_opts *o, uid_t uid,
+		       const char *home)
+{
+	char **env = NULL;
+	for (size_t i = 0; s->env && s->env[i]; i++)
+		hvc_strv_push(&env, s->env[i]);
+	for (size_t i = 0; o->env && o->env[i]; i++)
+		hvc_ctr_env_set(&env, o->env[i], NULL);
+	bool has_home = false;
+	for (size_t i = 0; env && env[i]; i++)
+		has_home |= hvc_str_has_prefix(env[i], "HOME=");
+	if (!has_home) {
+		_cleanup_free_ char *h = hvc_strdup_printf("HOME=%s", home ? home : uid == 0 ? "/root" : "/");
+		hvc_strv_push(&env, h);
+	}
+	return env;
+}
 
 static __attribute__((noreturn)) void exec_child(const struct hvc_ctr_spec *s, const struct hvc_ctr_exec_opts *o,
 						  const struct hvc_sc_bpf *sc, int slave)
@@ -42,37 +60,12 @@ static __attribute__((noreturn)) void exec_child(const struct hvc_ctr_spec *s, c
 		goto fail;
 	}
 	syscall(SYS_close_range, 3u, ~0u, 4 /* CLOSE_RANGE_CLOEXEC */);
-	if (hvc_rt_caps_drop_bounding(s->caps, &err) < 0)
+	char **env = exec_env(s, o, uid, home);
+	/* the same confinement as the container's init */
+	struct hvc_rt_confinement conf;
+	hvc_rt_confinement_plan(uid, gid, HVC_RT_GROUPS_PRIMARY, s->caps, sc, &conf);
+	if (hvc_rt_confine(&conf, &err) < 0)
 		goto fail;
-	if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0) {
-		hvc_err(&err, errno, "switch to user %u:%u", (unsigned)uid, (unsigned)gid);
-		goto fail;
-	}
-	if (hvc_rt_caps_set(uid == 0 ? s->caps : 0, &err) < 0)
-		goto fail;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		hvc_err(&err, errno, "no_new_privs");
-		goto fail;
-	}
-	char **env = NULL;
-	for (size_t i = 0; s->env && s->env[i]; i++)
-		hvc_strv_push(&env, s->env[i]);
-	for (size_t i = 0; o->env && o->env[i]; i++)
-		hvc_ctr_env_set(&env, o->env[i], NULL);
-	bool has_home = false;
-	for (size_t i = 0; env && env[i]; i++)
-		has_home |= hvc_str_has_prefix(env[i], "HOME=");
-	if (!has_home) {
-		_cleanup_free_ char *h = hvc_strdup_printf("HOME=%s", home ? home : uid == 0 ? "/root" : "/");
-		hvc_strv_push(&env, h);
-	}
-	{
-		int rc = hvc_sc_bpf_load(sc);
-		if (rc < 0) {
-			hvc_err(&err, -rc, "load seccomp filter");
-			goto fail;
-		}
-	}
 	environ = env;
 	execvp(o->argv[0], o->argv);
 	int e = errno;
@@ -113,21 +106,80 @@ static void relay_tty(int master, pid_t child)
 	}
 }
 
-int hvc_ctr_exec(const char *id, const struct hvc_ctr_exec_opts *o, struct hvc_error *err)
+static int wait_status(pid_t pid)
 {
-	struct hvc_ctr_state st;
-	if (hvc_ctr_reclaim_if_stale(id, err) < 0 || hvc_ctr_state_read(id, &st, err) < 0)
+	int ws = 0;
+	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+}
+
+/* The helper: non-dumpable, in the container's cgroup and namespaces; forks
+ * the command so it lands in the PID namespace, exits with its status. */
+static __attribute__((noreturn)) void helper_main(const struct hvc_ctr_spec *spec, const struct hvc_ctr_exec_opts *o,
+						   const struct hvc_sc_bpf *sc, const struct hvc_rt_cgroup *cg,
+						   int pidfd, int slave)
+{
+	struct hvc_error e = { 0 };
+	prctl(PR_SET_DUMPABLE, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (hvc_rt_cgroup_attach(cg, getpid(), &e) < 0) {
+		fprintf(stderr, "hvc: exec: %s\n", e.msg);
+		_exit(126);
+	}
+	int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWCGROUP;
+	if (spec->net == HVC_CTR_NET_NONE)
+		flags |= CLONE_NEWNET;
+	/* the container's namespaces belong to the host's user namespace
+	 * (--userns adds one only for its processes): join them first */
+	if (setns(pidfd, flags) < 0 || (spec->userns && setns(pidfd, CLONE_NEWUSER) < 0)) {
+		fprintf(stderr, "hvc: exec: join the container's namespaces: %s\n", strerror(errno));
+		_exit(126);
+	}
+	pid_t cmd = fork(); /* the first child after setns(PID) is inside the namespace */
+	if (cmd < 0)
+		_exit(126);
+	if (cmd == 0)
+		exec_child(spec, o, sc, slave);
+	_exit(wait_status(cmd));
+}
+
+/* -t: a pty from the host's devpts, sized like the caller's terminal. */
+static int open_pty(int *master, int *slave, struct hvc_error *err)
+{
+	*master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	char *sn = *master >= 0 && grantpt(*master) == 0 && unlockpt(*master) == 0 ? ptsname(*master) : NULL;
+	*slave = sn ? open(sn, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
+	if (*slave < 0)
+		return hvc_err(err, errno, "allocate a pty");
+	struct winsize ws;
+	if (ioctl(0, TIOCGWINSZ, &ws) == 0)
+		ioctl(*master, TIOCSWINSZ, &ws);
+	return 0;
+}
+
+/* The container's state and spec, when it is running. */
+static int running_container(const char *id, const struct hvc_ctr_exec_opts *o, struct hvc_ctr_state *st,
+			     struct hvc_ctr_spec *spec, struct hvc_error *err)
+{
+	if (hvc_ctr_reclaim_if_stale(id, err) < 0 || hvc_ctr_state_read(id, st, err) < 0)
 		return -1;
-	if (st.status != HVC_CTR_RUNNING || !hvc_ctr_proc_alive(st.pid, st.pid_start))
+	if (st->status != HVC_CTR_RUNNING || !hvc_ctr_proc_alive(st->pid, st->pid_start))
 		return hvc_err(err, 0, "container %.12s is not running", id);
 	if (!o->argv || !o->argv[0])
 		return hvc_err(err, 0, "no command to run");
+	return hvc_ctr_config_read(id, spec, NULL, err);
+}
+
+int hvc_ctr_exec(const char *id, const struct hvc_ctr_exec_opts *o, struct hvc_error *err)
+{
+	struct hvc_ctr_state st;
 	struct hvc_ctr_spec spec;
-	if (hvc_ctr_config_read(id, &spec, NULL, err) < 0)
+	if (running_container(id, o, &st, &spec, err) < 0)
 		return -1;
 	int rc = -1;
-	struct hvc_sc_bpf sc = { 0 };
-	int pidfd = -1, master = -1, slave = -1;
+	_cleanup_sc_bpf_ struct hvc_sc_bpf sc = { 0 };
+	_cleanup_close_ int pidfd = -1, master = -1, slave = -1;
 	struct hvc_rt_cgroup cg;
 	hvc_rt_cgroup_from_name(st.cgroup, &cg);
 	if (hvc_sc_bpf_for_spec(&spec, &sc, err) < 0)
@@ -137,68 +189,23 @@ int hvc_ctr_exec(const char *id, const struct hvc_ctr_exec_opts *o, struct hvc_e
 		hvc_err(err, errno ? errno : ESRCH, "container %.12s is not running", id);
 		goto out;
 	}
-	if (o->tty) {
-		master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-		char *sn = master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0 ? ptsname(master) : NULL;
-		slave = sn ? open(sn, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
-		if (slave < 0) {
-			hvc_err(err, errno, "allocate a pty");
-			goto out;
-		}
-		struct winsize ws;
-		if (ioctl(0, TIOCGWINSZ, &ws) == 0)
-			ioctl(master, TIOCSWINSZ, &ws);
-	}
+	if (o->tty && open_pty(&master, &slave, err) < 0)
+		goto out;
 	fflush(NULL);
 	pid_t helper = fork();
 	if (helper < 0) {
 		hvc_err(err, errno, "fork");
 		goto out;
 	}
-	if (helper == 0) {
-		struct hvc_error e = { 0 };
-		prctl(PR_SET_DUMPABLE, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (hvc_rt_cgroup_attach(&cg, getpid(), &e) < 0) {
-			fprintf(stderr, "hvc: exec: %s\n", e.msg);
-			_exit(126);
-		}
-		int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWCGROUP;
-		if (spec.net == HVC_CTR_NET_NONE)
-			flags |= CLONE_NEWNET;
-		/* the container's namespaces belong to the host's user namespace
-		 * (--userns adds one only for its processes): join them first */
-		if (setns(pidfd, flags) < 0 || (spec.userns && setns(pidfd, CLONE_NEWUSER) < 0)) {
-			fprintf(stderr, "hvc: exec: join the container's namespaces: %s\n", strerror(errno));
-			_exit(126);
-		}
-		pid_t cmd = fork(); /* the first child after setns(PID) is inside the namespace */
-		if (cmd < 0)
-			_exit(126);
-		if (cmd == 0)
-			exec_child(&spec, o, &sc, slave);
-		int ws;
-		while (waitpid(cmd, &ws, 0) < 0 && errno == EINTR)
-			;
-		_exit(WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws));
-	}
+	if (helper == 0)
+		helper_main(&spec, o, &sc, &cg, pidfd, slave);
 	if (slave >= 0)
 		close(slave), slave = -1;
 	if (master >= 0)
 		relay_tty(master, helper);
-	int ws = 0;
-	while (waitpid(helper, &ws, 0) < 0 && errno == EINTR)
-		;
-	rc = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+	rc = wait_status(helper);
 out:
 	hvc_rt_cgroup_release(&cg);
-	if (master >= 0)
-		close(master);
-	if (slave >= 0)
-		close(slave);
-	if (pidfd >= 0)
-		close(pidfd);
-	hvc_sc_bpf_free(&sc);
 	hvc_ctr_spec_free(&spec);
 	return rc;
 }

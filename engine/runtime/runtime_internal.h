@@ -1,5 +1,6 @@
 /* engine/runtime/runtime_internal: functions shared between the runtime's files
- * (engine/runtime_*.c, engine/container_*.c); not part of the public API. */
+ * (engine/runtime/runtime_*.c, container_*.c) and the build sandbox's
+ * (engine/build/build_sandbox.c); not part of the public API. */
 #ifndef HVC_RUNTIME_INTERNAL_H
 #define HVC_RUNTIME_INTERNAL_H
 
@@ -7,9 +8,34 @@
 #include <sys/types.h>
 #include "hvc/container.h"
 
-/* caps */
-int hvc_rt_caps_drop_bounding(uint64_t caps, struct hvc_error *err);
-int hvc_rt_caps_set(uint64_t caps, struct hvc_error *err);
+/* confinement (engine/runtime/runtime_confine.c): who the command runs as
+ * and what it may still do, as data; one apply for the container's init,
+ * `hvc exec` and a build's RUN step. */
+enum hvc_rt_groups {
+	HVC_RT_GROUPS_NONE,    /* no supplementary groups (docker build's RUN) */
+	HVC_RT_GROUPS_PRIMARY, /* the primary gid as the only one (hvc run, exec) */
+};
+struct hvc_rt_confinement {
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[1];                  /* supplementary groups: the first n_groups */
+	size_t n_groups;
+	uint64_t bounding;                /* capabilities left in the bounding set */
+	uint64_t caps;                    /* permitted = effective = inheritable */
+	bool no_new_privs;
+	const struct hvc_sc_bpf *seccomp; /* compiled by the parent; NULL: none */
+};
+/* Pure: the confinement of a command run as uid:gid with the capability set caps. */
+void hvc_rt_confinement_plan(uid_t uid, gid_t gid, enum hvc_rt_groups groups, uint64_t caps,
+			     const struct hvc_sc_bpf *seccomp, struct hvc_rt_confinement *out);
+/* Applies it: bounding set, groups and ids, capabilities, no_new_privs,
+ * seccomp — in that order, with raw system calls and no allocation (safe in
+ * a child sharing its caller's memory). Call it last before exec. */
+int hvc_rt_confine(const struct hvc_rt_confinement *c, struct hvc_error *err);
+
+/* seccomp: the default profile for a capability set as BPF, from the same
+ * cache as hvc_sc_bpf_for_spec (engine/runtime/runtime_seccomp.c). */
+int hvc_sc_bpf_default(uint64_t caps, struct hvc_sc_bpf *out, struct hvc_error *err);
 
 /* mounts: executes a plan under rootfs (an absolute path in the current,
  * private mount namespace), then pivot_roots into it. */

@@ -41,132 +41,176 @@ static ssize_t relay(int from, int to, int logfd)
 	return n;
 }
 
-static int wait_impl(struct hvc_ctr *c, const struct hvc_ctr_io *io, struct hvc_ctr_timings *tout,
-		     struct hvc_error *err)
+/* The supervisor's view of a running container while it relays. */
+struct relay {
+	struct hvc_ctr *c;
+	int logfd;                /* containers/<id>/log, or -1 */
+	int out_fd, err_fd, in_fd; /* the caller's ends, -1: none */
+	int sfd;                  /* signalfd of the signals to forward */
+	sigset_t old_mask;
+	struct sigaction old_pipe;
+	bool exited;
+};
+
+/* Forwarded signals arrive on a signalfd; SIGPIPE from a gone reader is
+ * ignored (the container is drained regardless). */
+static void relay_open(struct relay *r, struct hvc_ctr *c, const struct hvc_ctr_io *io)
 {
-	int logfd = -1;
+	*r = (struct relay){ .c = c, .logfd = -1, .out_fd = io ? io->out_fd : -1 };
 	if (io && io->log) {
 		_cleanup_free_ char *p = hvc_path_join(c->dir, "log");
-		logfd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+		r->logfd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 	}
-	int out_fd = io ? io->out_fd : -1;
-	int err_fd = io && io->err_fd >= 0 ? io->err_fd : out_fd;
-	int in_fd = io && c->in_w >= 0 ? io->in_fd : -1;
-
-	sigset_t mask, old;
+	r->err_fd = io && io->err_fd >= 0 ? io->err_fd : r->out_fd;
+	r->in_fd = io && c->in_w >= 0 ? io->in_fd : -1;
+	sigset_t mask;
 	sigemptyset(&mask);
 	int fwd[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
 	for (size_t i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
 		sigaddset(&mask, fwd[i]);
-	sigprocmask(SIG_BLOCK, &mask, &old);
-	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
-	sigaction(SIGPIPE, &ign, &old_pipe);
+	sigprocmask(SIG_BLOCK, &mask, &r->old_mask);
+	r->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+	sigaction(SIGPIPE, &ign, &r->old_pipe);
+}
 
-	/* --rm: fork the state dir's deleter now, while the container runs and
-	 * this process would only wait, rather than after it exits */
-	if (c->spec->rm && c->deleter < 0)
-		c->deleter = hvc_rt_deleter_start(c->id);
+static void relay_close(struct relay *r)
+{
+	if (r->sfd >= 0)
+		close(r->sfd);
+	sigprocmask(SIG_SETMASK, &r->old_mask, NULL);
+	sigaction(SIGPIPE, &r->old_pipe, NULL);
+	if (r->logfd >= 0)
+		close(r->logfd);
+}
 
-	bool exited = false;
-	int out_r = c->out_r, err_r = c->err_r;
-	for (;;) {
-		struct pollfd p[6];
-		int n = 0, i_out = -1, i_err = -1, i_in = -1, i_pid = -1, i_sig = -1, i_ready = -1;
-		if (out_r >= 0)
-			p[i_out = n++] = (struct pollfd){ out_r, POLLIN, 0 };
-		if (err_r >= 0)
-			p[i_err = n++] = (struct pollfd){ err_r, POLLIN, 0 };
-		if (in_fd >= 0 && !exited)
-			p[i_in = n++] = (struct pollfd){ in_fd, POLLIN, 0 };
-		if (!exited)
-			p[i_pid = n++] = (struct pollfd){ c->pidfd, POLLIN, 0 };
-		if (sfd >= 0 && !exited)
-			p[i_sig = n++] = (struct pollfd){ sfd, POLLIN, 0 };
-		if (c->ready_r >= 0)
-			p[i_ready = n++] = (struct pollfd){ c->ready_r, POLLIN, 0 };
-		if (exited && out_r < 0 && err_r < 0)
-			break;
-		if (exited && c->tty) {
-			/* the pty master never reports EOF while we hold it: drain what is there */
-			int avail = 0;
-			if (ioctl(out_r, FIONREAD, &avail) < 0 || avail <= 0)
-				break;
+static void on_ready(struct hvc_ctr *c)
+{
+	char buf[64];
+	ssize_t n = read(c->ready_r, buf, sizeof(buf));
+	if (n > 0 && !c->t.ready)
+		c->t.ready = hvc_now_ns();
+	if (n <= 0) {
+		close(c->ready_r);
+		c->ready_r = -1;
+	}
+}
+
+static void on_stdout(struct relay *r, uint64_t polled)
+{
+	struct hvc_ctr *c = r->c;
+	ssize_t got = relay(c->out_r, r->out_fd, r->logfd);
+	if (got > 0 && !c->t.first_output)
+		c->t.first_output = polled;
+	if (got >= 0)
+		return;
+	close(c->out_r);
+	c->out_r = -1;
+	if (c->tty && c->in_w >= 0) {
+		close(c->in_w);
+		c->in_w = -1;
+		r->in_fd = -1;
+	}
+}
+
+static void on_stdin(struct relay *r)
+{
+	struct hvc_ctr *c = r->c;
+	char buf[4096];
+	ssize_t n = read(r->in_fd, buf, sizeof(buf));
+	if (n > 0) {
+		write_all(c->in_w, buf, (size_t)n);
+	} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+		r->in_fd = -1;
+		if (!c->tty) { /* EOF reaches the command as EOF */
+			close(c->in_w);
+			c->in_w = -1;
 		}
-		if (poll(p, (nfds_t)n, -1) < 0) {
+	}
+}
+
+static void on_signals(struct relay *r)
+{
+	struct hvc_ctr *c = r->c;
+	struct signalfd_siginfo si;
+	while (read(r->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGWINCH) {
+			struct winsize ws;
+			if (c->tty && ioctl(0, TIOCGWINSZ, &ws) == 0)
+				ioctl(c->out_r, TIOCSWINSZ, &ws);
+			continue;
+		}
+		hvc_ctr_signal(c, (int)si.ssi_signo);
+	}
+}
+
+enum { SLOT_OUT, SLOT_ERR, SLOT_IN, SLOT_PID, SLOT_SIG, SLOT_READY, SLOT_N };
+
+/* Whether there is anything left to relay. */
+static bool relay_pending(const struct relay *r)
+{
+	const struct hvc_ctr *c = r->c;
+	if (r->exited && c->out_r < 0 && c->err_r < 0)
+		return false;
+	if (r->exited && c->tty) {
+		/* the pty master never reports EOF while we hold it: drain what is there */
+		int avail = 0;
+		if (ioctl(c->out_r, FIONREAD, &avail) < 0 || avail <= 0)
+			return false;
+	}
+	return true;
+}
+
+/* Relays until the init has exited and its output is drained. */
+static void relay_loop(struct relay *r)
+{
+	struct hvc_ctr *c = r->c;
+	while (relay_pending(r)) {
+		/* negative fds are ignored by poll: a closed stream keeps its slot */
+		struct pollfd p[SLOT_N] = {
+			[SLOT_OUT] = { c->out_r, POLLIN, 0 },
+			[SLOT_ERR] = { c->err_r, POLLIN, 0 },
+			[SLOT_IN] = { r->exited ? -1 : r->in_fd, POLLIN, 0 },
+			[SLOT_PID] = { r->exited ? -1 : c->pidfd, POLLIN, 0 },
+			[SLOT_SIG] = { r->exited ? -1 : r->sfd, POLLIN, 0 },
+			[SLOT_READY] = { c->ready_r, POLLIN, 0 },
+		};
+		if (poll(p, SLOT_N, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if (i_ready >= 0 && p[i_ready].revents) {
-			char buf[64];
-			ssize_t r = read(c->ready_r, buf, sizeof(buf));
-			if (r > 0 && !c->t.ready)
-				c->t.ready = hvc_now_ns();
-			if (r <= 0) {
-				close(c->ready_r);
-				c->ready_r = -1;
-			}
-		}
+		if (p[SLOT_READY].revents)
+			on_ready(c);
 		uint64_t polled = hvc_now_ns(); /* what the relay reads was there by now */
-		ssize_t got = i_out >= 0 && p[i_out].revents ? relay(out_r, out_fd, logfd) : 0;
-		if (got > 0 && !c->t.first_output)
-			c->t.first_output = polled;
-		if (got < 0) {
-			close(out_r);
-			c->out_r = out_r = -1;
-			if (c->tty && c->in_w >= 0) {
-				close(c->in_w);
-				c->in_w = -1;
-				in_fd = -1;
-			}
+		if (p[SLOT_OUT].revents)
+			on_stdout(r, polled);
+		if (p[SLOT_ERR].revents && relay(c->err_r, r->err_fd, r->logfd) < 0) {
+			close(c->err_r);
+			c->err_r = -1;
 		}
-		if (i_err >= 0 && p[i_err].revents && relay(err_r, err_fd, logfd) < 0) {
-			close(err_r);
-			c->err_r = err_r = -1;
-		}
-		if (i_in >= 0 && p[i_in].revents) {
-			char buf[4096];
-			ssize_t r = read(in_fd, buf, sizeof(buf));
-			if (r > 0) {
-				write_all(c->in_w, buf, (size_t)r);
-			} else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
-				in_fd = -1;
-				if (!c->tty) { /* EOF reaches the command as EOF */
-					close(c->in_w);
-					c->in_w = -1;
-				}
-			}
-		}
-		if (i_sig >= 0 && p[i_sig].revents) {
-			struct signalfd_siginfo si;
-			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-				if (si.ssi_signo == SIGWINCH) {
-					struct winsize ws;
-					if (c->tty && ioctl(0, TIOCGWINSZ, &ws) == 0)
-						ioctl(c->out_r, TIOCSWINSZ, &ws);
-					continue;
-				}
-				hvc_ctr_signal(c, (int)si.ssi_signo);
-			}
-		}
-		if (i_pid >= 0 && p[i_pid].revents)
-			exited = true;
+		if (p[SLOT_IN].revents && r->in_fd >= 0)
+			on_stdin(r);
+		if (p[SLOT_SIG].revents)
+			on_signals(r);
+		if (p[SLOT_PID].revents)
+			r->exited = true;
 	}
+}
 
-	int status = 0, rc;
+static int reap(struct hvc_ctr *c)
+{
+	int status = 0;
 	while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
 		;
 	c->t.exited = hvc_now_ns();
-	rc = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
+}
 
-	if (sfd >= 0)
-		close(sfd);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	sigaction(SIGPIPE, &old_pipe, NULL);
-	if (logfd >= 0)
-		close(logfd);
-
+/* The exit in state.json (or, with --rm, the container gone) and the host
+ * cleaned up. */
+static int record_exit(struct hvc_ctr *c, int rc, struct hvc_error *err)
+{
 	c->st.oom_killed = hvc_rt_cgroup_oom_killed(&c->cg);
 	c->st.status = HVC_CTR_EXITED;
 	c->st.exit_code = rc;
@@ -174,15 +218,35 @@ static int wait_impl(struct hvc_ctr *c, const struct hvc_ctr_io *io, struct hvc_
 	bool rm = c->spec->rm;
 	hvc_rt_ctr_teardown(c, rm);
 	if (!rm && hvc_ctr_state_write(c->id, &c->st, err) < 0)
-		rc = -1;
-	if (tout)
-		*tout = c->t;
-	const struct hvc_ctr_timings *t = &c->t;
+		return -1;
+	return rc;
+}
+
+static void log_timings(const struct hvc_ctr_timings *t)
+{
 #define MS(x) ((x) ? hvc_ns_to_ms((x) - t->t0) : 0.0)
 	hvc_debug("timings (ms since start): prepared %.3f cgroup %.3f cloned %.3f rootfs %.3f exec %.3f "
 		  "ready %.3f exited %.3f torn-down %.3f", MS(t->prepared), MS(t->cgroup), MS(t->cloned),
 		  MS(t->rootfs), MS(t->exec), MS(t->ready), MS(t->exited), MS(hvc_now_ns()));
 #undef MS
+}
+
+static int wait_impl(struct hvc_ctr *c, const struct hvc_ctr_io *io, struct hvc_ctr_timings *tout,
+		     struct hvc_error *err)
+{
+	struct relay r;
+	relay_open(&r, c, io);
+	/* --rm: fork the state dir's deleter now, while the container runs and
+	 * this process would only wait, rather than after it exits */
+	if (c->spec->rm && c->deleter < 0)
+		c->deleter = hvc_rt_deleter_start(c->id);
+	relay_loop(&r);
+	int rc = reap(c);
+	relay_close(&r);
+	rc = record_exit(c, rc, err);
+	if (tout)
+		*tout = c->t;
+	log_timings(&c->t);
 	hvc_rt_ctr_free(c);
 	return rc;
 }

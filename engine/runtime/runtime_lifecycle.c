@@ -219,12 +219,9 @@ int hvc_ctr_reclaim_if_stale(const char *id, struct hvc_error *err)
 	return 1;
 }
 
-int hvc_ctr_prune(bool all, struct hvc_ctr_prune_report *r, struct hvc_error *err)
+/* Stale containers reclaimed; with all, exited ones removed too. */
+static void prune_containers(bool all, struct hvc_ctr_prune_report *r, char **ids)
 {
-	memset(r, 0, sizeof(*r));
-	_cleanup_strv_ char **ids = NULL;
-	if (hvc_ctr_list(&ids, err) < 0)
-		return -1;
 	for (size_t i = 0; ids && ids[i]; i++) {
 		int s = hvc_ctr_reclaim_if_stale(ids[i], NULL);
 		struct hvc_ctr_state st;
@@ -241,50 +238,69 @@ int hvc_ctr_prune(bool all, struct hvc_ctr_prune_report *r, struct hvc_error *er
 			r->containers++;
 		}
 	}
-	/* cgroups whose container is gone or not running */
+}
+
+/* Whether the cgroup of container id (of this root) still has a use. */
+static bool cgroup_in_use(const char *id)
+{
+	struct hvc_ctr_state st;
+	_cleanup_free_ char *dir = hvc_rt_ctr_dir(id);
+	if (!hvc_path_exists(dir))
+		return false;
+	if (hvc_ctr_state_read(id, &st, NULL) == 0)
+		return st.status == HVC_CTR_RUNNING;
+	/* a start in progress has no state yet: leave young ones alone */
+	struct stat sb;
+	return stat(dir, &sb) == 0 && time(NULL) - sb.st_mtime < 30;
+}
+
+/* cgroups of this root whose container is gone or not running. */
+static void prune_cgroups(struct hvc_ctr_prune_report *r)
+{
 	_cleanup_strv_ char **cgs = NULL;
 	hvc_rt_cgroup_list(&cgs);
+	/* only this root's cgroups: "hvc/<tag>-<id>" */
+	_cleanup_free_ char *mine = hvc_rt_cgroup_name_for("");
 	for (size_t i = 0; cgs && cgs[i]; i++) {
-		/* only this root's cgroups: "hvc/<tag>-<id>" */
-		_cleanup_free_ char *mine = hvc_rt_cgroup_name_for("");
-		if (!hvc_str_has_prefix(cgs[i], mine))
-			continue;
-		const char *id = cgs[i] + strlen(mine);
-		struct hvc_ctr_state st;
-		_cleanup_free_ char *dir = hvc_rt_ctr_dir(id);
-		bool live = hvc_path_exists(dir) && hvc_ctr_state_read(id, &st, NULL) == 0 &&
-			    st.status == HVC_CTR_RUNNING;
-		if (!live && hvc_path_exists(dir)) {
-			/* a start in progress has no state yet: leave young ones alone */
-			struct stat sb;
-			if (stat(dir, &sb) == 0 && time(NULL) - sb.st_mtime < 30 &&
-			    hvc_ctr_state_read(id, &st, NULL) < 0)
-				live = true;
-		}
-		if (live)
+		if (!hvc_str_has_prefix(cgs[i], mine) || cgroup_in_use(cgs[i] + strlen(mine)))
 			continue;
 		struct hvc_rt_cgroup cg;
 		hvc_rt_cgroup_from_name(cgs[i], &cg);
 		if (hvc_rt_cgroup_destroy(&cg, &r->processes) == 0)
 			r->cgroups++;
 	}
+}
+
+/* Overlay mounts left in this namespace (a start killed mid-way never
+ * leaves one: rootfs mounts live in the container's own namespace). */
+static void prune_mounts(struct hvc_ctr_prune_report *r)
+{
+	_cleanup_free_ char *mi = NULL;
+	size_t len;
+	_cleanup_free_ char *prefix = hvc_strdup_printf("%s/containers/", hvc_root());
+	if (hvc_read_file("/proc/self/mountinfo", &mi, &len, NULL) < 0)
+		return;
+	char *save = NULL;
+	for (char *line = strtok_r(mi, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char mp[4096];
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) == 1 && hvc_str_has_prefix(mp, prefix) &&
+		    umount2(mp, MNT_DETACH) == 0)
+			r->mounts++;
+	}
+}
+
+int hvc_ctr_prune(bool all, struct hvc_ctr_prune_report *r, struct hvc_error *err)
+{
+	memset(r, 0, sizeof(*r));
+	_cleanup_strv_ char **ids = NULL;
+	if (hvc_ctr_list(&ids, err) < 0)
+		return -1;
+	prune_containers(all, r, ids);
+	prune_cgroups(r);
 	/* state dirs whose deletion a crash interrupted */
 	_cleanup_free_ char *trash = hvc_strdup_printf("%s/containers/.trash", hvc_root());
 	if (hvc_path_exists(trash))
 		hvc_rm_rf(trash, NULL);
-	/* overlay mounts left in this namespace (a start killed mid-way never
-	 * leaves one: rootfs mounts live in the container's own namespace) */
-	_cleanup_free_ char *mi = NULL;
-	size_t len;
-	_cleanup_free_ char *prefix = hvc_strdup_printf("%s/containers/", hvc_root());
-	if (hvc_read_file("/proc/self/mountinfo", &mi, &len, NULL) == 0) {
-		char *save = NULL;
-		for (char *line = strtok_r(mi, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-			char mp[4096];
-			if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) == 1 && hvc_str_has_prefix(mp, prefix) &&
-			    umount2(mp, MNT_DETACH) == 0)
-				r->mounts++;
-		}
-	}
+	prune_mounts(r);
 	return 0;
 }

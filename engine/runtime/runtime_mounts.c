@@ -223,96 +223,127 @@ static int remount_ro(int rootfd, const char *dst, unsigned long extra, struct h
 	return 0;
 }
 
-static int apply_one(int rootfd, const struct hvc_mnt_op *o, bool userns, struct hvc_error *err)
+static int apply_mount(int rootfd, const struct hvc_mnt_op *o, struct hvc_error *err)
+{
+	_cleanup_close_ int fd = hvc_rt_open_in_root(rootfd, o->dst, true, true, err);
+	if (fd < 0)
+		return -1;
+	char p[64];
+	fd_path(fd, p);
+	if (mount(o->src, p, o->fstype, o->flags, o->data) == 0)
+		return 0;
+	int e = errno;
+	/* sysfs needs a network namespace we own: bind the host's instead */
+	if (!strcmp(o->fstype, "sysfs") && e == EPERM) {
+		if (mount("/sys", p, NULL, MS_BIND | MS_REC, NULL) < 0)
+			return hvc_err(err, errno, "bind /sys");
+		return remount_ro(rootfd, o->dst, MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
+	}
+	return hvc_err(err, e, "mount %s on `%s`", o->fstype, o->dst);
+}
+
+static int apply_bind(int rootfd, const struct hvc_mnt_op *o, struct hvc_error *err)
+{
+	struct stat hs;
+	if (stat(o->src, &hs) < 0)
+		return hvc_err(err, errno, "volume `%s`", o->src);
+	_cleanup_close_ int fd = hvc_rt_open_in_root(rootfd, o->dst, true, S_ISDIR(hs.st_mode), err);
+	if (fd < 0)
+		return -1;
+	char p[64];
+	fd_path(fd, p);
+	if (mount(o->src, p, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return hvc_err(err, errno, "bind `%s` on `%s`", o->src, o->dst);
+	return o->ro ? remount_ro(rootfd, o->dst, 0, err) : 0;
+}
+
+static int apply_dev(int rootfd, const struct hvc_mnt_op *o, bool userns, struct hvc_error *err)
 {
 	char p[64];
-	_cleanup_close_ int fd = -1;
-	struct stat st;
-	switch (o->kind) {
-	case HVC_MNT_MOUNT:
-		if ((fd = hvc_rt_open_in_root(rootfd, o->dst, true, true, err)) < 0)
-			return -1;
-		fd_path(fd, p);
-		if (mount(o->src, p, o->fstype, o->flags, o->data) < 0) {
-			int e = errno;
-			/* sysfs needs a network namespace we own: bind the host's instead */
-			if (!strcmp(o->fstype, "sysfs") && e == EPERM) {
-				if (mount("/sys", p, NULL, MS_BIND | MS_REC, NULL) < 0)
-					return hvc_err(err, errno, "bind /sys");
-				return remount_ro(rootfd, o->dst, MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
-			}
-			return hvc_err(err, e, "mount %s on `%s`", o->fstype, o->dst);
-		}
-		return 0;
-	case HVC_MNT_BIND: {
-		struct stat hs;
-		if (stat(o->src, &hs) < 0)
-			return hvc_err(err, errno, "volume `%s`", o->src);
-		if ((fd = hvc_rt_open_in_root(rootfd, o->dst, true, S_ISDIR(hs.st_mode), err)) < 0)
-			return -1;
-		fd_path(fd, p);
-		if (mount(o->src, p, NULL, MS_BIND | MS_REC, NULL) < 0)
-			return hvc_err(err, errno, "bind `%s` on `%s`", o->src, o->dst);
-		return o->ro ? remount_ro(rootfd, o->dst, 0, err) : 0;
-	}
-	case HVC_MNT_DEV: {
-		const char *leaf = strrchr(o->dst, '/') + 1;
-		_cleanup_close_ int dev = hvc_rt_open_in_root(rootfd, "/dev", false, true, err);
-		if (dev < 0)
-			return -1;
-		if (!userns) {
-			/* O_PATH dirfd: mknodat accepts it */
-			if (mknodat(dev, leaf, S_IFCHR | 0666, makedev(o->major, o->minor)) < 0)
-				return hvc_err(err, errno, "mknod `%s`", o->dst);
-			/* the tmpfs umask would have cleared bits */
-			int f = openat(dev, leaf, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-			if (f >= 0) {
-				fd_path(f, p);
-				chmod(p, 0666);
-				close(f);
-			}
-			return 0;
-		}
+	if (userns) {
 		/* a user namespace may not create devices: bind the host's */
-		if ((fd = hvc_rt_open_in_root(rootfd, o->dst, true, false, err)) < 0)
+		_cleanup_close_ int fd = hvc_rt_open_in_root(rootfd, o->dst, true, false, err);
+		if (fd < 0)
 			return -1;
 		fd_path(fd, p);
 		if (mount(o->dst, p, NULL, MS_BIND, NULL) < 0)
 			return hvc_err(err, errno, "bind `%s`", o->dst);
 		return 0;
 	}
-	case HVC_MNT_SYMLINK: {
-		const char *slash = strrchr(o->dst, '/');
-		_cleanup_free_ char *dir = strndup(o->dst, (size_t)(slash - o->dst));
-		_cleanup_close_ int d = hvc_rt_open_in_root(rootfd, *dir ? dir : "/", true, true, err);
-		if (d < 0)
-			return -1;
-		if (symlinkat(o->src, d, slash + 1) < 0 && errno != EEXIST)
-			return hvc_err(err, errno, "symlink `%s`", o->dst);
-		return 0;
+	const char *leaf = strrchr(o->dst, '/') + 1;
+	_cleanup_close_ int dev = hvc_rt_open_in_root(rootfd, "/dev", false, true, err);
+	if (dev < 0)
+		return -1;
+	/* O_PATH dirfd: mknodat accepts it */
+	if (mknodat(dev, leaf, S_IFCHR | 0666, makedev(o->major, o->minor)) < 0)
+		return hvc_err(err, errno, "mknod `%s`", o->dst);
+	/* the tmpfs umask would have cleared bits */
+	_cleanup_close_ int f = openat(dev, leaf, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (f >= 0) {
+		fd_path(f, p);
+		chmod(p, 0666);
 	}
-	case HVC_MNT_MASK:
-		fd = hvc_rt_open_in_root(rootfd, o->dst, false, false, NULL);
-		if (fd < 0)
-			return 0; /* absent on this kernel: nothing to mask */
-		if (fstat(fd, &st) < 0)
-			return hvc_err(err, errno, "stat `%s`", o->dst);
-		fd_path(fd, p);
-		if (S_ISDIR(st.st_mode)) {
-			if (mount("tmpfs", p, "tmpfs", MS_RDONLY, "size=0") < 0)
-				return hvc_err(err, errno, "mask `%s`", o->dst);
-		} else if (mount("/dev/null", p, NULL, MS_BIND, NULL) < 0) {
-			return hvc_err(err, errno, "mask `%s`", o->dst);
-		}
+	return 0;
+}
+
+static int apply_symlink(int rootfd, const struct hvc_mnt_op *o, struct hvc_error *err)
+{
+	const char *slash = strrchr(o->dst, '/');
+	_cleanup_free_ char *dir = strndup(o->dst, (size_t)(slash - o->dst));
+	_cleanup_close_ int d = hvc_rt_open_in_root(rootfd, *dir ? dir : "/", true, true, err);
+	if (d < 0)
+		return -1;
+	if (symlinkat(o->src, d, slash + 1) < 0 && errno != EEXIST)
+		return hvc_err(err, errno, "symlink `%s`", o->dst);
+	return 0;
+}
+
+/* Docker's masked paths: /dev/null over files, an empty read-only tmpfs
+ * over directories; absent on this kernel: nothing to mask. */
+static int apply_mask(int rootfd, const struct hvc_mnt_op *o, struct hvc_error *err)
+{
+	_cleanup_close_ int fd = hvc_rt_open_in_root(rootfd, o->dst, false, false, NULL);
+	if (fd < 0)
 		return 0;
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return hvc_err(err, errno, "stat `%s`", o->dst);
+	char p[64];
+	fd_path(fd, p);
+	int r = S_ISDIR(st.st_mode) ? mount("tmpfs", p, "tmpfs", MS_RDONLY, "size=0")
+				    : mount("/dev/null", p, NULL, MS_BIND, NULL);
+	if (r < 0)
+		return hvc_err(err, errno, "mask `%s`", o->dst);
+	return 0;
+}
+
+static int apply_ro(int rootfd, const struct hvc_mnt_op *o, struct hvc_error *err)
+{
+	_cleanup_close_ int fd = hvc_rt_open_in_root(rootfd, o->dst, false, false, NULL);
+	if (fd < 0)
+		return 0;
+	char p[64];
+	fd_path(fd, p);
+	if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return hvc_err(err, errno, "bind `%s`", o->dst);
+	return remount_ro(rootfd, o->dst, MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
+}
+
+static int apply_one(int rootfd, const struct hvc_mnt_op *o, bool userns, struct hvc_error *err)
+{
+	switch (o->kind) {
+	case HVC_MNT_MOUNT:
+		return apply_mount(rootfd, o, err);
+	case HVC_MNT_BIND:
+		return apply_bind(rootfd, o, err);
+	case HVC_MNT_DEV:
+		return apply_dev(rootfd, o, userns, err);
+	case HVC_MNT_SYMLINK:
+		return apply_symlink(rootfd, o, err);
+	case HVC_MNT_MASK:
+		return apply_mask(rootfd, o, err);
 	case HVC_MNT_RO:
-		fd = hvc_rt_open_in_root(rootfd, o->dst, false, false, NULL);
-		if (fd < 0)
-			return 0;
-		fd_path(fd, p);
-		if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0)
-			return hvc_err(err, errno, "bind `%s`", o->dst);
-		return remount_ro(rootfd, o->dst, MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
+		return apply_ro(rootfd, o, err);
 	}
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "hvc/container.h"
+#include "runtime_internal.h"
 
 /* Docker's default allow-list (moby profiles/seccomp/default.json), minus the
  * calls it allows only with a capability (below). Names unknown to this
@@ -364,11 +365,11 @@ static uint64_t fnv64(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
-int hvc_sc_bpf_for_spec(const struct hvc_ctr_spec *s, struct hvc_sc_bpf *out, struct hvc_error *err)
+/* The cache file for a profile: its source (the default profile and the
+ * capability set, or a JSON file's bytes), the format, libseccomp's version
+ * and this build. */
+static char *cache_path(const char *file, size_t flen, uint64_t caps)
 {
-	memset(out, 0, sizeof(*out));
-	if (s->seccomp == HVC_CTR_SECCOMP_UNCONFINED)
-		return 0;
 	uint64_t h = 14695981039346656037ull;
 	const struct scmp_version *v = seccomp_version();
 	unsigned hdr[4] = { SC_CACHE_FORMAT, v->major, v->minor, v->micro };
@@ -376,33 +377,44 @@ int hvc_sc_bpf_for_spec(const struct hvc_ctr_spec *s, struct hvc_sc_bpf *out, st
 #ifdef HVC_VERSION
 	h = fnv64(h, HVC_VERSION, strlen(HVC_VERSION));
 #endif
-	_cleanup_free_ char *file = NULL;
-	size_t flen = 0;
-	if (s->seccomp == HVC_CTR_SECCOMP_FILE) {
-		if (hvc_read_file(s->seccomp_file, &file, &flen, err) < 0)
-			return hvc_error_prefix(err, "seccomp profile");
+	if (file) {
 		h = fnv64(h, "file", 4);
 		h = fnv64(h, file, flen);
 	} else {
 		h = fnv64(h, "default", 7);
-		h = fnv64(h, &s->caps, sizeof(s->caps));
+		h = fnv64(h, &caps, sizeof(caps));
 	}
-	_cleanup_free_ char *path = hvc_strdup_printf("%s/cache/seccomp/%016llx.bpf", hvc_root(), (unsigned long long)h);
+	return hvc_strdup_printf("%s/cache/seccomp/%016llx.bpf", hvc_root(), (unsigned long long)h);
+}
+
+static bool cache_read(const char *path, struct hvc_sc_bpf *out)
+{
 	char *buf = NULL;
 	size_t len = 0;
 	if (hvc_read_file(path, &buf, &len, NULL) == 0 && len > 0 && len % 8 == 0 && len / 8 <= 65535) {
 		out->filter = buf;
 		out->len = (unsigned short)(len / 8);
-		return 0;
+		return true;
 	}
 	free(buf);
-	/* miss: compile, export the BPF through a memfd, keep it */
-	struct hvc_sc_profile p;
-	if (file ? hvc_sc_profile_parse_json(file, flen, &p, err) < 0 : hvc_sc_profile_default(s->caps, &p, err) < 0)
-		return file ? hvc_error_prefix(err, "`%s`", s->seccomp_file) : -1;
+	return false;
+}
+
+/* Best effort: a filter that cannot be kept is compiled again next time. */
+static void cache_write(const char *path, const struct hvc_sc_bpf *b)
+{
+	_cleanup_free_ char *dir = hvc_strdup_printf("%s/cache/seccomp", hvc_root());
+	_cleanup_free_ char *tmp = hvc_strdup_printf("%s.%d.tmp", path, (int)getpid());
+	if (hvc_mkdir_p(dir, 0700, NULL) == 0 && hvc_write_file(tmp, b->filter, (size_t)b->len * 8, 0600, NULL) == 0 &&
+	    rename(tmp, path) < 0)
+		unlink(tmp);
+}
+
+/* Compiles p and exports its BPF through a memfd into out. */
+static int compile_bpf(const struct hvc_sc_profile *p, struct hvc_sc_bpf *out, struct hvc_error *err)
+{
 	void *ctx = NULL;
-	int r = hvc_sc_profile_compile(&p, &ctx, err);
-	hvc_sc_profile_free(&p);
+	int r = hvc_sc_profile_compile(p, &ctx, err);
 	if (r < 0)
 		return r;
 	int mfd = memfd_create("hvc-seccomp", MFD_CLOEXEC);
@@ -415,7 +427,7 @@ int hvc_sc_bpf_for_spec(const struct hvc_ctr_spec *s, struct hvc_sc_bpf *out, st
 	}
 	seccomp_release(ctx);
 	off_t end = lseek(mfd, 0, SEEK_END);
-	buf = malloc(end > 0 ? (size_t)end : 1);
+	char *buf = malloc(end > 0 ? (size_t)end : 1);
 	if (!buf || end <= 0 || end % 8 || pread(mfd, buf, (size_t)end, 0) != end) {
 		close(mfd);
 		free(buf);
@@ -424,12 +436,47 @@ int hvc_sc_bpf_for_spec(const struct hvc_ctr_spec *s, struct hvc_sc_bpf *out, st
 	close(mfd);
 	out->filter = buf;
 	out->len = (unsigned short)(end / 8);
-	_cleanup_free_ char *dir = hvc_strdup_printf("%s/cache/seccomp", hvc_root());
-	_cleanup_free_ char *tmp = hvc_strdup_printf("%s.%d.tmp", path, (int)getpid());
-	if (hvc_mkdir_p(dir, 0700, NULL) == 0 && hvc_write_file(tmp, buf, (size_t)end, 0600, NULL) == 0 &&
-	    rename(tmp, path) < 0)
-		unlink(tmp);
 	return 0;
+}
+
+/* The filter of a JSON profile (file, flen: the bytes of file_name) or of
+ * the default profile for caps (file NULL): from the cache, else compiled
+ * and cached. */
+static int bpf_cached(const char *file, size_t flen, const char *file_name, uint64_t caps, struct hvc_sc_bpf *out,
+		      struct hvc_error *err)
+{
+	_cleanup_free_ char *path = cache_path(file, flen, caps);
+	if (cache_read(path, out))
+		return 0;
+	struct hvc_sc_profile p;
+	if (file ? hvc_sc_profile_parse_json(file, flen, &p, err) < 0 : hvc_sc_profile_default(caps, &p, err) < 0)
+		return file ? hvc_error_prefix(err, "`%s`", file_name) : -1;
+	int r = compile_bpf(&p, out, err);
+	hvc_sc_profile_free(&p);
+	if (r < 0)
+		return r;
+	cache_write(path, out);
+	return 0;
+}
+
+int hvc_sc_bpf_for_spec(const struct hvc_ctr_spec *s, struct hvc_sc_bpf *out, struct hvc_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (s->seccomp == HVC_CTR_SECCOMP_UNCONFINED)
+		return 0;
+	if (s->seccomp != HVC_CTR_SECCOMP_FILE)
+		return bpf_cached(NULL, 0, NULL, s->caps, out, err);
+	_cleanup_free_ char *file = NULL;
+	size_t flen = 0;
+	if (hvc_read_file(s->seccomp_file, &file, &flen, err) < 0)
+		return hvc_error_prefix(err, "seccomp profile");
+	return bpf_cached(file, flen, s->seccomp_file, s->caps, out, err);
+}
+
+int hvc_sc_bpf_default(uint64_t caps, struct hvc_sc_bpf *out, struct hvc_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	return bpf_cached(NULL, 0, NULL, caps, out, err);
 }
 
 int hvc_sc_bpf_load(const struct hvc_sc_bpf *b)

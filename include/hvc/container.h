@@ -126,6 +126,7 @@ struct hvc_sc_bpf {
 int hvc_sc_bpf_for_spec(const struct hvc_ctr_spec *s, struct hvc_sc_bpf *out, struct hvc_error *err);
 int hvc_sc_bpf_load(const struct hvc_sc_bpf *b); /* 0 or -errno; needs no_new_privs */
 void hvc_sc_bpf_free(struct hvc_sc_bpf *b);
+#define _cleanup_sc_bpf_ __attribute__((cleanup(hvc_sc_bpf_free)))
 
 /* ---------- mount plan (engine/runtime/runtime_mounts.c) ------------------------ */
 enum hvc_mnt_kind {

@@ -89,6 +89,26 @@ id=$("$B" run -d -m 32m "${V[@]}" busybox /t/sectest hog 256)
 "$B" rm "$id" >/dev/null
 ok "memory hog under -m 32m is OOM-killed (137, oom_killed recorded)"
 
+# one confinement (engine/runtime/runtime_confine.c): the command of hvc run
+# and of hvc exec end up alike; a non-root user keeps no capability
+conf='^(Groups|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):'
+RUN=$("$B" run --rm busybox grep -E "$conf" /proc/self/status) || fail "run: $RUN"
+expect_contains "$RUN" "CapEff:	00000000a80425fb"
+expect_contains "$RUN" "CapBnd:	00000000a80425fb"
+expect_contains "$RUN" "CapAmb:	0000000000000000"
+expect_contains "$RUN" "NoNewPrivs:	1"
+expect_contains "$RUN" "Seccomp:	2"
+id=$("$B" run -d busybox sleep 30)
+EXEC=$("$B" exec "$id" grep -E "$conf" /proc/self/status) || fail "exec: $EXEC"
+"$B" rm -f "$id" >/dev/null
+[ "$RUN" = "$EXEC" ] || fail "exec is confined differently from run: $RUN / $EXEC"
+USR=$("$B" run --rm -u 65534:65534 busybox grep -E "$conf" /proc/self/status) || fail "run -u: $USR"
+expect_contains "$USR" "CapPrm:	0000000000000000"
+expect_contains "$USR" "CapBnd:	00000000a80425fb"
+expect_contains "$USR" "NoNewPrivs:	1"
+grep -qE '^Groups:[[:space:]]*65534[[:space:]]*$' <<<"$USR" || fail "run -u 65534:65534 groups: $USR"
+ok "one confinement: run and exec alike (caps, bounding set, no_new_privs, seccomp); -u keeps no capability"
+
 # CVE-2019-5736 class: PID 1 runs from a sealed memfd; writing it fails
 OUT=$("$B" run --rm "${V[@]}" busybox sh -c 'readlink /proc/1/exe; /t/sectest writeexe /proc/1/exe; true')
 expect_contains "$OUT" "memfd:hvc-init"

@@ -77,6 +77,7 @@ START_TEST(run_in_namespaces)
 		return;
 	char base[] = "/tmp/hvc-sb.XXXXXX";
 	ck_assert_ptr_nonnull(mkdtemp(base));
+	hvc_set_root(base); /* the seccomp filter's cache goes here, not the host's store */
 	char p[600];
 	snprintf(p, sizeof(p), "%s/lower/bin", base);
 	ck_assert_int_eq(hvc_mkdir_p(p, 0755, NULL), 0);
@@ -114,6 +115,14 @@ START_TEST(run_in_namespaces)
 	free(out);
 	ck_assert_int_eq(run_in(base, "/bin/busybox id -u", "nobody", NULL, &out), 0);
 	ck_assert_str_eq(out, "65534\n");
+	free(out);
+	/* the runtime's confinement (runtime_confine.c) as a build step uses it:
+	 * no supplementary groups, no capability for a non-root USER, the
+	 * bounding set still Docker's, no_new_privs, a seccomp filter */
+	ck_assert_int_eq(run_in(base, "/bin/busybox id -G; /bin/busybox grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):'"
+				      " /proc/self/status", "nobody", NULL, &out), 0);
+	ck_assert_str_eq(out, "65534\nCapEff:\t0000000000000000\nCapBnd:\t00000000a80425fb\nNoNewPrivs:\t1\n"
+			      "Seccomp:\t2\n");
 	free(out);
 	/* confined like hvc run: no CAP_SYS_ADMIN (mount), no mknod of host disks */
 	ck_assert_int_ne(run_in(base, "/bin/busybox mount -t tmpfs none /tmp", NULL, NULL, &out), 0);

@@ -1,7 +1,10 @@
 /* runtime: the pure parts — Docker's image-config rules, env files, volumes,
- * names, capability sets, seccomp profiles (default and JSON), the mount
- * plan, overlay options, id prefix matching, spec <-> json. No root needed. */
+ * names, capability sets, the confinement plan, seccomp profiles (default
+ * and JSON, and the cached BPF the container and a build step share), the
+ * mount plan, overlay options, id prefix matching, spec <-> json. No root
+ * needed. */
 #include <check.h>
+#include <dirent.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <string.h>
@@ -9,6 +12,7 @@
 #include <sys/mount.h>
 #include "hvc/container.h"
 #include "check_main.h"
+#include "../../engine/runtime/runtime_internal.h"
 
 static char *V_ep[] = { "/entry", "--flag", NULL };
 static char *V_cmd[] = { "serve", NULL };
@@ -138,6 +142,80 @@ START_TEST(capabilities)
 	char buf[512];
 	ck_assert_str_eq(hvc_ctr_caps_format((1ull << CAP_CHOWN) | (1ull << CAP_NET_RAW), buf, sizeof(buf)),
 			 "CHOWN,NET_RAW");
+}
+END_TEST
+
+START_TEST(confinement_plan)
+{
+	uint64_t caps = hvc_ctr_caps_default();
+	char filter[16] = { 0 };
+	struct hvc_sc_bpf bpf = { .filter = filter, .len = 2 }, none = { 0 };
+	struct hvc_rt_confinement c;
+
+	/* root in a container: keeps the set, its primary gid as only group */
+	hvc_rt_confinement_plan(0, 0, HVC_RT_GROUPS_PRIMARY, caps, &bpf, &c);
+	ck_assert_uint_eq(c.uid, 0);
+	ck_assert_uint_eq(c.bounding, caps);
+	ck_assert_uint_eq(c.caps, caps);
+	ck_assert_uint_eq(c.n_groups, 1);
+	ck_assert_uint_eq(c.groups[0], 0);
+	ck_assert(c.no_new_privs);
+	ck_assert_ptr_eq(c.seccomp, &bpf);
+
+	/* a non-root user keeps no capability, but the same bounding set */
+	hvc_rt_confinement_plan(1000, 100, HVC_RT_GROUPS_PRIMARY, caps, &bpf, &c);
+	ck_assert_uint_eq(c.uid, 1000);
+	ck_assert_uint_eq(c.gid, 100);
+	ck_assert_uint_eq(c.caps, 0);
+	ck_assert_uint_eq(c.bounding, caps);
+	ck_assert_uint_eq(c.groups[0], 100);
+
+	/* a build step: no supplementary groups; unconfined: no filter */
+	hvc_rt_confinement_plan(65534, 65534, HVC_RT_GROUPS_NONE, caps, &none, &c);
+	ck_assert_uint_eq(c.n_groups, 0);
+	ck_assert_ptr_null(c.seccomp);
+	hvc_rt_confinement_plan(0, 0, HVC_RT_GROUPS_NONE, caps, NULL, &c);
+	ck_assert_ptr_null(c.seccomp);
+	ck_assert(c.no_new_privs);
+}
+END_TEST
+
+static size_t count_files(const char *dir)
+{
+	size_t n = 0;
+	DIR *d = opendir(dir);
+	for (struct dirent *e; d && (e = readdir(d));)
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* A build step's filter (hvc_sc_bpf_default) is the container's default
+ * one, from the same cache file. */
+START_TEST(seccomp_bpf_shared_cache)
+{
+	char root[] = "/tmp/hvc-sc.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(root));
+	hvc_set_root(root);
+	struct hvc_error err = { 0 };
+	struct hvc_ctr_spec s;
+	hvc_ctr_spec_init(&s);
+	_cleanup_sc_bpf_ struct hvc_sc_bpf a = { 0 }, b = { 0 }, u = { 0 };
+	ck_assert_int_eq(hvc_sc_bpf_for_spec(&s, &a, &err), 0);
+	ck_assert_ptr_nonnull(a.filter);
+	ck_assert_uint_gt(a.len, 100);
+	_cleanup_free_ char *dir = hvc_strdup_printf("%s/cache/seccomp", root);
+	ck_assert_uint_eq(count_files(dir), 1);
+	ck_assert_int_eq(hvc_sc_bpf_default(s.caps, &b, &err), 0);
+	ck_assert_uint_eq(a.len, b.len);
+	ck_assert_int_eq(memcmp(a.filter, b.filter, (size_t)a.len * 8), 0);
+	ck_assert_uint_eq(count_files(dir), 1); /* the same file, read */
+	s.seccomp = HVC_CTR_SECCOMP_UNCONFINED;
+	ck_assert_int_eq(hvc_sc_bpf_for_spec(&s, &u, &err), 0);
+	ck_assert_ptr_null(u.filter);
+	hvc_ctr_spec_free(&s);
+	hvc_rm_rf(root, NULL);
 }
 END_TEST
 
@@ -385,6 +463,8 @@ static Suite *runtime_suite(void)
 	tcase_add_test(tc, volume_specs);
 	tcase_add_test(tc, names);
 	tcase_add_test(tc, capabilities);
+	tcase_add_test(tc, confinement_plan);
+	tcase_add_test(tc, seccomp_bpf_shared_cache);
 	tcase_add_test(tc, seccomp_default_profile);
 	tcase_add_test(tc, seccomp_json_profile);
 	tcase_add_test(tc, mount_plan);
