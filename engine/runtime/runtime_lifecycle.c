@@ -280,13 +280,13 @@ static void prune_mounts(struct hvc_ctr_prune_report *r)
 	_cleanup_free_ char *prefix = hvc_strdup_printf("%s/containers/", hvc_root());
 	if (hvc_read_file("/proc/self/mountinfo", &mi, &len, NULL) < 0)
 		return;
-	char *save = NULL;
-	for (char *line = strtok_r(mi, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char mp[4096];
-		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) == 1 && hvc_str_has_prefix(mp, prefix) &&
-		    umount2(mp, MNT_DETACH) == 0)
+	char *text = mi;
+	struct hvc_mountinfo_entry e;
+	/* the shared reader decodes \040 and friends: a root with a space in
+	 * its path is matched too */
+	while (hvc_mountinfo_next(&text, &e))
+		if (hvc_str_has_prefix(e.target, prefix) && umount2(e.target, MNT_DETACH) == 0)
 			r->mounts++;
-	}
 }
 
 int hvc_ctr_prune(bool all, struct hvc_ctr_prune_report *r, struct hvc_error *err)
