@@ -10,6 +10,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <libvirt/libvirt.h>
+#include "hvc/image.h"
 #include "hvc/vm.h"
 #include "../../vmdriver/vm-internal.h"
 #include "check_main.h"
@@ -397,7 +398,8 @@ START_TEST(state_list_find_prune)
 	ck_assert_int_eq(hvc_vm_find("mine", &one, &err), 0);
 	ck_assert_str_eq(one.id, "bbbbbbbbbbbb");
 	ck_assert_int_eq(one.owner, getpid());
-	free(one.image); free(one.uri); free(one.accel); free(one.status); free(one.created);
+	hvc_vm_info_clear(&one);
+	hvc_vm_info_clear(&one); /* safe twice */
 	ck_assert_int_lt(hvc_vm_find("nosuch", &one, &err), 0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "VM \"nosuch\" not found"));
 	ck_assert_int_lt(hvc_vm_remove("mine", false, &err), 0); /* running: refused without -f */
@@ -410,6 +412,81 @@ START_TEST(state_list_find_prune)
 	ck_assert(hvc_path_exists(kept));
 	ck_assert_int_eq(hvc_vm_remove("done", false, &err), 0);
 	ck_assert_int_eq(hvc_rm_rf(root, &err), 0);
+}
+END_TEST
+
+/* The option limits `hvc vm run` and the benches share. */
+START_TEST(opts_limits)
+{
+	struct hvc_error err = { 0 };
+	struct hvc_vm_opts o = { .compress = -1 };
+	ck_assert_int_eq(hvc_vm_opts_set(&o, "memory", "256", &err), 0);
+	ck_assert_uint_eq(o.memory_mib, 256);
+	ck_assert_int_eq(hvc_vm_opts_set(&o, "memory", "1g", &err), 0);
+	ck_assert_uint_eq(o.memory_mib, 1024);
+	ck_assert_int_lt(hvc_vm_opts_set(&o, "memory", "15", &err), 0);
+	ck_assert_str_eq(err.msg, "bad memory size \"15\" (at least 16 MiB)");
+	ck_assert_int_lt(hvc_vm_opts_set(&o, "memory", "lots", &err), 0);
+	ck_assert_int_eq(hvc_vm_opts_set(&o, "vcpus", "256", &err), 0);
+	ck_assert_uint_eq(o.vcpus, 256);
+	ck_assert_int_lt(hvc_vm_opts_set(&o, "vcpus", "0", &err), 0);
+	ck_assert_str_eq(err.msg, "bad --vcpus \"0\"");
+	ck_assert_int_lt(hvc_vm_opts_set(&o, "vcpus", "2x", &err), 0);
+	ck_assert_int_eq(hvc_vm_opts_set(&o, "data-disk", "8m", &err), 0);
+	ck_assert_uint_eq(o.data_disk_bytes, 8u << 20);
+	ck_assert_int_lt(hvc_vm_opts_set(&o, "data-disk", "1k", &err), 0);
+	ck_assert_str_eq(err.msg, "bad --data-disk size \"1k\" (at least 8m)");
+	ck_assert_int_eq(hvc_vm_opts_set(&o, "timeout", "86400", &err), 0);
+	ck_assert_int_eq(o.timeout_s, 86400);
+	ck_assert_int_lt(hvc_vm_opts_set(&o, "timeout", "86401", &err), 0);
+	ck_assert_str_eq(err.msg, "bad --timeout \"86401\" (seconds)");
+	ck_assert_int_eq(hvc_vm_opts_set(&o, "compress", "zstd", &err), 0);
+	ck_assert_int_eq(o.compress, HVC_VM_COMPRESS_ZSTD);
+	ck_assert_int_lt(hvc_vm_opts_set(&o, "compress", "xz", &err), 0);
+	ck_assert_str_eq(err.msg, "bad --compress \"xz\" (gzip, zstd, lz4, none)");
+	ck_assert_int_lt(hvc_vm_opts_set(&o, "colour", "red", &err), 0);
+	ck_assert_int_eq(hvc_vm_opts_check(&o, &err), 0);
+	o.detach = o.rm = true;
+	ck_assert_int_lt(hvc_vm_opts_check(&o, &err), 0);
+	ck_assert_str_eq(err.msg, "--rm and -d do not go together");
+}
+END_TEST
+
+/* The boot plan's pure steps: the guest's command and the kernel command line. */
+START_TEST(boot_plan_command_and_cmdline)
+{
+	struct hvc_error err = { 0 };
+	char *ep[] = { "/bin/entry", NULL }, *cmd[] = { "sh", "-c", "true", NULL };
+	char *ienv[] = { "PATH=/bin", NULL }, *oenv[] = { "A=1", NULL }, *ocmd[] = { "ls", NULL };
+	struct hvc_image_config ic = { .entrypoint = ep, .cmd = cmd, .env = ienv, .workdir = "/srv" };
+	struct hvc_vm_opts o = { .image = "img", .env = oenv };
+	struct vm_command c;
+	ck_assert_int_eq(vm_command_plan(&ic, &o, &c, &err), 0);
+	ck_assert_uint_eq(hvc_strv_len(c.argv), 4);
+	ck_assert_str_eq(c.argv[0], "/bin/entry");
+	ck_assert_str_eq(c.argv[1], "sh");
+	ck_assert_str_eq(c.env[0], "PATH=/bin");
+	ck_assert_str_eq(c.env[1], "A=1");
+	ck_assert_str_eq(c.workdir, "/srv");
+	vm_command_clear(&c);
+	o.cmd = ocmd; /* the run's command replaces the image's cmd, not its entrypoint */
+	o.workdir = "";
+	ck_assert_int_eq(vm_command_plan(&ic, &o, &c, &err), 0);
+	ck_assert_uint_eq(hvc_strv_len(c.argv), 2);
+	ck_assert_str_eq(c.argv[1], "ls");
+	ck_assert_ptr_null(c.workdir);
+	vm_command_clear(&c);
+	struct hvc_image_config none = { 0 };
+	struct hvc_vm_opts bare = { .image = "img" };
+	ck_assert_int_lt(vm_command_plan(&none, &bare, &c, &err), 0);
+	ck_assert_str_eq(err.msg, "image \"img\" has no command (give one: hvc vm run img CMD...): Invalid argument");
+
+	_cleanup_free_ char *plain = vm_kernel_cmdline(false, NULL, NULL);
+	ck_assert_str_eq(plain, "console=ttyS0 quiet panic=-1 rdinit=/init");
+	_cleanup_free_ char *full = vm_kernel_cmdline(true, "hvc.cfg=QQ", "loglevel=7");
+	ck_assert_str_eq(full, "console=ttyS0 quiet panic=-1 rdinit=/init tsc=reliable no_timer_check "
+			       "i8042.noaux i8042.nopnp i8042.nokbd cryptomgr.notests 8250.nr_uarts=1 "
+			       "hvc.cfg=QQ loglevel=7");
 }
 END_TEST
 
@@ -427,6 +504,8 @@ static Suite *vm_suite(void)
 	tcase_add_test(tc, smaps_rollup);
 	tcase_add_test(tc, lifecycle_on_test_driver);
 	tcase_add_test(tc, state_list_find_prune);
+	tcase_add_test(tc, opts_limits);
+	tcase_add_test(tc, boot_plan_command_and_cmdline);
 	suite_add_tcase(s, tc);
 	return s;
 }
