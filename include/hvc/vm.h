@@ -143,14 +143,21 @@ int hvc_vm_domain_teardown(void *dom, struct hvc_error *err);
 /* Looks a domain up by name on uri and tears it down; absent is fine. */
 int hvc_vm_domain_remove(const char *uri, const char *name, struct hvc_error *err);
 
-/* ---------- kernel modules (vmdriver/modules.c): pure ------------------ */
-/* Given the text of modules.dep and of modules.builtin (either may be NULL
- * for "none"), appends to *paths the .ko paths (relative to
- * /lib/modules/<release>) that must be loaded, in load order (dependencies
- * first, each once), for the named modules ("virtio_blk"; '-' and '_' are
- * equivalent). Built-in modules are skipped; an unknown one is an error. */
-int hvc_vm_modules_resolve(const char *modules_dep, const char *modules_builtin,
-			   const char *const *names, char ***paths, struct hvc_error *err);
+/* ---------- kernel modules (vmdriver/modules.c) ------------------------ */
+/* One kernel's modules, read through libkmod from a module directory
+ * (/lib/modules/<release>: modules.dep.bin, modules.builtin.bin, as depmod
+ * writes them; tests point it at a fake tree). */
+struct hvc_vm_modules;
+int hvc_vm_modules_open(const char *moddir, struct hvc_vm_modules **out, struct hvc_error *err);
+void hvc_vm_modules_close(struct hvc_vm_modules *m);
+void hvc_vm_modules_closep(struct hvc_vm_modules **m);
+#define _cleanup_vm_modules_ __attribute__((cleanup(hvc_vm_modules_closep)))
+/* Appends to *paths the .ko paths (relative to the module directory) that
+ * must be loaded, in load order (dependencies first, each once), for the
+ * named modules ("virtio_blk"; '-' and '_' are equivalent). Built-in modules
+ * are skipped; an unknown one is an error. */
+int hvc_vm_modules_resolve(struct hvc_vm_modules *m, const char *const *names, char ***paths,
+			   struct hvc_error *err);
 
 /* ---------- guest configuration (vmdriver/guestcfg.c): pure ------------ */
 /* What hvc-init reads in the VM: the command, its environment and workdir,
