@@ -55,11 +55,6 @@ static void vm_boot_clear(struct vm_boot *b)
 	free(b->xml);
 }
 
-double vm_run_since(const struct vm_run *r)
-{
-	return hvc_ns_to_ms(hvc_now_ns() - r->t0);
-}
-
 /* Step 1: the guest kernel and the accelerator (the host probe's cached verdict). */
 static int resolve_kernel_accel(struct vm_run *r, struct vm_boot *b, struct hvc_error *err)
 {
