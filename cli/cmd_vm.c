@@ -1,5 +1,6 @@
-/* hvc vm: run an image as a VM and manage the VMs (argument parsing and
- * printing only; the work is in vmdriver/). */
+/* cli/cmd_vm: `hvc vm` — run an image as a VM and manage the VMs (argument
+ * parsing and printing only; the work, and what the options accept
+ * (vmdriver/opts.c), is in vmdriver/). */
 #include <getopt.h>
 #include <signal.h>
 #include <string.h>
