@@ -3,7 +3,7 @@
 # dependency installer (it must run before pkg-config can answer) and test runners.
 
 CC      ?= gcc
-PKGS    := libvirt libseccomp hwloc json-c libarchive libcrypto libcap libcurl
+PKGS    := libvirt libseccomp hwloc json-c libarchive libcrypto libcap libcurl libkmod
 CFLAGS  ?= -O2 -g
 # Messages are truncated on purpose (bounded buffers): -Wno-format-truncation.
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -Iinclude -D_GNU_SOURCE
@@ -20,8 +20,9 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # Not linked, loaded on first use (hvc/lazy.h): libvirt (56 libraries),
 # libarchive (libxml2, ICU, libstdc++, ...), libcrypto and hwloc (libudev). The
 # commands that do not need them — `hvc run` above all — do not pay for their
-# relocation at start. util/<lib>_lazy.c dlopen()s them by soname.
-LAZY_PKGS  := libvirt libarchive libcrypto hwloc
+# relocation at start. util/<lib>_lazy.c dlopen()s them by soname. libkmod:
+# read only when the VM driver builds boot artifacts.
+LAZY_PKGS  := libvirt libarchive libcrypto hwloc libkmod
 PKG_LIBS   = $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) 2>/dev/null) -ldl
 # The soname the installed dev package links against (libarchive.so.13 on
 # Debian 12), so another distribution's version is loaded too; the wrappers
@@ -31,6 +32,7 @@ lazy_soname_flag = $(if $(call soname,$(2),$(3)),-DHVC_SONAME_$(1)='"$(call sona
 $(BUILD)/util/archive_lazy.o: CFLAGS += $(call lazy_soname_flag,ARCHIVE,libarchive,archive)
 $(BUILD)/util/crypto_lazy.o: CFLAGS += $(call lazy_soname_flag,CRYPTO,libcrypto,crypto)
 $(BUILD)/util/hwloc_lazy.o: CFLAGS += $(call lazy_soname_flag,HWLOC,hwloc,hwloc)
+$(BUILD)/util/kmod_lazy.o: CFLAGS += $(call lazy_soname_flag,KMOD,libkmod,kmod)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
 LIB_SRC   := $(wildcard util/*.c host/*.c engine/*/*.c vmdriver/*.c bench/*.c)

@@ -1,5 +1,6 @@
-/* hvc vm: run an image as a VM and manage the VMs (argument parsing and
- * printing only; the work is in vmdriver/). */
+/* cli/cmd_vm: `hvc vm` — run an image as a VM and manage the VMs (argument
+ * parsing and printing only; the work, and what the options accept
+ * (vmdriver/opts.c), is in vmdriver/). */
 #include <getopt.h>
 #include <signal.h>
 #include <string.h>
@@ -20,22 +21,6 @@ static void out_stdout(void *opaque, const char *buf, size_t len)
 	(void)opaque;
 	fwrite(buf, 1, len, stdout);
 	fflush(stdout);
-}
-
-/* "256" means MiB; "256m", "1g" are sizes. */
-static int parse_mib(const char *s, uint64_t *mib, struct hvc_error *err)
-{
-	char *end;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (*s && !*end) {
-		*mib = v;
-		return 0;
-	}
-	uint64_t bytes;
-	if (hvc_parse_size(s, &bytes, err) < 0)
-		return -1;
-	*mib = bytes >> 20;
-	return 0;
 }
 
 static void run_usage(FILE *f)
@@ -64,110 +49,104 @@ static void run_usage(FILE *f)
 		"  --prepare          build the boot artifacts only\n");
 }
 
-static int cmd_run(int argc, char **argv)
+static const struct option run_opts[] = {
+	{ "rm", no_argument, NULL, 'R' },	{ "detach", no_argument, NULL, 'd' },
+	{ "name", required_argument, NULL, 'n' }, { "memory", required_argument, NULL, 'm' },
+	{ "vcpus", required_argument, NULL, 'c' }, { "cpuset", required_argument, NULL, 'C' },
+	{ "kernel", required_argument, NULL, 'k' }, { "disk", no_argument, NULL, 'D' },
+	{ "data-disk", required_argument, NULL, 'x' }, { "env", required_argument, NULL, 'e' },
+	{ "workdir", required_argument, NULL, 'w' }, { "machine", required_argument, NULL, 'M' },
+	{ "compress", required_argument, NULL, 'z' }, { "cmdline", required_argument, NULL, 'K' },
+	{ "timeout", required_argument, NULL, 't' }, { "timings", no_argument, NULL, 'T' },
+	{ "connect", required_argument, NULL, 'u' }, { "prepare", no_argument, NULL, 'P' },
+	{ "wait-poweroff", no_argument, NULL, 'W' },
+	{ "help", no_argument, NULL, 'h' },	{ NULL, 0, NULL, 0 },
+};
+
+/* The long name of a short option, for the library's option setter. */
+static const char *run_opt_name(int c)
 {
-	static const struct option opts[] = {
-		{ "rm", no_argument, NULL, 'R' },       { "detach", no_argument, NULL, 'd' },
-		{ "name", required_argument, NULL, 'n' }, { "memory", required_argument, NULL, 'm' },
-		{ "vcpus", required_argument, NULL, 'c' }, { "cpuset", required_argument, NULL, 'C' },
-		{ "kernel", required_argument, NULL, 'k' }, { "disk", no_argument, NULL, 'D' },
-		{ "data-disk", required_argument, NULL, 'x' }, { "env", required_argument, NULL, 'e' },
-		{ "workdir", required_argument, NULL, 'w' }, { "machine", required_argument, NULL, 'M' },
-		{ "compress", required_argument, NULL, 'z' }, { "cmdline", required_argument, NULL, 'K' },
-		{ "timeout", required_argument, NULL, 't' }, { "timings", no_argument, NULL, 'T' },
-		{ "connect", required_argument, NULL, 'u' }, { "prepare", no_argument, NULL, 'P' },
-		{ "wait-poweroff", no_argument, NULL, 'W' },
-		{ "help", no_argument, NULL, 'h' },     { NULL, 0, NULL, 0 },
-	};
-	struct hvc_vm_opts o = { .compress = -1, .output = out_stdout };
-	_cleanup_strv_ char **env = NULL;
-	bool timings = false;
+	for (const struct option *p = run_opts; p->name; p++)
+		if (p->val == c)
+			return p->name;
+	return "?";
+}
+
+/* Parses `hvc vm run`'s options into o. Returns 0 to go on, else the exit
+ * status (-1 for --help, then 0). */
+static int parse_run(int argc, char **argv, struct hvc_vm_opts *o, char ***env, bool *timings)
+{
 	struct hvc_error err = { 0 };
 	int c;
 	/* "+": options stop at IMAGE; what follows is the command's */
-	while ((c = getopt_long(argc, argv, "+dn:m:e:w:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+dn:m:e:w:h", run_opts, NULL)) != -1) {
 		switch (c) {
-		case 'R': o.rm = true; break;
-		case 'd': o.detach = true; break;
-		case 'n': o.name = optarg; break;
-		case 'm':
-			if (parse_mib(optarg, &o.memory_mib, &err) < 0 || o.memory_mib < 16)
-				return hvc_cli_usage_error("vm run", "bad memory size \"%s\" (at least 16 MiB)", optarg);
+		case 'R': o->rm = true; break;
+		case 'd': o->detach = true; break;
+		case 'n': o->name = optarg; break;
+		case 'm': case 'c': case 'x': case 'z': case 't':
+			if (hvc_vm_opts_set(o, run_opt_name(c), optarg, &err) < 0)
+				return hvc_cli_usage_error("vm run", "%s", err.msg);
 			break;
-		case 'c': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 256)
-				return hvc_cli_usage_error("vm run", "bad --vcpus \"%s\"", optarg);
-			o.vcpus = (unsigned)v;
-			break;
-		}
-		case 'C': o.cpuset = optarg; break;
-		case 'k': o.kernel = optarg; break;
-		case 'D': o.disk = true; break;
-		case 'x':
-			if (hvc_parse_size(optarg, &o.data_disk_bytes, &err) < 0 || o.data_disk_bytes < (8u << 20))
-				return hvc_cli_usage_error("vm run", "bad --data-disk size \"%s\" (at least 8m)", optarg);
-			break;
+		case 'C': o->cpuset = optarg; break;
+		case 'k': o->kernel = optarg; break;
+		case 'D': o->disk = true; break;
 		case 'e':
 			if (!strchr(optarg, '=') || optarg[0] == '=')
 				return hvc_cli_usage_error("vm run", "bad -e \"%s\" (expected K=V)", optarg);
-			hvc_strv_push(&env, optarg);
+			hvc_strv_push(env, optarg);
 			break;
-		case 'w': o.workdir = optarg; break;
-		case 'M': o.machine = optarg; break;
-		case 'z':
-			o.compress = hvc_vm_compress_parse(optarg);
-			if (o.compress < 0)
-				return hvc_cli_usage_error("vm run", "bad --compress \"%s\" (gzip, zstd, lz4, none)", optarg);
-			break;
-		case 'K': o.extra_cmdline = optarg; break;
-		case 't': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 86400)
-				return hvc_cli_usage_error("vm run", "bad --timeout \"%s\" (seconds)", optarg);
-			o.timeout_s = (int)v;
-			break;
-		}
-		case 'T': timings = true; break;
-		case 'u': o.uri = optarg; break;
-		case 'P': o.prepare_only = true; break;
-		case 'W': o.wait_poweroff = true; break;
-		case 'h': run_usage(stdout); return 0;
+		case 'w': o->workdir = optarg; break;
+		case 'M': o->machine = optarg; break;
+		case 'K': o->extra_cmdline = optarg; break;
+		case 'T': *timings = true; break;
+		case 'u': o->uri = optarg; break;
+		case 'P': o->prepare_only = true; break;
+		case 'W': o->wait_poweroff = true; break;
+		case 'h': run_usage(stdout); return -1;
 		default: return hvc_cli_usage_error("vm run", "bad option");
 		}
 	}
 	if (optind >= argc)
 		return hvc_cli_usage_error("vm run", "no IMAGE given");
-	if (o.detach && o.rm)
-		return hvc_cli_usage_error("vm run", "--rm and -d do not go together");
+	if (hvc_vm_opts_check(o, &err) < 0)
+		return hvc_cli_usage_error("vm run", "%s", err.msg);
+	o->image = argv[optind];
+	o->cmd = argv + optind + 1;
+	o->env = *env;
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct hvc_vm_opts o = { .compress = -1, .output = out_stdout };
+	_cleanup_strv_ char **env = NULL;
+	bool timings = false;
+	int rc = parse_run(argc, argv, &o, &env, &timings);
+	if (rc != 0)
+		return rc < 0 ? 0 : rc;
 	if (o.detach)
 		o.output = NULL; /* like docker run -d: the name, not the output (see vm logs) */
-	o.image = argv[optind];
-	o.cmd = argv + optind + 1;
-	o.env = env;
 	o.cancel = &cancel_flag;
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
-	struct hvc_vm_result res;
-	int rc = hvc_vm_run(&o, &res, &err);
+	struct hvc_error err = { 0 };
+	_cleanup_vm_result_ struct hvc_vm_result res = { 0 };
+	rc = hvc_vm_run(&o, &res, &err);
 	if (timings && rc == 0)
 		fprintf(stderr,
 			"timings (ms): domain created %.1f, first console byte %.1f, READY %.1f, "
 			"command exit %.1f, domain gone %.1f [%s]\n",
 			res.t.created_ms, res.t.first_byte_ms, res.t.ready_ms, res.t.exit_ms, res.t.gone_ms,
 			res.accel);
-	int status = rc < 0 ? hvc_cli_fail("vm run", &err, HVC_EXIT_RUNTIME) : res.exit_status;
-	if (rc == 0 && o.detach)
+	if (rc < 0)
+		return hvc_cli_fail("vm run", &err, HVC_EXIT_RUNTIME);
+	if (o.detach)
 		printf("%s\n", res.name);
-	if (rc == 0 && (o.detach || o.prepare_only))
-		status = 0;
-	hvc_vm_result_free(&res);
-	return status;
+	return o.detach || o.prepare_only ? 0 : res.exit_status;
 }
 
 static int cmd_ps(int argc, char **argv)
@@ -268,7 +247,7 @@ static int cmd_rm(int argc, char **argv)
 static int show_console(const char *what, const char *ref, bool follow)
 {
 	struct hvc_error err = { 0 };
-	struct hvc_vm_info v;
+	_cleanup_vm_info_ struct hvc_vm_info v = { 0 };
 	if (hvc_vm_find(ref, &v, &err) < 0)
 		return hvc_cli_fail(what, &err, HVC_EXIT_FAIL);
 	_cleanup_free_ char *dir = hvc_vm_state_dir(v.id);
@@ -276,7 +255,6 @@ static int show_console(const char *what, const char *ref, bool follow)
 	FILE *f = fopen(log, "r");
 	if (!f) {
 		hvc_err(&err, errno, "console of VM \"%s\" (`%s`)", ref, log);
-		free(v.image); free(v.uri); free(v.accel); free(v.status); free(v.created);
 		return hvc_cli_fail(what, &err, HVC_EXIT_FAIL);
 	}
 	char buf[65536];
@@ -299,7 +277,6 @@ static int show_console(const char *what, const char *ref, bool follow)
 		usleep(50000);
 	}
 	fclose(f);
-	free(v.image); free(v.uri); free(v.accel); free(v.status); free(v.created);
 	return 0;
 }
 
@@ -335,7 +312,7 @@ static int cmd_inspect(int argc, char **argv)
 	if (r != 0)
 		return r == -2 ? 0 : HVC_EXIT_USAGE;
 	struct hvc_error err = { 0 };
-	struct hvc_vm_info v;
+	_cleanup_vm_info_ struct hvc_vm_info v = { 0 };
 	if (hvc_vm_find(argv[1], &v, &err) < 0)
 		return hvc_cli_fail("vm inspect", &err, HVC_EXIT_FAIL);
 	_cleanup_free_ char *dir = hvc_vm_state_dir(v.id);
@@ -361,7 +338,6 @@ static int cmd_inspect(int argc, char **argv)
 		}
 		printf("%s\n", hvc_json_pretty(o));
 	}
-	free(v.image); free(v.uri); free(v.accel); free(v.status); free(v.created);
 	return rc;
 }
 
@@ -378,12 +354,9 @@ static int cmd_stats(int argc, char **argv)
 		return hvc_cli_fail("vm stats", &err, HVC_EXIT_FAIL);
 	int rc = 0;
 	for (int i = 1; i < argc; i++) {
-		struct hvc_vm_info one;
-		if (hvc_vm_find(argv[i], &one, &err) < 0) {
+		_cleanup_vm_info_ struct hvc_vm_info one = { 0 };
+		if (hvc_vm_find(argv[i], &one, &err) < 0)
 			rc = hvc_cli_fail("vm stats", &err, HVC_EXIT_FAIL);
-			continue;
-		}
-		free(one.image); free(one.uri); free(one.accel); free(one.status); free(one.created);
 	}
 	printf("%-20s  %-8s  %10s  %10s  %9s  %9s\n", "NAME", "QEMU-PID", "RSS", "PSS", "CPU-USER", "CPU-SYS");
 	for (size_t i = 0; i < n; i++) {

@@ -69,55 +69,50 @@ bool hvc_vm_artifacts_cached(const char *root, const char *key, const char *rele
 	return hvc_path_exists(p) && hvc_path_exists(r) && (!disk || hvc_path_exists(d));
 }
 
+/* One index line "<group> <path> <path>..." (paths as the guest sees them),
+ * and each path added to *all once. */
+static void index_line(struct hvc_strbuf *idx, const char *group, const char *release,
+		       char **paths, char ***all)
+{
+	hvc_strbuf_printf(idx, "%s", group);
+	for (size_t i = 0; paths && paths[i]; i++) {
+		hvc_strbuf_printf(idx, " /lib/modules/%s/%s", release, paths[i]);
+		bool seen = false;
+		for (size_t j = 0; *all && (*all)[j]; j++)
+			seen = seen || !strcmp((*all)[j], paths[i]);
+		if (!seen)
+			hvc_strv_push(all, paths[i]);
+	}
+	hvc_strbuf_putc(idx, '\n');
+}
+
 /* Modules for every group, copied into the archive under lib/modules/<release>,
  * and the /hvc/modules index: "<group> <path> <path>..." in load order. */
 static int module_extras(const struct hvc_vm_artifact_req *req, struct hvc_vm_cpio_extra **extras,
 			 size_t *n, char **index, struct hvc_error *err)
 {
 	_cleanup_free_ char *mroot = hvc_path_join(req->modules_root, req->kernel_release);
-	_cleanup_free_ char *depf = hvc_path_join(mroot, "modules.dep");
-	_cleanup_free_ char *bif = hvc_path_join(mroot, "modules.builtin");
-	_cleanup_free_ char *dep = NULL, *builtin = NULL;
-	if (hvc_read_file(depf, &dep, NULL, err) < 0)
+	_cleanup_vm_modules_ struct hvc_vm_modules *mods = NULL;
+	if (hvc_vm_modules_open(mroot, &mods, err) < 0)
 		return hvc_error_prefix(err, "kernel modules for %s", req->kernel_release);
-	struct hvc_error ignore = { 0 };
-	hvc_read_file(bif, &builtin, NULL, &ignore);
 	_cleanup_strv_ char **all = NULL;
-	size_t idx_len = 0;
-	char *idx = strdup("");
+	struct hvc_strbuf idx = { 0 };
+	hvc_strbuf_printf(&idx, "%s", "");
 	for (size_t g = 0; hvc_vm_module_groups[g]; g++) {
 		_cleanup_strv_ char **paths = NULL;
 		const char *one[] = { hvc_vm_module_groups[g], NULL };
-		if (hvc_vm_modules_resolve(dep, builtin, one, &paths, err) < 0) {
-			free(idx);
+		if (hvc_vm_modules_resolve(mods, one, &paths, err) < 0) {
+			free(idx.p);
 			return -1;
 		}
-		_cleanup_free_ char *line = strdup(hvc_vm_module_groups[g]);
-		for (size_t i = 0; paths && paths[i]; i++) {
-			char *nl = hvc_strdup_printf("%s /lib/modules/%s/%s", line, req->kernel_release,
-						     paths[i]);
-			free(line);
-			line = nl;
-			bool seen = false;
-			for (size_t j = 0; all && all[j]; j++)
-				seen = seen || !strcmp(all[j], paths[i]);
-			if (!seen)
-				hvc_strv_push(&all, paths[i]);
-		}
-		size_t ll = strlen(line);
-		char *ni = realloc(idx, idx_len + ll + 2);
-		if (!ni) {
-			free(idx);
-			return hvc_err(err, ENOMEM, "module index");
-		}
-		idx = ni;
-		memcpy(idx + idx_len, line, ll);
-		idx[idx_len + ll] = '\n';
-		idx_len += ll + 1;
-		idx[idx_len] = '\0';
+		index_line(&idx, hvc_vm_module_groups[g], req->kernel_release, paths, &all);
+	}
+	if (idx.oom) {
+		free(idx.p);
+		return hvc_err(err, ENOMEM, "module index");
 	}
 	size_t cnt = hvc_strv_len(all);
-	struct hvc_vm_cpio_extra *x = calloc(cnt + 3, sizeof(*x));
+	struct hvc_vm_cpio_extra *x = hvc_xcalloc(cnt + 3, sizeof(*x));
 	for (size_t i = 0; i < cnt; i++) {
 		x[i].path = hvc_strdup_printf("lib/modules/%s/%s", req->kernel_release, all[i]);
 		x[i].src = hvc_path_join(mroot, all[i]);
@@ -125,7 +120,7 @@ static int module_extras(const struct hvc_vm_artifact_req *req, struct hvc_vm_cp
 	}
 	*extras = x;
 	*n = cnt;
-	*index = idx;
+	*index = idx.p;
 	return 0;
 }
 

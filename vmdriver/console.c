@@ -27,67 +27,85 @@ static void boot_line(struct hvc_vm_console *c)
 		c->ready = true;
 }
 
+/* One byte before READY: collect the line, look for the marker at its end. */
+static void feed_boot(struct hvc_vm_console *c, char ch)
+{
+	if (ch == '\n') {
+		boot_line(c);
+		c->line_len = 0;
+	} else if (c->line_len < sizeof(c->line)) {
+		c->line[c->line_len++] = ch;
+	} else {
+		/* only the tail can hold the marker */
+		memmove(c->line, c->line + 64, sizeof(c->line) - 64);
+		c->line_len = sizeof(c->line) - 64;
+		c->line[c->line_len++] = ch;
+	}
+}
+
+/* One byte of a line that began "HVC-EXIT ": at its end, the exit status or
+ * (when no number follows) ordinary output after all. */
+static void feed_exit_line(struct hvc_vm_console *c, char ch)
+{
+	size_t pl = sizeof(exit_prefix) - 1;
+	if (ch == '\n') {
+		c->line[c->line_len < sizeof(c->line) - 1 ? c->line_len : sizeof(c->line) - 1] = '\0';
+		char *end = NULL;
+		long st = strtol(c->line + pl, &end, 10);
+		if (end != c->line + pl) {
+			c->exit_status = (int)st;
+			c->exited = true;
+		} else {
+			emit(c, c->line, c->line_len);
+			emit(c, "\n", 1);
+		}
+		c->line_len = 0;
+	} else if (c->line_len < sizeof(c->line) - 2) {
+		c->line[c->line_len++] = ch;
+	} else {
+		emit(c, c->line, c->line_len);
+		emit(c, &ch, 1);
+		c->line_len = sizeof(c->line);
+	}
+}
+
+/* After READY: line_len counts held-back bytes of a possible marker; the
+ * sentinel line_len == sizeof(line) means "passing the line through". Returns
+ * the index of the last byte consumed. */
+static size_t feed_output(struct hvc_vm_console *c, const char *buf, size_t len, size_t i)
+{
+	char ch = buf[i];
+	if (c->line_len == sizeof(c->line)) {
+		size_t j = i;
+		while (j < len && buf[j] != '\n')
+			j++;
+		emit(c, buf + i, j - i + (j < len));
+		if (j < len)
+			c->line_len = 0;
+		return j;
+	}
+	if (c->line_len >= sizeof(exit_prefix) - 1) { /* inside "HVC-EXIT ..." */
+		feed_exit_line(c, ch);
+		return i;
+	}
+	if (ch == exit_prefix[c->line_len]) {
+		c->line[c->line_len++] = ch;
+		return i;
+	}
+	/* not the marker: release what was held and pass the line through */
+	emit(c, c->line, c->line_len);
+	emit(c, &ch, 1);
+	c->line_len = ch == '\n' ? 0 : sizeof(c->line);
+	return i;
+}
+
 void hvc_vm_console_feed(struct hvc_vm_console *c, const char *buf, size_t len)
 {
 	c->bytes += len;
-	size_t pl = sizeof(exit_prefix) - 1;
 	for (size_t i = 0; i < len && !c->exited; i++) {
-		char ch = buf[i];
-		if (!c->ready) {
-			if (ch == '\n') {
-				boot_line(c);
-				c->line_len = 0;
-			} else if (c->line_len < sizeof(c->line)) {
-				c->line[c->line_len++] = ch;
-			} else {
-				/* only the tail can hold the marker */
-				memmove(c->line, c->line + 64, sizeof(c->line) - 64);
-				c->line_len = sizeof(c->line) - 64;
-				c->line[c->line_len++] = ch;
-			}
-			continue;
-		}
-		/* after READY: line_len counts held-back bytes of a possible marker;
-		 * SIZE_MAX-like sentinel (line_len == sizeof(line)) means "passing through" */
-		if (c->line_len == sizeof(c->line)) {
-			size_t j = i;
-			while (j < len && buf[j] != '\n')
-				j++;
-			emit(c, buf + i, j - i + (j < len));
-			if (j < len)
-				c->line_len = 0;
-			i = j;
-			continue;
-		}
-		if (c->line_len >= pl) { /* inside "HVC-EXIT ..." */
-			if (ch == '\n') {
-				c->line[c->line_len < sizeof(c->line) - 1 ? c->line_len : sizeof(c->line) - 1] = '\0';
-				char *end = NULL;
-				long st = strtol(c->line + pl, &end, 10);
-				if (end != c->line + pl) {
-					c->exit_status = (int)st;
-					c->exited = true;
-				} else {
-					emit(c, c->line, c->line_len);
-					emit(c, "\n", 1);
-				}
-				c->line_len = 0;
-			} else if (c->line_len < sizeof(c->line) - 2) {
-				c->line[c->line_len++] = ch;
-			} else {
-				emit(c, c->line, c->line_len);
-				emit(c, &ch, 1);
-				c->line_len = sizeof(c->line);
-			}
-			continue;
-		}
-		if (ch == exit_prefix[c->line_len]) {
-			c->line[c->line_len++] = ch;
-			continue;
-		}
-		/* not the marker: release what was held and pass the line through */
-		emit(c, c->line, c->line_len);
-		emit(c, &ch, 1);
-		c->line_len = ch == '\n' ? 0 : sizeof(c->line);
+		if (!c->ready)
+			feed_boot(c, buf[i]);
+		else
+			i = feed_output(c, buf, len, i);
 	}
 }

@@ -4,33 +4,36 @@
 #include "hvc/host.h"
 #include "hvc/vm.h"
 
-void hvc_vm_host_add(json_object *host, const void *arg)
+/* "guest_kernel": the kernel the VM driver would boot (null and an error
+ * when there is none). Returns whether there is one. */
+static bool add_kernel(json_object *o, const struct hvc_vm_host_opts *opts,
+		       struct hvc_vm_kernel *k)
 {
-	const struct hvc_vm_host_opts *opts = arg;
-	json_object *o = json_object_new_object();
-	json_object_object_add(host, "virtualization", o);
-	struct hvc_error err = {0};
-
-	struct hvc_vm_kernel k;
-	bool have_kernel = hvc_vm_kernel_find(opts ? opts->kernel : NULL, &k, &err) == 0;
-	if (have_kernel) {
-		json_object *ko = json_object_new_object();
-		hvc_json_add_string(ko, "path", k.path);
-		hvc_json_add_string(ko, "release", k.release);
-		if (k.modules_dir[0])
-			hvc_json_add_string(ko, "modules_dir", k.modules_dir);
-		else
-			json_object_object_add(ko, "modules_dir", NULL);
-		hvc_json_add_bool(ko, "overridden", k.overridden);
-		json_object_object_add(o, "guest_kernel", ko);
-	} else {
+	struct hvc_error err = { 0 };
+	if (hvc_vm_kernel_find(opts ? opts->kernel : NULL, k, &err) < 0) {
 		json_object_object_add(o, "guest_kernel", NULL);
 		hvc_json_add_string(o, "guest_kernel_error", err.msg);
+		return false;
 	}
+	json_object *ko = json_object_new_object();
+	hvc_json_add_string(ko, "path", k->path);
+	hvc_json_add_string(ko, "release", k->release);
+	if (k->modules_dir[0])
+		hvc_json_add_string(ko, "modules_dir", k->modules_dir);
+	else
+		json_object_object_add(ko, "modules_dir", NULL);
+	hvc_json_add_bool(ko, "overridden", k->overridden);
+	json_object_object_add(o, "guest_kernel", ko);
+	return true;
+}
 
+/* The accelerator verdict and the evidence it was made from. */
+static void add_accel(json_object *o, const struct hvc_vm_host_opts *opts,
+		      const struct hvc_vm_kernel *k)
+{
+	struct hvc_error err = { 0 };
 	struct hvc_vm_accel_info a;
-	hvc_error_clear(&err);
-	hvc_vm_accel_probe(have_kernel ? &k : NULL, opts ? opts->accel_flags : 0, &a, &err);
+	hvc_vm_accel_probe(k, opts ? opts->accel_flags : 0, &a, &err);
 	hvc_json_add_string(o, "accel", hvc_vm_accel_name(a.accel));
 	hvc_json_add_string(o, "accel_reason", a.reason);
 	hvc_json_add_bool(o, "accel_cached", a.cached);
@@ -51,9 +54,13 @@ void hvc_vm_host_add(json_object *host, const void *arg)
 	if (a.sig.boot_detail[0])
 		hvc_json_add_string(tb, "detail", a.sig.boot_detail);
 	json_object_object_add(o, "kvm_test_boot", tb);
+}
 
+/* The QEMU binary and its version, and libvirt's. */
+static void add_versions(json_object *o)
+{
 	json_object *q = json_object_new_object();
-	hvc_error_clear(&err);
+	struct hvc_error err = { 0 };
 	_cleanup_free_ char *qemu = hvc_vm_qemu_binary(&err);
 	char ver[64];
 	if (qemu && hvc_vm_qemu_version(qemu, ver, sizeof(ver), &err) == 0) {
@@ -71,4 +78,15 @@ void hvc_vm_host_add(json_object *host, const void *arg)
 		hvc_json_add_string(o, "libvirt_version", ver);
 	else
 		hvc_json_add_string(o, "libvirt_error", err.msg);
+}
+
+void hvc_vm_host_add(json_object *host, const void *arg)
+{
+	const struct hvc_vm_host_opts *opts = arg;
+	json_object *o = json_object_new_object();
+	json_object_object_add(host, "virtualization", o);
+	struct hvc_vm_kernel k;
+	bool have_kernel = add_kernel(o, opts, &k);
+	add_accel(o, opts, have_kernel ? &k : NULL);
+	add_versions(o);
 }

@@ -60,7 +60,8 @@ static void disk(struct hvc_strbuf *b, const char *path, const char *format, con
 	hvc_strbuf_printf(b, "    </disk>\n");
 }
 
-int hvc_vm_domain_xml(const struct hvc_vm_def *d, char **xml, struct hvc_error *err)
+/* Rejects what libvirt would refuse (or misread) with a message naming it. */
+static int validate(const struct hvc_vm_def *d, struct hvc_error *err)
 {
 	if (!valid_name(d->name))
 		return hvc_err(err, EINVAL, "VM name \"%s\": use 1-63 letters, digits, '-', '_' or '.'",
@@ -85,57 +86,84 @@ int hvc_vm_domain_xml(const struct hvc_vm_def *d, char **xml, struct hvc_error *
 	const char *rfmt = d->root_disk_format ? d->root_disk_format : "raw";
 	if (strcmp(rfmt, "raw") && strcmp(rfmt, "qcow2"))
 		return hvc_err(err, EINVAL, "disk format \"%s\": expected raw or qcow2", rfmt);
+	return 0;
+}
 
+/* Name, memory, vCPUs and direct kernel boot. */
+static void head(struct hvc_strbuf *b, const struct hvc_vm_def *d)
+{
 	_cleanup_free_ char *kernel = esc(d->kernel), *initrd = esc(d->initrd),
-			    *cmdline = esc(d->cmdline), *console = esc(d->console_log),
-			    *desc = esc(d->description), *emu = esc(d->emulator);
-	struct hvc_strbuf b = { 0 };
-	hvc_strbuf_printf(&b, "<domain type='%s'>\n", d->virt_type);
-	hvc_strbuf_printf(&b, "  <name>%s</name>\n", d->name);
+			    *cmdline = esc(d->cmdline), *desc = esc(d->description);
+	hvc_strbuf_printf(b, "<domain type='%s'>\n", d->virt_type);
+	hvc_strbuf_printf(b, "  <name>%s</name>\n", d->name);
 	if (d->uuid)
-		hvc_strbuf_printf(&b, "  <uuid>%s</uuid>\n", d->uuid);
+		hvc_strbuf_printf(b, "  <uuid>%s</uuid>\n", d->uuid);
 	if (d->description)
-		hvc_strbuf_printf(&b, "  <description>%s</description>\n", desc);
-	hvc_strbuf_printf(&b, "  <memory unit='MiB'>%llu</memory>\n", (unsigned long long)d->memory_mib);
+		hvc_strbuf_printf(b, "  <description>%s</description>\n", desc);
+	hvc_strbuf_printf(b, "  <memory unit='MiB'>%llu</memory>\n", (unsigned long long)d->memory_mib);
 	if (d->cpuset)
-		hvc_strbuf_printf(&b, "  <vcpu placement='static' cpuset='%s'>%u</vcpu>\n", d->cpuset, d->vcpus);
+		hvc_strbuf_printf(b, "  <vcpu placement='static' cpuset='%s'>%u</vcpu>\n", d->cpuset, d->vcpus);
 	else
-		hvc_strbuf_printf(&b, "  <vcpu placement='static'>%u</vcpu>\n", d->vcpus);
-	hvc_strbuf_printf(&b, "  <os>\n");
-	hvc_strbuf_printf(&b, "    <type arch='x86_64' machine='%s'>hvm</type>\n", machine);
-	hvc_strbuf_printf(&b, "    <kernel>%s</kernel>\n", kernel);
+		hvc_strbuf_printf(b, "  <vcpu placement='static'>%u</vcpu>\n", d->vcpus);
+	hvc_strbuf_printf(b, "  <os>\n");
+	hvc_strbuf_printf(b, "    <type arch='x86_64' machine='%s'>hvm</type>\n",
+			  d->machine ? d->machine : "pc");
+	hvc_strbuf_printf(b, "    <kernel>%s</kernel>\n", kernel);
 	if (d->initrd)
-		hvc_strbuf_printf(&b, "    <initrd>%s</initrd>\n", initrd);
+		hvc_strbuf_printf(b, "    <initrd>%s</initrd>\n", initrd);
 	if (d->cmdline)
-		hvc_strbuf_printf(&b, "    <cmdline>%s</cmdline>\n", cmdline);
-	hvc_strbuf_printf(&b, "  </os>\n");
-	hvc_strbuf_printf(&b, "  <features>\n    <acpi/>\n  </features>\n");
+		hvc_strbuf_printf(b, "    <cmdline>%s</cmdline>\n", cmdline);
+	hvc_strbuf_printf(b, "  </os>\n");
+}
+
+/* ACPI (so that the guest's power-off ends the domain), CPU model, clock,
+ * and every guest-initiated end destroys the domain. */
+static void platform(struct hvc_strbuf *b, const struct hvc_vm_def *d)
+{
+	hvc_strbuf_printf(b, "  <features>\n    <acpi/>\n  </features>\n");
 	/* TCG emulates a generic CPU; under KVM the guest sees the host's. */
 	if (!strcmp(d->virt_type, "kvm"))
-		hvc_strbuf_printf(&b, "  <cpu mode='host-passthrough'/>\n");
-	hvc_strbuf_printf(&b, "  <clock offset='utc'/>\n");
-	hvc_strbuf_printf(&b, "  <on_poweroff>destroy</on_poweroff>\n");
-	hvc_strbuf_printf(&b, "  <on_reboot>destroy</on_reboot>\n");
-	hvc_strbuf_printf(&b, "  <on_crash>destroy</on_crash>\n");
-	hvc_strbuf_printf(&b, "  <devices>\n");
+		hvc_strbuf_printf(b, "  <cpu mode='host-passthrough'/>\n");
+	hvc_strbuf_printf(b, "  <clock offset='utc'/>\n");
+	hvc_strbuf_printf(b, "  <on_poweroff>destroy</on_poweroff>\n");
+	hvc_strbuf_printf(b, "  <on_reboot>destroy</on_reboot>\n");
+	hvc_strbuf_printf(b, "  <on_crash>destroy</on_crash>\n");
+}
+
+/* The emulator, disks, the serial console into a file; nothing else. */
+static void devices(struct hvc_strbuf *b, const struct hvc_vm_def *d)
+{
+	_cleanup_free_ char *console = esc(d->console_log), *emu = esc(d->emulator);
+	const char *machine = d->machine ? d->machine : "pc";
+	hvc_strbuf_printf(b, "  <devices>\n");
 	if (d->emulator)
-		hvc_strbuf_printf(&b, "    <emulator>%s</emulator>\n", emu);
+		hvc_strbuf_printf(b, "    <emulator>%s</emulator>\n", emu);
 	if (d->root_disk)
-		disk(&b, d->root_disk, rfmt, "vda");
+		disk(b, d->root_disk, d->root_disk_format ? d->root_disk_format : "raw", "vda");
 	if (d->data_disk)
-		disk(&b, d->data_disk, "raw", d->root_disk ? "vdb" : "vda");
+		disk(b, d->data_disk, "raw", d->root_disk ? "vdb" : "vda");
 	if (strcmp(machine, "microvm"))
-		hvc_strbuf_printf(&b, "    <controller type='usb' model='none'/>\n");
-	hvc_strbuf_printf(&b, "    <serial type='file'>\n");
-	hvc_strbuf_printf(&b, "      <source path='%s' append='off'/>\n", console);
-	hvc_strbuf_printf(&b, "      <target port='0'/>\n");
-	hvc_strbuf_printf(&b, "    </serial>\n");
-	hvc_strbuf_printf(&b, "    <console type='file'>\n");
-	hvc_strbuf_printf(&b, "      <source path='%s' append='off'/>\n", console);
-	hvc_strbuf_printf(&b, "      <target type='serial' port='0'/>\n");
-	hvc_strbuf_printf(&b, "    </console>\n");
-	hvc_strbuf_printf(&b, "    <memballoon model='none'/>\n");
-	hvc_strbuf_printf(&b, "  </devices>\n");
+		hvc_strbuf_printf(b, "    <controller type='usb' model='none'/>\n");
+	hvc_strbuf_printf(b, "    <serial type='file'>\n");
+	hvc_strbuf_printf(b, "      <source path='%s' append='off'/>\n", console);
+	hvc_strbuf_printf(b, "      <target port='0'/>\n");
+	hvc_strbuf_printf(b, "    </serial>\n");
+	hvc_strbuf_printf(b, "    <console type='file'>\n");
+	hvc_strbuf_printf(b, "      <source path='%s' append='off'/>\n", console);
+	hvc_strbuf_printf(b, "      <target type='serial' port='0'/>\n");
+	hvc_strbuf_printf(b, "    </console>\n");
+	hvc_strbuf_printf(b, "    <memballoon model='none'/>\n");
+	hvc_strbuf_printf(b, "  </devices>\n");
+}
+
+int hvc_vm_domain_xml(const struct hvc_vm_def *d, char **xml, struct hvc_error *err)
+{
+	if (validate(d, err) < 0)
+		return -1;
+	struct hvc_strbuf b = { 0 };
+	head(&b, d);
+	platform(&b, d);
+	devices(&b, d);
 	hvc_strbuf_printf(&b, "</domain>\n");
 	if (b.oom) {
 		free(b.p);

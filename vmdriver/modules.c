@@ -1,124 +1,120 @@
-/* vmdriver/modules: which kernel modules the guest must load, in which order.
- * A pure reader of modules.dep ("path.ko: dep1.ko dep2.ko", each dependency
- * list ordered so that the LAST entry loads first, as modprobe does) and
- * modules.builtin (modules compiled into the kernel need no loading). */
-#include <string.h>
+/* vmdriver/modules: which kernel modules the guest must load, in which order,
+ * read with libkmod (as modprobe does) from the guest kernel's module
+ * directory: a module's dependencies from modules.dep.bin (libkmod lists
+ * them in load order), modules compiled into the kernel from
+ * modules.builtin.bin (they need no loading). libkmod is loaded lazily
+ * (util/kmod_lazy.c): only an artifact build reads the indexes. */
 #include "hvc/vm.h"
+#include <libkmod.h>
+#include <stdarg.h>
+#include <string.h>
 
-/* "kernel/drivers/block/virtio_blk.ko" -> "virtio_blk" into buf ('-' -> '_'). */
-static void module_name(const char *path, size_t len, char *buf, size_t size)
+struct hvc_vm_modules {
+	struct kmod_ctx *ctx;
+	size_t dirlen; /* of kmod's dirname, stripped from the paths it gives */
+};
+
+/* libkmod's own messages go to hvc's logger, not to stderr. */
+static void kmod_log(void *data, int priority, const char *file, int line, const char *fn,
+		     const char *format, va_list args)
 {
-	const char *slash = memrchr(path, '/', len);
-	const char *base = slash ? slash + 1 : path;
-	size_t n = len - (size_t)(base - path);
-	for (const char *ext = base; ext < path + len; ext++)
-		if (*ext == '.') {
-			n = (size_t)(ext - base);
-			break;
-		}
-	if (n >= size)
-		n = size - 1;
-	for (size_t i = 0; i < n; i++)
-		buf[i] = base[i] == '-' ? '_' : base[i];
-	buf[n] = '\0';
+	(void)data, (void)priority, (void)file, (void)line, (void)fn;
+	char msg[512];
+	vsnprintf(msg, sizeof(msg), format, args);
+	hvc_debug("libkmod: %s", hvc_str_trim(msg));
 }
 
-/* The line of modules.dep describing module name, or NULL. */
-static const char *find_line(const char *dep, const char *name, size_t *line_len)
+int hvc_vm_modules_open(const char *moddir, struct hvc_vm_modules **out, struct hvc_error *err)
 {
-	for (const char *p = dep; p && *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		const char *colon = memchr(p, ':', len);
-		if (colon) {
-			char n[128];
-			module_name(p, (size_t)(colon - p), n, sizeof(n));
-			if (!strcmp(n, name)) {
-				*line_len = len;
-				return p;
-			}
-		}
-		p = nl ? nl + 1 : NULL;
-	}
-	return NULL;
+	_cleanup_free_ char *index = hvc_path_join(moddir, "modules.dep.bin");
+	if (!hvc_path_exists(index))
+		return hvc_err(err, ENOENT, "read `%s`", index);
+	/* no configuration: the guest's modules, not the host's modprobe.d */
+	static const char *const no_config[] = {NULL};
+	struct kmod_ctx *ctx = kmod_new(moddir, no_config);
+	if (!ctx)
+		return hvc_err(err, ENOMEM, "libkmod context for `%s`", moddir);
+	kmod_set_log_fn(ctx, kmod_log, NULL);
+	struct hvc_vm_modules *m = hvc_xcalloc(1, sizeof(*m));
+	m->ctx = ctx;
+	m->dirlen = strlen(kmod_get_dirname(ctx));
+	*out = m;
+	return 0;
 }
 
-static bool is_builtin(const char *builtin, const char *name)
+void hvc_vm_modules_close(struct hvc_vm_modules *m)
 {
-	for (const char *p = builtin; p && *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		char n[128];
-		if (len) {
-			module_name(p, len, n, sizeof(n));
-			if (!strcmp(n, name))
-				return true;
-		}
-		p = nl ? nl + 1 : NULL;
-	}
-	return false;
+	if (!m)
+		return;
+	kmod_unref(m->ctx);
+	free(m);
 }
 
-static bool have_path(char **paths, const char *p, size_t len)
+void hvc_vm_modules_closep(struct hvc_vm_modules **m)
+{
+	hvc_vm_modules_close(*m);
+	*m = NULL;
+}
+
+static void kmod_module_unrefp(struct kmod_module **mod)
+{
+	if (*mod)
+		kmod_module_unref(*mod);
+}
+
+static void kmod_module_unref_listp(struct kmod_list **list)
+{
+	if (*list)
+		kmod_module_unref_list(*list);
+}
+
+static bool have_path(char **paths, const char *p)
 {
 	for (size_t i = 0; paths && paths[i]; i++)
-		if (strlen(paths[i]) == len && !memcmp(paths[i], p, len))
+		if (!strcmp(paths[i], p))
 			return true;
 	return false;
 }
 
-static int resolve(const char *dep, const char *builtin, const char *name, char ***paths, int depth,
+static int resolve(struct hvc_vm_modules *m, const char *name, char ***paths, int depth,
 		   struct hvc_error *err)
 {
 	if (depth > 32)
 		return hvc_err(err, ELOOP, "module `%s`: dependency chain too deep", name);
-	size_t len;
-	const char *line = find_line(dep, name, &len);
-	if (!line) {
-		if (is_builtin(builtin, name))
-			return 0;
-		return hvc_err(err, ENOENT, "kernel module `%s`: not in modules.dep nor built in", name);
-	}
-	const char *colon = memchr(line, ':', len);
-	size_t self_len = (size_t)(colon - line);
-	if (have_path(*paths, line, self_len))
+	__attribute__((cleanup(kmod_module_unrefp))) struct kmod_module *mod = NULL;
+	int rc = kmod_module_new_from_name_lookup(m->ctx, name, &mod);
+	if (rc < 0)
+		return hvc_err(err, -rc, "kernel module `%s`", name);
+	if (!mod)
+		return hvc_err(err, ENOENT, "kernel module `%s`: not in modules.dep nor built in",
+			       name);
+	const char *path = kmod_module_get_path(mod);
+	if (!path)
+		return 0; /* built in */
+	const char *rel =
+	    strlen(path) > m->dirlen && path[m->dirlen] == '/' ? path + m->dirlen + 1 : path;
+	if (have_path(*paths, rel))
 		return 0;
-	/* dependencies: load the last listed first */
-	const char *deps = colon + 1, *end = line + len;
-	const char *starts[64];
-	size_t lens[64], n = 0;
-	for (const char *p = deps; p < end && n < 64;) {
-		while (p < end && (*p == ' ' || *p == '\t'))
-			p++;
-		const char *q = p;
-		while (q < end && *q != ' ' && *q != '\t')
-			q++;
-		if (q > p) {
-			starts[n] = p;
-			lens[n++] = (size_t)(q - p);
-		}
-		p = q;
-	}
-	for (size_t i = n; i-- > 0;) {
-		char dn[128];
-		module_name(starts[i], lens[i], dn, sizeof(dn));
-		if (resolve(dep, builtin, dn, paths, depth + 1, err) < 0)
+	__attribute__((cleanup(kmod_module_unref_listp))) struct kmod_list *deps =
+	    kmod_module_get_dependencies(mod);
+	struct kmod_list *l;
+	kmod_list_foreach(l, deps)
+	{
+		struct kmod_module *dep = kmod_module_get_module(l);
+		rc = resolve(m, kmod_module_get_name(dep), paths, depth + 1, err);
+		kmod_module_unref(dep);
+		if (rc < 0)
 			return hvc_error_prefix(err, "needed by `%s`", name);
 	}
-	_cleanup_free_ char *self = strndup(line, self_len);
-	if (!self || hvc_strv_push(paths, self) < 0)
-		return hvc_err(err, ENOMEM, "module list");
+	hvc_strv_push(paths, rel);
 	return 0;
 }
 
-int hvc_vm_modules_resolve(const char *modules_dep, const char *modules_builtin,
-			   const char *const *names, char ***paths, struct hvc_error *err)
+int hvc_vm_modules_resolve(struct hvc_vm_modules *m, const char *const *names, char ***paths,
+			   struct hvc_error *err)
 {
-	for (size_t i = 0; names && names[i]; i++) {
-		char n[128];
-		module_name(names[i], strlen(names[i]), n, sizeof(n));
-		if (resolve(modules_dep, modules_builtin, n, paths, 0, err) < 0)
+	for (size_t i = 0; names && names[i]; i++)
+		if (resolve(m, names[i], paths, 0, err) < 0)
 			return -1;
-	}
 	return 0;
 }

@@ -127,13 +127,8 @@ int hvc_vm_list(struct hvc_vm_info **out, size_t *n, struct hvc_error *err)
 
 void hvc_vm_info_free(struct hvc_vm_info *v, size_t n)
 {
-	for (size_t i = 0; v && i < n; i++) {
-		free(v[i].image);
-		free(v[i].uri);
-		free(v[i].accel);
-		free(v[i].status);
-		free(v[i].created);
-	}
+	for (size_t i = 0; v && i < n; i++)
+		hvc_vm_info_clear(&v[i]);
 	free(v);
 }
 
@@ -169,13 +164,14 @@ int hvc_vm_find(const char *ref, struct hvc_vm_info *out, struct hvc_error *err)
 	return rc;
 }
 
-static void free_one(struct hvc_vm_info *v)
+void hvc_vm_info_clear(struct hvc_vm_info *v)
 {
 	free(v->image);
 	free(v->uri);
 	free(v->accel);
 	free(v->status);
 	free(v->created);
+	v->image = v->uri = v->accel = v->status = v->created = NULL;
 }
 
 static void mark(const char *id, const char *status)
@@ -190,7 +186,7 @@ static void mark(const char *id, const char *status)
 
 int hvc_vm_stop(const char *ref, struct hvc_error *err)
 {
-	struct hvc_vm_info v;
+	_cleanup_vm_info_ struct hvc_vm_info v = { 0 };
 	if (hvc_vm_find(ref, &v, err) < 0)
 		return -1;
 	int rc = 0;
@@ -207,13 +203,12 @@ int hvc_vm_stop(const char *ref, struct hvc_error *err)
 		if (rc == 0)
 			mark(v.id, "exited");
 	}
-	free_one(&v);
 	return rc;
 }
 
 int hvc_vm_remove(const char *ref, bool force, struct hvc_error *err)
 {
-	struct hvc_vm_info v;
+	_cleanup_vm_info_ struct hvc_vm_info v = { 0 };
 	if (hvc_vm_find(ref, &v, err) < 0)
 		return -1;
 	int rc = 0;
@@ -228,7 +223,6 @@ int hvc_vm_remove(const char *ref, bool force, struct hvc_error *err)
 		_cleanup_free_ char *dir = hvc_vm_state_dir(v.id);
 		rc = hvc_rm_rf(dir, err);
 	}
-	free_one(&v);
 	return rc;
 }
 

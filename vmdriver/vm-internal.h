@@ -1,4 +1,6 @@
-/* vmdriver's private seams between its files (not part of the public API). */
+/* vmdriver/vm-internal.h: vmdriver's private seams between its files (not
+ * part of the public API): the state of one run shared by the boot steps
+ * (run.c), the console watch (watch.c) and the run's record (run_state.c). */
 #ifndef HVC_VM_INTERNAL_H
 #define HVC_VM_INTERNAL_H
 
@@ -7,5 +9,70 @@
 /* state.c */
 int vm_state_write(const char *id, json_object *o, struct hvc_error *err);
 int vm_state_read(const char *id, json_object **o, struct hvc_error *err);
+
+/* One `hvc vm run`, from the request to the domain's end. */
+struct vm_run {
+	const struct hvc_vm_opts *o;
+	struct hvc_vm_result *res;
+	uint64_t t0; /* the request: every timing counts from here */
+	char *uri, *dir, *console;
+	void *conn;	    /* virConnectPtr */
+	void *dom;	    /* virDomainPtr, NULL when there is no domain (any more) */
+	int cb_id, evfd;    /* lifecycle callback; eventfd it signals on STOPPED */
+	json_object *state; /* vm.json, NULL until the run has an id */
+	struct hvc_vm_console con;
+	size_t cap; /* allocated bytes of res->output */
+};
+
+/* Milliseconds since the request (inline: run.c and watch.c both stamp). */
+static inline double vm_run_since(const struct vm_run *r)
+{
+	return hvc_ns_to_ms(hvc_now_ns() - r->t0);
+}
+
+/* watch.c: the console, from the domain's start to READY (detach) or EXIT. */
+/* Console output handler (struct hvc_vm_console.output; opaque is the run). */
+void vm_run_on_output(void *opaque, const char *buf, size_t len);
+/* Reads the console until the run is over. Returns 0, or < 0 with err. */
+int vm_run_watch(struct vm_run *r, int timeout_ms, struct hvc_error *err);
+
+/* run_state.c: the run's vm.json (what `hvc vm ps/inspect` and prune read). */
+void vm_run_state_status(struct vm_run *r, const char *status);
+/* The record of a new run, written with status "creating". */
+void vm_run_state_create(struct vm_run *r, const char *initramfs);
+/* The record of a run that ended (timings, exit status, error). */
+void vm_run_state_final(struct vm_run *r, int rc, const struct hvc_error *err);
+/* The record of a run left running on its own (detach). */
+void vm_run_state_detached(struct vm_run *r);
+
+/* reaper.c: reaps QEMU zombies libvirt leaves to hvc (embedded driver). */
+void vm_reaper_start_once(void);
+
+/* run_files.c: the per-run files beside the cached artifacts. */
+int vm_make_overlay(const char *base, const char *path, struct hvc_error *err);
+int vm_make_data_disk(const char *path, uint64_t bytes, struct hvc_error *err);
+int vm_initrd_with_config(const char *base, const char *cfg, const char *out,
+			  struct hvc_error *err);
+
+/* boot_plan.c: pure steps of the boot plan (unit-tested in test_vm.c). */
+struct hvc_image_config;
+/* The guest's command: the image's entrypoint + (opts' cmd, else the image's
+ * cmd); env: the image's then opts'; workdir: opts', else the image's (NULL
+ * when empty). Fails (EINVAL) when there is no command. */
+struct vm_command {
+	char **argv, **env;
+	char *workdir;
+};
+int vm_command_plan(const struct hvc_image_config *ic, const struct hvc_vm_opts *o,
+		    struct vm_command *out, struct hvc_error *err);
+void vm_command_clear(struct vm_command *c);
+/* The image must hold the command (PATH lookup in rootfs, as hvc-init does). */
+int vm_command_check(const char *rootfs, const char *image, char **argv, char **env,
+		     struct hvc_error *err);
+/* The kernel command line: console, rdinit, fast-boot arguments (unless
+ * fast_boot is false), the guest config argument (may be NULL), then extra. */
+char *vm_kernel_cmdline(bool fast_boot, const char *cfgarg, const char *extra);
+/* Whether $HVC_VM_FAST_BOOT leaves the fast-boot arguments in (not "0"). */
+bool vm_fast_boot_enabled(void);
 
 #endif

@@ -143,14 +143,21 @@ int hvc_vm_domain_teardown(void *dom, struct hvc_error *err);
 /* Looks a domain up by name on uri and tears it down; absent is fine. */
 int hvc_vm_domain_remove(const char *uri, const char *name, struct hvc_error *err);
 
-/* ---------- kernel modules (vmdriver/modules.c): pure ------------------ */
-/* Given the text of modules.dep and of modules.builtin (either may be NULL
- * for "none"), appends to *paths the .ko paths (relative to
- * /lib/modules/<release>) that must be loaded, in load order (dependencies
- * first, each once), for the named modules ("virtio_blk"; '-' and '_' are
- * equivalent). Built-in modules are skipped; an unknown one is an error. */
-int hvc_vm_modules_resolve(const char *modules_dep, const char *modules_builtin,
-			   const char *const *names, char ***paths, struct hvc_error *err);
+/* ---------- kernel modules (vmdriver/modules.c) ------------------------ */
+/* One kernel's modules, read through libkmod from a module directory
+ * (/lib/modules/<release>: modules.dep.bin, modules.builtin.bin, as depmod
+ * writes them; tests point it at a fake tree). */
+struct hvc_vm_modules;
+int hvc_vm_modules_open(const char *moddir, struct hvc_vm_modules **out, struct hvc_error *err);
+void hvc_vm_modules_close(struct hvc_vm_modules *m);
+void hvc_vm_modules_closep(struct hvc_vm_modules **m);
+#define _cleanup_vm_modules_ __attribute__((cleanup(hvc_vm_modules_closep)))
+/* Appends to *paths the .ko paths (relative to the module directory) that
+ * must be loaded, in load order (dependencies first, each once), for the
+ * named modules ("virtio_blk"; '-' and '_' are equivalent). Built-in modules
+ * are skipped; an unknown one is an error. */
+int hvc_vm_modules_resolve(struct hvc_vm_modules *m, const char *const *names, char ***paths,
+			   struct hvc_error *err);
 
 /* ---------- guest configuration (vmdriver/guestcfg.c): pure ------------ */
 /* What hvc-init reads in the VM: the command, its environment and workdir,
@@ -211,7 +218,9 @@ int hvc_vm_artifacts_get(const struct hvc_vm_artifact_req *req, struct hvc_vm_ar
 			 struct hvc_error *err);
 bool hvc_vm_artifacts_cached(const char *root, const char *image_key, const char *release,
 			     bool disk, enum hvc_vm_compress comp);
+/* Frees a's strings and zeroes it: safe on a zeroed struct and twice. */
 void hvc_vm_artifacts_free(struct hvc_vm_artifacts *a);
+#define _cleanup_vm_artifacts_ __attribute__((cleanup(hvc_vm_artifacts_free)))
 
 /* ---------- console (vmdriver/console.c): pure parser ------------------ */
 /* Feeds the serial console byte stream; finds the READY and EXIT markers and
@@ -283,7 +292,19 @@ struct hvc_vm_result {
  * when the command ran (whatever its status), negative on failure; in every
  * case the domain and its files are gone afterwards unless detached. */
 int hvc_vm_run(const struct hvc_vm_opts *opts, struct hvc_vm_result *res, struct hvc_error *err);
+/* Frees res's strings: safe on a zeroed result and twice. */
 void hvc_vm_result_free(struct hvc_vm_result *res);
+#define _cleanup_vm_result_ __attribute__((cleanup(hvc_vm_result_free)))
+/* What the VM driver accepts for a run (vmdriver/opts.c), decided here
+ * rather than by each caller. Sets the option `name` ("memory": a bare number
+ * is MiB, "256m"/"1g" are sizes, at least 16 MiB; "vcpus": 1-256;
+ * "data-disk": a size of at least 8m; "timeout": 1-86400 seconds; "compress":
+ * none, gzip, lz4 or zstd) from its text. The message names the option as
+ * `hvc vm run` spells it and quotes value (no errno: a usage error). Pure. */
+int hvc_vm_opts_set(struct hvc_vm_opts *opts, const char *name, const char *value,
+		    struct hvc_error *err);
+/* Checks the combination of options (not both detach and rm). Pure. */
+int hvc_vm_opts_check(const struct hvc_vm_opts *opts, struct hvc_error *err);
 
 /* ---------- state of VMs (vmdriver/state.c) ---------------------------- */
 /* $HVC_ROOT/vms/<id>/: vm.json (name, uri, image, owner pid, accel,
@@ -299,6 +320,9 @@ struct hvc_vm_info {
 char *hvc_vm_state_dir(const char *id);
 int hvc_vm_list(struct hvc_vm_info **out, size_t *n, struct hvc_error *err);
 void hvc_vm_info_free(struct hvc_vm_info *v, size_t n);
+/* Frees one info's strings and zeroes them: safe on a zeroed info and twice. */
+void hvc_vm_info_clear(struct hvc_vm_info *v);
+#define _cleanup_vm_info_ __attribute__((cleanup(hvc_vm_info_clear)))
 /* Finds a VM by name, id or id prefix. */
 int hvc_vm_find(const char *ref, struct hvc_vm_info *out, struct hvc_error *err);
 /* Stops (destroys) a VM: through its owner process when one is alive. */

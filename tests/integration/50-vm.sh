@@ -40,6 +40,13 @@ expect_contains "$OUT" "connect to libvirt \`qemu+tcp://127.0.0.1:1/system\`"
 expect_status 125 env HVC_VM_EMULATOR=/nonexistent/qemu "$HVC" vm run --rm busybox true
 expect_contains "$OUT" "/nonexistent/qemu"
 expect_status 2 "$HVC" vm run -m 1 busybox true
+expect_contains "$OUT" 'bad memory size "1" (at least 16 MiB)'
+expect_status 2 "$HVC" vm run --vcpus 0 busybox true
+expect_contains "$OUT" 'bad --vcpus "0"'
+expect_status 2 "$HVC" vm run --data-disk 1k busybox true
+expect_contains "$OUT" 'bad --data-disk size "1k" (at least 8m)'
+expect_status 2 "$HVC" vm run -d --rm busybox true
+expect_contains "$OUT" "--rm and -d do not go together"
 [ -z "$("$HVC" vm ps -a -q)" ] || fail "a failed run left state: $("$HVC" vm ps -a)"
 ok "faults give one clear error and leave nothing"
 

@@ -1,8 +1,9 @@
 /* vmdriver: domain XML (golden files in tests/data/vm, REGENERATE=1 rewrites
- * them), module dependency order from a fake modules.dep, cpio contents,
+ * them), module dependency order from a fake module directory (libkmod), cpio contents,
  * guest config encoding, console marker parsing, smaps_rollup, and the define/start/destroy lifecycle on libvirt's test driver. */
 #include <check.h>
 #include <dirent.h>
+#include <glob.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -10,6 +11,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <libvirt/libvirt.h>
+#include "hvc/image.h"
 #include "hvc/vm.h"
 #include "../../vmdriver/vm-internal.h"
 #include "check_main.h"
@@ -119,54 +121,170 @@ START_TEST(xml_rejects_bad_definitions)
 }
 END_TEST
 
-static const char fake_dep[] =
-	"kernel/drivers/virtio/virtio.ko: kernel/drivers/virtio/virtio_ring.ko\n"
-	"kernel/drivers/virtio/virtio_ring.ko:\n"
-	"kernel/drivers/virtio/virtio_pci.ko: kernel/drivers/virtio/virtio_pci_legacy_dev.ko "
-	"kernel/drivers/virtio/virtio_pci_modern_dev.ko kernel/drivers/virtio/virtio.ko "
-	"kernel/drivers/virtio/virtio_ring.ko\n"
-	"kernel/drivers/virtio/virtio_pci_modern_dev.ko:\n"
-	"kernel/drivers/virtio/virtio_pci_legacy_dev.ko:\n"
-	"kernel/drivers/block/virtio_blk.ko: kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko\n"
-	"kernel/net/vmw_vsock/vmw_vsock_virtio_transport.ko: "
-	"kernel/net/vmw_vsock/vmw_vsock_virtio_transport_common.ko kernel/net/vmw_vsock/vsock.ko "
-	"kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko\n"
-	"kernel/net/vmw_vsock/vmw_vsock_virtio_transport_common.ko: kernel/net/vmw_vsock/vsock.ko\n"
-	"kernel/net/vmw_vsock/vsock.ko:\n"
-	"kernel/drivers/loop/loopy.ko: kernel/drivers/loop/loopy.ko\n";
+/* The fake module directory: copies of the virtio and vsock modules of an
+ * installed guest kernel (in its modules.order order, which depmod's
+ * dependency order follows), indexed by depmod as a kernel package is, with
+ * virtio_console declared built in. */
+static const char *const fake_modules[] = {
+	"kernel/drivers/virtio/virtio.ko",
+	"kernel/drivers/virtio/virtio_ring.ko",
+	"kernel/drivers/virtio/virtio_pci_modern_dev.ko",
+	"kernel/drivers/virtio/virtio_pci_legacy_dev.ko",
+	"kernel/drivers/virtio/virtio_pci.ko",
+	"kernel/drivers/block/virtio_blk.ko",
+	"kernel/net/vmw_vsock/vsock.ko",
+	"kernel/net/vmw_vsock/vmw_vsock_virtio_transport_common.ko",
+	"kernel/net/vmw_vsock/vmw_vsock_virtio_transport.ko",
+	NULL,
+};
 
+/* An installed kernel's module directory holding every fake_modules entry. */
+static char *real_moddir(void)
+{
+	glob_t g;
+	if (glob("/lib/modules/*/modules.dep", 0, NULL, &g) != 0)
+		return NULL;
+	char *found = NULL;
+	for (size_t i = 0; i < g.gl_pathc && !found; i++) {
+		_cleanup_free_ char *dir = hvc_xstrdup(g.gl_pathv[i]);
+		*strrchr(dir, '/') = '\0';
+		bool all = true;
+		for (size_t k = 0; fake_modules[k] && all; k++) {
+			_cleanup_free_ char *p = hvc_path_join(dir, fake_modules[k]);
+			all = hvc_path_exists(p);
+		}
+		if (all)
+			found = steal_pointer(&dir);
+	}
+	globfree(&g);
+	return found;
+}
+
+/* Builds the fake tree under base (lib/modules/0.0-fake); the reason when it
+ * cannot be built here. */
+static int fake_moddir(const char *base, char **moddir, const char **why)
+{
+	struct hvc_error err = { 0 };
+	_cleanup_free_ char *real = real_moddir();
+	if (!real)
+		return *why = "no installed kernel with virtio modules in /lib/modules", -1;
+	_cleanup_free_ char *mods = hvc_path_join(base, "lib/modules");
+	_cleanup_free_ char *dir = hvc_path_join(mods, "0.0-fake");
+	struct hvc_strbuf order = { 0 };
+	for (size_t k = 0; fake_modules[k]; k++) {
+		_cleanup_free_ char *src = hvc_path_join(real, fake_modules[k]);
+		_cleanup_free_ char *dst = hvc_path_join(dir, fake_modules[k]);
+		_cleanup_free_ char *parent = hvc_xstrdup(dst);
+		*strrchr(parent, '/') = '\0';
+		ck_assert_int_eq(hvc_mkdir_p(parent, 0755, &err), 0);
+		ck_assert_int_eq(hvc_copy_file(src, dst, 0644, &err), 0);
+		hvc_strbuf_printf(&order, "%s\n", fake_modules[k]);
+	}
+	_cleanup_free_ char *of = hvc_path_join(dir, "modules.order");
+	_cleanup_free_ char *bf = hvc_path_join(dir, "modules.builtin");
+	const char *builtin = "kernel/drivers/char/virtio_console.ko\n";
+	ck_assert_int_eq(hvc_write_file(of, order.p, order.len, 0644, &err), 0);
+	ck_assert_int_eq(hvc_write_file(bf, builtin, strlen(builtin), 0644, &err), 0);
+	free(order.p);
+	char *argv[] = { "depmod", "-b", (char *)base, "0.0-fake", NULL };
+	_cleanup_free_ char *out = NULL;
+	if (hvc_spawn_capture(argv, &out, true, 30000, &err) != 0)
+		return *why = "depmod (package kmod) did not run", -1;
+	*moddir = steal_pointer(&dir);
+	return 0;
+}
+
+static size_t index_of(char **v, const char *s)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		if (!strcmp(v[i], s))
+			return i;
+	return SIZE_MAX;
+}
+
+static const char *const want_pci_blk[] = {
+	"kernel/drivers/virtio/virtio_ring.ko",		  "kernel/drivers/virtio/virtio.ko",
+	"kernel/drivers/virtio/virtio_pci_modern_dev.ko", "kernel/drivers/virtio/virtio_pci_legacy_dev.ko",
+	"kernel/drivers/virtio/virtio_pci.ko",		  "kernel/drivers/block/virtio_blk.ko",
+	NULL,
+};
+
+/* The fake tree (depmod orders a module's equal-rank dependencies its own
+ * way, so the order is checked as "every module after its dependencies"). */
 START_TEST(modules_in_dependency_order)
 {
 	struct hvc_error err = { 0 };
+	char base[] = "/tmp/hvc-test-modules-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(base));
+	_cleanup_free_ char *dir = NULL;
+	const char *why = NULL;
+	if (fake_moddir(base, &dir, &why) < 0) {
+		fprintf(stderr, "skip: module resolution: %s\n", why);
+		hvc_rm_rf(base, &err);
+		return;
+	}
+	_cleanup_vm_modules_ struct hvc_vm_modules *m = NULL;
+	ck_assert_int_eq(hvc_vm_modules_open(dir, &m, &err), 0);
 	_cleanup_strv_ char **p = NULL;
 	const char *names[] = { "virtio_pci", "virtio-blk", "virtio_console", NULL };
-	ck_assert_int_eq(hvc_vm_modules_resolve(fake_dep, "kernel/drivers/char/virtio_console.ko\n",
-						names, &p, &err), 0);
-	const char *want[] = { "kernel/drivers/virtio/virtio_ring.ko", "kernel/drivers/virtio/virtio.ko",
-			       "kernel/drivers/virtio/virtio_pci_modern_dev.ko",
-			       "kernel/drivers/virtio/virtio_pci_legacy_dev.ko",
-			       "kernel/drivers/virtio/virtio_pci.ko", "kernel/drivers/block/virtio_blk.ko", NULL };
-	ck_assert_uint_eq(hvc_strv_len(p), 6);
-	for (size_t i = 0; want[i]; i++)
-		ck_assert_str_eq(p[i], want[i]);
+	ck_assert_int_eq(hvc_vm_modules_resolve(m, names, &p, &err), 0);
+	ck_assert_uint_eq(hvc_strv_len(p), 6); /* each once; the built-in console skipped */
+	for (size_t i = 0; want_pci_blk[i]; i++)
+		ck_assert_uint_ne(index_of(p, want_pci_blk[i]), SIZE_MAX);
+	size_t ring = index_of(p, want_pci_blk[0]), virtio = index_of(p, want_pci_blk[1]);
+	ck_assert_uint_lt(ring, virtio);
+	for (size_t i = 2; i < 4; i++)
+		ck_assert_uint_lt(index_of(p, want_pci_blk[i]), index_of(p, want_pci_blk[4]));
+	ck_assert_uint_lt(virtio, index_of(p, want_pci_blk[4]));
+	ck_assert_uint_lt(virtio, index_of(p, want_pci_blk[5]));
 
 	_cleanup_strv_ char **v = NULL;
 	const char *vs[] = { "vmw_vsock_virtio_transport", NULL };
-	ck_assert_int_eq(hvc_vm_modules_resolve(fake_dep, NULL, vs, &v, &err), 0);
+	ck_assert_int_eq(hvc_vm_modules_resolve(m, vs, &v, &err), 0);
+	ck_assert_uint_eq(hvc_strv_len(v), 5);
+	ck_assert_uint_lt(index_of(v, "kernel/net/vmw_vsock/vsock.ko"),
+			  index_of(v, "kernel/net/vmw_vsock/vmw_vsock_virtio_transport_common.ko"));
+	ck_assert_str_eq(v[4], "kernel/net/vmw_vsock/vmw_vsock_virtio_transport.ko");
+
+	_cleanup_strv_ char **u = NULL;
+	const char *un[] = { "nosuch", NULL };
+	ck_assert_int_lt(hvc_vm_modules_resolve(m, un, &u, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "`nosuch`"));
+	/* (a module depending on itself cannot be indexed: depmod refuses cycles;
+	 * resolve still bounds the depth) */
+	_cleanup_vm_modules_ struct hvc_vm_modules *none = NULL;
+	ck_assert_int_lt(hvc_vm_modules_open(base, &none, &err), 0); /* no index there */
+	ck_assert_ptr_nonnull(strstr(err.msg, "modules.dep.bin"));
+	ck_assert_int_eq(hvc_rm_rf(base, &err), 0);
+}
+END_TEST
+
+/* The installed guest kernel's own indexes: the exact load order hvc-init
+ * has always used for them. */
+START_TEST(modules_of_the_guest_kernel)
+{
+	struct hvc_error err = { 0 };
+	_cleanup_free_ char *dir = real_moddir();
+	if (!dir) {
+		fprintf(stderr, "skip: no installed kernel with virtio modules in /lib/modules\n");
+		return;
+	}
+	_cleanup_vm_modules_ struct hvc_vm_modules *m = NULL;
+	ck_assert_int_eq(hvc_vm_modules_open(dir, &m, &err), 0);
+	_cleanup_strv_ char **p = NULL;
+	const char *names[] = { "virtio_pci", "virtio-blk", NULL };
+	ck_assert_int_eq(hvc_vm_modules_resolve(m, names, &p, &err), 0);
+	ck_assert_uint_eq(hvc_strv_len(p), 6);
+	for (size_t i = 0; want_pci_blk[i]; i++)
+		ck_assert_str_eq(p[i], want_pci_blk[i]);
+	_cleanup_strv_ char **v = NULL;
+	const char *vs[] = { "vmw_vsock_virtio_transport", NULL };
+	ck_assert_int_eq(hvc_vm_modules_resolve(m, vs, &v, &err), 0);
 	ck_assert_uint_eq(hvc_strv_len(v), 5);
 	ck_assert_str_eq(v[0], "kernel/drivers/virtio/virtio_ring.ko");
 	ck_assert_str_eq(v[2], "kernel/net/vmw_vsock/vsock.ko");
 	ck_assert_str_eq(v[3], "kernel/net/vmw_vsock/vmw_vsock_virtio_transport_common.ko");
 	ck_assert_str_eq(v[4], "kernel/net/vmw_vsock/vmw_vsock_virtio_transport.ko");
-
-	_cleanup_strv_ char **u = NULL;
-	const char *un[] = { "nosuch", NULL };
-	ck_assert_int_lt(hvc_vm_modules_resolve(fake_dep, NULL, un, &u, &err), 0);
-	ck_assert_ptr_nonnull(strstr(err.msg, "`nosuch`"));
-	/* a module depending on itself must not loop forever */
-	_cleanup_strv_ char **l = NULL;
-	const char *lo[] = { "loopy", NULL };
-	hvc_vm_modules_resolve(fake_dep, NULL, lo, &l, &err);
 }
 END_TEST
 
@@ -397,7 +515,8 @@ START_TEST(state_list_find_prune)
 	ck_assert_int_eq(hvc_vm_find("mine", &one, &err), 0);
 	ck_assert_str_eq(one.id, "bbbbbbbbbbbb");
 	ck_assert_int_eq(one.owner, getpid());
-	free(one.image); free(one.uri); free(one.accel); free(one.status); free(one.created);
+	hvc_vm_info_clear(&one);
+	hvc_vm_info_clear(&one); /* safe twice */
 	ck_assert_int_lt(hvc_vm_find("nosuch", &one, &err), 0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "VM \"nosuch\" not found"));
 	ck_assert_int_lt(hvc_vm_remove("mine", false, &err), 0); /* running: refused without -f */
@@ -413,6 +532,81 @@ START_TEST(state_list_find_prune)
 }
 END_TEST
 
+/* The option limits `hvc vm run` and the benches share. */
+START_TEST(opts_limits)
+{
+	struct hvc_error err = { 0 };
+	struct hvc_vm_opts o = { .compress = -1 };
+	ck_assert_int_eq(hvc_vm_opts_set(&o, "memory", "256", &err), 0);
+	ck_assert_uint_eq(o.memory_mib, 256);
+	ck_assert_int_eq(hvc_vm_opts_set(&o, "memory", "1g", &err), 0);
+	ck_assert_uint_eq(o.memory_mib, 1024);
+	ck_assert_int_lt(hvc_vm_opts_set(&o, "memory", "15", &err), 0);
+	ck_assert_str_eq(err.msg, "bad memory size \"15\" (at least 16 MiB)");
+	ck_assert_int_lt(hvc_vm_opts_set(&o, "memory", "lots", &err), 0);
+	ck_assert_int_eq(hvc_vm_opts_set(&o, "vcpus", "256", &err), 0);
+	ck_assert_uint_eq(o.vcpus, 256);
+	ck_assert_int_lt(hvc_vm_opts_set(&o, "vcpus", "0", &err), 0);
+	ck_assert_str_eq(err.msg, "bad --vcpus \"0\"");
+	ck_assert_int_lt(hvc_vm_opts_set(&o, "vcpus", "2x", &err), 0);
+	ck_assert_int_eq(hvc_vm_opts_set(&o, "data-disk", "8m", &err), 0);
+	ck_assert_uint_eq(o.data_disk_bytes, 8u << 20);
+	ck_assert_int_lt(hvc_vm_opts_set(&o, "data-disk", "1k", &err), 0);
+	ck_assert_str_eq(err.msg, "bad --data-disk size \"1k\" (at least 8m)");
+	ck_assert_int_eq(hvc_vm_opts_set(&o, "timeout", "86400", &err), 0);
+	ck_assert_int_eq(o.timeout_s, 86400);
+	ck_assert_int_lt(hvc_vm_opts_set(&o, "timeout", "86401", &err), 0);
+	ck_assert_str_eq(err.msg, "bad --timeout \"86401\" (seconds)");
+	ck_assert_int_eq(hvc_vm_opts_set(&o, "compress", "zstd", &err), 0);
+	ck_assert_int_eq(o.compress, HVC_VM_COMPRESS_ZSTD);
+	ck_assert_int_lt(hvc_vm_opts_set(&o, "compress", "xz", &err), 0);
+	ck_assert_str_eq(err.msg, "bad --compress \"xz\" (gzip, zstd, lz4, none)");
+	ck_assert_int_lt(hvc_vm_opts_set(&o, "colour", "red", &err), 0);
+	ck_assert_int_eq(hvc_vm_opts_check(&o, &err), 0);
+	o.detach = o.rm = true;
+	ck_assert_int_lt(hvc_vm_opts_check(&o, &err), 0);
+	ck_assert_str_eq(err.msg, "--rm and -d do not go together");
+}
+END_TEST
+
+/* The boot plan's pure steps: the guest's command and the kernel command line. */
+START_TEST(boot_plan_command_and_cmdline)
+{
+	struct hvc_error err = { 0 };
+	char *ep[] = { "/bin/entry", NULL }, *cmd[] = { "sh", "-c", "true", NULL };
+	char *ienv[] = { "PATH=/bin", NULL }, *oenv[] = { "A=1", NULL }, *ocmd[] = { "ls", NULL };
+	struct hvc_image_config ic = { .entrypoint = ep, .cmd = cmd, .env = ienv, .workdir = "/srv" };
+	struct hvc_vm_opts o = { .image = "img", .env = oenv };
+	struct vm_command c;
+	ck_assert_int_eq(vm_command_plan(&ic, &o, &c, &err), 0);
+	ck_assert_uint_eq(hvc_strv_len(c.argv), 4);
+	ck_assert_str_eq(c.argv[0], "/bin/entry");
+	ck_assert_str_eq(c.argv[1], "sh");
+	ck_assert_str_eq(c.env[0], "PATH=/bin");
+	ck_assert_str_eq(c.env[1], "A=1");
+	ck_assert_str_eq(c.workdir, "/srv");
+	vm_command_clear(&c);
+	o.cmd = ocmd; /* the run's command replaces the image's cmd, not its entrypoint */
+	o.workdir = "";
+	ck_assert_int_eq(vm_command_plan(&ic, &o, &c, &err), 0);
+	ck_assert_uint_eq(hvc_strv_len(c.argv), 2);
+	ck_assert_str_eq(c.argv[1], "ls");
+	ck_assert_ptr_null(c.workdir);
+	vm_command_clear(&c);
+	struct hvc_image_config none = { 0 };
+	struct hvc_vm_opts bare = { .image = "img" };
+	ck_assert_int_lt(vm_command_plan(&none, &bare, &c, &err), 0);
+	ck_assert_str_eq(err.msg, "image \"img\" has no command (give one: hvc vm run img CMD...): Invalid argument");
+
+	_cleanup_free_ char *plain = vm_kernel_cmdline(false, NULL, NULL);
+	ck_assert_str_eq(plain, "console=ttyS0 quiet panic=-1 rdinit=/init");
+	_cleanup_free_ char *full = vm_kernel_cmdline(true, "hvc.cfg=QQ", "loglevel=7");
+	ck_assert_str_eq(full, "console=ttyS0 quiet panic=-1 rdinit=/init tsc=reliable no_timer_check "
+			       "i8042.noaux i8042.nopnp i8042.nokbd cryptomgr.notests 8250.nr_uarts=1 "
+			       "hvc.cfg=QQ loglevel=7");
+}
+END_TEST
+
 static Suite *vm_suite(void)
 {
 	Suite *s = suite_create("vm");
@@ -421,12 +615,15 @@ static Suite *vm_suite(void)
 	tcase_add_test(tc, xml_golden_files);
 	tcase_add_test(tc, xml_rejects_bad_definitions);
 	tcase_add_test(tc, modules_in_dependency_order);
+	tcase_add_test(tc, modules_of_the_guest_kernel);
 	tcase_add_test(tc, cpio_contents);
 	tcase_add_test(tc, guest_config_encoding);
 	tcase_add_test(tc, console_markers);
 	tcase_add_test(tc, smaps_rollup);
 	tcase_add_test(tc, lifecycle_on_test_driver);
 	tcase_add_test(tc, state_list_find_prune);
+	tcase_add_test(tc, opts_limits);
+	tcase_add_test(tc, boot_plan_command_and_cmdline);
 	suite_add_tcase(s, tc);
 	return s;
 }
