@@ -270,13 +270,9 @@ static void vm_teardown(struct density_ctx *ctx, struct density_inst **v, size_t
 			hvc_debug("VM %s ended: %s", v[i]->name, vi->error);
 		/* belt and braces: nothing of this VM may be left */
 		struct hvc_error e = {0};
-		struct hvc_vm_info info;
-		if (hvc_vm_find(v[i]->name, &info, &e) == 0) {
-			if (hvc_vm_remove(v[i]->name, true, &e) < 0)
-				hvc_warn("remove VM %s: %s", v[i]->name, e.msg);
-			free(info.image), free(info.uri), free(info.accel), free(info.status),
-			    free(info.created);
-		}
+		_cleanup_vm_info_ struct hvc_vm_info info = {0};
+		if (hvc_vm_find(v[i]->name, &info, &e) == 0 && hvc_vm_remove(v[i]->name, true, &e) < 0)
+			hvc_warn("remove VM %s: %s", v[i]->name, e.msg);
 		/* the domain is destroyed, but a QEMU has been seen outliving the
 		 * destroy call by a second or two: wait for it, and kill it if it
 		 * stays (it is ours: its command line names this VM) */
