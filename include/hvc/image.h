@@ -35,6 +35,12 @@ struct hvc_image {
 /* Opens (creating when absent) the store under root (normally hvc_root()). */
 int hvc_image_store_open(const char *root, struct hvc_image_store **out, struct hvc_error *err);
 void hvc_image_store_close(struct hvc_image_store *s);
+static inline void hvc_image_store_closep(struct hvc_image_store **s)
+{
+	hvc_image_store_close(*s); /* safe on NULL */
+	*s = NULL;
+}
+#define _cleanup_image_store_ __attribute__((cleanup(hvc_image_store_closep)))
 /* Blob reads through this handle check each blob's size against its
  * descriptor but do not re-hash it. Content is verified when it enters the
  * store (import, load, build) and by `hvc image fsck`, as containerd does;
@@ -49,6 +55,12 @@ void hvc_image_store_trust_reads(struct hvc_image_store *s);
 int hvc_image_resolve(struct hvc_image_store *s, const char *ref, struct hvc_image **out,
 		      struct hvc_error *err);
 void hvc_image_free(struct hvc_image *img);
+static inline void hvc_image_freep(struct hvc_image **img)
+{
+	hvc_image_free(*img); /* safe on NULL */
+	*img = NULL;
+}
+#define _cleanup_image_ __attribute__((cleanup(hvc_image_freep)))
 /* The same, but never creates busybox:latest (for rm and other queries). */
 int hvc_image_lookup(struct hvc_image_store *s, const char *ref, struct hvc_image **out,
 		     struct hvc_error *err);
@@ -160,6 +172,12 @@ int hvc_image_index_add(struct hvc_image_store *s, const char *manifest_digest, 
  * whose manifest or config cannot be read is left out with a warning. */
 int hvc_image_list(struct hvc_image_store *s, struct hvc_image ***out, struct hvc_error *err);
 void hvc_image_list_free(struct hvc_image **v);
+static inline void hvc_image_list_freep(struct hvc_image ***v)
+{
+	hvc_image_list_free(*v); /* safe on NULL */
+	*v = NULL;
+}
+#define _cleanup_image_list_ __attribute__((cleanup(hvc_image_list_freep)))
 
 /* Imports a rootfs directory or a tar(.gz) as a one-layer image named name.
  * manifest_digest may be NULL. */
