@@ -4,7 +4,7 @@
 
 #include "hvc/build.h"
 
-/* Lexical clean-up of a path; *escapes when ".." climbed above the start. */
+/* Lexical clean-up of a path (build_path.c); *escapes when ".." climbed above the start. */
 char *hvc_build_path_clean(const char *path, bool *escapes);
 /* The build context: its real path and its .dockerignore patterns. */
 #include <limits.h>
