@@ -757,8 +757,7 @@ static int resolve_in_index(struct hvc_image_store *s, const char *ref, struct h
 				       en, out, err);
 }
 
-/* The reference as index.json knows it: 1 found (*out set), 0 not there, -1 error. */
-static int find_in_index(struct hvc_image_store *s, const char *ref, struct hvc_image **out,
+int hvc_image_find(struct hvc_image_store *s, const char *ref, struct hvc_image **out,
 			 struct hvc_error *err)
 {
 	*out = NULL;
@@ -772,45 +771,10 @@ static int find_in_index(struct hvc_image_store *s, const char *ref, struct hvc_
 int hvc_image_lookup(struct hvc_image_store *s, const char *ref, struct hvc_image **out,
 		     struct hvc_error *err)
 {
-	int r = find_in_index(s, ref, out, err);
+	int r = hvc_image_find(s, ref, out, err);
 	if (r != 0)
 		return r < 0 ? r : 0;
 	return hvc_image_err(err, ENOENT, "image \"%s\" not found (try: hvc images)", ref);
-}
-
-int hvc_image_resolve(struct hvc_image_store *s, const char *ref, struct hvc_image **out,
-		      struct hvc_error *err)
-{
-	int r = find_in_index(s, ref, out, err);
-	if (r != 0)
-		return r < 0 ? r : 0;
-	_cleanup_free_ char *norm = NULL;
-	hvc_image_name_normalize(ref, &norm, NULL);
-	if (norm && !strcmp(norm, "busybox:latest")) {
-		/* the base image every fresh root needs: made on first use */
-		hvc_info("creating busybox:latest from the host's busybox-static");
-		if (hvc_image_import_busybox(s, NULL, NULL, err) < 0)
-			return hvc_error_prefix(err, "create busybox:latest");
-		if (resolve_in_index(s, ref, out, err) < 0)
-			return -1;
-		if (*out)
-			return 0;
-	}
-	return hvc_image_err(err, ENOENT, "image \"%s\" not found (try: hvc images)", ref);
-}
-
-int hvc_image_resolve_config(struct hvc_image_store *s, const char *ref, struct hvc_image **img,
-			     json_object **cfg, struct hvc_error *err)
-{
-	*cfg = NULL;
-	if (hvc_image_resolve(s, ref, img, err) < 0)
-		return -1;
-	if (hvc_image_config_read(s, *img, cfg, err) < 0) {
-		hvc_image_free(*img);
-		*img = NULL;
-		return -1;
-	}
-	return 0;
 }
 
 void hvc_image_list_free(struct hvc_image **v)
@@ -848,17 +812,6 @@ int hvc_image_list(struct hvc_image_store *s, struct hvc_image ***out, struct hv
 	}
 	*out = v;
 	return 0;
-}
-
-int hvc_image_tag(struct hvc_image_store *s, const char *ref, const char *name,
-		  struct hvc_error *err)
-{
-	struct hvc_image *img = NULL;
-	if (hvc_image_resolve(s, ref, &img, err) < 0)
-		return -1;
-	int rc = hvc_image_index_add(s, img->manifest_digest, img->manifest_size, name, err);
-	hvc_image_free(img);
-	return rc;
 }
 
 /* ---------- writing new images ----------------------------------------- */
