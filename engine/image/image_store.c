@@ -529,13 +529,15 @@ static int parse_config(struct hvc_image *img, json_object *cfg, struct hvc_erro
 	if (n != img->n_layers)
 		return hvc_image_err(err, EINVAL, "config %s: %zu diff_ids for %zu layers", img->config_digest, n,
 			       img->n_layers);
-	img->diff_ids = calloc(n + 1, sizeof(char *));
+	img->diff_ids = calloc(n + 1, sizeof(char *)); /* n from the config, checked */
+	if (!img->diff_ids)
+		return hvc_err(err, ENOMEM, "config %s: %zu diff_ids", img->config_digest, n);
 	for (size_t i = 0; i < n; i++) {
 		const char *d = json_object_get_string(json_object_array_get_idx(ids, i));
 		if (!hvc_digest_valid(d))
 			return hvc_image_err(err, EINVAL, "config %s: invalid diff_id \"%s\"", img->config_digest,
 				       d ? d : "");
-		img->diff_ids[i] = strdup(d);
+		img->diff_ids[i] = hvc_xstrdup(d);
 		snprintf(img->layers[i].diff_id, HVC_DIGEST_LEN, "%s", d);
 	}
 	img->architecture = json_strdup(cfg, "architecture");
@@ -579,97 +581,120 @@ static json_object *pick_platform(json_object *index)
 	return first;
 }
 
-int hvc_image_load_manifest(struct hvc_image_store *s, const char *digest, int64_t size,
-			    const char *name, struct hvc_image **out, struct hvc_error *err)
+/* Reads and parses the manifest digest (following an image index to this
+ * host's platform, at most two levels); cur receives the manifest's digest. */
+static int read_manifest(struct hvc_image_store *s, const char *digest, int64_t size,
+			 char cur[HVC_DIGEST_LEN], json_object **out, size_t *len,
+			 struct hvc_error *err)
 {
-	_cleanup_free_ char *buf = NULL;
-	size_t len;
-	_cleanup_json_ json_object *m = NULL;
-	char cur[HVC_DIGEST_LEN];
-	snprintf(cur, sizeof(cur), "%s", digest);
+	snprintf(cur, HVC_DIGEST_LEN, "%s", digest);
 	for (int depth = 0;; depth++) {
-		free(buf);
-		buf = NULL;
-		if (hvc_image_blob_read(s, cur, size, &buf, &len, err) < 0)
+		_cleanup_free_ char *buf = NULL;
+		_cleanup_json_ json_object *m = NULL;
+		if (hvc_image_blob_read(s, cur, size, &buf, len, err) < 0)
 			return hvc_error_prefix(err, "manifest");
 		_cleanup_free_ char *what = hvc_strdup_printf("manifest %s", cur);
-		if (m)
-			json_object_put(m);
-		m = NULL;
-		if (hvc_json_parse(buf, len, what, &m, err) < 0)
+		if (hvc_json_parse(buf, *len, what, &m, err) < 0)
 			return -1;
 		const char *mt = hvc_json_get_string(m, "mediaType");
 		if (mt && !strcmp(mt, HVC_MT_INDEX) && depth < 2) {
 			json_object *d = pick_platform(m);
 			if (!d || !hvc_digest_valid(hvc_json_get_string(d, "digest")))
-				return hvc_image_err(err, EINVAL, "image index %s: no manifest for linux/%s", cur,
-					       hvc_image_host_arch());
-			snprintf(cur, sizeof(cur), "%s", hvc_json_get_string(d, "digest"));
+				return hvc_image_err(err, EINVAL, "image index %s: no manifest for linux/%s",
+						     cur, hvc_image_host_arch());
+			snprintf(cur, HVC_DIGEST_LEN, "%s", hvc_json_get_string(d, "digest"));
 			size = hvc_json_get_int(d, "size", -1);
 			continue;
 		}
 		if (mt && strcmp(mt, HVC_MT_MANIFEST) && strcmp(mt, HVC_MT_DOCKER_MANIFEST))
 			return hvc_image_err(err, EINVAL, "manifest %s: unknown media type \"%s\"", cur, mt);
-		break;
+		*out = steal_pointer(&m);
+		return 0;
 	}
+}
+
+/* The manifest's config descriptor and layers array, checked. */
+static int check_manifest(json_object *m, const char *cur, json_object **cd, json_object **ls,
+			  struct hvc_error *err)
+{
 	if (hvc_json_get_int(m, "schemaVersion", 0) != 2)
 		return hvc_image_err(err, EINVAL, "manifest %s: schemaVersion is not 2", cur);
-	json_object *cd = hvc_json_get(m, "config");
-	const char *cdig = hvc_json_get_string(cd, "digest");
-	const char *cmt = hvc_json_get_string(cd, "mediaType");
+	*cd = hvc_json_get(m, "config");
+	const char *cdig = hvc_json_get_string(*cd, "digest");
+	const char *cmt = hvc_json_get_string(*cd, "mediaType");
 	if (!hvc_digest_valid(cdig))
 		return hvc_image_err(err, EINVAL, "manifest %s: config has no valid digest", cur);
-	if (cmt && strcmp(cmt, HVC_MT_CONFIG) && strcmp(cmt, "application/vnd.docker.container.image.v1+json"))
+	if (cmt && strcmp(cmt, HVC_MT_CONFIG) &&
+	    strcmp(cmt, "application/vnd.docker.container.image.v1+json"))
 		return hvc_image_err(err, EINVAL, "manifest %s: unknown config media type \"%s\"", cur, cmt);
-	json_object *ls = hvc_json_get(m, "layers");
-	if (!ls || !json_object_is_type(ls, json_type_array))
+	*ls = hvc_json_get(m, "layers");
+	if (!*ls || !json_object_is_type(*ls, json_type_array))
 		return hvc_image_err(err, EINVAL, "manifest %s: no layers array", cur);
+	return 0;
+}
 
-	struct hvc_image *img = calloc(1, sizeof(*img));
-	img->name = name ? strdup(name) : NULL;
-	img->manifest_digest = strdup(cur);
-	img->manifest_size = (int64_t)len;
-	img->config_digest = strdup(cdig);
-	img->config_size = hvc_json_get_int(cd, "size", -1);
+/* img->layers from the manifest's layers array (sized by it: checked allocation). */
+static int manifest_layers(struct hvc_image *img, json_object *ls, const char *cur,
+			   struct hvc_error *err)
+{
 	img->n_layers = json_object_array_length(ls);
 	img->layers = calloc(img->n_layers + 1, sizeof(*img->layers));
-	int rc = 0;
+	if (!img->layers)
+		return hvc_err(err, ENOMEM, "manifest %s: %zu layers", cur, img->n_layers);
 	for (size_t i = 0; i < img->n_layers; i++) {
 		json_object *l = json_object_array_get_idx(ls, i);
 		const char *ld = hvc_json_get_string(l, "digest");
 		const char *lmt = hvc_json_get_string(l, "mediaType");
-		if (!hvc_digest_valid(ld)) {
-			rc = hvc_image_err(err, EINVAL, "manifest %s: layer %zu has no valid digest", cur, i + 1);
-			break;
-		}
-		if (!lmt || !layer_media_type_known(lmt)) {
-			rc = hvc_image_err(err, EINVAL, "manifest %s: layer %s: unknown media type \"%s\"", cur, ld,
-				     lmt ? lmt : "");
-			break;
-		}
+		if (!hvc_digest_valid(ld))
+			return hvc_image_err(err, EINVAL, "manifest %s: layer %zu has no valid digest", cur,
+					     i + 1);
+		if (!lmt || !layer_media_type_known(lmt))
+			return hvc_image_err(err, EINVAL, "manifest %s: layer %s: unknown media type \"%s\"",
+					     cur, ld, lmt ? lmt : "");
 		struct hvc_image_layer *L = &img->layers[i];
 		snprintf(L->digest, sizeof(L->digest), "%s", ld);
 		snprintf(L->media_type, sizeof(L->media_type), "%s", lmt);
 		L->size = hvc_json_get_int(l, "size", -1);
 		L->tar_size = -1;
 	}
-	if (rc == 0) {
-		_cleanup_free_ char *cbuf = NULL;
-		size_t clen;
-		_cleanup_json_ json_object *cfg = NULL;
-		_cleanup_free_ char *what = hvc_strdup_printf("config %s", cdig);
-		if (hvc_image_blob_read(s, cdig, img->config_size, &cbuf, &clen, err) < 0)
-			rc = hvc_error_prefix(err, "image %s", name ? name : cur);
-		else if (hvc_json_parse(cbuf, clen, what, &cfg, err) < 0)
-			rc = -1;
-		else
-			rc = parse_config(img, cfg, err);
-	}
-	if (rc < 0) {
-		hvc_image_free(img);
-		return rc;
-	}
-	*out = img;
+	return 0;
+}
+
+/* Reads img's config blob and fills the config fields from it. */
+static int manifest_config(struct hvc_image_store *s, struct hvc_image *img, const char *label,
+			   struct hvc_error *err)
+{
+	_cleanup_free_ char *cbuf = NULL;
+	size_t clen;
+	_cleanup_json_ json_object *cfg = NULL;
+	_cleanup_free_ char *what = hvc_strdup_printf("config %s", img->config_digest);
+	if (hvc_image_blob_read(s, img->config_digest, img->config_size, &cbuf, &clen, err) < 0)
+		return hvc_error_prefix(err, "image %s", label);
+	if (hvc_json_parse(cbuf, clen, what, &cfg, err) < 0)
+		return -1;
+	return parse_config(img, cfg, err);
+}
+
+int hvc_image_load_manifest(struct hvc_image_store *s, const char *digest, int64_t size,
+			    const char *name, struct hvc_image **out, struct hvc_error *err)
+{
+	char cur[HVC_DIGEST_LEN];
+	size_t len;
+	_cleanup_json_ json_object *m = NULL;
+	json_object *cd = NULL, *ls = NULL;
+	if (read_manifest(s, digest, size, cur, &m, &len, err) < 0 ||
+	    check_manifest(m, cur, &cd, &ls, err) < 0)
+		return -1;
+	_cleanup_image_ struct hvc_image *img = hvc_xcalloc(1, sizeof(*img));
+	img->name = name ? hvc_xstrdup(name) : NULL;
+	img->manifest_digest = hvc_xstrdup(cur);
+	img->manifest_size = (int64_t)len;
+	img->config_digest = hvc_xstrdup(hvc_json_get_string(cd, "digest"));
+	img->config_size = hvc_json_get_int(cd, "size", -1);
+	if (manifest_layers(img, ls, cur, err) < 0 ||
+	    manifest_config(s, img, name ? name : cur, err) < 0)
+		return -1;
+	*out = steal_pointer(&img);
 	return 0;
 }
 
@@ -758,7 +783,7 @@ static int resolve_in_index(struct hvc_image_store *s, const char *ref, struct h
 }
 
 int hvc_image_find(struct hvc_image_store *s, const char *ref, struct hvc_image **out,
-			 struct hvc_error *err)
+		   struct hvc_error *err)
 {
 	*out = NULL;
 	if (!ref || !*ref)
