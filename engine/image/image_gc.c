@@ -351,14 +351,13 @@ static bool rm_drop(json_object *d, void *data)
 int hvc_image_rm(struct hvc_image_store *s, const char *ref, bool force, char ***report,
 		 struct hvc_error *err)
 {
-	struct hvc_image *img = NULL;
+	_cleanup_image_ struct hvc_image *img = NULL;
 	if (hvc_image_lookup(s, ref, &img, err) < 0) /* never creates busybox to remove it */
 		return -1;
-	_cleanup_free_ char *digest = strdup(img->manifest_digest);
+	_cleanup_free_ char *digest = hvc_xstrdup(img->manifest_digest);
 	_cleanup_free_ char *norm = NULL;
 	bool by_name = hvc_image_name_normalize(ref, &norm, NULL) == 0 && img->name &&
 		       !strcmp(norm, img->name);
-	hvc_image_free(img);
 	_cleanup_json_ json_object *names = hvc_image_names_of(s, digest);
 	size_t n_names = json_object_array_length(names);
 	bool untag_only = by_name && n_names > 1;
@@ -506,7 +505,7 @@ int hvc_image_fsck(struct hvc_image_store *s, char ***problems, size_t *checked,
 		if (hvc_strv_len(*problems) != before)
 			continue;
 		struct hvc_error e = { 0 };
-		struct hvc_image *img = NULL;
+		_cleanup_image_ struct hvc_image *img = NULL;
 		if (hvc_image_load_manifest(s, dg, hvc_json_get_int(d, "size", -1), name, &img, &e) < 0) {
 			problem(problems, "image %s: %s", name ? name : dg, e.msg);
 			continue;
@@ -519,7 +518,6 @@ int hvc_image_fsck(struct hvc_image_store *s, char ***problems, size_t *checked,
 			_cleanup_free_ char *lw = hvc_strdup_printf("image %s: layer %zu blob", name ? name : "<none>", l + 1);
 			fsck_blob(s, lw, img->layers[l].digest, img->layers[l].size, problems, checked, &seen);
 		}
-		hvc_image_free(img);
 	}
 	return 0;
 }

@@ -24,7 +24,7 @@ json_object *hvc_image_names_of(struct hvc_image_store *s, const char *digest)
 int hvc_image_inspect(struct hvc_image_store *s, const char *ref, json_object **out,
 		      struct hvc_error *err)
 {
-	struct hvc_image *img = NULL;
+	_cleanup_image_ struct hvc_image *img = NULL;
 	_cleanup_json_ json_object *cfg = NULL;
 	if (hvc_image_resolve_config(s, ref, &img, &cfg, err) < 0)
 		return -1;
@@ -62,7 +62,6 @@ int hvc_image_inspect(struct hvc_image_store *s, const char *ref, json_object **
 	json_object *hist = hvc_json_get(cfg, "history");
 	if (hist)
 		json_object_object_add(o, "History", json_object_get(hist));
-	hvc_image_free(img);
 	*out = o;
 	return 0;
 }

@@ -16,7 +16,7 @@ static const char *short_digest(const char *d, char *buf, size_t len)
 int hvc_image_history(struct hvc_image_store *s, const char *ref, json_object **out,
 		      struct hvc_error *err)
 {
-	struct hvc_image *img = NULL;
+	_cleanup_image_ struct hvc_image *img = NULL;
 	_cleanup_json_ json_object *cfg = NULL;
 	if (hvc_image_resolve_config(s, ref, &img, &cfg, err) < 0)
 		return -1;
@@ -52,7 +52,6 @@ int hvc_image_history(struct hvc_image_store *s, const char *ref, json_object **
 		hvc_json_add_int(r, "size", img->layers[layer].size);
 		json_object_array_add(rows, r);
 	}
-	hvc_image_free(img);
 	*out = rows;
 	return 0;
 }
@@ -97,10 +96,10 @@ static struct node *child(struct node *n, const char *diff_id, int64_t size)
 	for (size_t i = 0; i < n->n_kids; i++)
 		if (!strcmp(n->kids[i]->diff_id, diff_id))
 			return n->kids[i];
-	struct node *c = calloc(1, sizeof(*c));
+	struct node *c = hvc_xcalloc(1, sizeof(*c));
 	snprintf(c->diff_id, sizeof(c->diff_id), "%s", diff_id);
 	c->size = size;
-	n->kids = realloc(n->kids, (n->n_kids + 1) * sizeof(*n->kids));
+	n->kids = hvc_xrealloc(n->kids, n->n_kids + 1, sizeof(*n->kids));
 	n->kids[n->n_kids++] = c;
 	return c;
 }
@@ -129,10 +128,10 @@ static void node_print(FILE *f, struct node *n, const char *prefix, bool last, b
 
 int hvc_image_tree_print(struct hvc_image_store *s, FILE *f, struct hvc_error *err)
 {
-	struct hvc_image **v = NULL;
+	_cleanup_image_list_ struct hvc_image **v = NULL;
 	if (hvc_image_list(s, &v, err) < 0)
 		return -1;
-	struct node *root = calloc(1, sizeof(*root));
+	struct node *root = hvc_xcalloc(1, sizeof(*root));
 	for (size_t i = 0; v[i]; i++) {
 		struct node *n = root;
 		for (size_t l = 0; l < v[i]->n_layers; l++)
@@ -151,35 +150,33 @@ int hvc_image_tree_print(struct hvc_image_store *s, FILE *f, struct hvc_error *e
 	for (size_t i = 0; i < root->n_kids; i++)
 		node_print(f, root->kids[i], "", true, true);
 	node_free(root);
-	hvc_image_list_free(v);
 	return 0;
 }
 
 /* ---------- disk usage -------------------------------------------------- */
 
-int hvc_image_du(struct hvc_image_store *s, json_object **out, struct hvc_error *err)
+static bool strv_has(char **v, const char *s)
 {
-	struct hvc_image **v = NULL;
-	if (hvc_image_list(s, &v, err) < 0)
-		return -1;
-	/* how many distinct images use each layer */
+	for (size_t k = 0; v && v[k]; k++)
+		if (!strcmp(v[k], s))
+			return true;
+	return false;
+}
+
+/* For each layer: how many distinct images use it (uses: diff_id -> count)
+ * and its unpacked bytes (unpacked: diff_id -> bytes, -1 while not unpacked). */
+static void count_layers(struct hvc_image_store *s, struct hvc_image **v, json_object *uses,
+			 json_object *unpacked)
+{
 	_cleanup_strv_ char **seen_manifests = NULL;
-	json_object *uses = json_object_new_object(); /* diff_id -> count */
-	json_object *unpacked = json_object_new_object(); /* diff_id -> bytes or -1 */
 	for (size_t i = 0; v[i]; i++) {
-		bool dup = false;
-		for (size_t k = 0; seen_manifests && seen_manifests[k]; k++)
-			dup |= !strcmp(seen_manifests[k], v[i]->manifest_digest);
-		if (dup)
-			continue;
+		if (strv_has(seen_manifests, v[i]->manifest_digest))
+			continue; /* one image under two names counts once */
 		hvc_strv_push(&seen_manifests, v[i]->manifest_digest);
 		_cleanup_strv_ char **mine = NULL;
 		for (size_t l = 0; l < v[i]->n_layers; l++) {
 			const char *d = v[i]->diff_ids[l];
-			bool again = false;
-			for (size_t k = 0; mine && mine[k]; k++)
-				again |= !strcmp(mine[k], d);
-			if (again)
+			if (strv_has(mine, d))
 				continue;
 			hvc_strv_push(&mine, d);
 			json_object_object_add(uses, d, json_object_new_int64(hvc_json_get_int(uses, d, 0) + 1));
@@ -191,42 +188,56 @@ int hvc_image_du(struct hvc_image_store *s, json_object **out, struct hvc_error 
 			}
 		}
 	}
-	json_object *images = json_object_new_array();
-	for (size_t i = 0; v[i]; i++) {
-		struct hvc_image *img = v[i];
-		int64_t comp = img->manifest_size + (img->config_size > 0 ? img->config_size : 0);
-		int64_t comp_shared = 0, unp = 0, unp_shared = 0;
-		bool unp_known = true;
-		for (size_t l = 0; l < img->n_layers; l++) {
-			const char *d = img->diff_ids[l];
-			int64_t c = img->layers[l].size > 0 ? img->layers[l].size : 0;
-			int64_t u = hvc_json_get_int(unpacked, d, -1);
-			bool shared = hvc_json_get_int(uses, d, 0) > 1;
-			comp += c;
-			comp_shared += shared ? c : 0;
-			if (u < 0)
-				unp_known = false;
-			else {
-				unp += u;
-				unp_shared += shared ? u : 0;
-			}
+}
+
+/* One image's row: its bytes, and how many of them it shares with another image. */
+static json_object *du_row(const struct hvc_image *img, json_object *uses, json_object *unpacked)
+{
+	int64_t comp = img->manifest_size + (img->config_size > 0 ? img->config_size : 0);
+	int64_t comp_shared = 0, unp = 0, unp_shared = 0;
+	bool unp_known = true;
+	for (size_t l = 0; l < img->n_layers; l++) {
+		const char *d = img->diff_ids[l];
+		int64_t c = img->layers[l].size > 0 ? img->layers[l].size : 0;
+		int64_t u = hvc_json_get_int(unpacked, d, -1);
+		bool shared = hvc_json_get_int(uses, d, 0) > 1;
+		comp += c;
+		comp_shared += shared ? c : 0;
+		if (u < 0)
+			unp_known = false;
+		else {
+			unp += u;
+			unp_shared += shared ? u : 0;
 		}
-		json_object *o = json_object_new_object();
-		hvc_json_add_string(o, "name", img->name);
-		hvc_json_add_string(o, "digest", img->manifest_digest);
-		hvc_json_add_int(o, "layers", (int64_t)img->n_layers);
-		hvc_json_add_int(o, "compressed", comp);
-		hvc_json_add_int(o, "compressed_shared", comp_shared);
-		hvc_json_add_int(o, "compressed_unique", comp - comp_shared);
-		if (unp_known) {
-			hvc_json_add_int(o, "unpacked", unp);
-			hvc_json_add_int(o, "unpacked_shared", unp_shared);
-			hvc_json_add_int(o, "unpacked_unique", unp - unp_shared);
-		} else {
-			json_object_object_add(o, "unpacked", NULL);
-		}
-		json_object_array_add(images, o);
 	}
+	json_object *o = json_object_new_object();
+	hvc_json_add_string(o, "name", img->name);
+	hvc_json_add_string(o, "digest", img->manifest_digest);
+	hvc_json_add_int(o, "layers", (int64_t)img->n_layers);
+	hvc_json_add_int(o, "compressed", comp);
+	hvc_json_add_int(o, "compressed_shared", comp_shared);
+	hvc_json_add_int(o, "compressed_unique", comp - comp_shared);
+	if (unp_known) {
+		hvc_json_add_int(o, "unpacked", unp);
+		hvc_json_add_int(o, "unpacked_shared", unp_shared);
+		hvc_json_add_int(o, "unpacked_unique", unp - unp_shared);
+	} else {
+		json_object_object_add(o, "unpacked", NULL);
+	}
+	return o;
+}
+
+int hvc_image_du(struct hvc_image_store *s, json_object **out, struct hvc_error *err)
+{
+	_cleanup_image_list_ struct hvc_image **v = NULL;
+	if (hvc_image_list(s, &v, err) < 0)
+		return -1;
+	_cleanup_json_ json_object *uses = json_object_new_object();
+	_cleanup_json_ json_object *unpacked = json_object_new_object();
+	count_layers(s, v, uses, unpacked);
+	json_object *images = json_object_new_array();
+	for (size_t i = 0; v[i]; i++)
+		json_object_array_add(images, du_row(v[i], uses, unpacked));
 	_cleanup_free_ char *blobs = hvc_path_join(s->layout, "blobs");
 	json_object *res = json_object_new_object();
 	json_object_object_add(res, "images", images);
@@ -234,9 +245,6 @@ int hvc_image_du(struct hvc_image_store *s, json_object **out, struct hvc_error 
 	hvc_json_add_int(tot, "blobs", (int64_t)hvc_image_tree_bytes(blobs));
 	hvc_json_add_int(tot, "layers_unpacked", (int64_t)hvc_image_tree_bytes(s->layers));
 	json_object_object_add(res, "store", tot);
-	json_object_put(uses);
-	json_object_put(unpacked);
-	hvc_image_list_free(v);
 	*out = res;
 	return 0;
 }
