@@ -380,29 +380,20 @@ bool hvc_df_valid_port(const char *w)
 	return valid_port(w);
 }
 
-static int validate(struct hvc_dockerfile *df, struct hvc_df_instr *in, struct hvc_error *err)
+/* Flags Docker accepts: --platform on FROM (ignored with a warning), --chown,
+ * --chmod and --link on COPY/ADD; COPY --from (multi-stage) is refused. */
+static int validate_flags(struct hvc_dockerfile *df, const struct hvc_df_instr *in,
+			  struct hvc_error *err)
 {
-	const char *bad = NULL;
-	_cleanup_strv_ char **raw = NULL;
-	bool shellish = (in->kind == HVC_DF_RUN || in->kind == HVC_DF_CMD || in->kind == HVC_DF_ENTRYPOINT) && !in->json;
-	if (!shellish && !in->json) {
-		int r = hvc_df_split_raw(in->rest, df->escape, &raw, &bad);
-		if (r == -EINVAL)
-			return syntax_err(err, df->name, in->line, "%s: %s", in->keyword, bad);
-		if (r < 0)
-			return hvc_err(err, ENOMEM, "parse");
-	}
-	size_t n = in->json ? hvc_strv_len(in->json_args) : hvc_strv_len(raw);
-
+	bool copy = in->kind == HVC_DF_COPY || in->kind == HVC_DF_ADD;
 	for (size_t i = 0; in->flags[i]; i++) {
 		const char *f = in->flags[i];
 		if (in->kind == HVC_DF_FROM && hvc_str_has_prefix(f, "--platform=")) {
 			warn_push(df, in->line, "FROM %s ignored (hvc builds for this host)", f);
-		} else if ((in->kind == HVC_DF_COPY || in->kind == HVC_DF_ADD) &&
-			   (hvc_str_has_prefix(f, "--chown=") || hvc_str_has_prefix(f, "--chmod="))) {
+		} else if (copy && (hvc_str_has_prefix(f, "--chown=") || hvc_str_has_prefix(f, "--chmod="))) {
 			if (!f[8])
 				return syntax_err(err, df->name, in->line, "%s %s: missing value", in->keyword, f);
-		} else if ((in->kind == HVC_DF_COPY || in->kind == HVC_DF_ADD) && hvc_str_has_prefix(f, "--link")) {
+		} else if (copy && hvc_str_has_prefix(f, "--link")) {
 			warn_push(df, in->line, "%s %s ignored (layers are always independent of their parent here)",
 				  in->keyword, f);
 		} else if (in->kind == HVC_DF_COPY && hvc_str_has_prefix(f, "--from")) {
@@ -412,20 +403,55 @@ static int validate(struct hvc_dockerfile *df, struct hvc_df_instr *in, struct h
 			return syntax_err(err, df->name, in->line, "%s: unknown or unsupported flag %s", in->keyword, f);
 		}
 	}
+	return 0;
+}
 
+static int validate_from(struct hvc_dockerfile *df, const struct hvc_df_instr *in, char **raw, size_t n,
+			 struct hvc_error *err)
+{
+	if (n == 1)
+		return 0;
+	if (n == 3 && !strcasecmp(raw[1], "AS")) {
+		for (const char *c = raw[2]; *c; c++)
+			if (!isalnum((unsigned char)*c) && !strchr("_-.", *c))
+				return syntax_err(err, df->name, in->line, "FROM: invalid stage name \"%s\"", raw[2]);
+		return 0;
+	}
+	if (n == 0)
+		return syntax_err(err, df->name, in->line, "FROM requires an image name (or scratch)");
+	return syntax_err(err, df->name, in->line, "FROM: expected IMAGE [AS NAME], got \"%s\"", in->rest);
+}
+
+static int validate_arg(struct hvc_dockerfile *df, const struct hvc_df_instr *in, char **raw, size_t n,
+			struct hvc_error *err)
+{
+	if (n == 0)
+		return syntax_err(err, df->name, in->line, "ARG requires a name");
+	for (size_t i = 0; i < n; i++)
+		if (raw[i][0] == '=')
+			return syntax_err(err, df->name, in->line, "ARG: empty name in \"%s\"", raw[i]);
+	return 0;
+}
+
+static int validate_expose(struct hvc_dockerfile *df, const struct hvc_df_instr *in, char **raw,
+			   size_t n, struct hvc_error *err)
+{
+	if (n == 0)
+		return syntax_err(err, df->name, in->line, "EXPOSE requires at least one port");
+	for (size_t i = 0; i < n; i++)
+		if (!valid_port(raw[i]))
+			return syntax_err(err, df->name, in->line, "EXPOSE: invalid port \"%s\" (expected PORT[/tcp|udp])",
+					  raw[i]);
+	return 0;
+}
+
+/* The arguments of one instruction: n words (raw, unexpanded; the JSON array's
+ * length in exec form). */
+static int validate_args(struct hvc_dockerfile *df, struct hvc_df_instr *in, char **raw, size_t n,
+			 struct hvc_error *err)
+{
 	switch (in->kind) {
-	case HVC_DF_FROM:
-		if (n == 1)
-			return 0;
-		if (n == 3 && !strcasecmp(raw[1], "AS")) {
-			for (const char *c = raw[2]; *c; c++)
-				if (!isalnum((unsigned char)*c) && !strchr("_-.", *c))
-					return syntax_err(err, df->name, in->line, "FROM: invalid stage name \"%s\"", raw[2]);
-			return 0;
-		}
-		if (n == 0)
-			return syntax_err(err, df->name, in->line, "FROM requires an image name (or scratch)");
-		return syntax_err(err, df->name, in->line, "FROM: expected IMAGE [AS NAME], got \"%s\"", in->rest);
+	case HVC_DF_FROM: return validate_from(df, in, raw, n, err);
 	case HVC_DF_RUN:
 		if (in->json ? n == 0 : !*in->rest)
 			return syntax_err(err, df->name, in->line, "RUN requires a command");
@@ -442,15 +468,8 @@ static int validate(struct hvc_dockerfile *df, struct hvc_df_instr *in, struct h
 					  in->keyword);
 		return 0;
 	case HVC_DF_ENV:
-	case HVC_DF_LABEL:
-		return validate_pairs(df, in, raw, err);
-	case HVC_DF_ARG:
-		if (n == 0)
-			return syntax_err(err, df->name, in->line, "ARG requires a name");
-		for (size_t i = 0; i < n; i++)
-			if (raw[i][0] == '=')
-				return syntax_err(err, df->name, in->line, "ARG: empty name in \"%s\"", raw[i]);
-		return 0;
+	case HVC_DF_LABEL: return validate_pairs(df, in, raw, err);
+	case HVC_DF_ARG: return validate_arg(df, in, raw, n, err);
 	case HVC_DF_SHELL:
 		if (!in->json || n == 0)
 			return syntax_err(err, df->name, in->line,
@@ -467,128 +486,141 @@ static int validate(struct hvc_dockerfile *df, struct hvc_df_instr *in, struct h
 			return syntax_err(err, df->name, in->line, "%s requires exactly one argument%s", in->keyword,
 					  n ? " (quote values with spaces)" : "");
 		return 0;
-	case HVC_DF_EXPOSE:
-		if (n == 0)
-			return syntax_err(err, df->name, in->line, "EXPOSE requires at least one port");
-		for (size_t i = 0; i < n; i++)
-			if (!valid_port(raw[i]))
-				return syntax_err(err, df->name, in->line, "EXPOSE: invalid port \"%s\" (expected PORT[/tcp|udp])",
-						  raw[i]);
-		return 0;
+	case HVC_DF_EXPOSE: return validate_expose(df, in, raw, n, err);
 	}
+	return 0;
+}
+
+static int validate(struct hvc_dockerfile *df, struct hvc_df_instr *in, struct hvc_error *err)
+{
+	const char *bad = NULL;
+	_cleanup_strv_ char **raw = NULL;
+	bool shellish = (in->kind == HVC_DF_RUN || in->kind == HVC_DF_CMD || in->kind == HVC_DF_ENTRYPOINT) && !in->json;
+	if (!shellish && !in->json) {
+		int r = hvc_df_split_raw(in->rest, df->escape, &raw, &bad);
+		if (r == -EINVAL)
+			return syntax_err(err, df->name, in->line, "%s: %s", in->keyword, bad);
+		if (r < 0)
+			return hvc_err(err, ENOMEM, "parse");
+	}
+	size_t n = in->json ? hvc_strv_len(in->json_args) : hvc_strv_len(raw);
+	int r = validate_flags(df, in, err);
+	return r < 0 ? r : validate_args(df, in, raw, n, err);
+}
+
+/* Parser directives (escape=, syntax=): only before anything else, including
+ * blank lines. *i is left on the first line that is not one. */
+static int parse_directives(struct hvc_dockerfile *df, struct pline *lines, size_t nl, size_t *i,
+			    struct hvc_error *err)
+{
+	bool seen_escape = false, seen_syntax = false;
+	for (; *i < nl; (*i)++) {
+		char key[64], val[256];
+		int line = (int)*i + 1;
+		if (!parse_directive(&lines[*i], key, sizeof(key), val, sizeof(val)))
+			break;
+		if (!strcmp(key, "escape")) {
+			if (seen_escape)
+				return syntax_err(err, df->name, line, "only one escape parser directive can be used");
+			seen_escape = true;
+			if (strcmp(val, "\\") && strcmp(val, "`"))
+				return syntax_err(err, df->name, line, "invalid escape token '%s' (must be ` or \\)", val);
+			df->escape = val[0];
+		} else if (!strcmp(key, "syntax")) {
+			if (seen_syntax)
+				return syntax_err(err, df->name, line, "only one syntax parser directive can be used");
+			seen_syntax = true;
+			warn_push(df, line, "parser directive syntax=%s ignored (hvc has its own parser)", val);
+		} else {
+			warn_push(df, line, "unknown parser directive %s ignored", key);
+		}
+	}
+	return 0;
+}
+
+/* The instruction starting at line *i joined over its continuation lines
+ * (comment and blank lines inside it dropped, as Docker does); *i is left on
+ * its last line. */
+static int join_instruction(struct hvc_dockerfile *df, struct pline *lines, size_t nl, size_t *i,
+			    char **text, struct hvc_error *err)
+{
+	size_t tlen = 0, cl;
+	*text = NULL;
+	FILE *m = open_memstream(text, &tlen);
+	if (!m)
+		return hvc_err(err, errno, "parse");
+	bool cont = line_continues(&lines[*i], df->escape, &cl);
+	fwrite(lines[*i].p, 1, cl, m);
+	while (cont && *i + 1 < nl) {
+		(*i)++;
+		if (line_comment(&lines[*i]) || line_blank(&lines[*i]))
+			continue;
+		cont = line_continues(&lines[*i], df->escape, &cl);
+		fwrite(lines[*i].p, 1, cl, m);
+	}
+	fclose(m);
+	return *text ? 0 : hvc_err(err, ENOMEM, "parse");
+}
+
+/* Single-stage: one FROM, and only ARGs before it. */
+static int check_order(struct hvc_dockerfile *df, int start, bool *seen_from, struct hvc_error *err)
+{
+	if (df->n_instrs == 0)
+		return 0;
+	struct hvc_df_instr *last = &df->instrs[df->n_instrs - 1];
+	if (last->line != start)
+		return 0; /* directive-like instruction that added nothing (MAINTAINER) */
+	if (last->kind == HVC_DF_FROM) {
+		if (*seen_from)
+			return syntax_err(err, df->name, start, "multi-stage builds are not supported (second FROM)");
+		*seen_from = true;
+	} else if (!*seen_from && last->kind != HVC_DF_ARG) {
+		return syntax_err(err, df->name, start, "the first instruction must be FROM (or ARG), got %s",
+				  last->keyword);
+	}
+	return 0;
+}
+
+static int parse_instructions(struct hvc_dockerfile *df, struct pline *lines, size_t nl, size_t i,
+			      struct hvc_error *err)
+{
+	bool seen_from = false;
+	for (; i < nl; i++) {
+		if (line_blank(&lines[i]) || line_comment(&lines[i]))
+			continue;
+		int start = (int)i + 1;
+		_cleanup_free_ char *text = NULL;
+		int r = join_instruction(df, lines, nl, &i, &text, err);
+		if (r < 0 || (r = add_instruction(df, start, text, err)) < 0 ||
+		    (r = check_order(df, start, &seen_from, err)) < 0)
+			return r;
+	}
+	if (!seen_from)
+		return syntax_err(err, df->name, 0, "no FROM instruction (a Dockerfile starts with FROM IMAGE or FROM scratch)");
 	return 0;
 }
 
 int hvc_dockerfile_parse(const char *buf, size_t len, const char *name, struct hvc_dockerfile **out,
 			 struct hvc_error *err)
 {
-	struct hvc_dockerfile *df = calloc(1, sizeof(*df));
-	if (!df || !(df->name = strdup(name ? name : "Dockerfile"))) {
-		free(df);
-		return hvc_err(err, ENOMEM, "parse");
-	}
+	struct hvc_dockerfile *df = hvc_xcalloc(1, sizeof(*df));
+	df->name = hvc_xstrdup(name ? name : "Dockerfile");
 	df->escape = '\\';
 	if (memchr(buf, '\0', len)) {
 		int r = syntax_err(err, df->name, 0, "contains a NUL byte (not a text file)");
 		hvc_dockerfile_free(df);
 		return r;
 	}
-	struct pline *lines = NULL;
+	_cleanup_free_ struct pline *lines = NULL;
 	size_t nl = split_lines(buf, len, &lines);
 	if (nl == (size_t)-1) {
 		hvc_dockerfile_free(df);
 		return hvc_err(err, ENOMEM, "parse");
 	}
-
-	int r = 0;
 	size_t i = 0;
-	bool seen_escape = false, seen_syntax = false;
-	/* Parser directives: only before anything else, including blank lines. */
-	for (; i < nl; i++) {
-		char key[64], val[256];
-		if (!parse_directive(&lines[i], key, sizeof(key), val, sizeof(val)))
-			break;
-		if (!strcmp(key, "escape")) {
-			if (seen_escape) {
-				r = syntax_err(err, df->name, (int)i + 1, "only one escape parser directive can be used");
-				goto out;
-			}
-			seen_escape = true;
-			if (strcmp(val, "\\") && strcmp(val, "`")) {
-				r = syntax_err(err, df->name, (int)i + 1, "invalid escape token '%s' (must be ` or \\)", val);
-				goto out;
-			}
-			df->escape = val[0];
-		} else if (!strcmp(key, "syntax")) {
-			if (seen_syntax) {
-				r = syntax_err(err, df->name, (int)i + 1, "only one syntax parser directive can be used");
-				goto out;
-			}
-			seen_syntax = true;
-			warn_push(df, (int)i + 1, "parser directive syntax=%s ignored (hvc has its own parser)", val);
-		} else {
-			warn_push(df, (int)i + 1, "unknown parser directive %s ignored", key);
-		}
-	}
-
-	bool seen_from = false;
-	for (; i < nl; i++) {
-		if (line_blank(&lines[i]) || line_comment(&lines[i]))
-			continue;
-		int start = (int)i + 1;
-		size_t cl;
-		char *text = NULL;
-		size_t tlen = 0;
-		FILE *m = open_memstream(&text, &tlen);
-		if (!m) {
-			r = hvc_err(err, errno, "parse");
-			goto out;
-		}
-		bool cont = line_continues(&lines[i], df->escape, &cl);
-		fwrite(lines[i].p, 1, cl, m);
-		while (cont && i + 1 < nl) {
-			i++;
-			/* Comment lines inside a continued instruction are dropped, as Docker does. */
-			if (line_comment(&lines[i]))
-				continue;
-			if (line_blank(&lines[i]))
-				continue;
-			cont = line_continues(&lines[i], df->escape, &cl);
-			fwrite(lines[i].p, 1, cl, m);
-		}
-		fclose(m);
-		if (!text) {
-			r = hvc_err(err, ENOMEM, "parse");
-			goto out;
-		}
-		r = add_instruction(df, start, text, err);
-		free(text);
-		if (r < 0)
-			goto out;
-		if (df->n_instrs == 0)
-			continue;
-		struct hvc_df_instr *last = &df->instrs[df->n_instrs - 1];
-		if (last->line != start)
-			continue; /* directive-like instruction that added nothing (MAINTAINER) */
-		if (last->kind == HVC_DF_FROM) {
-			if (seen_from) {
-				r = syntax_err(err, df->name, start,
-					       "multi-stage builds are not supported (second FROM)");
-				goto out;
-			}
-			seen_from = true;
-		} else if (!seen_from && last->kind != HVC_DF_ARG) {
-			r = syntax_err(err, df->name, start, "the first instruction must be FROM (or ARG), got %s",
-				       last->keyword);
-			goto out;
-		}
-	}
-	if (!seen_from) {
-		r = syntax_err(err, df->name, 0, "no FROM instruction (a Dockerfile starts with FROM IMAGE or FROM scratch)");
-		goto out;
-	}
-out:
-	free(lines);
+	int r = parse_directives(df, lines, nl, &i, err);
+	if (r == 0)
+		r = parse_instructions(df, lines, nl, i, err);
 	if (r < 0) {
 		hvc_dockerfile_free(df);
 		return r;
