@@ -1,23 +1,26 @@
 /* engine/build/dockerfile: the Dockerfile parser. Pure: a buffer in, a list of
  * instructions (with line numbers) out; no files, no store. Variable
  * substitution lives in engine/build/dockerfile_expand.c. */
+#include "hvc/build.h"
 #include <ctype.h>
 #include <string.h>
-#include "hvc/build.h"
 
 static const struct {
 	const char *kw;
 	enum hvc_df_kind kind;
 } keywords[] = {
-	{ "FROM", HVC_DF_FROM },	 { "RUN", HVC_DF_RUN },	     { "COPY", HVC_DF_COPY },
-	{ "ADD", HVC_DF_ADD },		 { "ENV", HVC_DF_ENV },	     { "ARG", HVC_DF_ARG },
-	{ "WORKDIR", HVC_DF_WORKDIR },	 { "USER", HVC_DF_USER },    { "CMD", HVC_DF_CMD },
-	{ "ENTRYPOINT", HVC_DF_ENTRYPOINT }, { "LABEL", HVC_DF_LABEL }, { "EXPOSE", HVC_DF_EXPOSE },
-	{ "VOLUME", HVC_DF_VOLUME },	 { "STOPSIGNAL", HVC_DF_STOPSIGNAL }, { "SHELL", HVC_DF_SHELL },
+    {"FROM", HVC_DF_FROM},	 {"RUN", HVC_DF_RUN},
+    {"COPY", HVC_DF_COPY},	 {"ADD", HVC_DF_ADD},
+    {"ENV", HVC_DF_ENV},	 {"ARG", HVC_DF_ARG},
+    {"WORKDIR", HVC_DF_WORKDIR}, {"USER", HVC_DF_USER},
+    {"CMD", HVC_DF_CMD},	 {"ENTRYPOINT", HVC_DF_ENTRYPOINT},
+    {"LABEL", HVC_DF_LABEL},	 {"EXPOSE", HVC_DF_EXPOSE},
+    {"VOLUME", HVC_DF_VOLUME},	 {"STOPSIGNAL", HVC_DF_STOPSIGNAL},
+    {"SHELL", HVC_DF_SHELL},
 };
 
 /* Known to Docker, refused here with a clear message rather than "unknown". */
-static const char *const unsupported[] = { "HEALTHCHECK", "ONBUILD", NULL };
+static const char *const unsupported[] = {"HEALTHCHECK", "ONBUILD", NULL};
 
 const char *hvc_df_kind_name(enum hvc_df_kind k)
 {
@@ -29,7 +32,7 @@ const char *hvc_df_kind_name(enum hvc_df_kind k)
 
 /* Syntax errors carry EINVAL but no strerror suffix: the message says it all. */
 static int syntax_err(struct hvc_error *err, const char *name, int line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 static int syntax_err(struct hvc_error *err, const char *name, int line, const char *fmt, ...)
 {
 	char msg[1024];
@@ -67,7 +70,7 @@ void hvc_dockerfile_free(struct hvc_dockerfile *df)
 }
 
 static void warn_push(struct hvc_dockerfile *df, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void warn_push(struct hvc_dockerfile *df, int line, const char *fmt, ...)
 {
 	char msg[1024];
@@ -108,7 +111,7 @@ static size_t split_lines(const char *buf, size_t len, struct pline **out)
 			}
 			v = nv;
 		}
-		v[n++] = (struct pline){ buf + i, l };
+		v[n++] = (struct pline){buf + i, l};
 		i = j + 1;
 	}
 	*out = v;
@@ -199,7 +202,8 @@ static char **parse_json_array(const char *s)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(o, i);
-		if (!json_object_is_type(e, json_type_string) || !(v[i] = strdup(json_object_get_string(e)))) {
+		if (!json_object_is_type(e, json_type_string) ||
+		    !(v[i] = strdup(json_object_get_string(e)))) {
 			hvc_strv_free(v);
 			return NULL;
 		}
@@ -209,7 +213,8 @@ static char **parse_json_array(const char *s)
 
 static int validate(struct hvc_dockerfile *df, struct hvc_df_instr *in, struct hvc_error *err);
 
-static int add_instruction(struct hvc_dockerfile *df, int line, const char *text, struct hvc_error *err)
+static int add_instruction(struct hvc_dockerfile *df, int line, const char *text,
+			   struct hvc_error *err)
 {
 	const char *p = text;
 	while (isspace((unsigned char)*p))
@@ -220,7 +225,8 @@ static int add_instruction(struct hvc_dockerfile *df, int line, const char *text
 	char kw[32];
 	size_t kl = (size_t)(p - ks);
 	if (kl >= sizeof(kw))
-		return syntax_err(err, df->name, line, "unknown instruction: %.*s", (int)(kl > 40 ? 40 : kl), ks);
+		return syntax_err(err, df->name, line, "unknown instruction: %.*s",
+				  (int)(kl > 40 ? 40 : kl), ks);
 	for (size_t i = 0; i < kl; i++)
 		kw[i] = toupper((unsigned char)ks[i]);
 	kw[kl] = '\0';
@@ -236,18 +242,20 @@ static int add_instruction(struct hvc_dockerfile *df, int line, const char *text
 		}
 		for (size_t i = 0; unsupported[i]; i++)
 			if (!strcmp(unsupported[i], kw))
-				return syntax_err(err, df->name, line, "%s is not supported by hvc build", kw);
+				return syntax_err(err, df->name, line,
+						  "%s is not supported by hvc build", kw);
 		return syntax_err(err, df->name, line, "unknown instruction: %.*s", (int)kl, ks);
 	}
 
-	struct hvc_df_instr in = { .kind = kind, .line = line };
+	struct hvc_df_instr in = {.kind = kind, .line = line};
 	if (!(in.keyword = strdup(kw)))
 		return hvc_err(err, ENOMEM, "parse");
 	in.flags = calloc(1, sizeof(char *));
 	while (isspace((unsigned char)*p))
 		p++;
 	/* Leading --flags (Docker accepts them on FROM, RUN, COPY, ADD). */
-	if (kind == HVC_DF_FROM || kind == HVC_DF_RUN || kind == HVC_DF_COPY || kind == HVC_DF_ADD) {
+	if (kind == HVC_DF_FROM || kind == HVC_DF_RUN || kind == HVC_DF_COPY ||
+	    kind == HVC_DF_ADD) {
 		while (p[0] == '-' && p[1] == '-') {
 			const char *fs = p;
 			while (*p && !isspace((unsigned char)*p))
@@ -267,8 +275,9 @@ static int add_instruction(struct hvc_dockerfile *df, int line, const char *text
 		return hvc_err(err, ENOMEM, "parse");
 	}
 	hvc_str_trim(in.rest);
-	if (kind == HVC_DF_RUN || kind == HVC_DF_CMD || kind == HVC_DF_ENTRYPOINT || kind == HVC_DF_COPY ||
-	    kind == HVC_DF_ADD || kind == HVC_DF_VOLUME || kind == HVC_DF_SHELL) {
+	if (kind == HVC_DF_RUN || kind == HVC_DF_CMD || kind == HVC_DF_ENTRYPOINT ||
+	    kind == HVC_DF_COPY || kind == HVC_DF_ADD || kind == HVC_DF_VOLUME ||
+	    kind == HVC_DF_SHELL) {
 		in.json_args = parse_json_array(in.rest);
 		in.json = in.json_args != NULL;
 	}
@@ -319,7 +328,8 @@ int hvc_df_split_raw(const char *s, char escape, char ***out, const char **bad)
 		}
 		if (q) {
 			if (bad)
-				*bad = q == '"' ? "unterminated double quote" : "unterminated single quote";
+				*bad = q == '"' ? "unterminated double quote"
+						: "unterminated single quote";
 			return -EINVAL;
 		}
 		_cleanup_free_ char *w = strndup(s + st, i - st);
@@ -331,24 +341,30 @@ int hvc_df_split_raw(const char *s, char escape, char ***out, const char **bad)
 }
 
 /* Checks the words of ENV/LABEL: either `KEY value...` or `K=V K2=V2`. */
-static int validate_pairs(struct hvc_dockerfile *df, struct hvc_df_instr *in, char **raw, struct hvc_error *err)
+static int validate_pairs(struct hvc_dockerfile *df, struct hvc_df_instr *in, char **raw,
+			  struct hvc_error *err)
 {
 	size_t n = hvc_strv_len(raw);
 	if (n == 0)
-		return syntax_err(err, df->name, in->line, "%s requires at least one argument", in->keyword);
+		return syntax_err(err, df->name, in->line, "%s requires at least one argument",
+				  in->keyword);
 	if (!strchr(raw[0], '=')) {
 		if (n < 2)
-			return syntax_err(err, df->name, in->line, "%s %s: missing value (use %s KEY=VALUE or %s KEY VALUE)",
+			return syntax_err(err, df->name, in->line,
+					  "%s %s: missing value (use %s KEY=VALUE or %s KEY VALUE)",
 					  in->keyword, raw[0], in->keyword, in->keyword);
 		return 0;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const char *eq = strchr(raw[i], '=');
 		if (!eq)
-			return syntax_err(err, df->name, in->line,
-					  "%s: can't find = in \"%s\"; must be of the form: name=value", in->keyword, raw[i]);
+			return syntax_err(
+			    err, df->name, in->line,
+			    "%s: can't find = in \"%s\"; must be of the form: name=value",
+			    in->keyword, raw[i]);
 		if (eq == raw[i])
-			return syntax_err(err, df->name, in->line, "%s: empty name in \"%s\"", in->keyword, raw[i]);
+			return syntax_err(err, df->name, in->line, "%s: empty name in \"%s\"",
+					  in->keyword, raw[i]);
 	}
 	return 0;
 }
@@ -371,7 +387,8 @@ static bool valid_port(const char *w)
 			p++;
 	}
 	if (*p == '/')
-		return !strcasecmp(p + 1, "tcp") || !strcasecmp(p + 1, "udp") || !strcasecmp(p + 1, "sctp");
+		return !strcasecmp(p + 1, "tcp") || !strcasecmp(p + 1, "udp") ||
+		       !strcasecmp(p + 1, "sctp");
 	return *p == '\0';
 }
 
@@ -390,46 +407,56 @@ static int validate_flags(struct hvc_dockerfile *df, const struct hvc_df_instr *
 		const char *f = in->flags[i];
 		if (in->kind == HVC_DF_FROM && hvc_str_has_prefix(f, "--platform=")) {
 			warn_push(df, in->line, "FROM %s ignored (hvc builds for this host)", f);
-		} else if (copy && (hvc_str_has_prefix(f, "--chown=") || hvc_str_has_prefix(f, "--chmod="))) {
+		} else if (copy && (hvc_str_has_prefix(f, "--chown=") ||
+				    hvc_str_has_prefix(f, "--chmod="))) {
 			if (!f[8])
-				return syntax_err(err, df->name, in->line, "%s %s: missing value", in->keyword, f);
+				return syntax_err(err, df->name, in->line, "%s %s: missing value",
+						  in->keyword, f);
 		} else if (copy && hvc_str_has_prefix(f, "--link")) {
-			warn_push(df, in->line, "%s %s ignored (layers are always independent of their parent here)",
-				  in->keyword, f);
+			warn_push(
+			    df, in->line,
+			    "%s %s ignored (layers are always independent of their parent here)",
+			    in->keyword, f);
 		} else if (in->kind == HVC_DF_COPY && hvc_str_has_prefix(f, "--from")) {
-			return syntax_err(err, df->name, in->line,
-					  "COPY --from is not supported (hvc builds single-stage Dockerfiles)");
+			return syntax_err(
+			    err, df->name, in->line,
+			    "COPY --from is not supported (hvc builds single-stage Dockerfiles)");
 		} else {
-			return syntax_err(err, df->name, in->line, "%s: unknown or unsupported flag %s", in->keyword, f);
+			return syntax_err(err, df->name, in->line,
+					  "%s: unknown or unsupported flag %s", in->keyword, f);
 		}
 	}
 	return 0;
 }
 
-static int validate_from(struct hvc_dockerfile *df, const struct hvc_df_instr *in, char **raw, size_t n,
-			 struct hvc_error *err)
+static int validate_from(struct hvc_dockerfile *df, const struct hvc_df_instr *in, char **raw,
+			 size_t n, struct hvc_error *err)
 {
 	if (n == 1)
 		return 0;
 	if (n == 3 && !strcasecmp(raw[1], "AS")) {
 		for (const char *c = raw[2]; *c; c++)
 			if (!isalnum((unsigned char)*c) && !strchr("_-.", *c))
-				return syntax_err(err, df->name, in->line, "FROM: invalid stage name \"%s\"", raw[2]);
+				return syntax_err(err, df->name, in->line,
+						  "FROM: invalid stage name \"%s\"", raw[2]);
 		return 0;
 	}
 	if (n == 0)
-		return syntax_err(err, df->name, in->line, "FROM requires an image name (or scratch)");
-	return syntax_err(err, df->name, in->line, "FROM: expected IMAGE [AS NAME], got \"%s\"", in->rest);
+		return syntax_err(err, df->name, in->line,
+				  "FROM requires an image name (or scratch)");
+	return syntax_err(err, df->name, in->line, "FROM: expected IMAGE [AS NAME], got \"%s\"",
+			  in->rest);
 }
 
-static int validate_arg(struct hvc_dockerfile *df, const struct hvc_df_instr *in, char **raw, size_t n,
-			struct hvc_error *err)
+static int validate_arg(struct hvc_dockerfile *df, const struct hvc_df_instr *in, char **raw,
+			size_t n, struct hvc_error *err)
 {
 	if (n == 0)
 		return syntax_err(err, df->name, in->line, "ARG requires a name");
 	for (size_t i = 0; i < n; i++)
 		if (raw[i][0] == '=')
-			return syntax_err(err, df->name, in->line, "ARG: empty name in \"%s\"", raw[i]);
+			return syntax_err(err, df->name, in->line, "ARG: empty name in \"%s\"",
+					  raw[i]);
 	return 0;
 }
 
@@ -440,7 +467,8 @@ static int validate_expose(struct hvc_dockerfile *df, const struct hvc_df_instr 
 		return syntax_err(err, df->name, in->line, "EXPOSE requires at least one port");
 	for (size_t i = 0; i < n; i++)
 		if (!valid_port(raw[i]))
-			return syntax_err(err, df->name, in->line, "EXPOSE: invalid port \"%s\" (expected PORT[/tcp|udp])",
+			return syntax_err(err, df->name, in->line,
+					  "EXPOSE: invalid port \"%s\" (expected PORT[/tcp|udp])",
 					  raw[i]);
 	return 0;
 }
@@ -451,7 +479,8 @@ static int validate_args(struct hvc_dockerfile *df, struct hvc_df_instr *in, cha
 			 struct hvc_error *err)
 {
 	switch (in->kind) {
-	case HVC_DF_FROM: return validate_from(df, in, raw, n, err);
+	case HVC_DF_FROM:
+		return validate_from(df, in, raw, n, err);
 	case HVC_DF_RUN:
 		if (in->json ? n == 0 : !*in->rest)
 			return syntax_err(err, df->name, in->line, "RUN requires a command");
@@ -459,34 +488,42 @@ static int validate_args(struct hvc_dockerfile *df, struct hvc_df_instr *in, cha
 	case HVC_DF_CMD:
 	case HVC_DF_ENTRYPOINT:
 		if (!in->json && !*in->rest)
-			return syntax_err(err, df->name, in->line, "%s requires a command (or [] for none)", in->keyword);
+			return syntax_err(err, df->name, in->line,
+					  "%s requires a command (or [] for none)", in->keyword);
 		return 0;
 	case HVC_DF_COPY:
 	case HVC_DF_ADD:
 		if (n < 2)
-			return syntax_err(err, df->name, in->line, "%s requires at least a source and a destination",
+			return syntax_err(err, df->name, in->line,
+					  "%s requires at least a source and a destination",
 					  in->keyword);
 		return 0;
 	case HVC_DF_ENV:
-	case HVC_DF_LABEL: return validate_pairs(df, in, raw, err);
-	case HVC_DF_ARG: return validate_arg(df, in, raw, n, err);
+	case HVC_DF_LABEL:
+		return validate_pairs(df, in, raw, err);
+	case HVC_DF_ARG:
+		return validate_arg(df, in, raw, n, err);
 	case HVC_DF_SHELL:
 		if (!in->json || n == 0)
-			return syntax_err(err, df->name, in->line,
-					  "SHELL requires the JSON form, e.g. SHELL [\"/bin/sh\", \"-c\"]");
+			return syntax_err(
+			    err, df->name, in->line,
+			    "SHELL requires the JSON form, e.g. SHELL [\"/bin/sh\", \"-c\"]");
 		return 0;
 	case HVC_DF_VOLUME:
 		if (n == 0)
-			return syntax_err(err, df->name, in->line, "VOLUME requires at least one path");
+			return syntax_err(err, df->name, in->line,
+					  "VOLUME requires at least one path");
 		return 0;
 	case HVC_DF_WORKDIR:
 	case HVC_DF_USER:
 	case HVC_DF_STOPSIGNAL:
 		if (n != 1)
-			return syntax_err(err, df->name, in->line, "%s requires exactly one argument%s", in->keyword,
+			return syntax_err(err, df->name, in->line,
+					  "%s requires exactly one argument%s", in->keyword,
 					  n ? " (quote values with spaces)" : "");
 		return 0;
-	case HVC_DF_EXPOSE: return validate_expose(df, in, raw, n, err);
+	case HVC_DF_EXPOSE:
+		return validate_expose(df, in, raw, n, err);
 	}
 	return 0;
 }
@@ -495,7 +532,9 @@ static int validate(struct hvc_dockerfile *df, struct hvc_df_instr *in, struct h
 {
 	const char *bad = NULL;
 	_cleanup_strv_ char **raw = NULL;
-	bool shellish = (in->kind == HVC_DF_RUN || in->kind == HVC_DF_CMD || in->kind == HVC_DF_ENTRYPOINT) && !in->json;
+	bool shellish =
+	    (in->kind == HVC_DF_RUN || in->kind == HVC_DF_CMD || in->kind == HVC_DF_ENTRYPOINT) &&
+	    !in->json;
 	if (!shellish && !in->json) {
 		int r = hvc_df_split_raw(in->rest, df->escape, &raw, &bad);
 		if (r == -EINVAL)
@@ -521,16 +560,22 @@ static int parse_directives(struct hvc_dockerfile *df, struct pline *lines, size
 			break;
 		if (!strcmp(key, "escape")) {
 			if (seen_escape)
-				return syntax_err(err, df->name, line, "only one escape parser directive can be used");
+				return syntax_err(err, df->name, line,
+						  "only one escape parser directive can be used");
 			seen_escape = true;
 			if (strcmp(val, "\\") && strcmp(val, "`"))
-				return syntax_err(err, df->name, line, "invalid escape token '%s' (must be ` or \\)", val);
+				return syntax_err(err, df->name, line,
+						  "invalid escape token '%s' (must be ` or \\)",
+						  val);
 			df->escape = val[0];
 		} else if (!strcmp(key, "syntax")) {
 			if (seen_syntax)
-				return syntax_err(err, df->name, line, "only one syntax parser directive can be used");
+				return syntax_err(err, df->name, line,
+						  "only one syntax parser directive can be used");
 			seen_syntax = true;
-			warn_push(df, line, "parser directive syntax=%s ignored (hvc has its own parser)", val);
+			warn_push(df, line,
+				  "parser directive syntax=%s ignored (hvc has its own parser)",
+				  val);
 		} else {
 			warn_push(df, line, "unknown parser directive %s ignored", key);
 		}
@@ -572,10 +617,12 @@ static int check_order(struct hvc_dockerfile *df, int start, bool *seen_from, st
 		return 0; /* directive-like instruction that added nothing (MAINTAINER) */
 	if (last->kind == HVC_DF_FROM) {
 		if (*seen_from)
-			return syntax_err(err, df->name, start, "multi-stage builds are not supported (second FROM)");
+			return syntax_err(err, df->name, start,
+					  "multi-stage builds are not supported (second FROM)");
 		*seen_from = true;
 	} else if (!*seen_from && last->kind != HVC_DF_ARG) {
-		return syntax_err(err, df->name, start, "the first instruction must be FROM (or ARG), got %s",
+		return syntax_err(err, df->name, start,
+				  "the first instruction must be FROM (or ARG), got %s",
 				  last->keyword);
 	}
 	return 0;
@@ -596,7 +643,9 @@ static int parse_instructions(struct hvc_dockerfile *df, struct pline *lines, si
 			return r;
 	}
 	if (!seen_from)
-		return syntax_err(err, df->name, 0, "no FROM instruction (a Dockerfile starts with FROM IMAGE or FROM scratch)");
+		return syntax_err(
+		    err, df->name, 0,
+		    "no FROM instruction (a Dockerfile starts with FROM IMAGE or FROM scratch)");
 	return 0;
 }
 

@@ -2,6 +2,7 @@
  * becomes a gzip'd tar in one pass, hashing the plain tar (diff_id) and the
  * compressed bytes (blob digest) as they stream out. Tar and gzip are
  * libarchive's: a pax tar writer whose output feeds a raw+gzip writer. */
+#include "image_internal.h"
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
@@ -11,7 +12,6 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
-#include "image_internal.h"
 
 struct layer_writer {
 	struct archive *tar, *gz;
@@ -152,10 +152,12 @@ static int lw_finish(struct hvc_image_store *s, struct layer_writer *w, struct h
 		lw_abort(w);
 		return rc;
 	}
-	if (archive_write_finish_entry(w->gz) != ARCHIVE_OK || archive_write_close(w->gz) != ARCHIVE_OK) {
-		int rc = w->write_errno ? hvc_err(err, w->write_errno, "write layer for `%s`", w->src)
-					: hvc_err(err, EIO, "compress layer for `%s`: %s", w->src,
-						  archive_error_string(w->gz));
+	if (archive_write_finish_entry(w->gz) != ARCHIVE_OK ||
+	    archive_write_close(w->gz) != ARCHIVE_OK) {
+		int rc = w->write_errno
+			     ? hvc_err(err, w->write_errno, "write layer for `%s`", w->src)
+			     : hvc_err(err, EIO, "compress layer for `%s`: %s", w->src,
+				       archive_error_string(w->gz));
 		lw_abort(w);
 		return rc;
 	}
@@ -198,7 +200,8 @@ static int lw_entry(struct layer_writer *w, struct archive_entry *e, int data_fd
 				if (r < 0 && errno == EINTR)
 					continue;
 				if (r < 0) {
-					rc = hvc_err(err, errno, "read `%s`", archive_entry_pathname(e));
+					rc = hvc_err(err, errno, "read `%s`",
+						     archive_entry_pathname(e));
 					break;
 				}
 				if (r == 0)
@@ -274,8 +277,8 @@ static int walk_symlink(struct layer_writer *w, struct archive_entry *e, int dir
 	return lw_entry(w, e, -1, err);
 }
 
-static int walk_file(struct layer_writer *w, struct archive_entry *e, int dirfd,
-		     const char *name, const char *path, struct hvc_error *err)
+static int walk_file(struct layer_writer *w, struct archive_entry *e, int dirfd, const char *name,
+		     const char *path, struct hvc_error *err)
 {
 	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
@@ -285,8 +288,8 @@ static int walk_file(struct layer_writer *w, struct archive_entry *e, int dirfd,
 
 /* The directory's entry, its opaque marker when overlayfs made it opaque,
  * then its contents. */
-static int walk_subdir(struct layer_writer *w, struct archive_entry *e, int dirfd,
-		       const char *name, const char *path, bool opaque, struct hvc_error *err)
+static int walk_subdir(struct layer_writer *w, struct archive_entry *e, int dirfd, const char *name,
+		       const char *path, bool opaque, struct hvc_error *err)
 {
 	if (lw_entry(w, e, -1, err) < 0)
 		return -1;
@@ -295,7 +298,8 @@ static int walk_subdir(struct layer_writer *w, struct archive_entry *e, int dirf
 		if (lw_marker(w, opq, archive_entry_mtime(e), err) < 0)
 			return -1;
 	}
-	_cleanup_close_ int sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int sub =
+	    openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (sub < 0)
 		return hvc_err(err, errno, "open `%s/%s`", w->src, path);
 	return walk_dir(w, sub, path, err);
@@ -304,7 +308,8 @@ static int walk_subdir(struct layer_writer *w, struct archive_entry *e, int dirf
 static int walk_entry(struct layer_writer *w, int dirfd, const char *rel, const char *name,
 		      struct hvc_error *err)
 {
-	_cleanup_free_ char *path = *rel ? hvc_strdup_printf("%s/%s", rel, name) : hvc_xstrdup(name);
+	_cleanup_free_ char *path =
+	    *rel ? hvc_strdup_printf("%s/%s", rel, name) : hvc_xstrdup(name);
 	struct stat st;
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return hvc_err(err, errno, "stat `%s/%s`", w->src, path);
@@ -385,7 +390,8 @@ int hvc_image_layer_from_tar(struct hvc_image_store *s, const char *tar_path,
 	archive_read_support_format_gnutar(in);
 	if (archive_read_open_filename(in, tar_path, 1 << 16) != ARCHIVE_OK) {
 		int rc = hvc_image_err(err, archive_errno(in) > 0 ? archive_errno(in) : EINVAL,
-				       "read `%s`: %s", tar_path, archive_error_string(in) ?: "not a tar file");
+				       "read `%s`: %s", tar_path,
+				       archive_error_string(in) ?: "not a tar file");
 		archive_read_free(in);
 		return rc;
 	}
@@ -403,7 +409,8 @@ int hvc_image_layer_from_tar(struct hvc_image_store *s, const char *tar_path,
 		_cleanup_free_ char *name = strdup(orig);
 		const char *why = hvc_image_member_path_problem(orig);
 		if (why) {
-			rc = hvc_image_err(err, EINVAL, "`%s`: member `%s`: %s", tar_path, orig, why);
+			rc = hvc_image_err(err, EINVAL, "`%s`: member `%s`: %s", tar_path, orig,
+					   why);
 			break;
 		}
 		hvc_image_member_path_clean(name);
@@ -411,8 +418,8 @@ int hvc_image_layer_from_tar(struct hvc_image_store *s, const char *tar_path,
 			continue; /* "./": the root itself */
 		mode_t type = archive_entry_filetype(e);
 		if (type == AE_IFCHR || type == AE_IFBLK || type == AE_IFSOCK) {
-			hvc_warn("import `%s`: skipped %s `%s` (the runtime provides /dev)", tar_path,
-				 type == AE_IFSOCK ? "socket" : "device node", orig);
+			hvc_warn("import `%s`: skipped %s `%s` (the runtime provides /dev)",
+				 tar_path, type == AE_IFSOCK ? "socket" : "device node", orig);
 			continue;
 		}
 		archive_entry_set_pathname(e, name);
@@ -420,8 +427,9 @@ int hvc_image_layer_from_tar(struct hvc_image_store *s, const char *tar_path,
 		if (hl) {
 			_cleanup_free_ char *h = strdup(hl);
 			if ((why = hvc_image_member_path_problem(h))) {
-				rc = hvc_image_err(err, EINVAL, "`%s`: member `%s`: hard link target `%s`: %s",
-					     tar_path, orig, hl, why);
+				rc = hvc_image_err(err, EINVAL,
+						   "`%s`: member `%s`: hard link target `%s`: %s",
+						   tar_path, orig, hl, why);
 				break;
 			}
 			archive_entry_set_hardlink(e, hvc_image_member_path_clean(h));

@@ -1,9 +1,9 @@
 /* engine/image/image_report: the store seen as tables and trees — history (one row
  * per build step), the tree of shared layers, and disk usage (per image,
  * compressed and unpacked, shared and unique: the benchmark's image sizes). */
+#include "image_internal.h"
 #include <string.h>
 #include <sys/stat.h>
-#include "image_internal.h"
 
 static const char *short_digest(const char *d, char *buf, size_t len)
 {
@@ -34,7 +34,8 @@ int hvc_image_history(struct hvc_image_store *s, const char *ref, json_object **
 			hvc_json_add_string(r, "layer", img->layers[layer].digest);
 			hvc_json_add_string(r, "diff_id", img->diff_ids[layer]);
 			hvc_json_add_int(r, "size", img->layers[layer].size);
-			_cleanup_free_ char *dir = hvc_strdup_printf("%s/%s", s->layers, img->diff_ids[layer] + 7);
+			_cleanup_free_ char *dir =
+			    hvc_strdup_printf("%s/%s", s->layers, img->diff_ids[layer] + 7);
 			struct stat st;
 			if (stat(dir, &st) == 0)
 				hvc_json_add_int(r, "unpacked", (int64_t)hvc_image_tree_bytes(dir));
@@ -58,14 +59,16 @@ int hvc_image_history(struct hvc_image_store *s, const char *ref, json_object **
 
 void hvc_image_history_print(FILE *f, json_object *rows, bool no_trunc)
 {
-	fprintf(f, "%-14s %-20s %-50s %-10s %s\n", "LAYER", "CREATED", "CREATED BY", "SIZE", "COMMENT");
+	fprintf(f, "%-14s %-20s %-50s %-10s %s\n", "LAYER", "CREATED", "CREATED BY", "SIZE",
+		"COMMENT");
 	/* LAYER: the diff_id prefix, as in `hvc image tree` and $HVC_ROOT/layers/ */
 	/* newest step first, as docker history prints */
 	for (size_t i = json_object_array_length(rows); i-- > 0;) {
 		json_object *r = json_object_array_get_idx(rows, i);
 		char d[16], sz[32], created[32];
 		const char *layer = hvc_json_get_string(r, "diff_id");
-		snprintf(created, sizeof(created), "%.19s", hvc_json_get_string(r, "created") ?: "-");
+		snprintf(created, sizeof(created), "%.19s",
+			 hvc_json_get_string(r, "created") ?: "-");
 		if (strlen(created) > 10 && created[10] == 'T')
 			created[10] = ' ';
 		const char *by = hvc_json_get_string(r, "created_by") ?: "";
@@ -75,8 +78,9 @@ void hvc_image_history_print(FILE *f, json_object *rows, bool no_trunc)
 			by = byb;
 		}
 		int64_t size = hvc_json_get_int(r, "size", 0);
-		fprintf(f, "%-14s %-20s %-50s %-10s %s\n", layer ? short_digest(layer, d, sizeof(d)) : "<empty>",
-			created, by, hvc_format_size((uint64_t)size, sz, sizeof(sz)),
+		fprintf(f, "%-14s %-20s %-50s %-10s %s\n",
+			layer ? short_digest(layer, d, sizeof(d)) : "<empty>", created, by,
+			hvc_format_size((uint64_t)size, sz, sizeof(sz)),
 			hvc_json_get_string(r, "comment") ?: "");
 	}
 }
@@ -116,12 +120,19 @@ static void node_free(struct node *n)
 static void node_print(FILE *f, struct node *n, const char *prefix, bool last, bool top)
 {
 	char d[16], sz[32];
-	fprintf(f, "%s%s%s (%s)", prefix, top ? "" : last ? "└─ " : "├─ ",
-		short_digest(n->diff_id, d, sizeof(d)), hvc_format_size((uint64_t)n->size, sz, sizeof(sz)));
+	fprintf(f, "%s%s%s (%s)", prefix,
+		top    ? ""
+		: last ? "└─ "
+		       : "├─ ",
+		short_digest(n->diff_id, d, sizeof(d)),
+		hvc_format_size((uint64_t)n->size, sz, sizeof(sz)));
 	for (size_t i = 0; n->names && n->names[i]; i++)
 		fprintf(f, "%s%s", i ? ", " : "  ", n->names[i]);
 	fputc('\n', f);
-	_cleanup_free_ char *np = hvc_strdup_printf("%s%s", prefix, top ? "" : last ? "   " : "│  ");
+	_cleanup_free_ char *np = hvc_strdup_printf("%s%s", prefix,
+						    top	   ? ""
+						    : last ? "   "
+							   : "│  ");
 	for (size_t i = 0; i < n->n_kids; i++)
 		node_print(f, n->kids[i], np, i + 1 == n->n_kids, false);
 }
@@ -140,7 +151,8 @@ int hvc_image_tree_print(struct hvc_image_store *s, FILE *f, struct hvc_error *e
 		snprintf(label, sizeof(label), "%s", v[i]->name ? v[i]->name : "<none>");
 		if (!v[i]->name) {
 			char d[16];
-			snprintf(label, sizeof(label), "<none>@%s", short_digest(v[i]->manifest_digest, d, sizeof(d)));
+			snprintf(label, sizeof(label), "<none>@%s",
+				 short_digest(v[i]->manifest_digest, d, sizeof(d)));
 		}
 		hvc_strv_push(&n->names, label);
 	}
@@ -179,11 +191,14 @@ static void count_layers(struct hvc_image_store *s, struct hvc_image **v, json_o
 			if (strv_has(mine, d))
 				continue;
 			hvc_strv_push(&mine, d);
-			json_object_object_add(uses, d, json_object_new_int64(hvc_json_get_int(uses, d, 0) + 1));
+			json_object_object_add(
+			    uses, d, json_object_new_int64(hvc_json_get_int(uses, d, 0) + 1));
 			if (!hvc_json_get(unpacked, d)) {
-				_cleanup_free_ char *dir = hvc_strdup_printf("%s/%s", s->layers, d + 7);
+				_cleanup_free_ char *dir =
+				    hvc_strdup_printf("%s/%s", s->layers, d + 7);
 				struct stat st;
-				int64_t b = stat(dir, &st) == 0 ? (int64_t)hvc_image_tree_bytes(dir) : -1;
+				int64_t b =
+				    stat(dir, &st) == 0 ? (int64_t)hvc_image_tree_bytes(dir) : -1;
 				json_object_object_add(unpacked, d, json_object_new_int64(b));
 			}
 		}
@@ -251,26 +266,37 @@ int hvc_image_du(struct hvc_image_store *s, json_object **out, struct hvc_error 
 
 void hvc_image_du_print(FILE *f, json_object *du)
 {
-	fprintf(f, "%-30s %-14s %6s %11s %11s %11s %11s %11s\n", "NAME", "DIGEST", "LAYERS", "COMPRESSED",
-		"C-SHARED", "UNPACKED", "U-SHARED", "U-UNIQUE");
+	fprintf(f, "%-30s %-14s %6s %11s %11s %11s %11s %11s\n", "NAME", "DIGEST", "LAYERS",
+		"COMPRESSED", "C-SHARED", "UNPACKED", "U-SHARED", "U-UNIQUE");
 	json_object *images = hvc_json_get(du, "images");
 	for (size_t i = 0; i < json_object_array_length(images); i++) {
 		json_object *o = json_object_array_get_idx(images, i);
 		char d[16], a[32], b[32], c[32], e[32], g[32];
 		bool known = hvc_json_get(o, "unpacked") != NULL;
-		fprintf(f, "%-30s %-14s %6lld %11s %11s %11s %11s %11s\n",
-			hvc_json_get_string(o, "name") ?: "<none>",
-			short_digest(hvc_json_get_string(o, "digest"), d, sizeof(d)),
-			(long long)hvc_json_get_int(o, "layers", 0),
-			hvc_format_size((uint64_t)hvc_json_get_int(o, "compressed", 0), a, sizeof(a)),
-			hvc_format_size((uint64_t)hvc_json_get_int(o, "compressed_shared", 0), b, sizeof(b)),
-			known ? hvc_format_size((uint64_t)hvc_json_get_int(o, "unpacked", 0), c, sizeof(c)) : "-",
-			known ? hvc_format_size((uint64_t)hvc_json_get_int(o, "unpacked_shared", 0), e, sizeof(e)) : "-",
-			known ? hvc_format_size((uint64_t)hvc_json_get_int(o, "unpacked_unique", 0), g, sizeof(g)) : "-");
+		fprintf(
+		    f, "%-30s %-14s %6lld %11s %11s %11s %11s %11s\n",
+		    hvc_json_get_string(o, "name") ?: "<none>",
+		    short_digest(hvc_json_get_string(o, "digest"), d, sizeof(d)),
+		    (long long)hvc_json_get_int(o, "layers", 0),
+		    hvc_format_size((uint64_t)hvc_json_get_int(o, "compressed", 0), a, sizeof(a)),
+		    hvc_format_size((uint64_t)hvc_json_get_int(o, "compressed_shared", 0), b,
+				    sizeof(b)),
+		    known ? hvc_format_size((uint64_t)hvc_json_get_int(o, "unpacked", 0), c,
+					    sizeof(c))
+			  : "-",
+		    known ? hvc_format_size((uint64_t)hvc_json_get_int(o, "unpacked_shared", 0), e,
+					    sizeof(e))
+			  : "-",
+		    known ? hvc_format_size((uint64_t)hvc_json_get_int(o, "unpacked_unique", 0), g,
+					    sizeof(g))
+			  : "-");
 	}
 	json_object *st = hvc_json_get(du, "store");
 	char a[32], b[32];
-	fprintf(f, "store: %s of blobs, %s of unpacked layers (each stored once, however many images share it)\n",
-		hvc_format_size((uint64_t)hvc_json_get_int(st, "blobs", 0), a, sizeof(a)),
-		hvc_format_size((uint64_t)hvc_json_get_int(st, "layers_unpacked", 0), b, sizeof(b)));
+	fprintf(
+	    f,
+	    "store: %s of blobs, %s of unpacked layers (each stored once, however many images "
+	    "share it)\n",
+	    hvc_format_size((uint64_t)hvc_json_get_int(st, "blobs", 0), a, sizeof(a)),
+	    hvc_format_size((uint64_t)hvc_json_get_int(st, "layers_unpacked", 0), b, sizeof(b)));
 }

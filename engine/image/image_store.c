@@ -1,12 +1,12 @@
 /* engine/image/image_store: the OCI image layout under $HVC_ROOT/images — opening
  * and locking the store, blobs (temp + fsync + rename), index.json, names. */
+#include "image_internal.h"
 #include <fcntl.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
-#include "image_internal.h"
 
 static const char oci_layout_doc[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
 
@@ -16,11 +16,11 @@ const char *hvc_image_host_arch(void)
 	if (!arch[0]) {
 		struct utsname u;
 		const char *m = uname(&u) == 0 ? u.machine : "x86_64";
-		const char *a = !strcmp(m, "x86_64")                      ? "amd64"
-				: !strcmp(m, "aarch64")                   ? "arm64"
+		const char *a = !strcmp(m, "x86_64")			 ? "amd64"
+				: !strcmp(m, "aarch64")			 ? "arm64"
 				: !strncmp(m, "i", 1) && strstr(m, "86") ? "386"
-				: !strncmp(m, "armv7", 5)                 ? "arm"
-									  : m;
+				: !strncmp(m, "armv7", 5)		 ? "arm"
+									 : m;
 		snprintf(arch, sizeof(arch), "%s", a);
 	}
 	return arch;
@@ -148,8 +148,8 @@ int hvc_image_store_open(const char *root, struct hvc_image_store **out, struct 
 	}
 	int rc = 0;
 	if (!hvc_path_exists(layout_file))
-		rc = hvc_write_file_atomic(layout_file, oci_layout_doc, strlen(oci_layout_doc), 0644,
-					   err);
+		rc = hvc_write_file_atomic(layout_file, oci_layout_doc, strlen(oci_layout_doc),
+					   0644, err);
 	if (rc == 0 && !hvc_path_exists(index_file)) {
 		_cleanup_json_ json_object *idx = json_object_new_object();
 		json_object_object_add(idx, "schemaVersion", json_object_new_int(2));
@@ -294,8 +294,8 @@ int hvc_image_blob_write_file(struct hvc_image_store *s, const char *src, const 
 	hvc_hasher_final(&h, got);
 	if (expect && strcmp(expect, got) != 0) {
 		unlink(tmp);
-		return hvc_image_err(err, EILSEQ, "blob %s (`%s`): digest mismatch: content is %s", expect,
-			       src, got);
+		return hvc_image_err(err, EILSEQ, "blob %s (`%s`): digest mismatch: content is %s",
+				     expect, src, got);
 	}
 	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
 		int e = errno;
@@ -324,10 +324,12 @@ int hvc_image_blob_read(struct hvc_image_store *s, const char *digest, int64_t s
 	}
 	if (size >= 0 && (int64_t)n != size)
 		return hvc_image_err(err, EILSEQ, "blob %s: %s (%zu of %lld bytes)", digest,
-			       (int64_t)n < size ? "truncated" : "too long", n, (long long)size);
+				     (int64_t)n < size ? "truncated" : "too long", n,
+				     (long long)size);
 	char got[HVC_DIGEST_LEN];
 	if (!s->trust_reads && (hvc_digest_buf(buf, n, got), strcmp(got, digest) != 0))
-		return hvc_image_err(err, EILSEQ, "blob %s: digest mismatch: content is %s", digest, got);
+		return hvc_image_err(err, EILSEQ, "blob %s: digest mismatch: content is %s", digest,
+				     got);
 	*data = steal_pointer(&buf);
 	if (len)
 		*len = n;
@@ -343,10 +345,12 @@ int hvc_image_index_read(struct hvc_image_store *s, json_object **out, struct hv
 	if (hvc_json_read_file(path, &idx, err) < 0)
 		return -1;
 	json_object *m = hvc_json_get(idx, "manifests");
-	if (!json_object_is_type(idx, json_type_object) || hvc_json_get_int(idx, "schemaVersion", 0) != 2 ||
+	if (!json_object_is_type(idx, json_type_object) ||
+	    hvc_json_get_int(idx, "schemaVersion", 0) != 2 ||
 	    (m && !json_object_is_type(m, json_type_array)))
-		return hvc_image_err(err, EINVAL, "`%s`: not an OCI image index (schemaVersion 2 with a manifests array)",
-			       path);
+		return hvc_image_err(
+		    err, EINVAL,
+		    "`%s`: not an OCI image index (schemaVersion 2 with a manifests array)", path);
 	if (!m)
 		json_object_object_add(idx, "manifests", json_object_new_array());
 	*out = steal_pointer(&idx);
@@ -394,7 +398,8 @@ int hvc_image_name_normalize(const char *name, char **out, struct hvc_error *err
 	}
 	if (!ok || hvc_str_has_prefix(name, "sha256:"))
 		return hvc_err(err, EINVAL,
-			       "invalid image name \"%s\": expected NAME[:TAG] (lowercase letters, digits, . _ - /; tag up to 128 of A-Z a-z 0-9 . _ -)",
+			       "invalid image name \"%s\": expected NAME[:TAG] (lowercase letters, "
+			       "digits, . _ - /; tag up to 128 of A-Z a-z 0-9 . _ -)",
 			       name);
 	*out = colon ? strdup(name) : hvc_strdup_printf("%s:latest", name);
 	return *out ? 0 : hvc_err(err, ENOMEM, "image name");
@@ -451,11 +456,16 @@ int hvc_image_index_add(struct hvc_image_store *s, const char *digest, int64_t s
 			bool other = false;
 			for (size_t j = 0; j < json_object_array_length(ms); j++)
 				if (j != i && dg &&
-				    !strcmp(hvc_json_get_string(json_object_array_get_idx(ms, j), "digest") ?: "", dg))
+				    !strcmp(hvc_json_get_string(json_object_array_get_idx(ms, j),
+								"digest")
+						?: "",
+					    dg))
 					other = true;
 			if (!other && dg)
-				json_object_array_add(fresh, new_descriptor(hvc_json_get_string(d, "mediaType") ?: HVC_MT_MANIFEST,
-									    dg, hvc_json_get_int(d, "size", 0)));
+				json_object_array_add(
+				    fresh, new_descriptor(hvc_json_get_string(d, "mediaType")
+							      ?: HVC_MT_MANIFEST,
+							  dg, hvc_json_get_int(d, "size", 0)));
 			continue;
 		}
 		if (dg && !strcmp(dg, digest) && !n) {
@@ -464,7 +474,8 @@ int hvc_image_index_add(struct hvc_image_store *s, const char *digest, int64_t s
 			present = true;
 		}
 		if (dg && !strcmp(dg, digest) && !norm)
-			present = true; /* untagged add of an image that has a name: nothing to do */
+			present =
+			    true; /* untagged add of an image that has a name: nothing to do */
 		json_object_array_add(fresh, json_object_get(d));
 	}
 	if (!present) {
@@ -488,12 +499,12 @@ out:
 static bool layer_media_type_known(const char *mt)
 {
 	static const char *const known[] = {
-		HVC_MT_LAYER_TGZ,
-		HVC_MT_LAYER_TAR,
-		"application/vnd.oci.image.layer.v1.tar+zstd",
-		HVC_MT_DOCKER_LAYER,
-		"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
-		"application/vnd.oci.image.layer.nondistributable.v1.tar",
+	    HVC_MT_LAYER_TGZ,
+	    HVC_MT_LAYER_TAR,
+	    "application/vnd.oci.image.layer.v1.tar+zstd",
+	    HVC_MT_DOCKER_LAYER,
+	    "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+	    "application/vnd.oci.image.layer.nondistributable.v1.tar",
 	};
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 		if (!strcmp(mt, known[i]))
@@ -523,20 +534,22 @@ static int parse_config(struct hvc_image *img, json_object *cfg, struct hvc_erro
 {
 	json_object *rootfs = hvc_json_get(cfg, "rootfs");
 	json_object *ids = hvc_json_get(rootfs, "diff_ids");
-	if (!json_object_is_type(cfg, json_type_object) || !ids || !json_object_is_type(ids, json_type_array))
-		return hvc_image_err(err, EINVAL, "config %s: no rootfs.diff_ids", img->config_digest);
+	if (!json_object_is_type(cfg, json_type_object) || !ids ||
+	    !json_object_is_type(ids, json_type_array))
+		return hvc_image_err(err, EINVAL, "config %s: no rootfs.diff_ids",
+				     img->config_digest);
 	size_t n = json_object_array_length(ids);
 	if (n != img->n_layers)
-		return hvc_image_err(err, EINVAL, "config %s: %zu diff_ids for %zu layers", img->config_digest, n,
-			       img->n_layers);
+		return hvc_image_err(err, EINVAL, "config %s: %zu diff_ids for %zu layers",
+				     img->config_digest, n, img->n_layers);
 	img->diff_ids = calloc(n + 1, sizeof(char *)); /* n from the config, checked */
 	if (!img->diff_ids)
 		return hvc_err(err, ENOMEM, "config %s: %zu diff_ids", img->config_digest, n);
 	for (size_t i = 0; i < n; i++) {
 		const char *d = json_object_get_string(json_object_array_get_idx(ids, i));
 		if (!hvc_digest_valid(d))
-			return hvc_image_err(err, EINVAL, "config %s: invalid diff_id \"%s\"", img->config_digest,
-				       d ? d : "");
+			return hvc_image_err(err, EINVAL, "config %s: invalid diff_id \"%s\"",
+					     img->config_digest, d ? d : "");
 		img->diff_ids[i] = hvc_xstrdup(d);
 		snprintf(img->layers[i].diff_id, HVC_DIGEST_LEN, "%s", d);
 	}
@@ -553,7 +566,8 @@ static int parse_config(struct hvc_image *img, json_object *cfg, struct hvc_erro
 	if (labels && json_object_is_type(labels, json_type_object)) {
 		json_object_object_foreach(labels, k, v)
 		{
-			_cleanup_free_ char *kv = hvc_strdup_printf("%s=%s", k, json_object_get_string(v) ?: "");
+			_cleanup_free_ char *kv =
+			    hvc_strdup_printf("%s=%s", k, json_object_get_string(v) ?: "");
 			hvc_strv_push(&img->config.labels, kv);
 		}
 	}
@@ -600,14 +614,16 @@ static int read_manifest(struct hvc_image_store *s, const char *digest, int64_t 
 		if (mt && !strcmp(mt, HVC_MT_INDEX) && depth < 2) {
 			json_object *d = pick_platform(m);
 			if (!d || !hvc_digest_valid(hvc_json_get_string(d, "digest")))
-				return hvc_image_err(err, EINVAL, "image index %s: no manifest for linux/%s",
+				return hvc_image_err(err, EINVAL,
+						     "image index %s: no manifest for linux/%s",
 						     cur, hvc_image_host_arch());
 			snprintf(cur, HVC_DIGEST_LEN, "%s", hvc_json_get_string(d, "digest"));
 			size = hvc_json_get_int(d, "size", -1);
 			continue;
 		}
 		if (mt && strcmp(mt, HVC_MT_MANIFEST) && strcmp(mt, HVC_MT_DOCKER_MANIFEST))
-			return hvc_image_err(err, EINVAL, "manifest %s: unknown media type \"%s\"", cur, mt);
+			return hvc_image_err(err, EINVAL, "manifest %s: unknown media type \"%s\"",
+					     cur, mt);
 		*out = steal_pointer(&m);
 		return 0;
 	}
@@ -626,7 +642,8 @@ static int check_manifest(json_object *m, const char *cur, json_object **cd, jso
 		return hvc_image_err(err, EINVAL, "manifest %s: config has no valid digest", cur);
 	if (cmt && strcmp(cmt, HVC_MT_CONFIG) &&
 	    strcmp(cmt, "application/vnd.docker.container.image.v1+json"))
-		return hvc_image_err(err, EINVAL, "manifest %s: unknown config media type \"%s\"", cur, cmt);
+		return hvc_image_err(err, EINVAL, "manifest %s: unknown config media type \"%s\"",
+				     cur, cmt);
 	*ls = hvc_json_get(m, "layers");
 	if (!*ls || !json_object_is_type(*ls, json_type_array))
 		return hvc_image_err(err, EINVAL, "manifest %s: no layers array", cur);
@@ -646,10 +663,11 @@ static int manifest_layers(struct hvc_image *img, json_object *ls, const char *c
 		const char *ld = hvc_json_get_string(l, "digest");
 		const char *lmt = hvc_json_get_string(l, "mediaType");
 		if (!hvc_digest_valid(ld))
-			return hvc_image_err(err, EINVAL, "manifest %s: layer %zu has no valid digest", cur,
-					     i + 1);
+			return hvc_image_err(
+			    err, EINVAL, "manifest %s: layer %zu has no valid digest", cur, i + 1);
 		if (!lmt || !layer_media_type_known(lmt))
-			return hvc_image_err(err, EINVAL, "manifest %s: layer %s: unknown media type \"%s\"",
+			return hvc_image_err(err, EINVAL,
+					     "manifest %s: layer %s: unknown media type \"%s\"",
 					     cur, ld, lmt ? lmt : "");
 		struct hvc_image_layer *L = &img->layers[i];
 		snprintf(L->digest, sizeof(L->digest), "%s", ld);
@@ -719,8 +737,8 @@ void hvc_image_free(struct hvc_image *img)
 	free(img);
 }
 
-int hvc_image_config_read(struct hvc_image_store *s, const struct hvc_image *img,
-			  json_object **out, struct hvc_error *err)
+int hvc_image_config_read(struct hvc_image_store *s, const struct hvc_image *img, json_object **out,
+			  struct hvc_error *err)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
@@ -757,7 +775,8 @@ static int resolve_in_index(struct hvc_image_store *s, const char *ref, struct h
 		_cleanup_free_ char *en = entry_name(d);
 		if (en && !strcmp(en, norm))
 			return hvc_image_load_manifest(s, hvc_json_get_string(d, "digest") ?: "",
-						       hvc_json_get_int(d, "size", -1), en, out, err);
+						       hvc_json_get_int(d, "size", -1), en, out,
+						       err);
 	}
 	/* by digest or a unique digest prefix (at least 4 hex digits) */
 	const char *hex = hvc_str_has_prefix(ref, "sha256:") ? ref + 7 : ref;
@@ -770,16 +789,18 @@ static int resolve_in_index(struct hvc_image_store *s, const char *ref, struct h
 		if (!dg || !hvc_str_has_prefix(dg, "sha256:") || !hvc_str_has_prefix(dg + 7, hex))
 			continue;
 		if (hit && strcmp(hvc_json_get_string(hit, "digest"), dg) != 0)
-			return hvc_image_err(err, EINVAL, "image reference \"%s\" is ambiguous (matches %.19s and %.19s)",
-				       ref, hvc_json_get_string(hit, "digest"), dg);
+			return hvc_image_err(
+			    err, EINVAL,
+			    "image reference \"%s\" is ambiguous (matches %.19s and %.19s)", ref,
+			    hvc_json_get_string(hit, "digest"), dg);
 		if (!hit || (!hvc_json_get(hit, "annotations") && hvc_json_get(d, "annotations")))
 			hit = d; /* prefer a tagged entry for the name */
 	}
 	if (!hit)
 		return 0;
 	_cleanup_free_ char *en = entry_name(hit);
-	return hvc_image_load_manifest(s, hvc_json_get_string(hit, "digest"), hvc_json_get_int(hit, "size", -1),
-				       en, out, err);
+	return hvc_image_load_manifest(s, hvc_json_get_string(hit, "digest"),
+				       hvc_json_get_int(hit, "size", -1), en, out, err);
 }
 
 int hvc_image_find(struct hvc_image_store *s, const char *ref, struct hvc_image **out,
@@ -827,8 +848,9 @@ int hvc_image_list(struct hvc_image_store *s, struct hvc_image ***out, struct hv
 			continue;
 		}
 		struct hvc_image *img = NULL;
-		struct hvc_error e = { 0 };
-		if (hvc_image_load_manifest(s, dg, hvc_json_get_int(d, "size", -1), en, &img, &e) < 0) {
+		struct hvc_error e = {0};
+		if (hvc_image_load_manifest(s, dg, hvc_json_get_int(d, "size", -1), en, &img, &e) <
+		    0) {
 			/* one damaged image must not hide the others */
 			hvc_warn("image %s: %s (see: hvc image fsck)", en ? en : dg, e.msg);
 			continue;
@@ -850,8 +872,9 @@ json_object *hvc_image_config_new(const char *created)
 	hvc_json_add_string(c, "os", "linux");
 	json_object *cfg = json_object_new_object();
 	json_object *env = json_object_new_array();
-	json_object_array_add(env, json_object_new_string(
-					   "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
+	json_object_array_add(
+	    env, json_object_new_string(
+		     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
 	json_object_object_add(cfg, "Env", env);
 	json_object_object_add(c, "config", cfg);
 	json_object *rootfs = json_object_new_object();
@@ -903,21 +926,25 @@ int hvc_image_commit(struct hvc_image_store *s, json_object *config,
 		return -1;
 	json_object *ids = hvc_json_get(hvc_json_get(config, "rootfs"), "diff_ids");
 	if (!ids || json_object_array_length(ids) != n_layers)
-		return hvc_image_err(err, EINVAL, "commit image: config has %zu diff_ids for %zu layers",
-			       ids ? json_object_array_length(ids) : 0, n_layers);
+		return hvc_image_err(err, EINVAL,
+				     "commit image: config has %zu diff_ids for %zu layers",
+				     ids ? json_object_array_length(ids) : 0, n_layers);
 	for (size_t i = 0; i < n_layers; i++) {
 		const char *d = json_object_get_string(json_object_array_get_idx(ids, i));
 		if (!d || strcmp(d, layers[i].diff_id) != 0)
-			return hvc_image_err(err, EINVAL, "commit image: layer %zu diff_id %s differs from the config's %s",
-				       i + 1, layers[i].diff_id, d ? d : "(none)");
+			return hvc_image_err(
+			    err, EINVAL,
+			    "commit image: layer %zu diff_id %s differs from the config's %s",
+			    i + 1, layers[i].diff_id, d ? d : "(none)");
 		_cleanup_free_ char *p = hvc_image_blob_path(s, layers[i].digest);
 		if (!p || !hvc_path_exists(p))
-			return hvc_image_err(err, ENOENT, "commit image: layer blob %s is not in the store",
-				       layers[i].digest);
+			return hvc_image_err(err, ENOENT,
+					     "commit image: layer blob %s is not in the store",
+					     layers[i].digest);
 	}
 	size_t clen;
 	const char *cjson = json_object_to_json_string_length(
-		config, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &clen);
+	    config, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &clen);
 	char cdig[HVC_DIGEST_LEN], mdig[HVC_DIGEST_LEN];
 	if (hvc_image_blob_write_buf(s, cjson, clen, cdig, err) < 0)
 		return hvc_error_prefix(err, "commit image: config");
@@ -928,13 +955,14 @@ int hvc_image_commit(struct hvc_image_store *s, json_object *config,
 	json_object_object_add(m, "config", new_descriptor(HVC_MT_CONFIG, cdig, (int64_t)clen));
 	json_object *ls = json_object_new_array();
 	for (size_t i = 0; i < n_layers; i++)
-		json_object_array_add(ls, new_descriptor(layers[i].media_type[0] ? layers[i].media_type
-										 : HVC_MT_LAYER_TGZ,
-							 layers[i].digest, layers[i].size));
+		json_object_array_add(ls,
+				      new_descriptor(layers[i].media_type[0] ? layers[i].media_type
+									     : HVC_MT_LAYER_TGZ,
+						     layers[i].digest, layers[i].size));
 	json_object_object_add(m, "layers", ls);
 	size_t mlen;
 	const char *mjson = json_object_to_json_string_length(
-		m, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &mlen);
+	    m, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &mlen);
 	if (hvc_image_blob_write_buf(s, mjson, mlen, mdig, err) < 0)
 		return hvc_error_prefix(err, "commit image: manifest");
 	if (hvc_image_index_add(s, mdig, (int64_t)mlen, norm, err) < 0)
