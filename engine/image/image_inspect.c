@@ -22,6 +22,14 @@ json_object *hvc_image_names_of(struct hvc_image_store *s, const char *digest)
 	return names;
 }
 
+int64_t hvc_image_size(const struct hvc_image *img)
+{
+	int64_t size = img->manifest_size + (img->config_size > 0 ? img->config_size : 0);
+	for (size_t i = 0; i < img->n_layers; i++)
+		size += img->layers[i].size > 0 ? img->layers[i].size : 0;
+	return size;
+}
+
 int hvc_image_inspect(struct hvc_image_store *s, const char *ref, json_object **out,
 		      struct hvc_error *err)
 {
@@ -37,7 +45,6 @@ int hvc_image_inspect(struct hvc_image_store *s, const char *ref, json_object **
 	hvc_json_add_string(o, "Created", img->created);
 	hvc_json_add_string(o, "Architecture", img->architecture);
 	hvc_json_add_string(o, "Os", img->os);
-	int64_t size = 0;
 	json_object *layers = json_object_new_array();
 	for (size_t i = 0; i < img->n_layers; i++) {
 		struct hvc_image_layer *l = &img->layers[i];
@@ -52,10 +59,8 @@ int hvc_image_inspect(struct hvc_image_store *s, const char *ref, json_object **
 		if (stat(dir, &st) == 0)
 			hvc_json_add_string(lo, "unpacked", dir);
 		json_object_array_add(layers, lo);
-		size += l->size > 0 ? l->size : 0;
 	}
-	hvc_json_add_int(o, "Size",
-			 size + img->manifest_size + (img->config_size > 0 ? img->config_size : 0));
+	hvc_json_add_int(o, "Size", hvc_image_size(img));
 	json_object_object_add(o, "Layers", layers);
 	json_object *c = hvc_json_get(cfg, "config");
 	json_object_object_add(o, "Config", c ? json_object_get(c) : json_object_new_object());

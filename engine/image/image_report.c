@@ -85,6 +85,58 @@ void hvc_image_history_print(FILE *f, json_object *rows, bool no_trunc)
 	}
 }
 
+/* ---------- ls ------------------------------------------------------------ */
+
+void hvc_image_name_split(const char *name, char *repo, size_t rlen, char *tag, size_t tlen)
+{
+	const char *slash = strrchr(name, '/');
+	const char *colon = strrchr(name, ':');
+	if (colon && (!slash || colon > slash)) {
+		snprintf(repo, rlen, "%.*s", (int)(colon - name), name);
+		snprintf(tag, tlen, "%s", colon + 1);
+	} else {
+		snprintf(repo, rlen, "%s", name);
+		snprintf(tag, tlen, "%s", "<none>");
+	}
+}
+
+json_object *hvc_image_ls_json(struct hvc_image **v)
+{
+	json_object *arr = json_object_new_array();
+	for (size_t i = 0; v && v[i]; i++) {
+		json_object *o = json_object_new_object();
+		hvc_json_add_string(o, "name", v[i]->name);
+		hvc_json_add_string(o, "digest", v[i]->manifest_digest);
+		hvc_json_add_string(o, "created", v[i]->created);
+		hvc_json_add_int(o, "size", hvc_image_size(v[i]));
+		hvc_json_add_int(o, "layers", (int64_t)v[i]->n_layers);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+void hvc_image_ls_print(FILE *f, struct hvc_image **v, bool quiet)
+{
+	if (!quiet)
+		fprintf(f, "%-30s %-16s %-14s %-20s %s\n", "NAME", "TAG", "DIGEST", "CREATED",
+			"SIZE");
+	for (size_t i = 0; v && v[i]; i++) {
+		const struct hvc_image *img = v[i];
+		if (quiet) {
+			fprintf(f, "%s\n", img->name ? img->name : img->manifest_digest);
+			continue;
+		}
+		char repo[256], tag[160], sz[32], created[32];
+		hvc_image_name_split(img->name ? img->name : "<none>", repo, sizeof(repo), tag,
+				     sizeof(tag));
+		snprintf(created, sizeof(created), "%.19s", img->created ? img->created : "-");
+		if (strlen(created) > 10 && created[10] == 'T')
+			created[10] = ' ';
+		fprintf(f, "%-30s %-16s %-14.12s %-20s %s\n", repo, tag, img->manifest_digest + 7,
+			created, hvc_format_size((uint64_t)hvc_image_size(img), sz, sizeof(sz)));
+	}
+}
+
 /* ---------- tree of shared layers -------------------------------------- */
 
 struct node {

@@ -153,6 +153,11 @@ struct hvc_build_opts {
 	FILE *progress;         /* "Step 1/5 : ..." lines; NULL = silent */
 	int out_fd;             /* RUN output goes here (-1: progress's fd) */
 };
+/* One --build-arg: "K=V" as given, or "K" alone taking V from env (a "K=V"
+ * vector such as environ). Returns 1 with *kv (malloc'd "K=V"), 0 when there
+ * is nothing to pass (K unset in env, as Docker does), or -EINVAL (err filled)
+ * for an empty name. Pure. (engine/build/build_args.c) */
+int hvc_build_arg_parse(const char *spec, char *const *env, char **kv, struct hvc_error *err);
 /* Builds; on success *digest (malloc'd) is the new image's manifest digest. */
 int hvc_build(const struct hvc_build_opts *o, char **digest, struct hvc_error *err);
 

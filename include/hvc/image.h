@@ -75,6 +75,8 @@ int hvc_image_lowerdirs(struct hvc_image_store *s, const struct hvc_image *img, 
  * must not exist or be empty. Used by the VM driver for initramfs/disk. */
 int hvc_image_flatten(struct hvc_image_store *s, const struct hvc_image *img, const char *dest,
 		      struct hvc_error *err);
+/* Unpacks every layer of every image into the layer cache (`hvc image du --unpack`). */
+int hvc_image_unpack_all(struct hvc_image_store *s, struct hvc_error *err);
 
 /* ======================================================================
  * Lower-level store API (image import, `hvc build`, save/load, the CLI).
@@ -228,6 +230,15 @@ int hvc_image_in_use(struct hvc_image_store *s, const char *manifest_digest, cha
 		     struct hvc_error *err);
 
 /* ---------- reports ------------------------------------------------------ */
+/* Bytes of an image's blobs in the store: manifest, config and compressed layers. */
+int64_t hvc_image_size(const struct hvc_image *img);
+/* "repo/name:tag" -> repo "repo/name" and tag "tag" ("<none>" without one; a
+ * colon before the last slash is a registry port, not a tag). */
+void hvc_image_name_split(const char *name, char *repo, size_t rlen, char *tag, size_t tlen);
+/* `hvc images`: one JSON row per image {name, digest, created, size, layers};
+ * the text table (quiet: names, or digests of unnamed images, only). */
+json_object *hvc_image_ls_json(struct hvc_image **v);
+void hvc_image_ls_print(FILE *f, struct hvc_image **v, bool quiet);
 /* One JSON row per history step (bottom first): created, created_by, comment,
  * layer/diff_id/size (compressed) and unpacked bytes when the layer is unpacked. */
 int hvc_image_history(struct hvc_image_store *s, const char *ref, json_object **out,

@@ -178,6 +178,63 @@ START_TEST(names)
 }
 END_TEST
 
+/* `hvc images` splits NAME:TAG at the last colon after the last slash (a
+ * registry port is not a tag). */
+START_TEST(name_split)
+{
+	char repo[64], tag[32];
+	hvc_image_name_split("busybox:latest", repo, sizeof(repo), tag, sizeof(tag));
+	ck_assert_str_eq(repo, "busybox");
+	ck_assert_str_eq(tag, "latest");
+	hvc_image_name_split("localhost:5000/a/b:v1", repo, sizeof(repo), tag, sizeof(tag));
+	ck_assert_str_eq(repo, "localhost:5000/a/b");
+	ck_assert_str_eq(tag, "v1");
+	hvc_image_name_split("localhost:5000/a/b", repo, sizeof(repo), tag, sizeof(tag));
+	ck_assert_str_eq(repo, "localhost:5000/a/b");
+	ck_assert_str_eq(tag, "<none>");
+	hvc_image_name_split("<none>", repo, sizeof(repo), tag, sizeof(tag));
+	ck_assert_str_eq(repo, "<none>");
+	ck_assert_str_eq(tag, "<none>");
+}
+END_TEST
+
+/* SIZE in `hvc images` and `image inspect`: manifest + config + compressed
+ * layers; unknown sizes (-1) count as 0. */
+START_TEST(image_size_and_ls_rows)
+{
+	struct hvc_image_layer layers[3] = { { .size = 1000 }, { .size = -1 }, { .size = 24 } };
+	char *ids[] = { "sha256:a", "sha256:b", "sha256:c", NULL };
+	struct hvc_image img = { .name = "app:v1", .manifest_digest = "sha256:0123456789abcdef",
+				 .created = "2026-01-02T03:04:05Z", .n_layers = 3, .layers = layers,
+				 .diff_ids = ids, .manifest_size = 300, .config_size = -1 };
+	ck_assert_int_eq(hvc_image_size(&img), 1324);
+	img.config_size = 76;
+	ck_assert_int_eq(hvc_image_size(&img), 1400);
+	struct hvc_image *v[] = { &img, NULL };
+	_cleanup_json_ json_object *rows = hvc_image_ls_json(v);
+	ck_assert_int_eq(json_object_array_length(rows), 1);
+	json_object *r = json_object_array_get_idx(rows, 0);
+	ck_assert_str_eq(hvc_json_get_string(r, "name"), "app:v1");
+	ck_assert_int_eq(hvc_json_get_int(r, "size", 0), 1400);
+	ck_assert_int_eq(hvc_json_get_int(r, "layers", 0), 3);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	hvc_image_ls_print(f, v, true);
+	fclose(f);
+	ck_assert_str_eq(buf, "app:v1\n");
+	free(buf);
+	f = open_memstream(&buf, &len);
+	hvc_image_ls_print(f, v, false);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(buf, "app "));
+	ck_assert_ptr_nonnull(strstr(buf, " v1 "));
+	ck_assert_ptr_nonnull(strstr(buf, "0123456789ab "));
+	ck_assert_ptr_nonnull(strstr(buf, "2026-01-02 03:04:05"));
+	free(buf);
+}
+END_TEST
+
 /* A store with one two-layer image; returns its manifest digest. */
 static struct hvc_image_store *two_layer_store(char digest[HVC_DIGEST_LEN])
 {
@@ -580,6 +637,8 @@ static Suite *image_suite(void)
 	tcase_set_timeout(t, 30);
 	tcase_add_test(t, digests);
 	tcase_add_test(t, names);
+	tcase_add_test(t, name_split);
+	tcase_add_test(t, image_size_and_ls_rows);
 	tcase_add_test(t, member_paths);
 	tcase_add_test(t, manifest_config_round_trip);
 	tcase_add_test(t, bad_blobs_are_named);
