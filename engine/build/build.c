@@ -79,9 +79,9 @@ static json_object *cfg_config(struct builder *b)
 
 static char **json_strv(json_object *a)
 {
-	char **v = calloc(1, sizeof(char *));
+	char **v = hvc_xcalloc(1, sizeof(char *));
 	for (size_t i = 0;
-	     v && a && json_object_is_type(a, json_type_array) && i < json_object_array_length(a);
+	     a && json_object_is_type(a, json_type_array) && i < json_object_array_length(a);
 	     i++)
 		hvc_strv_push(&v, json_object_get_string(json_object_array_get_idx(a, i)));
 	return v;
@@ -165,21 +165,12 @@ static void cache_put(struct builder *b, const char *key, const struct hvc_image
 
 /* ---------- layers ------------------------------------------------------------- */
 /* dir (may be NULL) is taken over. */
-static int push_layer(struct builder *b, const struct hvc_image_layer *l, char *dir,
-		      struct hvc_error *err)
+static void push_layer(struct builder *b, const struct hvc_image_layer *l, char *dir)
 {
-	struct hvc_image_layer *nv = realloc(b->layers, (b->n_layers + 1) * sizeof(*nv));
-	char **nd = nv ? realloc(b->layer_dirs, (b->n_layers + 1) * sizeof(char *)) : NULL;
-	if (nv)
-		b->layers = nv;
-	if (!nd) {
-		free(dir);
-		return hvc_err(err, ENOMEM, "build");
-	}
-	b->layer_dirs = nd;
+	b->layers = hvc_xrealloc(b->layers, b->n_layers + 1, sizeof(*b->layers));
+	b->layer_dirs = hvc_xrealloc(b->layer_dirs, b->n_layers + 1, sizeof(char *));
 	b->layer_dirs[b->n_layers] = dir;
 	b->layers[b->n_layers++] = *l;
-	return 0;
 }
 
 /* Keeps a freshly made layer tree for the following steps' overlays (an
@@ -608,8 +599,7 @@ static int from_step(struct builder *b, const struct hvc_df_step *st, struct hvc
 		    hvc_image_config_read(b->s, img, &b->cfg, err) < 0)
 			return -1;
 		for (size_t i = 0; i < img->n_layers; i++)
-			if (push_layer(b, &img->layers[i], NULL, err) < 0)
-				return -1;
+			push_layer(b, &img->layers[i], NULL);
 		_cleanup_free_ char *k = hvc_strdup_printf("FROM %s", img->manifest_digest);
 		sha256_str(k, b->chain);
 		progress(b, " ---> %.12s\n", img->manifest_digest + 7);
@@ -680,7 +670,7 @@ static int do_step(struct builder *b, const struct hvc_df_instr *in, struct hvc_
 	if (r == 0)
 		r = apply_meta(b, st, err);
 	if (r == 0 && fs)
-		r = push_layer(b, &layer, steal_pointer(&kept), err);
+		push_layer(b, &layer, steal_pointer(&kept));
 	free(kept);
 	if (r == 0) {
 		_cleanup_free_ char *by = hvc_strdup_printf("%s %s", in->keyword, in->rest);

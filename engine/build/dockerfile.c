@@ -250,7 +250,7 @@ static int add_instruction(struct hvc_dockerfile *df, int line, const char *text
 	struct hvc_df_instr in = {.kind = kind, .line = line};
 	if (!(in.keyword = strdup(kw)))
 		return hvc_err(err, ENOMEM, "parse");
-	in.flags = calloc(1, sizeof(char *));
+	in.flags = hvc_xcalloc(1, sizeof(char *));
 	while (isspace((unsigned char)*p))
 		p++;
 	/* Leading --flags (Docker accepts them on FROM, RUN, COPY, ADD). */

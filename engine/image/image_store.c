@@ -517,9 +517,9 @@ static char **json_strv(json_object *a)
 	if (!a || !json_object_is_type(a, json_type_array))
 		return NULL;
 	size_t n = json_object_array_length(a);
-	char **v = calloc(n + 1, sizeof(char *));
+	char **v = calloc(n + 1, sizeof(char *)); /* n from the config: checked, NULL = absent */
 	for (size_t i = 0; v && i < n; i++)
-		v[i] = strdup(json_object_get_string(json_object_array_get_idx(a, i)) ?: "");
+		v[i] = hvc_xstrdup(json_object_get_string(json_object_array_get_idx(a, i)) ?: "");
 	return v;
 }
 
@@ -837,7 +837,9 @@ int hvc_image_list(struct hvc_image_store *s, struct hvc_image ***out, struct hv
 		return -1;
 	json_object *ms = hvc_json_get(idx, "manifests");
 	size_t n = json_object_array_length(ms);
-	struct hvc_image **v = calloc(n + 1, sizeof(*v));
+	struct hvc_image **v = calloc(n + 1, sizeof(*v)); /* n from index.json: checked */
+	if (!v)
+		return hvc_err(err, ENOMEM, "list images (%zu in index.json)", n);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		json_object *d = json_object_array_get_idx(ms, i);
