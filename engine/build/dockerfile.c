@@ -213,67 +213,76 @@ static char **parse_json_array(const char *s)
 
 static int validate(struct hvc_dockerfile *df, struct hvc_df_instr *in, struct hvc_error *err);
 
-static int add_instruction(struct hvc_dockerfile *df, int line, const char *text,
-			   struct hvc_error *err)
+/* The keyword at *p (advanced past it): 1 with *kind, 0 for one that is
+ * ignored with a warning (MAINTAINER), or a syntax error naming it. */
+static int parse_keyword(struct hvc_dockerfile *df, int line, const char **p, char kw[32],
+			 int *kind, struct hvc_error *err)
 {
-	const char *p = text;
-	while (isspace((unsigned char)*p))
-		p++;
-	const char *ks = p;
-	while (*p && !isspace((unsigned char)*p))
-		p++;
-	char kw[32];
-	size_t kl = (size_t)(p - ks);
-	if (kl >= sizeof(kw))
+	while (isspace((unsigned char)**p))
+		(*p)++;
+	const char *ks = *p;
+	while (**p && !isspace((unsigned char)**p))
+		(*p)++;
+	size_t kl = (size_t)(*p - ks);
+	if (kl >= 32)
 		return syntax_err(err, df->name, line, "unknown instruction: %.*s",
 				  (int)(kl > 40 ? 40 : kl), ks);
 	for (size_t i = 0; i < kl; i++)
 		kw[i] = toupper((unsigned char)ks[i]);
 	kw[kl] = '\0';
-
-	int kind = -1;
+	*kind = -1;
 	for (size_t i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
 		if (!strcmp(keywords[i].kw, kw))
-			kind = (int)keywords[i].kind;
-	if (kind < 0) {
-		if (!strcmp(kw, "MAINTAINER")) {
-			warn_push(df, line, "MAINTAINER is deprecated and ignored (use LABEL)");
-			return 0;
-		}
-		for (size_t i = 0; unsupported[i]; i++)
-			if (!strcmp(unsupported[i], kw))
-				return syntax_err(err, df->name, line,
-						  "%s is not supported by hvc build", kw);
-		return syntax_err(err, df->name, line, "unknown instruction: %.*s", (int)kl, ks);
+			*kind = (int)keywords[i].kind;
+	if (*kind >= 0)
+		return 1;
+	if (!strcmp(kw, "MAINTAINER")) {
+		warn_push(df, line, "MAINTAINER is deprecated and ignored (use LABEL)");
+		return 0;
 	}
+	for (size_t i = 0; unsupported[i]; i++)
+		if (!strcmp(unsupported[i], kw))
+			return syntax_err(err, df->name, line, "%s is not supported by hvc build", kw);
+	return syntax_err(err, df->name, line, "unknown instruction: %.*s", (int)kl, ks);
+}
 
+/* Leading --flags at *p (Docker accepts them on FROM, RUN, COPY, ADD). */
+static int parse_flags(const char **p, char ***flags)
+{
+	while ((*p)[0] == '-' && (*p)[1] == '-') {
+		const char *fs = *p;
+		while (**p && !isspace((unsigned char)**p))
+			(*p)++;
+		_cleanup_free_ char *f = hvc_xasprintf("%.*s", (int)(*p - fs), fs);
+		if (hvc_strv_push(flags, f) < 0)
+			return -1;
+		while (isspace((unsigned char)**p))
+			(*p)++;
+	}
+	return 0;
+}
+
+static int add_instruction(struct hvc_dockerfile *df, int line, const char *text,
+			   struct hvc_error *err)
+{
+	const char *p = text;
+	char kw[32];
+	int kind = -1;
+	int r = parse_keyword(df, line, &p, kw, &kind, err);
+	if (r <= 0)
+		return r;
 	struct hvc_df_instr in = {.kind = kind, .line = line};
-	if (!(in.keyword = strdup(kw)))
-		return hvc_err(err, ENOMEM, "parse");
+	in.keyword = hvc_xstrdup(kw);
 	in.flags = hvc_xcalloc(1, sizeof(char *));
 	while (isspace((unsigned char)*p))
 		p++;
-	/* Leading --flags (Docker accepts them on FROM, RUN, COPY, ADD). */
-	if (kind == HVC_DF_FROM || kind == HVC_DF_RUN || kind == HVC_DF_COPY ||
-	    kind == HVC_DF_ADD) {
-		while (p[0] == '-' && p[1] == '-') {
-			const char *fs = p;
-			while (*p && !isspace((unsigned char)*p))
-				p++;
-			_cleanup_free_ char *f = strndup(fs, (size_t)(p - fs));
-			if (!f || hvc_strv_push(&in.flags, f) < 0) {
-				instr_clear(&in);
-				return hvc_err(err, ENOMEM, "parse");
-			}
-			while (isspace((unsigned char)*p))
-				p++;
-		}
-	}
-	in.rest = strdup(p);
-	if (!in.rest) {
+	if ((kind == HVC_DF_FROM || kind == HVC_DF_RUN || kind == HVC_DF_COPY ||
+	     kind == HVC_DF_ADD) &&
+	    parse_flags(&p, &in.flags) < 0) {
 		instr_clear(&in);
 		return hvc_err(err, ENOMEM, "parse");
 	}
+	in.rest = hvc_xstrdup(p);
 	hvc_str_trim(in.rest);
 	if (kind == HVC_DF_RUN || kind == HVC_DF_CMD || kind == HVC_DF_ENTRYPOINT ||
 	    kind == HVC_DF_COPY || kind == HVC_DF_ADD || kind == HVC_DF_VOLUME ||
@@ -285,12 +294,7 @@ static int add_instruction(struct hvc_dockerfile *df, int line, const char *text
 		instr_clear(&in);
 		return -EINVAL;
 	}
-	struct hvc_df_instr *nv = realloc(df->instrs, (df->n_instrs + 1) * sizeof(*nv));
-	if (!nv) {
-		instr_clear(&in);
-		return hvc_err(err, ENOMEM, "parse");
-	}
-	df->instrs = nv;
+	df->instrs = hvc_xrealloc(df->instrs, df->n_instrs + 1, sizeof(*df->instrs));
 	df->instrs[df->n_instrs++] = in;
 	return 0;
 }
