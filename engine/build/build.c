@@ -610,55 +610,65 @@ static int from_step(struct builder *b, const struct hvc_df_step *st, struct hvc
 	return 0;
 }
 
-static int do_step(struct builder *b, const struct hvc_df_instr *in, struct hvc_error *err)
+/* What besides the instruction text decides a step's result: the content of
+ * COPY/ADD sources (resolved into *abs), or the ARG values a RUN sees as env
+ * (an ARG's own value is part of its identity). NULL for the other steps. */
+static int step_inputs(struct builder *b, struct hvc_df_step *st, char ***abs, char **extra,
+		       struct hvc_error *err)
 {
-	struct hvc_df_step *st = NULL;
-	if (hvc_df_scope_step(&b->sc, b->df, in, &st, err) < 0)
-		return -1;
-	int r = 0;
-	if (st->kind == HVC_DF_FROM) {
-		r = from_step(b, st, err);
-		hvc_df_step_free(st);
-		return r;
-	}
-	/* The cache key: everything before, this instruction as expanded, and
-	 * what else decides its result. */
-	_cleanup_strv_ char **abs = NULL;
-	_cleanup_free_ char *extra = NULL;
+	*extra = NULL;
 	if (st->kind == HVC_DF_COPY || st->kind == HVC_DF_ADD) {
 		size_t n = hvc_strv_len(st->args);
 		char *last = st->args[n - 1];
-		st->args[n - 1] = NULL;
-		r = hvc_build_copy_resolve(&b->ctx, st->args, &abs, err);
+		st->args[n - 1] = NULL; /* the sources, without the destination */
+		int r = hvc_build_copy_resolve(&b->ctx, st->args, abs, err);
 		st->args[n - 1] = last;
-		if (r < 0) {
-			hvc_df_step_free(st);
+		if (r < 0)
 			return -1;
-		}
 		char cd[72];
-		hvc_build_copy_digest(&b->ctx, abs, cd);
-		extra = strdup(cd);
+		hvc_build_copy_digest(&b->ctx, *abs, cd);
+		*extra = hvc_xstrdup(cd);
 	} else if (st->kind == HVC_DF_RUN || st->kind == HVC_DF_ARG) {
-		/* RUN sees the ARG values as env; an ARG's own value is part of its identity */
 		_cleanup_strv_ char **env = hvc_df_scope_run_env(&b->sc);
 		_cleanup_json_ json_object *a = strv_json(env);
-		extra = strdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
+		*extra = hvc_xstrdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
 	}
-	_cleanup_json_ json_object *flags =
-	    strv_json(in->flags); /* --chown/--chmod change the result */
-	_cleanup_free_ char *keysrc = hvc_strdup_printf(
+	return 0;
+}
+
+/* The cache key: everything before (the chain), this instruction as expanded,
+ * its flags (--chown/--chmod change the result) and its other inputs. */
+static void step_key(struct builder *b, const struct hvc_df_instr *in,
+		     const struct hvc_df_step *st, const char *extra, char key[72])
+{
+	_cleanup_json_ json_object *flags = strv_json(in->flags);
+	_cleanup_free_ char *keysrc = hvc_xasprintf(
 	    "%s\n%s\n%s\n%s", b->chain, st->text,
 	    json_object_to_json_string_ext(flags, JSON_C_TO_STRING_PLAIN), extra ? extra : "");
-	char key[72];
 	sha256_str(keysrc, key);
+}
+
+static int do_step(struct builder *b, const struct hvc_df_instr *in, struct hvc_error *err)
+{
+	_cleanup_df_step_ struct hvc_df_step *st = NULL;
+	if (hvc_df_scope_step(&b->sc, b->df, in, &st, err) < 0)
+		return -1;
+	if (st->kind == HVC_DF_FROM)
+		return from_step(b, st, err);
+	_cleanup_strv_ char **abs = NULL;
+	_cleanup_free_ char *extra = NULL;
+	if (step_inputs(b, st, &abs, &extra, err) < 0)
+		return -1;
+	char key[72];
+	step_key(b, in, st, extra, key);
 	bool fs = st->kind == HVC_DF_RUN || st->kind == HVC_DF_COPY || st->kind == HVC_DF_ADD;
 	struct hvc_image_layer layer;
 	char created[64];
-	bool hit = cache_get(b, key, fs, &layer, created);
-	char *kept = NULL;
-	if (hit)
+	_cleanup_free_ char *kept = NULL;
+	int r = 0;
+	if (cache_get(b, key, fs, &layer, created)) {
 		progress(b, " ---> cached\n");
-	if (!hit) {
+	} else {
 		if (st->kind == HVC_DF_RUN)
 			r = run_step(b, st, &layer, &kept, err);
 		else if (fs)
@@ -667,20 +677,16 @@ static int do_step(struct builder *b, const struct hvc_df_instr *in, struct hvc_
 		if (r == 0)
 			cache_put(b, key, fs ? &layer : NULL, created, st->text);
 	}
-	if (r == 0)
-		r = apply_meta(b, st, err);
-	if (r == 0 && fs)
+	if (r < 0 || apply_meta(b, st, err) < 0)
+		return -1;
+	if (fs)
 		push_layer(b, &layer, steal_pointer(&kept));
-	free(kept);
-	if (r == 0) {
-		_cleanup_free_ char *by = hvc_strdup_printf("%s %s", in->keyword, in->rest);
-		hvc_image_config_add_history(b->cfg, fs ? &layer : NULL, by, "hvc build", created);
-		memcpy(b->chain, key, sizeof(key));
-		snprintf(b->created, sizeof(b->created), "%s", created);
-		progress(b, " ---> %.12s\n", key + 7);
-	}
-	hvc_df_step_free(st);
-	return r;
+	_cleanup_free_ char *by = hvc_strdup_printf("%s %s", in->keyword, in->rest);
+	hvc_image_config_add_history(b->cfg, fs ? &layer : NULL, by, "hvc build", created);
+	memcpy(b->chain, key, sizeof(key));
+	snprintf(b->created, sizeof(b->created), "%s", created);
+	progress(b, " ---> %.12s\n", key + 7);
+	return 0;
 }
 
 /* Scratch dirs of builds that died (kill -9) are recognised by their lock

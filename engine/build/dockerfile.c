@@ -656,28 +656,21 @@ static int parse_instructions(struct hvc_dockerfile *df, struct pline *lines, si
 int hvc_dockerfile_parse(const char *buf, size_t len, const char *name, struct hvc_dockerfile **out,
 			 struct hvc_error *err)
 {
-	struct hvc_dockerfile *df = hvc_xcalloc(1, sizeof(*df));
+	_cleanup_dockerfile_ struct hvc_dockerfile *df = hvc_xcalloc(1, sizeof(*df));
 	df->name = hvc_xstrdup(name ? name : "Dockerfile");
 	df->escape = '\\';
-	if (memchr(buf, '\0', len)) {
-		int r = syntax_err(err, df->name, 0, "contains a NUL byte (not a text file)");
-		hvc_dockerfile_free(df);
-		return r;
-	}
+	if (memchr(buf, '\0', len))
+		return syntax_err(err, df->name, 0, "contains a NUL byte (not a text file)");
 	_cleanup_free_ struct pline *lines = NULL;
 	size_t nl = split_lines(buf, len, &lines);
-	if (nl == (size_t)-1) {
-		hvc_dockerfile_free(df);
+	if (nl == (size_t)-1)
 		return hvc_err(err, ENOMEM, "parse");
-	}
 	size_t i = 0;
 	int r = parse_directives(df, lines, nl, &i, err);
 	if (r == 0)
 		r = parse_instructions(df, lines, nl, i, err);
-	if (r < 0) {
-		hvc_dockerfile_free(df);
+	if (r < 0)
 		return r;
-	}
-	*out = df;
+	*out = steal_pointer(&df);
 	return 0;
 }

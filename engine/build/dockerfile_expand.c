@@ -528,7 +528,7 @@ int hvc_df_scope_step(struct hvc_df_scope *sc, const struct hvc_dockerfile *df,
 	_cleanup_strv_ char **vars = scope_vars(sc, in->kind == HVC_DF_FROM || before_from);
 	if (!vars)
 		return hvc_err(err, ENOMEM, "expand");
-	struct hvc_df_step *st = hvc_xcalloc(1, sizeof(*st));
+	_cleanup_df_step_ struct hvc_df_step *st = hvc_xcalloc(1, sizeof(*st));
 	st->kind = in->kind;
 	st->line = in->line;
 	struct step_ctx c = {
@@ -545,9 +545,8 @@ int hvc_df_scope_step(struct hvc_df_scope *sc, const struct hvc_dockerfile *df,
 			hvc_error_prefix(err, "%s:%d", df->name, in->line);
 		if (err)
 			err->code = err->code ? err->code : EINVAL;
-		hvc_df_step_free(st);
 		return r;
 	}
-	*out = st;
+	*out = steal_pointer(&st);
 	return 0;
 }
