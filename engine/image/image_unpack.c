@@ -28,6 +28,42 @@ static char *layer_dir(struct hvc_image_store *s, const struct hvc_image_layer *
 	return hvc_strdup_printf("%s/%s", s->layers, l->diff_id + 7);
 }
 
+/* Extracts the layer into a scratch dir beside final, verifies it, and
+ * publishes it by a rename (a concurrent unpacker's copy wins a race). */
+static int unpack_new(struct hvc_image_store *s, const struct hvc_image_layer *layer,
+		      const char *final, struct hvc_error *err)
+{
+	_cleanup_free_ char *blob = hvc_image_blob_path(s, layer->digest);
+	_cleanup_free_ char *tmp =
+	    hvc_strdup_printf("%s/.tmp-%.12s-XXXXXX", s->layers, layer->diff_id + 7);
+	if (!hvc_path_exists(blob))
+		return hvc_image_err(err, ENOENT, "layer blob %s: missing (`%s`)", layer->digest,
+				     blob);
+	if (!mkdtemp(tmp))
+		return hvc_err(err, errno, "create `%s`", tmp);
+	chmod(tmp, 0755);
+	char diff[HVC_DIGEST_LEN], dig[HVC_DIGEST_LEN];
+	uint64_t t0 = hvc_now_ns();
+	if (hvc_image_extract(blob, tmp, true, diff, dig, err) < 0 ||
+	    verify(layer, diff, dig, err) < 0) {
+		hvc_rm_rf(tmp, NULL);
+		return hvc_error_prefix(err, "unpack layer %.19s", layer->digest);
+	}
+	/* the rename publishes the layer: its contents must be on disk first */
+	_cleanup_close_ int fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0)
+		syncfs(fd);
+	int rc = 0;
+	if (rename(tmp, final) < 0) {
+		if (errno != EEXIST && errno != ENOTEMPTY)
+			rc = hvc_err(err, errno, "rename `%s` to `%s`", tmp, final);
+		hvc_rm_rf(tmp, NULL); /* another process unpacked it first */
+	}
+	hvc_debug("unpacked layer %.19s in %.1f ms", layer->diff_id,
+		  hvc_ns_to_ms(hvc_now_ns() - t0));
+	return rc;
+}
+
 int hvc_image_layer_unpack(struct hvc_image_store *s, const struct hvc_image_layer *layer,
 			   char **dir, struct hvc_error *err)
 {
@@ -43,42 +79,7 @@ int hvc_image_layer_unpack(struct hvc_image_store *s, const struct hvc_image_lay
 	bool held;
 	if (hvc_image_hold_temp(s, &held, err) < 0)
 		return -1;
-	_cleanup_free_ char *blob = hvc_image_blob_path(s, layer->digest);
-	_cleanup_free_ char *tmp =
-	    hvc_strdup_printf("%s/.tmp-%.12s-XXXXXX", s->layers, layer->diff_id + 7);
-	int rc = 0;
-	if (!hvc_path_exists(blob)) {
-		rc = hvc_image_err(err, ENOENT, "layer blob %s: missing (`%s`)", layer->digest,
-				   blob);
-		goto out;
-	}
-	if (!mkdtemp(tmp)) {
-		rc = hvc_err(err, errno, "create `%s`", tmp);
-		goto out;
-	}
-	chmod(tmp, 0755);
-	char diff[HVC_DIGEST_LEN], dig[HVC_DIGEST_LEN];
-	uint64_t t0 = hvc_now_ns();
-	rc = hvc_image_extract(blob, tmp, true, diff, dig, err);
-	if (rc == 0)
-		rc = verify(layer, diff, dig, err);
-	if (rc == 0) {
-		/* the rename publishes the layer: its contents must be on disk first */
-		_cleanup_close_ int fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd >= 0)
-			syncfs(fd);
-		if (rename(tmp, final) < 0) {
-			if (errno != EEXIST && errno != ENOTEMPTY)
-				rc = hvc_err(err, errno, "rename `%s` to `%s`", tmp, final);
-			hvc_rm_rf(tmp, NULL); /* another process unpacked it first */
-		}
-		hvc_debug("unpacked layer %.19s in %.1f ms", layer->diff_id,
-			  hvc_ns_to_ms(hvc_now_ns() - t0));
-	} else {
-		hvc_rm_rf(tmp, NULL);
-		hvc_error_prefix(err, "unpack layer %.19s", layer->digest);
-	}
-out:
+	int rc = unpack_new(s, layer, final, err);
 	hvc_image_hold_release(s, held);
 	if (rc == 0 && dir)
 		*dir = steal_pointer(&final);
