@@ -245,6 +245,73 @@ static void hold_drop(struct hvc_image_store *s)
 	}
 }
 
+/* Blobs no image (nor container) reaches. */
+static void sweep_blobs(struct hvc_image_store *s, const struct reach *r,
+			struct hvc_image_gc_stats *st)
+{
+	_cleanup_free_ char *bdir = hvc_path_join(s->layout, "blobs/sha256");
+	DIR *d = opendir(bdir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' && (!de->d_name[1] || !strcmp(de->d_name, "..")))
+			continue;
+		_cleanup_free_ char *dg = hvc_strdup_printf("sha256:%s", de->d_name);
+		if (strv_has(r->blobs, dg))
+			continue;
+		_cleanup_free_ char *p = hvc_path_join(bdir, de->d_name);
+		struct stat sb;
+		if (lstat(p, &sb) == 0 && unlink(p) == 0) {
+			st->blobs_removed++;
+			st->bytes_freed += (uint64_t)sb.st_blocks * 512;
+		}
+	}
+	if (d)
+		closedir(d);
+}
+
+/* Unpacked layers no image reaches, unless something still mounts them. */
+static void sweep_layers(struct hvc_image_store *s, const struct reach *r,
+			 struct hvc_image_gc_stats *st)
+{
+	DIR *d = opendir(s->layers);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (strv_has(r->layers, de->d_name))
+			continue;
+		_cleanup_free_ char *p = hvc_path_join(s->layers, de->d_name);
+		if (mounted_somewhere(p)) {
+			hvc_warn("layer `%s` is unreferenced but mounted; kept", p);
+			continue;
+		}
+		uint64_t bytes = hvc_image_tree_bytes(p);
+		if (hvc_rm_rf(p, NULL) == 0) {
+			st->layers_removed++;
+			st->bytes_freed += bytes;
+		}
+	}
+	if (d)
+		closedir(d);
+}
+
+/* Scratch left by killed writers (none is running: GC holds the store). */
+static void sweep_scratch(struct hvc_image_store *s, struct hvc_image_gc_stats *st)
+{
+	DIR *d = opendir(s->tmp);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		_cleanup_free_ char *p = hvc_path_join(s->tmp, de->d_name);
+		st->bytes_freed += hvc_image_tree_bytes(p);
+		hvc_rm_rf(p, NULL);
+		st->temp_removed++;
+	}
+	if (d)
+		closedir(d);
+}
+
 int hvc_image_gc(struct hvc_image_store *s, bool wait, struct hvc_image_gc_stats *st,
 		 struct hvc_error *err)
 {
@@ -263,58 +330,11 @@ int hvc_image_gc(struct hvc_image_store *s, bool wait, struct hvc_image_gc_stats
 	}
 	struct reach r = {0};
 	int rc = mark_all(s, &r, err);
-	if (rc < 0)
-		goto out;
-	_cleanup_free_ char *bdir = hvc_path_join(s->layout, "blobs/sha256");
-	DIR *d = opendir(bdir);
-	struct dirent *de;
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.' && (!de->d_name[1] || !strcmp(de->d_name, "..")))
-			continue;
-		_cleanup_free_ char *dg = hvc_strdup_printf("sha256:%s", de->d_name);
-		if (strv_has(r.blobs, dg))
-			continue;
-		_cleanup_free_ char *p = hvc_path_join(bdir, de->d_name);
-		struct stat sb;
-		if (lstat(p, &sb) == 0 && unlink(p) == 0) {
-			st->blobs_removed++;
-			st->bytes_freed += (uint64_t)sb.st_blocks * 512;
-		}
+	if (rc == 0) {
+		sweep_blobs(s, &r, st);
+		sweep_layers(s, &r, st);
+		sweep_scratch(s, st);
 	}
-	if (d)
-		closedir(d);
-	d = opendir(s->layers);
-	while (d && (de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (strv_has(r.layers, de->d_name))
-			continue;
-		_cleanup_free_ char *p = hvc_path_join(s->layers, de->d_name);
-		if (mounted_somewhere(p)) {
-			hvc_warn("layer `%s` is unreferenced but mounted; kept", p);
-			continue;
-		}
-		uint64_t bytes = hvc_image_tree_bytes(p);
-		if (hvc_rm_rf(p, NULL) == 0) {
-			st->layers_removed++;
-			st->bytes_freed += bytes;
-		}
-	}
-	if (d)
-		closedir(d);
-	/* scratch left by killed writers (none is running: we hold the store) */
-	d = opendir(s->tmp);
-	while (d && (de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		_cleanup_free_ char *p = hvc_path_join(s->tmp, de->d_name);
-		st->bytes_freed += hvc_image_tree_bytes(p);
-		hvc_rm_rf(p, NULL);
-		st->temp_removed++;
-	}
-	if (d)
-		closedir(d);
-out:
 	hvc_strv_free(r.blobs);
 	hvc_strv_free(r.layers);
 	hvc_image_store_unlock(s);

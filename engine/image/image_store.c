@@ -424,6 +424,58 @@ static json_object *new_descriptor(const char *mt, const char *digest, int64_t s
 	return d;
 }
 
+/* When name moves off entry i (digest dg), the old image stays as an untagged
+ * ("dangling") entry unless another entry still refers to it. */
+static bool digest_elsewhere(json_object *ms, size_t i, const char *dg)
+{
+	for (size_t j = 0; j < json_object_array_length(ms); j++)
+		if (j != i && !strcmp(hvc_json_get_string(json_object_array_get_idx(ms, j), "digest") ?: "",
+				      dg))
+			return true;
+	return false;
+}
+
+/* The manifests array with digest added under norm (NULL: untagged): a pure
+ * function of the old array, so the index is rewritten in one step. */
+static json_object *index_entries_with(json_object *ms, const char *digest, int64_t size,
+				       const char *norm)
+{
+	json_object *fresh = json_object_new_array();
+	bool present = false;
+	for (size_t i = 0; i < json_object_array_length(ms); i++) {
+		json_object *d = json_object_array_get_idx(ms, i);
+		const char *dg = hvc_json_get_string(d, "digest");
+		_cleanup_free_ char *n = entry_name(d);
+		bool same = dg && !strcmp(dg, digest);
+		if (norm && n && !strcmp(n, norm)) {
+			if (same) {
+				present = true;
+				json_object_array_add(fresh, json_object_get(d));
+			} else if (dg && !digest_elsewhere(ms, i, dg)) {
+				json_object_array_add(
+				    fresh, new_descriptor(hvc_json_get_string(d, "mediaType") ?: HVC_MT_MANIFEST,
+							  dg, hvc_json_get_int(d, "size", 0)));
+			}
+			continue;
+		}
+		if (same && !n && norm)
+			continue; /* the untagged entry becomes the tagged one */
+		if (same && (!n || !norm))
+			present = true; /* already there (an untagged add of a named image: nothing to do) */
+		json_object_array_add(fresh, json_object_get(d));
+	}
+	if (!present) {
+		json_object *d = new_descriptor(HVC_MT_MANIFEST, digest, size);
+		if (norm) {
+			json_object *a = json_object_new_object();
+			hvc_json_add_string(a, HVC_ANNOT_REF_NAME, norm);
+			json_object_object_add(d, "annotations", a);
+		}
+		json_object_array_add(fresh, d);
+	}
+	return fresh;
+}
+
 int hvc_image_index_add(struct hvc_image_store *s, const char *digest, int64_t size,
 			const char *name, struct hvc_error *err)
 {
@@ -436,60 +488,11 @@ int hvc_image_index_add(struct hvc_image_store *s, const char *digest, int64_t s
 		return -1;
 	_cleanup_json_ json_object *idx = NULL;
 	int rc = hvc_image_index_read(s, &idx, err);
-	if (rc < 0)
-		goto out;
-	json_object *ms = hvc_json_get(idx, "manifests");
-	json_object *fresh = json_object_new_array();
-	bool present = false;
-	for (size_t i = 0; i < json_object_array_length(ms); i++) {
-		json_object *d = json_object_array_get_idx(ms, i);
-		const char *dg = hvc_json_get_string(d, "digest");
-		_cleanup_free_ char *n = entry_name(d);
-		if (norm && n && !strcmp(n, norm)) {
-			if (dg && !strcmp(dg, digest)) {
-				present = true;
-				json_object_array_add(fresh, json_object_get(d));
-				continue;
-			}
-			/* the name moves: the old image stays as an untagged ("dangling") entry
-			 * unless another entry still refers to it */
-			bool other = false;
-			for (size_t j = 0; j < json_object_array_length(ms); j++)
-				if (j != i && dg &&
-				    !strcmp(hvc_json_get_string(json_object_array_get_idx(ms, j),
-								"digest")
-						?: "",
-					    dg))
-					other = true;
-			if (!other && dg)
-				json_object_array_add(
-				    fresh, new_descriptor(hvc_json_get_string(d, "mediaType")
-							      ?: HVC_MT_MANIFEST,
-							  dg, hvc_json_get_int(d, "size", 0)));
-			continue;
-		}
-		if (dg && !strcmp(dg, digest) && !n) {
-			if (norm)
-				continue; /* the untagged entry becomes the tagged one */
-			present = true;
-		}
-		if (dg && !strcmp(dg, digest) && !norm)
-			present =
-			    true; /* untagged add of an image that has a name: nothing to do */
-		json_object_array_add(fresh, json_object_get(d));
+	if (rc == 0) {
+		json_object *ms = hvc_json_get(idx, "manifests");
+		json_object_object_add(idx, "manifests", index_entries_with(ms, digest, size, norm));
+		rc = hvc_image_index_write(s, idx, err);
 	}
-	if (!present) {
-		json_object *d = new_descriptor(HVC_MT_MANIFEST, digest, size);
-		if (norm) {
-			json_object *a = json_object_new_object();
-			hvc_json_add_string(a, HVC_ANNOT_REF_NAME, norm);
-			json_object_object_add(d, "annotations", a);
-		}
-		json_object_array_add(fresh, d);
-	}
-	json_object_object_add(idx, "manifests", fresh);
-	rc = hvc_image_index_write(s, idx, err);
-out:
 	hvc_image_store_unlock(s);
 	return rc;
 }
