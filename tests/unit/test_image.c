@@ -274,6 +274,54 @@ static struct hvc_image_store *two_layer_store(char digest[HVC_DIGEST_LEN])
 	return s;
 }
 
+/* index.json entries of digest: how many, and whether one carries a name. */
+static int index_entries(const char *digest, bool *named)
+{
+	_cleanup_free_ char *path = at("root/images/index.json");
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	ck_assert_int_eq(hvc_read_file(path, &buf, &len, NULL), 0);
+	_cleanup_json_ json_object *idx = json_tokener_parse(buf);
+	json_object *ms = json_object_object_get(idx, "manifests");
+	int n = 0;
+	*named = false;
+	for (size_t i = 0; i < json_object_array_length(ms); i++) {
+		json_object *d = json_object_array_get_idx(ms, i);
+		if (strcmp(json_object_get_string(json_object_object_get(d, "digest")), digest))
+			continue;
+		n++;
+		*named |= json_object_object_get(d, "annotations") != NULL;
+	}
+	return n;
+}
+
+/* A name that moves leaves its old image as one untagged entry; an untagged
+ * add of a named image changes nothing; tagging an untagged entry names it. */
+START_TEST(index_name_moves)
+{
+	char d1[HVC_DIGEST_LEN], d2[HVC_DIGEST_LEN];
+	struct hvc_error err = { 0 };
+	_cleanup_image_store_ struct hvc_image_store *s = two_layer_store(d1);
+	hvc_digest_buf("another manifest", 16, d2);
+	bool named;
+	ck_assert_int_eq(hvc_image_index_add(s, d1, 100, NULL, &err), 0);
+	ck_assert_int_eq(index_entries(d1, &named), 1);
+	ck_assert(named);
+	ck_assert_int_eq(hvc_image_index_add(s, d2, 16, "t/app:v1", &err), 0);
+	ck_assert_int_eq(index_entries(d1, &named), 1);
+	ck_assert(!named);
+	ck_assert_int_eq(index_entries(d2, &named), 1);
+	ck_assert(named);
+	ck_assert_int_eq(hvc_image_index_add(s, d1, 100, "t/app:v1", &err), 0);
+	ck_assert_int_eq(index_entries(d1, &named), 1);
+	ck_assert(named);
+	ck_assert_int_eq(index_entries(d2, &named), 1);
+	ck_assert(!named);
+	ck_assert_int_eq(hvc_image_index_add(s, d1, 100, "t/app:v2", &err), 0);
+	ck_assert_int_eq(index_entries(d1, &named), 2);
+}
+END_TEST
+
 START_TEST(manifest_config_round_trip)
 {
 	char digest[HVC_DIGEST_LEN];
@@ -641,6 +689,7 @@ static Suite *image_suite(void)
 	tcase_add_test(t, image_size_and_ls_rows);
 	tcase_add_test(t, member_paths);
 	tcase_add_test(t, manifest_config_round_trip);
+	tcase_add_test(t, index_name_moves);
 	tcase_add_test(t, bad_blobs_are_named);
 	tcase_add_test(t, refuses_dotdot);
 	tcase_add_test(t, refuses_absolute);
