@@ -42,6 +42,8 @@ int hvc_image_index_write(struct hvc_image_store *s, json_object *index, struct 
  * (*out set), 0 not there, -1 error (an empty reference is one). */
 int hvc_image_find(struct hvc_image_store *s, const char *ref, struct hvc_image **out,
 		   struct hvc_error *err);
+/* {mediaType, digest, size}: an OCI descriptor (image_index.c). */
+json_object *hvc_image_descriptor_new(const char *mt, const char *digest, int64_t size);
 /* Loads a manifest (and its config) into a struct hvc_image. */
 int hvc_image_load_manifest(struct hvc_image_store *s, const char *digest, int64_t size,
 			    const char *name, struct hvc_image **out, struct hvc_error *err);
