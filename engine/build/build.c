@@ -67,34 +67,6 @@ static void sha256_str(const char *s, char out[72])
 		sprintf(out + 7 + 2 * i, "%02x", d[i]);
 }
 
-static json_object *cfg_config(struct builder *b)
-{
-	json_object *c = hvc_json_get(b->cfg, "config");
-	if (!c) {
-		c = json_object_new_object();
-		json_object_object_add(b->cfg, "config", c);
-	}
-	return c;
-}
-
-static char **json_strv(json_object *a)
-{
-	char **v = hvc_xcalloc(1, sizeof(char *));
-	for (size_t i = 0;
-	     a && json_object_is_type(a, json_type_array) && i < json_object_array_length(a);
-	     i++)
-		hvc_strv_push(&v, json_object_get_string(json_object_array_get_idx(a, i)));
-	return v;
-}
-
-static json_object *strv_json(char *const *v)
-{
-	json_object *a = json_object_new_array();
-	for (size_t i = 0; v && v[i]; i++)
-		json_object_array_add(a, json_object_new_string(v[i]));
-	return a;
-}
-
 /* ---------- the cache --------------------------------------------------------- */
 static char *cache_path(struct builder *b, const char *key)
 {
@@ -238,21 +210,6 @@ static int lowerdirs(struct builder *b, char ***out, struct hvc_error *err)
 }
 
 /* ---------- steps ----------------------------------------------------------------- */
-static const char *current_workdir(struct builder *b)
-{
-	const char *w = hvc_json_get_string(cfg_config(b), "WorkingDir");
-	return w && *w ? w : "/";
-}
-
-static char *abs_in_image(struct builder *b, const char *p)
-{
-	bool esc;
-	_cleanup_free_ char *joined =
-	    p[0] == '/' ? strdup(p) : hvc_strdup_printf("%s/%s", current_workdir(b), p);
-	_cleanup_free_ char *clean = joined ? hvc_build_path_clean(joined, &esc) : NULL;
-	return clean ? hvc_strdup_printf("/%s", clean) : NULL;
-}
-
 static int run_step(struct builder *b, const struct hvc_df_step *st, struct hvc_image_layer *out,
 		    char **kept, struct hvc_error *err)
 {
@@ -284,8 +241,8 @@ static int run_step(struct builder *b, const struct hvc_df_step *st, struct hvc_
 	    .mergeddir = merged,
 	    .argv = st->args,
 	    .env = env,
-	    .cwd = current_workdir(b),
-	    .user = hvc_json_get_string(cfg_config(b), "User"),
+	    .cwd = hvc_build_config_workdir(b->cfg),
+	    .user = hvc_json_get_string(hvc_build_config_section(b->cfg), "User"),
 	    .stdout_fd = b->out_fd,
 	    .stderr_fd = b->out_fd,
 	    /* the upper is scratch: what matters is fsynced as a blob */
@@ -453,7 +410,7 @@ static int copy_step(struct builder *b, const struct hvc_df_instr *in, const str
 		return -1;
 	size_t n = hvc_strv_len(st->args);
 	const char *raw_dest = st->args[n - 1];
-	_cleanup_free_ char *dest0 = abs_in_image(b, raw_dest);
+	_cleanup_free_ char *dest0 = hvc_build_path_in_image(b->cfg, raw_dest);
 	_cleanup_free_ char *dest = dest0 ? image_resolve(b, dest0) : NULL;
 	if (!dest)
 		return hvc_err(err, ENOMEM, "build");
@@ -483,113 +440,12 @@ static int copy_step(struct builder *b, const struct hvc_df_instr *in, const str
 	return r;
 }
 
-/* The object member key of the config (Labels, ExposedPorts, Volumes), made
- * when absent or not an object. */
-static json_object *config_object(json_object *c, const char *key)
-{
-	json_object *o = hvc_json_get(c, key);
-	if (!o || !json_object_is_type(o, json_type_object)) {
-		o = json_object_new_object();
-		json_object_object_add(c, key, o);
-	}
-	return o;
-}
-
-static int meta_env(json_object *c, const struct hvc_df_step *st, struct hvc_error *err)
-{
-	_cleanup_strv_ char **env = json_strv(hvc_json_get(c, "Env"));
-	for (size_t i = 0; st->args[i]; i++) {
-		char *eq = strchr(st->args[i], '=');
-		_cleanup_free_ char *k = strndup(st->args[i], (size_t)(eq - st->args[i]));
-		if (!k || hvc_env_set(&env, k, eq + 1) < 0)
-			return hvc_err(err, ENOMEM, "build");
-	}
-	json_object_object_add(c, "Env", strv_json(env));
-	return 0;
-}
-
-static void meta_labels(json_object *c, const struct hvc_df_step *st)
-{
-	json_object *l = config_object(c, "Labels");
-	for (size_t i = 0; st->args[i]; i++) {
-		char *eq = strchr(st->args[i], '=');
-		_cleanup_free_ char *k =
-		    hvc_xasprintf("%.*s", (int)(eq - st->args[i]), st->args[i]);
-		json_object_object_add(l, k, json_object_new_string(eq + 1));
-	}
-}
-
-static void meta_ports(json_object *c, const struct hvc_df_step *st)
-{
-	json_object *p = config_object(c, "ExposedPorts");
-	for (size_t i = 0; st->args[i]; i++) {
-		_cleanup_free_ char *k = strchr(st->args[i], '/')
-					     ? hvc_xstrdup(st->args[i])
-					     : hvc_xasprintf("%s/tcp", st->args[i]);
-		json_object_object_add(p, k, json_object_new_object());
-	}
-}
-
-static void meta_volumes(struct builder *b, json_object *c, const struct hvc_df_step *st)
-{
-	json_object *v = config_object(c, "Volumes");
-	for (size_t i = 0; st->args[i]; i++) {
-		_cleanup_free_ char *p = abs_in_image(b, st->args[i]);
-		if (p)
-			json_object_object_add(v, p, json_object_new_object());
-	}
-}
-
-/* Metadata instructions: edit the config. */
-static int apply_meta(struct builder *b, const struct hvc_df_step *st, struct hvc_error *err)
-{
-	json_object *c = cfg_config(b);
-	switch (st->kind) {
-	case HVC_DF_ENV:
-		return meta_env(c, st, err);
-	case HVC_DF_LABEL:
-		meta_labels(c, st);
-		return 0;
-	case HVC_DF_EXPOSE:
-		meta_ports(c, st);
-		return 0;
-	case HVC_DF_VOLUME:
-		meta_volumes(b, c, st);
-		return 0;
-	case HVC_DF_WORKDIR: {
-		_cleanup_free_ char *w = abs_in_image(b, st->args[0]);
-		if (!w)
-			return hvc_err(err, ENOMEM, "build");
-		hvc_json_add_string(c, "WorkingDir", w);
-		return 0;
-	}
-	case HVC_DF_USER:
-		hvc_json_add_string(c, "User", st->args[0]);
-		return 0;
-	case HVC_DF_STOPSIGNAL:
-		hvc_json_add_string(c, "StopSignal", st->args[0]);
-		return 0;
-	case HVC_DF_SHELL:
-		return 0; /* scope only: the OCI config has no Shell field */
-	case HVC_DF_CMD:
-		json_object_object_add(c, "Cmd", strv_json(st->args));
-		return 0;
-	case HVC_DF_ENTRYPOINT:
-		json_object_object_add(c, "Entrypoint", strv_json(st->args));
-		/* Docker: ENTRYPOINT resets a CMD inherited from the base image */
-		json_object_object_del(c, "Cmd");
-		return 0;
-	default:
-		return 0; /* ARG: scope only */
-	}
-}
-
 static int from_step(struct builder *b, const struct hvc_df_step *st, struct hvc_error *err)
 {
 	const char *ref = st->args[0];
 	if (!strcmp(ref, "scratch")) {
 		b->cfg = hvc_image_config_new(NULL);
-		json_object_object_del(cfg_config(b),
+		json_object_object_del(hvc_build_config_section(b->cfg),
 				       "Env"); /* scratch has nothing, not even PATH */
 		sha256_str("scratch", b->chain);
 		progress(b, " ---> scratch\n");
@@ -606,7 +462,7 @@ static int from_step(struct builder *b, const struct hvc_df_step *st, struct hvc
 	}
 	/* The image env is what later steps substitute from and RUN sees. */
 	hvc_strv_free(b->sc.env);
-	b->sc.env = json_strv(hvc_json_get(cfg_config(b), "Env"));
+	b->sc.env = hvc_build_json_strv(hvc_json_get(hvc_build_config_section(b->cfg), "Env"));
 	return 0;
 }
 
@@ -630,7 +486,7 @@ static int step_inputs(struct builder *b, struct hvc_df_step *st, char ***abs, c
 		*extra = hvc_xstrdup(cd);
 	} else if (st->kind == HVC_DF_RUN || st->kind == HVC_DF_ARG) {
 		_cleanup_strv_ char **env = hvc_df_scope_run_env(&b->sc);
-		_cleanup_json_ json_object *a = strv_json(env);
+		_cleanup_json_ json_object *a = hvc_build_strv_json(env);
 		*extra = hvc_xstrdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
 	}
 	return 0;
@@ -641,7 +497,7 @@ static int step_inputs(struct builder *b, struct hvc_df_step *st, char ***abs, c
 static void step_key(struct builder *b, const struct hvc_df_instr *in,
 		     const struct hvc_df_step *st, const char *extra, char key[72])
 {
-	_cleanup_json_ json_object *flags = strv_json(in->flags);
+	_cleanup_json_ json_object *flags = hvc_build_strv_json(in->flags);
 	_cleanup_free_ char *keysrc = hvc_xasprintf(
 	    "%s\n%s\n%s\n%s", b->chain, st->text,
 	    json_object_to_json_string_ext(flags, JSON_C_TO_STRING_PLAIN), extra ? extra : "");
@@ -677,7 +533,7 @@ static int do_step(struct builder *b, const struct hvc_df_instr *in, struct hvc_
 		if (r == 0)
 			cache_put(b, key, fs ? &layer : NULL, created, st->text);
 	}
-	if (r < 0 || apply_meta(b, st, err) < 0)
+	if (r < 0 || hvc_build_config_apply(b->cfg, st, err) < 0)
 		return -1;
 	if (fs)
 		push_layer(b, &layer, steal_pointer(&kept));
