@@ -1,5 +1,5 @@
 /* hvc image COMMAND (and the top-level `hvc images`): argument parsing and
- * printing for the image store; the work is engine/image_*.c. */
+ * printing for the image store; the work is engine/image/. */
 #include <getopt.h>
 #include <string.h>
 #include "cli.h"

@@ -1,5 +1,5 @@
-/* engine/image_*: private declarations shared by the image store's files
- * (not part of the public contract in include/hvc/image.h). */
+/* engine/image/image_internal: private declarations shared by the image
+ * module's files (not part of the public contract in include/hvc/image.h). */
 #ifndef HVC_IMAGE_INTERNAL_H
 #define HVC_IMAGE_INTERNAL_H
 

@@ -1,6 +1,6 @@
 /* engine/image: the OCI image store shared by containers and VMs.
  * This is the contract the runtime (engine), the VM driver and the bench
- * harness code against; engine/image_*.c implements it. */
+ * harness code against; engine/image/ implements it. */
 #ifndef HVC_IMAGE_H
 #define HVC_IMAGE_H
 

@@ -1,4 +1,4 @@
-/* engine/image_*: digests, names, member paths, manifest/config round trip,
+/* engine/image/: digests, names, member paths, manifest/config round trip,
  * bad blobs, and extraction safety with hostile tarballs built here with
  * libarchive (`..`, absolute paths, symlink escapes, hard links out, device
  * nodes) plus whiteout conversion both ways. Overlay-whiteout cases need
