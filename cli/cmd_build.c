@@ -25,7 +25,7 @@ int hvc_cmd_build(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct hvc_build_opts o = { .out_fd = -1, .progress = stdout };
-	_cleanup_strv_ char **args = calloc(1, sizeof(char *));
+	_cleanup_strv_ char **args = hvc_xcalloc(1, sizeof(char *));
 	int c;
 	while ((c = getopt_long(argc, argv, "t:f:qh", opts, NULL)) != -1) {
 		switch (c) {
@@ -33,19 +33,16 @@ int hvc_cmd_build(int argc, char **argv)
 		case 'f': o.dockerfile = optarg; break;
 		case 'n': o.no_cache = true; break;
 		case 'q': o.progress = NULL; break;
-		case 'a':
-			if (!strchr(optarg, '=')) {
-				const char *v = getenv(optarg);
-				if (!v)
-					continue; /* Docker: an unset variable is simply not passed */
-				_cleanup_free_ char *kv = hvc_strdup_printf("%s=%s", optarg, v);
+		case 'a': {
+			struct hvc_error err = { 0 };
+			_cleanup_free_ char *kv = NULL;
+			int r = hvc_build_arg_parse(optarg, environ, &kv, &err);
+			if (r < 0)
+				return hvc_cli_usage_error("build", "%s", err.msg);
+			if (r > 0)
 				hvc_strv_push(&args, kv);
-			} else if (optarg[0] == '=') {
-				return hvc_cli_usage_error("build", "--build-arg \"%s\": empty name", optarg);
-			} else {
-				hvc_strv_push(&args, optarg);
-			}
 			break;
+		}
 		case 'h': usage(stdout); return HVC_EXIT_OK;
 		default: usage(stderr); return HVC_EXIT_USAGE;
 		}

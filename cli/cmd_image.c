@@ -1,5 +1,5 @@
 /* hvc image COMMAND (and the top-level `hvc images`): argument parsing and
- * printing for the image store; the work is engine/image_*.c. */
+ * printing for the image store; the work is engine/image/. */
 #include <getopt.h>
 #include <string.h>
 #include "cli.h"
@@ -28,19 +28,6 @@ static int no_options(int argc, char **argv, const char *usage)
 	return -1;
 }
 
-static void split_name(const char *name, char *repo, size_t rlen, char *tag, size_t tlen)
-{
-	const char *slash = strrchr(name, '/');
-	const char *colon = strrchr(name, ':');
-	if (colon && (!slash || colon > slash)) {
-		snprintf(repo, rlen, "%.*s", (int)(colon - name), name);
-		snprintf(tag, tlen, "%s", colon + 1);
-	} else {
-		snprintf(repo, rlen, "%s", name);
-		snprintf(tag, tlen, "%s", "<none>");
-	}
-}
-
 /* ---------- ls ---------------------------------------------------------- */
 
 static int image_ls(int argc, char **argv)
@@ -67,52 +54,20 @@ static int image_ls(int argc, char **argv)
 	}
 	if (optind < argc)
 		return hvc_cli_usage_error("images", "unexpected argument \"%s\"", argv[optind]);
-	struct hvc_image_store *s;
+	_cleanup_image_store_ struct hvc_image_store *s = NULL;
 	int rc = open_store("images", &s);
 	if (rc)
 		return rc;
 	struct hvc_error err = { 0 };
-	struct hvc_image **v = NULL;
-	if (hvc_image_list(s, &v, &err) < 0) {
-		hvc_image_store_close(s);
+	_cleanup_image_list_ struct hvc_image **v = NULL;
+	if (hvc_image_list(s, &v, &err) < 0)
 		return hvc_cli_fail("images", &err, HVC_EXIT_FAIL);
-	}
-	json_object *arr = json ? json_object_new_array() : NULL;
-	if (!quiet && !json)
-		printf("%-30s %-16s %-14s %-20s %s\n", "NAME", "TAG", "DIGEST", "CREATED", "SIZE");
-	for (size_t i = 0; v[i]; i++) {
-		struct hvc_image *img = v[i];
-		int64_t size = img->manifest_size + (img->config_size > 0 ? img->config_size : 0);
-		for (size_t l = 0; l < img->n_layers; l++)
-			size += img->layers[l].size > 0 ? img->layers[l].size : 0;
-		if (quiet) {
-			printf("%s\n", img->name ? img->name : img->manifest_digest);
-			continue;
-		}
-		if (json) {
-			json_object *o = json_object_new_object();
-			hvc_json_add_string(o, "name", img->name);
-			hvc_json_add_string(o, "digest", img->manifest_digest);
-			hvc_json_add_string(o, "created", img->created);
-			hvc_json_add_int(o, "size", size);
-			hvc_json_add_int(o, "layers", (int64_t)img->n_layers);
-			json_object_array_add(arr, o);
-			continue;
-		}
-		char repo[256], tag[160], sz[32], created[32];
-		split_name(img->name ? img->name : "<none>", repo, sizeof(repo), tag, sizeof(tag));
-		snprintf(created, sizeof(created), "%.19s", img->created ? img->created : "-");
-		if (strlen(created) > 10 && created[10] == 'T')
-			created[10] = ' ';
-		printf("%-30s %-16s %-14.12s %-20s %s\n", repo, tag, img->manifest_digest + 7, created,
-		       hvc_format_size((uint64_t)size, sz, sizeof(sz)));
-	}
 	if (json) {
+		_cleanup_json_ json_object *arr = hvc_image_ls_json(v);
 		printf("%s\n", hvc_json_pretty(arr));
-		json_object_put(arr);
+	} else {
+		hvc_image_ls_print(stdout, v, quiet);
 	}
-	hvc_image_list_free(v);
-	hvc_image_store_close(s);
 	return 0;
 }
 
@@ -156,7 +111,7 @@ static int image_import(int argc, char **argv)
 		return hvc_cli_usage_error("image import", busybox ? "expected at most NAME[:TAG]"
 						     : suite ? "expected NAME[:TAG]"
 							     : "expected SOURCE and NAME[:TAG]");
-	struct hvc_image_store *s;
+	_cleanup_image_store_ struct hvc_image_store *s = NULL;
 	int rc = open_store("image import", &s);
 	if (rc)
 		return rc;
@@ -168,7 +123,6 @@ static int image_import(int argc, char **argv)
 		rc = hvc_image_import_debootstrap(s, suite, argv[optind], digest, &err);
 	else
 		rc = hvc_image_import_onto(s, from, argv[optind], argv[optind + 1], digest, &err);
-	hvc_image_store_close(s);
 	if (rc < 0)
 		return hvc_cli_fail("image import", &err, HVC_EXIT_FAIL);
 	printf("%s\n", digest);
@@ -186,10 +140,10 @@ static int image_inspect(int argc, char **argv)
 		return rc;
 	if (optind >= argc)
 		return hvc_cli_usage_error("image inspect", "expected IMAGE");
-	struct hvc_image_store *s;
+	_cleanup_image_store_ struct hvc_image_store *s = NULL;
 	if ((rc = open_store("image inspect", &s)))
 		return rc;
-	json_object *arr = json_object_new_array();
+	_cleanup_json_ json_object *arr = json_object_new_array();
 	struct hvc_error err = { 0 };
 	for (int i = optind; i < argc && rc == 0; i++) {
 		json_object *o = NULL;
@@ -200,8 +154,6 @@ static int image_inspect(int argc, char **argv)
 	}
 	if (rc == 0)
 		printf("%s\n", hvc_json_pretty(arr));
-	json_object_put(arr);
-	hvc_image_store_close(s);
 	return rc;
 }
 
@@ -214,13 +166,12 @@ static int image_tag(int argc, char **argv)
 		return rc;
 	if (argc - optind != 2)
 		return hvc_cli_usage_error("image tag", "expected SOURCE and TARGET");
-	struct hvc_image_store *s;
+	_cleanup_image_store_ struct hvc_image_store *s = NULL;
 	if ((rc = open_store("image tag", &s)))
 		return rc;
 	struct hvc_error err = { 0 };
 	if (hvc_image_tag(s, argv[optind], argv[optind + 1], &err) < 0)
 		rc = hvc_cli_fail("image tag", &err, HVC_EXIT_FAIL);
-	hvc_image_store_close(s);
 	return rc;
 }
 
@@ -236,20 +187,17 @@ static int image_unpack(int argc, char **argv)
 		return rc;
 	if (argc - optind != 1)
 		return hvc_cli_usage_error("image unpack", "expected IMAGE");
-	struct hvc_image_store *s;
+	_cleanup_image_store_ struct hvc_image_store *s = NULL;
 	if ((rc = open_store("image unpack", &s)))
 		return rc;
 	struct hvc_error err = { 0 };
-	struct hvc_image *img = NULL;
-	char **dirs = NULL;
+	_cleanup_image_ struct hvc_image *img = NULL;
+	_cleanup_strv_ char **dirs = NULL;
 	if (hvc_image_resolve(s, argv[optind], &img, &err) < 0 ||
 	    hvc_image_lowerdirs(s, img, &dirs, &err) < 0)
 		rc = hvc_cli_fail("image unpack", &err, HVC_EXIT_FAIL);
 	for (size_t i = 0; dirs && dirs[i]; i++)
 		printf("%s\n", dirs[i]);
-	hvc_strv_free(dirs);
-	hvc_image_free(img);
-	hvc_image_store_close(s);
 	return rc;
 }
 
@@ -263,16 +211,14 @@ static int image_flatten(int argc, char **argv)
 		return rc;
 	if (argc - optind != 2)
 		return hvc_cli_usage_error("image flatten", "expected IMAGE and DIR");
-	struct hvc_image_store *s;
+	_cleanup_image_store_ struct hvc_image_store *s = NULL;
 	if ((rc = open_store("image flatten", &s)))
 		return rc;
 	struct hvc_error err = { 0 };
-	struct hvc_image *img = NULL;
+	_cleanup_image_ struct hvc_image *img = NULL;
 	if (hvc_image_resolve(s, argv[optind], &img, &err) < 0 ||
 	    hvc_image_flatten(s, img, argv[optind + 1], &err) < 0)
 		rc = hvc_cli_fail("image flatten", &err, HVC_EXIT_FAIL);
-	hvc_image_free(img);
-	hvc_image_store_close(s);
 	return rc;
 }
 
@@ -301,7 +247,7 @@ static int image_history(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return hvc_cli_usage_error("image history", "expected IMAGE");
-	struct hvc_image_store *s;
+	_cleanup_image_store_ struct hvc_image_store *s = NULL;
 	int rc = open_store("image history", &s);
 	if (rc)
 		return rc;
@@ -313,7 +259,6 @@ static int image_history(int argc, char **argv)
 		printf("%s\n", hvc_json_pretty(rows));
 	else
 		hvc_image_history_print(stdout, rows, no_trunc);
-	hvc_image_store_close(s);
 	return rc;
 }
 
@@ -327,13 +272,12 @@ static int image_tree(int argc, char **argv)
 		return rc;
 	if (optind < argc)
 		return hvc_cli_usage_error("image tree", "unexpected argument \"%s\"", argv[optind]);
-	struct hvc_image_store *s;
+	_cleanup_image_store_ struct hvc_image_store *s = NULL;
 	if ((rc = open_store("image tree", &s)))
 		return rc;
 	struct hvc_error err = { 0 };
 	if (hvc_image_tree_print(s, stdout, &err) < 0)
 		rc = hvc_cli_fail("image tree", &err, HVC_EXIT_FAIL);
-	hvc_image_store_close(s);
 	return rc;
 }
 
@@ -362,32 +306,21 @@ static int image_du(int argc, char **argv)
 	}
 	if (optind < argc)
 		return hvc_cli_usage_error("image du", "unexpected argument \"%s\"", argv[optind]);
-	struct hvc_image_store *s;
+	_cleanup_image_store_ struct hvc_image_store *s = NULL;
 	int rc = open_store("image du", &s);
 	if (rc)
 		return rc;
 	struct hvc_error err = { 0 };
-	if (unpack) {
-		struct hvc_image **v = NULL;
-		if (hvc_image_list(s, &v, &err) < 0)
-			rc = hvc_cli_fail("image du", &err, HVC_EXIT_FAIL);
-		for (size_t i = 0; rc == 0 && v[i]; i++) {
-			char **dirs = NULL;
-			if (hvc_image_lowerdirs(s, v[i], &dirs, &err) < 0)
-				rc = hvc_cli_fail("image du", &err, HVC_EXIT_FAIL);
-			hvc_strv_free(dirs);
-		}
-		hvc_image_list_free(v);
-	}
+	if (unpack && hvc_image_unpack_all(s, &err) < 0)
+		return hvc_cli_fail("image du", &err, HVC_EXIT_FAIL);
 	_cleanup_json_ json_object *du = NULL;
-	if (rc == 0 && hvc_image_du(s, &du, &err) < 0)
-		rc = hvc_cli_fail("image du", &err, HVC_EXIT_FAIL);
-	if (rc == 0 && json)
+	if (hvc_image_du(s, &du, &err) < 0)
+		return hvc_cli_fail("image du", &err, HVC_EXIT_FAIL);
+	if (json)
 		printf("%s\n", hvc_json_pretty(du));
-	else if (rc == 0)
+	else
 		hvc_image_du_print(stdout, du);
-	hvc_image_store_close(s);
-	return rc;
+	return 0;
 }
 
 /* ---------- rm / prune / fsck ------------------------------------------- */
@@ -420,7 +353,7 @@ static int image_rm(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return hvc_cli_usage_error("image rm", "expected IMAGE");
-	struct hvc_image_store *s;
+	_cleanup_image_store_ struct hvc_image_store *s = NULL;
 	int rc = open_store("image rm", &s);
 	if (rc)
 		return rc;
@@ -431,7 +364,6 @@ static int image_rm(int argc, char **argv)
 			rc = hvc_cli_fail("image rm", &err, HVC_EXIT_FAIL);
 		print_lines(report);
 	}
-	hvc_image_store_close(s);
 	return rc;
 }
 
@@ -457,7 +389,7 @@ static int image_prune(int argc, char **argv)
 	}
 	if (optind < argc)
 		return hvc_cli_usage_error("image prune", "unexpected argument \"%s\"", argv[optind]);
-	struct hvc_image_store *s;
+	_cleanup_image_store_ struct hvc_image_store *s = NULL;
 	int rc = open_store("image prune", &s);
 	if (rc)
 		return rc;
@@ -473,7 +405,6 @@ static int image_prune(int argc, char **argv)
 		       st.blobs_removed, st.layers_removed, st.temp_removed,
 		       hvc_format_size(st.bytes_freed, b, sizeof(b)));
 	}
-	hvc_image_store_close(s);
 	return rc;
 }
 
@@ -487,7 +418,7 @@ static int image_fsck(int argc, char **argv)
 		return rc;
 	if (optind < argc)
 		return hvc_cli_usage_error("image fsck", "unexpected argument \"%s\"", argv[optind]);
-	struct hvc_image_store *s;
+	_cleanup_image_store_ struct hvc_image_store *s = NULL;
 	if ((rc = open_store("image fsck", &s)))
 		return rc;
 	struct hvc_error err = { 0 };
@@ -504,7 +435,6 @@ static int image_fsck(int argc, char **argv)
 	} else {
 		printf("ok: %zu blobs checked\n", checked);
 	}
-	hvc_image_store_close(s);
 	return rc;
 }
 
@@ -530,7 +460,7 @@ static int image_save(int argc, char **argv)
 		}
 	}
 	/* allow -o after the names too */
-	char **refs = NULL;
+	_cleanup_strv_ char **refs = NULL;
 	for (int i = optind; i < argc; i++) {
 		if (!strcmp(argv[i], "-o") && i + 1 < argc) {
 			out = argv[++i];
@@ -538,20 +468,16 @@ static int image_save(int argc, char **argv)
 		}
 		hvc_strv_push(&refs, argv[i]);
 	}
-	if (!refs || !out) {
-		hvc_strv_free(refs);
+	if (!refs || !out)
 		return hvc_cli_usage_error("image save", "expected IMAGE... and -o FILE");
-	}
-	struct hvc_image_store *s;
+	_cleanup_image_store_ struct hvc_image_store *s = NULL;
 	int rc = open_store("image save", &s);
-	if (rc == 0) {
-		struct hvc_error err = { 0 };
-		if (hvc_image_save(s, refs, out, &err) < 0)
-			rc = hvc_cli_fail("image save", &err, HVC_EXIT_FAIL);
-		hvc_image_store_close(s);
-	}
-	hvc_strv_free(refs);
-	return rc;
+	if (rc)
+		return rc;
+	struct hvc_error err = { 0 };
+	if (hvc_image_save(s, refs, out, &err) < 0)
+		return hvc_cli_fail("image save", &err, HVC_EXIT_FAIL);
+	return 0;
 }
 
 static int image_load(int argc, char **argv)
@@ -575,7 +501,7 @@ static int image_load(int argc, char **argv)
 	}
 	if (!in || optind < argc)
 		return hvc_cli_usage_error("image load", "expected -i FILE");
-	struct hvc_image_store *s;
+	_cleanup_image_store_ struct hvc_image_store *s = NULL;
 	int rc = open_store("image load", &s);
 	if (rc)
 		return rc;
@@ -584,7 +510,6 @@ static int image_load(int argc, char **argv)
 	if (hvc_image_load(s, in, &loaded, &err) < 0)
 		rc = hvc_cli_fail("image load", &err, HVC_EXIT_FAIL);
 	print_lines(loaded);
-	hvc_image_store_close(s);
 	return rc;
 }
 

@@ -8,18 +8,18 @@
  * ARG environment for RUN). Nothing reaches index.json until the last step
  * succeeded: a failed build leaves the images as they were (blobs of the
  * steps that did succeed stay as build cache, for the GC to judge). */
+#include "hvc/build.h"
+#include "build_internal.h"
+#include "hvc/image.h"
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <openssl/evp.h>
-#include <sys/file.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "hvc/build.h"
-#include "hvc/image.h"
-#include "build_internal.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -35,8 +35,8 @@ struct builder {
 			    * the layer came from the store or the cache */
 	size_t n_layers;
 	char chain[72]; /* cache key of the image so far */
-	char *tmp;      /* this build's scratch dir on the store's filesystem */
-	int tmp_lock;   /* flock on tmp/lock while the build lives */
+	char *tmp;	/* this build's scratch dir on the store's filesystem */
+	int tmp_lock;	/* flock on tmp/lock while the build lives */
 	char *cache_dir;
 	struct hvc_build_context ctx; /* real path + .dockerignore */
 	FILE *pf;
@@ -67,32 +67,6 @@ static void sha256_str(const char *s, char out[72])
 		sprintf(out + 7 + 2 * i, "%02x", d[i]);
 }
 
-static json_object *cfg_config(struct builder *b)
-{
-	json_object *c = hvc_json_get(b->cfg, "config");
-	if (!c) {
-		c = json_object_new_object();
-		json_object_object_add(b->cfg, "config", c);
-	}
-	return c;
-}
-
-static char **json_strv(json_object *a)
-{
-	char **v = calloc(1, sizeof(char *));
-	for (size_t i = 0; v && a && json_object_is_type(a, json_type_array) && i < json_object_array_length(a); i++)
-		hvc_strv_push(&v, json_object_get_string(json_object_array_get_idx(a, i)));
-	return v;
-}
-
-static json_object *strv_json(char *const *v)
-{
-	json_object *a = json_object_new_array();
-	for (size_t i = 0; v && v[i]; i++)
-		json_object_array_add(a, json_object_new_string(v[i]));
-	return a;
-}
-
 /* ---------- the cache --------------------------------------------------------- */
 static char *cache_path(struct builder *b, const char *key)
 {
@@ -100,8 +74,8 @@ static char *cache_path(struct builder *b, const char *key)
 }
 
 /* Returns true and fills *layer / created when a usable entry exists. */
-static bool cache_get(struct builder *b, const char *key, bool want_layer, struct hvc_image_layer *layer,
-		      char created[64])
+static bool cache_get(struct builder *b, const char *key, bool want_layer,
+		      struct hvc_image_layer *layer, char created[64])
 {
 	if (b->o->no_cache)
 		return false;
@@ -114,7 +88,8 @@ static bool cache_get(struct builder *b, const char *key, bool want_layer, struc
 		return false;
 	if (want_layer) {
 		json_object *l = hvc_json_get(o, "layer");
-		const char *dg = hvc_json_get_string(l, "digest"), *di = hvc_json_get_string(l, "diff_id");
+		const char *dg = hvc_json_get_string(l, "digest"),
+			   *di = hvc_json_get_string(l, "diff_id");
 		if (!dg || !di || !hvc_digest_valid(dg) || !hvc_digest_valid(di))
 			return false;
 		_cleanup_free_ char *bp = hvc_image_blob_path(b->s, dg);
@@ -131,8 +106,8 @@ static bool cache_get(struct builder *b, const char *key, bool want_layer, struc
 	return true;
 }
 
-static void cache_put(struct builder *b, const char *key, const struct hvc_image_layer *layer, const char *created,
-		      const char *text)
+static void cache_put(struct builder *b, const char *key, const struct hvc_image_layer *layer,
+		      const char *created, const char *text)
 {
 	_cleanup_free_ char *p = cache_path(b, key);
 	_cleanup_json_ json_object *o = json_object_new_object();
@@ -148,12 +123,13 @@ static void cache_put(struct builder *b, const char *key, const struct hvc_image
 	}
 	/* temp + rename without fsync: after a crash an entry is whole or
 	 * absent/unparsable (a miss); the blobs it names were fsynced. */
-	struct hvc_error e = { 0 };
+	struct hvc_error e = {0};
 	_cleanup_free_ char *tmp = p ? hvc_strdup_printf("%s.tmp%d", p, (int)getpid()) : NULL;
 	size_t len;
 	const char *json = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
 	if (!tmp || hvc_write_file(tmp, json, len, 0600, &e) < 0 || rename(tmp, p) < 0) {
-		hvc_warn("build cache: %s", e.msg[0] ? e.msg : strerror(errno)); /* a miss next time, not a failure */
+		hvc_warn("build cache: %s",
+			 e.msg[0] ? e.msg : strerror(errno)); /* a miss next time, not a failure */
 		if (tmp)
 			unlink(tmp);
 	}
@@ -161,20 +137,12 @@ static void cache_put(struct builder *b, const char *key, const struct hvc_image
 
 /* ---------- layers ------------------------------------------------------------- */
 /* dir (may be NULL) is taken over. */
-static int push_layer(struct builder *b, const struct hvc_image_layer *l, char *dir, struct hvc_error *err)
+static void push_layer(struct builder *b, const struct hvc_image_layer *l, char *dir)
 {
-	struct hvc_image_layer *nv = realloc(b->layers, (b->n_layers + 1) * sizeof(*nv));
-	char **nd = nv ? realloc(b->layer_dirs, (b->n_layers + 1) * sizeof(char *)) : NULL;
-	if (nv)
-		b->layers = nv;
-	if (!nd) {
-		free(dir);
-		return hvc_err(err, ENOMEM, "build");
-	}
-	b->layer_dirs = nd;
+	b->layers = hvc_xrealloc(b->layers, b->n_layers + 1, sizeof(*b->layers));
+	b->layer_dirs = hvc_xrealloc(b->layer_dirs, b->n_layers + 1, sizeof(char *));
 	b->layer_dirs[b->n_layers] = dir;
 	b->layers[b->n_layers++] = *l;
-	return 0;
 }
 
 /* Keeps a freshly made layer tree for the following steps' overlays (an
@@ -191,7 +159,8 @@ static char *keep_layer_dir(struct builder *b, const char *dir)
 }
 
 /* Publishes a layer blob written by layer_diff into the store (same filesystem: a rename). */
-static int layer_from_dir(struct builder *b, const char *dir, struct hvc_image_layer *out, struct hvc_error *err)
+static int layer_from_dir(struct builder *b, const char *dir, struct hvc_image_layer *out,
+			  struct hvc_error *err)
 {
 	_cleanup_free_ char *tmpblob = hvc_strdup_printf("%s/layer.tar.gz", b->tmp);
 	struct hvc_layer_blob lb;
@@ -241,22 +210,8 @@ static int lowerdirs(struct builder *b, char ***out, struct hvc_error *err)
 }
 
 /* ---------- steps ----------------------------------------------------------------- */
-static const char *current_workdir(struct builder *b)
-{
-	const char *w = hvc_json_get_string(cfg_config(b), "WorkingDir");
-	return w && *w ? w : "/";
-}
-
-static char *abs_in_image(struct builder *b, const char *p)
-{
-	bool esc;
-	_cleanup_free_ char *joined = p[0] == '/' ? strdup(p) : hvc_strdup_printf("%s/%s", current_workdir(b), p);
-	_cleanup_free_ char *clean = joined ? hvc_build_path_clean(joined, &esc) : NULL;
-	return clean ? hvc_strdup_printf("/%s", clean) : NULL;
-}
-
-static int run_step(struct builder *b, const struct hvc_df_step *st, struct hvc_image_layer *out, char **kept,
-		    struct hvc_error *err)
+static int run_step(struct builder *b, const struct hvc_df_step *st, struct hvc_image_layer *out,
+		    char **kept, struct hvc_error *err)
 {
 	_cleanup_strv_ char **lower = NULL;
 	uint64_t tl = hvc_now_ns();
@@ -280,18 +235,18 @@ static int run_step(struct builder *b, const struct hvc_df_step *st, struct hvc_
 	if (!hvc_env_get(env, "PATH"))
 		hvc_strv_push(&env, DEFAULT_PATH);
 	struct hvc_build_sandbox sb = {
-		.lowerdirs = lower,
-		.upperdir = upper,
-		.workdir = work,
-		.mergeddir = merged,
-		.argv = st->args,
-		.env = env,
-		.cwd = current_workdir(b),
-		.user = hvc_json_get_string(cfg_config(b), "User"),
-		.stdout_fd = b->out_fd,
-		.stderr_fd = b->out_fd,
-		/* the upper is scratch: what matters is fsynced as a blob */
-		.volatile_upper = true,
+	    .lowerdirs = lower,
+	    .upperdir = upper,
+	    .workdir = work,
+	    .mergeddir = merged,
+	    .argv = st->args,
+	    .env = env,
+	    .cwd = hvc_build_config_workdir(b->cfg),
+	    .user = hvc_json_get_string(hvc_build_config_section(b->cfg), "User"),
+	    .stdout_fd = b->out_fd,
+	    .stderr_fd = b->out_fd,
+	    /* the upper is scratch: what matters is fsynced as a blob */
+	    .volatile_upper = true,
 	};
 	uint64_t t0 = hvc_now_ns();
 	int status = hvc_build_sandbox_run(&sb, err);
@@ -300,8 +255,10 @@ static int run_step(struct builder *b, const struct hvc_df_step *st, struct hvc_
 	if (status < 0) {
 		r = -1;
 	} else if (status != 0) {
-		_cleanup_free_ char *cmd = st->shell_form ? strdup(st->args[hvc_strv_len(st->args) - 1]) : NULL;
-		r = hvc_err(err, 0, "the command '%s' returned a non-zero code: %d", cmd ? cmd : st->text + 4, status);
+		_cleanup_free_ char *cmd =
+		    st->shell_form ? strdup(st->args[hvc_strv_len(st->args) - 1]) : NULL;
+		r = hvc_err(err, 0, "the command '%s' returned a non-zero code: %d",
+			    cmd ? cmd : st->text + 4, status);
 		err->code = ECHILD;
 	} else {
 		uint64_t t1 = hvc_now_ns();
@@ -311,7 +268,7 @@ static int run_step(struct builder *b, const struct hvc_df_step *st, struct hvc_
 			*kept = keep_layer_dir(b, upper);
 	}
 	if (!*kept) { /* failed step: its upper is of no use */
-		struct hvc_error e2 = { 0 };
+		struct hvc_error e2 = {0};
 		if (hvc_rm_rf(upper, &e2) < 0)
 			hvc_warn("build: cleaning up: %s", e2.msg);
 	}
@@ -336,7 +293,8 @@ static bool image_has_dir(struct builder *b, const char *dest)
 
 /* lstat of an image path through the layer stack, top first; false when
  * absent (an overlay whiteout counts as absent). */
-static bool layers_lstat(char *const *dirs, const char *path, struct stat *st, char *link, size_t linklen)
+static bool layers_lstat(char *const *dirs, const char *path, struct stat *st, char *link,
+			 size_t linklen)
 {
 	for (size_t i = 0; dirs[i]; i++) {
 		_cleanup_free_ char *p = hvc_strdup_printf("%s%s", dirs[i], path);
@@ -372,7 +330,8 @@ static char *image_resolve(struct builder *b, const char *path)
 			break;
 		char *slash = strchr(r, '/');
 		char comp[NAME_MAX + 1];
-		snprintf(comp, sizeof(comp), "%.*s", (int)(slash ? (size_t)(slash - r) : strlen(r)), r);
+		snprintf(comp, sizeof(comp), "%.*s", (int)(slash ? (size_t)(slash - r) : strlen(r)),
+			 r);
 		char tail[PATH_MAX];
 		snprintf(tail, sizeof(tail), "%s", slash ? slash : "");
 		if (!strcmp(comp, ".")) {
@@ -384,7 +343,8 @@ static char *image_resolve(struct builder *b, const char *path)
 			char cand[PATH_MAX], link[PATH_MAX];
 			struct stat st;
 			snprintf(cand, sizeof(cand), "%s/%s", out, comp);
-			if (layers_lstat(dirs, cand, &st, link, sizeof(link)) && S_ISLNK(st.st_mode) && *link) {
+			if (layers_lstat(dirs, cand, &st, link, sizeof(link)) &&
+			    S_ISLNK(st.st_mode) && *link) {
 				hops++;
 				char nrest[PATH_MAX];
 				snprintf(nrest, sizeof(nrest), "%s%s", link, tail);
@@ -421,10 +381,10 @@ static char *image_file(struct builder *b, const char *path)
 }
 
 /* COPY/ADD --chown=USER[:GROUP] (names from the image's passwd/group) and --chmod=OCTAL. */
-static int copy_owner(struct builder *b, const struct hvc_df_instr *in, struct hvc_build_copy_owner *o,
-		      struct hvc_error *err)
+static int copy_owner(struct builder *b, const struct hvc_df_instr *in,
+		      struct hvc_build_copy_owner *o, struct hvc_error *err)
 {
-	*o = (struct hvc_build_copy_owner){ 0, 0, -1 };
+	*o = (struct hvc_build_copy_owner){0, 0, -1};
 	for (size_t i = 0; in->flags[i]; i++) {
 		const char *f = in->flags[i];
 		if (hvc_str_has_prefix(f, "--chown=")) {
@@ -442,23 +402,28 @@ static int copy_owner(struct builder *b, const struct hvc_df_instr *in, struct h
 }
 
 static int copy_step(struct builder *b, const struct hvc_df_instr *in, const struct hvc_df_step *st,
-		     char *const *abs, struct hvc_image_layer *out, char **kept, struct hvc_error *err)
+		     char *const *abs, struct hvc_image_layer *out, char **kept,
+		     struct hvc_error *err)
 {
 	struct hvc_build_copy_owner owner;
 	if (copy_owner(b, in, &owner, err) < 0)
 		return -1;
 	size_t n = hvc_strv_len(st->args);
 	const char *raw_dest = st->args[n - 1];
-	_cleanup_free_ char *dest0 = abs_in_image(b, raw_dest);
+	_cleanup_free_ char *dest0 = hvc_build_path_in_image(b->cfg, raw_dest);
 	_cleanup_free_ char *dest = dest0 ? image_resolve(b, dest0) : NULL;
 	if (!dest)
 		return hvc_err(err, ENOMEM, "build");
 	size_t dl = strlen(raw_dest);
-	bool dest_is_dir = (dl && raw_dest[dl - 1] == '/') || hvc_strv_len(abs) > 1 || !strcmp(dest, "/") ||
-			   (dl >= 2 && !strcmp(raw_dest + dl - 2, "/.")) || image_has_dir(b, dest);
+	bool dest_is_dir = (dl && raw_dest[dl - 1] == '/') || hvc_strv_len(abs) > 1 ||
+			   !strcmp(dest, "/") || (dl >= 2 && !strcmp(raw_dest + dl - 2, "/.")) ||
+			   image_has_dir(b, dest);
 	if (hvc_strv_len(abs) > 1 && !(dl && raw_dest[dl - 1] == '/') && !image_has_dir(b, dest))
-		return hvc_err(err, 0, "when using %s with more than one source file, the destination must be a "
-				       "directory and end with a /", st->kind == HVC_DF_ADD ? "ADD" : "COPY"),
+		return hvc_err(err, 0,
+			       "when using %s with more than one source file, the destination must "
+			       "be a "
+			       "directory and end with a /",
+			       st->kind == HVC_DF_ADD ? "ADD" : "COPY"),
 		       -EINVAL;
 	_cleanup_free_ char *stage = hvc_strdup_printf("%s/stage%zu", b->tmp, b->step_no);
 	if (!stage || hvc_mkdir_p(stage, 0755, err) < 0)
@@ -469,93 +434,10 @@ static int copy_step(struct builder *b, const struct hvc_df_instr *in, const str
 		r = layer_from_dir(b, stage, out, err);
 	if (r == 0)
 		*kept = keep_layer_dir(b, stage);
-	struct hvc_error e2 = { 0 };
+	struct hvc_error e2 = {0};
 	if (!*kept && hvc_rm_rf(stage, &e2) < 0)
 		hvc_warn("build: cleaning up: %s", e2.msg);
 	return r;
-}
-
-/* Metadata instructions: edit the config. */
-static int apply_meta(struct builder *b, const struct hvc_df_step *st, struct hvc_error *err)
-{
-	json_object *c = cfg_config(b);
-	switch (st->kind) {
-	case HVC_DF_ENV: {
-		_cleanup_strv_ char **env = json_strv(hvc_json_get(c, "Env"));
-		for (size_t i = 0; st->args[i]; i++) {
-			char *eq = strchr(st->args[i], '=');
-			_cleanup_free_ char *k = strndup(st->args[i], (size_t)(eq - st->args[i]));
-			if (!k || hvc_env_set(&env, k, eq + 1) < 0)
-				return hvc_err(err, ENOMEM, "build");
-		}
-		json_object_object_add(c, "Env", strv_json(env));
-		return 0;
-	}
-	case HVC_DF_LABEL: {
-		json_object *l = hvc_json_get(c, "Labels");
-		if (!l || !json_object_is_type(l, json_type_object)) {
-			l = json_object_new_object();
-			json_object_object_add(c, "Labels", l);
-		}
-		for (size_t i = 0; st->args[i]; i++) {
-			char *eq = strchr(st->args[i], '=');
-			_cleanup_free_ char *k = strndup(st->args[i], (size_t)(eq - st->args[i]));
-			json_object_object_add(l, k, json_object_new_string(eq + 1));
-		}
-		return 0;
-	}
-	case HVC_DF_EXPOSE: {
-		json_object *p = hvc_json_get(c, "ExposedPorts");
-		if (!p || !json_object_is_type(p, json_type_object)) {
-			p = json_object_new_object();
-			json_object_object_add(c, "ExposedPorts", p);
-		}
-		for (size_t i = 0; st->args[i]; i++) {
-			_cleanup_free_ char *k = strchr(st->args[i], '/') ? strdup(st->args[i])
-									  : hvc_strdup_printf("%s/tcp", st->args[i]);
-			json_object_object_add(p, k, json_object_new_object());
-		}
-		return 0;
-	}
-	case HVC_DF_WORKDIR: {
-		_cleanup_free_ char *w = abs_in_image(b, st->args[0]);
-		if (!w)
-			return hvc_err(err, ENOMEM, "build");
-		hvc_json_add_string(c, "WorkingDir", w);
-		return 0;
-	}
-	case HVC_DF_USER:
-		hvc_json_add_string(c, "User", st->args[0]);
-		return 0;
-	case HVC_DF_STOPSIGNAL:
-		hvc_json_add_string(c, "StopSignal", st->args[0]);
-		return 0;
-	case HVC_DF_VOLUME: {
-		json_object *v = hvc_json_get(c, "Volumes");
-		if (!v || !json_object_is_type(v, json_type_object)) {
-			v = json_object_new_object();
-			json_object_object_add(c, "Volumes", v);
-		}
-		for (size_t i = 0; st->args[i]; i++) {
-			_cleanup_free_ char *p = abs_in_image(b, st->args[i]);
-			if (p)
-				json_object_object_add(v, p, json_object_new_object());
-		}
-		return 0;
-	}
-	case HVC_DF_SHELL:
-		return 0; /* scope only: the OCI config has no Shell field */
-	case HVC_DF_CMD:
-		json_object_object_add(c, "Cmd", strv_json(st->args));
-		return 0;
-	case HVC_DF_ENTRYPOINT:
-		json_object_object_add(c, "Entrypoint", strv_json(st->args));
-		/* Docker: ENTRYPOINT resets a CMD inherited from the base image */
-		json_object_object_del(c, "Cmd");
-		return 0;
-	default:
-		return 0; /* ARG: scope only */
-	}
 }
 
 static int from_step(struct builder *b, const struct hvc_df_step *st, struct hvc_error *err)
@@ -563,79 +445,86 @@ static int from_step(struct builder *b, const struct hvc_df_step *st, struct hvc
 	const char *ref = st->args[0];
 	if (!strcmp(ref, "scratch")) {
 		b->cfg = hvc_image_config_new(NULL);
-		json_object_object_del(cfg_config(b), "Env"); /* scratch has nothing, not even PATH */
+		json_object_object_del(hvc_build_config_section(b->cfg),
+				       "Env"); /* scratch has nothing, not even PATH */
 		sha256_str("scratch", b->chain);
 		progress(b, " ---> scratch\n");
 	} else {
-		struct hvc_image *img = NULL;
-		if (hvc_image_resolve(b->s, ref, &img, err) < 0)
+		_cleanup_image_ struct hvc_image *img = NULL;
+		if (hvc_image_resolve(b->s, ref, &img, err) < 0 ||
+		    hvc_image_config_read(b->s, img, &b->cfg, err) < 0)
 			return -1;
-		int r = hvc_image_config_read(b->s, img, &b->cfg, err);
-		for (size_t i = 0; r == 0 && i < img->n_layers; i++)
-			r = push_layer(b, &img->layers[i], NULL, err);
-		if (r == 0) {
-			_cleanup_free_ char *k = hvc_strdup_printf("FROM %s", img->manifest_digest);
-			sha256_str(k, b->chain);
-			progress(b, " ---> %.12s\n", img->manifest_digest + 7);
-		}
-		hvc_image_free(img);
-		if (r < 0)
-			return -1;
+		for (size_t i = 0; i < img->n_layers; i++)
+			push_layer(b, &img->layers[i], NULL);
+		_cleanup_free_ char *k = hvc_strdup_printf("FROM %s", img->manifest_digest);
+		sha256_str(k, b->chain);
+		progress(b, " ---> %.12s\n", img->manifest_digest + 7);
 	}
 	/* The image env is what later steps substitute from and RUN sees. */
 	hvc_strv_free(b->sc.env);
-	b->sc.env = json_strv(hvc_json_get(cfg_config(b), "Env"));
+	b->sc.env = hvc_build_json_strv(hvc_json_get(hvc_build_config_section(b->cfg), "Env"));
 	return 0;
+}
+
+/* What besides the instruction text decides a step's result: the content of
+ * COPY/ADD sources (resolved into *abs), or the ARG values a RUN sees as env
+ * (an ARG's own value is part of its identity). NULL for the other steps. */
+static int step_inputs(struct builder *b, struct hvc_df_step *st, char ***abs, char **extra,
+		       struct hvc_error *err)
+{
+	*extra = NULL;
+	if (st->kind == HVC_DF_COPY || st->kind == HVC_DF_ADD) {
+		size_t n = hvc_strv_len(st->args);
+		char *last = st->args[n - 1];
+		st->args[n - 1] = NULL; /* the sources, without the destination */
+		int r = hvc_build_copy_resolve(&b->ctx, st->args, abs, err);
+		st->args[n - 1] = last;
+		if (r < 0)
+			return -1;
+		char cd[72];
+		hvc_build_copy_digest(&b->ctx, *abs, cd);
+		*extra = hvc_xstrdup(cd);
+	} else if (st->kind == HVC_DF_RUN || st->kind == HVC_DF_ARG) {
+		_cleanup_strv_ char **env = hvc_df_scope_run_env(&b->sc);
+		_cleanup_json_ json_object *a = hvc_build_strv_json(env);
+		*extra = hvc_xstrdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
+	}
+	return 0;
+}
+
+/* The cache key: everything before (the chain), this instruction as expanded,
+ * its flags (--chown/--chmod change the result) and its other inputs. */
+static void step_key(struct builder *b, const struct hvc_df_instr *in,
+		     const struct hvc_df_step *st, const char *extra, char key[72])
+{
+	_cleanup_json_ json_object *flags = hvc_build_strv_json(in->flags);
+	_cleanup_free_ char *keysrc = hvc_xasprintf(
+	    "%s\n%s\n%s\n%s", b->chain, st->text,
+	    json_object_to_json_string_ext(flags, JSON_C_TO_STRING_PLAIN), extra ? extra : "");
+	sha256_str(keysrc, key);
 }
 
 static int do_step(struct builder *b, const struct hvc_df_instr *in, struct hvc_error *err)
 {
-	struct hvc_df_step *st = NULL;
+	_cleanup_df_step_ struct hvc_df_step *st = NULL;
 	if (hvc_df_scope_step(&b->sc, b->df, in, &st, err) < 0)
 		return -1;
-	int r = 0;
-	if (st->kind == HVC_DF_FROM) {
-		r = from_step(b, st, err);
-		hvc_df_step_free(st);
-		return r;
-	}
-	/* The cache key: everything before, this instruction as expanded, and
-	 * what else decides its result. */
+	if (st->kind == HVC_DF_FROM)
+		return from_step(b, st, err);
 	_cleanup_strv_ char **abs = NULL;
 	_cleanup_free_ char *extra = NULL;
-	if (st->kind == HVC_DF_COPY || st->kind == HVC_DF_ADD) {
-		size_t n = hvc_strv_len(st->args);
-		char *last = st->args[n - 1];
-		st->args[n - 1] = NULL;
-		r = hvc_build_copy_resolve(&b->ctx, st->args, &abs, err);
-		st->args[n - 1] = last;
-		if (r < 0) {
-			hvc_df_step_free(st);
-			return -1;
-		}
-		char cd[72];
-		hvc_build_copy_digest(&b->ctx, abs, cd);
-		extra = strdup(cd);
-	} else if (st->kind == HVC_DF_RUN || st->kind == HVC_DF_ARG) {
-		/* RUN sees the ARG values as env; an ARG's own value is part of its identity */
-		_cleanup_strv_ char **env = hvc_df_scope_run_env(&b->sc);
-		_cleanup_json_ json_object *a = strv_json(env);
-		extra = strdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
-	}
-	_cleanup_json_ json_object *flags = strv_json(in->flags); /* --chown/--chmod change the result */
-	_cleanup_free_ char *keysrc = hvc_strdup_printf("%s\n%s\n%s\n%s", b->chain, st->text,
-							json_object_to_json_string_ext(flags, JSON_C_TO_STRING_PLAIN),
-							extra ? extra : "");
+	if (step_inputs(b, st, &abs, &extra, err) < 0)
+		return -1;
 	char key[72];
-	sha256_str(keysrc, key);
+	step_key(b, in, st, extra, key);
 	bool fs = st->kind == HVC_DF_RUN || st->kind == HVC_DF_COPY || st->kind == HVC_DF_ADD;
 	struct hvc_image_layer layer;
 	char created[64];
-	bool hit = cache_get(b, key, fs, &layer, created);
-	char *kept = NULL;
-	if (hit)
+	_cleanup_free_ char *kept = NULL;
+	int r = 0;
+	if (cache_get(b, key, fs, &layer, created)) {
 		progress(b, " ---> cached\n");
-	if (!hit) {
+	} else {
 		if (st->kind == HVC_DF_RUN)
 			r = run_step(b, st, &layer, &kept, err);
 		else if (fs)
@@ -644,20 +533,16 @@ static int do_step(struct builder *b, const struct hvc_df_instr *in, struct hvc_
 		if (r == 0)
 			cache_put(b, key, fs ? &layer : NULL, created, st->text);
 	}
-	if (r == 0)
-		r = apply_meta(b, st, err);
-	if (r == 0 && fs)
-		r = push_layer(b, &layer, steal_pointer(&kept), err);
-	free(kept);
-	if (r == 0) {
-		_cleanup_free_ char *by = hvc_strdup_printf("%s %s", in->keyword, in->rest);
-		hvc_image_config_add_history(b->cfg, fs ? &layer : NULL, by, "hvc build", created);
-		memcpy(b->chain, key, sizeof(key));
-		snprintf(b->created, sizeof(b->created), "%s", created);
-		progress(b, " ---> %.12s\n", key + 7);
-	}
-	hvc_df_step_free(st);
-	return r;
+	if (r < 0 || hvc_build_config_apply(b->cfg, st, err) < 0)
+		return -1;
+	if (fs)
+		push_layer(b, &layer, steal_pointer(&kept));
+	_cleanup_free_ char *by = hvc_strdup_printf("%s %s", in->keyword, in->rest);
+	hvc_image_config_add_history(b->cfg, fs ? &layer : NULL, by, "hvc build", created);
+	memcpy(b->chain, key, sizeof(key));
+	snprintf(b->created, sizeof(b->created), "%s", created);
+	progress(b, " ---> %.12s\n", key + 7);
+	return 0;
 }
 
 /* Scratch dirs of builds that died (kill -9) are recognised by their lock
@@ -677,11 +562,12 @@ static void reap_stale_builds(const char *tmpdir)
 			continue;
 		_cleanup_close_ int fd = open(lock, O_RDONLY | O_CLOEXEC);
 		struct stat st;
-		if (fd < 0 && (errno != ENOENT || stat(dir, &st) < 0 || time(NULL) - st.st_mtime < 600))
+		if (fd < 0 &&
+		    (errno != ENOENT || stat(dir, &st) < 0 || time(NULL) - st.st_mtime < 600))
 			continue; /* no lock yet: a build between mkdtemp and flock, unless old */
 		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0)
 			continue; /* a live build */
-		struct hvc_error err = { 0 };
+		struct hvc_error err = {0};
 		if (hvc_rm_rf(dir, &err) == 0)
 			hvc_info("build: removed %s left by an interrupted build", dir);
 	}
@@ -691,7 +577,7 @@ static void reap_stale_builds(const char *tmpdir)
 static void builder_free(struct builder *b)
 {
 	if (b->tmp) {
-		struct hvc_error e = { 0 };
+		struct hvc_error e = {0};
 		if (hvc_rm_rf(b->tmp, &e) < 0)
 			hvc_warn("build: cleaning up: %s", e.msg);
 	}
@@ -707,8 +593,7 @@ static void builder_free(struct builder *b)
 		free(b->layer_dirs[i]);
 	free(b->layer_dirs);
 	free(b->layers);
-	if (b->s)
-		hvc_image_store_close(b->s);
+	hvc_image_store_close(b->s);
 }
 
 /* A fully cached rebuild yields the very image the tag already names: then
@@ -717,70 +602,74 @@ static bool already_committed(struct builder *b, const char *name, char mdig[HVC
 {
 	if (!name)
 		return false;
-	struct hvc_image *img = NULL;
+	_cleanup_image_ struct hvc_image *img = NULL;
 	if (hvc_image_resolve(b->s, name, &img, NULL) < 0 || !img)
 		return false;
 	size_t len;
-	const char *json =
-		json_object_to_json_string_length(b->cfg, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	const char *json = json_object_to_json_string_length(
+	    b->cfg, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	char cdig[HVC_DIGEST_LEN];
 	hvc_digest_buf(json, len, cdig);
-	bool same = img->config_digest && !strcmp(cdig, img->config_digest) && img->n_layers == b->n_layers;
+	bool same =
+	    img->config_digest && !strcmp(cdig, img->config_digest) && img->n_layers == b->n_layers;
 	for (size_t i = 0; same && i < b->n_layers; i++)
 		same = !strcmp(img->layers[i].digest, b->layers[i].digest);
 	if (same)
 		snprintf(mdig, HVC_DIGEST_LEN, "%s", img->manifest_digest);
-	hvc_image_free(img);
 	return same;
 }
 
-static int build(struct builder *b, char **digest, struct hvc_error *err)
+/* The Dockerfile (-f, default CONTEXT/Dockerfile, `-f -` for stdin) parsed,
+ * its warnings logged, and the context opened. */
+static int load_dockerfile(struct builder *b, struct hvc_error *err)
 {
 	const struct hvc_build_opts *o = b->o;
-	struct stat st;
-	if (!o->context || stat(o->context, &st) < 0 || !S_ISDIR(st.st_mode))
-		return hvc_err(err, o->context && stat(o->context, &st) < 0 ? errno : ENOTDIR, "build context `%s`",
-			       o->context ? o->context : "");
-	_cleanup_free_ char *dfpath = o->dockerfile ? strdup(o->dockerfile) : hvc_path_join(o->context, "Dockerfile");
-	_cleanup_free_ char *norm = NULL;
-	if (o->tag && hvc_image_name_normalize(o->tag, &norm, err) < 0)
-		return hvc_error_prefix(err, "-t");
+	_cleanup_free_ char *dfpath =
+	    o->dockerfile ? hvc_xstrdup(o->dockerfile) : hvc_path_join(o->context, "Dockerfile");
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
-	bool from_stdin = !strcmp(dfpath, "-"); /* -f - : the Dockerfile on stdin */
+	bool from_stdin = !strcmp(dfpath, "-");
 	if (hvc_read_file(from_stdin ? "/dev/stdin" : dfpath, &text, &len, err) < 0)
 		return -1;
 	const char *base = strrchr(dfpath, '/');
-	if (hvc_dockerfile_parse(text, len, from_stdin ? "Dockerfile" : base ? base + 1 : dfpath, &b->df, err) < 0)
+	if (hvc_dockerfile_parse(text, len,
+				 from_stdin ? "Dockerfile"
+				 : base	    ? base + 1
+					    : dfpath,
+				 &b->df, err) < 0)
 		return -1;
 	for (size_t i = 0; b->df->warnings && b->df->warnings[i]; i++)
 		hvc_warn("%s", b->df->warnings[i]);
-	b->sc.build_args = hvc_strv_dup(o->build_args ? o->build_args : (char *[]){ NULL });
-	if (hvc_build_context_open(o->context, &b->ctx, err) < 0)
-		return -1;
+	b->sc.build_args = hvc_strv_dup(o->build_args ? o->build_args : (char *[]){NULL});
+	return hvc_build_context_open(o->context, &b->ctx, err);
+}
 
-	if (hvc_image_store_open(hvc_root(), &b->s, err) < 0)
+/* The store (held, so our fresh blobs are safe from a concurrent GC), the
+ * build cache, and a locked scratch directory of our own. */
+static int open_workspace(struct builder *b, struct hvc_error *err)
+{
+	if (hvc_image_store_open(hvc_root(), &b->s, err) < 0 || hvc_image_store_hold(b->s, err) < 0)
 		return -1;
-	if (hvc_image_store_hold(b->s, err) < 0) /* our fresh blobs are safe from a concurrent GC */
-		return -1;
-	b->tmp = hvc_strdup_printf("%s/build-XXXXXX", hvc_image_store_tmpdir(b->s));
+	const char *tmpdir = hvc_image_store_tmpdir(b->s);
 	b->cache_dir = hvc_path_join(hvc_image_store_root(b->s), "build-cache");
-	if (!b->tmp || !b->cache_dir)
+	if (!b->cache_dir)
 		return hvc_err(err, ENOMEM, "build");
-	if (hvc_mkdir_p(hvc_image_store_tmpdir(b->s), 0700, err) < 0 || hvc_mkdir_p(b->cache_dir, 0700, err) < 0)
+	if (hvc_mkdir_p(tmpdir, 0700, err) < 0 || hvc_mkdir_p(b->cache_dir, 0700, err) < 0)
 		return -1;
-	reap_stale_builds(hvc_image_store_tmpdir(b->s));
-	if (!mkdtemp(b->tmp)) {
-		int e = errno;
-		free(b->tmp);
-		b->tmp = NULL;
-		return hvc_err(err, e, "create a build directory in `%s`", hvc_image_store_tmpdir(b->s));
-	}
+	reap_stale_builds(tmpdir);
+	_cleanup_free_ char *tmp = hvc_xasprintf("%s/build-XXXXXX", tmpdir);
+	if (!mkdtemp(tmp))
+		return hvc_err(err, errno, "create a build directory in `%s`", tmpdir);
+	b->tmp = steal_pointer(&tmp);
 	_cleanup_free_ char *lock = hvc_path_join(b->tmp, "lock");
 	b->tmp_lock = lock ? open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
 	if (b->tmp_lock < 0 || flock(b->tmp_lock, LOCK_EX) < 0)
 		return hvc_err(err, errno, "lock `%s`", lock ? lock : b->tmp);
+	return 0;
+}
 
+static int run_steps(struct builder *b, struct hvc_error *err)
+{
 	size_t n = b->df->n_instrs;
 	for (size_t i = 0; i < n; i++) {
 		const struct hvc_df_instr *in = &b->df->instrs[i];
@@ -791,17 +680,38 @@ static int build(struct builder *b, char **digest, struct hvc_error *err)
 		progress(b, "%s%s\n", *in->rest ? " " : "", in->rest);
 		uint64_t t0 = hvc_now_ns();
 		if (do_step(b, in, err) < 0)
-			return hvc_error_prefix(err, "step %zu/%zu (%s:%d %s)", i + 1, n, b->df->name, in->line,
-						in->keyword);
+			return hvc_error_prefix(err, "step %zu/%zu (%s:%d %s)", i + 1, n,
+						b->df->name, in->line, in->keyword);
 		hvc_debug("build: step %zu took %.1f ms", i + 1, hvc_ns_to_ms(hvc_now_ns() - t0));
 	}
+	return 0;
+}
+
+static void warn_unused_build_args(struct builder *b)
+{
 	for (size_t i = 0; b->sc.build_args && b->sc.build_args[i]; i++) {
 		const char *eq = strchr(b->sc.build_args[i], '=');
-		_cleanup_free_ char *k = eq ? strndup(b->sc.build_args[i], (size_t)(eq - b->sc.build_args[i]))
-					    : strdup(b->sc.build_args[i]);
+		_cleanup_free_ char *k =
+		    eq ? strndup(b->sc.build_args[i], (size_t)(eq - b->sc.build_args[i]))
+		       : strdup(b->sc.build_args[i]);
 		if (k && !hvc_env_get(b->sc.used_build_args, k))
 			progress(b, "[Warning] build arg %s was not consumed by any ARG\n", k);
 	}
+}
+
+static int build(struct builder *b, char **digest, struct hvc_error *err)
+{
+	const struct hvc_build_opts *o = b->o;
+	struct stat st;
+	if (!o->context || stat(o->context, &st) < 0 || !S_ISDIR(st.st_mode))
+		return hvc_err(err, o->context && stat(o->context, &st) < 0 ? errno : ENOTDIR,
+			       "build context `%s`", o->context ? o->context : "");
+	_cleanup_free_ char *norm = NULL;
+	if (o->tag && hvc_image_name_normalize(o->tag, &norm, err) < 0)
+		return hvc_error_prefix(err, "-t");
+	if (load_dockerfile(b, err) < 0 || open_workspace(b, err) < 0 || run_steps(b, err) < 0)
+		return -1;
+	warn_unused_build_args(b);
 	if (b->created[0])
 		hvc_json_add_string(b->cfg, "created", b->created);
 	char mdig[HVC_DIGEST_LEN];
@@ -811,13 +721,13 @@ static int build(struct builder *b, char **digest, struct hvc_error *err)
 	progress(b, "Successfully built %s\n", mdig);
 	if (norm)
 		progress(b, "Successfully tagged %s\n", norm);
-	*digest = strdup(mdig);
-	return *digest ? 0 : hvc_err(err, ENOMEM, "build");
+	*digest = hvc_xstrdup(mdig);
+	return 0;
 }
 
 int hvc_build(const struct hvc_build_opts *o, char **digest, struct hvc_error *err)
 {
-	struct builder b = { .o = o, .pf = o->progress, .tmp_lock = -1 };
+	struct builder b = {.o = o, .pf = o->progress, .tmp_lock = -1};
 	b.out_fd = o->out_fd >= 0 ? o->out_fd : (o->progress ? fileno(o->progress) : STDOUT_FILENO);
 	int r = build(&b, digest, err);
 	builder_free(&b);

@@ -3,6 +3,9 @@
  * the build cache, and copying them into a staging directory that becomes the
  * step's layer. ADD unpacks local tar archives (through the image store's
  * safe extractor). */
+#include "build_internal.h"
+#include "hvc/build.h"
+#include "hvc/image.h"
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
@@ -13,45 +16,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "hvc/build.h"
-#include "hvc/image.h"
-#include "build_internal.h"
-
-/* Lexically normalises an absolute or relative path ("a/../b" -> "b");
- * returns NULL when it climbs above its start. */
-char *hvc_build_path_clean(const char *path, bool *escapes)
-{
-	_cleanup_free_ char *copy = strdup(path);
-	char *out = malloc(strlen(path) + 2);
-	if (!copy || !out) {
-		free(out);
-		return NULL;
-	}
-	size_t ol = 0;
-	*escapes = false;
-	char *save = NULL;
-	for (char *t = strtok_r(copy, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
-		if (!strcmp(t, "."))
-			continue;
-		if (!strcmp(t, "..")) {
-			if (ol == 0) {
-				*escapes = true;
-				continue;
-			}
-			while (ol > 0 && out[ol - 1] != '/')
-				ol--;
-			if (ol > 0)
-				ol--;
-			continue;
-		}
-		if (ol)
-			out[ol++] = '/';
-		memcpy(out + ol, t, strlen(t));
-		ol += strlen(t);
-	}
-	out[ol] = '\0';
-	return out;
-}
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -101,7 +65,8 @@ static bool ctx_excluded(const struct hvc_build_context *c, const char *abs)
 }
 
 /* Expands one source into absolute paths inside the context. */
-static int resolve_source(const struct hvc_build_context *c, const char *src, char ***out, struct hvc_error *err)
+static int resolve_source(const struct hvc_build_context *c, const char *src, char ***out,
+			  struct hvc_error *err)
 {
 	const char *ctx_real = c->root;
 	bool esc;
@@ -118,7 +83,10 @@ static int resolve_source(const struct hvc_build_context *c, const char *src, ch
 		glob_t g;
 		int r = glob(pat, GLOB_NOSORT, NULL, &g);
 		if (r == GLOB_NOMATCH)
-			return hvc_err(err, 0, "%s: no source files were specified (the pattern matched nothing)", src),
+			return hvc_err(err, 0,
+				       "%s: no source files were specified (the pattern matched "
+				       "nothing)",
+				       src),
 			       -ENOENT;
 		if (r != 0)
 			return hvc_err(err, EIO, "glob `%s`", src);
@@ -136,24 +104,35 @@ static int resolve_source(const struct hvc_build_context *c, const char *src, ch
 		char real[PATH_MAX];
 		if (!realpath(cands[i], real)) {
 			if (errno == ENOENT)
-				return hvc_err(err, 0, "%s: no such file or directory in the build context", src), -ENOENT;
+				return hvc_err(err, 0,
+					       "%s: no such file or directory in the build context",
+					       src),
+				       -ENOENT;
 			return hvc_err(err, errno, "%s", src);
 		}
 		size_t cl = strlen(ctx_real);
 		if (strncmp(real, ctx_real, cl) || (real[cl] != '/' && real[cl] != '\0'))
-			return hvc_err(err, 0, "%s: forbidden path outside the build context (resolves to `%s`)", src,
-				       real), -EPERM;
+			return hvc_err(err, 0,
+				       "%s: forbidden path outside the build context (resolves to "
+				       "`%s`)",
+				       src, real),
+			       -EPERM;
 		if (ctx_excluded(c, cands[i]) || ctx_excluded(c, real)) {
 			if (globbed)
 				continue;
-			return hvc_err(err, 0, "%s: excluded from the build context by .dockerignore", src), -ENOENT;
+			return hvc_err(err, 0,
+				       "%s: excluded from the build context by .dockerignore", src),
+			       -ENOENT;
 		}
 		if (hvc_strv_push(out, real) < 0)
 			return hvc_err(err, ENOMEM, "copy");
 		added++;
 	}
 	if (globbed && added == 0)
-		return hvc_err(err, 0, "%s: no source files were specified (all matches are in .dockerignore)", src),
+		return hvc_err(
+			   err, 0,
+			   "%s: no source files were specified (all matches are in .dockerignore)",
+			   src),
 		       -ENOENT;
 	return 0;
 }
@@ -166,7 +145,10 @@ int hvc_build_copy_resolve(const struct hvc_build_context *c, char *const *srcs,
 		return hvc_err(err, ENOMEM, "copy");
 	for (size_t i = 0; srcs[i]; i++) {
 		if (strstr(srcs[i], "://"))
-			return hvc_err(err, 0, "%s: URLs are not supported (only files from the build context)", srcs[i]),
+			return hvc_err(
+				   err, 0,
+				   "%s: URLs are not supported (only files from the build context)",
+				   srcs[i]),
 			       -ENOTSUP;
 		int r = resolve_source(c, srcs[i], &v, err);
 		if (r < 0)
@@ -182,13 +164,14 @@ int hvc_build_parse_chmod(const char *s, struct hvc_error *err)
 	errno = 0;
 	long m = strtol(s, &end, 8);
 	if (!*s || *end || errno || m < 0 || m > 07777)
-		return hvc_err(err, 0, "--chmod=%s: expected an octal mode such as 644 or 0755", s), -EINVAL;
+		return hvc_err(err, 0, "--chmod=%s: expected an octal mode such as 644 or 0755", s),
+		       -EINVAL;
 	return (int)m;
 }
 
 /* ---------- content digest for the cache ----------------------------------- */
-static void hash_tree(const struct hvc_build_context *c, EVP_MD_CTX *md, const char *path, const char *rel,
-		      int depth)
+static void hash_tree(const struct hvc_build_context *c, EVP_MD_CTX *md, const char *path,
+		      const char *rel, int depth)
 {
 	struct stat st;
 	if (lstat(path, &st) < 0 || depth > 64)
@@ -215,7 +198,8 @@ static void hash_tree(const struct hvc_build_context *c, EVP_MD_CTX *md, const c
 		for (int i = 0; i < k; i++) {
 			if (strcmp(names[i]->d_name, ".") && strcmp(names[i]->d_name, "..")) {
 				_cleanup_free_ char *ch = hvc_path_join(path, names[i]->d_name);
-				_cleanup_free_ char *cr = hvc_strdup_printf("%s/%s", rel, names[i]->d_name);
+				_cleanup_free_ char *cr =
+				    hvc_strdup_printf("%s/%s", rel, names[i]->d_name);
 				if (ch && cr && !ctx_excluded(c, ch))
 					hash_tree(c, md, ch, cr, depth + 1);
 			}
@@ -247,8 +231,9 @@ void hvc_build_copy_digest(const struct hvc_build_context *c, char *const *abs, 
 static int copy_tree(const struct hvc_build_context *c, const char *src, const char *dst,
 		     const struct hvc_build_copy_owner *o, struct hvc_error *err);
 
-static int copy_entry(const struct hvc_build_context *c, const char *src, const char *dst, const struct stat *st,
-		      const struct hvc_build_copy_owner *o, struct hvc_error *err)
+static int copy_entry(const struct hvc_build_context *c, const char *src, const char *dst,
+		      const struct stat *st, const struct hvc_build_copy_owner *o,
+		      struct hvc_error *err)
 {
 	mode_t mode = o->mode >= 0 ? (mode_t)o->mode : st->st_mode & 07777;
 	if (S_ISDIR(st->st_mode)) {
@@ -280,7 +265,7 @@ static int copy_entry(const struct hvc_build_context *c, const char *src, const 
 	/* root-owned unless --chown, as Docker's COPY */
 	if (lchown(dst, o->uid, o->gid) < 0 && errno != EPERM)
 		return hvc_err(err, errno, "chown `%s`", dst);
-	struct timespec ts[2] = { st->st_mtim, st->st_mtim };
+	struct timespec ts[2] = {st->st_mtim, st->st_mtim};
 	utimensat(AT_FDCWD, dst, ts, AT_SYMLINK_NOFOLLOW);
 	return 0;
 }
@@ -327,10 +312,11 @@ static bool is_archive(const char *path)
 	return yes;
 }
 
-int hvc_build_copy_into(const struct hvc_build_context *c, const char *stage, char *const *abs, const char *dest,
-			bool dest_is_dir, bool add, const struct hvc_build_copy_owner *owner, struct hvc_error *err)
+int hvc_build_copy_into(const struct hvc_build_context *c, const char *stage, char *const *abs,
+			const char *dest, bool dest_is_dir, bool add,
+			const struct hvc_build_copy_owner *owner, struct hvc_error *err)
 {
-	static const struct hvc_build_copy_owner root = { 0, 0, -1 };
+	static const struct hvc_build_copy_owner root = {0, 0, -1};
 	const struct hvc_build_copy_owner *o = owner ? owner : &root;
 	/* dest is absolute and clean ("/app/x"); its parents are created 0755 */
 	_cleanup_free_ char *target = hvc_strdup_printf("%s%s", stage, dest);

@@ -4,7 +4,7 @@
 
 #include "hvc/build.h"
 
-/* Lexical clean-up of a path; *escapes when ".." climbed above the start. */
+/* Lexical clean-up of a path (build_path.c); *escapes when ".." climbed above the start. */
 char *hvc_build_path_clean(const char *path, bool *escapes);
 /* The build context: its real path and its .dockerignore patterns. */
 #include <limits.h>
@@ -36,5 +36,20 @@ int hvc_build_copy_into(const struct hvc_build_context *c, const char *stage, ch
  * context-relative path ("dir/file") is excluded. */
 int hvc_build_ignore_parse(const char *buf, char ***patterns, struct hvc_error *err);
 bool hvc_build_ignore_match(char *const *patterns, const char *rel);
+
+/* The image config as build steps edit it (engine/build/build_config.c; pure). */
+/* The "config" object of an OCI config document (made when absent). */
+json_object *hvc_build_config_section(json_object *cfg);
+/* The config's WorkingDir, "/" when unset (borrowed). */
+const char *hvc_build_config_workdir(json_object *cfg);
+/* p made absolute against the config's WorkingDir ("/" when unset) and
+ * cleaned ("/app/../x" -> "/x"); NULL when out of memory. */
+char *hvc_build_path_in_image(json_object *cfg, const char *p);
+/* Applies a metadata step (ENV, LABEL, EXPOSE, WORKDIR, USER, STOPSIGNAL,
+ * VOLUME, CMD, ENTRYPOINT; others change nothing) to cfg. */
+int hvc_build_config_apply(json_object *cfg, const struct hvc_df_step *st, struct hvc_error *err);
+/* JSON string array <-> "K=V"-style string vector (NULL-terminated, never NULL). */
+char **hvc_build_json_strv(json_object *a);
+json_object *hvc_build_strv_json(char *const *v);
 
 #endif

@@ -1,23 +1,26 @@
 /* engine/build/dockerfile: the Dockerfile parser. Pure: a buffer in, a list of
  * instructions (with line numbers) out; no files, no store. Variable
  * substitution lives in engine/build/dockerfile_expand.c. */
+#include "hvc/build.h"
 #include <ctype.h>
 #include <string.h>
-#include "hvc/build.h"
 
 static const struct {
 	const char *kw;
 	enum hvc_df_kind kind;
 } keywords[] = {
-	{ "FROM", HVC_DF_FROM },	 { "RUN", HVC_DF_RUN },	     { "COPY", HVC_DF_COPY },
-	{ "ADD", HVC_DF_ADD },		 { "ENV", HVC_DF_ENV },	     { "ARG", HVC_DF_ARG },
-	{ "WORKDIR", HVC_DF_WORKDIR },	 { "USER", HVC_DF_USER },    { "CMD", HVC_DF_CMD },
-	{ "ENTRYPOINT", HVC_DF_ENTRYPOINT }, { "LABEL", HVC_DF_LABEL }, { "EXPOSE", HVC_DF_EXPOSE },
-	{ "VOLUME", HVC_DF_VOLUME },	 { "STOPSIGNAL", HVC_DF_STOPSIGNAL }, { "SHELL", HVC_DF_SHELL },
+    {"FROM", HVC_DF_FROM},	 {"RUN", HVC_DF_RUN},
+    {"COPY", HVC_DF_COPY},	 {"ADD", HVC_DF_ADD},
+    {"ENV", HVC_DF_ENV},	 {"ARG", HVC_DF_ARG},
+    {"WORKDIR", HVC_DF_WORKDIR}, {"USER", HVC_DF_USER},
+    {"CMD", HVC_DF_CMD},	 {"ENTRYPOINT", HVC_DF_ENTRYPOINT},
+    {"LABEL", HVC_DF_LABEL},	 {"EXPOSE", HVC_DF_EXPOSE},
+    {"VOLUME", HVC_DF_VOLUME},	 {"STOPSIGNAL", HVC_DF_STOPSIGNAL},
+    {"SHELL", HVC_DF_SHELL},
 };
 
 /* Known to Docker, refused here with a clear message rather than "unknown". */
-static const char *const unsupported[] = { "HEALTHCHECK", "ONBUILD", NULL };
+static const char *const unsupported[] = {"HEALTHCHECK", "ONBUILD", NULL};
 
 const char *hvc_df_kind_name(enum hvc_df_kind k)
 {
@@ -29,7 +32,7 @@ const char *hvc_df_kind_name(enum hvc_df_kind k)
 
 /* Syntax errors carry EINVAL but no strerror suffix: the message says it all. */
 static int syntax_err(struct hvc_error *err, const char *name, int line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 static int syntax_err(struct hvc_error *err, const char *name, int line, const char *fmt, ...)
 {
 	char msg[1024];
@@ -67,7 +70,7 @@ void hvc_dockerfile_free(struct hvc_dockerfile *df)
 }
 
 static void warn_push(struct hvc_dockerfile *df, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void warn_push(struct hvc_dockerfile *df, int line, const char *fmt, ...)
 {
 	char msg[1024];
@@ -108,7 +111,7 @@ static size_t split_lines(const char *buf, size_t len, struct pline **out)
 			}
 			v = nv;
 		}
-		v[n++] = (struct pline){ buf + i, l };
+		v[n++] = (struct pline){buf + i, l};
 		i = j + 1;
 	}
 	*out = v;
@@ -199,7 +202,8 @@ static char **parse_json_array(const char *s)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(o, i);
-		if (!json_object_is_type(e, json_type_string) || !(v[i] = strdup(json_object_get_string(e)))) {
+		if (!json_object_is_type(e, json_type_string) ||
+		    !(v[i] = strdup(json_object_get_string(e)))) {
 			hvc_strv_free(v);
 			return NULL;
 		}
@@ -209,66 +213,80 @@ static char **parse_json_array(const char *s)
 
 static int validate(struct hvc_dockerfile *df, struct hvc_df_instr *in, struct hvc_error *err);
 
-static int add_instruction(struct hvc_dockerfile *df, int line, const char *text, struct hvc_error *err)
+/* The keyword at *p (advanced past it): 1 with *kind, 0 for one that is
+ * ignored with a warning (MAINTAINER), or a syntax error naming it. */
+static int parse_keyword(struct hvc_dockerfile *df, int line, const char **p, char kw[32],
+			 int *kind, struct hvc_error *err)
 {
-	const char *p = text;
-	while (isspace((unsigned char)*p))
-		p++;
-	const char *ks = p;
-	while (*p && !isspace((unsigned char)*p))
-		p++;
-	char kw[32];
-	size_t kl = (size_t)(p - ks);
-	if (kl >= sizeof(kw))
-		return syntax_err(err, df->name, line, "unknown instruction: %.*s", (int)(kl > 40 ? 40 : kl), ks);
+	while (isspace((unsigned char)**p))
+		(*p)++;
+	const char *ks = *p;
+	while (**p && !isspace((unsigned char)**p))
+		(*p)++;
+	size_t kl = (size_t)(*p - ks);
+	if (kl >= 32)
+		return syntax_err(err, df->name, line, "unknown instruction: %.*s",
+				  (int)(kl > 40 ? 40 : kl), ks);
 	for (size_t i = 0; i < kl; i++)
 		kw[i] = toupper((unsigned char)ks[i]);
 	kw[kl] = '\0';
-
-	int kind = -1;
+	*kind = -1;
 	for (size_t i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
 		if (!strcmp(keywords[i].kw, kw))
-			kind = (int)keywords[i].kind;
-	if (kind < 0) {
-		if (!strcmp(kw, "MAINTAINER")) {
-			warn_push(df, line, "MAINTAINER is deprecated and ignored (use LABEL)");
-			return 0;
-		}
-		for (size_t i = 0; unsupported[i]; i++)
-			if (!strcmp(unsupported[i], kw))
-				return syntax_err(err, df->name, line, "%s is not supported by hvc build", kw);
-		return syntax_err(err, df->name, line, "unknown instruction: %.*s", (int)kl, ks);
+			*kind = (int)keywords[i].kind;
+	if (*kind >= 0)
+		return 1;
+	if (!strcmp(kw, "MAINTAINER")) {
+		warn_push(df, line, "MAINTAINER is deprecated and ignored (use LABEL)");
+		return 0;
 	}
+	for (size_t i = 0; unsupported[i]; i++)
+		if (!strcmp(unsupported[i], kw))
+			return syntax_err(err, df->name, line, "%s is not supported by hvc build", kw);
+	return syntax_err(err, df->name, line, "unknown instruction: %.*s", (int)kl, ks);
+}
 
-	struct hvc_df_instr in = { .kind = kind, .line = line };
-	if (!(in.keyword = strdup(kw)))
-		return hvc_err(err, ENOMEM, "parse");
-	in.flags = calloc(1, sizeof(char *));
+/* Leading --flags at *p (Docker accepts them on FROM, RUN, COPY, ADD). */
+static int parse_flags(const char **p, char ***flags)
+{
+	while ((*p)[0] == '-' && (*p)[1] == '-') {
+		const char *fs = *p;
+		while (**p && !isspace((unsigned char)**p))
+			(*p)++;
+		_cleanup_free_ char *f = hvc_xasprintf("%.*s", (int)(*p - fs), fs);
+		if (hvc_strv_push(flags, f) < 0)
+			return -1;
+		while (isspace((unsigned char)**p))
+			(*p)++;
+	}
+	return 0;
+}
+
+static int add_instruction(struct hvc_dockerfile *df, int line, const char *text,
+			   struct hvc_error *err)
+{
+	const char *p = text;
+	char kw[32];
+	int kind = -1;
+	int r = parse_keyword(df, line, &p, kw, &kind, err);
+	if (r <= 0)
+		return r;
+	struct hvc_df_instr in = {.kind = kind, .line = line};
+	in.keyword = hvc_xstrdup(kw);
+	in.flags = hvc_xcalloc(1, sizeof(char *));
 	while (isspace((unsigned char)*p))
 		p++;
-	/* Leading --flags (Docker accepts them on FROM, RUN, COPY, ADD). */
-	if (kind == HVC_DF_FROM || kind == HVC_DF_RUN || kind == HVC_DF_COPY || kind == HVC_DF_ADD) {
-		while (p[0] == '-' && p[1] == '-') {
-			const char *fs = p;
-			while (*p && !isspace((unsigned char)*p))
-				p++;
-			_cleanup_free_ char *f = strndup(fs, (size_t)(p - fs));
-			if (!f || hvc_strv_push(&in.flags, f) < 0) {
-				instr_clear(&in);
-				return hvc_err(err, ENOMEM, "parse");
-			}
-			while (isspace((unsigned char)*p))
-				p++;
-		}
-	}
-	in.rest = strdup(p);
-	if (!in.rest) {
+	if ((kind == HVC_DF_FROM || kind == HVC_DF_RUN || kind == HVC_DF_COPY ||
+	     kind == HVC_DF_ADD) &&
+	    parse_flags(&p, &in.flags) < 0) {
 		instr_clear(&in);
 		return hvc_err(err, ENOMEM, "parse");
 	}
+	in.rest = hvc_xstrdup(p);
 	hvc_str_trim(in.rest);
-	if (kind == HVC_DF_RUN || kind == HVC_DF_CMD || kind == HVC_DF_ENTRYPOINT || kind == HVC_DF_COPY ||
-	    kind == HVC_DF_ADD || kind == HVC_DF_VOLUME || kind == HVC_DF_SHELL) {
+	if (kind == HVC_DF_RUN || kind == HVC_DF_CMD || kind == HVC_DF_ENTRYPOINT ||
+	    kind == HVC_DF_COPY || kind == HVC_DF_ADD || kind == HVC_DF_VOLUME ||
+	    kind == HVC_DF_SHELL) {
 		in.json_args = parse_json_array(in.rest);
 		in.json = in.json_args != NULL;
 	}
@@ -276,12 +294,7 @@ static int add_instruction(struct hvc_dockerfile *df, int line, const char *text
 		instr_clear(&in);
 		return -EINVAL;
 	}
-	struct hvc_df_instr *nv = realloc(df->instrs, (df->n_instrs + 1) * sizeof(*nv));
-	if (!nv) {
-		instr_clear(&in);
-		return hvc_err(err, ENOMEM, "parse");
-	}
-	df->instrs = nv;
+	df->instrs = hvc_xrealloc(df->instrs, df->n_instrs + 1, sizeof(*df->instrs));
 	df->instrs[df->n_instrs++] = in;
 	return 0;
 }
@@ -319,7 +332,8 @@ int hvc_df_split_raw(const char *s, char escape, char ***out, const char **bad)
 		}
 		if (q) {
 			if (bad)
-				*bad = q == '"' ? "unterminated double quote" : "unterminated single quote";
+				*bad = q == '"' ? "unterminated double quote"
+						: "unterminated single quote";
 			return -EINVAL;
 		}
 		_cleanup_free_ char *w = strndup(s + st, i - st);
@@ -331,24 +345,30 @@ int hvc_df_split_raw(const char *s, char escape, char ***out, const char **bad)
 }
 
 /* Checks the words of ENV/LABEL: either `KEY value...` or `K=V K2=V2`. */
-static int validate_pairs(struct hvc_dockerfile *df, struct hvc_df_instr *in, char **raw, struct hvc_error *err)
+static int validate_pairs(struct hvc_dockerfile *df, struct hvc_df_instr *in, char **raw,
+			  struct hvc_error *err)
 {
 	size_t n = hvc_strv_len(raw);
 	if (n == 0)
-		return syntax_err(err, df->name, in->line, "%s requires at least one argument", in->keyword);
+		return syntax_err(err, df->name, in->line, "%s requires at least one argument",
+				  in->keyword);
 	if (!strchr(raw[0], '=')) {
 		if (n < 2)
-			return syntax_err(err, df->name, in->line, "%s %s: missing value (use %s KEY=VALUE or %s KEY VALUE)",
+			return syntax_err(err, df->name, in->line,
+					  "%s %s: missing value (use %s KEY=VALUE or %s KEY VALUE)",
 					  in->keyword, raw[0], in->keyword, in->keyword);
 		return 0;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const char *eq = strchr(raw[i], '=');
 		if (!eq)
-			return syntax_err(err, df->name, in->line,
-					  "%s: can't find = in \"%s\"; must be of the form: name=value", in->keyword, raw[i]);
+			return syntax_err(
+			    err, df->name, in->line,
+			    "%s: can't find = in \"%s\"; must be of the form: name=value",
+			    in->keyword, raw[i]);
 		if (eq == raw[i])
-			return syntax_err(err, df->name, in->line, "%s: empty name in \"%s\"", in->keyword, raw[i]);
+			return syntax_err(err, df->name, in->line, "%s: empty name in \"%s\"",
+					  in->keyword, raw[i]);
 	}
 	return 0;
 }
@@ -371,7 +391,8 @@ static bool valid_port(const char *w)
 			p++;
 	}
 	if (*p == '/')
-		return !strcasecmp(p + 1, "tcp") || !strcasecmp(p + 1, "udp") || !strcasecmp(p + 1, "sctp");
+		return !strcasecmp(p + 1, "tcp") || !strcasecmp(p + 1, "udp") ||
+		       !strcasecmp(p + 1, "sctp");
 	return *p == '\0';
 }
 
@@ -380,11 +401,144 @@ bool hvc_df_valid_port(const char *w)
 	return valid_port(w);
 }
 
+/* Flags Docker accepts: --platform on FROM (ignored with a warning), --chown,
+ * --chmod and --link on COPY/ADD; COPY --from (multi-stage) is refused. */
+static int validate_flags(struct hvc_dockerfile *df, const struct hvc_df_instr *in,
+			  struct hvc_error *err)
+{
+	bool copy = in->kind == HVC_DF_COPY || in->kind == HVC_DF_ADD;
+	for (size_t i = 0; in->flags[i]; i++) {
+		const char *f = in->flags[i];
+		if (in->kind == HVC_DF_FROM && hvc_str_has_prefix(f, "--platform=")) {
+			warn_push(df, in->line, "FROM %s ignored (hvc builds for this host)", f);
+		} else if (copy && (hvc_str_has_prefix(f, "--chown=") ||
+				    hvc_str_has_prefix(f, "--chmod="))) {
+			if (!f[8])
+				return syntax_err(err, df->name, in->line, "%s %s: missing value",
+						  in->keyword, f);
+		} else if (copy && hvc_str_has_prefix(f, "--link")) {
+			warn_push(
+			    df, in->line,
+			    "%s %s ignored (layers are always independent of their parent here)",
+			    in->keyword, f);
+		} else if (in->kind == HVC_DF_COPY && hvc_str_has_prefix(f, "--from")) {
+			return syntax_err(
+			    err, df->name, in->line,
+			    "COPY --from is not supported (hvc builds single-stage Dockerfiles)");
+		} else {
+			return syntax_err(err, df->name, in->line,
+					  "%s: unknown or unsupported flag %s", in->keyword, f);
+		}
+	}
+	return 0;
+}
+
+static int validate_from(struct hvc_dockerfile *df, const struct hvc_df_instr *in, char **raw,
+			 size_t n, struct hvc_error *err)
+{
+	if (n == 1)
+		return 0;
+	if (n == 3 && !strcasecmp(raw[1], "AS")) {
+		for (const char *c = raw[2]; *c; c++)
+			if (!isalnum((unsigned char)*c) && !strchr("_-.", *c))
+				return syntax_err(err, df->name, in->line,
+						  "FROM: invalid stage name \"%s\"", raw[2]);
+		return 0;
+	}
+	if (n == 0)
+		return syntax_err(err, df->name, in->line,
+				  "FROM requires an image name (or scratch)");
+	return syntax_err(err, df->name, in->line, "FROM: expected IMAGE [AS NAME], got \"%s\"",
+			  in->rest);
+}
+
+static int validate_arg(struct hvc_dockerfile *df, const struct hvc_df_instr *in, char **raw,
+			size_t n, struct hvc_error *err)
+{
+	if (n == 0)
+		return syntax_err(err, df->name, in->line, "ARG requires a name");
+	for (size_t i = 0; i < n; i++)
+		if (raw[i][0] == '=')
+			return syntax_err(err, df->name, in->line, "ARG: empty name in \"%s\"",
+					  raw[i]);
+	return 0;
+}
+
+static int validate_expose(struct hvc_dockerfile *df, const struct hvc_df_instr *in, char **raw,
+			   size_t n, struct hvc_error *err)
+{
+	if (n == 0)
+		return syntax_err(err, df->name, in->line, "EXPOSE requires at least one port");
+	for (size_t i = 0; i < n; i++)
+		if (!valid_port(raw[i]))
+			return syntax_err(err, df->name, in->line,
+					  "EXPOSE: invalid port \"%s\" (expected PORT[/tcp|udp])",
+					  raw[i]);
+	return 0;
+}
+
+/* The arguments of one instruction: n words (raw, unexpanded; the JSON array's
+ * length in exec form). */
+static int validate_args(struct hvc_dockerfile *df, struct hvc_df_instr *in, char **raw, size_t n,
+			 struct hvc_error *err)
+{
+	switch (in->kind) {
+	case HVC_DF_FROM:
+		return validate_from(df, in, raw, n, err);
+	case HVC_DF_RUN:
+		if (in->json ? n == 0 : !*in->rest)
+			return syntax_err(err, df->name, in->line, "RUN requires a command");
+		return 0;
+	case HVC_DF_CMD:
+	case HVC_DF_ENTRYPOINT:
+		if (!in->json && !*in->rest)
+			return syntax_err(err, df->name, in->line,
+					  "%s requires a command (or [] for none)", in->keyword);
+		return 0;
+	case HVC_DF_COPY:
+	case HVC_DF_ADD:
+		if (n < 2)
+			return syntax_err(err, df->name, in->line,
+					  "%s requires at least a source and a destination",
+					  in->keyword);
+		return 0;
+	case HVC_DF_ENV:
+	case HVC_DF_LABEL:
+		return validate_pairs(df, in, raw, err);
+	case HVC_DF_ARG:
+		return validate_arg(df, in, raw, n, err);
+	case HVC_DF_SHELL:
+		if (!in->json || n == 0)
+			return syntax_err(
+			    err, df->name, in->line,
+			    "SHELL requires the JSON form, e.g. SHELL [\"/bin/sh\", \"-c\"]");
+		return 0;
+	case HVC_DF_VOLUME:
+		if (n == 0)
+			return syntax_err(err, df->name, in->line,
+					  "VOLUME requires at least one path");
+		return 0;
+	case HVC_DF_WORKDIR:
+	case HVC_DF_USER:
+	case HVC_DF_STOPSIGNAL:
+		if (n != 1)
+			return syntax_err(err, df->name, in->line,
+					  "%s requires exactly one argument%s", in->keyword,
+					  n ? " (quote values with spaces)" : "");
+		return 0;
+	case HVC_DF_EXPOSE:
+		return validate_expose(df, in, raw, n, err);
+	}
+	return 0;
+}
+
 static int validate(struct hvc_dockerfile *df, struct hvc_df_instr *in, struct hvc_error *err)
 {
 	const char *bad = NULL;
 	_cleanup_strv_ char **raw = NULL;
-	bool shellish = (in->kind == HVC_DF_RUN || in->kind == HVC_DF_CMD || in->kind == HVC_DF_ENTRYPOINT) && !in->json;
+	bool shellish =
+	    (in->kind == HVC_DF_RUN || in->kind == HVC_DF_CMD || in->kind == HVC_DF_ENTRYPOINT) &&
+	    !in->json;
 	if (!shellish && !in->json) {
 		int r = hvc_df_split_raw(in->rest, df->escape, &raw, &bad);
 		if (r == -EINVAL)
@@ -393,206 +547,130 @@ static int validate(struct hvc_dockerfile *df, struct hvc_df_instr *in, struct h
 			return hvc_err(err, ENOMEM, "parse");
 	}
 	size_t n = in->json ? hvc_strv_len(in->json_args) : hvc_strv_len(raw);
+	int r = validate_flags(df, in, err);
+	return r < 0 ? r : validate_args(df, in, raw, n, err);
+}
 
-	for (size_t i = 0; in->flags[i]; i++) {
-		const char *f = in->flags[i];
-		if (in->kind == HVC_DF_FROM && hvc_str_has_prefix(f, "--platform=")) {
-			warn_push(df, in->line, "FROM %s ignored (hvc builds for this host)", f);
-		} else if ((in->kind == HVC_DF_COPY || in->kind == HVC_DF_ADD) &&
-			   (hvc_str_has_prefix(f, "--chown=") || hvc_str_has_prefix(f, "--chmod="))) {
-			if (!f[8])
-				return syntax_err(err, df->name, in->line, "%s %s: missing value", in->keyword, f);
-		} else if ((in->kind == HVC_DF_COPY || in->kind == HVC_DF_ADD) && hvc_str_has_prefix(f, "--link")) {
-			warn_push(df, in->line, "%s %s ignored (layers are always independent of their parent here)",
-				  in->keyword, f);
-		} else if (in->kind == HVC_DF_COPY && hvc_str_has_prefix(f, "--from")) {
-			return syntax_err(err, df->name, in->line,
-					  "COPY --from is not supported (hvc builds single-stage Dockerfiles)");
+/* Parser directives (escape=, syntax=): only before anything else, including
+ * blank lines. *i is left on the first line that is not one. */
+static int parse_directives(struct hvc_dockerfile *df, struct pline *lines, size_t nl, size_t *i,
+			    struct hvc_error *err)
+{
+	bool seen_escape = false, seen_syntax = false;
+	for (; *i < nl; (*i)++) {
+		char key[64], val[256];
+		int line = (int)*i + 1;
+		if (!parse_directive(&lines[*i], key, sizeof(key), val, sizeof(val)))
+			break;
+		if (!strcmp(key, "escape")) {
+			if (seen_escape)
+				return syntax_err(err, df->name, line,
+						  "only one escape parser directive can be used");
+			seen_escape = true;
+			if (strcmp(val, "\\") && strcmp(val, "`"))
+				return syntax_err(err, df->name, line,
+						  "invalid escape token '%s' (must be ` or \\)",
+						  val);
+			df->escape = val[0];
+		} else if (!strcmp(key, "syntax")) {
+			if (seen_syntax)
+				return syntax_err(err, df->name, line,
+						  "only one syntax parser directive can be used");
+			seen_syntax = true;
+			warn_push(df, line,
+				  "parser directive syntax=%s ignored (hvc has its own parser)",
+				  val);
 		} else {
-			return syntax_err(err, df->name, in->line, "%s: unknown or unsupported flag %s", in->keyword, f);
+			warn_push(df, line, "unknown parser directive %s ignored", key);
 		}
 	}
+	return 0;
+}
 
-	switch (in->kind) {
-	case HVC_DF_FROM:
-		if (n == 1)
-			return 0;
-		if (n == 3 && !strcasecmp(raw[1], "AS")) {
-			for (const char *c = raw[2]; *c; c++)
-				if (!isalnum((unsigned char)*c) && !strchr("_-.", *c))
-					return syntax_err(err, df->name, in->line, "FROM: invalid stage name \"%s\"", raw[2]);
-			return 0;
-		}
-		if (n == 0)
-			return syntax_err(err, df->name, in->line, "FROM requires an image name (or scratch)");
-		return syntax_err(err, df->name, in->line, "FROM: expected IMAGE [AS NAME], got \"%s\"", in->rest);
-	case HVC_DF_RUN:
-		if (in->json ? n == 0 : !*in->rest)
-			return syntax_err(err, df->name, in->line, "RUN requires a command");
-		return 0;
-	case HVC_DF_CMD:
-	case HVC_DF_ENTRYPOINT:
-		if (!in->json && !*in->rest)
-			return syntax_err(err, df->name, in->line, "%s requires a command (or [] for none)", in->keyword);
-		return 0;
-	case HVC_DF_COPY:
-	case HVC_DF_ADD:
-		if (n < 2)
-			return syntax_err(err, df->name, in->line, "%s requires at least a source and a destination",
-					  in->keyword);
-		return 0;
-	case HVC_DF_ENV:
-	case HVC_DF_LABEL:
-		return validate_pairs(df, in, raw, err);
-	case HVC_DF_ARG:
-		if (n == 0)
-			return syntax_err(err, df->name, in->line, "ARG requires a name");
-		for (size_t i = 0; i < n; i++)
-			if (raw[i][0] == '=')
-				return syntax_err(err, df->name, in->line, "ARG: empty name in \"%s\"", raw[i]);
-		return 0;
-	case HVC_DF_SHELL:
-		if (!in->json || n == 0)
-			return syntax_err(err, df->name, in->line,
-					  "SHELL requires the JSON form, e.g. SHELL [\"/bin/sh\", \"-c\"]");
-		return 0;
-	case HVC_DF_VOLUME:
-		if (n == 0)
-			return syntax_err(err, df->name, in->line, "VOLUME requires at least one path");
-		return 0;
-	case HVC_DF_WORKDIR:
-	case HVC_DF_USER:
-	case HVC_DF_STOPSIGNAL:
-		if (n != 1)
-			return syntax_err(err, df->name, in->line, "%s requires exactly one argument%s", in->keyword,
-					  n ? " (quote values with spaces)" : "");
-		return 0;
-	case HVC_DF_EXPOSE:
-		if (n == 0)
-			return syntax_err(err, df->name, in->line, "EXPOSE requires at least one port");
-		for (size_t i = 0; i < n; i++)
-			if (!valid_port(raw[i]))
-				return syntax_err(err, df->name, in->line, "EXPOSE: invalid port \"%s\" (expected PORT[/tcp|udp])",
-						  raw[i]);
-		return 0;
+/* The instruction starting at line *i joined over its continuation lines
+ * (comment and blank lines inside it dropped, as Docker does); *i is left on
+ * its last line. */
+static int join_instruction(struct hvc_dockerfile *df, struct pline *lines, size_t nl, size_t *i,
+			    char **text, struct hvc_error *err)
+{
+	size_t tlen = 0, cl;
+	*text = NULL;
+	FILE *m = open_memstream(text, &tlen);
+	if (!m)
+		return hvc_err(err, errno, "parse");
+	bool cont = line_continues(&lines[*i], df->escape, &cl);
+	fwrite(lines[*i].p, 1, cl, m);
+	while (cont && *i + 1 < nl) {
+		(*i)++;
+		if (line_comment(&lines[*i]) || line_blank(&lines[*i]))
+			continue;
+		cont = line_continues(&lines[*i], df->escape, &cl);
+		fwrite(lines[*i].p, 1, cl, m);
 	}
+	fclose(m);
+	return *text ? 0 : hvc_err(err, ENOMEM, "parse");
+}
+
+/* Single-stage: one FROM, and only ARGs before it. */
+static int check_order(struct hvc_dockerfile *df, int start, bool *seen_from, struct hvc_error *err)
+{
+	if (df->n_instrs == 0)
+		return 0;
+	struct hvc_df_instr *last = &df->instrs[df->n_instrs - 1];
+	if (last->line != start)
+		return 0; /* directive-like instruction that added nothing (MAINTAINER) */
+	if (last->kind == HVC_DF_FROM) {
+		if (*seen_from)
+			return syntax_err(err, df->name, start,
+					  "multi-stage builds are not supported (second FROM)");
+		*seen_from = true;
+	} else if (!*seen_from && last->kind != HVC_DF_ARG) {
+		return syntax_err(err, df->name, start,
+				  "the first instruction must be FROM (or ARG), got %s",
+				  last->keyword);
+	}
+	return 0;
+}
+
+static int parse_instructions(struct hvc_dockerfile *df, struct pline *lines, size_t nl, size_t i,
+			      struct hvc_error *err)
+{
+	bool seen_from = false;
+	for (; i < nl; i++) {
+		if (line_blank(&lines[i]) || line_comment(&lines[i]))
+			continue;
+		int start = (int)i + 1;
+		_cleanup_free_ char *text = NULL;
+		int r = join_instruction(df, lines, nl, &i, &text, err);
+		if (r < 0 || (r = add_instruction(df, start, text, err)) < 0 ||
+		    (r = check_order(df, start, &seen_from, err)) < 0)
+			return r;
+	}
+	if (!seen_from)
+		return syntax_err(
+		    err, df->name, 0,
+		    "no FROM instruction (a Dockerfile starts with FROM IMAGE or FROM scratch)");
 	return 0;
 }
 
 int hvc_dockerfile_parse(const char *buf, size_t len, const char *name, struct hvc_dockerfile **out,
 			 struct hvc_error *err)
 {
-	struct hvc_dockerfile *df = calloc(1, sizeof(*df));
-	if (!df || !(df->name = strdup(name ? name : "Dockerfile"))) {
-		free(df);
-		return hvc_err(err, ENOMEM, "parse");
-	}
+	_cleanup_dockerfile_ struct hvc_dockerfile *df = hvc_xcalloc(1, sizeof(*df));
+	df->name = hvc_xstrdup(name ? name : "Dockerfile");
 	df->escape = '\\';
-	if (memchr(buf, '\0', len)) {
-		int r = syntax_err(err, df->name, 0, "contains a NUL byte (not a text file)");
-		hvc_dockerfile_free(df);
-		return r;
-	}
-	struct pline *lines = NULL;
+	if (memchr(buf, '\0', len))
+		return syntax_err(err, df->name, 0, "contains a NUL byte (not a text file)");
+	_cleanup_free_ struct pline *lines = NULL;
 	size_t nl = split_lines(buf, len, &lines);
-	if (nl == (size_t)-1) {
-		hvc_dockerfile_free(df);
+	if (nl == (size_t)-1)
 		return hvc_err(err, ENOMEM, "parse");
-	}
-
-	int r = 0;
 	size_t i = 0;
-	bool seen_escape = false, seen_syntax = false;
-	/* Parser directives: only before anything else, including blank lines. */
-	for (; i < nl; i++) {
-		char key[64], val[256];
-		if (!parse_directive(&lines[i], key, sizeof(key), val, sizeof(val)))
-			break;
-		if (!strcmp(key, "escape")) {
-			if (seen_escape) {
-				r = syntax_err(err, df->name, (int)i + 1, "only one escape parser directive can be used");
-				goto out;
-			}
-			seen_escape = true;
-			if (strcmp(val, "\\") && strcmp(val, "`")) {
-				r = syntax_err(err, df->name, (int)i + 1, "invalid escape token '%s' (must be ` or \\)", val);
-				goto out;
-			}
-			df->escape = val[0];
-		} else if (!strcmp(key, "syntax")) {
-			if (seen_syntax) {
-				r = syntax_err(err, df->name, (int)i + 1, "only one syntax parser directive can be used");
-				goto out;
-			}
-			seen_syntax = true;
-			warn_push(df, (int)i + 1, "parser directive syntax=%s ignored (hvc has its own parser)", val);
-		} else {
-			warn_push(df, (int)i + 1, "unknown parser directive %s ignored", key);
-		}
-	}
-
-	bool seen_from = false;
-	for (; i < nl; i++) {
-		if (line_blank(&lines[i]) || line_comment(&lines[i]))
-			continue;
-		int start = (int)i + 1;
-		size_t cl;
-		char *text = NULL;
-		size_t tlen = 0;
-		FILE *m = open_memstream(&text, &tlen);
-		if (!m) {
-			r = hvc_err(err, errno, "parse");
-			goto out;
-		}
-		bool cont = line_continues(&lines[i], df->escape, &cl);
-		fwrite(lines[i].p, 1, cl, m);
-		while (cont && i + 1 < nl) {
-			i++;
-			/* Comment lines inside a continued instruction are dropped, as Docker does. */
-			if (line_comment(&lines[i]))
-				continue;
-			if (line_blank(&lines[i]))
-				continue;
-			cont = line_continues(&lines[i], df->escape, &cl);
-			fwrite(lines[i].p, 1, cl, m);
-		}
-		fclose(m);
-		if (!text) {
-			r = hvc_err(err, ENOMEM, "parse");
-			goto out;
-		}
-		r = add_instruction(df, start, text, err);
-		free(text);
-		if (r < 0)
-			goto out;
-		if (df->n_instrs == 0)
-			continue;
-		struct hvc_df_instr *last = &df->instrs[df->n_instrs - 1];
-		if (last->line != start)
-			continue; /* directive-like instruction that added nothing (MAINTAINER) */
-		if (last->kind == HVC_DF_FROM) {
-			if (seen_from) {
-				r = syntax_err(err, df->name, start,
-					       "multi-stage builds are not supported (second FROM)");
-				goto out;
-			}
-			seen_from = true;
-		} else if (!seen_from && last->kind != HVC_DF_ARG) {
-			r = syntax_err(err, df->name, start, "the first instruction must be FROM (or ARG), got %s",
-				       last->keyword);
-			goto out;
-		}
-	}
-	if (!seen_from) {
-		r = syntax_err(err, df->name, 0, "no FROM instruction (a Dockerfile starts with FROM IMAGE or FROM scratch)");
-		goto out;
-	}
-out:
-	free(lines);
-	if (r < 0) {
-		hvc_dockerfile_free(df);
+	int r = parse_directives(df, lines, nl, &i, err);
+	if (r == 0)
+		r = parse_instructions(df, lines, nl, i, err);
+	if (r < 0)
 		return r;
-	}
-	*out = df;
+	*out = steal_pointer(&df);
 	return 0;
 }

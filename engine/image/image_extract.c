@@ -6,6 +6,7 @@
  * overlayfs whiteouts (overlay mode, for the layer cache) or deletions
  * (apply mode, for a flattened rootfs). The plain tar stream is hashed as it
  * is read (diff_id), and so are the file's bytes (blob digest). */
+#include "image_internal.h"
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
@@ -18,7 +19,6 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
-#include "image_internal.h"
 
 /* ---------- member names ----------------------------------------------- */
 
@@ -97,15 +97,13 @@ static bool strset_has(const struct strset *set, const char *s)
 	}
 }
 
-static int strset_add(struct strset *set, const char *s)
+static void strset_add(struct strset *set, const char *s)
 {
 	if (strset_has(set, s))
-		return 0;
+		return;
 	if ((set->n + 1) * 2 > set->cap) {
 		size_t ncap = set->cap ? set->cap * 2 : 256;
-		char **ns = calloc(ncap, sizeof(char *));
-		if (!ns)
-			return -1;
+		char **ns = hvc_xcalloc(ncap, sizeof(char *));
 		for (size_t i = 0; i < set->cap; i++) {
 			if (!set->slot[i])
 				continue;
@@ -121,10 +119,8 @@ static int strset_add(struct strset *set, const char *s)
 	size_t i = str_hash(s) & (set->cap - 1);
 	while (set->slot[i])
 		i = (i + 1) & (set->cap - 1);
-	if (!(set->slot[i] = strdup(s)))
-		return -1;
+	set->slot[i] = hvc_xstrdup(s);
 	set->n++;
-	return 0;
 }
 
 static void strset_free(struct strset *set)
@@ -148,10 +144,10 @@ struct extract {
 		uid_t uid;
 		gid_t gid;
 		struct timespec mtime;
-	} *dirs;
+	} * dirs;
 	size_t n_dirs;
 	/* stream */
-	struct archive *outer;
+	struct archive *outer, *inner;
 	int fd;
 	struct hvc_hasher hu, hc;
 	char buf[1 << 16], rbuf[1 << 16];
@@ -160,8 +156,8 @@ struct extract {
 static int openat2_beneath(int dirfd, const char *path, int flags)
 {
 	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC),
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+	    .flags = (uint64_t)(flags | O_CLOEXEC),
+	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
 	};
 	int fd;
 	do
@@ -173,10 +169,14 @@ static int openat2_beneath(int dirfd, const char *path, int flags)
 static const char *why_errno(int e)
 {
 	switch (e) {
-	case EXDEV: return "its path leaves the target through a symlink";
-	case ELOOP: return "its path goes through a symlink loop";
-	case ENOTDIR: return "a parent is not a directory";
-	default: return strerror(e);
+	case EXDEV:
+		return "its path leaves the target through a symlink";
+	case ELOOP:
+		return "its path goes through a symlink loop";
+	case ENOTDIR:
+		return "a parent is not a directory";
+	default:
+		return strerror(e);
 	}
 }
 
@@ -189,8 +189,8 @@ static int open_dir(struct extract *x, const char *path, bool create, struct hvc
 	int fd = openat2_beneath(x->root, path, O_RDONLY | O_DIRECTORY);
 	if (fd >= 0 || errno != ENOENT || !create) {
 		if (fd < 0)
-			return hvc_image_err(err, errno, "`%s`: member `%s`: %s", x->tar_path, member,
-					     why_errno(errno));
+			return hvc_image_err(err, errno, "`%s`: member `%s`: %s", x->tar_path,
+					     member, why_errno(errno));
 		return fd;
 	}
 	/* create the missing components one by one, each resolved from the root */
@@ -206,7 +206,8 @@ static int open_dir(struct extract *x, const char *path, bool create, struct hvc
 			    errno != EEXIST) {
 				int e = errno;
 				close(cur);
-				return hvc_err(err, e, "`%s`: member `%s`: mkdir `%s`", x->tar_path, member, p);
+				return hvc_err(err, e, "`%s`: member `%s`: mkdir `%s`", x->tar_path,
+					       member, p);
 			}
 			next = openat2_beneath(x->root, p, O_RDONLY | O_DIRECTORY);
 		}
@@ -245,7 +246,8 @@ static int remove_at(int parent, const char *name)
 	struct dirent *de;
 	int rc = 0;
 	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && remove_at(dirfd(d), de->d_name) < 0)
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    remove_at(dirfd(d), de->d_name) < 0)
 			rc = -1;
 	closedir(d);
 	if (rc == 0 && unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
@@ -281,18 +283,20 @@ static void set_xattrs(struct extract *x, struct archive_entry *e, int fd, const
 			continue;
 		}
 		if (fsetxattr(fd, k, v, len, 0) < 0)
-			hvc_debug("`%s`: member `%s`: xattr %s: %s", x->tar_path, member, k, strerror(errno));
+			hvc_debug("`%s`: member `%s`: xattr %s: %s", x->tar_path, member, k,
+				  strerror(errno));
 	}
 }
 
 static void set_owner_mode_time(struct extract *x, int fd, struct archive_entry *e)
 {
-	if (x->privileged && fchown(fd, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e)) < 0)
+	if (x->privileged &&
+	    fchown(fd, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e)) < 0)
 		hvc_debug("chown `%s`: %s", archive_entry_pathname(e), strerror(errno));
 	fchmod(fd, archive_entry_perm(e) & 07777);
 	struct timespec ts[2] = {
-		{ .tv_sec = archive_entry_mtime(e), .tv_nsec = archive_entry_mtime_nsec(e) },
-		{ .tv_sec = archive_entry_mtime(e), .tv_nsec = archive_entry_mtime_nsec(e) },
+	    {.tv_sec = archive_entry_mtime(e), .tv_nsec = archive_entry_mtime_nsec(e)},
+	    {.tv_sec = archive_entry_mtime(e), .tv_nsec = archive_entry_mtime_nsec(e)},
 	};
 	futimens(fd, ts);
 }
@@ -317,7 +321,8 @@ static int whiteout(struct extract *x, const char *parent, const char *base, con
 	if (!strcmp(base, ".wh..wh..opq")) {
 		if (x->overlay) {
 			if (fsetxattr(pfd, "trusted.overlay.opaque", "y", 1, 0) < 0)
-				return hvc_err(err, errno, "`%s`: member `%s`: set trusted.overlay.opaque",
+				return hvc_err(err, errno,
+					       "`%s`: member `%s`: set trusted.overlay.opaque",
 					       x->tar_path, member);
 			return 0;
 		}
@@ -333,11 +338,12 @@ static int whiteout(struct extract *x, const char *parent, const char *base, con
 		while ((de = readdir(d))) {
 			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 				continue;
-			_cleanup_free_ char *p = *parent ? hvc_strdup_printf("%s/%s", parent, de->d_name)
-							 : strdup(de->d_name);
+			_cleanup_free_ char *p =
+			    *parent ? hvc_strdup_printf("%s/%s", parent, de->d_name)
+				    : strdup(de->d_name);
 			if (!strset_has(&x->created, p) && remove_at(pfd, de->d_name) < 0)
-				rc = hvc_err(err, errno, "`%s`: member `%s`: remove `%s`", x->tar_path,
-					     member, p);
+				rc = hvc_err(err, errno, "`%s`: member `%s`: remove `%s`",
+					     x->tar_path, member, p);
 		}
 		closedir(d);
 		return rc;
@@ -346,7 +352,8 @@ static int whiteout(struct extract *x, const char *parent, const char *base, con
 		return 0; /* aufs bookkeeping (.wh..wh.plnk etc.): nothing to apply */
 	const char *name = base + 4;
 	if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
-		return hvc_image_err(err, EINVAL, "`%s`: member `%s`: invalid whiteout", x->tar_path, member);
+		return hvc_image_err(err, EINVAL, "`%s`: member `%s`: invalid whiteout",
+				     x->tar_path, member);
 	_cleanup_free_ char *p = *parent ? hvc_strdup_printf("%s/%s", parent, name) : strdup(name);
 	if (strset_has(&x->created, p))
 		return 0; /* whiteouts hide lower layers only, never this layer's own files */
@@ -354,12 +361,13 @@ static int whiteout(struct extract *x, const char *parent, const char *base, con
 		if (faccessat(pfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 			return 0;
 		if (mknodat(pfd, name, S_IFCHR | 0, makedev(0, 0)) < 0)
-			return hvc_err(err, errno, "`%s`: member `%s`: create overlay whiteout", x->tar_path,
-				       member);
+			return hvc_err(err, errno, "`%s`: member `%s`: create overlay whiteout",
+				       x->tar_path, member);
 		return 0;
 	}
 	if (remove_at(pfd, name) < 0)
-		return hvc_err(err, errno, "`%s`: member `%s`: remove `%s`", x->tar_path, member, p);
+		return hvc_err(err, errno, "`%s`: member `%s`: remove `%s`", x->tar_path, member,
+			       p);
 	return 0;
 }
 
@@ -377,7 +385,8 @@ static int write_data(struct extract *x, struct archive *a, int fd, const char *
 			if (w < 0 && errno == EINTR)
 				continue;
 			if (w < 0)
-				return hvc_err(err, errno, "`%s`: member `%s`: write", x->tar_path, member);
+				return hvc_err(err, errno, "`%s`: member `%s`: write", x->tar_path,
+					       member);
 			p += w;
 			off += w;
 			len -= (size_t)w;
@@ -389,6 +398,147 @@ static int write_data(struct extract *x, struct archive *a, int fd, const char *
 	return 0;
 }
 
+/* A member being applied: its name as the tar has it (for messages), its
+ * cleaned path, that path split, and its parent directory opened beneath the
+ * target. */
+struct member {
+	const char *orig, *full, *parent, *base;
+	int pfd;
+};
+
+static int refuse(struct extract *x, const struct member *m, const char *what,
+		  struct hvc_error *err)
+{
+	return hvc_err(err, errno, "`%s`: member `%s`: %s", x->tar_path, m->orig, what);
+}
+
+static int apply_hardlink(struct extract *x, const struct member *m, const char *hl,
+			  struct hvc_error *err)
+{
+	const char *why = hvc_image_member_path_problem(hl);
+	if (why)
+		return hvc_image_err(err, EINVAL, "`%s`: member `%s`: hard link target `%s`: %s",
+				     x->tar_path, m->orig, hl, why);
+	_cleanup_free_ char *t = hvc_xstrdup(hl);
+	hvc_image_member_path_clean(t);
+	const char *tparent, *tbase;
+	split(t, &tparent, &tbase);
+	_cleanup_close_ int tfd = open_dir(x, tparent, false, err, m->orig);
+	if (tfd < 0)
+		return hvc_error_prefix(err, "hard link target `%s`", hl);
+	struct stat st;
+	if (fstatat(tfd, tbase, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return hvc_err(err, errno, "`%s`: member `%s`: hard link target `%s`", x->tar_path,
+			       m->orig, hl);
+	if (S_ISDIR(st.st_mode))
+		return hvc_image_err(err, EPERM, "`%s`: member `%s`: hard link to a directory",
+				     x->tar_path, m->orig);
+	if (clear_slot(m->pfd, m->base, false) < 0)
+		return refuse(x, m, "replace", err);
+	if (linkat(tfd, tbase, m->pfd, m->base, 0) < 0)
+		return hvc_err(err, errno, "`%s`: member `%s`: link to `%s`", x->tar_path, m->orig,
+			       hl);
+	return 0;
+}
+
+static int apply_dir(struct extract *x, struct archive_entry *e, const struct member *m,
+		     struct hvc_error *err)
+{
+	int keep = clear_slot(m->pfd, m->base, true);
+	if (keep < 0)
+		return refuse(x, m, "replace", err);
+	if (!keep && mkdirat(m->pfd, m->base, 0700) < 0)
+		return refuse(x, m, "mkdir", err);
+	_cleanup_close_ int fd =
+	    openat(m->pfd, m->base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return refuse(x, m, "open", err);
+	if (x->privileged)
+		fchown(fd, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e));
+	set_xattrs(x, e, fd, m->orig);
+	/* mode and mtime last: later members would change them */
+	x->dirs = hvc_xrealloc(x->dirs, x->n_dirs + 1, sizeof(*x->dirs));
+	x->dirs[x->n_dirs++] = (struct dir_meta){
+	    .path = hvc_xstrdup(m->full),
+	    .mode = archive_entry_perm(e) & 07777,
+	    .mtime = {archive_entry_mtime(e), archive_entry_mtime_nsec(e)},
+	};
+	return 0;
+}
+
+static int apply_file(struct extract *x, struct archive *a, struct archive_entry *e,
+		      const struct member *m, struct hvc_error *err)
+{
+	if (clear_slot(m->pfd, m->base, false) < 0)
+		return refuse(x, m, "replace", err);
+	_cleanup_close_ int fd =
+	    openat(m->pfd, m->base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return refuse(x, m, "create", err);
+	if (write_data(x, a, fd, m->orig, err) < 0)
+		return -1;
+	if (ftruncate(fd, archive_entry_size(e)) < 0)
+		return refuse(x, m, "truncate", err);
+	set_xattrs(x, e, fd, m->orig);
+	set_owner_mode_time(x, fd, e);
+	return 0;
+}
+
+static int apply_symlink(struct extract *x, struct archive_entry *e, const struct member *m,
+			 struct hvc_error *err)
+{
+	const char *target = archive_entry_symlink(e);
+	if (!target || !*target)
+		return hvc_image_err(err, EINVAL, "`%s`: member `%s`: symlink without a target",
+				     x->tar_path, m->orig);
+	if (clear_slot(m->pfd, m->base, false) < 0)
+		return refuse(x, m, "replace", err);
+	/* the link itself is harmless; writing through it later is checked */
+	if (symlinkat(target, m->pfd, m->base) < 0)
+		return refuse(x, m, "symlink", err);
+	if (x->privileged)
+		fchownat(m->pfd, m->base, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e),
+			 AT_SYMLINK_NOFOLLOW);
+	struct timespec ts[2] = {{archive_entry_mtime(e), archive_entry_mtime_nsec(e)},
+				 {archive_entry_mtime(e), archive_entry_mtime_nsec(e)}};
+	utimensat(m->pfd, m->base, ts, AT_SYMLINK_NOFOLLOW);
+	return 0;
+}
+
+static int apply_fifo(struct extract *x, struct archive_entry *e, const struct member *m,
+		      struct hvc_error *err)
+{
+	if (clear_slot(m->pfd, m->base, false) < 0)
+		return refuse(x, m, "replace", err);
+	if (mkfifoat(m->pfd, m->base, 0600) < 0)
+		return refuse(x, m, "mkfifo", err);
+	_cleanup_close_ int fd =
+	    openat(m->pfd, m->base, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0)
+		set_owner_mode_time(x, fd, e);
+	return 0;
+}
+
+static int apply_typed(struct extract *x, struct archive *a, struct archive_entry *e,
+		       const struct member *m, struct hvc_error *err)
+{
+	mode_t type = archive_entry_filetype(e);
+	switch (type) {
+	case AE_IFDIR:
+		return apply_dir(x, e, m, err);
+	case AE_IFREG:
+		return apply_file(x, a, e, m, err);
+	case AE_IFLNK:
+		return apply_symlink(x, e, m, err);
+	case AE_IFIFO:
+		return apply_fifo(x, e, m, err);
+	default:
+		return hvc_image_err(err, EINVAL, "`%s`: member `%s`: unsupported file type 0%o",
+				     x->tar_path, m->orig, (unsigned)type);
+	}
+}
+
+/* Checks a member's name and kind, then creates it beneath the target. */
 static int apply_member(struct extract *x, struct archive *a, struct archive_entry *e,
 			struct hvc_error *err)
 {
@@ -396,125 +546,32 @@ static int apply_member(struct extract *x, struct archive *a, struct archive_ent
 	const char *why = hvc_image_member_path_problem(orig);
 	if (why)
 		return hvc_image_err(err, EINVAL, "`%s`: member `%s`: %s", x->tar_path, orig, why);
-	_cleanup_free_ char *path = strdup(orig);
+	_cleanup_free_ char *path = hvc_xstrdup(orig);
 	hvc_image_member_path_clean(path);
 	if (!*path)
 		return 0; /* the root directory itself */
-	_cleanup_free_ char *full = strdup(path);
-	const char *parent, *base;
-	split(path, &parent, &base);
-	if (hvc_str_has_prefix(base, ".wh."))
-		return whiteout(x, parent, base, orig, err);
+	_cleanup_free_ char *full = hvc_xstrdup(path);
+	struct member m = {.orig = orig, .full = full};
+	split(path, &m.parent, &m.base);
+	if (hvc_str_has_prefix(m.base, ".wh."))
+		return whiteout(x, m.parent, m.base, orig, err);
 
 	mode_t type = archive_entry_filetype(e);
 	const char *hl = archive_entry_hardlink(e);
 	if (!hl && (type == AE_IFCHR || type == AE_IFBLK))
-		return hvc_image_err(err, EPERM, "`%s`: member `%s`: device nodes are refused in image layers",
-			       x->tar_path, orig);
+		return hvc_image_err(err, EPERM,
+				     "`%s`: member `%s`: device nodes are refused in image layers",
+				     x->tar_path, orig);
 	if (!hl && type == AE_IFSOCK)
 		return 0;
-	_cleanup_close_ int pfd = open_dir(x, parent, true, err, orig);
+	_cleanup_close_ int pfd = open_dir(x, m.parent, true, err, orig);
 	if (pfd < 0)
 		return -1;
-	int rc = 0;
-	if (hl) {
-		why = hvc_image_member_path_problem(hl);
-		if (why)
-			return hvc_image_err(err, EINVAL, "`%s`: member `%s`: hard link target `%s`: %s",
-				       x->tar_path, orig, hl, why);
-		_cleanup_free_ char *t = strdup(hl);
-		hvc_image_member_path_clean(t);
-		const char *tparent, *tbase;
-		split(t, &tparent, &tbase);
-		_cleanup_close_ int tfd = open_dir(x, tparent, false, err, orig);
-		if (tfd < 0)
-			return hvc_error_prefix(err, "hard link target `%s`", hl);
-		struct stat st;
-		if (fstatat(tfd, tbase, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			return hvc_err(err, errno, "`%s`: member `%s`: hard link target `%s`", x->tar_path,
-				       orig, hl);
-		if (S_ISDIR(st.st_mode))
-			return hvc_image_err(err, EPERM, "`%s`: member `%s`: hard link to a directory", x->tar_path,
-				       orig);
-		if (clear_slot(pfd, base, false) < 0)
-			return hvc_err(err, errno, "`%s`: member `%s`: replace", x->tar_path, orig);
-		if (linkat(tfd, tbase, pfd, base, 0) < 0)
-			return hvc_err(err, errno, "`%s`: member `%s`: link to `%s`", x->tar_path, orig, hl);
-		return strset_add(&x->created, full);
-	}
-	switch (type) {
-	case AE_IFDIR: {
-		int keep = clear_slot(pfd, base, true);
-		if (keep < 0)
-			return hvc_err(err, errno, "`%s`: member `%s`: replace", x->tar_path, orig);
-		if (!keep && mkdirat(pfd, base, 0700) < 0)
-			return hvc_err(err, errno, "`%s`: member `%s`: mkdir", x->tar_path, orig);
-		_cleanup_close_ int fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			return hvc_err(err, errno, "`%s`: member `%s`: open", x->tar_path, orig);
-		if (x->privileged)
-			fchown(fd, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e));
-		set_xattrs(x, e, fd, orig);
-		/* mode and mtime last: later members would change them */
-		struct dir_meta *nd = realloc(x->dirs, (x->n_dirs + 1) * sizeof(*nd));
-		if (!nd)
-			return hvc_err(err, ENOMEM, "extract");
-		x->dirs = nd;
-		nd[x->n_dirs++] = (struct dir_meta){
-			.path = strdup(full),
-			.mode = archive_entry_perm(e) & 07777,
-			.mtime = { archive_entry_mtime(e), archive_entry_mtime_nsec(e) },
-		};
-		break;
-	}
-	case AE_IFREG: {
-		if (clear_slot(pfd, base, false) < 0)
-			return hvc_err(err, errno, "`%s`: member `%s`: replace", x->tar_path, orig);
-		_cleanup_close_ int fd =
-			openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0)
-			return hvc_err(err, errno, "`%s`: member `%s`: create", x->tar_path, orig);
-		if ((rc = write_data(x, a, fd, orig, err)) < 0)
-			return rc;
-		if (ftruncate(fd, archive_entry_size(e)) < 0)
-			return hvc_err(err, errno, "`%s`: member `%s`: truncate", x->tar_path, orig);
-		set_xattrs(x, e, fd, orig);
-		set_owner_mode_time(x, fd, e);
-		break;
-	}
-	case AE_IFLNK: {
-		const char *target = archive_entry_symlink(e);
-		if (!target || !*target)
-			return hvc_image_err(err, EINVAL, "`%s`: member `%s`: symlink without a target", x->tar_path,
-				       orig);
-		if (clear_slot(pfd, base, false) < 0)
-			return hvc_err(err, errno, "`%s`: member `%s`: replace", x->tar_path, orig);
-		/* the link itself is harmless; writing through it later is checked */
-		if (symlinkat(target, pfd, base) < 0)
-			return hvc_err(err, errno, "`%s`: member `%s`: symlink", x->tar_path, orig);
-		if (x->privileged)
-			fchownat(pfd, base, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e),
-				 AT_SYMLINK_NOFOLLOW);
-		struct timespec ts[2] = { { archive_entry_mtime(e), archive_entry_mtime_nsec(e) },
-					  { archive_entry_mtime(e), archive_entry_mtime_nsec(e) } };
-		utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW);
-		break;
-	}
-	case AE_IFIFO: {
-		if (clear_slot(pfd, base, false) < 0)
-			return hvc_err(err, errno, "`%s`: member `%s`: replace", x->tar_path, orig);
-		if (mkfifoat(pfd, base, 0600) < 0)
-			return hvc_err(err, errno, "`%s`: member `%s`: mkfifo", x->tar_path, orig);
-		_cleanup_close_ int fd = openat(pfd, base, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
-		if (fd >= 0)
-			set_owner_mode_time(x, fd, e);
-		break;
-	}
-	default:
-		return hvc_image_err(err, EINVAL, "`%s`: member `%s`: unsupported file type 0%o", x->tar_path,
-			       orig, (unsigned)type);
-	}
-	return strset_add(&x->created, full) < 0 ? hvc_err(err, ENOMEM, "extract") : 0;
+	m.pfd = pfd;
+	if ((hl ? apply_hardlink(x, &m, hl, err) : apply_typed(x, a, e, &m, err)) < 0)
+		return -1;
+	strset_add(&x->created, full);
+	return 0;
 }
 
 static void finish_dirs(struct extract *x)
@@ -524,7 +581,7 @@ static void finish_dirs(struct extract *x)
 		int fd = openat2_beneath(x->root, d->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
 		if (fd >= 0) {
 			fchmod(fd, d->mode);
-			struct timespec ts[2] = { d->mtime, d->mtime };
+			struct timespec ts[2] = {d->mtime, d->mtime};
 			futimens(fd, ts);
 			close(fd);
 		}
@@ -559,76 +616,13 @@ static la_ssize_t inner_read(struct archive *a, void *data, const void **buf)
 	return r;
 }
 
-int hvc_image_extract(const char *tar_path, const char *dest, bool overlay,
-		      char diff_id[HVC_DIGEST_LEN], char blob_digest[HVC_DIGEST_LEN],
-		      struct hvc_error *err)
+static void extract_free(struct extract **xp)
 {
-	struct extract *x = calloc(1, sizeof(*x));
+	struct extract *x = *xp;
 	if (!x)
-		return hvc_err(err, ENOMEM, "extract `%s`", tar_path);
-	x->tar_path = tar_path;
-	x->dest = dest;
-	x->overlay = overlay;
-	x->privileged = geteuid() == 0;
-	x->root = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	x->fd = open(tar_path, O_RDONLY | O_CLOEXEC);
-	struct archive *inner = NULL;
-	int rc = 0;
-	if (x->root < 0) {
-		rc = hvc_err(err, errno, "open target `%s`", dest);
-		goto out;
-	}
-	if (x->fd < 0) {
-		rc = hvc_err(err, errno, "open `%s`", tar_path);
-		goto out;
-	}
-	hvc_hasher_init(&x->hu);
-	hvc_hasher_init(&x->hc);
-	x->outer = archive_read_new();
-	archive_read_support_filter_all(x->outer);
-	archive_read_support_format_raw(x->outer);
-	struct archive_entry *e;
-	if (archive_read_open(x->outer, x, NULL, outer_read, NULL) != ARCHIVE_OK ||
-	    archive_read_next_header(x->outer, &e) != ARCHIVE_OK) {
-		rc = hvc_image_err(err, EINVAL, "`%s`: %s", tar_path,
-			     archive_error_string(x->outer) ?: "not a tar or compressed tar");
-		goto out;
-	}
-	inner = archive_read_new();
-	archive_read_support_format_tar(inner);
-	archive_read_support_format_gnutar(inner);
-	if (archive_read_open(inner, x, NULL, inner_read, NULL) != ARCHIVE_OK) {
-		rc = hvc_image_err(err, EINVAL, "`%s`: %s", tar_path, archive_error_string(inner) ?: "not a tar");
-		goto out;
-	}
-	int r;
-	while ((r = archive_read_next_header(inner, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		if ((rc = apply_member(x, inner, e, err)) < 0)
-			goto out;
-	}
-	if (r != ARCHIVE_EOF) {
-		rc = hvc_err(err, EIO, "`%s`: %s", tar_path, archive_error_string(inner) ?: "truncated tar");
-		goto out;
-	}
-	/* the diff_id covers the whole plain stream, padding included */
-	la_ssize_t n;
-	while ((n = archive_read_data(x->outer, x->buf, sizeof(x->buf))) > 0)
-		hvc_hasher_update(&x->hu, x->buf, (size_t)n);
-	if (n < 0) {
-		rc = hvc_err(err, EIO, "`%s`: %s", tar_path, archive_error_string(x->outer) ?: "truncated");
-		goto out;
-	}
-	ssize_t tail;
-	while ((tail = read(x->fd, x->rbuf, sizeof(x->rbuf))) > 0)
-		hvc_hasher_update(&x->hc, x->rbuf, (size_t)tail);
-	finish_dirs(x);
-	if (diff_id)
-		hvc_hasher_final(&x->hu, diff_id);
-	if (blob_digest)
-		hvc_hasher_final(&x->hc, blob_digest);
-out:
-	if (inner)
-		archive_read_free(inner);
+		return;
+	if (x->inner)
+		archive_read_free(x->inner);
 	if (x->outer)
 		archive_read_free(x->outer);
 	hvc_hasher_free(&x->hu);
@@ -642,5 +636,87 @@ out:
 	free(x->dirs);
 	strset_free(&x->created);
 	free(x);
-	return rc;
+	*xp = NULL;
+}
+
+/* Opens the target and the file, and the two-level stream: the outer archive
+ * decompresses (any filter) and hashes the file, the inner one reads the tar
+ * and hashes the plain stream. */
+static int extract_open(struct extract *x, struct hvc_error *err)
+{
+	x->root = open(x->dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	x->fd = open(x->tar_path, O_RDONLY | O_CLOEXEC);
+	if (x->root < 0)
+		return hvc_err(err, errno, "open target `%s`", x->dest);
+	if (x->fd < 0)
+		return hvc_err(err, errno, "open `%s`", x->tar_path);
+	hvc_hasher_init(&x->hu);
+	hvc_hasher_init(&x->hc);
+	x->outer = archive_read_new();
+	archive_read_support_filter_all(x->outer);
+	archive_read_support_format_raw(x->outer);
+	struct archive_entry *e;
+	if (archive_read_open(x->outer, x, NULL, outer_read, NULL) != ARCHIVE_OK ||
+	    archive_read_next_header(x->outer, &e) != ARCHIVE_OK)
+		return hvc_image_err(err, EINVAL, "`%s`: %s", x->tar_path,
+				     archive_error_string(x->outer)
+					 ?: "not a tar or compressed tar");
+	x->inner = archive_read_new();
+	archive_read_support_format_tar(x->inner);
+	archive_read_support_format_gnutar(x->inner);
+	if (archive_read_open(x->inner, x, NULL, inner_read, NULL) != ARCHIVE_OK)
+		return hvc_image_err(err, EINVAL, "`%s`: %s", x->tar_path,
+				     archive_error_string(x->inner) ?: "not a tar");
+	return 0;
+}
+
+static int apply_members(struct extract *x, struct hvc_error *err)
+{
+	struct archive_entry *e;
+	int r;
+	while ((r = archive_read_next_header(x->inner, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN)
+		if (apply_member(x, x->inner, e, err) < 0)
+			return -1;
+	if (r != ARCHIVE_EOF)
+		return hvc_err(err, EIO, "`%s`: %s", x->tar_path,
+			       archive_error_string(x->inner) ?: "truncated tar");
+	return 0;
+}
+
+/* Reads what the tar reader left: the diff_id covers the whole plain stream,
+ * padding included, and the blob digest the whole file. */
+static int hash_rest(struct extract *x, struct hvc_error *err)
+{
+	la_ssize_t n;
+	while ((n = archive_read_data(x->outer, x->buf, sizeof(x->buf))) > 0)
+		hvc_hasher_update(&x->hu, x->buf, (size_t)n);
+	if (n < 0)
+		return hvc_err(err, EIO, "`%s`: %s", x->tar_path,
+			       archive_error_string(x->outer) ?: "truncated");
+	ssize_t tail;
+	while ((tail = read(x->fd, x->rbuf, sizeof(x->rbuf))) > 0)
+		hvc_hasher_update(&x->hc, x->rbuf, (size_t)tail);
+	return 0;
+}
+
+int hvc_image_extract(const char *tar_path, const char *dest, bool overlay,
+		      char diff_id[HVC_DIGEST_LEN], char blob_digest[HVC_DIGEST_LEN],
+		      struct hvc_error *err)
+{
+	__attribute__((cleanup(extract_free))) struct extract *x = calloc(1, sizeof(*x));
+	if (!x)
+		return hvc_err(err, ENOMEM, "extract `%s`", tar_path);
+	x->tar_path = tar_path;
+	x->dest = dest;
+	x->overlay = overlay;
+	x->privileged = geteuid() == 0;
+	x->root = x->fd = -1;
+	if (extract_open(x, err) < 0 || apply_members(x, err) < 0 || hash_rest(x, err) < 0)
+		return -1;
+	finish_dirs(x);
+	if (diff_id)
+		hvc_hasher_final(&x->hu, diff_id);
+	if (blob_digest)
+		hvc_hasher_final(&x->hc, blob_digest);
+	return 0;
 }

@@ -1,16 +1,17 @@
 /* engine/image/image_gc: which images containers use, removing images, pruning
  * dangling ones and collecting unreferenced blobs and unpacked layers. */
+#include "image_internal.h"
 #include <dirent.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "image_internal.h"
 
 /* Calls fn for the image digest of every container in $root/containers/ (each <id>/config.json). */
 static void for_each_container(struct hvc_image_store *s,
-			       void (*fn)(const char *id, const char *digest, void *data), void *data)
+			       void (*fn)(const char *id, const char *digest, void *data),
+			       void *data)
 {
 	_cleanup_free_ char *dir = hvc_path_join(s->root, "containers");
 	DIR *d = opendir(dir);
@@ -49,7 +50,7 @@ int hvc_image_in_use(struct hvc_image_store *s, const char *manifest_digest, cha
 		     struct hvc_error *err)
 {
 	(void)err;
-	struct in_use u = { .digest = manifest_digest };
+	struct in_use u = {.digest = manifest_digest};
 	for_each_container(s, check_use, &u);
 	if (!u.ctr)
 		return 0;
@@ -107,7 +108,8 @@ static void mark_manifest(struct hvc_image_store *s, struct reach *r, const char
 		    hvc_json_parse(cbuf, len, "config", &c, NULL) == 0) {
 			json_object *ids = hvc_json_get(hvc_json_get(c, "rootfs"), "diff_ids");
 			for (size_t i = 0; ids && i < json_object_array_length(ids); i++) {
-				const char *d = json_object_get_string(json_object_array_get_idx(ids, i));
+				const char *d =
+				    json_object_get_string(json_object_array_get_idx(ids, i));
 				if (hvc_digest_valid(d))
 					reach_add(&r->layers, d + 7);
 			}
@@ -124,7 +126,10 @@ static void mark_manifest(struct hvc_image_store *s, struct reach *r, const char
 static void mark_container(const char *id, const char *digest, void *data)
 {
 	(void)id;
-	struct { struct hvc_image_store *s; struct reach *r; } *c = data;
+	struct {
+		struct hvc_image_store *s;
+		struct reach *r;
+	} *c = data;
 	mark_manifest(c->s, c->r, digest, 0);
 }
 
@@ -135,8 +140,12 @@ static int mark_all(struct hvc_image_store *s, struct reach *r, struct hvc_error
 		return -1;
 	json_object *ms = hvc_json_get(idx, "manifests");
 	for (size_t i = 0; i < json_object_array_length(ms); i++)
-		mark_manifest(s, r, hvc_json_get_string(json_object_array_get_idx(ms, i), "digest") ?: "", 0);
-	struct { struct hvc_image_store *s; struct reach *r; } c = { s, r };
+		mark_manifest(
+		    s, r, hvc_json_get_string(json_object_array_get_idx(ms, i), "digest") ?: "", 0);
+	struct {
+		struct hvc_image_store *s;
+		struct reach *r;
+	} c = {s, r};
 	for_each_container(s, mark_container, &c);
 	return 0;
 }
@@ -159,14 +168,16 @@ static uint64_t tree_bytes_at(int dfd, dev_t dev, char ***seen)
 			continue;
 		if (st.st_nlink > 1 && !S_ISDIR(st.st_mode)) {
 			char key[64];
-			snprintf(key, sizeof(key), "%lu:%lu", (unsigned long)st.st_dev, (unsigned long)st.st_ino);
+			snprintf(key, sizeof(key), "%lu:%lu", (unsigned long)st.st_dev,
+				 (unsigned long)st.st_ino);
 			if (strv_has(*seen, key))
 				continue;
 			hvc_strv_push(seen, key);
 		}
 		total += (uint64_t)st.st_blocks * 512;
 		if (S_ISDIR(st.st_mode) && st.st_dev == dev) {
-			int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int sub = openat(dirfd(d), de->d_name,
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub >= 0)
 				total += tree_bytes_at(sub, dev, seen);
 		}
@@ -217,7 +228,8 @@ static int hold_exclusive(struct hvc_image_store *s, bool wait, struct hvc_error
 		if (!wait)
 			return 1;
 		if (!told) {
-			hvc_info("waiting for other hvc processes writing to the image store (imports, builds, loads)");
+			hvc_info("waiting for other hvc processes writing to the image store "
+				 "(imports, builds, loads)");
 			told = true;
 		}
 		how = LOCK_EX; /* now block */
@@ -231,6 +243,73 @@ static void hold_drop(struct hvc_image_store *s)
 		close(s->hold_fd);
 		s->hold_fd = -1;
 	}
+}
+
+/* Blobs no image (nor container) reaches. */
+static void sweep_blobs(struct hvc_image_store *s, const struct reach *r,
+			struct hvc_image_gc_stats *st)
+{
+	_cleanup_free_ char *bdir = hvc_path_join(s->layout, "blobs/sha256");
+	DIR *d = opendir(bdir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' && (!de->d_name[1] || !strcmp(de->d_name, "..")))
+			continue;
+		_cleanup_free_ char *dg = hvc_strdup_printf("sha256:%s", de->d_name);
+		if (strv_has(r->blobs, dg))
+			continue;
+		_cleanup_free_ char *p = hvc_path_join(bdir, de->d_name);
+		struct stat sb;
+		if (lstat(p, &sb) == 0 && unlink(p) == 0) {
+			st->blobs_removed++;
+			st->bytes_freed += (uint64_t)sb.st_blocks * 512;
+		}
+	}
+	if (d)
+		closedir(d);
+}
+
+/* Unpacked layers no image reaches, unless something still mounts them. */
+static void sweep_layers(struct hvc_image_store *s, const struct reach *r,
+			 struct hvc_image_gc_stats *st)
+{
+	DIR *d = opendir(s->layers);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (strv_has(r->layers, de->d_name))
+			continue;
+		_cleanup_free_ char *p = hvc_path_join(s->layers, de->d_name);
+		if (mounted_somewhere(p)) {
+			hvc_warn("layer `%s` is unreferenced but mounted; kept", p);
+			continue;
+		}
+		uint64_t bytes = hvc_image_tree_bytes(p);
+		if (hvc_rm_rf(p, NULL) == 0) {
+			st->layers_removed++;
+			st->bytes_freed += bytes;
+		}
+	}
+	if (d)
+		closedir(d);
+}
+
+/* Scratch left by killed writers (none is running: GC holds the store). */
+static void sweep_scratch(struct hvc_image_store *s, struct hvc_image_gc_stats *st)
+{
+	DIR *d = opendir(s->tmp);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		_cleanup_free_ char *p = hvc_path_join(s->tmp, de->d_name);
+		st->bytes_freed += hvc_image_tree_bytes(p);
+		hvc_rm_rf(p, NULL);
+		st->temp_removed++;
+	}
+	if (d)
+		closedir(d);
 }
 
 int hvc_image_gc(struct hvc_image_store *s, bool wait, struct hvc_image_gc_stats *st,
@@ -249,60 +328,13 @@ int hvc_image_gc(struct hvc_image_store *s, bool wait, struct hvc_image_gc_stats
 		hold_drop(s);
 		return -1;
 	}
-	struct reach r = { 0 };
+	struct reach r = {0};
 	int rc = mark_all(s, &r, err);
-	if (rc < 0)
-		goto out;
-	_cleanup_free_ char *bdir = hvc_path_join(s->layout, "blobs/sha256");
-	DIR *d = opendir(bdir);
-	struct dirent *de;
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.' && (!de->d_name[1] || !strcmp(de->d_name, "..")))
-			continue;
-		_cleanup_free_ char *dg = hvc_strdup_printf("sha256:%s", de->d_name);
-		if (strv_has(r.blobs, dg))
-			continue;
-		_cleanup_free_ char *p = hvc_path_join(bdir, de->d_name);
-		struct stat sb;
-		if (lstat(p, &sb) == 0 && unlink(p) == 0) {
-			st->blobs_removed++;
-			st->bytes_freed += (uint64_t)sb.st_blocks * 512;
-		}
+	if (rc == 0) {
+		sweep_blobs(s, &r, st);
+		sweep_layers(s, &r, st);
+		sweep_scratch(s, st);
 	}
-	if (d)
-		closedir(d);
-	d = opendir(s->layers);
-	while (d && (de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (strv_has(r.layers, de->d_name))
-			continue;
-		_cleanup_free_ char *p = hvc_path_join(s->layers, de->d_name);
-		if (mounted_somewhere(p)) {
-			hvc_warn("layer `%s` is unreferenced but mounted; kept", p);
-			continue;
-		}
-		uint64_t bytes = hvc_image_tree_bytes(p);
-		if (hvc_rm_rf(p, NULL) == 0) {
-			st->layers_removed++;
-			st->bytes_freed += bytes;
-		}
-	}
-	if (d)
-		closedir(d);
-	/* scratch left by killed writers (none is running: we hold the store) */
-	d = opendir(s->tmp);
-	while (d && (de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		_cleanup_free_ char *p = hvc_path_join(s->tmp, de->d_name);
-		st->bytes_freed += hvc_image_tree_bytes(p);
-		hvc_rm_rf(p, NULL);
-		st->temp_removed++;
-	}
-	if (d)
-		closedir(d);
-out:
 	hvc_strv_free(r.blobs);
 	hvc_strv_free(r.layers);
 	hvc_image_store_unlock(s);
@@ -313,8 +345,8 @@ out:
 /* ---------- rm and prune ------------------------------------------------ */
 
 /* Rewrites index.json without the entries keep() rejects. Under the lock. */
-static int index_filter(struct hvc_image_store *s,
-			bool (*drop)(json_object *d, void *data), void *data, struct hvc_error *err)
+static int index_filter(struct hvc_image_store *s, bool (*drop)(json_object *d, void *data),
+			void *data, struct hvc_error *err)
 {
 	_cleanup_json_ json_object *idx = NULL;
 	if (hvc_image_index_read(s, &idx, err) < 0)
@@ -351,27 +383,27 @@ static bool rm_drop(json_object *d, void *data)
 int hvc_image_rm(struct hvc_image_store *s, const char *ref, bool force, char ***report,
 		 struct hvc_error *err)
 {
-	struct hvc_image *img = NULL;
+	_cleanup_image_ struct hvc_image *img = NULL;
 	if (hvc_image_lookup(s, ref, &img, err) < 0) /* never creates busybox to remove it */
 		return -1;
-	_cleanup_free_ char *digest = strdup(img->manifest_digest);
+	_cleanup_free_ char *digest = hvc_xstrdup(img->manifest_digest);
 	_cleanup_free_ char *norm = NULL;
 	bool by_name = hvc_image_name_normalize(ref, &norm, NULL) == 0 && img->name &&
 		       !strcmp(norm, img->name);
-	hvc_image_free(img);
 	_cleanup_json_ json_object *names = hvc_image_names_of(s, digest);
 	size_t n_names = json_object_array_length(names);
 	bool untag_only = by_name && n_names > 1;
 	if (!untag_only && !force) {
 		_cleanup_free_ char *ctr = NULL;
 		if (hvc_image_in_use(s, digest, &ctr, err) > 0)
-			return hvc_image_err(err, EBUSY,
-					     "image \"%s\" is used by container %s (stop and remove it, or use -f)",
-					     ref, ctr);
+			return hvc_image_err(
+			    err, EBUSY,
+			    "image \"%s\" is used by container %s (stop and remove it, or use -f)",
+			    ref, ctr);
 	}
 	if (hvc_image_store_lock(s, err) < 0)
 		return -1;
-	struct rm_ctx c = { .name = untag_only ? norm : NULL, .digest = untag_only ? NULL : digest };
+	struct rm_ctx c = {.name = untag_only ? norm : NULL, .digest = untag_only ? NULL : digest};
 	int rc = index_filter(s, rm_drop, &c, err);
 	hvc_image_store_unlock(s);
 	if (rc < 0)
@@ -383,14 +415,14 @@ int hvc_image_rm(struct hvc_image_store *s, const char *ref, bool force, char **
 	}
 	for (size_t i = 0; i < n_names; i++) {
 		_cleanup_free_ char *line = hvc_strdup_printf(
-			"Untagged: %s", json_object_get_string(json_object_array_get_idx(names, i)));
+		    "Untagged: %s", json_object_get_string(json_object_array_get_idx(names, i)));
 		hvc_strv_push(report, line);
 	}
 	_cleanup_free_ char *line = hvc_strdup_printf("Deleted: %s", digest);
 	hvc_strv_push(report, line);
 	/* reclaim now when nobody is writing; otherwise the next prune does */
 	struct hvc_image_gc_stats st;
-	struct hvc_error gerr = { 0 };
+	struct hvc_error gerr = {0};
 	if (hvc_image_gc(s, false, &st, &gerr) < 0)
 		hvc_warn("image rm: blob GC: %s", gerr.msg);
 	return 0;
@@ -406,14 +438,15 @@ static bool prune_drop(json_object *d, void *data)
 {
 	struct prune_ctx *c = data;
 	const char *dg = hvc_json_get_string(d, "digest") ?: "";
-	bool named = hvc_json_get_string(hvc_json_get(d, "annotations"), HVC_ANNOT_REF_NAME) != NULL;
+	bool named =
+	    hvc_json_get_string(hvc_json_get(d, "annotations"), HVC_ANNOT_REF_NAME) != NULL;
 	if (named && !c->all)
 		return false;
 	if (hvc_image_in_use(c->s, dg, NULL, NULL) > 0)
 		return false;
 	const char *n = hvc_json_get_string(hvc_json_get(d, "annotations"), HVC_ANNOT_REF_NAME);
-	_cleanup_free_ char *line = n ? hvc_strdup_printf("Deleted: %s (%s)", dg, n)
-				      : hvc_strdup_printf("Deleted: %s", dg);
+	_cleanup_free_ char *line =
+	    n ? hvc_strdup_printf("Deleted: %s (%s)", dg, n) : hvc_strdup_printf("Deleted: %s", dg);
 	hvc_strv_push(c->report, line);
 	return true;
 }
@@ -429,7 +462,7 @@ int hvc_image_prune(struct hvc_image_store *s, bool all, char ***report,
 		hold_drop(s);
 		return -1;
 	}
-	struct prune_ctx c = { s, all, report };
+	struct prune_ctx c = {s, all, report};
 	int rc = index_filter(s, prune_drop, &c, err);
 	hvc_image_store_unlock(s);
 	if (rc < 0) {
@@ -475,8 +508,8 @@ static void fsck_blob(struct hvc_image_store *s, const char *what, const char *d
 		return;
 	}
 	if (size >= 0 && n != size)
-		problem(problems, "%s %s: size %lld, descriptor says %lld%s", what, digest, (long long)n,
-			(long long)size, n < size ? " (truncated)" : "");
+		problem(problems, "%s %s: size %lld, descriptor says %lld%s", what, digest,
+			(long long)n, (long long)size, n < size ? " (truncated)" : "");
 	else if (strcmp(got, digest) != 0)
 		problem(problems, "%s %s: digest mismatch: content is %s", what, digest, got);
 }
@@ -487,7 +520,8 @@ int hvc_image_fsck(struct hvc_image_store *s, char ***problems, size_t *checked,
 	*checked = 0;
 	_cleanup_free_ char *lpath = hvc_path_join(s->layout, "oci-layout");
 	_cleanup_json_ json_object *lo = NULL;
-	if (hvc_json_read_file(lpath, &lo, NULL) < 0 || !hvc_json_get_string(lo, "imageLayoutVersion"))
+	if (hvc_json_read_file(lpath, &lo, NULL) < 0 ||
+	    !hvc_json_get_string(lo, "imageLayoutVersion"))
 		problem(problems, "`%s`: missing or not an OCI layout file", lpath);
 	_cleanup_json_ json_object *idx = NULL;
 	if (hvc_image_index_read(s, &idx, err) < 0)
@@ -499,15 +533,18 @@ int hvc_image_fsck(struct hvc_image_store *s, char ***problems, size_t *checked,
 		const char *dg = hvc_json_get_string(d, "digest");
 		if (dg && strv_has(seen, dg))
 			continue;
-		const char *name = hvc_json_get_string(hvc_json_get(d, "annotations"), HVC_ANNOT_REF_NAME);
-		_cleanup_free_ char *what = hvc_strdup_printf("image %s: manifest", name ? name : "<none>");
+		const char *name =
+		    hvc_json_get_string(hvc_json_get(d, "annotations"), HVC_ANNOT_REF_NAME);
+		_cleanup_free_ char *what =
+		    hvc_strdup_printf("image %s: manifest", name ? name : "<none>");
 		size_t before = hvc_strv_len(*problems);
 		fsck_blob(s, what, dg, hvc_json_get_int(d, "size", -1), problems, checked, &seen);
 		if (hvc_strv_len(*problems) != before)
 			continue;
-		struct hvc_error e = { 0 };
-		struct hvc_image *img = NULL;
-		if (hvc_image_load_manifest(s, dg, hvc_json_get_int(d, "size", -1), name, &img, &e) < 0) {
+		struct hvc_error e = {0};
+		_cleanup_image_ struct hvc_image *img = NULL;
+		if (hvc_image_load_manifest(s, dg, hvc_json_get_int(d, "size", -1), name, &img,
+					    &e) < 0) {
 			problem(problems, "image %s: %s", name ? name : dg, e.msg);
 			continue;
 		}
@@ -516,10 +553,11 @@ int hvc_image_fsck(struct hvc_image_store *s, char ***problems, size_t *checked,
 			(*checked)++; /* the config, verified by load_manifest */
 		}
 		for (size_t l = 0; l < img->n_layers; l++) {
-			_cleanup_free_ char *lw = hvc_strdup_printf("image %s: layer %zu blob", name ? name : "<none>", l + 1);
-			fsck_blob(s, lw, img->layers[l].digest, img->layers[l].size, problems, checked, &seen);
+			_cleanup_free_ char *lw = hvc_strdup_printf("image %s: layer %zu blob",
+								    name ? name : "<none>", l + 1);
+			fsck_blob(s, lw, img->layers[l].digest, img->layers[l].size, problems,
+				  checked, &seen);
 		}
-		hvc_image_free(img);
 	}
 	return 0;
 }

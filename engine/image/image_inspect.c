@@ -1,8 +1,8 @@
 /* engine/image/image_inspect: `hvc image inspect` — one JSON document per image:
  * names, digests, the OCI config, the manifest's layers and the cache state. */
+#include "image_internal.h"
 #include <string.h>
 #include <sys/stat.h>
-#include "image_internal.h"
 
 /* Every name in index.json that points at digest, as a JSON array. */
 json_object *hvc_image_names_of(struct hvc_image_store *s, const char *digest)
@@ -14,17 +14,26 @@ json_object *hvc_image_names_of(struct hvc_image_store *s, const char *digest)
 	json_object *ms = hvc_json_get(idx, "manifests");
 	for (size_t i = 0; i < json_object_array_length(ms); i++) {
 		json_object *d = json_object_array_get_idx(ms, i);
-		const char *n = hvc_json_get_string(hvc_json_get(d, "annotations"), HVC_ANNOT_REF_NAME);
+		const char *n =
+		    hvc_json_get_string(hvc_json_get(d, "annotations"), HVC_ANNOT_REF_NAME);
 		if (n && !strcmp(hvc_json_get_string(d, "digest") ?: "", digest))
 			json_object_array_add(names, json_object_new_string(n));
 	}
 	return names;
 }
 
+int64_t hvc_image_size(const struct hvc_image *img)
+{
+	int64_t size = img->manifest_size + (img->config_size > 0 ? img->config_size : 0);
+	for (size_t i = 0; i < img->n_layers; i++)
+		size += img->layers[i].size > 0 ? img->layers[i].size : 0;
+	return size;
+}
+
 int hvc_image_inspect(struct hvc_image_store *s, const char *ref, json_object **out,
 		      struct hvc_error *err)
 {
-	struct hvc_image *img = NULL;
+	_cleanup_image_ struct hvc_image *img = NULL;
 	_cleanup_json_ json_object *cfg = NULL;
 	if (hvc_image_resolve_config(s, ref, &img, &cfg, err) < 0)
 		return -1;
@@ -36,7 +45,6 @@ int hvc_image_inspect(struct hvc_image_store *s, const char *ref, json_object **
 	hvc_json_add_string(o, "Created", img->created);
 	hvc_json_add_string(o, "Architecture", img->architecture);
 	hvc_json_add_string(o, "Os", img->os);
-	int64_t size = 0;
 	json_object *layers = json_object_new_array();
 	for (size_t i = 0; i < img->n_layers; i++) {
 		struct hvc_image_layer *l = &img->layers[i];
@@ -45,14 +53,14 @@ int hvc_image_inspect(struct hvc_image_store *s, const char *ref, json_object **
 		hvc_json_add_string(lo, "diff_id", img->diff_ids[i]);
 		hvc_json_add_string(lo, "mediaType", l->media_type);
 		hvc_json_add_int(lo, "size", l->size);
-		_cleanup_free_ char *dir = hvc_strdup_printf("%s/%s", s->layers, img->diff_ids[i] + 7);
+		_cleanup_free_ char *dir =
+		    hvc_strdup_printf("%s/%s", s->layers, img->diff_ids[i] + 7);
 		struct stat st;
 		if (stat(dir, &st) == 0)
 			hvc_json_add_string(lo, "unpacked", dir);
 		json_object_array_add(layers, lo);
-		size += l->size > 0 ? l->size : 0;
 	}
-	hvc_json_add_int(o, "Size", size + img->manifest_size + (img->config_size > 0 ? img->config_size : 0));
+	hvc_json_add_int(o, "Size", hvc_image_size(img));
 	json_object_object_add(o, "Layers", layers);
 	json_object *c = hvc_json_get(cfg, "config");
 	json_object_object_add(o, "Config", c ? json_object_get(c) : json_object_new_object());
@@ -62,7 +70,6 @@ int hvc_image_inspect(struct hvc_image_store *s, const char *ref, json_object **
 	json_object *hist = hvc_json_get(cfg, "history");
 	if (hist)
 		json_object_object_add(o, "History", json_object_get(hist));
-	hvc_image_free(img);
 	*out = o;
 	return 0;
 }

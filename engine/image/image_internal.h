@@ -1,5 +1,5 @@
-/* engine/image_*: private declarations shared by the image store's files
- * (not part of the public contract in include/hvc/image.h). */
+/* engine/image/image_internal: private declarations shared by the image
+ * module's files (not part of the public contract in include/hvc/image.h). */
 #ifndef HVC_IMAGE_INTERNAL_H
 #define HVC_IMAGE_INTERNAL_H
 
@@ -38,12 +38,31 @@ int hvc_image_resolve_config(struct hvc_image_store *s, const char *ref, struct 
 			     json_object **cfg, struct hvc_error *err);
 int hvc_image_index_read(struct hvc_image_store *s, json_object **out, struct hvc_error *err);
 int hvc_image_index_write(struct hvc_image_store *s, json_object *index, struct hvc_error *err);
+/* The reference as index.json knows it (no default image made): 1 found
+ * (*out set), 0 not there, -1 error (an empty reference is one). */
+int hvc_image_find(struct hvc_image_store *s, const char *ref, struct hvc_image **out,
+		   struct hvc_error *err);
+/* {mediaType, digest, size}: an OCI descriptor (image_index.c). */
+json_object *hvc_image_descriptor_new(const char *mt, const char *digest, int64_t size);
 /* Loads a manifest (and its config) into a struct hvc_image. */
 int hvc_image_load_manifest(struct hvc_image_store *s, const char *digest, int64_t size,
 			    const char *name, struct hvc_image **out, struct hvc_error *err);
 /* Takes/releases the shared hold unless one is already held; returns whether taken. */
 int hvc_image_hold_temp(struct hvc_image_store *s, bool *taken, struct hvc_error *err);
 void hvc_image_hold_release(struct hvc_image_store *s, bool taken);
+
+/* One layer from source (a rootfs directory or a tar file, checked and, for a
+ * tar, unpacked once so that escapes show now) committed as the image name on
+ * top of parent (may be NULL: a base image, Cmd /bin/sh when it has a shell
+ * or force_sh). created NULL = now. (image_layer_commit.c) */
+struct hvc_image_commit_layer {
+	const struct hvc_image *parent;
+	const char *source, *name;
+	const char *created, *created_by, *comment;
+	bool force_sh;
+};
+int hvc_image_commit_layer(struct hvc_image_store *s, const struct hvc_image_commit_layer *c,
+			   char manifest_digest[HVC_DIGEST_LEN], struct hvc_error *err);
 
 /* Path checks shared by extraction and tar import: NULL when fine, else why. */
 const char *hvc_image_member_path_problem(const char *path);

@@ -2,6 +2,7 @@
  * becomes a gzip'd tar in one pass, hashing the plain tar (diff_id) and the
  * compressed bytes (blob digest) as they stream out. Tar and gzip are
  * libarchive's: a pax tar writer whose output feeds a raw+gzip writer. */
+#include "image_internal.h"
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
@@ -11,7 +12,6 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
-#include "image_internal.h"
 
 struct layer_writer {
 	struct archive *tar, *gz;
@@ -152,10 +152,12 @@ static int lw_finish(struct hvc_image_store *s, struct layer_writer *w, struct h
 		lw_abort(w);
 		return rc;
 	}
-	if (archive_write_finish_entry(w->gz) != ARCHIVE_OK || archive_write_close(w->gz) != ARCHIVE_OK) {
-		int rc = w->write_errno ? hvc_err(err, w->write_errno, "write layer for `%s`", w->src)
-					: hvc_err(err, EIO, "compress layer for `%s`: %s", w->src,
-						  archive_error_string(w->gz));
+	if (archive_write_finish_entry(w->gz) != ARCHIVE_OK ||
+	    archive_write_close(w->gz) != ARCHIVE_OK) {
+		int rc = w->write_errno
+			     ? hvc_err(err, w->write_errno, "write layer for `%s`", w->src)
+			     : hvc_err(err, EIO, "compress layer for `%s`: %s", w->src,
+				       archive_error_string(w->gz));
 		lw_abort(w);
 		return rc;
 	}
@@ -198,7 +200,8 @@ static int lw_entry(struct layer_writer *w, struct archive_entry *e, int data_fd
 				if (r < 0 && errno == EINTR)
 					continue;
 				if (r < 0) {
-					rc = hvc_err(err, errno, "read `%s`", archive_entry_pathname(e));
+					rc = hvc_err(err, errno, "read `%s`",
+						     archive_entry_pathname(e));
 					break;
 				}
 				if (r == 0)
@@ -245,6 +248,103 @@ static void add_xattrs(struct archive_entry *e, int dirfd, const char *name, boo
 	}
 }
 
+/* An empty regular file that stands for something in OCI form: a whiteout
+ * (`.wh.NAME`) or an opaque directory (`DIR/.wh..wh..opq`). */
+static int lw_marker(struct layer_writer *w, const char *path, time_t mtime, struct hvc_error *err)
+{
+	struct archive_entry *e = archive_entry_new();
+	archive_entry_set_pathname(e, path);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, 0);
+	archive_entry_set_mtime(e, mtime, 0);
+	int rc = lw_entry(w, e, -1, err);
+	archive_entry_free(e);
+	return rc;
+}
+
+static int walk_dir(struct layer_writer *w, int dirfd, const char *rel, struct hvc_error *err);
+
+static int walk_symlink(struct layer_writer *w, struct archive_entry *e, int dirfd,
+			const char *name, const char *path, struct hvc_error *err)
+{
+	char target[4096];
+	ssize_t tl = readlinkat(dirfd, name, target, sizeof(target) - 1);
+	if (tl < 0)
+		return hvc_err(err, errno, "readlink `%s/%s`", w->src, path);
+	target[tl] = '\0';
+	archive_entry_set_symlink(e, target);
+	return lw_entry(w, e, -1, err);
+}
+
+static int walk_file(struct layer_writer *w, struct archive_entry *e, int dirfd, const char *name,
+		     const char *path, struct hvc_error *err)
+{
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return hvc_err(err, errno, "open `%s/%s`", w->src, path);
+	return lw_entry(w, e, fd, err);
+}
+
+/* The directory's entry, its opaque marker when overlayfs made it opaque,
+ * then its contents. */
+static int walk_subdir(struct layer_writer *w, struct archive_entry *e, int dirfd, const char *name,
+		       const char *path, bool opaque, struct hvc_error *err)
+{
+	if (lw_entry(w, e, -1, err) < 0)
+		return -1;
+	if (opaque) {
+		_cleanup_free_ char *opq = hvc_strdup_printf("%s/.wh..wh..opq", path);
+		if (lw_marker(w, opq, archive_entry_mtime(e), err) < 0)
+			return -1;
+	}
+	_cleanup_close_ int sub =
+	    openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sub < 0)
+		return hvc_err(err, errno, "open `%s/%s`", w->src, path);
+	return walk_dir(w, sub, path, err);
+}
+
+static int walk_entry(struct layer_writer *w, int dirfd, const char *rel, const char *name,
+		      struct hvc_error *err)
+{
+	_cleanup_free_ char *path =
+	    *rel ? hvc_strdup_printf("%s/%s", rel, name) : hvc_xstrdup(name);
+	struct stat st;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return hvc_err(err, errno, "stat `%s/%s`", w->src, path);
+	if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
+		/* an overlayfs whiteout (an upper dir of a build step): OCI form */
+		_cleanup_free_ char *wh = *rel ? hvc_strdup_printf("%s/.wh.%s", rel, name)
+					       : hvc_strdup_printf(".wh.%s", name);
+		return lw_marker(w, wh, st.st_mtime, err);
+	}
+	if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISSOCK(st.st_mode)) {
+		hvc_warn("layer from `%s`: skipped %s `%s` (the runtime provides /dev)", w->src,
+			 S_ISSOCK(st.st_mode) ? "socket" : "device node", path);
+		return 0;
+	}
+	struct archive_entry *e = archive_entry_new();
+	archive_entry_copy_stat(e, &st);
+	archive_entry_set_pathname(e, path);
+	archive_entry_set_uname(e, NULL);
+	archive_entry_set_gname(e, NULL);
+	bool opaque = false;
+	add_xattrs(e, dirfd, name, &opaque);
+	int rc;
+	if (S_ISLNK(st.st_mode))
+		rc = walk_symlink(w, e, dirfd, name, path, err);
+	else if (S_ISREG(st.st_mode))
+		rc = walk_file(w, e, dirfd, name, path, err);
+	else if (S_ISDIR(st.st_mode))
+		rc = walk_subdir(w, e, dirfd, name, path, opaque, err);
+	else /* fifo */
+		rc = lw_entry(w, e, -1, err);
+	archive_entry_free(e);
+	return rc;
+}
+
+/* Every entry of dirfd (rel inside the source), sorted by name: deterministic layers. */
 static int walk_dir(struct layer_writer *w, int dirfd, const char *rel, struct hvc_error *err)
 {
 	_cleanup_free_ char *proc = hvc_strdup_printf("/proc/self/fd/%d", dirfd);
@@ -255,84 +355,10 @@ static int walk_dir(struct layer_writer *w, int dirfd, const char *rel, struct h
 	int rc = 0;
 	for (int i = 0; i < n; i++) {
 		const char *name = names[i]->d_name;
-		if (rc < 0 || !strcmp(name, ".") || !strcmp(name, ".."))
-			continue;
-		_cleanup_free_ char *path = *rel ? hvc_strdup_printf("%s/%s", rel, name) : strdup(name);
-		struct stat st;
-		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			rc = hvc_err(err, errno, "stat `%s/%s`", w->src, path);
-			continue;
-		}
-		struct archive_entry *e = archive_entry_new();
-		archive_entry_copy_stat(e, &st);
-		archive_entry_set_pathname(e, path);
-		archive_entry_set_uname(e, NULL);
-		archive_entry_set_gname(e, NULL);
-		if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
-			/* an overlayfs whiteout (an upper dir of a build step): OCI form */
-			_cleanup_free_ char *wh = *rel ? hvc_strdup_printf("%s/.wh.%s", rel, name)
-						       : hvc_strdup_printf(".wh.%s", name);
-			archive_entry_clear(e);
-			archive_entry_set_pathname(e, wh);
-			archive_entry_set_filetype(e, AE_IFREG);
-			archive_entry_set_perm(e, 0644);
-			archive_entry_set_size(e, 0);
-			archive_entry_set_mtime(e, st.st_mtime, 0);
-			rc = lw_entry(w, e, -1, err);
-			archive_entry_free(e);
-			continue;
-		}
-		if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISSOCK(st.st_mode)) {
-			hvc_warn("layer from `%s`: skipped %s `%s` (the runtime provides /dev)", w->src,
-				 S_ISSOCK(st.st_mode) ? "socket" : "device node", path);
-			archive_entry_free(e);
-			continue;
-		}
-		bool opaque = false;
-		add_xattrs(e, dirfd, name, &opaque);
-		if (S_ISLNK(st.st_mode)) {
-			char target[4096];
-			ssize_t tl = readlinkat(dirfd, name, target, sizeof(target) - 1);
-			if (tl < 0) {
-				rc = hvc_err(err, errno, "readlink `%s/%s`", w->src, path);
-				archive_entry_free(e);
-				continue;
-			}
-			target[tl] = '\0';
-			archive_entry_set_symlink(e, target);
-			rc = lw_entry(w, e, -1, err);
-		} else if (S_ISREG(st.st_mode)) {
-			_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-			if (fd < 0)
-				rc = hvc_err(err, errno, "open `%s/%s`", w->src, path);
-			else
-				rc = lw_entry(w, e, fd, err);
-		} else if (S_ISDIR(st.st_mode)) {
-			rc = lw_entry(w, e, -1, err);
-			if (rc == 0 && opaque) {
-				_cleanup_free_ char *opq = hvc_strdup_printf("%s/.wh..wh..opq", path);
-				struct archive_entry *o = archive_entry_new();
-				archive_entry_set_pathname(o, opq);
-				archive_entry_set_filetype(o, AE_IFREG);
-				archive_entry_set_perm(o, 0644);
-				archive_entry_set_size(o, 0);
-				archive_entry_set_mtime(o, st.st_mtime, 0);
-				rc = lw_entry(w, o, -1, err);
-				archive_entry_free(o);
-			}
-			if (rc == 0) {
-				_cleanup_close_ int sub = openat(dirfd, name,
-								 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-				rc = sub < 0 ? hvc_err(err, errno, "open `%s/%s`", w->src, path)
-					     : walk_dir(w, sub, path, err);
-			}
-		} else { /* fifo */
-			rc = lw_entry(w, e, -1, err);
-		}
-		archive_entry_free(e);
-	}
-	for (int i = 0; i < n; i++)
+		if (rc == 0 && strcmp(name, ".") && strcmp(name, ".."))
+			rc = walk_entry(w, dirfd, rel, name, err);
 		free(names[i]);
+	}
 	free(names);
 	return rc;
 }
@@ -364,7 +390,8 @@ int hvc_image_layer_from_tar(struct hvc_image_store *s, const char *tar_path,
 	archive_read_support_format_gnutar(in);
 	if (archive_read_open_filename(in, tar_path, 1 << 16) != ARCHIVE_OK) {
 		int rc = hvc_image_err(err, archive_errno(in) > 0 ? archive_errno(in) : EINVAL,
-				       "read `%s`: %s", tar_path, archive_error_string(in) ?: "not a tar file");
+				       "read `%s`: %s", tar_path,
+				       archive_error_string(in) ?: "not a tar file");
 		archive_read_free(in);
 		return rc;
 	}
@@ -382,7 +409,8 @@ int hvc_image_layer_from_tar(struct hvc_image_store *s, const char *tar_path,
 		_cleanup_free_ char *name = strdup(orig);
 		const char *why = hvc_image_member_path_problem(orig);
 		if (why) {
-			rc = hvc_image_err(err, EINVAL, "`%s`: member `%s`: %s", tar_path, orig, why);
+			rc = hvc_image_err(err, EINVAL, "`%s`: member `%s`: %s", tar_path, orig,
+					   why);
 			break;
 		}
 		hvc_image_member_path_clean(name);
@@ -390,8 +418,8 @@ int hvc_image_layer_from_tar(struct hvc_image_store *s, const char *tar_path,
 			continue; /* "./": the root itself */
 		mode_t type = archive_entry_filetype(e);
 		if (type == AE_IFCHR || type == AE_IFBLK || type == AE_IFSOCK) {
-			hvc_warn("import `%s`: skipped %s `%s` (the runtime provides /dev)", tar_path,
-				 type == AE_IFSOCK ? "socket" : "device node", orig);
+			hvc_warn("import `%s`: skipped %s `%s` (the runtime provides /dev)",
+				 tar_path, type == AE_IFSOCK ? "socket" : "device node", orig);
 			continue;
 		}
 		archive_entry_set_pathname(e, name);
@@ -399,8 +427,9 @@ int hvc_image_layer_from_tar(struct hvc_image_store *s, const char *tar_path,
 		if (hl) {
 			_cleanup_free_ char *h = strdup(hl);
 			if ((why = hvc_image_member_path_problem(h))) {
-				rc = hvc_image_err(err, EINVAL, "`%s`: member `%s`: hard link target `%s`: %s",
-					     tar_path, orig, hl, why);
+				rc = hvc_image_err(err, EINVAL,
+						   "`%s`: member `%s`: hard link target `%s`: %s",
+						   tar_path, orig, hl, why);
 				break;
 			}
 			archive_entry_set_hardlink(e, hvc_image_member_path_clean(h));

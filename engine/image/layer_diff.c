@@ -239,68 +239,83 @@ static int walk_dir(struct walk *wk, const char *rel)
 	return r;
 }
 
+/* One layer being written: the plain and gzip sinks and the walk that feeds
+ * both writers. */
+struct layer_out {
+	struct sink s[2];
+	struct walk wk;
+};
+
+static void layer_out_free(struct layer_out *o)
+{
+	for (int i = 0; i < 2; i++) {
+		if (o->wk.w[i])
+			archive_write_free(o->wk.w[i]);
+		EVP_MD_CTX_free(o->s[i].md);
+	}
+	if (o->wk.links)
+		archive_entry_linkresolver_free(o->wk.links);
+}
+
+static int open_writers(struct layer_out *o, const char *blob_path, struct hvc_error *err)
+{
+	struct walk *wk = &o->wk;
+	o->s[0].md = EVP_MD_CTX_new();
+	o->s[1].md = EVP_MD_CTX_new();
+	if (!o->s[0].md || !o->s[1].md || !EVP_DigestInit_ex(o->s[0].md, EVP_sha256(), NULL) ||
+	    !EVP_DigestInit_ex(o->s[1].md, EVP_sha256(), NULL))
+		return hvc_err(err, ENOMEM, "sha256");
+	wk->links = archive_entry_linkresolver_new();
+	archive_entry_linkresolver_set_strategy(wk->links, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
+	for (int i = 0; i < 2; i++) {
+		wk->w[i] = archive_write_new();
+		archive_write_set_format_pax_restricted(wk->w[i]);
+		archive_write_set_bytes_in_last_block(wk->w[i], 1); /* no padding beyond the tar's own end */
+		if (i == 1) {
+			archive_write_add_filter_gzip(wk->w[i]);
+			archive_write_set_filter_option(wk->w[i], "gzip", "timestamp", NULL); /* reproducible */
+		}
+		if (archive_write_open2(wk->w[i], &o->s[i], NULL, sink_write, NULL, NULL) != ARCHIVE_OK)
+			return ar_fail(wk, wk->w[i], "open layer writer", blob_path);
+	}
+	return 0;
+}
+
+static int close_writers(struct layer_out *o, int fd, const char *blob_path, struct hvc_error *err)
+{
+	for (int i = 0; i < 2; i++)
+		if (archive_write_close(o->wk.w[i]) != ARCHIVE_OK)
+			return o->s[i].werr ? hvc_err(err, o->s[i].werr, "write `%s`", blob_path)
+					    : ar_fail(&o->wk, o->wk.w[i], "finish layer", blob_path);
+	if (fsync(fd) < 0)
+		return hvc_err(err, errno, "fsync `%s`", blob_path);
+	return 0;
+}
+
 int hvc_layer_from_dir(const char *dir, const char *blob_path, struct hvc_layer_blob *out, struct hvc_error *err)
 {
-	struct sink s[2] = { { .fd = -1 }, { .fd = -1 } };
-	struct walk wk = { .root = dir, .err = err };
-	int r = -EIO;
-	s[0].md = EVP_MD_CTX_new();
-	s[1].md = EVP_MD_CTX_new();
+	__attribute__((cleanup(layer_out_free))) struct layer_out o = {
+		.s = { { .fd = -1 }, { .fd = -1 } },
+		.wk = { .root = dir, .err = err },
+	};
 	_cleanup_close_ int fd = open(blob_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		r = hvc_err(err, errno, "create `%s`", blob_path);
-		goto out;
-	}
-	s[1].fd = fd;
-	if (!s[0].md || !s[1].md || !EVP_DigestInit_ex(s[0].md, EVP_sha256(), NULL) ||
-	    !EVP_DigestInit_ex(s[1].md, EVP_sha256(), NULL)) {
-		r = hvc_err(err, ENOMEM, "sha256");
-		goto out;
-	}
-	wk.links = archive_entry_linkresolver_new();
-	archive_entry_linkresolver_set_strategy(wk.links, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
-	for (int i = 0; i < 2; i++) {
-		wk.w[i] = archive_write_new();
-		archive_write_set_format_pax_restricted(wk.w[i]);
-		archive_write_set_bytes_in_last_block(wk.w[i], 1); /* no padding beyond the tar's own end */
-		if (i == 1) {
-			archive_write_add_filter_gzip(wk.w[i]);
-			archive_write_set_filter_option(wk.w[i], "gzip", "timestamp", NULL); /* reproducible */
-		}
-		if (archive_write_open2(wk.w[i], &s[i], NULL, sink_write, NULL, NULL) != ARCHIVE_OK) {
-			r = ar_fail(&wk, wk.w[i], "open layer writer", blob_path);
-			goto out;
-		}
-	}
+	if (fd < 0)
+		return hvc_err(err, errno, "create `%s`", blob_path);
+	o.s[1].fd = fd;
 	/* Both writers see the same linkified entries, so one resolver is enough. */
-	r = walk_dir(&wk, NULL);
-	if (r < 0)
-		goto out;
-	for (int i = 0; i < 2; i++)
-		if (archive_write_close(wk.w[i]) != ARCHIVE_OK) {
-			r = s[i].werr ? hvc_err(err, s[i].werr, "write `%s`", blob_path)
-				      : ar_fail(&wk, wk.w[i], "finish layer", blob_path);
-			goto out;
-		}
-	if (fsync(fd) < 0) {
-		r = hvc_err(err, errno, "fsync `%s`", blob_path);
-		goto out;
+	int r = open_writers(&o, blob_path, err);
+	if (r == 0)
+		r = walk_dir(&o.wk, NULL);
+	if (r == 0)
+		r = close_writers(&o, fd, blob_path, err);
+	if (r < 0) {
+		unlink(blob_path);
+		return r;
 	}
 	memset(out, 0, sizeof(*out));
-	sink_digest(&s[0], out->diff_id);
-	sink_digest(&s[1], out->digest);
-	out->tar_size = s[0].bytes;
-	out->size = s[1].bytes;
-	r = 0;
-out:
-	for (int i = 0; i < 2; i++) {
-		if (wk.w[i])
-			archive_write_free(wk.w[i]);
-		EVP_MD_CTX_free(s[i].md);
-	}
-	if (wk.links)
-		archive_entry_linkresolver_free(wk.links);
-	if (r < 0 && fd >= 0)
-		unlink(blob_path);
-	return r;
+	sink_digest(&o.s[0], out->diff_id);
+	sink_digest(&o.s[1], out->digest);
+	out->tar_size = o.s[0].bytes;
+	out->size = o.s[1].bytes;
+	return 0;
 }

@@ -51,6 +51,12 @@ struct hvc_dockerfile {
 int hvc_dockerfile_parse(const char *buf, size_t len, const char *name, struct hvc_dockerfile **out,
 			 struct hvc_error *err);
 void hvc_dockerfile_free(struct hvc_dockerfile *df);
+static inline void hvc_dockerfile_freep(struct hvc_dockerfile **df)
+{
+	hvc_dockerfile_free(*df); /* safe on NULL */
+	*df = NULL;
+}
+#define _cleanup_dockerfile_ __attribute__((cleanup(hvc_dockerfile_freep)))
 const char *hvc_df_kind_name(enum hvc_df_kind k);
 
 /* An instruction after variable substitution, ready to execute. */
@@ -67,6 +73,12 @@ struct hvc_df_step {
 		       * "RUN echo hi", "COPY a.txt /app/" */
 };
 void hvc_df_step_free(struct hvc_df_step *s);
+static inline void hvc_df_step_freep(struct hvc_df_step **s)
+{
+	hvc_df_step_free(*s); /* safe on NULL */
+	*s = NULL;
+}
+#define _cleanup_df_step_ __attribute__((cleanup(hvc_df_step_freep)))
 
 /* Variables in scope while walking a Dockerfile: build args given on the
  * command line, ARGs declared so far, and the image env (base image env plus
@@ -153,6 +165,11 @@ struct hvc_build_opts {
 	FILE *progress;         /* "Step 1/5 : ..." lines; NULL = silent */
 	int out_fd;             /* RUN output goes here (-1: progress's fd) */
 };
+/* One --build-arg: "K=V" as given, or "K" alone taking V from env (a "K=V"
+ * vector such as environ). Returns 1 with *kv (malloc'd "K=V"), 0 when there
+ * is nothing to pass (K unset in env, as Docker does), or -EINVAL (err filled)
+ * for an empty name. Pure. (engine/build/build_args.c) */
+int hvc_build_arg_parse(const char *spec, char *const *env, char **kv, struct hvc_error *err);
 /* Builds; on success *digest (malloc'd) is the new image's manifest digest. */
 int hvc_build(const struct hvc_build_opts *o, char **digest, struct hvc_error *err);
 

@@ -1,6 +1,6 @@
 /* engine/image: the OCI image store shared by containers and VMs.
  * This is the contract the runtime (engine), the VM driver and the bench
- * harness code against; engine/image_*.c implements it. */
+ * harness code against; engine/image/ implements it. */
 #ifndef HVC_IMAGE_H
 #define HVC_IMAGE_H
 
@@ -35,6 +35,12 @@ struct hvc_image {
 /* Opens (creating when absent) the store under root (normally hvc_root()). */
 int hvc_image_store_open(const char *root, struct hvc_image_store **out, struct hvc_error *err);
 void hvc_image_store_close(struct hvc_image_store *s);
+static inline void hvc_image_store_closep(struct hvc_image_store **s)
+{
+	hvc_image_store_close(*s); /* safe on NULL */
+	*s = NULL;
+}
+#define _cleanup_image_store_ __attribute__((cleanup(hvc_image_store_closep)))
 /* Blob reads through this handle check each blob's size against its
  * descriptor but do not re-hash it. Content is verified when it enters the
  * store (import, load, build) and by `hvc image fsck`, as containerd does;
@@ -49,6 +55,12 @@ void hvc_image_store_trust_reads(struct hvc_image_store *s);
 int hvc_image_resolve(struct hvc_image_store *s, const char *ref, struct hvc_image **out,
 		      struct hvc_error *err);
 void hvc_image_free(struct hvc_image *img);
+static inline void hvc_image_freep(struct hvc_image **img)
+{
+	hvc_image_free(*img); /* safe on NULL */
+	*img = NULL;
+}
+#define _cleanup_image_ __attribute__((cleanup(hvc_image_freep)))
 /* The same, but never creates busybox:latest (for rm and other queries). */
 int hvc_image_lookup(struct hvc_image_store *s, const char *ref, struct hvc_image **out,
 		     struct hvc_error *err);
@@ -63,6 +75,8 @@ int hvc_image_lowerdirs(struct hvc_image_store *s, const struct hvc_image *img, 
  * must not exist or be empty. Used by the VM driver for initramfs/disk. */
 int hvc_image_flatten(struct hvc_image_store *s, const struct hvc_image *img, const char *dest,
 		      struct hvc_error *err);
+/* Unpacks every layer of every image into the layer cache (`hvc image du --unpack`). */
+int hvc_image_unpack_all(struct hvc_image_store *s, struct hvc_error *err);
 
 /* ======================================================================
  * Lower-level store API (image import, `hvc build`, save/load, the CLI).
@@ -160,6 +174,12 @@ int hvc_image_index_add(struct hvc_image_store *s, const char *manifest_digest, 
  * whose manifest or config cannot be read is left out with a warning. */
 int hvc_image_list(struct hvc_image_store *s, struct hvc_image ***out, struct hvc_error *err);
 void hvc_image_list_free(struct hvc_image **v);
+static inline void hvc_image_list_freep(struct hvc_image ***v)
+{
+	hvc_image_list_free(*v); /* safe on NULL */
+	*v = NULL;
+}
+#define _cleanup_image_list_ __attribute__((cleanup(hvc_image_list_freep)))
 
 /* Imports a rootfs directory or a tar(.gz) as a one-layer image named name.
  * manifest_digest may be NULL. */
@@ -210,6 +230,15 @@ int hvc_image_in_use(struct hvc_image_store *s, const char *manifest_digest, cha
 		     struct hvc_error *err);
 
 /* ---------- reports ------------------------------------------------------ */
+/* Bytes of an image's blobs in the store: manifest, config and compressed layers. */
+int64_t hvc_image_size(const struct hvc_image *img);
+/* "repo/name:tag" -> repo "repo/name" and tag "tag" ("<none>" without one; a
+ * colon before the last slash is a registry port, not a tag). */
+void hvc_image_name_split(const char *name, char *repo, size_t rlen, char *tag, size_t tlen);
+/* `hvc images`: one JSON row per image {name, digest, created, size, layers};
+ * the text table (quiet: names, or digests of unnamed images, only). */
+json_object *hvc_image_ls_json(struct hvc_image **v);
+void hvc_image_ls_print(FILE *f, struct hvc_image **v, bool quiet);
 /* One JSON row per history step (bottom first): created, created_by, comment,
  * layer/diff_id/size (compressed) and unpacked bytes when the layer is unpacked. */
 int hvc_image_history(struct hvc_image_store *s, const char *ref, json_object **out,

@@ -1,6 +1,7 @@
 /* engine/build/build_copy: path clean-up, COPY source resolution (globs, context
  * escapes by `..` and by symlinks, missing files), the content digest, and
- * copying into a staging dir. No root needed. */
+ * copying into a staging dir; engine/build/build_config: the config edits of
+ * metadata steps. No root needed. */
 #include <check.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -188,6 +189,49 @@ START_TEST(dockerignore_in_copy)
 }
 END_TEST
 
+/* Metadata steps edit the config document and nothing else (pure). */
+static void apply(json_object *cfg, enum hvc_df_kind kind, char **args)
+{
+	struct hvc_df_step st = { .kind = kind, .args = args };
+	struct hvc_error err = { 0 };
+	ck_assert_int_eq(hvc_build_config_apply(cfg, &st, &err), 0);
+}
+
+START_TEST(config_edits)
+{
+	_cleanup_json_ json_object *cfg = json_object_new_object();
+	json_object *c = hvc_build_config_section(cfg);
+	ck_assert_ptr_eq(c, hvc_build_config_section(cfg));
+	ck_assert_str_eq(hvc_build_config_workdir(cfg), "/");
+	apply(cfg, HVC_DF_ENV, (char *[]){ "A=1", "B=two words", NULL });
+	apply(cfg, HVC_DF_ENV, (char *[]){ "A=3", NULL });
+	ck_assert_str_eq(json_object_to_json_string_ext(json_object_object_get(c, "Env"), JSON_C_TO_STRING_PLAIN),
+			 "[\"A=3\",\"B=two words\"]");
+	apply(cfg, HVC_DF_LABEL, (char *[]){ "k=v=w", NULL });
+	ck_assert_str_eq(hvc_json_get_string(json_object_object_get(c, "Labels"), "k"), "v=w");
+	apply(cfg, HVC_DF_EXPOSE, (char *[]){ "80", "53/udp", NULL });
+	json_object *ports = json_object_object_get(c, "ExposedPorts");
+	ck_assert_ptr_nonnull(json_object_object_get(ports, "80/tcp"));
+	ck_assert_ptr_nonnull(json_object_object_get(ports, "53/udp"));
+	apply(cfg, HVC_DF_WORKDIR, (char *[]){ "/app", NULL });
+	apply(cfg, HVC_DF_WORKDIR, (char *[]){ "sub/../src", NULL });
+	ck_assert_str_eq(hvc_build_config_workdir(cfg), "/app/src");
+	_cleanup_free_ char *p = hvc_build_path_in_image(cfg, "../../../etc");
+	ck_assert_str_eq(p, "/etc");
+	apply(cfg, HVC_DF_VOLUME, (char *[]){ "data", NULL });
+	ck_assert_ptr_nonnull(json_object_object_get(json_object_object_get(c, "Volumes"), "/app/src/data"));
+	apply(cfg, HVC_DF_CMD, (char *[]){ "/bin/sh", NULL });
+	ck_assert_ptr_nonnull(json_object_object_get(c, "Cmd"));
+	apply(cfg, HVC_DF_ENTRYPOINT, (char *[]){ "/bin/app", NULL });
+	ck_assert_ptr_null(json_object_object_get(c, "Cmd")); /* Docker: ENTRYPOINT resets CMD */
+	apply(cfg, HVC_DF_USER, (char *[]){ "nobody", NULL });
+	ck_assert_str_eq(hvc_json_get_string(c, "User"), "nobody");
+	apply(cfg, HVC_DF_ARG, (char *[]){ "X=1", NULL });
+	apply(cfg, HVC_DF_SHELL, (char *[]){ "/bin/bash", "-c", NULL });
+	ck_assert_ptr_null(json_object_object_get(c, "Shell"));
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("build_copy");
@@ -199,6 +243,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, copy_into_stage);
 	tcase_add_test(tc, dockerignore_rules);
 	tcase_add_test(tc, dockerignore_in_copy);
+	tcase_add_test(tc, config_edits);
 	suite_add_tcase(s, tc);
 	return s;
 }

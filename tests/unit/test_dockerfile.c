@@ -217,6 +217,31 @@ END_TEST
 
 /* Random token soup: the parser and the expander must fail cleanly, never crash
  * (run under make SAN=1 to catch memory errors). Deterministic seed. */
+/* --build-arg: K=V as given; K alone from the environment (first entry wins,
+ * as getenv), nothing when unset there; an empty name is refused. */
+START_TEST(build_arg_parse)
+{
+	char *env[] = { "HOME=/root", "A=1", "A=2", "EMPTY=", NULL };
+	struct hvc_error err = { 0 };
+	char *kv = NULL;
+	ck_assert_int_eq(hvc_build_arg_parse("X=y=z", env, &kv, &err), 1);
+	ck_assert_str_eq(kv, "X=y=z");
+	free(kv);
+	ck_assert_int_eq(hvc_build_arg_parse("A", env, &kv, &err), 1);
+	ck_assert_str_eq(kv, "A=1");
+	free(kv);
+	ck_assert_int_eq(hvc_build_arg_parse("EMPTY", env, &kv, &err), 1);
+	ck_assert_str_eq(kv, "EMPTY=");
+	free(kv);
+	ck_assert_int_eq(hvc_build_arg_parse("UNSET", env, &kv, &err), 0);
+	ck_assert_ptr_null(kv);
+	ck_assert_int_eq(hvc_build_arg_parse("HOM", env, &kv, &err), 0);
+	ck_assert_int_lt(hvc_build_arg_parse("=v", env, &kv, &err), 0);
+	ck_assert_str_eq(err.msg, "--build-arg \"=v\": empty name");
+	ck_assert_ptr_null(kv);
+}
+END_TEST
+
 START_TEST(random_input_never_crashes)
 {
 	static const char *tok[] = { "FROM", "RUN", "ENV", "ARG", "COPY", "ADD", "LABEL", "EXPOSE", "WORKDIR", "USER",
@@ -270,6 +295,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, word_processing);
 	tcase_add_test(tc, buffer_not_terminated);
 	tcase_add_test(tc, env_helpers);
+	tcase_add_test(tc, build_arg_parse);
 	tcase_add_test(tc, random_input_never_crashes);
 	suite_add_tcase(s, tc);
 	return s;

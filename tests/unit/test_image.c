@@ -1,4 +1,4 @@
-/* engine/image_*: digests, names, member paths, manifest/config round trip,
+/* engine/image/: digests, names, member paths, manifest/config round trip,
  * bad blobs, and extraction safety with hostile tarballs built here with
  * libarchive (`..`, absolute paths, symlink escapes, hard links out, device
  * nodes) plus whiteout conversion both ways. Overlay-whiteout cases need
@@ -178,6 +178,63 @@ START_TEST(names)
 }
 END_TEST
 
+/* `hvc images` splits NAME:TAG at the last colon after the last slash (a
+ * registry port is not a tag). */
+START_TEST(name_split)
+{
+	char repo[64], tag[32];
+	hvc_image_name_split("busybox:latest", repo, sizeof(repo), tag, sizeof(tag));
+	ck_assert_str_eq(repo, "busybox");
+	ck_assert_str_eq(tag, "latest");
+	hvc_image_name_split("localhost:5000/a/b:v1", repo, sizeof(repo), tag, sizeof(tag));
+	ck_assert_str_eq(repo, "localhost:5000/a/b");
+	ck_assert_str_eq(tag, "v1");
+	hvc_image_name_split("localhost:5000/a/b", repo, sizeof(repo), tag, sizeof(tag));
+	ck_assert_str_eq(repo, "localhost:5000/a/b");
+	ck_assert_str_eq(tag, "<none>");
+	hvc_image_name_split("<none>", repo, sizeof(repo), tag, sizeof(tag));
+	ck_assert_str_eq(repo, "<none>");
+	ck_assert_str_eq(tag, "<none>");
+}
+END_TEST
+
+/* SIZE in `hvc images` and `image inspect`: manifest + config + compressed
+ * layers; unknown sizes (-1) count as 0. */
+START_TEST(image_size_and_ls_rows)
+{
+	struct hvc_image_layer layers[3] = { { .size = 1000 }, { .size = -1 }, { .size = 24 } };
+	char *ids[] = { "sha256:a", "sha256:b", "sha256:c", NULL };
+	struct hvc_image img = { .name = "app:v1", .manifest_digest = "sha256:0123456789abcdef",
+				 .created = "2026-01-02T03:04:05Z", .n_layers = 3, .layers = layers,
+				 .diff_ids = ids, .manifest_size = 300, .config_size = -1 };
+	ck_assert_int_eq(hvc_image_size(&img), 1324);
+	img.config_size = 76;
+	ck_assert_int_eq(hvc_image_size(&img), 1400);
+	struct hvc_image *v[] = { &img, NULL };
+	_cleanup_json_ json_object *rows = hvc_image_ls_json(v);
+	ck_assert_int_eq(json_object_array_length(rows), 1);
+	json_object *r = json_object_array_get_idx(rows, 0);
+	ck_assert_str_eq(hvc_json_get_string(r, "name"), "app:v1");
+	ck_assert_int_eq(hvc_json_get_int(r, "size", 0), 1400);
+	ck_assert_int_eq(hvc_json_get_int(r, "layers", 0), 3);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	hvc_image_ls_print(f, v, true);
+	fclose(f);
+	ck_assert_str_eq(buf, "app:v1\n");
+	free(buf);
+	f = open_memstream(&buf, &len);
+	hvc_image_ls_print(f, v, false);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(buf, "app "));
+	ck_assert_ptr_nonnull(strstr(buf, " v1 "));
+	ck_assert_ptr_nonnull(strstr(buf, "0123456789ab "));
+	ck_assert_ptr_nonnull(strstr(buf, "2026-01-02 03:04:05"));
+	free(buf);
+}
+END_TEST
+
 /* A store with one two-layer image; returns its manifest digest. */
 static struct hvc_image_store *two_layer_store(char digest[HVC_DIGEST_LEN])
 {
@@ -216,6 +273,54 @@ static struct hvc_image_store *two_layer_store(char digest[HVC_DIGEST_LEN])
 	json_object_put(cfg);
 	return s;
 }
+
+/* index.json entries of digest: how many, and whether one carries a name. */
+static int index_entries(const char *digest, bool *named)
+{
+	_cleanup_free_ char *path = at("root/images/index.json");
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	ck_assert_int_eq(hvc_read_file(path, &buf, &len, NULL), 0);
+	_cleanup_json_ json_object *idx = json_tokener_parse(buf);
+	json_object *ms = json_object_object_get(idx, "manifests");
+	int n = 0;
+	*named = false;
+	for (size_t i = 0; i < json_object_array_length(ms); i++) {
+		json_object *d = json_object_array_get_idx(ms, i);
+		if (strcmp(json_object_get_string(json_object_object_get(d, "digest")), digest))
+			continue;
+		n++;
+		*named |= json_object_object_get(d, "annotations") != NULL;
+	}
+	return n;
+}
+
+/* A name that moves leaves its old image as one untagged entry; an untagged
+ * add of a named image changes nothing; tagging an untagged entry names it. */
+START_TEST(index_name_moves)
+{
+	char d1[HVC_DIGEST_LEN], d2[HVC_DIGEST_LEN];
+	struct hvc_error err = { 0 };
+	_cleanup_image_store_ struct hvc_image_store *s = two_layer_store(d1);
+	hvc_digest_buf("another manifest", 16, d2);
+	bool named;
+	ck_assert_int_eq(hvc_image_index_add(s, d1, 100, NULL, &err), 0);
+	ck_assert_int_eq(index_entries(d1, &named), 1);
+	ck_assert(named);
+	ck_assert_int_eq(hvc_image_index_add(s, d2, 16, "t/app:v1", &err), 0);
+	ck_assert_int_eq(index_entries(d1, &named), 1);
+	ck_assert(!named);
+	ck_assert_int_eq(index_entries(d2, &named), 1);
+	ck_assert(named);
+	ck_assert_int_eq(hvc_image_index_add(s, d1, 100, "t/app:v1", &err), 0);
+	ck_assert_int_eq(index_entries(d1, &named), 1);
+	ck_assert(named);
+	ck_assert_int_eq(index_entries(d2, &named), 1);
+	ck_assert(!named);
+	ck_assert_int_eq(hvc_image_index_add(s, d1, 100, "t/app:v2", &err), 0);
+	ck_assert_int_eq(index_entries(d1, &named), 2);
+}
+END_TEST
 
 START_TEST(manifest_config_round_trip)
 {
@@ -580,8 +685,11 @@ static Suite *image_suite(void)
 	tcase_set_timeout(t, 30);
 	tcase_add_test(t, digests);
 	tcase_add_test(t, names);
+	tcase_add_test(t, name_split);
+	tcase_add_test(t, image_size_and_ls_rows);
 	tcase_add_test(t, member_paths);
 	tcase_add_test(t, manifest_config_round_trip);
+	tcase_add_test(t, index_name_moves);
 	tcase_add_test(t, bad_blobs_are_named);
 	tcase_add_test(t, refuses_dotdot);
 	tcase_add_test(t, refuses_absolute);
