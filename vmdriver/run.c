@@ -19,18 +19,6 @@
 
 #define CONNECT_WAIT_MS 30000
 
-/* Local until hvc/image.h has cleanup attributes of its own. */
-static void image_freep(struct hvc_image **img)
-{
-	if (*img)
-		hvc_image_free(*img);
-}
-static void image_store_closep(struct hvc_image_store **s)
-{
-	if (*s)
-		hvc_image_store_close(*s);
-}
-
 /* What the steps of one boot hand each other. */
 struct vm_boot {
 	bool kvm;
@@ -101,8 +89,8 @@ static int flatten_image(struct vm_run *r, struct vm_boot *b, struct hvc_image_s
 static int resolve_image(struct vm_run *r, struct vm_boot *b, struct hvc_error *err)
 {
 	const struct hvc_vm_opts *o = r->o;
-	__attribute__((cleanup(image_store_closep))) struct hvc_image_store *store = NULL;
-	__attribute__((cleanup(image_freep))) struct hvc_image *img = NULL;
+	_cleanup_image_store_ struct hvc_image_store *store = NULL;
+	_cleanup_image_ struct hvc_image *img = NULL;
 	if (hvc_image_store_open(hvc_root(), &store, err) < 0)
 		return -1;
 	if (hvc_image_resolve(store, o->image, &img, err) < 0)

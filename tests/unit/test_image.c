@@ -524,8 +524,7 @@ END_TEST
 
 START_TEST(whiteouts_overlay_and_apply)
 {
-	if (geteuid() != 0)
-		return; /* mknod and trusted.* xattrs need root */
+	HVC_SKIP_IF(geteuid() != 0, "needs root (mknod, trusted.* xattrs)");
 	_cleanup_free_ char *dest = at("dest");
 	_cleanup_free_ char *tarp = at("wh.tar");
 	hvc_mkdir_p(dest, 0755, NULL);
@@ -592,8 +591,7 @@ static char *list_blob(const char *blob)
 
 START_TEST(layer_from_overlay_upper_dir)
 {
-	if (geteuid() != 0)
-		return;
+	HVC_SKIP_IF(geteuid() != 0, "needs root (overlay mount)");
 	struct hvc_error err = { 0 };
 	struct hvc_image_store *s = NULL;
 	_cleanup_free_ char *root = at("root");
