@@ -9,14 +9,6 @@
 #define HVC_VERSION "unknown"
 #endif
 
-static json_object *strv_json(char *const *v)
-{
-	json_object *a = json_object_new_array();
-	for (; v && *v; v++)
-		json_object_array_add(a, json_object_new_string(*v));
-	return a;
-}
-
 static json_object *ints_json(const int *v, size_t n)
 {
 	json_object *a = json_object_new_array();
@@ -196,7 +188,7 @@ static json_object *config_json(const struct density_run *r)
 	hvc_json_add_string(cfg, "bench_image", r->bench_image);
 	hvc_json_add_string(cfg, "bench_image_digest", r->bench_digest);
 	hvc_json_add_string(cfg, "workload", r->workload);
-	json_object_object_add(cfg, "command", strv_json(r->cmd));
+	json_object_object_add(cfg, "command", hvc_json_strv_array(r->cmd));
 	hvc_json_add_int(cfg, "instance_mem_bytes", (int64_t)r->instance_mem);
 	hvc_json_add_int(cfg, "budget_bytes", (int64_t)r->budget);
 	hvc_json_add_string(cfg, "budget_source", r->budget_source);
@@ -205,9 +197,9 @@ static json_object *config_json(const struct density_run *r)
 	json_object_object_add(cfg, "steps", ints_json(o->steps, o->n_steps));
 	hvc_json_add_string(cfg, "connect", r->uri);
 	hvc_json_add_bool(cfg, "ksm_requested", o->ksm);
-	json_object_object_add(cfg, "backends", strv_json(r->backends));
+	json_object_object_add(cfg, "backends", hvc_json_strv_array(r->backends));
 	if (o->cmdline)
-		json_object_object_add(cfg, "command_line", strv_json(o->cmdline));
+		json_object_object_add(cfg, "command_line", hvc_json_strv_array(o->cmdline));
 	return cfg;
 }
 

@@ -106,6 +106,14 @@ const char *hvc_json_pretty(json_object *o)
 		o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
+json_object *hvc_json_strv_array(char *const *v)
+{
+	json_object *a = json_object_new_array();
+	for (; v && *v; v++)
+		json_object_array_add(a, json_object_new_string(*v));
+	return a;
+}
+
 json_object *hvc_json_csv_array(const char *csv)
 {
 	json_object *a = json_object_new_array();

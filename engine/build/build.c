@@ -486,7 +486,7 @@ static int step_inputs(struct builder *b, struct hvc_df_step *st, char ***abs, c
 		*extra = hvc_xstrdup(cd);
 	} else if (st->kind == HVC_DF_RUN || st->kind == HVC_DF_ARG) {
 		_cleanup_strv_ char **env = hvc_df_scope_run_env(&b->sc);
-		_cleanup_json_ json_object *a = hvc_build_strv_json(env);
+		_cleanup_json_ json_object *a = hvc_json_strv_array(env);
 		*extra = hvc_xstrdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
 	}
 	return 0;
@@ -497,7 +497,7 @@ static int step_inputs(struct builder *b, struct hvc_df_step *st, char ***abs, c
 static void step_key(struct builder *b, const struct hvc_df_instr *in,
 		     const struct hvc_df_step *st, const char *extra, char key[72])
 {
-	_cleanup_json_ json_object *flags = hvc_build_strv_json(in->flags);
+	_cleanup_json_ json_object *flags = hvc_json_strv_array(in->flags);
 	_cleanup_free_ char *keysrc = hvc_xasprintf(
 	    "%s\n%s\n%s\n%s", b->chain, st->text,
 	    json_object_to_json_string_ext(flags, JSON_C_TO_STRING_PLAIN), extra ? extra : "");

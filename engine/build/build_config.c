@@ -25,14 +25,6 @@ char **hvc_build_json_strv(json_object *a)
 	return v;
 }
 
-json_object *hvc_build_strv_json(char *const *v)
-{
-	json_object *a = json_object_new_array();
-	for (size_t i = 0; v && v[i]; i++)
-		json_object_array_add(a, json_object_new_string(v[i]));
-	return a;
-}
-
 const char *hvc_build_config_workdir(json_object *cfg)
 {
 	const char *w = hvc_json_get_string(hvc_build_config_section(cfg), "WorkingDir");
@@ -69,7 +61,7 @@ static int meta_env(json_object *c, const struct hvc_df_step *st, struct hvc_err
 		if (!k || hvc_env_set(&env, k, eq + 1) < 0)
 			return hvc_err(err, ENOMEM, "build");
 	}
-	json_object_object_add(c, "Env", hvc_build_strv_json(env));
+	json_object_object_add(c, "Env", hvc_json_strv_array(env));
 	return 0;
 }
 
@@ -136,10 +128,10 @@ int hvc_build_config_apply(json_object *cfg, const struct hvc_df_step *st, struc
 	case HVC_DF_SHELL:
 		return 0; /* scope only: the OCI config has no Shell field */
 	case HVC_DF_CMD:
-		json_object_object_add(c, "Cmd", hvc_build_strv_json(st->args));
+		json_object_object_add(c, "Cmd", hvc_json_strv_array(st->args));
 		return 0;
 	case HVC_DF_ENTRYPOINT:
-		json_object_object_add(c, "Entrypoint", hvc_build_strv_json(st->args));
+		json_object_object_add(c, "Entrypoint", hvc_json_strv_array(st->args));
 		/* Docker: ENTRYPOINT resets a CMD inherited from the base image */
 		json_object_object_del(c, "Cmd");
 		return 0;

@@ -48,8 +48,8 @@ char *hvc_build_path_in_image(json_object *cfg, const char *p);
 /* Applies a metadata step (ENV, LABEL, EXPOSE, WORKDIR, USER, STOPSIGNAL,
  * VOLUME, CMD, ENTRYPOINT; others change nothing) to cfg. */
 int hvc_build_config_apply(json_object *cfg, const struct hvc_df_step *st, struct hvc_error *err);
-/* JSON string array <-> "K=V"-style string vector (NULL-terminated, never NULL). */
+/* JSON string array -> "K=V"-style string vector (NULL-terminated, never NULL;
+ * the other direction is hvc_json_strv_array). */
 char **hvc_build_json_strv(json_object *a);
-json_object *hvc_build_strv_json(char *const *v);
 
 #endif

@@ -196,14 +196,6 @@ int hvc_ctr_spec_apply_image(struct hvc_ctr_spec *s, char *const *img_env, char 
 
 /* ---------- json ------------------------------------------------------- */
 
-static json_object *strv_to_json(char *const *v)
-{
-	json_object *a = json_object_new_array();
-	for (size_t i = 0; v && v[i]; i++)
-		json_object_array_add(a, json_object_new_string(v[i]));
-	return a;
-}
-
 static char **strv_from_json(json_object *a)
 {
 	if (!a || !json_object_is_type(a, json_type_array))
@@ -225,9 +217,9 @@ json_object *hvc_ctr_spec_to_json(const struct hvc_ctr_spec *s)
 	hvc_json_add_string(o, "name", s->name);
 	hvc_json_add_string(o, "image", s->image_ref);
 	hvc_json_add_string(o, "image_digest", s->image_digest);
-	json_object_object_add(o, "lowerdirs", strv_to_json(s->lowerdirs));
-	json_object_object_add(o, "argv", strv_to_json(s->argv));
-	json_object_object_add(o, "env", strv_to_json(s->env));
+	json_object_object_add(o, "lowerdirs", hvc_json_strv_array(s->lowerdirs));
+	json_object_object_add(o, "argv", hvc_json_strv_array(s->argv));
+	json_object_object_add(o, "env", hvc_json_strv_array(s->env));
 	hvc_json_add_string(o, "workdir", s->workdir);
 	hvc_json_add_string(o, "user", s->user);
 	hvc_json_add_string(o, "hostname", s->hostname);

@@ -173,6 +173,8 @@ bool hvc_json_get_bool(json_object *o, const char *key, bool dflt);
 json_object *hvc_json_get(json_object *o, const char *key); /* borrowed, NULL when absent */
 /* Adds key -> string (skips when s is NULL). */
 void hvc_json_add_string(json_object *o, const char *key, const char *s);
+/* A NULL-terminated string vector as a JSON array of strings (NULL -> []). */
+json_object *hvc_json_strv_array(char *const *v);
 /* "a,b,c" -> ["a","b","c"] (NULL or "" -> []). */
 json_object *hvc_json_csv_array(const char *csv);
 void hvc_json_add_int(json_object *o, const char *key, int64_t v);
