@@ -174,7 +174,10 @@ static void ctr_outcome(struct ctr_io *io, const struct hvc_ctr_timings *tm,
 	if (done->first_output >= t0 && rd->ready_ms >= 0)
 		rd->ready_ms = hvc_ns_to_ms(done->first_output - t0);
 	out->ready_ms = rd->ready_ms;
-	out->output = rd->out ? steal_pointer(&rd->out) : hvc_xstrdup("");
+	if (rd->out)
+		out->output = steal_pointer(&rd->out);
+	else
+		out->output = hvc_xstrdup("");
 	out->phases = json_object_new_object();
 	phase(out->phases, "prepared", tm->prepared, tm->t0);
 	phase(out->phases, "cgroup", tm->cgroup, tm->t0);

@@ -274,7 +274,10 @@ static int reap(const struct hvc_bench_spawn *sp, const struct hvc_bench_req *re
 	while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
 		;
 	out->exit_ms = hvc_ns_to_ms(hvc_now_ns() - c->t0);
-	out->output = col->out.data ? steal_pointer(&col->out.data) : hvc_xstrdup("");
+	if (col->out.data)
+		out->output = steal_pointer(&col->out.data);
+	else
+		out->output = hvc_xstrdup("");
 	if (!out->extra)
 		out->extra = json_object_new_object();
 	if (col->err.data && col->err.len) {

@@ -15,12 +15,13 @@
 
 int hvc_density_bad_input(struct hvc_error *err, const char *fmt, ...)
 {
-	char msg[sizeof(err->msg)];
+	/* formatted aside first: fmt's arguments may point into err->msg */
+	struct hvc_error tmp;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(tmp.msg, sizeof(tmp.msg), fmt, ap);
 	va_end(ap);
-	hvc_err(err, 0, "%s", msg);
+	hvc_err(err, 0, "%s", tmp.msg);
 	if (err)
 		err->code = EINVAL;
 	return -EINVAL;

@@ -347,7 +347,7 @@ static struct hvc_ctr *ctr_new(const struct hvc_ctr_spec *s)
 
 int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_hint, struct hvc_error *err)
 {
-	int hint_store;
+	int hint_store = 0;
 	struct start x = {
 		.s = s,
 		.exit_hint = exit_hint ? exit_hint : &hint_store,
