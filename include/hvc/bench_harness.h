@@ -212,13 +212,41 @@ struct hvc_bench_ctx {
  * types. Returns 0 or -1 with the first problem in err. */
 int hvc_bench_results_validate(json_object *results, struct hvc_error *err);
 int hvc_bench_results_load(const char *dir, json_object **out, struct hvc_error *err);
-/* Computes the "summaries" array from "samples" (replacing any present). */
+/* Computes the "summaries" array from "samples" (replacing any present):
+ * statistics, the ratio to native with its permutation test (Holm-adjusted
+ * over the run), and the sanity flags. No interval from n < 5 (stats.h). */
 int hvc_bench_results_summarize(json_object *results, struct hvc_error *err);
+/* Permutation rounds of the test against native, and the smallest relative
+ * change from native that is called a difference. */
+#define HVC_BENCH_NATIVE_TEST_ROUNDS 5000
+#define HVC_BENCH_NATIVE_MIN_CHANGE 0.05
+/* The rule for "different from native": adjusted p < alpha and the ratio at
+ * least min_change away from 1. Pure. */
+bool hvc_bench_differs_from_native(double ratio, double p_adjusted, double alpha,
+				   double min_change);
 /* results.csv: one row per sample. */
 int hvc_bench_results_write_csv(json_object *results, FILE *f, struct hvc_error *err);
 /* The summary entry for (backend, workload, metric), borrowed; NULL when absent. */
 json_object *hvc_bench_summary_find(json_object *results, const char *backend, const char *workload,
 				    const char *metric);
+
+/* ---------- sanity flags (bench/bench_sanity.c) ------------------------- */
+/* A backend more than this factor better than native is flagged. */
+#define HVC_BENCH_SANITY_MARGIN 1.05
+/* One summary against native, as the sanity rules read it. */
+struct hvc_bench_sanity_in {
+	const char *backend, *workload, *metric;
+	const char *program; /* the hvc-workload program (the workload's args[0]), or NULL */
+	double ratio;	     /* relative to native, > 1 = better than native */
+	const char *accel;   /* the VMs' accelerator ("kvm", "tcg") or NULL */
+	size_t n, n_native;
+	double p_adjusted; /* permutation test against native, Holm-adjusted; NaN unknown */
+};
+/* The flag a result earns, {code, severity ("suspect"|"explained"), text}, or
+ * NULL when nothing needs explaining. Pure. */
+json_object *hvc_bench_sanity_flag(const struct hvc_bench_sanity_in *in);
+/* container, runc, crun: the isolated peers of native that run its code unchanged. */
+bool hvc_bench_sanity_is_peer(const char *backend);
 
 /* ---------- report and charts (bench/bench_report.c, bench_plot.c) ------ */
 int hvc_bench_report_markdown(json_object *results, FILE *f, struct hvc_error *err);
