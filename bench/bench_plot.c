@@ -357,3 +357,89 @@ void hvc_bench_chart_render(const char *dir, const char *name, char **failures)
 		*failures = line;
 	}
 }
+
+/* ---------- the comparison of two runs (hvc bench compare --out) ---------- */
+
+/* gnuplot's enhanced text reads _ as a subscript: escaped in labels. */
+static void put_label(FILE *f, json_object *c)
+{
+	fputc('"', f);
+	static const char *const keys[] = {"backend", "workload", "metric"};
+	for (size_t k = 0; k < 3; k++) {
+		const char *s = hvc_json_get_string(c, keys[k]) ?: "?";
+		for (const char *p = s; *p; p++)
+			fprintf(f, *p == '_' ? "\\\\_" : *p == '"' ? "'" : "%c", *p);
+		fputc(k < 2 ? ' ' : '"', f);
+	}
+}
+
+/* Colour by verdict (an RGB integer: gnuplot reads no hex in data files):
+ * what a reader looks for first is the red. */
+static long verdict_colour(json_object *c)
+{
+	const char *v = hvc_json_get_string(c, "verdict") ?: "";
+	if (!strcmp(v, "regression"))
+		return 0xe15759;
+	if (!strcmp(v, "improvement"))
+		return 0x59a14f;
+	return hvc_json_get_bool(c, "comparable", true) ? 0x4e79a7 : 0xbab0ac;
+}
+
+/* One row per performance cell with a ratio: label, ratio, lo, hi (no
+ * interval: the ratio itself, drawn as no bar), colour. Memory (*_mib) is
+ * left to the table and compare.json: dozens of unchanged bars would hide
+ * the few that matter. Returns the number of rows. */
+static size_t compare_rows(FILE *dat, json_object *cmp)
+{
+	size_t rows = 0;
+	fprintf(dat, "# backend/workload/metric  ratio(second/first, >1 better) lo hi colour\n");
+	for (size_t i = 0; i < json_object_array_length(cmp); i++) {
+		json_object *c = json_object_array_get_idx(cmp, i);
+		double v = num(c, "ratio");
+		if (!isfinite(v) || strstr(hvc_json_get_string(c, "metric") ?: "", "_mib"))
+			continue;
+		double lo = num(c, "ratio_ci_lo"), hi = num(c, "ratio_ci_hi");
+		put_label(dat, c);
+		put(dat, v);
+		put(dat, isfinite(lo) ? lo : v);
+		put(dat, isfinite(hi) ? hi : v);
+		fprintf(dat, " %ld\n", verdict_colour(c));
+		rows++;
+	}
+	return rows;
+}
+
+int hvc_bench_plot_compare(json_object *cmp, const char *dir, bool run_gnuplot, char **failures,
+			   struct hvc_error *err)
+{
+	*failures = NULL;
+	if (strchr(dir, '\''))
+		return hvc_err(err, EINVAL,
+			       "output directory `%s`: a quote in the path is not supported", dir);
+	struct chart c = {0};
+	if (chart_open(&c, dir, "compare",
+		       "Second run relative to the first (median ratio; 95% CI where n >= 5 a side)",
+		       err) < 0) {
+		chart_close(&c);
+		return -1;
+	}
+	size_t rows = compare_rows(c.dat, cmp);
+	/* bars grow from 1 (unchanged) up or down: boxxyerror, not boxes, on a log axis */
+	fprintf(c.gp,
+		"set ylabel 'second / first (1 = unchanged, > 1 = better, log scale)'\n"
+		"set logscale y\nset xrange [-0.6:%zu.4]\nset xtics rotate by 90 right font ',8'\n"
+		"set key top right\nset bmargin 16\n"
+		"set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb '#333333'\n",
+		rows ? rows - 1 : 0);
+	chart_plot(&c, "plot 'compare.dat' using 0:2:($0-0.35):($0+0.35):(1):2:5:xtic(1) "
+		       "with boxxyerror lc rgb variable notitle, "
+		       "'' using 0:2:3:4 with yerrorbars lc rgb '#333333' pt 0 notitle, "
+		       "keyentry with boxes lc rgb '#e15759' title 'regression', "
+		       "keyentry with boxes lc rgb '#59a14f' title 'improvement', "
+		       "keyentry with boxes lc rgb '#4e79a7' title 'no flagged change', "
+		       "keyentry with boxes lc rgb '#bab0ac' title 'not comparable'");
+	chart_close(&c);
+	if (run_gnuplot && rows > 0)
+		hvc_bench_chart_render(dir, "compare", failures);
+	return 0;
+}

@@ -273,10 +273,27 @@ struct hvc_bench_compare_opts {
 	unsigned rounds;   /* permutation rounds, default 10000 */
 };
 /* Per (backend, workload, metric) present in both: medians, relative change,
- * permutation p-value, and a verdict. Returns a JSON array. */
+ * permutation p-value, its Holm-Bonferroni adjustment over all the cells
+ * compared (p_adjusted), the second run relative to the first (ratio, > 1 =
+ * better, CI only with n >= 5 a side), and a verdict. Returns a JSON array. */
 int hvc_bench_compare(json_object *a, json_object *b, const struct hvc_bench_compare_opts *o,
 		      json_object **out, struct hvc_error *err);
 void hvc_bench_compare_print(FILE *f, json_object *cmp);
+/* A cell's verdict: "not comparable: ...", "no significant change",
+ * "significant but below the minimum change", "improvement" or "regression"
+ * (flagged). Pure. */
+const char *hvc_bench_compare_verdict(bool comparable, double p_adjusted, double change,
+				      bool higher_better, const struct hvc_bench_compare_opts *o);
+/* What makes two runs not comparable: one line per differing fact (host, CPU,
+ * kernel, accelerator, suite), e.g. "kernel: 6.1.0 (first) vs 6.2.0
+ * (second)"; an empty list (never NULL) when none. Pure. */
+char **hvc_bench_compare_mismatches(json_object *a, json_object *b);
+/* How many cells of a comparison are regressions. */
+size_t hvc_bench_compare_regressions(json_object *cmp);
+/* compare.dat/.gp (and .png/.svg when run_gnuplot) in dir: the second run
+ * relative to the first per cell, coloured by verdict. */
+int hvc_bench_plot_compare(json_object *cmp, const char *dir, bool run_gnuplot, char **failures,
+			   struct hvc_error *err);
 
 /* ---------- OCI bundle (bench/bench_bundle.c) --------------------------- */
 struct hvc_bench_bundle_opts {
