@@ -496,32 +496,41 @@ static size_t count_flags(json_object *r, const char *severity)
 static void section_differences(FILE *f, json_object *r)
 {
 	json_object *sums = hvc_json_get(r, "summaries");
-	size_t tests = 0, diff = 0;
+	size_t ratios = 0, tests = 0, diff = 0;
 	for (size_t i = 0; i < json_object_array_length(sums); i++) {
 		json_object *ro =
 		    hvc_json_get(json_object_array_get_idx(sums, i), "relative_to_native");
+		ratios += ro != NULL;
 		tests += ro && isfinite(num(ro, "p_adjusted"));
 	}
-	if (tests == 0)
+	if (ratios == 0)
 		return;
+	fprintf(f, "## Different from native\n\n");
+	if (tests == 0) {
+		fprintf(f, "Nothing is claimed: no ratio of this run has 5 samples a side, the "
+			   "least a permutation test is run on (docs/stats.md). The ratios are "
+			   "medians only.\n\n");
+		return;
+	}
 	fprintf(f,
-		"## Different from native\n\nA backend is called different from native only "
-		"when a permutation test on the raw samples says so (p < 0.05 after "
-		"Holm-Bonferroni over the %zu ratios of this run) and the medians are at least "
-		"5 %% apart; a ratio's interval alone is not such a claim (docs/stats.md).",
-		tests);
+		"A backend is called different from native only when a permutation test on the "
+		"raw samples says so (p < 0.05 after Holm-Bonferroni over the %zu ratio%s of this "
+		"run tested, those with 5 samples a side) and the medians are at least 5 %% "
+		"apart; a ratio's interval alone is not such a claim (docs/stats.md).\n\n",
+		tests, tests == 1 ? "" : "s");
 	for (size_t i = 0; i < json_object_array_length(sums); i++) {
 		json_object *s = json_object_array_get_idx(sums, i);
 		json_object *ro = hvc_json_get(s, "relative_to_native");
 		if (!hvc_json_get_bool(ro, "different", false))
 			continue;
-		fprintf(f, "%s %s %s %s %.2f × native (p = %.2g)", diff++ ? ";" : "\n\n-",
+		diff++;
+		fprintf(f, "- %s %s %s: %.2f × native (Holm-adjusted p = %.2g)\n",
 			hvc_json_get_string(s, "backend"), hvc_json_get_string(s, "workload"),
 			hvc_json_get_string(s, "metric"), num(ro, "value"), num(ro, "p_adjusted"));
 	}
 	if (diff == 0)
-		fprintf(f, " None of them passes that test in this run.");
-	fprintf(f, "\n\n");
+		fprintf(f, "None of them passes that test in this run.\n");
+	fprintf(f, "\n");
 }
 
 /* Every flagged result, with what to check (⚑) or why it is real (ℹ). */

@@ -205,9 +205,13 @@ static void add_ratio(json_object *o, const struct column *c, const struct colum
 	_cleanup_free_ char *why = ratio_no_ci_reason(c->n, nat->n);
 	if (why)
 		hvc_json_add_string(ro, "no_ci_reason", why);
+	/* no test either from fewer than 5 a side: 2 + 6 samples can reach p =
+	 * 1/28, a "difference" no rerun would reproduce */
+	bool testable = hvc_stats_ci_allowed(c->n) && hvc_stats_ci_allowed(nat->n);
 	add_num(ro, "p_value",
-		hvc_stats_permutation_p(c->vals, c->n, nat->vals, nat->n,
-					HVC_BENCH_NATIVE_TEST_ROUNDS));
+		testable ? hvc_stats_permutation_p(c->vals, c->n, nat->vals, nat->n,
+						   HVC_BENCH_NATIVE_TEST_ROUNDS)
+			 : NAN);
 	json_object_object_add(o, "relative_to_native", ro);
 }
 
