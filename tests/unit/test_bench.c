@@ -755,6 +755,8 @@ START_TEST(report_flags_and_short_runs)
 	json_object *ct = hvc_bench_summary_find(r, "container", "cpu", "mb_per_s");
 	json_object *fl = json_object_array_get_idx(hvc_json_get(ct, "flags"), 0);
 	ck_assert_str_eq(hvc_json_get_string(fl, "code"), "faster_than_native");
+	struct hvc_error err = {0};
+	ck_assert_msg(hvc_bench_results_validate(r, &err) == 0, "%s", err.msg);
 	_cleanup_free_ char *md = mem_text(r, hvc_bench_report_markdown);
 	ck_assert_ptr_nonnull(strstr(md, "> **Sanity flags:** 1 result"));
 	ck_assert_ptr_nonnull(strstr(md, "## Sanity flags"));
