@@ -273,15 +273,15 @@ struct hvc_bench_compare_opts {
 	unsigned rounds;   /* permutation rounds, default 10000 */
 };
 /* Per (backend, workload, metric) present in both: medians, relative change,
- * permutation p-value, its Holm-Bonferroni adjustment over all the cells
- * compared (p_adjusted), the second run relative to the first (ratio, > 1 =
+ * permutation p-value (only with n >= 5 a side), its Holm-Bonferroni
+ * adjustment over all the cells tested (p_adjusted), the second run relative to the first (ratio, > 1 =
  * better, CI only with n >= 5 a side), and a verdict. Returns a JSON array. */
 int hvc_bench_compare(json_object *a, json_object *b, const struct hvc_bench_compare_opts *o,
 		      json_object **out, struct hvc_error *err);
 void hvc_bench_compare_print(FILE *f, json_object *cmp);
-/* A cell's verdict: "not comparable: ...", "no significant change",
- * "significant but below the minimum change", "improvement" or "regression"
- * (flagged). Pure. */
+/* A cell's verdict: "not comparable: ...", "not tested: ..." (p_adjusted
+ * NaN: fewer than 5 samples a side), "no significant change", "significant
+ * but below the minimum change", "improvement" or "regression" (flagged). Pure. */
 const char *hvc_bench_compare_verdict(bool comparable, double p_adjusted, double change,
 				      bool higher_better, const struct hvc_bench_compare_opts *o);
 /* What makes two runs not comparable: one line per differing fact (host, CPU,

@@ -800,6 +800,8 @@ START_TEST(compare_gate_and_holm)
 	ck_assert_str_eq(hvc_bench_compare_verdict(true, 0.01, -0.2, false, &o), "improvement");
 	ck_assert_str_eq(hvc_bench_compare_verdict(true, 0.06, -0.2, true, &o),
 			 "no significant change");
+	ck_assert_ptr_nonnull(
+	    strstr(hvc_bench_compare_verdict(true, NAN, -0.2, true, &o), "not tested"));
 	ck_assert_str_eq(hvc_bench_compare_verdict(true, 0.01, 0.02, true, &o),
 			 "significant but below the minimum change");
 	ck_assert_ptr_nonnull(strstr(hvc_bench_compare_verdict(false, 0.01, -0.2, true, &o),
