@@ -272,7 +272,8 @@ static void print_row(FILE *f, json_object *c)
 		double chg = num(c, "change");
 		if (isfinite(chg))
 			snprintf(ch, sizeof(ch), "%+.1f%%", 100 * chg);
-		snprintf(p, sizeof(p), "%.3f", num(c, "p_value"));
+		if (isfinite(num(c, "p_value")))
+			snprintf(p, sizeof(p), "%.3f", num(c, "p_value"));
 		if (isfinite(num(c, "p_adjusted")))
 			snprintf(pa, sizeof(pa), "%.3f", num(c, "p_adjusted"));
 	}
