@@ -533,20 +533,70 @@ static void section_differences(FILE *f, json_object *r)
 	fprintf(f, "\n");
 }
 
-/* Every flagged result, with what to check (⚑) or why it is real (ℹ). */
+/* "n = 2 a side: no test", or what the permutation test says. */
+static void flag_evidence(char *buf, size_t len, json_object *s)
+{
+	json_object *ro = hvc_json_get(s, "relative_to_native");
+	double p = num(ro, "p_adjusted");
+	if (!isfinite(p))
+		snprintf(buf, len, "n = %lld, native %lld: no test",
+			 (long long)hvc_json_get_int(s, "n", 0),
+			 (long long)hvc_json_get_int(ro, "n_native", 0));
+	else
+		snprintf(buf, len, "%s by the test, Holm-adjusted p = %.2g",
+			 p < 0.05 ? "**supported**" : "not supported", p);
+}
+
+/* The suspect results that share one list of causes, on one line. */
+static void flags_with_check(FILE *f, json_object *sums, const char *check)
+{
+	fprintf(f, "- ⚑");
+	size_t k = 0;
+	for (size_t i = 0; i < json_object_array_length(sums); i++) {
+		json_object *s = json_object_array_get_idx(sums, i);
+		json_object *fl = first_flag(s);
+		if (!fl || strcmp(hvc_json_get_string(fl, "check") ?: "", check))
+			continue;
+		char ev[96];
+		flag_evidence(ev, sizeof(ev), s);
+		fprintf(f, "%s %s %s %s %.2f × native (%s)", k++ ? ";" : "",
+			hvc_json_get_string(s, "backend"), hvc_json_get_string(s, "workload"),
+			hvc_json_get_string(s, "metric"),
+			num(hvc_json_get(s, "relative_to_native"), "value"), ev);
+	}
+	fprintf(f, ". **Check:** %s.\n", check);
+}
+
+/* True when an earlier summary's flag had the same list of causes. */
+static bool check_seen(json_object *sums, size_t upto, const char *check)
+{
+	for (size_t i = 0; i < upto; i++) {
+		json_object *fl = first_flag(json_object_array_get_idx(sums, i));
+		if (fl && !strcmp(hvc_json_get_string(fl, "check") ?: "", check))
+			return true;
+	}
+	return false;
+}
+
+/* Every flagged result: the suspect ones grouped by what to check (⚑), the
+ * explained ones with their explanation (ℹ). Full texts are in results.json. */
 static void section_flags(FILE *f, json_object *r)
 {
 	if (count_flags(r, "suspect") + count_flags(r, "explained") == 0)
 		return;
-	fprintf(f, "## Sanity flags\n\nResults that isolation alone cannot explain are marked "
-		   "⚑ where they appear, with the causes to check; ℹ marks one that is real and "
-		   "explained. A flag is not a correction: the figure stays as measured.\n\n");
+	fprintf(f, "## Sanity flags\n\nIsolation only adds work to the same program on the "
+		   "same CPUs, so a container, runc or crun result more than 5 %% better than "
+		   "native, or a VM result better than native, is marked ⚑ where it appears, "
+		   "with the causes to check; ℹ marks one that is real and explained. A flag "
+		   "is not a correction: the figure stays as measured.\n\n");
 	json_object *sums = hvc_json_get(r, "summaries");
 	for (size_t i = 0; i < json_object_array_length(sums); i++) {
-		json_object *s = json_object_array_get_idx(sums, i);
-		json_object *fl = first_flag(s);
-		if (fl)
-			fprintf(f, "-%s %s\n", flag_mark(s), hvc_json_get_string(fl, "text"));
+		json_object *fl = first_flag(json_object_array_get_idx(sums, i));
+		const char *check = fl ? hvc_json_get_string(fl, "check") : NULL;
+		if (fl && !check)
+			fprintf(f, "- ℹ %s\n", hvc_json_get_string(fl, "text"));
+		else if (check && !check_seen(sums, i, check))
+			flags_with_check(f, sums, check);
 	}
 	fprintf(f, "\n");
 }

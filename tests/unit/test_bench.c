@@ -852,6 +852,28 @@ START_TEST(compare_chart_written)
 }
 END_TEST
 
+START_TEST(report_explains_tcg_syscall)
+{
+	/* a VM twice as fast as native on syscall under TCG: explained, not suspect */
+	const struct cells c[] = {{"native", 1.0, 6}, {"vm", 2.0, 6}};
+	_cleanup_json_ json_object *r = doc_cells(c, 2);
+	json_object *w = json_object_array_get_idx(hvc_json_get(r, "workloads"), 2);
+	json_object_array_put_idx(hvc_json_get(w, "args"), 0, json_object_new_string("syscall"));
+	json_object *virt = json_object_new_object();
+	hvc_json_add_string(virt, "accel", "tcg");
+	json_object_object_add(hvc_json_get(r, "host"), "virtualization", virt);
+	struct hvc_error err = {0};
+	ck_assert_msg(hvc_bench_results_summarize(r, &err) == 0, "%s", err.msg);
+	json_object *fl =
+	    json_object_array_get_idx(hvc_json_get(hvc_bench_summary_find(r, "vm", "cpu", "mb_per_s"), "flags"), 0);
+	ck_assert_str_eq(hvc_json_get_string(fl, "code"), "vm_syscall_tcg");
+	_cleanup_free_ char *md = mem_text(r, hvc_bench_report_markdown);
+	ck_assert_ptr_nonnull(strstr(md, "| 2.00 [1.95, 2.05] ℹ |"));
+	ck_assert_ptr_nonnull(strstr(md, "- ℹ vm cpu mb_per_s is 2.00 × native under TCG"));
+	ck_assert_ptr_null(strstr(md, "> **Sanity flags:**")); /* nothing suspect */
+}
+END_TEST
+
 static Suite *bench_suite(void)
 {
 	Suite *s = suite_create("bench");
@@ -880,6 +902,7 @@ static Suite *bench_suite(void)
 	tcase_add_test(honest, difference_needs_test_and_size);
 	tcase_add_test(honest, sanity_flag_rules);
 	tcase_add_test(honest, report_flags_and_short_runs);
+	tcase_add_test(honest, report_explains_tcg_syscall);
 	tcase_add_test(honest, compare_gate_and_holm);
 	tcase_add_test(honest, compare_chart_written);
 	suite_add_tcase(s, honest);
