@@ -491,6 +491,32 @@ static size_t count_flags(json_object *r, const char *severity)
 	return n;
 }
 
+/* Why nothing passed: what the test gives at best with the run's fewest
+ * samples a side, against what Holm's first step needs (0.05 / tests). */
+static void no_difference(FILE *f, json_object *sums, size_t tests)
+{
+	size_t nmin = SIZE_MAX;
+	for (size_t i = 0; i < json_object_array_length(sums); i++) {
+		json_object *s = json_object_array_get_idx(sums, i);
+		json_object *ro = hvc_json_get(s, "relative_to_native");
+		if (!ro || !isfinite(num(ro, "p_adjusted")))
+			continue;
+		size_t n = (size_t)hvc_json_get_int(s, "n", 0),
+		       nn = (size_t)hvc_json_get_int(ro, "n_native", 0);
+		nmin = n < nmin ? n : nmin;
+		nmin = nn < nmin ? nn : nmin;
+	}
+	fprintf(f, "None of them passes that test in this run.");
+	double pmin = hvc_stats_permutation_min_p(nmin, nmin, HVC_BENCH_NATIVE_TEST_ROUNDS);
+	if (isfinite(pmin) && pmin >= 0.05 / (double)tests)
+		fprintf(f,
+			" With %zu samples a side (the fewest here) even two completely separated "
+			"sets give p = %.2g, and Holm over %zu tests needs below %.2g: with so few "
+			"repetitions no difference, however large, can be shown.",
+			nmin, pmin, tests, 0.05 / (double)tests);
+	fprintf(f, "\n");
+}
+
 /* "Different from native" is claimed here only, and only by the permutation
  * test (Holm-adjusted over the run) with its minimum change. */
 static void section_differences(FILE *f, json_object *r)
@@ -529,7 +555,7 @@ static void section_differences(FILE *f, json_object *r)
 			hvc_json_get_string(s, "metric"), num(ro, "value"), num(ro, "p_adjusted"));
 	}
 	if (diff == 0)
-		fprintf(f, "None of them passes that test in this run.\n");
+		no_difference(f, sums, tests);
 	fprintf(f, "\n");
 }
 

@@ -206,7 +206,7 @@ static void add_ratio(json_object *o, const struct column *c, const struct colum
 	if (why)
 		hvc_json_add_string(ro, "no_ci_reason", why);
 	/* no test either from fewer than 5 a side: 2 + 6 samples can reach p =
-	 * 1/28, a "difference" no rerun would reproduce */
+	 * 1/28, a "difference" resting on two samples */
 	bool testable = hvc_stats_ci_allowed(c->n) && hvc_stats_ci_allowed(nat->n);
 	add_num(ro, "p_value",
 		testable ? hvc_stats_permutation_p(c->vals, c->n, nat->vals, nat->n,

@@ -353,6 +353,18 @@ out:
 	return p;
 }
 
+double hvc_stats_permutation_min_p(size_t na, size_t nb, unsigned rounds)
+{
+	double *v = malloc((na + nb ? na + nb : 1) * sizeof(*v));
+	if (!v)
+		return NAN;
+	for (size_t i = 0; i < na + nb; i++)
+		v[i] = (double)i; /* a = 0..na-1 below every b */
+	double p = hvc_stats_permutation_p(v, na, v + na, nb, rounds);
+	free(v);
+	return p;
+}
+
 /* 0-based position of p[i] among the finite p-values, ties broken by index. */
 static size_t holm_rank(const double *p, size_t n, size_t i)
 {

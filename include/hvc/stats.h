@@ -66,6 +66,11 @@ void hvc_stats_ratio_ci(const double *a, size_t na, const double *b, size_t nb, 
  * is empty. */
 double hvc_stats_permutation_p(const double *a, size_t na, const double *b, size_t nb,
 			       unsigned rounds);
+/* hvc_stats_permutation_p of two completely separated sets of na and nb
+ * evenly spaced samples: for na == nb the smallest p the test can give, so
+ * no difference, however large, shows below it (unequal sizes can reach
+ * about half of it). NaN when a set is empty. */
+double hvc_stats_permutation_min_p(size_t na, size_t nb, unsigned rounds);
 /* True when a set of n samples may carry an interval (n >= HVC_STATS_MIN_N_CI). */
 static inline bool hvc_stats_ci_allowed(size_t n)
 {

@@ -874,6 +874,18 @@ START_TEST(report_explains_tcg_syscall)
 }
 END_TEST
 
+START_TEST(report_says_why_nothing_differs)
+{
+	/* the fixture: five ratios with 5 samples a side, vm startup 10x native */
+	_cleanup_json_ json_object *r = summarized_fixture();
+	_cleanup_free_ char *md = mem_text(r, hvc_bench_report_markdown);
+	ck_assert_ptr_nonnull(strstr(md, "None of them passes that test in this run. With 5 samples "
+					 "a side (the fewest here) even two completely separated "
+					 "sets give p = 0.048, and Holm over 5 tests needs below "
+					 "0.01"));
+}
+END_TEST
+
 static Suite *bench_suite(void)
 {
 	Suite *s = suite_create("bench");
@@ -903,6 +915,7 @@ static Suite *bench_suite(void)
 	tcase_add_test(honest, sanity_flag_rules);
 	tcase_add_test(honest, report_flags_and_short_runs);
 	tcase_add_test(honest, report_explains_tcg_syscall);
+	tcase_add_test(honest, report_says_why_nothing_differs);
 	tcase_add_test(honest, compare_gate_and_holm);
 	tcase_add_test(honest, compare_chart_written);
 	suite_add_tcase(s, honest);

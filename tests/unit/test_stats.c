@@ -276,6 +276,11 @@ START_TEST(holm_bonferroni)
 	hvc_stats_holm(t, 1, adj3);
 	ck_assert_double_eq_tol(adj3[0], 0.02, EPS);
 	ck_assert_int_eq(hvc_stats_holm(NULL, 0, NULL), 0);
+	/* what small runs can show at best: 5 + 5 -> 12/252 (median ties), 2 + 2 -> 1/3 */
+	ck_assert_double_eq_tol(hvc_stats_permutation_min_p(5, 5, 10000), 12.0 / 252, 1e-12);
+	ck_assert_double_eq_tol(hvc_stats_permutation_min_p(2, 2, 10000), 1.0 / 3, 1e-12);
+	ck_assert_double_eq_tol(hvc_stats_permutation_min_p(30, 30, 2000), 1.0 / 2001, 1e-12);
+	ck_assert(isnan(hvc_stats_permutation_min_p(0, 3, 100)));
 }
 END_TEST
 
