@@ -2,6 +2,7 @@
  * (TCG, a noisy host), the host in a paragraph, then one table per metric
  * family with the charts, failures with their reasons, and how it was run. */
 #include "hvc/bench_harness.h"
+#include "hvc/stats.h"
 #include <math.h>
 #include <string.h>
 
@@ -96,7 +97,10 @@ static void cell(char *buf, size_t len, json_object *s, bool ci)
 	char outl[32] = "";
 	if (no > 0)
 		snprintf(outl, sizeof(outl), " (%lld outlier%s)", (long long)no, no > 1 ? "s" : "");
-	if (ci)
+	if (ci && !hvc_stats_ci_allowed((size_t)n))
+		snprintf(buf, len, "%s (n = %lld: too few for an interval)%s%s", m, (long long)n,
+			 outl, nf ? " ⚠" : "");
+	else if (ci)
 		snprintf(buf, len, "%s [%s, %s]%s%s", m, lo, hi, outl, nf ? " ⚠" : "");
 	else
 		snprintf(buf, len, "%s%s%s", m, outl, nf ? " ⚠" : "");
@@ -367,7 +371,26 @@ static size_t backend_columns(FILE *f, json_object *bs, bool skip_native)
 	return nb;
 }
 
-/* "0.10 [0.08, 0.12]", or why there is no ratio. */
+/* The mark a summary's sanity flag puts beside its figure: ⚑ a result to
+ * check, ℹ one that is explained; "" without a flag. */
+static json_object *first_flag(json_object *s)
+{
+	json_object *fl = hvc_json_get(s, "flags");
+	return fl && json_object_is_type(fl, json_type_array) && json_object_array_length(fl)
+		   ? json_object_array_get_idx(fl, 0)
+		   : NULL;
+}
+
+static const char *flag_mark(json_object *s)
+{
+	json_object *f = first_flag(s);
+	if (!f)
+		return "";
+	return !strcmp(hvc_json_get_string(f, "severity") ?: "", "explained") ? " ℹ" : " ⚑";
+}
+
+/* "0.10 [0.08, 0.12]", "0.91 (n = 2: too few for an interval)", or why there
+ * is no ratio. */
 static void relative_cell(char *c, size_t len, json_object *s)
 {
 	json_object *ro = hvc_json_get(s, "relative_to_native");
@@ -377,9 +400,17 @@ static void relative_cell(char *c, size_t len, json_object *s)
 	}
 	char v[32], lo[32], hi[32];
 	snprintf(v, sizeof(v), "%.2f", num(ro, "value"));
+	size_t n = (size_t)hvc_json_get_int(s, "n", 0);
+	size_t nn = (size_t)hvc_json_get_int(ro, "n_native", (int64_t)n);
+	if (!hvc_stats_ci_allowed(n) || !hvc_stats_ci_allowed(nn)) {
+		snprintf(c, len, "%s (%s)%s", v,
+			 hvc_json_get_string(ro, "no_ci_reason") ?: "too few for an interval",
+			 flag_mark(s));
+		return;
+	}
 	snprintf(lo, sizeof(lo), "%.2f", num(ro, "ci_lo"));
 	snprintf(hi, sizeof(hi), "%.2f", num(ro, "ci_hi"));
-	snprintf(c, len, "%s [%s, %s]", v, lo, hi);
+	snprintf(c, len, "%s [%s, %s]%s", v, lo, hi, flag_mark(s));
 }
 
 /* One row per throughput metric: the figures, or (relative) the ratios to native. */
@@ -427,10 +458,10 @@ static void table_throughput(FILE *f, json_object *r, json_object *bs)
 	if (!has_kind(r, "throughput"))
 		return;
 	fprintf(
-	    f,
-	    "## Throughput\n\nEach workload's own figure: median [95%% CI of the median]. "
-	    "Below it, performance relative to native (1.00 = native; below 1 = slower, "
-	    "whichever direction the metric prefers) with a 95%% bootstrap CI of the ratio.\n\n");
+	    f, "## Throughput\n\nEach workload's own figure: median [95%% CI of the median]. "
+	       "Below it, performance relative to native (1.00 = native; below 1 = slower, "
+	       "whichever direction the metric prefers) with a 95%% bootstrap CI of the ratio. No "
+	       "interval is given from fewer than 5 samples a side: the median alone, with n.\n\n");
 	fprintf(f, "| workload | metric | unit |");
 	size_t nb = backend_columns(f, bs, false);
 	fprintf(f, "\n|---|---|---|");
@@ -446,6 +477,154 @@ static void table_throughput(FILE *f, json_object *r, json_object *bs)
 	fprintf(f, "\n");
 	throughput_rows(f, r, bs, true);
 	fprintf(f, "\n![Throughput relative to native](throughput.png)\n\n");
+}
+
+/* Summaries whose first flag has this severity. */
+static size_t count_flags(json_object *r, const char *severity)
+{
+	json_object *sums = hvc_json_get(r, "summaries");
+	size_t n = 0;
+	for (size_t i = 0; i < json_object_array_length(sums); i++) {
+		json_object *fl = first_flag(json_object_array_get_idx(sums, i));
+		n += fl && !strcmp(hvc_json_get_string(fl, "severity") ?: "", severity);
+	}
+	return n;
+}
+
+/* Why nothing passed: what the test gives at best with the run's fewest
+ * samples a side, against what Holm's first step needs (0.05 / tests). */
+static void no_difference(FILE *f, json_object *sums, size_t tests)
+{
+	size_t nmin = SIZE_MAX;
+	for (size_t i = 0; i < json_object_array_length(sums); i++) {
+		json_object *s = json_object_array_get_idx(sums, i);
+		json_object *ro = hvc_json_get(s, "relative_to_native");
+		if (!ro || !isfinite(num(ro, "p_adjusted")))
+			continue;
+		size_t n = (size_t)hvc_json_get_int(s, "n", 0),
+		       nn = (size_t)hvc_json_get_int(ro, "n_native", 0);
+		nmin = n < nmin ? n : nmin;
+		nmin = nn < nmin ? nn : nmin;
+	}
+	fprintf(f, "None of them passes that test in this run.");
+	double pmin = hvc_stats_permutation_min_p(nmin, nmin, HVC_BENCH_NATIVE_TEST_ROUNDS);
+	if (isfinite(pmin) && pmin >= 0.05 / (double)tests)
+		fprintf(f,
+			" With %zu samples a side (the fewest here) even two completely separated "
+			"sets give p = %.2g, and Holm over %zu tests needs below %.2g: with so few "
+			"repetitions no difference, however large, can be shown.",
+			nmin, pmin, tests, 0.05 / (double)tests);
+	fprintf(f, "\n");
+}
+
+/* "Different from native" is claimed here only, and only by the permutation
+ * test (Holm-adjusted over the run) with its minimum change. */
+static void section_differences(FILE *f, json_object *r)
+{
+	json_object *sums = hvc_json_get(r, "summaries");
+	size_t ratios = 0, tests = 0, diff = 0;
+	for (size_t i = 0; i < json_object_array_length(sums); i++) {
+		json_object *ro =
+		    hvc_json_get(json_object_array_get_idx(sums, i), "relative_to_native");
+		ratios += ro != NULL;
+		tests += ro && isfinite(num(ro, "p_adjusted"));
+	}
+	if (ratios == 0)
+		return;
+	fprintf(f, "## Different from native\n\n");
+	if (tests == 0) {
+		fprintf(f, "Nothing is claimed: no ratio of this run has 5 samples a side, the "
+			   "least a permutation test is run on (docs/stats.md). The ratios are "
+			   "medians only.\n\n");
+		return;
+	}
+	fprintf(f,
+		"A backend is called different from native only when a permutation test on the "
+		"raw samples says so (p < 0.05 after Holm-Bonferroni over the %zu ratio%s of this "
+		"run tested, those with 5 samples a side) and the medians are at least 5 %% "
+		"apart; a ratio's interval alone is not such a claim (docs/stats.md).\n\n",
+		tests, tests == 1 ? "" : "s");
+	for (size_t i = 0; i < json_object_array_length(sums); i++) {
+		json_object *s = json_object_array_get_idx(sums, i);
+		json_object *ro = hvc_json_get(s, "relative_to_native");
+		if (!hvc_json_get_bool(ro, "different", false))
+			continue;
+		diff++;
+		fprintf(f, "- %s %s %s: %.2f × native (Holm-adjusted p = %.2g)\n",
+			hvc_json_get_string(s, "backend"), hvc_json_get_string(s, "workload"),
+			hvc_json_get_string(s, "metric"), num(ro, "value"), num(ro, "p_adjusted"));
+	}
+	if (diff == 0)
+		no_difference(f, sums, tests);
+	fprintf(f, "\n");
+}
+
+/* "n = 2 a side: no test", or what the permutation test says. */
+static void flag_evidence(char *buf, size_t len, json_object *s)
+{
+	json_object *ro = hvc_json_get(s, "relative_to_native");
+	double p = num(ro, "p_adjusted");
+	if (!isfinite(p))
+		snprintf(buf, len, "n = %lld, native %lld: no test",
+			 (long long)hvc_json_get_int(s, "n", 0),
+			 (long long)hvc_json_get_int(ro, "n_native", 0));
+	else
+		snprintf(buf, len, "%s by the test, Holm-adjusted p = %.2g",
+			 p < 0.05 ? "**supported**" : "not supported", p);
+}
+
+/* The suspect results that share one list of causes, on one line. */
+static void flags_with_check(FILE *f, json_object *sums, const char *check)
+{
+	fprintf(f, "- ⚑");
+	size_t k = 0;
+	for (size_t i = 0; i < json_object_array_length(sums); i++) {
+		json_object *s = json_object_array_get_idx(sums, i);
+		json_object *fl = first_flag(s);
+		if (!fl || strcmp(hvc_json_get_string(fl, "check") ?: "", check))
+			continue;
+		char ev[96];
+		flag_evidence(ev, sizeof(ev), s);
+		fprintf(f, "%s %s %s %s %.2f × native (%s)", k++ ? ";" : "",
+			hvc_json_get_string(s, "backend"), hvc_json_get_string(s, "workload"),
+			hvc_json_get_string(s, "metric"),
+			num(hvc_json_get(s, "relative_to_native"), "value"), ev);
+	}
+	fprintf(f, ". **Check:** %s.\n", check);
+}
+
+/* True when an earlier summary's flag had the same list of causes. */
+static bool check_seen(json_object *sums, size_t upto, const char *check)
+{
+	for (size_t i = 0; i < upto; i++) {
+		json_object *fl = first_flag(json_object_array_get_idx(sums, i));
+		if (fl && !strcmp(hvc_json_get_string(fl, "check") ?: "", check))
+			return true;
+	}
+	return false;
+}
+
+/* Every flagged result: the suspect ones grouped by what to check (⚑), the
+ * explained ones with their explanation (ℹ). Full texts are in results.json. */
+static void section_flags(FILE *f, json_object *r)
+{
+	if (count_flags(r, "suspect") + count_flags(r, "explained") == 0)
+		return;
+	fprintf(f, "## Sanity flags\n\nIsolation only adds work to the same program on the "
+		   "same CPUs, so a container, runc or crun result more than 5 %% better than "
+		   "native, or a VM result better than native, is marked ⚑ where it appears, "
+		   "with the causes to check; ℹ marks one that is real and explained. A flag "
+		   "is not a correction: the figure stays as measured.\n\n");
+	json_object *sums = hvc_json_get(r, "summaries");
+	for (size_t i = 0; i < json_object_array_length(sums); i++) {
+		json_object *fl = first_flag(json_object_array_get_idx(sums, i));
+		const char *check = fl ? hvc_json_get_string(fl, "check") : NULL;
+		if (fl && !check)
+			fprintf(f, "- ℹ %s\n", hvc_json_get_string(fl, "text"));
+		else if (check && !check_seen(sums, i, check))
+			flags_with_check(f, sums, check);
+	}
+	fprintf(f, "\n");
 }
 
 static void failures(FILE *f, json_object *r)
@@ -502,6 +681,13 @@ static void caveats(FILE *f, json_object *r)
 	if (hvc_json_get_bool(r, "interrupted", false))
 		fprintf(f, "> **Interrupted:** this run was stopped before every sample was taken; "
 			   "the figures below use the samples that were.\n\n");
+	size_t suspect = count_flags(r, "suspect");
+	if (suspect)
+		fprintf(f,
+			"> **Sanity flags:** %zu result%s that isolation cannot explain (⚑, see "
+			"*Sanity flags* below): check %s before reading %s.\n\n",
+			suspect, suspect > 1 ? "s" : "", suspect > 1 ? "them" : "it",
+			suspect > 1 ? "them" : "it");
 	json_object *load = hvc_json_get(r, "load");
 	if (hvc_json_get_string(load, "warning"))
 		fprintf(f, "> **Warning:** %s.\n\n", hvc_json_get_string(load, "warning"));
@@ -608,6 +794,8 @@ int hvc_bench_report_markdown(json_object *r, FILE *f, struct hvc_error *err)
 	section_memory(f, r, bs);
 	table_sizes(f, bs);
 	table_throughput(f, r, bs);
+	section_differences(f, r);
+	section_flags(f, r);
 	failures(f, r);
 	section_method(f, r);
 	if (ferror(f))
@@ -618,7 +806,9 @@ int hvc_bench_report_markdown(json_object *r, FILE *f, struct hvc_error *err)
 int hvc_bench_report_dir(const char *dir, struct hvc_error *err)
 {
 	_cleanup_json_ json_object *r = NULL;
-	if (hvc_bench_results_load(dir, &r, err) < 0)
+	/* Summaries are derived data: recomputed, so a report regenerated from an
+	 * older results.json follows today's rules (no CI from n < 5, flags). */
+	if (hvc_bench_results_load(dir, &r, err) < 0 || hvc_bench_results_summarize(r, err) < 0)
 		return -1;
 	_cleanup_free_ char *csv = hvc_path_join(dir, "results.csv");
 	_cleanup_free_ char *md = hvc_path_join(dir, "report.md");
@@ -680,8 +870,9 @@ void hvc_bench_print_summary(FILE *f, json_object *r)
 				snprintf(c, sizeof(c),
 					 s && hvc_json_get_int(s, "n", 0) > 0 ? "1.00" : "failed");
 			else if (hvc_json_get(s, "relative_to_native"))
-				snprintf(c, sizeof(c), "%.2f",
-					 num(hvc_json_get(s, "relative_to_native"), "value"));
+				snprintf(c, sizeof(c), "%.2f%s",
+					 num(hvc_json_get(s, "relative_to_native"), "value"),
+					 flag_mark(s));
 			else
 				snprintf(c, sizeof(c),
 					 s && hvc_json_get_int(s, "n", 0) == 0 ? "failed" : "n/a");
@@ -690,4 +881,7 @@ void hvc_bench_print_summary(FILE *f, json_object *r)
 		fprintf(f, "\n");
 	}
 	fprintf(f, "(throughput columns: relative to native, 1.00 = native, higher is better)\n");
+	if (count_flags(r, "suspect") + count_flags(r, "explained"))
+		fprintf(f, "⚑ a result isolation cannot explain, ℹ one that is explained: see "
+			   "\"Sanity flags\" in the report\n");
 }

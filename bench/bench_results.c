@@ -138,6 +138,17 @@ static bool is_memory_metric(const char *key)
 	return strstr(key, "_mib") != NULL;
 }
 
+/* Why a summary has no interval: too few samples (the rule), or, at n = 5,
+ * no order-statistic interval reaching 95% (the mathematics). NULL: it has one. */
+static char *no_ci_reason(size_t n, bool have_ci)
+{
+	if (have_ci)
+		return NULL;
+	if (!hvc_stats_ci_allowed(n))
+		return hvc_xasprintf("n = %zu: too few for an interval", n);
+	return hvc_xasprintf("n = %zu: no order-statistic interval of the median reaches 95 %%", n);
+}
+
 static void add_stats(json_object *o, const struct column *c)
 {
 	struct hvc_stats st;
@@ -152,6 +163,9 @@ static void add_stats(json_object *o, const struct column *c)
 	add_num(o, "ci_hi", st.ci_hi);
 	add_num(o, "mean_ci_lo", st.mean_ci_lo);
 	add_num(o, "mean_ci_hi", st.mean_ci_hi);
+	_cleanup_free_ char *why = no_ci_reason(c->n, isfinite(st.ci_lo));
+	if (why)
+		hvc_json_add_string(o, "no_ci_reason", why);
 	hvc_json_add_int(o, "n_outliers", (int64_t)st.n_outliers);
 	json_object *out = json_object_new_array();
 	for (size_t k = 0; k < c->n; k++)
@@ -160,8 +174,19 @@ static void add_stats(json_object *o, const struct column *c)
 	json_object_object_add(o, "outlier_seqs", out);
 }
 
+/* Why a ratio has no interval: the side with too few samples. */
+static char *ratio_no_ci_reason(size_t n, size_t n_native)
+{
+	if (!hvc_stats_ci_allowed(n))
+		return hvc_xasprintf("n = %zu: too few for an interval", n);
+	if (!hvc_stats_ci_allowed(n_native))
+		return hvc_xasprintf("native n = %zu: too few for an interval", n_native);
+	return NULL;
+}
+
 /* Relative performance against native: > 1 better, < 1 worse, whichever
- * direction the metric prefers. */
+ * direction the metric prefers. The permutation test's p is adjusted over
+ * the whole run later (summaries_judge). */
 static void add_ratio(json_object *o, const struct column *c, const struct column *nat, bool higher)
 {
 	double ratio, lo, hi;
@@ -176,6 +201,17 @@ static void add_ratio(json_object *o, const struct column *c, const struct colum
 	hvc_json_add_string(ro, "definition",
 			    higher ? "median(backend) / median(native)"
 				   : "median(native) / median(backend)");
+	hvc_json_add_int(ro, "n_native", (int64_t)nat->n);
+	_cleanup_free_ char *why = ratio_no_ci_reason(c->n, nat->n);
+	if (why)
+		hvc_json_add_string(ro, "no_ci_reason", why);
+	/* no test either from fewer than 5 a side: 2 + 6 samples can reach p =
+	 * 1/28, a "difference" resting on two samples */
+	bool testable = hvc_stats_ci_allowed(c->n) && hvc_stats_ci_allowed(nat->n);
+	add_num(ro, "p_value",
+		testable ? hvc_stats_permutation_p(c->vals, c->n, nat->vals, nat->n,
+						   HVC_BENCH_NATIVE_TEST_ROUNDS)
+			 : NAN);
 	json_object_object_add(o, "relative_to_native", ro);
 }
 
@@ -219,6 +255,98 @@ static void summarize_metric(json_object *r, const char *wname, json_object *m, 
 	}
 }
 
+/* ---------- judging against native --------------------------------------- */
+
+/* The VMs' accelerator: the host description's, else the first VM sample's. */
+static const char *run_accelerator(json_object *r)
+{
+	const char *a =
+	    hvc_json_get_string(hvc_json_get(hvc_json_get(r, "host"), "virtualization"), "accel");
+	json_object *ss = hvc_json_get(r, "samples");
+	for (size_t i = 0; !a && i < json_object_array_length(ss); i++)
+		a = hvc_json_get_string(json_object_array_get_idx(ss, i), "accelerator");
+	return a;
+}
+
+/* The hvc-workload program a workload runs (its args[0]), or NULL. */
+static const char *workload_program(json_object *r, const char *wname)
+{
+	json_object *ws = hvc_json_get(r, "workloads");
+	for (size_t i = 0; i < json_object_array_length(ws); i++) {
+		json_object *w = json_object_array_get_idx(ws, i);
+		if (!strcmp(hvc_json_get_string(w, "name") ?: "", wname))
+			return json_object_get_string(
+			    json_object_array_get_idx(hvc_json_get(w, "args"), 0));
+	}
+	return NULL;
+}
+
+static double json_num(json_object *o, const char *key)
+{
+	json_object *v = hvc_json_get(o, key);
+	return v && !json_object_is_type(v, json_type_null) ? json_object_get_double(v) : NAN;
+}
+
+/* "Different from native" and the sanity flag of one summary with a ratio. */
+static void judge_one(json_object *r, json_object *s, double p_adj)
+{
+	json_object *ro = hvc_json_get(s, "relative_to_native");
+	double ratio = json_num(ro, "value");
+	add_num(ro, "p_adjusted", p_adj);
+	hvc_json_add_double(ro, "min_change", HVC_BENCH_NATIVE_MIN_CHANGE);
+	hvc_json_add_bool(
+	    ro, "different",
+	    hvc_bench_differs_from_native(ratio, p_adj, 0.05, HVC_BENCH_NATIVE_MIN_CHANGE));
+	const char *w = hvc_json_get_string(s, "workload");
+	struct hvc_bench_sanity_in in = {
+	    .backend = hvc_json_get_string(s, "backend"),
+	    .workload = w,
+	    .metric = hvc_json_get_string(s, "metric"),
+	    .program = workload_program(r, w),
+	    .ratio = ratio,
+	    .accel = run_accelerator(r),
+	    .n = (size_t)hvc_json_get_int(s, "n", 0),
+	    .n_native = (size_t)hvc_json_get_int(ro, "n_native", 0),
+	    .p_adjusted = p_adj,
+	};
+	json_object *flag = hvc_bench_sanity_flag(&in);
+	if (!flag)
+		return;
+	json_object *flags = json_object_new_array();
+	json_object_array_add(flags, flag);
+	json_object_object_add(s, "flags", flags);
+}
+
+/* Holm-Bonferroni over every ratio of the run (one family: the report reads
+ * them side by side), then the verdict and the sanity flag of each. */
+static int summaries_judge(json_object *r, json_object *sums, struct hvc_error *err)
+{
+	size_t n = json_object_array_length(sums);
+	_cleanup_free_ double *p = malloc((n ? n : 1) * sizeof(double));
+	_cleanup_free_ double *adj = malloc((n ? n : 1) * sizeof(double));
+	if (!p || !adj)
+		return hvc_err(err, ENOMEM, "results: %zu summaries to judge", n);
+	for (size_t i = 0; i < n; i++) {
+		json_object *ro =
+		    hvc_json_get(json_object_array_get_idx(sums, i), "relative_to_native");
+		p[i] = ro ? json_num(ro, "p_value") : NAN;
+	}
+	if (hvc_stats_holm(p, n, adj) < 0)
+		return hvc_err(err, ENOMEM, "results: %zu p-values to adjust", n);
+	for (size_t i = 0; i < n; i++) {
+		json_object *s = json_object_array_get_idx(sums, i);
+		if (hvc_json_get(s, "relative_to_native"))
+			judge_one(r, s, adj[i]);
+	}
+	return 0;
+}
+
+bool hvc_bench_differs_from_native(double ratio, double p_adjusted, double alpha, double min_change)
+{
+	return isfinite(ratio) && isfinite(p_adjusted) && p_adjusted < alpha &&
+	       fabs(ratio - 1.0) >= min_change;
+}
+
 int hvc_bench_results_summarize(json_object *r, struct hvc_error *err)
 {
 	json_object *samples = hvc_json_get(r, "samples");
@@ -232,7 +360,7 @@ int hvc_bench_results_summarize(json_object *r, struct hvc_error *err)
 	__attribute__((cleanup(column_free))) struct column c = {0}, nat = {0};
 	if (column_alloc(&c, cap, err) < 0 || column_alloc(&nat, cap, err) < 0)
 		return -1;
-	json_object *sums = json_object_new_array();
+	_cleanup_json_ json_object *sums = json_object_new_array();
 	for (size_t wi = 0; wi < json_object_array_length(ws); wi++) {
 		json_object *w = json_object_array_get_idx(ws, wi);
 		json_object *ms = hvc_json_get(w, "metrics");
@@ -240,7 +368,9 @@ int hvc_bench_results_summarize(json_object *r, struct hvc_error *err)
 			summarize_metric(r, hvc_json_get_string(w, "name"),
 					 json_object_array_get_idx(ms, mi), &c, &nat, sums);
 	}
-	json_object_object_add(r, "summaries", sums);
+	if (summaries_judge(r, sums, err) < 0)
+		return -1;
+	json_object_object_add(r, "summaries", steal_pointer(&sums));
 	return 0;
 }
 

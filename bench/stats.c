@@ -209,7 +209,7 @@ void hvc_stats_compute(const double *x, size_t n, struct hvc_stats *out)
 	for (size_t i = 0; i < n; i++)
 		ss += (x[i] - out->mean) * (x[i] - out->mean);
 	out->stddev = n > 1 ? sqrt(ss / (double)(n - 1)) : 0.0;
-	if (n > 1) {
+	if (hvc_stats_ci_allowed(n)) {
 		double half = hvc_stats_t95(n - 1) * out->stddev / sqrt((double)n);
 		out->mean_ci_lo = out->mean - half;
 		out->mean_ci_hi = out->mean + half;
@@ -231,6 +231,8 @@ void hvc_stats_ratio_ci(const double *a, size_t na, const double *b, size_t nb, 
 	if (mb == 0.0 || isnan(mb))
 		return;
 	*ratio = hvc_stats_quantile(a, na, 0.5) / mb;
+	if (!hvc_stats_ci_allowed(na) || !hvc_stats_ci_allowed(nb))
+		return;
 	double *ra = malloc(HVC_STATS_BOOT_ROUNDS * sizeof(*ra));
 	double *ba = malloc(na * sizeof(*ba)), *bb = malloc(nb * sizeof(*bb));
 	if (!ra || !ba || !bb)
@@ -349,4 +351,52 @@ out:
 	free(buf);
 	free(idx);
 	return p;
+}
+
+double hvc_stats_permutation_min_p(size_t na, size_t nb, unsigned rounds)
+{
+	double *v = malloc((na + nb ? na + nb : 1) * sizeof(*v));
+	if (!v)
+		return NAN;
+	for (size_t i = 0; i < na + nb; i++)
+		v[i] = (double)i; /* a = 0..na-1 below every b */
+	double p = hvc_stats_permutation_p(v, na, v + na, nb, rounds);
+	free(v);
+	return p;
+}
+
+/* 0-based position of p[i] among the finite p-values, ties broken by index. */
+static size_t holm_rank(const double *p, size_t n, size_t i)
+{
+	size_t r = 0;
+	for (size_t j = 0; j < n; j++)
+		if (isfinite(p[j]) && (p[j] < p[i] || (p[j] == p[i] && j < i)))
+			r++;
+	return r;
+}
+
+int hvc_stats_holm(const double *p, size_t n, double *adj)
+{
+	size_t *rank = malloc((n ? n : 1) * sizeof(*rank));
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		adj[i] = NAN;
+		m += isfinite(p[i]) ? 1 : 0;
+	}
+	if (!rank)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		rank[i] = isfinite(p[i]) ? holm_rank(p, n, i) : 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!isfinite(p[i]))
+			continue;
+		/* step-down: never below the adjusted value of a smaller p */
+		double best = 0.0;
+		for (size_t j = 0; j < n; j++)
+			if (isfinite(p[j]) && rank[j] <= rank[i])
+				best = fmax(best, fmin(1.0, (double)(m - rank[j]) * p[j]));
+		adj[i] = best;
+	}
+	free(rank);
+	return 0;
 }

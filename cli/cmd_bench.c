@@ -230,64 +230,147 @@ static int cmd_validate(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_compare(int argc, char **argv)
+/* Exit statuses of `bench compare` beyond 0/1/2 (docs/bench.md, docs/stats.md):
+ * the gate a CI job reads. */
+enum {
+	COMPARE_EXIT_REGRESSION = 3,	 /* a flagged regression */
+	COMPARE_EXIT_NOT_COMPARABLE = 4, /* host/kernel/accelerator/suite differ, no --force */
+};
+
+struct compare_cli {
+	struct hvc_bench_compare_opts o;
+	bool json, force;
+	const char *out; /* --out DIR: compare.json and the chart */
+};
+
+static void compare_usage(void)
+{
+	printf("Usage: hvc bench compare [--min-change PCT] [--alpha P] [--json] [--force] "
+	       "[--out DIR] DIR1 DIR2\n"
+	       "Per-metric change from run DIR1 to run DIR2, with a permutation test on the raw\n"
+	       "samples, Holm-Bonferroni-adjusted over all the metrics compared; a change is\n"
+	       "flagged only when the adjusted p < alpha (default 0.05) AND the medians differ\n"
+	       "by at least PCT percent (default 5).\n"
+	       "  --force    compare runs that differ in host, CPU, kernel, accelerator or suite\n"
+	       "             (otherwise refused)\n"
+	       "  --out DIR  also write compare.json and the chart compare.png/.svg (.dat, .gp)\n"
+	       "Exit status: 0 no flagged regression, 1 error, 2 usage, 3 a flagged regression,\n"
+	       "4 the runs are not comparable (without --force).\n");
+}
+
+/* 0, -1 when --help was printed, or an exit status. */
+static int parse_compare(int argc, char **argv, struct compare_cli *cl)
 {
 	static const struct option opts[] = {
 	    {"min-change", required_argument, NULL, 'm'},
 	    {"alpha", required_argument, NULL, 'a'},
 	    {"json", no_argument, NULL, 'j'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"out", required_argument, NULL, 'o'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct hvc_bench_compare_opts o = {.alpha = 0.05, .min_change = 0.05, .rounds = 10000};
-	bool json = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 'm':
-			o.min_change = strtod(optarg, &end) / 100.0;
-			if (!*optarg || *end || o.min_change < 0)
+			cl->o.min_change = strtod(optarg, &end) / 100.0;
+			if (!*optarg || *end || cl->o.min_change < 0)
 				return hvc_cli_usage_error(
 				    "bench compare", "--min-change takes a percentage, not \"%s\"",
 				    optarg);
 			break;
 		case 'a':
-			o.alpha = strtod(optarg, &end);
-			if (!*optarg || *end || o.alpha <= 0 || o.alpha >= 1)
+			cl->o.alpha = strtod(optarg, &end);
+			if (!*optarg || *end || cl->o.alpha <= 0 || cl->o.alpha >= 1)
 				return hvc_cli_usage_error("bench compare",
 							   "--alpha must be in (0, 1), not \"%s\"",
 							   optarg);
 			break;
 		case 'j':
-			json = true;
+			cl->json = true;
+			break;
+		case 'f':
+			cl->force = true;
+			break;
+		case 'o':
+			cl->out = optarg;
 			break;
 		case 'h':
-			printf("Usage: hvc bench compare [--min-change PCT] [--alpha P] [--json] "
-			       "DIR1 DIR2\n"
-			       "Per-metric change from run DIR1 to run DIR2, with a permutation "
-			       "test on the raw\n"
-			       "samples; a change is flagged only when p < alpha (default 0.05) "
-			       "AND the medians\n"
-			       "differ by at least PCT percent (default 5).\n");
-			return 0;
+			compare_usage();
+			return -1;
 		default:
 			return hvc_cli_usage_error("bench compare", "bad option");
 		}
 	}
 	if (argc - optind != 2)
 		return hvc_cli_usage_error("bench compare", "expected two results directories");
+	return 0;
+}
+
+/* The gate before any figure: runs from different hosts, kernels,
+ * accelerators or suites are refused unless --force, and warned about then. */
+static int compare_gate(json_object *a, json_object *b, bool force)
+{
+	_cleanup_strv_ char **diff = hvc_bench_compare_mismatches(a, b);
+	if (!diff[0])
+		return 0;
+	if (force) {
+		for (char **d = diff; *d; d++)
+			hvc_warn("bench compare: the runs differ in %s", *d);
+		return 0;
+	}
+	_cleanup_free_ char *all = hvc_xstrdup(diff[0]);
+	for (char **d = diff + 1; *d; d++) {
+		char *more = hvc_xasprintf("%s; %s", all, *d);
+		free(all);
+		all = more;
+	}
+	struct hvc_error err = {0};
+	hvc_err(&err, 0, "the runs differ in %s: not compared (--force to compare anyway)", all);
+	return hvc_cli_fail("bench compare", &err, COMPARE_EXIT_NOT_COMPARABLE);
+}
+
+/* --out DIR: the comparison as JSON and its chart. */
+static int compare_write(const char *dir, json_object *cmp, struct hvc_error *err)
+{
+	if (hvc_mkdir_p(dir, 0755, err) < 0)
+		return -1;
+	_cleanup_free_ char *p = hvc_path_join(dir, "compare.json");
+	const char *text = hvc_json_pretty(cmp);
+	if (hvc_write_file(p, text, strlen(text), 0644, err) < 0)
+		return -1;
+	_cleanup_free_ char *fails = NULL;
+	if (hvc_bench_plot_compare(cmp, dir, true, &fails, err) < 0)
+		return -1;
+	if (fails && *fails)
+		hvc_warn("chart: %s", fails);
+	return 0;
+}
+
+static int cmd_compare(int argc, char **argv)
+{
+	struct compare_cli cl = {.o = {.alpha = 0.05, .min_change = 0.05, .rounds = 10000}};
+	int pr = parse_compare(argc, argv, &cl);
+	if (pr != 0)
+		return pr < 0 ? 0 : pr;
 	struct hvc_error err = {0};
 	_cleanup_json_ json_object *a = NULL, *b = NULL, *cmp = NULL;
 	if (hvc_bench_results_load(argv[optind], &a, &err) < 0 ||
-	    hvc_bench_results_load(argv[optind + 1], &b, &err) < 0 ||
-	    hvc_bench_compare(a, b, &o, &cmp, &err) < 0)
+	    hvc_bench_results_load(argv[optind + 1], &b, &err) < 0)
 		return hvc_cli_fail("bench compare", &err, HVC_EXIT_FAIL);
-	if (json)
+	int gate = compare_gate(a, b, cl.force);
+	if (gate != 0)
+		return gate;
+	if (hvc_bench_compare(a, b, &cl.o, &cmp, &err) < 0 ||
+	    (cl.out && compare_write(cl.out, cmp, &err) < 0))
+		return hvc_cli_fail("bench compare", &err, HVC_EXIT_FAIL);
+	if (cl.json)
 		printf("%s\n", hvc_json_pretty(cmp));
 	else
 		hvc_bench_compare_print(stdout, cmp);
-	return 0;
+	return hvc_bench_compare_regressions(cmp) ? COMPARE_EXIT_REGRESSION : 0;
 }
 
 static int cmd_suite(int argc, char **argv)

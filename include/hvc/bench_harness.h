@@ -212,13 +212,41 @@ struct hvc_bench_ctx {
  * types. Returns 0 or -1 with the first problem in err. */
 int hvc_bench_results_validate(json_object *results, struct hvc_error *err);
 int hvc_bench_results_load(const char *dir, json_object **out, struct hvc_error *err);
-/* Computes the "summaries" array from "samples" (replacing any present). */
+/* Computes the "summaries" array from "samples" (replacing any present):
+ * statistics, the ratio to native with its permutation test (Holm-adjusted
+ * over the run), and the sanity flags. No interval from n < 5 (stats.h). */
 int hvc_bench_results_summarize(json_object *results, struct hvc_error *err);
+/* Permutation rounds of the test against native, and the smallest relative
+ * change from native that is called a difference. */
+#define HVC_BENCH_NATIVE_TEST_ROUNDS 5000
+#define HVC_BENCH_NATIVE_MIN_CHANGE 0.05
+/* The rule for "different from native": adjusted p < alpha and the ratio at
+ * least min_change away from 1. Pure. */
+bool hvc_bench_differs_from_native(double ratio, double p_adjusted, double alpha,
+				   double min_change);
 /* results.csv: one row per sample. */
 int hvc_bench_results_write_csv(json_object *results, FILE *f, struct hvc_error *err);
 /* The summary entry for (backend, workload, metric), borrowed; NULL when absent. */
 json_object *hvc_bench_summary_find(json_object *results, const char *backend, const char *workload,
 				    const char *metric);
+
+/* ---------- sanity flags (bench/bench_sanity.c) ------------------------- */
+/* A backend more than this factor better than native is flagged. */
+#define HVC_BENCH_SANITY_MARGIN 1.05
+/* One summary against native, as the sanity rules read it. */
+struct hvc_bench_sanity_in {
+	const char *backend, *workload, *metric;
+	const char *program; /* the hvc-workload program (the workload's args[0]), or NULL */
+	double ratio;	     /* relative to native, > 1 = better than native */
+	const char *accel;   /* the VMs' accelerator ("kvm", "tcg") or NULL */
+	size_t n, n_native;
+	double p_adjusted; /* permutation test against native, Holm-adjusted; NaN unknown */
+};
+/* The flag a result earns, {code, severity ("suspect"|"explained"), text}, or
+ * NULL when nothing needs explaining. Pure. */
+json_object *hvc_bench_sanity_flag(const struct hvc_bench_sanity_in *in);
+/* container, runc, crun: the isolated peers of native that run its code unchanged. */
+bool hvc_bench_sanity_is_peer(const char *backend);
 
 /* ---------- report and charts (bench/bench_report.c, bench_plot.c) ------ */
 int hvc_bench_report_markdown(json_object *results, FILE *f, struct hvc_error *err);
@@ -245,10 +273,27 @@ struct hvc_bench_compare_opts {
 	unsigned rounds;   /* permutation rounds, default 10000 */
 };
 /* Per (backend, workload, metric) present in both: medians, relative change,
- * permutation p-value, and a verdict. Returns a JSON array. */
+ * permutation p-value (only with n >= 5 a side), its Holm-Bonferroni
+ * adjustment over all the cells tested (p_adjusted), the second run relative to the first (ratio, > 1 =
+ * better, CI only with n >= 5 a side), and a verdict. Returns a JSON array. */
 int hvc_bench_compare(json_object *a, json_object *b, const struct hvc_bench_compare_opts *o,
 		      json_object **out, struct hvc_error *err);
 void hvc_bench_compare_print(FILE *f, json_object *cmp);
+/* A cell's verdict: "not comparable: ...", "not tested: ..." (p_adjusted
+ * NaN: fewer than 5 samples a side), "no significant change", "significant
+ * but below the minimum change", "improvement" or "regression" (flagged). Pure. */
+const char *hvc_bench_compare_verdict(bool comparable, double p_adjusted, double change,
+				      bool higher_better, const struct hvc_bench_compare_opts *o);
+/* What makes two runs not comparable: one line per differing fact (host, CPU,
+ * kernel, accelerator, suite), e.g. "kernel: 6.1.0 (first) vs 6.2.0
+ * (second)"; an empty list (never NULL) when none. Pure. */
+char **hvc_bench_compare_mismatches(json_object *a, json_object *b);
+/* How many cells of a comparison are regressions. */
+size_t hvc_bench_compare_regressions(json_object *cmp);
+/* compare.dat/.gp (and .png/.svg when run_gnuplot) in dir: the second run
+ * relative to the first per cell, coloured by verdict. */
+int hvc_bench_plot_compare(json_object *cmp, const char *dir, bool run_gnuplot, char **failures,
+			   struct hvc_error *err);
 
 /* ---------- OCI bundle (bench/bench_bundle.c) --------------------------- */
 struct hvc_bench_bundle_opts {

@@ -21,13 +21,17 @@ enum hvc_stats_ci_method {
 #define HVC_STATS_BOOT_MIN_N 20
 #define HVC_STATS_BOOT_ROUNDS 2000
 #define HVC_STATS_SEED 0x9e3779b97f4a7c15ull
+/* No interval of any kind (median, mean, ratio) from fewer samples than this
+ * per side: with 2-4 samples of a few milliseconds an interval looks precise
+ * and is noise (issue 12). Medians are still given. */
+#define HVC_STATS_MIN_N_CI 5
 
 struct hvc_stats {
 	size_t n;
 	double median, mean, stddev, min, max, p95; /* stddev: sample (n-1); 0 when n == 1 */
 	double ci_lo,
 	    ci_hi; /* 95% CI of the median (bootstrap; exact order-statistic for small n) */
-	double mean_ci_lo, mean_ci_hi; /* 95% CI of the mean (Student t); NaN when n < 2 */
+	double mean_ci_lo, mean_ci_hi; /* 95% CI of the mean (Student t); NaN when n < 5 */
 	size_t n_outliers; /* beyond 1.5 IQR of the quartiles (flagged, never dropped) */
 	double q1, q3;	   /* quartiles (type 7); the Tukey fences are q1/q3 -/+ 1.5 (q3 - q1) */
 	enum hvc_stats_ci_method ci_method;
@@ -51,7 +55,8 @@ double hvc_stats_t95(size_t df);
 enum hvc_stats_ci_method hvc_stats_median_ci(const double *x, size_t n, double *lo, double *hi);
 /* Ratio a/b of two sample sets with a 95% bootstrap CI of the ratio of medians.
  * Deterministic (fixed seed) so reports are reproducible. *ratio is
- * median(a)/median(b); everything NaN when a set is empty or median(b) == 0. */
+ * median(a)/median(b); everything NaN when a set is empty or median(b) == 0;
+ * lo and hi NaN unless both sets have HVC_STATS_MIN_N_CI samples. */
 void hvc_stats_ratio_ci(const double *a, size_t na, const double *b, size_t nb, double *ratio,
 			double *lo, double *hi);
 /* Permutation test on the difference of medians: two-sided p-value
@@ -61,5 +66,21 @@ void hvc_stats_ratio_ci(const double *a, size_t na, const double *b, size_t nb, 
  * is empty. */
 double hvc_stats_permutation_p(const double *a, size_t na, const double *b, size_t nb,
 			       unsigned rounds);
+/* hvc_stats_permutation_p of two completely separated sets of na and nb
+ * evenly spaced samples: for na == nb the smallest p the test can give, so
+ * no difference, however large, shows below it (unequal sizes can reach
+ * about half of it). NaN when a set is empty. */
+double hvc_stats_permutation_min_p(size_t na, size_t nb, unsigned rounds);
+/* True when a set of n samples may carry an interval (n >= HVC_STATS_MIN_N_CI). */
+static inline bool hvc_stats_ci_allowed(size_t n)
+{
+	return n >= HVC_STATS_MIN_N_CI;
+}
+/* Holm-Bonferroni step-down adjustment of the m finite p-values among p[0..n)
+ * (NaN entries are not tests: their adj is NaN and they do not count in m):
+ * sorted ascending, adj(k) = max over j <= k of min(1, (m - j) p(j)), 0-based.
+ * Rejecting where adj < alpha keeps the family-wise error rate at alpha.
+ * Returns 0, or -1 (adj all NaN) when out of memory. */
+int hvc_stats_holm(const double *p, size_t n, double *adj);
 
 #endif

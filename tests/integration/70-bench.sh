@@ -127,3 +127,66 @@ if [ -d "$HVC_ROOT/containers" ]; then
 	[ "$n" -eq 0 ] || fail "$n containers left behind"
 fi
 ok "nothing left behind"
+
+# Issue 12, statistics: no summary in results.json carries an interval from
+# fewer than 5 samples (this run has 1 per cell), and the report says why.
+python3 - "$RUN/results.json" <<'PY' || fail "a summary carries an interval with n < 5"
+import json, sys
+r = json.load(open(sys.argv[1]))
+bad = []
+for s in r["summaries"]:
+    cell = (s["backend"], s["workload"], s["metric"])
+    if s["n"] < 5:
+        bad += [(cell, k) for k in ("ci_lo", "ci_hi", "mean_ci_lo", "mean_ci_hi") if s.get(k) is not None]
+        if s["n"] > 0:
+            assert s["no_ci_reason"] == f"n = {s['n']}: too few for an interval", s
+    ro = s.get("relative_to_native")
+    if ro and (s["n"] < 5 or ro["n_native"] < 5):
+        bad += [(cell, "relative_to_native." + k) for k in ("ci_lo", "ci_hi", "p_value") if ro.get(k) is not None]
+        assert ro["different"] is False, s
+assert not bad, bad
+PY
+expect_contains "$(cat "$RUN/report.md")" "(n = 1: too few for an interval)"
+expect_contains "$(cat "$RUN/report.md")" "Nothing is claimed"
+ok "no interval from n < 5 in results.json or the report"
+
+# Issue 12, compare as a gate (exit statuses in docs/stats.md): a made-up
+# regression — native dgemm at half speed over 12 samples a side, the only
+# cell with the 5 a side a test needs — exits 3;
+# the reverse is an improvement (0); another kernel is refused (4) unless --force.
+python3 - "$RUN/results.json" "$TEST_TMP" <<'PY' || fail "could not make the regression fixtures"
+import copy, json, os, sys
+r = json.load(open(sys.argv[1]))
+seq = max(s["seq"] for s in r["samples"]) + 1
+tmpl = next(s for s in r["samples"] if s["backend"] == "native" and s["workload"] == "cpu")
+def with_cpu(scale):
+    d = copy.deepcopy(r)
+    d["samples"] = [s for s in d["samples"] if not (s["backend"] == "native" and s["workload"] == "cpu")]
+    for i in range(12):
+        s = copy.deepcopy(tmpl)
+        s.update(rep=i + 1, seq=seq + i, warmup=False, status="ok")
+        s["metrics"]["gflops"] = scale * (1.0 + 0.01 * i)
+        d["samples"].append(s)
+    return d
+for name, scale, kernel in (("cmpA", 1.0, None), ("cmpB", 0.5, None), ("cmpC", 0.5, "0.0.0-other")):
+    d = with_cpu(scale)
+    if kernel:
+        d["host"].setdefault("kernel", {})["release"] = kernel
+    os.makedirs(os.path.join(sys.argv[2], name), exist_ok=True)
+    json.dump(d, open(os.path.join(sys.argv[2], name, "results.json"), "w"))
+PY
+expect_status 3 "$HVC" bench compare "$TEST_TMP/cmpA" "$TEST_TMP/cmpB"
+expect_contains "$OUT" "** regression"
+expect_contains "$OUT" "1 regression"
+expect_status 0 "$HVC" bench compare "$TEST_TMP/cmpB" "$TEST_TMP/cmpA"
+expect_contains "$OUT" "** improvement"
+expect_status 4 "$HVC" bench compare "$TEST_TMP/cmpA" "$TEST_TMP/cmpC"
+expect_contains "$OUT" "kernel"
+expect_contains "$OUT" "--force"
+expect_status 3 "$HVC" bench compare --force --out "$TEST_TMP/cmpout" "$TEST_TMP/cmpA" "$TEST_TMP/cmpC"
+for f in compare.json compare.dat compare.gp compare.png compare.svg; do
+	[ -s "$TEST_TMP/cmpout/$f" ] || fail "compare --out: $f missing or empty"
+done
+python3 -c 'import json,sys; c=[x for x in json.load(open(sys.argv[1])) if x["verdict"]=="regression"]; assert len(c)==1 and c[0]["p_adjusted"] < 0.05, c' \
+	"$TEST_TMP/cmpout/compare.json" || fail "compare.json: the regression and its adjusted p"
+ok "compare exits 3 on a regression, 0 on an improvement, 4 on another kernel (3 with --force), draws its chart"

@@ -445,7 +445,8 @@ START_TEST(report_from_fixture)
 	ck_assert_ptr_nonnull(strstr(md, "workload's own result check failed"));
 	ck_assert_ptr_nonnull(strstr(md, "startup.png"));
 	ck_assert_ptr_nonnull(strstr(md, "throughput.png"));
-	ck_assert_ptr_nonnull(strstr(md, "0.10 ["));
+	/* vm: n = 4, too few for the ratio's interval (issue 12) */
+	ck_assert_ptr_nonnull(strstr(md, "0.10 (n = 4: too few for an interval)"));
 	/* without VMs under TCG, no caveat */
 	json_object *ss = hvc_json_get(r, "samples");
 	for (size_t i = 0; i < json_object_array_length(ss); i++)
@@ -609,6 +610,282 @@ START_TEST(oci_config_generator)
 }
 END_TEST
 
+/* ---------- issue 12: honest numbers (statistics rules, sanity flags, compare gate) */
+
+/* The fixture with the cpu workload's samples replaced: n values of
+ * mb_per_s per backend, v[i] * scale for backend b. */
+struct cells {
+	const char *backend;
+	double scale;
+	size_t n;
+};
+
+static json_object *doc_cells(const struct cells *c, size_t nc)
+{
+	json_object *r = load_fixture();
+	json_object *ss = json_object_new_array();
+	int64_t seq = 0;
+	for (size_t k = 0; k < nc; k++)
+		for (size_t i = 0; i < c[k].n; i++) {
+			json_object *s = json_object_new_object();
+			hvc_json_add_string(s, "backend", c[k].backend);
+			hvc_json_add_string(s, "workload", "cpu");
+			hvc_json_add_int(s, "rep", (int64_t)i + 1);
+			hvc_json_add_bool(s, "warmup", false);
+			hvc_json_add_int(s, "seq", seq++);
+			hvc_json_add_string(s, "status", "ok");
+			json_object *m = json_object_new_object();
+			hvc_json_add_double(m, "mb_per_s", c[k].scale * (100.0 + (double)(i % 5)));
+			json_object_object_add(s, "metrics", m);
+			json_object_array_add(ss, s);
+		}
+	json_object_object_add(r, "samples", ss);
+	struct hvc_error err = {0};
+	ck_assert_msg(hvc_bench_results_summarize(r, &err) == 0, "%s", err.msg);
+	return r;
+}
+
+START_TEST(summaries_carry_no_interval_below_five)
+{
+	const struct cells c[] = {{"native", 1.0, 2}, {"container", 0.9, 2}, {"vm", 0.1, 8}};
+	_cleanup_json_ json_object *r = doc_cells(c, 3);
+	json_object *sums = hvc_json_get(r, "summaries");
+	for (size_t i = 0; i < json_object_array_length(sums); i++) {
+		json_object *s = json_object_array_get_idx(sums, i);
+		json_object *ro = hvc_json_get(s, "relative_to_native");
+		int64_t n = hvc_json_get_int(s, "n", 0);
+		int64_t nn = hvc_json_get_int(ro, "n_native", 99);
+		if (n < 5) {
+			ck_assert(!hvc_json_get(s, "ci_lo") && !hvc_json_get(s, "mean_ci_lo"));
+			ck_assert_str_eq(hvc_json_get_string(s, "no_ci_reason"),
+					 "n = 2: too few for an interval");
+		}
+		if (ro && (n < 5 || nn < 5))
+			ck_assert(!hvc_json_get(ro, "ci_lo") && !hvc_json_get(ro, "ci_hi"));
+	}
+	json_object *vm = hvc_bench_summary_find(r, "vm", "cpu", "mb_per_s");
+	ck_assert(hvc_json_get(vm, "ci_lo") && hvc_json_get(vm, "mean_ci_lo"));
+	json_object *ro = hvc_json_get(vm, "relative_to_native");
+	ck_assert_str_eq(hvc_json_get_string(ro, "no_ci_reason"),
+			 "native n = 2: too few for an interval");
+	/* no test from fewer than 5 a side either: no p, never "different" */
+	json_object *cro =
+	    hvc_json_get(hvc_bench_summary_find(r, "container", "cpu", "mb_per_s"), "relative_to_native");
+	ck_assert_ptr_null(hvc_json_get(cro, "p_value"));
+	ck_assert(!hvc_json_get_bool(cro, "different", true));
+	/* medians 10.15 (8 samples) and 100.5 (2) */
+	ck_assert_double_eq_tol(hvc_json_get_double(ro, "value", 0), 10.15 / 100.5, 1e-9);
+	/* the schema accepts what the summaries now say */
+	struct hvc_error err = {0};
+	ck_assert_msg(hvc_bench_results_validate(r, &err) == 0, "%s", err.msg);
+}
+END_TEST
+
+START_TEST(difference_needs_test_and_size)
+{
+	ck_assert(hvc_bench_differs_from_native(0.5, 0.001, 0.05, 0.05));
+	ck_assert(hvc_bench_differs_from_native(1.06, 0.01, 0.05, 0.05));
+	ck_assert(!hvc_bench_differs_from_native(1.04, 0.001, 0.05, 0.05)); /* too small */
+	ck_assert(!hvc_bench_differs_from_native(0.5, 0.06, 0.05, 0.05));   /* not significant */
+	ck_assert(!hvc_bench_differs_from_native(0.5, NAN, 0.05, 0.05));
+	ck_assert(!hvc_bench_differs_from_native(NAN, 0.001, 0.05, 0.05));
+	/* 10 a side, 2x apart: different, after Holm over the run's ratios */
+	const struct cells c[] = {{"native", 1.0, 10}, {"container", 0.5, 10}, {"vm", 1.0, 10}};
+	_cleanup_json_ json_object *r = doc_cells(c, 3);
+	json_object *ro =
+	    hvc_json_get(hvc_bench_summary_find(r, "container", "cpu", "mb_per_s"), "relative_to_native");
+	ck_assert(hvc_json_get_bool(ro, "different", false));
+	ck_assert(hvc_json_get_double(ro, "p_adjusted", 1) >= hvc_json_get_double(ro, "p_value", 1));
+	ro = hvc_json_get(hvc_bench_summary_find(r, "vm", "cpu", "mb_per_s"), "relative_to_native");
+	ck_assert(!hvc_json_get_bool(ro, "different", true));
+}
+END_TEST
+
+static json_object *flag_of(const char *backend, const char *program, double ratio,
+			    const char *accel, size_t n)
+{
+	struct hvc_bench_sanity_in in = {.backend = backend, .workload = program,
+					 .metric = "m", .program = program, .ratio = ratio,
+					 .accel = accel, .n = n, .n_native = n, .p_adjusted = NAN};
+	return hvc_bench_sanity_flag(&in);
+}
+
+START_TEST(sanity_flag_rules)
+{
+	/* a container or runc more than 5% better than native: suspect */
+	_cleanup_json_ json_object *f1 = flag_of("container", "fileio", 1.89, NULL, 2);
+	ck_assert_ptr_nonnull(f1);
+	ck_assert_str_eq(hvc_json_get_string(f1, "code"), "faster_than_native");
+	ck_assert_str_eq(hvc_json_get_string(f1, "severity"), "suspect");
+	const char *t = hvc_json_get_string(f1, "text");
+	ck_assert_ptr_nonnull(strstr(t, "1.89 × native"));
+	ck_assert_ptr_nonnull(strstr(t, "page cache"));
+	ck_assert_ptr_nonnull(strstr(t, "fsync"));
+	ck_assert_ptr_nonnull(strstr(t, "n = 2"));
+	_cleanup_json_ json_object *f2 = flag_of("runc", "cpu", 1.06, NULL, 10);
+	ck_assert_ptr_nonnull(f2);
+	ck_assert_ptr_nonnull(strstr(hvc_json_get_string(f2, "text"), "CPU placement"));
+	ck_assert_ptr_nonnull(strstr(hvc_json_get_string(f2, "text"), "frequency scaling"));
+	/* at or below the margin, slower, native itself, unknown: nothing */
+	ck_assert_ptr_null(flag_of("container", "cpu", 1.05, NULL, 10));
+	ck_assert_ptr_null(flag_of("runc", "mem", 0.7, NULL, 10));
+	ck_assert_ptr_null(flag_of("native", "mem", 1.5, NULL, 10));
+	ck_assert_ptr_null(flag_of("container", "mem", NAN, NULL, 10));
+	/* a VM faster on memory or CPU: suspect, under KVM and TCG alike */
+	_cleanup_json_ json_object *f3 = flag_of("vm", "mem", 1.2, "kvm", 10);
+	ck_assert_str_eq(hvc_json_get_string(f3, "severity"), "suspect");
+	_cleanup_json_ json_object *f4 = flag_of("vm", "cpu", 1.2, "tcg", 10);
+	ck_assert_ptr_nonnull(strstr(hvc_json_get_string(f4, "text"), "guest's clock"));
+	/* a VM faster on syscall under TCG: real, explained */
+	_cleanup_json_ json_object *f5 = flag_of("vm", "syscall", 1.3, "tcg", 10);
+	ck_assert_str_eq(hvc_json_get_string(f5, "code"), "vm_syscall_tcg");
+	ck_assert_str_eq(hvc_json_get_string(f5, "severity"), "explained");
+	ck_assert_ptr_nonnull(strstr(hvc_json_get_string(f5, "text"), "mitigations"));
+	_cleanup_json_ json_object *f6 = flag_of("vm", "syscall", 1.3, "kvm", 10);
+	ck_assert_str_eq(hvc_json_get_string(f6, "severity"), "suspect");
+	ck_assert(hvc_bench_sanity_is_peer("crun") && !hvc_bench_sanity_is_peer("vm"));
+}
+END_TEST
+
+START_TEST(report_flags_and_short_runs)
+{
+	/* container 10% better than native with 2 samples each; vm with 6 */
+	const struct cells c[] = {{"native", 1.0, 6}, {"container", 1.1, 2}, {"vm", 0.5, 6}};
+	_cleanup_json_ json_object *r = doc_cells(c, 3);
+	json_object *ct = hvc_bench_summary_find(r, "container", "cpu", "mb_per_s");
+	json_object *fl = json_object_array_get_idx(hvc_json_get(ct, "flags"), 0);
+	ck_assert_str_eq(hvc_json_get_string(fl, "code"), "faster_than_native");
+	struct hvc_error err = {0};
+	ck_assert_msg(hvc_bench_results_validate(r, &err) == 0, "%s", err.msg);
+	_cleanup_free_ char *md = mem_text(r, hvc_bench_report_markdown);
+	ck_assert_ptr_nonnull(strstr(md, "> **Sanity flags:** 1 result"));
+	ck_assert_ptr_nonnull(strstr(md, "## Sanity flags"));
+	ck_assert_ptr_nonnull(strstr(md, "1.09 (n = 2: too few for an interval) ⚑"));
+	ck_assert_ptr_nonnull(strstr(md, "| 110.6 (n = 2: too few for an interval) |"));
+	/* n >= 5 a side: the interval as before, no flag on a slower VM */
+	ck_assert_ptr_nonnull(strstr(md, "| 0.50 [0.49, 0.51] |"));
+	/* only the vm (6 a side) is tested against native, and it is different */
+	ck_assert_ptr_nonnull(strstr(md, "Holm-Bonferroni over the 1 ratio of this run tested"));
+	ck_assert_ptr_nonnull(strstr(md, "- vm cpu mb_per_s: 0.50 × native"));
+	ck_assert_ptr_null(strstr(md, "- container cpu"));
+	ck_assert_ptr_null(strstr(md, "ℹ vm"));
+}
+END_TEST
+
+START_TEST(compare_gate_and_holm)
+{
+	/* two cells, both 20% slower in the second run: each p tiny, Holm keeps both */
+	const struct cells a[] = {{"native", 1.0, 12}, {"container", 1.0, 12}};
+	const struct cells b[] = {{"native", 0.8, 12}, {"container", 0.8, 12}};
+	_cleanup_json_ json_object *ra = doc_cells(a, 2), *rb = doc_cells(b, 2);
+	_cleanup_json_ json_object *cmp = NULL;
+	struct hvc_error err = {0};
+	ck_assert_msg(hvc_bench_compare(ra, rb, NULL, &cmp, &err) == 0, "%s", err.msg);
+	size_t tested = 0;
+	for (size_t i = 0; i < json_object_array_length(cmp); i++) {
+		json_object *c = json_object_array_get_idx(cmp, i);
+		if (!hvc_json_get(c, "p_adjusted"))
+			continue;
+		tested++;
+		ck_assert_str_eq(hvc_json_get_string(c, "verdict"), "regression");
+		ck_assert_double_eq_tol(hvc_json_get_double(c, "ratio", 0), 0.8, 1e-9);
+		ck_assert(hvc_json_get_double(c, "p_adjusted", 1) >=
+			  hvc_json_get_double(c, "p_value", 1));
+	}
+	ck_assert_uint_eq(tested, 2);
+	ck_assert_uint_eq(hvc_bench_compare_regressions(cmp), 2);
+	/* the verdict rule on its own */
+	struct hvc_bench_compare_opts o = {.alpha = 0.05, .min_change = 0.05, .rounds = 100};
+	ck_assert_str_eq(hvc_bench_compare_verdict(true, 0.01, -0.2, true, &o), "regression");
+	ck_assert_str_eq(hvc_bench_compare_verdict(true, 0.01, -0.2, false, &o), "improvement");
+	ck_assert_str_eq(hvc_bench_compare_verdict(true, 0.06, -0.2, true, &o),
+			 "no significant change");
+	ck_assert_ptr_nonnull(
+	    strstr(hvc_bench_compare_verdict(true, NAN, -0.2, true, &o), "not tested"));
+	ck_assert_str_eq(hvc_bench_compare_verdict(true, 0.01, 0.02, true, &o),
+			 "significant but below the minimum change");
+	ck_assert_ptr_nonnull(strstr(hvc_bench_compare_verdict(false, 0.01, -0.2, true, &o),
+				     "not comparable"));
+	/* the gate: same facts -> nothing; another kernel, accelerator or suite -> said */
+	_cleanup_strv_ char **same = hvc_bench_compare_mismatches(ra, rb);
+	ck_assert_ptr_null(same[0]);
+	json_object_object_add(rb, "suite", json_object_new_string("full"));
+	json_object *host = hvc_json_get(rb, "host");
+	json_object *virt = json_object_new_object();
+	hvc_json_add_string(virt, "accel", "kvm");
+	json_object_object_add(host, "virtualization", virt);
+	json_object *kern = json_object_new_object();
+	hvc_json_add_string(kern, "release", "6.2.0");
+	json_object_object_add(host, "kernel", kern);
+	_cleanup_strv_ char **diff = hvc_bench_compare_mismatches(ra, rb);
+	ck_assert_uint_eq(hvc_strv_len(diff), 3);
+	ck_assert_str_eq(diff[0], "kernel: not recorded (first) vs 6.2.0 (second)");
+	ck_assert_str_eq(diff[1], "accelerator: not recorded (first) vs kvm (second)");
+	ck_assert_str_eq(diff[2], "suite: fixture (first) vs full (second)");
+}
+END_TEST
+
+START_TEST(compare_chart_written)
+{
+	const struct cells a[] = {{"native", 1.0, 6}};
+	const struct cells b[] = {{"native", 0.5, 6}};
+	_cleanup_json_ json_object *ra = doc_cells(a, 1), *rb = doc_cells(b, 1);
+	_cleanup_json_ json_object *cmp = NULL;
+	struct hvc_error err = {0};
+	ck_assert_int_eq(hvc_bench_compare(ra, rb, NULL, &cmp, &err), 0);
+	char dir[] = "/tmp/hvc-test-cmp.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	_cleanup_free_ char *fails = NULL;
+	ck_assert_msg(hvc_bench_plot_compare(cmp, dir, false, &fails, &err) == 0, "%s", err.msg);
+	_cleanup_free_ char *datp = hvc_path_join(dir, "compare.dat");
+	_cleanup_free_ char *gpp = hvc_path_join(dir, "compare.gp");
+	_cleanup_free_ char *dat = NULL, *gp = NULL;
+	size_t len;
+	ck_assert_int_eq(hvc_read_file(datp, &dat, &len, &err), 0);
+	ck_assert_int_eq(hvc_read_file(gpp, &gp, &len, &err), 0);
+	/* one row, the ratio 0.5 with its interval (n = 6), red: 0xe15759 */
+	ck_assert_ptr_nonnull(strstr(dat, "\"native cpu mb\\\\_per\\\\_s\" 0.5 "));
+	ck_assert_ptr_nonnull(strstr(dat, " 14767961\n"));
+	ck_assert_ptr_nonnull(strstr(gp, "compare.png"));
+	ck_assert_ptr_nonnull(strstr(gp, "boxxyerror"));
+	hvc_rm_rf(dir, &err);
+}
+END_TEST
+
+START_TEST(report_explains_tcg_syscall)
+{
+	/* a VM twice as fast as native on syscall under TCG: explained, not suspect */
+	const struct cells c[] = {{"native", 1.0, 6}, {"vm", 2.0, 6}};
+	_cleanup_json_ json_object *r = doc_cells(c, 2);
+	json_object *w = json_object_array_get_idx(hvc_json_get(r, "workloads"), 2);
+	json_object_array_put_idx(hvc_json_get(w, "args"), 0, json_object_new_string("syscall"));
+	json_object *virt = json_object_new_object();
+	hvc_json_add_string(virt, "accel", "tcg");
+	json_object_object_add(hvc_json_get(r, "host"), "virtualization", virt);
+	struct hvc_error err = {0};
+	ck_assert_msg(hvc_bench_results_summarize(r, &err) == 0, "%s", err.msg);
+	json_object *fl =
+	    json_object_array_get_idx(hvc_json_get(hvc_bench_summary_find(r, "vm", "cpu", "mb_per_s"), "flags"), 0);
+	ck_assert_str_eq(hvc_json_get_string(fl, "code"), "vm_syscall_tcg");
+	_cleanup_free_ char *md = mem_text(r, hvc_bench_report_markdown);
+	ck_assert_ptr_nonnull(strstr(md, "| 2.00 [1.95, 2.05] ℹ |"));
+	ck_assert_ptr_nonnull(strstr(md, "- ℹ vm cpu mb_per_s is 2.00 × native under TCG"));
+	ck_assert_ptr_null(strstr(md, "> **Sanity flags:**")); /* nothing suspect */
+}
+END_TEST
+
+START_TEST(report_says_why_nothing_differs)
+{
+	/* the fixture: five ratios with 5 samples a side, vm startup 10x native */
+	_cleanup_json_ json_object *r = summarized_fixture();
+	_cleanup_free_ char *md = mem_text(r, hvc_bench_report_markdown);
+	ck_assert_ptr_nonnull(strstr(md, "None of them passes that test in this run. With 5 samples "
+					 "a side (the fewest here) even two completely separated "
+					 "sets give p = 0.048, and Holm over 5 tests needs below "
+					 "0.01"));
+}
+END_TEST
+
 static Suite *bench_suite(void)
 {
 	Suite *s = suite_create("bench");
@@ -631,6 +908,17 @@ static Suite *bench_suite(void)
 	tcase_add_test(tc, compare_flags_only_real_changes);
 	tcase_add_test(tc, oci_config_generator);
 	suite_add_tcase(s, tc);
+	TCase *honest = tcase_create("honest-numbers");
+	tcase_set_timeout(honest, 30);
+	tcase_add_test(honest, summaries_carry_no_interval_below_five);
+	tcase_add_test(honest, difference_needs_test_and_size);
+	tcase_add_test(honest, sanity_flag_rules);
+	tcase_add_test(honest, report_flags_and_short_runs);
+	tcase_add_test(honest, report_explains_tcg_syscall);
+	tcase_add_test(honest, report_says_why_nothing_differs);
+	tcase_add_test(honest, compare_gate_and_holm);
+	tcase_add_test(honest, compare_chart_written);
+	suite_add_tcase(s, honest);
 	return s;
 }
 

@@ -220,6 +220,70 @@ START_TEST(permutation_exact_and_sampled)
 }
 END_TEST
 
+/* Issue 12: no interval of any kind from fewer than 5 samples a side. */
+START_TEST(no_interval_below_five)
+{
+	ck_assert(!hvc_stats_ci_allowed(4));
+	ck_assert(hvc_stats_ci_allowed(5));
+	struct hvc_stats s;
+	for (size_t n = 1; n < HVC_STATS_MIN_N_CI; n++) {
+		hvc_stats_compute(one_to_ten, n, &s);
+		ck_assert_msg(isnan(s.mean_ci_lo) && isnan(s.mean_ci_hi), "mean CI at n = %zu", n);
+		ck_assert_msg(isnan(s.ci_lo) && isnan(s.ci_hi), "median CI at n = %zu", n);
+		ck_assert(!isnan(s.median));
+	}
+	/* n = 5: the mean's t interval, still no median interval (93.75% < 95%) */
+	hvc_stats_compute(one_to_ten, 5, &s);
+	ck_assert(!isnan(s.mean_ci_lo));
+	ck_assert(isnan(s.ci_lo));
+	/* the ratio: its value always, its interval only with 5 a side */
+	double a[] = {2, 2.1, 1.9, 2, 2.05}, b[] = {1, 1.1, 0.9, 1, 1.05};
+	double r, lo, hi;
+	hvc_stats_ratio_ci(a, 4, b, 5, &r, &lo, &hi);
+	ck_assert_double_eq_tol(r, 2.0, EPS);
+	ck_assert(isnan(lo) && isnan(hi));
+	hvc_stats_ratio_ci(a, 5, b, 2, &r, &lo, &hi);
+	ck_assert(!isnan(r) && isnan(lo) && isnan(hi));
+	hvc_stats_ratio_ci(a, 5, b, 5, &r, &lo, &hi);
+	ck_assert(lo <= r && r <= hi && lo > 1.5);
+}
+END_TEST
+
+START_TEST(holm_bonferroni)
+{
+	/* R: p.adjust(c(0.01, 0.04, 0.03, 0.005), "holm") -> 0.03 0.06 0.06 0.02 */
+	const double p[] = {0.01, 0.04, 0.03, 0.005};
+	double adj[4];
+	ck_assert_int_eq(hvc_stats_holm(p, 4, adj), 0);
+	ck_assert_double_eq_tol(adj[0], 0.03, EPS);
+	ck_assert_double_eq_tol(adj[1], 0.06, EPS);
+	ck_assert_double_eq_tol(adj[2], 0.06, EPS);
+	ck_assert_double_eq_tol(adj[3], 0.02, EPS);
+	/* NaN is not a test: m = 2 here, and capped at 1 */
+	const double q[] = {NAN, 0.02, 0.7};
+	double adj2[3];
+	ck_assert_int_eq(hvc_stats_holm(q, 3, adj2), 0);
+	ck_assert(isnan(adj2[0]));
+	ck_assert_double_eq_tol(adj2[1], 0.04, EPS);
+	ck_assert_double_eq_tol(adj2[2], 0.7, EPS);
+	/* ties get the same adjusted value; a single test is unchanged */
+	const double t[] = {0.02, 0.02, 0.5};
+	double adj3[3];
+	hvc_stats_holm(t, 3, adj3);
+	ck_assert_double_eq_tol(adj3[0], 0.06, EPS);
+	ck_assert_double_eq_tol(adj3[1], 0.06, EPS);
+	ck_assert_double_eq_tol(adj3[2], 0.5, EPS);
+	hvc_stats_holm(t, 1, adj3);
+	ck_assert_double_eq_tol(adj3[0], 0.02, EPS);
+	ck_assert_int_eq(hvc_stats_holm(NULL, 0, NULL), 0);
+	/* what small runs can show at best: 5 + 5 -> 12/252 (median ties), 2 + 2 -> 1/3 */
+	ck_assert_double_eq_tol(hvc_stats_permutation_min_p(5, 5, 10000), 12.0 / 252, 1e-12);
+	ck_assert_double_eq_tol(hvc_stats_permutation_min_p(2, 2, 10000), 1.0 / 3, 1e-12);
+	ck_assert_double_eq_tol(hvc_stats_permutation_min_p(30, 30, 2000), 1.0 / 2001, 1e-12);
+	ck_assert(isnan(hvc_stats_permutation_min_p(0, 3, 100)));
+}
+END_TEST
+
 static Suite *stats_suite(void)
 {
 	Suite *s = suite_create("stats");
@@ -234,6 +298,10 @@ static Suite *stats_suite(void)
 	tcase_add_test(tc, ratio_of_medians);
 	tcase_add_test(tc, permutation_exact_and_sampled);
 	suite_add_tcase(s, tc);
+	TCase *honest = tcase_create("honest");
+	tcase_add_test(honest, no_interval_below_five);
+	tcase_add_test(honest, holm_bonferroni);
+	suite_add_tcase(s, honest);
 	return s;
 }
 
