@@ -104,12 +104,15 @@ struct hvc_bench_sample {
 	char *memory_note;	     /* throughput: why no memory peak was sampled */
 	json_object *phases, *extra; /* the backend's, owned */
 	char *accelerator;
-	/* throughput: the sample floor asked for and what the workload reports */
+	/* throughput (floor_checked): the sample floor asked for and what the
+	 * workload reports */
+	bool floor_checked;
 	double floor_s;	   /* the workload's min_seconds (0 = none) */
 	double measured_s; /* < 0: the line had no measured_s */
 	int64_t repeats;   /* < 0: not reported */
-	/* mem, randmem: the LLC the workload judged its size against */
-	int64_t llc_bytes; /* < 0: not reported */
+	/* mem, randmem (have_llc): the LLC the workload judged its size against */
+	bool have_llc;
+	int64_t llc_bytes;
 	bool exceeds_llc;
 	struct hvc_bench_sample_storage storage;
 };

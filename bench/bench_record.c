@@ -174,13 +174,14 @@ static json_object *sample_storage_json(const struct hvc_bench_sample_storage *s
 /* The floor, the measured time and the LLC, for the samples that carry them. */
 static void add_measured(json_object *o, const struct hvc_bench_sample *s)
 {
-	if (s->floor_s > 0 || s->measured_s >= 0)
+	if (s->floor_checked) {
 		hvc_json_add_double(o, "min_seconds", s->floor_s);
-	if (s->measured_s >= 0)
-		hvc_json_add_double(o, "measured_s", s->measured_s);
-	if (s->repeats >= 0)
-		hvc_json_add_int(o, "repeats", s->repeats);
-	if (s->llc_bytes >= 0) {
+		if (s->measured_s >= 0)
+			hvc_json_add_double(o, "measured_s", s->measured_s);
+		if (s->repeats >= 0)
+			hvc_json_add_int(o, "repeats", s->repeats);
+	}
+	if (s->have_llc) {
 		hvc_json_add_int(o, "llc_bytes", s->llc_bytes);
 		hvc_json_add_bool(o, "exceeds_llc", s->exceeds_llc);
 	}

@@ -231,6 +231,7 @@ static void read_storage(struct hvc_bench_sample_storage *st, json_object *res)
 static void check_floor(struct hvc_bench_sample *s, const struct hvc_bench_workload *w,
 			json_object *res, char *why, size_t len)
 {
+	s->floor_checked = true;
 	s->floor_s = w->min_seconds;
 	s->measured_s = hvc_json_get_double(res, "measured_s", -1);
 	s->repeats = hvc_json_get_int(res, "repeats", -1);
@@ -263,6 +264,7 @@ static void judge_throughput(struct hvc_bench_sample *s, const struct hvc_bench_
 	check_floor(s, w, res, why, len);
 	read_storage(&s->storage, res);
 	if (hvc_json_get(res, "llc_bytes")) {
+		s->have_llc = true;
 		s->llc_bytes = hvc_json_get_int(res, "llc_bytes", -1);
 		s->exceeds_llc = hvc_json_get_bool(res, "exceeds_llc", false);
 	}
@@ -364,9 +366,6 @@ void hvc_bench_sample_take(struct hvc_bench_ctx *ctx, const struct hvc_bench_bac
 	s->backend = b->name;
 	s->workload = w->name;
 	s->memory_nprocs = -1;
-	s->measured_s = -1;
-	s->repeats = -1;
-	s->llc_bytes = -1;
 	hvc_wall_iso8601(s->time, sizeof(s->time));
 	int r = b->run(ctx, &req, &oc, &err);
 	sampler_stop(&st.sampler);
