@@ -5,8 +5,12 @@
 #include <string.h>
 
 const struct hvc_bench_backend *const hvc_bench_backends[] = {
-    &hvc_bench_backend_native, &hvc_bench_backend_container, &hvc_bench_backend_vm,
-    &hvc_bench_backend_runc,   &hvc_bench_backend_crun,	     &hvc_bench_backend_container_lib,
+    &hvc_bench_backend_native,
+    &hvc_bench_backend_container,
+    &hvc_bench_backend_vm,
+    &hvc_bench_backend_runc,
+    &hvc_bench_backend_crun,
+    &hvc_bench_backend_container_lib,
     NULL,
 };
 
@@ -27,9 +31,10 @@ void hvc_bench_container_storage(struct hvc_bench_ctx *ctx, const char *how,
 		 * for runc and crun */
 		st->kind = "rootfs";
 		st->path = "/tmp";
-		st->how = hvc_xstrdup("--fileio-on overlay: /tmp on the instance's root file system "
-				      "(hvc: the container's overlay; runc, crun: the bundle's "
-				      "rootfs directory)");
+		st->how =
+		    hvc_xstrdup("--fileio-on overlay: /tmp on the instance's root file system "
+				"(hvc: the container's overlay; runc, crun: the bundle's "
+				"rootfs directory)");
 		return;
 	}
 	st->kind = "volume";

@@ -238,7 +238,8 @@ static void check_floor(struct hvc_bench_sample *s, const struct hvc_bench_workl
 	if (why[0] || w->min_seconds <= 0)
 		return;
 	if (s->measured_s < 0)
-		snprintf(why, len, "the result has no measured_s: the floor of %g s cannot be checked",
+		snprintf(why, len,
+			 "the result has no measured_s: the floor of %g s cannot be checked",
 			 w->min_seconds);
 	else if (s->measured_s < w->min_seconds)
 		snprintf(why, len, "measured %.3f s, below the floor of %g s", s->measured_s,

@@ -137,8 +137,8 @@ static int parse_run(int argc, char **argv, struct hvc_bench_options *o, char **
 		case 'F':
 			if (strcmp(optarg, "volume") && strcmp(optarg, "overlay"))
 				return hvc_cli_usage_error(
-				    "bench run", "--fileio-on must be volume or overlay, not \"%s\"",
-				    optarg);
+				    "bench run",
+				    "--fileio-on must be volume or overlay, not \"%s\"", optarg);
 			o->fileio_on = optarg;
 			break;
 		case 'h':

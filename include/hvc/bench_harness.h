@@ -98,7 +98,8 @@ struct hvc_bench_size {
  * harness set it up; what the workload then saw from inside (file system,
  * mount options, O_DIRECT) is in each sample. Strings malloc'd. */
 struct hvc_bench_storage {
-	const char *kind; /* "host-directory", "volume", "rootfs" (--fileio-on overlay), "vm-data-disk" */
+	/* "host-directory", "volume", "rootfs" (--fileio-on overlay), "vm-data-disk" */
+	const char *kind;
 	char *host_path;  /* the host directory, or the directory of the disk image */
 	const char *path; /* where the workload writes inside the instance ("/scratch") */
 	char *how;	  /* the mechanism, e.g. "hvc run -v HOST:/scratch -w /scratch" */
@@ -173,7 +174,7 @@ struct hvc_bench_suite {
 	char *image;
 	int reps, warmup;
 	double min_seconds; /* the suite's sample floor ("min_seconds", default 0.25) */
-	char **backends; /* default backend list */
+	char **backends;    /* default backend list */
 	struct hvc_bench_workload *workloads;
 	size_t n_workloads;
 	json_object *source; /* the suite's definition as parsed */
@@ -229,15 +230,15 @@ struct hvc_bench_ctx {
 	bool image_ok;		/* false: image_error says why (only native can run then) */
 	const char *image_error;
 	const char *cpus;
-	char *work_dir;	      /* scratch under the output dir (bundles ...) */
+	char *work_dir; /* scratch under the output dir (bundles ...) */
 	/* work_dir/scratch: native's cwd for scratch_disk workloads and the host
 	 * side of every container's volume (same directory, same file system). */
 	char *scratch_dir;
 	bool fileio_on_overlay; /* containers write on their root file system instead */
-	char *workload_bin;   /* host path of hvc-workload */
-	char *init_bin;	      /* host path of hvc-init */
-	void *priv[8];	      /* per-backend private state, indexed by the backend's slot */
-	volatile int *cancel; /* see hvc_bench_options */
+	char *workload_bin;	/* host path of hvc-workload */
+	char *init_bin;		/* host path of hvc-init */
+	void *priv[8];		/* per-backend private state, indexed by the backend's slot */
+	volatile int *cancel;	/* see hvc_bench_options */
 };
 
 /* ---------- results (bench/bench_results.c) ----------------------------- */

@@ -185,16 +185,17 @@ START_TEST(suite_floor_rules)
 {
 	struct hvc_error err = {0};
 	struct hvc_bench_suite *s = NULL;
-#define TP(args) "{\"name\":\"c\",\"kind\":\"throughput\",\"args\":" args ","                \
-		 "\"metrics\":[{\"key\":\"gflops\"}]}"
-	ck_assert_msg(parse_text("{\"workloads\":[" TP("[\"cpu\",\"--min-seconds\",\"2\"]") "]}", &s,
-				 &err) == 0,
+#define TP(args)                                                                                   \
+	"{\"name\":\"c\",\"kind\":\"throughput\",\"args\":" args ","                               \
+	"\"metrics\":[{\"key\":\"gflops\"}]}"
+	ck_assert_msg(parse_text("{\"workloads\":[" TP("[\"cpu\",\"--min-seconds\",\"2\"]") "]}",
+				 &s, &err) == 0,
 		      "%s", err.msg);
 	ck_assert_double_eq(s->workloads[0].min_seconds, 2);
 	ck_assert_uint_eq(hvc_strv_len(s->workloads[0].args), 3);
 	hvc_bench_suite_free(s);
-	ck_assert_int_eq(parse_text("{\"min_seconds\":0,\"workloads\":[" TP("[\"cpu\"]") "]}", &s, &err),
-			 0);
+	ck_assert_int_eq(
+	    parse_text("{\"min_seconds\":0,\"workloads\":[" TP("[\"cpu\"]") "]}", &s, &err), 0);
 	ck_assert_double_eq(s->workloads[0].min_seconds, 0);
 	ck_assert_uint_eq(hvc_strv_len(s->workloads[0].args), 1);
 	hvc_bench_suite_free(s);
@@ -202,13 +203,11 @@ START_TEST(suite_floor_rules)
 	ck_assert_double_eq(s->workloads[0].min_seconds, 0.25); /* the default floor */
 	ck_assert_str_eq(s->workloads[0].args[1], "--min-seconds");
 	hvc_bench_suite_free(s);
-	ck_assert_int_lt(parse_text("{\"workloads\":[" TP("[\"cpu\",\"--min-seconds=x\"]") "]}", &s,
-				    &err),
-			 0);
+	ck_assert_int_lt(
+	    parse_text("{\"workloads\":[" TP("[\"cpu\",\"--min-seconds=x\"]") "]}", &s, &err), 0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "--min-seconds"));
-	ck_assert_int_lt(parse_text("{\"min_seconds\":-1,\"workloads\":[" TP("[\"cpu\"]") "]}", &s,
-				    &err),
-			 0);
+	ck_assert_int_lt(
+	    parse_text("{\"min_seconds\":-1,\"workloads\":[" TP("[\"cpu\"]") "]}", &s, &err), 0);
 #undef TP
 }
 END_TEST
@@ -506,31 +505,54 @@ START_TEST(record_storage_and_floor)
 					       .n_metrics = 1,
 					       .scratch_disk = true,
 					       .min_seconds = 0.25};
-	struct hvc_bench_backend_entry be = {.b = &hvc_bench_backend_container, .available = true,
-					     .have_storage = true};
+	struct hvc_bench_backend_entry be = {
+	    .b = &hvc_bench_backend_container, .available = true, .have_storage = true};
 	be.storage = (struct hvc_bench_storage){.kind = "volume",
 						.path = "/scratch",
 						.host_path = hvc_xstrdup("/r/work/scratch"),
 						.how = hvc_xstrdup("hvc run -v HOST:/scratch")};
 	struct hvc_bench_workload_entry we = {.w = &fio, .reps = 1};
 	struct hvc_bench_sample sm[2] = {
-	    {.backend = "container", .workload = "fileio", .rep = 1, .ran = true, .ok = true,
-	     .memory_nprocs = -1, .floor_checked = true, .floor_s = 0.25, .measured_s = 0.31,
+	    {.backend = "container",
+	     .workload = "fileio",
+	     .rep = 1,
+	     .ran = true,
+	     .ok = true,
+	     .memory_nprocs = -1,
+	     .floor_checked = true,
+	     .floor_s = 0.25,
+	     .measured_s = 0.31,
 	     .repeats = 7},
-	    {.backend = "container", .workload = "fileio", .rep = 2, .seq = 1, .ran = true,
-	     .memory_nprocs = -1, .floor_checked = true, .floor_s = 0.25, .measured_s = 0.1,
-	     .repeats = 1, .error = hvc_xstrdup("measured 0.100 s, below the floor of 0.25 s")},
+	    {.backend = "container",
+	     .workload = "fileio",
+	     .rep = 2,
+	     .seq = 1,
+	     .ran = true,
+	     .memory_nprocs = -1,
+	     .floor_checked = true,
+	     .floor_s = 0.25,
+	     .measured_s = 0.1,
+	     .repeats = 1,
+	     .error = hvc_xstrdup("measured 0.100 s, below the floor of 0.25 s")},
 	};
 	hvc_bench_sample_add_metric(&sm[0], "seq_write_mb_per_s", 800);
 	sm[0].storage = (struct hvc_bench_sample_storage){.present = true,
-							   .fs = hvc_xstrdup("ext4"),
-							   .mount_point = hvc_xstrdup("/scratch"),
-							   .direct = true};
+							  .fs = hvc_xstrdup("ext4"),
+							  .mount_point = hvc_xstrdup("/scratch"),
+							  .direct = true};
 	char *names[] = {"container", NULL};
-	struct hvc_bench_record rec = {.suite = "t", .image = "busybox:latest", .cpus = "0",
-				       .reps = 1, .fileio_on = "volume", .backend_names = names,
-				       .backends = &be, .n_backends = 1, .workloads = &we,
-				       .n_workloads = 1, .samples = sm, .n_samples = 2};
+	struct hvc_bench_record rec = {.suite = "t",
+				       .image = "busybox:latest",
+				       .cpus = "0",
+				       .reps = 1,
+				       .fileio_on = "volume",
+				       .backend_names = names,
+				       .backends = &be,
+				       .n_backends = 1,
+				       .workloads = &we,
+				       .n_workloads = 1,
+				       .samples = sm,
+				       .n_samples = 2};
 	rec.run_id = (char *)"20260101-000000-t-abcd";
 	rec.host = json_object_new_object();
 	_cleanup_json_ json_object *r = hvc_bench_record_json(&rec);
@@ -539,8 +561,8 @@ START_TEST(record_storage_and_floor)
 	ck_assert_msg(hvc_bench_results_summarize(r, &err) == 0, "%s", err.msg);
 	ck_assert_msg(hvc_bench_results_validate(r, &err) == 0, "%s", err.msg);
 	ck_assert_str_eq(hvc_json_get_string(hvc_json_get(r, "config"), "fileio_on"), "volume");
-	json_object *bs = hvc_json_get(json_object_array_get_idx(hvc_json_get(r, "backends"), 0),
-				       "storage");
+	json_object *bs =
+	    hvc_json_get(json_object_array_get_idx(hvc_json_get(r, "backends"), 0), "storage");
 	ck_assert_str_eq(hvc_json_get_string(bs, "kind"), "volume");
 	ck_assert_str_eq(hvc_json_get_string(bs, "host_path"), "/r/work/scratch");
 	json_object *w0 = json_object_array_get_idx(hvc_json_get(r, "workloads"), 0);
@@ -757,8 +779,9 @@ START_TEST(oci_config_generator)
 	ck_assert_str_eq(hvc_json_get_string(m0, "destination"), "/scratch");
 	ck_assert_str_eq(hvc_json_get_string(m0, "type"), "bind");
 	ck_assert_str_eq(hvc_json_get_string(m0, "source"), "/var/tmp/scratch");
-	ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(hvc_json_get(m0, "options"), 0)),
-			 "rbind");
+	ck_assert_str_eq(
+	    json_object_get_string(json_object_array_get_idx(hvc_json_get(m0, "options"), 0)),
+	    "rbind");
 	/* a user name cannot be resolved here: refused, not run as root */
 	struct hvc_image_config named = {.cmd = cmd, .user = "nobody"};
 	_cleanup_json_ json_object *c3 = NULL;
