@@ -250,7 +250,7 @@ static void vm_storage(struct hvc_bench_ctx *ctx, struct hvc_bench_storage *st)
 {
 	st->kind = "vm-data-disk";
 	st->path = "/data";
-	st->host_path = hvc_strdup_printf("%s/vm", hvc_root());
+	st->host_path = hvc_strdup_printf("%s/vms", hvc_root()); /* <id>/data.img */
 	st->how = hvc_strdup_printf("a %llu MiB raw image file per sample, ext4 in the guest, "
 				    "mounted on /data (the workload's cwd)",
 				    VM_DATA_DISK_BYTES >> 20);
