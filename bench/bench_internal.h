@@ -175,6 +175,20 @@ struct hvc_bench_record {
 json_object *hvc_bench_record_json(const struct hvc_bench_record *rec);
 void hvc_bench_record_clear(struct hvc_bench_record *rec);
 
+/* The progress ETA (bench/bench_runner.c), pure: each remaining sample
+ * costs what its own workload took on its backend so far (else on any
+ * backend, else what that backend's samples took) — never one average over
+ * quick start-ups and long file I/O (issue 12: "0 s" with 19 s left). */
+struct hvc_bench_eta_table {
+	size_t n_workloads, n_backends;
+	const int *rounds; /* per workload: warm-ups + repetitions */
+	const double *sum; /* [workload * n_backends + backend]: seconds so far */
+	const unsigned *n; /* samples taken */
+};
+/* Seconds left before sample (workload i, round r, backend j) starts; < 0
+ * when a remaining sample has nothing to be estimated from. */
+double hvc_bench_eta(const struct hvc_bench_eta_table *t, size_t i, int r, size_t j);
+
 /* Path of a tool on PATH, or NULL. */
 char *hvc_bench_which(const char *prog);
 

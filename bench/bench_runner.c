@@ -23,10 +23,11 @@ struct run {
 	size_t n_active;
 	size_t done, total;
 	uint64_t t_start;
-	/* each (workload entry, active backend)'s sample time so far, for the
-	 * ETA: [workload * n_active + backend] */
-	double *dur_sum;
-	unsigned *dur_n;
+	/* the ETA's table (its rounds owned); the time each (workload entry,
+	 * active backend)'s samples took so far: [workload * n_active + backend] */
+	struct hvc_bench_eta_table eta;
+	double *eta_sum;
+	unsigned *eta_n;
 };
 
 static bool cancelled(const struct run *rs)
@@ -171,8 +172,9 @@ static void run_close(struct run *rs)
 	}
 	free(rs->ctx.work_dir);
 	free(rs->ctx.scratch_dir);
-	free(rs->dur_sum);
-	free(rs->dur_n);
+	free(rs->eta_sum);
+	free(rs->eta_n);
+	free((void *)rs->eta.rounds);
 	free(rs->ctx.workload_bin);
 	free(rs->ctx.init_bin);
 	free(rs->active);
@@ -325,38 +327,33 @@ static void plan_workloads(struct run *rs)
 
 /* A sample's expected time: this workload on this backend so far, else this
  * workload on any backend, else this backend on any workload; < 0 unknown. */
-static double estimate(const struct run *rs, size_t k, size_t j)
+static double estimate(const struct hvc_bench_eta_table *t, size_t k, size_t j)
 {
-	size_t na = rs->n_active;
-	if (rs->dur_n[k * na + j])
-		return rs->dur_sum[k * na + j] / rs->dur_n[k * na + j];
+	size_t nb = t->n_backends;
+	if (t->n[k * nb + j])
+		return t->sum[k * nb + j] / t->n[k * nb + j];
 	double sum = 0;
 	unsigned n = 0;
-	for (size_t b = 0; b < na; b++) {
-		sum += rs->dur_sum[k * na + b];
-		n += rs->dur_n[k * na + b];
+	for (size_t b = 0; b < nb; b++) {
+		sum += t->sum[k * nb + b];
+		n += t->n[k * nb + b];
 	}
 	if (n)
 		return sum / n;
-	for (size_t w = 0; w < rs->rec.n_workloads; w++) {
-		sum += rs->dur_sum[w * na + j];
-		n += rs->dur_n[w * na + j];
+	for (size_t w = 0; w < t->n_workloads; w++) {
+		sum += t->sum[w * nb + j];
+		n += t->n[w * nb + j];
 	}
 	return n ? sum / n : -1;
 }
 
-/* Seconds left before sample (workload i, round r, backend j) starts, summed
- * from each remaining sample's own estimate (issue 12: one average over
- * start-ups and file I/O said 0 s with 19 s left). */
-static double eta_s(const struct run *rs, size_t i, int r, size_t j0)
+double hvc_bench_eta(const struct hvc_bench_eta_table *t, size_t i, int r, size_t j0)
 {
 	double eta = 0;
-	for (size_t k = i; k < rs->rec.n_workloads; k++) {
-		const struct hvc_bench_workload_entry *e = &rs->rec.workloads[k];
-		int rounds = e->warmup + e->reps;
-		for (size_t j = 0; j < rs->n_active; j++) {
-			int left = k > i ? rounds : rounds - r - 1 + (j >= j0);
-			double est = left > 0 ? estimate(rs, k, j) : 0;
+	for (size_t k = i; k < t->n_workloads; k++) {
+		for (size_t j = 0; j < t->n_backends; j++) {
+			int left = k > i ? t->rounds[k] : t->rounds[k] - r - 1 + (j >= j0);
+			double est = left > 0 ? estimate(t, k, j) : 0;
 			if (est < 0)
 				return -1;
 			eta += left * est;
@@ -380,7 +377,7 @@ static void report_progress(const struct run *rs, size_t i, int r, size_t j)
 	    .warmup = warm,
 	    .sample = rs->done + 1,
 	    .total = rs->total,
-	    .eta_s = rs->done > 0 ? eta_s(rs, i, r, j) : -1,
+	    .eta_s = rs->done > 0 ? hvc_bench_eta(&rs->eta, i, r, j) : -1,
 	};
 	rs->opt->progress(rs->opt->progress_opaque, &p);
 }
@@ -398,20 +395,34 @@ static void sample_round(struct run *rs, size_t i, int r)
 		report_progress(rs, i, r, j);
 		uint64_t t0 = hvc_now_ns();
 		hvc_bench_sample_take(&rs->ctx, rs->active[j], e->w, s);
-		rs->dur_sum[i * rs->n_active + j] += (hvc_now_ns() - t0) / 1e9;
-		rs->dur_n[i * rs->n_active + j]++;
+		rs->eta_sum[i * rs->n_active + j] += (hvc_now_ns() - t0) / 1e9;
+		rs->eta_n[i * rs->n_active + j]++;
 		if (!s->ok)
 			hvc_info("%s %s: failed: %s", s->backend, s->workload, s->error);
 		rs->done++;
 	}
 }
 
+/* The ETA's table: rounds per workload, time spent per (workload, backend). */
+static void eta_open(struct run *rs)
+{
+	size_t cells = rs->rec.n_workloads * rs->n_active + 1;
+	int *rounds = hvc_xcalloc(rs->rec.n_workloads + 1, sizeof(*rounds));
+	for (size_t i = 0; i < rs->rec.n_workloads; i++)
+		rounds[i] = rs->rec.workloads[i].warmup + rs->rec.workloads[i].reps;
+	rs->eta_sum = hvc_xcalloc(cells, sizeof(*rs->eta_sum));
+	rs->eta_n = hvc_xcalloc(cells, sizeof(*rs->eta_n));
+	rs->eta = (struct hvc_bench_eta_table){.n_workloads = rs->rec.n_workloads,
+					       .n_backends = rs->n_active,
+					       .rounds = rounds,
+					       .sum = rs->eta_sum,
+					       .n = rs->eta_n};
+}
+
 static void sample_all(struct run *rs)
 {
 	rs->t_start = hvc_now_ns();
-	size_t cells = rs->rec.n_workloads * rs->n_active + 1;
-	rs->dur_sum = hvc_xcalloc(cells, sizeof(*rs->dur_sum));
-	rs->dur_n = hvc_xcalloc(cells, sizeof(*rs->dur_n));
+	eta_open(rs);
 	for (size_t i = 0; i < rs->rec.n_workloads; i++) {
 		const struct hvc_bench_workload_entry *e = &rs->rec.workloads[i];
 		for (int r = 0; r < e->warmup + e->reps && !cancelled(rs); r++)

@@ -584,6 +584,36 @@ START_TEST(record_storage_and_floor)
 }
 END_TEST
 
+/* Issue 12: the ETA said 0 s with 19 s left — one average over many quick
+ * start-ups projected onto slow file I/O. Each remaining sample now costs
+ * its own workload's time on its backend. */
+START_TEST(eta_from_each_workloads_own_time)
+{
+	/* 2 workloads (startup: 10 rounds, fileio: 2) x 2 backends */
+	int rounds[] = {10, 2};
+	double sum[4] = {0};
+	unsigned n[4] = {0};
+	struct hvc_bench_eta_table t = {
+	    .n_workloads = 2, .n_backends = 2, .rounds = rounds, .sum = sum, .n = n};
+	ck_assert_double_lt(hvc_bench_eta(&t, 0, 0, 0), 0); /* nothing measured yet */
+	/* startup done: 0.01 s per sample; fileio not yet seen on any backend:
+	 * each backend's own time stands in (4 samples x 0.01 s) */
+	sum[0] = sum[1] = 0.1;
+	n[0] = n[1] = 10;
+	ck_assert_double_eq_tol(hvc_bench_eta(&t, 1, 0, 0), 0.04, 1e-9);
+	/* fileio's first sample on backend 0 took 5 s, backend 1's none yet:
+	 * that workload's time stands in for it — the old average
+	 * (10.2 s / 21 samples x 3 left = 1.5 s) said almost nothing was left */
+	sum[2] = 5;
+	n[2] = 1;
+	ck_assert_double_eq_tol(hvc_bench_eta(&t, 1, 0, 1), 15, 1e-9);
+	sum[3] = 1;
+	n[3] = 1;
+	ck_assert_double_eq_tol(hvc_bench_eta(&t, 1, 1, 0), 6, 1e-9);
+	ck_assert_double_eq_tol(hvc_bench_eta(&t, 1, 1, 1), 1, 1e-9);
+}
+END_TEST
+
 START_TEST(csv_one_row_per_sample)
 {
 	_cleanup_json_ json_object *r = summarized_fixture();
@@ -813,6 +843,7 @@ static Suite *bench_suite(void)
 	tcase_add_test(tc, embedded_schema_is_the_file);
 	tcase_add_test(tc, record_serialises_to_valid_results);
 	tcase_add_test(tc, record_storage_and_floor);
+	tcase_add_test(tc, eta_from_each_workloads_own_time);
 	tcase_add_test(tc, csv_one_row_per_sample);
 	tcase_add_test(tc, report_from_fixture);
 	tcase_add_test(tc, chart_scripts_written);
