@@ -224,8 +224,13 @@ static int ctr_run(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req,
 	preq.event = proxy_event;
 	preq.opaque = &px;
 	struct hvc_bench_spawn sp = {.argv = argv, .cpus = req->cpus, .track_pid = true};
-	if (hvc_bench_spawn_run(&sp, &preq, out, err) < 0)
+	if (hvc_bench_spawn_run(&sp, &preq, out, err) < 0) {
+		/* a killed `hvc run` (timeout) may leave its container: remove it */
+		char *rm[] = {p->hvc, "rm", "-f", (char *)req->tag, NULL};
+		struct hvc_error e = {0};
+		hvc_spawn_capture(rm, NULL, true, 10000, &e);
 		return -1;
+	}
 	out->phases = json_object_new_object();
 	if (out->ready_ms >= 0)
 		hvc_json_add_double(out->phases, "first_output", out->ready_ms);
