@@ -584,6 +584,66 @@ START_TEST(record_storage_and_floor)
 }
 END_TEST
 
+/* A backend that "runs" by printing a canned result line. */
+static const char *fake_line;
+static int fake_run(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req,
+		    struct hvc_bench_outcome *out, struct hvc_error *err)
+{
+	(void)ctx;
+	(void)err;
+	ck_assert_ptr_nonnull(req->scratch_host); /* fileio-like: the volume is offered */
+	out->output = hvc_xstrdup(fake_line);
+	out->ready_ms = 1;
+	out->exit_ms = 2;
+	return 0;
+}
+
+/* Issue 12: a throughput sample below the floor fails with the reason, one
+ * at or above it keeps its figures, its measured time and its storage. */
+START_TEST(sample_floor_and_storage)
+{
+	static const struct hvc_bench_backend fake = {.name = "fake", .run = fake_run};
+	char *args[] = {"fileio", NULL};
+	struct hvc_bench_metric_def md = {.key = "seq_write_mb_per_s", .unit = "MB/s"};
+	struct hvc_bench_workload w = {.name = "fileio",
+				       .kind = HVC_BENCH_THROUGHPUT,
+				       .args = args,
+				       .metrics = &md,
+				       .n_metrics = 1,
+				       .timeout_s = 5,
+				       .scratch_disk = true,
+				       .min_seconds = 0.25};
+	struct hvc_bench_ctx ctx = {.cpus = "0", .scratch_dir = "/tmp"};
+	fake_line = "{\"workload\":\"fileio\",\"ok\":true,\"seq_write_mb_per_s\":800,"
+		    "\"fs\":\"ext4\",\"mount_point\":\"/scratch\",\"mount_volatile\":false,"
+		    "\"direct\":true,\"direct_mode\":\"auto\",\"direct_fallback\":\"\","
+		    "\"min_seconds\":0.25,\"measured_s\":0.1,\"repeats\":2}\n";
+	struct hvc_bench_sample s = {0};
+	hvc_bench_sample_take(&ctx, &fake, &w, &s);
+	ck_assert(!s.ok);
+	ck_assert_ptr_nonnull(strstr(s.error, "below the floor of 0.25 s"));
+	ck_assert(s.floor_checked);
+	ck_assert_double_eq(s.measured_s, 0.1);
+	hvc_bench_sample_clear(&s);
+	fake_line = "{\"workload\":\"fileio\",\"ok\":true,\"seq_write_mb_per_s\":800,"
+		    "\"fs\":\"ext4\",\"mount_point\":\"/scratch\",\"mount_volatile\":false,"
+		    "\"direct\":true,\"min_seconds\":0.25,\"measured_s\":0.26,\"repeats\":9}\n";
+	hvc_bench_sample_take(&ctx, &fake, &w, &s);
+	ck_assert_msg(s.ok, "%s", s.error);
+	ck_assert_double_eq(s.measured_s, 0.26);
+	ck_assert_int_eq(s.repeats, 9);
+	ck_assert(s.storage.present && s.storage.direct && !s.storage.mount_volatile);
+	ck_assert_str_eq(s.storage.fs, "ext4");
+	hvc_bench_sample_clear(&s);
+	/* a line without measured_s cannot be held to the floor */
+	fake_line = "{\"workload\":\"fileio\",\"ok\":true,\"seq_write_mb_per_s\":800}\n";
+	hvc_bench_sample_take(&ctx, &fake, &w, &s);
+	ck_assert(!s.ok);
+	ck_assert_ptr_nonnull(strstr(s.error, "no measured_s"));
+	hvc_bench_sample_clear(&s);
+}
+END_TEST
+
 /* Issue 12: the ETA said 0 s with 19 s left — one average over many quick
  * start-ups projected onto slow file I/O. Each remaining sample now costs
  * its own workload's time on its backend. */
@@ -844,6 +904,7 @@ static Suite *bench_suite(void)
 	tcase_add_test(tc, record_serialises_to_valid_results);
 	tcase_add_test(tc, record_storage_and_floor);
 	tcase_add_test(tc, eta_from_each_workloads_own_time);
+	tcase_add_test(tc, sample_floor_and_storage);
 	tcase_add_test(tc, csv_one_row_per_sample);
 	tcase_add_test(tc, report_from_fixture);
 	tcase_add_test(tc, chart_scripts_written);
