@@ -1,86 +1,169 @@
-/* bench/backend container: the hvc container runtime (engine) running the
- * benchmark image with its defaults (all namespaces, overlay rootfs,
- * pivot_root, Docker's capabilities, seccomp, hvc-init as PID 1), pinned with
- * a cpuset cgroup to the same CPUs. READY is the workload's first stdout line
- * reaching the host, as for native and runc; the runtime's own phases
- * (prepared, cgroup, cloned, rootfs, exec) come from its timings. */
+/* bench/backend container: the hvc container runtime started as its users
+ * start it — `hvc run --rm` spawned as a process (posix_spawn, pinned like
+ * native and runc), so its start-up is measured like the peers' (issue 12:
+ * the in-process library call is the separate "container-lib" row). The
+ * container runs with hvc's defaults (all namespaces, overlay rootfs,
+ * Docker's capabilities, seccomp, hvc-init as PID 1) and the same cpuset;
+ * fileio writes on a bind-mounted volume (-v ctx->scratch_dir:/scratch).
+ * Memory is read from the container's own cgroup, found from the container's
+ * first process (a child of `hvc run`) once it has left hvc's cgroup. */
 #include "bench_internal.h"
-#include "hvc/container.h"
-#include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
-struct reader {
-	int out_fd, err_fd;
-	uint64_t t0;
-	const struct hvc_bench_req *req;
-	struct hvc_bench_live live;
-	char *out, *errtxt;
-	size_t out_len, err_len;
-	double ready_ms;
-};
+#define CGROUP_POLL_US 2000
+#define CGROUP_POLL_MAX 2500 /* 5 s: the container exists long before */
 
-static void append(char **buf, size_t *len, const char *s, size_t n)
+/* The path of `hvc` beside the running program (bin/hvc for bin/hvc and for
+ * bin/tests/test_bench), else on PATH. */
+static char *hvc_binary(void)
 {
-	if (*len + n > (8u << 20))
-		return;
-	char *nb = realloc(*buf, *len + n + 1);
-	if (!nb)
-		return;
-	memcpy(nb + *len, s, n);
-	*len += n;
-	nb[*len] = '\0';
-	*buf = nb;
+	const char *dir = hvc_bin_dir();
+	char *p = hvc_path_join(dir, "hvc");
+	if (access(p, X_OK) == 0)
+		return p;
+	free(p);
+	_cleanup_free_ char *up = hvc_path_join(dir, "..");
+	p = hvc_path_join(up, "hvc");
+	if (access(p, X_OK) == 0)
+		return p;
+	free(p);
+	return hvc_bench_which("hvc");
 }
 
-static void *reader_main(void *arg)
+/* The memory cgroup directory of pid from /proc/PID/cgroup: the v1 memory
+ * line, else the v2 "0::" line. NULL when unreadable. */
+static char *memory_cgroup_of(pid_t pid)
 {
-	struct reader *r = arg;
-	bool o = true, e = true;
-	while (o || e) {
-		struct pollfd p[2] = {{.fd = o ? r->out_fd : -1, .events = POLLIN},
-				      {.fd = e ? r->err_fd : -1, .events = POLLIN}};
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	struct hvc_error e = {0};
+	if (hvc_read_file(path, &text, &len, &e) < 0)
+		return NULL;
+	char *v2 = NULL, *save = NULL;
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *c1 = strchr(l, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2)
+			continue;
+		*c2 = '\0';
+		if (hvc_mount_opt_has(c1 + 1, "memory"))
+			return hvc_strdup_printf("/sys/fs/cgroup/memory%s", c2 + 1);
+		if (!strcmp(l, "0:") && !c1[1])
+			v2 = c2 + 1;
+	}
+	return v2 ? hvc_strdup_printf("/sys/fs/cgroup%s", strcmp(v2, "/") ? v2 : "") : NULL;
+}
+
+/* The first child of pid (the container's init), or 0. */
+static pid_t first_child(pid_t pid)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	struct hvc_error e = {0};
+	if (hvc_read_file(path, &text, &len, &e) < 0)
+		return 0;
+	return (pid_t)atoi(text);
+}
+
+/* Stands between hvc_bench_spawn_run and the sample: STARTED is passed on
+ * only once the container's cgroup is known (the sampler reads it from
+ * then on), by a thread that watches for it, or at READY at the latest. */
+struct proxy {
+	const struct hvc_bench_req *req;
+	pthread_mutex_t lock;
+	pthread_t th;
+	bool th_started, started_sent;
+	volatile bool stop;
+	pid_t hvc_pid;
+	char *own_cgroup, *cgroup_dir;
+	struct hvc_bench_live live;
+};
+
+/* The container's cgroup once its init has moved out of hvc's (locked). */
+static bool resolve_cgroup(struct proxy *px)
+{
+	if (px->cgroup_dir)
+		return true;
+	pid_t child = first_child(px->hvc_pid);
+	_cleanup_free_ char *cg = child > 0 ? memory_cgroup_of(child) : NULL;
+	if (!cg || (px->own_cgroup && !strcmp(cg, px->own_cgroup)))
+		return false;
+	px->cgroup_dir = steal_pointer(&cg);
+	px->live = (struct hvc_bench_live){.cgroup_dir = px->cgroup_dir, .cgroup_procs = true};
+	return true;
+}
+
+static void send_started(struct proxy *px)
+{
+	if (px->started_sent || !px->req->event)
+		return;
+	px->started_sent = true;
+	px->req->event(px->req->opaque, HVC_BENCH_EV_STARTED, &px->live);
+}
+
+static void *watch_main(void *arg)
+{
+	struct proxy *px = arg;
+	for (int i = 0; i < CGROUP_POLL_MAX && !px->stop; i++) {
+		pthread_mutex_lock(&px->lock);
+		bool done = px->started_sent || resolve_cgroup(px);
+		if (px->cgroup_dir)
+			send_started(px);
+		pthread_mutex_unlock(&px->lock);
+		if (done)
 			break;
-		}
-		char buf[8192];
-		for (int i = 0; i < 2; i++) {
-			if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			ssize_t n = read(p[i].fd, buf, sizeof(buf));
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				if (i == 0)
-					o = false;
-				else
-					e = false;
-				continue;
-			}
-			if (i == 0) {
-				append(&r->out, &r->out_len, buf, (size_t)n);
-				if (r->ready_ms < 0 && memchr(r->out, '\n', r->out_len)) {
-					r->ready_ms = hvc_ns_to_ms(hvc_now_ns() - r->t0);
-					if (r->req->event)
-						r->req->event(r->req->opaque, HVC_BENCH_EV_READY,
-							      &r->live);
-				}
-			} else {
-				append(&r->errtxt, &r->err_len, buf, (size_t)n);
-			}
-		}
+		usleep(CGROUP_POLL_US);
 	}
 	return NULL;
 }
+
+static void proxy_event(void *opaque, enum hvc_bench_event ev, const struct hvc_bench_live *live)
+{
+	struct proxy *px = opaque;
+	if (ev == HVC_BENCH_EV_STARTED) {
+		px->hvc_pid = live->pid;
+		px->own_cgroup = memory_cgroup_of(getpid());
+		if (pthread_create(&px->th, NULL, watch_main, px) == 0)
+			px->th_started = true;
+		return;
+	}
+	pthread_mutex_lock(&px->lock);
+	resolve_cgroup(px);
+	send_started(px); /* without a cgroup: the sample says no memory was read */
+	pthread_mutex_unlock(&px->lock);
+	if (px->req->event)
+		px->req->event(px->req->opaque, HVC_BENCH_EV_READY, &px->live);
+}
+
+static void proxy_end(struct proxy *px)
+{
+	px->stop = true;
+	if (px->th_started)
+		pthread_join(px->th, NULL);
+	pthread_mutex_destroy(&px->lock);
+	free(px->own_cgroup);
+	free(px->cgroup_dir);
+}
+
+struct ctr_priv {
+	char *hvc; /* the hvc binary */
+};
 
 static int ctr_available(struct hvc_bench_ctx *ctx, char *reason, size_t len)
 {
 	if (geteuid() != 0) {
 		snprintf(reason, len, "the hvc container runtime needs root here");
+		return 0;
+	}
+	_cleanup_free_ char *bin = hvc_binary();
+	if (!bin) {
+		snprintf(reason, len, "the hvc binary was not found beside %s or on PATH",
+			 hvc_bin_dir());
 		return 0;
 	}
 	if (!ctx->image_ok) {
@@ -91,146 +174,74 @@ static int ctr_available(struct hvc_bench_ctx *ctx, char *reason, size_t len)
 	return 1;
 }
 
-static void phase(json_object *ph, const char *name, uint64_t t, uint64_t t0)
+static int ctr_prepare(struct hvc_bench_ctx *ctx, struct hvc_error *err)
 {
-	if (t && t >= t0)
-		hvc_json_add_double(ph, name, hvc_ns_to_ms(t - t0));
-}
-
-/* The pipes the container writes to and the thread that reads them. */
-struct ctr_io {
-	int po[2], pe[2];
-	pthread_t th;
-	bool th_started;
-	struct reader rd;
-};
-
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
-/* EOF for the reader: our write ends are the last ones. */
-static void ctr_io_join(struct ctr_io *io)
-{
-	close_fd(&io->po[1]);
-	close_fd(&io->pe[1]);
-	if (io->th_started)
-		pthread_join(io->th, NULL);
-	io->th_started = false;
-}
-
-static void ctr_io_free(struct ctr_io *io)
-{
-	ctr_io_join(io);
-	close_fd(&io->po[0]);
-	close_fd(&io->pe[0]);
-	free(io->rd.out);
-	free(io->rd.errtxt);
-}
-
-static int ctr_spec(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req,
-		    struct hvc_ctr_spec *spec, struct hvc_error *err)
-{
-	_cleanup_strv_ char **cmd = NULL;
-	hvc_strv_push(&cmd, HVC_BENCH_WORKLOAD_IN_IMAGE);
-	for (char *const *a = req->argv; a && *a; a++)
-		hvc_strv_push(&cmd, *a);
-	spec->name = hvc_xstrdup(req->tag);
-	spec->rm = true;
-	spec->ready = true;
-	spec->limits.cpuset = req->cpus ? hvc_xstrdup(req->cpus) : NULL;
-	return hvc_ctr_spec_set_image(spec, ctx->image, cmd, NULL, err);
-}
-
-/* The instance exists: report its memory cgroup, start reading its output. */
-static void ctr_started(struct ctr_io *io, const struct hvc_bench_req *req, struct hvc_ctr *c,
-			uint64_t t0, char *cgdir, size_t cglen)
-{
-	if (hvc_ctr_cgroup_path(c, "memory", cgdir, cglen) < 0)
-		cgdir[0] = '\0';
-	io->rd.live =
-	    (struct hvc_bench_live){.cgroup_dir = cgdir[0] ? cgdir : NULL, .cgroup_procs = true};
-	if (req->event)
-		req->event(req->opaque, HVC_BENCH_EV_STARTED, &io->rd.live);
-	io->rd.out_fd = io->po[0];
-	io->rd.err_fd = io->pe[0];
-	io->rd.t0 = t0;
-	if (pthread_create(&io->th, NULL, reader_main, &io->rd) == 0)
-		io->th_started = true;
-}
-
-static void ctr_outcome(struct ctr_io *io, const struct hvc_ctr_timings *tm,
-			const struct hvc_ctr_timings *done, uint64_t t0,
-			struct hvc_bench_outcome *out)
-{
-	struct reader *rd = &io->rd;
-	/* READY is when the first output line reached this process: the
-	 * runtime's relay stamps it as it reads it. The reader thread's own
-	 * stamp comes after a pipe hop and a wake-up, and on a loaded host it
-	 * could fall after hvc_ctr_wait had returned (ready > exit). */
-	if (done->first_output >= t0 && rd->ready_ms >= 0)
-		rd->ready_ms = hvc_ns_to_ms(done->first_output - t0);
-	out->ready_ms = rd->ready_ms;
-	if (rd->out)
-		out->output = steal_pointer(&rd->out);
-	else
-		out->output = hvc_xstrdup("");
-	out->phases = json_object_new_object();
-	phase(out->phases, "prepared", tm->prepared, tm->t0);
-	phase(out->phases, "cgroup", tm->cgroup, tm->t0);
-	phase(out->phases, "cloned", tm->cloned, tm->t0);
-	phase(out->phases, "rootfs", tm->rootfs, tm->t0);
-	phase(out->phases, "exec", tm->exec, tm->t0);
-	if (rd->ready_ms >= 0)
-		hvc_json_add_double(out->phases, "first_output", rd->ready_ms);
-	out->extra = json_object_new_object();
-	if (rd->errtxt && rd->err_len)
-		hvc_json_add_string(out->extra, "stderr",
-				    rd->err_len > 2000 ? rd->errtxt + rd->err_len - 2000
-						       : rd->errtxt);
-}
-
-static int ctr_run_spec(const struct hvc_ctr_spec *spec, const struct hvc_bench_req *req,
-			struct ctr_io *io, struct hvc_bench_outcome *out, struct hvc_error *err)
-{
-	if (pipe2(io->po, O_CLOEXEC) < 0 || pipe2(io->pe, O_CLOEXEC) < 0)
-		return hvc_err(err, errno, "pipe");
-	uint64_t t0 = hvc_now_ns();
-	struct hvc_ctr *c = NULL;
-	int hint = 0;
-	if (hvc_ctr_start(spec, &c, &hint, err) < 0)
-		return -1;
-	struct hvc_ctr_timings tm = *hvc_ctr_get_timings(c);
-	char cgdir[512];
-	ctr_started(io, req, c, t0, cgdir, sizeof(cgdir));
-	struct hvc_ctr_io cio = {
-	    .in_fd = -1, .out_fd = io->po[1], .err_fd = io->pe[1], .log = false};
-	struct hvc_ctr_timings done = {0};
-	int st = hvc_ctr_wait_timed(c, &cio, &done, err);
-	out->exit_ms = hvc_ns_to_ms(hvc_now_ns() - t0);
-	ctr_io_join(io);
-	if (st < 0)
-		return -1;
-	out->exit_status = st;
-	ctr_outcome(io, &tm, &done, t0, out);
+	(void)err;
+	struct ctr_priv *p = hvc_xcalloc(1, sizeof(*p));
+	p->hvc = hvc_binary();
+	ctx->priv[HVC_BENCH_SLOT_CONTAINER] = p;
 	return 0;
+}
+
+/* hvc run --rm --name TAG --cpuset-cpus CPUS [-v SCRATCH:/scratch] [-w DIR] IMAGE
+ * hvc-workload ARGS... (hvc_path: NULL in descriptions) */
+static char **ctr_argv(struct hvc_bench_ctx *ctx, const char *hvc_path, const char *tag,
+		       bool scratch_disk, char *const *args)
+{
+	char **v = NULL;
+	hvc_strv_push(&v, hvc_path ? hvc_path : "hvc");
+	hvc_strv_push(&v, "run");
+	hvc_strv_push(&v, "--rm");
+	hvc_strv_push(&v, "--name");
+	hvc_strv_push(&v, tag);
+	hvc_strv_push(&v, "--cpuset-cpus");
+	hvc_strv_push(&v, ctx->cpus);
+	if (scratch_disk && !ctx->fileio_on_overlay) {
+		_cleanup_free_ char *vol =
+		    hvc_strdup_printf("%s:%s", ctx->scratch_dir, HVC_BENCH_SCRATCH_PATH);
+		hvc_strv_push(&v, "-v");
+		hvc_strv_push(&v, vol);
+	}
+	if (scratch_disk) {
+		hvc_strv_push(&v, "-w");
+		hvc_strv_push(&v, ctx->fileio_on_overlay ? "/tmp" : HVC_BENCH_SCRATCH_PATH);
+	}
+	hvc_strv_push(&v, ctx->image);
+	hvc_strv_push(&v, HVC_BENCH_WORKLOAD_IN_IMAGE);
+	for (; args && *args; args++)
+		hvc_strv_push(&v, *args);
+	return v;
 }
 
 static int ctr_run(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req,
 		   struct hvc_bench_outcome *out, struct hvc_error *err)
 {
-	struct hvc_ctr_spec spec;
-	hvc_ctr_spec_init(&spec);
-	__attribute__((cleanup(ctr_io_free))) struct ctr_io io = {
-	    .po = {-1, -1}, .pe = {-1, -1}, .rd = {.req = req, .ready_ms = -1}};
-	int ret = ctr_spec(ctx, req, &spec, err);
-	if (ret == 0)
-		ret = ctr_run_spec(&spec, req, &io, out, err);
-	hvc_ctr_spec_free(&spec);
-	return ret;
+	struct ctr_priv *p = ctx->priv[HVC_BENCH_SLOT_CONTAINER];
+	_cleanup_strv_ char **argv = ctr_argv(ctx, p->hvc, req->tag, req->scratch_disk, req->argv);
+	__attribute__((cleanup(proxy_end))) struct proxy px = {.req = req};
+	pthread_mutex_init(&px.lock, NULL);
+	struct hvc_bench_req preq = *req;
+	preq.event = proxy_event;
+	preq.opaque = &px;
+	struct hvc_bench_spawn sp = {.argv = argv, .cpus = req->cpus, .track_pid = true};
+	if (hvc_bench_spawn_run(&sp, &preq, out, err) < 0) {
+		/* a killed `hvc run` (timeout) may leave its container: remove it */
+		char *rm[] = {p->hvc, "rm", "-f", (char *)req->tag, NULL};
+		struct hvc_error e = {0};
+		hvc_spawn_capture(rm, NULL, true, 10000, &e);
+		return -1;
+	}
+	out->phases = json_object_new_object();
+	if (out->ready_ms >= 0)
+		hvc_json_add_double(out->phases, "first_output", out->ready_ms);
+	if (out->exit_status != 0 && out->extra) {
+		/* hvc's own failure (125..127 or a message) is the sample's reason */
+		const char *se = hvc_json_get_string(out->extra, "stderr");
+		if (se && *se && out->exit_status >= 125)
+			return hvc_err(err, 0, "hvc run exited with status %d: %s",
+				       out->exit_status, hvc_str_trim((char *)se));
+	}
+	return 0;
 }
 
 static int ctr_image_size(struct hvc_bench_ctx *ctx, struct hvc_bench_size *out,
@@ -239,26 +250,55 @@ static int ctr_image_size(struct hvc_bench_ctx *ctx, struct hvc_bench_size *out,
 	return hvc_bench_image_size(ctx->image, out, err);
 }
 
+/* Whether args are those of a scratch_disk workload of the suite (describe
+ * is handed the args only). */
+static bool scratch_args(const struct hvc_bench_ctx *ctx, char *const *args)
+{
+	for (size_t i = 0; ctx->suite && i < ctx->suite->n_workloads; i++)
+		if (ctx->suite->workloads[i].args == args)
+			return ctx->suite->workloads[i].scratch_disk;
+	return false;
+}
+
 static char *ctr_describe(struct hvc_bench_ctx *ctx, char *const *args)
 {
-	char *s = hvc_strdup_printf("hvc run --rm --cpuset-cpus %s %s %s", ctx->cpus, ctx->image,
-				    HVC_BENCH_WORKLOAD_IN_IMAGE);
-	for (; args && *args; args++) {
-		char *n = hvc_strdup_printf("%s %s", s, *args);
+	_cleanup_strv_ char **v = ctr_argv(ctx, NULL, "TAG", scratch_args(ctx, args), args);
+	char *s = hvc_strdup_printf("sched_setaffinity(%s);", ctx->cpus);
+	for (char **a = v; *a; a++) {
+		char *n = hvc_strdup_printf("%s %s", s, *a);
 		free(s);
 		s = n;
 	}
-	char *n = hvc_strdup_printf("%s (library call hvc_ctr_start + hvc_ctr_wait)", s);
+	char *n = hvc_strdup_printf("%s (spawned process)", s);
 	free(s);
 	return n;
+}
+
+static void ctr_storage(struct hvc_bench_ctx *ctx, struct hvc_bench_storage *st)
+{
+	hvc_bench_container_storage(ctx, "hvc run -v HOST:/scratch -w /scratch", st);
+}
+
+static void ctr_cleanup(struct hvc_bench_ctx *ctx)
+{
+	struct ctr_priv *p = ctx->priv[HVC_BENCH_SLOT_CONTAINER];
+	if (!p)
+		return;
+	free(p->hvc);
+	free(p);
+	ctx->priv[HVC_BENCH_SLOT_CONTAINER] = NULL;
 }
 
 const struct hvc_bench_backend hvc_bench_backend_container = {
     .name = "container",
     .slot = HVC_BENCH_SLOT_CONTAINER,
-    .summary = "the hvc container runtime (namespaces, overlayfs, cgroups, seccomp, capabilities)",
+    .summary = "the hvc container runtime as `hvc run --rm` (namespaces, overlayfs, cgroups, "
+	       "seccomp, capabilities), spawned like runc",
     .available = ctr_available,
+    .prepare = ctr_prepare,
     .run = ctr_run,
     .image_size = ctr_image_size,
     .describe = ctr_describe,
+    .storage = ctr_storage,
+    .cleanup = ctr_cleanup,
 };

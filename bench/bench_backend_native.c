@@ -34,7 +34,9 @@ static int native_run(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req
 		.cpus = req->cpus,
 		.live = { .pid_tree = true },
 		.track_pid = true,
-		.cwd = ctx->work_dir, /* fileio writes its scratch file here */
+		/* fileio writes its scratch file here: the containers' volume is
+		 * this very directory */
+		.cwd = req->scratch_disk && ctx->scratch_dir ? ctx->scratch_dir : ctx->work_dir,
 	};
 	if (hvc_bench_spawn_run(&sp, req, out, err) < 0)
 		return -1;
@@ -67,6 +69,14 @@ static char *native_describe(struct hvc_bench_ctx *ctx, char *const *args)
 	return s;
 }
 
+static void native_storage(struct hvc_bench_ctx *ctx, struct hvc_bench_storage *st)
+{
+	st->kind = "host-directory";
+	st->host_path = hvc_xstrdup(ctx->scratch_dir ? ctx->scratch_dir : ctx->work_dir);
+	st->path = st->host_path;
+	st->how = hvc_xstrdup("the workload's working directory");
+}
+
 const struct hvc_bench_backend hvc_bench_backend_native = {
 	.name = "native",
 	.slot = HVC_BENCH_SLOT_NATIVE,
@@ -75,4 +85,5 @@ const struct hvc_bench_backend hvc_bench_backend_native = {
 	.run = native_run,
 	.image_size = native_image_size,
 	.describe = native_describe,
+	.storage = native_storage,
 };

@@ -63,11 +63,17 @@ static int oci_run_one(const struct hvc_bench_backend *b, struct hvc_bench_ctx *
 	_cleanup_free_ char *cgpath = hvc_strdup_printf("/%s", name);
 	struct hvc_bench_bundle_opts o = {
 	    .args = (char **)cmd, .cpus = req->cpus, .cgroups_path = cgpath};
+	if (req->scratch_disk && req->scratch_host) {
+		o.volume_host = req->scratch_host;
+		o.volume_path = HVC_BENCH_SCRATCH_PATH;
+	}
 	struct hvc_image_config none = {0};
 	_cleanup_json_ json_object *cfg = NULL;
 	if (hvc_bench_oci_config(&none, &o, &cfg, err) < 0)
 		return -1;
 	hvc_json_add_string(hvc_json_get(cfg, "root"), "path", rootfs);
+	if (req->scratch_disk && !req->scratch_host) /* --fileio-on overlay: the rootfs */
+		hvc_json_add_string(hvc_json_get(cfg, "process"), "cwd", "/tmp");
 	_cleanup_free_ char *cfgp = hvc_path_join(bundle, "config.json");
 	if (hvc_mkdir_p(bundle, 0755, err) < 0 || hvc_json_write_file_atomic(cfgp, cfg, err) < 0)
 		return -1;
@@ -149,9 +155,19 @@ static char *oci_describe(const struct hvc_bench_backend *b, struct hvc_bench_ct
 		free(s);
 		s = n;
 	}
-	char *n = hvc_strdup_printf("%s)", s);
+	char *n = hvc_strdup_printf(
+	    "%s; fileio: %s)", s,
+	    ctx->fileio_on_overlay ? "cwd /tmp on the rootfs (--fileio-on overlay)"
+				   : "bind mount of the scratch volume at /scratch, cwd /scratch");
 	free(s);
 	return n;
+}
+
+static void oci_storage(struct hvc_bench_ctx *ctx, struct hvc_bench_storage *st)
+{
+	hvc_bench_container_storage(
+	    ctx, "config.json: a bind mount (rbind, rw) of HOST at /scratch, process.cwd /scratch",
+	    st);
 }
 
 static void oci_cleanup(const struct hvc_bench_backend *b, struct hvc_bench_ctx *ctx)
@@ -198,6 +214,7 @@ static int oci_image_size(struct hvc_bench_ctx *ctx, struct hvc_bench_size *out,
 	    .run = NAME##_run,                                                                     \
 	    .image_size = oci_image_size,                                                          \
 	    .describe = NAME##_describe,                                                           \
+	    .storage = oci_storage,                                                                \
 	    .cleanup = NAME##_cleanup,                                                             \
 	};
 

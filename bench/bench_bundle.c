@@ -123,7 +123,8 @@ static int oci_process(const struct hvc_image_config *img, const struct hvc_benc
 	json_object_object_add(proc, "user", user);
 	json_object_object_add(proc, "args", steal_pointer(&args));
 	json_object_object_add(proc, "env", process_env(img));
-	hvc_json_add_string(proc, "cwd", img && img->workdir && *img->workdir ? img->workdir : "/");
+	const char *cwd = img && img->workdir && *img->workdir ? img->workdir : "/";
+	hvc_json_add_string(proc, "cwd", o && o->volume_path ? o->volume_path : cwd);
 	json_object *caps = json_object_new_object();
 	static const char *const sets[] = {"bounding", "effective", "permitted"};
 	for (size_t i = 0; i < 3; i++)
@@ -135,9 +136,13 @@ static int oci_process(const struct hvc_image_config *img, const struct hvc_benc
 	return 0;
 }
 
-static json_object *oci_mounts(void)
+static json_object *oci_mounts(const struct hvc_bench_bundle_opts *o)
 {
 	json_object *ms = json_object_new_array();
+	if (o && o->volume_host && o->volume_path)
+		/* a volume, as `-v HOST:PATH` (listed first: the list is mount order) */
+		json_object_array_add(ms, mount(o->volume_path, "bind", o->volume_host,
+						(const char *const[]){"rbind", "rw", NULL}));
 	json_object_array_add(ms, mount("/proc", "proc", "proc", NULL));
 	json_object_array_add(ms, mount("/dev", "tmpfs", "tmpfs",
 					(const char *const[]){"nosuid", "strictatime", "mode=755",
@@ -215,7 +220,7 @@ int hvc_bench_oci_config(const struct hvc_image_config *img, const struct hvc_be
 	hvc_json_add_bool(root, "readonly", false);
 	json_object_object_add(c, "root", root);
 	hvc_json_add_string(c, "hostname", "hvc");
-	json_object_object_add(c, "mounts", oci_mounts());
+	json_object_object_add(c, "mounts", oci_mounts(o));
 	json_object_object_add(c, "linux", oci_linux(o));
 	*out = c;
 	return 0;

@@ -27,6 +27,7 @@ char *hvc_bench_default_cpus(void);
 /* The backends (bench/bench_backend_*.c). */
 extern const struct hvc_bench_backend hvc_bench_backend_native;
 extern const struct hvc_bench_backend hvc_bench_backend_container;
+extern const struct hvc_bench_backend hvc_bench_backend_container_lib;
 extern const struct hvc_bench_backend hvc_bench_backend_vm;
 extern const struct hvc_bench_backend hvc_bench_backend_runc;
 extern const struct hvc_bench_backend hvc_bench_backend_crun;
@@ -37,7 +38,16 @@ enum hvc_bench_slot {
 	HVC_BENCH_SLOT_VM,
 	HVC_BENCH_SLOT_RUNC,
 	HVC_BENCH_SLOT_CRUN,
+	HVC_BENCH_SLOT_CONTAINER_LIB,
 };
+
+/* Where a container's scratch volume is mounted, and its cwd there. */
+#define HVC_BENCH_SCRATCH_PATH "/scratch"
+/* The storage of a container-like backend (container, container-lib, runc,
+ * crun): the volume (ctx->scratch_dir at /scratch, mounted by `how`), or
+ * the root file system when --fileio-on overlay asked for it. */
+void hvc_bench_container_storage(struct hvc_bench_ctx *ctx, const char *how,
+				 struct hvc_bench_storage *st);
 
 /* Image sizes from the OCI layout of the store (shared by container, runc,
  * crun): layers compressed (blob sizes) and unpacked (tar sizes as recorded
@@ -66,6 +76,16 @@ struct hvc_bench_metric {
 	double value;
 };
 
+/* The storage a fileio sample ran on, as the workload saw it from inside
+ * (its fs, mount_* and direct* keys, docs/workloads.md). Strings malloc'd. */
+struct hvc_bench_sample_storage {
+	bool present;
+	char *fs, *mount_point, *mount_source, *mount_fstype, *mount_options, *mount_super_options;
+	bool mount_volatile, mount_sync;
+	bool direct; /* O_DIRECT was in use at the end */
+	char *direct_mode, *direct_fallback;
+};
+
 /* One sample as the runner measured it (bench/bench_sample.c). */
 struct hvc_bench_sample {
 	const char *backend, *workload; /* borrowed: the backend table's, the suite's */
@@ -84,6 +104,17 @@ struct hvc_bench_sample {
 	char *memory_note;	     /* throughput: why no memory peak was sampled */
 	json_object *phases, *extra; /* the backend's, owned */
 	char *accelerator;
+	/* throughput (floor_checked): the sample floor asked for and what the
+	 * workload reports */
+	bool floor_checked;
+	double floor_s;	   /* the workload's min_seconds (0 = none) */
+	double measured_s; /* < 0: the line had no measured_s */
+	int64_t repeats;   /* < 0: not reported */
+	/* mem, randmem (have_llc): the LLC the workload judged its size against */
+	bool have_llc;
+	int64_t llc_bytes;
+	bool exceeds_llc;
+	struct hvc_bench_sample_storage storage;
 };
 void hvc_bench_sample_clear(struct hvc_bench_sample *s);
 /* Runs w once on backend b and measures it into s (s->rep, warmup and seq
@@ -100,6 +131,8 @@ struct hvc_bench_backend_entry {
 	bool size_ok;
 	struct hvc_bench_size size;
 	char size_error[512];
+	bool have_storage;
+	struct hvc_bench_storage storage;
 };
 
 struct hvc_bench_workload_entry {
@@ -125,6 +158,7 @@ struct hvc_bench_record {
 	/* config */
 	const char *image, *cpus, *workload_bin;
 	int reps, warmup;
+	const char *fileio_on;		 /* "volume" or "overlay" */
 	char **backend_names, **cmdline; /* borrowed */
 	json_object *suite_definition;	 /* borrowed */
 	char *bench_image, *bench_image_digest, *bench_image_error;
@@ -140,6 +174,20 @@ struct hvc_bench_record {
 /* results.json without "summaries" (hvc_bench_results_summarize adds them). */
 json_object *hvc_bench_record_json(const struct hvc_bench_record *rec);
 void hvc_bench_record_clear(struct hvc_bench_record *rec);
+
+/* The progress ETA (bench/bench_runner.c), pure: each remaining sample
+ * costs what its own workload took on its backend so far (else on any
+ * backend, else what that backend's samples took) — never one average over
+ * quick start-ups and long file I/O (issue 12: "0 s" with 19 s left). */
+struct hvc_bench_eta_table {
+	size_t n_workloads, n_backends;
+	const int *rounds; /* per workload: warm-ups + repetitions */
+	const double *sum; /* [workload * n_backends + backend]: seconds so far */
+	const unsigned *n; /* samples taken */
+};
+/* Seconds left before sample (workload i, round r, backend j) starts; < 0
+ * when a remaining sample has nothing to be estimated from. */
+double hvc_bench_eta(const struct hvc_bench_eta_table *t, size_t i, int r, size_t j);
 
 /* Path of a tool on PATH, or NULL. */
 char *hvc_bench_which(const char *prog);

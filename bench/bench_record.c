@@ -88,6 +88,8 @@ static json_object *workload_json(const struct hvc_bench_workload_entry *e)
 	json_object_object_add(o, "args", strv_json(e->w->args));
 	hvc_json_add_int(o, "reps", e->reps);
 	hvc_json_add_int(o, "warmup", e->warmup);
+	if (e->w->kind == HVC_BENCH_THROUGHPUT)
+		hvc_json_add_double(o, "min_seconds", e->w->min_seconds);
 	json_object_object_add(o, "metrics", metric_defs_json(e->w));
 	return o;
 }
@@ -113,6 +115,20 @@ static json_object *size_json(const struct hvc_bench_size *z)
 	return o;
 }
 
+static json_object *storage_json(const struct hvc_bench_storage *st)
+{
+	json_object *o = json_object_new_object();
+	hvc_json_add_string(o, "kind", st->kind);
+	hvc_json_add_string(o, "path", st->path);
+	hvc_json_add_string(o, "host_path", st->host_path);
+	hvc_json_add_string(o, "how", st->how);
+	hvc_json_add_string(o, "disk_bus", st->disk_bus);
+	hvc_json_add_string(o, "disk_format", st->disk_format);
+	hvc_json_add_string(o, "disk_cache", st->disk_cache);
+	hvc_json_add_string(o, "disk_io", st->disk_io);
+	return o;
+}
+
 static json_object *backend_json(const struct hvc_bench_backend_entry *e)
 {
 	json_object *o = json_object_new_object();
@@ -131,10 +147,47 @@ static json_object *backend_json(const struct hvc_bench_backend_entry *e)
 		    zo, "error", e->size_error[0] ? e->size_error : "not measured by this backend");
 		json_object_object_add(o, "image_size", zo);
 	}
+	if (e->have_storage)
+		json_object_object_add(o, "storage", storage_json(&e->storage));
 	return o;
 }
 
 /* ---------- samples ------------------------------------------------------ */
+
+static json_object *sample_storage_json(const struct hvc_bench_sample_storage *st)
+{
+	json_object *o = json_object_new_object();
+	hvc_json_add_string(o, "fs", st->fs);
+	hvc_json_add_string(o, "mount_point", st->mount_point);
+	hvc_json_add_string(o, "mount_source", st->mount_source);
+	hvc_json_add_string(o, "mount_fstype", st->mount_fstype);
+	hvc_json_add_string(o, "mount_options", st->mount_options);
+	hvc_json_add_string(o, "mount_super_options", st->mount_super_options);
+	hvc_json_add_bool(o, "volatile", st->mount_volatile);
+	hvc_json_add_bool(o, "sync", st->mount_sync);
+	hvc_json_add_bool(o, "direct", st->direct);
+	hvc_json_add_string(o, "direct_mode", st->direct_mode);
+	hvc_json_add_string(o, "direct_fallback", st->direct_fallback);
+	return o;
+}
+
+/* The floor, the measured time and the LLC, for the samples that carry them. */
+static void add_measured(json_object *o, const struct hvc_bench_sample *s)
+{
+	if (s->floor_checked) {
+		hvc_json_add_double(o, "min_seconds", s->floor_s);
+		if (s->measured_s >= 0)
+			hvc_json_add_double(o, "measured_s", s->measured_s);
+		if (s->repeats >= 0)
+			hvc_json_add_int(o, "repeats", s->repeats);
+	}
+	if (s->have_llc) {
+		hvc_json_add_int(o, "llc_bytes", s->llc_bytes);
+		hvc_json_add_bool(o, "exceeds_llc", s->exceeds_llc);
+	}
+	if (s->storage.present)
+		json_object_object_add(o, "storage", sample_storage_json(&s->storage));
+}
 
 static json_object *sample_json(const struct hvc_bench_sample *s)
 {
@@ -151,6 +204,7 @@ static json_object *sample_json(const struct hvc_bench_sample *s)
 	for (size_t i = 0; i < s->n_metrics; i++)
 		hvc_json_add_double(m, s->metrics[i].key, s->metrics[i].value);
 	json_object_object_add(o, "metrics", m);
+	add_measured(o, s);
 	hvc_json_add_string(o, "output", s->output);
 	if (s->memory_nprocs >= 0)
 		hvc_json_add_int(o, "memory_nprocs", s->memory_nprocs);
@@ -190,6 +244,7 @@ static json_object *config_json(const struct hvc_bench_record *r)
 	    "vm: vCPU and emulator threads pinned (libvirt cpuset)");
 	hvc_json_add_int(c, "reps", r->reps);
 	hvc_json_add_int(c, "warmup", r->warmup);
+	hvc_json_add_string(c, "fileio_on", r->fileio_on);
 	hvc_json_add_string(c, "order",
 			    "ABAB: within each repetition every backend runs once, in list order");
 	json_object_object_add(c, "backends", strv_json(r->backend_names));
@@ -257,8 +312,32 @@ void hvc_bench_sample_add_metric(struct hvc_bench_sample *s, const char *key, do
 	    (struct hvc_bench_metric){.key = hvc_xstrdup(key), .value = value};
 }
 
+void hvc_bench_storage_clear(struct hvc_bench_storage *st)
+{
+	free(st->host_path);
+	free(st->how);
+	free(st->disk_bus);
+	free(st->disk_format);
+	free(st->disk_cache);
+	free(st->disk_io);
+	memset(st, 0, sizeof(*st));
+}
+
+static void sample_storage_clear(struct hvc_bench_sample_storage *st)
+{
+	free(st->fs);
+	free(st->mount_point);
+	free(st->mount_source);
+	free(st->mount_fstype);
+	free(st->mount_options);
+	free(st->mount_super_options);
+	free(st->direct_mode);
+	free(st->direct_fallback);
+}
+
 void hvc_bench_sample_clear(struct hvc_bench_sample *s)
 {
+	sample_storage_clear(&s->storage);
 	for (size_t i = 0; i < s->n_metrics; i++)
 		free(s->metrics[i].key);
 	free(s->metrics);
@@ -277,6 +356,8 @@ void hvc_bench_record_clear(struct hvc_bench_record *r)
 		hvc_bench_sample_clear(&r->samples[i]);
 	for (size_t i = 0; i < r->n_commands; i++)
 		free(r->commands[i].command);
+	for (size_t i = 0; i < r->n_backends; i++)
+		hvc_bench_storage_clear(&r->backends[i].storage);
 	free(r->samples);
 	free(r->commands);
 	free(r->backends);

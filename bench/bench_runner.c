@@ -23,6 +23,11 @@ struct run {
 	size_t n_active;
 	size_t done, total;
 	uint64_t t_start;
+	/* the ETA's table (its rounds owned); the time each (workload entry,
+	 * active backend)'s samples took so far: [workload * n_active + backend] */
+	struct hvc_bench_eta_table eta;
+	double *eta_sum;
+	unsigned *eta_n;
 };
 
 static bool cancelled(const struct run *rs)
@@ -83,7 +88,8 @@ static int check_names(const struct run *rs, struct hvc_error *err)
 	for (char **p = rs->backends; p && *p; p++)
 		if (!hvc_bench_backend_find(*p))
 			return hvc_err(err, EINVAL,
-				       "unknown backend \"%s\" (native, container, vm, runc, crun)",
+				       "unknown backend \"%s\" (native, container, vm, runc, crun, "
+				       "container-lib)",
 				       *p);
 	for (char **p = rs->opt->workloads; p && *p; p++) {
 		bool found = false;
@@ -119,6 +125,19 @@ static int open_dirs(struct run *rs, struct hvc_error *err)
 		free(rs->ctx.work_dir);
 		rs->ctx.work_dir = abs_work;
 	}
+	/* fileio's directory: native's cwd and every container's volume, so
+	 * all write on the same file system, never on an overlay upper */
+	rs->ctx.scratch_dir = hvc_path_join(rs->ctx.work_dir, "scratch");
+	return hvc_mkdir_p(rs->ctx.scratch_dir, 0755, err);
+}
+
+static int parse_fileio_on(struct run *rs, struct hvc_error *err)
+{
+	const char *on = rs->opt->fileio_on ? rs->opt->fileio_on : "volume";
+	if (strcmp(on, "volume") && strcmp(on, "overlay"))
+		return hvc_err(err, EINVAL, "--fileio-on %s: expected volume or overlay", on);
+	rs->ctx.fileio_on_overlay = !strcmp(on, "overlay");
+	rs->rec.fileio_on = rs->ctx.fileio_on_overlay ? "overlay" : "volume";
 	return 0;
 }
 
@@ -130,7 +149,8 @@ static int run_open(struct run *rs, const struct hvc_bench_options *opt, struct 
 	rs->rec.run_id = make_run_id(rs->suite->name);
 	rs->cpus = opt->cpus ? hvc_xstrdup(opt->cpus) : hvc_bench_default_cpus();
 	rs->backends = opt->backends ? opt->backends : rs->suite->backends;
-	if (check_cpus(rs->cpus, err) < 0 || check_names(rs, err) < 0 || open_dirs(rs, err) < 0)
+	if (check_cpus(rs->cpus, err) < 0 || check_names(rs, err) < 0 ||
+	    parse_fileio_on(rs, err) < 0 || open_dirs(rs, err) < 0)
 		return -1;
 	rs->ctx.suite = rs->suite;
 	rs->ctx.image = rs->suite->image;
@@ -151,6 +171,10 @@ static void run_close(struct run *rs)
 			hvc_warn("could not remove %s: %s", rs->ctx.work_dir, e.msg);
 	}
 	free(rs->ctx.work_dir);
+	free(rs->ctx.scratch_dir);
+	free(rs->eta_sum);
+	free(rs->eta_n);
+	free((void *)rs->eta.rounds);
 	free(rs->ctx.workload_bin);
 	free(rs->ctx.init_bin);
 	free(rs->active);
@@ -240,6 +264,10 @@ static void prepare_backend(struct run *rs, struct hvc_bench_backend_entry *e)
 		return;
 	}
 	rs->active[rs->n_active++] = b;
+	if (b->storage) {
+		b->storage(&rs->ctx, &e->storage);
+		e->have_storage = e->storage.kind != NULL;
+	}
 	struct hvc_error zerr = {0};
 	e->size_ok = b->image_size && b->image_size(&rs->ctx, &e->size, &zerr) == 0;
 	if (!e->size_ok)
@@ -297,53 +325,108 @@ static void plan_workloads(struct run *rs)
 
 /* ---------- step 6: the samples ------------------------------------------ */
 
-static void report_progress(const struct run *rs, const struct hvc_bench_backend *b,
-			    const struct hvc_bench_workload_entry *e, int rep, bool warm)
+/* A sample's expected time: this workload on this backend so far, else this
+ * workload on any backend, else this backend on any workload; < 0 unknown. */
+static double estimate(const struct hvc_bench_eta_table *t, size_t k, size_t j)
+{
+	size_t nb = t->n_backends;
+	if (t->n[k * nb + j])
+		return t->sum[k * nb + j] / t->n[k * nb + j];
+	double sum = 0;
+	unsigned n = 0;
+	for (size_t b = 0; b < nb; b++) {
+		sum += t->sum[k * nb + b];
+		n += t->n[k * nb + b];
+	}
+	if (n)
+		return sum / n;
+	for (size_t w = 0; w < t->n_workloads; w++) {
+		sum += t->sum[w * nb + j];
+		n += t->n[w * nb + j];
+	}
+	return n ? sum / n : -1;
+}
+
+double hvc_bench_eta(const struct hvc_bench_eta_table *t, size_t i, int r, size_t j0)
+{
+	double eta = 0;
+	for (size_t k = i; k < t->n_workloads; k++) {
+		for (size_t j = 0; j < t->n_backends; j++) {
+			int left = k > i ? t->rounds[k] : t->rounds[k] - r - 1 + (j >= j0);
+			double est = left > 0 ? estimate(t, k, j) : 0;
+			if (est < 0)
+				return -1;
+			eta += left * est;
+		}
+	}
+	return eta;
+}
+
+static void report_progress(const struct run *rs, size_t i, int r, size_t j)
 {
 	if (!rs->opt->progress)
 		return;
+	const struct hvc_bench_workload_entry *e = &rs->rec.workloads[i];
+	bool warm = r < e->warmup;
 	struct hvc_bench_progress p = {
 	    .suite = rs->suite->name,
-	    .backend = b->name,
+	    .backend = rs->active[j]->name,
 	    .workload = e->w->name,
-	    .rep = rep,
+	    .rep = warm ? r + 1 : r - e->warmup + 1,
 	    .reps = e->reps,
 	    .warmup = warm,
 	    .sample = rs->done + 1,
 	    .total = rs->total,
-	    .eta_s = -1,
+	    .eta_s = rs->done > 0 ? hvc_bench_eta(&rs->eta, i, r, j) : -1,
 	};
-	if (rs->done > 0) {
-		double elapsed = (hvc_now_ns() - rs->t_start) / 1e9;
-		p.eta_s = elapsed / rs->done * (rs->total - rs->done);
-	}
 	rs->opt->progress(rs->opt->progress_opaque, &p);
 }
 
-/* Repetition r of workload e on every active backend, in list order (ABAB). */
-static void sample_round(struct run *rs, const struct hvc_bench_workload_entry *e, int r)
+/* Repetition r of workload i on every active backend, in list order (ABAB). */
+static void sample_round(struct run *rs, size_t i, int r)
 {
+	const struct hvc_bench_workload_entry *e = &rs->rec.workloads[i];
 	for (size_t j = 0; j < rs->n_active && !cancelled(rs); j++) {
 		bool warm = r < e->warmup;
 		struct hvc_bench_sample *s = &rs->rec.samples[rs->rec.n_samples];
 		s->rep = warm ? r + 1 : r - e->warmup + 1;
 		s->warmup = warm;
 		s->seq = rs->rec.n_samples++;
-		report_progress(rs, rs->active[j], e, s->rep, warm);
+		report_progress(rs, i, r, j);
+		uint64_t t0 = hvc_now_ns();
 		hvc_bench_sample_take(&rs->ctx, rs->active[j], e->w, s);
+		rs->eta_sum[i * rs->n_active + j] += (hvc_now_ns() - t0) / 1e9;
+		rs->eta_n[i * rs->n_active + j]++;
 		if (!s->ok)
 			hvc_info("%s %s: failed: %s", s->backend, s->workload, s->error);
 		rs->done++;
 	}
 }
 
+/* The ETA's table: rounds per workload, time spent per (workload, backend). */
+static void eta_open(struct run *rs)
+{
+	size_t cells = rs->rec.n_workloads * rs->n_active + 1;
+	int *rounds = hvc_xcalloc(rs->rec.n_workloads + 1, sizeof(*rounds));
+	for (size_t i = 0; i < rs->rec.n_workloads; i++)
+		rounds[i] = rs->rec.workloads[i].warmup + rs->rec.workloads[i].reps;
+	rs->eta_sum = hvc_xcalloc(cells, sizeof(*rs->eta_sum));
+	rs->eta_n = hvc_xcalloc(cells, sizeof(*rs->eta_n));
+	rs->eta = (struct hvc_bench_eta_table){.n_workloads = rs->rec.n_workloads,
+					       .n_backends = rs->n_active,
+					       .rounds = rounds,
+					       .sum = rs->eta_sum,
+					       .n = rs->eta_n};
+}
+
 static void sample_all(struct run *rs)
 {
 	rs->t_start = hvc_now_ns();
+	eta_open(rs);
 	for (size_t i = 0; i < rs->rec.n_workloads; i++) {
 		const struct hvc_bench_workload_entry *e = &rs->rec.workloads[i];
 		for (int r = 0; r < e->warmup + e->reps && !cancelled(rs); r++)
-			sample_round(rs, e, r);
+			sample_round(rs, i, r);
 	}
 	if (rs->opt->progress) {
 		struct hvc_bench_progress p = {.suite = rs->suite->name,

@@ -201,6 +201,51 @@ static void judge_footprint(struct hvc_bench_sample *s, const struct sample_stat
 	}
 }
 
+static char *dup_key(json_object *res, const char *key)
+{
+	const char *v = hvc_json_get_string(res, key);
+	return v ? hvc_xstrdup(v) : NULL;
+}
+
+/* fileio's description of its storage, from inside the instance. */
+static void read_storage(struct hvc_bench_sample_storage *st, json_object *res)
+{
+	if (!hvc_json_get(res, "fs"))
+		return;
+	st->present = true;
+	st->fs = dup_key(res, "fs");
+	st->mount_point = dup_key(res, "mount_point");
+	st->mount_source = dup_key(res, "mount_source");
+	st->mount_fstype = dup_key(res, "mount_fstype");
+	st->mount_options = dup_key(res, "mount_options");
+	st->mount_super_options = dup_key(res, "mount_super_options");
+	st->mount_volatile = hvc_json_get_bool(res, "mount_volatile", false);
+	st->mount_sync = hvc_json_get_bool(res, "mount_sync", false);
+	st->direct = hvc_json_get_bool(res, "direct", false);
+	st->direct_mode = dup_key(res, "direct_mode");
+	st->direct_fallback = dup_key(res, "direct_fallback");
+}
+
+/* The floor: measured_s as the workload reports it, held to the workload's
+ * min_seconds; a sample below it (or that cannot say) fails. */
+static void check_floor(struct hvc_bench_sample *s, const struct hvc_bench_workload *w,
+			json_object *res, char *why, size_t len)
+{
+	s->floor_checked = true;
+	s->floor_s = w->min_seconds;
+	s->measured_s = hvc_json_get_double(res, "measured_s", -1);
+	s->repeats = hvc_json_get_int(res, "repeats", -1);
+	if (why[0] || w->min_seconds <= 0)
+		return;
+	if (s->measured_s < 0)
+		snprintf(why, len,
+			 "the result has no measured_s: the floor of %g s cannot be checked",
+			 w->min_seconds);
+	else if (s->measured_s < w->min_seconds)
+		snprintf(why, len, "measured %.3f s, below the floor of %g s", s->measured_s,
+			 w->min_seconds);
+}
+
 static void judge_throughput(struct hvc_bench_sample *s, const struct hvc_bench_workload *w,
 			     json_object *res, const struct sample_state *st, char *why, size_t len)
 {
@@ -216,6 +261,13 @@ static void judge_throughput(struct hvc_bench_sample *s, const struct hvc_bench_
 			break;
 		}
 		hvc_bench_sample_add_metric(s, w->metrics[i].key, d);
+	}
+	check_floor(s, w, res, why, len);
+	read_storage(&s->storage, res);
+	if (hvc_json_get(res, "llc_bytes")) {
+		s->have_llc = true;
+		s->llc_bytes = hvc_json_get_int(res, "llc_bytes", -1);
+		s->exceeds_llc = hvc_json_get_bool(res, "exceeds_llc", false);
 	}
 	if (st->sampler.n_reads > 0)
 		add_mem_metrics(s, &st->sampler.peak, "peak_");
@@ -306,6 +358,7 @@ void hvc_bench_sample_take(struct hvc_bench_ctx *ctx, const struct hvc_bench_bac
 	    .timeout_ms = w->timeout_s * 1000,
 	    .tag = tag,
 	    .scratch_disk = w->scratch_disk,
+	    .scratch_host = w->scratch_disk && !ctx->fileio_on_overlay ? ctx->scratch_dir : NULL,
 	    .event = on_event,
 	    .opaque = &st,
 	};

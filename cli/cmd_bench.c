@@ -54,12 +54,17 @@ static void run_usage(void)
 	    "Usage: hvc bench run [--suite quick|full|FILE] [--backends LIST] [--workloads LIST]\n"
 	    "                     [--reps N] [--warmup N] [--cpus LIST] [--out DIR] "
 	    "[--no-progress]\n"
+	    "                     [--fileio-on volume|overlay]\n"
 	    "Runs the same workloads natively, in containers, in VMs and under runc/crun,\n"
 	    "pinned to the same CPUs, and writes results.json, results.csv, report.md and\n"
 	    "charts into DIR (default results/<run-id>).\n"
-	    "  --backends   comma list of native,container,vm,runc,crun (default: the suite's)\n"
+	    "  --backends   comma list of native,container,vm,runc,crun (default: the suite's),\n"
+	    "               or container-lib (hvc's runtime as an in-process library call)\n"
 	    "  --workloads  comma list of the suite's workloads (startup,footprint,cpu,mem,...)\n"
-	    "  --cpus       CPU list every backend is pinned to (default: first NUMA node)\n");
+	    "  --cpus       CPU list every backend is pinned to (default: first NUMA node)\n"
+	    "  --fileio-on  where containers run fileio: a bind-mounted volume beside native's\n"
+	    "               directory (volume, default) or their root file system (overlay,\n"
+	    "               measured on purpose and labelled so in the results)\n");
 }
 
 static int parse_names(const char *what, char ***list)
@@ -84,6 +89,7 @@ static int parse_run(int argc, char **argv, struct hvc_bench_options *o, char **
 	    {"cpus", required_argument, NULL, 'c'},
 	    {"out", required_argument, NULL, 'o'},
 	    {"no-progress", no_argument, NULL, 'P'},
+	    {"fileio-on", required_argument, NULL, 'F'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -101,7 +107,7 @@ static int parse_run(int argc, char **argv, struct hvc_bench_options *o, char **
 					return hvc_cli_usage_error(
 					    "bench run",
 					    "unknown backend \"%s\" (native, container, vm, runc, "
-					    "crun)",
+					    "crun, container-lib)",
 					    *p);
 			break;
 		case 'w':
@@ -127,6 +133,13 @@ static int parse_run(int argc, char **argv, struct hvc_bench_options *o, char **
 			break;
 		case 'P':
 			o->progress = NULL;
+			break;
+		case 'F':
+			if (strcmp(optarg, "volume") && strcmp(optarg, "overlay"))
+				return hvc_cli_usage_error(
+				    "bench run",
+				    "--fileio-on must be volume or overlay, not \"%s\"", optarg);
+			o->fileio_on = optarg;
 			break;
 		case 'h':
 			run_usage();

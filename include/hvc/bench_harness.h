@@ -68,6 +68,9 @@ struct hvc_bench_req {
 	int timeout_ms;
 	const char *tag;   /* unique per sample: names containers/cgroups/domains */
 	bool scratch_disk; /* the workload writes files in its cwd: give it a disk there */
+	/* Where that disk is: the host directory every backend but the VM
+	 * bind-mounts as a volume (NULL: no scratch, or --fileio-on overlay). */
+	const char *scratch_host;
 	/* Called by the backend on each event with the live handles. */
 	void (*event)(void *opaque, enum hvc_bench_event ev, const struct hvc_bench_live *live);
 	void *opaque;
@@ -91,11 +94,27 @@ struct hvc_bench_size {
 	char note[256];
 };
 
+/* Where a backend's instance writes its scratch files (fileio), as the
+ * harness set it up; what the workload then saw from inside (file system,
+ * mount options, O_DIRECT) is in each sample. Strings malloc'd. */
+struct hvc_bench_storage {
+	/* "host-directory", "volume", "rootfs" (--fileio-on overlay), "vm-data-disk" */
+	const char *kind;
+	char *host_path;  /* the host directory, or the directory of the disk image */
+	const char *path; /* where the workload writes inside the instance ("/scratch") */
+	char *how;	  /* the mechanism, e.g. "hvc run -v HOST:/scratch -w /scratch" */
+	/* VM only: the data disk as the domain XML declares it ("default" when
+	 * the XML leaves it to libvirt/QEMU) */
+	char *disk_bus, *disk_format, *disk_cache, *disk_io;
+};
+void hvc_bench_storage_clear(struct hvc_bench_storage *st);
+
 /* A backend: a const table of function pointers (adding one touches
  * bench/bench_backends.c only). */
 struct hvc_bench_backend {
 	const char *name;
 	const char *summary;
+	bool opt_in; /* run only when named (--backends): never in a default list */
 	/* Its own index into hvc_bench_ctx.priv (a fixed HVC_BENCH_SLOT_* of
 	 * bench/bench_internal.h), so a backend never looks itself up in the table. */
 	unsigned slot;
@@ -111,6 +130,8 @@ struct hvc_bench_backend {
 			  struct hvc_error *err);
 	/* Human-readable form of how this backend runs argv (for results). */
 	char *(*describe)(struct hvc_bench_ctx *ctx, char *const *argv);
+	/* Where scratch_disk workloads write (NULL: the backend cannot say). */
+	void (*storage)(struct hvc_bench_ctx *ctx, struct hvc_bench_storage *out);
 	void (*cleanup)(struct hvc_bench_ctx *ctx);
 };
 
@@ -142,13 +163,18 @@ struct hvc_bench_workload {
 	int timeout_s;
 	int reps, warmup;  /* < 0: the suite's */
 	bool scratch_disk; /* writes files in its cwd (fileio): VMs get a data disk there */
+	/* The sample floor (throughput): hvc-workload's --min-seconds, appended
+	 * to args unless they carry it; a sample whose measured_s is below it
+	 * fails. 0 = none. */
+	double min_seconds;
 };
 
 struct hvc_bench_suite {
 	char *name;
 	char *image;
 	int reps, warmup;
-	char **backends; /* default backend list */
+	double min_seconds; /* the suite's sample floor ("min_seconds", default 0.25) */
+	char **backends;    /* default backend list */
 	struct hvc_bench_workload *workloads;
 	size_t n_workloads;
 	json_object *source; /* the suite's definition as parsed */
@@ -186,6 +212,10 @@ struct hvc_bench_options {
 	void *progress_opaque;
 	char **cmdline;	      /* the hvc command line, recorded */
 	volatile int *cancel; /* set (by a signal handler) to stop after the current sample */
+	/* Where fileio runs in containers: "volume" (default: a bind-mounted
+	 * host directory beside native's) or "overlay" (the root file system,
+	 * measured on purpose and labelled so). */
+	const char *fileio_on;
 };
 
 /* Runs a whole benchmark and writes results.json, results.csv, report.md and
@@ -200,11 +230,15 @@ struct hvc_bench_ctx {
 	bool image_ok;		/* false: image_error says why (only native can run then) */
 	const char *image_error;
 	const char *cpus;
-	char *work_dir;	      /* scratch under the output dir (bundles ...) */
-	char *workload_bin;   /* host path of hvc-workload */
-	char *init_bin;	      /* host path of hvc-init */
-	void *priv[8];	      /* per-backend private state, indexed by the backend's slot */
-	volatile int *cancel; /* see hvc_bench_options */
+	char *work_dir; /* scratch under the output dir (bundles ...) */
+	/* work_dir/scratch: native's cwd for scratch_disk workloads and the host
+	 * side of every container's volume (same directory, same file system). */
+	char *scratch_dir;
+	bool fileio_on_overlay; /* containers write on their root file system instead */
+	char *workload_bin;	/* host path of hvc-workload */
+	char *init_bin;		/* host path of hvc-init */
+	void *priv[8];		/* per-backend private state, indexed by the backend's slot */
+	volatile int *cancel;	/* see hvc_bench_options */
 };
 
 /* ---------- results (bench/bench_results.c) ----------------------------- */
@@ -301,6 +335,9 @@ struct hvc_bench_bundle_opts {
 	const char *cpus;	  /* linux.resources.cpu.cpus, or NULL */
 	const char *cgroups_path; /* linux.cgroupsPath, or NULL */
 	bool terminal;
+	/* A bind mount of volume_host at volume_path (rbind, rw), also the
+	 * process's cwd; both NULL for none. */
+	const char *volume_host, *volume_path;
 };
 /* The OCI runtime config.json for an image config (pure: no files touched).
  * env/cwd/user follow the image; args override entrypoint+cmd when given. */

@@ -10,7 +10,7 @@ command -v gnuplot >/dev/null || skip "gnuplot not installed"
 
 RUN="$TEST_TMP/run"
 cat >"$TEST_TMP/tiny.json" <<'JSON'
-{"name": "tiny", "image": "busybox:latest", "reps": 1, "warmup": 0,
+{"name": "tiny", "image": "busybox:latest", "reps": 1, "warmup": 0, "min_seconds": 0.05,
  "workloads": [
   {"name": "startup", "kind": "startup", "args": ["idle", "0"]},
   {"name": "footprint", "kind": "footprint", "args": ["idle", "1"]},
@@ -67,6 +67,59 @@ assert len(lines) == len(r["samples"]) + 1, len(lines)
 PY
 ok "every backend ran or said why not; native fully measured; CSV one row per sample"
 
+# Issue 12: every throughput sample records its measured time, at least the
+# floor; fileio runs on a volume in the very directory native uses, on the same
+# file system, never on an overlay (the storage is in results.json).
+python3 - "$RUN/results.json" <<'PY' || fail "floor or storage"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["config"]["fileio_on"] == "volume", r["config"].get("fileio_on")
+tp = {w["name"] for w in r["workloads"] if w["kind"] == "throughput"}
+assert all(w["min_seconds"] == 0.05 for w in r["workloads"] if w["name"] in tp)
+for s in r["samples"]:
+    if s["workload"] in tp and s["status"] == "ok":
+        assert s["min_seconds"] == 0.05 and s["measured_s"] >= 0.05, s
+avail = {b["name"]: b for b in r["backends"] if b["available"]}
+native = [s for s in r["samples"] if s["backend"] == "native" and s["workload"] == "fileio"][0]
+for name, b in avail.items():
+    st = b["storage"]
+    want = {"native": "host-directory", "vm": "vm-data-disk"}.get(name, "volume")
+    assert st["kind"] == want, (name, st)
+    if want == "volume":
+        assert st["host_path"] == avail["native"]["storage"]["host_path"], (name, st)
+    if want == "vm-data-disk":
+        assert st["disk_bus"] and st["disk_format"] and st["disk_cache"] and st["disk_io"], st
+    fio = [s for s in r["samples"] if s["backend"] == name and s["workload"] == "fileio"][0]
+    if fio["status"] != "ok":
+        continue
+    ss = fio["storage"]
+    assert not ss["volatile"] and ss["fs"] != "overlayfs", (name, ss)
+    if want == "volume":
+        assert ss["mount_point"] == "/scratch" and ss["fs"] == native["storage"]["fs"], (name, ss)
+        assert ss["direct"] == native["storage"]["direct"], (name, ss)
+    print(f"  {name}: fileio on {ss['fs']} at {ss['mount_point']}, direct {ss['direct']}, measured {fio['measured_s']:.3f} s")
+PY
+ok "throughput samples reach the floor; fileio on a volume beside native's directory, storage recorded"
+
+# On purpose on the overlay, labelled so; container-lib only when named.
+expect_status 0 "$HVC" bench run --suite "$TEST_TMP/tiny.json" --backends native,container,container-lib \
+	--workloads fileio --fileio-on overlay --out "$TEST_TMP/ovl" --no-progress
+python3 - "$TEST_TMP/ovl/results.json" <<'PY' || fail "--fileio-on overlay"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["config"]["fileio_on"] == "overlay"
+for b in r["backends"]:
+    if b["name"] != "native" and b["available"]:
+        assert b["storage"]["kind"] == "rootfs", b
+        fio = [s for s in r["samples"] if s["backend"] == b["name"]][0]
+        assert fio["status"] == "ok", fio.get("error")
+        assert fio["storage"]["fs"] == "overlayfs", fio["storage"]
+        print(f"  {b['name']}: fileio on {fio['storage']['fs']}, volatile {fio['storage']['volatile']}")
+PY
+expect_status 2 "$HVC" bench run --fileio-on tmpfs --out "$TEST_TMP/bad0"
+expect_contains "$OUT" "volume or overlay"
+ok "--fileio-on overlay measures the overlay on purpose, labelled; container-lib on request"
+
 # The report and charts come back from results.json alone.
 cp "$RUN/report.md" "$TEST_TMP/report.before"
 rm -f "$RUN"/*.png "$RUN"/*.svg "$RUN"/*.gp "$RUN"/*.dat "$RUN/report.md" "$RUN/results.csv"
@@ -89,7 +142,7 @@ expect_contains "$OUT" "4000-4001"
 expect_status 1 "$HVC" bench run --suite "$TEST_TMP/tiny.json" --workloads nope --out "$TEST_TMP/bad4"
 expect_contains "$OUT" "no workload \"nope\""
 expect_status 2 "$HVC" bench run --reps 0
-[ ! -e "$TEST_TMP/bad1" ] && [ ! -e "$TEST_TMP/bad2" ] && [ ! -e "$TEST_TMP/bad3" ] && [ ! -e "$TEST_TMP/bad4" ] ||
+[ ! -e "$TEST_TMP/bad0" ] && [ ! -e "$TEST_TMP/bad1" ] && [ ! -e "$TEST_TMP/bad2" ] && [ ! -e "$TEST_TMP/bad3" ] && [ ! -e "$TEST_TMP/bad4" ] ||
 	fail "a refused run left an output directory"
 expect_status 1 "$HVC" bench report "$TEST_TMP/nonexistent"
 expect_contains "$OUT" "results.json"

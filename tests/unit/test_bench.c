@@ -132,6 +132,86 @@ START_TEST(builtin_suites_parse)
 }
 END_TEST
 
+/* The value after --size in args, in MiB (0 when absent). */
+static double size_mib(char **args)
+{
+	for (; *args; args++)
+		if (!strcmp(*args, "--size") && args[1])
+			return strtod(args[1], NULL);
+	return 0;
+}
+
+/* Issue 12: every throughput sample is held to the suite's floor (0.25 s
+ * quick, 1 s full) by hvc-workload's --min-seconds, and mem/randmem sizes
+ * exceed this host's trusted LLC (128 MiB: the cap, docs/workloads.md). */
+START_TEST(builtin_suites_floor_and_sizes)
+{
+	static const struct {
+		const char *name;
+		double floor;
+	} want[] = {{"quick", 0.25}, {"full", 1}};
+	for (size_t k = 0; k < 2; k++) {
+		struct hvc_error err = {0};
+		struct hvc_bench_suite *s = NULL;
+		ck_assert_msg(hvc_bench_suite_load(want[k].name, &s, &err) == 0, "%s", err.msg);
+		ck_assert_double_eq(s->min_seconds, want[k].floor);
+		for (size_t i = 0; i < s->n_workloads; i++) {
+			const struct hvc_bench_workload *w = &s->workloads[i];
+			if (w->kind != HVC_BENCH_THROUGHPUT)
+				continue;
+			ck_assert_double_eq(w->min_seconds, want[k].floor);
+			size_t n = hvc_strv_len(w->args);
+			ck_assert_str_eq(w->args[n - 2], "--min-seconds");
+			ck_assert_double_eq(strtod(w->args[n - 1], NULL), want[k].floor);
+			if (!strcmp(w->name, "mem") || !strcmp(w->name, "randmem"))
+				ck_assert_msg(size_mib(w->args) > 128, "%s %s: %g MiB", s->name,
+					      w->name, size_mib(w->args));
+		}
+		/* container-lib is opt-in: never in a default list */
+		for (char **b = s->backends; *b; b++)
+			ck_assert_str_ne(*b, "container-lib");
+		hvc_bench_suite_free(s);
+	}
+	ck_assert_ptr_nonnull(hvc_bench_backend_find("container-lib"));
+	ck_assert(hvc_bench_backend_find("container-lib")->opt_in);
+}
+END_TEST
+
+static int parse_text(const char *t, struct hvc_bench_suite **s, struct hvc_error *err);
+
+/* A suite's own --min-seconds wins and is not appended twice; a bad floor
+ * is refused; "min_seconds": 0 asks for none. */
+START_TEST(suite_floor_rules)
+{
+	struct hvc_error err = {0};
+	struct hvc_bench_suite *s = NULL;
+#define TP(args)                                                                                   \
+	"{\"name\":\"c\",\"kind\":\"throughput\",\"args\":" args ","                               \
+	"\"metrics\":[{\"key\":\"gflops\"}]}"
+	ck_assert_msg(parse_text("{\"workloads\":[" TP("[\"cpu\",\"--min-seconds\",\"2\"]") "]}",
+				 &s, &err) == 0,
+		      "%s", err.msg);
+	ck_assert_double_eq(s->workloads[0].min_seconds, 2);
+	ck_assert_uint_eq(hvc_strv_len(s->workloads[0].args), 3);
+	hvc_bench_suite_free(s);
+	ck_assert_int_eq(
+	    parse_text("{\"min_seconds\":0,\"workloads\":[" TP("[\"cpu\"]") "]}", &s, &err), 0);
+	ck_assert_double_eq(s->workloads[0].min_seconds, 0);
+	ck_assert_uint_eq(hvc_strv_len(s->workloads[0].args), 1);
+	hvc_bench_suite_free(s);
+	ck_assert_int_eq(parse_text("{\"workloads\":[" TP("[\"cpu\"]") "]}", &s, &err), 0);
+	ck_assert_double_eq(s->workloads[0].min_seconds, 0.25); /* the default floor */
+	ck_assert_str_eq(s->workloads[0].args[1], "--min-seconds");
+	hvc_bench_suite_free(s);
+	ck_assert_int_lt(
+	    parse_text("{\"workloads\":[" TP("[\"cpu\",\"--min-seconds=x\"]") "]}", &s, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "--min-seconds"));
+	ck_assert_int_lt(
+	    parse_text("{\"min_seconds\":-1,\"workloads\":[" TP("[\"cpu\"]") "]}", &s, &err), 0);
+#undef TP
+}
+END_TEST
+
 static int parse_text(const char *t, struct hvc_bench_suite **s, struct hvc_error *err)
 {
 	_cleanup_json_ json_object *o = NULL;
@@ -412,6 +492,188 @@ START_TEST(record_serialises_to_valid_results)
 }
 END_TEST
 
+/* Issue 12: the storage each backend set up and each fileio sample saw, the
+ * floor and the measured time, serialised as the schema says. */
+START_TEST(record_storage_and_floor)
+{
+	char *args[] = {"fileio", "--min-seconds", "0.25", NULL};
+	struct hvc_bench_metric_def md = {.key = "seq_write_mb_per_s", .unit = "MB/s"};
+	const struct hvc_bench_workload fio = {.name = "fileio",
+					       .kind = HVC_BENCH_THROUGHPUT,
+					       .args = args,
+					       .metrics = &md,
+					       .n_metrics = 1,
+					       .scratch_disk = true,
+					       .min_seconds = 0.25};
+	struct hvc_bench_backend_entry be = {
+	    .b = &hvc_bench_backend_container, .available = true, .have_storage = true};
+	be.storage = (struct hvc_bench_storage){.kind = "volume",
+						.path = "/scratch",
+						.host_path = hvc_xstrdup("/r/work/scratch"),
+						.how = hvc_xstrdup("hvc run -v HOST:/scratch")};
+	struct hvc_bench_workload_entry we = {.w = &fio, .reps = 1};
+	struct hvc_bench_sample sm[2] = {
+	    {.backend = "container",
+	     .workload = "fileio",
+	     .rep = 1,
+	     .ran = true,
+	     .ok = true,
+	     .memory_nprocs = -1,
+	     .floor_checked = true,
+	     .floor_s = 0.25,
+	     .measured_s = 0.31,
+	     .repeats = 7},
+	    {.backend = "container",
+	     .workload = "fileio",
+	     .rep = 2,
+	     .seq = 1,
+	     .ran = true,
+	     .memory_nprocs = -1,
+	     .floor_checked = true,
+	     .floor_s = 0.25,
+	     .measured_s = 0.1,
+	     .repeats = 1,
+	     .error = hvc_xstrdup("measured 0.100 s, below the floor of 0.25 s")},
+	};
+	hvc_bench_sample_add_metric(&sm[0], "seq_write_mb_per_s", 800);
+	sm[0].storage = (struct hvc_bench_sample_storage){.present = true,
+							  .fs = hvc_xstrdup("ext4"),
+							  .mount_point = hvc_xstrdup("/scratch"),
+							  .direct = true};
+	char *names[] = {"container", NULL};
+	struct hvc_bench_record rec = {.suite = "t",
+				       .image = "busybox:latest",
+				       .cpus = "0",
+				       .reps = 1,
+				       .fileio_on = "volume",
+				       .backend_names = names,
+				       .backends = &be,
+				       .n_backends = 1,
+				       .workloads = &we,
+				       .n_workloads = 1,
+				       .samples = sm,
+				       .n_samples = 2};
+	rec.run_id = (char *)"20260101-000000-t-abcd";
+	rec.host = json_object_new_object();
+	_cleanup_json_ json_object *r = hvc_bench_record_json(&rec);
+	json_object_put(rec.host);
+	struct hvc_error err = {0};
+	ck_assert_msg(hvc_bench_results_summarize(r, &err) == 0, "%s", err.msg);
+	ck_assert_msg(hvc_bench_results_validate(r, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(hvc_json_get_string(hvc_json_get(r, "config"), "fileio_on"), "volume");
+	json_object *bs =
+	    hvc_json_get(json_object_array_get_idx(hvc_json_get(r, "backends"), 0), "storage");
+	ck_assert_str_eq(hvc_json_get_string(bs, "kind"), "volume");
+	ck_assert_str_eq(hvc_json_get_string(bs, "host_path"), "/r/work/scratch");
+	json_object *w0 = json_object_array_get_idx(hvc_json_get(r, "workloads"), 0);
+	ck_assert_double_eq(hvc_json_get_double(w0, "min_seconds", -1), 0.25);
+	json_object *s0 = json_object_array_get_idx(hvc_json_get(r, "samples"), 0);
+	ck_assert_double_eq(hvc_json_get_double(s0, "measured_s", -1), 0.31);
+	ck_assert_double_eq(hvc_json_get_double(s0, "min_seconds", -1), 0.25);
+	ck_assert_int_eq(hvc_json_get_int(s0, "repeats", -1), 7);
+	json_object *st = hvc_json_get(s0, "storage");
+	ck_assert_str_eq(hvc_json_get_string(st, "fs"), "ext4");
+	ck_assert(hvc_json_get_bool(st, "direct", false));
+	ck_assert(!hvc_json_get_bool(st, "volatile", true));
+	json_object *s1 = json_object_array_get_idx(hvc_json_get(r, "samples"), 1);
+	ck_assert_str_eq(hvc_json_get_string(s1, "status"), "failed");
+	ck_assert_double_eq(hvc_json_get_double(s1, "measured_s", -1), 0.1);
+	hvc_bench_storage_clear(&be.storage);
+	hvc_bench_sample_clear(&sm[0]);
+	hvc_bench_sample_clear(&sm[1]);
+}
+END_TEST
+
+/* A backend that "runs" by printing a canned result line. */
+static const char *fake_line;
+static int fake_run(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req,
+		    struct hvc_bench_outcome *out, struct hvc_error *err)
+{
+	(void)ctx;
+	(void)err;
+	ck_assert_ptr_nonnull(req->scratch_host); /* fileio-like: the volume is offered */
+	out->output = hvc_xstrdup(fake_line);
+	out->ready_ms = 1;
+	out->exit_ms = 2;
+	return 0;
+}
+
+/* Issue 12: a throughput sample below the floor fails with the reason, one
+ * at or above it keeps its figures, its measured time and its storage. */
+START_TEST(sample_floor_and_storage)
+{
+	static const struct hvc_bench_backend fake = {.name = "fake", .run = fake_run};
+	char *args[] = {"fileio", NULL};
+	struct hvc_bench_metric_def md = {.key = "seq_write_mb_per_s", .unit = "MB/s"};
+	struct hvc_bench_workload w = {.name = "fileio",
+				       .kind = HVC_BENCH_THROUGHPUT,
+				       .args = args,
+				       .metrics = &md,
+				       .n_metrics = 1,
+				       .timeout_s = 5,
+				       .scratch_disk = true,
+				       .min_seconds = 0.25};
+	struct hvc_bench_ctx ctx = {.cpus = "0", .scratch_dir = "/tmp"};
+	fake_line = "{\"workload\":\"fileio\",\"ok\":true,\"seq_write_mb_per_s\":800,"
+		    "\"fs\":\"ext4\",\"mount_point\":\"/scratch\",\"mount_volatile\":false,"
+		    "\"direct\":true,\"direct_mode\":\"auto\",\"direct_fallback\":\"\","
+		    "\"min_seconds\":0.25,\"measured_s\":0.1,\"repeats\":2}\n";
+	struct hvc_bench_sample s = {0};
+	hvc_bench_sample_take(&ctx, &fake, &w, &s);
+	ck_assert(!s.ok);
+	ck_assert_ptr_nonnull(strstr(s.error, "below the floor of 0.25 s"));
+	ck_assert(s.floor_checked);
+	ck_assert_double_eq(s.measured_s, 0.1);
+	hvc_bench_sample_clear(&s);
+	fake_line = "{\"workload\":\"fileio\",\"ok\":true,\"seq_write_mb_per_s\":800,"
+		    "\"fs\":\"ext4\",\"mount_point\":\"/scratch\",\"mount_volatile\":false,"
+		    "\"direct\":true,\"min_seconds\":0.25,\"measured_s\":0.26,\"repeats\":9}\n";
+	hvc_bench_sample_take(&ctx, &fake, &w, &s);
+	ck_assert_msg(s.ok, "%s", s.error);
+	ck_assert_double_eq(s.measured_s, 0.26);
+	ck_assert_int_eq(s.repeats, 9);
+	ck_assert(s.storage.present && s.storage.direct && !s.storage.mount_volatile);
+	ck_assert_str_eq(s.storage.fs, "ext4");
+	hvc_bench_sample_clear(&s);
+	/* a line without measured_s cannot be held to the floor */
+	fake_line = "{\"workload\":\"fileio\",\"ok\":true,\"seq_write_mb_per_s\":800}\n";
+	hvc_bench_sample_take(&ctx, &fake, &w, &s);
+	ck_assert(!s.ok);
+	ck_assert_ptr_nonnull(strstr(s.error, "no measured_s"));
+	hvc_bench_sample_clear(&s);
+}
+END_TEST
+
+/* Issue 12: the ETA said 0 s with 19 s left — one average over many quick
+ * start-ups projected onto slow file I/O. Each remaining sample now costs
+ * its own workload's time on its backend. */
+START_TEST(eta_from_each_workloads_own_time)
+{
+	/* 2 workloads (startup: 10 rounds, fileio: 2) x 2 backends */
+	int rounds[] = {10, 2};
+	double sum[4] = {0};
+	unsigned n[4] = {0};
+	struct hvc_bench_eta_table t = {
+	    .n_workloads = 2, .n_backends = 2, .rounds = rounds, .sum = sum, .n = n};
+	ck_assert_double_lt(hvc_bench_eta(&t, 0, 0, 0), 0); /* nothing measured yet */
+	/* startup done: 0.01 s per sample; fileio not yet seen on any backend:
+	 * each backend's own time stands in (4 samples x 0.01 s) */
+	sum[0] = sum[1] = 0.1;
+	n[0] = n[1] = 10;
+	ck_assert_double_eq_tol(hvc_bench_eta(&t, 1, 0, 0), 0.04, 1e-9);
+	/* fileio's first sample on backend 0 took 5 s, backend 1's none yet:
+	 * that workload's time stands in for it — the old average
+	 * (10.2 s / 21 samples x 3 left = 1.5 s) said almost nothing was left */
+	sum[2] = 5;
+	n[2] = 1;
+	ck_assert_double_eq_tol(hvc_bench_eta(&t, 1, 0, 1), 15, 1e-9);
+	sum[3] = 1;
+	n[3] = 1;
+	ck_assert_double_eq_tol(hvc_bench_eta(&t, 1, 1, 0), 6, 1e-9);
+	ck_assert_double_eq_tol(hvc_bench_eta(&t, 1, 1, 1), 1, 1e-9);
+}
+END_TEST
+
 START_TEST(csv_one_row_per_sample)
 {
 	_cleanup_json_ json_object *r = summarized_fixture();
@@ -598,6 +860,19 @@ START_TEST(oci_config_generator)
 	ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(
 			     hvc_json_get(hvc_json_get(c2, "process"), "args"), 1)),
 			 "idle");
+	/* a scratch volume: a bind mount, and the process's cwd */
+	o.volume_host = "/var/tmp/scratch";
+	o.volume_path = "/scratch";
+	_cleanup_json_ json_object *c4 = NULL;
+	ck_assert_int_eq(hvc_bench_oci_config(&img, &o, &c4, &err), 0);
+	ck_assert_str_eq(hvc_json_get_string(hvc_json_get(c4, "process"), "cwd"), "/scratch");
+	json_object *m0 = json_object_array_get_idx(hvc_json_get(c4, "mounts"), 0);
+	ck_assert_str_eq(hvc_json_get_string(m0, "destination"), "/scratch");
+	ck_assert_str_eq(hvc_json_get_string(m0, "type"), "bind");
+	ck_assert_str_eq(hvc_json_get_string(m0, "source"), "/var/tmp/scratch");
+	ck_assert_str_eq(
+	    json_object_get_string(json_object_array_get_idx(hvc_json_get(m0, "options"), 0)),
+	    "rbind");
 	/* a user name cannot be resolved here: refused, not run as root */
 	struct hvc_image_config named = {.cmd = cmd, .user = "nobody"};
 	_cleanup_json_ json_object *c3 = NULL;
@@ -897,11 +1172,16 @@ static Suite *bench_suite(void)
 	tcase_add_test(tc, cpu_lists);
 	tcase_add_test(tc, builtin_suites_parse);
 	tcase_add_test(tc, bad_suites_are_refused);
+	tcase_add_test(tc, builtin_suites_floor_and_sizes);
+	tcase_add_test(tc, suite_floor_rules);
 	tcase_add_test(tc, fixture_validates_and_summarizes);
 	tcase_add_test(tc, validate_rejects_bad_documents);
 	tcase_add_test(tc, schema_keywords);
 	tcase_add_test(tc, embedded_schema_is_the_file);
 	tcase_add_test(tc, record_serialises_to_valid_results);
+	tcase_add_test(tc, record_storage_and_floor);
+	tcase_add_test(tc, eta_from_each_workloads_own_time);
+	tcase_add_test(tc, sample_floor_and_storage);
 	tcase_add_test(tc, csv_one_row_per_sample);
 	tcase_add_test(tc, report_from_fixture);
 	tcase_add_test(tc, chart_scripts_written);
