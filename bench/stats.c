@@ -370,7 +370,7 @@ static size_t holm_rank(const double *p, size_t n, size_t i)
 {
 	size_t r = 0;
 	for (size_t j = 0; j < n; j++)
-		if (isfinite(p[j]) && (p[j] < p[i] || (p[j] == p[i] && j < i)))
+		if (isfinite(p[j]) && (p[j] < p[i] || (j < i && p[j] == p[i])))
 			r++;
 	return r;
 }
