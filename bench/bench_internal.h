@@ -192,4 +192,9 @@ double hvc_bench_eta(const struct hvc_bench_eta_table *t, size_t i, int r, size_
 /* Path of a tool on PATH, or NULL. */
 char *hvc_bench_which(const char *prog);
 
+/* Report sections from results.json (bench/bench_report_storage.c): the
+ * table of where fileio ran, per backend, and the sample-floor line. */
+void hvc_bench_report_storage(FILE *f, json_object *r);
+void hvc_bench_report_floor(FILE *f, json_object *r);
+
 #endif

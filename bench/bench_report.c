@@ -1,7 +1,7 @@
 /* bench/report: report.md from a results document alone — the caveats first
  * (TCG, a noisy host), the host in a paragraph, then one table per metric
  * family with the charts, failures with their reasons, and how it was run. */
-#include "hvc/bench_harness.h"
+#include "bench_internal.h"
 #include "hvc/stats.h"
 #include <math.h>
 #include <string.h>
@@ -794,6 +794,8 @@ int hvc_bench_report_markdown(json_object *r, FILE *f, struct hvc_error *err)
 	section_memory(f, r, bs);
 	table_sizes(f, bs);
 	table_throughput(f, r, bs);
+	hvc_bench_report_floor(f, r);
+	hvc_bench_report_storage(f, r);
 	section_differences(f, r);
 	section_flags(f, r);
 	failures(f, r);
