@@ -2,7 +2,7 @@
  * container runtime does from outside — mount /proc, /sys and /dev, load the
  * kernel modules of the devices the run uses (finit_module, dependencies
  * first as listed in /hvc/modules), bring lo up, switch to the root disk in
- * --disk mode, mount the data disk, and read the run's command, environment
+ * --disk mode, mount the data disk, set up eth0 (init-net.c), and read the run's command, environment
  * and workdir that the VM driver put on the kernel command line (hvc.cfg=,
  * base64) or in /hvc/config. Format (vmdriver/guestcfg.c writes it): lines of
  * "<key> <percent-escaped value>". At the end it reports "HVC-EXIT <status>"
@@ -178,6 +178,21 @@ static int load_module_group(const char *group)
 	return rc;
 }
 
+/* The network keys of the config (vmdriver/guestcfg.c): ip, gw, dns, hostname, hosts. */
+static void net_key(struct init_net *n, const char *key, const char *val)
+{
+	if (!strcmp(key, "ip"))
+		n->ip = val;
+	else if (!strcmp(key, "gw"))
+		n->gw = val;
+	else if (!strcmp(key, "dns") && n->n_dns < 3)
+		n->dns[n->n_dns++] = val;
+	else if (!strcmp(key, "hostname"))
+		n->hostname = val;
+	else if (!strcmp(key, "hosts"))
+		n->hosts = val;
+}
+
 static void lo_up(void)
 {
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -278,6 +293,7 @@ int init_vm_setup(char ***argvp, char ***envpp)
 	char **argv = NULL, **env = NULL;
 	size_t na = 0, ne = 0;
 	char *workdir = NULL, *root = NULL, *data = NULL;
+	struct init_net net = { 0 };
 	bool have_path = false;
 	int rc = 0;
 	for (char *save = NULL, *l = strtok_r(cfg, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
@@ -301,6 +317,8 @@ int init_vm_setup(char ***argvp, char ***envpp)
 			data = val;
 		else if (!strcmp(l, "linger"))
 			linger_ms = atoi(val);
+		else
+			net_key(&net, l, val);
 	}
 	lo_up();
 	if (root && switch_root(root) < 0)
@@ -314,6 +332,9 @@ int init_vm_setup(char ***argvp, char ***envpp)
 			return -1;
 		}
 	}
+	/* after the switch to the root disk: /etc is the image's */
+	if ((net.ip || net.hostname || net.hosts || net.n_dns) && init_net_setup(&net) < 0)
+		return -1;
 	if (!have_path)
 		push(&env, &ne, DEFAULT_PATH);
 	push(&env, &ne, "HVC_READY=1");
