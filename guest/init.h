@@ -6,6 +6,7 @@
 #define HVC_GUEST_INIT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* The line hvc-init prints (stdout in containers, the console in VMs) once
  * the instance is up and the command is about to start. Hosts wait for it. */
