@@ -57,6 +57,11 @@ void vm_run_state_create(struct vm_run *r, const char *initramfs)
 	hvc_json_add_bool(r->state, "detached", false);
 	hvc_json_add_int(r->state, "memory_mib", (int64_t)(o->memory_mib ? o->memory_mib : 256));
 	hvc_json_add_int(r->state, "vcpus", o->vcpus ? o->vcpus : 1);
+	if (o->network == HVC_VM_NET_NONE) { /* bridge: vm_run_state_network() */
+		json_object *net = json_object_new_object();
+		hvc_json_add_string(net, "mode", "none");
+		json_object_object_add(r->state, "network", net);
+	}
 	vm_run_state_status(r, "creating");
 }
 
