@@ -4,8 +4,9 @@
 # bridge, the taps libvirt creates and every packet live and die there, and
 # traffic goes only to the bridge's own address. Checks the guest's eth0,
 # route, /etc/hosts, resolv.conf and hostname, ping and a TCP fetch from a
-# server on the bridge, `vm inspect`'s network, the faults, and that kill -9
-# of `hvc vm run` followed by `hvc system prune` leaves no tap or bridge port.
+# server on the bridge, a fetch from a server in a detached VM, `vm inspect`'s
+# network, the faults, and that kill -9 of `hvc vm run` followed by `hvc vm
+# rm -f` or `hvc system prune` leaves no tap or bridge port.
 if [ -z "${HVC_TEST_NETNS:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "skip: needs root (network namespace, embedded QEMU driver)"; exit 77; }
 	command -v unshare >/dev/null || { echo "skip: unshare not installed"; exit 77; }
@@ -16,6 +17,7 @@ fi
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed"
 ls /boot/vmlinuz-* >/dev/null 2>&1 || skip "no guest kernel in /boot"
 command -v busybox >/dev/null || skip "busybox not installed (the HTTP server on the bridge)"
+command -v curl >/dev/null || skip "curl not installed (the HTTP client on the bridge)"
 [ -e /dev/net/tun ] || skip "no /dev/net/tun (libvirt creates the VM's tap there)"
 
 qemu_left() { pgrep -f "qemu-system-x86_64.*$HVC_ROOT" || true; }
@@ -29,8 +31,9 @@ ip addr add 10.99.0.1/24 dev br-test
 ip link set br-test up
 mkdir -p "$TEST_TMP/www"
 echo "served-from-the-bridge" >"$TEST_TMP/www/hello.txt"
-busybox httpd -p 10.99.0.1:8080 -h "$TEST_TMP/www"
-on_exit 'pkill -f "busybox httpd -p 10.99.0.1:8080" || true'
+busybox httpd -f -p 10.99.0.1:8080 -h "$TEST_TMP/www" &
+httpd_pid=$!
+on_exit "kill $httpd_pid"
 before=$(links)
 NET=(--network bridge --net-bridge br-test --ip 10.99.0.2/24 --gateway 10.99.0.1 --dns 10.99.0.1)
 
@@ -61,6 +64,21 @@ expect_status 0 "$HVC" vm rm vmnet2
 expect_status 0 "$HVC" vm run --rm --name vmnet2 "${NET[@]}" busybox cat /sys/class/net/eth0/address
 [ "$(tr -d '\r\n' <<<"$OUT")" = "$mac" ] || fail "MAC changed between runs of vmnet2: $mac, $OUT"
 ok "vm inspect shows bridge, MAC ($mac, stable per name) and address"
+
+# 2b. the other direction: a server in a detached VM, fetched from the host;
+# `vm stop` takes the tap with QEMU
+expect_status 0 "$HVC" vm run -d --name vmsrv "${NET[@]}" busybox sh -c \
+	'mkdir -p /w && echo served-from-the-vm >/w/x && exec httpd -f -p 8080 -h /w'
+for _ in $(seq 1 100); do
+	got=$(curl -s --max-time 2 http://10.99.0.2:8080/x) && break
+	sleep 0.2
+done
+[ "$got" = "served-from-the-vm" ] || fail "no HTTP answer from the VM at 10.99.0.2:8080: $got"
+[ "$(ports)" = 1 ] || fail "expected the detached VM's tap on br-test"
+expect_status 0 "$HVC" vm stop vmsrv
+expect_status 0 "$HVC" vm rm vmsrv
+[ "$(links)" = "$before" ] || fail "vm stop left a link: $(ip -o link)"
+ok "host -> detached VM over the bridge; vm stop removes its tap"
 
 # 3. faults: one clear error, nothing left
 expect_status 125 "$HVC" vm run --rm --network bridge --net-bridge br-none --ip 10.99.0.2/24 busybox true
