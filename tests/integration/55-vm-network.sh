@@ -51,6 +51,15 @@ expect_contains "$OUT" "served-from-the-bridge"
 [ "$(links)" = "$before" ] || fail "a tap outlived the VM: $(ip -o link)"
 ok "guest eth0 10.99.0.2/24 via br-test: ping and HTTP to the bridge"
 
+# 1b. --disk: the network is set up after the switch to the root disk, so
+# /etc/hosts is the disk's
+expect_status 0 "$HVC" vm run --rm --disk --name vmdisk "${NET[@]}" busybox sh -c \
+	'grep " / " /proc/mounts; cat /etc/hosts; ping -c1 -W10 10.99.0.1'
+expect_contains "$OUT" "/dev/vda / ext4"
+expect_contains "$OUT" "10.99.0.2	vmdisk"
+expect_contains "$OUT" "1 packets received"
+ok "--disk root with a NIC"
+
 # 2. inspect shows the network; the NIC's MAC is derived from the name
 expect_status 0 "$HVC" vm run --name vmnet2 "${NET[@]}" busybox cat /sys/class/net/eth0/address
 mac=$(tr -d '\r\n' <<<"$OUT")
