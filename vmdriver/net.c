@@ -3,8 +3,9 @@
  * subnet, and the guest's /etc/hosts. The attachment itself is data
  * (struct hvc_vm_net): libvirt creates the tap from the domain XML
  * (domain_xml.c) and hvc-init configures eth0 from the guest config
- * (guestcfg.c, guest/init-net.c). */
-#include "hvc/vm.h"
+ * (guestcfg.c, guest/init-net.c). vm_net_plan() is the attach step's
+ * decision, with the network module's provider as a callback. */
+#include "vm-internal.h"
 #include <arpa/inet.h>
 #include <string.h>
 
@@ -105,4 +106,20 @@ char *hvc_vm_net_hosts(const struct hvc_vm_net *net, const char *name)
 		return NULL;
 	}
 	return b.p;
+}
+
+int vm_net_plan(const struct hvc_vm_opts *o, const char *id, const char *name,
+		struct hvc_vm_net *net, bool *attached, struct hvc_error *err)
+{
+	*net = o->net;
+	*attached = false;
+	const struct hvc_vm_net_provider *p = o->net_provider;
+	if (p && p->attach) {
+		if (p->attach(p->opaque, id, name, net, err) < 0)
+			return -1;
+		*attached = true;
+	}
+	if (!net->mac[0])
+		hvc_vm_net_mac(name, net->mac);
+	return hvc_vm_net_check(net, err);
 }

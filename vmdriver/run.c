@@ -166,19 +166,9 @@ static int create_record(struct vm_run *r, struct vm_boot *b, struct hvc_error *
  * error for a missing one ("Cannot get interface MTU") names no remedy. */
 static int attach_network(struct vm_run *r, struct hvc_error *err)
 {
-	const struct hvc_vm_opts *o = r->o;
-	if (o->network != HVC_VM_NET_BRIDGE)
+	if (r->o->network != HVC_VM_NET_BRIDGE)
 		return 0;
-	r->net = o->net;
-	const struct hvc_vm_net_provider *p = o->net_provider;
-	if (p && p->attach) {
-		if (p->attach(p->opaque, r->res->id, r->res->name, &r->net, err) < 0)
-			return hvc_error_prefix(err, "network");
-		r->net_attached = true;
-	}
-	if (!r->net.mac[0])
-		hvc_vm_net_mac(r->res->name, r->net.mac);
-	if (hvc_vm_net_check(&r->net, err) < 0)
+	if (vm_net_plan(r->o, r->res->id, r->res->name, &r->net, &r->net_attached, err) < 0)
 		return hvc_error_prefix(err, "network");
 	if (!if_nametoindex(r->net.bridge))
 		return hvc_err(

@@ -79,4 +79,10 @@ char *vm_kernel_cmdline(bool fast_boot, const char *cfgarg, const char *extra);
 /* Whether $HVC_VM_FAST_BOOT leaves the fast-boot arguments in (not "0"). */
 bool vm_fast_boot_enabled(void);
 
+/* net.c: the run's attachment (network bridge): the options' net, then the
+ * provider's attach() (sets *attached, so that the end of the run calls
+ * detach()), a MAC from the name when none is given; checked. */
+int vm_net_plan(const struct hvc_vm_opts *o, const char *id, const char *name,
+		struct hvc_vm_net *net, bool *attached, struct hvc_error *err);
+
 #endif

@@ -465,6 +465,59 @@ START_TEST(network_attachment)
 }
 END_TEST
 
+/* A provider standing in for the network module's IPAM. */
+static int fake_attach(void *opaque, const char *id, const char *name, struct hvc_vm_net *net,
+		       struct hvc_error *err)
+{
+	int *calls = opaque;
+	(*calls)++;
+	if (!strcmp(name, "full"))
+		return hvc_err(err, ENOSPC, "no address left in 10.88.0.0/30");
+	ck_assert_str_eq(id, "0123456789ab");
+	snprintf(net->bridge, sizeof(net->bridge), "hvc0");
+	snprintf(net->address, sizeof(net->address), "10.88.0.%d", !strcmp(name, "bad") ? 0 : 5);
+	net->prefix = 16;
+	snprintf(net->gateway, sizeof(net->gateway), "10.88.0.1");
+	return 0;
+}
+
+/* The attach step's plan: the options alone, or the provider's lease. */
+START_TEST(network_plan_with_provider)
+{
+	struct hvc_error err = { 0 };
+	struct hvc_vm_net n;
+	bool attached = true;
+	struct hvc_vm_opts o = { .network = HVC_VM_NET_BRIDGE };
+	ck_assert_int_eq(hvc_vm_opts_set(&o, "net-bridge", "br-test", &err), 0);
+	ck_assert_int_eq(hvc_vm_opts_set(&o, "ip", "10.99.0.2/24", &err), 0);
+	ck_assert_int_eq(vm_net_plan(&o, "0123456789ab", "vm1", &n, &attached, &err), 0);
+	ck_assert(!attached);
+	ck_assert_str_eq(n.bridge, "br-test");
+	char mac[18];
+	hvc_vm_net_mac("vm1", mac);
+	ck_assert_str_eq(n.mac, mac);
+
+	int calls = 0;
+	struct hvc_vm_net_provider p = { .attach = fake_attach, .opaque = &calls };
+	struct hvc_vm_opts po = { .network = HVC_VM_NET_BRIDGE, .net_provider = &p };
+	ck_assert_int_eq(hvc_vm_opts_check(&po, &err), 0); /* no --ip needed with a provider */
+	ck_assert_int_eq(hvc_vm_opts_set(&po, "mac", "52:54:00:00:00:01", &err), 0);
+	ck_assert_int_eq(vm_net_plan(&po, "0123456789ab", "vm1", &n, &attached, &err), 0);
+	ck_assert(attached);
+	ck_assert_int_eq(calls, 1);
+	ck_assert_str_eq(n.bridge, "hvc0");
+	ck_assert_str_eq(n.address, "10.88.0.5");
+	ck_assert_str_eq(n.mac, "52:54:00:00:00:01"); /* the option's MAC stays */
+	ck_assert_int_lt(vm_net_plan(&po, "0123456789ab", "full", &n, &attached, &err), 0);
+	ck_assert(!attached);
+	ck_assert_str_eq(err.msg, "no address left in 10.88.0.0/30: No space left on device");
+	/* what a provider hands back is checked like the options */
+	ck_assert_int_lt(vm_net_plan(&po, "0123456789ab", "bad", &n, &attached, &err), 0);
+	ck_assert(attached); /* attached: the run's end calls detach() */
+	ck_assert_str_eq(err.msg, "address 10.88.0.0/16 is the subnet's network or broadcast address");
+}
+END_TEST
+
 /* --network and the low-level attachment options, and their combinations. */
 START_TEST(opts_network)
 {
@@ -730,6 +783,7 @@ static Suite *vm_suite(void)
 	tcase_add_test(tc, boot_plan_command_and_cmdline);
 	tcase_add_test(tc, network_attachment);
 	tcase_add_test(tc, opts_network);
+	tcase_add_test(tc, network_plan_with_provider);
 	suite_add_tcase(s, tc);
 	return s;
 }
