@@ -46,7 +46,14 @@ static void run_usage(FILE *f)
 		"  --timings          print the boot timings on stderr\n"
 		"  --connect URI      libvirt URI (default $HVC_LIBVIRT_URI or qemu:///embed?root=$HVC_ROOT/libvirt)\n"
 		"  --wait-poweroff    after the command, wait for the guest's own power-off (default: destroy)\n"
-		"  --prepare          build the boot artifacts only\n");
+		"  --prepare          build the boot artifacts only\n"
+		"  --network MODE     none (default) or bridge: one virtio-net NIC on a host bridge\n"
+		"Low-level bridge attachment (until hvc allocates addresses itself):\n"
+		"  --net-bridge NAME  host bridge for the NIC's tap (must exist)\n"
+		"  --ip ADDR/PREFIX   the guest's eth0 address (\"10.99.0.2/24\")\n"
+		"  --gateway GW       the guest's default route\n"
+		"  --dns ADDR         a nameserver for the guest's /etc/resolv.conf (repeatable, up to 3)\n"
+		"  --mac MAC          the NIC's MAC (default: derived from the VM name)\n");
 }
 
 static const struct option run_opts[] = {
@@ -59,7 +66,10 @@ static const struct option run_opts[] = {
 	{ "compress", required_argument, NULL, 'z' }, { "cmdline", required_argument, NULL, 'K' },
 	{ "timeout", required_argument, NULL, 't' }, { "timings", no_argument, NULL, 'T' },
 	{ "connect", required_argument, NULL, 'u' }, { "prepare", no_argument, NULL, 'P' },
-	{ "wait-poweroff", no_argument, NULL, 'W' },
+	{ "wait-poweroff", no_argument, NULL, 'W' }, { "network", required_argument, NULL, 'N' },
+	{ "net-bridge", required_argument, NULL, 'B' }, { "ip", required_argument, NULL, 'I' },
+	{ "gateway", required_argument, NULL, 'G' }, { "dns", required_argument, NULL, 'S' },
+	{ "mac", required_argument, NULL, 'A' },
 	{ "help", no_argument, NULL, 'h' },	{ NULL, 0, NULL, 0 },
 };
 
@@ -85,6 +95,7 @@ static int parse_run(int argc, char **argv, struct hvc_vm_opts *o, char ***env, 
 		case 'd': o->detach = true; break;
 		case 'n': o->name = optarg; break;
 		case 'm': case 'c': case 'x': case 'z': case 't':
+		case 'N': case 'B': case 'I': case 'G': case 'S': case 'A':
 			if (hvc_vm_opts_set(o, run_opt_name(c), optarg, &err) < 0)
 				return hvc_cli_usage_error("vm run", "%s", err.msg);
 			break;

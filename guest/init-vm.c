@@ -2,7 +2,7 @@
  * container runtime does from outside — mount /proc, /sys and /dev, load the
  * kernel modules of the devices the run uses (finit_module, dependencies
  * first as listed in /hvc/modules), bring lo up, switch to the root disk in
- * --disk mode, mount the data disk, and read the run's command, environment
+ * --disk mode, mount the data disk, set up eth0 (init-net.c), and read the run's command, environment
  * and workdir that the VM driver put on the kernel command line (hvc.cfg=,
  * base64) or in /hvc/config. Format (vmdriver/guestcfg.c writes it): lines of
  * "<key> <percent-escaped value>". At the end it reports "HVC-EXIT <status>"
@@ -178,6 +178,21 @@ static int load_module_group(const char *group)
 	return rc;
 }
 
+/* The network keys of the config (vmdriver/guestcfg.c): ip, gw, dns, hostname, hosts. */
+static void net_key(struct init_net *n, const char *key, const char *val)
+{
+	if (!strcmp(key, "ip"))
+		n->ip = val;
+	else if (!strcmp(key, "gw"))
+		n->gw = val;
+	else if (!strcmp(key, "dns") && n->n_dns < 3)
+		n->dns[n->n_dns++] = val;
+	else if (!strcmp(key, "hostname"))
+		n->hostname = val;
+	else if (!strcmp(key, "hosts"))
+		n->hosts = val;
+}
+
 static void lo_up(void)
 {
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -247,7 +262,8 @@ static void console_raw(void)
 	}
 }
 
-int init_vm_setup(char ***argvp, char ***envpp)
+/* /dev, the console on fds 0-2 (raw), /proc and /sys. */
+static void mount_basics(void)
 {
 	mkdir("/dev", 0755);
 	mkdir("/proc", 0555);
@@ -269,65 +285,90 @@ int init_vm_setup(char ***argvp, char ***envpp)
 		say("mount /proc: %s%s", strerror(errno), "");
 	if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		say("mount /sys: %s%s", strerror(errno), "");
+}
 
-	char *cfg = read_config();
-	if (!cfg) {
-		say("no configuration (hvc.cfg= or /hvc/config)%s%s", "", "");
-		return -1;
-	}
-	char **argv = NULL, **env = NULL;
-	size_t na = 0, ne = 0;
-	char *workdir = NULL, *root = NULL, *data = NULL;
-	bool have_path = false;
-	int rc = 0;
-	for (char *save = NULL, *l = strtok_r(cfg, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+/* The run's configuration, parsed (values point into the config text). */
+struct vm_cfg {
+	char **argv, **env;
+	size_t na, ne;
+	char *workdir, *root, *data;
+	struct init_net net;
+	bool have_path;
+};
+
+/* Parses the config lines; module groups are loaded as they are named. */
+static void parse_config(char *text, struct vm_cfg *c)
+{
+	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		char *val = strchr(l, ' ');
 		if (!val)
 			continue;
 		*val++ = '\0';
 		unescape(val);
 		if (!strcmp(l, "arg"))
-			push(&argv, &na, val);
+			push(&c->argv, &c->na, val);
 		else if (!strcmp(l, "env")) {
-			push(&env, &ne, val);
-			have_path = have_path || !strncmp(val, "PATH=", 5);
+			push(&c->env, &c->ne, val);
+			c->have_path = c->have_path || !strncmp(val, "PATH=", 5);
 		} else if (!strcmp(l, "workdir"))
-			workdir = val;
+			c->workdir = val;
 		else if (!strcmp(l, "load"))
-			rc |= load_module_group(val);
+			load_module_group(val); /* a failure shows in the log; the command may not need it */
 		else if (!strcmp(l, "root"))
-			root = val;
+			c->root = val;
 		else if (!strcmp(l, "data"))
-			data = val;
+			c->data = val;
 		else if (!strcmp(l, "linger"))
 			linger_ms = atoi(val);
+		else
+			net_key(&c->net, l, val);
 	}
+}
+
+static int mount_data(const char *dev)
+{
+	if (wait_dev(dev) < 0)
+		return -1;
+	mkdir("/data", 0755);
+	if (mount(dev, "/data", "ext4", 0, NULL) < 0) {
+		say("mount data disk %s: %s", dev, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int init_vm_setup(char ***argvp, char ***envpp)
+{
+	mount_basics();
+	char *text = read_config();
+	if (!text) {
+		say("no configuration (hvc.cfg= or /hvc/config)%s%s", "", "");
+		return -1;
+	}
+	struct vm_cfg c = { 0 };
+	parse_config(text, &c);
 	lo_up();
-	if (root && switch_root(root) < 0)
+	if (c.root && switch_root(c.root) < 0)
 		return -1;
-	if (data) {
-		if (wait_dev(data) < 0)
-			return -1;
-		mkdir("/data", 0755);
-		if (mount(data, "/data", "ext4", 0, NULL) < 0) {
-			say("mount data disk %s: %s", data, strerror(errno));
-			return -1;
-		}
-	}
-	if (!have_path)
-		push(&env, &ne, DEFAULT_PATH);
-	push(&env, &ne, "HVC_READY=1");
-	if (workdir && chdir(workdir) < 0) {
-		say("workdir %s: %s", workdir, strerror(errno));
+	if (c.data && mount_data(c.data) < 0)
+		return -1;
+	/* after the switch to the root disk: /etc is the image's */
+	const struct init_net *n = &c.net;
+	if ((n->ip || n->hostname || n->hosts || n->n_dns) && init_net_setup(n) < 0)
+		return -1;
+	if (!c.have_path)
+		push(&c.env, &c.ne, DEFAULT_PATH);
+	push(&c.env, &c.ne, "HVC_READY=1");
+	if (c.workdir && chdir(c.workdir) < 0) {
+		say("workdir %s: %s", c.workdir, strerror(errno));
 		return -1;
 	}
-	if (!argv) {
+	if (!c.argv) {
 		say("no command in the configuration%s%s", "", "");
 		return -1;
 	}
-	(void)rc; /* a failed module shows in the log; the command may not need it */
-	*argvp = argv;
-	*envpp = env;
+	*argvp = c.argv;
+	*envpp = c.env;
 	return 0;
 }
 

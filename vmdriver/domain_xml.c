@@ -1,9 +1,10 @@
 /* vmdriver/domain_xml: a pure function from a VM definition to libvirt domain
  * XML (libvirt's qemu_command.c idea: generation separate from execution, so
  * golden files in tests/data/vm/ pin the output). Only the devices a run needs:
- * direct kernel boot, one serial console into a file, optional virtio disks;
- * no USB, no balloon, no graphics, no network. ACPI stays on so that the
- * guest's power-off ends the domain. */
+ * direct kernel boot, one serial console into a file, optional virtio disks,
+ * an optional virtio-net NIC on a host bridge (libvirt creates its tap); no
+ * USB, no balloon, no graphics. ACPI stays on so that the guest's power-off
+ * ends the domain. */
 #include <string.h>
 #include "hvc/vm.h"
 
@@ -60,6 +61,18 @@ static void disk(struct hvc_strbuf *b, const char *path, const char *format, con
 	hvc_strbuf_printf(b, "    </disk>\n");
 }
 
+/* One virtio-net NIC whose tap libvirt creates and adds to the bridge. */
+static void interface(struct hvc_strbuf *b, const struct hvc_vm_net *n)
+{
+	_cleanup_free_ char *br = esc(n->bridge), *mac = esc(n->mac);
+	hvc_strbuf_printf(b, "    <interface type='bridge'>\n");
+	if (n->mac[0])
+		hvc_strbuf_printf(b, "      <mac address='%s'/>\n", mac);
+	hvc_strbuf_printf(b, "      <source bridge='%s'/>\n", br);
+	hvc_strbuf_printf(b, "      <model type='virtio'/>\n");
+	hvc_strbuf_printf(b, "    </interface>\n");
+}
+
 /* Rejects what libvirt would refuse (or misread) with a message naming it. */
 static int validate(const struct hvc_vm_def *d, struct hvc_error *err)
 {
@@ -86,6 +99,8 @@ static int validate(const struct hvc_vm_def *d, struct hvc_error *err)
 	const char *rfmt = d->root_disk_format ? d->root_disk_format : "raw";
 	if (strcmp(rfmt, "raw") && strcmp(rfmt, "qcow2"))
 		return hvc_err(err, EINVAL, "disk format \"%s\": expected raw or qcow2", rfmt);
+	if (d->net && !d->net->bridge[0])
+		return hvc_err(err, EINVAL, "domain XML: a network interface without a bridge");
 	return 0;
 }
 
@@ -130,7 +145,7 @@ static void platform(struct hvc_strbuf *b, const struct hvc_vm_def *d)
 	hvc_strbuf_printf(b, "  <on_crash>destroy</on_crash>\n");
 }
 
-/* The emulator, disks, the serial console into a file; nothing else. */
+/* The emulator, disks, the NIC, the serial console into a file; nothing else. */
 static void devices(struct hvc_strbuf *b, const struct hvc_vm_def *d)
 {
 	_cleanup_free_ char *console = esc(d->console_log), *emu = esc(d->emulator);
@@ -142,6 +157,8 @@ static void devices(struct hvc_strbuf *b, const struct hvc_vm_def *d)
 		disk(b, d->root_disk, d->root_disk_format ? d->root_disk_format : "raw", "vda");
 	if (d->data_disk)
 		disk(b, d->data_disk, "raw", d->root_disk ? "vdb" : "vda");
+	if (d->net)
+		interface(b, d->net);
 	if (strcmp(machine, "microvm"))
 		hvc_strbuf_printf(b, "    <controller type='usb' model='none'/>\n");
 	hvc_strbuf_printf(b, "    <serial type='file'>\n");

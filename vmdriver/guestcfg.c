@@ -4,7 +4,9 @@
  * kernel command line when it fits, else a second cpio appended to the
  * initramfs holding /hvc/config. Format: one "<key> <value>" per line, the
  * value percent-escaped (so spaces, newlines and '=' survive). Keys: arg, env,
- * workdir, load, root, data, linger. */
+ * workdir, load, root, data, linger; with a network: ip (ADDR/PREFIX of eth0),
+ * gw, dns (one per nameserver), hostname, hosts (the whole /etc/hosts). */
+#include <stdio.h>
 #include <string.h>
 #include "hvc/vm.h"
 
@@ -60,6 +62,20 @@ char *hvc_vm_guestcfg_render(const struct hvc_vm_guestcfg *cfg)
 		snprintf(v, sizeof(v), "%d", cfg->linger_ms);
 		rc |= put_line(&out, &len, &cap, "linger", v);
 	}
+	const struct hvc_vm_net *n = cfg->net;
+	if (n && n->address[0]) {
+		char v[32];
+		snprintf(v, sizeof(v), "%s/%u", n->address, n->prefix);
+		rc |= put_line(&out, &len, &cap, "ip", v);
+		if (n->gateway[0])
+			rc |= put_line(&out, &len, &cap, "gw", n->gateway);
+	}
+	for (size_t i = 0; n && i < HVC_VM_NET_MAX_DNS && n->dns[i][0]; i++)
+		rc |= put_line(&out, &len, &cap, "dns", n->dns[i]);
+	if (cfg->hostname)
+		rc |= put_line(&out, &len, &cap, "hostname", cfg->hostname);
+	if (cfg->hosts)
+		rc |= put_line(&out, &len, &cap, "hosts", cfg->hosts);
 	if (rc) {
 		free(out);
 		return NULL;

@@ -2,6 +2,7 @@
  * decided once here for every caller (`hvc vm run`'s options, benches) and
  * unit-tested, rather than in the CLI's option switch. Pure. */
 #include "hvc/vm.h"
+#include <stdio.h>
 #include <string.h>
 
 /* "256" means MiB; "256m", "1g" are sizes. */
@@ -31,9 +32,61 @@ static bool parse_range(const char *s, long min, long max, long *out)
 	return true;
 }
 
+/* "52:54:00:12:34:56": six hex octets, unicast (multicast would not work as a NIC). */
+static bool valid_mac(const char *s)
+{
+	unsigned v[6];
+	char tail;
+	if (strlen(s) != 17 || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
+				      &v[4], &v[5], &tail) != 6)
+		return false;
+	return !(v[0] & 1);
+}
+
+/* The network options: --network, --net-bridge, --ip, --gateway, --dns, --mac.
+ * Returns 1 when name is not one of them. */
+static int set_net(struct hvc_vm_opts *o, const char *name, const char *value,
+		   struct hvc_error *err)
+{
+	struct hvc_vm_net *n = &o->net;
+	if (!strcmp(name, "network")) {
+		if (strcmp(value, "bridge") && strcmp(value, "none"))
+			return hvc_err(err, 0, "bad --network \"%s\" (bridge or none)", value);
+		o->network = strcmp(value, "bridge") ? HVC_VM_NET_NONE : HVC_VM_NET_BRIDGE;
+	} else if (!strcmp(name, "net-bridge")) {
+		if (!*value || strlen(value) >= sizeof(n->bridge))
+			return hvc_err(err, 0, "bad --net-bridge \"%s\" (1-15 characters)", value);
+		snprintf(n->bridge, sizeof(n->bridge), "%s", value);
+	} else if (!strcmp(name, "ip")) {
+		return hvc_vm_net_parse_cidr(value, n, err);
+	} else if (!strcmp(name, "gateway") || !strcmp(name, "dns")) {
+		bool gw = !strcmp(name, "gateway");
+		size_t i = 0;
+		while (!gw && i < HVC_VM_NET_MAX_DNS && n->dns[i][0])
+			i++;
+		if (!gw && i == HVC_VM_NET_MAX_DNS)
+			return hvc_err(err, 0, "too many --dns (at most %d)", HVC_VM_NET_MAX_DNS);
+		char *dst = gw ? n->gateway : n->dns[i];
+		if (strlen(value) >= sizeof(n->gateway))
+			return hvc_err(err, 0, "bad --%s \"%s\" (expected an IPv4 address)", name,
+				       value);
+		snprintf(dst, sizeof(n->gateway), "%s", value);
+	} else if (!strcmp(name, "mac")) {
+		if (!valid_mac(value))
+			return hvc_err(err, 0, "bad --mac \"%s\" (six hex octets, unicast)", value);
+		snprintf(n->mac, sizeof(n->mac), "%s", value);
+	} else {
+		return 1;
+	}
+	return 0;
+}
+
 int hvc_vm_opts_set(struct hvc_vm_opts *o, const char *name, const char *value,
 		    struct hvc_error *err)
 {
+	int nrc = set_net(o, name, value, err);
+	if (nrc <= 0)
+		return nrc;
 	struct hvc_error ig = {0};
 	long v;
 	if (!strcmp(name, "memory")) {
@@ -66,5 +119,16 @@ int hvc_vm_opts_check(const struct hvc_vm_opts *o, struct hvc_error *err)
 {
 	if (o->detach && o->rm)
 		return hvc_err(err, 0, "--rm and -d do not go together");
-	return 0;
+	const struct hvc_vm_net *n = &o->net;
+	bool any = n->bridge[0] || n->address[0] || n->gateway[0] || n->dns[0][0] || n->mac[0];
+	if (o->network != HVC_VM_NET_BRIDGE)
+		return any ? hvc_err(err, 0,
+				     "--net-bridge, --ip, --gateway, --dns and --mac need "
+				     "--network bridge")
+			   : 0;
+	/* until the network module allocates them, the low-level form names both */
+	if (!o->net_provider && (!n->bridge[0] || !n->address[0]))
+		return hvc_err(err, 0,
+			       "--network bridge needs --net-bridge NAME and --ip ADDR/PREFIX");
+	return o->net_provider ? 0 : hvc_vm_net_check(n, err);
 }

@@ -3,14 +3,16 @@
  * steps of a domain start (libvirt's style: one function per step, each with
  * its own error path): resolve the kernel and accelerator -> resolve the
  * image and the command -> boot artifacts (cached) -> the run's record ->
- * disks -> guest config and kernel command line -> domain XML -> define +
- * start -> watch the console until READY/EXIT (watch.c). hvc_vm_run() then
+ * network attachment -> disks -> guest config and kernel command line ->
+ * domain XML -> define + start -> watch the console until READY/EXIT
+ * (watch.c). hvc_vm_run() then
  * leaves a detached VM running or destroys, undefines and (with rm or on
  * failure) deletes it: every failure after the domain exists passes through
  * the same clean-up. */
 #include "hvc/image.h"
 #include "vm-internal.h"
 #include <libvirt/libvirt.h>
+#include <net/if.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -159,6 +161,24 @@ static int create_record(struct vm_run *r, struct vm_boot *b, struct hvc_error *
 	return 0;
 }
 
+/* Step 4b (network bridge): the NIC's attachment: the provider's lease (when
+ * there is a provider), the MAC, and a bridge that exists — libvirt's own
+ * error for a missing one ("Cannot get interface MTU") names no remedy. */
+static int attach_network(struct vm_run *r, struct hvc_error *err)
+{
+	if (r->o->network != HVC_VM_NET_BRIDGE)
+		return 0;
+	if (vm_net_plan(r->o, r->res->id, r->res->name, &r->net, &r->net_attached, err) < 0)
+		return hvc_error_prefix(err, "network");
+	if (!if_nametoindex(r->net.bridge))
+		return hvc_err(
+		    err, errno,
+		    "network: bridge \"%s\" (create it first, e.g. ip link add %s type bridge)",
+		    r->net.bridge, r->net.bridge);
+	vm_run_state_network(r);
+	return 0;
+}
+
 /* Step 5: the run's disks: a qcow2 overlay over the cached root disk, a data disk. */
 static int make_disks(struct vm_run *r, struct vm_boot *b, struct hvc_error *err)
 {
@@ -182,10 +202,14 @@ static int guest_config(struct vm_run *r, struct vm_boot *b, struct hvc_error *e
 {
 	const struct hvc_vm_opts *o = r->o;
 	_cleanup_strv_ char **load = NULL;
-	if (b->root_disk || b->data_disk) {
+	bool net = o->network == HVC_VM_NET_BRIDGE;
+	if (b->root_disk || b->data_disk || net)
 		hvc_strv_push(&load, "virtio_pci");
+	if (b->root_disk || b->data_disk)
 		hvc_strv_push(&load, "virtio_blk");
-	}
+	if (net)
+		hvc_strv_push(&load, "virtio_net");
+	_cleanup_free_ char *hosts = net ? hvc_vm_net_hosts(&r->net, r->res->name) : NULL;
 	struct hvc_vm_guestcfg gc = {
 	    .argv = b->cmd.argv,
 	    .env = b->cmd.env,
@@ -195,7 +219,10 @@ static int guest_config(struct vm_run *r, struct vm_boot *b, struct hvc_error *e
 	    .data_dev = b->data_disk ? (b->root_disk ? "/dev/vdb" : "/dev/vda") : NULL,
 	    /* hvc kills the VM at EXIT; a guest power-off racing with
 	     * that makes libvirt's own kill path cost 200 ms */
-	    .linger_ms = o->wait_poweroff || o->detach ? 0 : 3000};
+	    .linger_ms = o->wait_poweroff || o->detach ? 0 : 3000,
+	    .net = net ? &r->net : NULL,
+	    .hostname = net ? r->res->name : NULL,
+	    .hosts = hosts};
 	_cleanup_free_ char *cfg = hvc_vm_guestcfg_render(&gc);
 	_cleanup_free_ char *cfgarg = cfg ? hvc_vm_guestcfg_cmdline_arg(cfg) : NULL;
 	if (cfgarg) {
@@ -228,7 +255,8 @@ static int domain_xml(struct vm_run *r, struct vm_boot *b, struct hvc_error *err
 				 .root_disk = b->root_disk,
 				 .root_disk_format = "qcow2",
 				 .data_disk = b->data_disk,
-				 .description = "hvc VM (hvc vm run)"};
+				 .description = "hvc VM (hvc vm run)",
+				 .net = o->network == HVC_VM_NET_BRIDGE ? &r->net : NULL};
 	if (hvc_vm_domain_xml(&def, &b->xml, err) < 0)
 		return -1;
 	_cleanup_free_ char *xml_path = hvc_path_join(r->dir, "domain.xml");
@@ -281,9 +309,9 @@ static int boot(struct vm_run *r, struct hvc_error *err)
 		return -1;
 	if (o->prepare_only)
 		return 0;
-	if (create_record(r, &b, err) < 0 || make_disks(r, &b, err) < 0 ||
-	    guest_config(r, &b, err) < 0 || domain_xml(r, &b, err) < 0 ||
-	    domain_start(r, &b, err) < 0)
+	if (create_record(r, &b, err) < 0 || attach_network(r, err) < 0 ||
+	    make_disks(r, &b, err) < 0 || guest_config(r, &b, err) < 0 ||
+	    domain_xml(r, &b, err) < 0 || domain_start(r, &b, err) < 0)
 		return -1;
 	int timeout_s = o->timeout_s > 0 ? o->timeout_s : b.kvm ? 10 : 60;
 	if (vm_run_watch(r, timeout_s * 1000, err) < 0)
@@ -336,6 +364,9 @@ static void leave_running(struct vm_run *r)
 static void end_run(struct vm_run *r, int rc, const struct hvc_error *err)
 {
 	teardown(r);
+	const struct hvc_vm_net_provider *p = r->o->net_provider;
+	if (r->net_attached && p->detach) /* the tap went with QEMU; the lease goes now */
+		p->detach(p->opaque, r->res->id, r->res->name, &r->net);
 	vm_run_state_final(r, rc, err);
 	const char *keep = getenv("HVC_VM_KEEP_FAILED"); /* debugging aid (docs/vm.md) */
 	if (r->dir && (r->o->rm || rc < 0) && !(rc < 0 && keep && !strcmp(keep, "1"))) {

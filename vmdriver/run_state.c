@@ -57,6 +57,11 @@ void vm_run_state_create(struct vm_run *r, const char *initramfs)
 	hvc_json_add_bool(r->state, "detached", false);
 	hvc_json_add_int(r->state, "memory_mib", (int64_t)(o->memory_mib ? o->memory_mib : 256));
 	hvc_json_add_int(r->state, "vcpus", o->vcpus ? o->vcpus : 1);
+	if (o->network == HVC_VM_NET_NONE) { /* bridge: vm_run_state_network() */
+		json_object *net = json_object_new_object();
+		hvc_json_add_string(net, "mode", "none");
+		json_object_object_add(r->state, "network", net);
+	}
 	vm_run_state_status(r, "creating");
 }
 
@@ -77,6 +82,30 @@ void vm_run_state_final(struct vm_run *r, int rc, const struct hvc_error *err)
 	if (rc < 0)
 		hvc_json_add_string(r->state, "error", err ? err->msg : "failed");
 	vm_run_state_status(r, rc < 0 ? "failed" : "exited");
+}
+
+void vm_run_state_network(struct vm_run *r)
+{
+	const struct hvc_vm_net *n = &r->net;
+	json_object *o = json_object_new_object();
+	hvc_json_add_string(o, "mode", "bridge");
+	hvc_json_add_string(o, "bridge", n->bridge);
+	hvc_json_add_string(o, "mac", n->mac);
+	if (n->address[0]) {
+		char cidr[32];
+		snprintf(cidr, sizeof(cidr), "%s/%u", n->address, n->prefix);
+		hvc_json_add_string(o, "address", n->address);
+		hvc_json_add_int(o, "prefix", n->prefix);
+		hvc_json_add_string(o, "cidr", cidr);
+	}
+	if (n->gateway[0])
+		hvc_json_add_string(o, "gateway", n->gateway);
+	json_object *dns = json_object_new_array();
+	for (size_t i = 0; i < HVC_VM_NET_MAX_DNS && n->dns[i][0]; i++)
+		json_object_array_add(dns, json_object_new_string(n->dns[i]));
+	json_object_object_add(o, "dns", dns);
+	json_object_object_add(r->state, "network", o);
+	state_save(r);
 }
 
 void vm_run_state_detached(struct vm_run *r)

@@ -22,6 +22,8 @@ struct vm_run {
 	json_object *state; /* vm.json, NULL until the run has an id */
 	struct hvc_vm_console con;
 	size_t cap; /* allocated bytes of res->output */
+	struct hvc_vm_net net; /* the NIC's attachment (network bridge) */
+	bool net_attached;     /* the provider's attach() succeeded: detach() at the end */
 };
 
 /* Milliseconds since the request (inline: run.c and watch.c both stamp). */
@@ -42,6 +44,8 @@ void vm_run_state_status(struct vm_run *r, const char *status);
 void vm_run_state_create(struct vm_run *r, const char *initramfs);
 /* The record of a run that ended (timings, exit status, error). */
 void vm_run_state_final(struct vm_run *r, int rc, const struct hvc_error *err);
+/* The run's network attachment ("network": bridge, mac, address, ...). */
+void vm_run_state_network(struct vm_run *r);
 /* The record of a run left running on its own (detach). */
 void vm_run_state_detached(struct vm_run *r);
 
@@ -74,5 +78,11 @@ int vm_command_check(const char *rootfs, const char *image, char **argv, char **
 char *vm_kernel_cmdline(bool fast_boot, const char *cfgarg, const char *extra);
 /* Whether $HVC_VM_FAST_BOOT leaves the fast-boot arguments in (not "0"). */
 bool vm_fast_boot_enabled(void);
+
+/* net.c: the run's attachment (network bridge): the options' net, then the
+ * provider's attach() (sets *attached, so that the end of the run calls
+ * detach()), a MAC from the name when none is given; checked. */
+int vm_net_plan(const struct hvc_vm_opts *o, const char *id, const char *name,
+		struct hvc_vm_net *net, bool *attached, struct hvc_error *err);
 
 #endif

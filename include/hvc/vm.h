@@ -112,6 +112,53 @@ void hvc_vm_conn_close(void *conn);
 int hvc_vm_virt_err(struct hvc_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* ---------- network attachment (vmdriver/net.c) ----------------------- */
+/* How a VM is attached: no NIC at all (the default until the network
+ * module's address allocation is merged), or one virtio-net NIC whose tap
+ * libvirt creates and puts on a host bridge. */
+enum hvc_vm_network { HVC_VM_NET_NONE = 0, HVC_VM_NET_BRIDGE };
+#define HVC_VM_NET_MAX_DNS 3 /* resolv.conf's MAXNS */
+/* One NIC on a host bridge and the guest's IPv4 set-up. The VM driver only
+ * attaches and configures what it is given: today `hvc vm run --net-bridge
+ * --ip --gateway --dns` fill it (the low-level form); the network module's
+ * IPAM fills it through hvc_vm_net_provider. Fixed buffers so that a provider
+ * can snprintf into them and nothing is owned. */
+struct hvc_vm_net {
+	char bridge[16];  /* host bridge (IFNAMSIZ); must exist */
+	char mac[18];     /* "52:54:xx:xx:xx:xx"; "" = hvc_vm_net_mac(VM name) */
+	char address[16]; /* guest IPv4, dotted; "" = NIC left unconfigured */
+	unsigned prefix;  /* 1-32 with an address */
+	char gateway[16]; /* default route; "" = none */
+	char dns[HVC_VM_NET_MAX_DNS][16]; /* /etc/resolv.conf; "" ends the list */
+	const char *hosts; /* extra /etc/hosts lines ("ADDR NAME\n"...); may be NULL */
+};
+/* Where the network module plugs in: attach() runs once the run has its id
+ * and name (before the domain exists) and may fill net (bridge, address,
+ * prefix, gateway, dns: an IPAM lease keyed by the VM id); detach() runs
+ * when the run ends its VM (success or failure; not for a -d VM left
+ * running) and is the place to release it. VMs ended by `hvc vm stop/rm` or
+ * reclaimed by prune after a kill -9 do not call it: the provider finds such
+ * leases by the VM id (vm.json "network" records the attachment). */
+struct hvc_vm_net_provider {
+	int (*attach)(void *opaque, const char *id, const char *name, struct hvc_vm_net *net,
+		      struct hvc_error *err);
+	void (*detach)(void *opaque, const char *id, const char *name, const struct hvc_vm_net *net);
+	void *opaque;
+};
+/* A stable, locally administered unicast MAC derived from the VM name
+ * (52:54 + 32 bits of FNV-1a of the name): the same name gets the same MAC,
+ * so a guest's neighbours' ARP caches stay right across re-runs. Pure. */
+void hvc_vm_net_mac(const char *name, char out[18]);
+/* "10.99.0.2/24" -> address and prefix. Pure. */
+int hvc_vm_net_parse_cidr(const char *s, struct hvc_vm_net *net, struct hvc_error *err);
+/* The attachment must make sense: a valid bridge name, an address with a
+ * prefix of 1-30 that is neither the subnet's network nor broadcast address,
+ * a gateway inside the subnet and other than the address. Pure. */
+int hvc_vm_net_check(const struct hvc_vm_net *net, struct hvc_error *err);
+/* The guest's /etc/hosts: localhost, its own address and name, then extra
+ * lines (malloc'd). Pure. */
+char *hvc_vm_net_hosts(const struct hvc_vm_net *net, const char *name);
+
 /* ---------- domain XML (vmdriver/domain_xml.c): pure ------------------- */
 struct hvc_vm_def {
 	const char *name;
@@ -130,6 +177,7 @@ struct hvc_vm_def {
 	const char *root_disk_format; /* "raw" or "qcow2" */
 	const char *data_disk;   /* may be NULL */
 	const char *description; /* free text kept in the XML; may be NULL */
+	const struct hvc_vm_net *net; /* one virtio-net NIC on net->bridge; NULL: no NIC */
 };
 /* Renders def as libvirt domain XML (malloc'd). Rejects invalid values. */
 int hvc_vm_domain_xml(const struct hvc_vm_def *def, char **xml, struct hvc_error *err);
@@ -171,6 +219,10 @@ struct hvc_vm_guestcfg {
 	const char *root_dev; /* "/dev/vda" in disk mode, else NULL */
 	const char *data_dev; /* mounted on /data when non-NULL */
 	int linger_ms;        /* after EXIT, wait this long for the host's kill before powering off */
+	/* eth0's IPv4 set-up, /etc/resolv.conf, /etc/hosts, hostname; NULL: none */
+	const struct hvc_vm_net *net;
+	const char *hostname; /* may be NULL */
+	const char *hosts;    /* whole /etc/hosts text; may be NULL */
 };
 char *hvc_vm_guestcfg_render(const struct hvc_vm_guestcfg *cfg);
 /* The kernel command line carrying cfg ("hvc.cfg=<base64>") or NULL when the
@@ -275,6 +327,12 @@ struct hvc_vm_opts {
 	volatile int *cancel;
 	/* Build the artifacts only (no boot): `hvc vm run --prepare`, benches. */
 	bool prepare_only;
+	/* Network: enum hvc_vm_network (default none); with bridge, net as
+	 * given (--net-bridge, --ip, ...) after the provider (may be NULL) has
+	 * filled it in. */
+	int network;
+	struct hvc_vm_net net;
+	const struct hvc_vm_net_provider *net_provider;
 };
 struct hvc_vm_result {
 	char id[13];
@@ -299,11 +357,15 @@ void hvc_vm_result_free(struct hvc_vm_result *res);
  * rather than by each caller. Sets the option `name` ("memory": a bare number
  * is MiB, "256m"/"1g" are sizes, at least 16 MiB; "vcpus": 1-256;
  * "data-disk": a size of at least 8m; "timeout": 1-86400 seconds; "compress":
- * none, gzip, lz4 or zstd) from its text. The message names the option as
+ * none, gzip, lz4 or zstd; "network": bridge or none; "net-bridge": a bridge
+ * name; "ip": ADDR/PREFIX; "gateway", "dns" (repeatable, up to 3): IPv4;
+ * "mac": a unicast MAC) from its text. The message names the option as
  * `hvc vm run` spells it and quotes value (no errno: a usage error). Pure. */
 int hvc_vm_opts_set(struct hvc_vm_opts *opts, const char *name, const char *value,
 		    struct hvc_error *err);
-/* Checks the combination of options (not both detach and rm). Pure. */
+/* Checks the combination of options (not both detach and rm; the network
+ * options only with network bridge, which needs --net-bridge and --ip until
+ * the network module allocates addresses). Pure. */
 int hvc_vm_opts_check(const struct hvc_vm_opts *opts, struct hvc_error *err);
 
 /* ---------- state of VMs (vmdriver/state.c) ---------------------------- */

@@ -78,6 +78,14 @@ START_TEST(xml_golden_files)
 	ck_assert_int_eq(hvc_vm_domain_xml(&m, &c, &err), 0);
 	golden("microvm-data", c);
 
+	struct hvc_vm_def n = base_def();
+	struct hvc_vm_net net = { .bridge = "br-test", .address = "10.99.0.2", .prefix = 24 };
+	hvc_vm_net_mac("hvc-test", net.mac);
+	n.net = &net;
+	_cleanup_free_ char *e = NULL;
+	ck_assert_int_eq(hvc_vm_domain_xml(&n, &e, &err), 0);
+	golden("network-bridge", e);
+
 	/* every fixture in the directory is used by a case */
 	DIR *dir = opendir(GOLDEN_DIR);
 	ck_assert_ptr_nonnull(dir);
@@ -392,6 +400,155 @@ START_TEST(guest_config_encoding)
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	ck_assert_ptr_null(hvc_vm_guestcfg_cmdline_arg(big));
+
+	/* the network keys: eth0's address and route, nameservers, hostname, hosts */
+	struct hvc_vm_net net = { .bridge = "br0", .address = "10.99.0.2", .prefix = 24,
+				  .gateway = "10.99.0.1", .dns = { "10.99.0.1", "10.99.0.53" } };
+	char *one[] = { "true", NULL };
+	struct hvc_vm_guestcfg nc = { .argv = one, .net = &net, .hostname = "vm1",
+				      .hosts = "127.0.0.1\tlocalhost\n" };
+	_cleanup_free_ char *nr = hvc_vm_guestcfg_render(&nc);
+	ck_assert_str_eq(nr, "arg true\nip 10.99.0.2/24\ngw 10.99.0.1\ndns 10.99.0.1\n"
+			     "dns 10.99.0.53\nhostname vm1\nhosts 127.0.0.1%09localhost%0A\n");
+}
+END_TEST
+
+/* The attachment's pure parts: MAC, ADDR/PREFIX, the checks, /etc/hosts. */
+START_TEST(network_attachment)
+{
+	struct hvc_error err = { 0 };
+	char m1[18], m2[18], m3[18];
+	hvc_vm_net_mac("web", m1);
+	hvc_vm_net_mac("web", m2);
+	hvc_vm_net_mac("db", m3);
+	ck_assert_str_eq(m1, m2); /* stable per name */
+	ck_assert_str_ne(m1, m3);
+	ck_assert(hvc_str_has_prefix(m1, "52:54:")); /* locally administered, unicast */
+	ck_assert_uint_eq(strlen(m1), 17);
+
+	struct hvc_vm_net n = { .bridge = "br-test" };
+	ck_assert_int_eq(hvc_vm_net_parse_cidr("10.99.0.2/24", &n, &err), 0);
+	ck_assert_str_eq(n.address, "10.99.0.2");
+	ck_assert_uint_eq(n.prefix, 24);
+	ck_assert_int_eq(hvc_vm_net_check(&n, &err), 0);
+	struct hvc_vm_net bad = n;
+	ck_assert_int_lt(hvc_vm_net_parse_cidr("10.99.0.2", &bad, &err), 0);
+	ck_assert_str_eq(err.msg, "bad --ip \"10.99.0.2\" (expected ADDR/PREFIX, e.g. 10.99.0.2/24)");
+	ck_assert_int_lt(hvc_vm_net_parse_cidr("10.99.0.2/33", &bad, &err), 0);
+	ck_assert_int_lt(hvc_vm_net_parse_cidr("10.99.0/24", &bad, &err), 0);
+	ck_assert_int_lt(hvc_vm_net_parse_cidr("10.99.0.2/2x", &bad, &err), 0);
+
+	snprintf(n.gateway, sizeof(n.gateway), "10.99.0.1");
+	ck_assert_int_eq(hvc_vm_net_check(&n, &err), 0);
+	snprintf(n.gateway, sizeof(n.gateway), "10.98.0.1");
+	ck_assert_int_lt(hvc_vm_net_check(&n, &err), 0);
+	ck_assert_str_eq(err.msg, "gateway 10.98.0.1 is not another address of 10.99.0.2/24");
+	snprintf(n.gateway, sizeof(n.gateway), "10.99.0.2");
+	ck_assert_int_lt(hvc_vm_net_check(&n, &err), 0);
+	n.gateway[0] = '\0';
+	snprintf(n.address, sizeof(n.address), "10.99.0.255");
+	ck_assert_int_lt(hvc_vm_net_check(&n, &err), 0);
+	ck_assert_str_eq(err.msg, "address 10.99.0.255/24 is the subnet's network or broadcast address");
+	snprintf(n.address, sizeof(n.address), "10.99.0.2");
+	snprintf(n.bridge, sizeof(n.bridge), "a/b");
+	ck_assert_int_lt(hvc_vm_net_check(&n, &err), 0);
+	snprintf(n.bridge, sizeof(n.bridge), "br0");
+	snprintf(n.dns[0], sizeof(n.dns[0]), "nope");
+	ck_assert_int_lt(hvc_vm_net_check(&n, &err), 0);
+	ck_assert_str_eq(err.msg, "bad --dns \"nope\" (expected an IPv4 address)");
+	n.dns[0][0] = '\0';
+
+	n.hosts = "10.99.0.3\tpeer\n";
+	_cleanup_free_ char *h = hvc_vm_net_hosts(&n, "vm1");
+	ck_assert_str_eq(h, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+			    "10.99.0.2\tvm1\n10.99.0.3\tpeer\n");
+}
+END_TEST
+
+/* A provider standing in for the network module's IPAM. */
+static int fake_attach(void *opaque, const char *id, const char *name, struct hvc_vm_net *net,
+		       struct hvc_error *err)
+{
+	int *calls = opaque;
+	(*calls)++;
+	if (!strcmp(name, "full"))
+		return hvc_err(err, ENOSPC, "no address left in 10.88.0.0/30");
+	ck_assert_str_eq(id, "0123456789ab");
+	snprintf(net->bridge, sizeof(net->bridge), "hvc0");
+	snprintf(net->address, sizeof(net->address), "10.88.0.%d", !strcmp(name, "bad") ? 0 : 5);
+	net->prefix = 16;
+	snprintf(net->gateway, sizeof(net->gateway), "10.88.0.1");
+	return 0;
+}
+
+/* The attach step's plan: the options alone, or the provider's lease. */
+START_TEST(network_plan_with_provider)
+{
+	struct hvc_error err = { 0 };
+	struct hvc_vm_net n;
+	bool attached = true;
+	struct hvc_vm_opts o = { .network = HVC_VM_NET_BRIDGE };
+	ck_assert_int_eq(hvc_vm_opts_set(&o, "net-bridge", "br-test", &err), 0);
+	ck_assert_int_eq(hvc_vm_opts_set(&o, "ip", "10.99.0.2/24", &err), 0);
+	ck_assert_int_eq(vm_net_plan(&o, "0123456789ab", "vm1", &n, &attached, &err), 0);
+	ck_assert(!attached);
+	ck_assert_str_eq(n.bridge, "br-test");
+	char mac[18];
+	hvc_vm_net_mac("vm1", mac);
+	ck_assert_str_eq(n.mac, mac);
+
+	int calls = 0;
+	struct hvc_vm_net_provider p = { .attach = fake_attach, .opaque = &calls };
+	struct hvc_vm_opts po = { .network = HVC_VM_NET_BRIDGE, .net_provider = &p };
+	ck_assert_int_eq(hvc_vm_opts_check(&po, &err), 0); /* no --ip needed with a provider */
+	ck_assert_int_eq(hvc_vm_opts_set(&po, "mac", "52:54:00:00:00:01", &err), 0);
+	ck_assert_int_eq(vm_net_plan(&po, "0123456789ab", "vm1", &n, &attached, &err), 0);
+	ck_assert(attached);
+	ck_assert_int_eq(calls, 1);
+	ck_assert_str_eq(n.bridge, "hvc0");
+	ck_assert_str_eq(n.address, "10.88.0.5");
+	ck_assert_str_eq(n.mac, "52:54:00:00:00:01"); /* the option's MAC stays */
+	ck_assert_int_lt(vm_net_plan(&po, "0123456789ab", "full", &n, &attached, &err), 0);
+	ck_assert(!attached);
+	ck_assert_str_eq(err.msg, "no address left in 10.88.0.0/30: No space left on device");
+	/* what a provider hands back is checked like the options */
+	ck_assert_int_lt(vm_net_plan(&po, "0123456789ab", "bad", &n, &attached, &err), 0);
+	ck_assert(attached); /* attached: the run's end calls detach() */
+	ck_assert_str_eq(err.msg, "address 10.88.0.0/16 is the subnet's network or broadcast address");
+}
+END_TEST
+
+/* --network and the low-level attachment options, and their combinations. */
+START_TEST(opts_network)
+{
+	struct hvc_error err = { 0 };
+	struct hvc_vm_opts o = { 0 };
+	ck_assert_int_eq(hvc_vm_opts_check(&o, &err), 0); /* default: none */
+	ck_assert_int_eq(o.network, HVC_VM_NET_NONE);
+	ck_assert_int_lt(hvc_vm_opts_set(&o, "network", "nat", &err), 0);
+	ck_assert_str_eq(err.msg, "bad --network \"nat\" (bridge or none)");
+	ck_assert_int_eq(hvc_vm_opts_set(&o, "net-bridge", "br-test", &err), 0);
+	ck_assert_int_lt(hvc_vm_opts_check(&o, &err), 0);
+	ck_assert_str_eq(err.msg, "--net-bridge, --ip, --gateway, --dns and --mac need --network bridge");
+	ck_assert_int_eq(hvc_vm_opts_set(&o, "network", "bridge", &err), 0);
+	ck_assert_int_eq(o.network, HVC_VM_NET_BRIDGE);
+	ck_assert_int_lt(hvc_vm_opts_check(&o, &err), 0);
+	ck_assert_str_eq(err.msg, "--network bridge needs --net-bridge NAME and --ip ADDR/PREFIX");
+	ck_assert_int_eq(hvc_vm_opts_set(&o, "ip", "10.99.0.2/24", &err), 0);
+	ck_assert_int_eq(hvc_vm_opts_set(&o, "gateway", "10.99.0.1", &err), 0);
+	ck_assert_int_eq(hvc_vm_opts_check(&o, &err), 0);
+	for (int i = 0; i < HVC_VM_NET_MAX_DNS; i++)
+		ck_assert_int_eq(hvc_vm_opts_set(&o, "dns", "10.99.0.1", &err), 0);
+	ck_assert_int_lt(hvc_vm_opts_set(&o, "dns", "10.99.0.1", &err), 0);
+	ck_assert_str_eq(err.msg, "too many --dns (at most 3)");
+	ck_assert_int_lt(hvc_vm_opts_set(&o, "mac", "01:00:5e:00:00:01", &err), 0); /* multicast */
+	ck_assert_int_lt(hvc_vm_opts_set(&o, "mac", "52:54:00:12:34", &err), 0);
+	ck_assert_int_eq(hvc_vm_opts_set(&o, "mac", "52:54:00:12:34:56", &err), 0);
+	ck_assert_str_eq(o.net.mac, "52:54:00:12:34:56");
+	ck_assert_int_eq(hvc_vm_opts_set(&o, "gateway", "10.1.0.1", &err), 0);
+	ck_assert_int_lt(hvc_vm_opts_check(&o, &err), 0); /* outside the subnet */
+	ck_assert_int_eq(hvc_vm_opts_set(&o, "network", "none", &err), 0);
+	ck_assert_int_lt(hvc_vm_opts_check(&o, &err), 0);
 }
 END_TEST
 
@@ -624,6 +781,9 @@ static Suite *vm_suite(void)
 	tcase_add_test(tc, state_list_find_prune);
 	tcase_add_test(tc, opts_limits);
 	tcase_add_test(tc, boot_plan_command_and_cmdline);
+	tcase_add_test(tc, network_attachment);
+	tcase_add_test(tc, opts_network);
+	tcase_add_test(tc, network_plan_with_provider);
 	suite_add_tcase(s, tc);
 	return s;
 }

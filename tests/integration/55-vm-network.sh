@@ -1,0 +1,125 @@
+#!/bin/bash
+# VM on a bridge (`hvc vm run --network bridge`, the low-level form with an
+# explicit address), entirely inside a network namespace of its own: the
+# bridge, the taps libvirt creates and every packet live and die there, and
+# traffic goes only to the bridge's own address. Checks the guest's eth0,
+# route, /etc/hosts, resolv.conf and hostname, ping and a TCP fetch from a
+# server on the bridge, a fetch from a server in a detached VM, `vm inspect`'s
+# network, the faults, and that kill -9 of `hvc vm run` followed by `hvc vm
+# rm -f` or `hvc system prune` leaves no tap or bridge port.
+if [ -z "${HVC_TEST_NETNS:-}" ]; then
+	[ "$(id -u)" = 0 ] || { echo "skip: needs root (network namespace, embedded QEMU driver)"; exit 77; }
+	command -v unshare >/dev/null || { echo "skip: unshare not installed"; exit 77; }
+	exec env HVC_TEST_NETNS=1 unshare --net -- bash "$0" "$@"
+fi
+. "$(dirname "$0")/lib.sh"
+
+command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed"
+ls /boot/vmlinuz-* >/dev/null 2>&1 || skip "no guest kernel in /boot"
+command -v busybox >/dev/null || skip "busybox not installed (the HTTP server on the bridge)"
+command -v curl >/dev/null || skip "curl not installed (the HTTP client on the bridge)"
+[ -e /dev/net/tun ] || skip "no /dev/net/tun (libvirt creates the VM's tap there)"
+
+qemu_left() { pgrep -f "qemu-system-x86_64.*$HVC_ROOT" || true; }
+on_exit 'for p in $(pgrep -f "qemu-system-x86_64.*$HVC_ROOT"); do kill -9 $p; done'
+links() { ip -o link | wc -l; }
+ports() { ip -o link show master br-test | wc -l; }
+
+ip link set lo up
+ip link add br-test type bridge 2>/dev/null || skip "cannot create a bridge here"
+ip addr add 10.99.0.1/24 dev br-test
+ip link set br-test up
+mkdir -p "$TEST_TMP/www"
+echo "served-from-the-bridge" >"$TEST_TMP/www/hello.txt"
+busybox httpd -f -p 10.99.0.1:8080 -h "$TEST_TMP/www" &
+httpd_pid=$!
+on_exit "kill $httpd_pid"
+before=$(links)
+NET=(--network bridge --net-bridge br-test --ip 10.99.0.2/24 --gateway 10.99.0.1 --dns 10.99.0.1)
+
+# 1. the guest's eth0, route and files; ping and HTTP to the bridge's address
+expect_status 0 "$HVC" vm run --rm --name vmnet1 "${NET[@]}" busybox sh -c '
+	ip -4 addr show eth0; ip route; cat /etc/hosts /etc/resolv.conf; echo "host=$(hostname)"
+	ping -c1 -W10 10.99.0.1 && wget -q -O - http://10.99.0.1:8080/hello.txt'
+expect_contains "$OUT" "inet 10.99.0.2/24"
+expect_contains "$OUT" "default via 10.99.0.1 dev eth0"
+expect_contains "$OUT" "10.99.0.2	vmnet1"
+expect_contains "$OUT" "nameserver 10.99.0.1"
+expect_contains "$OUT" "host=vmnet1"
+expect_contains "$OUT" "1 packets received"
+expect_contains "$OUT" "served-from-the-bridge"
+[ "$(links)" = "$before" ] || fail "a tap outlived the VM: $(ip -o link)"
+ok "guest eth0 10.99.0.2/24 via br-test: ping and HTTP to the bridge"
+
+# 1b. --disk: the network is set up after the switch to the root disk, so
+# /etc/hosts is the disk's
+expect_status 0 "$HVC" vm run --rm --disk --name vmdisk "${NET[@]}" busybox sh -c \
+	'grep " / " /proc/mounts; cat /etc/hosts; ping -c1 -W10 10.99.0.1'
+expect_contains "$OUT" "/dev/vda / ext4"
+expect_contains "$OUT" "10.99.0.2	vmdisk"
+expect_contains "$OUT" "1 packets received"
+ok "--disk root with a NIC"
+
+# 2. inspect shows the network; the NIC's MAC is derived from the name
+expect_status 0 "$HVC" vm run --name vmnet2 "${NET[@]}" busybox cat /sys/class/net/eth0/address
+mac=$(tr -d '\r\n' <<<"$OUT")
+expect_status 0 "$HVC" vm inspect vmnet2
+expect_contains "$OUT" '"bridge": "br-test"'
+expect_contains "$OUT" "\"mac\": \"$mac\""
+expect_contains "$OUT" '"cidr": "10.99.0.2/24"'
+expect_contains "$OUT" '"gateway": "10.99.0.1"'
+expect_contains "$OUT" "<source bridge='br-test'/>"
+expect_status 0 "$HVC" vm rm vmnet2
+expect_status 0 "$HVC" vm run --rm --name vmnet2 "${NET[@]}" busybox cat /sys/class/net/eth0/address
+[ "$(tr -d '\r\n' <<<"$OUT")" = "$mac" ] || fail "MAC changed between runs of vmnet2: $mac, $OUT"
+ok "vm inspect shows bridge, MAC ($mac, stable per name) and address"
+
+# 2b. the other direction: a server in a detached VM, fetched from the host;
+# `vm stop` takes the tap with QEMU
+expect_status 0 "$HVC" vm run -d --name vmsrv "${NET[@]}" busybox sh -c \
+	'mkdir -p /w && echo served-from-the-vm >/w/x && exec httpd -f -p 8080 -h /w'
+for _ in $(seq 1 100); do
+	got=$(curl -s --max-time 2 http://10.99.0.2:8080/x) && break
+	sleep 0.2
+done
+[ "$got" = "served-from-the-vm" ] || fail "no HTTP answer from the VM at 10.99.0.2:8080: $got"
+[ "$(ports)" = 1 ] || fail "expected the detached VM's tap on br-test"
+expect_status 0 "$HVC" vm stop vmsrv
+expect_status 0 "$HVC" vm rm vmsrv
+[ "$(links)" = "$before" ] || fail "vm stop left a link: $(ip -o link)"
+ok "host -> detached VM over the bridge; vm stop removes its tap"
+
+# 3. faults: one clear error, nothing left
+expect_status 125 "$HVC" vm run --rm --network bridge --net-bridge br-none --ip 10.99.0.2/24 busybox true
+expect_contains "$OUT" 'bridge "br-none" (create it first'
+expect_status 2 "$HVC" vm run --rm --network bridge --net-bridge br-test busybox true
+expect_contains "$OUT" "--network bridge needs --net-bridge NAME and --ip ADDR/PREFIX"
+expect_status 2 "$HVC" vm run --rm "${NET[@]}" --gateway 10.98.0.1 busybox true
+expect_contains "$OUT" "gateway 10.98.0.1 is not another address of 10.99.0.2/24"
+expect_status 2 "$HVC" vm run --rm --ip 10.99.0.2/24 busybox true
+expect_contains "$OUT" "need --network bridge"
+[ -z "$("$HVC" vm ps -a -q)" ] || fail "a failed run left state: $("$HVC" vm ps -a)"
+ok "network faults give one clear error and leave nothing"
+
+# 4. kill -9 of hvc vm run: the tap lives with the orphaned QEMU; `vm rm -f`
+# and `system prune` each end both
+for reclaim in "vm rm -f vmkill" "system prune"; do
+	"$HVC" vm run --name vmkill "${NET[@]}" busybox sleep 60 >/dev/null 2>&1 &
+	pid=$!
+	for _ in $(seq 1 600); do
+		grep -qs '"status": "running"' "$HVC_ROOT"/vms/*/vm.json && [ "$(ports)" = 1 ] && break
+		sleep 0.1
+	done
+	[ "$(ports)" = 1 ] || fail "the VM's tap never joined br-test: $(ip -o link)"
+	[ "$(links)" = $((before + 1)) ] || fail "expected one tap more than $before: $(ip -o link)"
+	kill -9 $pid
+	wait $pid 2>/dev/null
+	[ -n "$(qemu_left)" ] || fail "expected the orphaned QEMU to outlive hvc"
+	[ "$(ports)" = 1 ] || fail "expected the tap to outlive hvc with its QEMU"
+	expect_status 0 "$HVC" $reclaim
+	[ -z "$(qemu_left)" ] || fail "$reclaim left QEMU running"
+	[ "$(ports)" = 0 ] || fail "$reclaim left a port on br-test: $(ip -o link show master br-test)"
+	[ "$(links)" = "$before" ] || fail "$reclaim left a link: $(ip -o link)"
+	[ -z "$("$HVC" vm ps -a -q)" ] || fail "$reclaim left state"
+	ok "kill -9 + $reclaim: no tap, no bridge port, no QEMU ($before links before and after)"
+done
