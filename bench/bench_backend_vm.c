@@ -242,8 +242,9 @@ static char *xml_attr(const char *xml, const char *tag, const char *attr)
 }
 
 /* The data disk as the VM driver declares it: its domain XML generator
- * (pure) rendered for a definition with a data disk, and that disk's
- * <driver> and <target> read back. An attribute the XML leaves out is
+ * (pure) rendered for a definition with a data disk, the O_DIRECT choice made
+ * as a run makes it (hvc_vm_direct_io_ok on the VMs' directory), and that
+ * disk's <driver> and <target> read back. An attribute the XML leaves out is
  * libvirt's default: for QEMU cache=writeback (the host page cache) and
  * io=threads. */
 static void vm_storage(struct hvc_bench_ctx *ctx, struct hvc_bench_storage *st)
@@ -257,7 +258,8 @@ static void vm_storage(struct hvc_bench_ctx *ctx, struct hvc_bench_storage *st)
 	struct hvc_vm_def d = {.name = "storage-probe", .virt_type = "qemu", .vcpus = 1,
 			       .memory_mib = VM_MEMORY_MIB, .cpuset = ctx->cpus,
 			       .kernel = "/kernel", .console_log = "/console",
-			       .data_disk = "/data.img"};
+			       .data_disk = "/data.img",
+			       .data_disk_direct = hvc_vm_direct_io_ok(st->host_path)};
 	_cleanup_free_ char *xml = NULL;
 	struct hvc_error e = {0};
 	if (hvc_vm_domain_xml(&d, &xml, &e) < 0)

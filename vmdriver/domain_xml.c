@@ -51,11 +51,13 @@ static bool valid_cpuset(const char *s)
 	return true;
 }
 
-static void disk(struct hvc_strbuf *b, const char *path, const char *format, const char *dev)
+static void disk(struct hvc_strbuf *b, const char *path, const char *format, const char *dev,
+		 bool direct)
 {
 	_cleanup_free_ char *p = esc(path);
 	hvc_strbuf_printf(b, "    <disk type='file' device='disk'>\n");
-	hvc_strbuf_printf(b, "      <driver name='qemu' type='%s' discard='unmap'/>\n", format);
+	hvc_strbuf_printf(b, "      <driver name='qemu' type='%s'%s discard='unmap'/>\n", format,
+			  direct ? " cache='none' io='native'" : "");
 	hvc_strbuf_printf(b, "      <source file='%s'/>\n", p ? p : "");
 	hvc_strbuf_printf(b, "      <target dev='%s' bus='virtio'/>\n", dev);
 	hvc_strbuf_printf(b, "    </disk>\n");
@@ -154,9 +156,9 @@ static void devices(struct hvc_strbuf *b, const struct hvc_vm_def *d)
 	if (d->emulator)
 		hvc_strbuf_printf(b, "    <emulator>%s</emulator>\n", emu);
 	if (d->root_disk)
-		disk(b, d->root_disk, d->root_disk_format ? d->root_disk_format : "raw", "vda");
+		disk(b, d->root_disk, d->root_disk_format ? d->root_disk_format : "raw", "vda", false);
 	if (d->data_disk)
-		disk(b, d->data_disk, "raw", d->root_disk ? "vdb" : "vda");
+		disk(b, d->data_disk, "raw", d->root_disk ? "vdb" : "vda", d->data_disk_direct);
 	if (d->net)
 		interface(b, d->net);
 	if (strcmp(machine, "microvm"))

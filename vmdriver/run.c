@@ -255,6 +255,7 @@ static int domain_xml(struct vm_run *r, struct vm_boot *b, struct hvc_error *err
 				 .root_disk = b->root_disk,
 				 .root_disk_format = "qcow2",
 				 .data_disk = b->data_disk,
+				 .data_disk_direct = b->data_disk && hvc_vm_direct_io_ok(r->dir),
 				 .description = "hvc VM (hvc vm run)",
 				 .net = o->network == HVC_VM_NET_BRIDGE ? &r->net : NULL};
 	if (hvc_vm_domain_xml(&def, &b->xml, err) < 0)

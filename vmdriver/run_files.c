@@ -24,6 +24,21 @@ int vm_make_data_disk(const char *path, uint64_t bytes, struct hvc_error *err)
 	return 0;
 }
 
+bool hvc_vm_direct_io_ok(const char *dir)
+{
+	_cleanup_free_ char *tmpl = hvc_path_join(dir, ".direct-io-probe.XXXXXX");
+	int fd = mkostemp(tmpl, O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	close(fd);
+	fd = open(tmpl, O_RDWR | O_DIRECT | O_CLOEXEC);
+	unlink(tmpl);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
 int vm_make_overlay(const char *base, const char *path, struct hvc_error *err)
 {
 	char *argv[] = {"qemu-img", "create", "-q",	    "-f",	  "qcow2", "-F",

@@ -176,6 +176,11 @@ struct hvc_vm_def {
 	const char *root_disk;   /* may be NULL: root lives in the initramfs */
 	const char *root_disk_format; /* "raw" or "qcow2" */
 	const char *data_disk;   /* may be NULL */
+	/* The data disk bypasses the host page cache (cache='none' io='native':
+	 * QEMU opens it O_DIRECT), so a guest's disk I/O is comparable with a
+	 * native O_DIRECT run (docs/methodology.md). False where the image's
+	 * file system refuses O_DIRECT (tmpfs): libvirt's default, writeback. */
+	bool data_disk_direct;
 	const char *description; /* free text kept in the XML; may be NULL */
 	const struct hvc_vm_net *net; /* one virtio-net NIC on net->bridge; NULL: no NIC */
 };
@@ -417,5 +422,9 @@ struct hvc_vm_host_opts {
 	unsigned accel_flags; /* HVC_VM_ACCEL_* */
 };
 void hvc_vm_host_add(json_object *host, const void *arg);
+
+/* Whether a file in dir can be opened O_DIRECT (what QEMU needs for a disk
+ * with cache='none'): a temporary file is made, tried and removed. */
+bool hvc_vm_direct_io_ok(const char *dir);
 
 #endif

@@ -2,6 +2,7 @@
  * them), module dependency order from a fake module directory (libkmod), cpio contents,
  * guest config encoding, console marker parsing, smaps_rollup, and the define/start/destroy lifecycle on libvirt's test driver. */
 #include <check.h>
+#include <fcntl.h>
 #include <dirent.h>
 #include <glob.h>
 #include <string.h>
@@ -47,6 +48,28 @@ static struct hvc_vm_def base_def(void)
 				    .console_log = "/var/lib/hvc/vms/0123/console.log" };
 }
 
+/* The O_DIRECT probe agrees with a direct open of a file in the same
+ * directory (what the answer is depends on this host's file system: tmpfs
+ * refused O_DIRECT before Linux 6.6) and leaves nothing behind. */
+START_TEST(direct_io_probe)
+{
+	char dir[] = "/tmp/hvc-direct.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	_cleanup_free_ char *f = hvc_path_join(dir, "f");
+	int fd = open(f, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	fd = open(f, O_RDWR | O_DIRECT | O_CLOEXEC);
+	bool expect = fd >= 0;
+	if (fd >= 0)
+		close(fd);
+	unlink(f);
+	ck_assert_int_eq(hvc_vm_direct_io_ok(dir), expect);
+	ck_assert_int_eq(rmdir(dir), 0); /* empty: the probe file is gone */
+	ck_assert(!hvc_vm_direct_io_ok("/no/such/dir"));
+}
+END_TEST
+
 START_TEST(xml_golden_files)
 {
 	struct hvc_error err = { 0 };
@@ -64,6 +87,7 @@ START_TEST(xml_golden_files)
 	k.root_disk = "/var/lib/hvc/vms/0123/root.qcow2";
 	k.root_disk_format = "qcow2";
 	k.data_disk = "/var/lib/hvc/vms/0123/data.img";
+	k.data_disk_direct = true;
 	k.description = "a <b> & 'c'";
 	k.cmdline = "console=ttyS0 x=\"y\"";
 	_cleanup_free_ char *b = NULL;
@@ -770,6 +794,7 @@ static Suite *vm_suite(void)
 	TCase *tc = tcase_create("vm");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, xml_golden_files);
+	tcase_add_test(tc, direct_io_probe);
 	tcase_add_test(tc, xml_rejects_bad_definitions);
 	tcase_add_test(tc, modules_in_dependency_order);
 	tcase_add_test(tc, modules_of_the_guest_kernel);
