@@ -63,10 +63,9 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < N_SPECS; i++)
 		fprintf(f, "  %-9s %s\n", specs[i].name, specs[i].usage);
 	fprintf(f, "  list      print the workload names\n");
-	fprintf(
-	    f,
-	    "  every workload but idle and net-server takes --min-seconds S: repeat the measured\n"
-	    "  kernel until it has run at least S seconds (\"measured_s\", \"repeats\")\n");
+	fprintf(f, "  every workload but idle and net-server takes --min-seconds S: repeat\n"
+		   "  the measured kernel until it has run at least S seconds (\"measured_s\",\n"
+		   "  \"repeats\")\n");
 }
 
 /* A usage error still prints the failure JSON line (the harness reads stdout). */
