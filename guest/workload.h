@@ -46,10 +46,11 @@ struct wl_opts {
 	bool corrupt;	     /* --self-test-corrupt: damage the result before validation */
 	double min_seconds;  /* floor on the measured time (repeat the kernel); 0 = none */
 	const char *direct;  /* fileio's O_DIRECT mode: auto, on, off; NULL = auto */
-	const char *server;  /* net clients: the net-server's ADDR:PORT */
-	const char *listen;  /* net-server: ADDR:PORT; NULL = default */
-	double
-	    idle_seconds; /* net-server: exit after this long without a connection; < 0 = default */
+
+	/* The network workloads (workload-net.h). */
+	const char *server;    /* net clients: the net-server's ADDR:PORT */
+	const char *listen;    /* net-server: ADDR:PORT; NULL = default */
+	double idle_seconds;   /* net-server: exit when idle this long; < 0 = default */
 	const char *direction; /* net-stream: up, down or both; NULL = both */
 };
 
