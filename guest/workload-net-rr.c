@@ -26,7 +26,7 @@
 struct rr_thread {
 	const struct sockaddr_in *sa;
 	struct net_hdr h;
-	double deadline;
+	double seconds; /* from the thread's first transaction */
 	bool corrupt, crr;
 	/* out */
 	uint64_t done, wrong, server_count;
@@ -70,7 +70,7 @@ static int rr_connection(struct rr_thread *t)
 	if (fd < 0)
 		return rr_fail(t, fd, "connect");
 	net_path_probe(fd, &t->path);
-	double now = t->t0 = wl_now();
+	double now = t->t0 = wl_now(), deadline = t->t0 + t->seconds;
 	do {
 		rr_request(t, req);
 		if ((rc = net_send_all(fd, req, t->h.size)) < 0 ||
@@ -86,7 +86,7 @@ static int rr_connection(struct rr_thread *t)
 		now = end;
 		rr_check(t, req, resp);
 		t->done++;
-	} while (now < t->deadline);
+	} while (now < deadline);
 	t->t1 = now;
 	if (!t->err) {
 		shutdown(fd, SHUT_WR);
@@ -135,7 +135,7 @@ static void *rr_worker(void *arg)
 		rr_connection(t);
 		return NULL;
 	}
-	double now = t->t0 = wl_now();
+	double now = t->t0 = wl_now(), deadline = t->t0 + t->seconds;
 	do {
 		if (crr_once(t) < 0)
 			break;
@@ -146,7 +146,7 @@ static void *rr_worker(void *arg)
 		}
 		now = end;
 		t->done++;
-	} while (now < t->deadline);
+	} while (now < deadline);
 	t->t1 = now;
 	return NULL;
 }
@@ -215,7 +215,7 @@ static int rr_run(const struct wl_opts *o, bool crr)
 	if (!t)
 		return wl_fail(o->name, "allocate: %s", strerror(ENOMEM));
 	uint64_t session = net_session_id(), done = 0, server_crr = 0;
-	double start = wl_now(), elapsed = 0;
+	double elapsed = 0;
 	for (unsigned i = 0; i < o->threads; i++)
 		t[i] = (struct rr_thread){
 		    .sa = &sa,
@@ -224,7 +224,7 @@ static int rr_run(const struct wl_opts *o, bool crr)
 			  .resp_size = (uint32_t)size,
 			  .session = session,
 			  .seed = session + i},
-		    .deadline = start + seconds,
+		    .seconds = seconds,
 		    .corrupt = o->corrupt && i == 0,
 		    .crr = crr,
 		};
