@@ -57,6 +57,23 @@ static const struct wl_spec specs[] = {
 };
 #define N_SPECS (sizeof(specs) / sizeof(specs[0]))
 
+/* The options, by name; which a workload accepts is its spec's bit set. */
+static const struct {
+	const char *name;
+	unsigned bit;
+	bool takes_value;
+} options[] = {
+    {"seconds", WL_OPT_SECONDS, true},	   {"size", WL_OPT_SIZE, true},
+    {"threads", WL_OPT_THREADS, true},	   {"iterations", WL_OPT_ITERATIONS, true},
+    {"kernel", WL_OPT_KERNEL, true},	   {"dir", WL_OPT_DIR, true},
+    {"block", WL_OPT_BLOCK, true},	   {"self-test-corrupt", WL_OPT_CORRUPT, false},
+    {"count", WL_OPT_COUNT, true},	   {"min-seconds", WL_OPT_MIN_SECONDS, true},
+    {"direct", WL_OPT_DIRECT, true},	   {"server", WL_OPT_SERVER, true},
+    {"listen", WL_OPT_LISTEN, true},	   {"idle-seconds", WL_OPT_IDLE, true},
+    {"direction", WL_OPT_DIRECTION, true},
+};
+#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: hvc-workload WORKLOAD [OPTIONS]   (one JSON result line on stdout)\n");
@@ -86,6 +103,34 @@ static int parse_uint(const char *s, unsigned max, unsigned *out)
 	if (*end || v == 0 || v > max)
 		return -1;
 	*out = (unsigned)v;
+	return 0;
+}
+
+/* set_option for the network workloads' options. */
+static int set_net_option(const struct wl_spec *spec, unsigned bit, const char *val,
+			  struct wl_opts *o)
+{
+	switch (bit) {
+	case WL_OPT_IDLE: {
+		char *end;
+		o->idle_seconds = strtod(val, &end);
+		if (*end || end == val || !(o->idle_seconds >= 0) || o->idle_seconds > 1e7)
+			return bad_usage(spec->name, "bad idle time \"%s\" (seconds, >= 0)", val);
+		break;
+	}
+	case WL_OPT_DIRECTION:
+		if (strcmp(val, "up") && strcmp(val, "down") && strcmp(val, "both"))
+			return bad_usage(spec->name, "bad --direction \"%s\" (up, down or both)",
+					 val);
+		o->direction = val;
+		break;
+	case WL_OPT_SERVER:
+		o->server = val;
+		break;
+	case WL_OPT_LISTEN:
+		o->listen = val;
+		break;
+	}
 	return 0;
 }
 
@@ -143,25 +188,6 @@ static int set_option(const struct wl_spec *spec, unsigned bit, const char *val,
 			return bad_usage(spec->name, "bad count \"%s\" (a positive integer)", val);
 		break;
 	}
-	case WL_OPT_IDLE: {
-		char *end;
-		o->idle_seconds = strtod(val, &end);
-		if (*end || end == val || !(o->idle_seconds >= 0) || o->idle_seconds > 1e7)
-			return bad_usage(spec->name, "bad idle time \"%s\" (seconds, >= 0)", val);
-		break;
-	}
-	case WL_OPT_DIRECTION:
-		if (strcmp(val, "up") && strcmp(val, "down") && strcmp(val, "both"))
-			return bad_usage(spec->name, "bad --direction \"%s\" (up, down or both)",
-					 val);
-		o->direction = val;
-		break;
-	case WL_OPT_SERVER:
-		o->server = val;
-		break;
-	case WL_OPT_LISTEN:
-		o->listen = val;
-		break;
 	case WL_OPT_KERNEL:
 		o->kernel = val;
 		break;
@@ -171,6 +197,8 @@ static int set_option(const struct wl_spec *spec, unsigned bit, const char *val,
 	case WL_OPT_CORRUPT:
 		o->corrupt = true;
 		break;
+	default:
+		return set_net_option(spec, bit, val, o);
 	}
 	return 0;
 }
@@ -215,27 +243,6 @@ int main(int argc, char **argv)
 			if (!val)
 				continue;
 		}
-		static const struct {
-			const char *name;
-			unsigned bit;
-			bool takes_value;
-		} opts[] = {
-		    {"seconds", WL_OPT_SECONDS, true},
-		    {"size", WL_OPT_SIZE, true},
-		    {"threads", WL_OPT_THREADS, true},
-		    {"iterations", WL_OPT_ITERATIONS, true},
-		    {"kernel", WL_OPT_KERNEL, true},
-		    {"dir", WL_OPT_DIR, true},
-		    {"block", WL_OPT_BLOCK, true},
-		    {"self-test-corrupt", WL_OPT_CORRUPT, false},
-		    {"count", WL_OPT_COUNT, true},
-		    {"min-seconds", WL_OPT_MIN_SECONDS, true},
-		    {"direct", WL_OPT_DIRECT, true},
-		    {"server", WL_OPT_SERVER, true},
-		    {"listen", WL_OPT_LISTEN, true},
-		    {"idle-seconds", WL_OPT_IDLE, true},
-		    {"direction", WL_OPT_DIRECTION, true},
-		};
 		char name[64];
 		snprintf(name, sizeof(name), "%s", a + 2);
 		char *eq = strchr(name, '=');
@@ -244,19 +251,19 @@ int main(int argc, char **argv)
 			val = strchr(a, '=') + 1;
 		}
 		size_t k;
-		for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
-			if (!strcmp(name, opts[k].name))
+		for (k = 0; k < N_OPTIONS; k++)
+			if (!strcmp(name, options[k].name))
 				break;
-		if (k == sizeof(opts) / sizeof(opts[0]) || !(spec->accepts & opts[k].bit))
+		if (k == N_OPTIONS || !(spec->accepts & options[k].bit))
 			return bad_usage(spec->name, "unknown option \"%s\" for this workload", a);
-		if (opts[k].takes_value && !val) {
+		if (options[k].takes_value && !val) {
 			if (i + 1 >= argc)
 				return bad_usage(spec->name, "option \"%s\" needs a value", a);
 			val = argv[++i];
-		} else if (!opts[k].takes_value && val) {
+		} else if (!options[k].takes_value && val) {
 			return bad_usage(spec->name, "option \"%s\" takes no value", a);
 		}
-		int rc = set_option(spec, opts[k].bit, val, &o);
+		int rc = set_option(spec, options[k].bit, val, &o);
 		if (rc)
 			return rc;
 	}
