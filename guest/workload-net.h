@@ -114,7 +114,7 @@ double net_lat_percentile_us(const uint32_t *sorted, size_t n, double q);
  * address), with its driver as ethtool reports it. */
 struct net_path {
 	char peer[32], local[32];
-	char ifname[32], driver[32];
+	char ifname[16], driver[32]; /* ifname: IF_NAMESIZE */
 	char kind[32]; /* "loopback", "veth", "virtio-net", another driver, or "unknown" */
 };
 void net_path_probe(int fd, struct net_path *p);
