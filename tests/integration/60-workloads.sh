@@ -338,11 +338,11 @@ run_ok net-stream '.verified_bytes > 0' net-stream --server "$SRV" --seconds 0.0
 wait_server 0
 grep -q 'exiting (count).* 3 runs' "$TEST_TMP/server.err" || fail "net-server --count 3: $(cat "$TEST_TMP/server.err")"
 ok "net-server --count 3 exits after three runs"
-start_server --idle-seconds 0.3
+start_server --idle-seconds 1
 run_ok net-rr '.transactions > 0' net-rr --server "$SRV" --seconds 0.05
 wait_server 0
 grep -q 'exiting (idle)' "$TEST_TMP/server.err" || fail "net-server --idle-seconds: $(cat "$TEST_TMP/server.err")"
-ok "net-server --idle-seconds 0.3 exits when idle"
+ok "net-server --idle-seconds 1 exits when idle"
 
 # The packet path through a veth pair between two network namespaces this
 # test creates (root only); the addresses exist only inside them.
