@@ -12,6 +12,7 @@ runc crun skopeo umoci docker-registry hyperfine jq python3"
 
 # The reference net-stream is validated against (docs/methodology.md).
 PACKAGES="$PACKAGES iperf3"
+
 missing=""
 for p in $PACKAGES; do
 	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
