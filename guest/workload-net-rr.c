@@ -62,32 +62,48 @@ static void rr_check(struct rr_thread *t, const unsigned char *req, const unsign
 		}
 }
 
-static int rr_connection(struct rr_thread *t)
+/* Runs transactions until the thread's time is up, timing each one:
+ * once(t, fd) on net-rr's connection, or with a connection of its own
+ * (net-crr, fd -1). */
+static void rr_loop(struct rr_thread *t, int (*once)(struct rr_thread *t, int fd), int fd)
 {
-	unsigned char req[RR_MAX_SIZE], resp[RR_MAX_SIZE], tr[NET_TRAILER_LEN];
-	struct net_trailer peer;
-	int fd = net_connect(t->sa, &t->h), rc = 0;
-	if (fd < 0)
-		return rr_fail(t, fd, "connect");
-	net_path_probe(fd, &t->path);
 	double now = t->t0 = wl_now(), deadline = t->t0 + t->seconds;
 	do {
-		rr_request(t, req);
-		if ((rc = net_send_all(fd, req, t->h.size)) < 0 ||
-		    (rc = net_recv_all(fd, resp, t->h.size)) <= 0) {
-			rr_fail(t, rc ? rc : -EPROTO, "request/response");
+		if (once(t, fd) < 0)
 			break;
-		}
 		double end = wl_now();
 		if (net_lat_add(&t->lat, end - now) < 0) {
 			rr_fail(t, -ENOMEM, "keep latencies");
 			break;
 		}
 		now = end;
-		rr_check(t, req, resp);
 		t->done++;
 	} while (now < deadline);
 	t->t1 = now;
+}
+
+/* One net-rr transaction on the open connection. */
+static int rr_exchange(struct rr_thread *t, int fd)
+{
+	unsigned char req[RR_MAX_SIZE], resp[RR_MAX_SIZE];
+	int rc;
+	rr_request(t, req);
+	if ((rc = net_send_all(fd, req, t->h.size)) < 0 ||
+	    (rc = net_recv_all(fd, resp, t->h.size)) <= 0)
+		return rr_fail(t, rc ? rc : -EPROTO, "request/response");
+	rr_check(t, req, resp);
+	return 0;
+}
+
+static int rr_connection(struct rr_thread *t)
+{
+	unsigned char tr[NET_TRAILER_LEN];
+	struct net_trailer peer;
+	int fd = net_connect(t->sa, &t->h), rc;
+	if (fd < 0)
+		return rr_fail(t, fd, "connect");
+	net_path_probe(fd, &t->path);
+	rr_loop(t, rr_exchange, fd);
 	if (!t->err) {
 		shutdown(fd, SHUT_WR);
 		if ((rc = net_recv_all(fd, tr, sizeof(tr))) <= 0 ||
@@ -102,8 +118,9 @@ static int rr_connection(struct rr_thread *t)
 
 /* One net-crr transaction: header and request in one segment, the response,
  * then the server's close. */
-static int crr_once(struct rr_thread *t)
+static int crr_once(struct rr_thread *t, int unused)
 {
+	(void)unused;
 	unsigned char out[NET_HDR_LEN + RR_MAX_SIZE], resp[RR_MAX_SIZE + 1];
 	net_hdr_encode(&t->h, out);
 	rr_request(t, out + NET_HDR_LEN);
@@ -131,23 +148,10 @@ static int crr_once(struct rr_thread *t)
 static void *rr_worker(void *arg)
 {
 	struct rr_thread *t = arg;
-	if (!t->crr) {
+	if (t->crr)
+		rr_loop(t, crr_once, -1);
+	else
 		rr_connection(t);
-		return NULL;
-	}
-	double now = t->t0 = wl_now(), deadline = t->t0 + t->seconds;
-	do {
-		if (crr_once(t) < 0)
-			break;
-		double end = wl_now();
-		if (net_lat_add(&t->lat, end - now) < 0) {
-			rr_fail(t, -ENOMEM, "keep latencies");
-			break;
-		}
-		now = end;
-		t->done++;
-	} while (now < deadline);
-	t->t1 = now;
 	return NULL;
 }
 
