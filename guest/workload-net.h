@@ -46,8 +46,9 @@ int net_trailer_decode(const unsigned char in[NET_TRAILER_LEN], struct net_trail
 /* Bulk data is a stream of records: a 4-byte little-endian length, then
  * that many pattern bytes; length 0 ends the stream. The byte at stream
  * offset o is buf[o % NET_PATTERN_PERIOD], a splitmix64 sequence of the
- * connection's seed: a period prime to every record size, so a lost,
- * repeated or reordered piece never lines up with the pattern. */
+ * connection's seed. The period is prime, so a lost, repeated or
+ * reordered piece lines up with the pattern only if its length is a
+ * multiple of it (and then the two ends' byte counts disagree). */
 #define NET_PATTERN_PERIOD 65521u
 #define NET_MAX_SIZE (16u << 20)
 struct net_pattern {
