@@ -38,8 +38,41 @@ static const struct wl_spec specs[] = {
 	 WL_OPT_MIN_SECONDS | WL_OPT_DIRECT,
      "[DIR] [--size FILE-BYTES] [--block BYTES] [--seconds S-PER-RANDOM-PHASE]\n"
      "            [--direct auto|on|off]"},
+    {"net-server", wl_net_server, WL_OPT_LISTEN | WL_OPT_IDLE | WL_OPT_COUNT,
+     "[--listen ADDR:PORT] [--idle-seconds S] [--count RUNS]  (the peer; prints its\n"
+     "            ready line, then serves net-stream, net-rr and net-crr)"},
+    {"net-stream", wl_net_stream,
+     WL_OPT_SERVER | WL_OPT_SECONDS | WL_OPT_SIZE | WL_OPT_THREADS | WL_OPT_DIRECTION |
+	 WL_OPT_CORRUPT | WL_OPT_MIN_SECONDS,
+     "--server ADDR:PORT [--direction up|down|both] [--seconds S-PER-DIRECTION]\n"
+     "            [--size RECORD-BYTES] [--threads STREAMS]  (TCP bulk, Gbit/s)"},
+    {"net-rr", wl_net_rr,
+     WL_OPT_SERVER | WL_OPT_SECONDS | WL_OPT_SIZE | WL_OPT_THREADS | WL_OPT_CORRUPT |
+	 WL_OPT_MIN_SECONDS,
+     "--server ADDR:PORT [--seconds S] [--size BYTES] [--threads N]  (TCP_RR)"},
+    {"net-crr", wl_net_crr,
+     WL_OPT_SERVER | WL_OPT_SECONDS | WL_OPT_SIZE | WL_OPT_THREADS | WL_OPT_CORRUPT |
+	 WL_OPT_MIN_SECONDS,
+     "--server ADDR:PORT [--seconds S] [--size BYTES] [--threads N]  (TCP_CRR)"},
 };
 #define N_SPECS (sizeof(specs) / sizeof(specs[0]))
+
+/* The options, by name; which a workload accepts is its spec's bit set. */
+static const struct {
+	const char *name;
+	unsigned bit;
+	bool takes_value;
+} options[] = {
+    {"seconds", WL_OPT_SECONDS, true},	   {"size", WL_OPT_SIZE, true},
+    {"threads", WL_OPT_THREADS, true},	   {"iterations", WL_OPT_ITERATIONS, true},
+    {"kernel", WL_OPT_KERNEL, true},	   {"dir", WL_OPT_DIR, true},
+    {"block", WL_OPT_BLOCK, true},	   {"self-test-corrupt", WL_OPT_CORRUPT, false},
+    {"count", WL_OPT_COUNT, true},	   {"min-seconds", WL_OPT_MIN_SECONDS, true},
+    {"direct", WL_OPT_DIRECT, true},	   {"server", WL_OPT_SERVER, true},
+    {"listen", WL_OPT_LISTEN, true},	   {"idle-seconds", WL_OPT_IDLE, true},
+    {"direction", WL_OPT_DIRECTION, true},
+};
+#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
 static void usage(FILE *f)
 {
@@ -47,8 +80,9 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < N_SPECS; i++)
 		fprintf(f, "  %-9s %s\n", specs[i].name, specs[i].usage);
 	fprintf(f, "  list      print the workload names\n");
-	fprintf(f, "  every workload but idle also takes --min-seconds S: repeat the measured\n"
-		   "  kernel until it has run at least S seconds (\"measured_s\", \"repeats\")\n");
+	fprintf(f, "  every workload but idle and net-server takes --min-seconds S: repeat\n"
+		   "  the measured kernel until it has run at least S seconds (\"measured_s\",\n"
+		   "  \"repeats\")\n");
 }
 
 /* A usage error still prints the failure JSON line (the harness reads stdout). */
@@ -69,6 +103,34 @@ static int parse_uint(const char *s, unsigned max, unsigned *out)
 	if (*end || v == 0 || v > max)
 		return -1;
 	*out = (unsigned)v;
+	return 0;
+}
+
+/* set_option for the network workloads' options. */
+static int set_net_option(const struct wl_spec *spec, unsigned bit, const char *val,
+			  struct wl_opts *o)
+{
+	switch (bit) {
+	case WL_OPT_IDLE: {
+		char *end;
+		o->idle_seconds = strtod(val, &end);
+		if (*end || end == val || !(o->idle_seconds >= 0) || o->idle_seconds > 1e7)
+			return bad_usage(spec->name, "bad idle time \"%s\" (seconds, >= 0)", val);
+		break;
+	}
+	case WL_OPT_DIRECTION:
+		if (strcmp(val, "up") && strcmp(val, "down") && strcmp(val, "both"))
+			return bad_usage(spec->name, "bad --direction \"%s\" (up, down or both)",
+					 val);
+		o->direction = val;
+		break;
+	case WL_OPT_SERVER:
+		o->server = val;
+		break;
+	case WL_OPT_LISTEN:
+		o->listen = val;
+		break;
+	}
 	return 0;
 }
 
@@ -135,6 +197,8 @@ static int set_option(const struct wl_spec *spec, unsigned bit, const char *val,
 	case WL_OPT_CORRUPT:
 		o->corrupt = true;
 		break;
+	default:
+		return set_net_option(spec, bit, val, o);
 	}
 	return 0;
 }
@@ -161,7 +225,8 @@ int main(int argc, char **argv)
 		return bad_usage(argv[1], "unknown workload \"%s\"", argv[1]);
 	}
 
-	struct wl_opts o = {.name = spec->name, .self = argv[0], .seconds = -1, .threads = 1};
+	struct wl_opts o = {
+	    .name = spec->name, .self = argv[0], .seconds = -1, .threads = 1, .idle_seconds = -1};
 	int npos = 0;
 	for (int i = 2; i < argc; i++) {
 		char *a = argv[i], *val = NULL;
@@ -178,18 +243,6 @@ int main(int argc, char **argv)
 			if (!val)
 				continue;
 		}
-		static const struct {
-			const char *name;
-			unsigned bit;
-			bool takes_value;
-		} opts[] = {
-		    {"seconds", WL_OPT_SECONDS, true}, {"size", WL_OPT_SIZE, true},
-		    {"threads", WL_OPT_THREADS, true}, {"iterations", WL_OPT_ITERATIONS, true},
-		    {"kernel", WL_OPT_KERNEL, true},   {"dir", WL_OPT_DIR, true},
-		    {"block", WL_OPT_BLOCK, true},     {"self-test-corrupt", WL_OPT_CORRUPT, false},
-		    {"count", WL_OPT_COUNT, true},     {"min-seconds", WL_OPT_MIN_SECONDS, true},
-		    {"direct", WL_OPT_DIRECT, true},
-		};
 		char name[64];
 		snprintf(name, sizeof(name), "%s", a + 2);
 		char *eq = strchr(name, '=');
@@ -198,19 +251,19 @@ int main(int argc, char **argv)
 			val = strchr(a, '=') + 1;
 		}
 		size_t k;
-		for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
-			if (!strcmp(name, opts[k].name))
+		for (k = 0; k < N_OPTIONS; k++)
+			if (!strcmp(name, options[k].name))
 				break;
-		if (k == sizeof(opts) / sizeof(opts[0]) || !(spec->accepts & opts[k].bit))
+		if (k == N_OPTIONS || !(spec->accepts & options[k].bit))
 			return bad_usage(spec->name, "unknown option \"%s\" for this workload", a);
-		if (opts[k].takes_value && !val) {
+		if (options[k].takes_value && !val) {
 			if (i + 1 >= argc)
 				return bad_usage(spec->name, "option \"%s\" needs a value", a);
 			val = argv[++i];
-		} else if (!opts[k].takes_value && val) {
+		} else if (!options[k].takes_value && val) {
 			return bad_usage(spec->name, "option \"%s\" takes no value", a);
 		}
-		int rc = set_option(spec, opts[k].bit, val, &o);
+		int rc = set_option(spec, options[k].bit, val, &o);
 		if (rc)
 			return rc;
 	}

@@ -26,6 +26,10 @@ enum {
 	WL_OPT_COUNT = 1 << 8,
 	WL_OPT_MIN_SECONDS = 1 << 9,
 	WL_OPT_DIRECT = 1 << 10,
+	WL_OPT_SERVER = 1 << 11,
+	WL_OPT_LISTEN = 1 << 12,
+	WL_OPT_IDLE = 1 << 13,
+	WL_OPT_DIRECTION = 1 << 14,
 };
 
 struct wl_opts {
@@ -42,6 +46,12 @@ struct wl_opts {
 	bool corrupt;	     /* --self-test-corrupt: damage the result before validation */
 	double min_seconds;  /* floor on the measured time (repeat the kernel); 0 = none */
 	const char *direct;  /* fileio's O_DIRECT mode: auto, on, off; NULL = auto */
+
+	/* The network workloads (workload-net.h). */
+	const char *server;    /* net clients: the net-server's ADDR:PORT */
+	const char *listen;    /* net-server: ADDR:PORT; NULL = default */
+	double idle_seconds;   /* net-server: exit when idle this long; < 0 = default */
+	const char *direction; /* net-stream: up, down or both; NULL = both */
 };
 
 struct wl_spec {
@@ -60,6 +70,10 @@ int wl_randmem(const struct wl_opts *o);
 int wl_syscall(const struct wl_opts *o);
 int wl_forkexec(const struct wl_opts *o);
 int wl_fileio(const struct wl_opts *o);
+int wl_net_server(const struct wl_opts *o);
+int wl_net_stream(const struct wl_opts *o);
+int wl_net_rr(const struct wl_opts *o);
+int wl_net_crr(const struct wl_opts *o);
 
 /* ---- result line (workload-common.c) ----
  * wl_result_begin, then fields, then wl_result_end prints

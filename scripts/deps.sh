@@ -10,6 +10,9 @@ gnuplot-nox libarchive-dev libssl-dev libcap-dev libcurl4-openssl-dev busybox-st
 linux-image-cloud-amd64 musl-tools e2fsprogs cpio zstd lz4 iproute2 procps libkmod-dev kmod
 runc crun skopeo umoci docker-registry hyperfine jq python3"
 
+# The reference net-stream is validated against (docs/methodology.md).
+PACKAGES="$PACKAGES iperf3"
+
 missing=""
 for p in $PACKAGES; do
 	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)

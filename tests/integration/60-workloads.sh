@@ -4,7 +4,10 @@
 # (--self-test-corrupt) prints ok:false with no figures and exits non-zero;
 # usage errors exit 2 with a JSON line too. --min-seconds holds every
 # throughput figure to a floor of measured time; the LLC and fileio's storage
-# are checked against what this host's /sys, getconf and findmnt say. docs/workloads.md is the reference.
+# are checked against what this host's /sys, getconf and findmnt say. The
+# network workloads run against a native net-server on 127.0.0.1 only (and,
+# as root, between two network namespaces the test creates).
+# docs/workloads.md is the reference.
 . "$(dirname "$0")/lib.sh"
 W="$HVC_GUEST_DIR/hvc-workload"
 [ -x "$W" ] || fail "no $W (run make)"
@@ -260,5 +263,129 @@ run_fail 2 fileio --direct maybe
 run_fail 2 cpu --direct on
 expect_status 2 "$W"
 expect_contains "$OUT" "usage: hvc-workload"
-[ "$("$W" list | tr '\n' ' ')" = "idle cpu mem randmem syscall forkexec fileio " ] || fail "list: $("$W" list)"
+[ "$("$W" list | tr '\n' ' ')" = "idle cpu mem randmem syscall forkexec fileio net-server net-stream net-rr net-crr " ] || fail "list: $("$W" list)"
 ok "usage errors"
+
+# ---- Network workloads: a native net-server on 127.0.0.1, nothing else ----
+# start_server ARGS...: net-server in the background; waits for its ready
+# line; SRV_PID and SRV (ADDR:PORT) for the clients.
+start_server() {
+	: >"$TEST_TMP/server.out"
+	"$W" net-server "$@" >"$TEST_TMP/server.out" 2>"$TEST_TMP/server.err" &
+	SRV_PID=$!
+	on_exit "kill -KILL $SRV_PID"
+	for _ in $(seq 100); do [ -s "$TEST_TMP/server.out" ] && break; sleep 0.05; done
+	jq -e '.workload == "net-server" and .ok == true and .ready == true and .port > 0 and .address == "127.0.0.1" and .pid > 0' \
+		"$TEST_TMP/server.out" >/dev/null || fail "net-server not ready: $(cat "$TEST_TMP/server.out" "$TEST_TMP/server.err")"
+	SRV=$(jq -r .listen "$TEST_TMP/server.out")
+	[ "$SRV" = "127.0.0.1:$(jq -r .port "$TEST_TMP/server.out")" ] || fail "net-server listen/port disagree: $(cat "$TEST_TMP/server.out")"
+}
+# wait_server RC: the server exits by itself (within 10 s) with RC, its stdout still one line.
+wait_server() {
+	for _ in $(seq 200); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.05; done
+	kill -0 "$SRV_PID" 2>/dev/null && fail "net-server $SRV_PID still running: $(cat "$TEST_TMP/server.err")"
+	wait "$SRV_PID"; local rc=$?
+	[ "$rc" -eq "$1" ] || fail "net-server exited $rc, expected $1: $(cat "$TEST_TMP/server.err")"
+	[ "$(wc -l <"$TEST_TMP/server.out")" -eq 1 ] || fail "net-server printed more than its ready line: $(cat "$TEST_TMP/server.out")"
+}
+stop_server() {
+	kill -TERM "$SRV_PID"
+	wait_server 0
+}
+
+start_server
+loop="(.server == \"$SRV\" and .peer_address == \"127.0.0.1\" and .local_address == \"127.0.0.1\" and .interface == \"lo\" and .path == \"loopback\")"
+lat='(.latency_min_us > 0 and .latency_min_us <= .latency_p50_us and .latency_p50_us <= .latency_p90_us and .latency_p90_us <= .latency_p99_us and .latency_p99_us <= .latency_max_us and .latency_mean_us > 0)'
+run_ok net-stream "$loop and .direction == \"both\" and .size == 131072 and .up_gbit_per_s > 0 and .down_gbit_per_s > 0 and .verified_bytes == .up_bytes + .down_bytes and .up_bytes == .up_records * .size and .down_bytes >= .down_records * .size and .up_s >= 0.2 and .down_s >= 0.2 and .measured_s == ([.up_s, .down_s] | min) and .repeats == ([.up_records, .down_records] | min)" \
+	net-stream --server "$SRV" --seconds 0.2
+run_ok net-stream "$loop and .direction == \"up\" and .size == 65536 and .threads == 2 and (has(\"down_gbit_per_s\") | not) and .up_bytes >= 2 * 65536 and .verified_bytes == .up_bytes" \
+	net-stream --server "$SRV" --seconds 0.1 --direction up --size 64k --threads 2
+run_ok net-stream "$loop and .direction == \"down\" and .size == 1000 and (has(\"up_gbit_per_s\") | not) and .down_gbit_per_s > 0 and .verified_bytes == .down_bytes" \
+	net-stream --server="$SRV" --seconds 0.1 --direction down --size 1000
+run_ok net-rr "$loop and $lat and .size == 1 and .response_size == 1 and .threads == 1 and .transactions > 10 and .repeats == .transactions and (.transactions_per_s - .transactions / .elapsed_s | fabs) < 1e-3 * .transactions_per_s" \
+	net-rr --server "$SRV" --seconds 0.2
+run_ok net-rr "$loop and $lat and .size == 100 and .threads == 2 and .transactions >= 2" net-rr --server "$SRV" --seconds 0.1 --size 100 --threads 2
+run_ok net-crr "$loop and $lat and .size == 1 and .transactions > 10 and .repeats == .transactions" net-crr --server "$SRV" --seconds 0.2
+run_ok net-crr "$loop and $lat and .threads == 2 and .size == 7 and .transactions >= 2" net-crr --server "$SRV" --seconds 0.1 --threads 2 --size 7
+# --min-seconds holds every figure to the floor (per direction for net-stream).
+run_ok net-stream "$floor and .up_s >= $F and .down_s >= $F" net-stream --server "$SRV" --seconds 0.01 --min-seconds $F
+run_ok net-rr "$floor and .elapsed_s >= $F" net-rr --server "$SRV" --seconds 0.01 --min-seconds $F
+run_ok net-crr "$floor and .elapsed_s >= $F" net-crr --server "$SRV" --seconds 0.01 --min-seconds $F
+# Verification failures: a byte damaged each way (the server's check and the
+# client's), a wrong response expected; a bare failure line, exit 1.
+run_fail 1 net-stream --server "$SRV" --seconds 0.05 --self-test-corrupt
+run_fail 1 net-stream --server "$SRV" --seconds 0.05 --direction down --self-test-corrupt
+run_fail 1 net-rr --server "$SRV" --seconds 0.05 --self-test-corrupt
+run_fail 1 net-crr --server "$SRV" --seconds 0.05 --self-test-corrupt --threads 2
+grep -q 'differ from the pattern' <<<"$("$W" net-stream --server "$SRV" --seconds 0.05 --direction up --self-test-corrupt 2>/dev/null)" \
+	|| fail "the server's pattern check did not catch the damaged byte"
+ok "net-stream: the server's pattern check catches a damaged byte"
+# The server served all of that without a failed connection.
+grep -q 'failed\|without a valid header' "$TEST_TMP/server.err" && fail "net-server: $(cat "$TEST_TMP/server.err")"
+stop_server
+ok "net-server: SIGTERM -> 0, one line"
+# Nothing listens there now: a failed run, not a figure.
+run_fail 1 net-rr --server "$SRV" --seconds 0.05
+run_fail 1 net-stream --server "$SRV" --seconds 0.05
+
+# --count RUNS: the server leaves after that many client runs said goodbye
+# (a crr run's transactions counted by the server must match the client's);
+# --idle-seconds: after that long without a connection.
+start_server --count 3 --listen 127.0.0.1:0
+run_ok net-crr '.transactions > 0' net-crr --server "$SRV" --seconds 0.05
+run_ok net-rr '.transactions > 0' net-rr --server "$SRV" --seconds 0.05
+run_ok net-stream '.verified_bytes > 0' net-stream --server "$SRV" --seconds 0.05 --direction up
+wait_server 0
+grep -q 'exiting (count).* 3 runs' "$TEST_TMP/server.err" || fail "net-server --count 3: $(cat "$TEST_TMP/server.err")"
+ok "net-server --count 3 exits after three runs"
+start_server --idle-seconds 1
+run_ok net-rr '.transactions > 0' net-rr --server "$SRV" --seconds 0.05
+wait_server 0
+grep -q 'exiting (idle)' "$TEST_TMP/server.err" || fail "net-server --idle-seconds: $(cat "$TEST_TMP/server.err")"
+ok "net-server --idle-seconds 1 exits when idle"
+
+# The packet path through a veth pair between two network namespaces this
+# test creates (root only); the addresses exist only inside them.
+if [ "$(id -u)" -eq 0 ] && unshare --net true 2>/dev/null && command -v ip >/dev/null; then
+	unshare --net bash -c '
+		W=$1 T=$2
+		ip link set lo up
+		unshare --net sleep 30 & peer=$!
+		trap "kill $peer 2>/dev/null" EXIT
+		sleep 0.1
+		ip link add hvcwl0 type veth peer name hvcwl1 netns $peer 2>/dev/null || exit 3
+		ip addr add 10.213.0.1/24 dev hvcwl0 && ip link set hvcwl0 up || exit 4
+		nsenter -t $peer -n sh -c "ip addr add 10.213.0.2/24 dev hvcwl1 && ip link set hvcwl1 up && ip link set lo up" || exit 4
+		"$W" net-server --listen 10.213.0.1:0 --count 2 --idle-seconds 10 >"$T/veth-server.out" 2>/dev/null &
+		srv=$!
+		trap "kill $peer $srv 2>/dev/null" EXIT
+		for _ in $(seq 100); do [ -s "$T/veth-server.out" ] && break; sleep 0.05; done
+		S=$(jq -r .listen "$T/veth-server.out")
+		nsenter -t $peer -n "$W" net-stream --server "$S" --seconds 0.1 | jq -e ".ok and .path == \"veth\" and .interface == \"hvcwl1\" and .interface_driver == \"veth\" and .local_address == \"10.213.0.2\" and .peer_address == \"10.213.0.1\"" >/dev/null || exit 10
+		# Its own address from the same namespace goes over lo.
+		"$W" net-rr --server "$S" --seconds 0.05 | jq -e ".ok and .path == \"loopback\" and .interface == \"lo\" and .local_address == \"10.213.0.1\"" >/dev/null || exit 11
+		wait $srv || exit 12
+	' _ "$W" "$TEST_TMP"
+	case $? in
+	0) ok "net path: veth between two test namespaces, own address over lo" ;;
+	3) echo "skip: no veth support here: net path through veth" ;;
+	*) fail "net path through a veth pair failed (step $?)" ;;
+	esac
+else
+	echo "skip: not root or no unshare --net: net path through veth"
+fi
+
+# Usage errors of the network workloads.
+run_fail 2 net-stream
+run_fail 2 net-rr --server localhost:80
+run_fail 2 net-rr --server 127.0.0.1:0
+run_fail 2 net-crr --server 127.0.0.1
+run_fail 2 net-stream --server 127.0.0.1:9 --direction sideways
+run_fail 2 net-stream --server 127.0.0.1:9 --size 17m
+run_fail 2 net-rr --server 127.0.0.1:9 --size 1k
+run_fail 2 net-rr --server 127.0.0.1:9 --listen 127.0.0.1:0
+run_fail 2 net-server --listen nowhere
+run_fail 2 net-server --idle-seconds -1
+run_fail 2 net-server --min-seconds 1
+run_fail 2 net-server --server 127.0.0.1:9
+ok "network workloads"
