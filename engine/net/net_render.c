@@ -30,8 +30,9 @@ static void put_dnat(struct hvc_strbuf *b, const struct hvc_net_lease *l,
 static void put_nat_chain(struct hvc_strbuf *b, const char *hook,
 			  const struct hvc_net_lease *leases, size_t n_leases)
 {
-	hvc_strbuf_printf(b, "\tchain %s {\n\t\ttype nat hook %s priority dstnat; policy accept;\n",
-			  hook, hook);
+	/* (nft names the priority dstnat in prerouting only: -100 in output) */
+	hvc_strbuf_printf(b, "\tchain %s {\n\t\ttype nat hook %s priority %s; policy accept;\n",
+			  hook, hook, strcmp(hook, "output") ? "dstnat" : "-100");
 	for (size_t i = 0; i < n_leases; i++)
 		for (size_t j = 0; j < leases[i].n_ports; j++)
 			put_dnat(b, &leases[i], &leases[i].ports[j]);

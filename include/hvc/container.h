@@ -9,11 +9,15 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include "hvc/network.h"
 #include "hvc/util.h"
 
 #define HVC_CTR_ID_LEN 64
 
-enum hvc_ctr_net { HVC_CTR_NET_NONE = 0, HVC_CTR_NET_HOST };
+/* none: a namespace with lo only; host: the host's; bridge: a namespace
+ * with a veth on spec.network's bridge (engine/net/); container: the
+ * namespace of the container spec.network names. */
+enum hvc_ctr_net { HVC_CTR_NET_NONE = 0, HVC_CTR_NET_HOST, HVC_CTR_NET_BRIDGE, HVC_CTR_NET_CONTAINER };
 enum hvc_ctr_seccomp { HVC_CTR_SECCOMP_DEFAULT = 0, HVC_CTR_SECCOMP_UNCONFINED, HVC_CTR_SECCOMP_FILE };
 
 /* -v HOST:CTR[:ro] and --tmpfs PATH */
@@ -45,6 +49,9 @@ struct hvc_ctr_spec {
 	bool init;           /* hvc-init as PID 1 (default true) */
 	bool ready;          /* hvc-init prints HVC_READY_MARKER (bench) */
 	enum hvc_ctr_net net;
+	char *network;       /* bridge: the network's name; container: the container's */
+	struct hvc_net_port *ports; /* -p */
+	size_t n_ports;
 	uint64_t caps;       /* bit set of CAP_* numbers kept */
 	enum hvc_ctr_seccomp seccomp;
 	char *seccomp_file;  /* HVC_CTR_SECCOMP_FILE */
@@ -323,7 +330,12 @@ int hvc_ctr_opt_memory(struct hvc_ctr_spec *s, const char *arg, struct hvc_error
 int hvc_ctr_opt_cpus(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err);   /* (0, 1024] */
 int hvc_ctr_opt_cpuset(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err); /* "0-1,3" */
 int hvc_ctr_opt_pids(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err);   /* -1: none */
-int hvc_ctr_opt_network(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err); /* none|host */
+/* none|host|bridge|container:NAME|NETWORK (a user network's name) */
+int hvc_ctr_opt_network(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err);
+/* -p [IP:]HOSTPORT:CTRPORT[/tcp|udp] */
+int hvc_ctr_opt_publish(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err);
+/* The --network value a spec was given (into buf), as config.json records it. */
+const char *hvc_ctr_network_format(const struct hvc_ctr_spec *s, char *buf, size_t len);
 /* seccomp=unconfined|FILE (made absolute; must exist), no-new-privileges */
 int hvc_ctr_opt_security(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err);
 int hvc_ctr_opt_workdir(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err); /* absolute */
