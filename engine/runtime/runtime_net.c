@@ -127,3 +127,24 @@ void hvc_rt_net_release(struct hvc_ctr *c)
 	}
 	hvc_net_lease_clear(&c->net.lease);
 }
+
+json_object *hvc_ctr_network_settings(const char *id)
+{
+	struct hvc_net_lease l;
+	struct hvc_net n;
+	if (hvc_net_lease_find(id, &l, NULL) != 1)
+		return NULL;
+	json_object *o = json_object_new_object();
+	char ip[16], buf[64];
+	hvc_json_add_string(o, "network", l.net);
+	hvc_json_add_string(o, "address", hvc_net_ip_format(l.addr, ip));
+	if (hvc_net_get(l.net, &n, NULL) == 0)
+		hvc_json_add_string(o, "gateway", hvc_net_ip_format(n.gateway, ip));
+	json_object *ports = json_object_new_array();
+	for (size_t i = 0; i < l.n_ports; i++)
+		json_object_array_add(ports, json_object_new_string(hvc_net_port_format(
+						 &l.ports[i], buf, sizeof(buf))));
+	json_object_object_add(o, "ports", ports);
+	hvc_net_lease_clear(&l);
+	return o;
+}

@@ -324,6 +324,11 @@ struct hvc_ctr_prune_report {
 };
 int hvc_ctr_prune(bool all, struct hvc_ctr_prune_report *r, struct hvc_error *err);
 
+/* ---------- network (engine/runtime/runtime_net.c) ---------------------------- */
+/* {"network", "address", "gateway", "ports": ["127.0.0.1:8080->80/tcp"]} of a
+ * container holding a lease; NULL when it holds none. */
+json_object *hvc_ctr_network_settings(const char *id);
+
 /* ---------- option values into a spec (engine/runtime/container_options.c) ----
  * `hvc run`'s values, validated once here (messages name the option): */
 int hvc_ctr_opt_memory(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err); /* -m, >= 6m */
