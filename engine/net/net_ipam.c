@@ -212,6 +212,7 @@ int hvc_net_lease_release(const char *net, uint32_t addr, const char *owner, str
 
 int hvc_net_lease_find(const char *owner, struct hvc_net_lease *out, struct hvc_error *err)
 {
+	memset(out, 0, sizeof(*out));
 	_cleanup_free_ struct hvc_net *nets = NULL;
 	size_t n = 0;
 	if (hvc_net_list(&nets, &n, err) < 0)
