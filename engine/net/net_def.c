@@ -184,27 +184,3 @@ int hvc_net_create(const char *name, const char *subnet, struct hvc_net *n, stru
 		return -1;
 	return def_write(n, err);
 }
-
-int hvc_net_remove(const char *name, struct hvc_error *err)
-{
-	struct hvc_net n;
-	if (hvc_net_get(name, &n, err) < 0)
-		return -1;
-	_cleanup_net_lock_ int lk = hvc_net_lock(err);
-	if (lk < 0)
-		return -1;
-	struct hvc_net_lease *l = NULL;
-	size_t cnt = 0;
-	if (hvc_net_lease_list(n.name, &l, &cnt, err) < 0)
-		return -1;
-	hvc_net_leases_free(l, cnt);
-	if (cnt)
-		return hvc_err(err, EBUSY, "network \"%s\" has %zu attached instance(s)", n.name,
-			       cnt);
-	struct hvc_error e = {0};
-	hvc_net_link_delete(n.bridge, &e); /* absent (another netns, a reboot): nothing to do */
-	_cleanup_free_ char *dir = hvc_net_dir(n.name);
-	if (hvc_rm_rf(dir, err) < 0)
-		return -1;
-	return hvc_net_sync_locked(true, err);
-}

@@ -15,6 +15,11 @@ int hvc_net_lock(struct hvc_error *err);
 void hvc_net_unlock(int *fd);
 #define _cleanup_net_lock_ __attribute__((cleanup(hvc_net_unlock)))
 
+/* Lease files (net_ipam.c): networks/<net>/leases/<address>.json */
+char *hvc_net_lease_path(const char *net, uint32_t addr);
+int hvc_net_lease_read(const char *path, struct hvc_net_lease *l, struct hvc_error *err);
+int hvc_net_lease_write(const struct hvc_net_lease *l, struct hvc_error *err);
+
 /* Reads a definition (no default creation). */
 int hvc_net_def_read(const char *name, struct hvc_net *n, struct hvc_error *err);
 /* The sync, for callers already holding the lock. */

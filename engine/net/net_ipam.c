@@ -1,9 +1,9 @@
-/* engine/net/net_ipam: address leases. One file per lease,
- * networks/<net>/leases/<address>.json, written atomically (rename) under
- * networks/.lock: a crash leaves either no lease or a whole one, and a lease
- * whose holder process died is dropped by prune (net_prune.c). The address
- * choice is pure (hvc_net_ipam_pick) and unit-tested. */
-#include "hvc/container.h"
+/* engine/net/net_ipam: address leases as data and files. One file per
+ * lease, networks/<net>/leases/<address>.json, renamed into place (a crash
+ * leaves no lease or a whole one); a lease whose holder process died is
+ * dropped by prune (net_prune.c). The address choice is pure
+ * (hvc_net_ipam_pick) and unit-tested; allocating and releasing, which also
+ * sync the network, are in net_lease_ops.c. */
 #include "net_internal.h"
 #include <dirent.h>
 #include <string.h>
@@ -110,14 +110,14 @@ int hvc_net_lease_from_json(json_object *o, struct hvc_net_lease *l, struct hvc_
 	return 0;
 }
 
-static char *lease_path(const char *net, uint32_t addr)
+char *hvc_net_lease_path(const char *net, uint32_t addr)
 {
 	char ip[16];
 	return hvc_strdup_printf("%s/networks/%s/leases/%s.json", hvc_root(), net,
 				 hvc_net_ip_format(addr, ip));
 }
 
-static int lease_read(const char *path, struct hvc_net_lease *l, struct hvc_error *err)
+int hvc_net_lease_read(const char *path, struct hvc_net_lease *l, struct hvc_error *err)
 {
 	_cleanup_json_ json_object *o = NULL;
 	if (hvc_json_read_file(path, &o, err) < 0)
@@ -140,7 +140,7 @@ int hvc_net_lease_list(const char *net, struct hvc_net_lease **out, size_t *coun
 			continue; /* (.tmp files of an interrupted write) */
 		_cleanup_free_ char *p = hvc_path_join(dir, de->d_name);
 		struct hvc_net_lease l;
-		if (lease_read(p, &l, NULL) < 0)
+		if (hvc_net_lease_read(p, &l, NULL) < 0)
 			continue;
 		*out = hvc_xrealloc(*out, *count + 1, sizeof(**out));
 		(*out)[(*count)++] = l;
@@ -153,9 +153,9 @@ int hvc_net_lease_list(const char *net, struct hvc_net_lease **out, size_t *coun
  * live process, and after a crash of the host every holder is gone, so a
  * lease lost with the page cache is exactly as right as one kept (prune
  * would drop it). Two fsyncs were 1.5 ms of every start on a bridge. */
-static int lease_write(const struct hvc_net_lease *l, struct hvc_error *err)
+int hvc_net_lease_write(const struct hvc_net_lease *l, struct hvc_error *err)
 {
-	_cleanup_free_ char *p = lease_path(l->net, l->addr);
+	_cleanup_free_ char *p = hvc_net_lease_path(l->net, l->addr);
 	_cleanup_free_ char *tmp = hvc_strdup_printf("%s.tmp.%d", p, (int)getpid());
 	_cleanup_json_ json_object *o = hvc_net_lease_to_json(l);
 	const char *txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
@@ -166,82 +166,4 @@ static int lease_write(const struct hvc_net_lease *l, struct hvc_error *err)
 		return hvc_err(err, errno, "rename `%s`", tmp);
 	}
 	return 0;
-}
-
-static int pick_locked(const struct hvc_net *n, uint32_t *addr, struct hvc_error *err)
-{
-	struct hvc_net_lease *ls = NULL;
-	size_t cnt = 0;
-	if (hvc_net_lease_list(n->name, &ls, &cnt, err) < 0)
-		return -1;
-	_cleanup_free_ uint32_t *used = hvc_xcalloc(cnt + 1, sizeof(*used));
-	for (size_t i = 0; i < cnt; i++)
-		used[i] = ls[i].addr;
-	hvc_net_leases_free(ls, cnt);
-	if (hvc_net_ipam_pick(n, used, cnt, addr) < 0)
-		return hvc_err(err, ENOSPC, "network \"%s\": no free address", n->name);
-	return 0;
-}
-
-int hvc_net_lease_alloc(const struct hvc_net *n, struct hvc_net_lease *l, struct hvc_error *err)
-{
-	snprintf(l->net, sizeof(l->net), "%s", n->name);
-	if (!l->holder) {
-		l->holder = getpid();
-		l->holder_start = hvc_ctr_proc_start_time(l->holder);
-	}
-	_cleanup_free_ char *dir = hvc_strdup_printf("%s/networks/%s/leases", hvc_root(), n->name);
-	if (hvc_mkdir_p(dir, 0755, err) < 0)
-		return -1;
-	_cleanup_net_lock_ int lk = hvc_net_lock(err);
-	if (lk < 0 || pick_locked(n, &l->addr, err) < 0 || lease_write(l, err) < 0)
-		return -1;
-	if (hvc_net_sync_locked(false, err) < 0) {
-		_cleanup_free_ char *p = lease_path(l->net, l->addr);
-		unlink(p);
-		return -1;
-	}
-	return 0;
-}
-
-int hvc_net_lease_release(const char *net, uint32_t addr, const char *owner, struct hvc_error *err)
-{
-	_cleanup_net_lock_ int lk = hvc_net_lock(err);
-	if (lk < 0)
-		return -1;
-	_cleanup_free_ char *p = lease_path(net, addr);
-	struct hvc_net_lease l;
-	if (lease_read(p, &l, NULL) < 0)
-		return 0;
-	bool mine = !strcmp(l.owner, owner);
-	hvc_net_lease_clear(&l);
-	if (!mine)
-		return 0; /* reused by another instance since */
-	if (unlink(p) < 0 && errno != ENOENT)
-		return hvc_err(err, errno, "remove lease `%s`", p);
-	return hvc_net_sync_locked(false, err);
-}
-
-int hvc_net_lease_find(const char *owner, struct hvc_net_lease *out, struct hvc_error *err)
-{
-	memset(out, 0, sizeof(*out));
-	_cleanup_free_ struct hvc_net *nets = NULL;
-	size_t n = 0;
-	if (hvc_net_list(&nets, &n, err) < 0)
-		return -1;
-	int found = 0;
-	for (size_t i = 0; i < n && !found; i++) {
-		struct hvc_net_lease *ls = NULL;
-		size_t cnt = 0;
-		if (hvc_net_lease_list(nets[i].name, &ls, &cnt, err) < 0)
-			return -1;
-		for (size_t j = 0; j < cnt && !found; j++)
-			if (!strcmp(ls[j].owner, owner)) {
-				*out = ls[j];
-				memset(&ls[j], 0, sizeof(ls[j]));
-				found = 1;
-			}
-		hvc_net_leases_free(ls, cnt);
-	}
-	return found;
 }

@@ -21,10 +21,7 @@ static unsigned prune_leases(const struct hvc_net *n, char ***live_ifs)
 			hvc_strv_push(live_ifs, p.host_if);
 			continue;
 		}
-		char ip[16];
-		_cleanup_free_ char *path =
-		    hvc_strdup_printf("%s/networks/%s/leases/%s.json", hvc_root(), n->name,
-				      hvc_net_ip_format(ls[i].addr, ip));
+		_cleanup_free_ char *path = hvc_net_lease_path(n->name, ls[i].addr);
 		if (unlink(path) == 0)
 			dropped++;
 	}

@@ -53,55 +53,6 @@ int hvc_ctr_opt_pids(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *
 	return 0;
 }
 
-int hvc_ctr_opt_network(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err)
-{
-	free(s->network);
-	s->network = NULL;
-	if (!strcmp(arg, "none") || !strcmp(arg, "host")) {
-		s->net = !strcmp(arg, "none") ? HVC_CTR_NET_NONE : HVC_CTR_NET_HOST;
-		return 0;
-	}
-	if (hvc_str_has_prefix(arg, "container:")) {
-		if (!hvc_ctr_name_valid(arg + strlen("container:")))
-			return hvc_err(err, 0, "--network \"%s\": expected container:NAME", arg);
-		s->net = HVC_CTR_NET_CONTAINER;
-		s->network = hvc_xstrdup(arg + strlen("container:"));
-		return 0;
-	}
-	if (!*arg || strlen(arg) > HVC_NET_NAME_MAX || strspn(arg, "abcdefghijklmnopqrstuvwxyz"
-					  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(arg))
-		return hvc_err(err, 0, "--network \"%s\": expected none, host, bridge, container:NAME "
-			       "or a network's name", arg);
-	s->net = HVC_CTR_NET_BRIDGE;
-	s->network = hvc_xstrdup(!strcmp(arg, "bridge") ? HVC_NET_DEFAULT : arg);
-	return 0;
-}
-
-const char *hvc_ctr_network_format(const struct hvc_ctr_spec *s, char *buf, size_t len)
-{
-	switch (s->net) {
-	case HVC_CTR_NET_HOST: snprintf(buf, len, "host"); break;
-	case HVC_CTR_NET_BRIDGE: snprintf(buf, len, "%s", s->network); break;
-	case HVC_CTR_NET_CONTAINER: snprintf(buf, len, "container:%s", s->network); break;
-	default: snprintf(buf, len, "none"); break;
-	}
-	return buf;
-}
-
-int hvc_ctr_opt_publish(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err)
-{
-	struct hvc_net_port p;
-	if (hvc_net_port_parse(arg, &p, err) < 0)
-		return -1;
-	for (size_t i = 0; i < s->n_ports; i++)
-		if (s->ports[i].host_port == p.host_port && s->ports[i].proto == p.proto &&
-		    (s->ports[i].host_ip == p.host_ip || !s->ports[i].host_ip || !p.host_ip))
-			return hvc_err(err, 0, "-p \"%s\": host port %u/%s is already published", arg,
-				       p.host_port, hvc_net_proto_name(p.proto));
-	s->ports = hvc_xrealloc(s->ports, s->n_ports + 1, sizeof(*s->ports));
-	s->ports[s->n_ports++] = p;
-	return 0;
-}
 
 static bool is_no_new_privileges(const char *arg)
 {

@@ -221,31 +221,6 @@ static char *dup_or_null(const char *s)
 	return s ? hvc_xstrdup(s) : NULL;
 }
 
-/* -p as typed, IP included: "127.0.0.1:8080:80/tcp" */
-static json_object *ports_to_json(const struct hvc_ctr_spec *s)
-{
-	json_object *a = json_object_new_array();
-	for (size_t i = 0; i < s->n_ports; i++) {
-		char ip[16], buf[64];
-		const struct hvc_net_port *p = &s->ports[i];
-		snprintf(buf, sizeof(buf), "%s:%u:%u/%s", hvc_net_ip_format(p->host_ip, ip), p->host_port,
-			 p->port, hvc_net_proto_name(p->proto));
-		json_object_array_add(a, json_object_new_string(buf));
-	}
-	return a;
-}
-
-static int ports_from_json(json_object *a, struct hvc_ctr_spec *s, struct hvc_error *err)
-{
-	size_t n = a && json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
-	for (size_t i = 0; i < n; i++) {
-		const char *p = json_object_get_string(json_object_array_get_idx(a, i));
-		if (!p || hvc_ctr_opt_publish(s, p, err) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 json_object *hvc_ctr_spec_to_json(const struct hvc_ctr_spec *s)
 {
 	json_object *o = json_object_new_object();
@@ -267,7 +242,7 @@ json_object *hvc_ctr_spec_to_json(const struct hvc_ctr_spec *s)
 	hvc_json_add_bool(o, "init", s->init);
 	char net[128];
 	hvc_json_add_string(o, "network", hvc_ctr_network_format(s, net, sizeof(net)));
-	json_object_object_add(o, "ports", ports_to_json(s));
+	json_object_object_add(o, "ports", hvc_ctr_ports_to_json(s));
 	char caps[1024];
 	hvc_json_add_string(o, "caps", hvc_ctr_caps_format(s->caps, caps, sizeof(caps)));
 	hvc_json_add_string(o, "seccomp", s->seccomp == HVC_CTR_SECCOMP_DEFAULT ? "default"
@@ -331,7 +306,7 @@ int hvc_ctr_spec_from_json(json_object *o, struct hvc_ctr_spec *s, struct hvc_er
 	const char *net = hvc_json_get_string(o, "network");
 	if (net && hvc_ctr_opt_network(s, net, err) < 0)
 		return -1;
-	if (ports_from_json(hvc_json_get(o, "ports"), s, err) < 0)
+	if (hvc_ctr_ports_from_json(hvc_json_get(o, "ports"), s, err) < 0)
 		return -1;
 	const char *caps = hvc_json_get_string(o, "caps");
 	s->caps = 0;

@@ -329,7 +329,8 @@ int hvc_ctr_prune(bool all, struct hvc_ctr_prune_report *r, struct hvc_error *er
  * container holding a lease; NULL when it holds none. */
 json_object *hvc_ctr_network_settings(const char *id);
 
-/* ---------- option values into a spec (engine/runtime/container_options.c) ----
+/* ---------- option values into a spec (engine/runtime/container_options.c,
+ * the network's in container_net.c) ----
  * `hvc run`'s values, validated once here (messages name the option): */
 int hvc_ctr_opt_memory(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err); /* -m, >= 6m */
 int hvc_ctr_opt_cpus(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err);   /* (0, 1024] */
@@ -341,6 +342,9 @@ int hvc_ctr_opt_network(struct hvc_ctr_spec *s, const char *arg, struct hvc_erro
 int hvc_ctr_opt_publish(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err);
 /* The --network value a spec was given (into buf), as config.json records it. */
 const char *hvc_ctr_network_format(const struct hvc_ctr_spec *s, char *buf, size_t len);
+/* The spec's -p values as config.json records them ("127.0.0.1:8080:80/tcp"), and back. */
+json_object *hvc_ctr_ports_to_json(const struct hvc_ctr_spec *s);
+int hvc_ctr_ports_from_json(json_object *a, struct hvc_ctr_spec *s, struct hvc_error *err);
 /* seccomp=unconfined|FILE (made absolute; must exist), no-new-privileges */
 int hvc_ctr_opt_security(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err);
 int hvc_ctr_opt_workdir(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err); /* absolute */
