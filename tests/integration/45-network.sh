@@ -36,6 +36,14 @@ expect_contains "$OUT" "written by hvc"
 [ "$(leases)" = 0 ] || fail "--rm left a lease"
 ok "bridge: address, default route, /etc/hosts, /etc/hostname, /etc/resolv.conf; --rm released the lease"
 
+expect_status 127 "$B" run --rm --network bridge busybox nosuchcmd
+[ "$(leases)" = 0 ] || fail "a failed start left a lease"
+expect_status 0 "$B" run --rm --network bridge --userns --read-only busybox sh -c 'id -u; ip -4 -o addr show eth0'
+expect_contains "$OUT" "inet 10.88.0."
+expect_status 125 "$B" run --rm --network nosuchnet busybox true
+expect_contains "$OUT" 'network "nosuchnet" not found'
+ok "a failed start releases its lease; --userns and --read-only work on the bridge; unknown network: 125"
+
 expect_status 0 "$B" run --rm busybox ip -o link
 [ "$(grep -c ': ' <<<"$OUT")" = 1 ] || fail "--network none has more than lo: $OUT"
 ok "--network none (the default) still has only lo"
@@ -60,7 +68,9 @@ ok "-p 127.0.0.1:8080:80 reachable from the host; hvc port and inspect show it"
 
 expect_status 0 "$B" run --rm --network container:web busybox ip -4 -o addr show eth0
 expect_contains "$OUT" "inet 10.88.0."
-ok "--network container:web shares web's namespace"
+expect_status 0 "$B" exec web ip -4 -o addr show eth0
+expect_contains "$OUT" "inet 10.88.0."
+ok "--network container:web shares web's namespace; hvc exec joins it too"
 
 expect_status 125 "$B" run --rm -p 8081:80 busybox true
 expect_contains "$OUT" "-p needs a bridge network"
