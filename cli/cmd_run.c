@@ -38,6 +38,7 @@ static void usage(FILE *f)
 		"  --network MODE          none (only lo, the default), host, bridge (the hvc0\n"
 		"                          network), NETWORK (a user network), container:NAME\n"
 		"  -p, --publish [IP:]HOST:CTR[/tcp|udp]   publish a port (bridge networks)\n"
+		"  -P, --publish-all       publish every EXPOSEd port on a free host port\n"
 		"  --cap-add CAP, --cap-drop CAP   change the capability set (ALL works)\n"
 		"  --security-opt OPT      seccomp=unconfined|FILE.json, no-new-privileges\n"
 		"  --userns                map container root to an unprivileged host range\n"
@@ -61,6 +62,7 @@ static const struct option run_options[] = {
 	{ "cpus", required_argument, NULL, O_CPUS }, { "cpuset-cpus", required_argument, NULL, O_CPUSET },
 	{ "pids-limit", required_argument, NULL, O_PIDS }, { "network", required_argument, NULL, O_NET },
 	{ "net", required_argument, NULL, O_NET }, { "publish", required_argument, NULL, 'p' },
+	{ "publish-all", no_argument, NULL, 'P' },
 	{ "cap-add", required_argument, NULL, O_CAPADD },
 	{ "cap-drop", required_argument, NULL, O_CAPDROP },
 	{ "security-opt", required_argument, NULL, O_SECOPT }, { "userns", no_argument, NULL, O_USERNS },
@@ -87,6 +89,7 @@ struct run_opts {
 	char *entrypoint; /* NULL: the image's */
 	unsigned char detach_keys[HVC_DETACH_KEYS_MAX];
 	size_t n_detach_keys;
+	bool publish_all; /* -P: resolved against the image once it is known */
 };
 
 static void run_opts_free(struct run_opts *o)
@@ -143,6 +146,9 @@ static int parse_other(struct run_opts *o, int c, const char *arg)
 			return hvc_cli_usage_error("run", "invalid name \"%s\": use [a-zA-Z0-9][a-zA-Z0-9_.-]*", arg);
 		replace_str(&s->name, arg);
 		return 0;
+	case 'P':
+		o->publish_all = true;
+		return 0;
 	case 'e':
 		return hvc_ctr_env_set(&s->env, arg, &err) < 0 ? hvc_cli_fail("run: -e", &err, HVC_EXIT_RUNTIME) : 0;
 	case O_ENVFILE: return parse_env_file(s, arg);
@@ -179,7 +185,7 @@ static int parse_one(struct run_opts *o, int c, const char *arg)
 static int parse(int argc, char **argv, struct run_opts *o, char **image, char ***cmd)
 {
 	int c, rc;
-	while ((c = getopt_long(argc, argv, "+dite:w:u:v:m:p:h", run_options, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "+dite:w:u:v:m:p:Ph", run_options, NULL)) != -1)
 		if ((rc = parse_one(o, c, optarg)) != 0)
 			return rc;
 	if (optind >= argc) {
@@ -264,6 +270,8 @@ static int run(struct run_opts *o, const char *image, char **cmd)
 {
 	struct hvc_error err = { 0 };
 	if (hvc_ctr_spec_set_image_entrypoint(&o->spec, image, cmd, o->entrypoint, &err) < 0)
+		return hvc_cli_fail("run", &err, HVC_EXIT_RUNTIME);
+	if (o->publish_all && hvc_ctr_publish_exposed(&o->spec, &err) < 0)
 		return hvc_cli_fail("run", &err, HVC_EXIT_RUNTIME);
 	if (o->spec.detach)
 		return run_detached(&o->spec);

@@ -345,6 +345,12 @@ const char *hvc_ctr_network_format(const struct hvc_ctr_spec *s, char *buf, size
 /* The spec's -p values as config.json records them ("127.0.0.1:8080:80/tcp"), and back. */
 json_object *hvc_ctr_ports_to_json(const struct hvc_ctr_spec *s);
 int hvc_ctr_ports_from_json(json_object *a, struct hvc_ctr_spec *s, struct hvc_error *err);
+/* -P (engine/runtime/container_expose.c): the image's EXPOSEd ports added to
+ * s->ports on host ports the kernel picks (an explicit -p for a port wins). */
+int hvc_ctr_publish_exposed(struct hvc_ctr_spec *s, struct hvc_error *err);
+/* Pure: an image config's ExposedPorts ("80/tcp") as ports with host_port 0. */
+int hvc_ctr_exposed_ports_parse(json_object *config, struct hvc_net_port **out, size_t *n,
+				struct hvc_error *err);
 /* seccomp=unconfined|FILE (made absolute; must exist), no-new-privileges */
 int hvc_ctr_opt_security(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err);
 int hvc_ctr_opt_workdir(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err); /* absolute */

@@ -52,12 +52,15 @@ ok "--network none (the default) still has only lo"
 "$B" run -d --name web --network bridge -p 127.0.0.1:8080:80 busybox \
 	sh -c 'while true; do echo hello-from-web | nc -l -p 80; done' >/dev/null || fail "run -d web"
 wait_running web
-expect_status 0 "$B" run --rm --network bridge busybox sh -c 'ping -c1 -W2 web >/dev/null && echo | nc web 80'
+expect_status 0 "$B" run --rm --network bridge busybox sh -c \
+	'ping -c1 -W2 web >/dev/null && for i in 1 2 3 4 5 6 7 8 9 10; do echo | nc web 80 && break; sleep 0.1; done'
 expect_contains "$OUT" "hello-from-web"
 ok "container to container on hvc0: ping and TCP by name"
 
 # --- publishing on 127.0.0.1 -------------------------------------------------------------
-OUT=$(echo | timeout 5 busybox nc 127.0.0.1 8080) || fail "connect to 127.0.0.1:8080"
+# (the server's nc restarts between connections: retry across that gap)
+fetch() { for _ in $(seq 50); do OUT=$(echo | timeout 2 busybox nc "$1" "$2") && [ -n "$OUT" ] && return; sleep 0.1; done; }
+fetch 127.0.0.1 8080
 expect_contains "$OUT" "hello-from-web"
 expect_status 0 "$B" port web
 [ "$OUT" = "80/tcp -> 127.0.0.1:8080" ] || fail "hvc port: $OUT"
@@ -72,6 +75,21 @@ expect_status 0 "$B" exec web ip -4 -o addr show eth0
 expect_contains "$OUT" "inet 10.88.0."
 ok "--network container:web shares web's namespace; hvc exec joins it too"
 
+# -P: the image's EXPOSEd ports on host ports the kernel picks
+mkdir -p "$TEST_TMP/ctx"
+printf 'FROM busybox\nEXPOSE 80\nCMD ["sh","-c","while true; do echo exposed-ok | nc -l -p 80; done"]\n' \
+	>"$TEST_TMP/ctx/Dockerfile"
+"$B" build -t exposed "$TEST_TMP/ctx" >/dev/null 2>&1 || fail "build an image with EXPOSE"
+"$B" run -d --name exp --network bridge -P exposed >/dev/null || fail "run -P"
+wait_running exp
+expect_status 0 "$B" port exp
+hp=$(awk '/^80\/tcp -> 0.0.0.0:/ { split($3, a, ":"); print a[2] }' <<<"$OUT")
+[ -n "$hp" ] || fail "-P did not publish 80/tcp: $OUT"
+fetch 127.0.0.1 "$hp"
+expect_contains "$OUT" "exposed-ok"
+"$B" rm -f exp >/dev/null
+ok "-P publishes EXPOSE 80 on host port $hp, reachable on 127.0.0.1"
+
 expect_status 125 "$B" run --rm -p 8081:80 busybox true
 expect_contains "$OUT" "-p needs a bridge network"
 ok "-p without a bridge network: 125 with a clear message"
@@ -81,7 +99,8 @@ expect_status 0 "$B" network create --subnet 10.77.0.0/24 front
 "$B" run -d --name db --network front busybox sh -c 'while true; do echo db-here | nc -l -p 5432; done' \
 	>/dev/null || fail "run -d db"
 wait_running db
-expect_status 0 "$B" run --rm --network front busybox sh -c 'echo | nc db 5432; ip -4 -o addr show eth0'
+expect_status 0 "$B" run --rm --network front busybox sh -c \
+	'for i in 1 2 3 4 5 6 7 8 9 10; do echo | nc db 5432 && break; sleep 0.1; done; ip -4 -o addr show eth0'
 expect_contains "$OUT" "db-here"
 expect_contains "$OUT" "inet 10.77.0."
 expect_status 0 "$B" network ls

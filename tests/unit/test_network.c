@@ -349,6 +349,34 @@ START_TEST(ctr_network_options)
 }
 END_TEST
 
+START_TEST(exposed_ports)
+{
+	_cleanup_json_ json_object *cfg = NULL;
+	const char *doc = "{\"config\":{\"ExposedPorts\":{\"80/tcp\":{},\"53/udp\":{}}}}";
+	ck_assert_int_eq(hvc_json_parse(doc, strlen(doc), "test", &cfg, NULL), 0);
+	struct hvc_net_port *p = NULL;
+	size_t n = 0;
+	ck_assert_int_eq(hvc_ctr_exposed_ports_parse(cfg, &p, &n, NULL), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(p[0].port, 80);
+	ck_assert_int_eq(p[0].proto, HVC_NET_TCP);
+	ck_assert_uint_eq(p[0].host_port, 0);
+	ck_assert_uint_eq(p[1].port, 53);
+	ck_assert_int_eq(p[1].proto, HVC_NET_UDP);
+	free(p);
+	_cleanup_json_ json_object *none = json_object_new_object();
+	ck_assert_int_eq(hvc_ctr_exposed_ports_parse(none, &p, &n, NULL), 0);
+	ck_assert_uint_eq(n, 0);
+	_cleanup_json_ json_object *bad = NULL;
+	const char *baddoc = "{\"config\":{\"ExposedPorts\":{\"80/sctp\":{}}}}";
+	ck_assert_int_eq(hvc_json_parse(baddoc, strlen(baddoc), "test", &bad, NULL), 0);
+	struct hvc_error err = {0};
+	ck_assert_int_lt(hvc_ctr_exposed_ports_parse(bad, &p, &n, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "EXPOSE"));
+	free(p);
+}
+END_TEST
+
 static Suite *network_suite(void)
 {
 	Suite *s = suite_create("network");
@@ -364,6 +392,7 @@ static Suite *network_suite(void)
 	tcase_add_test(tc, ipam_concurrent);
 	tcase_add_test(tc, user_networks);
 	tcase_add_test(tc, ctr_network_options);
+	tcase_add_test(tc, exposed_ports);
 	suite_add_tcase(s, tc);
 	return s;
 }
