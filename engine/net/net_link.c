@@ -12,6 +12,7 @@
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
+#include <pthread.h>
 #include <sched.h>
 #include <string.h>
 #include <unistd.h>
@@ -168,26 +169,46 @@ int hvc_net_bridge_ensure(const struct hvc_net *n, bool *created, struct hvc_err
 	return link_up(s, n->bridge, err);
 }
 
-/* A netlink socket in the network namespace of pid: made there, used from
- * here (a socket keeps the namespace it was created in). */
+/* A netlink socket in the network namespace of pid: created by a short
+ * thread that enters the namespace (setns changes only the calling thread's)
+ * and ends there, so this thread never leaves its own; the socket keeps the
+ * namespace it was created in. */
+struct open_in {
+	int nsfd;
+	struct nl_sock *s;
+	struct hvc_error err;
+};
+
+static void *open_in_thread(void *p)
+{
+	struct open_in *o = p;
+	if (setns(o->nsfd, CLONE_NEWNET) < 0)
+		hvc_err(&o->err, errno, "enter the instance's network namespace");
+	else
+		o->s = nl_open(&o->err);
+	return NULL;
+}
+
 static struct nl_sock *nl_open_in(pid_t pid, struct hvc_error *err)
 {
 	char p[64];
 	snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)pid);
-	_cleanup_close_ int target = open(p, O_RDONLY | O_CLOEXEC);
-	_cleanup_close_ int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (target < 0 || self < 0) {
-		hvc_err(err, errno, "open `%s`", target < 0 ? p : "/proc/self/ns/net");
+	_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		hvc_err(err, errno, "open `%s`", p);
 		return NULL;
 	}
-	if (setns(target, CLONE_NEWNET) < 0) {
-		hvc_err(err, errno, "enter the network namespace of %d", (int)pid);
+	struct open_in o = {.nsfd = fd};
+	pthread_t t;
+	int r = pthread_create(&t, NULL, open_in_thread, &o);
+	if (r != 0) {
+		hvc_err(err, r, "thread for the network namespace of %d", (int)pid);
 		return NULL;
 	}
-	struct nl_sock *s = nl_open(err);
-	if (setns(self, CLONE_NEWNET) < 0)
-		abort(); /* cannot go on in the wrong namespace */
-	return s;
+	pthread_join(t, NULL);
+	if (!o.s && err)
+		*err = o.err;
+	return o.s;
 }
 
 static int default_route(struct nl_sock *s, int ifindex, uint32_t gw, struct hvc_error *err)

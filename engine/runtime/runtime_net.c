@@ -80,7 +80,7 @@ int hvc_rt_net_prepare(struct hvc_ctr *c, const struct hvc_ctr_spec *s, struct h
 	return 0;
 }
 
-static int add_bind(struct hvc_mnt_plan *plan, const char *dst, char *src, bool ro)
+static void add_bind(struct hvc_mnt_plan *plan, const char *dst, char *src, bool ro)
 {
 	plan->ops = hvc_xrealloc(plan->ops, plan->n + 1, sizeof(*plan->ops));
 	struct hvc_mnt_op *o = &plan->ops[plan->n++];
@@ -89,7 +89,6 @@ static int add_bind(struct hvc_mnt_plan *plan, const char *dst, char *src, bool 
 	o->dst = dst;
 	o->src = o->owned[0] = src;
 	o->ro = ro;
-	return 0;
 }
 
 int hvc_rt_net_mounts(const struct hvc_ctr *c, struct hvc_mnt_plan *plan, struct hvc_error *err)
