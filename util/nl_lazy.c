@@ -61,6 +61,7 @@ HVC_LAZY_FN(nl_route_lib, int, rtnl_link_delete, (struct nl_sock * s, const stru
 	    (s, l))
 HVC_LAZY_FN(nl_route_lib, int, rtnl_link_alloc_cache,
 	    (struct nl_sock * s, int family, struct nl_cache **out), (s, family, out))
+HVC_LAZY_FN(nl_route_lib, int, rtnl_link_get_master, (struct rtnl_link * l), (l))
 HVC_LAZY_FN(nl_route_lib, char *, rtnl_link_get_name, (struct rtnl_link * l), (l))
 HVC_LAZY_FN(nl_route_lib, struct rtnl_addr *, rtnl_addr_alloc, (void), ())
 HVC_LAZY_VOID_FN(nl_route_lib, rtnl_addr_put, (struct rtnl_addr * a), (a))

@@ -276,9 +276,12 @@ int hvc_net_link_delete(const char *ifname, struct hvc_error *err)
 	return r < 0 ? nl_fail(err, r, "delete link", ifname) : 0;
 }
 
-int hvc_net_link_list(const char *prefix, char ***names, struct hvc_error *err)
+int hvc_net_bridge_veths(const char *bridge, char ***names, struct hvc_error *err)
 {
 	*names = NULL;
+	int br = (int)if_nametoindex(bridge);
+	if (br == 0)
+		return 0; /* not in this network namespace: nothing of ours here */
 	_cleanup_nl_sock_ struct nl_sock *s = nl_open(err);
 	if (!s)
 		return -1;
@@ -287,8 +290,10 @@ int hvc_net_link_list(const char *prefix, char ***names, struct hvc_error *err)
 	if (r < 0)
 		return hvc_err(err, 0, "list links: %s", nl_geterror(r));
 	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
-		const char *name = rtnl_link_get_name((struct rtnl_link *)o);
-		if (name && hvc_str_has_prefix(name, prefix))
+		struct rtnl_link *l = (struct rtnl_link *)o;
+		const char *name = rtnl_link_get_name(l);
+		/* a VM's tap (libvirt's vnetN) on the same bridge is not ours to delete */
+		if (name && rtnl_link_get_master(l) == br && hvc_str_has_prefix(name, "vh"))
 			hvc_strv_push(names, name);
 	}
 	nl_cache_free(cache);

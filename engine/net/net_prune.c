@@ -1,6 +1,6 @@
 /* engine/net/net_prune: what killed hvc processes left on the network — a
  * lease whose holder process is gone (kill -9 of `hvc run`), a host-side
- * veth (vh*) no lease names — removed, then the hosts files and the
+ * veth (vh*) on one of hvc's bridges that no lease names — removed, then the hosts files and the
  * nftables table rebuilt from the leases that remain. */
 #include "hvc/container.h"
 #include "net_internal.h"
@@ -29,20 +29,20 @@ static unsigned prune_leases(const struct hvc_net *n, char ***live_ifs)
 	return dropped;
 }
 
-static unsigned prune_links(char *const *live_ifs)
+static unsigned prune_links(const struct hvc_net *n, char *const *live_ifs)
 {
 	_cleanup_strv_ char **ifs = NULL;
-	unsigned n = 0;
-	if (hvc_net_link_list("vh", &ifs, NULL) < 0)
+	unsigned cnt = 0;
+	if (hvc_net_bridge_veths(n->bridge, &ifs, NULL) < 0)
 		return 0;
 	for (char **i = ifs; i && *i; i++) {
 		bool live = false;
 		for (char *const *l = live_ifs; l && *l && !live; l++)
 			live = !strcmp(*l, *i);
 		if (!live && hvc_net_link_delete(*i, NULL) == 0)
-			n++;
+			cnt++;
 	}
-	return n;
+	return cnt;
 }
 
 int hvc_net_prune(struct hvc_net_prune_report *r, struct hvc_error *err)
@@ -60,6 +60,7 @@ int hvc_net_prune(struct hvc_net_prune_report *r, struct hvc_error *err)
 	_cleanup_strv_ char **live = NULL;
 	for (size_t i = 0; i < n; i++)
 		r->leases += prune_leases(&nets[i], &live);
-	r->links = prune_links(live);
+	for (size_t i = 0; i < n; i++)
+		r->links += prune_links(&nets[i], live);
 	return hvc_net_sync_locked(true, err);
 }

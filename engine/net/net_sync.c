@@ -3,10 +3,12 @@
  * definitions and leases (net_render.c) under networks/.lock. The table is
  * applied only when its text changed since the last apply (networks/
  * nft.rules), so a start without published ports costs no nftables
- * transaction. HVC_NET_NFT=off leaves nftables alone (unit tests on a temp
+ * transaction; nor does a sync where none of the bridges exists (another
+ * network namespace). HVC_NET_NFT=off leaves nftables alone (unit tests on a temp
  * root; hosts where another tool owns the firewall). */
 #include "net_internal.h"
 #include <fcntl.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,10 +60,22 @@ static int sync_network(const struct hvc_net *n, struct hvc_net_lease **all, siz
 	return r;
 }
 
-static int apply_rules(const char *text, bool force, struct hvc_error *err)
+/* Rules matter only where one of the bridges is: a prune or an rm run in
+ * another network namespace (the host's, for a root whose containers ran in
+ * a test's) must not install hvc's table there. */
+static bool any_bridge_here(const struct hvc_net *nets, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (if_nametoindex(nets[i].bridge) != 0)
+			return true;
+	return false;
+}
+
+static int apply_rules(const struct hvc_net *nets, size_t n, const char *text, bool force,
+		       struct hvc_error *err)
 {
 	const char *knob = getenv("HVC_NET_NFT");
-	if (knob && !strcmp(knob, "off"))
+	if ((knob && !strcmp(knob, "off")) || !any_bridge_here(nets, n))
 		return 0;
 	_cleanup_free_ char *cache = hvc_strdup_printf("%s/networks/nft.rules", hvc_root());
 	_cleanup_free_ char *old = NULL;
@@ -86,7 +100,7 @@ int hvc_net_sync_locked(bool force, struct hvc_error *err)
 		r = sync_network(&nets[i], &all, &n_all, err);
 	if (r == 0) {
 		_cleanup_free_ char *text = hvc_net_nft_render(nets, n, all, n_all);
-		r = apply_rules(text, force, err);
+		r = apply_rules(nets, n, text, force, err);
 	}
 	hvc_net_leases_free(all, n_all);
 	return r;

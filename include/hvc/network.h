@@ -127,8 +127,9 @@ void hvc_net_attach_plan(const struct hvc_net *n, const struct hvc_net_lease *l,
 int hvc_net_bridge_ensure(const struct hvc_net *n, bool *created, struct hvc_error *err);
 int hvc_net_attach_veth(const struct hvc_net_attach_plan *p, pid_t pid, struct hvc_error *err);
 int hvc_net_link_delete(const char *ifname, struct hvc_error *err);
-/* Host interface names starting with prefix (malloc'd strv). */
-int hvc_net_link_list(const char *prefix, char ***names, struct hvc_error *err);
+/* The host ends of hvc's veths (vh*) attached to bridge (malloc'd strv;
+ * none when the bridge is not in this network namespace). */
+int hvc_net_bridge_veths(const char *bridge, char ***names, struct hvc_error *err);
 
 /* ---------- prune (engine/net/net_prune.c) -------------------------------------- */
 struct hvc_net_prune_report {
