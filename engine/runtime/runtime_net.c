@@ -75,8 +75,11 @@ int hvc_rt_net_prepare(struct hvc_ctr *c, const struct hvc_ctr_spec *s, struct h
 		return join_container(c, s->network, err);
 	if (s->net != HVC_CTR_NET_BRIDGE)
 		return 0;
+	uint64_t t0 = hvc_now_ns();
 	if (take_lease(c, s, err) < 0 || write_etc_files(c, err) < 0)
 		return hvc_error_prefix(err, "network");
+	hvc_debug("network: lease %s on %s in %.3f ms", c->net.attach.host_if, c->net.lease.net,
+		  hvc_ns_to_ms(hvc_now_ns() - t0));
 	return 0;
 }
 
@@ -107,8 +110,10 @@ int hvc_rt_net_attach(struct hvc_ctr *c, int sync_w, struct hvc_error *err)
 {
 	if (!c->net.leased)
 		return 0;
+	uint64_t t0 = hvc_now_ns();
 	if (hvc_net_attach_veth(&c->net.attach, c->pid, err) < 0)
 		return hvc_error_prefix(err, "network");
+	hvc_debug("network: veth attached in %.3f ms", hvc_ns_to_ms(hvc_now_ns() - t0));
 	if (write(sync_w, "n", 1) != 1)
 		return hvc_err(err, errno, "start the container");
 	return 0;
@@ -119,10 +124,12 @@ void hvc_rt_net_release(struct hvc_ctr *c)
 	if (c->net.ns_fd >= 0)
 		close(c->net.ns_fd), c->net.ns_fd = -1;
 	if (c->net.leased) {
+		uint64_t t0 = hvc_now_ns();
 		struct hvc_error e = {0};
 		if (hvc_net_lease_release(c->net.lease.net, c->net.lease.addr, c->id, &e) < 0)
 			hvc_warn("network: release %s: %s", c->net.lease.net, e.msg);
 		c->net.leased = false;
+		hvc_debug("network: lease released in %.3f ms", hvc_ns_to_ms(hvc_now_ns() - t0));
 	}
 	hvc_net_lease_clear(&c->net.lease);
 }
