@@ -63,5 +63,7 @@ int hvc_cmd_system(int argc, char **argv);
 int hvc_cmd_vm(int argc, char **argv);
 int hvc_cmd_bench_density(int argc, char **argv); /* in the bench group */
 int hvc_cmd_plan(int argc, char **argv);
+int hvc_cmd_network(int argc, char **argv);
+int hvc_cmd_port(int argc, char **argv);
 
 #endif

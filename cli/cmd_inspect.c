@@ -21,6 +21,9 @@ int hvc_cmd_inspect(int argc, char **argv)
 		json_object *st = NULL;
 		if (hvc_json_read_file(sp, &st, NULL) == 0)
 			json_object_object_add(cfg, "state", st);
+		json_object *net = hvc_ctr_network_settings(id);
+		if (net)
+			json_object_object_add(cfg, "network_settings", net);
 		json_object_array_add(out, cfg);
 	}
 	printf("%s\n", hvc_json_pretty(out));

@@ -35,7 +35,10 @@ static void usage(FILE *f)
 		"  --cpus N                CPU quota\n"
 		"  --cpuset-cpus LIST      CPUs allowed, e.g. 0-1\n"
 		"  --pids-limit N          maximum number of processes\n"
-		"  --network none|host     network namespace (none: only lo) or the host's\n"
+		"  --network MODE          none (only lo, the default), host, bridge (the hvc0\n"
+		"                          network), NETWORK (a user network), container:NAME\n"
+		"  -p, --publish [IP:]HOST:CTR[/tcp|udp]   publish a port (bridge networks)\n"
+		"  -P, --publish-all       publish every EXPOSEd port on a free host port\n"
 		"  --cap-add CAP, --cap-drop CAP   change the capability set (ALL works)\n"
 		"  --security-opt OPT      seccomp=unconfined|FILE.json, no-new-privileges\n"
 		"  --userns                map container root to an unprivileged host range\n"
@@ -58,7 +61,9 @@ static const struct option run_options[] = {
 	{ "hostname", required_argument, NULL, O_HOSTNAME }, { "memory", required_argument, NULL, 'm' },
 	{ "cpus", required_argument, NULL, O_CPUS }, { "cpuset-cpus", required_argument, NULL, O_CPUSET },
 	{ "pids-limit", required_argument, NULL, O_PIDS }, { "network", required_argument, NULL, O_NET },
-	{ "net", required_argument, NULL, O_NET }, { "cap-add", required_argument, NULL, O_CAPADD },
+	{ "net", required_argument, NULL, O_NET }, { "publish", required_argument, NULL, 'p' },
+	{ "publish-all", no_argument, NULL, 'P' },
+	{ "cap-add", required_argument, NULL, O_CAPADD },
 	{ "cap-drop", required_argument, NULL, O_CAPDROP },
 	{ "security-opt", required_argument, NULL, O_SECOPT }, { "userns", no_argument, NULL, O_USERNS },
 	{ "init", no_argument, NULL, O_INIT }, { "no-init", no_argument, NULL, O_NOINIT },
@@ -75,6 +80,7 @@ static const struct {
 	{ 'w', hvc_ctr_opt_workdir },	   { 'v', hvc_ctr_opt_volume },	   { O_TMPFS, hvc_ctr_opt_tmpfs },
 	{ 'm', hvc_ctr_opt_memory },	   { O_CPUS, hvc_ctr_opt_cpus },   { O_CPUSET, hvc_ctr_opt_cpuset },
 	{ O_PIDS, hvc_ctr_opt_pids },	   { O_NET, hvc_ctr_opt_network }, { O_SECOPT, hvc_ctr_opt_security },
+	{ 'p', hvc_ctr_opt_publish },
 };
 
 struct run_opts {
@@ -83,6 +89,7 @@ struct run_opts {
 	char *entrypoint; /* NULL: the image's */
 	unsigned char detach_keys[HVC_DETACH_KEYS_MAX];
 	size_t n_detach_keys;
+	bool publish_all; /* -P: resolved against the image once it is known */
 };
 
 static void run_opts_free(struct run_opts *o)
@@ -139,6 +146,9 @@ static int parse_other(struct run_opts *o, int c, const char *arg)
 			return hvc_cli_usage_error("run", "invalid name \"%s\": use [a-zA-Z0-9][a-zA-Z0-9_.-]*", arg);
 		replace_str(&s->name, arg);
 		return 0;
+	case 'P':
+		o->publish_all = true;
+		return 0;
 	case 'e':
 		return hvc_ctr_env_set(&s->env, arg, &err) < 0 ? hvc_cli_fail("run: -e", &err, HVC_EXIT_RUNTIME) : 0;
 	case O_ENVFILE: return parse_env_file(s, arg);
@@ -175,7 +185,7 @@ static int parse_one(struct run_opts *o, int c, const char *arg)
 static int parse(int argc, char **argv, struct run_opts *o, char **image, char ***cmd)
 {
 	int c, rc;
-	while ((c = getopt_long(argc, argv, "+dite:w:u:v:m:h", run_options, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "+dite:w:u:v:m:p:Ph", run_options, NULL)) != -1)
 		if ((rc = parse_one(o, c, optarg)) != 0)
 			return rc;
 	if (optind >= argc) {
@@ -260,6 +270,8 @@ static int run(struct run_opts *o, const char *image, char **cmd)
 {
 	struct hvc_error err = { 0 };
 	if (hvc_ctr_spec_set_image_entrypoint(&o->spec, image, cmd, o->entrypoint, &err) < 0)
+		return hvc_cli_fail("run", &err, HVC_EXIT_RUNTIME);
+	if (o->publish_all && hvc_ctr_publish_exposed(&o->spec, &err) < 0)
 		return hvc_cli_fail("run", &err, HVC_EXIT_RUNTIME);
 	if (o->spec.detach)
 		return run_detached(&o->spec);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "cli.h"
 #include "hvc/container.h"
+#include "hvc/network.h"
 #include "hvc/vm.h"
 
 /* One reclaimer: fills a one-line summary of what it removed. */
@@ -46,9 +47,21 @@ static int prune_vms(bool all, char *summary, size_t len, struct hvc_error *err)
 	return 0;
 }
 
+/* Leases whose holder died, veths without a lease; nftables rebuilt. */
+static int prune_networks(bool all, char *summary, size_t len, struct hvc_error *err)
+{
+	(void)all;
+	struct hvc_net_prune_report r;
+	if (hvc_net_prune(&r, err) < 0)
+		return -1;
+	snprintf(summary, len, "%u lease(s), %u veth(s)", r.leases, r.links);
+	return 0;
+}
+
 static const struct hvc_prune_hook prune_hooks[] = {
 	{ "containers", prune_containers },
 	{ "vms", prune_vms },
+	{ "networks", prune_networks },
 	{ NULL, NULL },
 };
 

@@ -17,6 +17,8 @@ const struct hvc_cli_cmd hvc_cli_commands[] = {
 	{ "stats", hvc_cmd_stats, "memory, CPU and pids of running containers" },
 	{ "inspect", hvc_cmd_inspect, "config and state of containers (JSON)" },
 	{ "wait", hvc_cmd_wait, "wait for containers to exit, print exit codes" },
+	{ "port", hvc_cmd_port, "published ports of a container" },
+	{ "network", hvc_cmd_network, "bridge networks: ls, inspect, create, rm" },
 	{ "system", hvc_cmd_system, "system prune: reclaim leftovers" },
 	{ "vm", hvc_cmd_vm, "run images as VMs (libvirt) and manage them" },
 	{ "plan", hvc_cmd_plan, "capacity plan: extrapolate a density sweep to another host" },

@@ -8,7 +8,8 @@ PACKAGES="build-essential pkg-config libvirt-dev libvirt-daemon libvirt-daemon-d
 libvirt-clients qemu-system-x86 qemu-utils libseccomp-dev libhwloc-dev libjson-c-dev check
 gnuplot-nox libarchive-dev libssl-dev libcap-dev libcurl4-openssl-dev busybox-static
 linux-image-cloud-amd64 musl-tools e2fsprogs cpio zstd lz4 iproute2 procps libkmod-dev kmod
-runc crun skopeo umoci docker-registry hyperfine jq python3"
+runc crun skopeo umoci docker-registry hyperfine jq python3
+libnl-route-3-dev libnftables-dev"
 
 # The reference net-stream is validated against (docs/methodology.md).
 PACKAGES="$PACKAGES iperf3"

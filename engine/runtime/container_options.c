@@ -53,16 +53,6 @@ int hvc_ctr_opt_pids(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *
 	return 0;
 }
 
-int hvc_ctr_opt_network(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err)
-{
-	if (!strcmp(arg, "none"))
-		s->net = HVC_CTR_NET_NONE;
-	else if (!strcmp(arg, "host"))
-		s->net = HVC_CTR_NET_HOST;
-	else
-		return hvc_err(err, 0, "--network \"%s\": only none and host are supported", arg);
-	return 0;
-}
 
 static bool is_no_new_privileges(const char *arg)
 {

@@ -27,6 +27,8 @@ void hvc_ctr_spec_free(struct hvc_ctr_spec *s)
 	free(s->user);
 	free(s->hostname);
 	free(s->seccomp_file);
+	free(s->network);
+	free(s->ports);
 	for (size_t i = 0; i < s->n_vols; i++) {
 		free(s->vols[i].src);
 		free(s->vols[i].dst);
@@ -230,7 +232,9 @@ json_object *hvc_ctr_spec_to_json(const struct hvc_ctr_spec *s)
 	hvc_json_add_bool(o, "read_only", s->read_only);
 	hvc_json_add_bool(o, "userns", s->userns);
 	hvc_json_add_bool(o, "init", s->init);
-	hvc_json_add_string(o, "network", s->net == HVC_CTR_NET_HOST ? "host" : "none");
+	char net[128];
+	hvc_json_add_string(o, "network", hvc_ctr_network_format(s, net, sizeof(net)));
+	json_object_object_add(o, "ports", hvc_ctr_ports_to_json(s));
 	char caps[1024];
 	hvc_json_add_string(o, "caps", hvc_ctr_caps_format(s->caps, caps, sizeof(caps)));
 	hvc_json_add_string(o, "seccomp", s->seccomp == HVC_CTR_SECCOMP_DEFAULT ? "default"
@@ -292,7 +296,10 @@ int hvc_ctr_spec_from_json(json_object *o, struct hvc_ctr_spec *s, struct hvc_er
 	s->userns = hvc_json_get_bool(o, "userns", false);
 	s->init = hvc_json_get_bool(o, "init", true);
 	const char *net = hvc_json_get_string(o, "network");
-	s->net = net && !strcmp(net, "host") ? HVC_CTR_NET_HOST : HVC_CTR_NET_NONE;
+	if (net && hvc_ctr_opt_network(s, net, err) < 0)
+		return -1;
+	if (hvc_ctr_ports_from_json(hvc_json_get(o, "ports"), s, err) < 0)
+		return -1;
 	const char *caps = hvc_json_get_string(o, "caps");
 	s->caps = 0;
 	if (caps && *caps) {

@@ -4,7 +4,7 @@
  * nothing here assigns to globals the caller reads, allocates what it would
  * leave behind, or calls glibc's set*id() wrappers. Its steps, in order:
  *
- *   wait_for_parent, enter_cgroup, enter_cgroupns, build_rootfs, bring_up_lo,
+ *   wait_for_parent, enter_cgroup, enter_cgroupns, build_rootfs, setup_network,
  *   set_hostname, pivot            -> HVC_RT_MSG_ROOTFS
  *   resolve_user, enter_workdir, setup_stdio, enter_userns,
  *   exec_init: the environment, the confinement (runtime_confine.c), execveat
@@ -100,10 +100,8 @@ static int build_rootfs(struct hvc_rt_child *a, struct hvc_error *err)
 }
 
 /* --network none: a namespace of its own, with lo up. */
-static int bring_up_lo(const struct hvc_rt_child *a, struct hvc_error *err)
+static int bring_up_lo(struct hvc_error *err)
 {
-	if (a->s->net != HVC_CTR_NET_NONE)
-		return 0;
 	_cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		return hvc_err(err, errno, "socket for lo");
@@ -115,6 +113,28 @@ static int bring_up_lo(const struct hvc_rt_child *a, struct hvc_error *err)
 	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
 		return hvc_err(err, errno, "bring lo up");
 	return 0;
+}
+
+/* none: lo up here; bridge: the parent attaches the veth and brings lo
+ * up (runtime_net.c), then writes a byte; container:NAME: join its netns
+ * (host: nothing to do). */
+static int setup_network(const struct hvc_rt_child *a, struct hvc_error *err)
+{
+	char go;
+	switch (a->s->net) {
+	case HVC_CTR_NET_NONE:
+		return bring_up_lo(err);
+	case HVC_CTR_NET_BRIDGE:
+		if (read(a->sync_r, &go, 1) != 1)
+			_exit(125); /* the parent failed and reports it */
+		return 0;
+	case HVC_CTR_NET_CONTAINER:
+		if (setns(a->net_fd, CLONE_NEWNET) < 0)
+			return hvc_err(err, errno, "join the network namespace of container %s", a->s->network);
+		return 0;
+	default:
+		return 0;
+	}
 }
 
 static int set_hostname(const struct hvc_rt_child *a, struct hvc_error *err)
@@ -283,7 +303,7 @@ void hvc_rt_child_main(struct hvc_rt_child *a)
 		child_fail(a, 125, &err);
 	if (build_rootfs(a, &err) < 0)
 		child_fail(a, 125, &err);
-	if (bring_up_lo(a, &err) < 0)
+	if (setup_network(a, &err) < 0)
 		child_fail(a, 125, &err);
 	if (set_hostname(a, &err) < 0)
 		child_fail(a, 125, &err);

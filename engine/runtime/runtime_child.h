@@ -36,6 +36,7 @@ struct hvc_rt_child {
 	int stdin_fd, stdout_fd, stderr_fd; /* child ends (tty: all the slave) */
 	int ready_w;
 	int parent_pidfd;
+	int net_fd; /* --network container:NAME: the netns to join, or -1 */
 	int cg_fds[8]; /* v1 `tasks` files to write "0" to */
 	size_t n_cg_fds;
 	bool restore_mask; /* the caller's signal mask, to restore just before exec */

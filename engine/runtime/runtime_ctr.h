@@ -6,6 +6,14 @@
 
 #include "runtime_internal.h"
 
+/* The container's network (engine/runtime/runtime_net.c). */
+struct hvc_rt_net {
+	bool leased;                      /* lease holds an address on a bridge network */
+	struct hvc_net_lease lease;
+	struct hvc_net_attach_plan attach; /* the veth to create once the child exists */
+	int ns_fd;                        /* --network container:NAME: its netns, or -1 */
+};
+
 struct hvc_ctr {
 	const struct hvc_ctr_spec *spec; /* borrowed: outlives the handle */
 	char id[HVC_CTR_ID_LEN + 1];
@@ -20,6 +28,7 @@ struct hvc_ctr {
 	struct hvc_rt_cgroup cg;
 	struct hvc_ctr_state st;
 	struct hvc_ctr_timings t;
+	struct hvc_rt_net net;
 };
 
 /* --userns: container ids 0..LEN-1 are host ids BASE..BASE+LEN-1 */
@@ -34,6 +43,16 @@ int hvc_rt_ctr_identity(struct hvc_ctr *c, const struct hvc_ctr_spec *s, struct 
 int hvc_rt_ctr_state_dir(struct hvc_ctr *c, bool userns, char **upper, char **work, struct hvc_error *err);
 /* containers/<id>/config.json: the spec, with id, name, hostname, created. */
 int hvc_rt_ctr_write_config(const struct hvc_ctr *c, const struct hvc_ctr_spec *s, struct hvc_error *err);
+
+/* engine/runtime/runtime_net.c: the network, around the clone. prepare: a
+ * lease and the bridge (bridge), the other container's netns (container:);
+ * mounts: /etc/hosts, /etc/hostname, /etc/resolv.conf bound from files;
+ * attach: the veth into the child's netns, then the child's go (sync_w);
+ * release: the lease back (safe to call twice). */
+int hvc_rt_net_prepare(struct hvc_ctr *c, const struct hvc_ctr_spec *s, struct hvc_error *err);
+int hvc_rt_net_mounts(const struct hvc_ctr *c, struct hvc_mnt_plan *plan, struct hvc_error *err);
+int hvc_rt_net_attach(struct hvc_ctr *c, int sync_w, struct hvc_error *err);
+void hvc_rt_net_release(struct hvc_ctr *c);
 
 void hvc_rt_ctr_free(struct hvc_ctr *c);
 void hvc_rt_ctr_teardown(struct hvc_ctr *c, bool remove_dir);

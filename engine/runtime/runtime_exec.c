@@ -128,7 +128,7 @@ static __attribute__((noreturn)) void helper_main(const struct hvc_ctr_spec *spe
 		_exit(126);
 	}
 	int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWCGROUP;
-	if (spec->net == HVC_CTR_NET_NONE)
+	if (spec->net != HVC_CTR_NET_HOST)
 		flags |= CLONE_NEWNET;
 	/* the container's namespaces belong to the host's user namespace
 	 * (--userns adds one only for its processes): join them first */

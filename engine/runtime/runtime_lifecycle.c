@@ -126,6 +126,15 @@ static void remove_files(const char *id)
 	hvc_rt_ctr_dir_discard(dir, id, -1);
 }
 
+/* A lease its supervisor could not release (killed): back to the pool. */
+static void release_network(const char *id)
+{
+	struct hvc_net_lease l;
+	if (hvc_net_lease_find(id, &l, NULL) == 1)
+		hvc_net_lease_release(l.net, l.addr, id, NULL);
+	hvc_net_lease_clear(&l);
+}
+
 int hvc_ctr_remove(const char *id, bool force, struct hvc_error *err)
 {
 	struct hvc_ctr_state st;
@@ -148,6 +157,7 @@ int hvc_ctr_remove(const char *id, bool force, struct hvc_error *err)
 		hvc_rt_cgroup_from_name(st.cgroup, &cg);
 		hvc_rt_cgroup_destroy(&cg, NULL);
 	}
+	release_network(id);
 	remove_files(id);
 	return 0;
 }

@@ -6,9 +6,11 @@
  *   prepare_seccomp  the BPF filter, from the cache      (runtime_seccomp.c)
  *   prepare_init     hvc-init as a sealed memfd          (runtime_prepare.c)
  *   prepare_mounts   the mount plan and overlay options  (runtime_mounts.c)
+ *   prepare_network  lease, /etc files and their mounts  (runtime_net.c)
  *   prepare_cgroup   the cgroup with its limits          (runtime_cgroup.c)
  *   open_channels    setup socket, sync and stdio pipes
  *   clone_child      clone3 into new namespaces          (runtime_clone.c)
+ *   attach_network   the veth into the child's netns     (runtime_net.c)
  *   wait_for_exec    the child's setup messages until its exec, answering
  *                    --userns with the id maps           (runtime_child.c)
  *   record_running   state.json
@@ -106,6 +108,13 @@ static int prepare_mounts(struct start *x, struct hvc_error *err)
 	return 0;
 }
 
+static int prepare_network(struct start *x, struct hvc_error *err)
+{
+	if (hvc_rt_net_prepare(x->c, x->s, err) < 0)
+		return -1;
+	return hvc_rt_net_mounts(x->c, &x->plan, err);
+}
+
 static int prepare_cgroup(struct start *x, struct hvc_error *err)
 {
 	if (hvc_rt_cgroup_create(x->c->id, &x->s->limits, &x->c->cg, err) < 0)
@@ -144,7 +153,7 @@ static int open_channels(struct start *x, struct hvc_error *err)
 static uint64_t clone_flags(const struct hvc_ctr_spec *s)
 {
 	uint64_t flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD;
-	if (s->net == HVC_CTR_NET_NONE)
+	if (s->net == HVC_CTR_NET_NONE || s->net == HVC_CTR_NET_BRIDGE)
 		flags |= CLONE_NEWNET;
 	return flags;
 }
@@ -180,6 +189,7 @@ static int clone_child(struct start *x, struct hvc_error *err)
 		.stdout_fd = x->out_p[1],
 		.stderr_fd = x->err_p[1],
 		.ready_w = x->ready_p[1],
+		.net_fd = c->net.ns_fd,
 	};
 	/* cgroup entry: the child enters v1 hierarchies itself, clone3 puts it
 	 * in the cgroup2 part */
@@ -199,8 +209,9 @@ static int clone_child(struct start *x, struct hvc_error *err)
 	if (parent_pidfd >= 0)
 		fcntl(parent_pidfd, F_SETFD, FD_CLOEXEC);
 	a.parent_pidfd = parent_pidfd;
-	/* --userns needs the parent to map ids while the child waits */
-	pid_t pid = hvc_rt_clone_child(&ca, &a, !s->userns);
+	/* --userns and a bridge network need the parent to act (map ids,
+	 * attach the veth) while the child waits */
+	pid_t pid = hvc_rt_clone_child(&ca, &a, !s->userns && s->net != HVC_CTR_NET_BRIDGE);
 	int e = errno;
 	for (size_t i = 0; i < a.n_cg_fds; i++)
 		close(a.cg_fds[i]);
@@ -211,6 +222,11 @@ static int clone_child(struct start *x, struct hvc_error *err)
 	close_child_ends(x);
 	c->t.cloned = hvc_now_ns();
 	return 0;
+}
+
+static int attach_network(struct start *x, struct hvc_error *err)
+{
+	return hvc_rt_net_attach(x->c, x->sync_p[1], err);
 }
 
 static int write_id_map(pid_t pid, const char *file, struct hvc_error *err)
@@ -326,6 +342,7 @@ static void start_undo(struct start *x)
 		waitpid(x->pid, NULL, 0);
 	}
 	start_release(x);
+	hvc_rt_net_release(c);
 	if (x->cg_made)
 		hvc_rt_cgroup_destroy(&c->cg, NULL);
 	if (x->dir_made)
@@ -339,7 +356,7 @@ static struct hvc_ctr *ctr_new(const struct hvc_ctr_spec *s)
 {
 	struct hvc_ctr *c = hvc_xcalloc(1, sizeof(*c));
 	c->t.t0 = hvc_now_ns();
-	c->pidfd = c->out_r = c->err_r = c->in_w = c->ready_r = c->deleter = -1;
+	c->pidfd = c->out_r = c->err_r = c->in_w = c->ready_r = c->deleter = c->net.ns_fd = -1;
 	c->spec = s;
 	c->tty = s->tty;
 	return c;
@@ -367,9 +384,11 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 	    prepare_seccomp(&x, err) < 0 ||
 	    prepare_init(&x, err) < 0 ||
 	    prepare_mounts(&x, err) < 0 ||
+	    prepare_network(&x, err) < 0 ||
 	    prepare_cgroup(&x, err) < 0 ||
 	    open_channels(&x, err) < 0 ||
 	    clone_child(&x, err) < 0 ||
+	    attach_network(&x, err) < 0 ||
 	    wait_for_exec(&x, err) < 0 ||
 	    record_running(&x, err) < 0) {
 		start_undo(&x);
@@ -390,6 +409,9 @@ void hvc_rt_ctr_free(struct hvc_ctr *c)
 	for (size_t i = 0; i < 5; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
+	if (c->net.ns_fd >= 0)
+		close(c->net.ns_fd);
+	hvc_net_lease_clear(&c->net.lease);
 	free(c->dir);
 	free(c->rootfs);
 	free(c);
@@ -399,6 +421,7 @@ void hvc_rt_ctr_free(struct hvc_ctr *c)
 void hvc_rt_ctr_teardown(struct hvc_ctr *c, bool remove_dir)
 {
 	hvc_rt_cgroup_destroy(&c->cg, NULL);
+	hvc_rt_net_release(c);
 	if (remove_dir) {
 		umount2(c->rootfs, MNT_DETACH); /* only if mounted in our namespace (never normally) */
 		hvc_rt_name_release(c->name, c->id, c->dir);

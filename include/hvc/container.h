@@ -9,11 +9,15 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include "hvc/network.h"
 #include "hvc/util.h"
 
 #define HVC_CTR_ID_LEN 64
 
-enum hvc_ctr_net { HVC_CTR_NET_NONE = 0, HVC_CTR_NET_HOST };
+/* none: a namespace with lo only; host: the host's; bridge: a namespace
+ * with a veth on spec.network's bridge (engine/net/); container: the
+ * namespace of the container spec.network names. */
+enum hvc_ctr_net { HVC_CTR_NET_NONE = 0, HVC_CTR_NET_HOST, HVC_CTR_NET_BRIDGE, HVC_CTR_NET_CONTAINER };
 enum hvc_ctr_seccomp { HVC_CTR_SECCOMP_DEFAULT = 0, HVC_CTR_SECCOMP_UNCONFINED, HVC_CTR_SECCOMP_FILE };
 
 /* -v HOST:CTR[:ro] and --tmpfs PATH */
@@ -45,6 +49,9 @@ struct hvc_ctr_spec {
 	bool init;           /* hvc-init as PID 1 (default true) */
 	bool ready;          /* hvc-init prints HVC_READY_MARKER (bench) */
 	enum hvc_ctr_net net;
+	char *network;       /* bridge: the network's name; container: the container's */
+	struct hvc_net_port *ports; /* -p */
+	size_t n_ports;
 	uint64_t caps;       /* bit set of CAP_* numbers kept */
 	enum hvc_ctr_seccomp seccomp;
 	char *seccomp_file;  /* HVC_CTR_SECCOMP_FILE */
@@ -317,13 +324,33 @@ struct hvc_ctr_prune_report {
 };
 int hvc_ctr_prune(bool all, struct hvc_ctr_prune_report *r, struct hvc_error *err);
 
-/* ---------- option values into a spec (engine/runtime/container_options.c) ----
+/* ---------- network (engine/runtime/runtime_net.c) ---------------------------- */
+/* {"network", "address", "gateway", "ports": ["127.0.0.1:8080->80/tcp"]} of a
+ * container holding a lease; NULL when it holds none. */
+json_object *hvc_ctr_network_settings(const char *id);
+
+/* ---------- option values into a spec (engine/runtime/container_options.c,
+ * the network's in container_net.c) ----
  * `hvc run`'s values, validated once here (messages name the option): */
 int hvc_ctr_opt_memory(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err); /* -m, >= 6m */
 int hvc_ctr_opt_cpus(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err);   /* (0, 1024] */
 int hvc_ctr_opt_cpuset(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err); /* "0-1,3" */
 int hvc_ctr_opt_pids(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err);   /* -1: none */
-int hvc_ctr_opt_network(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err); /* none|host */
+/* none|host|bridge|container:NAME|NETWORK (a user network's name) */
+int hvc_ctr_opt_network(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err);
+/* -p [IP:]HOSTPORT:CTRPORT[/tcp|udp] */
+int hvc_ctr_opt_publish(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err);
+/* The --network value a spec was given (into buf), as config.json records it. */
+const char *hvc_ctr_network_format(const struct hvc_ctr_spec *s, char *buf, size_t len);
+/* The spec's -p values as config.json records them ("127.0.0.1:8080:80/tcp"), and back. */
+json_object *hvc_ctr_ports_to_json(const struct hvc_ctr_spec *s);
+int hvc_ctr_ports_from_json(json_object *a, struct hvc_ctr_spec *s, struct hvc_error *err);
+/* -P (engine/runtime/container_expose.c): the image's EXPOSEd ports added to
+ * s->ports on host ports the kernel picks (an explicit -p for a port wins). */
+int hvc_ctr_publish_exposed(struct hvc_ctr_spec *s, struct hvc_error *err);
+/* Pure: an image config's ExposedPorts ("80/tcp") as ports with host_port 0. */
+int hvc_ctr_exposed_ports_parse(json_object *config, struct hvc_net_port **out, size_t *n,
+				struct hvc_error *err);
 /* seccomp=unconfined|FILE (made absolute; must exist), no-new-privileges */
 int hvc_ctr_opt_security(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err);
 int hvc_ctr_opt_workdir(struct hvc_ctr_spec *s, const char *arg, struct hvc_error *err); /* absolute */

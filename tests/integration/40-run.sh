@@ -158,7 +158,7 @@ expect_status 125 "$B" run --rm -m 12zz busybox true
 expect_contains "$OUT" "12zz"
 expect_status 125 "$B" run --rm --cpus abc busybox true
 expect_status 125 "$B" run --rm --pids-limit -5 busybox true
-expect_status 125 "$B" run --rm --network bridge busybox true
+expect_status 125 "$B" run --rm --network no/such busybox true
 expect_status 125 "$B" run --rm --cap-add NOT_A_CAP busybox true
 expect_status 125 "$B" run --rm --security-opt seccomp=/nonexistent.json busybox true
 expect_status 125 "$B" run --rm --cpuset-cpus 99 busybox true

@@ -82,8 +82,10 @@ START_TEST(pids_and_network)
 	ck_assert_int_eq(S.net, HVC_CTR_NET_HOST);
 	ck_assert_int_eq(hvc_ctr_opt_network(&S, "none", &E), 0);
 	ck_assert_int_eq(S.net, HVC_CTR_NET_NONE);
-	ck_assert_int_lt(hvc_ctr_opt_network(&S, "bridge", &E), 0);
-	ck_assert_str_eq(E.msg, "--network \"bridge\": only none and host are supported");
+	ck_assert_int_eq(hvc_ctr_opt_network(&S, "bridge", &E), 0); /* issue 13: bridge networks */
+	ck_assert_int_eq(S.net, HVC_CTR_NET_BRIDGE);
+	ck_assert_int_lt(hvc_ctr_opt_network(&S, "no/such", &E), 0);
+	ck_assert_str_eq(E.msg, "--network \"no/such\": expected none, host, bridge, container:NAME or a network's name");
 }
 END_TEST
 

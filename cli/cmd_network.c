@@ -1,0 +1,112 @@
+/* hvc network ls|inspect|create|rm: bridge networks (engine/net/). */
+#include "cli.h"
+#include "hvc/network.h"
+#include <getopt.h>
+#include <string.h>
+
+static int cmd_ls(int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1)
+		return hvc_cli_usage_error("network ls", "no arguments expected");
+	struct hvc_error err = {0};
+	struct hvc_net def;
+	if (hvc_net_get(HVC_NET_DEFAULT, &def, &err) < 0) /* listed from the first ls on */
+		return hvc_cli_fail("network ls", &err, HVC_EXIT_FAIL);
+	_cleanup_free_ struct hvc_net *nets = NULL;
+	size_t n = 0;
+	if (hvc_net_list(&nets, &n, &err) < 0)
+		return hvc_cli_fail("network ls", &err, HVC_EXIT_FAIL);
+	printf("%-12s %-16s %-18s %s\n", "NAME", "BRIDGE", "SUBNET", "INSTANCES");
+	for (size_t i = 0; i < n; i++) {
+		struct hvc_net_lease *l = NULL;
+		size_t cnt = 0;
+		hvc_net_lease_list(nets[i].name, &l, &cnt, NULL);
+		hvc_net_leases_free(l, cnt);
+		char ip[16], cidr[24];
+		snprintf(cidr, sizeof(cidr), "%s/%u", hvc_net_ip_format(nets[i].subnet, ip),
+			 nets[i].prefix);
+		printf("%-12s %-16s %-18s %zu\n", nets[i].name, nets[i].bridge, cidr, cnt);
+	}
+	return 0;
+}
+
+static int cmd_inspect(int argc, char **argv)
+{
+	if (argc < 2)
+		return hvc_cli_usage_error("network inspect", "a network is required");
+	_cleanup_json_ json_object *out = json_object_new_array();
+	for (int i = 1; i < argc; i++) {
+		struct hvc_error err = {0};
+		struct hvc_net n;
+		struct hvc_net_lease *l = NULL;
+		size_t cnt = 0;
+		if (hvc_net_get(argv[i], &n, &err) < 0 ||
+		    hvc_net_lease_list(n.name, &l, &cnt, &err) < 0)
+			return hvc_cli_fail("network inspect", &err, HVC_EXIT_FAIL);
+		json_object *o = hvc_net_to_json(&n), *leases = json_object_new_array();
+		for (size_t j = 0; j < cnt; j++)
+			json_object_array_add(leases, hvc_net_lease_to_json(&l[j]));
+		hvc_net_leases_free(l, cnt);
+		json_object_object_add(o, "leases", leases);
+		json_object_array_add(out, o);
+	}
+	printf("%s\n", hvc_json_pretty(out));
+	return 0;
+}
+
+static int cmd_create(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"subnet", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *subnet = NULL;
+	int c;
+	hvc_cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 's')
+			subnet = optarg;
+		else if (c == 'h')
+			return printf("Usage: hvc network create [--subnet CIDR] NAME\n"), 0;
+		else
+			return hvc_cli_usage_error("network create", "bad option");
+	}
+	if (optind != argc - 1)
+		return hvc_cli_usage_error("network create", "one network name is required");
+	struct hvc_error err = {0};
+	struct hvc_net n;
+	if (hvc_net_create(argv[optind], subnet, &n, &err) < 0)
+		return hvc_cli_fail("network create", &err, HVC_EXIT_FAIL);
+	printf("%s\n", n.name);
+	return 0;
+}
+
+static int cmd_rm(int argc, char **argv)
+{
+	if (argc < 2)
+		return hvc_cli_usage_error("network rm", "a network is required");
+	int rc = 0;
+	for (int i = 1; i < argc; i++) {
+		struct hvc_error err = {0};
+		if (hvc_net_remove(argv[i], &err) < 0)
+			rc = hvc_cli_fail("network rm", &err, HVC_EXIT_FAIL);
+		else
+			printf("%s\n", argv[i]);
+	}
+	return rc;
+}
+
+static const struct hvc_cli_cmd network_cmds[] = {
+    {"ls", cmd_ls, "list networks"},
+    {"inspect", cmd_inspect, "a network's definition and leases (JSON)"},
+    {"create", cmd_create, "create a bridge network (--subnet CIDR)"},
+    {"rm", cmd_rm, "remove networks without attached instances"},
+    {NULL, NULL, NULL},
+};
+
+int hvc_cmd_network(int argc, char **argv)
+{
+	return hvc_cli_dispatch("network", network_cmds, argc - 1, argv + 1);
+}
