@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "hvc/util.h"
 
 /* check has no "skipped" outcome: a test that returns early passes. A test
  * that cannot run here (not root, no such hierarchy, no busybox) returns
@@ -45,6 +46,25 @@ hvc_check_skip(const char *fn, int i, const char *fmt, ...)
 		if (cond)                                                                          \
 			HVC_SKIP(__VA_ARGS__);                                                     \
 	} while (0)
+
+/* Golden files (STYLE.md rule 6): got must equal the file at path;
+ * REGENERATE=1 rewrites the file instead (then review the diff). */
+static inline void hvc_check_golden(const char *dir, const char *path, const char *got)
+{
+	struct hvc_error err = {0};
+	const char *regen = getenv("REGENERATE");
+	if (regen && !strcmp(regen, "1")) {
+		ck_assert_int_eq(hvc_mkdir_p(dir, 0755, &err), 0);
+		ck_assert_int_eq(hvc_write_file(path, got, strlen(got), 0644, &err), 0);
+		return;
+	}
+	char *want = NULL;
+	if (hvc_read_file(path, &want, NULL, &err) < 0)
+		ck_abort_msg("golden file %s missing (run with REGENERATE=1): %s", path, err.msg);
+	int same = !strcmp(want, got);
+	free(want);
+	ck_assert_msg(same, "%s differs from the generated text:\n%s", path, got);
+}
 
 #define HVC_CHECK_MAIN(suite_fn)                                                                   \
 	int main(void)                                                                             \

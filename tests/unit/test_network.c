@@ -15,17 +15,7 @@
 static void golden(const char *name, const char *got)
 {
 	_cleanup_free_ char *path = hvc_strdup_printf("%s/%s", GOLDEN_DIR, name);
-	struct hvc_error err = {0};
-	const char *regen = getenv("REGENERATE");
-	if (regen && !strcmp(regen, "1")) {
-		ck_assert_int_eq(hvc_mkdir_p(GOLDEN_DIR, 0755, &err), 0);
-		ck_assert_int_eq(hvc_write_file(path, got, strlen(got), 0644, &err), 0);
-		return;
-	}
-	_cleanup_free_ char *want = NULL;
-	if (hvc_read_file(path, &want, NULL, &err) < 0)
-		ck_abort_msg("golden file %s missing (run with REGENERATE=1): %s", path, err.msg);
-	ck_assert_msg(!strcmp(want, got), "%s differs from the generated text:\n%s", path, got);
+	hvc_check_golden(GOLDEN_DIR, path, got);
 }
 
 static const char *const fixtures[] = {"nft-none.nft", "nft-ports.nft", "hosts.txt", "resolv.txt",

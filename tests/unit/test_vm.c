@@ -26,17 +26,7 @@ static void golden(const char *name, const char *got)
 {
 	_cleanup_free_ char *path = hvc_strdup_printf("%s/%s.xml", GOLDEN_DIR, name);
 	used_fixtures[n_used++] = name;
-	struct hvc_error err = { 0 };
-	const char *regen = getenv("REGENERATE");
-	if (regen && !strcmp(regen, "1")) {
-		ck_assert_int_eq(hvc_mkdir_p(GOLDEN_DIR, 0755, &err), 0);
-		ck_assert_int_eq(hvc_write_file(path, got, strlen(got), 0644, &err), 0);
-		return;
-	}
-	_cleanup_free_ char *want = NULL;
-	if (hvc_read_file(path, &want, NULL, &err) < 0)
-		ck_abort_msg("golden file %s missing (run with REGENERATE=1): %s", path, err.msg);
-	ck_assert_msg(!strcmp(want, got), "%s differs from the generated XML:\n%s", path, got);
+	hvc_check_golden(GOLDEN_DIR, path, got);
 }
 
 static struct hvc_vm_def base_def(void)
