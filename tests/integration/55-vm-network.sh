@@ -123,3 +123,70 @@ for reclaim in "vm rm -f vmkill" "system prune"; do
 	[ -z "$("$HVC" vm ps -a -q)" ] || fail "$reclaim left state"
 	ok "kill -9 + $reclaim: no tap, no bridge port, no QEMU ($before links before and after)"
 done
+
+# 5. hvc's own networks (engine/net's IPAM, vmdriver/net_provider.c): a
+# detached VM on hvc0 with a lease of kind "vm" reaches the gateway, serves
+# HTTP to a container on hvc0 by address and to this namespace's 127.0.0.1
+# through -p's DNAT; vm rm releases the lease and its rules. One boot.
+leases() { ls "$HVC_ROOT"/networks/*/leases/ 2>/dev/null | grep -c '\.json$'; }
+dnat_rules() { nft list table inet hvc 2>/dev/null | grep -c dnat; }
+hvc_taps() { ip -o link show master "$1" 2>/dev/null | wc -l; }
+fetch_host() { # url
+	for _ in $(seq 1 150); do
+		got=$(curl -s --max-time 2 "$1") && [ -n "$got" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+expect_status 0 "$HVC" vm run -d --name vmipam --network bridge -p 127.0.0.1:18080:80 busybox sh -c '
+	mkdir -p /w && echo served-from-the-ipam-vm >/w/x
+	ping -c1 -W10 10.88.0.1 >/w/ping 2>&1; ip -4 -o addr show eth0 >/w/addr; cat /etc/hosts >/w/hosts
+	exec httpd -f -p 80 -h /w'
+lease=$(grep -l '"owner"' "$HVC_ROOT"/networks/hvc0/leases/*.json 2>/dev/null | head -1)
+[ -n "$lease" ] || fail "no lease on hvc0 for vmipam"
+grep -q '"kind": "vm"' "$lease" || fail "the lease is not of kind vm: $(cat "$lease")"
+addr=$(basename "$lease" .json)
+expect_status 0 "$HVC" vm inspect vmipam
+expect_contains "$OUT" '"name": "hvc0"'
+expect_contains "$OUT" "\"cidr\": \"$addr/16\""
+expect_contains "$OUT" '"gateway": "10.88.0.1"'
+expect_contains "$OUT" '"127.0.0.1:18080->80/tcp"'
+fetch_host http://127.0.0.1:18080/x || fail "no answer through -p 127.0.0.1:18080:80"
+[ "$got" = "served-from-the-ipam-vm" ] || fail "wrong answer through -p: $got"
+fetch_host http://127.0.0.1:18080/ping || fail "no /ping"
+expect_contains "$got" "1 packets received"
+fetch_host http://127.0.0.1:18080/addr || fail "no /addr"
+expect_contains "$got" "inet $addr/16"
+[ "$(dnat_rules)" = 2 ] || fail "expected the VM's two DNAT rules: $(nft list table inet hvc)"
+expect_status 0 "$HVC" run --rm --network bridge busybox wget -q -O - "http://$addr/x"
+expect_contains "$OUT" "served-from-the-ipam-vm"
+ok "VM on hvc0 ($addr): lease of kind vm, ping to the gateway, -p 127.0.0.1:18080:80 and a container reach its httpd"
+"$HVC" system prune >/dev/null 2>&1
+[ "$(leases)" = 1 ] || fail "system prune dropped the running detached VM's lease"
+expect_status 0 "$HVC" vm rm -f vmipam
+[ "$(leases)" = 0 ] || fail "vm rm left a lease"
+[ "$(dnat_rules)" = 0 ] || fail "vm rm left DNAT rules: $(nft list table inet hvc)"
+[ "$(hvc_taps hvc0)" = 0 ] || fail "vm rm left a tap on hvc0"
+ok "a detached VM's lease survives prune; vm rm -f releases it and its DNAT rules"
+
+# 6. a user network (--network NAME) and kill -9 of `hvc vm run`, then
+# `system prune`: no lease, tap, DNAT rule or QEMU left (counted)
+expect_status 0 "$HVC" network create vmn
+before="$(leases) $(hvc_taps hvc-vmn) $(dnat_rules)"
+"$HVC" vm run --name vmk9 --network vmn -p 127.0.0.1:18081:80 busybox sleep 60 >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do
+	grep -qs '"status": "running"' "$HVC_ROOT"/vms/*/vm.json && [ "$(hvc_taps hvc-vmn)" = 1 ] && break
+	sleep 0.1
+done
+[ "$(leases) $(hvc_taps hvc-vmn) $(dnat_rules)" = "1 1 2" ] ||
+	fail "expected one lease, one tap and two DNAT rules on vmn: $(leases) $(hvc_taps hvc-vmn) $(dnat_rules)"
+grep -q '"network": "vmn"' "$HVC_ROOT"/networks/vmn/leases/*.json || fail "the lease is not on vmn"
+kill -9 $pid
+wait $pid 2>/dev/null
+expect_status 0 "$HVC" system prune
+after="$(leases) $(hvc_taps hvc-vmn) $(dnat_rules)"
+[ "$before" = "$after" ] || fail "after kill -9 and prune: leases/taps/rules '$after', before '$before'"
+[ -z "$(qemu_left)" ] || fail "system prune left QEMU running"
+expect_status 0 "$HVC" network rm vmn
+ok "--network NAME; kill -9 + system prune: no lease, tap, DNAT rule or QEMU ($before -> $after)"
