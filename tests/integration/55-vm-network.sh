@@ -6,7 +6,10 @@
 # route, /etc/hosts, resolv.conf and hostname, ping and a TCP fetch from a
 # server on the bridge, a fetch from a server in a detached VM, `vm inspect`'s
 # network, the faults, and that kill -9 of `hvc vm run` followed by `hvc vm
-# rm -f` or `hvc system prune` leaves no tap or bridge port.
+# rm -f` or `hvc system prune` leaves no tap or bridge port. Then hvc's own
+# networks (sections 5-6): an IPAM lease on hvc0, -p on 127.0.0.1, a
+# container reaching the VM, --network NAME, kill -9 + prune (no lease, tap
+# or DNAT rule left).
 if [ -z "${HVC_TEST_NETNS:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "skip: needs root (network namespace, embedded QEMU driver)"; exit 77; }
 	command -v unshare >/dev/null || { echo "skip: unshare not installed"; exit 77; }
@@ -144,7 +147,7 @@ expect_status 0 "$HVC" vm run -d --name vmipam --network bridge -p 127.0.0.1:180
 	exec httpd -f -p 80 -h /w'
 lease=$(grep -l '"owner"' "$HVC_ROOT"/networks/hvc0/leases/*.json 2>/dev/null | head -1)
 [ -n "$lease" ] || fail "no lease on hvc0 for vmipam"
-grep -q '"kind": "vm"' "$lease" || fail "the lease is not of kind vm: $(cat "$lease")"
+grep -Eq '"kind": ?"vm"' "$lease" || fail "the lease is not of kind vm: $(cat "$lease")"
 addr=$(basename "$lease" .json)
 expect_status 0 "$HVC" vm inspect vmipam
 expect_contains "$OUT" '"name": "hvc0"'
@@ -157,6 +160,8 @@ fetch_host http://127.0.0.1:18080/ping || fail "no /ping"
 expect_contains "$got" "1 packets received"
 fetch_host http://127.0.0.1:18080/addr || fail "no /addr"
 expect_contains "$got" "inet $addr/16"
+fetch_host http://127.0.0.1:18080/hosts || fail "no /hosts"
+expect_contains "$got" "$addr	vmipam"
 [ "$(dnat_rules)" = 2 ] || fail "expected the VM's two DNAT rules: $(nft list table inet hvc)"
 expect_status 0 "$HVC" run --rm --network bridge busybox wget -q -O - "http://$addr/x"
 expect_contains "$OUT" "served-from-the-ipam-vm"
@@ -181,7 +186,7 @@ for _ in $(seq 1 600); do
 done
 [ "$(leases) $(hvc_taps hvc-vmn) $(dnat_rules)" = "1 1 2" ] ||
 	fail "expected one lease, one tap and two DNAT rules on vmn: $(leases) $(hvc_taps hvc-vmn) $(dnat_rules)"
-grep -q '"network": "vmn"' "$HVC_ROOT"/networks/vmn/leases/*.json || fail "the lease is not on vmn"
+grep -Eq '"network": ?"vmn"' "$HVC_ROOT"/networks/vmn/leases/*.json || fail "the lease is not on vmn"
 kill -9 $pid
 wait $pid 2>/dev/null
 expect_status 0 "$HVC" system prune
@@ -189,4 +194,11 @@ after="$(leases) $(hvc_taps hvc-vmn) $(dnat_rules)"
 [ "$before" = "$after" ] || fail "after kill -9 and prune: leases/taps/rules '$after', before '$before'"
 [ -z "$(qemu_left)" ] || fail "system prune left QEMU running"
 expect_status 0 "$HVC" network rm vmn
+expect_status 2 "$HVC" vm run --rm -p 8080:80 busybox true
+expect_contains "$OUT" "-p needs a bridge network"
+expect_status 2 "$HVC" vm run --rm --network bridge --net-bridge br-test --ip 10.99.0.2/24 -p 8080:80 busybox true
+expect_contains "$OUT" "-p needs a bridge network"
+expect_status 125 "$HVC" vm run --rm --network nosuchnet busybox true
+expect_contains "$OUT" 'network "nosuchnet" not found'
+[ "$(leases)" = 0 ] && [ -z "$("$HVC" vm ps -a -q)" ] || fail "a failed run left a lease or state"
 ok "--network NAME; kill -9 + system prune: no lease, tap, DNAT rule or QEMU ($before -> $after)"
