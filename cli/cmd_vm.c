@@ -128,6 +128,9 @@ static int plan_net(struct hvc_vm_opts *o, struct run_net *rn, struct hvc_error 
 	const struct hvc_vm_net *n = &o->net;
 	bool low_level = n->bridge[0] || n->address[0];
 	if (o->network == HVC_VM_NET_BRIDGE && !low_level) {
+		if (n->gateway[0])
+			return hvc_err(err, 0, "--gateway goes with --net-bridge and --ip (the IPAM "
+					       "gives the network's gateway)");
 		rn->ipam.network = rn->network;
 		rn->ipam.ports = rn->ports;
 		rn->ipam.n_ports = rn->n_ports;

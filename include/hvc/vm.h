@@ -113,8 +113,8 @@ int hvc_vm_virt_err(struct hvc_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* ---------- network attachment (vmdriver/net.c) ----------------------- */
-/* How a VM is attached: no NIC at all (the default until the network
- * module's address allocation is merged), or one virtio-net NIC whose tap
+/* How a VM is attached: no NIC at all (the default, as for containers),
+ * or one virtio-net NIC whose tap
  * libvirt creates and puts on a host bridge. */
 enum hvc_vm_network { HVC_VM_NET_NONE = 0, HVC_VM_NET_BRIDGE };
 #define HVC_VM_NET_MAX_DNS 3 /* resolv.conf's MAXNS */

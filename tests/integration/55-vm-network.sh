@@ -177,6 +177,18 @@ ok "a detached VM's lease survives prune; vm rm -f releases it and its DNAT rule
 # 6. a user network (--network NAME) and kill -9 of `hvc vm run`, then
 # `system prune`: no lease, tap, DNAT rule or QEMU left (counted)
 expect_status 0 "$HVC" network create vmn
+# a VM in the foreground on vmn: its /etc/hosts names a container on vmn, which
+# it reaches by name; its lease goes when the run ends (one embedded libvirt
+# per root runs one foreground VM at a time: the container is the peer)
+on_exit '"$HVC" rm -f ctrn'
+expect_status 0 "$HVC" run -d --name ctrn --network vmn busybox sleep 60
+expect_status 0 "$HVC" vm run --rm --name vmfg --network vmn busybox sh -c \
+	'cat /etc/hosts; ip -4 -o addr show eth0; ping -c1 -W10 ctrn'
+expect_contains "$OUT" "ctrn"
+expect_contains "$OUT" "1 packets received"
+expect_status 0 "$HVC" rm -f ctrn
+[ "$(leases) $(hvc_taps hvc-vmn)" = "0 0" ] || fail "vm run --rm left a lease or tap on vmn"
+ok "--network NAME: a foreground VM resolves and pings a container by name; --rm releases its lease"
 before="$(leases) $(hvc_taps hvc-vmn) $(dnat_rules)"
 "$HVC" vm run --name vmk9 --network vmn -p 127.0.0.1:18081:80 busybox sleep 60 >/dev/null 2>&1 &
 pid=$!
@@ -198,7 +210,9 @@ expect_status 2 "$HVC" vm run --rm -p 8080:80 busybox true
 expect_contains "$OUT" "-p needs a bridge network"
 expect_status 2 "$HVC" vm run --rm --network bridge --net-bridge br-test --ip 10.99.0.2/24 -p 8080:80 busybox true
 expect_contains "$OUT" "-p needs a bridge network"
+expect_status 2 "$HVC" vm run --rm --network bridge --gateway 10.88.0.1 busybox true
+expect_contains "$OUT" "--gateway goes with --net-bridge and --ip"
 expect_status 125 "$HVC" vm run --rm --network nosuchnet busybox true
 expect_contains "$OUT" 'network "nosuchnet" not found'
 [ "$(leases)" = 0 ] && [ -z "$("$HVC" vm ps -a -q)" ] || fail "a failed run left a lease or state"
-ok "--network NAME; kill -9 + system prune: no lease, tap, DNAT rule or QEMU ($before -> $after)"
+ok "kill -9 + system prune: no lease, tap, DNAT rule or QEMU ($before -> $after)"
