@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "hvc/network.h"
 #include "hvc/vm.h"
 
 static volatile int cancel_flag;
@@ -47,8 +48,10 @@ static void run_usage(FILE *f)
 		"  --connect URI      libvirt URI (default $HVC_LIBVIRT_URI or qemu:///embed?root=$HVC_ROOT/libvirt)\n"
 		"  --wait-poweroff    after the command, wait for the guest's own power-off (default: destroy)\n"
 		"  --prepare          build the boot artifacts only\n"
-		"  --network MODE     none (default) or bridge: one virtio-net NIC on a host bridge\n"
-		"Low-level bridge attachment (until hvc allocates addresses itself):\n"
+		"  --network MODE     none (default), bridge (hvc0) or a network's name (hvc network create):\n"
+		"                     one virtio-net NIC with an address from hvc's IPAM\n"
+		"  -p, --publish [IP:]HOSTPORT:GUESTPORT[/tcp|udp]  publish a guest port (repeatable)\n"
+		"Low-level bridge attachment (--network bridge, no IPAM):\n"
 		"  --net-bridge NAME  host bridge for the NIC's tap (must exist)\n"
 		"  --ip ADDR/PREFIX   the guest's eth0 address (\"10.99.0.2/24\")\n"
 		"  --gateway GW       the guest's default route\n"
@@ -69,7 +72,7 @@ static const struct option run_opts[] = {
 	{ "wait-poweroff", no_argument, NULL, 'W' }, { "network", required_argument, NULL, 'N' },
 	{ "net-bridge", required_argument, NULL, 'B' }, { "ip", required_argument, NULL, 'I' },
 	{ "gateway", required_argument, NULL, 'G' }, { "dns", required_argument, NULL, 'S' },
-	{ "mac", required_argument, NULL, 'A' },
+	{ "mac", required_argument, NULL, 'A' }, { "publish", required_argument, NULL, 'p' },
 	{ "help", no_argument, NULL, 'h' },	{ NULL, 0, NULL, 0 },
 };
 
@@ -82,21 +85,90 @@ static const char *run_opt_name(int c)
 	return "?";
 }
 
+/* The NIC of `hvc vm run`: the network named by --network and -p's ports,
+ * for the IPAM provider (vmdriver/net_provider.c). */
+struct run_net {
+	const char *network;
+	struct hvc_net_port *ports;
+	size_t n_ports;
+	struct hvc_vm_ipam ipam;
+	struct hvc_vm_net_provider provider;
+};
+
+static void run_net_clear(struct run_net *rn)
+{
+	free(rn->ports);
+	hvc_vm_ipam_clear(&rn->ipam);
+}
+
+/* --network bridge|none|NAME: a network's name means bridge, through the IPAM. */
+static int set_network(struct hvc_vm_opts *o, struct run_net *rn, const char *v,
+		       struct hvc_error *err)
+{
+	bool named = strcmp(v, "bridge") && strcmp(v, "none");
+	if (named && (!*v || strlen(v) > HVC_NET_NAME_MAX))
+		return hvc_err(err, 0, "bad --network \"%s\" (none, bridge or a network's name)", v);
+	rn->network = v;
+	return hvc_vm_opts_set(o, "network", named ? "bridge" : v, err);
+}
+
+static int add_port(struct run_net *rn, const char *v, struct hvc_error *err)
+{
+	struct hvc_net_port p;
+	if (hvc_net_port_parse(v, &p, err) < 0)
+		return -1;
+	rn->ports = hvc_xrealloc(rn->ports, rn->n_ports + 1, sizeof(*rn->ports));
+	rn->ports[rn->n_ports++] = p;
+	return 0;
+}
+
+/* --network bridge|NAME without --net-bridge and --ip: hvc's IPAM attaches. */
+static int plan_net(struct hvc_vm_opts *o, struct run_net *rn, struct hvc_error *err)
+{
+	const struct hvc_vm_net *n = &o->net;
+	bool low_level = n->bridge[0] || n->address[0];
+	if (o->network == HVC_VM_NET_BRIDGE && !low_level) {
+		if (n->gateway[0])
+			return hvc_err(err, 0, "--gateway goes with --net-bridge and --ip (the IPAM "
+					       "gives the network's gateway)");
+		rn->ipam.network = rn->network;
+		rn->ipam.ports = rn->ports;
+		rn->ipam.n_ports = rn->n_ports;
+		hvc_vm_ipam_provider(&rn->ipam, &rn->provider);
+		o->net_provider = &rn->provider;
+	} else if (low_level && rn->network && strcmp(rn->network, "bridge")) {
+		return hvc_err(err, 0, "--net-bridge and --ip go with --network bridge, not \"%s\"",
+			       rn->network);
+	}
+	if (rn->n_ports && !o->net_provider)
+		return hvc_err(err, 0, "-p needs a bridge network (--network bridge or NAME, no --ip)");
+	return 0;
+}
+
 /* Parses `hvc vm run`'s options into o. Returns 0 to go on, else the exit
  * status (-1 for --help, then 0). */
-static int parse_run(int argc, char **argv, struct hvc_vm_opts *o, char ***env, bool *timings)
+static int parse_run(int argc, char **argv, struct hvc_vm_opts *o, char ***env, bool *timings,
+		     struct run_net *rn)
 {
 	struct hvc_error err = { 0 };
 	int c;
 	/* "+": options stop at IMAGE; what follows is the command's */
-	while ((c = getopt_long(argc, argv, "+dn:m:e:w:h", run_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+dn:m:e:w:p:h", run_opts, NULL)) != -1) {
 		switch (c) {
 		case 'R': o->rm = true; break;
 		case 'd': o->detach = true; break;
 		case 'n': o->name = optarg; break;
 		case 'm': case 'c': case 'x': case 'z': case 't':
-		case 'N': case 'B': case 'I': case 'G': case 'S': case 'A':
+		case 'B': case 'I': case 'G': case 'S': case 'A':
 			if (hvc_vm_opts_set(o, run_opt_name(c), optarg, &err) < 0)
+				return hvc_cli_usage_error("vm run", "%s", err.msg);
+			break;
+		case 'N':
+			if (set_network(o, rn, optarg, &err) < 0)
+				return hvc_cli_usage_error("vm run", "%s", err.msg);
+			break;
+		case 'p':
+			if (add_port(rn, optarg, &err) < 0)
 				return hvc_cli_usage_error("vm run", "%s", err.msg);
 			break;
 		case 'C': o->cpuset = optarg; break;
@@ -120,7 +192,7 @@ static int parse_run(int argc, char **argv, struct hvc_vm_opts *o, char ***env, 
 	}
 	if (optind >= argc)
 		return hvc_cli_usage_error("vm run", "no IMAGE given");
-	if (hvc_vm_opts_check(o, &err) < 0)
+	if (plan_net(o, rn, &err) < 0 || hvc_vm_opts_check(o, &err) < 0)
 		return hvc_cli_usage_error("vm run", "%s", err.msg);
 	o->image = argv[optind];
 	o->cmd = argv + optind + 1;
@@ -133,7 +205,8 @@ static int cmd_run(int argc, char **argv)
 	struct hvc_vm_opts o = { .compress = -1, .output = out_stdout };
 	_cleanup_strv_ char **env = NULL;
 	bool timings = false;
-	int rc = parse_run(argc, argv, &o, &env, &timings);
+	__attribute__((cleanup(run_net_clear))) struct run_net rn = { 0 };
+	int rc = parse_run(argc, argv, &o, &env, &timings, &rn);
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
 	if (o.detach)
@@ -316,6 +389,25 @@ static int cmd_console(int argc, char **argv)
 	return show_console("vm console", argv[1], true);
 }
 
+/* The IPAM lease of a VM on one of hvc's networks: its network's name and
+ * its published ports, added to vm.json's "network". */
+static void inspect_lease(json_object *o, const char *id)
+{
+	struct hvc_net_lease l;
+	struct hvc_error ig = { 0 };
+	json_object *net = hvc_json_get(o, "network");
+	if (!net || hvc_net_lease_find(id, &l, &ig) <= 0)
+		return;
+	hvc_json_add_string(net, "name", l.net);
+	json_object *ports = json_object_new_array();
+	for (size_t i = 0; i < l.n_ports; i++) {
+		char buf[64];
+		json_object_array_add(ports, json_object_new_string(hvc_net_port_format(&l.ports[i], buf, sizeof(buf))));
+	}
+	json_object_object_add(net, "ports", ports);
+	hvc_net_lease_clear(&l);
+}
+
 static int cmd_inspect(int argc, char **argv)
 {
 	int r = one_ref(argc, argv, "vm inspect",
@@ -347,6 +439,7 @@ static int cmd_inspect(int argc, char **argv)
 			hvc_json_add_int(m, "pss_bytes", (int64_t)st.pss_bytes);
 			json_object_object_add(o, "qemu_memory", m);
 		}
+		inspect_lease(o, v.id);
 		printf("%s\n", hvc_json_pretty(o));
 	}
 	return rc;

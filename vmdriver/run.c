@@ -354,6 +354,9 @@ static void teardown(struct vm_run *r)
 static void leave_running(struct vm_run *r)
 {
 	vm_run_state_detached(r);
+	const struct hvc_vm_net_provider *p = r->o->net_provider;
+	if (r->net_attached && p->detached) /* the lease outlives this process */
+		p->detached(p->opaque, r->res->id, r->res->qemu_pid);
 	if (r->dom)
 		virDomainFree(r->dom);
 	r->dom = NULL;

@@ -206,6 +206,14 @@ int hvc_vm_stop(const char *ref, struct hvc_error *err)
 	return rc;
 }
 
+/* A VM's IPAM lease (hvc vm run --network bridge|NAME) goes with it. */
+static void release_lease(const char *id)
+{
+	struct hvc_error e = { 0 };
+	if (hvc_vm_net_release(id, &e) < 0)
+		hvc_warn("network: release VM %s's lease: %s", id, e.msg);
+}
+
 int hvc_vm_remove(const char *ref, bool force, struct hvc_error *err)
 {
 	_cleanup_vm_info_ struct hvc_vm_info v = { 0 };
@@ -223,6 +231,8 @@ int hvc_vm_remove(const char *ref, bool force, struct hvc_error *err)
 		_cleanup_free_ char *dir = hvc_vm_state_dir(v.id);
 		rc = hvc_rm_rf(dir, err);
 	}
+	if (rc == 0)
+		release_lease(v.id);
 	return rc;
 }
 
@@ -257,6 +267,7 @@ int hvc_vm_prune(struct hvc_error *err)
 					rc = -1;
 				else
 					pruned++;
+				release_lease(id);
 			}
 		}
 		free(names[i]);

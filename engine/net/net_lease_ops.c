@@ -1,5 +1,6 @@
 /* engine/net/net_lease_ops: the changes that take networks/.lock and end
- * with a sync (net_sync.c) — allocating and releasing a lease, finding an
+ * with a sync (net_sync.c) — allocating and releasing a lease, handing it to
+ * another holder (no sync: nothing rendered changes), finding an
  * owner's lease across networks, removing a network. Above the definitions
  * (net_def.c), the lease files (net_ipam.c) and the sync in the module's
  * layering, so none of those calls back up here. */
@@ -60,6 +61,26 @@ int hvc_net_lease_release(const char *net, uint32_t addr, const char *owner, str
 	if (unlink(p) < 0 && errno != ENOENT)
 		return hvc_err(err, errno, "remove lease `%s`", p);
 	return hvc_net_sync_locked(false, err);
+}
+
+int hvc_net_lease_set_holder(const char *net, uint32_t addr, const char *owner, pid_t holder,
+			     struct hvc_error *err)
+{
+	_cleanup_net_lock_ int lk = hvc_net_lock(err);
+	if (lk < 0)
+		return -1;
+	_cleanup_free_ char *p = hvc_net_lease_path(net, addr);
+	struct hvc_net_lease l;
+	if (hvc_net_lease_read(p, &l, NULL) < 0)
+		return 0;
+	int rc = 0;
+	if (!strcmp(l.owner, owner)) {
+		l.holder = holder;
+		l.holder_start = hvc_ctr_proc_start_time(holder);
+		rc = hvc_net_lease_write(&l, err);
+	}
+	hvc_net_lease_clear(&l);
+	return rc;
 }
 
 int hvc_net_lease_find(const char *owner, struct hvc_net_lease *out, struct hvc_error *err)

@@ -87,6 +87,10 @@ int hvc_net_lease_from_json(json_object *o, struct hvc_net_lease *l, struct hvc_
 int hvc_net_lease_alloc(const struct hvc_net *n, struct hvc_net_lease *l, struct hvc_error *err);
 /* Releases the lease of owner on net (absent: 0), then syncs. */
 int hvc_net_lease_release(const char *net, uint32_t addr, const char *owner, struct hvc_error *err);
+/* Hands owner's lease on net to another holder process (a detached VM's
+ * QEMU); absent or another owner's: 0. */
+int hvc_net_lease_set_holder(const char *net, uint32_t addr, const char *owner, pid_t holder,
+			     struct hvc_error *err);
 /* Every lease of a network. */
 int hvc_net_lease_list(const char *net, struct hvc_net_lease **out, size_t *n,
 		       struct hvc_error *err);

@@ -113,8 +113,8 @@ int hvc_vm_virt_err(struct hvc_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* ---------- network attachment (vmdriver/net.c) ----------------------- */
-/* How a VM is attached: no NIC at all (the default until the network
- * module's address allocation is merged), or one virtio-net NIC whose tap
+/* How a VM is attached: no NIC at all (the default, as for containers),
+ * or one virtio-net NIC whose tap
  * libvirt creates and puts on a host bridge. */
 enum hvc_vm_network { HVC_VM_NET_NONE = 0, HVC_VM_NET_BRIDGE };
 #define HVC_VM_NET_MAX_DNS 3 /* resolv.conf's MAXNS */
@@ -144,7 +144,30 @@ struct hvc_vm_net_provider {
 		      struct hvc_error *err);
 	void (*detach)(void *opaque, const char *id, const char *name, const struct hvc_vm_net *net);
 	void *opaque;
+	/* A -d VM outlives its run: the lease is handed to its QEMU process
+	 * (whose death then frees it). May be NULL. */
+	void (*detached)(void *opaque, const char *id, pid_t qemu_pid);
 };
+/* The provider backed by hvc's own networks (vmdriver/net_provider.c):
+ * `hvc vm run --network bridge|NAME` without --ip. attach() ensures the
+ * network's bridge and nftables table and takes a lease of kind "vm" (owner:
+ * the VM id; ports: published through the same DNAT as a container's);
+ * detach() releases it. */
+struct hvc_net_port;
+struct hvc_vm_ipam {
+	const char *network; /* "bridge" (hvc0) or a user network's name */
+	const struct hvc_net_port *ports;
+	size_t n_ports;
+	/* filled by attach() */
+	char net[64];
+	uint32_t addr;
+	char *hosts; /* the network's other instances, /etc/hosts lines */
+};
+void hvc_vm_ipam_provider(struct hvc_vm_ipam *ipam, struct hvc_vm_net_provider *p);
+void hvc_vm_ipam_clear(struct hvc_vm_ipam *ipam);
+/* Releases the lease a VM (by id) holds on any network, if any: `hvc vm rm`,
+ * prune. */
+int hvc_vm_net_release(const char *id, struct hvc_error *err);
 /* A stable, locally administered unicast MAC derived from the VM name
  * (52:54 + 32 bits of FNV-1a of the name): the same name gets the same MAC,
  * so a guest's neighbours' ARP caches stay right across re-runs. Pure. */

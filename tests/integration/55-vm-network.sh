@@ -6,7 +6,10 @@
 # route, /etc/hosts, resolv.conf and hostname, ping and a TCP fetch from a
 # server on the bridge, a fetch from a server in a detached VM, `vm inspect`'s
 # network, the faults, and that kill -9 of `hvc vm run` followed by `hvc vm
-# rm -f` or `hvc system prune` leaves no tap or bridge port.
+# rm -f` or `hvc system prune` leaves no tap or bridge port. Then hvc's own
+# networks (sections 5-6): an IPAM lease on hvc0, -p on 127.0.0.1, a
+# container reaching the VM, --network NAME, kill -9 + prune (no lease, tap
+# or DNAT rule left).
 if [ -z "${HVC_TEST_NETNS:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "skip: needs root (network namespace, embedded QEMU driver)"; exit 77; }
 	command -v unshare >/dev/null || { echo "skip: unshare not installed"; exit 77; }
@@ -123,3 +126,93 @@ for reclaim in "vm rm -f vmkill" "system prune"; do
 	[ -z "$("$HVC" vm ps -a -q)" ] || fail "$reclaim left state"
 	ok "kill -9 + $reclaim: no tap, no bridge port, no QEMU ($before links before and after)"
 done
+
+# 5. hvc's own networks (engine/net's IPAM, vmdriver/net_provider.c): a
+# detached VM on hvc0 with a lease of kind "vm" reaches the gateway, serves
+# HTTP to a container on hvc0 by address and to this namespace's 127.0.0.1
+# through -p's DNAT; vm rm releases the lease and its rules. One boot.
+leases() { ls "$HVC_ROOT"/networks/*/leases/ 2>/dev/null | grep -c '\.json$'; }
+dnat_rules() { nft list table inet hvc 2>/dev/null | grep -c dnat; }
+hvc_taps() { ip -o link show master "$1" 2>/dev/null | wc -l; }
+fetch_host() { # url
+	for _ in $(seq 1 150); do
+		got=$(curl -s --max-time 2 "$1") && [ -n "$got" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+expect_status 0 "$HVC" vm run -d --name vmipam --network bridge -p 127.0.0.1:18080:80 busybox sh -c '
+	mkdir -p /w && echo served-from-the-ipam-vm >/w/x
+	ping -c1 -W10 10.88.0.1 >/w/ping 2>&1; ip -4 -o addr show eth0 >/w/addr; cat /etc/hosts >/w/hosts
+	exec httpd -f -p 80 -h /w'
+lease=$(grep -l '"owner"' "$HVC_ROOT"/networks/hvc0/leases/*.json 2>/dev/null | head -1)
+[ -n "$lease" ] || fail "no lease on hvc0 for vmipam"
+grep -Eq '"kind": ?"vm"' "$lease" || fail "the lease is not of kind vm: $(cat "$lease")"
+addr=$(basename "$lease" .json)
+expect_status 0 "$HVC" vm inspect vmipam
+expect_contains "$OUT" '"name": "hvc0"'
+expect_contains "$OUT" "\"cidr\": \"$addr/16\""
+expect_contains "$OUT" '"gateway": "10.88.0.1"'
+expect_contains "$OUT" '"127.0.0.1:18080->80/tcp"'
+fetch_host http://127.0.0.1:18080/x || fail "no answer through -p 127.0.0.1:18080:80"
+[ "$got" = "served-from-the-ipam-vm" ] || fail "wrong answer through -p: $got"
+fetch_host http://127.0.0.1:18080/ping || fail "no /ping"
+expect_contains "$got" "1 packets received"
+fetch_host http://127.0.0.1:18080/addr || fail "no /addr"
+expect_contains "$got" "inet $addr/16"
+fetch_host http://127.0.0.1:18080/hosts || fail "no /hosts"
+expect_contains "$got" "$addr	vmipam"
+[ "$(dnat_rules)" = 2 ] || fail "expected the VM's two DNAT rules: $(nft list table inet hvc)"
+expect_status 0 "$HVC" run --rm --network bridge busybox wget -q -O - "http://$addr/x"
+expect_contains "$OUT" "served-from-the-ipam-vm"
+ok "VM on hvc0 ($addr): lease of kind vm, ping to the gateway, -p 127.0.0.1:18080:80 and a container reach its httpd"
+"$HVC" system prune >/dev/null 2>&1
+[ "$(leases)" = 1 ] || fail "system prune dropped the running detached VM's lease"
+expect_status 0 "$HVC" vm rm -f vmipam
+[ "$(leases)" = 0 ] || fail "vm rm left a lease"
+[ "$(dnat_rules)" = 0 ] || fail "vm rm left DNAT rules: $(nft list table inet hvc)"
+[ "$(hvc_taps hvc0)" = 0 ] || fail "vm rm left a tap on hvc0"
+ok "a detached VM's lease survives prune; vm rm -f releases it and its DNAT rules"
+
+# 6. a user network (--network NAME) and kill -9 of `hvc vm run`, then
+# `system prune`: no lease, tap, DNAT rule or QEMU left (counted)
+expect_status 0 "$HVC" network create vmn
+# a VM in the foreground on vmn: its /etc/hosts names a container on vmn, which
+# it reaches by name; its lease goes when the run ends (one embedded libvirt
+# per root runs one foreground VM at a time: the container is the peer)
+on_exit '"$HVC" rm -f ctrn'
+expect_status 0 "$HVC" run -d --name ctrn --network vmn busybox sleep 60
+expect_status 0 "$HVC" vm run --rm --name vmfg --network vmn busybox sh -c \
+	'cat /etc/hosts; ip -4 -o addr show eth0; ping -c1 -W10 ctrn'
+expect_contains "$OUT" "ctrn"
+expect_contains "$OUT" "1 packets received"
+expect_status 0 "$HVC" rm -f ctrn
+[ "$(leases) $(hvc_taps hvc-vmn)" = "0 0" ] || fail "vm run --rm left a lease or tap on vmn"
+ok "--network NAME: a foreground VM resolves and pings a container by name; --rm releases its lease"
+before="$(leases) $(hvc_taps hvc-vmn) $(dnat_rules)"
+"$HVC" vm run --name vmk9 --network vmn -p 127.0.0.1:18081:80 busybox sleep 60 >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do
+	grep -qs '"status": "running"' "$HVC_ROOT"/vms/*/vm.json && [ "$(hvc_taps hvc-vmn)" = 1 ] && break
+	sleep 0.1
+done
+[ "$(leases) $(hvc_taps hvc-vmn) $(dnat_rules)" = "1 1 2" ] ||
+	fail "expected one lease, one tap and two DNAT rules on vmn: $(leases) $(hvc_taps hvc-vmn) $(dnat_rules)"
+grep -Eq '"network": ?"vmn"' "$HVC_ROOT"/networks/vmn/leases/*.json || fail "the lease is not on vmn"
+kill -9 $pid
+wait $pid 2>/dev/null
+expect_status 0 "$HVC" system prune
+after="$(leases) $(hvc_taps hvc-vmn) $(dnat_rules)"
+[ "$before" = "$after" ] || fail "after kill -9 and prune: leases/taps/rules '$after', before '$before'"
+[ -z "$(qemu_left)" ] || fail "system prune left QEMU running"
+expect_status 0 "$HVC" network rm vmn
+expect_status 2 "$HVC" vm run --rm -p 8080:80 busybox true
+expect_contains "$OUT" "-p needs a bridge network"
+expect_status 2 "$HVC" vm run --rm --network bridge --net-bridge br-test --ip 10.99.0.2/24 -p 8080:80 busybox true
+expect_contains "$OUT" "-p needs a bridge network"
+expect_status 2 "$HVC" vm run --rm --network bridge --gateway 10.88.0.1 busybox true
+expect_contains "$OUT" "--gateway goes with --net-bridge and --ip"
+expect_status 125 "$HVC" vm run --rm --network nosuchnet busybox true
+expect_contains "$OUT" 'network "nosuchnet" not found'
+[ "$(leases)" = 0 ] && [ -z "$("$HVC" vm ps -a -q)" ] || fail "a failed run left a lease or state"
+ok "kill -9 + system prune: no lease, tap, DNAT rule or QEMU ($before -> $after)"

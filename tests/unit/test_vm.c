@@ -13,6 +13,7 @@
 #include <archive_entry.h>
 #include <libvirt/libvirt.h>
 #include "hvc/image.h"
+#include "hvc/network.h"
 #include "hvc/vm.h"
 #include "../../vmdriver/vm-internal.h"
 #include "check_main.h"
@@ -703,6 +704,77 @@ START_TEST(state_list_find_prune)
 }
 END_TEST
 
+static size_t vm_leases(void)
+{
+	struct hvc_net_lease *l = NULL;
+	size_t n = 0;
+	ck_assert_int_eq(hvc_net_lease_list("hvc0", &l, &n, NULL), 0);
+	hvc_net_leases_free(l, n);
+	return n;
+}
+
+/* The IPAM provider's release side (vmdriver/net_provider.c) on a temporary
+ * root without nftables: detach() releases, detached() hands the lease to
+ * QEMU, vm rm and the VM prune release a VM's lease and never a container's.
+ * attach() needs a real bridge: 55-vm-network.sh. */
+START_TEST(ipam_provider_release)
+{
+	char root[] = "/tmp/hvc-unit-vmipam.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(root));
+	hvc_set_root(root);
+	setenv("HVC_NET_NFT", "off", 1);
+	struct hvc_error err = { 0 };
+	struct hvc_net n;
+	ck_assert_int_eq(hvc_net_get("bridge", &n, &err), 0);
+	struct hvc_net_lease a = { .kind = "vm", .owner = "aaaaaaaaaaaa", .name = "orphan" };
+	struct hvc_net_lease b = { .kind = "vm", .owner = "bbbbbbbbbbbb", .name = "mine" };
+	struct hvc_net_lease c = { .kind = "container", .owner = "cccccccccccc", .name = "ctr" };
+	ck_assert_int_eq(hvc_net_lease_alloc(&n, &a, &err), 0);
+	ck_assert_int_eq(hvc_net_lease_alloc(&n, &b, &err), 0);
+	ck_assert_int_eq(hvc_net_lease_alloc(&n, &c, &err), 0);
+	ck_assert_uint_eq(vm_leases(), 3);
+
+	struct hvc_vm_ipam ipam = { .network = "bridge" };
+	struct hvc_vm_net_provider p;
+	hvc_vm_ipam_provider(&ipam, &p);
+	ck_assert_ptr_eq(p.opaque, &ipam);
+	ck_assert(p.attach && p.detach && p.detached);
+	snprintf(ipam.net, sizeof(ipam.net), "hvc0");
+	ipam.addr = b.addr;
+	pid_t child = fork();
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	p.detached(p.opaque, "bbbbbbbbbbbb", child); /* -d: QEMU holds it now */
+	struct hvc_net_lease found;
+	ck_assert_int_eq(hvc_net_lease_find("bbbbbbbbbbbb", &found, &err), 1);
+	ck_assert_int_eq(found.holder, child);
+	hvc_net_lease_clear(&found);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	p.detach(p.opaque, "not-b", "x", NULL); /* someone else's: kept */
+	ck_assert_uint_eq(vm_leases(), 3);
+	p.detach(p.opaque, "bbbbbbbbbbbb", "mine", NULL);
+	ck_assert_uint_eq(vm_leases(), 2);
+
+	ck_assert_int_eq(hvc_vm_net_release("cccccccccccc", &err), 0); /* a container's */
+	ck_assert_int_eq(hvc_vm_net_release("nosuch", &err), 0);
+	ck_assert_uint_eq(vm_leases(), 2);
+	pid_t dead = fork();
+	if (dead == 0)
+		_exit(0);
+	waitpid(dead, NULL, 0);
+	write_state("aaaaaaaaaaaa", "orphan", dead, "running"); /* kill -9 of its run */
+	ck_assert_int_eq(hvc_vm_prune(&err), 1);
+	ck_assert_int_eq(hvc_net_lease_find("aaaaaaaaaaaa", &found, &err), 0);
+	ck_assert_uint_eq(vm_leases(), 1);
+	hvc_vm_ipam_clear(&ipam);
+	unsetenv("HVC_NET_NFT");
+	ck_assert_int_eq(hvc_rm_rf(root, &err), 0);
+}
+END_TEST
+
 /* The option limits `hvc vm run` and the benches share. */
 START_TEST(opts_limits)
 {
@@ -799,6 +871,7 @@ static Suite *vm_suite(void)
 	tcase_add_test(tc, network_attachment);
 	tcase_add_test(tc, opts_network);
 	tcase_add_test(tc, network_plan_with_provider);
+	tcase_add_test(tc, ipam_provider_release);
 	suite_add_tcase(s, tc);
 	return s;
 }
