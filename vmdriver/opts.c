@@ -126,7 +126,8 @@ int hvc_vm_opts_check(const struct hvc_vm_opts *o, struct hvc_error *err)
 				     "--net-bridge, --ip, --gateway, --dns and --mac need "
 				     "--network bridge")
 			   : 0;
-	/* until the network module allocates them, the low-level form names both */
+	/* without a provider (the network module's IPAM, net_provider.c) the
+	 * low-level form must name the bridge and the address itself */
 	if (!o->net_provider && (!n->bridge[0] || !n->address[0]))
 		return hvc_err(err, 0,
 			       "--network bridge needs --net-bridge NAME and --ip ADDR/PREFIX");

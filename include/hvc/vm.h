@@ -392,8 +392,8 @@ void hvc_vm_result_free(struct hvc_vm_result *res);
 int hvc_vm_opts_set(struct hvc_vm_opts *opts, const char *name, const char *value,
 		    struct hvc_error *err);
 /* Checks the combination of options (not both detach and rm; the network
- * options only with network bridge, which needs --net-bridge and --ip until
- * the network module allocates addresses). Pure. */
+ * options only with network bridge; without a net_provider — the low-level
+ * form — --net-bridge and --ip are both needed). Pure. */
 int hvc_vm_opts_check(const struct hvc_vm_opts *opts, struct hvc_error *err);
 
 /* ---------- state of VMs (vmdriver/state.c) ---------------------------- */
