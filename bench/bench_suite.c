@@ -30,6 +30,20 @@
 	"   \"metrics\": [" MB("seq_write_mb_per_s", "MB/s", "higher") ", " MB("seq_read_mb_per_s", "MB/s", "higher") ",\n" \
 	"               " MB("rand_write_iops", "IOPS", "higher") ", " MB("rand_read_iops", "IOPS", "higher") "]}\n"
 
+/* The network axis: each client runs in the backend against a net-server
+ * the harness starts natively on the host (kind "network",
+ * bench/bench_net.c); S is each measurement's --seconds (net-stream: per
+ * direction). */
+#define NET_WORKLOADS(S)                                                                                           \
+	"  {\"name\": \"net-stream\", \"kind\": \"network\", \"args\": [\"net-stream\", \"--seconds\", \"" S "\"],\n" \
+	"   \"metrics\": [" MB("up_gbit_per_s", "Gbit/s", "higher") ", " MB("down_gbit_per_s", "Gbit/s", "higher") "]},\n" \
+	"  {\"name\": \"net-rr\", \"kind\": \"network\", \"args\": [\"net-rr\", \"--seconds\", \"" S "\"],\n"     \
+	"   \"metrics\": [" MB("transactions_per_s", "transactions/s", "higher") ", "                              \
+	MB("latency_p50_us", "µs", "lower") ", " MB("latency_p99_us", "µs", "lower") "]},\n"                      \
+	"  {\"name\": \"net-crr\", \"kind\": \"network\", \"args\": [\"net-crr\", \"--seconds\", \"" S "\"],\n"   \
+	"   \"metrics\": [" MB("transactions_per_s", "transactions/s", "higher") ", "                              \
+	MB("latency_p50_us", "µs", "lower") ", " MB("latency_p99_us", "µs", "lower") "]}\n"
+
 /* quick: warm-up only for start-up (the figure cold caches distort most);
  * every VM sample boots a VM, which under TCG is what the time goes on.
  * Both suites hold every throughput sample to a floor ("min_seconds", passed
@@ -52,7 +66,8 @@ static const char quick_suite[] =
 		"[\"randmem\", \"--size\", \"256m\"]", ", \"reps\": 1",
 		"[\"syscall\", \"--seconds\", \"0.25\"]",
 		"[\"forkexec\", \"--seconds\", \"0.25\"]",
-		"[\"fileio\", \"--size\", \"8m\", \"--seconds\", \"0.25\", \"--direct\", \"auto\"]") "]}\n";
+		"[\"fileio\", \"--size\", \"8m\", \"--seconds\", \"0.25\", \"--direct\", \"auto\"]") ",\n"
+	NET_WORKLOADS("0.25") "]}\n";
 
 static const char full_suite[] =
 	"{\"name\": \"full\", \"image\": \"busybox:latest\", \"reps\": 10, \"warmup\": 2,\n"
@@ -65,7 +80,8 @@ static const char full_suite[] =
 		"[\"randmem\", \"--size\", \"512m\"]", "",
 		"[\"syscall\", \"--seconds\", \"1\"]",
 		"[\"forkexec\", \"--seconds\", \"1\"]",
-		"[\"fileio\", \"--size\", \"64m\", \"--seconds\", \"1\", \"--direct\", \"auto\"]") "]}\n";
+		"[\"fileio\", \"--size\", \"64m\", \"--seconds\", \"1\", \"--direct\", \"auto\"]") ",\n"
+	NET_WORKLOADS("2") "]}\n";
 
 const char *hvc_bench_suite_builtin(const char *name)
 {
@@ -127,6 +143,8 @@ static int parse_kind(const char *s, enum hvc_bench_kind *k)
 		*k = HVC_BENCH_FOOTPRINT;
 	else if (!strcmp(s, "throughput"))
 		*k = HVC_BENCH_THROUGHPUT;
+	else if (!strcmp(s, "network"))
+		*k = HVC_BENCH_NETWORK;
 	else
 		return -1;
 	return 0;
@@ -206,7 +224,8 @@ static int parse_workload(json_object *o, size_t idx, double suite_floor,
 	w->name = hvc_xstrdup(name);
 	if (parse_kind(hvc_json_get_string(o, "kind"), &w->kind) < 0)
 		return hvc_err(err, EINVAL,
-			       "workload \"%s\": \"kind\" must be startup, footprint or throughput", name);
+			       "workload \"%s\": \"kind\" must be startup, footprint, throughput or network",
+			       name);
 	_cleanup_free_ char *what = hvc_strdup_printf("workload \"%s\": args", name);
 	if (strv_from_json(hvc_json_get(o, "args"), what, &w->args, err) < 0)
 		return -1;
@@ -216,7 +235,7 @@ static int parse_workload(json_object *o, size_t idx, double suite_floor,
 	w->warmup = (int)hvc_json_get_int(o, "warmup", -1);
 	w->timeout_s = (int)hvc_json_get_int(o, "timeout_s", 180);
 	w->scratch_disk = hvc_json_get_bool(o, "scratch_disk", false);
-	if (w->kind != HVC_BENCH_THROUGHPUT)
+	if (w->kind != HVC_BENCH_THROUGHPUT && w->kind != HVC_BENCH_NETWORK)
 		return 0;
 	if (parse_metrics(hvc_json_get(o, "metrics"), name, w, err) < 0)
 		return -1;
