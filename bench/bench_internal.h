@@ -243,5 +243,8 @@ char *hvc_bench_which(const char *prog);
  * table of where fileio ran, per backend, and the sample-floor line. */
 void hvc_bench_report_storage(FILE *f, json_object *r);
 void hvc_bench_report_floor(FILE *f, json_object *r);
+/* The network section (bench/bench_report_network.c): per backend, the
+ * packet path and every network metric; nothing without network workloads. */
+void hvc_bench_report_network(FILE *f, json_object *r);
 
 #endif

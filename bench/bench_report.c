@@ -794,6 +794,7 @@ int hvc_bench_report_markdown(json_object *r, FILE *f, struct hvc_error *err)
 	section_memory(f, r, bs);
 	table_sizes(f, bs);
 	table_throughput(f, r, bs);
+	hvc_bench_report_network(f, r);
 	hvc_bench_report_floor(f, r);
 	hvc_bench_report_storage(f, r);
 	section_differences(f, r);
