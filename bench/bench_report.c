@@ -777,6 +777,16 @@ static void section_method(FILE *f, json_object *r)
 		"everything from results.json.\n");
 }
 
+/* A suite's own "note" (the felter suite's: which paper figures are not
+ * included and why), quoted where a reader starts. */
+static void suite_note(FILE *f, json_object *r)
+{
+	const char *note = hvc_json_get_string(
+	    hvc_json_get(hvc_json_get(r, "config"), "suite_definition"), "note");
+	if (note && *note)
+		fprintf(f, "> **Suite note:** %s\n\n", note);
+}
+
 int hvc_bench_report_markdown(json_object *r, FILE *f, struct hvc_error *err)
 {
 	if (hvc_bench_results_validate(r, err) < 0)
@@ -784,6 +794,7 @@ int hvc_bench_report_markdown(json_object *r, FILE *f, struct hvc_error *err)
 	json_object *bs = hvc_json_get(r, "backends");
 	fprintf(f, "# hvc benchmark report — %s suite\n\n", hvc_json_get_string(r, "suite"));
 	caveats(f, r);
+	suite_note(f, r);
 	run_paragraph(f, r);
 	host_paragraph(f, r);
 	table_backends(f, bs);
@@ -884,6 +895,10 @@ void hvc_bench_print_summary(FILE *f, json_object *r)
 		fprintf(f, "\n");
 	}
 	fprintf(f, "(throughput columns: relative to native, 1.00 = native, higher is better)\n");
+	const char *note = hvc_json_get_string(
+	    hvc_json_get(hvc_json_get(r, "config"), "suite_definition"), "note");
+	if (note && *note)
+		fprintf(f, "Suite note: %s\n", note);
 	if (count_flags(r, "suspect") + count_flags(r, "explained"))
 		fprintf(f, "⚑ a result isolation cannot explain, ℹ one that is explained: see "
 			   "\"Sanity flags\" in the report\n");

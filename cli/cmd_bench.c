@@ -51,7 +51,7 @@ static void print_progress(void *opaque, const struct hvc_bench_progress *p)
 static void run_usage(void)
 {
 	printf(
-	    "Usage: hvc bench run [--suite quick|full|FILE] [--backends LIST] [--workloads LIST]\n"
+	    "Usage: hvc bench run [--suite quick|full|felter|FILE] [--backends LIST] [--workloads LIST]\n"
 	    "                     [--reps N] [--warmup N] [--cpus LIST] [--out DIR] "
 	    "[--no-progress]\n"
 	    "                     [--fileio-on volume|overlay]\n"
@@ -390,7 +390,7 @@ static int cmd_compare(int argc, char **argv)
 static int cmd_suite(int argc, char **argv)
 {
 	if (argc != 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		printf("Usage: hvc bench suite quick|full|FILE\nPrints a suite's definition (the "
+		printf("Usage: hvc bench suite quick|full|felter|FILE\nPrints a suite's definition (the "
 		       "JSON format "
 		       "--suite FILE takes).\n");
 		return argc == 2 ? 0 : HVC_EXIT_USAGE;
