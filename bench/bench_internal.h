@@ -236,6 +236,19 @@ int hvc_bench_net_peer_loopback(struct hvc_bench_ctx *ctx, char *addr, size_t ad
 int hvc_bench_net_peer_bridge(struct hvc_bench_ctx *ctx, char *addr, size_t addr_len,
 			      const char **path, char *reason, size_t len);
 
+/* A network namespace on hvc0 for the OCI peers (bench/bench_netns.c):
+ * lease, veth pair (eth0 inside), held by a waiting child. */
+struct hvc_bench_netns {
+	pid_t holder;
+	char path[64]; /* /proc/PID/ns/net, for the bundle's linux.namespaces */
+	char net[64], owner[72], host_if[16];
+	uint32_t addr;
+	bool leased;
+};
+int hvc_bench_netns_open(struct hvc_bench_netns *ns, struct hvc_error *err);
+/* Deletes the veth, ends the holder, releases the lease (safe to repeat). */
+void hvc_bench_netns_close(struct hvc_bench_netns *ns);
+
 /* Path of a tool on PATH, or NULL. */
 char *hvc_bench_which(const char *prog);
 
