@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +24,8 @@ static int holder_start(struct hvc_bench_netns *ns, struct hvc_error *err)
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(sync[0]);
+		/* a harness killed with -9 takes its namespaces with it */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		char ok = unshare(CLONE_NEWNET) == 0 ? 1 : 0;
 		if (write(sync[1], &ok, 1) != 1 || !ok)
 			_exit(1);
