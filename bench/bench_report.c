@@ -846,6 +846,14 @@ int hvc_bench_report_dir(const char *dir, struct hvc_error *err)
 	return 0;
 }
 
+/* The workloads with a column in the run's short table: throughput and
+ * network (their first metric, relative to native). */
+static bool summary_column(json_object *w)
+{
+	const char *k = hvc_json_get_string(w, "kind") ?: "";
+	return !strcmp(k, "throughput") || !strcmp(k, "network");
+}
+
 void hvc_bench_print_summary(FILE *f, json_object *r)
 {
 	json_object *bs = hvc_json_get(r, "backends");
@@ -853,7 +861,7 @@ void hvc_bench_print_summary(FILE *f, json_object *r)
 	fprintf(f, "%-10s %14s %14s %12s", "backend", "READY ms", "exit ms", "idle PSS MiB");
 	for (size_t wi = 0; wi < json_object_array_length(ws); wi++) {
 		json_object *w = json_object_array_get_idx(ws, wi);
-		if (!strcmp(hvc_json_get_string(w, "kind") ?: "", "throughput"))
+		if (summary_column(w))
 			fprintf(f, " %9s", hvc_json_get_string(w, "name"));
 	}
 	fprintf(f, "\n");
@@ -873,7 +881,7 @@ void hvc_bench_print_summary(FILE *f, json_object *r)
 		fprintf(f, "%-10s %14s %14s %12s", name, c1, c2, c3);
 		for (size_t wi = 0; wi < json_object_array_length(ws); wi++) {
 			json_object *w = json_object_array_get_idx(ws, wi);
-			if (strcmp(hvc_json_get_string(w, "kind") ?: "", "throughput"))
+			if (!summary_column(w))
 				continue;
 			json_object *m0 = json_object_array_get_idx(hvc_json_get(w, "metrics"), 0);
 			json_object *s =
