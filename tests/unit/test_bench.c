@@ -1333,6 +1333,91 @@ START_TEST(network_sample_on_loopback)
 }
 END_TEST
 
+/* Issue 13: a run with a network workload serialises as the schema says
+ * (kind "network", samples[].network) and its report has the network
+ * table: each backend's packet path, or why it took no network sample. */
+START_TEST(network_record_and_report)
+{
+	char *args[] = {"net-rr", "--seconds", "0.1", NULL};
+	struct hvc_bench_metric_def md = {
+	    .key = "transactions_per_s", .unit = "transactions/s", .better = HVC_BETTER_HIGHER};
+	const struct hvc_bench_workload w = {.name = "net-rr",
+					     .kind = HVC_BENCH_NETWORK,
+					     .args = args,
+					     .metrics = &md,
+					     .n_metrics = 1,
+					     .min_seconds = 0.1};
+	struct hvc_bench_backend_entry backends[2] = {
+	    {.b = &hvc_bench_backend_native, .available = true},
+	    {.b = &hvc_bench_backend_vm, .available = true},
+	};
+	struct hvc_bench_workload_entry workloads[1] = {{.w = &w, .reps = 1}};
+	struct hvc_bench_sample samples[2] = {0};
+	samples[0] = (struct hvc_bench_sample){.backend = "native",
+					       .workload = "net-rr",
+					       .rep = 1,
+					       .ran = true,
+					       .ok = true,
+					       .memory_nprocs = -1};
+	samples[0].net =
+	    (struct hvc_bench_sample_net){.present = true,
+					  .expected_path = hvc_xstrdup("loopback"),
+					  .packet_path = hvc_xstrdup("loopback"),
+					  .path = hvc_xstrdup("loopback"),
+					  .interface = hvc_xstrdup("lo"),
+					  .server_listen = hvc_xstrdup("127.0.0.1:4000"),
+					  .server_exit = 0,
+					  .server_exit_reason = hvc_xstrdup("count"),
+					  .server_connections = 2,
+					  .server_runs = 1};
+	hvc_bench_sample_add_metric(&samples[0], "transactions_per_s", 40000);
+	samples[1] = (struct hvc_bench_sample){
+	    .backend = "vm", .workload = "net-rr", .rep = 1, .seq = 1, .memory_nprocs = -1};
+	samples[1].error = hvc_xstrdup("no network sample on this backend: no NIC");
+	samples[1].net = (struct hvc_bench_sample_net){.present = true,
+						       .unavailable = hvc_xstrdup("no NIC"),
+						       .server_exit = -1,
+						       .server_connections = -1,
+						       .server_runs = -1};
+	for (size_t i = 0; i < 2; i++)
+		snprintf(samples[i].time, sizeof(samples[i].time), "2026-01-01T00:00:0%zuZ", i);
+	char *names[] = {"native", "vm", NULL};
+	struct hvc_bench_record rec = {.suite = "t",
+				       .started = "2026-01-01T00:00:00Z",
+				       .finished = "2026-01-01T00:00:09Z",
+				       .load_threshold = 0.5,
+				       .image = "busybox:latest",
+				       .cpus = "0",
+				       .reps = 1,
+				       .backend_names = names,
+				       .backends = backends,
+				       .n_backends = 2,
+				       .workloads = workloads,
+				       .n_workloads = 1,
+				       .samples = samples,
+				       .n_samples = 2};
+	rec.run_id = (char *)"20260101-000000-t-abcd";
+	rec.host = json_object_new_object();
+	_cleanup_json_ json_object *r = hvc_bench_record_json(&rec);
+	json_object_put(rec.host);
+	struct hvc_error err = {0};
+	ck_assert_msg(hvc_bench_results_summarize(r, &err) == 0, "%s", err.msg);
+	ck_assert_msg(hvc_bench_results_validate(r, &err) == 0, "%s", err.msg);
+	json_object *w0 = json_object_array_get_idx(hvc_json_get(r, "workloads"), 0);
+	ck_assert_str_eq(hvc_json_get_string(w0, "kind"), "network");
+	json_object *n0 =
+	    hvc_json_get(json_object_array_get_idx(hvc_json_get(r, "samples"), 0), "network");
+	ck_assert_str_eq(hvc_json_get_string(n0, "packet_path"), "loopback");
+	ck_assert_int_eq(hvc_json_get_int(n0, "server_runs", 0), 1);
+	_cleanup_free_ char *md_text = mem_text(r, hvc_bench_report_markdown);
+	ck_assert_ptr_nonnull(strstr(md_text, "## Network"));
+	ck_assert_ptr_nonnull(strstr(md_text, "| native | loopback | 40000 |"));
+	ck_assert_ptr_nonnull(strstr(md_text, "| vm | not measured: no NIC |"));
+	for (size_t j = 0; j < 2; j++)
+		hvc_bench_sample_clear(&samples[j]);
+}
+END_TEST
+
 static Suite *bench_suite(void)
 {
 	Suite *s = suite_create("bench");
@@ -1363,6 +1448,7 @@ static Suite *bench_suite(void)
 	tcase_add_test(tc, suites_have_network_workloads);
 	tcase_add_test(tc, network_sample_on_loopback);
 	tcase_add_test(tc, felter_suite_without_paper_figures);
+	tcase_add_test(tc, network_record_and_report);
 	suite_add_tcase(s, tc);
 	TCase *honest = tcase_create("honest-numbers");
 	tcase_set_timeout(honest, 30);
