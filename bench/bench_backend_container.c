@@ -6,7 +6,11 @@
  * Docker's capabilities, seccomp, hvc-init as PID 1) and the same cpuset;
  * fileio writes on a bind-mounted volume (-v ctx->scratch_dir:/scratch).
  * Memory is read from the container's own cgroup, found from the container's
- * first process (a child of `hvc run`) once it has left hvc's cgroup. */
+ * first process (a child of `hvc run`) once it has left hvc's cgroup.
+ * Network: none (hvc's default) except for network workloads, which run on
+ * the default bridge hvc0 against a net-server on the bridge's address;
+ * "container-host" is the same runtime with `--network host` for every
+ * workload (its network workloads reach the server on 127.0.0.1). */
 #include "bench_internal.h"
 #include <pthread.h>
 #include <string.h>
@@ -151,7 +155,8 @@ static void proxy_end(struct proxy *px)
 }
 
 struct ctr_priv {
-	char *hvc; /* the hvc binary */
+	char *hvc;     /* the hvc binary */
+	bool host_net; /* container-host: --network host for every workload */
 };
 
 static int ctr_available(struct hvc_bench_ctx *ctx, char *reason, size_t len)
@@ -174,19 +179,39 @@ static int ctr_available(struct hvc_bench_ctx *ctx, char *reason, size_t len)
 	return 1;
 }
 
+static void ctr_prepare_slot(struct hvc_bench_ctx *ctx, unsigned slot, bool host_net)
+{
+	struct ctr_priv *p = hvc_xcalloc(1, sizeof(*p));
+	p->hvc = hvc_binary();
+	p->host_net = host_net;
+	ctx->priv[slot] = p;
+}
+
 static int ctr_prepare(struct hvc_bench_ctx *ctx, struct hvc_error *err)
 {
 	(void)err;
-	struct ctr_priv *p = hvc_xcalloc(1, sizeof(*p));
-	p->hvc = hvc_binary();
-	ctx->priv[HVC_BENCH_SLOT_CONTAINER] = p;
+	ctr_prepare_slot(ctx, HVC_BENCH_SLOT_CONTAINER, false);
 	return 0;
+}
+
+static int ctr_host_prepare(struct hvc_bench_ctx *ctx, struct hvc_error *err)
+{
+	(void)err;
+	ctr_prepare_slot(ctx, HVC_BENCH_SLOT_CONTAINER_HOST, true);
+	return 0;
+}
+
+/* --network for one instance: host (container-host), bridge for network
+ * workloads, else hvc's default (none), given explicitly. */
+static const char *ctr_network(const struct ctr_priv *p, bool network)
+{
+	return p && p->host_net ? "host" : network ? "bridge" : NULL;
 }
 
 /* hvc run --rm --name TAG --cpuset-cpus CPUS [-v SCRATCH:/scratch] [-w DIR] IMAGE
  * hvc-workload ARGS... (hvc_path: NULL in descriptions) */
 static char **ctr_argv(struct hvc_bench_ctx *ctx, const char *hvc_path, const char *tag,
-		       bool scratch_disk, char *const *args)
+		       bool scratch_disk, const char *network, char *const *args)
 {
 	char **v = NULL;
 	hvc_strv_push(&v, hvc_path ? hvc_path : "hvc");
@@ -194,6 +219,10 @@ static char **ctr_argv(struct hvc_bench_ctx *ctx, const char *hvc_path, const ch
 	hvc_strv_push(&v, "--rm");
 	hvc_strv_push(&v, "--name");
 	hvc_strv_push(&v, tag);
+	if (network) {
+		hvc_strv_push(&v, "--network");
+		hvc_strv_push(&v, network);
+	}
 	hvc_strv_push(&v, "--cpuset-cpus");
 	hvc_strv_push(&v, ctx->cpus);
 	if (scratch_disk && !ctx->fileio_on_overlay) {
@@ -213,11 +242,12 @@ static char **ctr_argv(struct hvc_bench_ctx *ctx, const char *hvc_path, const ch
 	return v;
 }
 
-static int ctr_run(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req,
-		   struct hvc_bench_outcome *out, struct hvc_error *err)
+static int ctr_run_slot(struct hvc_bench_ctx *ctx, unsigned slot, const struct hvc_bench_req *req,
+			struct hvc_bench_outcome *out, struct hvc_error *err)
 {
-	struct ctr_priv *p = ctx->priv[HVC_BENCH_SLOT_CONTAINER];
-	_cleanup_strv_ char **argv = ctr_argv(ctx, p->hvc, req->tag, req->scratch_disk, req->argv);
+	struct ctr_priv *p = ctx->priv[slot];
+	_cleanup_strv_ char **argv = ctr_argv(ctx, p->hvc, req->tag, req->scratch_disk,
+					      ctr_network(p, req->network), req->argv);
 	__attribute__((cleanup(proxy_end))) struct proxy px = {.req = req};
 	pthread_mutex_init(&px.lock, NULL);
 	struct hvc_bench_req preq = *req;
@@ -244,25 +274,43 @@ static int ctr_run(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req,
 	return 0;
 }
 
+static int ctr_run(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req,
+		   struct hvc_bench_outcome *out, struct hvc_error *err)
+{
+	return ctr_run_slot(ctx, HVC_BENCH_SLOT_CONTAINER, req, out, err);
+}
+
+static int ctr_host_run(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req,
+			struct hvc_bench_outcome *out, struct hvc_error *err)
+{
+	return ctr_run_slot(ctx, HVC_BENCH_SLOT_CONTAINER_HOST, req, out, err);
+}
+
 static int ctr_image_size(struct hvc_bench_ctx *ctx, struct hvc_bench_size *out,
 			  struct hvc_error *err)
 {
 	return hvc_bench_image_size(ctx->image, out, err);
 }
 
-/* Whether args are those of a scratch_disk workload of the suite (describe
- * is handed the args only). */
-static bool scratch_args(const struct hvc_bench_ctx *ctx, char *const *args)
+/* The suite's workload whose args these are (describe is handed the args
+ * only), or NULL. */
+static const struct hvc_bench_workload *workload_of(const struct hvc_bench_ctx *ctx,
+						    char *const *args)
 {
 	for (size_t i = 0; ctx->suite && i < ctx->suite->n_workloads; i++)
 		if (ctx->suite->workloads[i].args == args)
-			return ctx->suite->workloads[i].scratch_disk;
-	return false;
+			return &ctx->suite->workloads[i];
+	return NULL;
 }
 
-static char *ctr_describe(struct hvc_bench_ctx *ctx, char *const *args)
+static char *ctr_describe_slot(struct hvc_bench_ctx *ctx, unsigned slot, char *const *args)
 {
-	_cleanup_strv_ char **v = ctr_argv(ctx, NULL, "TAG", scratch_args(ctx, args), args);
+	const struct hvc_bench_workload *w = workload_of(ctx, args);
+	bool network = w && w->kind == HVC_BENCH_NETWORK;
+	_cleanup_strv_ char **v = ctr_argv(ctx, NULL, "TAG", w && w->scratch_disk,
+					   ctr_network(ctx->priv[slot], network), args);
+	if (network)
+		hvc_strv_push(&v, "--server ADDR:PORT");
 	char *s = hvc_strdup_printf("sched_setaffinity(%s);", ctx->cpus);
 	for (char **a = v; *a; a++) {
 		char *n = hvc_strdup_printf("%s %s", s, *a);
@@ -274,19 +322,39 @@ static char *ctr_describe(struct hvc_bench_ctx *ctx, char *const *args)
 	return n;
 }
 
+static char *ctr_describe(struct hvc_bench_ctx *ctx, char *const *args)
+{
+	return ctr_describe_slot(ctx, HVC_BENCH_SLOT_CONTAINER, args);
+}
+
+static char *ctr_host_describe(struct hvc_bench_ctx *ctx, char *const *args)
+{
+	return ctr_describe_slot(ctx, HVC_BENCH_SLOT_CONTAINER_HOST, args);
+}
+
 static void ctr_storage(struct hvc_bench_ctx *ctx, struct hvc_bench_storage *st)
 {
 	hvc_bench_container_storage(ctx, "hvc run -v HOST:/scratch -w /scratch", st);
 }
 
-static void ctr_cleanup(struct hvc_bench_ctx *ctx)
+static void ctr_cleanup_slot(struct hvc_bench_ctx *ctx, unsigned slot)
 {
-	struct ctr_priv *p = ctx->priv[HVC_BENCH_SLOT_CONTAINER];
+	struct ctr_priv *p = ctx->priv[slot];
 	if (!p)
 		return;
 	free(p->hvc);
 	free(p);
-	ctx->priv[HVC_BENCH_SLOT_CONTAINER] = NULL;
+	ctx->priv[slot] = NULL;
+}
+
+static void ctr_cleanup(struct hvc_bench_ctx *ctx)
+{
+	ctr_cleanup_slot(ctx, HVC_BENCH_SLOT_CONTAINER);
+}
+
+static void ctr_host_cleanup(struct hvc_bench_ctx *ctx)
+{
+	ctr_cleanup_slot(ctx, HVC_BENCH_SLOT_CONTAINER_HOST);
 }
 
 const struct hvc_bench_backend hvc_bench_backend_container = {
@@ -301,4 +369,22 @@ const struct hvc_bench_backend hvc_bench_backend_container = {
     .describe = ctr_describe,
     .storage = ctr_storage,
     .cleanup = ctr_cleanup,
+    .net_peer = hvc_bench_net_peer_bridge,
+};
+
+/* Opt-in like container-lib: the network axis's "--network host" row. */
+const struct hvc_bench_backend hvc_bench_backend_container_host = {
+    .name = "container-host",
+    .slot = HVC_BENCH_SLOT_CONTAINER_HOST,
+    .summary = "the hvc container runtime as `hvc run --rm --network host` (the host's network "
+	       "namespace, everything else as container)",
+    .opt_in = true,
+    .available = ctr_available,
+    .prepare = ctr_host_prepare,
+    .run = ctr_host_run,
+    .image_size = ctr_image_size,
+    .describe = ctr_host_describe,
+    .storage = ctr_storage,
+    .cleanup = ctr_host_cleanup,
+    .net_peer = hvc_bench_net_peer_loopback,
 };

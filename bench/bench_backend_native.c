@@ -86,4 +86,5 @@ const struct hvc_bench_backend hvc_bench_backend_native = {
 	.image_size = native_image_size,
 	.describe = native_describe,
 	.storage = native_storage,
+	.net_peer = hvc_bench_net_peer_loopback,
 };

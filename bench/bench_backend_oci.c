@@ -5,6 +5,7 @@
  * container) plus the same CPUs as the OCI cpuset. Memory is read from the
  * container's own cgroup, which the runtime creates at cgroupsPath. */
 #include "bench_internal.h"
+#include "hvc/network.h"
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -52,6 +53,17 @@ static char *memory_cgroup_dir(const char *tag)
 	return hvc_strdup_printf("/sys/fs/cgroup/%s", tag);
 }
 
+/* The bundle's network namespace becomes the prepared one (by path). */
+static void join_netns(json_object *cfg, const char *path)
+{
+	json_object *nss = hvc_json_get(hvc_json_get(cfg, "linux"), "namespaces");
+	for (size_t i = 0; nss && i < json_object_array_length(nss); i++) {
+		json_object *n = json_object_array_get_idx(nss, i);
+		if (!strcmp(hvc_json_get_string(n, "type") ?: "", "network"))
+			hvc_json_add_string(n, "path", path);
+	}
+}
+
 static int oci_run_one(const struct hvc_bench_backend *b, struct hvc_bench_ctx *ctx,
 		       const struct hvc_bench_req *req, char *const *cmd,
 		       struct hvc_bench_outcome *out, struct hvc_error *err)
@@ -71,6 +83,12 @@ static int oci_run_one(const struct hvc_bench_backend *b, struct hvc_bench_ctx *
 	_cleanup_json_ json_object *cfg = NULL;
 	if (hvc_bench_oci_config(&none, &o, &cfg, err) < 0)
 		return -1;
+	__attribute__((cleanup(hvc_bench_netns_close))) struct hvc_bench_netns ns = {0};
+	if (req->network) {
+		if (hvc_bench_netns_open(&ns, err) < 0)
+			return hvc_error_prefix(err, "network namespace on %s", HVC_NET_DEFAULT);
+		join_netns(cfg, ns.path);
+	}
 	hvc_json_add_string(hvc_json_get(cfg, "root"), "path", rootfs);
 	if (req->scratch_disk && !req->scratch_host) /* --fileio-on overlay: the rootfs */
 		hvc_json_add_string(hvc_json_get(cfg, "process"), "cwd", "/tmp");
@@ -187,6 +205,15 @@ static int oci_image_size(struct hvc_bench_ctx *ctx, struct hvc_bench_size *out,
 	return hvc_bench_image_size(ctx->image, out, err);
 }
 
+/* The peers reach the host's net-server on hvc0's address from a network
+ * namespace the harness attaches to hvc0 as hvc attaches a container
+ * (bench/bench_netns.c), named in the bundle: the same path, veth + bridge. */
+static int oci_net_peer(struct hvc_bench_ctx *ctx, char *addr, size_t addr_len, const char **path,
+			char *reason, size_t len)
+{
+	return hvc_bench_net_peer_bridge(ctx, addr, addr_len, path, reason, len);
+}
+
 #define OCI_BACKEND(NAME, SLOT)                                                                    \
 	static int NAME##_prepare(struct hvc_bench_ctx *ctx, struct hvc_error *err)                \
 	{                                                                                          \
@@ -216,6 +243,7 @@ static int oci_image_size(struct hvc_bench_ctx *ctx, struct hvc_bench_size *out,
 	    .describe = NAME##_describe,                                                           \
 	    .storage = oci_storage,                                                                \
 	    .cleanup = NAME##_cleanup,                                                             \
+	    .net_peer = oci_net_peer,                                                              \
 	};
 
 OCI_BACKEND(runc, HVC_BENCH_SLOT_RUNC)

@@ -6,14 +6,15 @@
  * command exit, domain gone) are kept alongside. Memory is the QEMU process,
  * measured from hvc-init's READY on. The accelerator (kvm/tcg) is recorded
  * with every sample. */
+#include "bench_internal.h"
+#include "hvc/image.h"
+#include "hvc/network.h"
+#include "hvc/vm.h"
 #include <dirent.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "bench_internal.h"
-#include "hvc/image.h"
-#include "hvc/vm.h"
 
 /* Enough for the mem workload's 3 arrays beyond the host's LLC (full suite:
  * 3 x 256 MiB) beside the initramfs rootfs; QEMU touches guest memory
@@ -50,7 +51,7 @@ static void vm_output(void *opaque, const char *buf, size_t n)
 static void vm_ready(void *opaque, pid_t qemu_pid)
 {
 	struct vm_run *v = opaque;
-	v->live = (struct hvc_bench_live){ .pid = qemu_pid, .pid_tree = false };
+	v->live = (struct hvc_bench_live){.pid = qemu_pid, .pid_tree = false};
 	if (qemu_pid > 0 && v->req->event) {
 		v->req->event(v->req->opaque, HVC_BENCH_EV_STARTED, &v->live);
 		v->req->event(v->req->opaque, HVC_BENCH_EV_READY, &v->live);
@@ -59,7 +60,7 @@ static void vm_ready(void *opaque, pid_t qemu_pid)
 
 static int vm_available(struct hvc_bench_ctx *ctx, char *reason, size_t len)
 {
-	struct hvc_error err = { 0 };
+	struct hvc_error err = {0};
 	_cleanup_free_ char *qemu = hvc_vm_qemu_binary(&err);
 	if (!qemu) {
 		snprintf(reason, len, "%s", err.msg);
@@ -71,7 +72,8 @@ static int vm_available(struct hvc_bench_ctx *ctx, char *reason, size_t len)
 		return 0;
 	}
 	if (!ctx->image_ok) {
-		snprintf(reason, len, "the benchmark image could not be prepared: %s", ctx->image_error ?: "?");
+		snprintf(reason, len, "the benchmark image could not be prepared: %s",
+			 ctx->image_error ?: "?");
 		return 0;
 	}
 	return 1;
@@ -114,14 +116,58 @@ static int vm_prepare(struct hvc_bench_ctx *ctx, struct hvc_error *err)
 	return r < 0 ? hvc_error_prefix(err, "VM boot artifacts") : 0;
 }
 
-static int vm_run(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req, struct hvc_bench_outcome *out,
-		  struct hvc_error *err)
+/* A network sample's NIC: a lease of kind "vm" on hvc0 taken here (the
+ * driver's low-level form: bridge, address, prefix, gateway), released
+ * after the run; the tap is libvirt's and goes with the domain. */
+struct vm_lease {
+	bool leased;
+	char net[64], owner[72];
+	uint32_t addr;
+};
+
+static int vm_lease_take(struct hvc_vm_opts *o, struct vm_lease *vl, struct hvc_error *err)
+{
+	struct hvc_net n;
+	bool created = false;
+	char id[17];
+	if (hvc_net_get("bridge", &n, err) < 0 || hvc_net_bridge_ensure(&n, &created, err) < 0 ||
+	    (created && hvc_net_sync(true, err) < 0) || hvc_random_hex(id, 8, err) < 0)
+		return -1;
+	struct hvc_net_lease l = {0};
+	snprintf(l.kind, sizeof(l.kind), "vm");
+	snprintf(l.owner, sizeof(l.owner), "%s", id);
+	snprintf(l.name, sizeof(l.name), "hvcbench-%s", id);
+	if (hvc_net_lease_alloc(&n, &l, err) < 0)
+		return -1;
+	vl->leased = true;
+	vl->addr = l.addr;
+	snprintf(vl->net, sizeof(vl->net), "%s", n.name);
+	snprintf(vl->owner, sizeof(vl->owner), "%s", l.owner);
+	hvc_net_lease_clear(&l);
+	o->network = HVC_VM_NET_BRIDGE;
+	snprintf(o->net.bridge, sizeof(o->net.bridge), "%s", n.bridge);
+	hvc_net_ip_format(vl->addr, o->net.address);
+	o->net.prefix = n.prefix;
+	hvc_net_ip_format(n.gateway, o->net.gateway);
+	return 0;
+}
+
+static void vm_lease_release(struct vm_lease *vl)
+{
+	struct hvc_error e = {0};
+	if (vl->leased && hvc_net_lease_release(vl->net, vl->addr, vl->owner, &e) < 0)
+		hvc_warn("release lease of %s: %s", vl->owner, e.msg);
+	vl->leased = false;
+}
+
+static int vm_run(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req,
+		  struct hvc_bench_outcome *out, struct hvc_error *err)
 {
 	_cleanup_strv_ char **cmd = NULL;
 	hvc_strv_push(&cmd, HVC_BENCH_WORKLOAD_IN_IMAGE);
 	for (char *const *a = req->argv; a && *a; a++)
 		hvc_strv_push(&cmd, *a);
-	struct vm_run v = { .req = req, .first_line_ms = -1 };
+	struct vm_run v = {.req = req, .first_line_ms = -1};
 	pthread_mutex_init(&v.lock, NULL);
 	struct hvc_vm_opts o;
 	base_opts(ctx, &o);
@@ -136,6 +182,9 @@ static int vm_run(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req, st
 		o.data_disk_bytes = VM_DATA_DISK_BYTES;
 		o.workdir = "/data";
 	}
+	__attribute__((cleanup(vm_lease_release))) struct vm_lease vl = {0};
+	if (req->network && vm_lease_take(&o, &vl, err) < 0)
+		return hvc_error_prefix(err, "VM network on %s", HVC_NET_DEFAULT);
 	struct hvc_vm_result res;
 	memset(&res, 0, sizeof(res));
 	v.t0 = hvc_now_ns();
@@ -155,8 +204,8 @@ static int vm_run(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req, st
 	out->exit_ms = done_ms;
 	out->accelerator = hvc_xstrdup(res.accel[0] ? res.accel : "unknown");
 	out->phases = json_object_new_object();
-#define PH(name, val)                                                    \
-	if ((val) > 0)                                                   \
+#define PH(name, val)                                                                              \
+	if ((val) > 0)                                                                             \
 		hvc_json_add_double(out->phases, name, val);
 	PH("domain_created", res.t.created_ms);
 	PH("first_console_byte", res.t.first_byte_ms);
@@ -178,7 +227,8 @@ static int vm_run(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req, st
  * $HVC_ROOT/vm/<digest-hex>-<release>/initramfs-*.cpio. */
 static int64_t initramfs_bytes(const char *digest_hex, const char *release, char *path, size_t len)
 {
-	_cleanup_free_ char *dir = hvc_strdup_printf("%s/vm/%s-%s", hvc_root(), digest_hex, release);
+	_cleanup_free_ char *dir =
+	    hvc_strdup_printf("%s/vm/%s-%s", hvc_root(), digest_hex, release);
 	DIR *d = opendir(dir);
 	if (!d)
 		return -1;
@@ -200,7 +250,8 @@ static int64_t initramfs_bytes(const char *digest_hex, const char *release, char
 	return best;
 }
 
-static int vm_image_size(struct hvc_bench_ctx *ctx, struct hvc_bench_size *out, struct hvc_error *err)
+static int vm_image_size(struct hvc_bench_ctx *ctx, struct hvc_bench_size *out,
+			 struct hvc_error *err)
 {
 	if (hvc_bench_image_size(ctx->image, out, err) < 0)
 		return -1;
@@ -213,16 +264,19 @@ static int vm_image_size(struct hvc_bench_ctx *ctx, struct hvc_bench_size *out, 
 	struct hvc_image_store *s = NULL;
 	struct hvc_image *img = NULL;
 	char path[1024] = "";
-	if (hvc_image_store_open(hvc_root(), &s, err) == 0 && hvc_image_resolve(s, ctx->image, &img, err) == 0) {
+	if (hvc_image_store_open(hvc_root(), &s, err) == 0 &&
+	    hvc_image_resolve(s, ctx->image, &img, err) == 0) {
 		const char *hex = strchr(img->manifest_digest, ':');
-		out->initramfs = initramfs_bytes(hex ? hex + 1 : img->manifest_digest, k.release, path, sizeof(path));
+		out->initramfs = initramfs_bytes(hex ? hex + 1 : img->manifest_digest, k.release,
+						 path, sizeof(path));
 	}
 	if (img)
 		hvc_image_free(img);
 	if (s)
 		hvc_image_store_close(s);
-	snprintf(out->note, sizeof(out->note), "kernel %s; initramfs %s (image rootfs + hvc-init + modules)",
-		 k.path, out->initramfs >= 0 ? path : "not found in the VM artifact cache");
+	snprintf(out->note, sizeof(out->note),
+		 "kernel %s; initramfs %s (image rootfs + hvc-init + modules)", k.path,
+		 out->initramfs >= 0 ? path : "not found in the VM artifact cache");
 	return 0;
 }
 
@@ -255,9 +309,13 @@ static void vm_storage(struct hvc_bench_ctx *ctx, struct hvc_bench_storage *st)
 	st->how = hvc_strdup_printf("a %llu MiB raw image file per sample, ext4 in the guest, "
 				    "mounted on /data (the workload's cwd)",
 				    VM_DATA_DISK_BYTES >> 20);
-	struct hvc_vm_def d = {.name = "storage-probe", .virt_type = "qemu", .vcpus = 1,
-			       .memory_mib = VM_MEMORY_MIB, .cpuset = ctx->cpus,
-			       .kernel = "/kernel", .console_log = "/console",
+	struct hvc_vm_def d = {.name = "storage-probe",
+			       .virt_type = "qemu",
+			       .vcpus = 1,
+			       .memory_mib = VM_MEMORY_MIB,
+			       .cpuset = ctx->cpus,
+			       .kernel = "/kernel",
+			       .console_log = "/console",
 			       .data_disk = "/data.img",
 			       .data_disk_direct = hvc_vm_direct_io_ok(st->host_path)};
 	_cleanup_free_ char *xml = NULL;
@@ -270,7 +328,8 @@ static void vm_storage(struct hvc_bench_ctx *ctx, struct hvc_bench_storage *st)
 	char *cache = xml_attr(disk, "driver", "cache"), *io = xml_attr(disk, "driver", "io");
 	st->disk_format = xml_attr(disk, "driver", "type");
 	st->disk_bus = xml_attr(disk, "target", "bus");
-	st->disk_cache = cache ? cache : hvc_xstrdup("default (libvirt/QEMU: writeback, host page cache)");
+	st->disk_cache =
+	    cache ? cache : hvc_xstrdup("default (libvirt/QEMU: writeback, host page cache)");
 	st->disk_io = io ? io : hvc_xstrdup("default (QEMU: threads)");
 }
 
@@ -287,27 +346,41 @@ static void vm_cleanup(struct hvc_bench_ctx *ctx)
 
 static char *vm_describe(struct hvc_bench_ctx *ctx, char *const *args)
 {
-	char *s = hvc_strdup_printf("hvc vm run --rm -m %d --vcpus 1 (cpuset %s) %s %s", VM_MEMORY_MIB, ctx->cpus,
-				    ctx->image, HVC_BENCH_WORKLOAD_IN_IMAGE);
+	char *s =
+	    hvc_strdup_printf("hvc vm run --rm -m %d --vcpus 1 (cpuset %s) %s %s", VM_MEMORY_MIB,
+			      ctx->cpus, ctx->image, HVC_BENCH_WORKLOAD_IN_IMAGE);
 	for (; args && *args; args++) {
 		char *n = hvc_strdup_printf("%s %s", s, *args);
 		free(s);
 		s = n;
 	}
-	char *n = hvc_strdup_printf("%s (library call hvc_vm_run; fileio: data disk at /data as cwd)", s);
+	char *n =
+	    hvc_strdup_printf("%s (library call hvc_vm_run; fileio: data disk at /data as cwd)", s);
 	free(s);
 	return n;
 }
 
+/* A VM reaches the host's net-server on hvc0's own address through its tap
+ * and virtio-net NIC (libvirt's <interface type='bridge'>). */
+static int vm_net_peer(struct hvc_bench_ctx *ctx, char *addr, size_t addr_len, const char **path,
+		       char *reason, size_t len)
+{
+	int r = hvc_bench_net_peer_bridge(ctx, addr, addr_len, path, reason, len);
+	*path = "tap+virtio-net";
+	return r;
+}
+
 const struct hvc_bench_backend hvc_bench_backend_vm = {
-	.name = "vm",
-	.slot = HVC_BENCH_SLOT_VM,
-	.summary = "the hvc VM driver: libvirt + QEMU, host kernel + initramfs of the image, hvc-init as /init",
-	.available = vm_available,
-	.prepare = vm_prepare,
-	.run = vm_run,
-	.image_size = vm_image_size,
-	.describe = vm_describe,
-	.storage = vm_storage,
-	.cleanup = vm_cleanup,
+    .name = "vm",
+    .slot = HVC_BENCH_SLOT_VM,
+    .summary = "the hvc VM driver: libvirt + QEMU, host kernel + initramfs of the image, hvc-init "
+	       "as /init",
+    .available = vm_available,
+    .prepare = vm_prepare,
+    .run = vm_run,
+    .image_size = vm_image_size,
+    .describe = vm_describe,
+    .storage = vm_storage,
+    .cleanup = vm_cleanup,
+    .net_peer = vm_net_peer,
 };

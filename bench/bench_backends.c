@@ -1,6 +1,7 @@
 /* bench/backends: the one table of benchmark backends. Adding a backend
  * touches this table (and its own file) only. container-lib comes last and
- * is in no suite's default list: it is the labelled extra row. */
+ * and container-host (`--network host`) are in no suite's default list: they
+ * are labelled extra rows. */
 #include "bench_internal.h"
 #include <string.h>
 
@@ -11,6 +12,7 @@ const struct hvc_bench_backend *const hvc_bench_backends[] = {
     &hvc_bench_backend_runc,
     &hvc_bench_backend_crun,
     &hvc_bench_backend_container_lib,
+    &hvc_bench_backend_container_host,
     NULL,
 };
 
@@ -21,4 +23,3 @@ const struct hvc_bench_backend *hvc_bench_backend_find(const char *name)
 			return *p;
 	return NULL;
 }
-

@@ -28,6 +28,7 @@ char *hvc_bench_default_cpus(void);
 extern const struct hvc_bench_backend hvc_bench_backend_native;
 extern const struct hvc_bench_backend hvc_bench_backend_container;
 extern const struct hvc_bench_backend hvc_bench_backend_container_lib;
+extern const struct hvc_bench_backend hvc_bench_backend_container_host;
 extern const struct hvc_bench_backend hvc_bench_backend_vm;
 extern const struct hvc_bench_backend hvc_bench_backend_runc;
 extern const struct hvc_bench_backend hvc_bench_backend_crun;
@@ -39,6 +40,7 @@ enum hvc_bench_slot {
 	HVC_BENCH_SLOT_RUNC,
 	HVC_BENCH_SLOT_CRUN,
 	HVC_BENCH_SLOT_CONTAINER_LIB,
+	HVC_BENCH_SLOT_CONTAINER_HOST,
 };
 
 /* Where a container's scratch volume is mounted, and its cwd there. */
@@ -86,6 +88,19 @@ struct hvc_bench_sample_storage {
 	char *direct_mode, *direct_fallback;
 };
 
+/* A network sample's packet path and its peer (bench/bench_net.c). */
+struct hvc_bench_sample_net {
+	bool present;
+	char *unavailable;   /* why this backend took no network sample */
+	char *expected_path; /* what the backend says its packets take */
+	char *packet_path;   /* what the workload saw: loopback, veth+bridge, tap+virtio-net */
+	char *path, *interface, *driver, *peer_address, *local_address; /* the workload's keys */
+	char *server_listen;			 /* the net-server's ADDR:PORT */
+	int server_exit;			 /* its exit status; < 0 unknown */
+	char *server_exit_reason;		 /* "count", "idle", "signal" */
+	int64_t server_connections, server_runs; /* its counts; < 0 unknown */
+};
+
 /* One sample as the runner measured it (bench/bench_sample.c). */
 struct hvc_bench_sample {
 	const char *backend, *workload; /* borrowed: the backend table's, the suite's */
@@ -115,6 +130,7 @@ struct hvc_bench_sample {
 	int64_t llc_bytes;
 	bool exceeds_llc;
 	struct hvc_bench_sample_storage storage;
+	struct hvc_bench_sample_net net;
 };
 void hvc_bench_sample_clear(struct hvc_bench_sample *s);
 /* Runs w once on backend b and measures it into s (s->rep, warmup and seq
@@ -189,6 +205,50 @@ struct hvc_bench_eta_table {
  * when a remaining sample has nothing to be estimated from. */
 double hvc_bench_eta(const struct hvc_bench_eta_table *t, size_t i, int r, size_t j);
 
+/* ---------- the peer of network samples (bench/bench_net.c) ------------- */
+struct hvc_bench_net_server {
+	pid_t pid; /* 0 once reaped */
+	int out_fd, err_fd;
+	char listen[64]; /* "ADDR:PORT" from its READY line */
+	char *stderr_text;
+	bool stopped; /* it had to be stopped: it never saw the client's goodbye */
+	int exit_status;
+	char exit_reason[16];
+	int64_t connections, runs;
+};
+/* Starts `hvc-workload net-server --listen ADDR:0 --count 1` pinned to
+ * ctx->cpus and waits for its READY line. */
+int hvc_bench_net_server_start(const struct hvc_bench_ctx *ctx, const char *addr,
+			       struct hvc_bench_net_server *srv, struct hvc_error *err);
+/* Waits for its own exit (else stops it); why: the reason the server's side
+ * fails the sample, "" when it counted exactly one client run. */
+void hvc_bench_net_server_stop(struct hvc_bench_net_server *srv, char *why, size_t len);
+void hvc_bench_net_server_clear(struct hvc_bench_net_server *srv);
+/* Pure: the server's exit line -> its reason and counts (-1 when absent). */
+void hvc_bench_net_server_parse_exit(const char *text, char *why, size_t why_len,
+				     int64_t *connections, int64_t *runs);
+/* Pure: the workload's "path" key -> the packet path recorded
+ * (loopback, veth+bridge, tap+virtio-net; other values unchanged). */
+const char *hvc_bench_net_packet_path(const char *path);
+/* net_peer implementations: 127.0.0.1 (loopback), hvc0's gateway (veth+bridge). */
+int hvc_bench_net_peer_loopback(struct hvc_bench_ctx *ctx, char *addr, size_t addr_len,
+				const char **path, char *reason, size_t len);
+int hvc_bench_net_peer_bridge(struct hvc_bench_ctx *ctx, char *addr, size_t addr_len,
+			      const char **path, char *reason, size_t len);
+
+/* A network namespace on hvc0 for the OCI peers (bench/bench_netns.c):
+ * lease, veth pair (eth0 inside), held by a waiting child. */
+struct hvc_bench_netns {
+	pid_t holder;
+	char path[64]; /* /proc/PID/ns/net, for the bundle's linux.namespaces */
+	char net[64], owner[72], host_if[16];
+	uint32_t addr;
+	bool leased;
+};
+int hvc_bench_netns_open(struct hvc_bench_netns *ns, struct hvc_error *err);
+/* Deletes the veth, ends the holder, releases the lease (safe to repeat). */
+void hvc_bench_netns_close(struct hvc_bench_netns *ns);
+
 /* Path of a tool on PATH, or NULL. */
 char *hvc_bench_which(const char *prog);
 
@@ -196,5 +256,8 @@ char *hvc_bench_which(const char *prog);
  * table of where fileio ran, per backend, and the sample-floor line. */
 void hvc_bench_report_storage(FILE *f, json_object *r);
 void hvc_bench_report_floor(FILE *f, json_object *r);
+/* The network section (bench/bench_report_network.c): per backend, the
+ * packet path and every network metric; nothing without network workloads. */
+void hvc_bench_report_network(FILE *f, json_object *r);
 
 #endif

@@ -221,7 +221,10 @@ static int chart_sizes(json_object *r, const char *dir, struct hvc_error *err)
 	return 0;
 }
 
-static int chart_throughput(json_object *r, const char *dir, struct hvc_error *err)
+/* Every metric of the workloads of one kind ("throughput", "network"),
+ * each backend relative to native: the chart NAME. */
+static int chart_relative(json_object *r, const char *dir, const char *kind, const char *name,
+			  const char *title, struct hvc_error *err)
 {
 	const char *names[16];
 	size_t n;
@@ -235,14 +238,11 @@ static int chart_throughput(json_object *r, const char *dir, struct hvc_error *e
 	bool any = false;
 	for (size_t i = 0; i < json_object_array_length(ws); i++)
 		any |= !strcmp(hvc_json_get_string(json_object_array_get_idx(ws, i), "kind") ?: "",
-			       "throughput");
+			       kind);
 	if (!any || no == 0)
 		return 0;
 	struct chart c = {0};
-	if (chart_open(&c, dir, "throughput",
-		       "Throughput relative to native (median ratio, 95% CI; 1 = native, higher is "
-		       "better; log scale)",
-		       err) < 0) {
+	if (chart_open(&c, dir, name, title, err) < 0) {
 		chart_close(&c);
 		return -1;
 	}
@@ -252,7 +252,7 @@ static int chart_throughput(json_object *r, const char *dir, struct hvc_error *e
 	fprintf(c.dat, "\n");
 	for (size_t wi = 0; wi < json_object_array_length(ws); wi++) {
 		json_object *w = json_object_array_get_idx(ws, wi);
-		if (strcmp(hvc_json_get_string(w, "kind") ?: "", "throughput"))
+		if (strcmp(hvc_json_get_string(w, "kind") ?: "", kind))
 			continue;
 		const char *wname = hvc_json_get_string(w, "name");
 		json_object *ms = hvc_json_get(w, "metrics");
@@ -291,14 +291,32 @@ static int chart_throughput(json_object *r, const char *dir, struct hvc_error *e
 	char plot[2048] = "plot ";
 	for (size_t i = 0; i < no; i++) {
 		char part[256];
-		snprintf(part, sizeof(part), "%s'throughput.dat' using %zu:%zu:%zu%s title '%s'",
-			 i ? ", " : "", 2 + 3 * i, 3 + 3 * i, 4 + 3 * i, i == 0 ? ":xtic(1)" : "",
-			 others[i]);
+		snprintf(part, sizeof(part), "%s'%s.dat' using %zu:%zu:%zu%s title '%s'",
+			 i ? ", " : "", name, 2 + 3 * i, 3 + 3 * i, 4 + 3 * i,
+			 i == 0 ? ":xtic(1)" : "", others[i]);
 		strncat(plot, part, sizeof(plot) - strlen(plot) - 1);
 	}
 	chart_plot(&c, plot);
 	chart_close(&c);
 	return 0;
+}
+
+static int chart_throughput(json_object *r, const char *dir, struct hvc_error *err)
+{
+	return chart_relative(r, dir, "throughput", "throughput",
+			      "Throughput relative to native (median ratio, 95% CI; 1 = native, "
+			      "higher is better; log scale)",
+			      err);
+}
+
+/* The network axis: net-stream, net-rr, net-crr per backend against native's
+ * loopback; a lower latency shows as a ratio above 1 like every "better". */
+static int chart_network(json_object *r, const char *dir, struct hvc_error *err)
+{
+	return chart_relative(r, dir, "network", "network",
+			      "Network relative to native loopback (median ratio, 95% CI; 1 = "
+			      "native, higher is better; log scale)",
+			      err);
 }
 
 int hvc_bench_plot(json_object *r, const char *dir, bool run_gnuplot, char **failures,
@@ -309,22 +327,23 @@ int hvc_bench_plot(json_object *r, const char *dir, bool run_gnuplot, char **fai
 		return hvc_err(err, EINVAL,
 			       "results directory `%s`: a quote in the path is not supported", dir);
 	/* charts an earlier report drew but this results.json does not: gone */
-	static const char *const names[] = {"startup", "memory", "image-size", "throughput"};
+	static const char *const names[] = {"startup", "memory", "image-size", "throughput",
+					    "network"};
 	static const char *const exts[] = {"gp", "dat", "png", "svg"};
-	for (size_t i = 0; i < 4; i++)
+	for (size_t i = 0; i < 5; i++)
 		for (size_t k = 0; k < 4; k++) {
 			_cleanup_free_ char *n = hvc_strdup_printf("%s.%s", names[i], exts[k]);
 			_cleanup_free_ char *p = hvc_path_join(dir, n);
 			unlink(p);
 		}
 	if (chart_startup(r, dir, err) < 0 || chart_memory(r, dir, err) < 0 ||
-	    chart_sizes(r, dir, err) < 0 || chart_throughput(r, dir, err) < 0)
+	    chart_sizes(r, dir, err) < 0 || chart_throughput(r, dir, err) < 0 ||
+	    chart_network(r, dir, err) < 0)
 		return -1;
 	if (!run_gnuplot)
 		return 0;
-	static const char *const charts[] = {"startup", "memory", "image-size", "throughput"};
-	for (size_t i = 0; i < 4; i++)
-		hvc_bench_chart_render(dir, charts[i], failures);
+	for (size_t i = 0; i < 5; i++)
+		hvc_bench_chart_render(dir, names[i], failures);
 	return 0;
 }
 

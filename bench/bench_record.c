@@ -23,6 +23,7 @@ static const char *kind_name(enum hvc_bench_kind k)
 {
 	return k == HVC_BENCH_STARTUP	  ? "startup"
 	       : k == HVC_BENCH_FOOTPRINT ? "footprint"
+	       : k == HVC_BENCH_NETWORK	  ? "network"
 					  : "throughput";
 }
 
@@ -69,6 +70,7 @@ static json_object *metric_defs_json(const struct hvc_bench_workload *w)
 		add_mem_defs(ms, "", "idle instance, 0.5 s after READY");
 		break;
 	case HVC_BENCH_THROUGHPUT:
+	case HVC_BENCH_NETWORK:
 		for (size_t i = 0; i < w->n_metrics; i++)
 			add_metric_def(ms, w->metrics[i].key, w->metrics[i].unit,
 				       w->metrics[i].better == HVC_BETTER_HIGHER ? "higher"
@@ -88,7 +90,7 @@ static json_object *workload_json(const struct hvc_bench_workload_entry *e)
 	json_object_object_add(o, "args", strv_json(e->w->args));
 	hvc_json_add_int(o, "reps", e->reps);
 	hvc_json_add_int(o, "warmup", e->warmup);
-	if (e->w->kind == HVC_BENCH_THROUGHPUT)
+	if (e->w->kind == HVC_BENCH_THROUGHPUT || e->w->kind == HVC_BENCH_NETWORK)
 		hvc_json_add_double(o, "min_seconds", e->w->min_seconds);
 	json_object_object_add(o, "metrics", metric_defs_json(e->w));
 	return o;
@@ -171,6 +173,29 @@ static json_object *sample_storage_json(const struct hvc_bench_sample_storage *s
 	return o;
 }
 
+/* A network sample: the packet path and the host peer's side. */
+static json_object *sample_net_json(const struct hvc_bench_sample_net *n)
+{
+	json_object *o = json_object_new_object();
+	hvc_json_add_string(o, "unavailable", n->unavailable);
+	hvc_json_add_string(o, "expected_path", n->expected_path);
+	hvc_json_add_string(o, "packet_path", n->packet_path);
+	hvc_json_add_string(o, "path", n->path);
+	hvc_json_add_string(o, "interface", n->interface);
+	hvc_json_add_string(o, "interface_driver", n->driver);
+	hvc_json_add_string(o, "peer_address", n->peer_address);
+	hvc_json_add_string(o, "local_address", n->local_address);
+	hvc_json_add_string(o, "server", n->server_listen);
+	if (n->server_exit >= 0)
+		hvc_json_add_int(o, "server_exit_status", n->server_exit);
+	hvc_json_add_string(o, "server_exit_reason", n->server_exit_reason);
+	if (n->server_connections >= 0)
+		hvc_json_add_int(o, "server_connections", n->server_connections);
+	if (n->server_runs >= 0)
+		hvc_json_add_int(o, "server_runs", n->server_runs);
+	return o;
+}
+
 /* The floor, the measured time and the LLC, for the samples that carry them. */
 static void add_measured(json_object *o, const struct hvc_bench_sample *s)
 {
@@ -187,6 +212,8 @@ static void add_measured(json_object *o, const struct hvc_bench_sample *s)
 	}
 	if (s->storage.present)
 		json_object_object_add(o, "storage", sample_storage_json(&s->storage));
+	if (s->net.present)
+		json_object_object_add(o, "network", sample_net_json(&s->net));
 }
 
 static json_object *sample_json(const struct hvc_bench_sample *s)
@@ -335,9 +362,24 @@ static void sample_storage_clear(struct hvc_bench_sample_storage *st)
 	free(st->direct_fallback);
 }
 
+static void sample_net_clear(struct hvc_bench_sample_net *n)
+{
+	free(n->unavailable);
+	free(n->expected_path);
+	free(n->packet_path);
+	free(n->path);
+	free(n->interface);
+	free(n->driver);
+	free(n->peer_address);
+	free(n->local_address);
+	free(n->server_listen);
+	free(n->server_exit_reason);
+}
+
 void hvc_bench_sample_clear(struct hvc_bench_sample *s)
 {
 	sample_storage_clear(&s->storage);
+	sample_net_clear(&s->net);
 	for (size_t i = 0; i < s->n_metrics; i++)
 		free(s->metrics[i].key);
 	free(s->metrics);

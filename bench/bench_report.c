@@ -777,6 +777,16 @@ static void section_method(FILE *f, json_object *r)
 		"everything from results.json.\n");
 }
 
+/* A suite's own "note" (the felter suite's: which paper figures are not
+ * included and why), quoted where a reader starts. */
+static void suite_note(FILE *f, json_object *r)
+{
+	const char *note = hvc_json_get_string(
+	    hvc_json_get(hvc_json_get(r, "config"), "suite_definition"), "note");
+	if (note && *note)
+		fprintf(f, "> **Suite note:** %s\n\n", note);
+}
+
 int hvc_bench_report_markdown(json_object *r, FILE *f, struct hvc_error *err)
 {
 	if (hvc_bench_results_validate(r, err) < 0)
@@ -784,6 +794,7 @@ int hvc_bench_report_markdown(json_object *r, FILE *f, struct hvc_error *err)
 	json_object *bs = hvc_json_get(r, "backends");
 	fprintf(f, "# hvc benchmark report — %s suite\n\n", hvc_json_get_string(r, "suite"));
 	caveats(f, r);
+	suite_note(f, r);
 	run_paragraph(f, r);
 	host_paragraph(f, r);
 	table_backends(f, bs);
@@ -794,6 +805,7 @@ int hvc_bench_report_markdown(json_object *r, FILE *f, struct hvc_error *err)
 	section_memory(f, r, bs);
 	table_sizes(f, bs);
 	table_throughput(f, r, bs);
+	hvc_bench_report_network(f, r);
 	hvc_bench_report_floor(f, r);
 	hvc_bench_report_storage(f, r);
 	section_differences(f, r);
@@ -834,6 +846,14 @@ int hvc_bench_report_dir(const char *dir, struct hvc_error *err)
 	return 0;
 }
 
+/* The workloads with a column in the run's short table: throughput and
+ * network (their first metric, relative to native). */
+static bool summary_column(json_object *w)
+{
+	const char *k = hvc_json_get_string(w, "kind") ?: "";
+	return !strcmp(k, "throughput") || !strcmp(k, "network");
+}
+
 void hvc_bench_print_summary(FILE *f, json_object *r)
 {
 	json_object *bs = hvc_json_get(r, "backends");
@@ -841,7 +861,7 @@ void hvc_bench_print_summary(FILE *f, json_object *r)
 	fprintf(f, "%-10s %14s %14s %12s", "backend", "READY ms", "exit ms", "idle PSS MiB");
 	for (size_t wi = 0; wi < json_object_array_length(ws); wi++) {
 		json_object *w = json_object_array_get_idx(ws, wi);
-		if (!strcmp(hvc_json_get_string(w, "kind") ?: "", "throughput"))
+		if (summary_column(w))
 			fprintf(f, " %9s", hvc_json_get_string(w, "name"));
 	}
 	fprintf(f, "\n");
@@ -861,7 +881,7 @@ void hvc_bench_print_summary(FILE *f, json_object *r)
 		fprintf(f, "%-10s %14s %14s %12s", name, c1, c2, c3);
 		for (size_t wi = 0; wi < json_object_array_length(ws); wi++) {
 			json_object *w = json_object_array_get_idx(ws, wi);
-			if (strcmp(hvc_json_get_string(w, "kind") ?: "", "throughput"))
+			if (!summary_column(w))
 				continue;
 			json_object *m0 = json_object_array_get_idx(hvc_json_get(w, "metrics"), 0);
 			json_object *s =
@@ -883,6 +903,10 @@ void hvc_bench_print_summary(FILE *f, json_object *r)
 		fprintf(f, "\n");
 	}
 	fprintf(f, "(throughput columns: relative to native, 1.00 = native, higher is better)\n");
+	const char *note = hvc_json_get_string(
+	    hvc_json_get(hvc_json_get(r, "config"), "suite_definition"), "note");
+	if (note && *note)
+		fprintf(f, "Suite note: %s\n", note);
 	if (count_flags(r, "suspect") + count_flags(r, "explained"))
 		fprintf(f, "⚑ a result isolation cannot explain, ℹ one that is explained: see "
 			   "\"Sanity flags\" in the report\n");

@@ -89,7 +89,7 @@ static int check_names(const struct run *rs, struct hvc_error *err)
 		if (!hvc_bench_backend_find(*p))
 			return hvc_err(err, EINVAL,
 				       "unknown backend \"%s\" (native, container, vm, runc, crun, "
-				       "container-lib)",
+				       "container-lib, container-host)",
 				       *p);
 	for (char **p = rs->opt->workloads; p && *p; p++) {
 		bool found = false;

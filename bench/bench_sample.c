@@ -95,7 +95,8 @@ static void sampler_stop(struct sampler *s)
 static void on_event(void *opaque, enum hvc_bench_event ev, const struct hvc_bench_live *live)
 {
 	struct sample_state *st = opaque;
-	if (ev == HVC_BENCH_EV_STARTED && st->w->kind == HVC_BENCH_THROUGHPUT)
+	bool measured = st->w->kind == HVC_BENCH_THROUGHPUT || st->w->kind == HVC_BENCH_NETWORK;
+	if (ev == HVC_BENCH_EV_STARTED && measured)
 		sampler_start(&st->sampler, live);
 	if (ev == HVC_BENCH_EV_READY) {
 		st->ready_seen = true;
@@ -105,7 +106,7 @@ static void on_event(void *opaque, enum hvc_bench_event ev, const struct hvc_ben
 			mem_read(live, &st->idle, st->idle_error, sizeof(st->idle_error));
 			st->idle_ok = st->idle.have_procs || st->idle.have_cgroup;
 		}
-		if (st->w->kind == HVC_BENCH_THROUGHPUT)
+		if (measured)
 			sampler_start(&st->sampler, live);
 	}
 }
@@ -277,6 +278,27 @@ static void judge_throughput(struct hvc_bench_sample *s, const struct hvc_bench_
 							  : "no live handles from the backend");
 }
 
+/* The packet path the client saw, held to the one the backend expects:
+ * a container meant to be on the bridge that talked over loopback measured
+ * something else. */
+static void judge_path(struct hvc_bench_sample_net *n, json_object *res, char *why, size_t len)
+{
+	n->path = dup_key(res, "path");
+	n->interface = dup_key(res, "interface");
+	n->driver = dup_key(res, "interface_driver");
+	n->peer_address = dup_key(res, "peer_address");
+	n->local_address = dup_key(res, "local_address");
+	const char *pp = hvc_bench_net_packet_path(n->path);
+	n->packet_path = pp ? hvc_xstrdup(pp) : NULL;
+	if (why[0] || !n->expected_path)
+		return;
+	if (!n->packet_path)
+		snprintf(why, len, "the workload's line has no \"path\"");
+	else if (strcmp(n->packet_path, n->expected_path))
+		snprintf(why, len, "packets took %s (interface %s), the backend expects %s",
+			 n->packet_path, n->interface ?: "?", n->expected_path);
+}
+
 /* The workload's own words are usually the real reason: the last line of
  * its stderr joins the message. */
 static void append_stderr(char *why, size_t len, const struct hvc_bench_outcome *oc)
@@ -321,6 +343,10 @@ static void judge(struct hvc_bench_sample *s, const struct hvc_bench_workload *w
 		case HVC_BENCH_THROUGHPUT:
 			judge_throughput(s, w, res, st, why, sizeof(why));
 			break;
+		case HVC_BENCH_NETWORK:
+			judge_throughput(s, w, res, st, why, sizeof(why));
+			judge_path(&s->net, res, why, sizeof(why));
+			break;
 		}
 	}
 	if (!why[0])
@@ -345,6 +371,83 @@ static void keep_outcome(struct hvc_bench_sample *s, struct hvc_bench_outcome *o
 	s->extra = steal_pointer(&oc->extra);
 }
 
+/* Runs the instance and judges it (the request is complete). */
+static void run_and_judge(struct hvc_bench_ctx *ctx, const struct hvc_bench_backend *b,
+			  const struct hvc_bench_workload *w, struct hvc_bench_req *req,
+			  struct sample_state *st, struct hvc_bench_sample *s)
+{
+	struct hvc_bench_outcome oc = {.ready_ms = -1, .exit_ms = -1};
+	struct hvc_error err = {0};
+	req->event = on_event;
+	req->opaque = st;
+	int r = b->run(ctx, req, &oc, &err);
+	sampler_stop(&st->sampler);
+	if (r < 0) {
+		s->ok = false;
+		s->error = hvc_xstrdup(err.msg[0] ? err.msg : "backend failed");
+	} else {
+		s->ran = true;
+		s->exit_status = oc.exit_status;
+		judge(s, w, &oc, st);
+	}
+	keep_outcome(s, &oc);
+	hvc_bench_outcome_clear(&oc);
+}
+
+static void net_unavailable(struct hvc_bench_sample *s, const char *reason)
+{
+	s->ok = false;
+	s->net.unavailable = hvc_xstrdup(reason);
+	s->error = hvc_xasprintf("no network sample on this backend: %s", reason);
+}
+
+/* A network sample: the peer first (where the backend reaches the host),
+ * the client with --server pointing at it, then the peer's own counts. */
+static void take_network(struct hvc_bench_ctx *ctx, const struct hvc_bench_backend *b,
+			 const struct hvc_bench_workload *w, struct hvc_bench_req *req,
+			 struct sample_state *st, struct hvc_bench_sample *s)
+{
+	char addr[64] = "", reason[512] = "";
+	const char *expected = NULL;
+	s->net.present = true;
+	s->net.server_exit = -1;
+	s->net.server_connections = s->net.server_runs = -1;
+	if (!b->net_peer) {
+		net_unavailable(s, "the backend has no network set-up for a host peer");
+		return;
+	}
+	if (b->net_peer(ctx, addr, sizeof(addr), &expected, reason, sizeof(reason)) != 1) {
+		net_unavailable(s, reason);
+		return;
+	}
+	s->net.expected_path = hvc_xstrdup(expected);
+	struct hvc_bench_net_server srv;
+	struct hvc_error err = {0};
+	if (hvc_bench_net_server_start(ctx, addr, &srv, &err) < 0) {
+		s->ok = false;
+		s->error = hvc_xasprintf("net-server on %s: %s", addr, err.msg);
+		hvc_bench_net_server_clear(&srv);
+		return;
+	}
+	s->net.server_listen = hvc_xstrdup(srv.listen);
+	_cleanup_strv_ char **argv = hvc_strv_dup(w->args);
+	hvc_strv_push(&argv, "--server");
+	hvc_strv_push(&argv, srv.listen);
+	req->argv = argv;
+	req->network = true;
+	run_and_judge(ctx, b, w, req, st, s);
+	char why[512];
+	hvc_bench_net_server_stop(&srv, why, sizeof(why));
+	s->net.server_exit = srv.exit_status;
+	s->net.server_exit_reason = srv.exit_reason[0] ? hvc_xstrdup(srv.exit_reason) : NULL;
+	s->net.server_connections = srv.connections;
+	s->net.server_runs = srv.runs;
+	if (s->ok && why[0]) {
+		fail(s, why);
+	}
+	hvc_bench_net_server_clear(&srv);
+}
+
 void hvc_bench_sample_take(struct hvc_bench_ctx *ctx, const struct hvc_bench_backend *b,
 			   const struct hvc_bench_workload *w, struct hvc_bench_sample *s)
 {
@@ -359,25 +462,13 @@ void hvc_bench_sample_take(struct hvc_bench_ctx *ctx, const struct hvc_bench_bac
 	    .tag = tag,
 	    .scratch_disk = w->scratch_disk,
 	    .scratch_host = w->scratch_disk && !ctx->fileio_on_overlay ? ctx->scratch_dir : NULL,
-	    .event = on_event,
-	    .opaque = &st,
 	};
-	struct hvc_bench_outcome oc = {.ready_ms = -1, .exit_ms = -1};
-	struct hvc_error err = {0};
 	s->backend = b->name;
 	s->workload = w->name;
 	s->memory_nprocs = -1;
 	hvc_wall_iso8601(s->time, sizeof(s->time));
-	int r = b->run(ctx, &req, &oc, &err);
-	sampler_stop(&st.sampler);
-	if (r < 0) {
-		s->ok = false;
-		s->error = hvc_xstrdup(err.msg[0] ? err.msg : "backend failed");
-	} else {
-		s->ran = true;
-		s->exit_status = oc.exit_status;
-		judge(s, w, &oc, &st);
-	}
-	keep_outcome(s, &oc);
-	hvc_bench_outcome_clear(&oc);
+	if (w->kind == HVC_BENCH_NETWORK)
+		take_network(ctx, b, w, &req, &st, s);
+	else
+		run_and_judge(ctx, b, w, &req, &st, s);
 }

@@ -51,7 +51,7 @@ static void print_progress(void *opaque, const struct hvc_bench_progress *p)
 static void run_usage(void)
 {
 	printf(
-	    "Usage: hvc bench run [--suite quick|full|FILE] [--backends LIST] [--workloads LIST]\n"
+	    "Usage: hvc bench run [--suite quick|full|felter|FILE] [--backends LIST] [--workloads LIST]\n"
 	    "                     [--reps N] [--warmup N] [--cpus LIST] [--out DIR] "
 	    "[--no-progress]\n"
 	    "                     [--fileio-on volume|overlay]\n"
@@ -60,6 +60,7 @@ static void run_usage(void)
 	    "charts into DIR (default results/<run-id>).\n"
 	    "  --backends   comma list of native,container,vm,runc,crun (default: the suite's),\n"
 	    "               or container-lib (hvc's runtime as an in-process library call)\n"
+	    "               or container-host (hvc run --network host: the network axis)\n"
 	    "  --workloads  comma list of the suite's workloads (startup,footprint,cpu,mem,...)\n"
 	    "  --cpus       CPU list every backend is pinned to (default: first NUMA node)\n"
 	    "  --fileio-on  where containers run fileio: a bind-mounted volume beside native's\n"
@@ -107,7 +108,7 @@ static int parse_run(int argc, char **argv, struct hvc_bench_options *o, char **
 					return hvc_cli_usage_error(
 					    "bench run",
 					    "unknown backend \"%s\" (native, container, vm, runc, "
-					    "crun, container-lib)",
+					    "crun, container-lib, container-host)",
 					    *p);
 			break;
 		case 'w':
@@ -389,7 +390,7 @@ static int cmd_compare(int argc, char **argv)
 static int cmd_suite(int argc, char **argv)
 {
 	if (argc != 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		printf("Usage: hvc bench suite quick|full|FILE\nPrints a suite's definition (the "
+		printf("Usage: hvc bench suite quick|full|felter|FILE\nPrints a suite's definition (the "
 		       "JSON format "
 		       "--suite FILE takes).\n");
 		return argc == 2 ? 0 : HVC_EXIT_USAGE;

@@ -71,6 +71,10 @@ struct hvc_bench_req {
 	/* Where that disk is: the host directory every backend but the VM
 	 * bind-mounts as a volume (NULL: no scratch, or --fileio-on overlay). */
 	const char *scratch_host;
+	/* A network workload (kind "network"): the backend gives its instance
+	 * the network that reaches the host's net-server (argv already carries
+	 * --server). false: the backend's default (containers: none). */
+	bool network;
 	/* Called by the backend on each event with the live handles. */
 	void (*event)(void *opaque, enum hvc_bench_event ev, const struct hvc_bench_live *live);
 	void *opaque;
@@ -133,6 +137,13 @@ struct hvc_bench_backend {
 	/* Where scratch_disk workloads write (NULL: the backend cannot say). */
 	void (*storage)(struct hvc_bench_ctx *ctx, struct hvc_bench_storage *out);
 	void (*cleanup)(struct hvc_bench_ctx *ctx);
+	/* Network workloads: the host address the native net-server listens on
+	 * so this backend's instance reaches it (addr: "127.0.0.1", a bridge's
+	 * gateway), and the packet path the harness expects ("loopback",
+	 * "veth+bridge", "tap+virtio-net"). Returns 1, or 0 with the reason the
+	 * backend cannot take part (NULL: cannot). */
+	int (*net_peer)(struct hvc_bench_ctx *ctx, char *addr, size_t addr_len, const char **path,
+			char *reason, size_t len);
 };
 
 const struct hvc_bench_backend *hvc_bench_backend_find(const char *name);
@@ -152,6 +163,9 @@ enum hvc_bench_kind {
 	HVC_BENCH_STARTUP,    /* time to READY and to exit (idle 0) */
 	HVC_BENCH_FOOTPRINT,  /* memory of an idle instance */
 	HVC_BENCH_THROUGHPUT, /* workload figures, memory peak sampled too */
+	/* a throughput workload whose peer is a net-server the harness runs
+	 * natively on the host (bench/bench_net.c); the packet path is recorded */
+	HVC_BENCH_NETWORK,
 };
 
 struct hvc_bench_workload {
@@ -308,8 +322,8 @@ struct hvc_bench_compare_opts {
 };
 /* Per (backend, workload, metric) present in both: medians, relative change,
  * permutation p-value (only with n >= 5 a side), its Holm-Bonferroni
- * adjustment over all the cells tested (p_adjusted), the second run relative to the first (ratio, > 1 =
- * better, CI only with n >= 5 a side), and a verdict. Returns a JSON array. */
+ * adjustment over all the cells tested (p_adjusted), the second run relative to the first (ratio, >
+ * 1 = better, CI only with n >= 5 a side), and a verdict. Returns a JSON array. */
 int hvc_bench_compare(json_object *a, json_object *b, const struct hvc_bench_compare_opts *o,
 		      json_object **out, struct hvc_error *err);
 void hvc_bench_compare_print(FILE *f, json_object *cmp);

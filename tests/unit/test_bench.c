@@ -944,8 +944,8 @@ START_TEST(summaries_carry_no_interval_below_five)
 	ck_assert_str_eq(hvc_json_get_string(ro, "no_ci_reason"),
 			 "native n = 2: too few for an interval");
 	/* no test from fewer than 5 a side either: no p, never "different" */
-	json_object *cro =
-	    hvc_json_get(hvc_bench_summary_find(r, "container", "cpu", "mb_per_s"), "relative_to_native");
+	json_object *cro = hvc_json_get(hvc_bench_summary_find(r, "container", "cpu", "mb_per_s"),
+					"relative_to_native");
 	ck_assert_ptr_null(hvc_json_get(cro, "p_value"));
 	ck_assert(!hvc_json_get_bool(cro, "different", true));
 	/* medians 10.15 (8 samples) and 100.5 (2) */
@@ -967,10 +967,11 @@ START_TEST(difference_needs_test_and_size)
 	/* 10 a side, 2x apart: different, after Holm over the run's ratios */
 	const struct cells c[] = {{"native", 1.0, 10}, {"container", 0.5, 10}, {"vm", 1.0, 10}};
 	_cleanup_json_ json_object *r = doc_cells(c, 3);
-	json_object *ro =
-	    hvc_json_get(hvc_bench_summary_find(r, "container", "cpu", "mb_per_s"), "relative_to_native");
+	json_object *ro = hvc_json_get(hvc_bench_summary_find(r, "container", "cpu", "mb_per_s"),
+				       "relative_to_native");
 	ck_assert(hvc_json_get_bool(ro, "different", false));
-	ck_assert(hvc_json_get_double(ro, "p_adjusted", 1) >= hvc_json_get_double(ro, "p_value", 1));
+	ck_assert(hvc_json_get_double(ro, "p_adjusted", 1) >=
+		  hvc_json_get_double(ro, "p_value", 1));
 	ro = hvc_json_get(hvc_bench_summary_find(r, "vm", "cpu", "mb_per_s"), "relative_to_native");
 	ck_assert(!hvc_json_get_bool(ro, "different", true));
 }
@@ -979,9 +980,15 @@ END_TEST
 static json_object *flag_of(const char *backend, const char *program, double ratio,
 			    const char *accel, size_t n)
 {
-	struct hvc_bench_sanity_in in = {.backend = backend, .workload = program,
-					 .metric = "m", .program = program, .ratio = ratio,
-					 .accel = accel, .n = n, .n_native = n, .p_adjusted = NAN};
+	struct hvc_bench_sanity_in in = {.backend = backend,
+					 .workload = program,
+					 .metric = "m",
+					 .program = program,
+					 .ratio = ratio,
+					 .accel = accel,
+					 .n = n,
+					 .n_native = n,
+					 .p_adjusted = NAN};
 	return hvc_bench_sanity_flag(&in);
 }
 
@@ -1079,8 +1086,8 @@ START_TEST(compare_gate_and_holm)
 	    strstr(hvc_bench_compare_verdict(true, NAN, -0.2, true, &o), "not tested"));
 	ck_assert_str_eq(hvc_bench_compare_verdict(true, 0.01, 0.02, true, &o),
 			 "significant but below the minimum change");
-	ck_assert_ptr_nonnull(strstr(hvc_bench_compare_verdict(false, 0.01, -0.2, true, &o),
-				     "not comparable"));
+	ck_assert_ptr_nonnull(
+	    strstr(hvc_bench_compare_verdict(false, 0.01, -0.2, true, &o), "not comparable"));
 	/* the gate: same facts -> nothing; another kernel, accelerator or suite -> said */
 	_cleanup_strv_ char **same = hvc_bench_compare_mismatches(ra, rb);
 	ck_assert_ptr_null(same[0]);
@@ -1139,8 +1146,8 @@ START_TEST(report_explains_tcg_syscall)
 	json_object_object_add(hvc_json_get(r, "host"), "virtualization", virt);
 	struct hvc_error err = {0};
 	ck_assert_msg(hvc_bench_results_summarize(r, &err) == 0, "%s", err.msg);
-	json_object *fl =
-	    json_object_array_get_idx(hvc_json_get(hvc_bench_summary_find(r, "vm", "cpu", "mb_per_s"), "flags"), 0);
+	json_object *fl = json_object_array_get_idx(
+	    hvc_json_get(hvc_bench_summary_find(r, "vm", "cpu", "mb_per_s"), "flags"), 0);
 	ck_assert_str_eq(hvc_json_get_string(fl, "code"), "vm_syscall_tcg");
 	_cleanup_free_ char *md = mem_text(r, hvc_bench_report_markdown);
 	ck_assert_ptr_nonnull(strstr(md, "| 2.00 [1.95, 2.05] ℹ |"));
@@ -1154,10 +1161,260 @@ START_TEST(report_says_why_nothing_differs)
 	/* the fixture: five ratios with 5 samples a side, vm startup 10x native */
 	_cleanup_json_ json_object *r = summarized_fixture();
 	_cleanup_free_ char *md = mem_text(r, hvc_bench_report_markdown);
-	ck_assert_ptr_nonnull(strstr(md, "None of them passes that test in this run. With 5 samples "
-					 "a side (the fewest here) even two completely separated "
-					 "sets give p = 0.048, and Holm over 5 tests needs below "
-					 "0.01"));
+	ck_assert_ptr_nonnull(strstr(md,
+				     "None of them passes that test in this run. With 5 samples "
+				     "a side (the fewest here) even two completely separated "
+				     "sets give p = 0.048, and Holm over 5 tests needs below "
+				     "0.01"));
+}
+END_TEST
+
+/* Issue 13: the felter suite — the workloads after Felter et al. on
+ * native, container and vm, and its note that the paper's figures are
+ * not included (none could be verified here, none are invented). */
+START_TEST(felter_suite_without_paper_figures)
+{
+	struct hvc_error err = {0};
+	struct hvc_bench_suite *s = NULL;
+	ck_assert_msg(hvc_bench_suite_load("felter", &s, &err) == 0, "%s", err.msg);
+	static const char *const names[] = {"linpack",	  "stream", "randomaccess",
+					    "fio-random", "nuttcp", "netperf-rr"};
+	ck_assert_uint_eq(s->n_workloads, 6);
+	for (size_t i = 0; i < 6; i++)
+		ck_assert_str_eq(s->workloads[i].name, names[i]);
+	ck_assert_int_eq(s->workloads[4].kind, HVC_BENCH_NETWORK);
+	ck_assert_str_eq(s->workloads[5].args[0], "net-rr");
+	ck_assert_uint_eq(hvc_strv_len(s->backends), 3);
+	ck_assert_int_ge(s->reps, 5);
+	const char *note = hvc_json_get_string(s->source, "note");
+	ck_assert_ptr_nonnull(note);
+	ck_assert_ptr_nonnull(strstr(note, "Paper figures not included"));
+	hvc_bench_suite_free(s);
+}
+END_TEST
+
+/* Issue 13: the network axis — pure pieces first: the packet path a
+ * workload's "path" becomes, the net-server's exit line. */
+START_TEST(net_packet_path_and_server_exit)
+{
+	ck_assert_str_eq(hvc_bench_net_packet_path("loopback"), "loopback");
+	ck_assert_str_eq(hvc_bench_net_packet_path("veth"), "veth+bridge");
+	ck_assert_str_eq(hvc_bench_net_packet_path("virtio-net"), "tap+virtio-net");
+	ck_assert_str_eq(hvc_bench_net_packet_path("e1000"), "e1000");
+	ck_assert_ptr_null(hvc_bench_net_packet_path(NULL));
+	char why[16];
+	int64_t c, r;
+	hvc_bench_net_server_parse_exit(
+	    "hvc-workload: net-server: exiting (count) after 1586 connections, 2 runs\n", why,
+	    sizeof(why), &c, &r);
+	ck_assert_str_eq(why, "count");
+	ck_assert_int_eq(c, 1586);
+	ck_assert_int_eq(r, 2);
+	hvc_bench_net_server_parse_exit("something else", why, sizeof(why), &c, &r);
+	ck_assert_str_eq(why, "");
+	ck_assert_int_eq(c, -1);
+	ck_assert_int_eq(r, -1);
+}
+END_TEST
+
+/* The built-in suites carry the three network workloads, kind "network",
+ * held to the suite's floor; a suite file may use the kind. */
+START_TEST(suites_have_network_workloads)
+{
+	static const char *const names[] = {"quick", "full"};
+	for (size_t k = 0; k < 2; k++) {
+		struct hvc_error err = {0};
+		struct hvc_bench_suite *s = NULL;
+		ck_assert_msg(hvc_bench_suite_load(names[k], &s, &err) == 0, "%s", err.msg);
+		size_t found = 0;
+		for (size_t i = 0; i < s->n_workloads; i++) {
+			const struct hvc_bench_workload *w = &s->workloads[i];
+			if (strncmp(w->name, "net-", 4))
+				continue;
+			found++;
+			ck_assert_int_eq(w->kind, HVC_BENCH_NETWORK);
+			ck_assert_str_eq(w->args[0], w->name);
+			ck_assert_double_eq(w->min_seconds, s->min_seconds);
+			ck_assert_uint_ge(w->n_metrics, 2);
+			for (char **a = w->args; *a; a++)
+				ck_assert_str_ne(*a, "--server"); /* the harness adds it */
+		}
+		ck_assert_uint_eq(found, 3);
+		hvc_bench_suite_free(s);
+	}
+}
+END_TEST
+
+static const char *fake_net_expected;
+static int fake_net_peer(struct hvc_bench_ctx *ctx, char *addr, size_t addr_len, const char **path,
+			 char *reason, size_t len)
+{
+	(void)ctx;
+	if (!fake_net_expected) {
+		snprintf(reason, len, "no network here");
+		return 0;
+	}
+	snprintf(addr, addr_len, "127.0.0.1");
+	*path = fake_net_expected;
+	return 1;
+}
+
+static bool native_net_run_saw_server;
+static int native_net_run(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req,
+			  struct hvc_bench_outcome *out, struct hvc_error *err)
+{
+	bool server = false;
+	for (char *const *a = req->argv; *a; a++)
+		server |= !strcmp(*a, "--server") && a[1] && !strncmp(a[1], "127.0.0.1:", 10);
+	native_net_run_saw_server = server && req->network;
+	return hvc_bench_backend_native.run(ctx, req, out, err);
+}
+
+/* A real network sample natively over loopback (net-server and the client
+ * both on 127.0.0.1): figures, the path, the server's own count of one
+ * client run; a backend expecting another path fails the sample; a
+ * backend without a peer records why it took none. */
+START_TEST(network_sample_on_loopback)
+{
+	_cleanup_free_ char *bin = realpath("bin/hvc-workload", NULL);
+	ck_assert_ptr_nonnull(bin);
+	char work[] = "/tmp/test-bench-net-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(work));
+	struct hvc_bench_ctx ctx = {.cpus = "0", .workload_bin = bin, .work_dir = work};
+	char *args[] = {"net-rr", "--seconds", "0.1", NULL};
+	struct hvc_bench_metric_def md[] = {
+	    {.key = "transactions_per_s", .unit = "transactions/s", .better = HVC_BETTER_HIGHER},
+	    {.key = "latency_p50_us", .unit = "us"}};
+	struct hvc_bench_workload w = {.name = "net-rr",
+				       .kind = HVC_BENCH_NETWORK,
+				       .args = args,
+				       .metrics = md,
+				       .n_metrics = 2,
+				       .timeout_s = 20};
+	struct hvc_bench_backend fake = {
+	    .name = "native", .run = native_net_run, .net_peer = fake_net_peer};
+	fake_net_expected = "loopback";
+	struct hvc_bench_sample s = {0};
+	hvc_bench_sample_take(&ctx, &fake, &w, &s);
+	ck_assert_msg(s.ok, "%s", s.error);
+	ck_assert(native_net_run_saw_server);
+	ck_assert(s.net.present);
+	ck_assert_str_eq(s.net.packet_path, "loopback");
+	ck_assert_str_eq(s.net.interface, "lo");
+	ck_assert_int_eq(s.net.server_exit, 0);
+	ck_assert_str_eq(s.net.server_exit_reason, "count");
+	ck_assert_int_eq(s.net.server_runs, 1);
+	ck_assert_int_ge(s.net.server_connections, 1);
+	ck_assert_ptr_nonnull(strstr(s.net.server_listen, "127.0.0.1:"));
+	ck_assert_uint_eq(s.n_metrics >= 2, 1);
+	ck_assert_str_eq(s.metrics[0].key, "transactions_per_s");
+	ck_assert_double_gt(s.metrics[0].value, 0);
+	hvc_bench_sample_clear(&s);
+
+	fake_net_expected = "veth+bridge"; /* the packets will take loopback */
+	memset(&s, 0, sizeof(s));
+	hvc_bench_sample_take(&ctx, &fake, &w, &s);
+	ck_assert(!s.ok);
+	ck_assert_msg(strstr(s.error, "packets took loopback") &&
+			  strstr(s.error, "the backend expects veth+bridge"),
+		      "%s", s.error);
+	hvc_bench_sample_clear(&s);
+
+	fake_net_expected = NULL;
+	memset(&s, 0, sizeof(s));
+	native_net_run_saw_server = false;
+	hvc_bench_sample_take(&ctx, &fake, &w, &s);
+	ck_assert(!s.ok && !s.ran && !native_net_run_saw_server);
+	ck_assert_str_eq(s.net.unavailable, "no network here");
+	ck_assert_ptr_nonnull(
+	    strstr(s.error, "no network sample on this backend: no network here"));
+	hvc_bench_sample_clear(&s);
+	rmdir(work);
+}
+END_TEST
+
+/* Issue 13: a run with a network workload serialises as the schema says
+ * (kind "network", samples[].network) and its report has the network
+ * table: each backend's packet path, or why it took no network sample. */
+START_TEST(network_record_and_report)
+{
+	char *args[] = {"net-rr", "--seconds", "0.1", NULL};
+	struct hvc_bench_metric_def md = {
+	    .key = "transactions_per_s", .unit = "transactions/s", .better = HVC_BETTER_HIGHER};
+	const struct hvc_bench_workload w = {.name = "net-rr",
+					     .kind = HVC_BENCH_NETWORK,
+					     .args = args,
+					     .metrics = &md,
+					     .n_metrics = 1,
+					     .min_seconds = 0.1};
+	struct hvc_bench_backend_entry backends[2] = {
+	    {.b = &hvc_bench_backend_native, .available = true},
+	    {.b = &hvc_bench_backend_vm, .available = true},
+	};
+	struct hvc_bench_workload_entry workloads[1] = {{.w = &w, .reps = 1}};
+	struct hvc_bench_sample samples[2] = {0};
+	samples[0] = (struct hvc_bench_sample){.backend = "native",
+					       .workload = "net-rr",
+					       .rep = 1,
+					       .ran = true,
+					       .ok = true,
+					       .memory_nprocs = -1};
+	samples[0].net =
+	    (struct hvc_bench_sample_net){.present = true,
+					  .expected_path = hvc_xstrdup("loopback"),
+					  .packet_path = hvc_xstrdup("loopback"),
+					  .path = hvc_xstrdup("loopback"),
+					  .interface = hvc_xstrdup("lo"),
+					  .server_listen = hvc_xstrdup("127.0.0.1:4000"),
+					  .server_exit = 0,
+					  .server_exit_reason = hvc_xstrdup("count"),
+					  .server_connections = 2,
+					  .server_runs = 1};
+	hvc_bench_sample_add_metric(&samples[0], "transactions_per_s", 40000);
+	samples[1] = (struct hvc_bench_sample){
+	    .backend = "vm", .workload = "net-rr", .rep = 1, .seq = 1, .memory_nprocs = -1};
+	samples[1].error = hvc_xstrdup("no network sample on this backend: no NIC");
+	samples[1].net = (struct hvc_bench_sample_net){.present = true,
+						       .unavailable = hvc_xstrdup("no NIC"),
+						       .server_exit = -1,
+						       .server_connections = -1,
+						       .server_runs = -1};
+	for (size_t i = 0; i < 2; i++)
+		snprintf(samples[i].time, sizeof(samples[i].time), "2026-01-01T00:00:0%zuZ", i);
+	char *names[] = {"native", "vm", NULL};
+	struct hvc_bench_record rec = {.suite = "t",
+				       .started = "2026-01-01T00:00:00Z",
+				       .finished = "2026-01-01T00:00:09Z",
+				       .load_threshold = 0.5,
+				       .image = "busybox:latest",
+				       .cpus = "0",
+				       .reps = 1,
+				       .backend_names = names,
+				       .backends = backends,
+				       .n_backends = 2,
+				       .workloads = workloads,
+				       .n_workloads = 1,
+				       .samples = samples,
+				       .n_samples = 2};
+	rec.run_id = (char *)"20260101-000000-t-abcd";
+	rec.host = json_object_new_object();
+	_cleanup_json_ json_object *r = hvc_bench_record_json(&rec);
+	json_object_put(rec.host);
+	struct hvc_error err = {0};
+	ck_assert_msg(hvc_bench_results_summarize(r, &err) == 0, "%s", err.msg);
+	ck_assert_msg(hvc_bench_results_validate(r, &err) == 0, "%s", err.msg);
+	json_object *w0 = json_object_array_get_idx(hvc_json_get(r, "workloads"), 0);
+	ck_assert_str_eq(hvc_json_get_string(w0, "kind"), "network");
+	json_object *n0 =
+	    hvc_json_get(json_object_array_get_idx(hvc_json_get(r, "samples"), 0), "network");
+	ck_assert_str_eq(hvc_json_get_string(n0, "packet_path"), "loopback");
+	ck_assert_int_eq(hvc_json_get_int(n0, "server_runs", 0), 1);
+	_cleanup_free_ char *md_text = mem_text(r, hvc_bench_report_markdown);
+	ck_assert_ptr_nonnull(strstr(md_text, "## Network"));
+	ck_assert_ptr_nonnull(strstr(md_text, "| native | loopback | 40000 |"));
+	ck_assert_ptr_nonnull(strstr(md_text, "| vm | not measured: no NIC |"));
+	for (size_t j = 0; j < 2; j++)
+		hvc_bench_sample_clear(&samples[j]);
 }
 END_TEST
 
@@ -1187,6 +1444,11 @@ static Suite *bench_suite(void)
 	tcase_add_test(tc, chart_scripts_written);
 	tcase_add_test(tc, compare_flags_only_real_changes);
 	tcase_add_test(tc, oci_config_generator);
+	tcase_add_test(tc, net_packet_path_and_server_exit);
+	tcase_add_test(tc, suites_have_network_workloads);
+	tcase_add_test(tc, network_sample_on_loopback);
+	tcase_add_test(tc, felter_suite_without_paper_figures);
+	tcase_add_test(tc, network_record_and_report);
 	suite_add_tcase(s, tc);
 	TCase *honest = tcase_create("honest-numbers");
 	tcase_set_timeout(honest, 30);
