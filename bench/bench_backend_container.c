@@ -171,12 +171,7 @@ static int ctr_available(struct hvc_bench_ctx *ctx, char *reason, size_t len)
 			 hvc_bin_dir());
 		return 0;
 	}
-	if (!ctx->image_ok) {
-		snprintf(reason, len, "the benchmark image could not be prepared: %s",
-			 ctx->image_error ?: "?");
-		return 0;
-	}
-	return 1;
+	return hvc_bench_image_usable(ctx, reason, len);
 }
 
 static void ctr_prepare_slot(struct hvc_bench_ctx *ctx, unsigned slot, bool host_net)

@@ -85,12 +85,7 @@ static int ctr_available(struct hvc_bench_ctx *ctx, char *reason, size_t len)
 		snprintf(reason, len, "the hvc container runtime needs root here");
 		return 0;
 	}
-	if (!ctx->image_ok) {
-		snprintf(reason, len, "the benchmark image could not be prepared: %s",
-			 ctx->image_error ?: "?");
-		return 0;
-	}
-	return 1;
+	return hvc_bench_image_usable(ctx, reason, len);
 }
 
 static void phase(json_object *ph, const char *name, uint64_t t, uint64_t t0)

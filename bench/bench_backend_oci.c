@@ -27,12 +27,7 @@ static int oci_available(const char *prog, struct hvc_bench_ctx *ctx, char *reas
 		snprintf(reason, len, "%s not installed (apt-get install %s)", prog, prog);
 		return 0;
 	}
-	if (!ctx->image_ok) {
-		snprintf(reason, len, "the benchmark image could not be prepared: %s",
-			 ctx->image_error ?: "?");
-		return 0;
-	}
-	return 1;
+	return hvc_bench_image_usable(ctx, reason, len);
 }
 
 static int runc_available(struct hvc_bench_ctx *ctx, char *reason, size_t len)

@@ -71,12 +71,7 @@ static int vm_available(struct hvc_bench_ctx *ctx, char *reason, size_t len)
 		snprintf(reason, len, "%s", err.msg);
 		return 0;
 	}
-	if (!ctx->image_ok) {
-		snprintf(reason, len, "the benchmark image could not be prepared: %s",
-			 ctx->image_error ?: "?");
-		return 0;
-	}
-	return 1;
+	return hvc_bench_image_usable(ctx, reason, len);
 }
 
 static void base_opts(struct hvc_bench_ctx *ctx, struct hvc_vm_opts *o)

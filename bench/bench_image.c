@@ -156,3 +156,12 @@ out:
 	hvc_image_store_close(s);
 	return ret;
 }
+
+int hvc_bench_image_usable(const struct hvc_bench_ctx *ctx, char *reason, size_t len)
+{
+	if (ctx->image_ok)
+		return 1;
+	snprintf(reason, len, "the benchmark image could not be prepared: %s",
+		 ctx->image_error ?: "?");
+	return 0;
+}

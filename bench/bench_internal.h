@@ -260,4 +260,15 @@ void hvc_bench_report_floor(FILE *f, json_object *r);
  * packet path and every network metric; nothing without network workloads. */
 void hvc_bench_report_network(FILE *f, json_object *r);
 
+/* 1 when the suite's image was prepared; else 0 with the reason
+ * (bench_image.c): every backend that runs the image asks it. */
+int hvc_bench_image_usable(const struct hvc_bench_ctx *ctx, char *reason, size_t len);
+/* "YYYYmmdd-HHMMSS-<suite>-<4 hex>", the run's id and default directory name
+ * (bench_results.c; the density sweep passes "density"). */
+char *hvc_bench_run_id(const char *suite);
+/* One metric definition {key, unit, better, what} appended to arr
+ * (bench_record.c; the density sweep's results.json uses it too). */
+void hvc_bench_metric_def(json_object *arr, const char *key, const char *unit, const char *better,
+			  const char *what);
+
 #endif

@@ -27,7 +27,7 @@ static const char *kind_name(enum hvc_bench_kind k)
 					  : "throughput";
 }
 
-static void add_metric_def(json_object *arr, const char *key, const char *unit, const char *better,
+void hvc_bench_metric_def(json_object *arr, const char *key, const char *unit, const char *better,
 			   const char *what)
 {
 	json_object *m = json_object_new_object();
@@ -53,7 +53,7 @@ static void add_mem_defs(json_object *arr, const char *prefix, const char *when)
 		char k[64], w[256];
 		snprintf(k, sizeof(k), "%s%s", prefix, defs[i].key);
 		snprintf(w, sizeof(w), "%s, %s", defs[i].what, when);
-		add_metric_def(arr, k, "MiB", "lower", w);
+		hvc_bench_metric_def(arr, k, "MiB", "lower", w);
 	}
 }
 
@@ -62,9 +62,9 @@ static json_object *metric_defs_json(const struct hvc_bench_workload *w)
 	json_object *ms = json_object_new_array();
 	switch (w->kind) {
 	case HVC_BENCH_STARTUP:
-		add_metric_def(ms, "ready_ms", "ms", "lower",
+		hvc_bench_metric_def(ms, "ready_ms", "ms", "lower",
 			       "request to READY, host monotonic clock");
-		add_metric_def(ms, "exit_ms", "ms", "lower", "request to exit seen by the host");
+		hvc_bench_metric_def(ms, "exit_ms", "ms", "lower", "request to exit seen by the host");
 		break;
 	case HVC_BENCH_FOOTPRINT:
 		add_mem_defs(ms, "", "idle instance, 0.5 s after READY");
@@ -72,7 +72,7 @@ static json_object *metric_defs_json(const struct hvc_bench_workload *w)
 	case HVC_BENCH_THROUGHPUT:
 	case HVC_BENCH_NETWORK:
 		for (size_t i = 0; i < w->n_metrics; i++)
-			add_metric_def(ms, w->metrics[i].key, w->metrics[i].unit,
+			hvc_bench_metric_def(ms, w->metrics[i].key, w->metrics[i].unit,
 				       w->metrics[i].better == HVC_BETTER_HIGHER ? "higher"
 										 : "lower",
 				       "the workload's own figure");

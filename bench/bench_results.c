@@ -5,6 +5,8 @@
 #include "hvc/stats.h"
 #include <math.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 /* ---------- validation --------------------------------------------------- */
 
@@ -458,4 +460,17 @@ int hvc_bench_results_write_csv(json_object *r, FILE *f, struct hvc_error *err)
 	if (ferror(f))
 		return hvc_err(err, EIO, "write CSV");
 	return 0;
+}
+
+char *hvc_bench_run_id(const char *suite)
+{
+	char when[32], rnd[8];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y%m%d-%H%M%S", &tm);
+	struct hvc_error e = {0};
+	if (hvc_random_hex(rnd, 2, &e) < 0)
+		snprintf(rnd, sizeof(rnd), "%04x", (unsigned)getpid() & 0xffff);
+	return hvc_strdup_printf("%s-%s-%s", when, suite, rnd);
 }

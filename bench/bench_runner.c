@@ -53,19 +53,6 @@ static double loadavg1(void)
 	return strtod(t, NULL);
 }
 
-static char *make_run_id(const char *suite)
-{
-	char when[32], rnd[8];
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(when, sizeof(when), "%Y%m%d-%H%M%S", &tm);
-	struct hvc_error e = {0};
-	if (hvc_random_hex(rnd, 2, &e) < 0)
-		snprintf(rnd, sizeof(rnd), "%04x", (unsigned)getpid() & 0xffff);
-	return hvc_strdup_printf("%s-%s-%s", when, suite, rnd);
-}
-
 /* ---------- step 1: open the run ----------------------------------------- */
 
 /* The CPU list must name at least one CPU this process may run on. */
@@ -146,7 +133,7 @@ static int run_open(struct run *rs, const struct hvc_bench_options *opt, struct 
 	rs->opt = opt;
 	if (hvc_bench_suite_load(opt->suite ? opt->suite : "quick", &rs->suite, err) < 0)
 		return -1;
-	rs->rec.run_id = make_run_id(rs->suite->name);
+	rs->rec.run_id = hvc_bench_run_id(rs->suite->name);
 	rs->cpus = opt->cpus ? hvc_xstrdup(opt->cpus) : hvc_bench_default_cpus();
 	rs->backends = opt->backends ? opt->backends : rs->suite->backends;
 	if (check_cpus(rs->cpus, err) < 0 || check_names(rs, err) < 0 ||

@@ -40,17 +40,6 @@ static bool ran(json_object *b)
 
 /* ---------- results.json (harness schema) ------------------------------- */
 
-static void metric_def(json_object *arr, const char *key, const char *unit, const char *better,
-		       const char *what)
-{
-	json_object *m = json_object_new_object();
-	hvc_json_add_string(m, "key", key);
-	hvc_json_add_string(m, "unit", unit);
-	hvc_json_add_string(m, "better", better);
-	hvc_json_add_string(m, "what", what);
-	json_object_array_add(arr, m);
-}
-
 /* results.json's config; its "backends" list is filled as they are added. */
 static json_object *harness_config(json_object *cfg, json_object **backend_list)
 {
@@ -74,18 +63,18 @@ static json_object *harness_workloads(json_object *cfg, const char *wl, const ch
 	hvc_json_add_string(w, "kind", "density");
 	json_object_object_add(w, "args", json_object_get(hvc_json_get(cfg, "command")));
 	json_object *ms = json_object_new_array();
-	metric_def(ms, "marginal_host_mib", "MiB", "lower",
+	hvc_bench_metric_def(ms, "marginal_host_mib", "MiB", "lower",
 		   "host memory (MemTotal - MemAvailable) per instance added at the step");
-	metric_def(ms, "pss_per_instance_mib", "MiB", "lower",
+	hvc_bench_metric_def(ms, "pss_per_instance_mib", "MiB", "lower",
 		   "PSS of all running instances / instances");
-	metric_def(ms, "rss_per_instance_mib", "MiB", "lower",
+	hvc_bench_metric_def(ms, "rss_per_instance_mib", "MiB", "lower",
 		   "RSS of all running instances / instances");
-	metric_def(ms, "slowest_ready_ms", "ms", "lower",
+	hvc_bench_metric_def(ms, "slowest_ready_ms", "ms", "lower",
 		   "start of the step to the last added instance's READY");
-	metric_def(ms, "start_per_instance_ms", "ms", "lower",
+	hvc_bench_metric_def(ms, "start_per_instance_ms", "ms", "lower",
 		   "time to start the step's instances / instances added");
 	if (hvc_json_get_string(cfg, "workload") && strcmp(wl, "idle"))
-		metric_def(ms, "per_instance_throughput", "MB/s", "higher",
+		hvc_bench_metric_def(ms, "per_instance_throughput", "MB/s", "higher",
 			   "the workload's figure, mean over instances");
 	json_object_object_add(w, "metrics", ms);
 	json_object *ws = json_object_new_array();

@@ -442,19 +442,6 @@ void density_backend_result_free(struct density_backend_result *r)
 
 /* ---------- the run: check, size, prepare, sweep each backend, write ------ */
 
-static char *make_run_id(void)
-{
-	char when[32], rnd[8];
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(when, sizeof(when), "%Y%m%d-%H%M%S", &tm);
-	struct hvc_error e = {0};
-	if (hvc_random_hex(rnd, 2, &e) < 0)
-		snprintf(rnd, sizeof(rnd), "%04x", (unsigned)getpid() & 0xffff);
-	return hvc_strdup_printf("%s-density-%s", when, rnd);
-}
-
 /* The host's memory and CPUs, the instance size and the budget. */
 static int size_run(struct density_run *run, struct hvc_error *err)
 {
@@ -640,7 +627,7 @@ int hvc_density_run(const struct hvc_density_opts *o, struct hvc_density_outcome
 	if (ret == 0)
 		ret = set_up_context(&sw, &run, err);
 	if (ret == 0) {
-		run.run_id = make_run_id();
+		run.run_id = hvc_bench_run_id("density");
 		dir = o->out_dir ? hvc_xstrdup(o->out_dir)
 				 : hvc_strdup_printf("results/%s", run.run_id);
 		ret = prepare_backends(&sw, &run, err);
