@@ -16,6 +16,7 @@ fi
 . "$(dirname "$0")/lib.sh"
 B="$HVC"
 ip link set lo up || fail "bring lo up in the test's netns"
+need_bridge_and_nftables
 on_exit 'for d in "$HVC_ROOT"/containers/*/; do [ -d "$d" ] && "$B" rm -f "$(basename "$d")"; done'
 
 leases() { ls "$HVC_ROOT"/networks/*/leases/ 2>/dev/null | grep -c '\.json$'; }

@@ -29,6 +29,7 @@ links() { ip -o link | wc -l; }
 ports() { ip -o link show master br-test | wc -l; }
 
 ip link set lo up
+need_bridge_and_nftables
 ip link add br-test type bridge 2>/dev/null || skip "cannot create a bridge here"
 ip addr add 10.99.0.1/24 dev br-test
 ip link set br-test up

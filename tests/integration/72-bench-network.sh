@@ -22,6 +22,7 @@ ROOTDIR=$(cd "$(dirname "$0")/../.." && pwd)
 command -v python3 >/dev/null || skip "python3 not installed (needed for the schema check)"
 command -v jq >/dev/null || skip "jq not installed"
 ip link set lo up || fail "bring lo up in the test's netns"
+need_bridge_and_nftables
 
 leases() { ls "$HVC_ROOT"/networks/*/leases/ 2>/dev/null | grep -c '\.json$'; }
 veths() { ip -o link show type veth 2>/dev/null | grep -c ' vh'; }

@@ -18,6 +18,16 @@ trap _run_cleanups EXIT
 fail() { echo "not ok: $*"; exit 1; }
 ok() { echo "ok: $*"; }
 skip() { echo "skip: $*"; exit 77; }
+# In a test's own network namespace: skip (with the kernel's answer) where
+# this kernel cannot make a bridge or an nftables table, rather than fail.
+need_bridge_and_nftables() {
+	local why
+	why=$(ip link add hvc-probe0 type bridge 2>&1) || skip "no bridge support in this kernel: $why"
+	ip link del hvc-probe0
+	command -v nft >/dev/null || skip "nft not installed (make deps installs nftables)"
+	why=$(nft add table inet hvc_probe 2>&1) || skip "no nf_tables in this kernel: $why"
+	nft delete table inet hvc_probe
+}
 # expect_status N CMD... : runs CMD, fails unless it exits N; output in $OUT
 expect_status() {
 	local want=$1; shift
