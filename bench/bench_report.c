@@ -117,6 +117,32 @@ static json_object *host_at(json_object *host, const char *path)
 	return o;
 }
 
+/* The LLC the workloads trusted (their llc_bytes, after hvc-workload's
+ * plausibility cap) when it differs from what the host reported: the first
+ * ok sample that carries one. 0 when none does. */
+static int64_t trusted_llc(json_object *r)
+{
+	json_object *ss = hvc_json_get(r, "samples");
+	for (size_t i = 0; ss && i < json_object_array_length(ss); i++) {
+		json_object *s = json_object_array_get_idx(ss, i);
+		json_object *llc = hvc_json_get(s, "llc_bytes");
+		if (llc && !strcmp(hvc_json_get_string(s, "backend") ?: "", "native"))
+			return json_object_get_int64(llc);
+	}
+	return 0;
+}
+
+static void print_llc(FILE *f, json_object *r, json_object *l3)
+{
+	char sz[32], tz[32];
+	int64_t reported = json_object_get_int64(l3), trusted = trusted_llc(r);
+	fprintf(f, ", last-level cache %s", hvc_format_size((uint64_t)reported, sz, sizeof(sz)));
+	if (trusted > 0 && trusted < reported)
+		fprintf(f, " as reported, implausible: the workloads sized against %s "
+			   "(docs/workloads.md, \"The last-level cache\")",
+			hvc_format_size((uint64_t)trusted, tz, sizeof(tz)));
+}
+
 /* The host in one paragraph, from the `hvc info --json` document
  * (docs/host-info.md); absent facts are left out, not guessed. */
 static void host_paragraph(FILE *f, json_object *r)
@@ -132,10 +158,11 @@ static void host_paragraph(FILE *f, json_object *r)
 	else if (pus)
 		fprintf(f, " (%d logical CPUs", json_object_get_int(pus));
 	json_object *l3 = host_at(host, "cpu.caches.l3_bytes");
-	if (pus || cores)
-		fprintf(f, "%s%s)", l3 ? ", last-level cache " : "",
-			l3 ? hvc_format_size((uint64_t)json_object_get_int64(l3), sz, sizeof(sz))
-			   : "");
+	if (pus || cores) {
+		if (l3)
+			print_llc(f, r, l3);
+		fprintf(f, ")");
+	}
 	json_object *mem = host_at(host, "memory.total_bytes");
 	if (mem)
 		fprintf(f, ", %s RAM",
