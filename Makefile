@@ -1,6 +1,8 @@
 # hvc — plain GNU make. Targets: all deps check bench san format lint clean.
 # Nothing is hidden in scripts that make can't show: scripts/ holds only the
-# dependency installer (it must run before pkg-config can answer) and test runners.
+# dependency installer (it must run before pkg-config can answer), test runners,
+# and two read-only checks of the code's shape: funclen.py (function lengths)
+# and filecycles.py (circles between files and the layer order; `make shape`).
 
 CC      ?= gcc
 PKGS    := libvirt libseccomp hwloc json-c libarchive libcrypto libcap libcurl libkmod
@@ -50,7 +52,7 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-format-truncation -
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 GIT_REV := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 
-.PHONY: all deps check unit integration bench san format lint clean
+.PHONY: all deps check unit integration bench san format lint shape clean
 all: deps-stamp bin/hvc bin/hvc-init bin/hvc-workload $(UNIT_BIN)
 
 # `make deps` installs the Debian packages and does the host set-up (idempotent).
@@ -144,6 +146,13 @@ lint:
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \
 	  --suppress=missingIncludeSystem --suppress=memleak \
 	  -Iinclude util host engine vmdriver bench cli guest
+
+# The code's shape (docs/architecture.md): no function over 80 lines, no circle
+# between files, every call pointing down the layers.
+shape: all
+	@scripts/filecycles.py $(BUILD)
+	@n=$$(scripts/funclen.py --over 80 | wc -l); scripts/funclen.py --top 5; \
+	  echo "$$n functions over 80 lines"; [ "$$n" -eq 0 ]
 
 clean:
 	rm -rf build build-san bin deps-stamp
