@@ -11,6 +11,15 @@ on_exit() { _cleanups+=("$*"); }
 _run_cleanups() {
 	local i
 	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[$i]}" >/dev/null 2>&1 || true; done
+	# whatever the test's own cleanups missed (a test killed between a start
+	# and its rm): every container of this root removed, then a prune, before
+	# the root goes — a container left running here outlives its state dir
+	if [ -x "$HVC" ] && [ -d "$HVC_ROOT/containers" ]; then
+		for d in "$HVC_ROOT"/containers/*/; do
+			[ -d "$d" ] && "$HVC" rm -f "$(basename "$d")" >/dev/null 2>&1
+		done
+		"$HVC" system prune -a >/dev/null 2>&1 || true
+	fi
 	rm -rf "$TEST_TMP"
 }
 trap _run_cleanups EXIT
