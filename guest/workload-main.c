@@ -25,9 +25,10 @@ static const struct wl_spec specs[] = {
      WL_OPT_SIZE | WL_OPT_THREADS | WL_OPT_ITERATIONS | WL_OPT_CORRUPT | WL_OPT_MIN_SECONDS,
      "[--size BYTES-PER-ARRAY] [--iterations N] [--threads N]  (STREAM)"},
     {"randmem", wl_randmem,
-     WL_OPT_SIZE | WL_OPT_THREADS | WL_OPT_ITERATIONS | WL_OPT_CORRUPT | WL_OPT_MIN_SECONDS,
-     "[--size TABLE-BYTES] [--iterations UPDATES-PER-ENTRY] [--threads N]  (HPCC RandomAccess, "
-     "GUPS)"},
+     WL_OPT_SIZE | WL_OPT_THREADS | WL_OPT_ITERATIONS | WL_OPT_COUNT | WL_OPT_CORRUPT |
+	 WL_OPT_MIN_SECONDS,
+     "[--size TABLE-BYTES] [--iterations UPDATES-PER-ENTRY | --count UPDATES-PER-PASS]\n"
+     "            [--threads N]  (HPCC RandomAccess, GUPS)"},
     {"syscall", wl_syscall, WL_OPT_SECONDS | WL_OPT_COUNT | WL_OPT_CORRUPT | WL_OPT_MIN_SECONDS,
      "[--seconds S | --count CALLS]  (getppid round trip)"},
     {"forkexec", wl_forkexec,

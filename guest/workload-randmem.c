@@ -180,7 +180,20 @@ int wl_randmem(const struct wl_opts *o)
 	unsigned iterations = o->iterations ? o->iterations : RA_DEFAULT_ITERATIONS;
 	if (iterations > 64)
 		return wl_fail(o->name, "at most 64 iterations (updates per table entry)");
+	if (o->count && o->iterations)
+		return wl_fail(o->name, "--count and --iterations both set the updates per pass");
 	uint64_t updates = iterations * words; /* per pass */
+	/* --count: fewer updates per pass than entries, for an emulated guest
+	 * where one pass over a table beyond the LLC takes tens of seconds. The
+	 * rate is the same once the table is warm (every update still lands on
+	 * a random line of the whole table); a power of two, as the streams need. */
+	if (o->count) {
+		if (o->count < RA_STREAMS)
+			return wl_fail(o->name, "--count %llu is too small (at least %d updates)",
+				       (unsigned long long)o->count, RA_STREAMS);
+		for (updates = RA_STREAMS; updates * 2 <= o->count;)
+			updates *= 2;
+	}
 	unsigned nt = o->threads;
 	while (nt > 1 && updates / nt < RA_STREAMS)
 		nt--;
@@ -231,7 +244,8 @@ int wl_randmem(const struct wl_opts *o)
 	wl_result_str(&res, "size_source", source);
 	wl_result_llc(&res, &llc, words * sizeof(uint64_t));
 	wl_result_int(&res, "updates", (long long)done);
-	wl_result_int(&res, "iterations", iterations);
+	wl_result_int(&res, "iterations", o->count ? 0 : iterations);
+	wl_result_int(&res, "updates_per_pass", (long long)updates);
 	wl_result_int(&res, "threads", nt);
 	wl_result_num_pos(&res, "elapsed_s", measured);
 	wl_result_num_pos(&res, "gups", (double)done / measured / 1e9);
