@@ -201,9 +201,10 @@ struct hvc_bench_eta_table {
 	const double *sum; /* [workload * n_backends + backend]: seconds so far */
 	const unsigned *n; /* samples taken */
 };
-/* Seconds left before sample (workload i, round r, backend j) starts; < 0
- * when a remaining sample has nothing to be estimated from. */
-double hvc_bench_eta(const struct hvc_bench_eta_table *t, size_t i, int r, size_t j);
+/* Seconds left before the sample at position p of round r of workload i
+ * starts (round r runs backend (p + r) mod n_backends there); < 0 when a
+ * remaining sample has nothing to be estimated from. */
+double hvc_bench_eta(const struct hvc_bench_eta_table *t, size_t i, int r, size_t p);
 
 /* ---------- the peer of network samples (bench/bench_net.c) ------------- */
 struct hvc_bench_net_server {

@@ -273,7 +273,8 @@ static json_object *config_json(const struct hvc_bench_record *r)
 	hvc_json_add_int(c, "warmup", r->warmup);
 	hvc_json_add_string(c, "fileio_on", r->fileio_on);
 	hvc_json_add_string(c, "order",
-			    "ABAB: within each repetition every backend runs once, in list order");
+			    "ABAB: within each repetition every backend runs once, the list "
+			    "order rotated by one each repetition");
 	json_object_object_add(c, "backends", strv_json(r->backend_names));
 	if (r->suite_definition)
 		json_object_object_add(c, "suite_definition", json_object_get(r->suite_definition));

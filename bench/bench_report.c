@@ -739,7 +739,8 @@ static void run_paragraph(FILE *f, json_object *r)
 		if (warm)
 			fprintf(f, " (+%lld)", (long long)warm);
 	}
-	fprintf(f, ". Backends interleaved within each repetition (ABAB).\n\n");
+	fprintf(f, ". Backends interleaved within each repetition (ABAB), their order "
+		   "rotated by one each repetition.\n\n");
 }
 
 static void table_backends(FILE *f, json_object *bs)

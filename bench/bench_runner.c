@@ -334,12 +334,14 @@ static double estimate(const struct hvc_bench_eta_table *t, size_t k, size_t j)
 	return n ? sum / n : -1;
 }
 
-double hvc_bench_eta(const struct hvc_bench_eta_table *t, size_t i, int r, size_t j0)
+double hvc_bench_eta(const struct hvc_bench_eta_table *t, size_t i, int r, size_t p0)
 {
 	double eta = 0;
 	for (size_t k = i; k < t->n_workloads; k++) {
 		for (size_t j = 0; j < t->n_backends; j++) {
-			int left = k > i ? t->rounds[k] : t->rounds[k] - r - 1 + (j >= j0);
+			/* round r runs backend j at position (j - r) mod n */
+			size_t pos = (j + t->n_backends - (size_t)r % t->n_backends) % t->n_backends;
+			int left = k > i ? t->rounds[k] : t->rounds[k] - r - 1 + (pos >= p0);
 			double est = left > 0 ? estimate(t, k, j) : 0;
 			if (est < 0)
 				return -1;
@@ -349,7 +351,7 @@ double hvc_bench_eta(const struct hvc_bench_eta_table *t, size_t i, int r, size_
 	return eta;
 }
 
-static void report_progress(const struct run *rs, size_t i, int r, size_t j)
+static void report_progress(const struct run *rs, size_t i, int r, size_t j, size_t pos)
 {
 	if (!rs->opt->progress)
 		return;
@@ -364,22 +366,26 @@ static void report_progress(const struct run *rs, size_t i, int r, size_t j)
 	    .warmup = warm,
 	    .sample = rs->done + 1,
 	    .total = rs->total,
-	    .eta_s = rs->done > 0 ? hvc_bench_eta(&rs->eta, i, r, j) : -1,
+	    .eta_s = rs->done > 0 ? hvc_bench_eta(&rs->eta, i, r, pos) : -1,
 	};
 	rs->opt->progress(rs->opt->progress_opaque, &p);
 }
 
-/* Repetition r of workload i on every active backend, in list order (ABAB). */
+/* Repetition r of workload i on every active backend (ABAB), the order
+ * rotated by one each round: every backend takes every position equally
+ * often, so what the sample before leaves behind (a peer's bundle being
+ * deleted, writeback, a cold cache) does not always fall on the same one. */
 static void sample_round(struct run *rs, size_t i, int r)
 {
 	const struct hvc_bench_workload_entry *e = &rs->rec.workloads[i];
-	for (size_t j = 0; j < rs->n_active && !cancelled(rs); j++) {
+	for (size_t p = 0; p < rs->n_active && !cancelled(rs); p++) {
+		size_t j = (p + (size_t)r) % rs->n_active;
 		bool warm = r < e->warmup;
 		struct hvc_bench_sample *s = &rs->rec.samples[rs->rec.n_samples];
 		s->rep = warm ? r + 1 : r - e->warmup + 1;
 		s->warmup = warm;
 		s->seq = rs->rec.n_samples++;
-		report_progress(rs, i, r, j);
+		report_progress(rs, i, r, j, p);
 		uint64_t t0 = hvc_now_ns();
 		hvc_bench_sample_take(&rs->ctx, rs->active[j], e->w, s);
 		rs->eta_sum[i * rs->n_active + j] += (hvc_now_ns() - t0) / 1e9;

@@ -4,6 +4,7 @@
  * for the idle footprint), then judge the outcome into a typed
  * struct hvc_bench_sample: metrics, or failed with the reason. */
 #include "bench_internal.h"
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <string.h>
@@ -448,6 +449,20 @@ static void take_network(struct hvc_bench_ctx *ctx, const struct hvc_bench_backe
 	hvc_bench_net_server_clear(&srv);
 }
 
+/* Before a disk sample: wait for the file system to write back and commit
+ * what the samples before it left (their deleted files' discards on a disk
+ * mounted `discard`, a peer's removed bundle), so this sample does not pay
+ * for them. Best effort: a failure only costs fairness, never the sample. */
+static void settle_storage(const struct hvc_bench_ctx *ctx)
+{
+	const char *dir = ctx->scratch_dir ? ctx->scratch_dir : ctx->work_dir;
+	int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (fd < 0)
+		return;
+	(void)syncfs(fd);
+	close(fd);
+}
+
 void hvc_bench_sample_take(struct hvc_bench_ctx *ctx, const struct hvc_bench_backend *b,
 			   const struct hvc_bench_workload *w, struct hvc_bench_sample *s)
 {
@@ -466,6 +481,8 @@ void hvc_bench_sample_take(struct hvc_bench_ctx *ctx, const struct hvc_bench_bac
 	s->backend = b->name;
 	s->workload = w->name;
 	s->memory_nprocs = -1;
+	if (w->scratch_disk)
+		settle_storage(ctx);
 	hvc_wall_iso8601(s->time, sizeof(s->time));
 	if (w->kind == HVC_BENCH_NETWORK)
 		take_network(ctx, b, w, &req, &st, s);
