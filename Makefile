@@ -112,6 +112,11 @@ bin/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libhvc.a bin/.flavor
 	@mkdir -p bin/tests
 	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libhvc.a $(PKG_LIBS) $(CHECK_LIBS) -lm -lpthread
 
+# test_cli_format also links the CLI's --format renderer (cli/format.c is not in libhvc.a).
+bin/tests/test_cli_format: $(BUILD)/tests/unit/test_cli_format.o $(BUILD)/cli/format.o $(BUILD)/libhvc.a bin/.flavor
+	@mkdir -p bin/tests
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libhvc.a $(PKG_LIBS) $(CHECK_LIBS) -lm -lpthread
+
 $(BUILD)/tests/unit/%.o: tests/unit/%.c | deps-stamp
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(shell pkg-config --cflags check) -c $< -o $@
