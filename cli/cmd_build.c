@@ -27,7 +27,7 @@ int hvc_cmd_build(int argc, char **argv)
 	struct hvc_build_opts o = { .out_fd = -1, .progress = stdout };
 	_cleanup_strv_ char **args = hvc_xcalloc(1, sizeof(char *));
 	int c;
-	while ((c = getopt_long(argc, argv, "t:f:qh", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "t:f:qh", opts)) != -1) {
 		switch (c) {
 		case 't': o.tag = optarg; break;
 		case 'f': o.dockerfile = optarg; break;
@@ -44,7 +44,7 @@ int hvc_cmd_build(int argc, char **argv)
 			break;
 		}
 		case 'h': usage(stdout); return HVC_EXIT_OK;
-		default: usage(stderr); return HVC_EXIT_USAGE;
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	if (optind + 1 != argc)

@@ -16,7 +16,7 @@ int hvc_cmd_exec(int argc, char **argv)
 	struct hvc_ctr_exec_opts o = { 0 };
 	_cleanup_strv_ char **env = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "+ite:w:u:h", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "+ite:w:u:h", opts)) != -1) {
 		switch (c) {
 		case 'i': o.interactive = true; break;
 		case 't': o.tty = true; break;
@@ -24,7 +24,7 @@ int hvc_cmd_exec(int argc, char **argv)
 		case 'w': o.workdir = optarg; break;
 		case 'u': o.user = optarg; break;
 		case 'h': printf("Usage: hvc exec [-i] [-t] [-e K=V] [-w DIR] [-u USER] CONTAINER CMD [ARG...]\n"); return 0;
-		default: return hvc_cli_usage_error("exec", "bad option");
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	if (optind + 2 > argc)

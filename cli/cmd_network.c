@@ -33,6 +33,10 @@ static int cmd_ls(int argc, char **argv)
 
 static int cmd_inspect(int argc, char **argv)
 {
+	int r = hvc_cli_parse_none(argc, argv,
+				   "Usage: hvc network inspect NETWORK...\nA network's definition and leases as JSON.\n");
+	if (r >= 0)
+		return r;
 	if (argc < 2)
 		return hvc_cli_usage_error("network inspect", "a network is required");
 	_cleanup_json_ json_object *out = json_object_new_array();
@@ -65,13 +69,13 @@ static int cmd_create(int argc, char **argv)
 	const char *subnet = NULL;
 	int c;
 	hvc_cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "h", opts)) != -1) {
 		if (c == 's')
 			subnet = optarg;
 		else if (c == 'h')
 			return printf("Usage: hvc network create [--subnet CIDR] NAME\n"), 0;
 		else
-			return hvc_cli_usage_error("network create", "bad option");
+			return hvc_cli_bad_option(HVC_EXIT_USAGE);
 	}
 	if (optind != argc - 1)
 		return hvc_cli_usage_error("network create", "one network name is required");
@@ -85,6 +89,10 @@ static int cmd_create(int argc, char **argv)
 
 static int cmd_rm(int argc, char **argv)
 {
+	int r = hvc_cli_parse_none(argc, argv,
+				   "Usage: hvc network rm NETWORK...\nRemove networks no instance is attached to.\n");
+	if (r >= 0)
+		return r;
 	if (argc < 2)
 		return hvc_cli_usage_error("network rm", "a network is required");
 	int rc = 0;

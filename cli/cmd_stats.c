@@ -16,12 +16,12 @@ static int parse(int argc, char **argv, bool *stream, bool *json)
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "h", opts)) != -1) {
 		switch (c) {
 		case 'n': *stream = false; break;
 		case 'j': *json = true; *stream = false; break;
 		case 'h': printf("Usage: hvc stats [--no-stream] [--json] [CONTAINER...]\n"); return -1;
-		default: return hvc_cli_usage_error("stats", "bad option");
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	return 0;

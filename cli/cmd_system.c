@@ -73,12 +73,12 @@ static int cmd_prune(int argc, char **argv)
 	};
 	bool all = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "afh", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "afh", opts)) != -1) {
 		switch (c) {
 		case 'a': all = true; break;
 		case 'f': break;
 		case 'h': printf("Usage: hvc system prune [-a]\nReclaim what killed hvc processes left (-a: also remove exited containers).\n"); return 0;
-		default: return hvc_cli_usage_error("system prune", "bad option");
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	int rc = 0;

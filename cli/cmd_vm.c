@@ -153,7 +153,7 @@ static int parse_run(int argc, char **argv, struct hvc_vm_opts *o, char ***env, 
 	struct hvc_error err = { 0 };
 	int c;
 	/* "+": options stop at IMAGE; what follows is the command's */
-	while ((c = getopt_long(argc, argv, "+dn:m:e:w:p:h", run_opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "+dn:m:e:w:p:h", run_opts)) != -1) {
 		switch (c) {
 		case 'R': o->rm = true; break;
 		case 'd': o->detach = true; break;
@@ -187,7 +187,7 @@ static int parse_run(int argc, char **argv, struct hvc_vm_opts *o, char ***env, 
 		case 'P': o->prepare_only = true; break;
 		case 'W': o->wait_poweroff = true; break;
 		case 'h': run_usage(stdout); return -1;
-		default: return hvc_cli_usage_error("vm run", "bad option");
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	if (optind >= argc)
@@ -241,12 +241,12 @@ static int cmd_ps(int argc, char **argv)
 					       { "help", no_argument, NULL, 'h' },
 					       { NULL, 0, NULL, 0 } };
 	int c;
-	while ((c = getopt_long(argc, argv, "aqh", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "aqh", opts)) != -1) {
 		switch (c) {
 		case 'a': all = true; break;
 		case 'q': quiet = true; break;
 		case 'h': printf("Usage: hvc vm ps [-a] [-q]\nList VMs (running; -a: all).\n"); return 0;
-		default: return hvc_cli_usage_error("vm ps", "bad option");
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	if (optind < argc)
@@ -280,10 +280,10 @@ static int cmd_ps(int argc, char **argv)
 
 static int one_ref(int argc, char **argv, const char *what, const char *help)
 {
-	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		printf("%s\n", help);
-		return -2;
-	}
+	_cleanup_free_ char *usage = hvc_xasprintf("%s\n", help);
+	int r = hvc_cli_parse_none(argc, argv, usage);
+	if (r >= 0)
+		return r == 0 ? -2 : -1;
 	if (argc != 2)
 		return hvc_cli_usage_error(what, "expected one VM name or id"), -1;
 	return 0;
@@ -292,13 +292,12 @@ static int one_ref(int argc, char **argv, const char *what, const char *help)
 static int cmd_stop(int argc, char **argv)
 {
 	struct hvc_error err = { 0 };
+	int rc = hvc_cli_parse_none(argc, argv, "Usage: hvc vm stop NAME...\nStop (destroy) running VMs.\n");
+	if (rc >= 0)
+		return rc;
 	if (argc < 2)
 		return hvc_cli_usage_error("vm stop", "expected VM names or ids");
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		printf("Usage: hvc vm stop NAME...\nStop (destroy) running VMs.\n");
-		return 0;
-	}
-	int rc = 0;
+	rc = 0;
 	for (int i = 1; i < argc; i++)
 		if (hvc_vm_stop(argv[i], &err) < 0)
 			rc = hvc_cli_fail("vm stop", &err, HVC_EXIT_FAIL);
@@ -307,16 +306,19 @@ static int cmd_stop(int argc, char **argv)
 
 static int cmd_rm(int argc, char **argv)
 {
+	static const struct option opts[] = { { "force", no_argument, NULL, 'f' },
+					       { "help", no_argument, NULL, 'h' },
+					       { NULL, 0, NULL, 0 } };
 	bool force = false;
-	int first = 1;
-	if (argc > 1 && (!strcmp(argv[1], "-f") || !strcmp(argv[1], "--force"))) {
-		force = true;
-		first = 2;
+	int c;
+	while ((c = hvc_cli_getopt(argc, argv, "fh", opts)) != -1) {
+		switch (c) {
+		case 'f': force = true; break;
+		case 'h': printf("Usage: hvc vm rm [-f] NAME...\nDelete VMs (-f: stop running ones first).\n"); return 0;
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
+		}
 	}
-	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		printf("Usage: hvc vm rm [-f] NAME...\nDelete VMs (-f: stop running ones first).\n");
-		return 0;
-	}
+	int first = optind;
 	if (first >= argc)
 		return hvc_cli_usage_error("vm rm", "expected VM names or ids");
 	struct hvc_error err = { 0 };
@@ -447,10 +449,10 @@ static int cmd_inspect(int argc, char **argv)
 
 static int cmd_stats(int argc, char **argv)
 {
-	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		printf("Usage: hvc vm stats [NAME...]\nHost-side cost of running VMs: QEMU RSS, PSS, CPU time.\n");
-		return 0;
-	}
+	int r = hvc_cli_parse_none(argc, argv,
+				   "Usage: hvc vm stats [NAME...]\nHost-side cost of running VMs: QEMU RSS, PSS, CPU time.\n");
+	if (r >= 0)
+		return r;
 	struct hvc_error err = { 0 };
 	struct hvc_vm_info *v = NULL;
 	size_t n = 0;
@@ -485,7 +487,9 @@ static int cmd_stats(int argc, char **argv)
 
 static int cmd_prune(int argc, char **argv)
 {
-	(void)argv;
+	int r = hvc_cli_parse_none(argc, argv, "Usage: hvc vm prune\nReclaim VMs whose hvc process died.\n");
+	if (r >= 0)
+		return r;
 	if (argc > 1)
 		return hvc_cli_usage_error("vm prune", "no arguments expected");
 	struct hvc_error err = { 0 };

@@ -18,9 +18,13 @@ static void usage(FILE *f)
 		"  -v, --verbose       more logging (repeat for debug/trace)\n"
 		"  --log-level LEVEL   error, warn, info, debug, trace (also $HVC_LOG)\n"
 		"  --version           print the version\n"
-		"  -h, --help          this help\n\n");
+		"  -h, --help          this help\n\n"
+		"Commands:\n");
 	for (const struct hvc_cli_cmd *t = hvc_cli_commands; t->name; t++)
-		fprintf(f, "  %-14s %s\n", t->name, t->summary);
+		if (t->summary) /* aliases have none */
+			fprintf(f, "  %-14s %s\n", t->name, t->summary);
+	fprintf(f, "\n'hvc help COMMAND' or 'hvc COMMAND --help' shows a command's options;\n"
+		   "docs/cli.md (or man hvc) lists them all, with --format's fields.\n");
 }
 
 int main(int argc, char **argv)
@@ -42,7 +46,7 @@ int main(int argc, char **argv)
 	};
 	int c;
 	/* "+": stop at the command name; its options are its own */
-	while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "+vh", opts)) != -1) {
 		switch (c) {
 		case 'r': hvc_set_root(optarg); break;
 		case 'v':
@@ -59,12 +63,16 @@ int main(int argc, char **argv)
 		}
 		case 'V': printf("hvc %s\n", HVC_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return HVC_EXIT_USAGE;
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	if (optind >= argc) {
 		usage(stderr);
 		return HVC_EXIT_USAGE;
+	}
+	if (optind == argc - 1 && !strcmp(argv[optind], "help")) {
+		usage(stdout);
+		return 0;
 	}
 	return hvc_cli_dispatch(NULL, hvc_cli_commands, argc - optind, argv + optind);
 }
