@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "format.h"
 #include "hvc/network.h"
 #include "hvc/vm.h"
 
@@ -233,11 +234,45 @@ static int cmd_run(int argc, char **argv)
 	return o.detach || o.prepare_only ? 0 : res.exit_status;
 }
 
+static const struct hvc_fmt_field vm_ps_fields[] = {
+	{ "ID", "ID" },		  { "Names", "NAME" }, { "Image", "IMAGE" },	     { "Status", "STATUS" },
+	{ "Accel", "ACCEL" },	  { "Pid", "QEMU-PID" }, { "CreatedAt", "CREATED" }, { "URI", "URI" },
+	{ "Detached", "DETACHED" }, { NULL, NULL },
+};
+#define VM_PS_TABLE "table {{.ID}}\\t{{.Names}}\\t{{.Image}}\\t{{.Status}}\\t{{.Accel}}\\t{{.Pid}}\\t{{.CreatedAt}}"
+
+static json_object *vm_ps_row(const struct hvc_vm_info *v)
+{
+	json_object *o = json_object_new_object();
+	hvc_json_add_string(o, "ID", v->id);
+	hvc_json_add_string(o, "Names", v->name);
+	hvc_json_add_string(o, "Image", v->image ? v->image : "-");
+	hvc_json_add_string(o, "Status", v->status);
+	hvc_json_add_string(o, "Accel", v->accel ? v->accel : "-");
+	hvc_json_add_int(o, "Pid", (int64_t)v->qemu_pid);
+	hvc_json_add_string(o, "CreatedAt", v->created ? v->created : "-");
+	hvc_json_add_string(o, "URI", v->uri ? v->uri : "");
+	hvc_json_add_bool(o, "Detached", v->detached);
+	return o;
+}
+
+static void vm_ps_usage(void)
+{
+	printf("Usage: hvc vm ps [-a] [-q] [--format FORMAT]   (also: vm ls, vm list)\n"
+	       "List VMs (running; -a: all).\n\n"
+	       "  -a, --all        also stopped VMs\n"
+	       "  -q, --quiet      only the IDs\n"
+	       "      --format F   json, table [TEMPLATE], or a template such as '{{.Names}} {{.Status}}'\n"
+	       "                   fields: ID Names Image Status Accel Pid CreatedAt URI Detached\n");
+}
+
 static int cmd_ps(int argc, char **argv)
 {
 	bool all = false, quiet = false;
+	const char *format = NULL;
 	static const struct option opts[] = { { "all", no_argument, NULL, 'a' },
 					       { "quiet", no_argument, NULL, 'q' },
+					       { "format", required_argument, NULL, 'F' },
 					       { "help", no_argument, NULL, 'h' },
 					       { NULL, 0, NULL, 0 } };
 	int c;
@@ -245,13 +280,17 @@ static int cmd_ps(int argc, char **argv)
 		switch (c) {
 		case 'a': all = true; break;
 		case 'q': quiet = true; break;
-		case 'h': printf("Usage: hvc vm ps [-a] [-q]\nList VMs (running; -a: all).\n"); return 0;
+		case 'F': format = optarg; hvc_cli_set_format(optarg); break;
+		case 'h': vm_ps_usage(); return 0;
 		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	if (optind < argc)
 		return hvc_cli_usage_error("vm ps", "unexpected argument \"%s\"", argv[optind]);
 	struct hvc_error err = { 0 };
+	_cleanup_fmt_ struct hvc_fmt *fmt = hvc_fmt_parse(quiet ? "{{.ID}}" : format, VM_PS_TABLE, vm_ps_fields, &err);
+	if (!fmt)
+		return hvc_cli_fail("vm ps", &err, HVC_EXIT_USAGE);
 	/* a VM whose hvc was killed is reclaimed by the next hvc vm call */
 	if (hvc_vm_prune(&err) < 0)
 		hvc_warn("prune: %s", err.msg);
@@ -259,22 +298,14 @@ static int cmd_ps(int argc, char **argv)
 	size_t n = 0;
 	if (hvc_vm_list(&v, &n, &err) < 0)
 		return hvc_cli_fail("vm ps", &err, HVC_EXIT_FAIL);
-	if (!quiet)
-		printf("%-12s  %-20s  %-16s  %-9s  %-5s  %-8s  %s\n", "ID", "NAME", "IMAGE", "STATUS", "ACCEL",
-		       "QEMU-PID", "CREATED");
+	_cleanup_json_ json_object *rows = json_object_new_array();
 	for (size_t i = 0; i < n; i++) {
 		bool running = v[i].status && (!strcmp(v[i].status, "running") || !strcmp(v[i].status, "creating"));
-		if (!all && !running)
-			continue;
-		if (quiet) {
-			printf("%s\n", v[i].id);
-			continue;
-		}
-		printf("%-12s  %-20s  %-16s  %-9s  %-5s  %-8d  %s\n", v[i].id, v[i].name,
-		       v[i].image ? v[i].image : "-", v[i].status, v[i].accel ? v[i].accel : "-",
-		       (int)v[i].qemu_pid, v[i].created ? v[i].created : "-");
+		if (all || running)
+			json_object_array_add(rows, vm_ps_row(&v[i]));
 	}
 	hvc_vm_info_free(v, n);
+	hvc_fmt_print(fmt, rows, stdout);
 	return 0;
 }
 

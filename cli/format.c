@@ -72,25 +72,35 @@ static int unknown_field(const char *name, const struct hvc_fmt_field *fields, s
 	return hvc_err(err, 0, "unknown field \"%s\" in --format; the fields are: %s", name, list);
 }
 
-/* ".Name" -> the field's definition; NULL (err filled) when it is not one. */
+/* ".Name" or ".Name.Key..." -> the field's definition (the first name is the
+ * command's field; the rest are keys inside it, looked up per row); NULL
+ * (err filled) when it is not one. */
 static const struct hvc_fmt_field *field_ref(const char *ref, const struct hvc_fmt_field *fields,
 					     struct hvc_error *err)
 {
 	const char *name = ref + 1;
+	size_t len = strcspn(name, ".");
 	for (const struct hvc_fmt_field *d = fields; d->name; d++)
-		if (!strcmp(d->name, name))
+		if (strlen(d->name) == len && !strncmp(d->name, name, len))
 			return d;
-	unknown_field(name, fields, err);
+	_cleanup_free_ char *first = hvc_xasprintf("%.*s", (int)len, name);
+	unknown_field(first, fields, err);
 	return NULL;
 }
 
+/* ".Ident" or ".Ident.Ident...". */
 static bool is_field_ref(const char *s)
 {
 	if (s[0] != '.' || !s[1])
 		return false;
-	for (const char *p = s + 1; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '_')
+	for (const char *p = s; *p; p++) {
+		if (*p == '.') {
+			if (!isalnum((unsigned char)p[1]) && p[1] != '_')
+				return false;
+		} else if (!isalnum((unsigned char)*p) && *p != '_') {
 			return false;
+		}
+	}
 	return true;
 }
 
@@ -102,7 +112,7 @@ static int add_action(struct hvc_fmt *f, const char *inner, const struct hvc_fmt
 	if (is_field_ref(inner)) {
 		if (!(d = field_ref(inner, fields, err)))
 			return -1;
-		add_seg(f, SEG_FIELD, hvc_xstrdup(d->name), d->header);
+		add_seg(f, SEG_FIELD, hvc_xstrdup(inner + 1), d->header);
 		return 0;
 	}
 	if (!strncmp(inner, "json", 4) && isspace((unsigned char)inner[4])) {
@@ -116,7 +126,7 @@ static int add_action(struct hvc_fmt *f, const char *inner, const struct hvc_fmt
 		if (is_field_ref(arg)) {
 			if (!(d = field_ref(arg, fields, err)))
 				return -1;
-			add_seg(f, SEG_JSON_FIELD, hvc_xstrdup(d->name), d->header);
+			add_seg(f, SEG_JSON_FIELD, hvc_xstrdup(arg + 1), d->header);
 			return 0;
 		}
 	}
@@ -189,6 +199,18 @@ static void put_value(FILE *m, json_object *v)
 		fputs(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), m);
 }
 
+/* The value at path ("State.Status") in row; NULL when absent. */
+static json_object *lookup(json_object *row, const char *path)
+{
+	_cleanup_free_ char *copy = hvc_xstrdup(path);
+	char *save = NULL;
+	json_object *v = row;
+	for (char *k = strtok_r(copy, ".", &save); k && v; k = strtok_r(NULL, ".", &save))
+		if (!json_object_is_type(v, json_type_object) || !json_object_object_get_ex(v, k, &v))
+			v = NULL;
+	return v;
+}
+
 /* The template for one row (row NULL: the header line). malloc'd. */
 static char *render(const struct hvc_fmt *f, json_object *row)
 {
@@ -199,20 +221,16 @@ static char *render(const struct hvc_fmt *f, json_object *row)
 		abort(); /* as hvc_xmalloc does: no memory for a line of output */
 	for (size_t i = 0; i < f->n; i++) {
 		const struct seg *s = &f->segs[i];
-		json_object *v = NULL;
-		if (s->kind == SEG_TEXT) {
+		if (s->kind == SEG_TEXT)
 			fputs(s->text, m);
-		} else if (!row) {
+		else if (!row)
 			fputs(s->header, m);
-		} else if (s->kind == SEG_FIELD) {
-			put_value(m, json_object_object_get_ex(row, s->text, &v) ? v : NULL);
-		} else {
-			if (s->kind == SEG_JSON_FIELD && !json_object_object_get_ex(row, s->text, &v))
-				v = NULL;
-			fputs(json_object_to_json_string_ext(s->kind == SEG_JSON_ROW ? row : v,
+		else if (s->kind == SEG_FIELD)
+			put_value(m, lookup(row, s->text));
+		else
+			fputs(json_object_to_json_string_ext(s->kind == SEG_JSON_ROW ? row : lookup(row, s->text),
 							     JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
 			      m);
-		}
 	}
 	fclose(m);
 	return buf;

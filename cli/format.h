@@ -5,7 +5,8 @@
  * Supported: "json" (one JSON array), "table" (the command's default columns),
  * "table TEMPLATE" (a header row, columns aligned at tabs), or TEMPLATE (one
  * line per row). In a template: literal text, the escapes \t and \n, and the
- * actions {{.Field}}, {{json .}} and {{json .Field}}. Anything else inside
+ * actions {{.Field}}, {{json .}} and {{json .Field}}, where .Field may go on
+ * into an object's keys (.State.Status, as docker inspect). Anything else inside
  * {{ }} (if, range, pipes, functions) is refused with an error that names what
  * is supported, and an unknown field with one that lists the fields there are. */
 #ifndef HVC_CLI_FORMAT_H

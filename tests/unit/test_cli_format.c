@@ -92,6 +92,26 @@ START_TEST(json_forms)
 }
 END_TEST
 
+START_TEST(nested_keys_as_docker_inspect)
+{
+	static const struct hvc_fmt_field f[] = { { "State", "STATE" }, { NULL, NULL } };
+	struct hvc_error err = { 0 };
+	_cleanup_fmt_ struct hvc_fmt *fmt = hvc_fmt_parse("{{.State.Status}} {{.State.Pid}} [{{.State.Nope}}] {{json .State}}",
+							 "table {{.State}}", f, &err);
+	ck_assert_msg(fmt != NULL, "%s", err.msg);
+	_cleanup_json_ json_object *rows = json_tokener_parse("[{\"State\":{\"Status\":\"running\",\"Pid\":7}}]");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	hvc_fmt_print(fmt, rows, m);
+	fclose(m);
+	ck_assert_str_eq(buf, "running 7 [] {\"Status\":\"running\",\"Pid\":7}\n");
+	free(buf);
+	ck_assert_ptr_null(hvc_fmt_parse("{{.Stat.Status}}", "table {{.State}}", f, &err));
+	ck_assert_str_eq(err.msg, "unknown field \"Stat\" in --format; the fields are: State");
+}
+END_TEST
+
 START_TEST(unknown_field_names_the_fields)
 {
 	struct hvc_error err = { 0 };
@@ -106,7 +126,7 @@ END_TEST
 START_TEST(unsupported_syntax_is_refused)
 {
 	static const char *bad[] = { "{{if .ID}}x{{end}}", "{{range .}}", "{{.ID | upper}}", "{{.}}",
-				     "{{printf \"%s\" .ID}}", "{{.ID.Sub}}", "{{json}}" };
+				     "{{printf \"%s\" .ID}}", "{{.ID..Sub}}", "{{json}}", "{{.ID.}}" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		struct hvc_error err = { 0 };
 		ck_assert_msg(!render(bad[i], &err), "%s compiled", bad[i]);
@@ -148,6 +168,7 @@ static Suite *cli_format_suite(void)
 	tcase_add_test(tc, template_one_line_per_row);
 	tcase_add_test(tc, table_aligns_columns_with_header);
 	tcase_add_test(tc, json_forms);
+	tcase_add_test(tc, nested_keys_as_docker_inspect);
 	tcase_add_test(tc, unknown_field_names_the_fields);
 	tcase_add_test(tc, unsupported_syntax_is_refused);
 	tcase_add_test(tc, human_durations_as_docker);
