@@ -73,6 +73,8 @@ $(BUILD)/hvc_version.h: FORCE
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 $(BUILD)/host/host_describe.o: $(BUILD)/hvc_version.h
 $(BUILD)/host/host_describe.o: CFLAGS += -I$(BUILD)
+$(BUILD)/cli/cmd_version.o: $(BUILD)/hvc_version.h
+$(BUILD)/cli/cmd_version.o: CFLAGS += -I$(BUILD)
 # docs/results.schema.json is compiled into the library (.incbin): the one definition of results.json.
 $(BUILD)/bench/bench_results_schema.o: docs/results.schema.json
 .PHONY: FORCE

@@ -90,5 +90,8 @@ int hvc_cmd_bench_density(int argc, char **argv); /* in the bench group */
 int hvc_cmd_plan(int argc, char **argv);
 int hvc_cmd_network(int argc, char **argv);
 int hvc_cmd_port(int argc, char **argv);
+int hvc_cmd_version(int argc, char **argv);
+int hvc_cmd_container(int argc, char **argv); /* docker's `container ls|rm|inspect|...` */
+int hvc_cmd_rmi(int argc, char **argv);	      /* `image rm` */
 
 #endif

@@ -547,6 +547,7 @@ static int image_load(int argc, char **argv)
 
 static const struct hvc_cli_cmd image_cmds[] = {
 	{ "ls", image_ls, "list images (same as hvc images)" },
+	{ "list", image_ls, NULL },
 	{ "import", image_import, "import a rootfs dir or tar(.gz) as an image; --busybox" },
 	{ "inspect", image_inspect, "print an image's manifest and config as JSON" },
 	{ "history", image_history, "one row per build step with its layer size" },
@@ -563,6 +564,11 @@ static const struct hvc_cli_cmd image_cmds[] = {
 	{ "flatten", image_flatten, "write an image's merged rootfs into a directory" },
 	{ NULL, NULL, NULL },
 };
+
+int hvc_cmd_rmi(int argc, char **argv)
+{
+	return image_rm(argc, argv);
+}
 
 int hvc_cmd_image(int argc, char **argv)
 {

@@ -541,6 +541,10 @@ static const struct hvc_cli_cmd vm_cmds[] = {
 	{ "inspect", cmd_inspect, "state, domain XML, accelerator, QEMU pid, memory" },
 	{ "stats", cmd_stats, "QEMU RSS/PSS and CPU time of running VMs" },
 	{ "prune", cmd_prune, "reclaim VMs whose hvc process died" },
+	/* aliases: docker's ls, virsh's list and destroy (stop without deleting, as virsh) */
+	{ "ls", cmd_ps, NULL },
+	{ "list", cmd_ps, NULL },
+	{ "destroy", cmd_stop, NULL },
 	{ NULL, NULL, NULL },
 };
 
