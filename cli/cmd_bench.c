@@ -389,12 +389,13 @@ static int cmd_compare(int argc, char **argv)
 
 static int cmd_suite(int argc, char **argv)
 {
-	if (argc != 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		printf("Usage: hvc bench suite quick|full|felter|FILE\nPrints a suite's definition (the "
-		       "JSON format "
-		       "--suite FILE takes).\n");
-		return argc == 2 ? 0 : HVC_EXIT_USAGE;
-	}
+	int r = hvc_cli_parse_none(argc, argv,
+				   "Usage: hvc bench suite quick|full|felter|FILE\nPrints a suite's definition (the "
+				   "JSON format --suite FILE takes).\n");
+	if (r >= 0)
+		return r;
+	if (argc != 2)
+		return hvc_cli_usage_error("bench suite", "expected one suite name or FILE");
 	struct hvc_error err = {0};
 	struct hvc_bench_suite *s = NULL;
 	if (hvc_bench_suite_load(argv[1], &s, &err) < 0)

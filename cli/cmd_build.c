@@ -10,7 +10,8 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: hvc build [-t NAME[:TAG]] [-f DOCKERFILE] [--build-arg K=V]... [--no-cache] CONTEXT\n"
 		   "Builds an image from a Dockerfile: one layer per RUN/COPY/ADD, cached per step.\n\n"
 		   "  -t, --tag NAME[:TAG]   name the result (default tag: latest)\n"
-		   "  -f, --file PATH        the Dockerfile (default CONTEXT/Dockerfile; - reads stdin)\n"
+		   "  -f, --file PATH        the Dockerfile (default: CONTEXT/Containerfile when there is one,\n"
+		   "                         as podman, else CONTEXT/Dockerfile; - reads stdin)\n"
 		   "      --build-arg K[=V]  set an ARG (K alone takes V from the environment)\n"
 		   "      --no-cache         run every step again\n"
 		   "  -q, --quiet            print only the image digest\n");
@@ -51,6 +52,9 @@ int hvc_cmd_build(int argc, char **argv)
 		return optind >= argc ? hvc_cli_usage_error("build", "missing CONTEXT directory")
 				      : hvc_cli_usage_error("build", "expected one CONTEXT, got %d arguments", argc - optind);
 	o.context = argv[optind];
+	_cleanup_free_ char *containerfile = hvc_path_join(o.context, "Containerfile");
+	if (!o.dockerfile && access(containerfile, F_OK) == 0)
+		o.dockerfile = containerfile;
 	o.build_args = args;
 	if (!o.progress)
 		o.out_fd = STDERR_FILENO; /* -q: RUN output must not mix with the digest */
