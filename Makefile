@@ -161,6 +161,28 @@ shape: all
 	@n=$$(scripts/funclen.py --over 80 | wc -l); scripts/funclen.py --top 5; \
 	  echo "$$n functions over 80 lines"; [ "$$n" -eq 0 ]
 
+# Man pages and installation (docs/cli.md). The pages are written from the
+# commands' own --help by man/gen-man.sh (scdoc source, rendered by scdoc);
+# hvc finds hvc-init and hvc-workload next to itself, so all three go to bin/.
+.PHONY: man install uninstall
+PREFIX ?= /usr/local
+BINDIR = $(DESTDIR)$(PREFIX)/bin
+MAN1DIR = $(DESTDIR)$(PREFIX)/share/man/man1
+BASHCOMPDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+man: bin/hvc
+	@rm -rf $(BUILD)/man
+	man/gen-man.sh bin/hvc $(BUILD)/man
+
+install: all man
+	install -d $(BINDIR) $(MAN1DIR) $(BASHCOMPDIR)
+	install -m 755 bin/hvc bin/hvc-init bin/hvc-workload $(BINDIR)/
+	install -m 644 $(BUILD)/man/*.1 $(MAN1DIR)/
+	install -m 644 completion/hvc.bash $(BASHCOMPDIR)/hvc
+
+uninstall:
+	rm -f $(BINDIR)/hvc $(BINDIR)/hvc-init $(BINDIR)/hvc-workload $(BASHCOMPDIR)/hvc
+	rm -f $(MAN1DIR)/hvc.1 $(MAN1DIR)/hvc-*.1
+
 clean:
 	rm -rf build build-san bin deps-stamp
 

@@ -24,7 +24,13 @@ static void usage(FILE *f)
 		if (t->summary) /* aliases have none */
 			fprintf(f, "  %-14s %s\n", t->name, t->summary);
 	fprintf(f, "\n'hvc help COMMAND' or 'hvc COMMAND --help' shows a command's options;\n"
-		   "docs/cli.md (or man hvc) lists them all, with --format's fields.\n");
+		   "docs/cli.md (or man hvc) lists them all, with --format's fields.\n\n"
+		   "Exit status: 0 success; 1 a command failed; 2 a usage error (unknown flag or\n"
+		   "command, missing argument, bad --format); run and exec: 125 for hvc's own\n"
+		   "errors, else the command's own status (127: not found in the image).\n"
+		   "With --format json, errors are {\"error\": ..., \"code\": ...} on stderr.\n\n"
+		   "Environment: HVC_ROOT (state directory), HVC_LOG (log level), HVC_LIBVIRT_URI,\n"
+		   "HVC_KERNEL (guest kernel), HVC_GUEST_DIR (hvc-init and hvc-workload).\n");
 }
 
 int main(int argc, char **argv)
