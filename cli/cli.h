@@ -91,6 +91,7 @@ int hvc_cmd_plan(int argc, char **argv);
 int hvc_cmd_network(int argc, char **argv);
 int hvc_cmd_port(int argc, char **argv);
 int hvc_cmd_version(int argc, char **argv);
+const char *hvc_cli_version(void); /* `hvc --version`, the same string as `hvc version` */
 int hvc_cmd_container(int argc, char **argv); /* docker's `container ls|rm|inspect|...` */
 int hvc_cmd_rmi(int argc, char **argv);	      /* `image rm` */
 

@@ -15,6 +15,13 @@ static const struct hvc_fmt_field version_fields[] = {
 	{ "Runc", "RUNC" },	  { "Crun", "CRUN" },		      { NULL, NULL },
 };
 
+/* From the header the build rewrites when the revision moves: a stale
+ * HVC_VERSION compiled into an object that was not rebuilt cannot lie. */
+const char *hvc_cli_version(void)
+{
+	return HVC_BUILD_VERSION;
+}
+
 /* "runc version 1.1.5\n..." -> "1.1.5"; NULL when the runtime is not on PATH. */
 static json_object *peer_version(const char *name)
 {

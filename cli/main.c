@@ -4,10 +4,6 @@
 #include <string.h>
 #include "cli.h"
 
-#ifndef HVC_VERSION
-#define HVC_VERSION "unknown"
-#endif
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -67,7 +63,7 @@ int main(int argc, char **argv)
 			hvc_log_set_level(l);
 			break;
 		}
-		case 'V': printf("hvc %s\n", HVC_VERSION); return 0;
+		case 'V': printf("hvc %s\n", hvc_cli_version()); return 0;
 		case 'h': usage(stdout); return 0;
 		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}

@@ -165,14 +165,36 @@ static size_t distance(const char *a, const char *b)
 	return d[la][lb];
 }
 
+/* Up to three names of table near name, nearest first: "; did you mean "a" or "b"". */
+static unsigned suggestions(const struct hvc_cli_cmd *table, const char *name, char *hint, size_t len)
+{
+	const char *best[3] = { NULL, NULL, NULL };
+	size_t dist[3] = { 0 }, n = 0;
+	for (const struct hvc_cli_cmd *t = table; t->name; t++) {
+		size_t d = distance(name, t->name);
+		if (strlen(name) >= 2 && !strncmp(t->name, name, strlen(name)))
+			d = d < 2 ? d : 2; /* a prefix counts as near */
+		if (d > 2)
+			continue;
+		size_t at = n < 3 ? n++ : 3;
+		while (at > 0 && dist[at - 1] > d) {
+			if (at < 3)
+				best[at] = best[at - 1], dist[at] = dist[at - 1];
+			at--;
+		}
+		if (at < 3)
+			best[at] = t->name, dist[at] = d;
+	}
+	hint[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		snprintf(hint + strlen(hint), len - strlen(hint), "%s\"%s\"", i ? " or " : "; did you mean ", best[i]);
+	return (unsigned)n;
+}
+
 int hvc_cli_unknown_command(const char *group, const struct hvc_cli_cmd *table, const char *name)
 {
-	char hint[256] = "";
-	unsigned n = 0;
-	for (const struct hvc_cli_cmd *t = table; t->name && n < 3; t++)
-		if (distance(name, t->name) <= 2 || (strlen(name) >= 2 && !strncmp(t->name, name, strlen(name))))
-			snprintf(hint + strlen(hint), sizeof(hint) - strlen(hint), "%s\"%s\"", n++ ? " or " : "; did you mean ",
-				 t->name);
+	char hint[256];
+	unsigned n = suggestions(table, name, hint, sizeof(hint));
 	char msg[512];
 	if (name[0] == '-')
 		snprintf(msg, sizeof(msg), "unknown flag %s", name);
