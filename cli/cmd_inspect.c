@@ -40,47 +40,44 @@ static void copy_key(json_object *dst, const char *to, json_object *src, const c
 		json_object_object_add(dst, to, json_object_get(v));
 }
 
+/* Docker's key -> hvc's key, for each object of docker's view. */
+struct key_map {
+	const char *to, *from;
+};
+static const struct key_map state_keys[] = {
+	{ "Status", "status" },	      { "Pid", "pid" },		      { "ExitCode", "exit_code" },
+	{ "OOMKilled", "oom_killed" }, { "StartedAt", "started_at" }, { "FinishedAt", "finished_at" },
+	{ NULL, NULL },
+};
+static const struct key_map config_keys[] = {
+	{ "Hostname", "hostname" }, { "User", "user" },	      { "Env", "env" },	       { "Cmd", "argv" },
+	{ "Image", "image" },	    { "WorkingDir", "workdir" }, { "Tty", "tty" },	       { "OpenStdin", "interactive" },
+	{ NULL, NULL },
+};
+static const struct key_map host_config_keys[] = {
+	{ "ReadonlyRootfs", "read_only" }, { "NetworkMode", "network" }, { "PortBindings", "ports" },
+	{ "Binds", "volumes" },		   { "AutoRemove", "rm" },	  { NULL, NULL },
+};
+static const struct key_map limit_keys[] = {
+	{ "Memory", "memory" }, { "Cpus", "cpus" }, { "CpusetCpus", "cpuset" }, { "PidsLimit", "pids" }, { NULL, NULL },
+};
+
+/* The keys of map that src has, copied into dst (a new object when NULL). */
+static json_object *copy_keys(json_object *dst, json_object *src, const struct key_map *map)
+{
+	if (!dst)
+		dst = json_object_new_object();
+	for (; map->to; map++)
+		copy_key(dst, map->to, src, map->from);
+	return dst;
+}
+
 static json_object *docker_state(json_object *st)
 {
-	json_object *o = json_object_new_object();
-	copy_key(o, "Status", st, "status");
+	json_object *o = copy_keys(NULL, st, state_keys);
 	const char *s = hvc_json_get_string(st, "status");
 	hvc_json_add_bool(o, "Running", s && !strcmp(s, "running"));
-	copy_key(o, "Pid", st, "pid");
-	copy_key(o, "ExitCode", st, "exit_code");
-	copy_key(o, "OOMKilled", st, "oom_killed");
-	copy_key(o, "StartedAt", st, "started_at");
-	copy_key(o, "FinishedAt", st, "finished_at");
 	return o;
-}
-
-static json_object *docker_config(json_object *cfg)
-{
-	json_object *o = json_object_new_object();
-	copy_key(o, "Hostname", cfg, "hostname");
-	copy_key(o, "User", cfg, "user");
-	copy_key(o, "Env", cfg, "env");
-	copy_key(o, "Cmd", cfg, "argv");
-	copy_key(o, "Image", cfg, "image");
-	copy_key(o, "WorkingDir", cfg, "workdir");
-	copy_key(o, "Tty", cfg, "tty");
-	copy_key(o, "OpenStdin", cfg, "interactive");
-	return o;
-}
-
-static json_object *docker_host_config(json_object *cfg)
-{
-	json_object *h = json_object_new_object(), *limits = hvc_json_get(cfg, "limits");
-	copy_key(h, "Memory", limits, "memory");
-	copy_key(h, "Cpus", limits, "cpus");
-	copy_key(h, "CpusetCpus", limits, "cpuset");
-	copy_key(h, "PidsLimit", limits, "pids");
-	copy_key(h, "ReadonlyRootfs", cfg, "read_only");
-	copy_key(h, "NetworkMode", cfg, "network");
-	copy_key(h, "PortBindings", cfg, "ports");
-	copy_key(h, "Binds", cfg, "volumes");
-	copy_key(h, "AutoRemove", cfg, "rm");
-	return h;
 }
 
 /* Docker's names for hvc's record (cfg with "state" and "network_settings"). */
@@ -100,8 +97,9 @@ static json_object *docker_view(json_object *cfg)
 	copy_key(o, "Image", cfg, "image");
 	copy_key(o, "ImageDigest", cfg, "image_digest");
 	json_object_object_add(o, "State", docker_state(hvc_json_get(cfg, "state")));
-	json_object_object_add(o, "Config", docker_config(cfg));
-	json_object_object_add(o, "HostConfig", docker_host_config(cfg));
+	json_object_object_add(o, "Config", copy_keys(NULL, cfg, config_keys));
+	json_object_object_add(o, "HostConfig",
+			       copy_keys(copy_keys(NULL, hvc_json_get(cfg, "limits"), limit_keys), cfg, host_config_keys));
 	copy_key(o, "NetworkSettings", cfg, "network_settings");
 	return o;
 }
