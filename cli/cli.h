@@ -3,6 +3,7 @@
 #ifndef HVC_CLI_H
 #define HVC_CLI_H
 
+#include <getopt.h>
 #include "hvc/util.h"
 
 /* Exit statuses shared by all commands. */
@@ -40,6 +41,30 @@ int hvc_cli_usage_error(const char *what, const char *fmt, ...) __attribute__((f
 /* Resets getopt for a (sub)command's own parse. */
 void hvc_cli_getopt_reset(void);
 
+/* ---------- options and errors, one way for every command (cli/options.c) ---------- */
+/* getopt_long for every parser: never prints; on an unknown flag, a missing
+ * argument or an argument a flag does not take it returns '?' and keeps why
+ * for hvc_cli_bad_option(). */
+int hvc_cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+/* Prints "hvc: CMD: unknown flag --x (see 'hvc CMD --help')" for the last
+ * bad option and returns status: HVC_EXIT_RUNTIME for run, HVC_EXIT_USAGE
+ * everywhere else. */
+int hvc_cli_bad_option(int status);
+/* A command without options: -h/--help prints usage and returns 0, a flag is
+ * a bad option (2), -1 to go on with the operands from optind. */
+int hvc_cli_parse_none(int argc, char **argv, const char *usage);
+/* The command as typed ("image ls"), recorded by hvc_cli_dispatch(). */
+void hvc_cli_set_cmd_path(const char *group, const char *name);
+const char *hvc_cli_cmd_path(void);
+/* --format's value: with "json", errors are printed as {"error":..,"code":..}. */
+void hvc_cli_set_format(const char *format);
+bool hvc_cli_json_errors(void);
+/* Every error line: "hvc: WHAT: MSG" (+ " (see 'hvc HINT --help')" when
+ * hint is non-NULL), or the JSON form. */
+void hvc_cli_print_error(const char *what, const char *msg, const char *hint, int status);
+/* "unknown command" with a did-you-mean hint; returns HVC_EXIT_USAGE. */
+int hvc_cli_unknown_command(const char *group, const struct hvc_cli_cmd *table, const char *name);
+
 /* The top-level commands (cli/commands.c) and group tables. */
 extern const struct hvc_cli_cmd hvc_cli_commands[];
 
@@ -65,5 +90,9 @@ int hvc_cmd_bench_density(int argc, char **argv); /* in the bench group */
 int hvc_cmd_plan(int argc, char **argv);
 int hvc_cmd_network(int argc, char **argv);
 int hvc_cmd_port(int argc, char **argv);
+int hvc_cmd_version(int argc, char **argv);
+const char *hvc_cli_version(void); /* `hvc --version`, the same string as `hvc version` */
+int hvc_cmd_container(int argc, char **argv); /* docker's `container ls|rm|inspect|...` */
+int hvc_cmd_rmi(int argc, char **argv);	      /* `image rm` */
 
 #endif

@@ -95,7 +95,7 @@ static int parse_run(int argc, char **argv, struct hvc_bench_options *o, char **
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "h", opts)) != -1) {
 		switch (c) {
 		case 's':
 			o->suite = optarg;
@@ -146,7 +146,7 @@ static int parse_run(int argc, char **argv, struct hvc_bench_options *o, char **
 			run_usage();
 			return -1;
 		default:
-			return hvc_cli_usage_error("bench run", "bad option");
+			return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	if (optind < argc)
@@ -200,12 +200,12 @@ static int one_dir_cmd(int argc, char **argv, const char *name, const char *help
 {
 	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "h", opts)) != -1) {
 		if (c == 'h') {
 			printf("%s", help);
 			return -1;
 		}
-		return hvc_cli_usage_error(name, "bad option"), -2;
+		return hvc_cli_bad_option(HVC_EXIT_USAGE), -2;
 	}
 	if (argc - optind != 1)
 		return hvc_cli_usage_error(name, "expected one results directory"), -2;
@@ -285,7 +285,7 @@ static int parse_compare(int argc, char **argv, struct compare_cli *cl)
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "h", opts)) != -1) {
 		char *end;
 		switch (c) {
 		case 'm':
@@ -315,7 +315,7 @@ static int parse_compare(int argc, char **argv, struct compare_cli *cl)
 			compare_usage();
 			return -1;
 		default:
-			return hvc_cli_usage_error("bench compare", "bad option");
+			return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	if (argc - optind != 2)
@@ -389,12 +389,13 @@ static int cmd_compare(int argc, char **argv)
 
 static int cmd_suite(int argc, char **argv)
 {
-	if (argc != 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		printf("Usage: hvc bench suite quick|full|felter|FILE\nPrints a suite's definition (the "
-		       "JSON format "
-		       "--suite FILE takes).\n");
-		return argc == 2 ? 0 : HVC_EXIT_USAGE;
-	}
+	int r = hvc_cli_parse_none(argc, argv,
+				   "Usage: hvc bench suite quick|full|felter|FILE\nPrints a suite's definition (the "
+				   "JSON format --suite FILE takes).\n");
+	if (r >= 0)
+		return r;
+	if (argc != 2)
+		return hvc_cli_usage_error("bench suite", "expected one suite name or FILE");
 	struct hvc_error err = {0};
 	struct hvc_bench_suite *s = NULL;
 	if (hvc_bench_suite_load(argv[1], &s, &err) < 0)

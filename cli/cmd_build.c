@@ -10,7 +10,8 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: hvc build [-t NAME[:TAG]] [-f DOCKERFILE] [--build-arg K=V]... [--no-cache] CONTEXT\n"
 		   "Builds an image from a Dockerfile: one layer per RUN/COPY/ADD, cached per step.\n\n"
 		   "  -t, --tag NAME[:TAG]   name the result (default tag: latest)\n"
-		   "  -f, --file PATH        the Dockerfile (default CONTEXT/Dockerfile; - reads stdin)\n"
+		   "  -f, --file PATH        the Dockerfile (default: CONTEXT/Containerfile when there is one,\n"
+		   "                         as podman, else CONTEXT/Dockerfile; - reads stdin)\n"
 		   "      --build-arg K[=V]  set an ARG (K alone takes V from the environment)\n"
 		   "      --no-cache         run every step again\n"
 		   "  -q, --quiet            print only the image digest\n");
@@ -27,7 +28,7 @@ int hvc_cmd_build(int argc, char **argv)
 	struct hvc_build_opts o = { .out_fd = -1, .progress = stdout };
 	_cleanup_strv_ char **args = hvc_xcalloc(1, sizeof(char *));
 	int c;
-	while ((c = getopt_long(argc, argv, "t:f:qh", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "t:f:qh", opts)) != -1) {
 		switch (c) {
 		case 't': o.tag = optarg; break;
 		case 'f': o.dockerfile = optarg; break;
@@ -44,13 +45,16 @@ int hvc_cmd_build(int argc, char **argv)
 			break;
 		}
 		case 'h': usage(stdout); return HVC_EXIT_OK;
-		default: usage(stderr); return HVC_EXIT_USAGE;
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	if (optind + 1 != argc)
 		return optind >= argc ? hvc_cli_usage_error("build", "missing CONTEXT directory")
 				      : hvc_cli_usage_error("build", "expected one CONTEXT, got %d arguments", argc - optind);
 	o.context = argv[optind];
+	_cleanup_free_ char *containerfile = hvc_path_join(o.context, "Containerfile");
+	if (!o.dockerfile && access(containerfile, F_OK) == 0)
+		o.dockerfile = containerfile;
 	o.build_args = args;
 	if (!o.progress)
 		o.out_fd = STDERR_FILENO; /* -q: RUN output must not mix with the digest */

@@ -15,7 +15,7 @@ int hvc_cmd_image_bundle(int argc, char **argv)
 	struct hvc_bench_bundle_opts o = { 0 };
 	int c;
 	/* "+": the command after DIR keeps its own options */
-	while ((c = getopt_long(argc, argv, "+th", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "+th", opts)) != -1) {
 		switch (c) {
 		case 'c': o.cpus = optarg; break;
 		case 't': o.terminal = true; break;
@@ -25,7 +25,7 @@ int hvc_cmd_image_bundle(int argc, char **argv)
 			       "config: the image's env, workdir and command, or CMD; namespaces, Docker's\n"
 			       "default capabilities, masked paths). Then: runc run --bundle DIR NAME\n");
 			return 0;
-		default: return hvc_cli_usage_error("image bundle", "bad option");
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	if (argc - optind < 2)

@@ -136,10 +136,10 @@ static int parse_args(int argc, char **argv, struct density_args *a, int *status
 	const char *W = "bench density";
 	struct hvc_error err = {0};
 	int c;
-	while ((c = getopt_long(argc, argv, "h", density_options, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "h", density_options)) != -1) {
 		int r = parse_option(c, a, &err);
 		if (r > 0)
-			return *status = hvc_cli_usage_error(W, "bad option"), -1;
+			return *status = hvc_cli_bad_option(HVC_EXIT_USAGE), -1;
 		if (r < 0)
 			return *status = hvc_cli_usage_error(W, "%s", err.msg), -1;
 		if (a->help)

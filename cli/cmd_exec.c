@@ -16,19 +16,34 @@ int hvc_cmd_exec(int argc, char **argv)
 	struct hvc_ctr_exec_opts o = { 0 };
 	_cleanup_strv_ char **env = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "+ite:w:u:h", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "+ite:w:u:h", opts)) != -1) {
 		switch (c) {
 		case 'i': o.interactive = true; break;
 		case 't': o.tty = true; break;
 		case 'e': hvc_strv_push(&env, optarg); break;
 		case 'w': o.workdir = optarg; break;
 		case 'u': o.user = optarg; break;
-		case 'h': printf("Usage: hvc exec [-i] [-t] [-e K=V] [-w DIR] [-u USER] CONTAINER CMD [ARG...]\n"); return 0;
-		default: return hvc_cli_usage_error("exec", "bad option");
+		case 'h':
+			printf("Usage: hvc exec [-i] [-t] [-e K=V] [-w DIR] [-u USER] CONTAINER CMD [ARG...]\n"
+			       "Run a command in a running container (its namespaces, cgroup, caps, seccomp).\n\n"
+			       "  -i, --interactive   keep stdin open\n"
+			       "  -t, --tty           allocate a pseudo-terminal (with -i: stdin must be a terminal)\n"
+			       "  -e, --env K=V       set an environment variable\n"
+			       "  -w, --workdir DIR   working directory\n"
+			       "  -u, --user USER     user[:group] to run as\n");
+			return 0;
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	if (optind + 2 > argc)
 		return hvc_cli_usage_error("exec", "a container and a command are required");
+	/* -it needs a terminal, as `run -it`: a pty has no EOF, so the command
+	 * would wait forever on a pipe or /dev/null */
+	if (o.tty && o.interactive && !isatty(0)) {
+		hvc_cli_print_error("exec", "-it: the input device is not a TTY (use -i without -t to pipe input)",
+				    NULL, HVC_EXIT_RUNTIME);
+		return HVC_EXIT_RUNTIME;
+	}
 	o.env = env;
 	o.argv = argv + optind + 1;
 	struct hvc_error err = { 0 };

@@ -2,7 +2,9 @@
  * printing for the image store; the work is engine/image/. */
 #include <getopt.h>
 #include <string.h>
+#include <time.h>
 #include "cli.h"
+#include "format.h"
 #include "hvc/image.h"
 
 static int open_store(const char *what, struct hvc_image_store **s)
@@ -13,61 +15,91 @@ static int open_store(const char *what, struct hvc_image_store **s)
 	return 0;
 }
 
-/* Parses only -h/--help for commands without options; returns -1 to go on. */
-static int no_options(int argc, char **argv, const char *usage)
+/* ---------- ls ---------------------------------------------------------- */
+
+static const struct hvc_fmt_field image_fields[] = {
+	{ "ID", "IMAGE ID" },		  { "Repository", "REPOSITORY" }, { "Tag", "TAG" },
+	{ "Digest", "DIGEST" },		  { "CreatedAt", "CREATED AT" },  { "CreatedSince", "CREATED" },
+	{ "Size", "SIZE" },		  { "Layers", "LAYERS" },	  { NULL, NULL },
+};
+#define IMAGE_TABLE "table {{.Repository}}\\t{{.Tag}}\\t{{.ID}}\\t{{.CreatedSince}}\\t{{.Size}}"
+
+static json_object *image_row(const struct hvc_image *img, int64_t now)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
-	int c;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			printf("%s", usage);
-			return HVC_EXIT_OK;
-		}
-		return HVC_EXIT_USAGE;
-	}
-	return -1;
+	char repo[256], tag[160], buf[64], d[48];
+	json_object *row = json_object_new_object();
+	hvc_image_name_split(img->name ? img->name : "<none>", repo, sizeof(repo), tag, sizeof(tag));
+	if (!img->name)
+		snprintf(tag, sizeof(tag), "<none>");
+	snprintf(buf, sizeof(buf), "%.12s", img->manifest_digest + 7);
+	hvc_json_add_string(row, "ID", buf);
+	hvc_json_add_string(row, "Repository", repo);
+	hvc_json_add_string(row, "Tag", tag);
+	hvc_json_add_string(row, "Digest", img->manifest_digest);
+	hvc_json_add_string(row, "CreatedAt", img->created ? img->created : "");
+	int64_t t = hvc_fmt_parse_time(img->created);
+	snprintf(buf, sizeof(buf), "%s ago", hvc_fmt_duration(now - t, d, sizeof(d)));
+	hvc_json_add_string(row, "CreatedSince", t < 0 ? "" : buf);
+	hvc_json_add_string(row, "Size", hvc_format_size((uint64_t)hvc_image_size(img), buf, sizeof(buf)));
+	hvc_json_add_int(row, "Layers", (int64_t)img->n_layers);
+	return row;
 }
 
-/* ---------- ls ---------------------------------------------------------- */
+static void image_ls_usage(void)
+{
+	printf("Usage: hvc images [-q] [--json] [--format FORMAT]\n"
+	       "List the images in the store (SIZE = compressed bytes of the image's blobs).\n\n"
+	       "  -q, --quiet      only the names (name:tag, or the digest of an untagged image)\n"
+	       "      --json       hvc's own JSON rows (name, digest, created, size, layers)\n"
+	       "      --format F   json, table [TEMPLATE], or a template such as '{{.Repository}}:{{.Tag}}'\n"
+	       "                   fields: ID Repository Tag Digest CreatedAt CreatedSince Size Layers\n");
+}
 
 static int image_ls(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
+		{ "quiet", no_argument, NULL, 'q' },	     { "json", no_argument, NULL, 'j' },
+		{ "format", required_argument, NULL, 'F' }, { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool quiet = false, json = false;
+	const char *format = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "+qh", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "+qh", opts)) != -1) {
 		switch (c) {
 		case 'q': quiet = true; break;
 		case 'j': json = true; break;
-		case 'h':
-			printf("Usage: hvc images [-q] [--json]\n"
-			       "List the images in the store: name, tag, digest prefix, created, size\n"
-			       "(SIZE = compressed bytes of the image's blobs in the store).\n");
-			return 0;
-		default: return hvc_cli_usage_error("images", "bad option");
+		case 'F': format = optarg; hvc_cli_set_format(optarg); break;
+		case 'h': image_ls_usage(); return 0;
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	if (optind < argc)
-		return hvc_cli_usage_error("images", "unexpected argument \"%s\"", argv[optind]);
+		return hvc_cli_usage_error(hvc_cli_cmd_path(), "unexpected argument \"%s\"", argv[optind]);
+	struct hvc_error err = { 0 };
+	_cleanup_fmt_ struct hvc_fmt *fmt = hvc_fmt_parse(format, IMAGE_TABLE, image_fields, &err);
+	if (!fmt)
+		return hvc_cli_fail(hvc_cli_cmd_path(), &err, HVC_EXIT_USAGE);
 	_cleanup_image_store_ struct hvc_image_store *s = NULL;
 	int rc = open_store("images", &s);
 	if (rc)
 		return rc;
-	struct hvc_error err = { 0 };
 	_cleanup_image_list_ struct hvc_image **v = NULL;
 	if (hvc_image_list(s, &v, &err) < 0)
 		return hvc_cli_fail("images", &err, HVC_EXIT_FAIL);
-	if (json) {
-		_cleanup_json_ json_object *arr = hvc_image_ls_json(v);
-		printf("%s\n", hvc_json_pretty(arr));
-	} else {
-		hvc_image_ls_print(stdout, v, quiet);
+	if (json || quiet) {
+		_cleanup_json_ json_object *arr = json ? hvc_image_ls_json(v) : NULL;
+		if (json)
+			printf("%s\n", hvc_json_pretty(arr));
+		else
+			hvc_image_ls_print(stdout, v, true);
+		return 0;
 	}
+	_cleanup_json_ json_object *rows = json_object_new_array();
+	int64_t now = (int64_t)time(NULL);
+	for (size_t i = 0; v && v[i]; i++)
+		json_object_array_add(rows, image_row(v[i], now));
+	hvc_fmt_print(fmt, rows, stdout);
 	return 0;
 }
 
@@ -90,7 +122,7 @@ static int image_import(int argc, char **argv)
 	bool busybox = false;
 	const char *suite = NULL, *from = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "+h", opts)) != -1) {
 		switch (c) {
 		case 'b': busybox = true; break;
 		case 'd': suite = optarg; break;
@@ -103,7 +135,7 @@ static int image_import(int argc, char **argv)
 			       "--from IMAGE adds it as one more layer on top of IMAGE (OCI `.wh.` or\n"
 			       "overlayfs whiteouts in SOURCE delete files of IMAGE).\n");
 			return 0;
-		default: return hvc_cli_usage_error("image import", "bad option");
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	int nargs = argc - optind;
@@ -133,7 +165,7 @@ static int image_import(int argc, char **argv)
 
 static int image_inspect(int argc, char **argv)
 {
-	int rc = no_options(argc, argv,
+	int rc = hvc_cli_parse_none(argc, argv,
 			    "Usage: hvc image inspect IMAGE...\n"
 			    "Print the images' manifest, config and store facts as JSON.\n");
 	if (rc >= 0)
@@ -161,7 +193,7 @@ static int image_inspect(int argc, char **argv)
 
 static int image_tag(int argc, char **argv)
 {
-	int rc = no_options(argc, argv, "Usage: hvc image tag SOURCE TARGET\nGive an image another name.\n");
+	int rc = hvc_cli_parse_none(argc, argv, "Usage: hvc image tag SOURCE TARGET\nGive an image another name.\n");
 	if (rc >= 0)
 		return rc;
 	if (argc - optind != 2)
@@ -179,7 +211,7 @@ static int image_tag(int argc, char **argv)
 
 static int image_unpack(int argc, char **argv)
 {
-	int rc = no_options(argc, argv,
+	int rc = hvc_cli_parse_none(argc, argv,
 			    "Usage: hvc image unpack IMAGE\n"
 			    "Unpack the image's layers into the layer cache and print the overlayfs\n"
 			    "lowerdirs, top layer first.\n");
@@ -203,7 +235,7 @@ static int image_unpack(int argc, char **argv)
 
 static int image_flatten(int argc, char **argv)
 {
-	int rc = no_options(argc, argv,
+	int rc = hvc_cli_parse_none(argc, argv,
 			    "Usage: hvc image flatten IMAGE DIR\n"
 			    "Write the image's merged filesystem (whiteouts applied) into DIR\n"
 			    "(new or empty).\n");
@@ -234,7 +266,7 @@ static int image_history(int argc, char **argv)
 	};
 	bool no_trunc = false, json = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "+h", opts)) != -1) {
 		switch (c) {
 		case 'n': no_trunc = true; break;
 		case 'j': json = true; break;
@@ -242,7 +274,7 @@ static int image_history(int argc, char **argv)
 			printf("Usage: hvc image history [--no-trunc] [--json] IMAGE\n"
 			       "One row per build step, newest first, with its layer's compressed size.\n");
 			return 0;
-		default: return hvc_cli_usage_error("image history", "bad option");
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	if (argc - optind != 1)
@@ -264,7 +296,7 @@ static int image_history(int argc, char **argv)
 
 static int image_tree(int argc, char **argv)
 {
-	int rc = no_options(argc, argv,
+	int rc = hvc_cli_parse_none(argc, argv,
 			    "Usage: hvc image tree\n"
 			    "The images as a tree of shared layers: a node per layer (diff_id prefix,\n"
 			    "compressed size), image names at the layer that tops them.\n");
@@ -291,7 +323,7 @@ static int image_du(int argc, char **argv)
 	};
 	bool json = false, unpack = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "+h", opts)) != -1) {
 		switch (c) {
 		case 'j': json = true; break;
 		case 'u': unpack = true; break;
@@ -301,7 +333,7 @@ static int image_du(int argc, char **argv)
 			       "into shared (a layer another image uses too) and unique. --unpack first\n"
 			       "unpacks layers that are not in the cache yet.\n");
 			return 0;
-		default: return hvc_cli_usage_error("image du", "bad option");
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	if (optind < argc)
@@ -340,7 +372,7 @@ static int image_rm(int argc, char **argv)
 	};
 	bool force = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "+fh", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "+fh", opts)) != -1) {
 		switch (c) {
 		case 'f': force = true; break;
 		case 'h':
@@ -348,7 +380,7 @@ static int image_rm(int argc, char **argv)
 			       "Remove a name, or the image when no other name keeps it. An image a\n"
 			       "container uses is refused unless -f (its blobs stay until the container goes).\n");
 			return 0;
-		default: return hvc_cli_usage_error("image rm", "bad option");
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	if (optind >= argc)
@@ -376,7 +408,7 @@ static int image_prune(int argc, char **argv)
 	};
 	bool all = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "+ah", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "+ah", opts)) != -1) {
 		switch (c) {
 		case 'a': all = true; break;
 		case 'h':
@@ -384,7 +416,7 @@ static int image_prune(int argc, char **argv)
 			       "Remove untagged images (-a: every image no container uses), then collect\n"
 			       "unreferenced blobs, unpacked layers and scratch left by killed processes.\n");
 			return 0;
-		default: return hvc_cli_usage_error("image prune", "bad option");
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	if (optind < argc)
@@ -410,7 +442,7 @@ static int image_prune(int argc, char **argv)
 
 static int image_fsck(int argc, char **argv)
 {
-	int rc = no_options(argc, argv,
+	int rc = hvc_cli_parse_none(argc, argv,
 			    "Usage: hvc image fsck\n"
 			    "Verify the store: every blob index.json refers to (manifests, configs,\n"
 			    "layers) is present, has its size and matches its digest. Exit 1 on a fault.\n");
@@ -449,14 +481,14 @@ static int image_save(int argc, char **argv)
 	};
 	const char *out = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "+o:h", opts)) != -1) {
 		switch (c) {
 		case 'o': out = optarg; break;
 		case 'h':
 			printf("Usage: hvc image save IMAGE... -o FILE.tar\n"
 			       "Write images as an OCI archive (a tar of an OCI image layout).\n");
 			return 0;
-		default: return hvc_cli_usage_error("image save", "bad option");
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	/* allow -o after the names too */
@@ -489,14 +521,14 @@ static int image_load(int argc, char **argv)
 	};
 	const char *in = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "+i:h", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "+i:h", opts)) != -1) {
 		switch (c) {
 		case 'i': in = optarg; break;
 		case 'h':
 			printf("Usage: hvc image load -i FILE.tar\n"
 			       "Load an OCI archive (hvc image save, skopeo copy ... oci-archive:FILE).\n");
 			return 0;
-		default: return hvc_cli_usage_error("image load", "bad option");
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	if (!in || optind < argc)
@@ -515,6 +547,7 @@ static int image_load(int argc, char **argv)
 
 static const struct hvc_cli_cmd image_cmds[] = {
 	{ "ls", image_ls, "list images (same as hvc images)" },
+	{ "list", image_ls, NULL },
 	{ "import", image_import, "import a rootfs dir or tar(.gz) as an image; --busybox" },
 	{ "inspect", image_inspect, "print an image's manifest and config as JSON" },
 	{ "history", image_history, "one row per build step with its layer size" },
@@ -531,6 +564,11 @@ static const struct hvc_cli_cmd image_cmds[] = {
 	{ "flatten", image_flatten, "write an image's merged rootfs into a directory" },
 	{ NULL, NULL, NULL },
 };
+
+int hvc_cmd_rmi(int argc, char **argv)
+{
+	return image_rm(argc, argv);
+}
 
 int hvc_cmd_image(int argc, char **argv)
 {

@@ -28,7 +28,7 @@ int hvc_cmd_info(int argc, char **argv)
 	bool json = false;
 	struct hvc_host_opts ho = {0};
 	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "h", opts)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
@@ -49,7 +49,7 @@ int hvc_cmd_info(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			return hvc_cli_usage_error("info", "bad option");
+			return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	if (optind < argc)

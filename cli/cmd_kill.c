@@ -28,14 +28,14 @@ int hvc_cmd_kill(int argc, char **argv)
 		{ "signal", required_argument, NULL, 's' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int sig = SIGKILL, c;
-	while ((c = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "s:h", opts)) != -1) {
 		switch (c) {
 		case 's':
 			if ((sig = parse_signal(optarg)) < 0)
 				return hvc_cli_usage_error("kill", "unknown signal \"%s\"", optarg);
 			break;
 		case 'h': printf("Usage: hvc kill [-s SIGNAL] CONTAINER...\n"); return 0;
-		default: return hvc_cli_usage_error("kill", "bad option");
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	if (optind >= argc)

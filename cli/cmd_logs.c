@@ -13,11 +13,11 @@ int hvc_cmd_logs(int argc, char **argv)
 	};
 	bool follow = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "fh", opts)) != -1) {
 		switch (c) {
 		case 'f': follow = true; break;
 		case 'h': printf("Usage: hvc logs [-f] CONTAINER\n"); return 0;
-		default: return hvc_cli_usage_error("logs", "bad option");
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	if (optind + 1 != argc)

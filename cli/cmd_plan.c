@@ -57,14 +57,14 @@ int hvc_cmd_plan(int argc, char **argv)
 	hvc_density_target_init(&t);
 	struct hvc_error err = {0};
 	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "h", opts)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
 			return 0;
 		}
 		int r = parse_option(c, &from, &t, &err);
 		if (r > 0)
-			return hvc_cli_usage_error("plan", "bad option");
+			return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		if (r < 0)
 			return hvc_cli_usage_error("plan", "%s", err.msg);
 	}

@@ -6,11 +6,11 @@
 
 int hvc_cmd_port(int argc, char **argv)
 {
+	int r = hvc_cli_parse_none(argc, argv, "Usage: hvc port CONTAINER\nList the container's published ports.\n");
+	if (r >= 0)
+		return r;
 	if (argc != 2)
 		return hvc_cli_usage_error("port", "one container is required");
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
-		return printf("Usage: hvc port CONTAINER\nList the container's published ports.\n"),
-		       0;
 	struct hvc_error err = {0};
 	char id[HVC_CTR_ID_LEN + 1];
 	if (hvc_ctr_lookup(argv[1], id, &err) < 0)

@@ -10,11 +10,11 @@ int hvc_cmd_rm(int argc, char **argv)
 	};
 	bool force = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "fh", opts)) != -1) {
 		switch (c) {
 		case 'f': force = true; break;
 		case 'h': printf("Usage: hvc rm [-f] CONTAINER...\n"); return 0;
-		default: return hvc_cli_usage_error("rm", "bad option");
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	if (optind >= argc)

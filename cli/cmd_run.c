@@ -162,7 +162,7 @@ static int parse_other(struct run_opts *o, int c, const char *arg)
 			return hvc_cli_fail("run", &err, HVC_EXIT_RUNTIME);
 		return 0;
 	case 'h': usage(stdout); return -1;
-	default: usage(stderr); return HVC_EXIT_RUNTIME;
+	default: return hvc_cli_bad_option(HVC_EXIT_RUNTIME);
 	}
 }
 
@@ -185,11 +185,11 @@ static int parse_one(struct run_opts *o, int c, const char *arg)
 static int parse(int argc, char **argv, struct run_opts *o, char **image, char ***cmd)
 {
 	int c, rc;
-	while ((c = getopt_long(argc, argv, "+dite:w:u:v:m:p:Ph", run_options, NULL)) != -1)
+	while ((c = hvc_cli_getopt(argc, argv, "+dite:w:u:v:m:p:Ph", run_options)) != -1)
 		if ((rc = parse_one(o, c, optarg)) != 0)
 			return rc;
 	if (optind >= argc) {
-		fprintf(stderr, "hvc: run: an IMAGE is required (see: hvc run --help)\n");
+		hvc_cli_print_error("run", "an IMAGE is required", "run", HVC_EXIT_RUNTIME);
 		return HVC_EXIT_RUNTIME;
 	}
 	*image = argv[optind];

@@ -1,27 +1,54 @@
-/* hvc stats [--no-stream] [--json] [NAME...]: memory, CPU and pids of running
- * containers from their cgroups (CPU % over the sampling interval). */
+/* hvc stats [--no-stream] [--json] [--format F] [NAME...]: memory, CPU and
+ * pids of running containers from their cgroups (CPU % over the sampling
+ * interval). --json is hvc's own rows; the table and --format use docker's
+ * field names. */
 #include <getopt.h>
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "format.h"
 #include "hvc/container.h"
 
 #define SAMPLE_US 500000
 
+static const struct hvc_fmt_field stats_fields[] = {
+	{ "ID", "CONTAINER ID" },   { "Container", "CONTAINER" }, { "Name", "NAME" },
+	{ "CPUPerc", "CPU %" },	    { "MemUsage", "MEM USAGE / LIMIT" }, { "MemPerc", "MEM %" },
+	{ "MemPeak", "MEM PEAK" }, { "PIDs", "PIDS" },		  { NULL, NULL },
+};
+#define STATS_TABLE "table {{.ID}}\\t{{.Name}}\\t{{.CPUPerc}}\\t{{.MemUsage}}\\t{{.MemPerc}}\\t{{.MemPeak}}\\t{{.PIDs}}"
+
+struct stats_opts {
+	bool stream, json;
+	const char *format;
+};
+
+static void usage(void)
+{
+	printf("Usage: hvc stats [--no-stream] [--json] [--format FORMAT] [CONTAINER...]\n"
+	       "Memory, CPU and pids of running containers (all of them when none is named).\n\n"
+	       "      --no-stream   one sample, then exit\n"
+	       "      --json        one sample as hvc's JSON rows (implies --no-stream)\n"
+	       "      --format F    json, table [TEMPLATE], or a template such as '{{.Name}} {{.CPUPerc}}'\n"
+	       "                    fields: ID Container Name CPUPerc MemUsage MemPerc MemPeak PIDs\n");
+}
+
 /* 0 to go on, -1 after --help, or an exit status. */
-static int parse(int argc, char **argv, bool *stream, bool *json)
+static int parse(int argc, char **argv, struct stats_opts *o)
 {
 	static const struct option opts[] = {
 		{ "no-stream", no_argument, NULL, 'n' }, { "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "format", required_argument, NULL, 'F' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "h", opts)) != -1) {
 		switch (c) {
-		case 'n': *stream = false; break;
-		case 'j': *json = true; *stream = false; break;
-		case 'h': printf("Usage: hvc stats [--no-stream] [--json] [CONTAINER...]\n"); return -1;
-		default: return hvc_cli_usage_error("stats", "bad option");
+		case 'n': o->stream = false; break;
+		case 'j': o->json = true; o->stream = false; break;
+		case 'F': o->format = optarg; hvc_cli_set_format(optarg); break;
+		case 'h': usage(); return -1;
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	return 0;
@@ -42,21 +69,29 @@ static int resolve(int argc, char **argv, char ***ids)
 	return 0;
 }
 
-static void print_header(bool stream)
+static json_object *row_docker(const char *id, const char *name, double cpu, const struct hvc_ctr_stats *s)
 {
-	if (stream)
-		printf("\033[2J\033[H");
-	printf("%-12s  %-20s  %7s  %12s  %12s  %12s  %6s\n", "CONTAINER ID", "NAME", "CPU %", "MEM USAGE",
-	       "MEM PEAK", "MEM LIMIT", "PIDS");
-}
-
-static void print_row(const char *id, const char *name, double cpu, const struct hvc_ctr_stats *s)
-{
-	char a[32], b[32], l[32];
-	printf("%-12.12s  %-20s  %6.2f%%  %12s  %12s  %12s  %6llu\n", id, name ? name : "", cpu,
-	       hvc_format_size(s->mem_current, a, sizeof(a)), hvc_format_size(s->mem_peak, b, sizeof(b)),
-	       s->mem_limit == UINT64_MAX ? "-" : hvc_format_size(s->mem_limit, l, sizeof(l)),
-	       (unsigned long long)s->pids_current);
+	char a[32], b[32], buf[96];
+	json_object *o = json_object_new_object();
+	snprintf(buf, sizeof(buf), "%.12s", id);
+	hvc_json_add_string(o, "ID", buf);
+	hvc_json_add_string(o, "Container", name ? name : buf);
+	hvc_json_add_string(o, "Name", name ? name : "");
+	snprintf(buf, sizeof(buf), "%.2f%%", cpu);
+	hvc_json_add_string(o, "CPUPerc", buf);
+	bool limited = s->mem_limit != UINT64_MAX;
+	snprintf(buf, sizeof(buf), "%s / %s", hvc_format_size(s->mem_current, a, sizeof(a)),
+		 limited ? hvc_format_size(s->mem_limit, b, sizeof(b)) : "-");
+	hvc_json_add_string(o, "MemUsage", buf);
+	if (limited && s->mem_limit)
+		snprintf(buf, sizeof(buf), "%.2f%%", 100.0 * (double)s->mem_current / (double)s->mem_limit);
+	else
+		snprintf(buf, sizeof(buf), "-");
+	hvc_json_add_string(o, "MemPerc", buf);
+	hvc_json_add_string(o, "MemPeak", hvc_format_size(s->mem_peak, a, sizeof(a)));
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)s->pids_current);
+	hvc_json_add_string(o, "PIDs", buf);
+	return o;
 }
 
 static json_object *row_json(const char *id, const char *name, double cpu, const struct hvc_ctr_stats *s)
@@ -78,7 +113,7 @@ static json_object *row_json(const char *id, const char *name, double cpu, const
 
 /* One container's row (nothing when it is not running); *prev_cpu is its
  * CPU time at the previous sample, dt the time since. */
-static void sample_one(const char *id, uint64_t *prev_cpu, uint64_t dt, json_object *arr)
+static void sample_one(const char *id, uint64_t *prev_cpu, uint64_t dt, bool json, json_object *arr)
 {
 	struct hvc_ctr_state st;
 	struct hvc_ctr_stats s;
@@ -90,31 +125,35 @@ static void sample_one(const char *id, uint64_t *prev_cpu, uint64_t dt, json_obj
 		return;
 	double cpu = dt ? 100.0 * (double)(s.cpu_usage_ns - *prev_cpu) / (double)dt : 0;
 	*prev_cpu = s.cpu_usage_ns;
-	if (arr)
-		json_object_array_add(arr, row_json(id, spec.name, cpu, &s));
-	else
-		print_row(id, spec.name, cpu, &s);
+	json_object_array_add(arr, json ? row_json(id, spec.name, cpu, &s) : row_docker(id, spec.name, cpu, &s));
 	hvc_ctr_spec_free(&spec);
 }
 
-static void sample_all(char **ids, uint64_t *prev_cpu, uint64_t dt, bool stream, bool json)
+static void sample_all(char **ids, uint64_t *prev_cpu, uint64_t dt, const struct stats_opts *o,
+		       const struct hvc_fmt *fmt)
 {
-	_cleanup_json_ json_object *arr = json ? json_object_new_array() : NULL;
-	if (!json)
-		print_header(stream);
+	_cleanup_json_ json_object *arr = json_object_new_array();
 	for (size_t i = 0; ids && ids[i]; i++)
-		sample_one(ids[i], &prev_cpu[i], dt, arr);
-	if (json)
+		sample_one(ids[i], &prev_cpu[i], dt, o->json, arr);
+	if (o->stream)
+		printf("\033[2J\033[H");
+	if (o->json)
 		printf("%s\n", hvc_json_pretty(arr));
+	else
+		hvc_fmt_print(fmt, arr, stdout);
 	fflush(stdout);
 }
 
 int hvc_cmd_stats(int argc, char **argv)
 {
-	bool stream = true, json = false;
-	int rc = parse(argc, argv, &stream, &json);
+	struct stats_opts o = { .stream = true };
+	int rc = parse(argc, argv, &o);
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
+	struct hvc_error err = { 0 };
+	_cleanup_fmt_ struct hvc_fmt *fmt = hvc_fmt_parse(o.format, STATS_TABLE, stats_fields, &err);
+	if (!fmt)
+		return hvc_cli_fail("stats", &err, HVC_EXIT_USAGE);
 	_cleanup_strv_ char **ids = NULL;
 	if ((rc = resolve(argc, argv, &ids)) != 0)
 		return rc;
@@ -129,8 +168,8 @@ int hvc_cmd_stats(int argc, char **argv)
 	do {
 		usleep(SAMPLE_US);
 		uint64_t now = hvc_now_ns();
-		sample_all(ids, prev_cpu, now > t_prev ? now - t_prev : 0, stream, json);
+		sample_all(ids, prev_cpu, now > t_prev ? now - t_prev : 0, &o, fmt);
 		t_prev = now;
-	} while (stream);
+	} while (o.stream);
 	return 0;
 }

@@ -9,7 +9,7 @@ int hvc_cmd_stop(int argc, char **argv)
 		{ "time", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int t = 10, c;
-	while ((c = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "t:h", opts)) != -1) {
 		switch (c) {
 		case 't': {
 			char *end;
@@ -20,7 +20,7 @@ int hvc_cmd_stop(int argc, char **argv)
 			break;
 		}
 		case 'h': printf("Usage: hvc stop [-t SECS] CONTAINER...\n"); return 0;
-		default: return hvc_cli_usage_error("stop", "bad option");
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	if (optind >= argc)

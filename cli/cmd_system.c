@@ -73,12 +73,20 @@ static int cmd_prune(int argc, char **argv)
 	};
 	bool all = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "afh", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "afh", opts)) != -1) {
 		switch (c) {
 		case 'a': all = true; break;
 		case 'f': break;
-		case 'h': printf("Usage: hvc system prune [-a]\nReclaim what killed hvc processes left (-a: also remove exited containers).\n"); return 0;
-		default: return hvc_cli_usage_error("system prune", "bad option");
+		case 'h':
+			printf("Usage: hvc system prune [-a] [-f]\n"
+			       "Reclaim what killed hvc processes left behind: stale containers, their cgroups,\n"
+			       "processes and mounts, orphaned VMs, dead network leases and veths.\n\n"
+			       "  -a, --all     also remove exited containers and stopped VMs\n"
+			       "  -f, --force   accepted for docker's habit; hvc never asks\n\n"
+			       "Images are always kept, with or without -a (unlike docker's -a): remove\n"
+			       "them with 'hvc image rm' or 'hvc image prune' (untagged images).\n");
+			return 0;
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	int rc = 0;
@@ -90,11 +98,12 @@ static int cmd_prune(int argc, char **argv)
 		else
 			printf("%s: reclaimed %s\n", h->name, summary);
 	}
+	printf("images: kept (hvc image prune removes untagged ones)\n");
 	return rc;
 }
 
 static const struct hvc_cli_cmd system_cmds[] = {
-	{ "prune", cmd_prune, "reclaim leftovers of killed hvc processes (-a: and exited containers)" },
+	{ "prune", cmd_prune, "reclaim leftovers of killed hvc processes (-a: and exited containers and VMs; images kept)" },
 	{ NULL, NULL, NULL },
 };
 

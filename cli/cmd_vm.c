@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "format.h"
 #include "hvc/network.h"
 #include "hvc/vm.h"
 
@@ -153,7 +154,7 @@ static int parse_run(int argc, char **argv, struct hvc_vm_opts *o, char ***env, 
 	struct hvc_error err = { 0 };
 	int c;
 	/* "+": options stop at IMAGE; what follows is the command's */
-	while ((c = getopt_long(argc, argv, "+dn:m:e:w:p:h", run_opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "+dn:m:e:w:p:h", run_opts)) != -1) {
 		switch (c) {
 		case 'R': o->rm = true; break;
 		case 'd': o->detach = true; break;
@@ -187,7 +188,7 @@ static int parse_run(int argc, char **argv, struct hvc_vm_opts *o, char ***env, 
 		case 'P': o->prepare_only = true; break;
 		case 'W': o->wait_poweroff = true; break;
 		case 'h': run_usage(stdout); return -1;
-		default: return hvc_cli_usage_error("vm run", "bad option");
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	if (optind >= argc)
@@ -233,25 +234,63 @@ static int cmd_run(int argc, char **argv)
 	return o.detach || o.prepare_only ? 0 : res.exit_status;
 }
 
+static const struct hvc_fmt_field vm_ps_fields[] = {
+	{ "ID", "ID" },		  { "Names", "NAME" }, { "Image", "IMAGE" },	     { "Status", "STATUS" },
+	{ "Accel", "ACCEL" },	  { "Pid", "QEMU-PID" }, { "CreatedAt", "CREATED" }, { "URI", "URI" },
+	{ "Detached", "DETACHED" }, { NULL, NULL },
+};
+#define VM_PS_TABLE "table {{.ID}}\\t{{.Names}}\\t{{.Image}}\\t{{.Status}}\\t{{.Accel}}\\t{{.Pid}}\\t{{.CreatedAt}}"
+
+static json_object *vm_ps_row(const struct hvc_vm_info *v)
+{
+	json_object *o = json_object_new_object();
+	hvc_json_add_string(o, "ID", v->id);
+	hvc_json_add_string(o, "Names", v->name);
+	hvc_json_add_string(o, "Image", v->image ? v->image : "-");
+	hvc_json_add_string(o, "Status", v->status);
+	hvc_json_add_string(o, "Accel", v->accel ? v->accel : "-");
+	hvc_json_add_int(o, "Pid", (int64_t)v->qemu_pid);
+	hvc_json_add_string(o, "CreatedAt", v->created ? v->created : "-");
+	hvc_json_add_string(o, "URI", v->uri ? v->uri : "");
+	hvc_json_add_bool(o, "Detached", v->detached);
+	return o;
+}
+
+static void vm_ps_usage(void)
+{
+	printf("Usage: hvc vm ps [-a] [-q] [--format FORMAT]   (also: vm ls, vm list)\n"
+	       "List VMs (running; -a: all).\n\n"
+	       "  -a, --all        also stopped VMs\n"
+	       "  -q, --quiet      only the IDs\n"
+	       "      --format F   json, table [TEMPLATE], or a template such as '{{.Names}} {{.Status}}'\n"
+	       "                   fields: ID Names Image Status Accel Pid CreatedAt URI Detached\n");
+}
+
 static int cmd_ps(int argc, char **argv)
 {
 	bool all = false, quiet = false;
+	const char *format = NULL;
 	static const struct option opts[] = { { "all", no_argument, NULL, 'a' },
 					       { "quiet", no_argument, NULL, 'q' },
+					       { "format", required_argument, NULL, 'F' },
 					       { "help", no_argument, NULL, 'h' },
 					       { NULL, 0, NULL, 0 } };
 	int c;
-	while ((c = getopt_long(argc, argv, "aqh", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "aqh", opts)) != -1) {
 		switch (c) {
 		case 'a': all = true; break;
 		case 'q': quiet = true; break;
-		case 'h': printf("Usage: hvc vm ps [-a] [-q]\nList VMs (running; -a: all).\n"); return 0;
-		default: return hvc_cli_usage_error("vm ps", "bad option");
+		case 'F': format = optarg; hvc_cli_set_format(optarg); break;
+		case 'h': vm_ps_usage(); return 0;
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	if (optind < argc)
 		return hvc_cli_usage_error("vm ps", "unexpected argument \"%s\"", argv[optind]);
 	struct hvc_error err = { 0 };
+	_cleanup_fmt_ struct hvc_fmt *fmt = hvc_fmt_parse(quiet ? "{{.ID}}" : format, VM_PS_TABLE, vm_ps_fields, &err);
+	if (!fmt)
+		return hvc_cli_fail("vm ps", &err, HVC_EXIT_USAGE);
 	/* a VM whose hvc was killed is reclaimed by the next hvc vm call */
 	if (hvc_vm_prune(&err) < 0)
 		hvc_warn("prune: %s", err.msg);
@@ -259,31 +298,23 @@ static int cmd_ps(int argc, char **argv)
 	size_t n = 0;
 	if (hvc_vm_list(&v, &n, &err) < 0)
 		return hvc_cli_fail("vm ps", &err, HVC_EXIT_FAIL);
-	if (!quiet)
-		printf("%-12s  %-20s  %-16s  %-9s  %-5s  %-8s  %s\n", "ID", "NAME", "IMAGE", "STATUS", "ACCEL",
-		       "QEMU-PID", "CREATED");
+	_cleanup_json_ json_object *rows = json_object_new_array();
 	for (size_t i = 0; i < n; i++) {
 		bool running = v[i].status && (!strcmp(v[i].status, "running") || !strcmp(v[i].status, "creating"));
-		if (!all && !running)
-			continue;
-		if (quiet) {
-			printf("%s\n", v[i].id);
-			continue;
-		}
-		printf("%-12s  %-20s  %-16s  %-9s  %-5s  %-8d  %s\n", v[i].id, v[i].name,
-		       v[i].image ? v[i].image : "-", v[i].status, v[i].accel ? v[i].accel : "-",
-		       (int)v[i].qemu_pid, v[i].created ? v[i].created : "-");
+		if (all || running)
+			json_object_array_add(rows, vm_ps_row(&v[i]));
 	}
 	hvc_vm_info_free(v, n);
+	hvc_fmt_print(fmt, rows, stdout);
 	return 0;
 }
 
 static int one_ref(int argc, char **argv, const char *what, const char *help)
 {
-	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		printf("%s\n", help);
-		return -2;
-	}
+	_cleanup_free_ char *usage = hvc_xasprintf("%s\n", help);
+	int r = hvc_cli_parse_none(argc, argv, usage);
+	if (r >= 0)
+		return r == 0 ? -2 : -1;
 	if (argc != 2)
 		return hvc_cli_usage_error(what, "expected one VM name or id"), -1;
 	return 0;
@@ -292,13 +323,12 @@ static int one_ref(int argc, char **argv, const char *what, const char *help)
 static int cmd_stop(int argc, char **argv)
 {
 	struct hvc_error err = { 0 };
+	int rc = hvc_cli_parse_none(argc, argv, "Usage: hvc vm stop NAME...\nStop (destroy) running VMs.\n");
+	if (rc >= 0)
+		return rc;
 	if (argc < 2)
 		return hvc_cli_usage_error("vm stop", "expected VM names or ids");
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		printf("Usage: hvc vm stop NAME...\nStop (destroy) running VMs.\n");
-		return 0;
-	}
-	int rc = 0;
+	rc = 0;
 	for (int i = 1; i < argc; i++)
 		if (hvc_vm_stop(argv[i], &err) < 0)
 			rc = hvc_cli_fail("vm stop", &err, HVC_EXIT_FAIL);
@@ -307,16 +337,19 @@ static int cmd_stop(int argc, char **argv)
 
 static int cmd_rm(int argc, char **argv)
 {
+	static const struct option opts[] = { { "force", no_argument, NULL, 'f' },
+					       { "help", no_argument, NULL, 'h' },
+					       { NULL, 0, NULL, 0 } };
 	bool force = false;
-	int first = 1;
-	if (argc > 1 && (!strcmp(argv[1], "-f") || !strcmp(argv[1], "--force"))) {
-		force = true;
-		first = 2;
+	int c;
+	while ((c = hvc_cli_getopt(argc, argv, "fh", opts)) != -1) {
+		switch (c) {
+		case 'f': force = true; break;
+		case 'h': printf("Usage: hvc vm rm [-f] NAME...\nDelete VMs (-f: stop running ones first).\n"); return 0;
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
+		}
 	}
-	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		printf("Usage: hvc vm rm [-f] NAME...\nDelete VMs (-f: stop running ones first).\n");
-		return 0;
-	}
+	int first = optind;
 	if (first >= argc)
 		return hvc_cli_usage_error("vm rm", "expected VM names or ids");
 	struct hvc_error err = { 0 };
@@ -447,10 +480,10 @@ static int cmd_inspect(int argc, char **argv)
 
 static int cmd_stats(int argc, char **argv)
 {
-	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		printf("Usage: hvc vm stats [NAME...]\nHost-side cost of running VMs: QEMU RSS, PSS, CPU time.\n");
-		return 0;
-	}
+	int r = hvc_cli_parse_none(argc, argv,
+				   "Usage: hvc vm stats [NAME...]\nHost-side cost of running VMs: QEMU RSS, PSS, CPU time.\n");
+	if (r >= 0)
+		return r;
 	struct hvc_error err = { 0 };
 	struct hvc_vm_info *v = NULL;
 	size_t n = 0;
@@ -485,7 +518,9 @@ static int cmd_stats(int argc, char **argv)
 
 static int cmd_prune(int argc, char **argv)
 {
-	(void)argv;
+	int r = hvc_cli_parse_none(argc, argv, "Usage: hvc vm prune\nReclaim VMs whose hvc process died.\n");
+	if (r >= 0)
+		return r;
 	if (argc > 1)
 		return hvc_cli_usage_error("vm prune", "no arguments expected");
 	struct hvc_error err = { 0 };
@@ -506,6 +541,10 @@ static const struct hvc_cli_cmd vm_cmds[] = {
 	{ "inspect", cmd_inspect, "state, domain XML, accelerator, QEMU pid, memory" },
 	{ "stats", cmd_stats, "QEMU RSS/PSS and CPU time of running VMs" },
 	{ "prune", cmd_prune, "reclaim VMs whose hvc process died" },
+	/* aliases: docker's ls, virsh's list and destroy (stop without deleting, as virsh) */
+	{ "ls", cmd_ps, NULL },
+	{ "list", cmd_ps, NULL },
+	{ "destroy", cmd_stop, NULL },
 	{ NULL, NULL, NULL },
 };
 

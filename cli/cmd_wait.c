@@ -5,11 +5,13 @@
 
 int hvc_cmd_wait(int argc, char **argv)
 {
+	int rc = hvc_cli_parse_none(argc, argv,
+				    "Usage: hvc wait CONTAINER...\nWait for containers to exit; print each exit code.\n");
+	if (rc >= 0)
+		return rc;
 	if (argc < 2)
 		return hvc_cli_usage_error("wait", "a container is required");
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
-		return printf("Usage: hvc wait CONTAINER...\n"), 0;
-	int rc = 0;
+	rc = 0;
 	for (int i = 1; i < argc; i++) {
 		struct hvc_error err = { 0 };
 		char id[HVC_CTR_ID_LEN + 1];

@@ -22,5 +22,9 @@ const struct hvc_cli_cmd hvc_cli_commands[] = {
 	{ "system", hvc_cmd_system, "system prune: reclaim leftovers" },
 	{ "vm", hvc_cmd_vm, "run images as VMs (libvirt) and manage them" },
 	{ "plan", hvc_cmd_plan, "capacity plan: extrapolate a density sweep to another host" },
+	{ "version", hvc_cmd_version, "hvc's version and the kernel, libvirt, QEMU, libseccomp, runc, crun it runs on" },
+	{ "container", hvc_cmd_container, "the container commands by docker's other names: ls, rm, inspect, ..." },
+	/* aliases (no summary: dispatched and completed, not listed; docs/cli.md) */
+	{ "rmi", hvc_cmd_rmi, NULL },
 	{ NULL, NULL, NULL },
 };

@@ -7,11 +7,24 @@ static void list_commands(FILE *f, const char *group, const struct hvc_cli_cmd *
 {
 	fprintf(f, "Commands%s%s:\n", group ? " of hvc " : "", group ? group : "");
 	for (; t->name; t++)
-		fprintf(f, "  %-14s %s\n", t->name, t->summary);
+		if (t->summary) /* aliases have none: dispatched, not listed */
+			fprintf(f, "  %-14s %s\n", t->name, t->summary);
+}
+
+/* `help CMD [SUB]`: CMD [SUB] --help. */
+static int help_for(const char *group, const struct hvc_cli_cmd *table, int argc, char **argv)
+{
+	_cleanup_free_ char **v = hvc_xcalloc((size_t)argc + 1, sizeof(char *));
+	for (int i = 1; i < argc; i++)
+		v[i - 1] = argv[i];
+	v[argc - 1] = (char *)"--help";
+	return hvc_cli_dispatch(group, table, argc, v);
 }
 
 int hvc_cli_dispatch(const char *group, const struct hvc_cli_cmd *table, int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[0], "help"))
+		return help_for(group, table, argc, argv);
 	if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h") || !strcmp(argv[0], "help")) {
 		FILE *f = argc < 1 ? stderr : stdout;
 		fprintf(f, "Usage: hvc %s%sCOMMAND [OPTIONS]\n", group ? group : "", group ? " " : "");
@@ -21,27 +34,26 @@ int hvc_cli_dispatch(const char *group, const struct hvc_cli_cmd *table, int arg
 	for (const struct hvc_cli_cmd *t = table; t->name; t++)
 		if (!strcmp(t->name, argv[0])) {
 			hvc_cli_getopt_reset();
+			hvc_cli_set_cmd_path(group, t->name);
 			return t->fn(argc, argv);
 		}
-	fprintf(stderr, "hvc: unknown command \"%s%s%s\"\n", group ? group : "", group ? " " : "", argv[0]);
-	list_commands(stderr, group, table);
-	return HVC_EXIT_USAGE;
+	return hvc_cli_unknown_command(group, table, argv[0]);
 }
 
 int hvc_cli_fail(const char *what, const struct hvc_error *err, int status)
 {
-	fprintf(stderr, "hvc: %s: %s\n", what, err && err->msg[0] ? err->msg : "failed");
+	hvc_cli_print_error(what, err && err->msg[0] ? err->msg : "failed", NULL, status);
 	return status;
 }
 
 int hvc_cli_usage_error(const char *what, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "hvc: %s: ", what);
+	char msg[1024];
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, " (see: hvc %s --help)\n", what);
+	hvc_cli_print_error(what, msg, what, HVC_EXIT_USAGE);
 	return HVC_EXIT_USAGE;
 }
 

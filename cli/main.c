@@ -4,10 +4,6 @@
 #include <string.h>
 #include "cli.h"
 
-#ifndef HVC_VERSION
-#define HVC_VERSION "unknown"
-#endif
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -18,9 +14,19 @@ static void usage(FILE *f)
 		"  -v, --verbose       more logging (repeat for debug/trace)\n"
 		"  --log-level LEVEL   error, warn, info, debug, trace (also $HVC_LOG)\n"
 		"  --version           print the version\n"
-		"  -h, --help          this help\n\n");
+		"  -h, --help          this help\n\n"
+		"Commands:\n");
 	for (const struct hvc_cli_cmd *t = hvc_cli_commands; t->name; t++)
-		fprintf(f, "  %-14s %s\n", t->name, t->summary);
+		if (t->summary) /* aliases have none */
+			fprintf(f, "  %-14s %s\n", t->name, t->summary);
+	fprintf(f, "\n'hvc help COMMAND' or 'hvc COMMAND --help' shows a command's options;\n"
+		   "docs/cli.md (or man hvc) lists them all, with --format's fields.\n\n"
+		   "Exit status: 0 success; 1 a command failed; 2 a usage error (unknown flag or\n"
+		   "command, missing argument, bad --format); run and exec: 125 for hvc's own\n"
+		   "errors, else the command's own status (127: not found in the image).\n"
+		   "With --format json, errors are {\"error\": ..., \"code\": ...} on stderr.\n\n"
+		   "Environment: HVC_ROOT (state directory), HVC_LOG (log level), HVC_LIBVIRT_URI,\n"
+		   "HVC_KERNEL (guest kernel), HVC_GUEST_DIR (hvc-init and hvc-workload).\n");
 }
 
 int main(int argc, char **argv)
@@ -42,7 +48,7 @@ int main(int argc, char **argv)
 	};
 	int c;
 	/* "+": stop at the command name; its options are its own */
-	while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "+vh", opts)) != -1) {
 		switch (c) {
 		case 'r': hvc_set_root(optarg); break;
 		case 'v':
@@ -57,14 +63,18 @@ int main(int argc, char **argv)
 			hvc_log_set_level(l);
 			break;
 		}
-		case 'V': printf("hvc %s\n", HVC_VERSION); return 0;
+		case 'V': printf("hvc %s\n", hvc_cli_version()); return 0;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return HVC_EXIT_USAGE;
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	if (optind >= argc) {
 		usage(stderr);
 		return HVC_EXIT_USAGE;
+	}
+	if (optind == argc - 1 && !strcmp(argv[optind], "help")) {
+		usage(stdout);
+		return 0;
 	}
 	return hvc_cli_dispatch(NULL, hvc_cli_commands, argc - optind, argv + optind);
 }

@@ -13,6 +13,8 @@ libnl-route-3-dev libnftables-dev nftables curl"
 
 # The reference net-stream is validated against (docs/methodology.md).
 PACKAGES="$PACKAGES iperf3"
+# Man pages (`make man`): scdoc renders the pages man/gen-man.sh writes from --help.
+PACKAGES="$PACKAGES scdoc"
 
 missing=""
 for p in $PACKAGES; do
