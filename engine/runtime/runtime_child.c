@@ -115,18 +115,17 @@ static int bring_up_lo(struct hvc_error *err)
 	return 0;
 }
 
-/* none: lo up here; bridge: the parent attaches the veth and brings lo
- * up (runtime_net.c), then writes a byte; container:NAME: join its netns
- * (host: nothing to do). */
+/* none: lo up here; bridge: join the netns the parent made with the veth
+ * configured (runtime_net.c); container:NAME: join its netns (host: nothing
+ * to do). */
 static int setup_network(const struct hvc_rt_child *a, struct hvc_error *err)
 {
-	char go;
 	switch (a->s->net) {
 	case HVC_CTR_NET_NONE:
 		return bring_up_lo(err);
 	case HVC_CTR_NET_BRIDGE:
-		if (read(a->sync_r, &go, 1) != 1)
-			_exit(125); /* the parent failed and reports it */
+		if (setns(a->net_fd, CLONE_NEWNET) < 0)
+			return hvc_err(err, errno, "join the network namespace made for it");
 		return 0;
 	case HVC_CTR_NET_CONTAINER:
 		if (setns(a->net_fd, CLONE_NEWNET) < 0)

@@ -4,7 +4,7 @@
  * $HVC_ROOT/networks/<name>/network.json, the default `hvc0` persisted on
  * first use), IPAM leases (networks/<name>/leases/<address>.json, one file
  * per instance, written under networks/.lock), the bridge and veth links
- * (libnl-route, loaded on first use), the nftables table `inet hvc`
+ * (libmnl, loaded on first use), the nftables table `inet hvc`
  * (masquerade and published ports, rendered as text from the leases by a pure
  * function and applied through libnftables in one transaction) and the
  * /etc/hosts and /etc/resolv.conf files instances bind-mount.
@@ -114,7 +114,7 @@ int hvc_net_nft_apply(const char *text, struct hvc_error *err);
 /* networks/<net>/hosts, the file instances bind-mount as /etc/hosts. */
 char *hvc_net_hosts_path(const char *net);
 
-/* ---------- links (engine/net/net_link.c, libnl-route) --------------------------
+/* ---------- links (engine/net/net_link.c, libmnl) -------------------------------
  * The plan of one attachment, pure; applying it creates the veth pair with
  * its peer in the netns of pid, enslaves the host end, configures the peer. */
 struct hvc_net_attach_plan {
@@ -130,6 +130,10 @@ void hvc_net_attach_plan(const struct hvc_net *n, const struct hvc_net_lease *l,
  * *created tells whether it was new (the nftables table is reapplied then). */
 int hvc_net_bridge_ensure(const struct hvc_net *n, bool *created, struct hvc_error *err);
 int hvc_net_attach_veth(const struct hvc_net_attach_plan *p, pid_t pid, struct hvc_error *err);
+/* The same into a new network namespace, made for the purpose before any
+ * process lives in it: returns its fd (the caller setns()es a child into it
+ * and closes it), or -1. */
+int hvc_net_attach_veth_new_ns(const struct hvc_net_attach_plan *p, struct hvc_error *err);
 int hvc_net_link_delete(const char *ifname, struct hvc_error *err);
 /* The host ends of hvc's veths (vh*) attached to bridge (malloc'd strv;
  * none when the bridge is not in this network namespace). */
