@@ -12,6 +12,7 @@
 HVC_LAZY_LIB(mnl_lib, HVC_SONAME_MNL);
 
 HVC_LAZY_FN(mnl_lib, struct mnl_socket *, mnl_socket_open, (int bus), (bus))
+HVC_LAZY_FN(mnl_lib, struct mnl_socket *, mnl_socket_fdopen, (int fd), (fd))
 HVC_LAZY_FN(mnl_lib, int, mnl_socket_bind, (struct mnl_socket * nl, unsigned int groups, pid_t pid),
 	    (nl, groups, pid))
 HVC_LAZY_FN(mnl_lib, int, mnl_socket_close, (struct mnl_socket * nl), (nl))

@@ -17,7 +17,9 @@
 #include <pthread.h>
 #include <sched.h>
 #include <string.h>
+#include <linux/netlink.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 void hvc_net_attach_plan(const struct hvc_net *n, const struct hvc_net_lease *l,
@@ -218,31 +220,51 @@ int hvc_net_bridge_ensure(const struct hvc_net *n, bool *created, struct hvc_err
 /* A netlink socket in a network namespace: created by a short thread that
  * enters the namespace (setns, or unshare for a new one: both change only
  * the calling thread's) and ends there, so this thread never leaves its
- * own; the socket keeps the namespace it was created in. */
+ * own; the socket keeps the namespace it was created in. The thread makes
+ * only system calls (a malloc there would set up an arena of its own). */
 struct ns_open {
 	int nsfd; /* in: the namespace to enter, or -1 for a new one (out: its fd) */
-	struct mnl_socket *s;
-	struct hvc_error err;
+	bool new_ns;
+	int sock;
+	int err;
+	const char *what;
 };
+
+/* hvc's networks are IPv4 only (docs/network.md, Limits): the eth0 made
+ * next gets no IPv6 link-local address, duplicate address detection or
+ * multicast listener reports (lo, already made, keeps ::1), as Docker does
+ * on a network without IPv6. /proc/sys/net is this thread's namespace's. */
+static void no_ipv6_by_default(void)
+{
+	int fd = open("/proc/sys/net/ipv6/conf/default/disable_ipv6", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) { /* absent: a kernel without IPv6 */
+		if (write(fd, "1", 1) != 1) {
+			/* not fatal: eth0 then also has an IPv6 link-local address */
+		}
+		close(fd);
+	}
+}
 
 static void *ns_open_thread(void *p)
 {
 	struct ns_open *o = p;
-	if (o->nsfd >= 0 ? setns(o->nsfd, CLONE_NEWNET) < 0 : unshare(CLONE_NEWNET) < 0) {
-		hvc_err(&o->err, errno, "%s network namespace", o->nsfd >= 0 ? "enter the instance's" : "create a");
-		return NULL;
-	}
-	if (o->nsfd < 0 && (o->nsfd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) < 0) {
-		hvc_err(&o->err, errno, "open `/proc/thread-self/ns/net`");
-		return NULL;
-	}
-	o->s = nl_open(&o->err);
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+	if (o->new_ns ? unshare(CLONE_NEWNET) < 0 : setns(o->nsfd, CLONE_NEWNET) < 0)
+		o->what = o->new_ns ? "create a network namespace" : "enter the instance's network namespace";
+	else if (o->new_ns && (o->nsfd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) < 0)
+		o->what = "open `/proc/thread-self/ns/net`";
+	else if ((o->sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE)) < 0 ||
+		 bind(o->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		o->what = "netlink socket in the namespace";
+	o->err = o->what ? errno : 0;
+	if (!o->what && o->new_ns)
+		no_ipv6_by_default();
 	return NULL;
 }
 
 static struct mnl_socket *nl_open_ns(int *nsfd, struct hvc_error *err)
 {
-	struct ns_open o = {.nsfd = *nsfd};
+	struct ns_open o = {.nsfd = *nsfd, .new_ns = *nsfd < 0, .sock = -1};
 	pthread_t t;
 	int r = pthread_create(&t, NULL, ns_open_thread, &o);
 	if (r != 0) {
@@ -250,15 +272,20 @@ static struct mnl_socket *nl_open_ns(int *nsfd, struct hvc_error *err)
 		return NULL;
 	}
 	pthread_join(t, NULL);
-	if (!o.s) {
+	struct mnl_socket *s = o.what ? NULL : mnl_socket_fdopen(o.sock);
+	if (!s) {
+		if (!o.what)
+			hvc_err(err, errno, "netlink socket in the namespace");
+		else
+			hvc_err(err, o.err, "%s", o.what);
+		if (o.sock >= 0)
+			close(o.sock);
 		if (*nsfd < 0 && o.nsfd >= 0)
 			close(o.nsfd);
-		if (err)
-			*err = o.err;
 		return NULL;
 	}
 	*nsfd = o.nsfd;
-	return o.s;
+	return s;
 }
 
 /* One request: the pair, the host end up on the bridge, the peer in the
