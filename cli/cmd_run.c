@@ -284,6 +284,7 @@ int hvc_cmd_run(int argc, char **argv)
 {
 	struct run_opts o = { 0 };
 	hvc_ctr_spec_init(&o.spec);
+	hvc_ctr_opt_network(&o.spec, "bridge", NULL); /* the default, as in Docker (docs/network.md) */
 	char *image = NULL, **cmd = NULL;
 	int rc = parse(argc, argv, &o, &image, &cmd);
 	if (rc == 0)

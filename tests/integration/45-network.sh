@@ -45,9 +45,12 @@ expect_status 125 "$B" run --rm --network nosuchnet busybox true
 expect_contains "$OUT" 'network "nosuchnet" not found'
 ok "a failed start releases its lease; --userns and --read-only work on the bridge; unknown network: 125"
 
-expect_status 0 "$B" run --rm busybox ip -o link
+expect_status 0 "$B" run --rm --network none busybox ip -o link
 [ "$(grep -c ': ' <<<"$OUT")" = 1 ] || fail "--network none has more than lo: $OUT"
-ok "--network none (the default) still has only lo"
+expect_status 0 "$B" run --rm busybox ip -4 -o addr show eth0
+expect_contains "$OUT" "inet 10.88.0."
+[ "$(leases)" = 0 ] || fail "--rm on the default network left a lease"
+ok "--network none has only lo; the default is the bridge (hvc0)"
 
 # --- container to container, by name ------------------------------------------------
 "$B" run -d --name web --network bridge -p 127.0.0.1:8080:80 busybox \
@@ -91,7 +94,9 @@ expect_contains "$OUT" "exposed-ok"
 "$B" rm -f exp >/dev/null
 ok "-P publishes EXPOSE 80 on host port $hp, reachable on 127.0.0.1"
 
-expect_status 125 "$B" run --rm -p 8081:80 busybox true
+expect_status 125 "$B" run --rm --network none -p 8081:80 busybox true
+expect_contains "$OUT" "-p needs a bridge network"
+expect_status 125 "$B" run --rm --network host -p 8081:80 busybox true
 expect_contains "$OUT" "-p needs a bridge network"
 ok "-p without a bridge network: 125 with a clear message"
 
