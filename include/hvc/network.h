@@ -142,8 +142,13 @@ int hvc_net_bridge_veths(const char *bridge, char ***names, struct hvc_error *er
 /* ---------- prune (engine/net/net_prune.c) -------------------------------------- */
 struct hvc_net_prune_report {
 	unsigned leases, links;
+	unsigned bridges; /* hvc_net_prune_unused: bridges deleted */
+	bool table;       /* hvc_net_prune_unused: the table `inet hvc` deleted */
 };
 /* Drops leases whose holder died, veths without a lease, then syncs (force). */
 int hvc_net_prune(struct hvc_net_prune_report *r, struct hvc_error *err);
+/* Then (system prune -a): the bridges of this namespace without a lease and,
+ * when no lease is left anywhere, the table `inet hvc`. */
+int hvc_net_prune_unused(struct hvc_net_prune_report *r, struct hvc_error *err);
 
 #endif

@@ -138,3 +138,15 @@ after="$(leases) $(veths) $(dnat_rules)"
 [ "$before" = "$after" ] || fail "after kill -9 and prune: leases/veths/rules '$after', before '$before'"
 [ "$after" = "0 0 0" ] || fail "leftovers: $after"
 ok "kill -9 of hvc run, then system prune: no lease, veth or nftables rule left ($before -> $after)"
+
+# --- system prune -a: what nothing uses any more -----------------------------------------
+ip link show hvc0 >/dev/null 2>&1 || fail "hvc0 should still be there before prune -a"
+nft list table inet hvc >/dev/null 2>&1 || fail "the table inet hvc should still be there before prune -a"
+expect_status 0 "$B" system prune -a
+expect_contains "$OUT" "the nftables table"
+ip link show hvc0 >/dev/null 2>&1 && fail "prune -a left the unused bridge hvc0"
+nft list table inet hvc >/dev/null 2>&1 && fail "prune -a left the table inet hvc"
+expect_status 0 "$B" run --rm -p 127.0.0.1:9091:80 busybox sh -c 'ip -4 -o addr show eth0'
+expect_contains "$OUT" "inet 10.88.0."
+nft list table inet hvc 2>/dev/null | grep -q masquerade || fail "the next start did not apply the table again"
+ok "system prune -a removed the unused bridge and the table; the next start makes them again"
