@@ -48,8 +48,8 @@ static void run_usage(FILE *f)
 		"  --connect URI      libvirt URI (default $HVC_LIBVIRT_URI or qemu:///embed?root=$HVC_ROOT/libvirt)\n"
 		"  --wait-poweroff    after the command, wait for the guest's own power-off (default: destroy)\n"
 		"  --prepare          build the boot artifacts only\n"
-		"  --network MODE     none (default), bridge (hvc0) or a network's name (hvc network create):\n"
-		"                     one virtio-net NIC with an address from hvc's IPAM\n"
+		"  --network MODE     bridge (hvc0, the default) or a network's name (hvc network create):\n"
+		"                     one virtio-net NIC with an address from hvc's IPAM; none: no NIC\n"
 		"  -p, --publish [IP:]HOSTPORT:GUESTPORT[/tcp|udp]  publish a guest port (repeatable)\n"
 		"Low-level bridge attachment (--network bridge, no IPAM):\n"
 		"  --net-bridge NAME  host bridge for the NIC's tap (must exist)\n"
@@ -202,10 +202,11 @@ static int parse_run(int argc, char **argv, struct hvc_vm_opts *o, char ***env, 
 
 static int cmd_run(int argc, char **argv)
 {
-	struct hvc_vm_opts o = { .compress = -1, .output = out_stdout };
+	/* the bridge network by default, as a container's (docs/network.md) */
+	struct hvc_vm_opts o = { .compress = -1, .output = out_stdout, .network = HVC_VM_NET_BRIDGE };
 	_cleanup_strv_ char **env = NULL;
 	bool timings = false;
-	__attribute__((cleanup(run_net_clear))) struct run_net rn = { 0 };
+	__attribute__((cleanup(run_net_clear))) struct run_net rn = { .network = "bridge" };
 	int rc = parse_run(argc, argv, &o, &env, &timings, &rn);
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
