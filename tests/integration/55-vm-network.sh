@@ -100,8 +100,11 @@ expect_status 2 "$HVC" vm run --rm --network bridge --net-bridge br-test busybox
 expect_contains "$OUT" "--network bridge needs --net-bridge NAME and --ip ADDR/PREFIX"
 expect_status 2 "$HVC" vm run --rm "${NET[@]}" --gateway 10.98.0.1 busybox true
 expect_contains "$OUT" "gateway 10.98.0.1 is not another address of 10.99.0.2/24"
+expect_status 2 "$HVC" vm run --rm --network none --ip 10.99.0.2/24 busybox true
+expect_contains "$OUT" '--net-bridge and --ip go with --network bridge, not "none"'
+# the default is the bridge: --ip alone lacks its --net-bridge
 expect_status 2 "$HVC" vm run --rm --ip 10.99.0.2/24 busybox true
-expect_contains "$OUT" "need --network bridge"
+expect_contains "$OUT" "--network bridge needs --net-bridge NAME and --ip ADDR/PREFIX"
 [ -z "$("$HVC" vm ps -a -q)" ] || fail "a failed run left state: $("$HVC" vm ps -a)"
 ok "network faults give one clear error and leave nothing"
 
@@ -207,7 +210,7 @@ after="$(leases) $(hvc_taps hvc-vmn) $(dnat_rules)"
 [ "$before" = "$after" ] || fail "after kill -9 and prune: leases/taps/rules '$after', before '$before'"
 [ -z "$(qemu_left)" ] || fail "system prune left QEMU running"
 expect_status 0 "$HVC" network rm vmn
-expect_status 2 "$HVC" vm run --rm -p 8080:80 busybox true
+expect_status 2 "$HVC" vm run --rm --network none -p 8080:80 busybox true
 expect_contains "$OUT" "-p needs a bridge network"
 expect_status 2 "$HVC" vm run --rm --network bridge --net-bridge br-test --ip 10.99.0.2/24 -p 8080:80 busybox true
 expect_contains "$OUT" "-p needs a bridge network"
