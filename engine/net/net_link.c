@@ -32,6 +32,7 @@ void hvc_net_attach_plan(const struct hvc_net *n, const struct hvc_net_lease *l,
 	p->addr = l->addr;
 	p->gateway = n->gateway;
 	p->prefix = n->prefix;
+	p->mtu = n->mtu;
 }
 
 static void mnl_closep(struct mnl_socket **s)
@@ -111,15 +112,15 @@ static int link_index(const char *name, struct hvc_error *err)
 	return (int)i;
 }
 
-static void put_link(struct nl_req *r, int ifindex, const char *name, int flags)
+static void put_link(struct nl_req *r, int ifindex, unsigned mtu, int flags)
 {
 	struct ifinfomsg *ifi;
 	struct nlmsghdr *h = req_msg(r, RTM_NEWLINK, (uint16_t)flags, sizeof(*ifi), (void **)&ifi);
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
 	ifi->ifi_flags = ifi->ifi_change = IFF_UP;
-	if (name)
-		mnl_attr_put_strz(h, IFLA_IFNAME, name);
+	if (mtu)
+		mnl_attr_put_u32(h, IFLA_MTU, mtu);
 	req_done(r, h);
 }
 
@@ -204,7 +205,9 @@ int hvc_net_bridge_ensure(const struct hvc_net *n, bool *created, struct hvc_err
 		return -1;
 	struct nl_req r = {.len = 0};
 	put_addr(&r, idx, n->gateway, n->prefix);
-	put_link(&r, idx, NULL, 0);
+	/* a bridge's MTU set by a change (not at creation) stays: it no longer
+	 * follows its ports' (1500 when it has none) */
+	put_link(&r, idx, n->mtu, 0);
 	int e = req_run(s, &r, NULL);
 	if (e < 0 && e != -EEXIST)
 		return hvc_err(err, -e, "configure bridge `%s`", n->bridge);
@@ -304,6 +307,8 @@ static int veth_create(struct mnl_socket *s, const struct hvc_net_attach_plan *p
 	ifi->ifi_flags = ifi->ifi_change = IFF_UP;
 	mnl_attr_put_strz(h, IFLA_IFNAME, p->host_if);
 	mnl_attr_put_u32(h, IFLA_MASTER, (uint32_t)br);
+	if (p->mtu)
+		mnl_attr_put_u32(h, IFLA_MTU, p->mtu);
 	struct nlattr *info = mnl_attr_nest_start(h, IFLA_LINKINFO);
 	mnl_attr_put_strz(h, IFLA_INFO_KIND, "veth");
 	struct nlattr *data = mnl_attr_nest_start(h, IFLA_INFO_DATA);
@@ -312,6 +317,8 @@ static int veth_create(struct mnl_socket *s, const struct hvc_net_attach_plan *p
 	peer->ifi_family = AF_UNSPEC; /* not up here: veth refuses (ENOTCONN) before the pair is linked */
 	mnl_attr_put_strz(h, IFLA_IFNAME, p->peer_if);
 	mnl_attr_put_u32(h, IFLA_NET_NS_FD, (uint32_t)nsfd);
+	if (p->mtu)
+		mnl_attr_put_u32(h, IFLA_MTU, p->mtu);
 	mnl_attr_nest_end(h, pi);
 	mnl_attr_nest_end(h, data);
 	mnl_attr_nest_end(h, info);
@@ -355,8 +362,8 @@ static int configure_peer(struct mnl_socket *in, const struct hvc_net_attach_pla
 	if (idx < 0)
 		return -1;
 	struct nl_req r = {.len = 0};
-	put_link(&r, 1 /* LOOPBACK_IFINDEX: lo in every namespace */, NULL, 0);
-	put_link(&r, idx, NULL, 0);
+	put_link(&r, 1 /* LOOPBACK_IFINDEX: lo in every namespace */, 0, 0);
+	put_link(&r, idx, 0, 0);
 	put_addr(&r, idx, p->addr, p->prefix);
 	put_default_route(&r, idx, p->gateway);
 	unsigned failed = 0;

@@ -4,7 +4,7 @@
  * nothing here assigns to globals the caller reads, allocates what it would
  * leave behind, or calls glibc's set*id() wrappers. Its steps, in order:
  *
- *   wait_for_parent, enter_cgroup, enter_cgroupns, build_rootfs, setup_network,
+ *   wait_for_parent, enter_cgroup, enter_cgroupns, setup_network, build_rootfs,
  *   set_hostname, pivot            -> HVC_RT_MSG_ROOTFS
  *   resolve_user, enter_workdir, setup_stdio, enter_userns,
  *   exec_init: the environment, the confinement (runtime_confine.c), execveat
@@ -300,9 +300,11 @@ void hvc_rt_child_main(struct hvc_rt_child *a)
 		child_fail(a, 125, &err);
 	if (enter_cgroupns(&err) < 0)
 		child_fail(a, 125, &err);
-	if (build_rootfs(a, &err) < 0)
-		child_fail(a, 125, &err);
+	/* before the rootfs: the sysfs it mounts shows the network namespace
+	 * of its mounter (bridge and container:NAME join theirs here) */
 	if (setup_network(a, &err) < 0)
+		child_fail(a, 125, &err);
+	if (build_rootfs(a, &err) < 0)
 		child_fail(a, 125, &err);
 	if (set_hostname(a, &err) < 0)
 		child_fail(a, 125, &err);

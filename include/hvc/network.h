@@ -50,14 +50,16 @@ struct hvc_net {
 	uint32_t subnet;
 	unsigned prefix;
 	uint32_t gateway; /* the bridge's own address: subnet + 1 */
+	unsigned mtu;     /* of the bridge and its veths; 0: the kernel's (1500) */
 };
 /* Pure: a definition from a name and a subnet. */
 int hvc_net_def_make(const char *name, uint32_t subnet, unsigned prefix, struct hvc_net *n,
 		     struct hvc_error *err);
 /* A network by name (`bridge` names hvc0); hvc0 is created on first use. */
 int hvc_net_get(const char *name, struct hvc_net *n, struct hvc_error *err);
-/* A user network; subnet NULL: the first free 10.89.N.0/24. */
-int hvc_net_create(const char *name, const char *subnet, struct hvc_net *n, struct hvc_error *err);
+/* A user network; subnet NULL: the first free 10.89.N.0/24; mtu 0: 1500. */
+int hvc_net_create(const char *name, const char *subnet, unsigned mtu, struct hvc_net *n,
+		   struct hvc_error *err);
 /* Removes a network without leases, and its bridge. */
 int hvc_net_remove(const char *name, struct hvc_error *err);
 int hvc_net_list(struct hvc_net **nets, size_t *n, struct hvc_error *err);
@@ -123,6 +125,7 @@ struct hvc_net_attach_plan {
 	char peer_if[16]; /* "eth0" inside */
 	uint32_t addr, gateway;
 	unsigned prefix;
+	unsigned mtu; /* the network's; 0: the kernel's */
 };
 void hvc_net_attach_plan(const struct hvc_net *n, const struct hvc_net_lease *l,
 			 struct hvc_net_attach_plan *p);

@@ -139,6 +139,24 @@ after="$(leases) $(veths) $(dnat_rules)"
 [ "$after" = "0 0 0" ] || fail "leftovers: $after"
 ok "kill -9 of hvc run, then system prune: no lease, veth or nftables rule left ($before -> $after)"
 
+# --- a network with its own MTU (lo's 64 KiB: docs/network.md, "Throughput") ----------
+expect_status 2 "$B" network create --mtu lots big
+expect_status 1 "$B" network create --mtu 100 big
+expect_contains "$OUT" "expected 576..65535"
+expect_status 0 "$B" network create --mtu 65535 big
+expect_status 0 "$B" run --rm --network big busybox cat /sys/class/net/eth0/mtu
+[ "$OUT" = 65535 ] || fail "eth0 on --mtu 65535: mtu $OUT"
+ip -o link show hvc-big | grep -q " mtu 65535 " || fail "bridge hvc-big: $(ip -o link show hvc-big)"
+expect_status 0 "$B" network inspect big
+expect_contains "$OUT" '"mtu": 65535'
+expect_status 0 "$B" run --rm busybox cat /sys/class/net/eth0/mtu
+[ "$OUT" = 1500 ] || fail "eth0 on hvc0: mtu $OUT"
+# the container's /sys shows its own namespace's devices, not the host's
+expect_status 0 "$B" run --rm busybox ls /sys/class/net
+[ "$(echo $OUT)" = "eth0 lo" ] || fail "/sys/class/net in a container on hvc0: $OUT"
+expect_status 0 "$B" network rm big
+ok "network create --mtu: the bridge and both ends of the veth take it; hvc0 keeps 1500"
+
 # --- system prune -a: what nothing uses any more -----------------------------------------
 ip link show hvc0 >/dev/null 2>&1 || fail "hvc0 should still be there before prune -a"
 nft list table inet hvc >/dev/null 2>&1 || fail "the table inet hvc should still be there before prune -a"
