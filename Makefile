@@ -6,7 +6,7 @@
 
 CC      ?= gcc
 PKGS    := libvirt libseccomp hwloc json-c libarchive libcrypto libcap libcurl libkmod
-PKGS    += libnl-3.0 libnl-route-3.0 libnftables
+PKGS    += libmnl libnftables
 CFLAGS  ?= -O2 -g
 # Messages are truncated on purpose (bounded buffers): -Wno-format-truncation.
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -Iinclude -D_GNU_SOURCE
@@ -24,9 +24,9 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libarchive (libxml2, ICU, libstdc++, ...), libcrypto and hwloc (libudev). The
 # commands that do not need them — `hvc run` above all — do not pay for their
 # relocation at start. util/<lib>_lazy.c dlopen()s them by soname. libkmod:
-# read only when the VM driver builds boot artifacts. libnl and libnftables:
+# read only when the VM driver builds boot artifacts. libmnl and libnftables:
 # only a start on a bridge network talks netlink and nftables (engine/net/).
-LAZY_PKGS  := libvirt libarchive libcrypto hwloc libkmod libnl-3.0 libnl-route-3.0 libnftables
+LAZY_PKGS  := libvirt libarchive libcrypto hwloc libkmod libmnl libnftables
 PKG_LIBS   = $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) 2>/dev/null) -ldl
 # The soname the installed dev package links against (libarchive.so.13 on
 # Debian 12), so another distribution's version is loaded too; the wrappers
@@ -37,7 +37,7 @@ $(BUILD)/util/archive_lazy.o: CFLAGS += $(call lazy_soname_flag,ARCHIVE,libarchi
 $(BUILD)/util/crypto_lazy.o: CFLAGS += $(call lazy_soname_flag,CRYPTO,libcrypto,crypto)
 $(BUILD)/util/hwloc_lazy.o: CFLAGS += $(call lazy_soname_flag,HWLOC,hwloc,hwloc)
 $(BUILD)/util/kmod_lazy.o: CFLAGS += $(call lazy_soname_flag,KMOD,libkmod,kmod)
-$(BUILD)/util/nl_lazy.o: CFLAGS += $(call lazy_soname_flag,NL,libnl-3.0,nl-3) $(call lazy_soname_flag,NL_ROUTE,libnl-route-3.0,nl-route-3)
+$(BUILD)/util/mnl_lazy.o: CFLAGS += $(call lazy_soname_flag,MNL,libmnl,mnl)
 $(BUILD)/util/nft_lazy.o: CFLAGS += $(call lazy_soname_flag,NFT,libnftables,nftables)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 

@@ -197,10 +197,11 @@ static int ctr_host_prepare(struct hvc_bench_ctx *ctx, struct hvc_error *err)
 }
 
 /* --network for one instance: host (container-host), bridge for network
- * workloads, else hvc's default (none), given explicitly. */
+ * workloads, else none, given explicitly (hvc's default is the bridge): the
+ * other workloads, like runc's and the native runs, pay for no veth. */
 static const char *ctr_network(const struct ctr_priv *p, bool network)
 {
-	return p && p->host_net ? "host" : network ? "bridge" : NULL;
+	return p && p->host_net ? "host" : network ? "bridge" : "none";
 }
 
 /* hvc run --rm --name TAG --cpuset-cpus CPUS [-v SCRATCH:/scratch] [-w DIR] IMAGE

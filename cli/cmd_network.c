@@ -102,21 +102,38 @@ static int cmd_inspect(int argc, char **argv)
 	return 0;
 }
 
+static int parse_mtu(const char *s, unsigned *mtu)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v > 65535)
+		return -1;
+	*mtu = (unsigned)v;
+	return 0;
+}
+
 static int cmd_create(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"subnet", required_argument, NULL, 's'},
+	    {"mtu", required_argument, NULL, 'm'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *subnet = NULL;
+	unsigned mtu = 0;
 	int c;
 	hvc_cli_getopt_reset();
 	while ((c = hvc_cli_getopt(argc, argv, "h", opts)) != -1) {
 		if (c == 's')
 			subnet = optarg;
+		else if (c == 'm') {
+			if (parse_mtu(optarg, &mtu) < 0)
+				return hvc_cli_usage_error("network create", "bad --mtu \"%s\"", optarg);
+		}
 		else if (c == 'h')
-			return printf("Usage: hvc network create [--subnet CIDR] NAME\n"), 0;
+			return printf("Usage: hvc network create [--subnet CIDR] [--mtu BYTES] NAME\n"), 0;
 		else
 			return hvc_cli_bad_option(HVC_EXIT_USAGE);
 	}
@@ -124,7 +141,7 @@ static int cmd_create(int argc, char **argv)
 		return hvc_cli_usage_error("network create", "one network name is required");
 	struct hvc_error err = {0};
 	struct hvc_net n;
-	if (hvc_net_create(argv[optind], subnet, &n, &err) < 0)
+	if (hvc_net_create(argv[optind], subnet, mtu, &n, &err) < 0)
 		return hvc_cli_fail("network create", &err, HVC_EXIT_FAIL);
 	printf("%s\n", n.name);
 	return 0;
@@ -152,7 +169,7 @@ static int cmd_rm(int argc, char **argv)
 static const struct hvc_cli_cmd network_cmds[] = {
     {"ls", cmd_ls, "list networks"},
     {"inspect", cmd_inspect, "a network's definition and leases (JSON)"},
-    {"create", cmd_create, "create a bridge network (--subnet CIDR)"},
+    {"create", cmd_create, "create a bridge network (--subnet CIDR, --mtu BYTES)"},
     {"rm", cmd_rm, "remove networks without attached instances"},
     {NULL, NULL, NULL},
 };

@@ -35,8 +35,8 @@ static void usage(FILE *f)
 		"  --cpus N                CPU quota\n"
 		"  --cpuset-cpus LIST      CPUs allowed, e.g. 0-1\n"
 		"  --pids-limit N          maximum number of processes\n"
-		"  --network MODE          none (only lo, the default), host, bridge (the hvc0\n"
-		"                          network), NETWORK (a user network), container:NAME\n"
+		"  --network MODE          bridge (the hvc0 network, the default), none (only lo),\n"
+		"                          host, NETWORK (a user network), container:NAME\n"
 		"  -p, --publish [IP:]HOST:CTR[/tcp|udp]   publish a port (bridge networks)\n"
 		"  -P, --publish-all       publish every EXPOSEd port on a free host port\n"
 		"  --cap-add CAP, --cap-drop CAP   change the capability set (ALL works)\n"
@@ -284,6 +284,7 @@ int hvc_cmd_run(int argc, char **argv)
 {
 	struct run_opts o = { 0 };
 	hvc_ctr_spec_init(&o.spec);
+	hvc_ctr_opt_network(&o.spec, "bridge", NULL); /* the default, as in Docker (docs/network.md) */
 	char *image = NULL, **cmd = NULL;
 	int rc = parse(argc, argv, &o, &image, &cmd);
 	if (rc == 0)

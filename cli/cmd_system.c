@@ -50,11 +50,11 @@ static int prune_vms(bool all, char *summary, size_t len, struct hvc_error *err)
 /* Leases whose holder died, veths without a lease; nftables rebuilt. */
 static int prune_networks(bool all, char *summary, size_t len, struct hvc_error *err)
 {
-	(void)all;
 	struct hvc_net_prune_report r;
-	if (hvc_net_prune(&r, err) < 0)
+	if (hvc_net_prune(&r, err) < 0 || (all && hvc_net_prune_unused(&r, err) < 0))
 		return -1;
-	snprintf(summary, len, "%u lease(s), %u veth(s)", r.leases, r.links);
+	snprintf(summary, len, "%u lease(s), %u veth(s)%s%s", r.leases, r.links,
+		 r.bridges ? ", unused bridges" : "", r.table ? ", the nftables table" : "");
 	return 0;
 }
 

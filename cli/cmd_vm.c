@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "format.h"
+#include "hvc/container.h"
 #include "hvc/network.h"
 #include "hvc/vm.h"
 
@@ -49,9 +50,10 @@ static void run_usage(FILE *f)
 		"  --connect URI      libvirt URI (default $HVC_LIBVIRT_URI or qemu:///embed?root=$HVC_ROOT/libvirt)\n"
 		"  --wait-poweroff    after the command, wait for the guest's own power-off (default: destroy)\n"
 		"  --prepare          build the boot artifacts only\n"
-		"  --network MODE     none (default), bridge (hvc0) or a network's name (hvc network create):\n"
-		"                     one virtio-net NIC with an address from hvc's IPAM\n"
+		"  --network MODE     bridge (hvc0, the default) or a network's name (hvc network create):\n"
+		"                     one virtio-net NIC with an address from hvc's IPAM; none: no NIC\n"
 		"  -p, --publish [IP:]HOSTPORT:GUESTPORT[/tcp|udp]  publish a guest port (repeatable)\n"
+		"  -P, --publish-all  publish every port the image EXPOSEs on a free host port\n"
 		"Low-level bridge attachment (--network bridge, no IPAM):\n"
 		"  --net-bridge NAME  host bridge for the NIC's tap (must exist)\n"
 		"  --ip ADDR/PREFIX   the guest's eth0 address (\"10.99.0.2/24\")\n"
@@ -69,11 +71,12 @@ static const struct option run_opts[] = {
 	{ "workdir", required_argument, NULL, 'w' }, { "machine", required_argument, NULL, 'M' },
 	{ "compress", required_argument, NULL, 'z' }, { "cmdline", required_argument, NULL, 'K' },
 	{ "timeout", required_argument, NULL, 't' }, { "timings", no_argument, NULL, 'T' },
-	{ "connect", required_argument, NULL, 'u' }, { "prepare", no_argument, NULL, 'P' },
+	{ "connect", required_argument, NULL, 'u' }, { "prepare", no_argument, NULL, 'Q' },
 	{ "wait-poweroff", no_argument, NULL, 'W' }, { "network", required_argument, NULL, 'N' },
 	{ "net-bridge", required_argument, NULL, 'B' }, { "ip", required_argument, NULL, 'I' },
 	{ "gateway", required_argument, NULL, 'G' }, { "dns", required_argument, NULL, 'S' },
 	{ "mac", required_argument, NULL, 'A' }, { "publish", required_argument, NULL, 'p' },
+	{ "publish-all", no_argument, NULL, 'P' },
 	{ "help", no_argument, NULL, 'h' },	{ NULL, 0, NULL, 0 },
 };
 
@@ -92,6 +95,7 @@ struct run_net {
 	const char *network;
 	struct hvc_net_port *ports;
 	size_t n_ports;
+	bool publish_all; /* -P: the image's EXPOSEd ports, once IMAGE is known */
 	struct hvc_vm_ipam ipam;
 	struct hvc_vm_net_provider provider;
 };
@@ -154,7 +158,7 @@ static int parse_run(int argc, char **argv, struct hvc_vm_opts *o, char ***env, 
 	struct hvc_error err = { 0 };
 	int c;
 	/* "+": options stop at IMAGE; what follows is the command's */
-	while ((c = hvc_cli_getopt(argc, argv, "+dn:m:e:w:p:h", run_opts)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "+dn:m:e:w:p:Ph", run_opts)) != -1) {
 		switch (c) {
 		case 'R': o->rm = true; break;
 		case 'd': o->detach = true; break;
@@ -185,7 +189,8 @@ static int parse_run(int argc, char **argv, struct hvc_vm_opts *o, char ***env, 
 		case 'K': o->extra_cmdline = optarg; break;
 		case 'T': *timings = true; break;
 		case 'u': o->uri = optarg; break;
-		case 'P': o->prepare_only = true; break;
+		case 'Q': o->prepare_only = true; break;
+		case 'P': rn->publish_all = true; break;
 		case 'W': o->wait_poweroff = true; break;
 		case 'h': run_usage(stdout); return -1;
 		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
@@ -193,6 +198,8 @@ static int parse_run(int argc, char **argv, struct hvc_vm_opts *o, char ***env, 
 	}
 	if (optind >= argc)
 		return hvc_cli_usage_error("vm run", "no IMAGE given");
+	if (rn->publish_all && hvc_image_publish_exposed(argv[optind], &rn->ports, &rn->n_ports, &err) < 0)
+		return hvc_cli_fail("vm run", &err, HVC_EXIT_RUNTIME);
 	if (plan_net(o, rn, &err) < 0 || hvc_vm_opts_check(o, &err) < 0)
 		return hvc_cli_usage_error("vm run", "%s", err.msg);
 	o->image = argv[optind];
@@ -203,10 +210,11 @@ static int parse_run(int argc, char **argv, struct hvc_vm_opts *o, char ***env, 
 
 static int cmd_run(int argc, char **argv)
 {
-	struct hvc_vm_opts o = { .compress = -1, .output = out_stdout };
+	/* the bridge network by default, as a container's (docs/network.md) */
+	struct hvc_vm_opts o = { .compress = -1, .output = out_stdout, .network = HVC_VM_NET_BRIDGE };
 	_cleanup_strv_ char **env = NULL;
 	bool timings = false;
-	__attribute__((cleanup(run_net_clear))) struct run_net rn = { 0 };
+	__attribute__((cleanup(run_net_clear))) struct run_net rn = { .network = "bridge" };
 	int rc = parse_run(argc, argv, &o, &env, &timings, &rn);
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;

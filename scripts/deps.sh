@@ -9,7 +9,7 @@ libvirt-clients qemu-system-x86 qemu-utils libseccomp-dev libhwloc-dev libjson-c
 gnuplot-nox libarchive-dev libssl-dev libcap-dev libcurl4-openssl-dev busybox-static
 linux-image-cloud-amd64 musl-tools e2fsprogs cpio zstd lz4 iproute2 procps libkmod-dev kmod
 runc crun skopeo umoci docker-registry hyperfine jq python3
-libnl-route-3-dev libnftables-dev nftables curl"
+libmnl-dev libnftables-dev nftables curl"
 
 # The reference net-stream is validated against (docs/methodology.md).
 PACKAGES="$PACKAGES iperf3"

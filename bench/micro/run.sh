@@ -1,7 +1,9 @@
 #!/bin/bash
 # bench/micro/run.sh — container start-to-exit, three ways, in one hyperfine run
 # on the same busybox image:
-#   hvc      hvc run --rm busybox true   (overlay, cgroups, seccomp, caps, pivot_root, hvc-init)
+#   hvc      hvc run --rm busybox true   (overlay, cgroups, seccomp, caps, pivot_root, hvc-init;
+#            on the default bridge network: a lease, a veth pair on hvc0)
+#   hvc-none the same with --network none (an empty network namespace, as runc's)
 #   runc     runc run on the same rootfs exported as an OCI bundle (config from `runc spec`)
 #   unshare  unshare --fork --pid --mount --uts --ipc --net + exec of the same busybox binary
 #            (the floor: namespaces and one exec, no rootfs, no cgroup, no seccomp)
@@ -21,6 +23,11 @@ ROUNDS=${ROUNDS:-5}
 WARMUP=${WARMUP:-5}
 OUT=${OUT:-results/micro-$(date -u +%Y%m%dT%H%M%SZ)}
 [ "$(id -u)" = 0 ] || { echo "bench/micro: needs root" >&2; exit 77; }
+# hvc's default bridge network (hvc0, its veths and nftables table) lives
+# and dies in a network namespace of this run's own
+if [ -z "${HVC_MICRO_NETNS:-}" ] && unshare --net true 2>/dev/null; then
+	HVC_MICRO_NETNS=1 exec unshare --net sh -c 'ip link set lo up && exec "$@"' sh "$0" "$@"
+fi
 for t in hyperfine runc jq unshare; do
 	command -v $t >/dev/null || { echo "bench/micro: $t is not installed (make deps)" >&2; exit 77; }
 done
@@ -64,6 +71,7 @@ for r in $(seq "$ROUNDS"); do
 	hyperfine -N --warmup "$WARMUP" --runs "$per_round" --style none \
 		--export-json "$OUT/hyperfine-$r.json" --export-markdown "$OUT/hyperfine-$r.md" \
 		-n hvc "$HVC run --rm busybox true" \
+		-n hvc-none "$HVC run --rm --network none busybox true" \
 		-n runc "runc --root $work/runc run -b $work/bundle hvc-micro" \
 		"${CRUN[@]}" \
 		-n unshare "unshare --fork --pid --mount --uts --ipc --net $work/bundle/rootfs/bin/true"
@@ -80,7 +88,8 @@ jq -r '
   "median ms over \(.results[0].times | length) runs in \(.rounds) rounds: " +
     ([.results[] | "\(.command) \(.median * 1000 | . * 100 | round / 100)"] | join(", ")),
   "hvc/runc: \(($m.hvc / $m.runc) * 100 | round / 100)  (target <= 0.33)",
-  "hvc/unshare: \(($m.hvc / $m.unshare) * 100 | round / 100)  (target <= 3)"
+  "hvc/unshare: \(($m.hvc / $m.unshare) * 100 | round / 100)  (target <= 3)",
+  "hvc (bridge) - hvc-none: \(($m.hvc - $m["hvc-none"]) * 1000 * 100 | round / 100) ms  (target <= 1.5)"
 ' "$OUT/hyperfine.json" | tee "$OUT/summary.txt"
 {
 	echo "host: $(uname -r), $(nproc) CPUs, cgroups: $("$HVC" info --json 2>/dev/null | jq -r '.cgroups.mode // "?"' 2>/dev/null)"

@@ -49,6 +49,8 @@ json_object *hvc_net_to_json(const struct hvc_net *n)
 	hvc_json_add_string(o, "bridge", n->bridge);
 	hvc_json_add_string(o, "subnet", cidr);
 	hvc_json_add_string(o, "gateway", hvc_net_ip_format(n->gateway, ip));
+	if (n->mtu)
+		hvc_json_add_int(o, "mtu", n->mtu);
 	return o;
 }
 
@@ -66,7 +68,10 @@ int hvc_net_def_read(const char *name, struct hvc_net *n, struct hvc_error *err)
 	unsigned prefix;
 	if (!subnet || hvc_net_cidr_parse(subnet, &net, &prefix, err) < 0)
 		return hvc_err(err, EINVAL, "`%s`: no valid subnet", p);
-	return hvc_net_def_make(name, net, prefix, n, err);
+	if (hvc_net_def_make(name, net, prefix, n, err) < 0)
+		return -1;
+	n->mtu = (unsigned)hvc_json_get_int(o, "mtu", 0);
+	return 0;
 }
 
 static int def_write(const struct hvc_net *n, struct hvc_error *err)
@@ -160,9 +165,12 @@ static int check_new(const char *name, const struct hvc_net *nets, size_t n, uin
 	return 0;
 }
 
-int hvc_net_create(const char *name, const char *subnet, struct hvc_net *n, struct hvc_error *err)
+int hvc_net_create(const char *name, const char *subnet, unsigned mtu, struct hvc_net *n,
+		   struct hvc_error *err)
 {
 	struct hvc_net def;
+	if (mtu && (mtu < 576 || mtu > 65535))
+		return hvc_err(err, EINVAL, "--mtu %u: expected 576..65535", mtu);
 	if (hvc_net_get(HVC_NET_DEFAULT, &def, err) < 0) /* so user subnets avoid it */
 		return -1;
 	if (!strcmp(name, "bridge") || !strcmp(name, "none") || !strcmp(name, "host"))
@@ -182,5 +190,6 @@ int hvc_net_create(const char *name, const char *subnet, struct hvc_net *n, stru
 	if (check_new(name, nets, cnt, net, prefix, err) < 0 ||
 	    hvc_net_def_make(name, net, prefix, n, err) < 0)
 		return -1;
+	n->mtu = mtu;
 	return def_write(n, err);
 }

@@ -1,20 +1,25 @@
-/* engine/net/net_link: bridges and veth pairs through netlink (libnl-route,
- * loaded on first use: util/nl_lazy.c). The attachment is planned first
- * (hvc_net_attach_plan, pure) and applied here; a veth dies with the
- * network namespace of its peer, so a container's teardown has nothing to
- * undo on the host side. */
+/* engine/net/net_link: bridges and veth pairs through rtnetlink (libmnl,
+ * loaded on first use: util/mnl_lazy.c). The attachment is planned first
+ * (hvc_net_attach_plan, pure) and applied here in as few round trips as the
+ * kernel allows: one request creates the pair with the host end up on its
+ * bridge and the peer in the instance's namespace; one batch of four
+ * (lo up, eth0 up, address, default route) configures the inside. A veth dies with
+ * the network namespace of its peer, so a container's teardown has nothing
+ * to undo on the host side. */
 #include "hvc/network.h"
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
 #include <net/if.h>
-#include <netlink/netlink.h>
-#include <netlink/route/addr.h>
-#include <netlink/route/link.h>
-#include <netlink/route/link/veth.h>
-#include <netlink/route/route.h>
 #include <pthread.h>
 #include <sched.h>
 #include <string.h>
+#include <linux/netlink.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 void hvc_net_attach_plan(const struct hvc_net *n, const struct hvc_net_lease *l,
@@ -27,96 +32,158 @@ void hvc_net_attach_plan(const struct hvc_net *n, const struct hvc_net_lease *l,
 	p->addr = l->addr;
 	p->gateway = n->gateway;
 	p->prefix = n->prefix;
+	p->mtu = n->mtu;
 }
 
-static void sock_freep(struct nl_sock **s)
+static void mnl_closep(struct mnl_socket **s)
 {
 	if (*s)
-		nl_socket_free(*s);
+		mnl_socket_close(*s);
 }
-static void link_putp(struct rtnl_link **l)
-{
-	if (*l)
-		rtnl_link_put(*l);
-}
-static void addr_putp(struct nl_addr **a)
-{
-	if (*a)
-		nl_addr_put(*a);
-}
-#define _cleanup_nl_sock_ __attribute__((cleanup(sock_freep)))
-#define _cleanup_rtnl_link_ __attribute__((cleanup(link_putp)))
-#define _cleanup_nl_addr_ __attribute__((cleanup(addr_putp)))
+#define _cleanup_mnl_ __attribute__((cleanup(mnl_closep)))
 
-static int nl_fail(struct hvc_error *err, int nlerr, const char *what, const char *name)
-{
-	return hvc_err(err, 0, "%s `%s`: %s", what, name, nl_geterror(nlerr));
-}
+/* A request buffer: a few messages sent in one sendmsg. */
+struct nl_req {
+	char buf[2048] __attribute__((aligned(4)));
+	size_t len;
+	unsigned n;
+};
 
-static struct nl_sock *nl_open(struct hvc_error *err)
+static struct mnl_socket *nl_open(struct hvc_error *err)
 {
-	struct nl_sock *s = nl_socket_alloc();
+	struct mnl_socket *s = mnl_socket_open(NETLINK_ROUTE);
 	if (!s) {
-		hvc_err(err, ENOMEM, "netlink socket");
+		hvc_err(err, errno, "netlink socket");
 		return NULL;
 	}
-	int r = nl_connect(s, NETLINK_ROUTE);
-	if (r < 0) {
-		nl_socket_free(s);
-		hvc_err(err, 0, "netlink: %s", nl_geterror(r));
+	if (mnl_socket_bind(s, 0, MNL_SOCKET_AUTOPID) < 0) {
+		hvc_err(err, errno, "netlink bind");
+		mnl_socket_close(s);
 		return NULL;
 	}
 	return s;
 }
 
-static struct nl_addr *ipv4_nl_addr(uint32_t a, unsigned prefix)
+/* The next message of req, with its fixed header of `extra` bytes zeroed. */
+static struct nlmsghdr *req_msg(struct nl_req *r, uint16_t type, uint16_t flags, size_t extra,
+				void **hdr)
 {
-	uint32_t be = htonl(a);
-	struct nl_addr *x = nl_addr_build(AF_INET, &be, 4);
-	if (x)
-		nl_addr_set_prefixlen(x, (int)prefix);
-	return x;
+	struct nlmsghdr *h = mnl_nlmsg_put_header(r->buf + r->len);
+	h->nlmsg_type = type;
+	h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	h->nlmsg_seq = 1; /* one seq for the whole batch: each message is acked in order */
+	*hdr = mnl_nlmsg_put_extra_header(h, extra);
+	r->n++;
+	return h;
 }
 
-static int link_index(struct nl_sock *s, const char *name, struct hvc_error *err)
+static void req_done(struct nl_req *r, struct nlmsghdr *h)
 {
-	_cleanup_rtnl_link_ struct rtnl_link *l = NULL;
-	int r = rtnl_link_get_kernel(s, 0, name, &l);
-	if (r < 0)
-		return nl_fail(err, r, "find link", name);
-	return rtnl_link_get_ifindex(l);
+	r->len += h->nlmsg_len;
 }
 
-static int link_up(struct nl_sock *s, const char *name, struct hvc_error *err)
+/* Sends req and reads one ack per message; the first error is returned as
+ * -errno (the kernel goes on with the next messages regardless). */
+static int req_run(struct mnl_socket *s, struct nl_req *r, unsigned *failed)
 {
-	_cleanup_rtnl_link_ struct rtnl_link *l = NULL;
-	_cleanup_rtnl_link_ struct rtnl_link *change = rtnl_link_alloc();
-	int r = rtnl_link_get_kernel(s, 0, name, &l);
-	if (r < 0)
-		return nl_fail(err, r, "find link", name);
-	rtnl_link_set_flags(change, IFF_UP);
-	if ((r = rtnl_link_change(s, l, change, 0)) < 0)
-		return nl_fail(err, r, "bring up", name);
-	return 0;
-}
-
-static int addr_add(struct nl_sock *s, int ifindex, uint32_t a, unsigned prefix, const char *name,
-		    struct hvc_error *err)
-{
-	struct rtnl_addr *ra = rtnl_addr_alloc();
-	_cleanup_nl_addr_ struct nl_addr *local = ipv4_nl_addr(a, prefix);
-	if (!ra || !local) {
-		if (ra)
-			rtnl_addr_put(ra);
-		return hvc_err(err, ENOMEM, "address");
+	if (mnl_socket_sendto(s, r->buf, r->len) < 0)
+		return -errno;
+	int first = 0;
+	char buf[8192] __attribute__((aligned(4)));
+	for (unsigned i = 0; i < r->n; i++) {
+		ssize_t n = mnl_socket_recvfrom(s, buf, sizeof(buf));
+		if (n < 0)
+			return -errno;
+		if (mnl_cb_run(buf, (size_t)n, 1, mnl_socket_get_portid(s), NULL, NULL) < 0 &&
+		    !first) {
+			first = -errno;
+			if (failed)
+				*failed = i;
+		}
 	}
-	rtnl_addr_set_ifindex(ra, ifindex);
-	rtnl_addr_set_local(ra, local);
-	int r = rtnl_addr_add(s, ra, 0);
-	rtnl_addr_put(ra);
-	if (r < 0 && r != -NLE_EXIST)
-		return nl_fail(err, r, "add an address to", name);
-	return 0;
+	return first;
+}
+
+static int link_index(const char *name, struct hvc_error *err)
+{
+	unsigned i = if_nametoindex(name);
+	if (i == 0)
+		return hvc_err(err, errno, "find link `%s`", name);
+	return (int)i;
+}
+
+static void put_link(struct nl_req *r, int ifindex, unsigned mtu, int flags)
+{
+	struct ifinfomsg *ifi;
+	struct nlmsghdr *h = req_msg(r, RTM_NEWLINK, (uint16_t)flags, sizeof(*ifi), (void **)&ifi);
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	ifi->ifi_flags = ifi->ifi_change = IFF_UP;
+	if (mtu)
+		mnl_attr_put_u32(h, IFLA_MTU, mtu);
+	req_done(r, h);
+}
+
+static void put_addr(struct nl_req *r, int ifindex, uint32_t a, unsigned prefix)
+{
+	struct ifaddrmsg *ifa;
+	struct nlmsghdr *h = req_msg(r, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, sizeof(*ifa),
+				     (void **)&ifa);
+	uint32_t be = htonl(a);
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = (unsigned char)prefix;
+	ifa->ifa_index = (unsigned)ifindex;
+	mnl_attr_put(h, IFA_LOCAL, 4, &be);
+	mnl_attr_put(h, IFA_ADDRESS, 4, &be);
+	req_done(r, h);
+}
+
+static void put_default_route(struct nl_req *r, int ifindex, uint32_t gw)
+{
+	struct rtmsg *rt;
+	struct nlmsghdr *h = req_msg(r, RTM_NEWROUTE, NLM_F_CREATE, sizeof(*rt), (void **)&rt);
+	uint32_t be = htonl(gw);
+	rt->rtm_family = AF_INET;
+	rt->rtm_table = RT_TABLE_MAIN;
+	rt->rtm_protocol = RTPROT_BOOT;
+	rt->rtm_scope = RT_SCOPE_UNIVERSE;
+	rt->rtm_type = RTN_UNICAST;
+	mnl_attr_put(h, RTA_GATEWAY, 4, &be);
+	mnl_attr_put_u32(h, RTA_OIF, (uint32_t)ifindex);
+	req_done(r, h);
+}
+
+/* An existing, up bridge was configured by the hvc that created it: one
+ * ioctl, no netlink, no library to load on a start's usual path. */
+static bool bridge_is_up(const char *name)
+{
+	_cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = {0};
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	return s >= 0 && ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP);
+}
+
+static int bridge_create(struct mnl_socket *s, const char *name, struct hvc_error *err)
+{
+	struct nl_req r = {.len = 0};
+	struct ifinfomsg *ifi;
+	struct nlmsghdr *h =
+	    req_msg(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(*ifi), (void **)&ifi);
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(h, IFLA_IFNAME, name);
+	struct nlattr *info = mnl_attr_nest_start(h, IFLA_LINKINFO);
+	mnl_attr_put_strz(h, IFLA_INFO_KIND, "bridge");
+	mnl_attr_nest_end(h, info);
+	req_done(&r, h);
+	int e = req_run(s, &r, NULL);
+	if (e == -EEXIST || e == 0)
+		return 0; /* EEXIST: made by another hvc in the meantime */
+	if (e == -EOPNOTSUPP || e == -ENODEV)
+		return hvc_err(err, EOPNOTSUPP,
+			       "create bridge `%s`: the kernel has no bridge support "
+			       "(CONFIG_BRIDGE, module `bridge`): %s",
+			       name, strerror(-e));
+	return hvc_err(err, -e, "create bridge `%s`", name);
 }
 
 static int sysctl_set(const char *path, const char *v)
@@ -124,156 +191,264 @@ static int sysctl_set(const char *path, const char *v)
 	return hvc_write_file(path, v, strlen(v), 0644, NULL);
 }
 
-static int bridge_create(struct nl_sock *s, const char *name, struct hvc_error *err)
-{
-	_cleanup_rtnl_link_ struct rtnl_link *l = rtnl_link_alloc();
-	if (!l)
-		return hvc_err(err, ENOMEM, "bridge");
-	rtnl_link_set_name(l, name);
-	int r = rtnl_link_set_type(l, "bridge");
-	if (r >= 0)
-		r = rtnl_link_add(s, l, NLM_F_CREATE | NLM_F_EXCL);
-	if (r == -NLE_EXIST)
-		return 0; /* made by another hvc in the meantime */
-	if (r == -NLE_OPNOTSUPP || r == -NLE_NODEV || r == -NLE_OBJ_NOTFOUND)
-		return hvc_err(err, EOPNOTSUPP,
-			       "create bridge `%s`: the kernel has no bridge support "
-			       "(CONFIG_BRIDGE, module `bridge`): %s",
-			       name, nl_geterror(r));
-	if (r < 0)
-		return nl_fail(err, r, "create bridge", name);
-	return 0;
-}
-
 int hvc_net_bridge_ensure(const struct hvc_net *n, bool *created, struct hvc_error *err)
 {
-	_cleanup_nl_sock_ struct nl_sock *s = nl_open(err);
-	if (!s)
-		return -1;
 	*created = false;
-	_cleanup_rtnl_link_ struct rtnl_link *l = NULL;
-	if (rtnl_link_get_kernel(s, 0, n->bridge, &l) == 0 && (rtnl_link_get_flags(l) & IFF_UP))
-		return 0; /* up: configured by the hvc that created it */
-	if (!l && bridge_create(s, n->bridge, err) < 0)
+	if (bridge_is_up(n->bridge))
+		return 0;
+	_cleanup_mnl_ struct mnl_socket *s = nl_open(err);
+	if (!s || bridge_create(s, n->bridge, err) < 0)
 		return -1;
 	*created = true;
-	int idx = link_index(s, n->bridge, err);
-	if (idx < 0 || addr_add(s, idx, n->gateway, n->prefix, n->bridge, err) < 0)
+	int idx = link_index(n->bridge, err);
+	if (idx < 0)
 		return -1;
+	struct nl_req r = {.len = 0};
+	put_addr(&r, idx, n->gateway, n->prefix);
+	/* a bridge's MTU set by a change (not at creation) stays: it no longer
+	 * follows its ports' (1500 when it has none) */
+	put_link(&r, idx, n->mtu, 0);
+	int e = req_run(s, &r, NULL);
+	if (e < 0 && e != -EEXIST)
+		return hvc_err(err, -e, "configure bridge `%s`", n->bridge);
 	/* route_localnet: DNAT from 127.0.0.1 may leave through the bridge;
 	 * ip_forward: outbound NAT (both in this network namespace only) */
 	_cleanup_free_ char *rl =
 	    hvc_strdup_printf("/proc/sys/net/ipv4/conf/%s/route_localnet", n->bridge);
 	sysctl_set(rl, "1");
 	sysctl_set("/proc/sys/net/ipv4/ip_forward", "1");
-	return link_up(s, n->bridge, err);
+	return 0;
 }
 
-/* A netlink socket in the network namespace of pid: created by a short
- * thread that enters the namespace (setns changes only the calling thread's)
- * and ends there, so this thread never leaves its own; the socket keeps the
- * namespace it was created in. */
-struct open_in {
-	int nsfd;
-	struct nl_sock *s;
-	struct hvc_error err;
+/* A netlink socket in a network namespace: created by a short thread that
+ * enters the namespace (setns, or unshare for a new one: both change only
+ * the calling thread's) and ends there, so this thread never leaves its
+ * own; the socket keeps the namespace it was created in. The thread makes
+ * only system calls (a malloc there would set up an arena of its own). */
+struct ns_open {
+	int nsfd; /* in: the namespace to enter, or -1 for a new one (out: its fd) */
+	bool new_ns;
+	int sock;
+	int err;
+	const char *what;
 };
 
-static void *open_in_thread(void *p)
+/* hvc's networks are IPv4 only (docs/network.md, Limits): the eth0 made
+ * next gets no IPv6 link-local address, duplicate address detection or
+ * multicast listener reports (lo, already made, keeps ::1), as Docker does
+ * on a network without IPv6. /proc/sys/net is this thread's namespace's. */
+static void no_ipv6_by_default(void)
 {
-	struct open_in *o = p;
-	if (setns(o->nsfd, CLONE_NEWNET) < 0)
-		hvc_err(&o->err, errno, "enter the instance's network namespace");
-	else
-		o->s = nl_open(&o->err);
+	int fd = open("/proc/sys/net/ipv6/conf/default/disable_ipv6", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) { /* absent: a kernel without IPv6 */
+		if (write(fd, "1", 1) != 1) {
+			/* not fatal: eth0 then also has an IPv6 link-local address */
+		}
+		close(fd);
+	}
+}
+
+static void *ns_open_thread(void *p)
+{
+	struct ns_open *o = p;
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+	if (o->new_ns ? unshare(CLONE_NEWNET) < 0 : setns(o->nsfd, CLONE_NEWNET) < 0)
+		o->what = o->new_ns ? "create a network namespace" : "enter the instance's network namespace";
+	else if (o->new_ns && (o->nsfd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) < 0)
+		o->what = "open `/proc/thread-self/ns/net`";
+	else if ((o->sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE)) < 0 ||
+		 bind(o->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		o->what = "netlink socket in the namespace";
+	o->err = o->what ? errno : 0;
+	if (!o->what && o->new_ns)
+		no_ipv6_by_default();
 	return NULL;
 }
 
-static struct nl_sock *nl_open_in(pid_t pid, struct hvc_error *err)
+static struct mnl_socket *nl_open_ns(int *nsfd, struct hvc_error *err)
 {
-	char p[64];
-	snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)pid);
-	_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		hvc_err(err, errno, "open `%s`", p);
-		return NULL;
-	}
-	struct open_in o = {.nsfd = fd};
+	struct ns_open o = {.nsfd = *nsfd, .new_ns = *nsfd < 0, .sock = -1};
 	pthread_t t;
-	int r = pthread_create(&t, NULL, open_in_thread, &o);
+	int r = pthread_create(&t, NULL, ns_open_thread, &o);
 	if (r != 0) {
-		hvc_err(err, r, "thread for the network namespace of %d", (int)pid);
+		hvc_err(err, r, "thread for a network namespace");
 		return NULL;
 	}
 	pthread_join(t, NULL);
-	if (!o.s && err)
-		*err = o.err;
-	return o.s;
-}
-
-static int default_route(struct nl_sock *s, int ifindex, uint32_t gw, struct hvc_error *err)
-{
-	struct rtnl_route *r = rtnl_route_alloc();
-	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
-	_cleanup_nl_addr_ struct nl_addr *dst = ipv4_nl_addr(0, 0);
-	_cleanup_nl_addr_ struct nl_addr *via = ipv4_nl_addr(gw, 32);
-	int rc = -NLE_NOMEM;
-	if (r && nh && dst && via) {
-		rtnl_route_set_family(r, AF_INET);
-		rtnl_route_set_dst(r, dst);
-		rtnl_route_nh_set_ifindex(nh, ifindex);
-		rtnl_route_nh_set_gateway(nh, via);
-		rtnl_route_add_nexthop(r, nh);
-		nh = NULL; /* the route owns it */
-		rc = rtnl_route_add(s, r, NLM_F_CREATE);
+	struct mnl_socket *s = o.what ? NULL : mnl_socket_fdopen(o.sock);
+	if (!s) {
+		if (!o.what)
+			hvc_err(err, errno, "netlink socket in the namespace");
+		else
+			hvc_err(err, o.err, "%s", o.what);
+		if (o.sock >= 0)
+			close(o.sock);
+		if (*nsfd < 0 && o.nsfd >= 0)
+			close(o.nsfd);
+		return NULL;
 	}
-	if (nh)
-		rtnl_route_nh_free(nh);
-	if (r)
-		rtnl_route_put(r);
-	return rc < 0 ? nl_fail(err, rc, "add the default route via", "gateway") : 0;
+	*nsfd = o.nsfd;
+	return s;
 }
 
-/* Inside: the peer's address, the peer and lo up, the default route. */
-static int configure_peer(const struct hvc_net_attach_plan *p, pid_t pid, struct hvc_error *err)
+/* One request: the pair, the host end up on the bridge, the peer in the
+ * namespace of nsfd. */
+static int veth_create(struct mnl_socket *s, const struct hvc_net_attach_plan *p, int nsfd,
+		       struct hvc_error *err)
 {
-	_cleanup_nl_sock_ struct nl_sock *in = nl_open_in(pid, err);
-	if (!in)
+	int br = link_index(p->bridge, err);
+	if (br < 0)
 		return -1;
-	int idx = link_index(in, p->peer_if, err);
-	if (idx < 0 || addr_add(in, idx, p->addr, p->prefix, p->peer_if, err) < 0 ||
-	    link_up(in, "lo", err) < 0 || link_up(in, p->peer_if, err) < 0)
+	struct nl_req r = {.len = 0};
+	struct ifinfomsg *ifi, *peer;
+	struct nlmsghdr *h =
+	    req_msg(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(*ifi), (void **)&ifi);
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_flags = ifi->ifi_change = IFF_UP;
+	mnl_attr_put_strz(h, IFLA_IFNAME, p->host_if);
+	mnl_attr_put_u32(h, IFLA_MASTER, (uint32_t)br);
+	if (p->mtu)
+		mnl_attr_put_u32(h, IFLA_MTU, p->mtu);
+	struct nlattr *info = mnl_attr_nest_start(h, IFLA_LINKINFO);
+	mnl_attr_put_strz(h, IFLA_INFO_KIND, "veth");
+	struct nlattr *data = mnl_attr_nest_start(h, IFLA_INFO_DATA);
+	struct nlattr *pi = mnl_attr_nest_start(h, VETH_INFO_PEER);
+	peer = mnl_nlmsg_put_extra_header(h, sizeof(*peer));
+	peer->ifi_family = AF_UNSPEC; /* not up here: veth refuses (ENOTCONN) before the pair is linked */
+	mnl_attr_put_strz(h, IFLA_IFNAME, p->peer_if);
+	mnl_attr_put_u32(h, IFLA_NET_NS_FD, (uint32_t)nsfd);
+	if (p->mtu)
+		mnl_attr_put_u32(h, IFLA_MTU, p->mtu);
+	mnl_attr_nest_end(h, pi);
+	mnl_attr_nest_end(h, data);
+	mnl_attr_nest_end(h, info);
+	req_done(&r, h);
+	int e = req_run(s, &r, NULL);
+	return e < 0 ? hvc_err(err, -e, "create veth pair `%s`", p->host_if) : 0;
+}
+
+static int find_ifindex_cb(const struct nlmsghdr *h, void *data)
+{
+	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(h);
+	*(int *)data = ifi->ifi_index;
+	return MNL_CB_OK;
+}
+
+/* The index of name in the namespace of s (no if_nametoindex there). */
+static int ns_link_index(struct mnl_socket *s, const char *name, struct hvc_error *err)
+{
+	struct nl_req r = {.len = 0};
+	struct ifinfomsg *ifi;
+	struct nlmsghdr *h = req_msg(&r, RTM_GETLINK, 0, sizeof(*ifi), (void **)&ifi);
+	h->nlmsg_flags &= (uint16_t)~NLM_F_ACK;
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(h, IFLA_IFNAME, name);
+	req_done(&r, h);
+	char buf[8192] __attribute__((aligned(4)));
+	int idx = 0;
+	ssize_t n;
+	if (mnl_socket_sendto(s, r.buf, r.len) < 0 || (n = mnl_socket_recvfrom(s, buf, sizeof(buf))) < 0 ||
+	    mnl_cb_run(buf, (size_t)n, 1, mnl_socket_get_portid(s), find_ifindex_cb, &idx) < 0 || idx <= 0)
+		return hvc_err(err, errno, "find link `%s` in the instance's namespace", name);
+	return idx;
+}
+
+/* Inside: lo and the peer up, the peer's address, the default route; one
+ * batch. */
+static int configure_peer(struct mnl_socket *in, const struct hvc_net_attach_plan *p,
+			  struct hvc_error *err)
+{
+	int idx = ns_link_index(in, p->peer_if, err);
+	if (idx < 0)
 		return -1;
-	return default_route(in, idx, p->gateway, err);
+	struct nl_req r = {.len = 0};
+	put_link(&r, 1 /* LOOPBACK_IFINDEX: lo in every namespace */, 0, 0);
+	put_link(&r, idx, 0, 0);
+	put_addr(&r, idx, p->addr, p->prefix);
+	put_default_route(&r, idx, p->gateway);
+	unsigned failed = 0;
+	int e = req_run(in, &r, &failed);
+	static const char *const what[] = {"bring up `lo`", "bring up `eth0`", "add an address to `eth0`",
+					   "add the default route via the gateway"};
+	return e < 0 ? hvc_err(err, -e, "%s", what[failed < 4 ? failed : 3]) : 0;
+}
+
+static int attach(const struct hvc_net_attach_plan *p, int *nsfd, struct hvc_error *err)
+{
+	_cleanup_mnl_ struct mnl_socket *s = nl_open(err);
+	if (!s)
+		return -1;
+	_cleanup_mnl_ struct mnl_socket *in = nl_open_ns(nsfd, err);
+	if (!in || veth_create(s, p, *nsfd, err) < 0)
+		return -1;
+	return configure_peer(in, p, err);
 }
 
 int hvc_net_attach_veth(const struct hvc_net_attach_plan *p, pid_t pid, struct hvc_error *err)
 {
-	_cleanup_nl_sock_ struct nl_sock *s = nl_open(err);
-	if (!s)
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return hvc_err(err, errno, "open `%s`", path);
+	return attach(p, &fd, err);
+}
+
+int hvc_net_attach_veth_new_ns(const struct hvc_net_attach_plan *p, struct hvc_error *err)
+{
+	int fd = -1;
+	if (attach(p, &fd, err) < 0) {
+		if (fd >= 0)
+			close(fd);
 		return -1;
-	int r = rtnl_link_veth_add(s, p->host_if, p->peer_if, pid);
-	if (r < 0)
-		return nl_fail(err, r, "create veth pair", p->host_if);
-	int br = link_index(s, p->bridge, err), host = br < 0 ? -1 : link_index(s, p->host_if, err);
-	if (host < 0)
-		return -1;
-	if ((r = rtnl_link_enslave_ifindex(s, br, host)) < 0)
-		return nl_fail(err, r, "attach to the bridge", p->host_if);
-	if (link_up(s, p->host_if, err) < 0)
-		return -1;
-	return configure_peer(p, pid, err);
+	}
+	return fd;
 }
 
 int hvc_net_link_delete(const char *ifname, struct hvc_error *err)
 {
-	_cleanup_nl_sock_ struct nl_sock *s = nl_open(err);
-	_cleanup_rtnl_link_ struct rtnl_link *l = rtnl_link_alloc();
-	if (!s || !l)
-		return s ? hvc_err(err, ENOMEM, "link") : -1;
-	rtnl_link_set_name(l, ifname);
-	int r = rtnl_link_delete(s, l);
-	return r < 0 ? nl_fail(err, r, "delete link", ifname) : 0;
+	_cleanup_mnl_ struct mnl_socket *s = nl_open(err);
+	if (!s)
+		return -1;
+	struct nl_req r = {.len = 0};
+	struct ifinfomsg *ifi;
+	struct nlmsghdr *h = req_msg(&r, RTM_DELLINK, 0, sizeof(*ifi), (void **)&ifi);
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(h, IFLA_IFNAME, ifname);
+	req_done(&r, h);
+	int e = req_run(s, &r, NULL);
+	return e < 0 ? hvc_err(err, -e, "delete link `%s`", ifname) : 0;
+}
+
+struct veth_list {
+	int bridge;
+	char ***names;
+};
+
+struct link_attrs {
+	const char *name;
+	int master;
+};
+
+static int link_attr_cb(const struct nlattr *a, void *data)
+{
+	struct link_attrs *la = data;
+	if (mnl_attr_get_type(a) == IFLA_IFNAME)
+		la->name = mnl_attr_get_str(a);
+	else if (mnl_attr_get_type(a) == IFLA_MASTER)
+		la->master = (int)mnl_attr_get_u32(a);
+	return MNL_CB_OK;
+}
+
+static int veth_list_cb(const struct nlmsghdr *h, void *data)
+{
+	struct veth_list *v = data;
+	struct link_attrs la = {0};
+	mnl_attr_parse(h, sizeof(struct ifinfomsg), link_attr_cb, &la);
+	/* a VM's tap (libvirt's vnetN) on the same bridge is not ours to delete */
+	if (la.name && la.master == v->bridge && hvc_str_has_prefix(la.name, "vh"))
+		hvc_strv_push(v->names, la.name);
+	return MNL_CB_OK;
 }
 
 int hvc_net_bridge_veths(const char *bridge, char ***names, struct hvc_error *err)
@@ -282,20 +457,25 @@ int hvc_net_bridge_veths(const char *bridge, char ***names, struct hvc_error *er
 	int br = (int)if_nametoindex(bridge);
 	if (br == 0)
 		return 0; /* not in this network namespace: nothing of ours here */
-	_cleanup_nl_sock_ struct nl_sock *s = nl_open(err);
+	_cleanup_mnl_ struct mnl_socket *s = nl_open(err);
 	if (!s)
 		return -1;
-	struct nl_cache *cache = NULL;
-	int r = rtnl_link_alloc_cache(s, AF_UNSPEC, &cache);
-	if (r < 0)
-		return hvc_err(err, 0, "list links: %s", nl_geterror(r));
-	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
-		struct rtnl_link *l = (struct rtnl_link *)o;
-		const char *name = rtnl_link_get_name(l);
-		/* a VM's tap (libvirt's vnetN) on the same bridge is not ours to delete */
-		if (name && rtnl_link_get_master(l) == br && hvc_str_has_prefix(name, "vh"))
-			hvc_strv_push(names, name);
-	}
-	nl_cache_free(cache);
-	return 0;
+	struct nl_req r = {.len = 0};
+	struct ifinfomsg *ifi;
+	struct nlmsghdr *h = req_msg(&r, RTM_GETLINK, NLM_F_DUMP, sizeof(*ifi), (void **)&ifi);
+	h->nlmsg_flags &= (uint16_t)~NLM_F_ACK; /* a dump ends with NLMSG_DONE */
+	ifi->ifi_family = AF_UNSPEC;
+	req_done(&r, h);
+	if (mnl_socket_sendto(s, r.buf, r.len) < 0)
+		return hvc_err(err, errno, "list links");
+	struct veth_list v = {.bridge = br, .names = names};
+	char buf[16384] __attribute__((aligned(4)));
+	int ret;
+	do {
+		ssize_t n = mnl_socket_recvfrom(s, buf, sizeof(buf));
+		if (n < 0)
+			return hvc_err(err, errno, "list links");
+		ret = mnl_cb_run(buf, (size_t)n, 1, mnl_socket_get_portid(s), veth_list_cb, &v);
+	} while (ret > 0);
+	return ret < 0 ? hvc_err(err, errno, "list links") : 0;
 }

@@ -1,9 +1,13 @@
 /* engine/net/net_prune: what killed hvc processes left on the network — a
  * lease whose holder process is gone (kill -9 of `hvc run`), a host-side
- * veth (vh*) on one of hvc's bridges that no lease names — removed, then the hosts files and the
- * nftables table rebuilt from the leases that remain. */
+ * veth (vh*) on one of hvc's bridges that no lease names — removed, then the
+ * hosts files and the nftables table rebuilt from the leases that remain.
+ * `system prune -a` also removes what nothing uses any more: the bridges
+ * without a lease and, when no lease is left at all, the table `inet hvc`. */
 #include "hvc/container.h"
 #include "net_internal.h"
+#include <net/if.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -63,4 +67,48 @@ int hvc_net_prune(struct hvc_net_prune_report *r, struct hvc_error *err)
 	for (size_t i = 0; i < n; i++)
 		r->links += prune_links(&nets[i], live);
 	return hvc_net_sync_locked(true, err);
+}
+
+/* The table goes only from a namespace where one of hvc's bridges was
+ * (the sync's rule: a prune elsewhere must not touch that firewall). */
+static int drop_table(struct hvc_error *err)
+{
+	const char *knob = getenv("HVC_NET_NFT");
+	_cleanup_free_ char *cache = hvc_strdup_printf("%s/networks/nft.rules", hvc_root());
+	unlink(cache); /* the next start applies the table again */
+	if (knob && !strcmp(knob, "off"))
+		return 0;
+	return hvc_net_nft_apply("table inet hvc\ndelete table inet hvc\n", err);
+}
+
+int hvc_net_prune_unused(struct hvc_net_prune_report *r, struct hvc_error *err)
+{
+	_cleanup_free_ struct hvc_net *nets = NULL;
+	size_t n = 0, total = 0;
+	bool here = false;
+	if (hvc_net_list(&nets, &n, err) < 0)
+		return -1;
+	_cleanup_net_lock_ int lk = n ? hvc_net_lock(err) : -1;
+	if (n && lk < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct hvc_net_lease *ls = NULL;
+		size_t cnt = 0;
+		if (hvc_net_lease_list(nets[i].name, &ls, &cnt, err) < 0)
+			return -1;
+		hvc_net_leases_free(ls, cnt);
+		total += cnt;
+		if (if_nametoindex(nets[i].bridge) == 0)
+			continue; /* not in this network namespace */
+		here = true;
+		if (cnt == 0 && hvc_net_link_delete(nets[i].bridge, err) < 0)
+			return -1;
+		r->bridges += cnt == 0;
+	}
+	if (total || !here)
+		return 0;
+	if (drop_table(err) < 0)
+		return -1;
+	r->table = true;
+	return 0;
 }

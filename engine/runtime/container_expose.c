@@ -2,7 +2,7 @@
  * EXPOSEs (its config's ExposedPorts, "80/tcp") published on a host port
  * the kernel picks from its ephemeral range, as Docker does. The parse of
  * the config is pure and unit-tested (test_network); picking a port binds
- * a socket and closes it. */
+ * a socket and closes it. `hvc vm run -P` uses the same on its port list. */
 #include "hvc/container.h"
 #include "hvc/image.h"
 #include <netinet/in.h>
@@ -62,25 +62,30 @@ static int image_config(const char *ref, json_object **config, struct hvc_error 
 
 int hvc_ctr_publish_exposed(struct hvc_ctr_spec *s, struct hvc_error *err)
 {
-	if (!s->image_ref || s->image_ref[0] == '/')
+	return hvc_image_publish_exposed(s->image_ref, &s->ports, &s->n_ports, err);
+}
+
+int hvc_image_publish_exposed(const char *image_ref, struct hvc_net_port **out, size_t *n_out,
+			      struct hvc_error *err)
+{
+	if (!image_ref || image_ref[0] == '/')
 		return 0; /* a plain rootfs directory has no config */
 	_cleanup_json_ json_object *config = NULL;
 	_cleanup_free_ struct hvc_net_port *ports = NULL;
 	size_t n = 0;
-	if (image_config(s->image_ref, &config, err) < 0 ||
+	if (image_config(image_ref, &config, err) < 0 ||
 	    hvc_ctr_exposed_ports_parse(config, &ports, &n, err) < 0)
 		return hvc_error_prefix(err, "-P");
 	for (size_t i = 0; i < n; i++) {
 		bool given = false; /* an explicit -p for the same port wins */
-		for (size_t j = 0; j < s->n_ports && !given; j++)
-			given = s->ports[j].port == ports[i].port &&
-				s->ports[j].proto == ports[i].proto;
+		for (size_t j = 0; j < *n_out && !given; j++)
+			given = (*out)[j].port == ports[i].port && (*out)[j].proto == ports[i].proto;
 		if (given)
 			continue;
 		if (free_host_port(ports[i].proto, &ports[i].host_port, err) < 0)
 			return -1;
-		s->ports = hvc_xrealloc(s->ports, s->n_ports + 1, sizeof(*s->ports));
-		s->ports[s->n_ports++] = ports[i];
+		*out = hvc_xrealloc(*out, *n_out + 1, sizeof(**out));
+		(*out)[(*n_out)++] = ports[i];
 	}
 	return 0;
 }

@@ -4,7 +4,7 @@
  * nothing here assigns to globals the caller reads, allocates what it would
  * leave behind, or calls glibc's set*id() wrappers. Its steps, in order:
  *
- *   wait_for_parent, enter_cgroup, enter_cgroupns, build_rootfs, setup_network,
+ *   wait_for_parent, enter_cgroup, enter_cgroupns, setup_network, build_rootfs,
  *   set_hostname, pivot            -> HVC_RT_MSG_ROOTFS
  *   resolve_user, enter_workdir, setup_stdio, enter_userns,
  *   exec_init: the environment, the confinement (runtime_confine.c), execveat
@@ -115,18 +115,17 @@ static int bring_up_lo(struct hvc_error *err)
 	return 0;
 }
 
-/* none: lo up here; bridge: the parent attaches the veth and brings lo
- * up (runtime_net.c), then writes a byte; container:NAME: join its netns
- * (host: nothing to do). */
+/* none: lo up here; bridge: join the netns the parent made with the veth
+ * configured (runtime_net.c); container:NAME: join its netns (host: nothing
+ * to do). */
 static int setup_network(const struct hvc_rt_child *a, struct hvc_error *err)
 {
-	char go;
 	switch (a->s->net) {
 	case HVC_CTR_NET_NONE:
 		return bring_up_lo(err);
 	case HVC_CTR_NET_BRIDGE:
-		if (read(a->sync_r, &go, 1) != 1)
-			_exit(125); /* the parent failed and reports it */
+		if (setns(a->net_fd, CLONE_NEWNET) < 0)
+			return hvc_err(err, errno, "join the network namespace made for it");
 		return 0;
 	case HVC_CTR_NET_CONTAINER:
 		if (setns(a->net_fd, CLONE_NEWNET) < 0)
@@ -301,9 +300,11 @@ void hvc_rt_child_main(struct hvc_rt_child *a)
 		child_fail(a, 125, &err);
 	if (enter_cgroupns(&err) < 0)
 		child_fail(a, 125, &err);
-	if (build_rootfs(a, &err) < 0)
-		child_fail(a, 125, &err);
+	/* before the rootfs: the sysfs it mounts shows the network namespace
+	 * of its mounter (bridge and container:NAME join theirs here) */
 	if (setup_network(a, &err) < 0)
+		child_fail(a, 125, &err);
+	if (build_rootfs(a, &err) < 0)
 		child_fail(a, 125, &err);
 	if (set_hostname(a, &err) < 0)
 		child_fail(a, 125, &err);

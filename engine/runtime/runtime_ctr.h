@@ -10,8 +10,8 @@
 struct hvc_rt_net {
 	bool leased;                      /* lease holds an address on a bridge network */
 	struct hvc_net_lease lease;
-	struct hvc_net_attach_plan attach; /* the veth to create once the child exists */
-	int ns_fd;                        /* --network container:NAME: its netns, or -1 */
+	struct hvc_net_attach_plan attach; /* the veth in the container's namespace */
+	int ns_fd;                        /* the netns the child joins (bridge, container:NAME), or -1 */
 };
 
 struct hvc_ctr {
@@ -44,14 +44,13 @@ int hvc_rt_ctr_state_dir(struct hvc_ctr *c, bool userns, char **upper, char **wo
 /* containers/<id>/config.json: the spec, with id, name, hostname, created. */
 int hvc_rt_ctr_write_config(const struct hvc_ctr *c, const struct hvc_ctr_spec *s, struct hvc_error *err);
 
-/* engine/runtime/runtime_net.c: the network, around the clone. prepare: a
- * lease and the bridge (bridge), the other container's netns (container:);
- * mounts: /etc/hosts, /etc/hostname, /etc/resolv.conf bound from files;
- * attach: the veth into the child's netns, then the child's go (sync_w);
- * release: the lease back (safe to call twice). */
+/* engine/runtime/runtime_net.c: the network, before the clone. prepare: a
+ * lease, the bridge and a new netns with the veth configured (bridge), the
+ * other container's netns (container:); either way ns_fd, which the child
+ * joins; mounts: /etc/hosts, /etc/hostname, /etc/resolv.conf bound from
+ * files; release: the lease back (safe to call twice). */
 int hvc_rt_net_prepare(struct hvc_ctr *c, const struct hvc_ctr_spec *s, struct hvc_error *err);
 int hvc_rt_net_mounts(const struct hvc_ctr *c, struct hvc_mnt_plan *plan, struct hvc_error *err);
-int hvc_rt_net_attach(struct hvc_ctr *c, int sync_w, struct hvc_error *err);
 void hvc_rt_net_release(struct hvc_ctr *c);
 
 void hvc_rt_ctr_free(struct hvc_ctr *c);

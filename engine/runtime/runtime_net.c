@@ -1,10 +1,11 @@
 /* engine/runtime/runtime_net: a container's network, the runtime's side of
  * engine/net/. Before the clone the parent takes a lease on the bridge
  * network (which writes the hosts file and, with -p, the nftables DNAT
- * rules), writes the container's /etc/hostname and /etc/resolv.conf into
- * its state dir and adds their bind mounts to the mount plan; after the
- * clone it creates the veth pair with its peer in the child's new netns,
- * configures it, and lets the child go on (docs/network.md). The lease is
+ * rules), makes the container's network namespace with its veth already
+ * configured (so the child only setns()es into it, as with
+ * container:NAME, and the clone keeps its shared-memory fast path), writes
+ * the container's /etc/hostname and /etc/resolv.conf into its state dir and
+ * adds their bind mounts to the mount plan (docs/network.md). The lease is
  * released at teardown; the veth dies with the namespace. */
 #include "runtime_ctr.h"
 #include <fcntl.h>
@@ -78,8 +79,12 @@ int hvc_rt_net_prepare(struct hvc_ctr *c, const struct hvc_ctr_spec *s, struct h
 	uint64_t t0 = hvc_now_ns();
 	if (take_lease(c, s, err) < 0 || write_etc_files(c, err) < 0)
 		return hvc_error_prefix(err, "network");
-	hvc_debug("network: lease %s on %s in %.3f ms", c->net.attach.host_if, c->net.lease.net,
-		  hvc_ns_to_ms(hvc_now_ns() - t0));
+	uint64_t t1 = hvc_now_ns();
+	if ((c->net.ns_fd = hvc_net_attach_veth_new_ns(&c->net.attach, err)) < 0)
+		return hvc_error_prefix(err, "network");
+	hvc_debug("network: lease %s on %s in %.3f ms, namespace and veth in %.3f ms",
+		  c->net.attach.host_if, c->net.lease.net, hvc_ns_to_ms(t1 - t0),
+		  hvc_ns_to_ms(hvc_now_ns() - t1));
 	return 0;
 }
 
@@ -103,19 +108,6 @@ int hvc_rt_net_mounts(const struct hvc_ctr *c, struct hvc_mnt_plan *plan, struct
 	add_bind(plan, "/etc/hosts", hvc_net_hosts_path(c->net.lease.net), true);
 	add_bind(plan, "/etc/hostname", hvc_path_join(c->dir, "hostname"), false);
 	add_bind(plan, "/etc/resolv.conf", hvc_path_join(c->dir, "resolv.conf"), false);
-	return 0;
-}
-
-int hvc_rt_net_attach(struct hvc_ctr *c, int sync_w, struct hvc_error *err)
-{
-	if (!c->net.leased)
-		return 0;
-	uint64_t t0 = hvc_now_ns();
-	if (hvc_net_attach_veth(&c->net.attach, c->pid, err) < 0)
-		return hvc_error_prefix(err, "network");
-	hvc_debug("network: veth attached in %.3f ms", hvc_ns_to_ms(hvc_now_ns() - t0));
-	if (write(sync_w, "n", 1) != 1)
-		return hvc_err(err, errno, "start the container");
 	return 0;
 }
 

@@ -6,11 +6,11 @@
  *   prepare_seccomp  the BPF filter, from the cache      (runtime_seccomp.c)
  *   prepare_init     hvc-init as a sealed memfd          (runtime_prepare.c)
  *   prepare_mounts   the mount plan and overlay options  (runtime_mounts.c)
- *   prepare_network  lease, /etc files and their mounts  (runtime_net.c)
+ *   prepare_network  lease, netns with its veth, /etc files and their
+ *                    mounts                             (runtime_net.c)
  *   prepare_cgroup   the cgroup with its limits          (runtime_cgroup.c)
  *   open_channels    setup socket, sync and stdio pipes
  *   clone_child      clone3 into new namespaces          (runtime_clone.c)
- *   attach_network   the veth into the child's netns     (runtime_net.c)
  *   wait_for_exec    the child's setup messages until its exec, answering
  *                    --userns with the id maps           (runtime_child.c)
  *   record_running   state.json
@@ -153,8 +153,8 @@ static int open_channels(struct start *x, struct hvc_error *err)
 static uint64_t clone_flags(const struct hvc_ctr_spec *s)
 {
 	uint64_t flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD;
-	if (s->net == HVC_CTR_NET_NONE || s->net == HVC_CTR_NET_BRIDGE)
-		flags |= CLONE_NEWNET;
+	if (s->net == HVC_CTR_NET_NONE)
+		flags |= CLONE_NEWNET; /* bridge: the child joins the netns prepare_network made */
 	return flags;
 }
 
@@ -209,9 +209,8 @@ static int clone_child(struct start *x, struct hvc_error *err)
 	if (parent_pidfd >= 0)
 		fcntl(parent_pidfd, F_SETFD, FD_CLOEXEC);
 	a.parent_pidfd = parent_pidfd;
-	/* --userns and a bridge network need the parent to act (map ids,
-	 * attach the veth) while the child waits */
-	pid_t pid = hvc_rt_clone_child(&ca, &a, !s->userns && s->net != HVC_CTR_NET_BRIDGE);
+	/* --userns needs the parent to act (map ids) while the child waits */
+	pid_t pid = hvc_rt_clone_child(&ca, &a, !s->userns);
 	int e = errno;
 	for (size_t i = 0; i < a.n_cg_fds; i++)
 		close(a.cg_fds[i]);
@@ -222,11 +221,6 @@ static int clone_child(struct start *x, struct hvc_error *err)
 	close_child_ends(x);
 	c->t.cloned = hvc_now_ns();
 	return 0;
-}
-
-static int attach_network(struct start *x, struct hvc_error *err)
-{
-	return hvc_rt_net_attach(x->c, x->sync_p[1], err);
 }
 
 static int write_id_map(pid_t pid, const char *file, struct hvc_error *err)
@@ -388,7 +382,6 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 	    prepare_cgroup(&x, err) < 0 ||
 	    open_channels(&x, err) < 0 ||
 	    clone_child(&x, err) < 0 ||
-	    attach_network(&x, err) < 0 ||
 	    wait_for_exec(&x, err) < 0 ||
 	    record_running(&x, err) < 0) {
 		start_undo(&x);

@@ -348,6 +348,10 @@ int hvc_ctr_ports_from_json(json_object *a, struct hvc_ctr_spec *s, struct hvc_e
 /* -P (engine/runtime/container_expose.c): the image's EXPOSEd ports added to
  * s->ports on host ports the kernel picks (an explicit -p for a port wins). */
 int hvc_ctr_publish_exposed(struct hvc_ctr_spec *s, struct hvc_error *err);
+/* The same for any port list (`hvc vm run -P`): image_ref's EXPOSEd ports
+ * appended to *ports unless one of them already publishes that port. */
+int hvc_image_publish_exposed(const char *image_ref, struct hvc_net_port **ports, size_t *n,
+			      struct hvc_error *err);
 /* Pure: an image config's ExposedPorts ("80/tcp") as ports with host_port 0. */
 int hvc_ctr_exposed_ports_parse(json_object *config, struct hvc_net_port **out, size_t *n,
 				struct hvc_error *err);

@@ -4,7 +4,7 @@
  * $HVC_ROOT/networks/<name>/network.json, the default `hvc0` persisted on
  * first use), IPAM leases (networks/<name>/leases/<address>.json, one file
  * per instance, written under networks/.lock), the bridge and veth links
- * (libnl-route, loaded on first use), the nftables table `inet hvc`
+ * (libmnl, loaded on first use), the nftables table `inet hvc`
  * (masquerade and published ports, rendered as text from the leases by a pure
  * function and applied through libnftables in one transaction) and the
  * /etc/hosts and /etc/resolv.conf files instances bind-mount.
@@ -50,14 +50,16 @@ struct hvc_net {
 	uint32_t subnet;
 	unsigned prefix;
 	uint32_t gateway; /* the bridge's own address: subnet + 1 */
+	unsigned mtu;     /* of the bridge and its veths; 0: the kernel's (1500) */
 };
 /* Pure: a definition from a name and a subnet. */
 int hvc_net_def_make(const char *name, uint32_t subnet, unsigned prefix, struct hvc_net *n,
 		     struct hvc_error *err);
 /* A network by name (`bridge` names hvc0); hvc0 is created on first use. */
 int hvc_net_get(const char *name, struct hvc_net *n, struct hvc_error *err);
-/* A user network; subnet NULL: the first free 10.89.N.0/24. */
-int hvc_net_create(const char *name, const char *subnet, struct hvc_net *n, struct hvc_error *err);
+/* A user network; subnet NULL: the first free 10.89.N.0/24; mtu 0: 1500. */
+int hvc_net_create(const char *name, const char *subnet, unsigned mtu, struct hvc_net *n,
+		   struct hvc_error *err);
 /* Removes a network without leases, and its bridge. */
 int hvc_net_remove(const char *name, struct hvc_error *err);
 int hvc_net_list(struct hvc_net **nets, size_t *n, struct hvc_error *err);
@@ -114,7 +116,7 @@ int hvc_net_nft_apply(const char *text, struct hvc_error *err);
 /* networks/<net>/hosts, the file instances bind-mount as /etc/hosts. */
 char *hvc_net_hosts_path(const char *net);
 
-/* ---------- links (engine/net/net_link.c, libnl-route) --------------------------
+/* ---------- links (engine/net/net_link.c, libmnl) -------------------------------
  * The plan of one attachment, pure; applying it creates the veth pair with
  * its peer in the netns of pid, enslaves the host end, configures the peer. */
 struct hvc_net_attach_plan {
@@ -123,6 +125,7 @@ struct hvc_net_attach_plan {
 	char peer_if[16]; /* "eth0" inside */
 	uint32_t addr, gateway;
 	unsigned prefix;
+	unsigned mtu; /* the network's; 0: the kernel's */
 };
 void hvc_net_attach_plan(const struct hvc_net *n, const struct hvc_net_lease *l,
 			 struct hvc_net_attach_plan *p);
@@ -130,6 +133,10 @@ void hvc_net_attach_plan(const struct hvc_net *n, const struct hvc_net_lease *l,
  * *created tells whether it was new (the nftables table is reapplied then). */
 int hvc_net_bridge_ensure(const struct hvc_net *n, bool *created, struct hvc_error *err);
 int hvc_net_attach_veth(const struct hvc_net_attach_plan *p, pid_t pid, struct hvc_error *err);
+/* The same into a new network namespace, made for the purpose before any
+ * process lives in it: returns its fd (the caller setns()es a child into it
+ * and closes it), or -1. */
+int hvc_net_attach_veth_new_ns(const struct hvc_net_attach_plan *p, struct hvc_error *err);
 int hvc_net_link_delete(const char *ifname, struct hvc_error *err);
 /* The host ends of hvc's veths (vh*) attached to bridge (malloc'd strv;
  * none when the bridge is not in this network namespace). */
@@ -138,8 +145,13 @@ int hvc_net_bridge_veths(const char *bridge, char ***names, struct hvc_error *er
 /* ---------- prune (engine/net/net_prune.c) -------------------------------------- */
 struct hvc_net_prune_report {
 	unsigned leases, links;
+	unsigned bridges; /* hvc_net_prune_unused: bridges deleted */
+	bool table;       /* hvc_net_prune_unused: the table `inet hvc` deleted */
 };
 /* Drops leases whose holder died, veths without a lease, then syncs (force). */
 int hvc_net_prune(struct hvc_net_prune_report *r, struct hvc_error *err);
+/* Then (system prune -a): the bridges of this namespace without a lease and,
+ * when no lease is left anywhere, the table `inet hvc`. */
+int hvc_net_prune_unused(struct hvc_net_prune_report *r, struct hvc_error *err);
 
 #endif

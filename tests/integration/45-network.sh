@@ -45,9 +45,12 @@ expect_status 125 "$B" run --rm --network nosuchnet busybox true
 expect_contains "$OUT" 'network "nosuchnet" not found'
 ok "a failed start releases its lease; --userns and --read-only work on the bridge; unknown network: 125"
 
-expect_status 0 "$B" run --rm busybox ip -o link
+expect_status 0 "$B" run --rm --network none busybox ip -o link
 [ "$(grep -c ': ' <<<"$OUT")" = 1 ] || fail "--network none has more than lo: $OUT"
-ok "--network none (the default) still has only lo"
+expect_status 0 "$B" run --rm busybox ip -4 -o addr show eth0
+expect_contains "$OUT" "inet 10.88.0."
+[ "$(leases)" = 0 ] || fail "--rm on the default network left a lease"
+ok "--network none has only lo; the default is the bridge (hvc0)"
 
 # --- container to container, by name ------------------------------------------------
 "$B" run -d --name web --network bridge -p 127.0.0.1:8080:80 busybox \
@@ -91,7 +94,9 @@ expect_contains "$OUT" "exposed-ok"
 "$B" rm -f exp >/dev/null
 ok "-P publishes EXPOSE 80 on host port $hp, reachable on 127.0.0.1"
 
-expect_status 125 "$B" run --rm -p 8081:80 busybox true
+expect_status 125 "$B" run --rm --network none -p 8081:80 busybox true
+expect_contains "$OUT" "-p needs a bridge network"
+expect_status 125 "$B" run --rm --network host -p 8081:80 busybox true
 expect_contains "$OUT" "-p needs a bridge network"
 ok "-p without a bridge network: 125 with a clear message"
 
@@ -133,3 +138,33 @@ after="$(leases) $(veths) $(dnat_rules)"
 [ "$before" = "$after" ] || fail "after kill -9 and prune: leases/veths/rules '$after', before '$before'"
 [ "$after" = "0 0 0" ] || fail "leftovers: $after"
 ok "kill -9 of hvc run, then system prune: no lease, veth or nftables rule left ($before -> $after)"
+
+# --- a network with its own MTU (lo's 64 KiB: docs/network.md, "Throughput") ----------
+expect_status 2 "$B" network create --mtu lots big
+expect_status 1 "$B" network create --mtu 100 big
+expect_contains "$OUT" "expected 576..65535"
+expect_status 0 "$B" network create --mtu 65535 big
+expect_status 0 "$B" run --rm --network big busybox cat /sys/class/net/eth0/mtu
+[ "$OUT" = 65535 ] || fail "eth0 on --mtu 65535: mtu $OUT"
+ip -o link show hvc-big | grep -q " mtu 65535 " || fail "bridge hvc-big: $(ip -o link show hvc-big)"
+expect_status 0 "$B" network inspect big
+expect_contains "$OUT" '"mtu": 65535'
+expect_status 0 "$B" run --rm busybox cat /sys/class/net/eth0/mtu
+[ "$OUT" = 1500 ] || fail "eth0 on hvc0: mtu $OUT"
+# the container's /sys shows its own namespace's devices, not the host's
+expect_status 0 "$B" run --rm busybox ls /sys/class/net
+[ "$(echo $OUT)" = "eth0 lo" ] || fail "/sys/class/net in a container on hvc0: $OUT"
+expect_status 0 "$B" network rm big
+ok "network create --mtu: the bridge and both ends of the veth take it; hvc0 keeps 1500"
+
+# --- system prune -a: what nothing uses any more -----------------------------------------
+ip link show hvc0 >/dev/null 2>&1 || fail "hvc0 should still be there before prune -a"
+nft list table inet hvc >/dev/null 2>&1 || fail "the table inet hvc should still be there before prune -a"
+expect_status 0 "$B" system prune -a
+expect_contains "$OUT" "the nftables table"
+ip link show hvc0 >/dev/null 2>&1 && fail "prune -a left the unused bridge hvc0"
+nft list table inet hvc >/dev/null 2>&1 && fail "prune -a left the table inet hvc"
+expect_status 0 "$B" run --rm -p 127.0.0.1:9091:80 busybox sh -c 'ip -4 -o addr show eth0'
+expect_contains "$OUT" "inet 10.88.0."
+nft list table inet hvc 2>/dev/null | grep -q masquerade || fail "the next start did not apply the table again"
+ok "system prune -a removed the unused bridge and the table; the next start makes them again"

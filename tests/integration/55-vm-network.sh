@@ -100,8 +100,11 @@ expect_status 2 "$HVC" vm run --rm --network bridge --net-bridge br-test busybox
 expect_contains "$OUT" "--network bridge needs --net-bridge NAME and --ip ADDR/PREFIX"
 expect_status 2 "$HVC" vm run --rm "${NET[@]}" --gateway 10.98.0.1 busybox true
 expect_contains "$OUT" "gateway 10.98.0.1 is not another address of 10.99.0.2/24"
+expect_status 2 "$HVC" vm run --rm --network none --ip 10.99.0.2/24 busybox true
+expect_contains "$OUT" '--net-bridge and --ip go with --network bridge, not "none"'
+# the default is the bridge: --ip alone lacks its --net-bridge
 expect_status 2 "$HVC" vm run --rm --ip 10.99.0.2/24 busybox true
-expect_contains "$OUT" "need --network bridge"
+expect_contains "$OUT" "--network bridge needs --net-bridge NAME and --ip ADDR/PREFIX"
 [ -z "$("$HVC" vm ps -a -q)" ] || fail "a failed run left state: $("$HVC" vm ps -a)"
 ok "network faults give one clear error and leave nothing"
 
@@ -175,6 +178,21 @@ expect_status 0 "$HVC" vm rm -f vmipam
 [ "$(hvc_taps hvc0)" = 0 ] || fail "vm rm left a tap on hvc0"
 ok "a detached VM's lease survives prune; vm rm -f releases it and its DNAT rules"
 
+# -P: the image's EXPOSEd ports on host ports the kernel picks, as for containers
+mkdir -p "$TEST_TMP/ctx"
+printf 'FROM busybox\nEXPOSE 80\n' >"$TEST_TMP/ctx/Dockerfile"
+"$HVC" build -t exposed "$TEST_TMP/ctx" >/dev/null 2>&1 || fail "build an image with EXPOSE"
+expect_status 0 "$HVC" vm run -d --name vmexp -P exposed sh -c \
+	'mkdir -p /w; echo exposed-vm-ok >/w/x; exec httpd -f -p 80 -h /w'
+expect_status 0 "$HVC" vm inspect vmexp
+hp=$(grep -o '[0-9]*->80/tcp' <<<"$OUT" | head -1 | cut -d- -f1)
+[ -n "$hp" ] || fail "vm run -P did not publish 80/tcp: $OUT"
+fetch_host "http://127.0.0.1:$hp/x" || fail "no answer through -P on 127.0.0.1:$hp"
+[ "$got" = "exposed-vm-ok" ] || fail "wrong answer through -P: $got"
+expect_status 0 "$HVC" vm rm -f vmexp
+[ "$(leases) $(dnat_rules)" = "0 0" ] || fail "vm rm left a lease or DNAT rules after -P"
+ok "vm run -P publishes EXPOSE 80 on host port $hp, reachable on 127.0.0.1"
+
 # 6. a user network (--network NAME) and kill -9 of `hvc vm run`, then
 # `system prune`: no lease, tap, DNAT rule or QEMU left (counted)
 expect_status 0 "$HVC" network create vmn
@@ -207,7 +225,7 @@ after="$(leases) $(hvc_taps hvc-vmn) $(dnat_rules)"
 [ "$before" = "$after" ] || fail "after kill -9 and prune: leases/taps/rules '$after', before '$before'"
 [ -z "$(qemu_left)" ] || fail "system prune left QEMU running"
 expect_status 0 "$HVC" network rm vmn
-expect_status 2 "$HVC" vm run --rm -p 8080:80 busybox true
+expect_status 2 "$HVC" vm run --rm --network none -p 8080:80 busybox true
 expect_contains "$OUT" "-p needs a bridge network"
 expect_status 2 "$HVC" vm run --rm --network bridge --net-bridge br-test --ip 10.99.0.2/24 -p 8080:80 busybox true
 expect_contains "$OUT" "-p needs a bridge network"

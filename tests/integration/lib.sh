@@ -1,6 +1,12 @@
 # Sourced by integration tests. Gives each test a private HVC_ROOT, a cleanup
 # trap that runs even when the test fails, and small assertion helpers.
 set -u
+# Containers are on the bridge network by default: a test enters a network
+# namespace of its own (lo up) so that its bridge, veths and nftables table
+# never touch the host's (scripts/run-tests.sh already did when it set this).
+if [ -z "${HVC_NET_TEST_NETNS:-}" ] && [ "$(id -u)" = 0 ] && unshare --net true 2>/dev/null; then
+	HVC_NET_TEST_NETNS=1 exec unshare --net sh -c 'ip link set lo up && exec "$@"' sh bash "$0" "$@"
+fi
 HVC="${HVC_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/bin/hvc}"
 export HVC_GUEST_DIR="${HVC_GUEST_DIR:-$(dirname "$HVC")}"
 TEST_TMP=$(mktemp -d /tmp/hvc-test.XXXXXX)

@@ -293,14 +293,20 @@ START_TEST(user_networks)
 	_cleanup_free_ char *root = temp_root();
 	struct hvc_error err = {0};
 	struct hvc_net a, b, c;
-	ck_assert_int_eq(hvc_net_create("front", NULL, &a, &err), 0);
+	ck_assert_int_eq(hvc_net_create("front", NULL, 0, &a, &err), 0);
 	char ip[16];
 	ck_assert_str_eq(hvc_net_ip_format(a.subnet, ip), "10.89.0.0");
-	ck_assert_int_eq(hvc_net_create("back", NULL, &b, &err), 0);
+	ck_assert_int_eq(hvc_net_create("back", NULL, 9000, &b, &err), 0);
 	ck_assert_str_eq(hvc_net_ip_format(b.subnet, ip), "10.89.1.0");
-	ck_assert_int_lt(hvc_net_create("front", "10.90.0.0/24", &c, &err), 0);
-	ck_assert_int_lt(hvc_net_create("over", "10.88.5.0/24", &c, &err), 0); /* inside hvc0 */
-	ck_assert_int_lt(hvc_net_create("host", NULL, &c, &err), 0);
+	ck_assert_int_lt(hvc_net_create("front", "10.90.0.0/24", 0, &c, &err), 0);
+	ck_assert_int_lt(hvc_net_create("over", "10.88.5.0/24", 0, &c, &err), 0); /* inside hvc0 */
+	ck_assert_int_lt(hvc_net_create("host", NULL, 0, &c, &err), 0);
+	ck_assert_int_lt(hvc_net_create("tiny", NULL, 100, &c, &err), 0); /* MTU below 576 */
+	/* the MTU persists in network.json; 0 is not written (the kernel's) */
+	ck_assert_int_eq(hvc_net_get("back", &c, &err), 0);
+	ck_assert_uint_eq(c.mtu, 9000);
+	ck_assert_int_eq(hvc_net_get("front", &c, &err), 0);
+	ck_assert_uint_eq(c.mtu, 0);
 	struct hvc_net *nets = NULL;
 	size_t n = 0;
 	ck_assert_int_eq(hvc_net_list(&nets, &n, &err), 0);

@@ -1,0 +1,65 @@
+#!/bin/bash
+# bench/micro/netpath.sh — the kernel's part of net-stream's container gap,
+# without hvc: native loopback against the path hvc builds for a container
+# (a veth pair, its host end on a bridge, the peer in another network
+# namespace), with variants interleaved per round: base (MTU 1500 as hvc's
+# veths), mtu64k (veth and bridge at 65535, as lo), nat (an nftables nat
+# table like hvc's, i.e. conntrack on every packet), gro (GRO on the veth).
+# Runs in a network namespace of its own; traffic stays in it.
+# Env: ROUNDS (4), SECS (1 per direction). Usage: bench/micro/netpath.sh (root)
+set -u
+if [ -z "${HVC_NETPATH_NETNS:-}" ]; then
+	[ "$(id -u)" = 0 ] || { echo "netpath: needs root" >&2; exit 77; }
+	HVC_NETPATH_NETNS=1 exec unshare --net "$0" "$@"
+fi
+cd "$(dirname "$0")/../.."
+for t in jq ethtool nsenter nft; do command -v $t >/dev/null || { echo "netpath: $t is not installed" >&2; exit 77; }; done
+W=$PWD/bin/hvc-workload
+out=$(mktemp /tmp/hvc-netpath.XXXXXX)
+ip link set lo up
+ip link add brx type bridge; ip addr add 10.77.0.1/16 dev brx; ip link set brx up
+unshare --net sleep 3600 & H=$!; sleep 0.2
+ip link add vhx type veth peer name eth0 netns $H
+ip link set vhx master brx up
+nsenter -t $H -n sh -c 'ip link set lo up; ip link set eth0 up; ip addr add 10.77.0.2/16 dev eth0; ip route add default via 10.77.0.1'
+$W net-server --listen 0.0.0.0:5301 --idle-seconds 900 > /dev/null 2>/dev/null &
+S=$!; sleep 0.3
+run() { # label addr cmd-prefix...
+  local l=$1; shift; local a=$1; shift
+  "$@" $W net-stream --server $a:5301 --seconds ${SECS:-1} --direction both 2>/dev/null | jq -r --arg l "$l" '"\($l) \(.up_gbit_per_s) \(.down_gbit_per_s)"'
+}
+mtu() { ip link set vhx mtu $1; nsenter -t $H -n ip link set eth0 mtu $1; ip link set brx mtu $1; }
+nat() { if [ $1 = on ]; then nft -f - <<'NFT'
+table inet hvcx {
+ chain postrouting { type nat hook postrouting priority srcnat; policy accept; ip saddr 10.77.0.0/16 oifname != "brx" masquerade; }
+ chain output { type nat hook output priority -100; policy accept; }
+}
+NFT
+else nft delete table inet hvcx 2>/dev/null; fi; }
+echo "offloads (host end):"; ethtool -k vhx | grep -E "^(tcp-segmentation-offload|generic-segmentation-offload|generic-receive-offload|tx-checksumming|scatter-gather):"
+for r in $(seq ${ROUNDS:-4}); do
+  mtu 1500; nat off
+  run "base native" 127.0.0.1; run "base veth" 10.77.0.1 nsenter -t $H -n
+  mtu 65535
+  run "mtu64k native" 127.0.0.1; run "mtu64k veth" 10.77.0.1 nsenter -t $H -n
+  mtu 1500; nat on
+  run "nat native" 127.0.0.1; run "nat veth" 10.77.0.1 nsenter -t $H -n
+  nat off
+  ethtool -K vhx gro on >/dev/null 2>&1; nsenter -t $H -n ethtool -K eth0 gro on >/dev/null 2>&1
+  run "gro native" 127.0.0.1; run "gro veth" 10.77.0.1 nsenter -t $H -n
+  ethtool -K vhx gro off >/dev/null 2>&1; nsenter -t $H -n ethtool -K eth0 gro off >/dev/null 2>&1
+done > "$out"
+kill $S $H
+python3 - "$out" <<'PY'
+import statistics as st, sys
+d={}
+for l in open(sys.argv[1]):
+    f=l.split()
+    d.setdefault((f[0],f[1]),[]).append((float(f[2]),float(f[3])))
+for v in ['base','mtu64k','nat','gro']:
+    n=d.get((v,'native'),[]); c=d.get((v,'veth'),[])
+    if not n: continue
+    nu=st.median(x[0] for x in n); nd=st.median(x[1] for x in n); cu=st.median(x[0] for x in c); cd=st.median(x[1] for x in c)
+    print(f"{v:7s} n={len(n)} native up {nu:5.2f} down {nd:5.2f} | veth+bridge up {cu:5.2f} (x{cu/nu:.2f}) down {cd:5.2f} (x{cd/nd:.2f})")
+PY
+rm -f "$out"
