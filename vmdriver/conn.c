@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
-#include "hvc/vm.h"
+#include "vm-internal.h"
 
 static pthread_once_t loop_once = PTHREAD_ONCE_INIT;
 static int loop_rc = -1;
@@ -110,6 +110,7 @@ static int embed_prepare(const char *uri, struct hvc_error *err)
 	_cleanup_free_ char *root = embed_root(uri);
 	if (!root)
 		return hvc_err(err, EINVAL, "libvirt URI `%s`: the embedded driver needs root=DIR", uri);
+	vm_caps_trim_root(root);
 	_cleanup_free_ char *etc = hvc_path_join(root, "etc");
 	if (hvc_mkdir_p(etc, 0755, err) < 0)
 		return -1;

@@ -85,4 +85,13 @@ bool vm_fast_boot_enabled(void);
 int vm_net_plan(const struct hvc_vm_opts *o, const char *id, const char *name,
 		struct hvc_vm_net *net, bool *attached, struct hvc_error *err);
 
+/* caps.c: libvirt's cached QEMU capabilities (embedded driver). The cache
+ * text without the flag that makes libvirt read the guest CPU back property
+ * by property (malloc'd), NULL when there is nothing to trim (not libvirt
+ * 9.x, or no such flag). Pure. */
+char *vm_caps_trim(const char *xml);
+/* Trims every cached capability file under the embedded root (before the
+ * connection opens); HVC_VM_CPU_PROBE=1 leaves them alone. */
+void vm_caps_trim_root(const char *root);
+
 #endif

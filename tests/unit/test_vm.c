@@ -850,6 +850,22 @@ START_TEST(boot_plan_command_and_cmdline)
 }
 END_TEST
 
+START_TEST(caps_trim)
+{
+	const char *v9 = "<qemuCaps>\n  <selfvers>9000000</selfvers>\n  <flag name='vnc'/>\n"
+			 "  <flag name='cpu-unavailable-features'/>\n  <flag name='x'/>\n</qemuCaps>\n";
+	_cleanup_free_ char *t = vm_caps_trim(v9);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_str_eq(t, "<qemuCaps>\n  <selfvers>9000000</selfvers>\n  <flag name='vnc'/>\n"
+			    "  <flag name='x'/>\n</qemuCaps>\n");
+	/* trimmed already, another libvirt, no version: left alone */
+	ck_assert_ptr_null(vm_caps_trim(t));
+	ck_assert_ptr_null(vm_caps_trim("<selfvers>11000000</selfvers>\n"
+					"  <flag name='cpu-unavailable-features'/>\n"));
+	ck_assert_ptr_null(vm_caps_trim("  <flag name='cpu-unavailable-features'/>\n"));
+}
+END_TEST
+
 static Suite *vm_suite(void)
 {
 	Suite *s = suite_create("vm");
@@ -872,6 +888,7 @@ static Suite *vm_suite(void)
 	tcase_add_test(tc, opts_network);
 	tcase_add_test(tc, network_plan_with_provider);
 	tcase_add_test(tc, ipam_provider_release);
+	tcase_add_test(tc, caps_trim);
 	suite_add_tcase(s, tc);
 	return s;
 }
