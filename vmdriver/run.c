@@ -21,17 +21,6 @@
 
 #define CONNECT_WAIT_MS 30000
 
-/* What the steps of one boot hand each other. */
-struct vm_boot {
-	bool kvm;
-	enum hvc_vm_compress comp;
-	struct vm_command cmd;
-	char *key;  /* image digest, hex: the artifact cache key */
-	char *flat; /* the image flattened for an artifact build, or NULL */
-	struct hvc_vm_artifacts art;
-	char *root_disk, *data_disk, *initrd, *cmdline, *xml;
-};
-
 static void vm_boot_clear(struct vm_boot *b)
 {
 	vm_command_clear(&b->cmd);
@@ -104,8 +93,9 @@ static int resolve_image(struct vm_run *r, struct vm_boot *b, struct hvc_error *
 		return -1;
 	/* uncompressed by default: under TCG the guest kernel's inflate of a gzip
 	 * initramfs cost ~0.8 s per boot here (docs/vm.md) */
-	b->comp = o->compress >= 0 ? (enum hvc_vm_compress)o->compress : HVC_VM_COMPRESS_NONE;
-	if (hvc_vm_artifacts_cached(hvc_root(), b->key, r->res->kernel_release, o->disk, b->comp))
+	b->comp = o->compress >= 0 ? o->compress : HVC_VM_COMPRESS_NONE;
+	if (hvc_vm_artifacts_cached(hvc_root(), b->key, r->res->kernel_release, o->disk,
+				    (enum hvc_vm_compress)b->comp))
 		return 0;
 	return flatten_image(r, b, store, img, err);
 }
@@ -122,7 +112,7 @@ static int get_artifacts(struct vm_run *r, struct vm_boot *b, struct hvc_error *
 					  .modules_root = "/lib/modules",
 					  .init_path = init,
 					  .disk = o->disk,
-					  .comp = b->comp};
+					  .comp = (enum hvc_vm_compress)b->comp};
 	int arc = hvc_vm_artifacts_get(&req, &b->art, err);
 	if (b->flat) {
 		struct hvc_error ig = {0};
@@ -136,8 +126,9 @@ static int get_artifacts(struct vm_run *r, struct vm_boot *b, struct hvc_error *
 	return vm_command_check(rootfs, o->image, b->cmd.argv, b->cmd.env, err);
 }
 
-/* Step 4: the run's id, name, state directory and record. */
-static int create_record(struct vm_run *r, struct vm_boot *b, struct hvc_error *err)
+/* Step 4: the run's id, name, state directory and record (a template's
+ * domain has the template's name and console). */
+int vm_boot_record(struct vm_run *r, struct vm_boot *b, struct hvc_error *err)
 {
 	const struct hvc_vm_opts *o = r->o;
 	struct hvc_vm_result *res = r->res;
@@ -146,7 +137,9 @@ static int create_record(struct vm_run *r, struct vm_boot *b, struct hvc_error *
 		return -1;
 	snprintf(res->id, sizeof(res->id), "%s", id);
 	snprintf(res->name, sizeof(res->name), "%s", o->name ? o->name : "");
-	if (!o->name)
+	if (r->tpl)
+		snprintf(res->name, sizeof(res->name), "%s", r->tpl->name);
+	else if (!o->name)
 		snprintf(res->name, sizeof(res->name), "hvc-%s", id);
 	_cleanup_vm_info_ struct hvc_vm_info other = {0};
 	struct hvc_error ig = {0};
@@ -156,7 +149,7 @@ static int create_record(struct vm_run *r, struct vm_boot *b, struct hvc_error *
 	r->dir = hvc_vm_state_dir(id);
 	if (hvc_mkdir_p(r->dir, 0700, err) < 0)
 		return -1;
-	r->console = hvc_path_join(r->dir, "console.log");
+	r->console = r->tpl ? hvc_xstrdup(r->tpl->console) : hvc_path_join(r->dir, "console.log");
 	vm_run_state_create(r, b->art.initramfs);
 	return 0;
 }
@@ -209,6 +202,10 @@ static int guest_config(struct vm_run *r, struct vm_boot *b, struct hvc_error *e
 		hvc_strv_push(&load, "virtio_blk");
 	if (net)
 		hvc_strv_push(&load, "virtio_net");
+	if (r->tpl_build) { /* the command port's driver */
+		hvc_strv_push(&load, "virtio_pci");
+		hvc_strv_push(&load, "virtio_console");
+	}
 	_cleanup_free_ char *hosts = net ? hvc_vm_net_hosts(&r->net, r->res->name) : NULL;
 	struct hvc_vm_guestcfg gc = {
 	    .argv = b->cmd.argv,
@@ -222,7 +219,12 @@ static int guest_config(struct vm_run *r, struct vm_boot *b, struct hvc_error *e
 	    .linger_ms = o->wait_poweroff || o->detach ? 0 : 3000,
 	    .net = net ? &r->net : NULL,
 	    .hostname = net ? r->res->name : NULL,
-	    .hosts = hosts};
+	    .hosts = hosts,
+	    .wait = r->tpl_build};
+	if (r->tpl_build) { /* the command, env and workdir come with the hand-off */
+		gc.argv = gc.env = NULL;
+		gc.workdir = NULL;
+	}
 	_cleanup_free_ char *cfg = hvc_vm_guestcfg_render(&gc);
 	_cleanup_free_ char *cfgarg = cfg ? hvc_vm_guestcfg_cmdline_arg(cfg) : NULL;
 	if (cfgarg) {
@@ -257,7 +259,8 @@ static int domain_xml(struct vm_run *r, struct vm_boot *b, struct hvc_error *err
 				 .data_disk = b->data_disk,
 				 .data_disk_direct = b->data_disk && hvc_vm_direct_io_ok(r->dir),
 				 .description = "hvc VM (hvc vm run)",
-				 .net = o->network == HVC_VM_NET_BRIDGE ? &r->net : NULL};
+				 .net = o->network == HVC_VM_NET_BRIDGE ? &r->net : NULL,
+				 .cmd_channel = r->tpl ? r->tpl->sock : NULL};
 	if (hvc_vm_domain_xml(&def, &b->xml, err) < 0)
 		return -1;
 	_cleanup_free_ char *xml_path = hvc_path_join(r->dir, "domain.xml");
@@ -281,16 +284,24 @@ static int lifecycle_cb(virConnectPtr c, virDomainPtr d, int event, int detail, 
 	return 0;
 }
 
+int vm_run_connect(struct vm_run *r, struct hvc_error *err)
+{
+	if (!r->conn && hvc_vm_conn_open(r->uri, CONNECT_WAIT_MS, &r->conn, err) < 0)
+		return -1;
+	hvc_debug("vm: %.1f ms: connected to %s", vm_run_since(r), r->uri);
+	if (r->cb_id < 0)
+		r->cb_id =
+	    virConnectDomainEventRegisterAny(r->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+					     VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb), r, NULL);
+	return 0;
+}
+
 /* Step 8: connect, listen for the domain's end, define and start it. */
 static int domain_start(struct vm_run *r, const struct vm_boot *b, struct hvc_error *err)
 {
 	struct hvc_vm_result *res = r->res;
-	if (hvc_vm_conn_open(r->uri, CONNECT_WAIT_MS, &r->conn, err) < 0)
+	if (vm_run_connect(r, err) < 0)
 		return -1;
-	hvc_debug("vm: %.1f ms: connected to %s", vm_run_since(r), r->uri);
-	r->cb_id =
-	    virConnectDomainEventRegisterAny(r->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-					     VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb), r, NULL);
 	if (hvc_vm_domain_start(r->conn, b->xml, &r->dom, err) < 0)
 		return -1;
 	hvc_debug("vm: %.1f ms: domain defined and started", vm_run_since(r));
@@ -298,6 +309,15 @@ static int domain_start(struct vm_run *r, const struct vm_boot *b, struct hvc_er
 	res->qemu_pid = hvc_vm_qemu_pid(r->uri, res->name);
 	hvc_json_add_int(r->state, "qemu_pid", res->qemu_pid);
 	vm_run_state_status(r, "running");
+	return 0;
+}
+
+int vm_boot_domain(struct vm_run *r, struct vm_boot *b, struct hvc_error *err)
+{
+	if (vm_boot_record(r, b, err) < 0 || attach_network(r, err) < 0 ||
+	    make_disks(r, b, err) < 0 || guest_config(r, b, err) < 0 ||
+	    domain_xml(r, b, err) < 0 || domain_start(r, b, err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -310,9 +330,9 @@ static int boot(struct vm_run *r, struct hvc_error *err)
 		return -1;
 	if (o->prepare_only)
 		return 0;
-	if (create_record(r, &b, err) < 0 || attach_network(r, err) < 0 ||
-	    make_disks(r, &b, err) < 0 || guest_config(r, &b, err) < 0 ||
-	    domain_xml(r, &b, err) < 0 || domain_start(r, &b, err) < 0)
+	if (o->template_)
+		return vm_run_template(r, &b, err);
+	if (vm_boot_domain(r, &b, err) < 0)
 		return -1;
 	int timeout_s = o->timeout_s > 0 ? o->timeout_s : b.kvm ? 10 : 60;
 	if (vm_run_watch(r, timeout_s * 1000, err) < 0)
@@ -348,6 +368,20 @@ static void teardown(struct vm_run *r)
 		hvc_warn("%s", e.msg);
 	r->dom = NULL;
 	r->res->t.gone_ms = vm_run_since(r);
+}
+
+void vm_run_drop(struct vm_run *r)
+{
+	teardown(r);
+	if (r->dir) {
+		struct hvc_error ig = {0};
+		hvc_rm_rf(r->dir, &ig);
+	}
+	json_object_put(r->state);
+	r->state = NULL;
+	free(r->dir);
+	free(r->console);
+	r->dir = r->console = NULL;
 }
 
 /* A detached VM stays: hvc lets go of the domain, the record says so. */
@@ -386,6 +420,8 @@ static void release(struct vm_run *r)
 		hvc_vm_conn_close(r->conn);
 	if (r->evfd >= 0)
 		close(r->evfd);
+	if (r->tpl_lock_fd > 0)
+		close(r->tpl_lock_fd);
 	json_object_put(r->state);
 	free(r->uri);
 	free(r->dir);

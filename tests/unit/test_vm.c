@@ -101,6 +101,12 @@ START_TEST(xml_golden_files)
 	ck_assert_int_eq(hvc_vm_domain_xml(&n, &e, &err), 0);
 	golden("network-bridge", e);
 
+	struct hvc_vm_def t = base_def();
+	t.cmd_channel = "/var/lib/hvc/vm/templates/k/cmd.sock";
+	_cleanup_free_ char *tx = NULL;
+	ck_assert_int_eq(hvc_vm_domain_xml(&t, &tx, &err), 0);
+	golden("template-channel", tx);
+
 	/* every fixture in the directory is used by a case */
 	DIR *dir = opendir(GOLDEN_DIR);
 	ck_assert_ptr_nonnull(dir);
