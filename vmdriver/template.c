@@ -13,9 +13,12 @@
  * and hvc's versions): a template made by another of these is never found
  * under the current key, and `hvc vm template prune` removes it.
  *
- * One restored guest per template at a time: libvirt restores a saved domain
- * under its saved name and UUID only (its ABI check refuses others), so runs
- * of one template take its lock (.<key>.lock beside the directory) in turn. */
+ * One restored guest per saved image at a time: libvirt restores a saved
+ * domain under its saved name and UUID only (its ABI check refuses others).
+ * So a template has slots (the key's last part, -s<N>), each a saved guest
+ * of its own with its own name: a run takes the first slot whose lock
+ * (.<key>.lock beside the directory) is free, and builds that slot when it
+ * is not made yet — N runs at once make and then reuse N slots. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <string.h>
@@ -72,7 +75,7 @@ static void hex_sha256(const char *s, char out[65])
 	out[mdlen ? 64 : 0] = '\0';
 }
 
-char *vm_template_key(const struct vm_template_req *q, const char *versions)
+char *vm_template_key(const struct vm_template_req *q, const char *versions, unsigned slot)
 {
 	_cleanup_free_ char *input =
 	    hvc_strdup_printf("image=%s kernel=%s boot=%s machine=%s memory=%llu vcpus=%u accel=%s %s",
@@ -80,8 +83,9 @@ char *vm_template_key(const struct vm_template_req *q, const char *versions)
 			      (unsigned long long)q->memory_mib, q->vcpus, q->accel, versions);
 	char h[65];
 	hex_sha256(input, h);
-	return hvc_strdup_printf("%.12s-%s-%s-%llum-%uc-%s-%.8s", q->image_key, q->release,
-				 q->machine, (unsigned long long)q->memory_mib, q->vcpus, q->accel, h);
+	return hvc_strdup_printf("%.12s-%s-%s-%llum-%uc-%s-%.8s-s%u", q->image_key, q->release,
+				 q->machine, (unsigned long long)q->memory_mib, q->vcpus, q->accel, h,
+				 slot);
 }
 
 void vm_template_close(struct vm_template *t)
@@ -99,13 +103,42 @@ void vm_template_close(struct vm_template *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* Opens (creating the directory) and locks the template for q. */
+#define MAX_SLOTS 64
+
+/* The first slot of q's template whose lock is free, locked. */
+static int lock_slot(const char *top, const struct vm_template_req *q, struct vm_template *t,
+		     struct hvc_error *err)
+{
+	if (hvc_mkdir_p(top, 0700, err) < 0)
+		return -1;
+	for (unsigned slot = 0; slot < MAX_SLOTS; slot++) {
+		_cleanup_free_ char *key = vm_template_key(q, t->versions, slot);
+		_cleanup_free_ char *leaf = hvc_strdup_printf(".%s.lock", key);
+		_cleanup_free_ char *lock = hvc_path_join(top, leaf);
+		int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return hvc_err(err, errno, "template lock `%s`", lock);
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			t->lock_fd = fd;
+			t->key = steal_pointer(&key);
+			return 0;
+		}
+		int e = errno;
+		close(fd);
+		if (e != EWOULDBLOCK)
+			return hvc_err(err, e, "lock template `%s`", lock);
+	}
+	return hvc_err(err, EBUSY, "template: all %d slots are in use", MAX_SLOTS);
+}
+
+/* Opens (creating the directory) and locks a free slot of q's template. */
 int vm_template_open(const struct vm_template_req *q, struct vm_template *t, struct hvc_error *err)
 {
 	memset(t, 0, sizeof(*t));
 	_cleanup_free_ char *top = templates_dir();
 	t->versions = versions_input();
-	t->key = vm_template_key(q, t->versions);
+	if (lock_slot(top, q, t, err) < 0)
+		return -1;
 	t->dir = hvc_path_join(top, t->key);
 	char h[65];
 	hex_sha256(t->key, h);
@@ -118,14 +151,7 @@ int vm_template_open(const struct vm_template_req *q, struct vm_template *t, str
 		return hvc_err(err, ENAMETOOLONG,
 			       "template socket `%s`: longer than a unix socket path may be "
 			       "(use a shorter HVC_ROOT)", t->sock);
-	if (hvc_mkdir_p(t->dir, 0700, err) < 0)
-		return -1;
-	_cleanup_free_ char *leaf = hvc_strdup_printf(".%s.lock", t->key);
-	_cleanup_free_ char *lock = hvc_path_join(top, leaf);
-	t->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (t->lock_fd < 0 || flock(t->lock_fd, LOCK_EX) < 0)
-		return hvc_err(err, errno, "lock template `%s`", lock);
-	return 0;
+	return hvc_mkdir_p(t->dir, 0700, err);
 }
 
 /* Why the files of dir do not make a usable template (NULL: they do). */

@@ -124,9 +124,9 @@ struct vm_template {
 	char *versions;		   /* QEMU, libvirt, hvc: what the key's hash covers */
 	int lock_fd;
 };
-/* "<digest12>-<kernel>-<machine>-<mem>m-<vcpus>c-<accel>-<hash8>". Pure. */
-char *vm_template_key(const struct vm_template_req *q, const char *versions);
-/* Creates the directory and takes the template's lock (waits for it). */
+/* "<digest12>-<kernel>-<machine>-<mem>m-<vcpus>c-<accel>-<hash8>-s<slot>". Pure. */
+char *vm_template_key(const struct vm_template_req *q, const char *versions, unsigned slot);
+/* Takes the first free slot's lock and creates its directory. */
 int vm_template_open(const struct vm_template_req *q, struct vm_template *t,
 		     struct hvc_error *err);
 void vm_template_close(struct vm_template *t);
