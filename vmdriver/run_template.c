@@ -40,7 +40,8 @@ static int open_template(struct vm_run *r, struct vm_boot *b, struct vm_template
 				    .machine = o->machine ? o->machine : "pc",
 				    .accel = b->kvm ? "kvm" : "tcg",
 				    .memory_mib = o->memory_mib ? o->memory_mib : 256,
-				    .vcpus = o->vcpus ? o->vcpus : 1};
+				    .vcpus = o->vcpus ? o->vcpus : 1,
+				    .cmdline = o->extra_cmdline};
 	if (vm_template_open(&q, t, err) < 0)
 		return hvc_error_prefix(err, "template");
 	r->tpl = t;

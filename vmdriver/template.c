@@ -78,9 +78,11 @@ static void hex_sha256(const char *s, char out[65])
 char *vm_template_key(const struct vm_template_req *q, const char *versions, unsigned slot)
 {
 	_cleanup_free_ char *input =
-	    hvc_strdup_printf("image=%s kernel=%s boot=%s machine=%s memory=%llu vcpus=%u accel=%s %s",
+	    hvc_strdup_printf("image=%s kernel=%s boot=%s machine=%s memory=%llu vcpus=%u accel=%s "
+			      "cmdline=%s %s",
 			      q->image_key, q->release, q->initramfs, q->machine,
-			      (unsigned long long)q->memory_mib, q->vcpus, q->accel, versions);
+			      (unsigned long long)q->memory_mib, q->vcpus, q->accel,
+			      q->cmdline ? q->cmdline : "", versions);
 	char h[65];
 	hex_sha256(input, h);
 	return hvc_strdup_printf("%.12s-%s-%s-%llum-%uc-%s-%.8s-s%u", q->image_key, q->release,

@@ -115,6 +115,7 @@ int vm_net_plan(const struct hvc_vm_opts *o, const char *id, const char *name,
 /* template.c: a template's identity and files (see its header comment). */
 struct vm_template_req {
 	const char *image_key, *release, *initramfs, *machine, *accel;
+	const char *cmdline; /* the template boot's extra kernel arguments ("" for none) */
 	uint64_t memory_mib;
 	unsigned vcpus;
 };
