@@ -413,8 +413,17 @@ static char *wait_command(void)
 	size_t len = 0, cap = 4096;
 	char *buf = malloc(cap);
 	for (;;) {
-		if (len + 1 >= cap)
-			buf = realloc(buf, cap *= 2);
+		if (buf && len + 1 >= cap) {
+			char *nb = realloc(buf, cap * 2);
+			if (!nb)
+				free(buf);
+			buf = nb;
+			cap *= 2;
+		}
+		if (!buf) {
+			say("command from the port: out of memory%s%s", "", "");
+			break;
+		}
 		ssize_t n = read(fd, buf + len, cap - len - 1);
 		if (n > 0) {
 			len += (size_t)n;

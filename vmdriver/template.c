@@ -6,7 +6,9 @@
  * $HVC_ROOT/vm/templates/<key>/: save.img (libvirt's save image: the domain
  * XML + QEMU's migration stream), meta.json (written last: a template
  * without it is half-made), console.log and cmd.sock (the paths the saved
- * domain names, so they are fixed per template). The key names what the
+ * domain names, so they are fixed per template; the socket is
+ * /run/hvc-tpl-<hash of the directory>.sock when the directory's path is too
+ * long for a unix socket's). The key names what the
  * saved guest depends on — image digest, kernel, machine, memory, vCPUs,
  * accelerator — plus a hash of what must match for a restore to be right
  * (the boot artifact, which names hvc-init's digest; QEMU's binary; libvirt's
@@ -149,10 +151,13 @@ int vm_template_open(const struct vm_template_req *q, struct vm_template *t, str
 	t->console = hvc_path_join(t->dir, "console.log");
 	t->sock = hvc_path_join(t->dir, "cmd.sock");
 	t->meta = hvc_path_join(t->dir, "meta.json");
-	if (strlen(t->sock) >= sizeof(((struct sockaddr_un *)0)->sun_path))
-		return hvc_err(err, ENAMETOOLONG,
-			       "template socket `%s`: longer than a unix socket path may be "
-			       "(use a shorter HVC_ROOT)", t->sock);
+	if (strlen(t->sock) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		/* a deep HVC_ROOT: the socket goes to /run, named for the directory */
+		char hd[65];
+		hex_sha256(t->dir, hd);
+		free(t->sock);
+		t->sock = hvc_strdup_printf("/run/hvc-tpl-%.16s.sock", hd);
+	}
 	return hvc_mkdir_p(t->dir, 0700, err);
 }
 

@@ -44,14 +44,21 @@ struct vm_boot {
 	struct hvc_vm_artifacts art;
 	char *root_disk, *data_disk, *initrd, *cmdline, *xml;
 };
-/* run.c: the record of a run (id, name, state directory). */
+/* boot_steps.c: frees what the steps made (safe on a zeroed boot). */
+void vm_boot_clear(struct vm_boot *b);
+/* boot_steps.c: kernel and accelerator, image and command, boot artifacts. */
+int vm_boot_prepare(struct vm_run *r, struct vm_boot *b, struct hvc_error *err);
+/* boot_steps.c: destroy + undefine the run's domain (killing its QEMU first
+ * after EXIT); records "domain gone". */
+void vm_run_teardown(struct vm_run *r);
+/* boot_steps.c: the record of a run (id, name, state directory). */
 int vm_boot_record(struct vm_run *r, struct vm_boot *b, struct hvc_error *err);
-/* run.c: from the record to a started domain (network, disks, guest
+/* boot_steps.c: from the record to a started domain (network, disks, guest
  * config, XML, define + start). */
 int vm_boot_domain(struct vm_run *r, struct vm_boot *b, struct hvc_error *err);
-/* run.c: connect and listen for the domain's end (before a start or restore). */
+/* boot_steps.c: connect and listen for the domain's end (before a start or restore). */
 int vm_run_connect(struct vm_run *r, struct hvc_error *err);
-/* run.c: the domain destroyed and undefined, the record and its directory gone. */
+/* boot_steps.c: the domain destroyed and undefined, the record and its directory gone. */
 void vm_run_drop(struct vm_run *r);
 /* run_template.c: --template: restore (building the template first when
  * needed), hand the command over, watch until EXIT. */
