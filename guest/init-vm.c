@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/socket.h>
@@ -401,6 +402,30 @@ static int open_port(void)
 	return -1;
 }
 
+/* Before a template is saved: the guest's free pages still hold what the
+ * boot left in them (the kernel's decompression, the unpacked initramfs), and
+ * QEMU saves every page that is not zero. Faulting in all but 16 MiB of the
+ * free memory makes the kernel hand over zeroed pages; unmapped again they
+ * stay zero, and the save image shrinks to what the guest really holds. */
+static void scrub_free_memory(void)
+{
+	char *mi = read_all("/proc/meminfo");
+	char *p = mi ? strstr(mi, "MemFree:") : NULL;
+	long kb = p ? strtol(p + 8, NULL, 10) : 0;
+	free(mi);
+	long margin = 16 * 1024;
+	if (kb <= margin)
+		return;
+	size_t len = (size_t)(kb - margin) * 1024;
+	char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return;
+	long pg = sysconf(_SC_PAGESIZE);
+	for (size_t off = 0; off < len; off += (size_t)pg)
+		m[off] = 0;
+	munmap(m, len);
+}
+
 /* Template boot: HVC-WAIT, then the rest of the config from the port. Reads
  * return 0 while no host is connected (the saved state): poll every 5 ms. */
 static char *wait_command(void)
@@ -408,6 +433,7 @@ static char *wait_command(void)
 	int fd = open_port();
 	if (fd < 0)
 		return NULL;
+	scrub_free_memory();
 	printf("%s\n", HVC_WAIT_MARKER);
 	fflush(stdout);
 	size_t len = 0, cap = 4096;
