@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <dirent.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -404,26 +405,38 @@ static int open_port(void)
 
 /* Before a template is saved: the guest's free pages still hold what the
  * boot left in them (the kernel's decompression, the unpacked initramfs), and
- * QEMU saves every page that is not zero. Faulting in all but 16 MiB of the
- * free memory makes the kernel hand over zeroed pages; unmapped again they
- * stay zero, and the save image shrinks to what the guest really holds. */
+ * QEMU saves every page that is not zero. A child faults in most of the free
+ * memory (the kernel hands over zeroed pages) and exits; the pages stay zero
+ * and the save image shrinks to what the guest really holds. A child, because
+ * the OOM killer may take it (it asks to be first) but must never face PID 1
+ * alone: with nothing else to kill, the kernel panics. */
 static void scrub_free_memory(void)
 {
 	char *mi = read_all("/proc/meminfo");
 	char *p = mi ? strstr(mi, "MemFree:") : NULL;
 	long kb = p ? strtol(p + 8, NULL, 10) : 0;
 	free(mi);
-	long margin = 16 * 1024;
+	long margin = 32 * 1024 + kb / 16; /* watermarks, page tables of the mapping */
 	if (kb <= margin)
 		return;
+	pid_t pid = fork();
+	if (pid != 0) {
+		while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		return;
+	}
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t w = write(fd, "1000", 4);
+		(void)w;
+		close(fd);
+	}
 	size_t len = (size_t)(kb - margin) * 1024;
 	char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return;
 	long pg = sysconf(_SC_PAGESIZE);
-	for (size_t off = 0; off < len; off += (size_t)pg)
+	for (size_t off = 0; m != MAP_FAILED && off < len; off += (size_t)pg)
 		m[off] = 0;
-	munmap(m, len);
+	_exit(0);
 }
 
 /* Template boot: HVC-WAIT, then the rest of the config from the port. Reads
