@@ -123,12 +123,27 @@ int vm_run_template(struct vm_run *r, struct vm_boot *b, struct hvc_error *err)
 		return -1;
 	struct vm_template t = {0};
 	int rc = open_template(r, b, &t, err);
-	if (rc == 0 && !vm_template_usable(&t))
+	bool built = false;
+	if (rc == 0 && !vm_template_usable(&t)) {
 		rc = build_template(r, b, err);
+		built = true;
+	}
 	if (rc == 0)
 		rc = vm_boot_record(r, b, err);
 	if (rc == 0)
 		rc = restore_template(r, err);
+	if (rc < 0 && !built && t.key) {
+		/* a template libvirt refuses (corrupt, or a QEMU it cannot load) is
+		 * made anew once, in this run */
+		hvc_warn("template %s: %s; rebuilding it", t.key, err ? err->msg : "restore failed");
+		vm_run_drop(r);
+		vm_template_discard(&t);
+		rc = build_template(r, b, err);
+		if (rc == 0)
+			rc = vm_boot_record(r, b, err);
+		if (rc == 0)
+			rc = restore_template(r, err);
+	}
 	if (rc == 0)
 		rc = handoff(r, b, err);
 	int timeout_s = r->o->timeout_s > 0 ? r->o->timeout_s : b->kvm ? 10 : 60;

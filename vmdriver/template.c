@@ -200,6 +200,11 @@ static void template_wipe(const struct vm_template *t)
 	unlink(part);
 }
 
+void vm_template_discard(const struct vm_template *t)
+{
+	template_wipe(t);
+}
+
 bool vm_template_usable(const struct vm_template *t)
 {
 	_cleanup_free_ char *why = template_problem(t->dir, t->versions, NULL);

@@ -141,6 +141,8 @@ void vm_template_close(struct vm_template *t);
 /* Whether the files make a whole template; when not, says why (unless
  * there is nothing at all) and removes them. */
 bool vm_template_usable(const struct vm_template *t);
+/* Removes the template's files (libvirt refused to restore it). */
+void vm_template_discard(const struct vm_template *t);
 /* Saves the running domain (which stops) and commits the template. */
 int vm_template_save(void *dom, const struct vm_template *t, const char *image,
 		     struct hvc_error *err);

@@ -2,8 +2,9 @@
 # VM templates end to end (embedded libvirt QEMU driver): the first
 # `hvc vm run --template` makes the template and runs the command from a
 # restore; the next restores it (no build); the restored guest gets the
-# host's clock and its own RNG seed; a truncated save image and a half-made
-# template (kill -9 during the build) are detected and rebuilt; rm and prune.
+# host's clock and its own RNG seed; a truncated or corrupt save image and a
+# half-made template (kill -9 during the build) are detected and rebuilt; rm
+# and prune.
 # Every path must leave no domain, QEMU process or VM state behind.
 . "$(dirname "$0")/lib.sh"
 
@@ -57,6 +58,14 @@ expect_contains "$OUT" "rebuilding it"
 expect_contains "$OUT" "rebuilt"
 nothing_left "rebuild"
 ok "a truncated save image is reported and the template rebuilt"
+
+# 3b. a save image libvirt refuses (same size, bad magic): rebuilt in the same run
+printf 'XXXXXXXXXXXXXXXX' | dd of="$(tdir)/save.img" bs=1 seek=0 conv=notrunc 2>/dev/null
+expect_status 0 "$HVC" vm run --rm --template busybox echo after-corrupt
+expect_contains "$OUT" "image magic is incorrect; rebuilding it"
+expect_contains "$OUT" "after-corrupt"
+nothing_left "corrupt save image"
+ok "a save image libvirt refuses is rebuilt"
 
 # 4. kill -9 during the build: nothing running afterwards, the half-made template is rebuilt
 expect_status 0 "$HVC" vm template rm "$(basename "$(tdir)")"
