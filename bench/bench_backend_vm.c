@@ -449,6 +449,7 @@ const struct hvc_bench_backend hvc_bench_backend_vm = {
 const struct hvc_bench_backend hvc_bench_backend_vm_restore = {
     .name = "vm-restore",
     .slot = HVC_BENCH_SLOT_VM_RESTORE,
+    .opt_in = true, /* makes a template in prepare; startup/cpu/mem/idle only */
     .summary = "the hvc VM driver started from the image's template: a guest saved by libvirt "
 	       "where hvc-init waits for its command, restored per sample",
     .available = vm_available,
