@@ -66,12 +66,14 @@ static void end_run(struct vm_run *r, int rc, const struct hvc_error *err)
 
 static void release(struct vm_run *r)
 {
+	/* the template slot first: a process waiting for the embedded root
+	 * (next) then finds slot 0 free rather than making another slot */
+	if (r->tpl_lock_fd > 0)
+		close(r->tpl_lock_fd);
 	if (r->conn)
 		hvc_vm_conn_close(r->conn);
 	if (r->evfd >= 0)
 		close(r->evfd);
-	if (r->tpl_lock_fd > 0)
-		close(r->tpl_lock_fd);
 	json_object_put(r->state);
 	free(r->uri);
 	free(r->dir);

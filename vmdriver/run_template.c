@@ -121,8 +121,12 @@ int vm_run_template(struct vm_run *r, struct vm_boot *b, struct hvc_error *err)
 {
 	if (check_template_opts(r->o, err) < 0)
 		return -1;
+	/* the connection first: the embedded driver admits one process per
+	 * root, and a process must not take a slot while it waits for it */
 	struct vm_template t = {0};
-	int rc = open_template(r, b, &t, err);
+	int rc = vm_run_connect(r, err);
+	if (rc == 0)
+		rc = open_template(r, b, &t, err);
 	bool built = false;
 	if (rc == 0 && !vm_template_usable(&t)) {
 		rc = build_template(r, b, err);
