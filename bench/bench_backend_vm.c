@@ -5,7 +5,11 @@
  * driver's own phases (domain created, first console byte, hvc-init READY,
  * command exit, domain gone) are kept alongside. Memory is the QEMU process,
  * measured from hvc-init's READY on. The accelerator (kvm/tcg) is recorded
- * with every sample. */
+ * with every sample.
+ *
+ * vm-restore: the same run started from the image's VM template (`hvc vm run
+ * --template`: a guest saved where hvc-init waits for its command, restored
+ * by libvirt); the template is made in prepare(), so no sample pays for it. */
 #include "bench_internal.h"
 #include "hvc/image.h"
 #include "hvc/network.h"
@@ -90,13 +94,13 @@ struct vm_priv {
 	void *conn;
 };
 
-static int vm_prepare(struct hvc_bench_ctx *ctx, struct hvc_error *err)
+static int prepare_slot(struct hvc_bench_ctx *ctx, size_t slot, struct hvc_error *err)
 {
 	/* One libvirt connection held for the whole run: every sample's
 	 * hvc_vm_run shares it instead of opening (and registering an embedded
 	 * driver) anew, which libvirt allows only a bounded number of times. */
 	struct vm_priv *p = hvc_xcalloc(1, sizeof(*p));
-	ctx->priv[HVC_BENCH_SLOT_VM] = p;
+	ctx->priv[slot] = p;
 	_cleanup_free_ char *uri = hvc_vm_default_uri(NULL);
 	if (hvc_vm_conn_open(uri, 30000, &p->conn, err) < 0)
 		return -1;
@@ -109,6 +113,28 @@ static int vm_prepare(struct hvc_bench_ctx *ctx, struct hvc_error *err)
 	int r = hvc_vm_run(&o, &res, err);
 	hvc_vm_result_free(&res);
 	return r < 0 ? hvc_error_prefix(err, "VM boot artifacts") : 0;
+}
+
+static int vm_prepare(struct hvc_bench_ctx *ctx, struct hvc_error *err)
+{
+	return prepare_slot(ctx, HVC_BENCH_SLOT_VM, err);
+}
+
+/* The artifacts, then the template (a restore of it runs `true`). */
+static int vm_restore_prepare(struct hvc_bench_ctx *ctx, struct hvc_error *err)
+{
+	if (prepare_slot(ctx, HVC_BENCH_SLOT_VM_RESTORE, err) < 0)
+		return -1;
+	char *cmd[] = {"true", NULL};
+	struct hvc_vm_opts o;
+	base_opts(ctx, &o);
+	o.template_ = true;
+	o.cmd = cmd;
+	struct hvc_vm_result res;
+	memset(&res, 0, sizeof(res));
+	int r = hvc_vm_run(&o, &res, err);
+	hvc_vm_result_free(&res);
+	return r < 0 ? hvc_error_prefix(err, "VM template") : 0;
 }
 
 /* A network sample's NIC: a lease of kind "vm" on hvc0 taken here (the
@@ -155,8 +181,8 @@ static void vm_lease_release(struct vm_lease *vl)
 	vl->leased = false;
 }
 
-static int vm_run(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req,
-		  struct hvc_bench_outcome *out, struct hvc_error *err)
+static int run_vm(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req,
+		  struct hvc_bench_outcome *out, bool tpl, struct hvc_error *err)
 {
 	_cleanup_strv_ char **cmd = NULL;
 	hvc_strv_push(&cmd, HVC_BENCH_WORKLOAD_IN_IMAGE);
@@ -172,6 +198,10 @@ static int vm_run(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req,
 	o.on_ready = vm_ready;
 	o.opaque = &v;
 	o.timeout_s = req->timeout_ms > 0 ? req->timeout_ms / 1000 : 0;
+	o.template_ = tpl;
+	if (tpl && (req->scratch_disk || req->network))
+		return hvc_err(err, ENOTSUP, "vm-restore: a template has no data disk or NIC "
+					     "(startup, cpu, mem and idle workloads only)");
 	if (req->scratch_disk) {
 		/* file I/O goes to a virtio disk, as native's goes to the host disk */
 		o.data_disk_bytes = VM_DATA_DISK_BYTES;
@@ -208,14 +238,28 @@ static int vm_run(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req,
 	PH("first_output", v.first_line_ms);
 	PH("command_exit", res.t.exit_ms);
 	PH("domain_gone", res.t.gone_ms);
+	PH("command_handed_over", res.t.handoff_ms);
 #undef PH
 	out->extra = json_object_new_object();
 	hvc_json_add_int(out->extra, "qemu_pid", res.qemu_pid);
 	hvc_json_add_string(out->extra, "kernel_release", res.kernel_release);
 	hvc_json_add_string(out->extra, "accelerator_reason", res.accel_reason);
 	hvc_json_add_int(out->extra, "memory_mib", VM_MEMORY_MIB);
+	hvc_json_add_bool(out->extra, "template", tpl);
 	hvc_vm_result_free(&res);
 	return 0;
+}
+
+static int vm_run(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req,
+		  struct hvc_bench_outcome *out, struct hvc_error *err)
+{
+	return run_vm(ctx, req, out, false, err);
+}
+
+static int vm_restore_run(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req,
+			  struct hvc_bench_outcome *out, struct hvc_error *err)
+{
+	return run_vm(ctx, req, out, true, err);
 }
 
 /* The initramfs the driver cached for this image: the newest
@@ -328,15 +372,37 @@ static void vm_storage(struct hvc_bench_ctx *ctx, struct hvc_bench_storage *st)
 	st->disk_io = io ? io : hvc_xstrdup("default (QEMU: threads)");
 }
 
-static void vm_cleanup(struct hvc_bench_ctx *ctx)
+static void cleanup_slot(struct hvc_bench_ctx *ctx, size_t i)
 {
-	size_t i = HVC_BENCH_SLOT_VM;
 	struct vm_priv *p = ctx->priv[i];
 	if (!p)
 		return;
 	hvc_vm_conn_close(p->conn);
 	free(p);
 	ctx->priv[i] = NULL;
+}
+
+static void vm_cleanup(struct hvc_bench_ctx *ctx)
+{
+	cleanup_slot(ctx, HVC_BENCH_SLOT_VM);
+}
+
+static void vm_restore_cleanup(struct hvc_bench_ctx *ctx)
+{
+	cleanup_slot(ctx, HVC_BENCH_SLOT_VM_RESTORE);
+}
+
+static char *vm_restore_describe(struct hvc_bench_ctx *ctx, char *const *args)
+{
+	char *s = hvc_strdup_printf("hvc vm run --rm --template -m %d --vcpus 1 (cpuset %s) %s %s",
+				    VM_MEMORY_MIB, ctx->cpus, ctx->image,
+				    HVC_BENCH_WORKLOAD_IN_IMAGE);
+	for (; args && *args; args++) {
+		char *n = hvc_strdup_printf("%s %s", s, *args);
+		free(s);
+		s = n;
+	}
+	return s;
 }
 
 static char *vm_describe(struct hvc_bench_ctx *ctx, char *const *args)
@@ -378,4 +444,18 @@ const struct hvc_bench_backend hvc_bench_backend_vm = {
     .storage = vm_storage,
     .cleanup = vm_cleanup,
     .net_peer = vm_net_peer,
+};
+
+const struct hvc_bench_backend hvc_bench_backend_vm_restore = {
+    .name = "vm-restore",
+    .slot = HVC_BENCH_SLOT_VM_RESTORE,
+    .opt_in = true, /* makes a template in prepare; startup/cpu/mem/idle only */
+    .summary = "the hvc VM driver started from the image's template: a guest saved by libvirt "
+	       "where hvc-init waits for its command, restored per sample",
+    .available = vm_available,
+    .prepare = vm_restore_prepare,
+    .run = vm_restore_run,
+    .image_size = vm_image_size,
+    .describe = vm_restore_describe,
+    .cleanup = vm_restore_cleanup,
 };

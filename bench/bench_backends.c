@@ -9,6 +9,7 @@ const struct hvc_bench_backend *const hvc_bench_backends[] = {
     &hvc_bench_backend_native,
     &hvc_bench_backend_container,
     &hvc_bench_backend_vm,
+    &hvc_bench_backend_vm_restore,
     &hvc_bench_backend_runc,
     &hvc_bench_backend_crun,
     &hvc_bench_backend_container_lib,

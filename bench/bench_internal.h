@@ -30,6 +30,7 @@ extern const struct hvc_bench_backend hvc_bench_backend_container;
 extern const struct hvc_bench_backend hvc_bench_backend_container_lib;
 extern const struct hvc_bench_backend hvc_bench_backend_container_host;
 extern const struct hvc_bench_backend hvc_bench_backend_vm;
+extern const struct hvc_bench_backend hvc_bench_backend_vm_restore;
 extern const struct hvc_bench_backend hvc_bench_backend_runc;
 extern const struct hvc_bench_backend hvc_bench_backend_crun;
 /* Each backend's slot in hvc_bench_ctx.priv. */
@@ -41,6 +42,7 @@ enum hvc_bench_slot {
 	HVC_BENCH_SLOT_CRUN,
 	HVC_BENCH_SLOT_CONTAINER_LIB,
 	HVC_BENCH_SLOT_CONTAINER_HOST,
+	HVC_BENCH_SLOT_VM_RESTORE,
 };
 
 /* Where a container's scratch volume is mounted, and its cwd there. */

@@ -5,7 +5,13 @@
  * the driver destroys and undefines the domain). READY is hvc-init's READY
  * line on the console; the command's output reaches the sweep through the
  * driver's output callback. Memory and CPU are QEMU's, read from /proc (so a
- * remote --connect URI gives start-up and throughput but no memory figures). */
+ * remote --connect URI gives start-up and throughput but no memory figures).
+ *
+ * vm-restore: the same, each instance started from the image's VM template
+ * (hvc vm run --template). A saved guest restores under its own name only,
+ * so N instances at once use N template slots: prepare() makes the first,
+ * a sweep's first step at N makes the others (slots are kept: the next
+ * sweep restores them all). */
 #include "density_internal.h"
 #include "hvc/vm.h"
 #include <signal.h>
@@ -32,6 +38,7 @@ struct vm_inst {
 
 struct vm_priv {
 	void *conn; /* held for the whole sweep: one embedded driver, not one per VM */
+	int users;  /* vm and vm-restore share it (one density context) */
 };
 
 static int vm_available(struct density_ctx *ctx, char *reason, size_t len)
@@ -68,7 +75,12 @@ static int vm_prepare(struct density_ctx *ctx, struct hvc_error *err)
 	hvc_vm_result_free(&res);
 	if (r < 0)
 		return hvc_error_prefix(err, "vm: boot artifacts for `%s`", ctx->image);
+	if (ctx->priv) {
+		((struct vm_priv *)ctx->priv)->users++;
+		return 0;
+	}
 	struct vm_priv *p = hvc_xcalloc(1, sizeof(*p));
+	p->users = 1;
 	_cleanup_free_ char *uri = hvc_vm_default_uri(ctx->uri);
 	if (hvc_vm_conn_open(uri, 30000, &p->conn, err) < 0) {
 		free(p);
@@ -81,7 +93,7 @@ static int vm_prepare(struct density_ctx *ctx, struct hvc_error *err)
 static void vm_cleanup(struct density_ctx *ctx)
 {
 	struct vm_priv *p = ctx->priv;
-	if (!p)
+	if (!p || --p->users > 0)
 		return;
 	if (p->conn)
 		hvc_vm_conn_close(p->conn);
@@ -130,7 +142,8 @@ static void *vm_thread(void *arg)
 	return NULL;
 }
 
-static int vm_launch(struct density_ctx *ctx, struct density_inst *in, struct hvc_error *err)
+static int launch(struct density_ctx *ctx, struct density_inst *in, bool tpl,
+		  struct hvc_error *err)
 {
 	struct vm_inst *vi = hvc_xcalloc(1, sizeof(*vi));
 	vi->ctx = ctx;
@@ -149,6 +162,7 @@ static int vm_launch(struct density_ctx *ctx, struct density_inst *in, struct hv
 	    .on_ready = on_ready,
 	    .opaque = vi,
 	    .cancel = &vi->cancel,
+	    .template_ = tpl,
 	};
 	in->priv = vi;
 	pthread_attr_t a;
@@ -295,6 +309,37 @@ static void vm_teardown(struct density_ctx *ctx, struct density_inst **v, size_t
 	}
 }
 
+static int vm_launch(struct density_ctx *ctx, struct density_inst *in, struct hvc_error *err)
+{
+	return launch(ctx, in, false, err);
+}
+
+static int vm_restore_launch(struct density_ctx *ctx, struct density_inst *in,
+			     struct hvc_error *err)
+{
+	return launch(ctx, in, true, err);
+}
+
+/* The artifacts and the connection as for vm, then the first template slot. */
+static int vm_restore_prepare(struct density_ctx *ctx, struct hvc_error *err)
+{
+	if (vm_prepare(ctx, err) < 0)
+		return -1;
+	char *cmd[] = {"true", NULL};
+	struct hvc_vm_opts o = {.image = ctx->image,
+				.cmd = cmd,
+				.uri = ctx->uri,
+				.memory_mib = ctx->instance_mem >> 20,
+				.vcpus = 1,
+				.compress = -1,
+				.rm = true,
+				.template_ = true};
+	struct hvc_vm_result res;
+	int r = hvc_vm_run(&o, &res, err);
+	hvc_vm_result_free(&res);
+	return r < 0 ? hvc_error_prefix(err, "vm-restore: template of `%s`", ctx->image) : 0;
+}
+
 const struct density_backend hvc_density_backend_vm = {
     .name = "vm",
     .default_max = 16,
@@ -302,6 +347,19 @@ const struct density_backend hvc_density_backend_vm = {
     .available = vm_available,
     .prepare = vm_prepare,
     .launch = vm_launch,
+    .pump = vm_pump,
+    .measure = vm_measure,
+    .teardown = vm_teardown,
+    .cleanup = vm_cleanup,
+};
+
+const struct density_backend hvc_density_backend_vm_restore = {
+    .name = "vm-restore",
+    .default_max = 16,
+    .quick_max = 4,
+    .available = vm_available,
+    .prepare = vm_restore_prepare,
+    .launch = vm_restore_launch,
     .pump = vm_pump,
     .measure = vm_measure,
     .teardown = vm_teardown,

@@ -6,6 +6,7 @@
 static const struct density_backend *const density_backends[] = {
     &hvc_density_backend_container,
     &hvc_density_backend_vm,
+    &hvc_density_backend_vm_restore,
     NULL,
 };
 
@@ -19,5 +20,5 @@ const struct density_backend *hvc_density_backend_find(const char *name)
 
 const char *hvc_density_backend_names(void)
 {
-	return "container, vm";
+	return "container, vm, vm-restore";
 }

@@ -100,6 +100,7 @@ struct density_backend {
 
 extern const struct density_backend hvc_density_backend_container;
 extern const struct density_backend hvc_density_backend_vm;
+extern const struct density_backend hvc_density_backend_vm_restore;
 
 /* ---------- the backend table (density_backends.c) ---------------------- */
 const struct density_backend *hvc_density_backend_find(const char *name);

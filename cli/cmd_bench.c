@@ -61,6 +61,7 @@ static void run_usage(void)
 	    "  --backends   comma list of native,container,vm,runc,crun (default: the suite's),\n"
 	    "               or container-lib (hvc's runtime as an in-process library call)\n"
 	    "               or container-host (hvc run --network host: the network axis)\n"
+	    "               or vm-restore (VMs restored from the image's template: vm run --template)\n"
 	    "  --workloads  comma list of the suite's workloads (startup,footprint,cpu,mem,...)\n"
 	    "  --cpus       CPU list every backend is pinned to (default: first NUMA node)\n"
 	    "  --fileio-on  where containers run fileio: a bind-mounted volume beside native's\n"

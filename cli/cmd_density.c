@@ -35,6 +35,7 @@ static void usage(FILE *f)
 		"into DIR\n"
 		"(default results/<run-id>).\n"
 		"  --backends      comma list of container, vm (default both)\n"
+		"                  or vm-restore (VMs restored from the image's template slots)\n"
 		"  --workload      idle (default), mem (STREAM in a loop), cpu (sha256 in a loop)\n"
 		"  --instance-mem  container memory limit and VM RAM (default 256m)\n"
 		"  --budget        memory the instances may use: SIZE or PCT%% of MemTotal "

@@ -50,6 +50,8 @@ static void run_usage(FILE *f)
 		"  --connect URI      libvirt URI (default $HVC_LIBVIRT_URI or qemu:///embed?root=$HVC_ROOT/libvirt)\n"
 		"  --wait-poweroff    after the command, wait for the guest's own power-off (default: destroy)\n"
 		"  --prepare          build the boot artifacts only\n"
+		"  --template         start from the image's saved template (made by the first such run;\n"
+		"                     hvc vm template ls|rm|prune)\n"
 		"  --network MODE     bridge (hvc0, the default) or a network's name (hvc network create):\n"
 		"                     one virtio-net NIC with an address from hvc's IPAM; none: no NIC\n"
 		"  -p, --publish [IP:]HOSTPORT:GUESTPORT[/tcp|udp]  publish a guest port (repeatable)\n"
@@ -77,6 +79,7 @@ static const struct option run_opts[] = {
 	{ "gateway", required_argument, NULL, 'G' }, { "dns", required_argument, NULL, 'S' },
 	{ "mac", required_argument, NULL, 'A' }, { "publish", required_argument, NULL, 'p' },
 	{ "publish-all", no_argument, NULL, 'P' },
+	{ "template", no_argument, NULL, 'L' },
 	{ "help", no_argument, NULL, 'h' },	{ NULL, 0, NULL, 0 },
 };
 
@@ -192,6 +195,7 @@ static int parse_run(int argc, char **argv, struct hvc_vm_opts *o, char ***env, 
 		case 'Q': o->prepare_only = true; break;
 		case 'P': rn->publish_all = true; break;
 		case 'W': o->wait_poweroff = true; break;
+		case 'L': o->template_ = true; break;
 		case 'h': run_usage(stdout); return -1;
 		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
@@ -229,7 +233,13 @@ static int cmd_run(int argc, char **argv)
 	struct hvc_error err = { 0 };
 	_cleanup_vm_result_ struct hvc_vm_result res = { 0 };
 	rc = hvc_vm_run(&o, &res, &err);
-	if (timings && rc == 0)
+	if (timings && rc == 0 && o.template_)
+		fprintf(stderr,
+			"timings (ms): template built %.1f, restored %.1f, command handed over %.1f, "
+			"READY %.1f, command exit %.1f, domain gone %.1f [%s]\n",
+			res.t.template_built_ms, res.t.created_ms, res.t.handoff_ms, res.t.ready_ms,
+			res.t.exit_ms, res.t.gone_ms, res.accel);
+	else if (timings && rc == 0)
 		fprintf(stderr,
 			"timings (ms): domain created %.1f, first console byte %.1f, READY %.1f, "
 			"command exit %.1f, domain gone %.1f [%s]\n",
@@ -539,6 +549,67 @@ static int cmd_prune(int argc, char **argv)
 	return 0;
 }
 
+static int template_ls(int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1)
+		return hvc_cli_usage_error("vm template ls", "no arguments expected");
+	struct hvc_error err = { 0 };
+	struct hvc_vm_template_info *v = NULL;
+	size_t n = 0;
+	if (hvc_vm_template_list(&v, &n, &err) < 0)
+		return hvc_cli_fail("vm template ls", &err, HVC_EXIT_FAIL);
+	printf("%-64s  %-12s  %9s  %-20s  %s\n", "KEY", "IMAGE", "SIZE", "CREATED", "STATE");
+	for (size_t i = 0; i < n; i++) {
+		char size[32];
+		hvc_format_size(v[i].bytes, size, sizeof(size));
+		printf("%-64s  %-12s  %9s  %-20s  %s\n", v[i].key, v[i].image ? v[i].image : "-", size,
+		       v[i].created ? v[i].created : "-", v[i].problem ? v[i].problem : "ready");
+	}
+	hvc_vm_template_info_free(v, n);
+	return 0;
+}
+
+static int template_rm(int argc, char **argv)
+{
+	if (argc < 2)
+		return hvc_cli_usage_error("vm template rm", "no template KEY given");
+	int rc = 0;
+	for (int i = 1; i < argc; i++) {
+		struct hvc_error err = { 0 };
+		if (hvc_vm_template_remove(argv[i], &err) < 0)
+			rc = hvc_cli_fail("vm template rm", &err, HVC_EXIT_FAIL);
+		else
+			printf("%s\n", argv[i]);
+	}
+	return rc;
+}
+
+static int template_prune(int argc, char **argv)
+{
+	bool all = argc == 2 && (!strcmp(argv[1], "-a") || !strcmp(argv[1], "--all"));
+	if (argc > 1 && !all)
+		return hvc_cli_usage_error("vm template prune", "only -a/--all is expected");
+	struct hvc_error err = { 0 };
+	int n = hvc_vm_template_prune(all, &err);
+	if (n < 0)
+		return hvc_cli_fail("vm template prune", &err, HVC_EXIT_FAIL);
+	printf("removed %d template%s\n", n, n == 1 ? "" : "s");
+	return 0;
+}
+
+static const struct hvc_cli_cmd template_cmds[] = {
+	{ "ls", template_ls, "list VM templates and whether each can be restored" },
+	{ "rm", template_rm, "delete templates (KEY or a unique prefix)" },
+	{ "prune", template_prune, "delete templates that cannot be restored (-a: all)" },
+	{ NULL, NULL, NULL },
+};
+
+static int cmd_template(int argc, char **argv)
+{
+	return hvc_cli_dispatch("vm template", template_cmds, argc - 1, argv + 1);
+}
+
 static const struct hvc_cli_cmd vm_cmds[] = {
 	{ "run", cmd_run, "boot an image as a VM and run its command" },
 	{ "ps", cmd_ps, "list VMs" },
@@ -549,6 +620,7 @@ static const struct hvc_cli_cmd vm_cmds[] = {
 	{ "inspect", cmd_inspect, "state, domain XML, accelerator, QEMU pid, memory" },
 	{ "stats", cmd_stats, "QEMU RSS/PSS and CPU time of running VMs" },
 	{ "prune", cmd_prune, "reclaim VMs whose hvc process died" },
+	{ "template", cmd_template, "saved guests that --template runs restore: ls, rm, prune" },
 	/* aliases: docker's ls, virsh's list and destroy (stop without deleting, as virsh) */
 	{ "ls", cmd_ps, NULL },
 	{ "list", cmd_ps, NULL },

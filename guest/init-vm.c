@@ -6,7 +6,13 @@
  * and workdir that the VM driver put on the kernel command line (hvc.cfg=,
  * base64) or in /hvc/config. Format (vmdriver/guestcfg.c writes it): lines of
  * "<key> <percent-escaped value>". At the end it reports "HVC-EXIT <status>"
- * on the console and powers off. Static, libc only. */
+ * on the console and powers off.
+ *
+ * A template boot (config key "wait") stops short of the command: it prints
+ * "HVC-WAIT" and polls the virtio-serial port the VM driver gave it until a
+ * host connects (after a restore of the saved guest) and writes the rest of
+ * the config (command, env, workdir, the host's time, an RNG seed) ending
+ * with a line "end". Static, libc only. */
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -14,11 +20,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <dirent.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -294,7 +303,32 @@ struct vm_cfg {
 	char *workdir, *root, *data;
 	struct init_net net;
 	bool have_path;
+	bool wait; /* a template boot: the command comes over the port later */
 };
+
+/* "time SEC.NSEC": the host's clock at the hand-off (a restored guest's
+ * clock is the template's); "seed HEX": mixed into the kernel's pool so that
+ * restored siblings do not share an RNG state. */
+static void apply_time(const char *val)
+{
+	struct timespec ts = {0};
+	char *end = NULL;
+	ts.tv_sec = strtoll(val, &end, 10);
+	if (end && *end == '.')
+		ts.tv_nsec = strtol(end + 1, NULL, 10);
+	if (clock_settime(CLOCK_REALTIME, &ts) < 0)
+		say("set clock: %s%s", strerror(errno), "");
+}
+
+static void apply_seed(const char *val)
+{
+	int fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t w = write(fd, val, strlen(val));
+	(void)w;
+	close(fd);
+}
 
 /* Parses the config lines; module groups are loaded as they are named. */
 static void parse_config(char *text, struct vm_cfg *c)
@@ -320,6 +354,12 @@ static void parse_config(char *text, struct vm_cfg *c)
 			c->data = val;
 		else if (!strcmp(l, "linger"))
 			linger_ms = atoi(val);
+		else if (!strcmp(l, "wait"))
+			c->wait = true;
+		else if (!strcmp(l, "time"))
+			apply_time(val);
+		else if (!strcmp(l, "seed"))
+			apply_seed(val);
 		else
 			net_key(&c->net, l, val);
 	}
@@ -337,6 +377,107 @@ static int mount_data(const char *dev)
 	return 0;
 }
 
+/* The virtio-serial port (/dev/vport<dev>p<port>: no udev for the names). */
+static int open_port(void)
+{
+	for (int i = 0; i < 500; i++) {
+		DIR *d = opendir("/dev");
+		struct dirent *de;
+		while (d && (de = readdir(d))) {
+			if (strncmp(de->d_name, "vport", 5))
+				continue;
+			char path[300];
+			snprintf(path, sizeof(path), "/dev/%s", de->d_name);
+			int fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd >= 0) {
+				closedir(d);
+				return fd;
+			}
+		}
+		if (d)
+			closedir(d);
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	say("no virtio-serial port for the command%s%s", "", "");
+	return -1;
+}
+
+/* Before a template is saved: the guest's free pages still hold what the
+ * boot left in them (the kernel's decompression, the unpacked initramfs), and
+ * QEMU saves every page that is not zero. A child faults in most of the free
+ * memory (the kernel hands over zeroed pages) and exits; the pages stay zero
+ * and the save image shrinks to what the guest really holds. A child, because
+ * the OOM killer may take it (it asks to be first) but must never face PID 1
+ * alone: with nothing else to kill, the kernel panics. */
+static void scrub_free_memory(void)
+{
+	char *mi = read_all("/proc/meminfo");
+	char *p = mi ? strstr(mi, "MemFree:") : NULL;
+	long kb = p ? strtol(p + 8, NULL, 10) : 0;
+	free(mi);
+	long margin = 32 * 1024 + kb / 16; /* watermarks, page tables of the mapping */
+	if (kb <= margin)
+		return;
+	pid_t pid = fork();
+	if (pid != 0) {
+		while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		return;
+	}
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t w = write(fd, "1000", 4);
+		(void)w;
+		close(fd);
+	}
+	size_t len = (size_t)(kb - margin) * 1024;
+	char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	long pg = sysconf(_SC_PAGESIZE);
+	for (size_t off = 0; m != MAP_FAILED && off < len; off += (size_t)pg)
+		m[off] = 0;
+	_exit(0);
+}
+
+/* Template boot: HVC-WAIT, then the rest of the config from the port. Reads
+ * return 0 while no host is connected (the saved state): poll every 5 ms. */
+static char *wait_command(void)
+{
+	int fd = open_port();
+	if (fd < 0)
+		return NULL;
+	scrub_free_memory();
+	printf("%s\n", HVC_WAIT_MARKER);
+	fflush(stdout);
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+	for (;;) {
+		if (buf && len + 1 >= cap) {
+			char *nb = realloc(buf, cap * 2);
+			if (!nb)
+				free(buf);
+			buf = nb;
+			cap *= 2;
+		}
+		if (!buf) {
+			say("command from the port: out of memory%s%s", "", "");
+			break;
+		}
+		ssize_t n = read(fd, buf + len, cap - len - 1);
+		if (n > 0) {
+			len += (size_t)n;
+			buf[len] = '\0';
+			if (!strncmp(buf, "end\n", 4) || strstr(buf, "\nend\n"))
+				break;
+			continue;
+		}
+		struct timespec ts = {0, 5 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	close(fd);
+	return buf;
+}
+
 int init_vm_setup(char ***argvp, char ***envpp)
 {
 	mount_basics();
@@ -348,6 +489,12 @@ int init_vm_setup(char ***argvp, char ***envpp)
 	struct vm_cfg c = { 0 };
 	parse_config(text, &c);
 	lo_up();
+	if (c.wait) {
+		char *more = wait_command();
+		if (!more)
+			return -1;
+		parse_config(more, &c);
+	}
 	if (c.root && switch_root(c.root) < 0)
 		return -1;
 	if (c.data && mount_data(c.data) < 0)

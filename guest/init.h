@@ -11,6 +11,8 @@
 /* The line hvc-init prints (stdout in containers, the console in VMs) once
  * the instance is up and the command is about to start. Hosts wait for it. */
 #define HVC_READY_MARKER "HVC-READY"
+/* A template boot's line once it waits for its command (guest/init-vm.c). */
+#define HVC_WAIT_MARKER "HVC-WAIT"
 /* Printed just before exit/power-off: "HVC-EXIT <status>". */
 #define HVC_EXIT_MARKER "HVC-EXIT"
 

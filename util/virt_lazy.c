@@ -147,3 +147,17 @@ int virDomainIsPersistent(virDomainPtr dom)
 	REAL(virDomainIsPersistent);
 	return p_virDomainIsPersistent ? p_virDomainIsPersistent(dom) : -1;
 }
+
+/* VM templates (vmdriver/template.c) */
+int virDomainSaveFlags(virDomainPtr domain, const char *to, const char *dxml, unsigned int flags)
+{
+	REAL(virDomainSaveFlags);
+	return p_virDomainSaveFlags ? p_virDomainSaveFlags(domain, to, dxml, flags) : -1;
+}
+
+int virDomainRestoreFlags(virConnectPtr conn, const char *from, const char *dxml,
+			  unsigned int flags)
+{
+	REAL(virDomainRestoreFlags);
+	return p_virDomainRestoreFlags ? p_virDomainRestoreFlags(conn, from, dxml, flags) : -1;
+}

@@ -7,12 +7,13 @@
  * inside this process; it needs stdio_handler = "file" in DIR/etc/qemu.conf
  * (otherwise it wants a running virtlogd) and admits one process per root at a
  * time (it locks DIR/run/qemu/driver.pid), so opening waits for the lock. */
+#include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
-#include "hvc/vm.h"
+#include "vm-internal.h"
 
 static pthread_once_t loop_once = PTHREAD_ONCE_INIT;
 static int loop_rc = -1;
@@ -110,6 +111,7 @@ static int embed_prepare(const char *uri, struct hvc_error *err)
 	_cleanup_free_ char *root = embed_root(uri);
 	if (!root)
 		return hvc_err(err, EINVAL, "libvirt URI `%s`: the embedded driver needs root=DIR", uri);
+	vm_caps_trim_root(root);
 	_cleanup_free_ char *etc = hvc_path_join(root, "etc");
 	if (hvc_mkdir_p(etc, 0755, err) < 0)
 		return -1;
@@ -139,6 +141,26 @@ static int embed_prepare(const char *uri, struct hvc_error *err)
 	return hvc_write_file_atomic(conf, want, sizeof(want) - 1, 0644, err);
 }
 
+/* Waits (up to wait_ms) until no other process holds the embedded root's
+ * driver.pid lock (libvirt takes it with fcntl on its first byte). libvirt
+ * can register an embedded driver only a few times per process, so a
+ * refused virConnectOpen cannot simply be retried: hvc waits before it. */
+static void embed_wait_free(const char *uri, int wait_ms)
+{
+	_cleanup_free_ char *root = embed_root(uri);
+	_cleanup_free_ char *pid = root ? hvc_path_join(root, "run/qemu/driver.pid") : NULL;
+	_cleanup_close_ int fd = pid ? open(pid, O_RDONLY | O_CLOEXEC) : -1;
+	if (fd < 0)
+		return;
+	uint64_t deadline = hvc_now_ns() + (uint64_t)(wait_ms > 0 ? wait_ms : 0) * 1000000ull;
+	for (;;) {
+		struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+		if (fcntl(fd, F_GETLK, &fl) < 0 || fl.l_type == F_UNLCK || hvc_now_ns() >= deadline)
+			return;
+		usleep(20000);
+	}
+}
+
 /* One connection per process and URI, shared by every VM this process runs
  * (the bench harness boots many from one process). */
 static pthread_mutex_t conn_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -159,8 +181,11 @@ int hvc_vm_conn_open(const char *uri, int wait_ms, void **out, struct hvc_error 
 		return 0;
 	}
 	pthread_mutex_unlock(&conn_lock);
-	if (hvc_vm_uri_is_embedded(uri) && embed_prepare(uri, err) < 0)
-		return -1;
+	if (hvc_vm_uri_is_embedded(uri)) {
+		if (embed_prepare(uri, err) < 0)
+			return -1;
+		embed_wait_free(uri, wait_ms);
+	}
 	uint64_t deadline = hvc_now_ns() + (uint64_t)(wait_ms > 0 ? wait_ms : 0) * 1000000ull;
 	virConnectPtr c;
 	for (;;) {
@@ -168,7 +193,10 @@ int hvc_vm_conn_open(const char *uri, int wait_ms, void **out, struct hvc_error 
 		if (c)
 			break;
 		virErrorPtr e = virGetLastError();
-		bool busy = e && e->message && strstr(e->message, "Failed to acquire pid file");
+		/* libvirt 9.0 logs the pid file and reports the state driver */
+		bool busy = e && e->message &&
+			    (strstr(e->message, "Failed to acquire pid file") ||
+			     strstr(e->message, "qemu state driver is not active"));
 		if (!busy || hvc_now_ns() >= deadline) {
 			if (busy)
 				return hvc_err(err, EBUSY,

@@ -21,9 +21,10 @@ static void boot_line(struct hvc_vm_console *c)
 	size_t n = c->line_len;
 	while (n && c->line[n - 1] == '\r')
 		n--;
-	size_t ml = strlen(HVC_READY_MARKER);
+	const char *marker = c->ready_marker ? c->ready_marker : HVC_READY_MARKER;
+	size_t ml = strlen(marker);
 	/* the marker may follow kernel noise on the same line */
-	if (n >= ml && !memcmp(c->line + n - ml, HVC_READY_MARKER, ml))
+	if (n >= ml && !memcmp(c->line + n - ml, marker, ml))
 		c->ready = true;
 }
 

@@ -171,6 +171,13 @@ static void devices(struct hvc_strbuf *b, const struct hvc_vm_def *d)
 	hvc_strbuf_printf(b, "      <source path='%s' append='off'/>\n", console);
 	hvc_strbuf_printf(b, "      <target type='serial' port='0'/>\n");
 	hvc_strbuf_printf(b, "    </console>\n");
+	if (d->cmd_channel) {
+		_cleanup_free_ char *sock = esc(d->cmd_channel);
+		hvc_strbuf_printf(b, "    <channel type='unix'>\n");
+		hvc_strbuf_printf(b, "      <source mode='bind' path='%s'/>\n", sock);
+		hvc_strbuf_printf(b, "      <target type='virtio' name='org.hvc.cmd'/>\n");
+		hvc_strbuf_printf(b, "    </channel>\n");
+	}
 	hvc_strbuf_printf(b, "    <memballoon model='none'/>\n");
 	hvc_strbuf_printf(b, "  </devices>\n");
 }

@@ -57,6 +57,8 @@ char *hvc_vm_guestcfg_render(const struct hvc_vm_guestcfg *cfg)
 		rc |= put_line(&out, &len, &cap, "root", cfg->root_dev);
 	if (cfg->data_dev)
 		rc |= put_line(&out, &len, &cap, "data", cfg->data_dev);
+	if (cfg->wait)
+		rc |= put_line(&out, &len, &cap, "wait", "1");
 	if (cfg->linger_ms > 0) {
 		char v[16];
 		snprintf(v, sizeof(v), "%d", cfg->linger_ms);

@@ -1,318 +1,32 @@
 /* vmdriver/run: one VM run, start to finish — the driver entry point that the
- * CLI (`hvc vm run`) and the bench harness call. boot() is the sequence of
- * steps of a domain start (libvirt's style: one function per step, each with
- * its own error path): resolve the kernel and accelerator -> resolve the
- * image and the command -> boot artifacts (cached) -> the run's record ->
- * network attachment -> disks -> guest config and kernel command line ->
- * domain XML -> define + start -> watch the console until READY/EXIT
- * (watch.c). hvc_vm_run() then
+ * CLI (`hvc vm run`) and the bench harness call. boot() sequences the steps
+ * of a domain start (boot_steps.c: kernel and accelerator -> image and
+ * command -> boot artifacts -> record -> network -> disks -> guest config ->
+ * domain XML -> define + start), or of a start from a template
+ * (run_template.c), then watches the console until READY/EXIT (watch.c).
+ * hvc_vm_run() then
  * leaves a detached VM running or destroys, undefines and (with rm or on
  * failure) deletes it: every failure after the domain exists passes through
  * the same clean-up. */
-#include "hvc/image.h"
 #include "vm-internal.h"
 #include <libvirt/libvirt.h>
-#include <net/if.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define CONNECT_WAIT_MS 30000
-
-/* What the steps of one boot hand each other. */
-struct vm_boot {
-	bool kvm;
-	enum hvc_vm_compress comp;
-	struct vm_command cmd;
-	char *key;  /* image digest, hex: the artifact cache key */
-	char *flat; /* the image flattened for an artifact build, or NULL */
-	struct hvc_vm_artifacts art;
-	char *root_disk, *data_disk, *initrd, *cmdline, *xml;
-};
-
-static void vm_boot_clear(struct vm_boot *b)
-{
-	vm_command_clear(&b->cmd);
-	hvc_vm_artifacts_free(&b->art);
-	free(b->key);
-	free(b->flat);
-	free(b->root_disk);
-	free(b->data_disk);
-	free(b->initrd);
-	free(b->cmdline);
-	free(b->xml);
-}
-
-/* Step 1: the guest kernel and the accelerator (the host probe's cached verdict). */
-static int resolve_kernel_accel(struct vm_run *r, struct vm_boot *b, struct hvc_error *err)
-{
-	struct hvc_vm_result *res = r->res;
-	struct hvc_vm_kernel kern;
-	if (hvc_vm_kernel_find(r->o->kernel, &kern, err) < 0)
-		return -1;
-	if (!kern.modules_dir[0])
-		return hvc_err(err, ENOENT, "kernel `%s`: no /lib/modules/%s for its modules",
-			       kern.path, kern.release);
-	res->kernel = hvc_xstrdup(kern.path);
-	res->kernel_release = hvc_xstrdup(kern.release);
-	struct hvc_vm_accel_info accel;
-	if (hvc_vm_accel_probe(&kern, 0, &accel, err) < 0)
-		return hvc_error_prefix(err, "accelerator probe");
-	b->kvm = accel.accel == HVC_VM_ACCEL_KVM;
-	snprintf(res->accel, sizeof(res->accel), "%s", b->kvm ? "kvm" : "tcg");
-	res->accel_reason = hvc_xstrdup(accel.reason);
-	return 0;
-}
-
-/* Into $HVC_ROOT/vm/.flatten-<random>, for an artifact build. */
-static int flatten_image(struct vm_run *r, struct vm_boot *b, struct hvc_image_store *store,
-			 struct hvc_image *img, struct hvc_error *err)
-{
-	_cleanup_free_ char *vmdir = hvc_path_join(hvc_root(), "vm");
-	if (hvc_mkdir_p(vmdir, 0755, err) < 0)
-		return -1;
-	char rnd[9];
-	if (hvc_random_hex(rnd, 4, err) < 0)
-		return -1;
-	_cleanup_free_ char *leaf = hvc_strdup_printf(".flatten-%s", rnd);
-	b->flat = hvc_path_join(vmdir, leaf);
-	if (hvc_image_flatten(store, img, b->flat, err) < 0) {
-		struct hvc_error ig = {0};
-		hvc_rm_rf(b->flat, &ig);
-		return hvc_error_prefix(err, "flatten image \"%s\"", r->o->image);
-	}
-	return 0;
-}
-
-/* Step 2: the image, the command it runs, and its tree when the artifacts
- * must be built. The store is closed before the (slow) artifact build. */
-static int resolve_image(struct vm_run *r, struct vm_boot *b, struct hvc_error *err)
-{
-	const struct hvc_vm_opts *o = r->o;
-	_cleanup_image_store_ struct hvc_image_store *store = NULL;
-	_cleanup_image_ struct hvc_image *img = NULL;
-	if (hvc_image_store_open(hvc_root(), &store, err) < 0)
-		return -1;
-	if (hvc_image_resolve(store, o->image, &img, err) < 0)
-		return -1;
-	hvc_debug("vm: %.1f ms: kernel, accelerator and image resolved", vm_run_since(r));
-	const char *digest = img->manifest_digest;
-	b->key = hvc_xstrdup(hvc_str_has_prefix(digest, "sha256:") ? digest + 7 : digest);
-	if (vm_command_plan(&img->config, o, &b->cmd, err) < 0)
-		return -1;
-	/* uncompressed by default: under TCG the guest kernel's inflate of a gzip
-	 * initramfs cost ~0.8 s per boot here (docs/vm.md) */
-	b->comp = o->compress >= 0 ? (enum hvc_vm_compress)o->compress : HVC_VM_COMPRESS_NONE;
-	if (hvc_vm_artifacts_cached(hvc_root(), b->key, r->res->kernel_release, o->disk, b->comp))
-		return 0;
-	return flatten_image(r, b, store, img, err);
-}
-
-/* Step 3: kernel + initramfs (+ root disk), cached per image and kernel;
- * the image must hold the command. */
-static int get_artifacts(struct vm_run *r, struct vm_boot *b, struct hvc_error *err)
-{
-	const struct hvc_vm_opts *o = r->o;
-	_cleanup_free_ char *init = hvc_guest_program("hvc-init");
-	struct hvc_vm_artifact_req req = {.image_key = b->key,
-					  .rootfs = b->flat,
-					  .kernel_release = r->res->kernel_release,
-					  .modules_root = "/lib/modules",
-					  .init_path = init,
-					  .disk = o->disk,
-					  .comp = b->comp};
-	int arc = hvc_vm_artifacts_get(&req, &b->art, err);
-	if (b->flat) {
-		struct hvc_error ig = {0};
-		hvc_rm_rf(b->flat, &ig); /* gone already when it became the cache's copy */
-	}
-	if (arc < 0)
-		return hvc_error_prefix(err, "boot artifacts for \"%s\"", o->image);
-	hvc_debug("vm: %.1f ms: boot artifacts %s", vm_run_since(r),
-		  b->art.cached ? "cached" : "built");
-	_cleanup_free_ char *rootfs = hvc_path_join(b->art.dir, "rootfs");
-	return vm_command_check(rootfs, o->image, b->cmd.argv, b->cmd.env, err);
-}
-
-/* Step 4: the run's id, name, state directory and record. */
-static int create_record(struct vm_run *r, struct vm_boot *b, struct hvc_error *err)
-{
-	const struct hvc_vm_opts *o = r->o;
-	struct hvc_vm_result *res = r->res;
-	char id[13];
-	if (hvc_random_hex(id, 6, err) < 0)
-		return -1;
-	snprintf(res->id, sizeof(res->id), "%s", id);
-	snprintf(res->name, sizeof(res->name), "%s", o->name ? o->name : "");
-	if (!o->name)
-		snprintf(res->name, sizeof(res->name), "hvc-%s", id);
-	_cleanup_vm_info_ struct hvc_vm_info other = {0};
-	struct hvc_error ig = {0};
-	if (o->name && hvc_vm_find(o->name, &other, &ig) == 0)
-		return hvc_err(err, EEXIST, "VM name \"%s\" is in use (hvc vm rm %s)", o->name,
-			       o->name);
-	r->dir = hvc_vm_state_dir(id);
-	if (hvc_mkdir_p(r->dir, 0700, err) < 0)
-		return -1;
-	r->console = hvc_path_join(r->dir, "console.log");
-	vm_run_state_create(r, b->art.initramfs);
-	return 0;
-}
-
-/* Step 4b (network bridge): the NIC's attachment: the provider's lease (when
- * there is a provider), the MAC, and a bridge that exists — libvirt's own
- * error for a missing one ("Cannot get interface MTU") names no remedy. */
-static int attach_network(struct vm_run *r, struct hvc_error *err)
-{
-	if (r->o->network != HVC_VM_NET_BRIDGE)
-		return 0;
-	if (vm_net_plan(r->o, r->res->id, r->res->name, &r->net, &r->net_attached, err) < 0)
-		return hvc_error_prefix(err, "network");
-	if (!if_nametoindex(r->net.bridge))
-		return hvc_err(
-		    err, errno,
-		    "network: bridge \"%s\" (create it first, e.g. ip link add %s type bridge)",
-		    r->net.bridge, r->net.bridge);
-	vm_run_state_network(r);
-	return 0;
-}
-
-/* Step 5: the run's disks: a qcow2 overlay over the cached root disk, a data disk. */
-static int make_disks(struct vm_run *r, struct vm_boot *b, struct hvc_error *err)
-{
-	const struct hvc_vm_opts *o = r->o;
-	if (o->disk) {
-		b->root_disk = hvc_path_join(r->dir, "root.qcow2");
-		if (vm_make_overlay(b->art.disk, b->root_disk, err) < 0)
-			return -1;
-	}
-	if (o->data_disk_bytes) {
-		b->data_disk = hvc_path_join(r->dir, "data.img");
-		if (vm_make_data_disk(b->data_disk, o->data_disk_bytes, err) < 0)
-			return hvc_error_prefix(err, "data disk");
-	}
-	return 0;
-}
-
-/* Step 6: what hvc-init reads (on the kernel command line when it fits, else
- * in a per-run initrd), and the kernel command line. */
-static int guest_config(struct vm_run *r, struct vm_boot *b, struct hvc_error *err)
-{
-	const struct hvc_vm_opts *o = r->o;
-	_cleanup_strv_ char **load = NULL;
-	bool net = o->network == HVC_VM_NET_BRIDGE;
-	if (b->root_disk || b->data_disk || net)
-		hvc_strv_push(&load, "virtio_pci");
-	if (b->root_disk || b->data_disk)
-		hvc_strv_push(&load, "virtio_blk");
-	if (net)
-		hvc_strv_push(&load, "virtio_net");
-	_cleanup_free_ char *hosts = net ? hvc_vm_net_hosts(&r->net, r->res->name) : NULL;
-	struct hvc_vm_guestcfg gc = {
-	    .argv = b->cmd.argv,
-	    .env = b->cmd.env,
-	    .workdir = b->cmd.workdir,
-	    .load = load,
-	    .root_dev = b->root_disk ? "/dev/vda" : NULL,
-	    .data_dev = b->data_disk ? (b->root_disk ? "/dev/vdb" : "/dev/vda") : NULL,
-	    /* hvc kills the VM at EXIT; a guest power-off racing with
-	     * that makes libvirt's own kill path cost 200 ms */
-	    .linger_ms = o->wait_poweroff || o->detach ? 0 : 3000,
-	    .net = net ? &r->net : NULL,
-	    .hostname = net ? r->res->name : NULL,
-	    .hosts = hosts};
-	_cleanup_free_ char *cfg = hvc_vm_guestcfg_render(&gc);
-	_cleanup_free_ char *cfgarg = cfg ? hvc_vm_guestcfg_cmdline_arg(cfg) : NULL;
-	if (cfgarg) {
-		b->initrd = hvc_xstrdup(b->art.initramfs);
-	} else {
-		b->initrd = hvc_path_join(r->dir, "initrd");
-		if (vm_initrd_with_config(b->art.initramfs, cfg ? cfg : "", b->initrd, err) < 0)
-			return hvc_error_prefix(err, "per-run initrd");
-	}
-	b->cmdline = vm_kernel_cmdline(vm_fast_boot_enabled(), cfgarg, o->extra_cmdline);
-	return 0;
-}
-
-/* Step 7: the domain XML (a pure generator), kept in the state directory. */
-static int domain_xml(struct vm_run *r, struct vm_boot *b, struct hvc_error *err)
-{
-	const struct hvc_vm_opts *o = r->o;
-	const char *emulator = getenv("HVC_VM_EMULATOR"); /* tests: a QEMU that is missing */
-	struct hvc_vm_def def = {.name = r->res->name,
-				 .virt_type = b->kvm ? "kvm" : "qemu",
-				 .machine = o->machine ? o->machine : "pc",
-				 .emulator = emulator && *emulator ? emulator : NULL,
-				 .vcpus = o->vcpus ? o->vcpus : 1,
-				 .memory_mib = o->memory_mib ? o->memory_mib : 256,
-				 .cpuset = o->cpuset,
-				 .kernel = r->res->kernel,
-				 .initrd = b->initrd,
-				 .cmdline = b->cmdline,
-				 .console_log = r->console,
-				 .root_disk = b->root_disk,
-				 .root_disk_format = "qcow2",
-				 .data_disk = b->data_disk,
-				 .data_disk_direct = b->data_disk && hvc_vm_direct_io_ok(r->dir),
-				 .description = "hvc VM (hvc vm run)",
-				 .net = o->network == HVC_VM_NET_BRIDGE ? &r->net : NULL};
-	if (hvc_vm_domain_xml(&def, &b->xml, err) < 0)
-		return -1;
-	_cleanup_free_ char *xml_path = hvc_path_join(r->dir, "domain.xml");
-	if (hvc_write_file(xml_path, b->xml, strlen(b->xml), 0644, err) < 0)
-		return -1;
-	hvc_debug("vm: %.1f ms: state, disks and domain XML written", vm_run_since(r));
-	return 0;
-}
-
-static int lifecycle_cb(virConnectPtr c, virDomainPtr d, int event, int detail, void *opaque)
-{
-	(void)c;
-	(void)detail;
-	struct vm_run *r = opaque;
-	const char *name = virDomainGetName(d);
-	if (event == VIR_DOMAIN_EVENT_STOPPED && name && !strcmp(name, r->res->name)) {
-		uint64_t one = 1;
-		ssize_t w = write(r->evfd, &one, sizeof(one));
-		(void)w;
-	}
-	return 0;
-}
-
-/* Step 8: connect, listen for the domain's end, define and start it. */
-static int domain_start(struct vm_run *r, const struct vm_boot *b, struct hvc_error *err)
-{
-	struct hvc_vm_result *res = r->res;
-	if (hvc_vm_conn_open(r->uri, CONNECT_WAIT_MS, &r->conn, err) < 0)
-		return -1;
-	hvc_debug("vm: %.1f ms: connected to %s", vm_run_since(r), r->uri);
-	r->cb_id =
-	    virConnectDomainEventRegisterAny(r->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-					     VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb), r, NULL);
-	if (hvc_vm_domain_start(r->conn, b->xml, &r->dom, err) < 0)
-		return -1;
-	hvc_debug("vm: %.1f ms: domain defined and started", vm_run_since(r));
-	res->t.created_ms = vm_run_since(r);
-	res->qemu_pid = hvc_vm_qemu_pid(r->uri, res->name);
-	hvc_json_add_int(r->state, "qemu_pid", res->qemu_pid);
-	vm_run_state_status(r, "running");
-	return 0;
-}
-
 static int boot(struct vm_run *r, struct hvc_error *err)
 {
 	const struct hvc_vm_opts *o = r->o;
 	__attribute__((cleanup(vm_boot_clear))) struct vm_boot b = {0};
-	if (resolve_kernel_accel(r, &b, err) < 0 || resolve_image(r, &b, err) < 0 ||
-	    get_artifacts(r, &b, err) < 0)
+	if (vm_boot_prepare(r, &b, err) < 0)
 		return -1;
 	if (o->prepare_only)
 		return 0;
-	if (create_record(r, &b, err) < 0 || attach_network(r, err) < 0 ||
-	    make_disks(r, &b, err) < 0 || guest_config(r, &b, err) < 0 ||
-	    domain_xml(r, &b, err) < 0 || domain_start(r, &b, err) < 0)
+	if (o->template_)
+		return vm_run_template(r, &b, err);
+	if (vm_boot_domain(r, &b, err) < 0)
 		return -1;
 	int timeout_s = o->timeout_s > 0 ? o->timeout_s : b.kvm ? 10 : 60;
 	if (vm_run_watch(r, timeout_s * 1000, err) < 0)
@@ -320,36 +34,6 @@ static int boot(struct vm_run *r, struct hvc_error *err)
 	r->res->exit_status = r->con.exited ? r->con.exit_status : -1;
 	return 0;
 }
-
-/* Destroy + undefine; records "domain gone". */
-static void teardown(struct vm_run *r)
-{
-	if (r->cb_id >= 0 && r->conn) {
-		virConnectDomainEventDeregisterAny(r->conn, r->cb_id);
-		r->cb_id = -1;
-	}
-	if (!r->dom)
-		return;
-	struct hvc_error e = {0};
-	/* After EXIT the guest has synced and has nothing left to do. libvirt's
-	 * destroy sends SIGTERM and then polls every 200 ms for the process to
-	 * go; killing our own QEMU first (the reaper thread collects it) makes
-	 * that poll find it gone at once. */
-	if (r->con.exited && !r->o->wait_poweroff && r->res->qemu_pid > 0 &&
-	    hvc_vm_uri_is_embedded(r->uri)) {
-		/* reap at once: libvirt's EOF handler races to poll the pid */
-		kill(r->res->qemu_pid, SIGKILL);
-		if (waitpid(r->res->qemu_pid, NULL, 0) < 0)
-			for (int i = 0; i < 200 && kill(r->res->qemu_pid, 0) == 0; i++)
-				usleep(1000);
-		hvc_debug("vm: %.1f ms: QEMU killed and reaped", vm_run_since(r));
-	}
-	if (hvc_vm_domain_teardown(r->dom, &e) < 0)
-		hvc_warn("%s", e.msg);
-	r->dom = NULL;
-	r->res->t.gone_ms = vm_run_since(r);
-}
-
 /* A detached VM stays: hvc lets go of the domain, the record says so. */
 static void leave_running(struct vm_run *r)
 {
@@ -367,7 +51,7 @@ static void leave_running(struct vm_run *r)
 /* The domain goes; failures leave nothing behind; rm leaves nothing at all. */
 static void end_run(struct vm_run *r, int rc, const struct hvc_error *err)
 {
-	teardown(r);
+	vm_run_teardown(r);
 	const struct hvc_vm_net_provider *p = r->o->net_provider;
 	if (r->net_attached && p->detach) /* the tap went with QEMU; the lease goes now */
 		p->detach(p->opaque, r->res->id, r->res->name, &r->net);
@@ -382,6 +66,10 @@ static void end_run(struct vm_run *r, int rc, const struct hvc_error *err)
 
 static void release(struct vm_run *r)
 {
+	/* the template slot first: a process waiting for the embedded root
+	 * (next) then finds slot 0 free rather than making another slot */
+	if (r->tpl_lock_fd > 0)
+		close(r->tpl_lock_fd);
 	if (r->conn)
 		hvc_vm_conn_close(r->conn);
 	if (r->evfd >= 0)

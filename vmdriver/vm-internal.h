@@ -10,6 +10,8 @@
 int vm_state_write(const char *id, json_object *o, struct hvc_error *err);
 int vm_state_read(const char *id, json_object **o, struct hvc_error *err);
 
+struct vm_template;
+
 /* One `hvc vm run`, from the request to the domain's end. */
 struct vm_run {
 	const struct hvc_vm_opts *o;
@@ -24,7 +26,43 @@ struct vm_run {
 	size_t cap; /* allocated bytes of res->output */
 	struct hvc_vm_net net; /* the NIC's attachment (network bridge) */
 	bool net_attached;     /* the provider's attach() succeeded: detach() at the end */
+	struct vm_template *tpl; /* --template: the template this run restores */
+	bool tpl_build;		 /* booting the template itself (until HVC-WAIT) */
+	int tpl_lock_fd;	 /* > 0: the template's lock, held until the domain is gone */
 };
+
+/* What the steps of one boot (run.c) hand each other. */
+struct vm_boot {
+	bool kvm;
+	int comp; /* enum hvc_vm_compress */
+	struct vm_command {
+		char **argv, **env;
+		char *workdir;
+	} cmd;
+	char *key;  /* image digest, hex: the artifact cache key */
+	char *flat; /* the image flattened for an artifact build, or NULL */
+	struct hvc_vm_artifacts art;
+	char *root_disk, *data_disk, *initrd, *cmdline, *xml;
+};
+/* boot_steps.c: frees what the steps made (safe on a zeroed boot). */
+void vm_boot_clear(struct vm_boot *b);
+/* boot_steps.c: kernel and accelerator, image and command, boot artifacts. */
+int vm_boot_prepare(struct vm_run *r, struct vm_boot *b, struct hvc_error *err);
+/* boot_steps.c: destroy + undefine the run's domain (killing its QEMU first
+ * after EXIT); records "domain gone". */
+void vm_run_teardown(struct vm_run *r);
+/* boot_steps.c: the record of a run (id, name, state directory). */
+int vm_boot_record(struct vm_run *r, struct vm_boot *b, struct hvc_error *err);
+/* boot_steps.c: from the record to a started domain (network, disks, guest
+ * config, XML, define + start). */
+int vm_boot_domain(struct vm_run *r, struct vm_boot *b, struct hvc_error *err);
+/* boot_steps.c: connect and listen for the domain's end (before a start or restore). */
+int vm_run_connect(struct vm_run *r, struct hvc_error *err);
+/* boot_steps.c: the domain destroyed and undefined, the record and its directory gone. */
+void vm_run_drop(struct vm_run *r);
+/* run_template.c: --template: restore (building the template first when
+ * needed), hand the command over, watch until EXIT. */
+int vm_run_template(struct vm_run *r, struct vm_boot *b, struct hvc_error *err);
 
 /* Milliseconds since the request (inline: run.c and watch.c both stamp). */
 static inline double vm_run_since(const struct vm_run *r)
@@ -63,10 +101,6 @@ struct hvc_image_config;
 /* The guest's command: the image's entrypoint + (opts' cmd, else the image's
  * cmd); env: the image's then opts'; workdir: opts', else the image's (NULL
  * when empty). Fails (EINVAL) when there is no command. */
-struct vm_command {
-	char **argv, **env;
-	char *workdir;
-};
 int vm_command_plan(const struct hvc_image_config *ic, const struct hvc_vm_opts *o,
 		    struct vm_command *out, struct hvc_error *err);
 void vm_command_clear(struct vm_command *c);
@@ -84,5 +118,46 @@ bool vm_fast_boot_enabled(void);
  * detach()), a MAC from the name when none is given; checked. */
 int vm_net_plan(const struct hvc_vm_opts *o, const char *id, const char *name,
 		struct hvc_vm_net *net, bool *attached, struct hvc_error *err);
+
+/* template.c: a template's identity and files (see its header comment). */
+struct vm_template_req {
+	const char *image_key, *release, *initramfs, *machine, *accel;
+	const char *cmdline; /* the template boot's extra kernel arguments ("" for none) */
+	uint64_t memory_mib;
+	unsigned vcpus;
+};
+struct vm_template {
+	char *key, *dir, *name;	   /* directory name, its path, the saved domain's name */
+	char *save, *console, *sock, *meta;
+	char *versions;		   /* QEMU, libvirt, hvc: what the key's hash covers */
+	int lock_fd;
+};
+/* "<digest12>-<kernel>-<machine>-<mem>m-<vcpus>c-<accel>-<hash8>-s<slot>". Pure. */
+char *vm_template_key(const struct vm_template_req *q, const char *versions, unsigned slot);
+/* Takes the first free slot's lock and creates its directory. */
+int vm_template_open(const struct vm_template_req *q, struct vm_template *t,
+		     struct hvc_error *err);
+void vm_template_close(struct vm_template *t);
+/* Whether the files make a whole template; when not, says why (unless
+ * there is nothing at all) and removes them. */
+bool vm_template_usable(const struct vm_template *t);
+/* Removes the template's files (libvirt refused to restore it). */
+void vm_template_discard(const struct vm_template *t);
+/* Saves the running domain (which stops) and commits the template. */
+int vm_template_save(void *dom, const struct vm_template *t, const char *image,
+		     struct hvc_error *err);
+int vm_template_restore(void *conn, const struct vm_template *t, void **dom,
+			struct hvc_error *err);
+/* Writes the rest of the guest config to the restored guest's port. */
+int vm_template_handoff(const struct vm_template *t, const char *cfg, struct hvc_error *err);
+
+/* caps.c: libvirt's cached QEMU capabilities (embedded driver). The cache
+ * text without the flag that makes libvirt read the guest CPU back property
+ * by property (malloc'd), NULL when there is nothing to trim (not libvirt
+ * 9.x, or no such flag). Pure. */
+char *vm_caps_trim(const char *xml);
+/* Trims every cached capability file under the embedded root (before the
+ * connection opens); HVC_VM_CPU_PROBE=1 leaves them alone. */
+void vm_caps_trim_root(const char *root);
 
 #endif

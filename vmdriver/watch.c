@@ -74,6 +74,8 @@ enum { WATCH_GO_ON, WATCH_DONE };
 static int on_ready(struct vm_run *r)
 {
 	const struct hvc_vm_opts *o = r->o;
+	if (r->tpl_build) /* HVC-WAIT: the template is ready to be saved */
+		return WATCH_DONE;
 	r->res->t.ready_ms = vm_run_since(r);
 	hvc_debug("VM %s: READY after %.1f ms", r->res->name, r->res->t.ready_ms);
 	if (o->on_ready)

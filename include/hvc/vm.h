@@ -206,6 +206,9 @@ struct hvc_vm_def {
 	bool data_disk_direct;
 	const char *description; /* free text kept in the XML; may be NULL */
 	const struct hvc_vm_net *net; /* one virtio-net NIC on net->bridge; NULL: no NIC */
+	/* A template's command channel: a virtio-serial port ("org.hvc.cmd")
+	 * whose host side is a unix socket QEMU listens on; NULL: none. */
+	const char *cmd_channel;
 };
 /* Renders def as libvirt domain XML (malloc'd). Rejects invalid values. */
 int hvc_vm_domain_xml(const struct hvc_vm_def *def, char **xml, struct hvc_error *err);
@@ -251,6 +254,9 @@ struct hvc_vm_guestcfg {
 	const struct hvc_vm_net *net;
 	const char *hostname; /* may be NULL */
 	const char *hosts;    /* whole /etc/hosts text; may be NULL */
+	/* A template boot: hvc-init says HVC-WAIT and reads the command from
+	 * the virtio-serial port instead (guest/init-vm.c). */
+	bool wait;
 };
 char *hvc_vm_guestcfg_render(const struct hvc_vm_guestcfg *cfg);
 /* The kernel command line carrying cfg ("hvc.cfg=<base64>") or NULL when the
@@ -313,6 +319,7 @@ struct hvc_vm_console {
 	size_t line_len;
 	void (*output)(void *opaque, const char *buf, size_t len);
 	void *opaque;
+	const char *ready_marker; /* NULL: HVC-READY (a template build: HVC-WAIT) */
 };
 void hvc_vm_console_feed(struct hvc_vm_console *c, const char *buf, size_t len);
 
@@ -323,6 +330,9 @@ struct hvc_vm_timings {
 	double ready_ms;      /* request -> hvc-init's READY line */
 	double exit_ms;       /* request -> command exit reported (HVC-EXIT) */
 	double gone_ms;       /* request -> domain destroyed (and undefined with --rm) */
+	/* --template: request -> template built (0 when it existed), and
+	 * request -> command handed to the restored guest */
+	double template_built_ms, handoff_ms;
 };
 struct hvc_vm_opts {
 	const char *image;       /* reference ("busybox"); required */
@@ -361,6 +371,10 @@ struct hvc_vm_opts {
 	int network;
 	struct hvc_vm_net net;
 	const struct hvc_vm_net_provider *net_provider;
+	/* Start from the image's template (vmdriver/template.c): restore a
+	 * guest saved where hvc-init waits for its command, building the
+	 * template first when there is no valid one. */
+	bool template_;
 };
 struct hvc_vm_result {
 	char id[13];
@@ -395,6 +409,25 @@ int hvc_vm_opts_set(struct hvc_vm_opts *opts, const char *name, const char *valu
  * options only with network bridge; without a net_provider — the low-level
  * form — --net-bridge and --ip are both needed). Pure. */
 int hvc_vm_opts_check(const struct hvc_vm_opts *opts, struct hvc_error *err);
+
+/* ---------- templates (vmdriver/template.c) --------------------------- */
+/* $HVC_ROOT/vm/templates/<key>/ (docs/vm.md, "Templates"). */
+struct hvc_vm_template_info {
+	char *key;     /* the directory's name */
+	char *image;   /* the reference it was made for; NULL when unknown */
+	char *created; /* ISO-8601; NULL when unknown */
+	uint64_t bytes; /* the save image */
+	char *problem; /* why it cannot be restored (half-made, truncated,
+			* another QEMU/libvirt/hvc); NULL when it can */
+};
+int hvc_vm_template_list(struct hvc_vm_template_info **out, size_t *n, struct hvc_error *err);
+void hvc_vm_template_info_free(struct hvc_vm_template_info *v, size_t n);
+/* Removes the template whose key is ref or starts with it (unique). EBUSY
+ * while a run restores it. */
+int hvc_vm_template_remove(const char *ref, struct hvc_error *err);
+/* Removes the templates that cannot be restored (all: every one not in
+ * use). Returns how many, or < 0. */
+int hvc_vm_template_prune(bool all, struct hvc_error *err);
 
 /* ---------- state of VMs (vmdriver/state.c) ---------------------------- */
 /* $HVC_ROOT/vms/<id>/: vm.json (name, uri, image, owner pid, accel,

@@ -356,7 +356,7 @@ START_TEST(options_values)
 	ck_assert_str_eq(v[1], "container");
 	hvc_strv_free(v);
 	ck_assert_int_eq(hvc_density_parse_backends("container,lxc", &v, &err), -EINVAL);
-	ck_assert_str_eq(err.msg, "unknown backend \"lxc\" (container, vm)");
+	ck_assert_str_eq(err.msg, "unknown backend \"lxc\" (container, vm, vm-restore)");
 	ck_assert_int_eq(hvc_density_parse_backends("", &v, &err), -EINVAL);
 	ck_assert_int_eq(hvc_density_check_workload("mem", &err), 0);
 	ck_assert_int_eq(hvc_density_check_workload("disk", &err), -EINVAL);

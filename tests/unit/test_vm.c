@@ -101,6 +101,12 @@ START_TEST(xml_golden_files)
 	ck_assert_int_eq(hvc_vm_domain_xml(&n, &e, &err), 0);
 	golden("network-bridge", e);
 
+	struct hvc_vm_def t = base_def();
+	t.cmd_channel = "/var/lib/hvc/vm/templates/k/cmd.sock";
+	_cleanup_free_ char *tx = NULL;
+	ck_assert_int_eq(hvc_vm_domain_xml(&t, &tx, &err), 0);
+	golden("template-channel", tx);
+
 	/* every fixture in the directory is used by a case */
 	DIR *dir = opendir(GOLDEN_DIR);
 	ck_assert_ptr_nonnull(dir);
@@ -850,6 +856,52 @@ START_TEST(boot_plan_command_and_cmdline)
 }
 END_TEST
 
+START_TEST(caps_trim)
+{
+	const char *v9 = "<qemuCaps>\n  <selfvers>9000000</selfvers>\n  <flag name='vnc'/>\n"
+			 "  <flag name='cpu-unavailable-features'/>\n  <flag name='x'/>\n</qemuCaps>\n";
+	_cleanup_free_ char *t = vm_caps_trim(v9);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_str_eq(t, "<qemuCaps>\n  <selfvers>9000000</selfvers>\n  <flag name='vnc'/>\n"
+			    "  <flag name='x'/>\n</qemuCaps>\n");
+	/* trimmed already, another libvirt, no version: left alone */
+	ck_assert_ptr_null(vm_caps_trim(t));
+	ck_assert_ptr_null(vm_caps_trim("<selfvers>11000000</selfvers>\n"
+					"  <flag name='cpu-unavailable-features'/>\n"));
+	ck_assert_ptr_null(vm_caps_trim("  <flag name='cpu-unavailable-features'/>\n"));
+}
+END_TEST
+
+START_TEST(template_key)
+{
+	struct vm_template_req q = {.image_key = "ea31b2e6af15957a9113ab7ff028ec23",
+				    .release = "6.1.0-57-cloud-amd64",
+				    .initramfs = "/r/vm/x/initramfs-3b5c2ba3971c-none.cpio",
+				    .machine = "pc",
+				    .accel = "tcg",
+				    .memory_mib = 256,
+				    .vcpus = 1};
+	_cleanup_free_ char *k0 = vm_template_key(&q, "qemu=a libvirt=9.0.0 hvc=1", 0);
+	_cleanup_free_ char *k1 = vm_template_key(&q, "qemu=a libvirt=9.0.0 hvc=1", 1);
+	ck_assert(hvc_str_has_prefix(k0, "ea31b2e6af15-6.1.0-57-cloud-amd64-pc-256m-1c-tcg-"));
+	ck_assert(hvc_str_has_suffix(k0, "-s0"));
+	ck_assert(hvc_str_has_suffix(k1, "-s1"));
+	/* what a restore depends on changes the key: versions, hvc-init (in the
+	 * artifact's name), kernel arguments, memory */
+	_cleanup_free_ char *kv = vm_template_key(&q, "qemu=b libvirt=9.0.0 hvc=1", 0);
+	ck_assert_str_ne(k0, kv);
+	q.initramfs = "/r/vm/x/initramfs-000000000000-none.cpio";
+	_cleanup_free_ char *ki = vm_template_key(&q, "qemu=a libvirt=9.0.0 hvc=1", 0);
+	ck_assert_str_ne(k0, ki);
+	q.cmdline = "init_on_free=1";
+	_cleanup_free_ char *kc = vm_template_key(&q, "qemu=a libvirt=9.0.0 hvc=1", 0);
+	ck_assert_str_ne(ki, kc);
+	q.memory_mib = 512;
+	_cleanup_free_ char *km = vm_template_key(&q, "qemu=a libvirt=9.0.0 hvc=1", 0);
+	ck_assert(strstr(km, "-512m-"));
+}
+END_TEST
+
 static Suite *vm_suite(void)
 {
 	Suite *s = suite_create("vm");
@@ -872,6 +924,8 @@ static Suite *vm_suite(void)
 	tcase_add_test(tc, opts_network);
 	tcase_add_test(tc, network_plan_with_provider);
 	tcase_add_test(tc, ipam_provider_release);
+	tcase_add_test(tc, caps_trim);
+	tcase_add_test(tc, template_key);
 	suite_add_tcase(s, tc);
 	return s;
 }
