@@ -51,7 +51,7 @@ static void run_usage(FILE *f)
 		"  --wait-poweroff    after the command, wait for the guest's own power-off (default: destroy)\n"
 		"  --prepare          build the boot artifacts only\n"
 		"  --template         start from the image's saved template (made by the first such run;\n"
-		"                     hvc vm template ls|rm|prune)\n"
+		"                     hvc vm template ls|rm|prune); no NIC: --network none\n"
 		"  --network MODE     bridge (hvc0, the default) or a network's name (hvc network create):\n"
 		"                     one virtio-net NIC with an address from hvc's IPAM; none: no NIC\n"
 		"  -p, --publish [IP:]HOSTPORT:GUESTPORT[/tcp|udp]  publish a guest port (repeatable)\n"
@@ -159,6 +159,7 @@ static int parse_run(int argc, char **argv, struct hvc_vm_opts *o, char ***env, 
 		     struct run_net *rn)
 {
 	struct hvc_error err = { 0 };
+	bool network_given = false;
 	int c;
 	/* "+": options stop at IMAGE; what follows is the command's */
 	while ((c = hvc_cli_getopt(argc, argv, "+dn:m:e:w:p:Ph", run_opts)) != -1) {
@@ -174,6 +175,7 @@ static int parse_run(int argc, char **argv, struct hvc_vm_opts *o, char ***env, 
 		case 'N':
 			if (set_network(o, rn, optarg, &err) < 0)
 				return hvc_cli_usage_error("vm run", "%s", err.msg);
+			network_given = true;
 			break;
 		case 'p':
 			if (add_port(rn, optarg, &err) < 0)
@@ -202,6 +204,11 @@ static int parse_run(int argc, char **argv, struct hvc_vm_opts *o, char ***env, 
 	}
 	if (optind >= argc)
 		return hvc_cli_usage_error("vm run", "no IMAGE given");
+	/* a restored guest keeps the devices it was saved with, and templates
+	 * are saved without a NIC: --template means --network none unless
+	 * another network is asked for (which vm_run_template refuses) */
+	if (o->template_ && !network_given && set_network(o, rn, "none", &err) < 0)
+		return hvc_cli_usage_error("vm run", "%s", err.msg);
 	if (rn->publish_all && hvc_image_publish_exposed(argv[optind], &rn->ports, &rn->n_ports, &err) < 0)
 		return hvc_cli_fail("vm run", &err, HVC_EXIT_RUNTIME);
 	if (plan_net(o, rn, &err) < 0 || hvc_vm_opts_check(o, &err) < 0)
