@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "hvc/container.h"
+#include "hvc/trace.h"
 
 /* confinement (engine/runtime/runtime_confine.c): who the command runs as
  * and what it may still do, as data; one apply for the container's init,
@@ -83,5 +84,11 @@ int hvc_rt_ctr_names(char ***ids, char ***names, struct hvc_error *err);
 
 /* hvc-init as a sealed memfd (CVE-2019-5736 class defence) */
 int hvc_rt_init_memfd(struct hvc_error *err);
+
+/* trace events that take more than a line (engine/runtime/runtime_trace.c);
+ * call only when hvc_trace_on(). clone: clone3's flags in words, then the
+ * relay of the child's events to relay_w begins. */
+void hvc_rt_trace_confinement_plan(const struct hvc_ctr_spec *s, const struct hvc_sc_bpf *sc);
+void hvc_rt_trace_clone(uint64_t flags, bool share_vm, int relay_w);
 
 #endif

@@ -1,0 +1,71 @@
+/* engine/runtime/runtime_trace: the trace events of a container start that
+ * need more than one line to describe (hvc/trace.h) — the confinement plan
+ * with capability names and the seccomp rule count, and clone3's flags in
+ * words. Called only when tracing is on, from the parent: they may allocate
+ * (libcap's names, the seccomp profile). */
+#include <linux/sched.h>
+#include <string.h>
+#include <sys/capability.h>
+#include "hvc/trace.h"
+#include "runtime_internal.h"
+
+/* Rules of the profile the filter was compiled from (the filter itself
+ * may come from the cache), or 0. */
+static size_t seccomp_rules(const struct hvc_ctr_spec *s)
+{
+	struct hvc_sc_profile p;
+	int r = -1;
+	if (s->seccomp == HVC_CTR_SECCOMP_DEFAULT) {
+		r = hvc_sc_profile_default(s->caps, &p, NULL);
+	} else if (s->seccomp == HVC_CTR_SECCOMP_FILE) {
+		_cleanup_free_ char *buf = NULL;
+		size_t len = 0;
+		if (hvc_read_file(s->seccomp_file, &buf, &len, NULL) == 0)
+			r = hvc_sc_profile_parse_json(buf, len, &p, NULL);
+	}
+	if (r < 0)
+		return 0;
+	size_t n = p.n_rules;
+	hvc_sc_profile_free(&p);
+	return n;
+}
+
+void hvc_rt_trace_confinement_plan(const struct hvc_ctr_spec *s, const struct hvc_sc_bpf *sc)
+{
+	uint64_t known = CAP_LAST_CAP >= 63 ? ~0ull : (1ull << (CAP_LAST_CAP + 1)) - 1;
+	char keep[1024], drop[2048];
+	hvc_ctr_caps_format(s->caps, keep, sizeof(keep));
+	hvc_ctr_caps_format(known & ~s->caps, drop, sizeof(drop));
+	HVC_TRACE("caps.plan", "keep %d: %s", __builtin_popcountll(s->caps), keep[0] ? keep : "none");
+	HVC_TRACE("caps.plan", "drop %d: %s", __builtin_popcountll(known & ~s->caps), drop[0] ? drop : "none");
+	if (!sc->filter) {
+		HVC_TRACE("seccomp.plan", "unconfined: no filter");
+		return;
+	}
+	HVC_TRACE("seccomp.plan", "%s profile: %zu rules compiled to %u BPF instructions",
+		  s->seccomp == HVC_CTR_SECCOMP_FILE ? s->seccomp_file : "default", seccomp_rules(s),
+		  (unsigned)sc->len);
+}
+
+void hvc_rt_trace_clone(uint64_t flags, bool share_vm, int relay_w)
+{
+	static const struct {
+		uint64_t bit;
+		const char *name;
+	} names[] = {
+		{ CLONE_NEWPID, "CLONE_NEWPID" },   { CLONE_NEWNS, "CLONE_NEWNS" },
+		{ CLONE_NEWUTS, "CLONE_NEWUTS" },   { CLONE_NEWIPC, "CLONE_NEWIPC" },
+		{ CLONE_NEWNET, "CLONE_NEWNET" },   { CLONE_NEWUSER, "CLONE_NEWUSER" },
+		{ CLONE_NEWCGROUP, "CLONE_NEWCGROUP" }, { CLONE_PIDFD, "CLONE_PIDFD" },
+		{ CLONE_INTO_CGROUP, "CLONE_INTO_CGROUP" },
+	};
+	char buf[512] = "";
+	size_t off = 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (flags & names[i].bit)
+			off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s", off ? "|" : "", names[i].name);
+	HVC_TRACE("clone3", "%s%s", buf,
+		  share_vm ? " + CLONE_VM|CLONE_VFORK (shares our memory until its exec, as posix_spawn)"
+			   : " (a copy of our memory: the parent acts while the child waits)");
+	hvc_trace_relay_begin(relay_w, "ctr");
+}
