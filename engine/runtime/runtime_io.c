@@ -207,7 +207,7 @@ static int reap(struct hvc_ctr *c)
 		;
 	c->t.exited = hvc_now_ns();
 	if (WIFSIGNALED(status))
-		HVC_TRACE("exit", "PID 1 killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+		HVC_TRACE("exit", "PID 1 killed by signal %d", WTERMSIG(status));
 	else
 		HVC_TRACE("exit", "PID 1 exited with status %d; its PID namespace, and every process in it, is gone",
 			  WEXITSTATUS(status));
