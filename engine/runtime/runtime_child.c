@@ -219,6 +219,14 @@ static int setup_stdio(struct hvc_rt_child *a, struct hvc_error *err)
 		if (ioctl(slave, TIOCSCTTY, 0) < 0)
 			return hvc_err(err, errno, "set controlling terminal");
 	}
+	/* the READY fd becomes 3: the setup fds still needed (--userns reads
+	 * sync_r and writes msg_w after this) move out of its way first */
+	if (a->ready_w >= 0 && a->ready_w != 3) {
+		int *keep[] = { &a->sync_r, &a->msg_w };
+		for (size_t i = 0; i < 2; i++)
+			if (*keep[i] == 3 && (*keep[i] = fcntl(3, F_DUPFD_CLOEXEC, 4)) < 0)
+				return hvc_err(err, errno, "move a setup fd");
+	}
 	if (dup2(a->stdin_fd, 0) < 0 || dup2(a->stdout_fd, 1) < 0 || dup2(a->stderr_fd, 2) < 0)
 		return hvc_err(err, errno, "dup2 stdio");
 	if (a->ready_w >= 0 && dup2(a->ready_w, 3) < 0)
