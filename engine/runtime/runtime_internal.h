@@ -90,5 +90,9 @@ int hvc_rt_init_memfd(struct hvc_error *err);
  * relay of the child's events to relay_w begins. */
 void hvc_rt_trace_confinement_plan(const struct hvc_ctr_spec *s, const struct hvc_sc_bpf *sc);
 void hvc_rt_trace_clone(uint64_t flags, bool share_vm, int relay_w);
+/* The child's first message: its host pid, stamped with the child's own
+ * time of birth (earlier than any event it relays), then what it relayed
+ * so far — so the trace stays in time order while both run. */
+void hvc_rt_trace_born(pid_t pid, uint64_t ts, int relay_r);
 
 #endif

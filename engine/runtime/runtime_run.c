@@ -238,8 +238,6 @@ static int clone_child(struct start *x, struct hvc_error *err)
 	x->pid = c->pid = pid;
 	c->pidfd = pidfd;
 	close_child_ends(x);
-	hvc_trace_relay_drain(x->trace_p[0], false);
-	HVC_TRACE("clone3.pid", "the container's PID 1 is host pid %d", (int)pid);
 	c->t.cloned = hvc_now_ns();
 	return 0;
 }
@@ -291,6 +289,8 @@ static int on_child_msg(struct start *x, const struct hvc_rt_child_msg *m, int p
 	switch (m->type) {
 	case HVC_RT_MSG_BORN:
 		x->c->t.cloned = m->ts;
+		if (hvc_trace_on())
+			hvc_rt_trace_born(x->pid, m->ts, x->trace_p[0]);
 		return 0;
 	case HVC_RT_MSG_ROOTFS:
 		x->c->t.rootfs = m->ts;

@@ -69,3 +69,11 @@ void hvc_rt_trace_clone(uint64_t flags, bool share_vm, int relay_w)
 			   : " (a copy of our memory: the parent acts while the child waits)");
 	hvc_trace_relay_begin(relay_w, "ctr");
 }
+
+void hvc_rt_trace_born(pid_t pid, uint64_t ts, int relay_r)
+{
+	char msg[128];
+	snprintf(msg, sizeof(msg), "the container's PID 1 is host pid %d", (int)pid);
+	hvc_trace_emit_at(ts, "hvc", "clone3.pid", msg);
+	hvc_trace_relay_drain(relay_r, false);
+}
