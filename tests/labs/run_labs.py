@@ -20,7 +20,9 @@ import tempfile
 import time
 
 BLOCK = re.compile(r"^```lab-run[^\n]*\n(.*?)^```\s*$", re.S | re.M)
-EXPECT = re.compile(r"\A\s*<!--\s*lab-expect\s*\n(.*?)-->", re.S)
+# the comment ends at a line that is only "-->" (a pattern may not contain
+# "-->": the page's HTML comment would end there)
+EXPECT = re.compile(r"\s*<!--\s*lab-expect\s*\n(.*?)^-->\s*$", re.S | re.M)
 SLOW = re.compile(r"<!--\s*lab-slow\s*-->\s*\Z")
 
 
@@ -30,6 +32,9 @@ def parse(text):
     for m in BLOCK.finditer(text):
         e = EXPECT.match(text, m.end())
         pats = [p for p in (e.group(1).splitlines() if e else []) if p.strip()]
+        for p in pats:
+            if "-->" in p:
+                raise SystemExit(f"a lab-expect pattern contains '-->', which ends the HTML comment: {p}")
         slow = bool(SLOW.search(text[max(0, m.start() - 200):m.start()]))
         blocks.append((m.group(1), pats, slow))
     return blocks
