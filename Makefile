@@ -154,6 +154,13 @@ shape: all
 	@n=$$(scripts/funclen.py --over 80 | wc -l); scripts/funclen.py --top 5; \
 	  echo "$$n functions over 80 lines"; [ "$$n" -eq 0 ]
 
+# The labs (labs/*.md) run as written, each in a fresh HVC_ROOT, and their
+# output checked against the patterns on the page (tests/labs/run_labs.py;
+# make check runs them too, as tests/integration/80-labs.sh).
+.PHONY: labs-check
+labs-check: all
+	@HVC_BIN=$(CURDIR)/bin/hvc python3 tests/labs/run_labs.py labs/*.md
+
 clean:
 	rm -rf build build-san bin deps-stamp
 

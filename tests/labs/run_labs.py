@@ -43,7 +43,7 @@ def parse(text):
 def run_lab(path, env, show):
     blocks = parse(open(path).read())
     if not blocks:
-        return [f"{path}: no lab-run block"]
+        return None  # not a lab (an index, an introduction)
     failures = []
     tmp = tempfile.mkdtemp(prefix="hvc-lab.")
     lab_env = dict(env, HVC_ROOT=os.path.join(tmp, "root"), HOME=tmp)
@@ -89,7 +89,9 @@ def main(argv):
         t = time.monotonic()
         f = run_lab(lab, env, show)
         took = time.monotonic() - t
-        if f:
+        if f is None:
+            print(f"-- {lab}: not a lab (no lab-run block)")
+        elif f:
             failed += 1
             print(f"not ok: {lab} ({took:.0f} s)")
             for x in f:
