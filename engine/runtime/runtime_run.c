@@ -230,7 +230,8 @@ static int clone_child(struct start *x, struct hvc_error *err)
 		hvc_rt_trace_clone(ca.flags, share_vm, x->trace_p[1]);
 	pid_t pid = hvc_rt_clone_child(&ca, &a, share_vm);
 	int e = errno;
-	hvc_trace_relay_end();
+	if (hvc_trace_on())
+		hvc_trace_relay_end();
 	for (size_t i = 0; i < a.n_cg_fds; i++)
 		close(a.cg_fds[i]);
 	if (pid < 0)
@@ -263,7 +264,8 @@ static int write_id_map(pid_t pid, const char *file, struct hvc_error *err)
 /* --userns: the child has made its user namespace; map it, let it go on. */
 static int write_id_maps(struct start *x, struct hvc_error *err)
 {
-	hvc_trace_relay_drain(x->trace_p[0], false);
+	if (hvc_trace_on())
+		hvc_trace_relay_drain(x->trace_p[0], false);
 	if (write_id_map(x->pid, "uid_map", err) < 0 || write_id_map(x->pid, "gid_map", err) < 0)
 		return -1;
 	if (write(x->sync_p[1], "g", 1) != 1)
@@ -325,7 +327,8 @@ static int wait_for_exec(struct start *x, struct hvc_error *err)
 			return -1;
 	}
 	x->c->t.exec = hvc_now_ns();
-	hvc_trace_relay_drain(x->trace_p[0], true);
+	if (hvc_trace_on())
+		hvc_trace_relay_drain(x->trace_p[0], true);
 	HVC_TRACE("exec.done", "the setup socket closed on exec: the container runs its command");
 	close_fd(&x->msg_p[0]);
 	close_fd(&x->sync_p[1]);
@@ -368,7 +371,12 @@ static void start_undo(struct start *x)
 		kill(x->pid, SIGKILL);
 		waitpid(x->pid, NULL, 0);
 	}
-	hvc_trace_relay_drain(x->trace_p[0], true); /* up to the step that failed */
+	if (hvc_trace_on()) {
+		/* the child's events up to the step that failed (our write end
+		 * closed first: the clone may never have happened) */
+		close_fd(&x->trace_p[1]);
+		hvc_trace_relay_drain(x->trace_p[0], true);
+	}
 	HVC_TRACE("undo", "the start failed: undoing the steps that succeeded");
 	start_release(x);
 	hvc_rt_net_release(c);
