@@ -3,6 +3,9 @@
  * (sharing memory, as the container's first process does). */
 #include "check_main.h"
 #include "hvc/trace.h"
+#include "hvc/vm.h"
+#include "../../vmdriver/vm-internal.h" /* the guest's HVC-TRACE lines */
+#include "../../guest/init.h" /* HVC_READY_MARKER */
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -226,6 +229,55 @@ START_TEST(full_relay_never_blocks)
 }
 END_TEST
 
+/* The guest's milestones: hvc-init's "HVC-TRACE <ms> <event> <text>" lines
+ * before READY become guest.<event> events; other boot lines do not; the
+ * console still finds READY and passes no boot line on as output. */
+static void count_output(void *opaque, const char *buf, size_t len)
+{
+	(void)buf;
+	*(size_t *)opaque += len;
+}
+
+START_TEST(guest_milestones_from_the_console)
+{
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	hvc_trace_start(HVC_TRACE_JSON, p[1], "hvc");
+	size_t out_bytes = 0;
+	struct hvc_vm_console con = { .output = count_output, .opaque = &out_bytes };
+	const char boot[] = "[    0.000000] Linux version 6.1.0\r\n"
+			    "HVC-TRACE 4487 start the kernel ran /init (hvc-init) as PID 1\n"
+			    "HVC-TRACE 12\n"              /* malformed: no event */
+			    "hvc-init: HVC-TRACE 1 x y\n" /* not at the line's start */
+			    "HVC-TRACE 4661 command about to run true\n" HVC_READY_MARKER "\n";
+	hvc_vm_console_feed(&con, boot, sizeof(boot) - 1);
+	hvc_trace_stop();
+	close(p[1]);
+	char *out = slurp(p[0]);
+	close(p[0]);
+	ck_assert(con.ready);
+	ck_assert_uint_eq(out_bytes, 0);
+	ck_assert_uint_eq(count_lines(out), 2);
+	json_object *o = json_tokener_parse(out);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "src")), "guest");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "event")), "guest.start");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "msg")),
+			 "the kernel ran /init (hvc-init) as PID 1 (guest clock: 4487 ms after its kernel started)");
+	json_object_put(o);
+	ck_assert_ptr_nonnull(strstr(out, "\"event\":\"guest.command\""));
+	free(out);
+}
+END_TEST
+
+START_TEST(guest_cmdline_flag)
+{
+	char *c = vm_trace_cmdline(hvc_xstrdup("console=ttyS0 quiet"));
+	ck_assert_str_eq(c, "console=ttyS0 quiet hvc.trace=1");
+	free(c);
+}
+END_TEST
+
 static Suite *trace_suite(void)
 {
 	Suite *s = suite_create("trace");
@@ -238,6 +290,8 @@ static Suite *trace_suite(void)
 	tcase_add_test(tc, relay_from_forked_child);
 	tcase_add_test(tc, relay_from_vforked_child);
 	tcase_add_test(tc, full_relay_never_blocks);
+	tcase_add_test(tc, guest_milestones_from_the_console);
+	tcase_add_test(tc, guest_cmdline_flag);
 	suite_add_tcase(s, tc);
 	return s;
 }
