@@ -94,5 +94,8 @@ void hvc_rt_trace_clone(uint64_t flags, bool share_vm, int relay_w);
  * time of birth (earlier than any event it relays), then what it relayed
  * so far — so the trace stays in time order while both run. */
 void hvc_rt_trace_born(pid_t pid, uint64_t ts, int relay_r);
+/* The network mode; on a bridge, the lease and the veth pair to come. */
+struct hvc_ctr;
+void hvc_rt_trace_network(const struct hvc_ctr *c);
 
 #endif

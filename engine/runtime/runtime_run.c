@@ -121,6 +121,8 @@ static int prepare_network(struct start *x, struct hvc_error *err)
 {
 	if (hvc_rt_net_prepare(x->c, x->s, err) < 0)
 		return -1;
+	if (hvc_trace_on())
+		hvc_rt_trace_network(x->c);
 	return hvc_rt_net_mounts(x->c, &x->plan, err);
 }
 

@@ -7,7 +7,8 @@
 #include <string.h>
 #include <sys/capability.h>
 #include "hvc/trace.h"
-#include "runtime_internal.h"
+#include "hvc/network.h"
+#include "runtime_ctr.h"
 
 /* Rules of the profile the filter was compiled from (the filter itself
  * may come from the cache), or 0. */
@@ -68,6 +69,26 @@ void hvc_rt_trace_clone(uint64_t flags, bool share_vm, int relay_w)
 		  share_vm ? " + CLONE_VM|CLONE_VFORK (shares our memory until its exec, as posix_spawn)"
 			   : " (a copy of our memory: the parent acts while the child waits)");
 	hvc_trace_relay_begin(relay_w, "ctr");
+}
+
+void hvc_rt_trace_network(const struct hvc_ctr *c)
+{
+	static const char *const modes[] = {
+		[HVC_CTR_NET_NONE] = "none: a network namespace with only lo",
+		[HVC_CTR_NET_HOST] = "host: the host's network namespace, no isolation",
+		[HVC_CTR_NET_BRIDGE] = "bridge",
+		[HVC_CTR_NET_CONTAINER] = "container: another container's network namespace",
+	};
+	const struct hvc_ctr_spec *s = c->spec;
+	if (s->net != HVC_CTR_NET_BRIDGE || !c->net.leased) {
+		HVC_TRACE("net.plan", "--network %s", (unsigned)s->net < 4 ? modes[s->net] : "?");
+		return;
+	}
+	const struct hvc_net_attach_plan *p = &c->net.attach;
+	char ip[16], gw[16];
+	HVC_TRACE("net.plan", "--network %s: address %s/%u leased (IPAM), gateway %s on bridge %s; veth pair %s (host) <-> %s (container), "
+			      "%zu port(s) published", c->net.lease.net, hvc_net_ip_format(p->addr, ip), p->prefix,
+		  hvc_net_ip_format(p->gateway, gw), p->bridge, p->host_if, p->peer_if, c->net.lease.n_ports);
 }
 
 void hvc_rt_trace_born(pid_t pid, uint64_t ts, int relay_r)

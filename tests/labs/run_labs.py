@@ -5,7 +5,9 @@ built hvc first on PATH; each block must exit 0 and its output (stdout and
 stderr together) must match every pattern of the <!-- lab-expect ... -->
 comment that follows it (one Python regular expression per line, searched
 in multi-line mode). A block after <!-- lab-slow --> boots VMs or sweeps:
-it still runs unless LABS_FAST=1.
+it still runs unless LABS_FAST=1. A page with <!-- lab-netns --> runs whole
+in a network namespace of its own (unshare --net), so its bridges, veths and
+nftables rules never touch the host's network.
 
 Usage: run_labs.py [--show] LAB.md...   (--show prints each block's output,
 for writing the "what you should see" part of a page)
@@ -24,6 +26,11 @@ BLOCK = re.compile(r"^```lab-run[^\n]*\n(.*?)^```\s*$", re.S | re.M)
 # "-->": the page's HTML comment would end there)
 EXPECT = re.compile(r"\s*<!--\s*lab-expect\s*\n(.*?)^-->\s*$", re.S | re.M)
 SLOW = re.compile(r"<!--\s*lab-slow\s*-->\s*\Z")
+# a lab that makes bridges and firewall rules runs in a network namespace
+# of its own, as the page tells the student to
+NETNS = re.compile(r"<!--\s*lab-netns\s*-->")
+# commands a lab needs beyond hvc: without one the lab is skipped, with the reason
+NEEDS = re.compile(r"<!--\s*lab-needs:\s*([^>]*?)\s*-->")
 
 
 def parse(text):
@@ -40,10 +47,29 @@ def parse(text):
     return blocks
 
 
+def run_in_netns(path, env, show):
+    """The whole lab again, in a new network namespace (unshare --net)."""
+    r = subprocess.run(["unshare", "--net", sys.executable, os.path.abspath(__file__)] + (["--show"] if show else [])
+                       + [path], env=dict(env, HVC_LAB_NETNS="1"), stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    print(r.stdout, end="")
+    return [] if r.returncode == 0 else [f"{path}: failed in its network namespace (above)"]
+
+
 def run_lab(path, env, show):
-    blocks = parse(open(path).read())
+    text = open(path).read()
+    blocks = parse(text)
     if not blocks:
         return None  # not a lab (an index, an introduction)
+    m = NEEDS.search(text)
+    missing = [c for c in (m.group(1).split() if m else []) if not shutil.which(c)]
+    if missing:
+        print(f"skip: {path}: needs {', '.join(missing)} (not installed)")
+        return []
+    if NETNS.search(text) and not os.environ.get("HVC_LAB_NETNS"):
+        return run_in_netns(path, env, show)
+    if os.environ.get("HVC_LAB_NETNS"):
+        subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     failures = []
     tmp = tempfile.mkdtemp(prefix="hvc-lab.")
     lab_env = dict(env, HVC_ROOT=os.path.join(tmp, "root"), HOME=tmp)
