@@ -11,7 +11,8 @@
  * hvc_trace_relay_begin() and _end() every event is formatted on the stack
  * into one fixed-size record and written with write(2) to a pipe, which the
  * parent reads (hvc_trace_relay_drain) and emits with the child's own
- * timestamps. */
+ * timestamps. The relay state is per process: one traced start at a time
+ * (the CLI's case); the bench harness's threads never trace. */
 #ifndef HVC_TRACE_H
 #define HVC_TRACE_H
 
