@@ -183,6 +183,13 @@ uninstall:
 	rm -f $(BINDIR)/hvc $(BINDIR)/hvc-init $(BINDIR)/hvc-workload $(BASHCOMPDIR)/hvc
 	rm -f $(MAN1DIR)/hvc.1 $(MAN1DIR)/hvc-*.1
 
+# The labs (labs/*.md) run as written, each in a fresh HVC_ROOT, and their
+# output checked against the patterns on the page (tests/labs/run_labs.py;
+# make check runs them too, as tests/integration/80-labs.sh).
+.PHONY: labs-check
+labs-check: all
+	@HVC_BIN=$(CURDIR)/bin/hvc python3 tests/labs/run_labs.py labs/*.md
+
 clean:
 	rm -rf build build-san bin deps-stamp
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "hvc/container.h"
+#include "hvc/trace.h"
 
 static void usage(FILE *f)
 {
@@ -43,12 +44,14 @@ static void usage(FILE *f)
 		"  --security-opt OPT      seccomp=unconfined|FILE.json, no-new-privileges\n"
 		"  --userns                map container root to an unprivileged host range\n"
 		"  --init / --no-init      hvc-init as PID 1 (default) or the command itself\n"
-		"  --ready                 hvc-init prints " "HVC-READY" " before the command\n");
+		"  --ready                 hvc-init prints " "HVC-READY" " before the command\n"
+		"  --trace[=json]          each step of the start and exit on stderr (docs/trace.md)\n");
 }
 
 enum {
 	O_RM = 256, O_NAME, O_ENVFILE, O_TMPFS, O_RO, O_HOSTNAME, O_CPUS, O_CPUSET, O_PIDS, O_NET,
 	O_CAPADD, O_CAPDROP, O_SECOPT, O_USERNS, O_INIT, O_NOINIT, O_ENTRY, O_READY, O_DETACH_KEYS,
+	O_TRACE,
 };
 
 static const struct option run_options[] = {
@@ -69,6 +72,7 @@ static const struct option run_options[] = {
 	{ "init", no_argument, NULL, O_INIT }, { "no-init", no_argument, NULL, O_NOINIT },
 	{ "entrypoint", required_argument, NULL, O_ENTRY }, { "ready", no_argument, NULL, O_READY },
 	{ "detach-keys", required_argument, NULL, O_DETACH_KEYS },
+	{ "trace", optional_argument, NULL, O_TRACE },
 	{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 };
 
@@ -160,6 +164,11 @@ static int parse_other(struct run_opts *o, int c, const char *arg)
 	case O_DETACH_KEYS:
 		if (hvc_ctr_detach_keys_parse(arg, o->detach_keys, &o->n_detach_keys, &err) < 0)
 			return hvc_cli_fail("run", &err, HVC_EXIT_RUNTIME);
+		return 0;
+	case O_TRACE:
+		if (hvc_trace_mode_parse(arg) < 0)
+			return hvc_cli_usage_error("run", "--trace=%s: expected text or json", arg);
+		hvc_trace_start((enum hvc_trace_mode)hvc_trace_mode_parse(arg), 2, "hvc");
 		return 0;
 	case 'h': usage(stdout); return -1;
 	default: return hvc_cli_bad_option(HVC_EXIT_RUNTIME);

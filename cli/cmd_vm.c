@@ -9,6 +9,7 @@
 #include "format.h"
 #include "hvc/container.h"
 #include "hvc/network.h"
+#include "hvc/trace.h"
 #include "hvc/vm.h"
 
 static volatile int cancel_flag;
@@ -47,6 +48,7 @@ static void run_usage(FILE *f)
 		"  --cmdline ARGS     extra kernel command line arguments\n"
 		"  --timeout S        seconds to wait for READY (default 60 under TCG, 10 under KVM)\n"
 		"  --timings          print the boot timings on stderr\n"
+		"  --trace[=json]     each step of the run on stderr, the guest's too (docs/trace.md)\n"
 		"  --connect URI      libvirt URI (default $HVC_LIBVIRT_URI or qemu:///embed?root=$HVC_ROOT/libvirt)\n"
 		"  --wait-poweroff    after the command, wait for the guest's own power-off (default: destroy)\n"
 		"  --prepare          build the boot artifacts only\n"
@@ -80,6 +82,7 @@ static const struct option run_opts[] = {
 	{ "mac", required_argument, NULL, 'A' }, { "publish", required_argument, NULL, 'p' },
 	{ "publish-all", no_argument, NULL, 'P' },
 	{ "template", no_argument, NULL, 'L' },
+	{ "trace", optional_argument, NULL, 'r' },
 	{ "help", no_argument, NULL, 'h' },	{ NULL, 0, NULL, 0 },
 };
 
@@ -193,6 +196,11 @@ static int parse_run(int argc, char **argv, struct hvc_vm_opts *o, char ***env, 
 		case 'M': o->machine = optarg; break;
 		case 'K': o->extra_cmdline = optarg; break;
 		case 'T': *timings = true; break;
+		case 'r':
+			if (hvc_trace_mode_parse(optarg) < 0)
+				return hvc_cli_usage_error("vm run", "--trace=%s: expected text or json", optarg);
+			hvc_trace_start((enum hvc_trace_mode)hvc_trace_mode_parse(optarg), 2, "hvc");
+			break;
 		case 'u': o->uri = optarg; break;
 		case 'Q': o->prepare_only = true; break;
 		case 'P': rn->publish_all = true; break;

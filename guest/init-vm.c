@@ -44,6 +44,41 @@ static void say(const char *fmt, const char *a, const char *b)
 	fprintf(stderr, "\n");
 }
 
+/* --trace (hvc.trace=1 on the kernel command line, vmdriver/vm_trace.c):
+ * milestones with their time since the guest kernel started (CLOCK_BOOTTIME),
+ * printed on the console as "HVC-TRACE <ms> <event> <text>" just before
+ * READY — only then is the command line known to ask for them. */
+static struct {
+	long ms;
+	const char *ev;
+	char text[96];
+} marks[16];
+static int n_marks;
+
+static void mark(const char *ev, const char *a, const char *b)
+{
+	if (n_marks >= (int)(sizeof(marks) / sizeof(marks[0])))
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	marks[n_marks].ms = (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	marks[n_marks].ev = ev;
+	snprintf(marks[n_marks].text, sizeof(marks[0].text), "%s%s", a, b);
+	n_marks++;
+}
+
+static char *read_all(const char *path);
+
+static void marks_print(void)
+{
+	char *cl = read_all("/proc/cmdline");
+	bool on = cl && strstr(cl, "hvc.trace=1");
+	free(cl);
+	for (int i = 0; on && i < n_marks; i++)
+		printf("HVC-TRACE %ld %s %s\n", marks[i].ms, marks[i].ev, marks[i].text);
+	fflush(stdout);
+}
+
 bool init_vm_detect(void)
 {
 	/* a kernel-started PID 1 finds no /proc; a container runtime mounts it */
@@ -183,6 +218,7 @@ static int load_module_group(const char *group)
 	}
 	if (rc < 0)
 		say("module group %s%s failed or unknown", group, "");
+	mark("modules", "loaded the kernel modules of group ", group);
 	free(mods);
 	return rc;
 }
@@ -255,6 +291,7 @@ static int switch_root(const char *dev)
 		say("switch to root %s: %s", dev, strerror(errno));
 		return -1;
 	}
+	mark("root", "switched to the root disk ", dev);
 	return 0;
 }
 
@@ -374,6 +411,7 @@ static int mount_data(const char *dev)
 		say("mount data disk %s: %s", dev, strerror(errno));
 		return -1;
 	}
+	mark("data", "data disk mounted on /data from ", dev);
 	return 0;
 }
 
@@ -480,7 +518,9 @@ static char *wait_command(void)
 
 int init_vm_setup(char ***argvp, char ***envpp)
 {
+	mark("start", "the kernel ran /init (hvc-init) as PID 1", "");
 	mount_basics();
+	mark("mounts", "mounted /dev (devtmpfs), /proc and /sys itself", "");
 	char *text = read_config();
 	if (!text) {
 		say("no configuration (hvc.cfg= or /hvc/config)%s%s", "", "");
@@ -488,7 +528,9 @@ int init_vm_setup(char ***argvp, char ***envpp)
 	}
 	struct vm_cfg c = { 0 };
 	parse_config(text, &c);
+	mark("config", "read the command and environment (hvc.cfg= or /hvc/config)", "");
 	lo_up();
+	mark("lo", "brought lo up", "");
 	if (c.wait) {
 		char *more = wait_command();
 		if (!more)
@@ -516,6 +558,8 @@ int init_vm_setup(char ***argvp, char ***envpp)
 	}
 	*argvp = c.argv;
 	*envpp = c.env;
+	mark("command", "about to run ", c.argv[0]);
+	marks_print();
 	return 0;
 }
 

@@ -7,6 +7,7 @@
  * restore) both use them. */
 #include "hvc/image.h"
 #include "vm-internal.h"
+#include "hvc/trace.h"
 #include <libvirt/libvirt.h>
 #include <net/if.h>
 #include <signal.h>
@@ -47,6 +48,7 @@ static int resolve_kernel_accel(struct vm_run *r, struct vm_boot *b, struct hvc_
 	b->kvm = accel.accel == HVC_VM_ACCEL_KVM;
 	snprintf(res->accel, sizeof(res->accel), "%s", b->kvm ? "kvm" : "tcg");
 	res->accel_reason = hvc_xstrdup(accel.reason);
+	HVC_TRACE("vm.kernel", "guest kernel `%s` (%s); accelerator %s: %s", kern.path, kern.release, res->accel, accel.reason);
 	return 0;
 }
 
@@ -84,6 +86,7 @@ static int resolve_image(struct vm_run *r, struct vm_boot *b, struct hvc_error *
 	hvc_debug("vm: %.1f ms: kernel, accelerator and image resolved", vm_run_since(r));
 	const char *digest = img->manifest_digest;
 	b->key = hvc_xstrdup(hvc_str_has_prefix(digest, "sha256:") ? digest + 7 : digest);
+	HVC_TRACE("image", "\"%s\" -> manifest %s (the same image a container runs)", o->image, digest);
 	if (vm_command_plan(&img->config, o, &b->cmd, err) < 0)
 		return -1;
 	/* uncompressed by default: under TCG the guest kernel's inflate of a gzip
@@ -117,6 +120,8 @@ static int get_artifacts(struct vm_run *r, struct vm_boot *b, struct hvc_error *
 		return hvc_error_prefix(err, "boot artifacts for \"%s\"", o->image);
 	hvc_debug("vm: %.1f ms: boot artifacts %s", vm_run_since(r),
 		  b->art.cached ? "cached" : "built");
+	HVC_TRACE("vm.artifacts", "%s: initramfs `%s` (the image + hvc-init as /init + kernel modules)%s%s",
+		  b->art.cached ? "cached" : "built now", b->art.initramfs, b->art.disk ? ", disk " : "", b->art.disk ? b->art.disk : "");
 	_cleanup_free_ char *rootfs = hvc_path_join(b->art.dir, "rootfs");
 	return vm_command_check(rootfs, o->image, b->cmd.argv, b->cmd.env, err);
 }
@@ -146,6 +151,7 @@ int vm_boot_record(struct vm_run *r, struct vm_boot *b, struct hvc_error *err)
 		return -1;
 	r->console = r->tpl ? hvc_xstrdup(r->tpl->console) : hvc_path_join(r->dir, "console.log");
 	vm_run_state_create(r, b->art.initramfs);
+	HVC_TRACE("vm.record", "VM %s, state in `%s`", res->name, r->dir);
 	return 0;
 }
 
@@ -230,6 +236,8 @@ static int guest_config(struct vm_run *r, struct vm_boot *b, struct hvc_error *e
 			return hvc_error_prefix(err, "per-run initrd");
 	}
 	b->cmdline = vm_kernel_cmdline(vm_fast_boot_enabled(), cfgarg, o->extra_cmdline);
+	if (hvc_trace_on())
+		b->cmdline = vm_trace_cmdline(b->cmdline);
 	return 0;
 }
 
@@ -258,6 +266,8 @@ static int domain_xml(struct vm_run *r, struct vm_boot *b, struct hvc_error *err
 				 .cmd_channel = r->tpl ? r->tpl->sock : NULL};
 	if (hvc_vm_domain_xml(&def, &b->xml, err) < 0)
 		return -1;
+	if (hvc_trace_on())
+		vm_trace_def(&def);
 	_cleanup_free_ char *xml_path = hvc_path_join(r->dir, "domain.xml");
 	if (hvc_write_file(xml_path, b->xml, strlen(b->xml), 0644, err) < 0)
 		return -1;
@@ -284,6 +294,7 @@ int vm_run_connect(struct vm_run *r, struct hvc_error *err)
 	if (!r->conn && hvc_vm_conn_open(r->uri, CONNECT_WAIT_MS, &r->conn, err) < 0)
 		return -1;
 	hvc_debug("vm: %.1f ms: connected to %s", vm_run_since(r), r->uri);
+	HVC_TRACE("libvirt", "virConnectOpen(\"%s\")", r->uri);
 	if (r->cb_id < 0)
 		r->cb_id =
 	    virConnectDomainEventRegisterAny(r->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
@@ -300,9 +311,12 @@ static int domain_start(struct vm_run *r, const struct vm_boot *b, struct hvc_er
 	if (hvc_vm_domain_start(r->conn, b->xml, &r->dom, err) < 0)
 		return -1;
 	hvc_debug("vm: %.1f ms: domain defined and started", vm_run_since(r));
+	HVC_TRACE("libvirt", "virDomainDefineXML + virDomainCreate: QEMU started (paused, set up over QMP, resumed)");
 	res->t.created_ms = vm_run_since(r);
 	res->qemu_pid = hvc_vm_qemu_pid(r->uri, res->name);
 	hvc_json_add_int(r->state, "qemu_pid", res->qemu_pid);
+	if (hvc_trace_on())
+		vm_trace_qemu(res->qemu_pid);
 	vm_run_state_status(r, "running");
 	return 0;
 }
@@ -346,11 +360,13 @@ void vm_run_teardown(struct vm_run *r)
 			for (int i = 0; i < 200 && kill(r->res->qemu_pid, 0) == 0; i++)
 				usleep(1000);
 		hvc_debug("vm: %.1f ms: QEMU killed and reaped", vm_run_since(r));
+		HVC_TRACE("teardown", "QEMU pid %d killed and reaped (the guest had synced)", r->res->qemu_pid);
 	}
 	if (hvc_vm_domain_teardown(r->dom, &e) < 0)
 		hvc_warn("%s", e.msg);
 	r->dom = NULL;
 	r->res->t.gone_ms = vm_run_since(r);
+	HVC_TRACE("libvirt", "virDomainDestroy + virDomainUndefine: the domain is gone");
 }
 
 void vm_run_drop(struct vm_run *r)

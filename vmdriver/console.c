@@ -6,6 +6,8 @@
 #include <string.h>
 #include "hvc/vm.h"
 #include "../guest/init.h"
+#include "hvc/trace.h"
+#include "vm-internal.h"
 
 static const char exit_prefix[] = HVC_EXIT_MARKER " ";
 
@@ -21,6 +23,8 @@ static void boot_line(struct hvc_vm_console *c)
 	size_t n = c->line_len;
 	while (n && c->line[n - 1] == '\r')
 		n--;
+	if (hvc_trace_on())
+		vm_trace_guest_line(c->line, n);
 	const char *marker = c->ready_marker ? c->ready_marker : HVC_READY_MARKER;
 	size_t ml = strlen(marker);
 	/* the marker may follow kernel noise on the same line */

@@ -9,6 +9,7 @@
  * failure) deletes it: every failure after the domain exists passes through
  * the same clean-up. */
 #include "vm-internal.h"
+#include "hvc/trace.h"
 #include <libvirt/libvirt.h>
 #include <signal.h>
 #include <string.h>
@@ -32,6 +33,7 @@ static int boot(struct vm_run *r, struct hvc_error *err)
 	if (vm_run_watch(r, timeout_s * 1000, err) < 0)
 		return -1;
 	r->res->exit_status = r->con.exited ? r->con.exit_status : -1;
+	HVC_TRACE("exit", "the guest reported HVC-EXIT %d", r->res->exit_status);
 	return 0;
 }
 /* A detached VM stays: hvc lets go of the domain, the record says so. */

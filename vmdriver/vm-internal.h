@@ -113,6 +113,15 @@ char *vm_kernel_cmdline(bool fast_boot, const char *cfgarg, const char *extra);
 /* Whether $HVC_VM_FAST_BOOT leaves the fast-boot arguments in (not "0"). */
 bool vm_fast_boot_enabled(void);
 
+/* vm_trace.c: --trace events (hvc/trace.h); call only when hvc_trace_on().
+ * cmdline: adds hvc.trace=1 (hvc-init then prints its milestones); takes
+ * and returns a malloc'd string. guest_line: a console line before READY,
+ * emitted when it is one of hvc-init's "HVC-TRACE" lines. */
+char *vm_trace_cmdline(char *cmdline);
+void vm_trace_def(const struct hvc_vm_def *def);
+void vm_trace_qemu(int pid);
+void vm_trace_guest_line(const char *line, size_t n);
+
 /* net.c: the run's attachment (network bridge): the options' net, then the
  * provider's attach() (sets *attached, so that the end of the run calls
  * detach()), a MAC from the name when none is given; checked. */

@@ -5,6 +5,7 @@
  * the run is over: READY with detach, EXIT, the guest's end, a timeout or a
  * cancel request. */
 #include "vm-internal.h"
+#include "hvc/trace.h"
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
@@ -78,6 +79,7 @@ static int on_ready(struct vm_run *r)
 		return WATCH_DONE;
 	r->res->t.ready_ms = vm_run_since(r);
 	hvc_debug("VM %s: READY after %.1f ms", r->res->name, r->res->t.ready_ms);
+	HVC_TRACE("ready", "hvc-init printed READY on the console: the command starts");
 	if (o->on_ready)
 		o->on_ready(o->opaque, r->res->qemu_pid);
 	return o->detach ? WATCH_DONE : WATCH_GO_ON;
@@ -98,6 +100,8 @@ static int drain_console(struct vm_run *r, struct watch *w)
 	while ((n = read(w->fd, buf, sizeof(buf))) > 0) {
 		if (!r->con.bytes)
 			r->res->t.first_byte_ms = vm_run_since(r);
+		if (!r->con.bytes)
+			HVC_TRACE("vm.console", "first byte on the serial console (`%s`)", r->console);
 		bool was_ready = r->con.ready;
 		hvc_vm_console_feed(&r->con, buf, (size_t)n);
 		if (!was_ready && r->con.ready && on_ready(r) == WATCH_DONE)

@@ -3,6 +3,7 @@
  * and one write per hierarchy to attach; parents are prepared only when the
  * first mkdir finds them missing, and repairs run only after a failure. */
 #include "cgroup_internal.h"
+#include "hvc/trace.h"
 #include <dirent.h>
 #include <fcntl.h>
 #include <string.h>
@@ -90,6 +91,7 @@ static int apply_write(const struct hvc_cgroup *cg, const struct hvc_cgroup_op *
 	if (r < 0)
 		return hvc_err(err, -r, "%s: write \"%s\" to `%s`",
 			       op->limit ? op->limit : "cgroup", v, op->path);
+	HVC_TRACE("cgroup.write", "%s: \"%s\" -> `%s`", op->limit ? op->limit : "setup", v, op->path);
 	return 0;
 }
 
@@ -118,6 +120,7 @@ int hvc_cgroup_create(const struct hvc_cgroup_host *h, const char *name,
 		if (op->kind == HVC_CG_OP_BPF_DEVICES) {
 			if ((r = hvc_cgroup_bpf_devices_attach(op->path, op->rules, err)) < 0)
 				goto fail;
+			HVC_TRACE("cgroup.devices", "device policy as a cgroup2 BPF program on `%s`", op->path);
 			continue;
 		}
 		if (op->kind != HVC_CG_OP_MKDIR) {
@@ -128,6 +131,7 @@ int hvc_cgroup_create(const struct hvc_cgroup_host *h, const char *name,
 		/* the plan lists one mkdir per directory, first and in order */
 		if (mkdir(op->path, 0755) == 0) {
 			created[i] = true;
+			HVC_TRACE("cgroup.mkdir", "`%s` (%s back-end)", op->path, cg->be->name);
 			continue;
 		}
 		if (errno == EEXIST) /* a leftover of the same name: reuse it */
@@ -302,6 +306,8 @@ int hvc_cgroup_destroy(struct hvc_cgroup *cg, struct hvc_error *err)
 		int r = rmdir_cgroup(cg->dirs[i].path, deadline, first ? &e2 : err);
 		if (r < 0 && !first)
 			first = r;
+		if (r == 0)
+			HVC_TRACE("cgroup.rmdir", "`%s`", cg->dirs[i].path);
 	}
 	return first;
 }

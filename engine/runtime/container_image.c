@@ -6,6 +6,17 @@
 #include <sys/stat.h>
 #include "hvc/container.h"
 #include "hvc/image.h"
+#include "hvc/trace.h"
+
+/* --trace: what the reference resolved to, and the layers the overlay stacks. */
+static void trace_image(const char *ref, const struct hvc_image *img, char *const *dirs)
+{
+	size_t n = hvc_strv_len(dirs);
+	HVC_TRACE("image", "\"%s\" -> manifest %s, %zu layer%s (unpacked once, shared by every container)", ref,
+		  img->manifest_digest ? img->manifest_digest : "?", n, n == 1 ? "" : "s");
+	for (size_t i = 0; i < n; i++)
+		HVC_TRACE("image.layer", "lowerdir %zu: `%s`", i + 1, dirs[i]);
+}
 
 int hvc_ctr_spec_set_image(struct hvc_ctr_spec *s, const char *ref, char *const *cmd_override,
 			   char *const *entrypoint_override, struct hvc_error *err)
@@ -19,6 +30,7 @@ int hvc_ctr_spec_set_image(struct hvc_ctr_spec *s, const char *ref, char *const 
 		hvc_strv_free(s->lowerdirs);
 		s->lowerdirs = NULL;
 		hvc_strv_push(&s->lowerdirs, ref);
+		HVC_TRACE("image", "a plain directory as the rootfs: `%s`", ref);
 		return hvc_ctr_spec_apply_image(s, NULL, NULL, NULL, NULL, NULL, cmd_override,
 						entrypoint_override, err);
 	}
@@ -39,6 +51,8 @@ int hvc_ctr_spec_set_image(struct hvc_ctr_spec *s, const char *ref, char *const 
 	dirs = NULL;
 	free(s->image_digest);
 	s->image_digest = img->manifest_digest ? hvc_xstrdup(img->manifest_digest) : NULL;
+	if (hvc_trace_on())
+		trace_image(ref, img, s->lowerdirs);
 	r = hvc_ctr_spec_apply_image(s, img->config.env, img->config.entrypoint, img->config.cmd,
 				     img->config.workdir, img->config.user, cmd_override,
 				     entrypoint_override, err);

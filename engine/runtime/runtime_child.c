@@ -60,6 +60,7 @@ static void wait_for_parent(const struct hvc_rt_child *a)
 		_exit(125);
 	/* the parent may be suspended until our exec: it learns when we began */
 	send_msg(a->msg_w, HVC_RT_MSG_BORN);
+	HVC_TRACE("ns.enter", "the child runs in its new namespaces: it is pid %d there", (int)getpid());
 }
 
 /* v1 hierarchies: a single-threaded task moving itself through `tasks`
@@ -70,6 +71,8 @@ static int enter_cgroup(const struct hvc_rt_child *a, struct hvc_error *err)
 	for (size_t i = 0; i < a->n_cg_fds; i++)
 		if (write(a->cg_fds[i], "0", 1) != 1)
 			return hvc_err(err, errno, "enter the container's cgroup");
+	HVC_TRACE("cgroup.enter", "wrote \"0\" to `tasks` in %zu v1 hierarchies (the cgroup2 part came with the clone)",
+		  a->n_cg_fds);
 	return 0;
 }
 
@@ -77,6 +80,7 @@ static int enter_cgroupns(struct hvc_error *err)
 {
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		return hvc_err(err, errno, "unshare cgroup namespace");
+	HVC_TRACE("ns.cgroup", "unshare(CLONE_NEWCGROUP): its own cgroup is now `/` in /proc/self/cgroup");
 	return 0;
 }
 
@@ -85,6 +89,7 @@ static int build_rootfs(struct hvc_rt_child *a, struct hvc_error *err)
 {
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return hvc_err(err, errno, "make / private");
+	HVC_TRACE("mount.private", "/ made MS_REC|MS_PRIVATE: no mount below propagates to the host");
 	int mr = mount("overlay", a->rootfs, "overlay", 0, a->overlay_opts);
 	if (mr < 0 && errno == EINVAL && hvc_str_has_suffix(a->overlay_opts, HVC_OVL_VOLATILE)) {
 		/* a kernel before 5.10: no "volatile", mount durable */
@@ -93,6 +98,8 @@ static int build_rootfs(struct hvc_rt_child *a, struct hvc_error *err)
 	}
 	if (mr < 0)
 		return hvc_err(err, errno, "mount overlay rootfs on `%s`", a->rootfs);
+	HVC_TRACE("mount.overlay", "overlay on `%s`: %zu read-only lowerdirs (the image's layers) + a writable upperdir",
+		  a->rootfs, hvc_strv_len(a->s->lowerdirs));
 	umask(0);
 	int r = hvc_rt_mounts_apply(a->plan, a->rootfs, false, err);
 	umask(022);
@@ -122,16 +129,20 @@ static int setup_network(const struct hvc_rt_child *a, struct hvc_error *err)
 {
 	switch (a->s->net) {
 	case HVC_CTR_NET_NONE:
+		HVC_TRACE("net", "--network none: a network namespace with only lo, brought up");
 		return bring_up_lo(err);
 	case HVC_CTR_NET_BRIDGE:
 		if (setns(a->net_fd, CLONE_NEWNET) < 0)
 			return hvc_err(err, errno, "join the network namespace made for it");
+		HVC_TRACE("net", "bridge: joined the network namespace the parent made, its veth configured");
 		return 0;
 	case HVC_CTR_NET_CONTAINER:
 		if (setns(a->net_fd, CLONE_NEWNET) < 0)
 			return hvc_err(err, errno, "join the network namespace of container %s", a->s->network);
+		HVC_TRACE("net", "setns: joined the network namespace of container %s", a->s->network);
 		return 0;
 	default:
+		HVC_TRACE("net", "--network host: no network namespace, the host's interfaces");
 		return 0;
 	}
 }
@@ -140,6 +151,7 @@ static int set_hostname(const struct hvc_rt_child *a, struct hvc_error *err)
 {
 	if (sethostname(a->hostname, strlen(a->hostname)) < 0)
 		return hvc_err(err, errno, "sethostname");
+	HVC_TRACE("hostname", "sethostname(\"%s\") in its own UTS namespace", a->hostname);
 	return 0;
 }
 
@@ -159,6 +171,8 @@ static int resolve_user(const struct hvc_rt_child *a, struct child_user *u, stru
 	 * exec in a caller whose memory this child shares */
 	snprintf(u->home, sizeof(u->home), "%s", home ? home : "");
 	free(home);
+	HVC_TRACE("user", "%s -> uid %u gid %u (the image's /etc/passwd)", a->s->user ? a->s->user : "(default)",
+		  (unsigned)u->uid, (unsigned)u->gid);
 	return 0;
 }
 
@@ -170,6 +184,7 @@ static int enter_workdir(const struct hvc_rt_child *a, struct hvc_error *err)
 		return -1;
 	if (chdir(dir) < 0)
 		return hvc_err(err, errno, "working directory `%s`", dir);
+	HVC_TRACE("workdir", "chdir `%s`", dir);
 	return 0;
 }
 
@@ -203,6 +218,14 @@ static int setup_stdio(struct hvc_rt_child *a, struct hvc_error *err)
 		if (ioctl(slave, TIOCSCTTY, 0) < 0)
 			return hvc_err(err, errno, "set controlling terminal");
 	}
+	/* the READY fd becomes 3: the setup fds still needed (--userns reads
+	 * sync_r and writes msg_w after this) move out of its way first */
+	if (a->ready_w >= 0 && a->ready_w != 3) {
+		int *keep[] = { &a->sync_r, &a->msg_w };
+		for (size_t i = 0; i < 2; i++)
+			if (*keep[i] == 3 && (*keep[i] = fcntl(3, F_DUPFD_CLOEXEC, 4)) < 0)
+				return hvc_err(err, errno, "move a setup fd");
+	}
 	if (dup2(a->stdin_fd, 0) < 0 || dup2(a->stdout_fd, 1) < 0 || dup2(a->stderr_fd, 2) < 0)
 		return hvc_err(err, errno, "dup2 stdio");
 	if (a->ready_w >= 0 && dup2(a->ready_w, 3) < 0)
@@ -226,6 +249,7 @@ static int enter_userns(const struct hvc_rt_child *a, struct hvc_error *err)
 		return 0;
 	if (unshare(CLONE_NEWUSER) < 0)
 		return hvc_err(err, errno, "unshare user namespace");
+	HVC_TRACE("ns.user", "unshare(CLONE_NEWUSER): waiting for the parent to write the id maps");
 	send_msg(a->msg_w, HVC_RT_MSG_USERNS);
 	char go;
 	if (read(a->sync_r, &go, 1) != 1)
@@ -278,10 +302,12 @@ static __attribute__((noreturn)) void exec_init(const struct hvc_rt_child *a, co
 		argv[1] = "--";
 		memcpy(argv + 2, s->argv, n * sizeof(char *));
 		argv[n + 2] = NULL;
+		HVC_TRACE("exec", "execveat(hvc-init memfd, \"hvc-init -- %s ...\"): the setup socket closes", s->argv[0]);
 		syscall(SYS_execveat, a->init_fd, "", argv, env, AT_EMPTY_PATH);
 		hvc_err(&err, errno, "exec hvc-init");
 		child_fail(a, 125, &err);
 	}
+	HVC_TRACE("exec", "execvp(\"%s\") along the container's PATH (--no-init)", s->argv[0]);
 	environ = env; /* execvp searches the container's PATH */
 	execvp(s->argv[0], s->argv);
 	int e = errno;

@@ -80,17 +80,25 @@ int hvc_rt_confine(const struct hvc_rt_confinement *c, struct hvc_error *err)
 {
 	if (drop_bounding(c->bounding, err) < 0)
 		return -1;
+	HVC_TRACE("caps.bounding", "PR_CAPBSET_DROP: %d capabilities left in the bounding set",
+		  __builtin_popcountll(c->bounding));
 	if (switch_ids(c, err) < 0)
 		return -1;
+	HVC_TRACE("ids", "setgroups, setresgid(%u), setresuid(%u)", (unsigned)c->gid, (unsigned)c->uid);
 	if (set_caps(c->caps, err) < 0)
 		return -1;
+	HVC_TRACE("caps.set", "capset: permitted = effective = inheritable = %#llx (%d capabilities), ambient cleared",
+		  (unsigned long long)c->caps, __builtin_popcountll(c->caps));
 	if (c->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return hvc_err(err, errno, "no_new_privs");
+	if (c->no_new_privs)
+		HVC_TRACE("no_new_privs", "PR_SET_NO_NEW_PRIVS: no exec can gain privileges (setuid bits, file caps)");
 	/* last: everything above may use calls the filter refuses */
 	if (c->seccomp) {
 		int rc = hvc_sc_bpf_load(c->seccomp);
 		if (rc < 0)
 			return hvc_err(err, -rc, "load seccomp filter");
+		HVC_TRACE("seccomp", "SECCOMP_SET_MODE_FILTER: %u BPF instructions loaded", (unsigned)c->seccomp->len);
 	}
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "hvc/container.h"
+#include "hvc/trace.h"
 
 /* confinement (engine/runtime/runtime_confine.c): who the command runs as
  * and what it may still do, as data; one apply for the container's init,
@@ -83,5 +84,18 @@ int hvc_rt_ctr_names(char ***ids, char ***names, struct hvc_error *err);
 
 /* hvc-init as a sealed memfd (CVE-2019-5736 class defence) */
 int hvc_rt_init_memfd(struct hvc_error *err);
+
+/* trace events that take more than a line (engine/runtime/runtime_trace.c);
+ * call only when hvc_trace_on(). clone: clone3's flags in words, then the
+ * relay of the child's events to relay_w begins. */
+void hvc_rt_trace_confinement_plan(const struct hvc_ctr_spec *s, const struct hvc_sc_bpf *sc);
+void hvc_rt_trace_clone(uint64_t flags, bool share_vm, int relay_w);
+/* The child's first message: its host pid, stamped with the child's own
+ * time of birth (earlier than any event it relays), then what it relayed
+ * so far — so the trace stays in time order while both run. */
+void hvc_rt_trace_born(pid_t pid, uint64_t ts, int relay_r);
+/* The network mode; on a bridge, the lease and the veth pair to come. */
+struct hvc_ctr;
+void hvc_rt_trace_network(const struct hvc_ctr *c);
 
 #endif

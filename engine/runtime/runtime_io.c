@@ -88,8 +88,10 @@ static void on_ready(struct hvc_ctr *c)
 {
 	char buf[64];
 	ssize_t n = read(c->ready_r, buf, sizeof(buf));
-	if (n > 0 && !c->t.ready)
+	if (n > 0 && !c->t.ready) {
 		c->t.ready = hvc_now_ns();
+		HVC_TRACE("ready", "hvc-init is PID 1 and starts the command (READY on fd 3)");
+	}
 	if (n <= 0) {
 		close(c->ready_r);
 		c->ready_r = -1;
@@ -204,6 +206,11 @@ static int reap(struct hvc_ctr *c)
 	while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
 		;
 	c->t.exited = hvc_now_ns();
+	if (WIFSIGNALED(status))
+		HVC_TRACE("exit", "PID 1 killed by signal %d", WTERMSIG(status));
+	else
+		HVC_TRACE("exit", "PID 1 exited with status %d; its PID namespace, and every process in it, is gone",
+			  WEXITSTATUS(status));
 	return WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
 }
 
@@ -212,11 +219,16 @@ static int reap(struct hvc_ctr *c)
 static int record_exit(struct hvc_ctr *c, int rc, struct hvc_error *err)
 {
 	c->st.oom_killed = hvc_rt_cgroup_oom_killed(&c->cg);
+	if (c->st.oom_killed)
+		HVC_TRACE("oom", "the cgroup's memory limit was hit: the kernel's OOM killer ended a process");
 	c->st.status = HVC_CTR_EXITED;
 	c->st.exit_code = rc;
 	hvc_wall_iso8601(c->st.finished_at, sizeof(c->st.finished_at));
 	bool rm = c->spec->rm;
+	HVC_TRACE("teardown", "the overlay and every mount died with the mount namespace; now the cgroup, the "
+			      "network%s", rm ? " and the state dir (--rm)" : "");
 	hvc_rt_ctr_teardown(c, rm);
+	HVC_TRACE("teardown.done", "nothing of the container is left on the host%s", rm ? "" : " but its state dir");
 	if (!rm && hvc_ctr_state_write(c->id, &c->st, err) < 0)
 		return -1;
 	return rc;

@@ -329,6 +329,42 @@ static int apply_ro(int rootfd, const struct hvc_mnt_op *o, struct hvc_error *er
 	return remount_ro(rootfd, o->dst, MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
 }
 
+/* The flags a student meets in mount(8), in words (the stack only: this
+ * runs in the container's first process). */
+static const char *mount_flags(unsigned long f, bool ro, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s", (f & MS_RDONLY) || ro ? "ro" : "rw", f & MS_NOSUID ? ",nosuid" : "",
+		 f & MS_NODEV ? ",nodev" : "", f & MS_NOEXEC ? ",noexec" : "");
+	return buf;
+}
+
+static void trace_op(const struct hvc_mnt_op *o, bool userns)
+{
+	char fl[64];
+	switch (o->kind) {
+	case HVC_MNT_MOUNT:
+		HVC_TRACE("mount", "%s on %s (%s%s%s)", o->fstype, o->dst, mount_flags(o->flags, o->ro, fl, sizeof(fl)),
+			  o->data ? "," : "", o->data ? o->data : "");
+		break;
+	case HVC_MNT_BIND:
+		HVC_TRACE("mount.bind", "`%s` on %s (%s)", o->src, o->dst, o->ro ? "ro" : "rw");
+		break;
+	case HVC_MNT_DEV:
+		HVC_TRACE("mknod", userns ? "%s: bound from the host (a user namespace may not mknod)"
+					  : "%s: character device %u:%u", o->dst, o->major, o->minor);
+		break;
+	case HVC_MNT_SYMLINK:
+		HVC_TRACE("symlink", "%s -> %s", o->dst, o->src);
+		break;
+	case HVC_MNT_MASK:
+		HVC_TRACE("mount.mask", "%s masked (/dev/null over a file, an empty ro tmpfs over a directory)", o->dst);
+		break;
+	case HVC_MNT_RO:
+		HVC_TRACE("mount.ro", "%s bound onto itself and remounted read-only", o->dst);
+		break;
+	}
+}
+
 static int apply_one(int rootfd, const struct hvc_mnt_op *o, bool userns, struct hvc_error *err)
 {
 	switch (o->kind) {
@@ -354,9 +390,12 @@ int hvc_rt_mounts_apply(const struct hvc_mnt_plan *plan, const char *rootfs, boo
 	_cleanup_close_ int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return hvc_err(err, errno, "open rootfs `%s`", rootfs);
-	for (size_t i = 0; i < plan->n; i++)
+	for (size_t i = 0; i < plan->n; i++) {
 		if (apply_one(rootfd, &plan->ops[i], userns, err) < 0)
 			return -1;
+		if (hvc_trace_on())
+			trace_op(&plan->ops[i], userns);
+	}
 	return 0;
 }
 
@@ -370,9 +409,13 @@ int hvc_rt_pivot_root(const char *rootfs, bool read_only, struct hvc_error *err)
 		return hvc_err(err, errno, "pivot_root `%s`", rootfs);
 	if (umount2(".", MNT_DETACH) < 0)
 		return hvc_err(err, errno, "detach the old root");
+	HVC_TRACE("pivot_root", "pivot_root(\".\", \".\") in `%s`, old root detached: the host's files are out of reach",
+		  rootfs);
 	if (chdir("/") < 0)
 		return hvc_err(err, errno, "chdir /");
 	if (read_only && mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
 		return hvc_err(err, errno, "remount / read-only");
+	if (read_only)
+		HVC_TRACE("mount.ro", "/ remounted read-only (--read-only)");
 	return 0;
 }

@@ -40,6 +40,7 @@ struct start {
 	int init_fd;
 	struct hvc_mnt_plan plan;
 	int sync_p[2], msg_p[2], in_p[2], out_p[2], err_p[2], ready_p[2];
+	int trace_p[2]; /* --trace: the child's events (hvc/trace.h's relay) */
 	pid_t pid; /* the child, once cloned */
 };
 
@@ -79,18 +80,25 @@ static int prepare_state(struct start *x, struct hvc_error *err)
 	if (hvc_rt_ctr_state_dir(x->c, x->s->userns, &x->upper, &x->work, err) < 0)
 		return -1;
 	x->dir_made = true;
+	HVC_TRACE("state", "container %s (%s), state in `%s`", x->c->id, x->c->name, x->c->dir);
 	return hvc_rt_ctr_write_config(x->c, x->s, err);
 }
 
 static int prepare_seccomp(struct start *x, struct hvc_error *err)
 {
-	return hvc_sc_bpf_for_spec(x->s, &x->sc, err);
+	if (hvc_sc_bpf_for_spec(x->s, &x->sc, err) < 0)
+		return -1;
+	if (hvc_trace_on())
+		hvc_rt_trace_confinement_plan(x->s, &x->sc);
+	return 0;
 }
 
 static int prepare_init(struct start *x, struct hvc_error *err)
 {
 	if (x->s->init && (x->init_fd = hvc_rt_init_memfd(err)) < 0)
 		return -1;
+	HVC_TRACE("init", x->s->init ? "hvc-init copied into a sealed memfd (PID 1 of the container)"
+				     : "--no-init: the command itself will be PID 1");
 	return 0;
 }
 
@@ -104,6 +112,7 @@ static int prepare_mounts(struct start *x, struct hvc_error *err)
 	if (strlen(x->ovl) >= 4096)
 		return hvc_err(err, E2BIG, "overlay options are longer than a page (%zu layers)",
 			       hvc_strv_len(s->lowerdirs));
+	HVC_TRACE("mount.plan", "%zu operations planned; overlay %s", x->plan.n, x->ovl);
 	x->c->t.prepared = hvc_now_ns();
 	return 0;
 }
@@ -112,6 +121,8 @@ static int prepare_network(struct start *x, struct hvc_error *err)
 {
 	if (hvc_rt_net_prepare(x->c, x->s, err) < 0)
 		return -1;
+	if (hvc_trace_on())
+		hvc_rt_trace_network(x->c);
 	return hvc_rt_net_mounts(x->c, &x->plan, err);
 }
 
@@ -120,6 +131,7 @@ static int prepare_cgroup(struct start *x, struct hvc_error *err)
 	if (hvc_rt_cgroup_create(x->c->id, &x->s->limits, &x->c->cg, err) < 0)
 		return hvc_error_prefix(err, "cgroup");
 	x->cg_made = true;
+	HVC_TRACE("cgroup", "cgroup %s ready", x->c->cg.name);
 	x->c->t.cgroup = hvc_now_ns();
 	return 0;
 }
@@ -135,8 +147,11 @@ static int open_channels(struct start *x, struct hvc_error *err)
 		return -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, x->msg_p) < 0)
 		return hvc_err(err, errno, "socketpair");
-	if (s->ready && mkpipe(x->ready_p, err) < 0)
+	/* --trace shows READY too: hvc-init announces it on fd 3 */
+	if ((s->ready || hvc_trace_on()) && mkpipe(x->ready_p, err) < 0)
 		return -1;
+	if (hvc_trace_on() && hvc_trace_relay_open(x->trace_p) < 0)
+		return hvc_err(err, errno, "pipe");
 	if (s->tty)
 		return 0;
 	if (mkpipe(x->out_p, err) < 0 || mkpipe(x->err_p, err) < 0)
@@ -167,6 +182,7 @@ static void close_child_ends(struct start *x)
 	close_fd(&x->err_p[1]);
 	close_fd(&x->in_p[0]);
 	close_fd(&x->ready_p[1]);
+	close_fd(&x->trace_p[1]);
 	x->c->ready_r = steal_fd(&x->ready_p[0]);
 }
 
@@ -210,8 +226,13 @@ static int clone_child(struct start *x, struct hvc_error *err)
 		fcntl(parent_pidfd, F_SETFD, FD_CLOEXEC);
 	a.parent_pidfd = parent_pidfd;
 	/* --userns needs the parent to act (map ids) while the child waits */
-	pid_t pid = hvc_rt_clone_child(&ca, &a, !s->userns);
+	bool share_vm = !s->userns;
+	if (hvc_trace_on())
+		hvc_rt_trace_clone(ca.flags, share_vm, x->trace_p[1]);
+	pid_t pid = hvc_rt_clone_child(&ca, &a, share_vm);
 	int e = errno;
+	if (hvc_trace_on())
+		hvc_trace_relay_end();
 	for (size_t i = 0; i < a.n_cg_fds; i++)
 		close(a.cg_fds[i]);
 	if (pid < 0)
@@ -230,12 +251,17 @@ static int write_id_map(pid_t pid, const char *file, struct hvc_error *err)
 	snprintf(buf, sizeof(buf), "0 %u %u\n", (unsigned)HVC_RT_USERNS_BASE, (unsigned)HVC_RT_USERNS_LEN);
 	if (hvc_write_file(p, buf, strlen(buf), 0644, err) < 0)
 		return hvc_error_prefix(err, "user namespace map");
+	HVC_TRACE("userns.map", "%s: container ids 0-%u are host ids %u-%u (\"%.*s\" to `%s`)", file,
+		  (unsigned)HVC_RT_USERNS_LEN - 1, (unsigned)HVC_RT_USERNS_BASE,
+		  (unsigned)(HVC_RT_USERNS_BASE + HVC_RT_USERNS_LEN - 1), (int)strlen(buf) - 1, buf, p);
 	return 0;
 }
 
 /* --userns: the child has made its user namespace; map it, let it go on. */
 static int write_id_maps(struct start *x, struct hvc_error *err)
 {
+	if (hvc_trace_on())
+		hvc_trace_relay_drain(x->trace_p[0], false);
 	if (write_id_map(x->pid, "uid_map", err) < 0 || write_id_map(x->pid, "gid_map", err) < 0)
 		return -1;
 	if (write(x->sync_p[1], "g", 1) != 1)
@@ -261,6 +287,8 @@ static int on_child_msg(struct start *x, const struct hvc_rt_child_msg *m, int p
 	switch (m->type) {
 	case HVC_RT_MSG_BORN:
 		x->c->t.cloned = m->ts;
+		if (hvc_trace_on())
+			hvc_rt_trace_born(x->pid, m->ts, x->trace_p[0]);
 		return 0;
 	case HVC_RT_MSG_ROOTFS:
 		x->c->t.rootfs = m->ts;
@@ -295,6 +323,9 @@ static int wait_for_exec(struct start *x, struct hvc_error *err)
 			return -1;
 	}
 	x->c->t.exec = hvc_now_ns();
+	if (hvc_trace_on())
+		hvc_trace_relay_drain(x->trace_p[0], true);
+	HVC_TRACE("exec.done", "the setup socket closed on exec: the container runs its command");
 	close_fd(&x->msg_p[0]);
 	close_fd(&x->sync_p[1]);
 	return 0;
@@ -310,13 +341,14 @@ static int record_running(struct start *x, struct hvc_error *err)
 	c->st.supervisor_start = hvc_ctr_proc_start_time(getpid());
 	hvc_wall_iso8601(c->st.started_at, sizeof(c->st.started_at));
 	snprintf(c->st.cgroup, sizeof(c->st.cgroup), "%s", c->cg.name);
+	HVC_TRACE("state.running", "state.json: running, pid %d", (int)c->pid);
 	return hvc_ctr_state_write(c->id, &c->st, err);
 }
 
 /* What only the start needed, on success and failure alike. */
 static void start_release(struct start *x)
 {
-	int *pairs[] = { x->sync_p, x->msg_p, x->in_p, x->out_p, x->err_p, x->ready_p };
+	int *pairs[] = { x->sync_p, x->msg_p, x->in_p, x->out_p, x->err_p, x->ready_p, x->trace_p };
 	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
 		close_pair(pairs[i]);
 	close_fd(&x->init_fd);
@@ -335,6 +367,13 @@ static void start_undo(struct start *x)
 		kill(x->pid, SIGKILL);
 		waitpid(x->pid, NULL, 0);
 	}
+	if (hvc_trace_on()) {
+		/* the child's events up to the step that failed (our write end
+		 * closed first: the clone may never have happened) */
+		close_fd(&x->trace_p[1]);
+		hvc_trace_relay_drain(x->trace_p[0], true);
+	}
+	HVC_TRACE("undo", "the start failed: undoing the steps that succeeded");
 	start_release(x);
 	hvc_rt_net_release(c);
 	if (x->cg_made)
@@ -369,6 +408,7 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 		.out_p = { -1, -1 },
 		.err_p = { -1, -1 },
 		.ready_p = { -1, -1 },
+		.trace_p = { -1, -1 },
 	};
 	*x.exit_hint = 125;
 	*out = NULL;
