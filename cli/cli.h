@@ -40,6 +40,22 @@ int hvc_cli_usage_error(const char *what, const char *fmt, ...) __attribute__((f
 /* Resets getopt for a (sub)command's own parse. */
 void hvc_cli_getopt_reset(void);
 
+/* Registry options shared by pull, push, login (cli/reg_opts.c). */
+struct hvc_reg_opts;
+enum { HVC_CLI_REG_TLS = 0x300, HVC_CLI_REG_CERTDIR, HVC_CLI_REG_AUTHFILE, HVC_CLI_REG_CREDS,
+       HVC_CLI_REG_PLATFORM };
+#define HVC_CLI_REG_OPTIONS                                                                        \
+	{ "tls-verify", optional_argument, NULL, HVC_CLI_REG_TLS },                                 \
+	    { "cert-dir", required_argument, NULL, HVC_CLI_REG_CERTDIR },                          \
+	    { "authfile", required_argument, NULL, HVC_CLI_REG_AUTHFILE },                         \
+	    { "creds", required_argument, NULL, HVC_CLI_REG_CREDS }
+/* 0 handled, 1 not a registry option, else an exit status. */
+int hvc_cli_reg_opt(struct hvc_reg_opts *o, int c, const char *arg, const char *cmd);
+void hvc_cli_reg_defaults(struct hvc_reg_opts *o);
+void hvc_cli_reg_progress(struct hvc_reg_opts *o, bool quiet);
+/* run/build --pull=POLICY (NULL: missing) for ref; 0 or an exit status. */
+int hvc_cli_reg_ensure(const char *cmd, const char *ref, const char *policy);
+
 /* The top-level commands (cli/commands.c) and group tables. */
 extern const struct hvc_cli_cmd hvc_cli_commands[];
 
@@ -65,5 +81,9 @@ int hvc_cmd_bench_density(int argc, char **argv); /* in the bench group */
 int hvc_cmd_plan(int argc, char **argv);
 int hvc_cmd_network(int argc, char **argv);
 int hvc_cmd_port(int argc, char **argv);
+int hvc_cmd_pull(int argc, char **argv);
+int hvc_cmd_push(int argc, char **argv);
+int hvc_cmd_login(int argc, char **argv);
+int hvc_cmd_logout(int argc, char **argv);
 
 #endif
