@@ -13,7 +13,7 @@ struct fetch {
 	struct curl_slist *hdrs;
 	struct hvc_image_blob_writer *w;
 	int attempt;
-	bool active, done, auth_retried, bad_status, too_long;
+	bool active, done, auth_retried, bad_status, too_long, fresh;
 	uint64_t t0, last_report, not_before;
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -39,7 +39,9 @@ static size_t on_data(char *data, size_t sz, size_t n, void *ud)
 		return len;
 	}
 	int64_t have = hvc_image_blob_writer_bytes(f->w);
-	if (st == 200 && have > 0 && f->attempt > 0 && !f->too_long) {
+	bool first = f->fresh;
+	f->fresh = false;
+	if (first && st == 200 && have > 0) {
 		/* the server ignored our Range: start over */
 		if (hvc_image_blob_writer_restart(f->w, NULL) < 0)
 			return 0;
@@ -79,7 +81,7 @@ static int start(struct pool *p, struct fetch *f, struct hvc_error *err)
 	curl_easy_setopt(f->e, CURLOPT_HTTPHEADER, f->hdrs);
 	f->errbuf[0] = '\0';
 	f->bad_status = f->too_long = false;
-	f->active = true;
+	f->active = f->fresh = true;
 	if (!f->t0) {
 		f->t0 = hvc_now_ns();
 		hvc_reg_progress(p->c->o, HVC_REG_EV_START, f->job->what, f->job->desc->digest, 0,
