@@ -63,7 +63,7 @@ static int fetch_token(struct hvc_reg_client *c, const struct hvc_reg_challenge 
 				 .no_auth_retry = true, .no_retry = true };
 	r.url = token_url(c, ch, scope);
 	set_header(c, c->user ? basic_header(c) : NULL);
-	int rc = hvc_reg_do(c, &r, err);
+	int rc = hvc_reg_send(c, &r, NULL, err);
 	set_header(c, NULL);
 	if (rc < 0) {
 		hvc_reg_req_clear(&r);
@@ -113,4 +113,16 @@ int hvc_reg_authenticate(struct hvc_reg_client *c, const char *www_auth, const c
 	}
 	hvc_reg_challenge_clear(&ch);
 	return rc;
+}
+
+int hvc_reg_do(struct hvc_reg_client *c, struct hvc_reg_req *r, struct hvc_error *err)
+{
+	_cleanup_free_ char *www = NULL;
+	if (hvc_reg_send(c, r, &www, err) < 0)
+		return -1;
+	if (r->status != 401 || r->no_auth_retry || !www)
+		return 0;
+	if (hvc_reg_authenticate(c, www, r->scope, err) < 0)
+		return -1;
+	return hvc_reg_send(c, r, NULL, err);
 }

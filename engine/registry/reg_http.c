@@ -7,6 +7,30 @@
 #include <unistd.h>
 #include "reg_internal.h"
 
+void hvc_reg_client_setup_easy(struct hvc_reg_client *c, CURL *e)
+{
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "hvc/" HVC_VERSION);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, (long)c->timeout_s);
+	/* a stalled transfer (under 1 byte/s for the time-out) fails and is retried */
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)c->timeout_s);
+	/* blob GETs may redirect to storage; the Authorization header is not sent
+	 * to another host (libcurl's rule for custom auth headers) */
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, c->insecure ? "http,https" : "https");
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, c->tls_verify ? 1L : 0L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->tls_verify ? 2L : 0L);
+	if (c->ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
+	if (c->cert_file && c->key_file) {
+		curl_easy_setopt(e, CURLOPT_SSLCERT, c->cert_file);
+		curl_easy_setopt(e, CURLOPT_SSLKEY, c->key_file);
+	}
+}
+
 /* Drops what an earlier attempt answered (the request itself stays). */
 static void reset_results(struct hvc_reg_req *r)
 {
@@ -193,9 +217,9 @@ static int transport_err(struct hvc_reg_client *c, struct hvc_reg_req *r, CURLco
 			   hint);
 }
 
-int hvc_reg_do(struct hvc_reg_client *c, struct hvc_reg_req *r, struct hvc_error *err)
+int hvc_reg_send(struct hvc_reg_client *c, struct hvc_reg_req *r, char **www_auth_out,
+		  struct hvc_error *err)
 {
-	bool auth_tried = false;
 	for (int attempt = 0;;) {
 		struct xfer x = { .r = r };
 		char errbuf[CURL_ERROR_SIZE];
@@ -214,18 +238,14 @@ int hvc_reg_do(struct hvc_reg_client *c, struct hvc_reg_req *r, struct hvc_error
 			}
 			return transport_err(c, r, rc, &x, errbuf, err);
 		}
-		if (r->status == 401 && !r->no_auth_retry && !auth_tried && www_auth) {
-			auth_tried = true;
-			if (hvc_reg_authenticate(c, www_auth, r->scope, err) < 0)
-				return -1;
-			continue;
-		}
 		if (hvc_reg_status_retryable(r->status) && !r->no_retry &&
 		    hvc_reg_backoff_ms(attempt) >= 0) {
 			hvc_debug("registry: HTTP %ld, retrying", r->status);
 			sleep_before_retry(attempt++, retry_after);
 			continue;
 		}
+		if (www_auth_out)
+			*www_auth_out = steal_pointer(&www_auth);
 		return 0;
 	}
 }

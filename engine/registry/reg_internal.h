@@ -67,6 +67,10 @@ struct hvc_reg_req {
 	int64_t content_length;
 };
 void hvc_reg_req_clear(struct hvc_reg_req *r);
+/* One request with retries (5xx, 429, resets; backoff), no auth dance;
+ * *www_auth (may be NULL) gets a 401's challenge. (reg_http.c) */
+int hvc_reg_send(struct hvc_reg_client *c, struct hvc_reg_req *r, char **www_auth,
+		 struct hvc_error *err);
 /* Performs r with retries (5xx, 429, resets; backoff) and the auth dance
  * (401: challenge -> token or basic -> once more). Returns 0 with any HTTP
  * status in r->status; -1 for transport failures. */

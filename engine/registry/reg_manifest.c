@@ -37,9 +37,11 @@ int hvc_reg_get_manifest(struct hvc_reg_client *c, const char *repo, const char 
 					 c->host, repo, ref, said, digest);
 	}
 	if (rc == 0) {
-		*body = r.resp.p ? steal_pointer(&r.resp.p) : hvc_xstrdup("");
+		if (!r.resp.p)
+			r.resp.p = hvc_xstrdup("");
+		*body = steal_pointer(&r.resp.p);
 		*len = r.resp.len;
-		*ctype = r.content_type_got ? steal_pointer(&r.content_type_got) : NULL;
+		*ctype = steal_pointer(&r.content_type_got);
 	}
 	hvc_reg_req_clear(&r);
 	return rc;

@@ -94,7 +94,7 @@ static int split_name(char *name, struct hvc_reg_ref *r)
 			return -1;
 		r->tag = strdup(colon + 1);
 	}
-	if (strlen(path) > 255)
+	if (!*path || strlen(path) > 255)
 		return -1;
 	for (char *c = path, *e; *c; c = *e ? e + 1 : e) {
 		e = strchrnul(c, '/');

@@ -1,6 +1,6 @@
-/* engine/registry/reg_session: the registry seen from the other commands —
- * `hvc login` (credentials checked before they are stored) and the
- * --pull=missing|always|never policy of run and build FROM. */
+/* engine/registry/reg_session: a session's first words with a registry —
+ * the /v2/ check (and the fall-back to http for an insecure registry) and
+ * `hvc login` (credentials checked before they are stored). */
 #include <string.h>
 #include "reg_internal.h"
 
@@ -39,41 +39,30 @@ int hvc_reg_login(const struct hvc_reg_opts *o, const char *host, const char *us
 	return hvc_reg_auth_set(file, host, user, pass, err);
 }
 
-int hvc_reg_pull_policy_parse(const char *s, enum hvc_reg_pull_policy *out,
-			      struct hvc_error *err)
+/* GET /v2/: the API check every client starts with. An insecure registry
+ * that does not speak TLS is then talked to over plain http. A 401 here is
+ * fine (the token dance happens per request, with its scope). */
+int hvc_reg_client_ping(struct hvc_reg_client *c, struct hvc_error *err)
 {
-	if (!strcmp(s, "missing"))
-		*out = HVC_PULL_MISSING;
-	else if (!strcmp(s, "always"))
-		*out = HVC_PULL_ALWAYS;
-	else if (!strcmp(s, "never"))
-		*out = HVC_PULL_NEVER;
-	else
-		return hvc_reg_err(err, EINVAL, "--pull: \"%s\": expected missing, always or never",
-				   s);
-	return 0;
-}
-
-int hvc_reg_ensure(struct hvc_image_store *s, const char *ref, enum hvc_reg_pull_policy policy,
-		   const struct hvc_reg_opts *o, struct hvc_error *err)
-{
-	struct hvc_reg_ref r;
-	int k = hvc_reg_ref_parse(ref, &r, NULL);
-	hvc_reg_ref_clear(&r);
-	if (k != 1 || policy == HVC_PULL_NEVER)
-		return 0; /* a local name, a digest prefix, a path: the store decides */
-	if (policy == HVC_PULL_MISSING) {
-		_cleanup_image_ struct hvc_image *img = NULL;
-		struct hvc_error e = { 0 };
-		if (hvc_image_lookup(s, ref, &img, &e) == 0)
-			return 0;
-		if (e.code != ENOENT) {
-			*err = e;
-			return -1;
+	for (int attempt = 0;; attempt++) {
+		struct hvc_reg_req r = { .method = "GET", .body_fd = -1, .max_resp = 1 << 16 };
+		r.url = hvc_reg_url(c, "/v2/");
+		r.no_auth_retry = true;
+		int rc = hvc_reg_send(c, &r, NULL, err);
+		long st = r.status;
+		hvc_reg_req_clear(&r);
+		if (rc < 0 && c->insecure && attempt == 0 && hvc_str_has_prefix(c->base, "https:")) {
+			hvc_debug("registry %s: no TLS answer, trying plain http", c->host);
+			free(c->base);
+			c->base = hvc_xasprintf("http://%s", c->host);
+			continue;
 		}
+		if (rc < 0)
+			return -1;
+		if (st == 200 || st == 401)
+			return 0;
+		return hvc_reg_err(err, EPROTO,
+				   "%s: /v2/ answered HTTP %ld: not an OCI distribution registry",
+				   c->host, st);
 	}
-	char digest[HVC_DIGEST_LEN];
-	if (hvc_reg_pull(s, ref, o, digest, err) < 0)
-		return hvc_error_prefix(err, "pull %s", ref);
-	return 0;
 }
