@@ -152,6 +152,14 @@ expect_status 0 env HVC_ROOT="$R3" "$HVC" run --rm 127.0.0.1:5000/t/three:1 cat 
 [ "$(tail -1 <<<"$OUT")" = layered ] || fail "run --pull=missing: $OUT"
 expect_status 2 env HVC_ROOT="$R3" "$HVC" run --rm --pull=sometimes 127.0.0.1:5000/t/three:1 true
 ok "run --pull: never refuses an absent image, missing pulls it"
+R4=$TEST_TMP/root4; mkdir -p "$R4" "$TEST_TMP/ctx"; cp "$R1/registries.json" "$R4/"
+printf 'FROM 127.0.0.1:5000/t/three:1\nRUN cp /data/word /copied\n' >"$TEST_TMP/ctx/Dockerfile"
+expect_status 1 env HVC_ROOT="$R4" "$HVC" build -q --pull=never -t built:1 "$TEST_TMP/ctx"
+expect_contains "$OUT" "not found"
+expect_status 0 env HVC_ROOT="$R4" "$HVC" build -q -t built:1 "$TEST_TMP/ctx"
+expect_status 0 env HVC_ROOT="$R4" "$HVC" run --rm built:1 cat /copied
+[ "$OUT" = layered ] || fail "built image: $OUT"
+ok "build FROM a registry image: pulled when missing, refused with --pull=never"
 
 # ---- htpasswd basic auth, login/logout ----
 python3 -c 'import crypt; print("alice:" + crypt.crypt("s3cret", crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))' \
