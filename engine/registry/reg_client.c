@@ -120,3 +120,13 @@ void hvc_reg_client_free(struct hvc_reg_client *c)
 	free(c);
 }
 
+
+int hvc_reg_client_clone(const struct hvc_reg_client *c, struct hvc_reg_client **out,
+			 struct hvc_error *err)
+{
+	if (hvc_reg_client_open(c->o, c->host, out, err) < 0)
+		return -1;
+	free((*out)->base);
+	(*out)->base = hvc_xstrdup(c->base); /* the scheme the /v2/ check settled on */
+	return 0;
+}

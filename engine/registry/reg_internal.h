@@ -33,6 +33,10 @@ struct hvc_reg_client {
 };
 int hvc_reg_client_open(const struct hvc_reg_opts *o, const char *host,
 			struct hvc_reg_client **out, struct hvc_error *err);
+/* Another client of the same registry (for another thread): same options
+ * and scheme, its own connection and token. */
+int hvc_reg_client_clone(const struct hvc_reg_client *c, struct hvc_reg_client **out,
+			 struct hvc_error *err);
 void hvc_reg_client_free(struct hvc_reg_client *c);
 static inline void hvc_reg_client_freep(struct hvc_reg_client **c)
 {

@@ -108,6 +108,10 @@ static int check_and_name(struct hvc_image_store *s, const struct pulled *p, con
 	if (hvc_image_open_manifest(s, p->digest, (int64_t)p->len, &img, err) < 0 ||
 	    hvc_image_lowerdirs(s, img, &dirs, err) < 0)
 		return -1;
+	_cleanup_image_ struct hvc_image *named = NULL;
+	if (name && hvc_image_lookup(s, name, &named, NULL) == 0 &&
+	    !strcmp(named->manifest_digest, p->digest))
+		return 0; /* already so named: no index rewrite (and no fsync) */
 	if (hvc_image_store_lock(s, err) < 0)
 		return -1;
 	int rc = hvc_image_index_add(s, p->digest, (int64_t)p->len, name, err);

@@ -1,6 +1,7 @@
 /* engine/registry/reg_push: `hvc push` — the manifest's bytes exactly as
  * stored (so the registry computes the same digest), its config and layers
  * made present first (reg_upload.c), the manifest last. */
+#include <pthread.h>
 #include <string.h>
 #include "reg_internal.h"
 
@@ -40,6 +41,62 @@ static int put_manifest(struct hvc_reg_client *c, const struct hvc_reg_ref *dst,
 	return rc;
 }
 
+/* The config and layers pushed by a few threads at once, each with a client
+ * of its own (its own connection and token); the first error stops them. */
+struct blobs {
+	struct hvc_reg_client *c;
+	struct hvc_image_store *s;
+	const char *repo, *from;
+	const struct hvc_reg_doc *doc;
+	pthread_mutex_t lock;
+	size_t next;
+	int rc;
+	struct hvc_error err;
+};
+
+static void *push_worker(void *arg)
+{
+	struct blobs *b = arg;
+	struct hvc_error err = { 0 };
+	_cleanup_reg_client_ struct hvc_reg_client *c = NULL;
+	int rc = hvc_reg_client_clone(b->c, &c, &err);
+	for (;;) {
+		pthread_mutex_lock(&b->lock);
+		size_t i = b->next++;
+		bool stop = rc < 0 || b->rc < 0 || i > b->doc->n_items;
+		pthread_mutex_unlock(&b->lock);
+		if (stop)
+			break;
+		const struct hvc_reg_desc *d = i ? &b->doc->items[i - 1] : &b->doc->config;
+		rc = hvc_reg_put_blob(c, b->s, b->repo, b->from, d, i ? "layer" : "config", &err);
+	}
+	pthread_mutex_lock(&b->lock);
+	if (rc < 0 && b->rc == 0) {
+		b->rc = rc;
+		b->err = err;
+	}
+	pthread_mutex_unlock(&b->lock);
+	return NULL;
+}
+
+static int push_blobs(struct blobs *b, struct hvc_error *err)
+{
+	pthread_t th[8];
+	int n = b->c->o->parallel > 0 ? b->c->o->parallel : 3, started = 0;
+	n = n > 8 ? 8 : n;
+	pthread_mutex_init(&b->lock, NULL);
+	for (int i = 0; i < n && (size_t)i <= b->doc->n_items; i++)
+		started += pthread_create(&th[started], NULL, push_worker, b) == 0;
+	if (!started)
+		push_worker(b); /* no thread: do it here */
+	for (int i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&b->lock);
+	if (b->rc < 0 && err)
+		*err = b->err;
+	return b->rc;
+}
+
 static int push_image(struct hvc_image_store *s, const struct hvc_image *img, const char *local,
 		      const struct hvc_reg_ref *dst, const struct hvc_reg_opts *o,
 		      struct hvc_error *err)
@@ -56,9 +113,10 @@ static int push_image(struct hvc_image_store *s, const struct hvc_image *img, co
 	int rc = hvc_reg_client_open(o, dst->host, &c, err);
 	if (rc == 0 && c->insecure)
 		rc = hvc_reg_client_ping(c, err);
-	for (size_t i = 0; rc == 0 && i <= doc.n_items; i++)
-		rc = hvc_reg_put_blob(c, s, dst->repo, from, i ? &doc.items[i - 1] : &doc.config,
-				      i ? "layer" : "config", err);
+	if (rc == 0) {
+		struct blobs job = { .c = c, .s = s, .repo = dst->repo, .from = from, .doc = &doc };
+		rc = push_blobs(&job, err);
+	}
 	if (rc == 0)
 		rc = put_manifest(c, dst, body, len, doc.media_type, img->manifest_digest, err);
 	hvc_reg_doc_clear(&doc);

@@ -1,6 +1,7 @@
 /* engine/registry/reg_util: small shared pieces of the registry client —
  * its error helper, URLs and scopes, progress events, base64 (EVP). */
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <string.h>
 #include "reg_internal.h"
 
@@ -43,9 +44,12 @@ void hvc_reg_progress(const struct hvc_reg_opts *o, enum hvc_reg_event ev, const
 {
 	if (!o || !o->progress)
 		return;
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* push reports from threads */
 	struct hvc_reg_progress p = { .ev = ev, .what = what, .digest = digest, .done = done,
 				      .total = total, .elapsed_ns = t0 ? hvc_now_ns() - t0 : 0 };
+	pthread_mutex_lock(&lock);
 	o->progress(&p, o->progress_data);
+	pthread_mutex_unlock(&lock);
 }
 
 char *hvc_reg_base64(const char *s)
