@@ -39,30 +39,39 @@ int hvc_reg_login(const struct hvc_reg_opts *o, const char *host, const char *us
 	return hvc_reg_auth_set(file, host, user, pass, err);
 }
 
-/* GET /v2/: the API check every client starts with. An insecure registry
- * that does not speak TLS is then talked to over plain http. A 401 here is
- * fine (the token dance happens per request, with its scope). */
+/* GET /v2/ once; 0 with the status, -1 when nothing answered. */
+static int get_v2(struct hvc_reg_client *c, bool once, long *status, struct hvc_error *err)
+{
+	struct hvc_reg_req r = { .method = "GET", .body_fd = -1, .max_resp = 1 << 16,
+				 .no_auth_retry = true, .no_retry = once };
+	r.url = hvc_reg_url(c, "/v2/");
+	int rc = hvc_reg_send(c, &r, NULL, err);
+	*status = r.status;
+	hvc_reg_req_clear(&r);
+	return rc;
+}
+
+/* GET /v2/: the API check. An insecure registry is asked over plain http
+ * first (no credentials travel with it): when it answers as a registry,
+ * http it is; a TLS-only one (a 400, or nothing) is then asked over https.
+ * Asking http first spares a TLS set-up (~18 ms) per command on plain
+ * registries. A 401 is fine: the token dance happens per request. */
 int hvc_reg_client_ping(struct hvc_reg_client *c, struct hvc_error *err)
 {
-	for (int attempt = 0;; attempt++) {
-		struct hvc_reg_req r = { .method = "GET", .body_fd = -1, .max_resp = 1 << 16 };
-		r.url = hvc_reg_url(c, "/v2/");
-		r.no_auth_retry = true;
-		int rc = hvc_reg_send(c, &r, NULL, err);
-		long st = r.status;
-		hvc_reg_req_clear(&r);
-		if (rc < 0 && c->insecure && attempt == 0 && hvc_str_has_prefix(c->base, "https:")) {
-			hvc_debug("registry %s: no TLS answer, trying plain http", c->host);
-			free(c->base);
-			c->base = hvc_xasprintf("http://%s", c->host);
-			continue;
-		}
-		if (rc < 0)
-			return -1;
-		if (st == 200 || st == 401)
+	long st = 0;
+	if (c->insecure) {
+		free(c->base);
+		c->base = hvc_xasprintf("http://%s", c->host);
+		if (get_v2(c, true, &st, NULL) == 0 && (st == 200 || st == 401))
 			return 0;
-		return hvc_reg_err(err, EPROTO,
-				   "%s: /v2/ answered HTTP %ld: not an OCI distribution registry",
-				   c->host, st);
+		hvc_debug("registry %s: no plain http answer, trying https", c->host);
+		free(c->base);
+		c->base = hvc_xasprintf("https://%s", c->host);
 	}
+	if (get_v2(c, false, &st, err) < 0)
+		return -1;
+	if (st == 200 || st == 401)
+		return 0;
+	return hvc_reg_err(err, EPROTO, "%s: /v2/ answered HTTP %ld: not an OCI distribution registry",
+			   c->host, st);
 }
