@@ -268,17 +268,17 @@ int hvc_reg_status_err(const struct hvc_reg_req *r, const char *what, struct hvc
 {
 	char said[512];
 	registry_message(r, said, sizeof(said));
-	const char *why = r->status == 401   ? "401 Unauthorized: authentication required or "
+	const char *why = r->status == 401   ? " Unauthorized: authentication required or "
 						"credentials rejected (hvc login HOST)"
-			  : r->status == 403 ? "403 Forbidden: access denied"
-			  : r->status == 404 ? "404 Not Found"
-			  : r->status == 429 ? "429 Too Many Requests: the registry rate-limits; "
+			  : r->status == 403 ? " Forbidden: access denied"
+			  : r->status == 404 ? " Not Found"
+			  : r->status == 429 ? " Too Many Requests: the registry rate-limits; "
 						"retried, still refused"
-			  : r->status >= 500 ? "server error, retried, still failing"
-					     : "unexpected answer";
+			  : r->status >= 500 ? ": server error, retried, still failing"
+					     : ": unexpected answer";
 	int code = r->status == 401 || r->status == 403 ? EACCES
 		   : r->status == 404			  ? ENOENT
 		   : r->status == 429			  ? EAGAIN
 							  : EPROTO;
-	return hvc_reg_err(err, code, "%s: HTTP %ld: %s%s", what, r->status, why, said);
+	return hvc_reg_err(err, code, "%s: HTTP %ld%s%s", what, r->status, why, said);
 }

@@ -205,11 +205,12 @@ expect_status 0 env HVC_ROOT="$R2" "$HVC" pull -q 127.0.0.1:5002/s/three:1
 ok "TLS: an unknown CA is refused with a hint; --cert-dir, certs.d and --tls-verify=false work"
 
 # ---- faults: each leaves the store as it was ----
-fresh_r2() { rm -rf "$R2"; mkdir -p "$R2"; }
+BASE=$TEST_TMP/base; mkdir -p "$BASE"
+HVC_ROOT=$BASE "$HVC" image import --busybox >/dev/null || fail "busybox import"
+fresh_r2() { rm -rf "$R2"; cp -a "$BASE" "$R2"; }
 fault() { # fault MODE STATUS EXPECTED-TEXT PULL-ARGS... (FAKE: the front's host:port)
 	local mode=$1 want=$2 text=$3; shift 3
 	fresh_r2; start_fake "$mode"
-	expect_status 0 env HVC_ROOT="$R2" "$HVC" image import --busybox
 	local before; before=$(store_state "$R2")
 	expect_status "$want" env HVC_ROOT="$R2" "$HVC" pull -q "${@/#FAKE/$FAKE}"
 	[ -n "$text" ] && expect_contains "$OUT" "$text"
@@ -227,6 +228,8 @@ fault bigmanifest 1 "larger than 4194304 bytes" FAKE/t/three:1
 fault redirect 1 "redirect" FAKE/t/three:1
 fault token-hang 1 "token service" FAKE/t/three:1
 fault hostile 1 "escaped" FAKE/evil/img:1
+fault forbidden 1 "HTTP 403 Forbidden: access denied (DENIED: requested access" FAKE/t/three:1
+fault 429-always 1 "HTTP 429 Too Many Requests: the registry rate-limits; retried, still refused" FAKE/t/three:1
 fault 5xx 0 "" FAKE/t/three:1
 fault 429 0 "" FAKE/t/three:1
 fault reset 0 "" FAKE/t/three:1
@@ -237,7 +240,7 @@ fault bearer 1 "hvc login" FAKE/t/three:1
 fault bearer 0 "" --creds alice:s3cret FAKE/t/three:1
 
 # ---- kill -9 in the middle of a pull, then fsck ----
-fresh_r2; cp "$R1/registries.json" "$R2/"
+rm -rf "$R2"; mkdir -p "$R2"; cp "$R1/registries.json" "$R2/"
 env HVC_ROOT="$R2" HVC_REGISTRY_BACKOFF_MS=2000 "$HVC" pull -q 127.0.0.1:5000/t/three:1 >/dev/null 2>&1 &
 pid=$!
 sleep 0.15
@@ -247,3 +250,17 @@ expect_status 0 env HVC_ROOT="$R2" "$HVC" image fsck
 expect_status 0 env HVC_ROOT="$R2" "$HVC" pull -q 127.0.0.1:5000/t/three:1
 [ "$OUT" = "$local_digest" ] || fail "pull after a killed pull: $OUT"
 ok "kill -9 during a pull: fsck clean, the next pull completes"
+
+# ---- kill -9 in the middle of a push: the tag never names a half image ----
+"$HVC" push -q three:1 127.0.0.1:5000/k/three:1 >/dev/null 2>&1 &
+pid=$!
+sleep 0.1
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+if sk=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' docker://127.0.0.1:5000/k/three:1 2>/dev/null); then
+	[ "$sk" = "$local_digest" ] || fail "a killed push left the tag on $sk"
+fi
+expect_status 0 "$HVC" image fsck
+expect_status 0 "$HVC" push -q three:1 127.0.0.1:5000/k/three:1
+[ "$OUT" = "$local_digest" ] || fail "push after a killed push: $OUT"
+ok "kill -9 during a push: the tag is absent or whole, fsck clean, the next push completes"

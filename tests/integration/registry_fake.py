@@ -6,7 +6,8 @@ it the way hostile or failing registries do. Listens on 127.0.0.1 only and
 prints its port on stdout once listening.
 
 usage: registry_fake.py MODE UPSTREAM_PORT
-modes: mismatch bigmanifest 5xx reset 429 redirect token-hang bearer hostile
+modes: mismatch bigmanifest 5xx reset 429 429-always forbidden redirect token-hang
+       bearer hostile
 """
 import gzip
 import hashlib
@@ -101,6 +102,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(503, b'{"errors":[{"code":"UNAVAILABLE","message":"try later"}]}')
         if m == "429" and manifest and count(self.path) <= 1:
             return self.reply(429, b"", [("Retry-After", "1")])
+        if m == "429-always" and manifest:
+            return self.reply(429, b'{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}')
+        if m == "forbidden" and manifest:
+            return self.reply(403, b'{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}')
         if m == "reset" and blob and not self.headers.get("Range"):
             status, heads, data = self.forward()
             if status == 200 and len(data) > 1024:
