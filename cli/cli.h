@@ -49,6 +49,12 @@ enum { HVC_CLI_REG_TLS = 0x300, HVC_CLI_REG_CERTDIR, HVC_CLI_REG_AUTHFILE, HVC_C
 	    { "cert-dir", required_argument, NULL, HVC_CLI_REG_CERTDIR },                          \
 	    { "authfile", required_argument, NULL, HVC_CLI_REG_AUTHFILE },                         \
 	    { "creds", required_argument, NULL, HVC_CLI_REG_CREDS }
+#define HVC_CLI_REG_HELP                                                                           \
+	"  --tls-verify=false            no TLS verification; plain http allowed\n"                  \
+	"  --cert-dir DIR                DIR/*.crt: CA; DIR/*.cert + *.key: client cert\n"          \
+	"  --authfile FILE               credentials (default $HVC_ROOT/auth.json)\n"               \
+	"  --creds USER:PASS             credentials for this command only\n"                       \
+	"  -q, --quiet                   no progress\n"
 /* 0 handled, 1 not a registry option, else an exit status. */
 int hvc_cli_reg_opt(struct hvc_reg_opts *o, int c, const char *arg, const char *cmd);
 void hvc_cli_reg_defaults(struct hvc_reg_opts *o);

@@ -10,11 +10,7 @@ static void usage(FILE *f)
 		   "Pull an image from a registry into the store; prints its manifest digest.\n"
 		   "There is no default registry: a name without a host is refused.\n\n"
 		   "  --platform OS/ARCH[/VARIANT]  from an index (default linux/<this host>)\n"
-		   "  --tls-verify=false            no TLS verification; plain http allowed\n"
-		   "  --cert-dir DIR                DIR/*.crt: CA; DIR/*.cert + *.key: client cert\n"
-		   "  --authfile FILE               credentials (default $HVC_ROOT/auth.json)\n"
-		   "  --creds USER:PASS             credentials for this pull only\n"
-		   "  -q, --quiet                   no progress\n"
+		   HVC_CLI_REG_HELP
 		   "The request trace: hvc -v -v pull ...\n");
 }
 

@@ -9,12 +9,8 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: hvc push [OPTIONS] IMAGE [HOST[:PORT]/NAME[:TAG]]\n"
 		   "Push a stored image to a registry (to IMAGE's own name when it names one);\n"
 		   "prints the manifest digest, the same one `hvc pull` gets back.\n\n"
-		   "  --chunk-size SIZE     upload blobs larger than SIZE in chunks (PATCH)\n"
-		   "  --tls-verify=false    no TLS verification; plain http allowed\n"
-		   "  --cert-dir DIR        DIR/*.crt: CA; DIR/*.cert + *.key: client cert\n"
-		   "  --authfile FILE       credentials (default $HVC_ROOT/auth.json)\n"
-		   "  --creds USER:PASS     credentials for this push only\n"
-		   "  -q, --quiet           no progress\n");
+		   "  --chunk-size SIZE             upload blobs larger than SIZE in chunks (PATCH)\n"
+		   HVC_CLI_REG_HELP);
 }
 
 int hvc_cmd_push(int argc, char **argv)
