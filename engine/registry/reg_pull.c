@@ -4,6 +4,7 @@
  * every layer unpacked with extraction's safety checks) before its name
  * enters index.json. A failure removes the blobs this pull added: the store
  * is as it was. */
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 #include "reg_internal.h"
@@ -99,14 +100,68 @@ static int fetch_missing(struct hvc_reg_client *c, struct hvc_image_store *s, co
 	return rc;
 }
 
+/* The layers unpacked (and their diff_ids verified) by a few threads at
+ * once: each layer is its own libarchive reader, temp dir and rename. */
+struct unpacks {
+	struct hvc_image_store *s;
+	const struct hvc_image *img;
+	pthread_mutex_t lock;
+	size_t next;
+	int rc;
+	struct hvc_error err;
+};
+
+static void *unpack_worker(void *arg)
+{
+	struct unpacks *u = arg;
+	for (;;) {
+		pthread_mutex_lock(&u->lock);
+		size_t i = u->next++;
+		bool stop = u->rc < 0 || i >= u->img->n_layers;
+		pthread_mutex_unlock(&u->lock);
+		if (stop)
+			return NULL;
+		struct hvc_image_layer l = u->img->layers[i];
+		snprintf(l.diff_id, sizeof(l.diff_id), "%s", u->img->diff_ids[i]);
+		struct hvc_error e = { 0 };
+		if (hvc_image_layer_unpack(u->s, &l, NULL, &e) < 0) {
+			pthread_mutex_lock(&u->lock);
+			if (u->rc == 0) {
+				u->rc = -1;
+				u->err = e;
+			}
+			pthread_mutex_unlock(&u->lock);
+		}
+	}
+}
+
+static int unpack_layers(struct hvc_image_store *s, const struct hvc_image *img, int parallel,
+			 struct hvc_error *err)
+{
+	struct unpacks u = { .s = s, .img = img };
+	pthread_t th[8];
+	int n = parallel > 0 ? (parallel > 8 ? 8 : parallel) : 3, started = 0;
+	pthread_mutex_init(&u.lock, NULL);
+	for (int i = 0; i < n && (size_t)i < img->n_layers; i++)
+		started += pthread_create(&th[started], NULL, unpack_worker, &u) == 0;
+	if (!started)
+		unpack_worker(&u);
+	for (int i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&u.lock);
+	if (u.rc < 0 && err)
+		*err = u.err;
+	return u.rc;
+}
+
 /* The pulled image as the store will read it: verified, every layer unpacked. */
 static int check_and_name(struct hvc_image_store *s, const struct pulled *p, const char *name,
-			  struct hvc_error *err)
+			  int parallel, struct hvc_error *err)
 {
 	_cleanup_image_ struct hvc_image *img = NULL;
 	_cleanup_strv_ char **dirs = NULL;
 	if (hvc_image_open_manifest(s, p->digest, (int64_t)p->len, &img, err) < 0 ||
-	    hvc_image_lowerdirs(s, img, &dirs, err) < 0)
+	    unpack_layers(s, img, parallel, err) < 0 || hvc_image_lowerdirs(s, img, &dirs, err) < 0)
 		return -1;
 	_cleanup_image_ struct hvc_image *named = NULL;
 	if (name && hvc_image_lookup(s, name, &named, NULL) == 0 &&
@@ -143,7 +198,7 @@ static int pull_ref(struct hvc_image_store *s, const struct hvc_reg_ref *r,
 	}
 	_cleanup_free_ char *name = r->tag || !r->digest ? hvc_reg_ref_string(r) : NULL;
 	if (rc == 0)
-		rc = check_and_name(s, &p, name, err);
+		rc = check_and_name(s, &p, name, o->parallel, err);
 	if (rc < 0)
 		remove_blobs(s, added);
 	else

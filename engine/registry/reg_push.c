@@ -10,8 +10,10 @@
 static char *mount_source(const char *local, const struct hvc_reg_ref *dst)
 {
 	struct hvc_reg_ref src;
-	if (hvc_reg_ref_parse(local, &src, NULL) != 1)
+	if (hvc_reg_ref_parse(local, &src, NULL) != 1) {
+		hvc_reg_ref_clear(&src); /* a local name was parsed too */
 		return NULL;
+	}
 	char *from = !strcmp(src.host, dst->host) && strcmp(src.repo, dst->repo)
 			 ? hvc_xstrdup(src.repo)
 			 : NULL;
