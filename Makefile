@@ -27,6 +27,8 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # read only when the VM driver builds boot artifacts. libmnl and libnftables:
 # only a start on a bridge network talks netlink and nftables (engine/net/).
 LAZY_PKGS  := libvirt libarchive libcrypto hwloc libkmod libmnl libnftables
+# libcurl (32 libraries: nghttp2, gssapi, ldap, ssh, ...): only pull, push and login talk HTTP.
+LAZY_PKGS  += libcurl
 PKG_LIBS   = $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) 2>/dev/null) -ldl
 # The soname the installed dev package links against (libarchive.so.13 on
 # Debian 12), so another distribution's version is loaded too; the wrappers
@@ -39,6 +41,7 @@ $(BUILD)/util/hwloc_lazy.o: CFLAGS += $(call lazy_soname_flag,HWLOC,hwloc,hwloc)
 $(BUILD)/util/kmod_lazy.o: CFLAGS += $(call lazy_soname_flag,KMOD,libkmod,kmod)
 $(BUILD)/util/mnl_lazy.o: CFLAGS += $(call lazy_soname_flag,MNL,libmnl,mnl)
 $(BUILD)/util/nft_lazy.o: CFLAGS += $(call lazy_soname_flag,NFT,libnftables,nftables)
+$(BUILD)/util/curl_lazy.o: CFLAGS += $(call lazy_soname_flag,CURL,libcurl,curl)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
 LIB_SRC   := $(wildcard util/*.c host/*.c engine/*/*.c vmdriver/*.c bench/*.c)

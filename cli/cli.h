@@ -64,6 +64,27 @@ bool hvc_cli_json_errors(void);
 void hvc_cli_print_error(const char *what, const char *msg, const char *hint, int status);
 /* "unknown command" with a did-you-mean hint; returns HVC_EXIT_USAGE. */
 int hvc_cli_unknown_command(const char *group, const struct hvc_cli_cmd *table, const char *name);
+/* Registry options shared by pull, push, login (cli/reg_opts.c). */
+struct hvc_reg_opts;
+enum { HVC_CLI_REG_TLS = 0x300, HVC_CLI_REG_CERTDIR, HVC_CLI_REG_AUTHFILE, HVC_CLI_REG_CREDS,
+       HVC_CLI_REG_PLATFORM };
+#define HVC_CLI_REG_OPTIONS                                                                        \
+	{ "tls-verify", optional_argument, NULL, HVC_CLI_REG_TLS },                                 \
+	    { "cert-dir", required_argument, NULL, HVC_CLI_REG_CERTDIR },                          \
+	    { "authfile", required_argument, NULL, HVC_CLI_REG_AUTHFILE },                         \
+	    { "creds", required_argument, NULL, HVC_CLI_REG_CREDS }
+#define HVC_CLI_REG_HELP                                                                           \
+	"  --tls-verify=false            no TLS verification; plain http allowed\n"                  \
+	"  --cert-dir DIR                DIR/*.crt: CA; DIR/*.cert + *.key: client cert\n"          \
+	"  --authfile FILE               credentials (default $HVC_ROOT/auth.json)\n"               \
+	"  --creds USER:PASS             credentials for this command only\n"                       \
+	"  -q, --quiet                   no progress\n"
+/* 0 handled, 1 not a registry option, else an exit status. */
+int hvc_cli_reg_opt(struct hvc_reg_opts *o, int c, const char *arg, const char *cmd);
+void hvc_cli_reg_defaults(struct hvc_reg_opts *o);
+void hvc_cli_reg_progress(struct hvc_reg_opts *o, bool quiet);
+/* run/build --pull=POLICY (NULL: missing) for ref; 0 or an exit status. */
+int hvc_cli_reg_ensure(const char *cmd, const char *ref, const char *policy);
 
 /* The top-level commands (cli/commands.c) and group tables. */
 extern const struct hvc_cli_cmd hvc_cli_commands[];
@@ -94,5 +115,9 @@ int hvc_cmd_version(int argc, char **argv);
 const char *hvc_cli_version(void); /* `hvc --version`, the same string as `hvc version` */
 int hvc_cmd_container(int argc, char **argv); /* docker's `container ls|rm|inspect|...` */
 int hvc_cmd_rmi(int argc, char **argv);	      /* `image rm` */
+int hvc_cmd_pull(int argc, char **argv);
+int hvc_cmd_push(int argc, char **argv);
+int hvc_cmd_login(int argc, char **argv);
+int hvc_cmd_logout(int argc, char **argv);
 
 #endif

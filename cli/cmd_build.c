@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "hvc/build.h"
+#include "hvc/registry.h"
 
 static void usage(FILE *f)
 {
@@ -14,6 +15,8 @@ static void usage(FILE *f)
 		   "                         as podman, else CONTEXT/Dockerfile; - reads stdin)\n"
 		   "      --build-arg K[=V]  set an ARG (K alone takes V from the environment)\n"
 		   "      --no-cache         run every step again\n"
+		   "      --pull POLICY      FROM images naming a registry: missing (default),\n"
+		   "                         always, never\n"
 		   "  -q, --quiet            print only the image digest\n");
 }
 
@@ -23,9 +26,13 @@ int hvc_cmd_build(int argc, char **argv)
 		{ "tag", required_argument, NULL, 't' },   { "file", required_argument, NULL, 'f' },
 		{ "build-arg", required_argument, NULL, 'a' }, { "no-cache", no_argument, NULL, 'n' },
 		{ "quiet", no_argument, NULL, 'q' },	   { "help", no_argument, NULL, 'h' },
+		{ "pull", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct hvc_build_opts o = { .out_fd = -1, .progress = stdout };
+	struct hvc_reg_opts ro;
+	hvc_cli_reg_defaults(&ro);
+	o.registry = &ro;
 	_cleanup_strv_ char **args = hvc_xcalloc(1, sizeof(char *));
 	int c;
 	while ((c = hvc_cli_getopt(argc, argv, "t:f:qh", opts)) != -1) {
@@ -33,6 +40,14 @@ int hvc_cmd_build(int argc, char **argv)
 		case 't': o.tag = optarg; break;
 		case 'f': o.dockerfile = optarg; break;
 		case 'n': o.no_cache = true; break;
+		case 'p': {
+			struct hvc_error err = { 0 };
+			enum hvc_reg_pull_policy pp;
+			if (hvc_reg_pull_policy_parse(optarg, &pp, &err) < 0)
+				return hvc_cli_usage_error("build", "%s", err.msg);
+			o.pull = (int)pp;
+			break;
+		}
 		case 'q': o.progress = NULL; break;
 		case 'a': {
 			struct hvc_error err = { 0 };
@@ -58,6 +73,7 @@ int hvc_cmd_build(int argc, char **argv)
 	o.build_args = args;
 	if (!o.progress)
 		o.out_fd = STDERR_FILENO; /* -q: RUN output must not mix with the digest */
+	hvc_cli_reg_progress(&ro, !o.progress);
 	struct hvc_error err = { 0 };
 	_cleanup_free_ char *digest = NULL;
 	if (hvc_build(&o, &digest, &err) < 0) {

@@ -45,6 +45,8 @@ static void usage(FILE *f)
 		"  --userns                map container root to an unprivileged host range\n"
 		"  --init / --no-init      hvc-init as PID 1 (default) or the command itself\n"
 		"  --ready                 hvc-init prints " "HVC-READY" " before the command\n"
+		"  --pull POLICY           missing (default), always, never: pull an IMAGE that\n"
+		"                          names a registry (HOST[:PORT]/NAME[:TAG])\n"
 		"  --trace[=json]          each step of the start and exit on stderr (docs/trace.md)\n");
 }
 
@@ -52,6 +54,7 @@ enum {
 	O_RM = 256, O_NAME, O_ENVFILE, O_TMPFS, O_RO, O_HOSTNAME, O_CPUS, O_CPUSET, O_PIDS, O_NET,
 	O_CAPADD, O_CAPDROP, O_SECOPT, O_USERNS, O_INIT, O_NOINIT, O_ENTRY, O_READY, O_DETACH_KEYS,
 	O_TRACE,
+	O_PULL,
 };
 
 static const struct option run_options[] = {
@@ -73,6 +76,7 @@ static const struct option run_options[] = {
 	{ "entrypoint", required_argument, NULL, O_ENTRY }, { "ready", no_argument, NULL, O_READY },
 	{ "detach-keys", required_argument, NULL, O_DETACH_KEYS },
 	{ "trace", optional_argument, NULL, O_TRACE },
+	{ "pull", required_argument, NULL, O_PULL },
 	{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 };
 
@@ -94,6 +98,7 @@ struct run_opts {
 	unsigned char detach_keys[HVC_DETACH_KEYS_MAX];
 	size_t n_detach_keys;
 	bool publish_all; /* -P: resolved against the image once it is known */
+	char *pull;       /* --pull POLICY; NULL: missing */
 };
 
 static void run_opts_free(struct run_opts *o)
@@ -102,6 +107,7 @@ static void run_opts_free(struct run_opts *o)
 	hvc_strv_free(o->cap_add);
 	hvc_strv_free(o->cap_drop);
 	free(o->entrypoint);
+	free(o->pull);
 }
 
 /* The options without a value; false when c is not one of them. */
@@ -161,6 +167,7 @@ static int parse_other(struct run_opts *o, int c, const char *arg)
 	case O_CAPADD: hvc_strv_push(&o->cap_add, arg); return 0;
 	case O_CAPDROP: hvc_strv_push(&o->cap_drop, arg); return 0;
 	case O_ENTRY: replace_str(&o->entrypoint, arg); return 0;
+	case O_PULL: replace_str(&o->pull, arg); return 0;
 	case O_DETACH_KEYS:
 		if (hvc_ctr_detach_keys_parse(arg, o->detach_keys, &o->n_detach_keys, &err) < 0)
 			return hvc_cli_fail("run", &err, HVC_EXIT_RUNTIME);
@@ -278,6 +285,9 @@ static int run_foreground(struct hvc_ctr_spec *s)
 static int run(struct run_opts *o, const char *image, char **cmd)
 {
 	struct hvc_error err = { 0 };
+	int prc = hvc_cli_reg_ensure("run", image, o->pull);
+	if (prc)
+		return prc;
 	if (hvc_ctr_spec_set_image_entrypoint(&o->spec, image, cmd, o->entrypoint, &err) < 0)
 		return hvc_cli_fail("run", &err, HVC_EXIT_RUNTIME);
 	if (o->publish_all && hvc_ctr_publish_exposed(&o->spec, &err) < 0)

@@ -22,6 +22,10 @@ const struct hvc_cli_cmd hvc_cli_commands[] = {
 	{ "system", hvc_cmd_system, "system prune: reclaim leftovers" },
 	{ "vm", hvc_cmd_vm, "run images as VMs (libvirt) and manage them" },
 	{ "plan", hvc_cmd_plan, "capacity plan: extrapolate a density sweep to another host" },
+	{ "pull", hvc_cmd_pull, "pull an image from a registry (OCI distribution spec)" },
+	{ "push", hvc_cmd_push, "push an image to a registry" },
+	{ "login", hvc_cmd_login, "store credentials for a registry ($HVC_ROOT/auth.json)" },
+	{ "logout", hvc_cmd_logout, "remove a registry's stored credentials" },
 	{ "version", hvc_cmd_version, "hvc's version and the kernel, libvirt, QEMU, libseccomp, runc, crun it runs on" },
 	{ "container", hvc_cmd_container, "the container commands by docker's other names: ls, rm, inspect, ..." },
 	/* aliases (no summary: dispatched and completed, not listed; docs/cli.md) */

@@ -26,3 +26,9 @@ HVC_LAZY_FN(crypto_lib, int, EVP_DigestUpdate, (EVP_MD_CTX * ctx, const void *d,
 	    (ctx, d, cnt))
 HVC_LAZY_FN(crypto_lib, int, EVP_DigestFinal_ex,
 	    (EVP_MD_CTX * ctx, unsigned char *md, unsigned int *s), (ctx, md, s))
+
+/* base64 (the registry client's basic auth and auth.json) */
+HVC_LAZY_FN(crypto_lib, int, EVP_EncodeBlock, (unsigned char *t, const unsigned char *f, int n),
+	    (t, f, n))
+HVC_LAZY_FN(crypto_lib, int, EVP_DecodeBlock, (unsigned char *t, const unsigned char *f, int n),
+	    (t, f, n))

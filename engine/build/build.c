@@ -11,6 +11,7 @@
 #include "hvc/build.h"
 #include "build_internal.h"
 #include "hvc/image.h"
+#include "hvc/registry.h"
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -451,7 +452,10 @@ static int from_step(struct builder *b, const struct hvc_df_step *st, struct hvc
 		progress(b, " ---> scratch\n");
 	} else {
 		_cleanup_image_ struct hvc_image *img = NULL;
-		if (hvc_image_resolve(b->s, ref, &img, err) < 0 ||
+		struct hvc_reg_opts dflt = { .root = hvc_root(), .tls_verify = -1 };
+		const struct hvc_reg_opts *ro = b->o->registry ? b->o->registry : &dflt;
+		if (hvc_reg_ensure(b->s, ref, (enum hvc_reg_pull_policy)b->o->pull, ro, err) < 0 ||
+		    hvc_image_resolve(b->s, ref, &img, err) < 0 ||
 		    hvc_image_config_read(b->s, img, &b->cfg, err) < 0)
 			return -1;
 		for (size_t i = 0; i < img->n_layers; i++)

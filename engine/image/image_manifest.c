@@ -257,3 +257,9 @@ int hvc_image_config_read(struct hvc_image_store *s, const struct hvc_image *img
 	_cleanup_free_ char *what = hvc_strdup_printf("config %s", img->config_digest);
 	return hvc_json_parse(buf, len, what, out, err);
 }
+
+int hvc_image_open_manifest(struct hvc_image_store *s, const char *digest, int64_t size,
+			    struct hvc_image **out, struct hvc_error *err)
+{
+	return hvc_image_load_manifest(s, digest, size, NULL, out, err);
+}

@@ -261,53 +261,128 @@ int hvc_image_blob_write_buf(struct hvc_image_store *s, const void *data, size_t
 	return blob_install(s, tmp, digest, err);
 }
 
+/* ---------- streaming writer: temp file, hashed as it grows ------------ */
+
+struct hvc_image_blob_writer {
+	struct hvc_image_store *s;
+	char *tmp;
+	int fd;
+	struct hvc_hasher h;
+	char expect[HVC_DIGEST_LEN]; /* "" when the content decides the digest */
+};
+
+int hvc_image_blob_writer_open(struct hvc_image_store *s, const char *expect,
+			       struct hvc_image_blob_writer **out, struct hvc_error *err)
+{
+	if (expect && !hvc_digest_valid(expect))
+		return hvc_image_err(err, EINVAL, "invalid digest \"%s\"", expect);
+	if (hvc_image_store_hold(s, err) < 0)
+		return -1;
+	struct hvc_image_blob_writer *w = hvc_xcalloc(1, sizeof(*w));
+	w->s = s;
+	w->tmp = hvc_strdup_printf("%s/blob.XXXXXX", s->tmp);
+	w->fd = mkostemp(w->tmp, O_CLOEXEC);
+	if (w->fd < 0) {
+		int e = errno;
+		free(w->tmp);
+		free(w);
+		return hvc_err(err, e, "create temporary blob in `%s`", s->tmp);
+	}
+	snprintf(w->expect, sizeof(w->expect), "%s", expect ? expect : "");
+	hvc_hasher_init(&w->h);
+	*out = w;
+	return 0;
+}
+
+int hvc_image_blob_writer_write(struct hvc_image_blob_writer *w, const void *data, size_t len,
+				struct hvc_error *err)
+{
+	if (write_all(w->fd, data, len) < 0)
+		return hvc_err(err, errno, "write temporary blob `%s`", w->tmp);
+	hvc_hasher_update(&w->h, data, len);
+	return 0;
+}
+
+int64_t hvc_image_blob_writer_bytes(const struct hvc_image_blob_writer *w)
+{
+	return w->h.bytes;
+}
+
+int hvc_image_blob_writer_restart(struct hvc_image_blob_writer *w, struct hvc_error *err)
+{
+	if (ftruncate(w->fd, 0) < 0 || lseek(w->fd, 0, SEEK_SET) < 0)
+		return hvc_err(err, errno, "truncate temporary blob `%s`", w->tmp);
+	hvc_hasher_free(&w->h);
+	hvc_hasher_init(&w->h);
+	return 0;
+}
+
+int hvc_image_blob_writer_commit(struct hvc_image_blob_writer *w, char digest[HVC_DIGEST_LEN],
+				 struct hvc_error *err)
+{
+	char got[HVC_DIGEST_LEN];
+	hvc_hasher_final(&w->h, got);
+	if (*w->expect && strcmp(w->expect, got) != 0)
+		return hvc_image_err(err, EILSEQ, "blob %s: digest mismatch: content is %s",
+				     w->expect, got);
+	if (fchmod(w->fd, 0644) < 0 || fsync(w->fd) < 0)
+		return hvc_err(err, errno, "write blob %s", got);
+	if (digest)
+		strcpy(digest, got);
+	int rc = blob_install(w->s, w->tmp, got, err);
+	free(w->tmp);
+	w->tmp = NULL; /* installed (or dropped): nothing for free to unlink */
+	return rc;
+}
+
+void hvc_image_blob_writer_free(struct hvc_image_blob_writer *w)
+{
+	if (!w)
+		return;
+	if (w->tmp) {
+		unlink(w->tmp);
+		free(w->tmp);
+		hvc_hasher_free(&w->h);
+	}
+	if (w->fd >= 0)
+		close(w->fd);
+	free(w);
+}
+
+bool hvc_image_blob_exists(struct hvc_image_store *s, const char *digest, int64_t size)
+{
+	_cleanup_free_ char *path = hvc_image_blob_path(s, digest);
+	struct stat st;
+	return path && stat(path, &st) == 0 && S_ISREG(st.st_mode) && (size < 0 || st.st_size == size);
+}
+
 int hvc_image_blob_write_file(struct hvc_image_store *s, const char *src, const char *expect,
 			      char digest[HVC_DIGEST_LEN], int64_t *size, struct hvc_error *err)
 {
-	if (hvc_image_store_hold(s, err) < 0)
-		return -1;
 	_cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		return hvc_err(err, errno, "open `%s`", src);
-	_cleanup_free_ char *tmp = hvc_strdup_printf("%s/blob.XXXXXX", s->tmp);
-	_cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return hvc_err(err, errno, "create temporary blob in `%s`", s->tmp);
-	struct hvc_hasher h;
-	hvc_hasher_init(&h);
+	_cleanup_image_blob_writer_ struct hvc_image_blob_writer *w = NULL;
+	if (hvc_image_blob_writer_open(s, expect, &w, err) < 0)
+		return -1;
 	char buf[1 << 16];
 	for (;;) {
 		ssize_t r = read(in, buf, sizeof(buf));
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0 || (r > 0 && write_all(fd, buf, (size_t)r) < 0)) {
-			int e = errno;
-			hvc_hasher_free(&h);
-			unlink(tmp);
-			return hvc_err(err, e, "copy `%s` into the store", src);
-		}
+		if (r < 0)
+			return hvc_err(err, errno, "copy `%s` into the store", src);
 		if (r == 0)
 			break;
-		hvc_hasher_update(&h, buf, (size_t)r);
+		if (hvc_image_blob_writer_write(w, buf, (size_t)r, err) < 0)
+			return hvc_error_prefix(err, "copy `%s` into the store", src);
 	}
-	int64_t n = h.bytes;
-	char got[HVC_DIGEST_LEN];
-	hvc_hasher_final(&h, got);
-	if (expect && strcmp(expect, got) != 0) {
-		unlink(tmp);
-		return hvc_image_err(err, EILSEQ, "blob %s (`%s`): digest mismatch: content is %s",
-				     expect, src, got);
-	}
-	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
-		int e = errno;
-		unlink(tmp);
-		return hvc_err(err, e, "write blob %s", got);
-	}
-	if (digest)
-		strcpy(digest, got);
+	int64_t n = hvc_image_blob_writer_bytes(w);
+	if (hvc_image_blob_writer_commit(w, digest, err) < 0)
+		return hvc_error_prefix(err, "`%s`", src);
 	if (size)
 		*size = n;
-	return blob_install(s, tmp, got, err);
+	return 0;
 }
 
 int hvc_image_blob_read(struct hvc_image_store *s, const char *digest, int64_t size, char **data,

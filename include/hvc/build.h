@@ -156,6 +156,7 @@ int hvc_build_user_resolve(const char *spec, const char *passwd, const char *gro
 			   gid_t *gid, struct hvc_error *err);
 
 /* ---------- build --------------------------------------------------------- */
+struct hvc_reg_opts;
 struct hvc_build_opts {
 	const char *context;    /* directory */
 	const char *dockerfile; /* path; NULL = CONTEXT/Dockerfile */
@@ -164,6 +165,8 @@ struct hvc_build_opts {
 	bool no_cache;
 	FILE *progress;         /* "Step 1/5 : ..." lines; NULL = silent */
 	int out_fd;             /* RUN output goes here (-1: progress's fd) */
+	int pull;               /* enum hvc_reg_pull_policy for FROM (0: missing) */
+	const struct hvc_reg_opts *registry; /* FROM pulls: TLS, auth, progress; NULL: defaults */
 };
 /* One --build-arg: "K=V" as given, or "K" alone taking V from env (a "K=V"
  * vector such as environ). Returns 1 with *kv (malloc'd "K=V"), 0 when there

@@ -128,6 +128,29 @@ int hvc_image_blob_write_buf(struct hvc_image_store *s, const void *data, size_t
 /* Copies a file into the store; when expect is non-NULL the content must match it. */
 int hvc_image_blob_write_file(struct hvc_image_store *s, const char *path, const char *expect,
 			      char digest[HVC_DIGEST_LEN], int64_t *size, struct hvc_error *err);
+/* A blob written as it arrives (the registry client streams into it): a
+ * temp file in the store, hashed on the way; commit checks expect (when not
+ * NULL), fsyncs and renames it into blobs/; free without commit removes the
+ * temp file, so a failed or interrupted download leaves the store unchanged. */
+struct hvc_image_blob_writer;
+int hvc_image_blob_writer_open(struct hvc_image_store *s, const char *expect,
+			       struct hvc_image_blob_writer **out, struct hvc_error *err);
+int hvc_image_blob_writer_write(struct hvc_image_blob_writer *w, const void *data, size_t len,
+				struct hvc_error *err);
+int64_t hvc_image_blob_writer_bytes(const struct hvc_image_blob_writer *w);
+/* Back to empty (a server that ignored a Range request sends it all again). */
+int hvc_image_blob_writer_restart(struct hvc_image_blob_writer *w, struct hvc_error *err);
+int hvc_image_blob_writer_commit(struct hvc_image_blob_writer *w, char digest[HVC_DIGEST_LEN],
+				 struct hvc_error *err);
+void hvc_image_blob_writer_free(struct hvc_image_blob_writer *w);
+static inline void hvc_image_blob_writer_freep(struct hvc_image_blob_writer **w)
+{
+	hvc_image_blob_writer_free(*w); /* safe on NULL */
+	*w = NULL;
+}
+#define _cleanup_image_blob_writer_ __attribute__((cleanup(hvc_image_blob_writer_freep)))
+/* The blob is in the store (with that size when size >= 0); not re-hashed. */
+bool hvc_image_blob_exists(struct hvc_image_store *s, const char *digest, int64_t size);
 /* Reads a blob whole, verified against its digest (and size when size >= 0). */
 int hvc_image_blob_read(struct hvc_image_store *s, const char *digest, int64_t size, char **data,
 			size_t *len, struct hvc_error *err);
@@ -163,6 +186,13 @@ int hvc_image_commit(struct hvc_image_store *s, json_object *config,
 
 /* Names. "busybox" -> "busybox:latest"; invalid names are refused. */
 int hvc_image_name_normalize(const char *name, char **out, struct hvc_error *err);
+/* This host's OCI architecture ("amd64", "arm64", …): the default platform. */
+const char *hvc_image_host_arch(void);
+/* The image a manifest blob already in blobs/ describes (following an index
+ * to this host's platform), every blob read verified; index.json untouched.
+ * The registry client checks a pulled image with it before naming it. */
+int hvc_image_open_manifest(struct hvc_image_store *s, const char *digest, int64_t size,
+			    struct hvc_image **out, struct hvc_error *err);
 /* Points name at an existing image (ref: name, digest or prefix). */
 int hvc_image_tag(struct hvc_image_store *s, const char *ref, const char *name,
 		  struct hvc_error *err);
