@@ -24,5 +24,9 @@ int hvc_net_lease_write(const struct hvc_net_lease *l, struct hvc_error *err);
 int hvc_net_def_read(const char *name, struct hvc_net *n, struct hvc_error *err);
 /* The sync, for callers already holding the lock. */
 int hvc_net_sync_locked(bool force, struct hvc_error *err);
+/* The sync of a change that cannot alter the table — a lease without ports,
+ * once the table has been applied here: only net's hosts file (and the full
+ * sync otherwise). Saves re-reading every network's leases at each start. */
+int hvc_net_sync_lease_locked(const char *net, bool has_ports, struct hvc_error *err);
 
 #endif

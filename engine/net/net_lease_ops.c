@@ -37,7 +37,7 @@ int hvc_net_lease_alloc(const struct hvc_net *n, struct hvc_net_lease *l, struct
 	_cleanup_net_lock_ int lk = hvc_net_lock(err);
 	if (lk < 0 || pick_locked(n, &l->addr, err) < 0 || hvc_net_lease_write(l, err) < 0)
 		return -1;
-	if (hvc_net_sync_locked(false, err) < 0) {
+	if (hvc_net_sync_lease_locked(l->net, l->n_ports > 0, err) < 0) {
 		_cleanup_free_ char *p = hvc_net_lease_path(l->net, l->addr);
 		unlink(p);
 		return -1;
@@ -54,13 +54,13 @@ int hvc_net_lease_release(const char *net, uint32_t addr, const char *owner, str
 	struct hvc_net_lease l;
 	if (hvc_net_lease_read(p, &l, NULL) < 0)
 		return 0;
-	bool mine = !strcmp(l.owner, owner);
+	bool mine = !strcmp(l.owner, owner), has_ports = l.n_ports > 0;
 	hvc_net_lease_clear(&l);
 	if (!mine)
 		return 0; /* reused by another instance since */
 	if (unlink(p) < 0 && errno != ENOENT)
 		return hvc_err(err, errno, "remove lease `%s`", p);
-	return hvc_net_sync_locked(false, err);
+	return hvc_net_sync_lease_locked(net, has_ports, err);
 }
 
 int hvc_net_lease_set_holder(const char *net, uint32_t addr, const char *owner, pid_t holder,

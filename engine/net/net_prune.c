@@ -57,7 +57,7 @@ int hvc_net_prune(struct hvc_net_prune_report *r, struct hvc_error *err)
 	if (hvc_net_list(&nets, &n, err) < 0)
 		return -1;
 	if (n == 0)
-		return 0; /* never used: nothing to load libnl or libnftables for */
+		return 0; /* never used: nothing to load libmnl or libnftables for */
 	_cleanup_net_lock_ int lk = hvc_net_lock(err);
 	if (lk < 0)
 		return -1;

@@ -106,6 +106,29 @@ int hvc_net_sync_locked(bool force, struct hvc_error *err)
 	return r;
 }
 
+/* The table was applied here (its cache exists) and nothing asks to leave
+ * nftables alone: then only ports change it. */
+static bool table_applied(void)
+{
+	_cleanup_free_ char *cache = hvc_strdup_printf("%s/networks/nft.rules", hvc_root());
+	return hvc_path_exists(cache);
+}
+
+int hvc_net_sync_lease_locked(const char *net, bool has_ports, struct hvc_error *err)
+{
+	if (has_ports || !table_applied())
+		return hvc_net_sync_locked(false, err);
+	struct hvc_net_lease *ls = NULL;
+	size_t cnt = 0;
+	if (hvc_net_lease_list(net, &ls, &cnt, err) < 0)
+		return -1;
+	qsort(ls, cnt, sizeof(*ls), cmp_lease);
+	_cleanup_free_ char *hosts = hvc_net_hosts_render(ls, cnt);
+	_cleanup_free_ char *path = hvc_net_hosts_path(net);
+	hvc_net_leases_free(ls, cnt);
+	return write_in_place(path, hosts, err);
+}
+
 int hvc_net_sync(bool force, struct hvc_error *err)
 {
 	_cleanup_net_lock_ int lk = hvc_net_lock(err);
