@@ -20,7 +20,7 @@ rounds=${1:-300}
 tmp=$(mktemp -d /tmp/hvc-trace-cost.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/A" "$tmp/B" "$tmp/root"
-make -s -j2 BUILD=build-notrace CC="${CC:-gcc} -DHVC_NO_TRACE" bin/hvc >/dev/null
+make -s -j2 BUILD="$tmp/build" CC="${CC:-gcc} -DHVC_NO_TRACE" bin/hvc >/dev/null
 cp bin/hvc "$tmp/B/hvc"
 make -s -j2 bin/hvc >/dev/null
 cp bin/hvc "$tmp/A/hvc"
