@@ -13,6 +13,8 @@ libnl-route-3-dev libnftables-dev nftables curl"
 
 # The reference net-stream is validated against (docs/methodology.md).
 PACKAGES="$PACKAGES iperf3"
+# libFuzzer targets (make fuzz, tests/fuzz/): clang and its runtime (libclang_rt.fuzzer).
+PACKAGES="$PACKAGES clang libclang-rt-dev"
 
 missing=""
 for p in $PACKAGES; do
