@@ -118,7 +118,10 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c | deps-stamp
 
 # The README's test command. Unit suites (check), then integration tests
 # (the built binaries against real kernels, QEMU and peers); one summary at the end.
-check: all
+# (fuzz-smoke first, ~1 min: the fuzz targets carry clang's sanitizers, so
+# not under SAN=1.)
+check: all $(if $(filter 1,$(SAN)),,fuzz-build)
+	@$(if $(filter 1,$(SAN)),true,tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS))
 	@scripts/run-tests.sh
 
 unit: all

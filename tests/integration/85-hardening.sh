@@ -1,0 +1,47 @@
+#!/bin/bash
+# Hardening, the short versions `make check` runs (docs/reliability.md has the
+# long ones): a run killed between its cgroup and its state (the leak the kill
+# loop found), the kill -9 loop, the disk-full cases, and the load loops —
+# each in this test's own network namespace.
+if [ -z "${HVC_HARDENING_NETNS:-}" ]; then
+	[ "$(id -u)" = 0 ] || { echo "skip: needs root (cgroups, mounts, a tmpfs)"; exit 77; }
+	unshare --net true 2>/dev/null || { echo "skip: cannot make a network namespace here"; exit 77; }
+	exec unshare --net env HVC_HARDENING_NETNS=1 bash "$0"
+fi
+. "$(dirname "$0")/lib.sh"
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+export HVC_BIN="$HVC"
+ip link set lo up
+
+# A start killed after its cgroup was made and before it wrote state.json:
+# `hvc system prune` must reclaim it at once (it waited 30 s, guessing by age).
+"$HVC" image import --busybox >/dev/null || fail "import busybox"
+for attempt in 1 2 3; do
+	coproc RUN { exec "$HVC" --log-level debug run busybox sh -c 'echo hvc85; sleep 5' 2>&1; }
+	pid=$RUN_PID
+	killed=0
+	while read -r -t 10 line <&"${RUN[0]}"; do
+		case "$line" in *"cgroup hvc/"*created*) kill -9 "$pid"; killed=1; break ;; esac
+	done
+	wait "$pid" 2>/dev/null
+	[ "$killed" = 1 ] && break
+done
+[ "$killed" = 1 ] || fail "never saw the cgroup line of a start to kill it there"
+"$HVC" system prune >/dev/null || fail "system prune after the kill"
+. "$HERE/fault/lib.sh"
+TOKEN=hvc85
+out=$(leaks_cgroups; leaks_procs; leaks_mounts) || fail "kill at the cgroup step: prune left: $out"
+[ -z "$(ls "$HVC_ROOT/containers" 2>/dev/null | grep -v '^\.')" ] || fail "kill at the cgroup step: a container directory is left"
+ok "a start killed at its cgroup step is reclaimed by the next prune"
+
+out=$(bash "$HERE/fault/kill9.sh" "${HVC_FAULT_ITER:-12}" 0 2>&1) || fail "kill -9 loop: $(tail -25 <<<"$out")"
+ok "kill -9 loop: $(tail -1 <<<"$out")"
+
+out=$(bash "$HERE/fault/diskfull.sh" 2>&1)
+rc=$?
+[ "$rc" = 77 ] && echo "skip: disk full: $(tail -1 <<<"$out")"
+[ "$rc" = 0 ] || [ "$rc" = 77 ] || fail "disk full: $(tail -15 <<<"$out")"
+[ "$rc" = 0 ] && ok "disk full: $(tail -1 <<<"$out")"
+
+out=$(bash "$HERE/load/load.sh" 16 1 6 2 2>&1) || fail "load: $(tail -25 <<<"$out")"
+ok "load: $(tail -1 <<<"$out")"
