@@ -4,7 +4,8 @@
 # (every VM_EVERY-th iteration) `hvc vm run`; kills each after a random delay
 # drawn uniformly from 0 to 1.2x that command's own measured duration, so the
 # kills land in every phase; the phase is the command's last log line
-# (--log-level debug) before the kill, digits folded. After each kill:
+# (--log-level debug) before the kill, digits folded, and the quarter of
+# the command's measured duration the kill landed in. After each kill:
 # `hvc rm -f` of the loop's containers, `hvc system prune`, then the checks
 # of tests/fault/lib.sh — no mount under HVC_ROOT, no cgroup, no process, no
 # VM, no new network link, no temp file, `hvc image fsck` clean — and, every
@@ -117,7 +118,7 @@ normal_run_ok() {
 	[ "$out" = normal-ok ] || { echo "leak: a normal run failed after kills: $out"; return 1; }
 }
 
-declare -A dur kills phases
+declare -A dur kills phases quart
 cmds=(build import load run rund runrm exec)
 for c in "${cmds[@]}"; do dur[$c]=$(measure "$c"); done
 [ "$have_vm" = 1 ] && dur[vm]=$(measure vm)
@@ -149,6 +150,9 @@ for i in $(seq 1 "$ITER"); do
 		ph="after exit (not killed)"
 	fi
 	kills[$c]=$((${kills[$c]:-0} + 1))
+	q=$((delay_ms * 4 / (dur[$c] + 1) + 1))
+	[ "$q" -gt 4 ] && q=late
+	quart[$c|$q]=$((${quart[$c|$q]:-0} + 1))
 	key="$c|$ph"
 	phases[$key]=$((${phases[$key]:-0} + 1))
 	cleanup_iteration
@@ -167,5 +171,11 @@ done
 echo "fault: kills per command and phase (phase = last line printed before the kill):"
 for k in "${!phases[@]}"; do echo "${phases[$k]}|$k"; done | sort -t'|' -k2,2 -k1,1nr |
 	awk -F'|' '{ printf "  %-6s %4d  %s\n", $2, $1, $3 }'
+echo "fault: kills per command by when they landed (quarter of the command's measured duration; late: after it):"
+for c in "${!kills[@]}"; do
+	printf '  %-6s' "$c"
+	for q in 1 2 3 4 late; do printf ' q%s=%s' "$q" "${quart[$c|$q]:-0}"; done
+	echo
+done | sort
 echo "fault: $ITER kills:$(for c in "${!kills[@]}"; do printf ' %s=%s' "$c" "${kills[$c]}"; done); leaks $leaks; normal runs failed $normal_fail"
 [ "$leaks" -eq 0 ] && [ "$normal_fail" -eq 0 ]
