@@ -96,9 +96,13 @@ int hvc_image_lowerdirs(struct hvc_image_store *s, const struct hvc_image *img, 
 		struct hvc_image_layer l = img->layers[i];
 		snprintf(l.diff_id, sizeof(l.diff_id), "%s", img->diff_ids[i]);
 		char *d = NULL;
-		if (hvc_image_layer_unpack(s, &l, &d, err) < 0)
+		if (hvc_image_layer_unpack(s, &l, &d, err) < 0) {
+			/* v fills from its end: strv_free would stop at v[0] (NULL) */
+			for (size_t j = 0; j < i; j++)
+				free(steal_pointer(&v[img->n_layers - 1 - j]));
 			return hvc_error_prefix(err, "image %s",
 						img->name ? img->name : img->manifest_digest);
+		}
 		v[img->n_layers - 1 - i] = d; /* top first */
 	}
 	*dirs = steal_pointer(&v);

@@ -34,6 +34,21 @@ out=$(leaks_cgroups; leaks_procs; leaks_mounts) || fail "kill at the cgroup step
 [ -z "$(ls "$HVC_ROOT/containers" 2>/dev/null | grep -v '^\.')" ] || fail "kill at the cgroup step: a container directory is left"
 ok "a start killed at its cgroup step is reclaimed by the next prune"
 
+# An image whose top layer blob vanished (image rm racing a run found it):
+# the run fails with a clear error, and — with a SAN=1 build — the layer
+# path already unpacked below it is not leaked (LeakSanitizer found it).
+mkdir -p "$TEST_TMP/ctx"
+printf 'FROM busybox\nRUN echo top >/top\n' >"$TEST_TMP/ctx/Dockerfile"
+"$HVC" build -t hard85 "$TEST_TMP/ctx" >/dev/null 2>&1 || fail "build hard85"
+top=$("$HVC" image inspect hard85 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Layers"][-1]["digest"])') ||
+	fail "hard85: no top layer digest"
+rm -rf "$HVC_ROOT/layers" "$HVC_ROOT/images/blobs/sha256/${top#sha256:}"
+out=$(ASAN_OPTIONS="log_path=$TEST_TMP/san" "$HVC" run --rm hard85 true 2>&1) && fail "run with a missing layer blob succeeded"
+expect_contains "$out" "hvc: run: image hard85:latest: layer blob $top: missing"
+! ls "$TEST_TMP"/san.* >/dev/null 2>&1 || fail "sanitizer report: $(head -20 "$TEST_TMP"/san.*)"
+"$HVC" image rm -f hard85 >/dev/null 2>&1
+ok "a missing layer blob: clear error, nothing leaked"
+
 out=$(bash "$HERE/fault/kill9.sh" "${HVC_FAULT_ITER:-12}" 0 2>&1) || fail "kill -9 loop: $(tail -25 <<<"$out")"
 ok "kill -9 loop: $(tail -1 <<<"$out")"
 
