@@ -35,6 +35,26 @@ out=$(leaks_cgroups; leaks_procs; leaks_mounts) || fail "kill at the cgroup step
 [ -z "$(ls "$HVC_ROOT/containers" 2>/dev/null | grep -v '^\.')" ] || fail "kill at the cgroup step: a container directory is left"
 ok "a start killed at its cgroup step is reclaimed by the next prune"
 
+# hvc exec killed with -9: its command must not outlive it (it did).
+# the exec'd command's pids (not this script's greps)
+exec_cmd_pids() {
+	local f
+	for f in /proc/[0-9]*/cmdline; do
+		[ "$(tr '\0' ' ' 2>/dev/null <"$f")" = "sh -c sleep 300; echo hvc85exec " ] && echo "${f%/cmdline}"
+	done
+}
+cid=$("$HVC" run -d busybox sleep 300) || fail "start the exec target"
+"$HVC" exec "$cid" sh -c 'sleep 300; echo hvc85exec' &
+epid=$!
+for i in $(seq 50); do [ -n "$(exec_cmd_pids)" ] && break; sleep 0.1; done
+[ -n "$(exec_cmd_pids)" ] || fail "the exec'd command never started"
+kill -9 "$epid"; wait "$epid" 2>/dev/null
+for i in $(seq 20); do [ -z "$(exec_cmd_pids)" ] && break; sleep 0.1; done
+left=$(exec_cmd_pids)
+[ -z "$left" ] || fail "hvc exec killed: its command is still running: $left"
+"$HVC" rm -f "$cid" >/dev/null
+ok "a killed hvc exec takes its command with it"
+
 # An image whose top layer blob vanished (image rm racing a run found it):
 # the run fails with a clear error, and — with a SAN=1 build — the layer
 # path already unpacked below it is not leaked (LeakSanitizer found it).
