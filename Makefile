@@ -128,7 +128,10 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c | deps-stamp
 
 # The README's test command. Unit suites (check), then integration tests
 # (the built binaries against real kernels, QEMU and peers); one summary at the end.
-check: all
+# (fuzz-smoke first, ~1 min: the fuzz targets carry clang's sanitizers, so
+# not under SAN=1.)
+check: all $(if $(filter 1,$(SAN)),,fuzz-build)
+	@$(if $(filter 1,$(SAN)),true,tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS))
 	@scripts/run-tests.sh
 
 unit: all
@@ -193,7 +196,56 @@ uninstall:
 labs-check: all
 	@HVC_BIN=$(CURDIR)/bin/hvc python3 tests/labs/run_labs.py labs/*.md
 
+# ---------- fuzzing (tests/fuzz/, docs/reliability.md) ----------------------
+# libFuzzer targets built by clang with ASan+UBSan. Only the parsers under
+# test are compiled again with clang and coverage (FUZZ_INSTR); everything else
+# links from the plain build's libhvc.a, so the fuzz build costs seconds, not a
+# second full build. `make fuzz-smoke` (part of check): every target for
+# FUZZ_SMOKE_SECONDS on its committed corpus; `make fuzz FUZZ_SECONDS=600`.
+FUZZ_CC       := clang
+FUZZ_DIR      := build-fuzz
+FUZZ_TARGETS  := dockerfile image_json tar_extract oci_load results init_config
+FUZZ_CFLAGS   := -std=gnu11 -g -O1 -fno-omit-frame-pointer -Iinclude -D_GNU_SOURCE \
+  -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_INSTR    := engine/build/dockerfile.c engine/build/dockerfile_expand.c \
+  engine/image/image_manifest.c engine/image/image_index.c engine/image/image_inspect.c \
+  engine/image/image_report.c engine/image/image_resolve.c engine/image/image_extract.c \
+  engine/image/image_archive.c engine/image/image_store.c \
+  bench/bench_results.c bench/bench_report.c bench/bench_report_network.c \
+  bench/bench_report_storage.c bench/bench_compare.c bench/bench_schema.c util/json.c
+FUZZ_INSTR_OBJ := $(FUZZ_INSTR:%.c=$(FUZZ_DIR)/%.o)
+FUZZ_BINS     := $(FUZZ_TARGETS:%=bin/fuzz/fuzz_%)
+FUZZ_SECONDS  ?= 600
+FUZZ_SMOKE_SECONDS ?= 8
+.PHONY: fuzz-build fuzz fuzz-smoke
+# kept: pattern-chained objects would otherwise be deleted and rebuilt every time
+.SECONDARY: $(FUZZ_INSTR_OBJ) $(FUZZ_TARGETS:%=$(FUZZ_DIR)/tests/fuzz/fuzz_%.o) $(FUZZ_DIR)/tests/fuzz/fuzz_common.o
+
+$(FUZZ_DIR)/%.o: %.c | deps-stamp
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -DHVC_VERSION='"$(VERSION)"' -MMD -MP -c $< -o $@
+
+$(FUZZ_DIR)/tests/fuzz/fuzz_common.o: tests/fuzz/fuzz_common.c | deps-stamp
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+bin/fuzz/fuzz_%: $(FUZZ_DIR)/tests/fuzz/fuzz_%.o $(FUZZ_DIR)/tests/fuzz/fuzz_common.o $(FUZZ_INSTR_OBJ) build/libhvc.a
+	@mkdir -p bin/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter %.o,$^) build/libhvc.a $(PKG_LIBS) -lm -lpthread
+
+fuzz-build:
+	@if [ "$(SAN)" = 1 ]; then echo "fuzz: build without SAN=1 (the targets carry clang's own sanitizers)" >&2; exit 1; fi
+	@$(MAKE) --no-print-directory build/libhvc.a $(FUZZ_BINS)
+
+fuzz-smoke: fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+
+fuzz: fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 clean:
 	rm -rf build build-san bin deps-stamp
+	rm -rf $(FUZZ_DIR)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(FUZZ_DIR) -name '*.d' 2>/dev/null)

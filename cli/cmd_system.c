@@ -6,6 +6,7 @@
 #include <string.h>
 #include "cli.h"
 #include "hvc/container.h"
+#include "hvc/image.h"
 #include "hvc/network.h"
 #include "hvc/vm.h"
 
@@ -22,6 +23,22 @@ static int prune_containers(bool all, char *summary, size_t len, struct hvc_erro
 		return -1;
 	snprintf(summary, len, "%u container(s), %u cgroup(s), %u process(es), %u mount(s)", r.containers,
 		 r.cgroups, r.processes, r.mounts);
+	return 0;
+}
+
+/* Image store scratch (staged loads, half-written layers) and blobs of
+ * killed imports, loads and builds: the store's GC, skipped while a writer
+ * holds the store (wait=false) so a running build loses nothing. */
+static int prune_images(bool all, char *summary, size_t len, struct hvc_error *err)
+{
+	(void)all;
+	_cleanup_image_store_ struct hvc_image_store *s = NULL;
+	struct hvc_image_gc_stats st;
+	if (hvc_image_store_open(hvc_root(), &s, err) < 0 || hvc_image_gc(s, false, &st, err) < 0)
+		return -1;
+	snprintf(summary, len, "%zu scratch entr%s, %zu blob(s), %zu unpacked layer(s)%s",
+		 st.temp_removed, st.temp_removed == 1 ? "y" : "ies", st.blobs_removed,
+		 st.layers_removed, st.skipped ? " (skipped: a writer is busy)" : "");
 	return 0;
 }
 
@@ -61,6 +78,7 @@ static int prune_networks(bool all, char *summary, size_t len, struct hvc_error 
 static const struct hvc_prune_hook prune_hooks[] = {
 	{ "containers", prune_containers },
 	{ "vms", prune_vms },
+	{ "images", prune_images },
 	{ "networks", prune_networks },
 	{ NULL, NULL },
 };

@@ -16,6 +16,9 @@ PACKAGES="$PACKAGES iperf3"
 # Man pages (`make man`): scdoc renders the pages man/gen-man.sh writes from --help.
 PACKAGES="$PACKAGES scdoc"
 
+# libFuzzer targets (make fuzz, tests/fuzz/): clang and its runtime (libclang_rt.fuzzer).
+PACKAGES="$PACKAGES clang libclang-rt-dev"
+
 missing=""
 for p in $PACKAGES; do
 	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)

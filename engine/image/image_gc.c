@@ -295,21 +295,30 @@ static void sweep_layers(struct hvc_image_store *s, const struct reach *r,
 		closedir(d);
 }
 
-/* Scratch left by killed writers (none is running: GC holds the store). */
-static void sweep_scratch(struct hvc_image_store *s, struct hvc_image_gc_stats *st)
+/* Scratch left by killed writers (none is running: GC holds the store and
+ * its lock): everything in tmp/, and index.json.tmp.* (hvc_write_file_atomic's
+ * temporary next to index.json) in the layout. */
+static void sweep_dir(const char *dir, const char *prefix, struct hvc_image_gc_stats *st)
 {
-	DIR *d = opendir(s->tmp);
+	DIR *d = opendir(dir);
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    !hvc_str_has_prefix(de->d_name, prefix))
 			continue;
-		_cleanup_free_ char *p = hvc_path_join(s->tmp, de->d_name);
+		_cleanup_free_ char *p = hvc_path_join(dir, de->d_name);
 		st->bytes_freed += hvc_image_tree_bytes(p);
 		hvc_rm_rf(p, NULL);
 		st->temp_removed++;
 	}
 	if (d)
 		closedir(d);
+}
+
+static void sweep_scratch(struct hvc_image_store *s, struct hvc_image_gc_stats *st)
+{
+	sweep_dir(s->tmp, "", st);
+	sweep_dir(s->layout, "index.json.tmp.", st);
 }
 
 int hvc_image_gc(struct hvc_image_store *s, bool wait, struct hvc_image_gc_stats *st,

@@ -150,6 +150,32 @@ static bool is_hex(const char *s)
 	return true;
 }
 
+/* An image removed (hvc image rm/prune) between our read of index.json and
+ * of its blobs is not found, not damaged: 0 with *out NULL. */
+static int load_unless_removed(struct hvc_image_store *s, json_object *d, const char *name,
+			       struct hvc_image **out, struct hvc_error *err)
+{
+	const char *dg = hvc_json_get_string(d, "digest") ?: "";
+	int r = hvc_image_load_manifest(s, dg, hvc_json_get_int(d, "size", -1), name, out, err);
+	if (r == 0 || !err || err->code != ENOENT || hvc_image_manifest_indexed(s, dg))
+		return r;
+	hvc_error_clear(err);
+	return 0;
+}
+
+bool hvc_image_manifest_indexed(struct hvc_image_store *s, const char *digest)
+{
+	_cleanup_json_ json_object *idx = NULL;
+	if (hvc_image_index_read(s, &idx, NULL) < 0)
+		return true; /* cannot tell: keep the first error */
+	json_object *ms = hvc_json_get(idx, "manifests");
+	for (size_t i = 0; i < json_object_array_length(ms); i++)
+		if (!strcmp(hvc_json_get_string(json_object_array_get_idx(ms, i), "digest") ?: "",
+			    digest))
+			return true;
+	return false;
+}
+
 static int resolve_in_index(struct hvc_image_store *s, const char *ref, struct hvc_image **out,
 			    struct hvc_error *err)
 {
@@ -164,9 +190,7 @@ static int resolve_in_index(struct hvc_image_store *s, const char *ref, struct h
 		json_object *d = json_object_array_get_idx(ms, i);
 		_cleanup_free_ char *en = entry_name(d);
 		if (en && !strcmp(en, norm))
-			return hvc_image_load_manifest(s, hvc_json_get_string(d, "digest") ?: "",
-						       hvc_json_get_int(d, "size", -1), en, out,
-						       err);
+			return load_unless_removed(s, d, en, out, err);
 	}
 	/* by digest or a unique digest prefix (at least 4 hex digits) */
 	const char *hex = hvc_str_has_prefix(ref, "sha256:") ? ref + 7 : ref;
@@ -189,8 +213,7 @@ static int resolve_in_index(struct hvc_image_store *s, const char *ref, struct h
 	if (!hit)
 		return 0;
 	_cleanup_free_ char *en = entry_name(hit);
-	return hvc_image_load_manifest(s, hvc_json_get_string(hit, "digest"),
-				       hvc_json_get_int(hit, "size", -1), en, out, err);
+	return load_unless_removed(s, hit, en, out, err);
 }
 
 int hvc_image_find(struct hvc_image_store *s, const char *ref, struct hvc_image **out,

@@ -37,6 +37,8 @@ void hvc_hasher_free(struct hvc_hasher *h);
 int hvc_image_resolve_config(struct hvc_image_store *s, const char *ref, struct hvc_image **img,
 			     json_object **cfg, struct hvc_error *err);
 int hvc_image_index_read(struct hvc_image_store *s, json_object **out, struct hvc_error *err);
+/* Whether index.json still lists manifest digest (true when it cannot be read). */
+bool hvc_image_manifest_indexed(struct hvc_image_store *s, const char *digest);
 int hvc_image_index_write(struct hvc_image_store *s, json_object *index, struct hvc_error *err);
 /* The reference as index.json knows it (no default image made): 1 found
  * (*out set), 0 not there, -1 error (an empty reference is one). */

@@ -96,9 +96,20 @@ int hvc_image_lowerdirs(struct hvc_image_store *s, const struct hvc_image *img, 
 		struct hvc_image_layer l = img->layers[i];
 		snprintf(l.diff_id, sizeof(l.diff_id), "%s", img->diff_ids[i]);
 		char *d = NULL;
-		if (hvc_image_layer_unpack(s, &l, &d, err) < 0)
-			return hvc_error_prefix(err, "image %s",
-						img->name ? img->name : img->manifest_digest);
+		if (hvc_image_layer_unpack(s, &l, &d, err) < 0) {
+			/* v fills from its end: strv_free would stop at v[0] (NULL) */
+			for (size_t j = img->n_layers - i; j < img->n_layers; j++) {
+				free(v[j]);
+				v[j] = NULL;
+			}
+			const char *name = img->name ? img->name : img->manifest_digest;
+			if (err && err->code == ENOENT && img->manifest_digest &&
+			    !hvc_image_manifest_indexed(s, img->manifest_digest))
+				return hvc_image_err(err, ENOENT,
+						     "image \"%s\" not found (removed while starting)",
+						     name);
+			return hvc_error_prefix(err, "image %s", name);
+		}
 		v[img->n_layers - 1 - i] = d; /* top first */
 	}
 	*dirs = steal_pointer(&v);

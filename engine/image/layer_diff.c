@@ -65,10 +65,15 @@ struct walk {
 	struct archive_entry_linkresolver *links;
 	const char *root;
 	struct hvc_error *err;
+	const struct sink *sinks; /* w[i] writes through sinks[i] */
 };
 
 static int ar_fail(struct walk *wk, struct archive *a, const char *what, const char *path)
 {
+	/* the sink's own errno (ENOSPC ...): libarchive would only say EIO */
+	for (int i = 0; i < 2 && wk->sinks; i++)
+		if (wk->w[i] == a && wk->sinks[i].werr)
+			return hvc_err(wk->err, wk->sinks[i].werr, "%s `%s`", what, path);
 	return hvc_err(wk->err, archive_errno(a) > 0 ? archive_errno(a) : EIO, "%s `%s`: %s", what, path,
 		       archive_error_string(a) ? archive_error_string(a) : "archive error");
 }
@@ -260,6 +265,7 @@ static void layer_out_free(struct layer_out *o)
 static int open_writers(struct layer_out *o, const char *blob_path, struct hvc_error *err)
 {
 	struct walk *wk = &o->wk;
+	wk->sinks = o->s;
 	o->s[0].md = EVP_MD_CTX_new();
 	o->s[1].md = EVP_MD_CTX_new();
 	if (!o->s[0].md || !o->s[1].md || !EVP_DigestInit_ex(o->s[0].md, EVP_sha256(), NULL) ||

@@ -39,6 +39,23 @@ static char **exec_env(const struct hvc_ctr_spec *s, const struct hvc_ctr_exec_o
 	return env;
 }
 
+/* The command dies with the helper and the helper with `hvc exec` (a kill -9
+ * of hvc exec left the command running: tests/fault/kill9.sh). The death
+ * signals are set where no later step clears them (a uid change does), and
+ * each checks that its parent did not die before: the helper by its parent's
+ * pid, the command (whose parent is outside its PID namespace) by the pipe
+ * whose write end only the helper holds. */
+static pid_t exec_caller;
+static int helper_alive = -1;
+
+static void die_with_parent(void)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	struct pollfd p = { helper_alive, POLLIN, 0 };
+	if (helper_alive >= 0 && poll(&p, 1, 0) > 0 && (p.revents & POLLHUP))
+		_exit(137);
+}
+
 static __attribute__((noreturn)) void exec_child(const struct hvc_ctr_spec *s, const struct hvc_ctr_exec_opts *o,
 						  const struct hvc_sc_bpf *sc, int slave)
 {
@@ -67,6 +84,7 @@ static __attribute__((noreturn)) void exec_child(const struct hvc_ctr_spec *s, c
 	if (hvc_rt_confine(&conf, &err) < 0)
 		goto fail;
 	environ = env;
+	die_with_parent();
 	execvp(o->argv[0], o->argv);
 	int e = errno;
 	if (e == ENOENT)
@@ -123,6 +141,8 @@ static __attribute__((noreturn)) void helper_main(const struct hvc_ctr_spec *spe
 	struct hvc_error e = { 0 };
 	prctl(PR_SET_DUMPABLE, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != exec_caller)
+		_exit(137);
 	if (hvc_rt_cgroup_attach(cg, getpid(), &e) < 0) {
 		fprintf(stderr, "hvc: exec: %s\n", e.msg);
 		_exit(126);
@@ -136,11 +156,18 @@ static __attribute__((noreturn)) void helper_main(const struct hvc_ctr_spec *spe
 		fprintf(stderr, "hvc: exec: join the container's namespaces: %s\n", strerror(errno));
 		_exit(126);
 	}
+	int alive[2];
+	if (pipe2(alive, O_CLOEXEC) < 0)
+		_exit(126);
 	pid_t cmd = fork(); /* the first child after setns(PID) is inside the namespace */
 	if (cmd < 0)
 		_exit(126);
-	if (cmd == 0)
+	if (cmd == 0) {
+		close(alive[1]);
+		helper_alive = alive[0];
 		exec_child(spec, o, sc, slave);
+	}
+	close(alive[0]);
 	_exit(wait_status(cmd));
 }
 
@@ -192,6 +219,7 @@ int hvc_ctr_exec(const char *id, const struct hvc_ctr_exec_opts *o, struct hvc_e
 	if (o->tty && open_pty(&master, &slave, err) < 0)
 		goto out;
 	fflush(NULL);
+	exec_caller = getpid();
 	pid_t helper = fork();
 	if (helper < 0) {
 		hvc_err(err, errno, "fork");

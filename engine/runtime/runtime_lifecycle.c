@@ -187,8 +187,7 @@ int hvc_ctr_reclaim_if_stale(const char *id, struct hvc_error *err)
 		/* no state.json: a start that was killed before it wrote one. Leave
 		 * it alone unless the config is old enough to be abandoned. */
 		_cleanup_free_ char *cfgp = hvc_path_join(dir, "config.json");
-		struct stat sb;
-		if (stat(dir, &sb) == 0 && time(NULL) - sb.st_mtime > 30) {
+		if (!hvc_rt_ctr_start_in_progress(dir)) {
 			struct hvc_rt_cgroup cg;
 			_cleanup_free_ char *name = hvc_rt_cgroup_name_for(id);
 			hvc_rt_cgroup_from_name(name, &cg);
@@ -259,9 +258,8 @@ static bool cgroup_in_use(const char *id)
 		return false;
 	if (hvc_ctr_state_read(id, &st, NULL) == 0)
 		return st.status == HVC_CTR_RUNNING;
-	/* a start in progress has no state yet: leave young ones alone */
-	struct stat sb;
-	return stat(dir, &sb) == 0 && time(NULL) - sb.st_mtime < 30;
+	/* a start in progress has no state yet: leave it alone */
+	return hvc_rt_ctr_start_in_progress(dir);
 }
 
 /* cgroups of this root whose container is gone or not running. */

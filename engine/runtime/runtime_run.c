@@ -390,6 +390,7 @@ static struct hvc_ctr *ctr_new(const struct hvc_ctr_spec *s)
 	struct hvc_ctr *c = hvc_xcalloc(1, sizeof(*c));
 	c->t.t0 = hvc_now_ns();
 	c->pidfd = c->out_r = c->err_r = c->in_w = c->ready_r = c->deleter = c->net.ns_fd = -1;
+	c->dir_lock = -1;
 	c->spec = s;
 	c->tty = s->tty;
 	return c;
@@ -444,6 +445,8 @@ void hvc_rt_ctr_free(struct hvc_ctr *c)
 			close(fds[i]);
 	if (c->net.ns_fd >= 0)
 		close(c->net.ns_fd);
+	if (c->dir_lock >= 0)
+		close(c->dir_lock);
 	hvc_net_lease_clear(&c->net.lease);
 	free(c->dir);
 	free(c->rootfs);

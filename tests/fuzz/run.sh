@@ -1,0 +1,39 @@
+#!/bin/bash
+# Runs libFuzzer targets for a fixed time each (make fuzz-smoke / make fuzz):
+# the committed corpus (tests/fuzz/corpus/TARGET: seeds and crash
+# regressions) is run first, then mutated; new inputs go to
+# build-fuzz/corpus/TARGET (kept between runs, not committed), crashes to
+# build-fuzz/crashes/. One line per target: executions, coverage (edges),
+# features, corpus size, crashes. Exits 1 when any target crashed.
+# Usage: tests/fuzz/run.sh SECONDS TARGET...
+set -u
+cd "$(dirname "$0")/../.." && root=$PWD
+secs=$1
+shift
+failed=0
+mkdir -p build-fuzz/crashes build-fuzz/logs
+for t in "$@"; do
+	bin=bin/fuzz/fuzz_$t
+	work=$root/build-fuzz/corpus/$t
+	log=build-fuzz/logs/$t.log
+	mkdir -p "$work"
+	opts=(-max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 -max_len=65536
+	      -close_fd_mask=3 -print_final_stats=1 -artifact_prefix="$root/build-fuzz/crashes/$t-")
+	[ -f "tests/fuzz/dict/$t.dict" ] && opts+=(-dict="$root/tests/fuzz/dict/$t.dict")
+	before=$(ls build-fuzz/crashes | grep -c "^$t-" || true)
+	"$bin" "${opts[@]}" "$work" "$root/tests/fuzz/corpus/$t" >"$log" 2>&1
+	rc=$?
+	after=$(ls build-fuzz/crashes | grep -c "^$t-" || true)
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+	last=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -1)
+	cov=$(sed -E 's/.*cov: ([0-9]+).*/\1/' <<<"$last")
+	ft=$(sed -E 's/.*ft: ([0-9]+).*/\1/' <<<"$last")
+	corp=$(sed -E 's/.*corp: ([0-9]+).*/\1/' <<<"$last")
+	echo "fuzz: $t: ${execs:-?} executions in ${secs}s, cov ${cov:-?} edges, ft ${ft:-?}, corpus ${corp:-?}, crashes $((after - before))"
+	if [ "$rc" -ne 0 ] || [ "$after" -ne "$before" ]; then
+		failed=1
+		echo "fuzz: $t failed (exit $rc); log $log:"
+		grep -E 'ERROR|FUZZ PROPERTY|SUMMARY|runtime error|artifact' "$log" | head -20 | sed 's/^/    /'
+	fi
+done
+exit $failed

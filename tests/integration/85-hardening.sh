@@ -1,0 +1,83 @@
+#!/bin/bash
+# Hardening, the short versions `make check` runs (docs/reliability.md has the
+# long ones): a run killed between its cgroup and its state (the leak the kill
+# loop found), a missing layer blob (the leak SAN=1 found), the kill -9
+# loop, the disk-full cases, and the load loops without the image rm race
+# (open: docs/reliability.md) — in this test's own network namespace.
+if [ -z "${HVC_HARDENING_NETNS:-}" ]; then
+	[ "$(id -u)" = 0 ] || { echo "skip: needs root (cgroups, mounts, a tmpfs)"; exit 77; }
+	unshare --net true 2>/dev/null || { echo "skip: cannot make a network namespace here"; exit 77; }
+	exec unshare --net env HVC_HARDENING_NETNS=1 bash "$0"
+fi
+. "$(dirname "$0")/lib.sh"
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+export HVC_BIN="$HVC"
+ip link set lo up
+
+# A start killed after its cgroup was made and before it wrote state.json:
+# `hvc system prune` must reclaim it at once (it waited 30 s, guessing by age).
+"$HVC" image import --busybox >/dev/null || fail "import busybox"
+for attempt in 1 2 3; do
+	coproc RUN { exec "$HVC" --log-level debug run busybox sh -c 'echo hvc85; sleep 5' 2>&1; }
+	pid=$RUN_PID
+	killed=0
+	while read -r -t 10 line <&"${RUN[0]}"; do
+		case "$line" in *"cgroup hvc/"*created*) kill -9 "$pid"; killed=1; break ;; esac
+	done
+	wait "$pid" 2>/dev/null
+	[ "$killed" = 1 ] && break
+done
+[ "$killed" = 1 ] || fail "never saw the cgroup line of a start to kill it there"
+"$HVC" system prune >/dev/null || fail "system prune after the kill"
+. "$HERE/fault/lib.sh"
+TOKEN=hvc85
+out=$(leaks_cgroups; leaks_procs; leaks_mounts) || fail "kill at the cgroup step: prune left: $out"
+[ -z "$(ls "$HVC_ROOT/containers" 2>/dev/null | grep -v '^\.')" ] || fail "kill at the cgroup step: a container directory is left"
+ok "a start killed at its cgroup step is reclaimed by the next prune"
+
+# hvc exec killed with -9: its command must not outlive it (it did).
+# the exec'd command's pids (not this script's greps)
+exec_cmd_pids() {
+	local f
+	for f in /proc/[0-9]*/cmdline; do
+		[ "$(tr '\0' ' ' 2>/dev/null <"$f")" = "sh -c sleep 300; echo hvc85exec " ] && echo "${f%/cmdline}"
+	done
+}
+cid=$("$HVC" run -d busybox sleep 300) || fail "start the exec target"
+"$HVC" exec "$cid" sh -c 'sleep 300; echo hvc85exec' &
+epid=$!
+for i in $(seq 50); do [ -n "$(exec_cmd_pids)" ] && break; sleep 0.1; done
+[ -n "$(exec_cmd_pids)" ] || fail "the exec'd command never started"
+kill -9 "$epid"; wait "$epid" 2>/dev/null
+for i in $(seq 20); do [ -z "$(exec_cmd_pids)" ] && break; sleep 0.1; done
+left=$(exec_cmd_pids)
+[ -z "$left" ] || fail "hvc exec killed: its command is still running: $left"
+"$HVC" rm -f "$cid" >/dev/null
+ok "a killed hvc exec takes its command with it"
+
+# An image whose top layer blob vanished (image rm racing a run found it):
+# the run fails with a clear error, and — with a SAN=1 build — the layer
+# path already unpacked below it is not leaked (LeakSanitizer found it).
+mkdir -p "$TEST_TMP/ctx"
+printf 'FROM busybox\nRUN echo top >/top\n' >"$TEST_TMP/ctx/Dockerfile"
+"$HVC" build -t hard85 "$TEST_TMP/ctx" >/dev/null 2>&1 || fail "build hard85"
+top=$("$HVC" image inspect hard85 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Layers"][-1]["digest"])') ||
+	fail "hard85: no top layer digest"
+rm -rf "$HVC_ROOT/layers" "$HVC_ROOT/images/blobs/sha256/${top#sha256:}"
+out=$(ASAN_OPTIONS="log_path=$TEST_TMP/san" "$HVC" run --rm hard85 true 2>&1) && fail "run with a missing layer blob succeeded"
+expect_contains "$out" "hvc: run: image hard85:latest: layer blob $top: missing"
+! ls "$TEST_TMP"/san.* >/dev/null 2>&1 || fail "sanitizer report: $(head -20 "$TEST_TMP"/san.*)"
+"$HVC" image rm -f hard85 >/dev/null 2>&1
+ok "a missing layer blob: clear error, nothing leaked"
+
+out=$(bash "$HERE/fault/kill9.sh" "${HVC_FAULT_ITER:-12}" 0 2>&1) || fail "kill -9 loop: $(tail -25 <<<"$out")"
+ok "kill -9 loop: $(tail -1 <<<"$out")"
+
+out=$(bash "$HERE/fault/diskfull.sh" 2>&1)
+rc=$?
+[ "$rc" = 77 ] && echo "skip: disk full: $(tail -1 <<<"$out")"
+[ "$rc" = 0 ] || [ "$rc" = 77 ] || fail "disk full: $(tail -15 <<<"$out")"
+[ "$rc" = 0 ] && ok "disk full: $(tail -1 <<<"$out")"
+
+out=$(bash "$HERE/load/load.sh" 16 1 6 0 2>&1) || fail "load: $(tail -25 <<<"$out")"
+ok "load: $(tail -1 <<<"$out")"
