@@ -1,4 +1,4 @@
-/* hvc ps [-a] [-q] [--no-trunc] [--format F]: list containers (running only
+/* hvc ps [-a] [-q] [--no-trunc] [-f KEY=VALUE] [--format F]: list containers (running only
  * unless -a), newest first, with docker's columns and field names. Stale
  * ones (their hvc was killed) are reclaimed on the way. */
 #include <string.h>
@@ -8,6 +8,7 @@
 #include "format.h"
 #include "hvc/container.h"
 #include "hvc/network.h"
+#include "ps_filter.h"
 
 static const struct hvc_fmt_field ps_fields[] = {
 	{ "ID", "CONTAINER ID" }, { "Image", "IMAGE" },	    { "Command", "COMMAND" }, { "CreatedAt", "CREATED AT" },
@@ -24,11 +25,13 @@ struct ps_row {
 
 static void ps_usage(void)
 {
-	printf("Usage: hvc ps [-a] [-q] [--no-trunc] [--format FORMAT]\n"
+	printf("Usage: hvc ps [-a] [-q] [--no-trunc] [-f|--filter KEY=VALUE] [--format FORMAT]\n"
 	       "List containers, newest first (running ones; -a: all).\n\n"
 	       "  -a, --all          also stopped and created containers\n"
 	       "  -q, --quiet        only the IDs\n"
 	       "      --no-trunc     full IDs and commands\n"
+	       "  -f, --filter K=V   only matching containers; keys: id (prefix), name (substring),\n"
+	       "                     status (created|running|exited), network, ancestor (image), exited (code)\n"
 	       "      --format F     json, table [TEMPLATE], or a template such as '{{.Names}}\\t{{.Status}}'\n"
 	       "                     fields: ID Image Command CreatedAt RunningFor Status State Ports Names\n");
 }
@@ -72,7 +75,8 @@ static void add_ports(json_object *row, const struct hvc_ctr_spec *s)
 }
 
 /* One container's row, NULL when it is not to be listed. */
-static json_object *ps_row(const char *id, bool all, bool notrunc, int64_t now, int64_t *created)
+static json_object *ps_row(const char *id, const struct ps_filter *f, bool all, bool notrunc, int64_t now,
+			   int64_t *created)
 {
 	struct hvc_ctr_state st;
 	struct hvc_ctr_spec s;
@@ -81,7 +85,7 @@ static json_object *ps_row(const char *id, bool all, bool notrunc, int64_t now, 
 	if (hvc_ctr_state_read(id, &st, NULL) < 0 || hvc_ctr_config_read(id, &s, &raw, NULL) < 0)
 		return NULL;
 	json_object *row = NULL;
-	if (all || st.status == HVC_CTR_RUNNING) {
+	if ((all || st.status == HVC_CTR_RUNNING) && ps_filter_match(f, id, &st, &s)) {
 		char buf[128], d[48];
 		const char *at = hvc_json_get_string(raw, "created");
 		*created = hvc_fmt_parse_time(at);
@@ -119,14 +123,14 @@ static int newest_first(const void *a, const void *b)
 }
 
 /* The rows to list, newest first, as a JSON array. */
-static json_object *ps_rows(char **ids, bool all, bool notrunc)
+static json_object *ps_rows(char **ids, const struct ps_filter *f, bool all, bool notrunc)
 {
 	size_t n = hvc_strv_len(ids), k = 0;
 	_cleanup_free_ struct ps_row *rows = hvc_xcalloc(n + 1, sizeof(*rows));
 	int64_t now = (int64_t)time(NULL);
 	for (size_t i = 0; i < n; i++) {
 		struct ps_row r = { 0 };
-		if ((r.row = ps_row(ids[i], all, notrunc, now, &r.created))) {
+		if ((r.row = ps_row(ids[i], f, all, notrunc, now, &r.created))) {
 			r.created_ns = config_mtime_ns(ids[i]);
 			rows[k++] = r;
 		}
@@ -143,31 +147,37 @@ int hvc_cmd_ps(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "all", no_argument, NULL, 'a' },	     { "quiet", no_argument, NULL, 'q' },
 		{ "no-trunc", no_argument, NULL, 'n' },	     { "format", required_argument, NULL, 'F' },
-		{ "help", no_argument, NULL, 'h' },	     { NULL, 0, NULL, 0 },
+		{ "filter", required_argument, NULL, 'f' },  { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
+	__attribute__((cleanup(ps_filter_clear))) struct ps_filter filter = { 0 };
+	struct hvc_error err = { 0 };
 	bool all = false, quiet = false, notrunc = false;
 	const char *format = NULL;
 	int c;
-	while ((c = hvc_cli_getopt(argc, argv, "aqh", opts)) != -1) {
+	while ((c = hvc_cli_getopt(argc, argv, "aqf:h", opts)) != -1) {
 		switch (c) {
 		case 'a': all = true; break;
 		case 'q': quiet = true; break;
 		case 'n': notrunc = true; break;
 		case 'F': format = optarg; hvc_cli_set_format(optarg); break;
+		case 'f':
+			if (ps_filter_add(&filter, optarg, &err) < 0)
+				return hvc_cli_usage_error("ps", "%s", err.msg);
+			break;
 		case 'h': ps_usage(); return 0;
 		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
 	}
 	if (optind < argc)
 		return hvc_cli_usage_error("ps", "unexpected argument \"%s\"", argv[optind]);
-	struct hvc_error err = { 0 };
 	_cleanup_fmt_ struct hvc_fmt *fmt = hvc_fmt_parse(quiet ? "{{.ID}}" : format, PS_TABLE, ps_fields, &err);
 	if (!fmt)
 		return hvc_cli_fail("ps", &err, HVC_EXIT_USAGE);
 	_cleanup_strv_ char **ids = NULL;
 	if (hvc_ctr_list(&ids, &err) < 0)
 		return hvc_cli_fail("ps", &err, HVC_EXIT_FAIL);
-	_cleanup_json_ json_object *rows = ps_rows(ids, all, notrunc);
+	_cleanup_json_ json_object *rows = ps_rows(ids, &filter, all || ps_filter_lists_stopped(&filter), notrunc);
 	hvc_fmt_print(fmt, rows, stdout);
 	return 0;
 }

@@ -43,7 +43,7 @@ static void run_usage(FILE *f)
 		"  --data-disk SIZE   attach an empty ext4 data disk, mounted on /data\n"
 		"  -e, --env K=V      set an environment variable (repeatable)\n"
 		"  -w, --workdir DIR  working directory of the command\n"
-		"  --machine TYPE     pc (default), q35 or microvm\n"
+		"  --machine TYPE     pc (default) or q35\n"
 		"  --compress ALG     initramfs compression: none (default: fastest boot), gzip, zstd, lz4\n"
 		"  --cmdline ARGS     extra kernel command line arguments\n"
 		"  --timeout S        seconds to wait for READY (default 60 under TCG, 10 under KVM)\n"
@@ -193,7 +193,11 @@ static int parse_run(int argc, char **argv, struct hvc_vm_opts *o, char ***env, 
 			hvc_strv_push(env, optarg);
 			break;
 		case 'w': o->workdir = optarg; break;
-		case 'M': o->machine = optarg; break;
+		case 'M':
+			if (hvc_vm_machine_check(optarg, &err) < 0)
+				return hvc_cli_usage_error("vm run", "%s", err.msg);
+			o->machine = optarg;
+			break;
 		case 'K': o->extra_cmdline = optarg; break;
 		case 'T': *timings = true; break;
 		case 'r':

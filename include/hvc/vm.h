@@ -187,7 +187,7 @@ struct hvc_vm_def {
 	const char *name;
 	const char *uuid;       /* may be NULL: libvirt picks one */
 	const char *virt_type;  /* "kvm" or "qemu" (TCG) */
-	const char *machine;    /* "pc", "q35", "microvm" */
+	const char *machine;    /* "pc" or "q35" */
 	const char *emulator;   /* may be NULL: libvirt's default */
 	unsigned vcpus;         /* >= 1 */
 	uint64_t memory_mib;    /* >= 16 */
@@ -211,6 +211,8 @@ struct hvc_vm_def {
 	const char *cmd_channel;
 };
 /* Renders def as libvirt domain XML (malloc'd). Rejects invalid values. */
+/* 0 for a machine type hvc can boot (NULL, "pc", "q35"), else an error naming them. */
+int hvc_vm_machine_check(const char *machine, struct hvc_error *err);
 int hvc_vm_domain_xml(const struct hvc_vm_def *def, char **xml, struct hvc_error *err);
 
 /* ---------- domain lifecycle (vmdriver/domain.c) ---------------------- */

@@ -136,7 +136,7 @@ comp() { # words... -> the completions of the last one
 	[ "$(complete -p hvc)" = "complete -F _hvc hvc" ] || fail "complete -p hvc: $(complete -p hvc)"
 	[ "$(comp ima)" = "image images " ] || fail "ima: $(comp ima)"
 	[ "$(comp vm r)" = "rm run " ] || fail "vm r: $(comp vm r)"
-	[ "$(comp ps --f)" = "--format " ] || fail "ps --f: $(comp ps --f)"
+	[ "$(comp ps --f)" = "--filter --format " ] || fail "ps --f: $(comp ps --f)"
 	[ "$(comp run --rm bu)" = "busybox:latest " ] || fail "run bu: $(comp run --rm bu)"
 	[ "$(comp help vers)" = "version " ] || fail "help vers: $(comp help vers)"
 	[ -z "$(comp zzz)" ] || fail "zzz: $(comp zzz)"

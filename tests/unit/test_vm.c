@@ -86,12 +86,11 @@ START_TEST(xml_golden_files)
 	golden("disk-kvm-pinned", b);
 
 	struct hvc_vm_def m = base_def();
-	m.machine = "microvm";
 	m.data_disk = "/d.img";
 	m.emulator = "/usr/bin/qemu-system-x86_64";
 	_cleanup_free_ char *c = NULL;
 	ck_assert_int_eq(hvc_vm_domain_xml(&m, &c, &err), 0);
-	golden("microvm-data", c);
+	golden("data-emulator", c);
 
 	struct hvc_vm_def n = base_def();
 	struct hvc_vm_net net = { .bridge = "br-test", .address = "10.99.0.2", .prefix = 24 };
@@ -137,6 +136,10 @@ START_TEST(xml_rejects_bad_definitions)
 	d.machine = "isapc";
 	ck_assert_int_lt(hvc_vm_domain_xml(&d, &x, &err), 0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "isapc"));
+	d = base_def();
+	d.machine = "microvm";
+	ck_assert_int_lt(hvc_vm_domain_xml(&d, &x, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "use pc or q35"));
 	d = base_def();
 	d.cpuset = "0;rm";
 	ck_assert_int_lt(hvc_vm_domain_xml(&d, &x, &err), 0);
