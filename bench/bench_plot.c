@@ -149,6 +149,152 @@ static int chart_startup(json_object *r, const char *dir, struct hvc_error *err)
 	return 0;
 }
 
+/* ---------- the start-up phase chart -------------------------------------
+ * One horizontal bar per backend, each phase a segment from the previous
+ * phase's median to its own (the phases are times from the request). The
+ * x axis is logarithmic so a container's milliseconds and a VM's seconds
+ * are both readable; a backend reporting no phases gets one segment to its
+ * READY median. */
+
+#define PHASES_MAX 24
+static const long phase_colours[] = {0x4e79a7, 0xf28e2b, 0x59a14f, 0xe15759,
+				     0x76b7b2, 0xedc948, 0xb07aa1, 0xff9da7,
+				     0x9c755f, 0xbab0ac, 0x1b9e77, 0x7570b3};
+
+struct phase_row {
+	const char *name[PHASES_MAX];
+	double ms[PHASES_MAX];
+	size_t n;
+};
+
+/* The backend's phase medians, sorted by time. */
+static void phase_row(json_object *r, const char *backend, struct phase_row *row)
+{
+	row->n = 0;
+	json_object *keys = hvc_bench_phase_names(r, backend);
+	if (keys) {
+		json_object_object_foreach(keys, k, v0)
+		{
+			(void)v0;
+			double m = hvc_bench_phase_median(r, backend, k);
+			if (isfinite(m) && m > 0 && row->n < PHASES_MAX) {
+				row->name[row->n] = k;
+				row->ms[row->n++] = m;
+			}
+		}
+	}
+	if (row->n == 0) {
+		double m = num(hvc_bench_summary_find(r, backend, "startup", "ready_ms"), "median");
+		if (isfinite(m) && m > 0) {
+			row->name[0] = "READY (no phases reported)";
+			row->ms[row->n++] = m;
+		}
+	}
+	for (size_t a = 1; a < row->n; a++)
+		for (size_t c = a; c > 0 && row->ms[c - 1] > row->ms[c]; c--) {
+			double t = row->ms[c];
+			const char *tn = row->name[c];
+			row->ms[c] = row->ms[c - 1], row->name[c] = row->name[c - 1];
+			row->ms[c - 1] = t, row->name[c - 1] = tn;
+		}
+}
+
+/* The colour of a phase: one per distinct name over the whole chart. */
+static long phase_colour(const char **seen, size_t *nseen, const char *name)
+{
+	size_t i = 0;
+	while (i < *nseen && strcmp(seen[i], name))
+		i++;
+	if (i == *nseen && *nseen < PHASES_MAX)
+		seen[(*nseen)++] = name;
+	return phase_colours[i % (sizeof(phase_colours) / sizeof(phase_colours[0]))];
+}
+
+/* gnuplot's enhanced text reads _ as a subscript: phase names read with spaces. */
+static const char *phase_label(char *buf, size_t size, const char *name)
+{
+	size_t k = 0;
+	for (const char *p = name; *p && k + 1 < size; p++)
+		buf[k++] = *p == '_' ? ' ' : *p == '\'' || *p == '"' ? '`' : *p;
+	buf[k] = 0;
+	return buf;
+}
+
+static void phases_key(struct chart *c, const char **seen, size_t nseen, double floor_ms,
+		       size_t ny)
+{
+	/* room right of the longest bar for its label */
+	fprintf(c->gp,
+		"set logscale x\nset xrange [%g:*]\nset offsets 0, graph 0.12, 0, 0\n"
+		"set xlabel 'milliseconds from the request (log scale)'\n"
+		"set yrange [-0.6:%zu.6]\nset grid xtics lc rgb '#dddddd'\n"
+		"set key outside right top\nset xtics norotate\n",
+		floor_ms, ny ? ny - 1 : 0);
+	char plot[4096] = "plot 'phases.dat' using (sqrt($2*$3)):1:2:3:($1-0.32):($1+0.32):4 "
+			  "with boxxyerror lc rgb variable notitle";
+	for (size_t i = 0; i < nseen; i++) {
+		char part[160], nm[96];
+		snprintf(part, sizeof(part), ", keyentry with boxes lc rgb '#%06lx' title '%s'",
+			 phase_colours[i % (sizeof(phase_colours) / sizeof(phase_colours[0]))],
+			 phase_label(nm, sizeof(nm), seen[i]));
+		strncat(plot, part, sizeof(plot) - strlen(plot) - 1);
+	}
+	chart_plot(c, plot);
+}
+
+static int chart_phases(json_object *r, const char *dir, struct hvc_error *err)
+{
+	const char *names[16];
+	size_t n;
+	available_backends(r, names, &n);
+	static struct phase_row rows[16];
+	double floor_ms = INFINITY;
+	size_t ny = 0;
+	for (size_t i = 0; i < n; i++) {
+		phase_row(r, names[i], &rows[i]);
+		if (rows[i].n)
+			floor_ms = fmin(floor_ms, rows[i].ms[0]), ny++;
+	}
+	if (!has_workload(r, "startup") || !isfinite(floor_ms))
+		return 0;
+	struct chart c = {0};
+	if (chart_open(&c, dir, "phases",
+		       "Start-up phases per backend (medians; each segment ends at its phase; "
+		       "log scale)",
+		       err) < 0) {
+		chart_close(&c);
+		return -1;
+	}
+	/* the axis starts a decade below the earliest phase: every segment shows */
+	floor_ms = pow(10, floor(log10(floor_ms)) - 1);
+	const char *seen[PHASES_MAX];
+	size_t nseen = 0;
+	fprintf(c.dat, "# y from to colour backend phase (ms from the request)\n");
+	char tics[1024] = "";
+	for (size_t i = 0, y = ny; i < n; i++) {
+		if (rows[i].n == 0)
+			continue;
+		y--; /* the first backend on top; backends without a bar leave no gap */
+		for (size_t k = 0; k < rows[i].n; k++) {
+			char nm[96];
+			fprintf(c.dat, "%zu %.6g %.6g %ld \"%s\" \"%s\"\n", y,
+				k ? rows[i].ms[k - 1] : floor_ms, rows[i].ms[k],
+				phase_colour(seen, &nseen, rows[i].name[k]), names[i],
+				phase_label(nm, sizeof(nm), rows[i].name[k]));
+		}
+		char t[64];
+		snprintf(t, sizeof(t), "%s'%s' %zu", *tics ? ", " : "", names[i], y);
+		strncat(tics, t, sizeof(tics) - strlen(tics) - 1);
+		double end = rows[i].ms[rows[i].n - 1];
+		fprintf(c.gp, "set label %zu '%.*f ms' at %.6g, %zu left offset 0.5,0 font ',9'\n",
+			i + 1, end < 10 ? 2 : end < 100 ? 1 : 0, end, end, y);
+	}
+	fprintf(c.gp, "set ytics (%s)\n", tics);
+	phases_key(&c, seen, nseen, floor_ms, ny);
+	chart_close(&c);
+	return 0;
+}
+
 static int chart_memory(json_object *r, const char *dir, struct hvc_error *err)
 {
 	struct chart c = {0};
@@ -328,9 +474,9 @@ int hvc_bench_plot(json_object *r, const char *dir, bool run_gnuplot, char **fai
 			       "results directory `%s`: a quote in the path is not supported", dir);
 	/* charts an earlier report drew but this results.json does not: gone */
 	static const char *const names[] = {"startup", "memory", "image-size", "throughput",
-					    "network"};
+					    "network", "phases"};
 	static const char *const exts[] = {"gp", "dat", "png", "svg"};
-	for (size_t i = 0; i < 5; i++)
+	for (size_t i = 0; i < 6; i++)
 		for (size_t k = 0; k < 4; k++) {
 			_cleanup_free_ char *n = hvc_strdup_printf("%s.%s", names[i], exts[k]);
 			_cleanup_free_ char *p = hvc_path_join(dir, n);
@@ -338,11 +484,11 @@ int hvc_bench_plot(json_object *r, const char *dir, bool run_gnuplot, char **fai
 		}
 	if (chart_startup(r, dir, err) < 0 || chart_memory(r, dir, err) < 0 ||
 	    chart_sizes(r, dir, err) < 0 || chart_throughput(r, dir, err) < 0 ||
-	    chart_network(r, dir, err) < 0)
+	    chart_network(r, dir, err) < 0 || chart_phases(r, dir, err) < 0)
 		return -1;
 	if (!run_gnuplot)
 		return 0;
-	for (size_t i = 0; i < 5; i++)
+	for (size_t i = 0; i < 6; i++)
 		hvc_bench_chart_render(dir, names[i], failures);
 	return 0;
 }

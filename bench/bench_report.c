@@ -232,54 +232,13 @@ static void table_startup(FILE *f, json_object *r, json_object *bs)
 	fprintf(f, "\n![Start-up time per backend](startup.png)\n\n");
 }
 
-static bool is_startup_sample_of(json_object *s, const char *backend)
-{
-	return !strcmp(hvc_json_get_string(s, "backend") ?: "", backend) &&
-	       !strcmp(hvc_json_get_string(s, "workload") ?: "", "startup") &&
-	       !hvc_json_get_bool(s, "warmup", false);
-}
-
-/* The phases the backend reports: those of its first measured startup sample. */
-static json_object *phase_names(json_object *ss, const char *backend)
-{
-	for (size_t j = 0; j < json_object_array_length(ss); j++) {
-		json_object *s = json_object_array_get_idx(ss, j);
-		if (is_startup_sample_of(s, backend) && hvc_json_get(s, "phases"))
-			return hvc_json_get(s, "phases");
-	}
-	return NULL;
-}
-
-static double phase_median(json_object *ss, const char *backend, const char *phase)
-{
-	double vals[1024];
-	size_t n = 0;
-	for (size_t j = 0; j < json_object_array_length(ss) && n < 1024; j++) {
-		json_object *s = json_object_array_get_idx(ss, j);
-		json_object *v = is_startup_sample_of(s, backend)
-				     ? hvc_json_get(hvc_json_get(s, "phases"), phase)
-				     : NULL;
-		if (v)
-			vals[n++] = json_object_get_double(v);
-	}
-	/* median by insertion sort: n is small */
-	for (size_t a = 1; a < n; a++)
-		for (size_t c = a; c > 0 && vals[c - 1] > vals[c]; c--) {
-			double t = vals[c];
-			vals[c] = vals[c - 1];
-			vals[c - 1] = t;
-		}
-	return n == 0 ? NAN : n % 2 ? vals[n / 2] : (vals[n / 2 - 1] + vals[n / 2]) / 2;
-}
-
 /* Medians of each start-up phase the backends report, one line per backend. */
 static void startup_phases(FILE *f, json_object *r, json_object *bs)
 {
-	json_object *ss = hvc_json_get(r, "samples");
 	bool any = false;
 	for (size_t i = 0; i < json_object_array_length(bs); i++) {
 		const char *name = hvc_json_get_string(json_object_array_get_idx(bs, i), "name");
-		json_object *keys = phase_names(ss, name);
+		json_object *keys = hvc_bench_phase_names(r, name);
 		if (!keys || json_object_object_length(keys) == 0)
 			continue;
 		if (!any)
@@ -294,14 +253,14 @@ static void startup_phases(FILE *f, json_object *r, json_object *bs)
 		{
 			(void)v0;
 			char mv[32];
-			fmt_val(mv, sizeof(mv), phase_median(ss, name, k));
+			fmt_val(mv, sizeof(mv), hvc_bench_phase_median(r, name, k));
 			fprintf(f, "%s %s %s", first ? "" : ",", k, mv);
 			first = false;
 		}
 		fprintf(f, "\n");
 	}
 	if (any)
-		fprintf(f, "\n");
+		fprintf(f, "\n![Start-up phases per backend](phases.png)\n\n");
 }
 
 static void mem_table(FILE *f, json_object *r, json_object *bs, const char *workload,

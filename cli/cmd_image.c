@@ -330,8 +330,10 @@ static int image_du(int argc, char **argv)
 		case 'h':
 			printf("Usage: hvc image du [--unpack] [--json]\n"
 			       "Bytes on disk per image: compressed blobs and unpacked layers, each split\n"
-			       "into shared (a layer another image uses too) and unique. --unpack first\n"
-			       "unpacks layers that are not in the cache yet.\n");
+			       "into shared (a layer another image uses too) and unique. A layer is\n"
+			       "unpacked on its first use; until then its unpacked size shows as - (its\n"
+			       "size on disk is not known). --unpack first unpacks every layer that is not\n"
+			       "in the cache yet.\n");
 			return 0;
 		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}

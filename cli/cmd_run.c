@@ -47,7 +47,8 @@ static void usage(FILE *f)
 		"  --ready                 hvc-init prints " "HVC-READY" " before the command\n"
 		"  --pull POLICY           missing (default), always, never: pull an IMAGE that\n"
 		"                          names a registry (HOST[:PORT]/NAME[:TAG])\n"
-		"  --trace[=json]          each step of the start and exit on stderr (docs/trace.md)\n");
+		"  --trace[=json]          each step of the start and exit on stderr (docs/trace.md)\n"
+		"  --timings               print the start's phase timings on stderr at exit\n");
 }
 
 enum {
@@ -55,6 +56,7 @@ enum {
 	O_CAPADD, O_CAPDROP, O_SECOPT, O_USERNS, O_INIT, O_NOINIT, O_ENTRY, O_READY, O_DETACH_KEYS,
 	O_TRACE,
 	O_PULL,
+	O_TIMINGS,
 };
 
 static const struct option run_options[] = {
@@ -77,6 +79,7 @@ static const struct option run_options[] = {
 	{ "detach-keys", required_argument, NULL, O_DETACH_KEYS },
 	{ "trace", optional_argument, NULL, O_TRACE },
 	{ "pull", required_argument, NULL, O_PULL },
+	{ "timings", no_argument, NULL, O_TIMINGS },
 	{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 };
 
@@ -99,6 +102,7 @@ struct run_opts {
 	size_t n_detach_keys;
 	bool publish_all; /* -P: resolved against the image once it is known */
 	char *pull;       /* --pull POLICY; NULL: missing */
+	bool timings;     /* --timings: this process must be the supervisor */
 };
 
 static void run_opts_free(struct run_opts *o)
@@ -168,6 +172,7 @@ static int parse_other(struct run_opts *o, int c, const char *arg)
 	case O_CAPDROP: hvc_strv_push(&o->cap_drop, arg); return 0;
 	case O_ENTRY: replace_str(&o->entrypoint, arg); return 0;
 	case O_PULL: replace_str(&o->pull, arg); return 0;
+	case O_TIMINGS: o->timings = true; return 0;
 	case O_DETACH_KEYS:
 		if (hvc_ctr_detach_keys_parse(arg, o->detach_keys, &o->n_detach_keys, &err) < 0)
 			return hvc_cli_fail("run", &err, HVC_EXIT_RUNTIME);
@@ -210,6 +215,9 @@ static int parse(int argc, char **argv, struct run_opts *o, char **image, char *
 	}
 	*image = argv[optind];
 	*cmd = argv + optind + 1;
+	if (o->timings && (o->spec.detach || (o->spec.tty && o->spec.interactive)))
+		return hvc_cli_usage_error("run", "--timings: not with %s (another process starts the container)",
+					   o->spec.detach ? "-d" : "-it");
 	/* --rm with -d is allowed, as in Docker: the supervisor removes it at exit */
 	struct hvc_error err = { 0 };
 	if (hvc_ctr_opt_caps(&o->spec, o->cap_add, o->cap_drop, &err) < 0)
@@ -269,8 +277,31 @@ static int run_tty(struct run_opts *o)
 	return hvc_cli_run_attached(&o->spec, o->detach_keys, o->n_detach_keys);
 }
 
+/* --timings: each phase in ms from hvc_ctr_start; a phase the start never
+ * reached (no --ready, no output, no exit) is "-", never a 0 that reads as
+ * instant. */
+static void print_timings(const struct hvc_ctr_timings *t)
+{
+	const struct {
+		const char *name;
+		uint64_t at;
+	} ph[] = {
+		{ "prepared", t->prepared }, { "cgroup", t->cgroup }, { "cloned", t->cloned },
+		{ "rootfs", t->rootfs },     { "exec", t->exec },     { "READY", t->ready },
+		{ "first output", t->first_output }, { "exited", t->exited },
+	};
+	fprintf(stderr, "timings (ms):");
+	for (size_t i = 0; i < sizeof(ph) / sizeof(ph[0]); i++) {
+		if (ph[i].at && ph[i].at >= t->t0)
+			fprintf(stderr, "%s %s %.1f", i ? "," : "", ph[i].name, hvc_ns_to_ms(ph[i].at - t->t0));
+		else
+			fprintf(stderr, "%s %s -", i ? "," : "", ph[i].name);
+	}
+	fprintf(stderr, "\n");
+}
+
 /* In the foreground, this process is the supervisor. */
-static int run_foreground(struct hvc_ctr_spec *s)
+static int run_foreground(struct hvc_ctr_spec *s, bool timings)
 {
 	struct hvc_error err = { 0 };
 	struct hvc_ctr *c;
@@ -278,7 +309,10 @@ static int run_foreground(struct hvc_ctr_spec *s)
 	if (hvc_ctr_start(s, &c, &hint, &err) < 0)
 		return hvc_cli_fail("run", &err, hint);
 	struct hvc_ctr_io io = { .in_fd = s->interactive ? 0 : -1, .out_fd = 1, .err_fd = 2, .log = true };
-	int rc = hvc_ctr_wait(c, &io, &err);
+	struct hvc_ctr_timings t = { 0 };
+	int rc = hvc_ctr_wait_timed(c, &io, &t, &err);
+	if (timings)
+		print_timings(&t);
 	return rc < 0 ? hvc_cli_fail("run", &err, HVC_EXIT_RUNTIME) : rc;
 }
 
@@ -296,7 +330,7 @@ static int run(struct run_opts *o, const char *image, char **cmd)
 		return run_detached(&o->spec);
 	if (o->spec.tty && o->spec.interactive)
 		return run_tty(o);
-	return run_foreground(&o->spec);
+	return run_foreground(&o->spec, o->timings);
 }
 
 int hvc_cmd_run(int argc, char **argv)

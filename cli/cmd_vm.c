@@ -48,6 +48,7 @@ static void run_usage(FILE *f)
 		"  --cmdline ARGS     extra kernel command line arguments\n"
 		"  --timeout S        seconds to wait for READY (default 60 under TCG, 10 under KVM)\n"
 		"  --timings          print the boot timings on stderr\n"
+		"  --accel kvm|tcg    force the accelerator (default: the host probe's verdict, hvc info)\n"
 		"  --trace[=json]     each step of the run on stderr, the guest's too (docs/trace.md)\n"
 		"  --connect URI      libvirt URI (default $HVC_LIBVIRT_URI or qemu:///embed?root=$HVC_ROOT/libvirt)\n"
 		"  --wait-poweroff    after the command, wait for the guest's own power-off (default: destroy)\n"
@@ -83,6 +84,7 @@ static const struct option run_opts[] = {
 	{ "publish-all", no_argument, NULL, 'P' },
 	{ "template", no_argument, NULL, 'L' },
 	{ "trace", optional_argument, NULL, 'r' },
+	{ "accel", required_argument, NULL, 'a' },
 	{ "help", no_argument, NULL, 'h' },	{ NULL, 0, NULL, 0 },
 };
 
@@ -210,6 +212,11 @@ static int parse_run(int argc, char **argv, struct hvc_vm_opts *o, char ***env, 
 		case 'P': rn->publish_all = true; break;
 		case 'W': o->wait_poweroff = true; break;
 		case 'L': o->template_ = true; break;
+		case 'a':
+			if (strcmp(optarg, "kvm") && strcmp(optarg, "tcg"))
+				return hvc_cli_usage_error("vm run", "--accel %s: expected kvm or tcg", optarg);
+			o->accel = optarg;
+			break;
 		case 'h': run_usage(stdout); return -1;
 		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}

@@ -42,12 +42,23 @@ static int resolve_kernel_accel(struct vm_run *r, struct vm_boot *b, struct hvc_
 			       kern.path, kern.release);
 	res->kernel = hvc_xstrdup(kern.path);
 	res->kernel_release = hvc_xstrdup(kern.release);
-	struct hvc_vm_accel_info accel;
-	if (hvc_vm_accel_probe(&kern, 0, &accel, err) < 0)
+	const char *force = r->o->accel;
+	if (force && strcmp(force, "kvm") && strcmp(force, "tcg"))
+		return hvc_err(err, EINVAL, "accelerator \"%s\": expected kvm or tcg", force);
+	struct hvc_vm_accel_info accel = {.accel = HVC_VM_ACCEL_TCG};
+	/* forced TCG needs no evidence: QEMU emulates on any host */
+	if (force && !strcmp(force, "tcg"))
+		snprintf(accel.reason, sizeof(accel.reason), "forced (--accel tcg)");
+	else if (hvc_vm_accel_probe(&kern, 0, &accel, err) < 0)
 		return hvc_error_prefix(err, "accelerator probe");
+	bool kvm_forced = force && !strcmp(force, "kvm");
+	if (kvm_forced && accel.accel != HVC_VM_ACCEL_KVM)
+		return hvc_err(err, 0, "--accel kvm: KVM is not usable on this host: %s",
+			       accel.reason);
 	b->kvm = accel.accel == HVC_VM_ACCEL_KVM;
 	snprintf(res->accel, sizeof(res->accel), "%s", b->kvm ? "kvm" : "tcg");
-	res->accel_reason = hvc_xstrdup(accel.reason);
+	res->accel_reason = kvm_forced ? hvc_strdup_printf("forced (--accel kvm); %s", accel.reason)
+				       : hvc_xstrdup(accel.reason);
 	HVC_TRACE("vm.kernel", "guest kernel `%s` (%s); accelerator %s: %s", kern.path, kern.release, res->accel, accel.reason);
 	return 0;
 }

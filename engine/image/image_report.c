@@ -261,8 +261,7 @@ static void count_layers(struct hvc_image_store *s, struct hvc_image **v, json_o
 static json_object *du_row(const struct hvc_image *img, json_object *uses, json_object *unpacked)
 {
 	int64_t comp = img->manifest_size + (img->config_size > 0 ? img->config_size : 0);
-	int64_t comp_shared = 0, unp = 0, unp_shared = 0;
-	bool unp_known = true;
+	int64_t comp_shared = 0, unp = 0, unp_shared = 0, missing = 0;
 	for (size_t l = 0; l < img->n_layers; l++) {
 		const char *d = img->diff_ids[l];
 		int64_t c = img->layers[l].size > 0 ? img->layers[l].size : 0;
@@ -271,7 +270,7 @@ static json_object *du_row(const struct hvc_image *img, json_object *uses, json_
 		comp += c;
 		comp_shared += shared ? c : 0;
 		if (u < 0)
-			unp_known = false;
+			missing++;
 		else {
 			unp += u;
 			unp_shared += shared ? u : 0;
@@ -284,13 +283,15 @@ static json_object *du_row(const struct hvc_image *img, json_object *uses, json_
 	hvc_json_add_int(o, "compressed", comp);
 	hvc_json_add_int(o, "compressed_shared", comp_shared);
 	hvc_json_add_int(o, "compressed_unique", comp - comp_shared);
-	if (unp_known) {
+	if (missing == 0) {
 		hvc_json_add_int(o, "unpacked", unp);
 		hvc_json_add_int(o, "unpacked_shared", unp_shared);
 		hvc_json_add_int(o, "unpacked_unique", unp - unp_shared);
 	} else {
+		/* unknown rather than a partial sum that would read as the whole */
 		json_object_object_add(o, "unpacked", NULL);
 	}
+	hvc_json_add_int(o, "layers_not_unpacked", missing);
 	return o;
 }
 
@@ -321,8 +322,10 @@ void hvc_image_du_print(FILE *f, json_object *du)
 	fprintf(f, "%-30s %-14s %6s %11s %11s %11s %11s %11s\n", "NAME", "DIGEST", "LAYERS",
 		"COMPRESSED", "C-SHARED", "UNPACKED", "U-SHARED", "U-UNIQUE");
 	json_object *images = hvc_json_get(du, "images");
+	int64_t missing = 0;
 	for (size_t i = 0; i < json_object_array_length(images); i++) {
 		json_object *o = json_object_array_get_idx(images, i);
+		missing += hvc_json_get_int(o, "layers_not_unpacked", 0);
 		char d[16], a[32], b[32], c[32], e[32], g[32];
 		bool known = hvc_json_get(o, "unpacked") != NULL;
 		fprintf(
@@ -343,6 +346,11 @@ void hvc_image_du_print(FILE *f, json_object *du)
 					    sizeof(g))
 			  : "-");
 	}
+	if (missing)
+		fprintf(f,
+			"-: some of the image's layers are not unpacked yet: hvc unpacks a layer on "
+			"its first use (run, vm run, build, image unpack) and only then is its size "
+			"on disk known; `hvc image du --unpack` unpacks them now\n");
 	json_object *st = hvc_json_get(du, "store");
 	char a[32], b[32];
 	fprintf(

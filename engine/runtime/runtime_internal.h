@@ -43,6 +43,11 @@ int hvc_sc_bpf_default(uint64_t caps, struct hvc_sc_bpf *out, struct hvc_error *
 int hvc_rt_mounts_apply(const struct hvc_mnt_plan *plan, const char *rootfs, bool userns,
 			struct hvc_error *err);
 int hvc_rt_pivot_root(const char *rootfs, bool read_only, struct hvc_error *err);
+/* Appends /sys/fs/cgroup as the host mounts it (mountinfo: the text of
+ * /proc/self/mountinfo), read-only: cgroup2, or v1's tmpfs and a mount per
+ * hierarchy; in the container's cgroup namespace each shows its own cgroup
+ * as the root (Docker's default). Pure. */
+int hvc_mnt_plan_add_cgroup(struct hvc_mnt_plan *plan, const char *mountinfo, struct hvc_error *err);
 /* Opens (creating as needed: dirs, or an empty file when !dir) rel inside
  * rootfd, never leaving it through symlinks or "..". Returns an O_PATH fd. */
 int hvc_rt_open_in_root(int rootfd, const char *rel, bool create, bool dir, struct hvc_error *err);

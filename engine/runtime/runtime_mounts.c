@@ -51,6 +51,78 @@ static struct hvc_mnt_op *op_add(struct hvc_mnt_plan *p, enum hvc_mnt_kind kind,
 		_o;                                                     \
 	})
 
+#define CG_DIR "/sys/fs/cgroup"
+
+/* v1's per-superblock options a container may repeat: the controllers, name=,
+ * xattr, noprefix; never rw/ro (the op decides) or release_agent= (a host
+ * path run as root: not the container's to see or set). NULL when none. */
+static char *cgroup_v1_options(const char *super_opts)
+{
+	_cleanup_free_ char *in = hvc_xstrdup(super_opts);
+	char *out = hvc_xstrdup(""), *save = NULL;
+	for (char *t = strtok_r(in, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(t, "rw") || !strcmp(t, "ro") || hvc_str_has_prefix(t, "release_agent=") ||
+		    !strcmp(t, "clone_children"))
+			continue;
+		char *n = hvc_strdup_printf("%s%s%s", out, *out ? "," : "", t);
+		free(out);
+		out = n;
+	}
+	if (!*out) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+int hvc_mnt_plan_add_cgroup(struct hvc_mnt_plan *plan, const char *mountinfo, struct hvc_error *err)
+{
+	const unsigned long nsd = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	_cleanup_free_ char *buf = hvc_xstrdup(mountinfo ? mountinfo : "");
+	char *t = buf;
+	struct hvc_mountinfo_entry e;
+	bool tmpfs_root = false;
+	struct hvc_mnt_op *o;
+	while (hvc_mountinfo_next(&t, &e)) {
+		bool root = !strcmp(e.target, CG_DIR);
+		bool v1 = !strcmp(e.fstype, "cgroup"), v2 = !strcmp(e.fstype, "cgroup2");
+		if (root && !strcmp(e.fstype, "tmpfs")) {
+			/* v1 or hybrid: a tmpfs holding one directory per hierarchy,
+			 * made read-only once they are mounted (below) */
+			o = ADD(HVC_MNT_MOUNT, CG_DIR);
+			o->src = "tmpfs", o->fstype = "tmpfs", o->flags = nsd, o->data = "mode=755";
+			tmpfs_root = true;
+			continue;
+		}
+		if (!(v1 || v2) || !(root || (tmpfs_root && hvc_str_has_prefix(e.target, CG_DIR "/"))))
+			continue;
+		o = ADD(HVC_MNT_MOUNT, NULL);
+		o->dst = o->owned[0] = hvc_xstrdup(e.target);
+		o->src = o->fstype = v1 ? "cgroup" : "cgroup2";
+		/* cgroup2's options (nsdelegate, ...) belong to the host's mount */
+		o->data = o->owned[1] = v1 ? cgroup_v1_options(e.super_opts) : NULL;
+		o->flags = nsd | MS_RDONLY, o->ro = true;
+	}
+	if (tmpfs_root) {
+		/* the tmpfs itself read-only: a remount, not a bind of the tree over it */
+		o = ADD(HVC_MNT_MOUNT, CG_DIR);
+		o->src = "tmpfs", o->fstype = "tmpfs", o->data = "mode=755";
+		o->flags = MS_REMOUNT | MS_RDONLY | nsd, o->ro = true;
+	}
+	return 0;
+oom:
+	return hvc_err(err, ENOMEM, "mount plan");
+}
+
+/* The one host fact the plan reads: how the host mounts its cgroups. */
+static int plan_add_host_cgroup(struct hvc_mnt_plan *plan, struct hvc_error *err)
+{
+	_cleanup_free_ char *mi = NULL;
+	if (hvc_read_file("/proc/self/mountinfo", &mi, NULL, NULL) < 0)
+		return 0; /* no /proc: no cgroup view, as before */
+	return hvc_mnt_plan_add_cgroup(plan, mi, err);
+}
+
 int hvc_mnt_plan_build(const struct hvc_ctr_spec *s, struct hvc_mnt_plan *plan, struct hvc_error *err)
 {
 	memset(plan, 0, sizeof(*plan));
@@ -86,6 +158,10 @@ int hvc_mnt_plan_build(const struct hvc_ctr_spec *s, struct hvc_mnt_plan *plan, 
 	}
 	o = ADD(HVC_MNT_MOUNT, "/sys");
 	o->src = "sysfs", o->fstype = "sysfs", o->flags = nsd | MS_RDONLY, o->ro = true;
+	if (plan_add_host_cgroup(plan, err) < 0) {
+		hvc_mnt_plan_free(plan);
+		return -1;
+	}
 
 	for (size_t i = 0; i < s->n_vols; i++) {
 		const struct hvc_ctr_volume *v = &s->vols[i];
@@ -343,8 +419,9 @@ static void trace_op(const struct hvc_mnt_op *o, bool userns)
 	char fl[64];
 	switch (o->kind) {
 	case HVC_MNT_MOUNT:
-		HVC_TRACE("mount", "%s on %s (%s%s%s)", o->fstype, o->dst, mount_flags(o->flags, o->ro, fl, sizeof(fl)),
-			  o->data ? "," : "", o->data ? o->data : "");
+		HVC_TRACE("mount", "%s %s %s (%s%s%s)", o->fstype, o->flags & MS_REMOUNT ? "remounted at" : "on",
+			  o->dst, mount_flags(o->flags, o->ro, fl, sizeof(fl)), o->data ? "," : "",
+			  o->data ? o->data : "");
 		break;
 	case HVC_MNT_BIND:
 		HVC_TRACE("mount.bind", "`%s` on %s (%s)", o->src, o->dst, o->ro ? "ro" : "rw");

@@ -309,6 +309,11 @@ int hvc_bench_plot(json_object *results, const char *dir, bool run_gnuplot, char
 int hvc_bench_chart_script(const char *dir, const char *name, const char *title,
 			   const char *settings, const char *plot_cmd, struct hvc_error *err);
 void hvc_bench_chart_render(const char *dir, const char *name, char **failures);
+/* The start-up phases a backend reports (those of its first measured startup
+ * sample, ms from the request), borrowed or NULL, and one phase's median over
+ * the measured startup samples (NaN when none has it). */
+json_object *hvc_bench_phase_names(json_object *results, const char *backend);
+double hvc_bench_phase_median(json_object *results, const char *backend, const char *phase);
 /* The short table printed at the end of a run. */
 void hvc_bench_print_summary(FILE *f, json_object *results);
 /* Regenerates results.csv, report.md and charts in dir from results.json. */

@@ -377,6 +377,9 @@ struct hvc_vm_opts {
 	 * guest saved where hvc-init waits for its command, building the
 	 * template first when there is no valid one. */
 	bool template_;
+	/* "kvm" or "tcg" forces the accelerator (kvm fails where the host probe
+	 * finds KVM unusable, with its reason); NULL: the probe's verdict. */
+	const char *accel;
 };
 struct hvc_vm_result {
 	char id[13];

@@ -84,6 +84,21 @@ if [ "$(id -u)" = 0 ]; then
 	ok "overlayfs over the lowerdirs equals the flattened rootfs"
 fi
 
+# du before a layer is unpacked: "-" and the reason, never a partial sum
+# (root2 only imported busybox); --unpack makes the size known
+expect_status 0 env HVC_ROOT="$TEST_TMP/root2" "$HVC" image du
+grep -Eq '^busybox:latest +[0-9a-f]{12} +1 +.* +- +- +-$' <<<"$OUT" || fail "du of a packed layer: $OUT"
+expect_contains "$OUT" "-: some of the image's layers are not unpacked yet"
+expect_contains "$OUT" "hvc image du --unpack"
+HVC_ROOT="$TEST_TMP/root2" "$HVC" image du --json | python3 -c '
+import json, sys
+i = json.load(sys.stdin)["images"][0]
+assert i["unpacked"] is None and i["layers_not_unpacked"] == 1, i' || fail "du --json of a packed layer"
+expect_status 0 env HVC_ROOT="$TEST_TMP/root2" "$HVC" image du --unpack
+grep -Eq '^busybox:latest .* [0-9.]+ (KiB|MiB) +0 B +[0-9.]+ (KiB|MiB)$' <<<"$OUT" || fail "du --unpack: $OUT"
+grep -q "not unpacked yet" <<<"$OUT" && fail "du --unpack still says not unpacked: $OUT"
+ok "du says why an unpacked size is unknown; --unpack makes it known"
+
 expect_status 0 "$HVC" image du --unpack
 expect_contains "$OUT" "app:v2"
 expect_contains "$OUT" "store:"

@@ -32,6 +32,34 @@ ok "--no-init missing command: 127 with one line"
 expect_status 137 "$B" run --rm busybox sh -c 'kill -9 $$'
 ok "killed by SIGKILL: 137"
 
+# --timings: every phase of the start in order, ms from the start call; a
+# phase not reached (no --ready, no output) is "-", never 0
+timings_check() { # OUT, then the phases expected to be "-"
+	local line; line=$(grep '^timings (ms): ' <<<"$1") || fail "no timings line in: $1"
+	shift
+	python3 - "$line" "$@" <<'PY' || fail "timings line: $line"
+import sys
+line, dashes = sys.argv[1], set(sys.argv[2:])
+parts = [p.strip().rsplit(" ", 1) for p in line.split(": ", 1)[1].split(",")]
+names = [n for n, _ in parts]
+assert names == ["prepared", "cgroup", "cloned", "rootfs", "exec", "READY", "first output", "exited"], names
+last = 0.0
+for n, v in parts:
+    if n in dashes:
+        assert v == "-", (n, v)
+        continue
+    assert v != "-" and float(v) > 0 and float(v) >= last, (n, v, last)
+    last = float(v)
+PY
+}
+expect_status 0 "$B" run --rm --timings busybox echo hi
+timings_check "$OUT" READY
+expect_status 0 "$B" run --rm --timings --ready busybox true
+timings_check "$OUT" "first output"
+expect_status 2 "$B" run -d --timings busybox true
+expect_contains "$OUT" "--timings: not with -d"
+ok "--timings: the phases in order, those not reached shown as -"
+
 # --rm mounts the overlay upper volatile (never synced, never remounted);
 # a container that outlives its run keeps a durable one
 expect_status 0 "$B" run --rm busybox sh -c 'grep " / / " /proc/self/mountinfo'

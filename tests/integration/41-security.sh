@@ -89,6 +89,25 @@ id=$("$B" run -d -m 32m "${V[@]}" busybox /t/sectest hog 256)
 "$B" rm "$id" >/dev/null
 ok "memory hog under -m 32m is OOM-killed (137, oom_killed recorded)"
 
+# /sys/fs/cgroup inside, as Docker mounts it: read-only, rooted at the
+# container's own cgroup (cgroup namespace), so its limit reads from inside;
+# which file depends on the host's cgroup version
+if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
+	limit=/sys/fs/cgroup/memory.max
+else
+	limit=/sys/fs/cgroup/memory/memory.limit_in_bytes
+fi
+host_cg=$(grep -c ' /sys/fs/cgroup' /proc/self/mountinfo)
+for u in "" --userns; do
+	expect_status 0 "$B" run --rm $u -m 32m busybox sh -c "cat $limit; grep -c ' /sys/fs/cgroup' /proc/self/mountinfo; ls ${limit%/*}/hvc 2>&1; echo x > $limit 2>&1; mkdir ${limit%/*}/y 2>&1; true"
+	[ "$(head -1 <<<"$OUT")" = 33554432 ] || fail "cgroup limit from inside ($u): $OUT"
+	expect_contains "$OUT" "can't create $limit: Read-only file system"
+	expect_contains "$OUT" "can't create directory '${limit%/*}/y': Read-only file system"
+	expect_contains "$OUT" "${limit%/*}/hvc: No such file or directory"
+done
+[ "$(grep -c ' /sys/fs/cgroup' /proc/self/mountinfo)" = "$host_cg" ] || fail "the host's cgroup mounts changed"
+ok "/sys/fs/cgroup read-only inside, rooted at the container's cgroup: $limit reads the -m limit (also with --userns)"
+
 # one confinement (engine/runtime/runtime_confine.c): the command of hvc run
 # and of hvc exec end up alike; a non-root user keeps no capability
 conf='^(Groups|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):'

@@ -28,6 +28,26 @@ expect_contains "$OUT" "/dev/vdb /data ext4"
 [ -z "$("$HVC" vm ps -a -q)" ] || fail "--disk --rm left state"
 ok "--disk root and --data-disk"
 
+# 1c. --accel: tcg always works (and says it was forced); kvm boots where the
+# host probe (hvc info) finds KVM usable, else one error with the probe's reason
+read -r ACCEL REASON < <("$HVC" info --json | python3 -c 'import json,sys; v=json.load(sys.stdin)["virtualization"]; print(v["accel"], v["accel_reason"])')
+expect_status 0 "$HVC" vm run --rm --network none --accel tcg --timings --trace busybox echo forced
+expect_contains "$OUT" "forced"
+expect_contains "$OUT" "accelerator tcg: forced (--accel tcg)"
+expect_contains "$OUT" "[tcg]"
+if [ "$ACCEL" = kvm ]; then
+	expect_status 0 "$HVC" vm run --rm --network none --accel kvm --timings busybox true
+	expect_contains "$OUT" "[kvm]"
+else
+	expect_status 125 "$HVC" vm run --rm --network none --accel kvm busybox true
+	expect_contains "$OUT" "hvc: vm run: --accel kvm: KVM is not usable on this host: $REASON"
+fi
+expect_status 2 "$HVC" vm run --rm --accel hvf busybox true
+expect_contains "$OUT" "--accel hvf: expected kvm or tcg"
+[ -z "$("$HVC" vm ps -a -q)" ] || fail "--accel left state: $("$HVC" vm ps -a)"
+[ -z "$(qemu_left)" ] || fail "--accel left QEMU running"
+ok "--accel tcg forces emulation; --accel kvm as the host allows ($ACCEL: $REASON)"
+
 # 2. faults that need no boot: one clear error each, nothing left
 expect_status 125 env HVC_KERNEL=/nonexistent/vmlinuz "$HVC" vm run --rm busybox true
 expect_contains "$OUT" "kernel \`/nonexistent/vmlinuz\`: No such file"

@@ -29,7 +29,8 @@ on_exit "ls /sys/fs/cgroup/memory 2>/dev/null | grep -E '^(runc|crun)-hvcbench' 
 expect_status 0 "$HVC" bench run --suite "$TEST_TMP/tiny.json" --out "$RUN" --no-progress
 expect_contains "$OUT" "Report: $RUN/report.md"
 for f in results.json results.csv report.md startup.png startup.svg startup.gp startup.dat \
-	memory.png memory.svg image-size.png throughput.png throughput.svg throughput.gp; do
+	memory.png memory.svg image-size.png throughput.png throughput.svg throughput.gp \
+	phases.png phases.svg phases.gp phases.dat; do
 	[ -s "$RUN/$f" ] || fail "$f missing or empty"
 done
 ok "run wrote results, report and charts"
@@ -66,6 +67,38 @@ lines = open(sys.argv[1].replace("results.json", "results.csv")).read().splitlin
 assert len(lines) == len(r["samples"]) + 1, len(lines)
 PY
 ok "every backend ran or said why not; native fully measured; CSV one row per sample"
+
+# Issue 16: the phase chart: one bar per backend that measured its start-up,
+# segments back to back in time order, each ending at that phase's median
+# as results.json records it; the report shows it.
+python3 - "$RUN" <<'PY' || fail "phase chart"
+import json, statistics, sys
+d = sys.argv[1]
+r = json.load(open(d + "/results.json"))
+rows = {}
+for line in open(d + "/phases.dat"):
+    if line.startswith("#"):
+        continue
+    y, lo, hi, _colour, rest = line.split(" ", 4)
+    backend = rest.split('"')[1]
+    rows.setdefault(backend, []).append((float(lo), float(hi), rest.split('"')[3]))
+started = {s["backend"] for s in r["samples"] if s["workload"] == "startup"
+           and s["status"] == "ok" and not s.get("warmup")}
+assert set(rows) == started, (sorted(rows), sorted(started))
+for b, segs in rows.items():
+    for (lo, hi, _), nxt in zip(segs, segs[1:] + [None]):
+        assert 0 < lo < hi, (b, segs)
+        assert nxt is None or nxt[0] == hi, (b, segs)
+    ph = [s["phases"] for s in r["samples"] if s["backend"] == b and s["workload"] == "startup"
+          and s["status"] == "ok" and not s.get("warmup") and s.get("phases")]
+    if ph:
+        for lo, hi, name in segs:
+            want = statistics.median(p[name.replace(" ", "_")] for p in ph if name.replace(" ", "_") in p)
+            assert abs(want - hi) <= 1e-4 * want, (b, name, want, hi)
+    print(f"  {b}: " + ", ".join(f"{n} {hi:.1f}" for _, hi, n in segs))
+assert "](phases.png)" in open(d + "/report.md").read()
+PY
+ok "phase chart: a bar per backend, its segments the recorded phase medians, in the report"
 
 # Issue 12: every throughput sample records its measured time, at least the
 # floor; fileio runs on a volume in the very directory native uses, on the same
@@ -124,7 +157,7 @@ ok "--fileio-on overlay measures the overlay on purpose, labelled; container-lib
 cp "$RUN/report.md" "$TEST_TMP/report.before"
 rm -f "$RUN"/*.png "$RUN"/*.svg "$RUN"/*.gp "$RUN"/*.dat "$RUN/report.md" "$RUN/results.csv"
 expect_status 0 "$HVC" bench report "$RUN"
-[ -s "$RUN/startup.png" ] && [ -s "$RUN/throughput.svg" ] && [ -s "$RUN/results.csv" ] || fail "report did not regenerate the charts/CSV"
+[ -s "$RUN/startup.png" ] && [ -s "$RUN/phases.png" ] && [ -s "$RUN/throughput.svg" ] && [ -s "$RUN/results.csv" ] || fail "report did not regenerate the charts/CSV"
 cmp -s "$RUN/report.md" "$TEST_TMP/report.before" || fail "regenerated report.md differs: $(diff "$TEST_TMP/report.before" "$RUN/report.md" | head -5)"
 ok "bench report regenerates the same report from results.json"
 

@@ -351,6 +351,49 @@ START_TEST(mount_plan)
 }
 END_TEST
 
+/* /sys/fs/cgroup as the host mounts it: v1's tmpfs, a read-only mount per
+ * hierarchy with its controllers (never release_agent=), the tmpfs
+ * remounted read-only last; a v2 host's one cgroup2 mount; none elsewhere. */
+START_TEST(mount_plan_cgroup)
+{
+	static const char v1[] =
+	    "30 22 0:27 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+	    "31 30 0:28 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct\n"
+	    "34 30 0:31 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+	    "39 30 0:36 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,release_agent=/x,name=systemd\n"
+	    "40 30 0:37 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw,nsdelegate\n"
+	    "41 22 0:38 / /mnt/cg rw,relatime - cgroup cgroup rw,pids\n";
+	static const char v2[] =
+	    "25 22 0:23 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n";
+	struct hvc_error err = { 0 };
+	struct hvc_mnt_plan p = { 0 };
+	ck_assert_int_eq(hvc_mnt_plan_add_cgroup(&p, v1, &err), 0);
+	ck_assert_uint_eq(p.n, 6);
+	ck_assert_str_eq(p.ops[0].fstype, "tmpfs");
+	ck_assert(!(p.ops[0].flags & MS_RDONLY));
+	ck_assert_str_eq(p.ops[1].dst, "/sys/fs/cgroup/cpu,cpuacct");
+	ck_assert_str_eq(p.ops[1].data, "cpu,cpuacct");
+	ck_assert_str_eq(p.ops[2].data, "memory");
+	ck_assert_str_eq(p.ops[3].data, "xattr,name=systemd");
+	ck_assert_str_eq(p.ops[4].fstype, "cgroup2");
+	ck_assert_ptr_null(p.ops[4].data);
+	for (size_t i = 1; i < 5; i++)
+		ck_assert(p.ops[i].flags & MS_RDONLY);
+	ck_assert_str_eq(p.ops[5].dst, "/sys/fs/cgroup");
+	ck_assert(p.ops[5].flags & MS_REMOUNT && p.ops[5].flags & MS_RDONLY);
+	hvc_mnt_plan_free(&p);
+	ck_assert_int_eq(hvc_mnt_plan_add_cgroup(&p, v2, &err), 0);
+	ck_assert_uint_eq(p.n, 1);
+	ck_assert_str_eq(p.ops[0].fstype, "cgroup2");
+	ck_assert_str_eq(p.ops[0].dst, "/sys/fs/cgroup");
+	ck_assert(p.ops[0].flags & MS_RDONLY);
+	hvc_mnt_plan_free(&p);
+	ck_assert_int_eq(hvc_mnt_plan_add_cgroup(&p, "22 1 0:5 / /sys rw - sysfs sysfs rw\n", &err), 0);
+	ck_assert_uint_eq(p.n, 0);
+	hvc_mnt_plan_free(&p);
+}
+END_TEST
+
 START_TEST(detach_keys)
 {
 	unsigned char k[HVC_DETACH_KEYS_MAX];
@@ -468,6 +511,7 @@ static Suite *runtime_suite(void)
 	tcase_add_test(tc, seccomp_default_profile);
 	tcase_add_test(tc, seccomp_json_profile);
 	tcase_add_test(tc, mount_plan);
+	tcase_add_test(tc, mount_plan_cgroup);
 	tcase_add_test(tc, overlay_options);
 	tcase_add_test(tc, detach_keys);
 	tcase_add_test(tc, id_prefix_lookup);
