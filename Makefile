@@ -249,3 +249,10 @@ clean:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 -include $(shell find $(FUZZ_DIR) -name '*.d' 2>/dev/null)
+
+# The short fault, disk-full and load loops with their regressions
+# (docs/reliability.md); out of `make check` while two intermittent failures
+# are open (issue 17).
+.PHONY: hardening
+hardening: all
+	HVC_BIN=$(CURDIR)/bin/hvc HVC_GUEST_DIR=$(CURDIR)/bin bash tests/integration/hardening.sh

@@ -18,7 +18,8 @@ ip link set lo up
 # `hvc system prune` must reclaim it at once (it waited 30 s, guessing by age).
 "$HVC" image import --busybox >/dev/null || fail "import busybox"
 for attempt in 1 2 3; do
-	coproc RUN { exec "$HVC" --log-level debug run busybox sh -c 'echo hvc85; sleep 5' 2>&1; }
+	# --rm: an attempt that was not killed (its line came too late) removes itself
+	coproc RUN { exec "$HVC" --log-level debug run --rm busybox sh -c 'echo hvc85; sleep 5' 2>&1; }
 	pid=$RUN_PID
 	killed=0
 	while read -r -t 10 line <&"${RUN[0]}"; do
