@@ -11,15 +11,22 @@
 
 #define MiB (1024.0 * 1024.0)
 
+/* The fit of n points is slope se, intercept ie, R^2 r2e (exactly: 1e-12). */
+static void check_fit(const double *x, const double *y, size_t n, double se, double ie,
+		      double r2e)
+{
+	double s, i, r2;
+	ck_assert_int_eq(hvc_density_fit(x, y, n, &s, &i, &r2), 0);
+	ck_assert_double_eq_tol(s, se, 1e-12);
+	ck_assert_double_eq_tol(i, ie, 1e-12);
+	ck_assert_double_eq_tol(r2, r2e, 1e-12);
+}
+
 START_TEST(fit_exact_line)
 {
 	/* y = 10 + 5 N at N = 1, 2, 4, 8: the line itself, R^2 = 1 */
 	double x[] = {1, 2, 4, 8}, y[] = {15, 20, 30, 50};
-	double s, i, r2;
-	ck_assert_int_eq(hvc_density_fit(x, y, 4, &s, &i, &r2), 0);
-	ck_assert_double_eq_tol(s, 5.0, 1e-12);
-	ck_assert_double_eq_tol(i, 10.0, 1e-12);
-	ck_assert_double_eq_tol(r2, 1.0, 1e-12);
+	check_fit(x, y, 4, 5.0, 10.0, 1.0);
 }
 END_TEST
 
@@ -28,11 +35,7 @@ START_TEST(fit_noisy_points)
 	/* (1,3) (2,5) (3,4): mean x 2, mean y 4; Sxx = 2, Sxy = 1, Syy = 2 ->
 	 * slope 1/2, intercept 4 - 0.5*2 = 3, R^2 = 1/(2*2) = 0.25 */
 	double x[] = {1, 2, 3}, y[] = {3, 5, 4};
-	double s, i, r2;
-	ck_assert_int_eq(hvc_density_fit(x, y, 3, &s, &i, &r2), 0);
-	ck_assert_double_eq_tol(s, 0.5, 1e-12);
-	ck_assert_double_eq_tol(i, 3.0, 1e-12);
-	ck_assert_double_eq_tol(r2, 0.25, 1e-12);
+	check_fit(x, y, 3, 0.5, 3.0, 0.25);
 }
 END_TEST
 
