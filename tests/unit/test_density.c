@@ -56,17 +56,24 @@ static const struct hvc_density_cost cost = {
     .measured_max = 8,
 };
 
-START_TEST(estimate_cpu_limited)
+/* The plan of cost c for a 1000 MiB, 4-core target with 10% headroom whose
+ * OS uses what the measured host's did (base_used -1). */
+static void estimate_1000m_4cores(const struct hvc_density_cost *c, struct hvc_density_estimate *e)
 {
-	/* 1000 MiB, 10% headroom -> 900; minus OS 100 and fixed 10 -> 790 MiB / 5 = 158.
-	 * 4 cores * 0.9 = 3.6 cores / 0.25 = 14.4 -> 14: CPU limits. */
 	struct hvc_density_target t = {.host_mem = (uint64_t)(1000 * MiB),
 				       .host_cores = 4,
 				       .headroom_pct = 10,
 				       .base_used = -1};
-	struct hvc_density_estimate e;
 	struct hvc_error err = {0};
-	ck_assert_int_eq(hvc_density_estimate(&cost, &t, &e, &err), 0);
+	ck_assert_int_eq(hvc_density_estimate(c, &t, e, &err), 0);
+}
+
+START_TEST(estimate_cpu_limited)
+{
+	/* 1000 MiB, 10% headroom -> 900; minus OS 100 and fixed 10 -> 790 MiB / 5 = 158.
+	 * 4 cores * 0.9 = 3.6 cores / 0.25 = 14.4 -> 14: CPU limits. */
+	struct hvc_density_estimate e;
+	estimate_1000m_4cores(&cost, &e);
 	ck_assert_double_eq_tol(e.usable_mem, 790 * MiB, 1);
 	ck_assert_double_eq_tol(e.usable_cores, 3.6, 1e-12);
 	ck_assert_int_eq(e.by_memory, 158);
@@ -105,13 +112,8 @@ START_TEST(estimate_negative_intercept_adds_nothing)
 	struct hvc_density_cost c = cost;
 	c.mem_intercept = -50 * MiB;
 	c.cpu_share = 0;
-	struct hvc_density_target t = {.host_mem = (uint64_t)(1000 * MiB),
-				       .host_cores = 4,
-				       .headroom_pct = 10,
-				       .base_used = -1};
 	struct hvc_density_estimate e;
-	struct hvc_error err = {0};
-	ck_assert_int_eq(hvc_density_estimate(&c, &t, &e, &err), 0);
+	estimate_1000m_4cores(&c, &e);
 	ck_assert_int_eq(e.by_memory, 160);
 }
 END_TEST
