@@ -11,6 +11,8 @@
 # and a start from the image's template (`--template`: restore + hand-off).
 # HVC_BENCH_CORE=1 runs only direct QEMU, hvc, the CPU read-back row and the
 # template row.
+# Every hvc row runs with --network none: direct QEMU has no NIC, and a VM is
+# on the bridge by default (a virtio-net NIC and six modules to load).
 #
 # Variants run interleaved (round 1: every variant once, round 2: ...), so a
 # host whose load drifts (this one is shared) biases none of them; each run
