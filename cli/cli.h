@@ -86,6 +86,19 @@ void hvc_cli_reg_progress(struct hvc_reg_opts *o, bool quiet);
 /* run/build --pull=POLICY (NULL: missing) for ref; 0 or an exit status. */
 int hvc_cli_reg_ensure(const char *cmd, const char *ref, const char *policy);
 
+/* hvc attach / start -a (cli/attach_follow.c): follows the container's log
+ * from offset from (< 0: its end) until it exits (returns its exit code) or
+ * the detach keys are typed (0); stdin_keys: a tty container gets the keys
+ * of a terminal on stdin; sig_proxy: SIGINT/TERM/HUP are passed on. */
+struct hvc_cli_attach_opts {
+	const char *cmd, *id, *name;
+	bool stdin_keys, sig_proxy;
+	const unsigned char *keys;
+	size_t n_keys;
+};
+enum { HVC_ATTACH_DETACHED_STATUS = 1000 };
+int hvc_cli_attach(const struct hvc_cli_attach_opts *o, off_t from);
+
 /* The top-level commands (cli/commands.c) and group tables. */
 extern const struct hvc_cli_cmd hvc_cli_commands[];
 
@@ -119,5 +132,9 @@ int hvc_cmd_pull(int argc, char **argv);
 int hvc_cmd_push(int argc, char **argv);
 int hvc_cmd_login(int argc, char **argv);
 int hvc_cmd_logout(int argc, char **argv);
+int hvc_cmd_start(int argc, char **argv);
+int hvc_cmd_attach(int argc, char **argv);
+int hvc_cmd_cp(int argc, char **argv);
+int hvc_cmd_top(int argc, char **argv);
 
 #endif

@@ -45,11 +45,25 @@ static json_object *image_row(const struct hvc_image *img, int64_t now)
 	return row;
 }
 
+/* -q: docker's IMAGE ID column (manifest digest, 12 hex), each id once
+ * although several tags may name the same image. */
+static int print_ids(struct hvc_image **v)
+{
+	for (size_t i = 0; v && v[i]; i++) {
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = !strcmp(v[j]->manifest_digest, v[i]->manifest_digest);
+		if (!seen)
+			printf("%.12s\n", v[i]->manifest_digest + 7);
+	}
+	return 0;
+}
+
 static void image_ls_usage(void)
 {
 	printf("Usage: hvc images [-q] [--json] [--format FORMAT]\n"
 	       "List the images in the store (SIZE = compressed bytes of the image's blobs).\n\n"
-	       "  -q, --quiet      only the names (name:tag, or the digest of an untagged image)\n"
+	       "  -q, --quiet      only the image IDs, each once (as docker: usable by rmi, run, inspect)\n"
 	       "      --json       hvc's own JSON rows (name, digest, created, size, layers)\n"
 	       "      --format F   json, table [TEMPLATE], or a template such as '{{.Repository}}:{{.Tag}}'\n"
 	       "                   fields: ID Repository Tag Digest CreatedAt CreatedSince Size Layers\n");
@@ -87,14 +101,13 @@ static int image_ls(int argc, char **argv)
 	_cleanup_image_list_ struct hvc_image **v = NULL;
 	if (hvc_image_list(s, &v, &err) < 0)
 		return hvc_cli_fail("images", &err, HVC_EXIT_FAIL);
-	if (json || quiet) {
-		_cleanup_json_ json_object *arr = json ? hvc_image_ls_json(v) : NULL;
-		if (json)
-			printf("%s\n", hvc_json_pretty(arr));
-		else
-			hvc_image_ls_print(stdout, v, true);
+	if (json) {
+		_cleanup_json_ json_object *arr = hvc_image_ls_json(v);
+		printf("%s\n", hvc_json_pretty(arr));
 		return 0;
 	}
+	if (quiet)
+		return print_ids(v);
 	_cleanup_json_ json_object *rows = json_object_new_array();
 	int64_t now = (int64_t)time(NULL);
 	for (size_t i = 0; v && v[i]; i++)

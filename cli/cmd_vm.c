@@ -238,6 +238,36 @@ static int parse_run(int argc, char **argv, struct hvc_vm_opts *o, char ***env, 
 	return 0;
 }
 
+/* One phase of --timings: "-" for a phase the run did not reach (0), as
+ * `hvc run --timings` prints. */
+static const char *phase_ms(double ms, char *buf, size_t len)
+{
+	if (ms <= 0)
+		return "-";
+	snprintf(buf, len, "%.1f", ms);
+	return buf;
+}
+
+static void print_timings(const struct hvc_vm_result *res, bool template_)
+{
+	char a[32], b[32], c[32], d[32], e[32], f[32];
+	const struct hvc_vm_timings *t = &res->t;
+	if (template_)
+		fprintf(stderr,
+			"timings (ms): template built %s, restored %s, command handed over %s, "
+			"READY %s, command exit %s, domain gone %s [%s]\n",
+			phase_ms(t->template_built_ms, a, 32), phase_ms(t->created_ms, b, 32),
+			phase_ms(t->handoff_ms, c, 32), phase_ms(t->ready_ms, d, 32), phase_ms(t->exit_ms, e, 32),
+			phase_ms(t->gone_ms, f, 32), res->accel);
+	else
+		fprintf(stderr,
+			"timings (ms): domain created %s, first console byte %s, READY %s, "
+			"command exit %s, domain gone %s [%s]\n",
+			phase_ms(t->created_ms, a, 32), phase_ms(t->first_byte_ms, b, 32),
+			phase_ms(t->ready_ms, c, 32), phase_ms(t->exit_ms, d, 32), phase_ms(t->gone_ms, e, 32),
+			res->accel);
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	/* the bridge network by default, as a container's (docs/network.md) */
@@ -259,18 +289,8 @@ static int cmd_run(int argc, char **argv)
 	struct hvc_error err = { 0 };
 	_cleanup_vm_result_ struct hvc_vm_result res = { 0 };
 	rc = hvc_vm_run(&o, &res, &err);
-	if (timings && rc == 0 && o.template_)
-		fprintf(stderr,
-			"timings (ms): template built %.1f, restored %.1f, command handed over %.1f, "
-			"READY %.1f, command exit %.1f, domain gone %.1f [%s]\n",
-			res.t.template_built_ms, res.t.created_ms, res.t.handoff_ms, res.t.ready_ms,
-			res.t.exit_ms, res.t.gone_ms, res.accel);
-	else if (timings && rc == 0)
-		fprintf(stderr,
-			"timings (ms): domain created %.1f, first console byte %.1f, READY %.1f, "
-			"command exit %.1f, domain gone %.1f [%s]\n",
-			res.t.created_ms, res.t.first_byte_ms, res.t.ready_ms, res.t.exit_ms, res.t.gone_ms,
-			res.accel);
+	if (timings && rc == 0)
+		print_timings(&res, o.template_);
 	if (rc < 0)
 		return hvc_cli_fail("vm run", &err, HVC_EXIT_RUNTIME);
 	if (o.detach)
