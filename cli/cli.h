@@ -136,5 +136,9 @@ int hvc_cmd_start(int argc, char **argv);
 int hvc_cmd_attach(int argc, char **argv);
 int hvc_cmd_cp(int argc, char **argv);
 int hvc_cmd_top(int argc, char **argv);
+/* in the vm group (cli/cmd_vm_ops.c) */
+int hvc_cmd_vm_shutdown(int argc, char **argv);
+int hvc_cmd_vm_dominfo(int argc, char **argv);
+int hvc_cmd_vm_stats(int argc, char **argv);
 
 #endif

@@ -542,44 +542,6 @@ static int cmd_inspect(int argc, char **argv)
 	return rc;
 }
 
-static int cmd_stats(int argc, char **argv)
-{
-	int r = hvc_cli_parse_none(argc, argv,
-				   "Usage: hvc vm stats [NAME...]\nHost-side cost of running VMs: QEMU RSS, PSS, CPU time.\n");
-	if (r >= 0)
-		return r;
-	struct hvc_error err = { 0 };
-	struct hvc_vm_info *v = NULL;
-	size_t n = 0;
-	if (hvc_vm_list(&v, &n, &err) < 0)
-		return hvc_cli_fail("vm stats", &err, HVC_EXIT_FAIL);
-	int rc = 0;
-	for (int i = 1; i < argc; i++) {
-		_cleanup_vm_info_ struct hvc_vm_info one = { 0 };
-		if (hvc_vm_find(argv[i], &one, &err) < 0)
-			rc = hvc_cli_fail("vm stats", &err, HVC_EXIT_FAIL);
-	}
-	printf("%-20s  %-8s  %10s  %10s  %9s  %9s\n", "NAME", "QEMU-PID", "RSS", "PSS", "CPU-USER", "CPU-SYS");
-	for (size_t i = 0; i < n; i++) {
-		bool wanted = argc < 2;
-		for (int k = 1; k < argc; k++)
-			wanted = wanted || !strcmp(argv[k], v[i].name) || hvc_str_has_prefix(v[i].id, argv[k]);
-		if (!wanted || !v[i].qemu_pid)
-			continue;
-		struct hvc_vm_procstats st;
-		if (hvc_vm_procstats(v[i].qemu_pid, &st, &err) < 0) {
-			rc = hvc_cli_fail("vm stats", &err, HVC_EXIT_FAIL);
-			continue;
-		}
-		char rss[32], pss[32];
-		printf("%-20s  %-8d  %10s  %10s  %8.2fs  %8.2fs\n", v[i].name, (int)v[i].qemu_pid,
-		       hvc_format_size(st.rss_bytes, rss, sizeof(rss)),
-		       hvc_format_size(st.pss_bytes, pss, sizeof(pss)), st.cpu_user_s, st.cpu_sys_s);
-	}
-	hvc_vm_info_free(v, n);
-	return rc;
-}
-
 static int cmd_prune(int argc, char **argv)
 {
 	int r = hvc_cli_parse_none(argc, argv, "Usage: hvc vm prune\nReclaim VMs whose hvc process died.\n");
@@ -664,7 +626,9 @@ static const struct hvc_cli_cmd vm_cmds[] = {
 	{ "logs", cmd_logs, "print a VM's console" },
 	{ "console", cmd_console, "follow a VM's console" },
 	{ "inspect", cmd_inspect, "state, domain XML, accelerator, QEMU pid, memory" },
-	{ "stats", cmd_stats, "QEMU RSS/PSS and CPU time of running VMs" },
+	{ "stats", hvc_cmd_vm_stats, "QEMU RSS/PSS and CPU time of running VMs (--format)" },
+	{ "shutdown", hvc_cmd_vm_shutdown, "ACPI power button, wait, then destroy (virsh shutdown)" },
+	{ "dominfo", hvc_cmd_vm_dominfo, "libvirt domain information (virsh dominfo)" },
 	{ "prune", cmd_prune, "reclaim VMs whose hvc process died" },
 	{ "template", cmd_template, "saved guests that --template runs restore: ls, rm, prune" },
 	/* aliases: docker's ls, virsh's list and destroy (stop without deleting, as virsh) */
