@@ -99,6 +99,15 @@ struct hvc_cli_attach_opts {
 enum { HVC_ATTACH_DETACHED_STATUS = 1000 };
 int hvc_cli_attach(const struct hvc_cli_attach_opts *o, off_t from);
 
+/* The one shape of the three inspects (cli/inspect_common.c): a new object
+ * with Kind, Id, Name, Created, Image, State first (null when rest lacks
+ * one), then rest's other keys; rest is consumed. */
+json_object *hvc_cli_inspect_object(const char *kind, json_object *rest);
+/* Prints the array pretty, or as format says (fields: the kind's keys). */
+struct hvc_fmt_field;
+int hvc_cli_inspect_print(const char *cmd, const char *format, const struct hvc_fmt_field *fields,
+			  json_object *arr);
+
 /* The top-level commands (cli/commands.c) and group tables. */
 extern const struct hvc_cli_cmd hvc_cli_commands[];
 

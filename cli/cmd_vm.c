@@ -505,41 +505,85 @@ static void inspect_lease(json_object *o, const char *id)
 	hvc_net_lease_clear(&l);
 }
 
-static int cmd_inspect(int argc, char **argv)
+static const struct hvc_fmt_field vm_inspect_fields[] = {
+	{ "Kind", "KIND" },   { "Id", "ID" },	    { "Name", "NAME" }, { "Created", "CREATED" }, { "Image", "IMAGE" },
+	{ "State", "STATE" }, { "Accel", "ACCEL" }, { "Hvc", "HVC" }, { NULL, NULL },
+};
+
+/* hvc's record of a VM: vm.json, domain XML, status, QEMU pid and memory, lease. */
+static json_object *vm_record(const struct hvc_vm_info *v, struct hvc_error *err)
 {
-	int r = one_ref(argc, argv, "vm inspect",
-			"Usage: hvc vm inspect NAME\nPrint the VM's state, domain XML, accelerator, QEMU pid and memory as JSON.");
-	if (r != 0)
-		return r == -2 ? 0 : HVC_EXIT_USAGE;
-	struct hvc_error err = { 0 };
-	_cleanup_vm_info_ struct hvc_vm_info v = { 0 };
-	if (hvc_vm_find(argv[1], &v, &err) < 0)
-		return hvc_cli_fail("vm inspect", &err, HVC_EXIT_FAIL);
-	_cleanup_free_ char *dir = hvc_vm_state_dir(v.id);
+	_cleanup_free_ char *dir = hvc_vm_state_dir(v->id);
 	_cleanup_free_ char *jf = hvc_path_join(dir, "vm.json");
 	_cleanup_free_ char *xf = hvc_path_join(dir, "domain.xml");
-	_cleanup_json_ json_object *o = NULL;
-	int rc = 0;
-	if (hvc_json_read_file(jf, &o, &err) < 0) {
-		rc = hvc_cli_fail("vm inspect", &err, HVC_EXIT_FAIL);
-	} else {
-		_cleanup_free_ char *xml = NULL;
-		struct hvc_error ig = { 0 };
-		if (hvc_read_file(xf, &xml, NULL, &ig) == 0)
-			hvc_json_add_string(o, "domain_xml", xml);
-		hvc_json_add_string(o, "status", v.status);
-		hvc_json_add_int(o, "qemu_pid", v.qemu_pid);
-		struct hvc_vm_procstats st;
-		if (v.qemu_pid && hvc_vm_procstats(v.qemu_pid, &st, &ig) == 0) {
-			json_object *m = json_object_new_object();
-			hvc_json_add_int(m, "rss_bytes", (int64_t)st.rss_bytes);
-			hvc_json_add_int(m, "pss_bytes", (int64_t)st.pss_bytes);
-			json_object_object_add(o, "qemu_memory", m);
-		}
-		inspect_lease(o, v.id);
-		printf("%s\n", hvc_json_pretty(o));
+	json_object *o = NULL;
+	if (hvc_json_read_file(jf, &o, err) < 0)
+		return NULL;
+	_cleanup_free_ char *xml = NULL;
+	struct hvc_error ig = { 0 };
+	if (hvc_read_file(xf, &xml, NULL, &ig) == 0)
+		hvc_json_add_string(o, "domain_xml", xml);
+	hvc_json_add_string(o, "status", v->status);
+	hvc_json_add_int(o, "qemu_pid", v->qemu_pid);
+	struct hvc_vm_procstats st;
+	if (v->qemu_pid && hvc_vm_procstats(v->qemu_pid, &st, &ig) == 0) {
+		json_object *m = json_object_new_object();
+		hvc_json_add_int(m, "rss_bytes", (int64_t)st.rss_bytes);
+		hvc_json_add_int(m, "pss_bytes", (int64_t)st.pss_bytes);
+		json_object_object_add(o, "qemu_memory", m);
 	}
-	return rc;
+	inspect_lease(o, v->id);
+	return o;
+}
+
+/* The shape every inspect shares (cli/inspect_common.c), hvc's record under Hvc. */
+static json_object *vm_view(const struct hvc_vm_info *v, json_object *rec)
+{
+	json_object *o = json_object_new_object(), *st = json_object_new_object();
+	hvc_json_add_string(o, "Id", v->id);
+	hvc_json_add_string(o, "Name", v->name);
+	hvc_json_add_string(o, "Created", v->created ? v->created : "");
+	hvc_json_add_string(o, "Image", v->image ? v->image : "");
+	hvc_json_add_string(st, "Status", v->status ? v->status : "unknown");
+	hvc_json_add_bool(st, "Running", v->status && !strcmp(v->status, "running"));
+	hvc_json_add_int(st, "Pid", v->qemu_pid);
+	json_object_object_add(o, "State", st);
+	hvc_json_add_string(o, "Accel", v->accel ? v->accel : "");
+	json_object_object_add(o, "Hvc", rec);
+	return hvc_cli_inspect_object("vm", o);
+}
+
+static int cmd_inspect(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	const char *format = NULL;
+	int c;
+	while ((c = hvc_cli_getopt(argc, argv, "f:h", opts)) != -1) {
+		switch (c) {
+		case 'f': format = optarg; hvc_cli_set_format(optarg); break;
+		case 'h':
+			printf("Usage: hvc vm inspect [-f FORMAT] NAME...\n"
+			       "Print VMs as JSON: the keys every inspect shares (Kind Id Name Created Image\n"
+			       "State), Accel, and under Hvc: vm.json, domain XML, QEMU pid and memory, network.\n\n"
+			       "  -f, --format F   json, or a template such as '{{.State.Status}}'\n");
+			return 0;
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
+		}
+	}
+	if (optind >= argc)
+		return hvc_cli_usage_error("vm inspect", "expected VM names or ids");
+	struct hvc_error err = { 0 };
+	_cleanup_json_ json_object *arr = json_object_new_array();
+	for (int i = optind; i < argc; i++) {
+		_cleanup_vm_info_ struct hvc_vm_info v = { 0 };
+		json_object *rec = NULL;
+		if (hvc_vm_find(argv[i], &v, &err) < 0 || !(rec = vm_record(&v, &err)))
+			return hvc_cli_fail("vm inspect", &err, HVC_EXIT_FAIL);
+		json_object_array_add(arr, vm_view(&v, rec));
+	}
+	return hvc_cli_inspect_print("vm inspect", format, vm_inspect_fields, arr);
 }
 
 static int cmd_prune(int argc, char **argv)
