@@ -122,6 +122,26 @@ want='["Kind","Id","Name","Created","Image","State"]'
 [ "$("$HVC" image inspect -f '{{.Kind}} {{json .State}}' busybox)" = "image null" ] || fail "image inspect -f"
 ok "inspect / image inspect share Kind Id Name Created Image State"
 
+# --- completion of the new commands ---------------------------------------------
+comp() { # words... -> the completions of the last one
+	COMP_WORDS=("$HVC" "$@")
+	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+	COMPREPLY=()
+	_hvc
+	[ "${#COMPREPLY[@]}" -eq 0 ] || printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' '
+}
+(
+	. "$(dirname "$0")/../../completion/hvc.bash"
+	[ "$(comp sta)" = "start stats " ] || fail "sta: $(comp sta)"
+	[ "$(comp start s)" = "st st-rm " ] || fail "start s: $(comp start s)"
+	[ "$(comp top t)" = "tp " ] || fail "top t: $(comp top t)"
+	[ "$(comp cp tp)" = "tp: " ] || fail "cp tp: $(comp cp tp)"
+	[ "$(comp attach --)" = "--detach-keys --no-stdin --sig-proxy " ] || fail "attach --: $(comp attach --)"
+	[ "$(comp vm sh)" = "shutdown " ] || fail "vm sh: $(comp vm sh)"
+	[ "$(comp vm dom)" = "dominfo " ] || fail "vm dom: $(comp vm dom)"
+) || exit 1
+ok "completion: start/attach/top/cp operands and flags, vm shutdown/dominfo"
+
 # --- VMs (the same shape; shutdown, dominfo, stats) ---------------------------------------
 if [ "$(id -u)" != 0 ] || ! command -v qemu-system-x86_64 >/dev/null || ! ls /boot/vmlinuz-* >/dev/null 2>&1; then
 	ok "# SKIP VM part: needs root, qemu-system-x86_64 and a guest kernel in /boot"
