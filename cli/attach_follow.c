@@ -102,9 +102,10 @@ static int follow(const struct hvc_cli_attach_opts *o, int logfd, int master)
 	int code = 0;
 	for (;;) {
 		copy_new(logfd);
+		if (pending_sig && !o->sig_proxy)
+			return HVC_ATTACH_DETACHED_STATUS; /* docker: without the proxy, ctrl-c detaches */
 		if (pending_sig) {
-			if (o->sig_proxy)
-				hvc_ctr_kill(o->id, pending_sig, NULL);
+			hvc_ctr_kill(o->id, pending_sig, NULL);
 			pending_sig = 0;
 		}
 		if (!still_running(o->id, &code))

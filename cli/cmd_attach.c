@@ -14,7 +14,7 @@ static const char attach_usage[] =
 	"and, when it has a pty (run -dit) and stdin is a terminal, your keys.\n"
 	"Ends with the container's exit status, or 0 on the detach keys.\n\n"
 	"  --no-stdin            do not send the keyboard to the container\n"
-	"  --sig-proxy=false     do not pass ctrl-c (SIGINT), SIGTERM, SIGHUP on\n"
+	"  --sig-proxy=false     do not pass ctrl-c (SIGINT), SIGTERM, SIGHUP on: they detach\n"
 	"  --detach-keys KEYS    keys that detach (default ctrl-p,ctrl-q)\n";
 
 int hvc_cmd_attach(int argc, char **argv)
