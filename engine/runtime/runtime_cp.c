@@ -21,7 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/openat2.h>
-#include "runtime_internal.h"
+#include "runtime_ctr.h" /* HVC_RT_USERNS_BASE */
 
 static int open_in(int rootfd, const char *path, int flags)
 {
@@ -32,7 +32,15 @@ static int open_in(int rootfd, const char *path, int flags)
 	return (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof(how));
 }
 
-static int copy_node(int sdir, const char *sname, int ddir, const char *dname, struct hvc_error *err);
+/* owner: the uid (= gid) given to every entry made in the destination,
+ * (uid_t)-1 to leave the copier's (the container's root under --userns). */
+static int copy_node(int sdir, const char *sname, int ddir, const char *dname, uid_t owner, struct hvc_error *err);
+
+static void give(int ddir, const char *dname, uid_t owner)
+{
+	if (owner != (uid_t)-1 && fchownat(ddir, dname, owner, owner, AT_SYMLINK_NOFOLLOW) < 0)
+		hvc_debug("cp: chown `%s`: %s", dname, strerror(errno));
+}
 
 static int copy_data(int in, int out, const char *name, struct hvc_error *err)
 {
@@ -66,7 +74,7 @@ static int create_file(int ddir, const char *dname, mode_t mode)
 	return fd;
 }
 
-static int copy_file(int sdir, const char *sname, int ddir, const char *dname, mode_t mode,
+static int copy_file(int sdir, const char *sname, int ddir, const char *dname, mode_t mode, uid_t owner,
 		     struct hvc_error *err)
 {
 	_cleanup_close_ int in = openat(sdir, sname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -75,10 +83,11 @@ static int copy_file(int sdir, const char *sname, int ddir, const char *dname, m
 	_cleanup_close_ int out = create_file(ddir, dname, mode & 07777);
 	if (out < 0)
 		return hvc_err(err, errno, "create `%s`", dname);
+	give(ddir, dname, owner);
 	return copy_data(in, out, sname, err);
 }
 
-static int copy_link(int sdir, const char *sname, int ddir, const char *dname, struct hvc_error *err)
+static int copy_link(int sdir, const char *sname, int ddir, const char *dname, uid_t owner, struct hvc_error *err)
 {
 	char target[4096];
 	ssize_t n = readlinkat(sdir, sname, target, sizeof(target) - 1);
@@ -88,11 +97,12 @@ static int copy_link(int sdir, const char *sname, int ddir, const char *dname, s
 	unlinkat(ddir, dname, 0); /* a file (or link) in the way; a directory stays and fails below */
 	if (symlinkat(target, ddir, dname) < 0)
 		return hvc_err(err, errno, "symlink `%s`", dname);
+	give(ddir, dname, owner);
 	return 0;
 }
 
 /* Every entry of directory sdir/sname into the directory fd out. */
-static int copy_entries(int sdir, const char *sname, int out, struct hvc_error *err)
+static int copy_entries(int sdir, const char *sname, int out, uid_t owner, struct hvc_error *err)
 {
 	int in = openat(sdir, sname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	DIR *d = in >= 0 ? fdopendir(in) : NULL;
@@ -105,35 +115,38 @@ static int copy_entries(int sdir, const char *sname, int out, struct hvc_error *
 	int r = 0;
 	for (struct dirent *e; r == 0 && (e = readdir(d));)
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			r = copy_node(dirfd(d), e->d_name, out, e->d_name, err);
+			r = copy_node(dirfd(d), e->d_name, out, e->d_name, owner, err);
 	closedir(d);
 	return r;
 }
 
-static int copy_dir(int sdir, const char *sname, int ddir, const char *dname, mode_t mode,
+static int copy_dir(int sdir, const char *sname, int ddir, const char *dname, mode_t mode, uid_t owner,
 		    struct hvc_error *err)
 {
-	if (mkdirat(ddir, dname, mode & 07777) < 0 && errno != EEXIST)
+	if (mkdirat(ddir, dname, mode & 07777) == 0)
+		give(ddir, dname, owner);
+	else if (errno != EEXIST)
 		return hvc_err(err, errno, "mkdir `%s`", dname);
 	_cleanup_close_ int out = openat(ddir, dname, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (out < 0)
 		return hvc_err(err, errno, "`%s` is not a directory (cannot copy a directory onto it)", dname);
-	return copy_entries(sdir, sname, out, err);
+	return copy_entries(sdir, sname, out, owner, err);
 }
 
-static int copy_node(int sdir, const char *sname, int ddir, const char *dname, struct hvc_error *err)
+static int copy_node(int sdir, const char *sname, int ddir, const char *dname, uid_t owner, struct hvc_error *err)
 {
 	struct stat sb;
 	if (fstatat(sdir, sname, &sb, AT_SYMLINK_NOFOLLOW) < 0)
 		return hvc_err(err, errno, "stat `%s`", sname);
 	switch (sb.st_mode & S_IFMT) {
-	case S_IFDIR: return copy_dir(sdir, sname, ddir, dname, sb.st_mode, err);
-	case S_IFREG: return copy_file(sdir, sname, ddir, dname, sb.st_mode, err);
-	case S_IFLNK: return copy_link(sdir, sname, ddir, dname, err);
+	case S_IFDIR: return copy_dir(sdir, sname, ddir, dname, sb.st_mode, owner, err);
+	case S_IFREG: return copy_file(sdir, sname, ddir, dname, sb.st_mode, owner, err);
+	case S_IFLNK: return copy_link(sdir, sname, ddir, dname, owner, err);
 	default:
 		unlinkat(ddir, dname, 0);
 		if (mknodat(ddir, dname, sb.st_mode, sb.st_rdev) < 0)
 			return hvc_err(err, errno, "mknod `%s`", dname);
+		give(ddir, dname, owner);
 		return 0;
 	}
 }
@@ -171,6 +184,7 @@ static bool ends_with(const char *s, const char *suffix)
 struct cp_req {
 	int src_root, dst_root; /* one is the container's root, the other -1 (host) */
 	const char *src, *dst;
+	uid_t owner; /* of what is made in the destination; (uid_t)-1: the copier's */
 };
 
 /* The destination exists: into it (a directory) or over it (a file). */
@@ -182,10 +196,10 @@ static int to_existing(const struct cp_req *q, int sdir, const char *sname, bool
 		return hvc_err(err, errno, "stat `%s`", q->dst);
 	if (S_ISDIR(sb.st_mode)) {
 		if (contents)
-			return copy_entries(sdir, sname, dfd, err);
+			return copy_entries(sdir, sname, dfd, q->owner, err);
 		_cleanup_free_ char *d = NULL, *b = NULL;
 		split(q->src, &d, &b);
-		return copy_node(sdir, sname, dfd, b, err);
+		return copy_node(sdir, sname, dfd, b, q->owner, err);
 	}
 	if (src_dir)
 		return hvc_err(err, ENOTDIR, "cannot copy a directory to the file `%s`", q->dst);
@@ -194,7 +208,7 @@ static int to_existing(const struct cp_req *q, int sdir, const char *sname, bool
 	_cleanup_close_ int parent = open_path(q->dst_root, d, O_PATH | O_DIRECTORY);
 	if (parent < 0)
 		return hvc_err(err, errno, "open `%s`", d);
-	return copy_node(sdir, sname, parent, b, err);
+	return copy_node(sdir, sname, parent, b, q->owner, err);
 }
 
 static int copy_paths(const struct cp_req *q, struct hvc_error *err)
@@ -224,20 +238,24 @@ static int copy_paths(const struct cp_req *q, struct hvc_error *err)
 	if (parent < 0)
 		return hvc_err(err, errno, "the destination's directory `%s`", dd);
 	if (!contents)
-		return copy_node(sdir, sname, parent, db, err);
+		return copy_node(sdir, sname, parent, db, q->owner, err);
 	if (mkdirat(parent, db, 0755) < 0)
 		return hvc_err(err, errno, "mkdir `%s`", q->dst);
+	give(parent, db, q->owner);
 	_cleanup_close_ int made = openat(parent, db, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	return made < 0 ? hvc_err(err, errno, "open `%s`", q->dst) : copy_entries(sdir, sname, made, err);
+	return made < 0 ? hvc_err(err, errno, "open `%s`", q->dst) : copy_entries(sdir, sname, made, q->owner, err);
 }
 
 /* ---------- the container's root --------------------------------------- */
 
-static int cp_with_root(int rootfd, bool to_ctr, const char *ctr_path, const char *host_path,
+/* Into a --userns container, what is made belongs to its root (as docker
+ * cp: the container's root user), not to the host's. */
+static int cp_with_root(int rootfd, bool to_ctr, bool userns, const char *ctr_path, const char *host_path,
 			struct hvc_error *err)
 {
 	struct cp_req q = { .src_root = to_ctr ? -1 : rootfd, .dst_root = to_ctr ? rootfd : -1,
-			    .src = to_ctr ? host_path : ctr_path, .dst = to_ctr ? ctr_path : host_path };
+			    .src = to_ctr ? host_path : ctr_path, .dst = to_ctr ? ctr_path : host_path,
+			    .owner = to_ctr && userns ? (uid_t)HVC_RT_USERNS_BASE : (uid_t)-1 };
 	return copy_paths(&q, err);
 }
 
@@ -257,6 +275,7 @@ static int cp_stopped(const char *id, bool to_ctr, const char *ctr_path, const c
 	_cleanup_free_ char *upper = hvc_path_join(dir, "upper"), *work = hvc_path_join(dir, "work");
 	_cleanup_free_ char *rootfs = hvc_path_join(dir, "rootfs");
 	_cleanup_free_ char *opts = hvc_mnt_overlay_options(s.lowerdirs, upper, work, false);
+	bool userns = s.userns;
 	hvc_ctr_spec_free(&s);
 	int p[2];
 	if (!opts || pipe2(p, O_CLOEXEC) < 0)
@@ -275,7 +294,7 @@ static int cp_stopped(const char *id, bool to_ctr, const char *ctr_path, const c
 		else if ((fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 			hvc_err(&e, errno, "open `%s`", rootfs);
 		else
-			cp_with_root(fd, to_ctr, ctr_path, host_path, &e);
+			cp_with_root(fd, to_ctr, userns, ctr_path, host_path, &e);
 		ssize_t w = e.msg[0] ? write(p[1], e.msg, strlen(e.msg)) : 0;
 		_exit(w > 0 ? 1 : 0);
 	}
@@ -305,5 +324,10 @@ int hvc_ctr_cp(const char *id, bool to_ctr, const char *ctr_path, const char *ho
 	/* the pid checked after the open: the handle is on this container's root */
 	if (rootfd < 0 || !hvc_ctr_proc_alive(st.pid, st.pid_start))
 		return hvc_err(err, ESRCH, "container %.12s stopped meanwhile", id);
-	return cp_with_root(rootfd, to_ctr, ctr_path, host_path, err);
+	struct hvc_ctr_spec s;
+	hvc_ctr_spec_init(&s);
+	int r = hvc_ctr_config_read(id, &s, NULL, err);
+	bool userns = s.userns;
+	hvc_ctr_spec_free(&s);
+	return r < 0 ? -1 : cp_with_root(rootfd, to_ctr, userns, ctr_path, host_path, err);
 }

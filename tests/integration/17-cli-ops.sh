@@ -91,6 +91,12 @@ expect_status 0 "$HVC" exec st-rm true # still fine
 expect_status 2 "$HVC" cp "$TEST_TMP/h/f" "$TEST_TMP/x"
 expect_contains "$OUT" "CONTAINER:PATH"
 expect_status 2 "$HVC" cp tp:/data/c -
+if "$HVC" run -d --userns --name un --network none busybox sleep 30 >/dev/null 2>&1; then
+	on_exit "$HVC" rm -f un
+	expect_status 0 "$HVC" cp "$TEST_TMP/h/f" un:/tmp/
+	[ "$("$HVC" exec un stat -c %u:%g /tmp/f)" = 0:0 ] || fail "--userns: cp'd file not the container root's"
+	"$HVC" exec un sh -c 'echo more >>/tmp/f' || fail "--userns: container root cannot write a cp'd file"
+fi
 ok "cp both ways, running and stopped; symlinks inside resolve inside, never to the host"
 
 # --- attach ------------------------------------------------------------------------
