@@ -7,12 +7,15 @@
 #include "hvc/container.h"
 
 static const char cp_usage[] =
-	"Usage: hvc cp CONTAINER:SRC_PATH DEST_PATH\n"
-	"       hvc cp SRC_PATH CONTAINER:DEST_PATH\n"
+	"Usage: hvc cp [-a] [-L] CONTAINER:SRC_PATH DEST_PATH\n"
+	"       hvc cp [-a] [-L] SRC_PATH CONTAINER:DEST_PATH\n"
 	"Copy files or directories between a container (running or stopped) and the host.\n"
 	"As docker cp: DEST an existing directory: SRC is copied into it; SRC ending in /.:\n"
 	"its contents are; a symlink is copied as a symlink. Paths in the container resolve\n"
-	"inside it (its symlinks never lead to the host). Files get the copier's owner.\n";
+	"inside it (its symlinks never lead to the host). Files get the copier's owner\n"
+	"(into a --userns container: its root).\n\n"
+	"  -a, --archive       keep the source's uid/gid\n"
+	"  -L, --follow-link   follow SRC_PATH's own symlinks (they are copied as links otherwise)\n";
 
 /* "NAME:PATH" -> name (into buf) and path; NULL when arg is a host path
  * (no colon, or a / or . before it, as docker decides). */
@@ -29,12 +32,19 @@ static const char *container_part(const char *arg, char *name, size_t len)
 
 int hvc_cmd_cp(int argc, char **argv)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {
+		{ "archive", no_argument, NULL, 'a' }, { "follow-link", no_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },    { NULL, 0, NULL, 0 },
+	};
+	struct hvc_ctr_cp_opts o = { 0 };
 	int c;
-	while ((c = hvc_cli_getopt(argc, argv, "h", opts)) != -1) {
-		if (c == 'h')
-			return fputs(cp_usage, stdout), 0;
-		return hvc_cli_bad_option(HVC_EXIT_USAGE);
+	while ((c = hvc_cli_getopt(argc, argv, "aLh", opts)) != -1) {
+		switch (c) {
+		case 'a': o.archive = true; break;
+		case 'L': o.follow = true; break;
+		case 'h': fputs(cp_usage, stdout); return 0;
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
+		}
 	}
 	if (argc - optind != 2)
 		return hvc_cli_usage_error("cp", "a source and a destination expected");
@@ -52,7 +62,8 @@ int hvc_cmd_cp(int argc, char **argv)
 	char id[HVC_CTR_ID_LEN + 1];
 	if (hvc_ctr_lookup(spath ? sname : dname, id, &err) < 0)
 		return hvc_cli_fail("cp", &err, HVC_EXIT_FAIL);
-	int r = spath ? hvc_ctr_cp(id, false, spath, argv[optind + 1], &err)
-		      : hvc_ctr_cp(id, true, dpath, argv[optind], &err);
-	return r < 0 ? hvc_cli_fail("cp", &err, HVC_EXIT_FAIL) : 0;
+	o.to_ctr = !spath;
+	o.ctr_path = spath ? spath : dpath;
+	o.host_path = argv[spath ? optind + 1 : optind];
+	return hvc_ctr_cp(id, &o, &err) < 0 ? hvc_cli_fail("cp", &err, HVC_EXIT_FAIL) : 0;
 }

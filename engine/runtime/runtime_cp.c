@@ -32,13 +32,24 @@ static int open_in(int rootfd, const char *path, int flags)
 	return (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof(how));
 }
 
-/* owner: the uid (= gid) given to every entry made in the destination,
- * (uid_t)-1 to leave the copier's (the container's root under --userns). */
-static int copy_node(int sdir, const char *sname, int ddir, const char *dname, uid_t owner, struct hvc_error *err);
+/* Who owns what the copy makes in the destination. */
+struct cp_own {
+	bool archive;  /* -a: the source's uid/gid (shifted), else `fixed` */
+	uid_t fixed;   /* (uid_t)-1: the copier's (root); into a --userns container: its root */
+	int64_t shift; /* -a: added to the source's ids (+BASE into, -BASE out of --userns) */
+};
 
-static void give(int ddir, const char *dname, uid_t owner)
+static int copy_node(int sdir, const char *sname, int ddir, const char *dname, const struct cp_own *own,
+		     struct hvc_error *err);
+
+static void give(int ddir, const char *dname, const struct stat *src, const struct cp_own *own)
 {
-	if (owner != (uid_t)-1 && fchownat(ddir, dname, owner, owner, AT_SYMLINK_NOFOLLOW) < 0)
+	uid_t u = own->fixed, g = own->fixed;
+	if (own->archive) {
+		int64_t su = (int64_t)src->st_uid + own->shift, sg = (int64_t)src->st_gid + own->shift;
+		u = su >= 0 ? (uid_t)su : 65534, g = sg >= 0 ? (gid_t)sg : 65534; /* unmapped: nobody */
+	}
+	if (u != (uid_t)-1 && fchownat(ddir, dname, u, g, AT_SYMLINK_NOFOLLOW) < 0)
 		hvc_debug("cp: chown `%s`: %s", dname, strerror(errno));
 }
 
@@ -74,20 +85,21 @@ static int create_file(int ddir, const char *dname, mode_t mode)
 	return fd;
 }
 
-static int copy_file(int sdir, const char *sname, int ddir, const char *dname, mode_t mode, uid_t owner,
-		     struct hvc_error *err)
+static int copy_file(int sdir, const char *sname, int ddir, const char *dname, const struct stat *sb,
+		     const struct cp_own *own, struct hvc_error *err)
 {
 	_cleanup_close_ int in = openat(sdir, sname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (in < 0)
 		return hvc_err(err, errno, "open `%s`", sname);
-	_cleanup_close_ int out = create_file(ddir, dname, mode & 07777);
+	_cleanup_close_ int out = create_file(ddir, dname, sb->st_mode & 07777);
 	if (out < 0)
 		return hvc_err(err, errno, "create `%s`", dname);
-	give(ddir, dname, owner);
+	give(ddir, dname, sb, own);
 	return copy_data(in, out, sname, err);
 }
 
-static int copy_link(int sdir, const char *sname, int ddir, const char *dname, uid_t owner, struct hvc_error *err)
+static int copy_link(int sdir, const char *sname, int ddir, const char *dname, const struct stat *sb,
+		     const struct cp_own *own, struct hvc_error *err)
 {
 	char target[4096];
 	ssize_t n = readlinkat(sdir, sname, target, sizeof(target) - 1);
@@ -97,12 +109,12 @@ static int copy_link(int sdir, const char *sname, int ddir, const char *dname, u
 	unlinkat(ddir, dname, 0); /* a file (or link) in the way; a directory stays and fails below */
 	if (symlinkat(target, ddir, dname) < 0)
 		return hvc_err(err, errno, "symlink `%s`", dname);
-	give(ddir, dname, owner);
+	give(ddir, dname, sb, own);
 	return 0;
 }
 
 /* Every entry of directory sdir/sname into the directory fd out. */
-static int copy_entries(int sdir, const char *sname, int out, uid_t owner, struct hvc_error *err)
+static int copy_entries(int sdir, const char *sname, int out, const struct cp_own *own, struct hvc_error *err)
 {
 	int in = openat(sdir, sname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	DIR *d = in >= 0 ? fdopendir(in) : NULL;
@@ -115,38 +127,39 @@ static int copy_entries(int sdir, const char *sname, int out, uid_t owner, struc
 	int r = 0;
 	for (struct dirent *e; r == 0 && (e = readdir(d));)
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			r = copy_node(dirfd(d), e->d_name, out, e->d_name, owner, err);
+			r = copy_node(dirfd(d), e->d_name, out, e->d_name, own, err);
 	closedir(d);
 	return r;
 }
 
-static int copy_dir(int sdir, const char *sname, int ddir, const char *dname, mode_t mode, uid_t owner,
-		    struct hvc_error *err)
+static int copy_dir(int sdir, const char *sname, int ddir, const char *dname, const struct stat *sb,
+		    const struct cp_own *own, struct hvc_error *err)
 {
-	if (mkdirat(ddir, dname, mode & 07777) == 0)
-		give(ddir, dname, owner);
+	if (mkdirat(ddir, dname, sb->st_mode & 07777) == 0)
+		give(ddir, dname, sb, own);
 	else if (errno != EEXIST)
 		return hvc_err(err, errno, "mkdir `%s`", dname);
 	_cleanup_close_ int out = openat(ddir, dname, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (out < 0)
 		return hvc_err(err, errno, "`%s` is not a directory (cannot copy a directory onto it)", dname);
-	return copy_entries(sdir, sname, out, owner, err);
+	return copy_entries(sdir, sname, out, own, err);
 }
 
-static int copy_node(int sdir, const char *sname, int ddir, const char *dname, uid_t owner, struct hvc_error *err)
+static int copy_node(int sdir, const char *sname, int ddir, const char *dname, const struct cp_own *own,
+		     struct hvc_error *err)
 {
 	struct stat sb;
 	if (fstatat(sdir, sname, &sb, AT_SYMLINK_NOFOLLOW) < 0)
 		return hvc_err(err, errno, "stat `%s`", sname);
 	switch (sb.st_mode & S_IFMT) {
-	case S_IFDIR: return copy_dir(sdir, sname, ddir, dname, sb.st_mode, owner, err);
-	case S_IFREG: return copy_file(sdir, sname, ddir, dname, sb.st_mode, owner, err);
-	case S_IFLNK: return copy_link(sdir, sname, ddir, dname, owner, err);
+	case S_IFDIR: return copy_dir(sdir, sname, ddir, dname, &sb, own, err);
+	case S_IFREG: return copy_file(sdir, sname, ddir, dname, &sb, own, err);
+	case S_IFLNK: return copy_link(sdir, sname, ddir, dname, &sb, own, err);
 	default:
 		unlinkat(ddir, dname, 0);
 		if (mknodat(ddir, dname, sb.st_mode, sb.st_rdev) < 0)
 			return hvc_err(err, errno, "mknod `%s`", dname);
-		give(ddir, dname, owner);
+		give(ddir, dname, &sb, own);
 		return 0;
 	}
 }
@@ -184,7 +197,8 @@ static bool ends_with(const char *s, const char *suffix)
 struct cp_req {
 	int src_root, dst_root; /* one is the container's root, the other -1 (host) */
 	const char *src, *dst;
-	uid_t owner; /* of what is made in the destination; (uid_t)-1: the copier's */
+	struct cp_own own;
+	bool follow; /* -L */
 };
 
 /* The destination exists: into it (a directory) or over it (a file). */
@@ -196,10 +210,10 @@ static int to_existing(const struct cp_req *q, int sdir, const char *sname, bool
 		return hvc_err(err, errno, "stat `%s`", q->dst);
 	if (S_ISDIR(sb.st_mode)) {
 		if (contents)
-			return copy_entries(sdir, sname, dfd, q->owner, err);
+			return copy_entries(sdir, sname, dfd, &q->own, err);
 		_cleanup_free_ char *d = NULL, *b = NULL;
 		split(q->src, &d, &b);
-		return copy_node(sdir, sname, dfd, b, q->owner, err);
+		return copy_node(sdir, sname, dfd, b, &q->own, err);
 	}
 	if (src_dir)
 		return hvc_err(err, ENOTDIR, "cannot copy a directory to the file `%s`", q->dst);
@@ -208,18 +222,44 @@ static int to_existing(const struct cp_req *q, int sdir, const char *sname, bool
 	_cleanup_close_ int parent = open_path(q->dst_root, d, O_PATH | O_DIRECTORY);
 	if (parent < 0)
 		return hvc_err(err, errno, "open `%s`", d);
-	return copy_node(sdir, sname, parent, b, q->owner, err);
+	return copy_node(sdir, sname, parent, b, &q->own, err);
+}
+
+/* -L: the source's own symlinks followed (inside the root for a container
+ * path: an absolute target is the container's); the path of what they lead to. */
+static char *follow_links(int root, const char *path, struct hvc_error *err)
+{
+	char *p = strdup(path);
+	for (int i = 0; i < 40; i++) {
+		_cleanup_free_ char *d = NULL, *b = NULL;
+		split(p, &d, &b);
+		_cleanup_close_ int dfd = open_path(root, d, O_PATH | O_DIRECTORY);
+		char t[4096];
+		ssize_t n = dfd >= 0 ? readlinkat(dfd, b, t, sizeof(t) - 1) : -1;
+		if (n < 0)
+			return p; /* not a link: errors are reported where it is opened */
+		t[n] = '\0';
+		char *next = t[0] == '/' ? strdup(t) : hvc_strdup_printf("%s/%s", d, t);
+		free(p);
+		p = next;
+	}
+	free(p);
+	hvc_err(err, ELOOP, "`%s`: too many levels of symbolic links", path);
+	return NULL;
 }
 
 static int copy_paths(const struct cp_req *q, struct hvc_error *err)
 {
 	bool contents = ends_with(q->src, "/.") || !strcmp(q->src, ".") || !strcmp(q->src, "/");
+	_cleanup_free_ char *src = q->follow ? follow_links(q->src_root, q->src, err) : strdup(q->src);
+	if (!src)
+		return -1;
 	_cleanup_free_ char *sd = NULL, *sb_name = NULL;
-	split(q->src, &sd, &sb_name);
+	split(src, &sd, &sb_name);
 	/* the source's parent, resolved; its last component is not followed
 	 * (a symlink is copied as one), unless the path ends in / or /. */
-	bool whole = contents || ends_with(q->src, "/");
-	_cleanup_close_ int sdir = open_path(q->src_root, whole ? q->src : sd, O_PATH | O_DIRECTORY);
+	bool whole = contents || ends_with(src, "/");
+	_cleanup_close_ int sdir = open_path(q->src_root, whole ? src : sd, O_PATH | O_DIRECTORY);
 	const char *sname = whole ? "." : sb_name;
 	struct stat st;
 	if (sdir < 0 || fstatat(sdir, sname, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -238,31 +278,35 @@ static int copy_paths(const struct cp_req *q, struct hvc_error *err)
 	if (parent < 0)
 		return hvc_err(err, errno, "the destination's directory `%s`", dd);
 	if (!contents)
-		return copy_node(sdir, sname, parent, db, q->owner, err);
+		return copy_node(sdir, sname, parent, db, &q->own, err);
 	if (mkdirat(parent, db, 0755) < 0)
 		return hvc_err(err, errno, "mkdir `%s`", q->dst);
-	give(parent, db, q->owner);
+	give(parent, db, &st, &q->own);
 	_cleanup_close_ int made = openat(parent, db, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	return made < 0 ? hvc_err(err, errno, "open `%s`", q->dst) : copy_entries(sdir, sname, made, q->owner, err);
+	return made < 0 ? hvc_err(err, errno, "open `%s`", q->dst) : copy_entries(sdir, sname, made, &q->own, err);
 }
 
 /* ---------- the container's root --------------------------------------- */
 
 /* Into a --userns container, what is made belongs to its root (as docker
- * cp: the container's root user), not to the host's. */
-static int cp_with_root(int rootfd, bool to_ctr, bool userns, const char *ctr_path, const char *host_path,
-			struct hvc_error *err)
+ * cp: the container's root user), not to the host's; -a keeps the source's
+ * ids, shifted into or out of the user namespace. */
+static int cp_with_root(int rootfd, const struct hvc_ctr_cp_opts *o, bool userns, struct hvc_error *err)
 {
-	struct cp_req q = { .src_root = to_ctr ? -1 : rootfd, .dst_root = to_ctr ? rootfd : -1,
-			    .src = to_ctr ? host_path : ctr_path, .dst = to_ctr ? ctr_path : host_path,
-			    .owner = to_ctr && userns ? (uid_t)HVC_RT_USERNS_BASE : (uid_t)-1 };
+	int64_t base = userns ? HVC_RT_USERNS_BASE : 0;
+	struct cp_req q = { .src_root = o->to_ctr ? -1 : rootfd, .dst_root = o->to_ctr ? rootfd : -1,
+			    .src = o->to_ctr ? o->host_path : o->ctr_path,
+			    .dst = o->to_ctr ? o->ctr_path : o->host_path,
+			    .own = { .archive = o->archive,
+				     .fixed = o->to_ctr && userns ? (uid_t)HVC_RT_USERNS_BASE : (uid_t)-1,
+				     .shift = o->to_ctr ? base : -base },
+			    .follow = o->follow };
 	return copy_paths(&q, err);
 }
 
 /* Stopped: a child mounts the overlay in a mount namespace of its own (gone
  * with it: nothing to unmount) and copies; its error comes back in a pipe. */
-static int cp_stopped(const char *id, bool to_ctr, const char *ctr_path, const char *host_path,
-		      struct hvc_error *err)
+static int cp_stopped(const char *id, const struct hvc_ctr_cp_opts *o, struct hvc_error *err)
 {
 	_cleanup_free_ char *dir = hvc_rt_ctr_dir(id);
 	_cleanup_close_ int lock = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -294,7 +338,7 @@ static int cp_stopped(const char *id, bool to_ctr, const char *ctr_path, const c
 		else if ((fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 			hvc_err(&e, errno, "open `%s`", rootfs);
 		else
-			cp_with_root(fd, to_ctr, userns, ctr_path, host_path, &e);
+			cp_with_root(fd, o, userns, &e);
 		ssize_t w = e.msg[0] ? write(p[1], e.msg, strlen(e.msg)) : 0;
 		_exit(w > 0 ? 1 : 0);
 	}
@@ -312,13 +356,13 @@ static int cp_stopped(const char *id, bool to_ctr, const char *ctr_path, const c
 	return 0;
 }
 
-int hvc_ctr_cp(const char *id, bool to_ctr, const char *ctr_path, const char *host_path, struct hvc_error *err)
+int hvc_ctr_cp(const char *id, const struct hvc_ctr_cp_opts *o, struct hvc_error *err)
 {
 	struct hvc_ctr_state st;
 	if (hvc_ctr_reclaim_if_stale(id, err) < 0 || hvc_ctr_state_read(id, &st, err) < 0)
 		return -1;
 	if (st.status != HVC_CTR_RUNNING)
-		return cp_stopped(id, to_ctr, ctr_path, host_path, err);
+		return cp_stopped(id, o, err);
 	_cleanup_free_ char *p = hvc_strdup_printf("/proc/%d/root", (int)st.pid);
 	_cleanup_close_ int rootfd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	/* the pid checked after the open: the handle is on this container's root */
@@ -329,5 +373,5 @@ int hvc_ctr_cp(const char *id, bool to_ctr, const char *ctr_path, const char *ho
 	int r = hvc_ctr_config_read(id, &s, NULL, err);
 	bool userns = s.userns;
 	hvc_ctr_spec_free(&s);
-	return r < 0 ? -1 : cp_with_root(rootfd, to_ctr, userns, ctr_path, host_path, err);
+	return r < 0 ? -1 : cp_with_root(rootfd, o, userns, err);
 }

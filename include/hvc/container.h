@@ -320,12 +320,18 @@ int hvc_ctr_exec(const char *id, const struct hvc_ctr_exec_opts *o, struct hvc_e
 int hvc_ctr_pids(const char *id, pid_t **out, size_t *n, struct hvc_error *err);
 
 /* `hvc cp`: copies host_path into the container at ctr_path (to_ctr) or
- * ctr_path out to host_path, with docker cp's rules (into an existing
+ * ctr_path out to host_path (o), with docker cp's rules (into an existing
  * directory; SRC/. copies the contents; a symlink is copied as one), every
  * container path resolved inside its root (engine/runtime/runtime_cp.c).
  * Running: through /proc/PID/root (volumes included); stopped: its overlay
  * mounted in a private mount namespace. */
-int hvc_ctr_cp(const char *id, bool to_ctr, const char *ctr_path, const char *host_path, struct hvc_error *err);
+struct hvc_ctr_cp_opts {
+	bool to_ctr;   /* host_path -> ctr_path; else ctr_path -> host_path */
+	bool archive;  /* -a: keep the source's uid/gid (else the copier's; a --userns container's root) */
+	bool follow;   /* -L: follow the source's own symlinks (else copied as symlinks) */
+	const char *ctr_path, *host_path;
+};
+int hvc_ctr_cp(const char *id, const struct hvc_ctr_cp_opts *o, struct hvc_error *err);
 
 /* Resource usage from the container's cgroup. */
 struct hvc_ctr_stats {

@@ -57,7 +57,7 @@ ok "top: init, children; --format json / template; a stopped container refused"
 mkdir -p "$TEST_TMP/h/d/sub" "$TEST_TMP/victim"
 echo host-file >"$TEST_TMP/h/f"; echo deep >"$TEST_TMP/h/d/sub/g"; echo secret >"$TEST_TMP/victim/secret"
 V="$TEST_TMP/victim"
-"$HVC" exec tp sh -c "mkdir /data && echo c >/data/c && ln -s / /esc && ln -s $V /vic && ln -s ../../../..$V /data/rel && ln -s c /data/lnk" ||
+"$HVC" exec tp sh -c "mkdir /data && echo c >/data/c && ln -s / /esc && ln -s $V /vic && ln -s ../../../..$V /data/rel && ln -s c /data/lnk && ln -s /data/c /data/lnk2" ||
 	fail "exec setup"
 expect_status 0 "$HVC" cp "$TEST_TMP/h/f" tp:/data/
 expect_status 0 "$HVC" cp "$TEST_TMP/h/d" tp:/data
@@ -91,6 +91,16 @@ expect_status 0 "$HVC" exec st-rm true # still fine
 expect_status 2 "$HVC" cp "$TEST_TMP/h/f" "$TEST_TMP/x"
 expect_contains "$OUT" "CONTAINER:PATH"
 expect_status 2 "$HVC" cp tp:/data/c -
+# -L follows the source's own link (inside the container), keeping its name; -a keeps ids
+expect_status 0 "$HVC" cp -L tp:/data/lnk2 "$TEST_TMP/followed"
+[ -f "$TEST_TMP/followed" ] && [ "$(cat "$TEST_TMP/followed")" = c ] || fail "cp -L did not copy the target"
+expect_status 1 "$HVC" cp -L tp:/vic "$TEST_TMP/viaL" # its target is the container's (missing) $V
+[ -e "$TEST_TMP/viaL" ] && fail "cp -L followed a link to the host"
+"$HVC" exec tp sh -c 'echo o >/data/owned && chown 1234:4321 /data/owned' || fail "exec chown"
+expect_status 0 "$HVC" cp -a tp:/data/owned "$TEST_TMP/owned-a"
+expect_status 0 "$HVC" cp tp:/data/owned "$TEST_TMP/owned"
+[ "$(stat -c %u:%g "$TEST_TMP/owned-a") $(stat -c %u:%g "$TEST_TMP/owned")" = "1234:4321 0:0" ] ||
+	fail "cp -a / cp ownership: $(stat -c %u:%g "$TEST_TMP/owned-a" "$TEST_TMP/owned")"
 if "$HVC" run -d --userns --name un --network none busybox sleep 30 >/dev/null 2>&1; then
 	on_exit "$HVC" rm -f un
 	expect_status 0 "$HVC" cp "$TEST_TMP/h/f" un:/tmp/
