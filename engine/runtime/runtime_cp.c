@@ -37,6 +37,7 @@ struct cp_own {
 	bool archive;  /* -a: the source's uid/gid (shifted), else `fixed` */
 	uid_t fixed;   /* (uid_t)-1: the copier's (root); into a --userns container: its root */
 	int64_t shift; /* -a: added to the source's ids (+BASE into, -BASE out of --userns) */
+	bool no_devices; /* out of a container: a device node it made is not recreated on the host */
 };
 
 static int copy_node(int sdir, const char *sname, int ddir, const char *dname, const struct cp_own *own,
@@ -88,9 +89,14 @@ static int create_file(int ddir, const char *dname, mode_t mode)
 static int copy_file(int sdir, const char *sname, int ddir, const char *dname, const struct stat *sb,
 		     const struct cp_own *own, struct hvc_error *err)
 {
-	_cleanup_close_ int in = openat(sdir, sname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK and the check after: a running container may have swapped
+	 * the file for a FIFO since the stat, which would block the copy */
+	_cleanup_close_ int in = openat(sdir, sname, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat now;
 	if (in < 0)
 		return hvc_err(err, errno, "open `%s`", sname);
+	if (fstat(in, &now) < 0 || !S_ISREG(now.st_mode))
+		return hvc_err(err, EAGAIN, "`%s` changed while it was being copied", sname);
 	_cleanup_close_ int out = create_file(ddir, dname, sb->st_mode & 07777);
 	if (out < 0)
 		return hvc_err(err, errno, "create `%s`", dname);
@@ -156,6 +162,10 @@ static int copy_node(int sdir, const char *sname, int ddir, const char *dname, c
 	case S_IFREG: return copy_file(sdir, sname, ddir, dname, &sb, own, err);
 	case S_IFLNK: return copy_link(sdir, sname, ddir, dname, &sb, own, err);
 	default:
+		if (own->no_devices && (S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode))) {
+			hvc_warn("cp: `%s`: a device node: not copied out of the container", sname);
+			return 0;
+		}
 		unlinkat(ddir, dname, 0);
 		if (mknodat(ddir, dname, sb.st_mode, sb.st_rdev) < 0)
 			return hvc_err(err, errno, "mknod `%s`", dname);
@@ -299,7 +309,8 @@ static int cp_with_root(int rootfd, const struct hvc_ctr_cp_opts *o, bool userns
 			    .dst = o->to_ctr ? o->ctr_path : o->host_path,
 			    .own = { .archive = o->archive,
 				     .fixed = o->to_ctr && userns ? (uid_t)HVC_RT_USERNS_BASE : (uid_t)-1,
-				     .shift = o->to_ctr ? base : -base },
+				     .shift = o->to_ctr ? base : -base,
+				     .no_devices = !o->to_ctr },
 			    .follow = o->follow };
 	return copy_paths(&q, err);
 }

@@ -91,6 +91,13 @@ expect_status 0 "$HVC" exec st-rm true # still fine
 expect_status 2 "$HVC" cp "$TEST_TMP/h/f" "$TEST_TMP/x"
 expect_contains "$OUT" "CONTAINER:PATH"
 expect_status 2 "$HVC" cp tp:/data/c -
+# a device node the container made is not recreated on the host (a FIFO is)
+if "$HVC" exec tp sh -c 'mkdir /devs && mknod /devs/null c 1 3 && mkfifo /devs/fifo && echo x >/devs/f' 2>/dev/null; then
+	expect_status 0 "$HVC" cp tp:/devs "$TEST_TMP/devs"
+	expect_contains "$OUT" "a device node: not copied out of the container"
+	[ -e "$TEST_TMP/devs/null" ] && fail "a device node of the container was recreated on the host"
+	[ -p "$TEST_TMP/devs/fifo" ] && [ -f "$TEST_TMP/devs/f" ] || fail "the FIFO or the file was not copied"
+fi
 # -L follows the source's own link (inside the container), keeping its name; -a keeps ids
 expect_status 0 "$HVC" cp -L tp:/data/lnk2 "$TEST_TMP/followed"
 [ -f "$TEST_TMP/followed" ] && [ "$(cat "$TEST_TMP/followed")" = c ] || fail "cp -L did not copy the target"
