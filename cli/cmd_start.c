@@ -1,4 +1,4 @@
-/* hvc start [-a [-i]] NAME...: starts stopped containers again, as docker
+/* hvc start [-a] [-i] NAME...: starts stopped containers again, as docker
  * start does — the same id, name, upper layer (files written stay) and log,
  * its stored config, under a supervisor of its own as `run -d`
  * (hvc_ctr_start_again). -a then follows it as `hvc attach` does. */
@@ -67,11 +67,11 @@ out:
 	return rc;
 }
 
-static const char start_usage[] = "Usage: hvc start [-a [-i]] [--detach-keys KEYS] CONTAINER...\n"
+static const char start_usage[] = "Usage: hvc start [-a] [-i] [--detach-keys KEYS] CONTAINER...\n"
 				  "Start stopped containers again: same id, name, files and log (appended),\n"
 				  "the command and options they were run with. Prints each name.\n\n"
 				  "  -a, --attach          follow its output until it exits; exit with its status\n"
-				  "  -i, --interactive     with -a and a -t container: send your keys to its pty\n"
+				  "  -i, --interactive     -a, and your keys to a -t container's pty\n"
 				  "      --detach-keys K   with -a: keys that detach (default ctrl-p,ctrl-q)\n";
 
 int hvc_cmd_start(int argc, char **argv)
@@ -87,7 +87,7 @@ int hvc_cmd_start(int argc, char **argv)
 	while ((c = hvc_cli_getopt(argc, argv, "aih", opts)) != -1) {
 		switch (c) {
 		case 'a': attach = true; break;
-		case 'i': interactive = true; break;
+		case 'i': interactive = attach = true; break; /* docker: start -i attaches */
 		case 'K': key_spec = optarg; break;
 		case 'h': fputs(start_usage, stdout); return 0;
 		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);

@@ -129,7 +129,10 @@ OUT=$($PTY 'send echo at-$((40+2))\n ;; expect at-42 ;; send \x10\x11 ;; wait' -
 expect_contains "$OUT" "at-42"
 expect_contains "$OUT" "EXIT 0"
 [ "$("$HVC" inspect -f '{{.State.Status}}' ati)" = running ] || fail "detaching stopped the container"
-ok "attach: output to the exit status; keys to a -t container, ctrl-p ctrl-q detaches"
+expect_status 0 "$HVC" stop -t 1 ati
+OUT=$($PTY 'send echo si-$((5+5))\n ;; expect si-10 ;; send exit 4\n ;; wait' -- "$HVC" start -i ati 2>&1)
+expect_contains "$OUT" "EXIT 4"
+ok "attach: output to the exit status; keys to a -t container, ctrl-p ctrl-q detaches; start -i"
 
 # --- exec -it without a terminal ------------------------------------------------
 expect_status 125 "$HVC" exec -it ati sh </dev/null
