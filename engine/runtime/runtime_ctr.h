@@ -59,6 +59,12 @@ int hvc_rt_net_prepare(struct hvc_ctr *c, const struct hvc_ctr_spec *s, struct h
 int hvc_rt_net_mounts(const struct hvc_ctr *c, struct hvc_mnt_plan *plan, struct hvc_error *err);
 void hvc_rt_net_release(struct hvc_ctr *c);
 
+/* engine/runtime/runtime_restart.c: hvc_ctr_start_again's state step: the
+ * stored container's id, name, hostname, dir (locked) and upper/work, when
+ * it has exited and nobody else holds it. */
+int hvc_rt_ctr_reuse_state(struct hvc_ctr *c, const char *id, const struct hvc_ctr_spec *s, char **upper,
+			   char **work, struct hvc_error *err);
+
 void hvc_rt_ctr_free(struct hvc_ctr *c);
 void hvc_rt_ctr_teardown(struct hvc_ctr *c, bool remove_dir);
 /* Frees the name if it still points at id; with dir (a state dir about to be

@@ -42,6 +42,7 @@ struct start {
 	int sync_p[2], msg_p[2], in_p[2], out_p[2], err_p[2], ready_p[2];
 	int trace_p[2]; /* --trace: the child's events (hvc/trace.h's relay) */
 	pid_t pid; /* the child, once cloned */
+	const char *reuse_id; /* hvc_ctr_start_again: the stored container started again */
 };
 
 static void close_fd(int *fd)
@@ -74,6 +75,8 @@ static int check_spec(const struct hvc_ctr_spec *s, struct hvc_error *err)
 
 static int prepare_state(struct start *x, struct hvc_error *err)
 {
+	if (x->reuse_id) /* its name, dir and upper stay its own: never undone */
+		return hvc_rt_ctr_reuse_state(x->c, x->reuse_id, x->s, &x->upper, &x->work, err);
 	if (hvc_rt_ctr_identity(x->c, x->s, err) < 0)
 		return -1;
 	x->name_taken = true;
@@ -396,7 +399,8 @@ static struct hvc_ctr *ctr_new(const struct hvc_ctr_spec *s)
 	return c;
 }
 
-int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_hint, struct hvc_error *err)
+static int start_steps(const struct hvc_ctr_spec *s, const char *reuse_id, struct hvc_ctr **out, int *exit_hint,
+		       struct hvc_error *err)
 {
 	int hint_store = 0;
 	struct start x = {
@@ -410,6 +414,7 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 		.err_p = { -1, -1 },
 		.ready_p = { -1, -1 },
 		.trace_p = { -1, -1 },
+		.reuse_id = reuse_id,
 	};
 	*x.exit_hint = 125;
 	*out = NULL;
@@ -431,6 +436,17 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 	start_release(&x);
 	*out = x.c;
 	return 0;
+}
+
+int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_hint, struct hvc_error *err)
+{
+	return start_steps(s, NULL, out, exit_hint, err);
+}
+
+int hvc_ctr_start_again(const char *id, const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_hint,
+			struct hvc_error *err)
+{
+	return start_steps(s, id, out, exit_hint, err);
 }
 
 void hvc_rt_ctr_free(struct hvc_ctr *c)
