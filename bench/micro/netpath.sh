@@ -4,7 +4,10 @@
 # (a veth pair, its host end on a bridge, the peer in another network
 # namespace), with variants interleaved per round: base (MTU 1500 as hvc's
 # veths), mtu64k (veth and bridge at 65535, as lo), nat (an nftables nat
-# table like hvc's, i.e. conntrack on every packet), gro (GRO on the veth).
+# table like hvc's, i.e. conntrack on every packet), gro (GRO on the veth),
+# nobrnf (net.bridge.bridge-nf-call-iptables=0 in this namespace: no
+# netfilter hooks at the bridge layer; on by default where br_netfilter is
+# built in or loaded, and Docker turns it on).
 # Runs in a network namespace of its own; traffic stays in it.
 # Env: ROUNDS (4), SECS (1 per direction). Usage: bench/micro/netpath.sh (root)
 set -u
@@ -36,6 +39,8 @@ table inet hvcx {
 }
 NFT
 else nft delete table inet hvcx 2>/dev/null; fi; }
+brnf=$(cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null || echo absent)
+echo "bridge-nf-call-iptables: $brnf"
 echo "offloads (host end):"; ethtool -k vhx | grep -E "^(tcp-segmentation-offload|generic-segmentation-offload|generic-receive-offload|tx-checksumming|scatter-gather):"
 for r in $(seq ${ROUNDS:-4}); do
   mtu 1500; nat off
@@ -48,6 +53,11 @@ for r in $(seq ${ROUNDS:-4}); do
   ethtool -K vhx gro on >/dev/null 2>&1; nsenter -t $H -n ethtool -K eth0 gro on >/dev/null 2>&1
   run "gro native" 127.0.0.1; run "gro veth" 10.77.0.1 nsenter -t $H -n
   ethtool -K vhx gro off >/dev/null 2>&1; nsenter -t $H -n ethtool -K eth0 gro off >/dev/null 2>&1
+  if [ -w /proc/sys/net/bridge/bridge-nf-call-iptables ]; then
+    echo 0 > /proc/sys/net/bridge/bridge-nf-call-iptables
+    run "nobrnf native" 127.0.0.1; run "nobrnf veth" 10.77.0.1 nsenter -t $H -n
+    echo $brnf > /proc/sys/net/bridge/bridge-nf-call-iptables
+  fi
 done > "$out"
 kill $S $H
 python3 - "$out" <<'PY'
@@ -56,7 +66,7 @@ d={}
 for l in open(sys.argv[1]):
     f=l.split()
     d.setdefault((f[0],f[1]),[]).append((float(f[2]),float(f[3])))
-for v in ['base','mtu64k','nat','gro']:
+for v in ['base','mtu64k','nat','gro','nobrnf']:
     n=d.get((v,'native'),[]); c=d.get((v,'veth'),[])
     if not n: continue
     nu=st.median(x[0] for x in n); nd=st.median(x[1] for x in n); cu=st.median(x[0] for x in c); cd=st.median(x[1] for x in c)

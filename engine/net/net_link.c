@@ -220,14 +220,13 @@ int hvc_net_bridge_ensure(const struct hvc_net *n, bool *created, struct hvc_err
 	return 0;
 }
 
-/* A netlink socket in a network namespace: created by a short thread that
- * enters the namespace (setns, or unshare for a new one: both change only
- * the calling thread's) and ends there, so this thread never leaves its
- * own; the socket keeps the namespace it was created in. The thread makes
- * only system calls (a malloc there would set up an arena of its own). */
+/* A netlink socket in another process's network namespace: created by a
+ * short thread that setns()es there (which changes only the calling
+ * thread's) and ends there, so this thread never leaves its own; the socket
+ * keeps the namespace it was created in. The thread makes only system
+ * calls (a malloc there would set up an arena of its own). */
 struct ns_open {
-	int nsfd; /* in: the namespace to enter, or -1 for a new one (out: its fd) */
-	bool new_ns;
+	int nsfd; /* the namespace to enter */
 	int sock;
 	int err;
 	const char *what;
@@ -252,22 +251,18 @@ static void *ns_open_thread(void *p)
 {
 	struct ns_open *o = p;
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
-	if (o->new_ns ? unshare(CLONE_NEWNET) < 0 : setns(o->nsfd, CLONE_NEWNET) < 0)
-		o->what = o->new_ns ? "create a network namespace" : "enter the instance's network namespace";
-	else if (o->new_ns && (o->nsfd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) < 0)
-		o->what = "open `/proc/thread-self/ns/net`";
+	if (setns(o->nsfd, CLONE_NEWNET) < 0)
+		o->what = "enter the instance's network namespace";
 	else if ((o->sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE)) < 0 ||
 		 bind(o->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		o->what = "netlink socket in the namespace";
 	o->err = o->what ? errno : 0;
-	if (!o->what && o->new_ns)
-		no_ipv6_by_default();
 	return NULL;
 }
 
-static struct mnl_socket *nl_open_ns(int *nsfd, struct hvc_error *err)
+static struct mnl_socket *nl_open_ns(int nsfd, struct hvc_error *err)
 {
-	struct ns_open o = {.nsfd = *nsfd, .new_ns = *nsfd < 0, .sock = -1};
+	struct ns_open o = {.nsfd = nsfd, .sock = -1};
 	pthread_t t;
 	int r = pthread_create(&t, NULL, ns_open_thread, &o);
 	if (r != 0) {
@@ -283,22 +278,16 @@ static struct mnl_socket *nl_open_ns(int *nsfd, struct hvc_error *err)
 			hvc_err(err, o.err, "%s", o.what);
 		if (o.sock >= 0)
 			close(o.sock);
-		if (*nsfd < 0 && o.nsfd >= 0)
-			close(o.nsfd);
 		return NULL;
 	}
-	*nsfd = o.nsfd;
 	return s;
 }
 
-/* One request: the pair, the host end up on the bridge, the peer in the
- * namespace of nsfd. */
-static int veth_create(struct mnl_socket *s, const struct hvc_net_attach_plan *p, int nsfd,
+/* One request: the pair, the host end up on the bridge (index br), the
+ * peer in the namespace of nsfd. */
+static int veth_create(struct mnl_socket *s, const struct hvc_net_attach_plan *p, int br, int nsfd,
 		       struct hvc_error *err)
 {
-	int br = link_index(p->bridge, err);
-	if (br < 0)
-		return -1;
 	struct nl_req r = {.len = 0};
 	struct ifinfomsg *ifi, *peer;
 	struct nlmsghdr *h =
@@ -373,13 +362,14 @@ static int configure_peer(struct mnl_socket *in, const struct hvc_net_attach_pla
 	return e < 0 ? hvc_err(err, -e, "%s", what[failed < 4 ? failed : 3]) : 0;
 }
 
-static int attach(const struct hvc_net_attach_plan *p, int *nsfd, struct hvc_error *err)
+static int attach(const struct hvc_net_attach_plan *p, int nsfd, struct hvc_error *err)
 {
-	_cleanup_mnl_ struct mnl_socket *s = nl_open(err);
+	int br = link_index(p->bridge, err);
+	_cleanup_mnl_ struct mnl_socket *s = br < 0 ? NULL : nl_open(err);
 	if (!s)
 		return -1;
 	_cleanup_mnl_ struct mnl_socket *in = nl_open_ns(nsfd, err);
-	if (!in || veth_create(s, p, *nsfd, err) < 0)
+	if (!in || veth_create(s, p, br, nsfd, err) < 0)
 		return -1;
 	return configure_peer(in, p, err);
 }
@@ -391,18 +381,84 @@ int hvc_net_attach_veth(const struct hvc_net_attach_plan *p, pid_t pid, struct h
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return hvc_err(err, errno, "open `%s`", path);
-	return attach(p, &fd, err);
+	return attach(p, fd, err);
+}
+
+/* A new namespace's attachment, run whole by a thread of its own: the
+ * host's netlink socket is opened first (a socket keeps the namespace it was
+ * made in), then the thread unshare()s into the new namespace, which it
+ * never leaves (it ends there), and configures it from the inside. No second
+ * thread is needed to make the namespace, and the caller goes on with the
+ * rest of its start meanwhile (hvc_net_attach_start/join). */
+struct hvc_net_attach_job {
+	pthread_t thread;
+	struct hvc_net_attach_plan plan;
+	int nsfd;
+	int rc;
+	struct hvc_error err;
+};
+
+static int attach_in_new_ns(const struct hvc_net_attach_plan *p, int *nsfd, struct hvc_error *err)
+{
+	/* the bridge's index and the host's socket, before leaving its namespace */
+	int br = link_index(p->bridge, err);
+	_cleanup_mnl_ struct mnl_socket *host = br < 0 ? NULL : nl_open(err);
+	if (!host)
+		return -1;
+	if (unshare(CLONE_NEWNET) < 0)
+		return hvc_err(err, errno, "create a network namespace");
+	if ((*nsfd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) < 0)
+		return hvc_err(err, errno, "open `/proc/thread-self/ns/net`");
+	no_ipv6_by_default();
+	_cleanup_mnl_ struct mnl_socket *in = nl_open(err);
+	if (!in)
+		return hvc_error_prefix(err, "in the instance's namespace");
+	if (veth_create(host, p, br, *nsfd, err) < 0)
+		return -1;
+	return configure_peer(in, p, err);
+}
+
+static void *attach_job_main(void *arg)
+{
+	struct hvc_net_attach_job *j = arg;
+	j->rc = attach_in_new_ns(&j->plan, &j->nsfd, &j->err);
+	return NULL;
+}
+
+struct hvc_net_attach_job *hvc_net_attach_start(const struct hvc_net_attach_plan *p,
+						  struct hvc_error *err)
+{
+	struct hvc_net_attach_job *j = hvc_xcalloc(1, sizeof(*j));
+	j->plan = *p;
+	j->nsfd = -1;
+	int r = pthread_create(&j->thread, NULL, attach_job_main, j);
+	if (r != 0) {
+		free(j);
+		hvc_err(err, r, "thread for a network namespace");
+		return NULL;
+	}
+	return j;
+}
+
+int hvc_net_attach_join(struct hvc_net_attach_job *j, struct hvc_error *err)
+{
+	pthread_join(j->thread, NULL);
+	int fd = j->nsfd;
+	if (j->rc < 0) {
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+		if (err)
+			*err = j->err;
+	}
+	free(j);
+	return fd;
 }
 
 int hvc_net_attach_veth_new_ns(const struct hvc_net_attach_plan *p, struct hvc_error *err)
 {
-	int fd = -1;
-	if (attach(p, &fd, err) < 0) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
+	struct hvc_net_attach_job *j = hvc_net_attach_start(p, err);
+	return j ? hvc_net_attach_join(j, err) : -1;
 }
 
 int hvc_net_link_delete(const char *ifname, struct hvc_error *err)

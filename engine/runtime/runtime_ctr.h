@@ -12,6 +12,8 @@ struct hvc_rt_net {
 	struct hvc_net_lease lease;
 	struct hvc_net_attach_plan attach; /* the veth in the container's namespace */
 	int ns_fd;                        /* the netns the child joins (bridge, container:NAME), or -1 */
+	struct hvc_net_attach_job *job;   /* bridge: the namespace being made, until joined */
+	uint64_t job_t0;                  /* when it was started (debug timing) */
 };
 
 struct hvc_ctr {
@@ -57,6 +59,9 @@ int hvc_rt_ctr_write_config(const struct hvc_ctr *c, const struct hvc_ctr_spec *
  * files; release: the lease back (safe to call twice). */
 int hvc_rt_net_prepare(struct hvc_ctr *c, const struct hvc_ctr_spec *s, struct hvc_error *err);
 int hvc_rt_net_mounts(const struct hvc_ctr *c, struct hvc_mnt_plan *plan, struct hvc_error *err);
+/* bridge: waits for the namespace prepare started in the background (the
+ * rest of the start runs meanwhile) and sets ns_fd; no-op otherwise. */
+int hvc_rt_net_join(struct hvc_ctr *c, struct hvc_error *err);
 void hvc_rt_net_release(struct hvc_ctr *c);
 
 void hvc_rt_ctr_free(struct hvc_ctr *c);

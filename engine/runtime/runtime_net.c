@@ -77,14 +77,31 @@ int hvc_rt_net_prepare(struct hvc_ctr *c, const struct hvc_ctr_spec *s, struct h
 	if (s->net != HVC_CTR_NET_BRIDGE)
 		return 0;
 	uint64_t t0 = hvc_now_ns();
-	if (take_lease(c, s, err) < 0 || write_etc_files(c, err) < 0)
+	if (take_lease(c, s, err) < 0)
+		return hvc_error_prefix(err, "network");
+	c->net.job_t0 = hvc_now_ns();
+	/* the namespace and its veth (the kernel's rtnl work, most of the
+	 * network's cost) are made by a thread while this one goes on with
+	 * the start; hvc_rt_net_join waits for them before the clone */
+	if (!(c->net.job = hvc_net_attach_start(&c->net.attach, err)) || write_etc_files(c, err) < 0)
+		return hvc_error_prefix(err, "network");
+	hvc_debug("network: lease %s on %s in %.3f ms", c->net.attach.host_if, c->net.lease.net,
+		  hvc_ns_to_ms(c->net.job_t0 - t0));
+	return 0;
+}
+
+int hvc_rt_net_join(struct hvc_ctr *c, struct hvc_error *err)
+{
+	if (!c->net.job)
+		return 0;
+	uint64_t t0 = hvc_now_ns();
+	c->net.ns_fd = hvc_net_attach_join(c->net.job, err);
+	c->net.job = NULL;
+	if (c->net.ns_fd < 0)
 		return hvc_error_prefix(err, "network");
 	uint64_t t1 = hvc_now_ns();
-	if ((c->net.ns_fd = hvc_net_attach_veth_new_ns(&c->net.attach, err)) < 0)
-		return hvc_error_prefix(err, "network");
-	hvc_debug("network: lease %s on %s in %.3f ms, namespace and veth in %.3f ms",
-		  c->net.attach.host_if, c->net.lease.net, hvc_ns_to_ms(t1 - t0),
-		  hvc_ns_to_ms(hvc_now_ns() - t1));
+	hvc_debug("network: namespace and veth ready %.3f ms after their start (waited %.3f ms)",
+		  hvc_ns_to_ms(t1 - c->net.job_t0), hvc_ns_to_ms(t1 - t0));
 	return 0;
 }
 
@@ -113,6 +130,8 @@ int hvc_rt_net_mounts(const struct hvc_ctr *c, struct hvc_mnt_plan *plan, struct
 
 void hvc_rt_net_release(struct hvc_ctr *c)
 {
+	if (c->net.job) /* a start undone before the join */
+		hvc_rt_net_join(c, NULL);
 	if (c->net.ns_fd >= 0)
 		close(c->net.ns_fd), c->net.ns_fd = -1;
 	if (c->net.leased) {
