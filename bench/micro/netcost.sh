@@ -8,7 +8,10 @@
 # counters in a VM, so no instruction counts). The wall time of each run
 # (bash's EPOCHREALTIME around it, perf's start-up included alike) is
 # printed too.
-# Env: N (10 rounds), HVC (bin/hvc), OLD (unset). Usage: bench/micro/netcost.sh (root)
+# Env: N (10 rounds), HVC (bin/hvc), OLD (unset), KEEP (a file to keep the
+# raw lines in). Usage: bench/micro/netcost.sh (root); `chrt -f 10
+# bench/micro/netcost.sh` takes the CPUs from a loaded machine's other
+# work, so wall time means something there.
 set -u
 if [ -z "${HVC_NETCOST_NETNS:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "netcost: needs root" >&2; exit 77; }
@@ -47,6 +50,16 @@ for k, v in sorted(d.items()):
     w = sorted(x[1] for x in v)
     print(f"{k:12s} n={len(v)} task-clock ms: median {st.median(c):6.2f} p25 {c[len(c)//4]:6.2f} min {c[0]:6.2f}"
           f" | wall ms: median {st.median(w):6.2f} p25 {w[len(w)//4]:6.2f} min {w[0]:6.2f}")
+# bridge - none of the same build, paired by round (each round's medians),
+# so a slow phase of the machine hits both sides of a difference alike
+for b in sorted({k.split('-')[0] for k in d}):
+    nb, nn = d.get(b + '-bridge', []), d.get(b + '-none', [])
+    rounds = min(len(nb), len(nn)) // 5
+    dc = [st.median(x[0] for x in nb[i*5:i*5+5]) - st.median(x[0] for x in nn[i*5:i*5+5]) for i in range(rounds)]
+    dw = [st.median(x[1] for x in nb[i*5:i*5+5]) - st.median(x[1] for x in nn[i*5:i*5+5]) for i in range(rounds)]
+    if rounds:
+        print(f"{b}: bridge - none over {rounds} rounds, median of per-round differences: task-clock {st.median(dc):+.2f} ms, wall {st.median(dw):+.2f} ms")
 PY
+[ -n "${KEEP:-}" ] && cp "$out" "$KEEP"
 "$NEW" system prune -a >/dev/null 2>&1
 rm -rf "$HVC_ROOT"
