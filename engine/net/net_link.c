@@ -420,6 +420,9 @@ int hvc_net_attach_veth(const struct hvc_net_attach_plan *p, pid_t pid, struct h
  * rest of its start meanwhile (hvc_net_attach_start/join). */
 struct hvc_net_attach_job {
 	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int given; /* 0: no plan yet; 1: plan given; -1: none will come */
 	struct hvc_net_attach_plan plan;
 	struct mnl_socket *host; /* opened by the caller's thread: libmnl loads there */
 	int bridge;              /* the bridge's index, looked up there too */
@@ -444,7 +447,20 @@ static int nl_sock_here(struct nl_sock *s)
 	return 0;
 }
 
-/* The thread's part: system calls only, no malloc (see struct nl_sock). */
+/* Waits for the plan (the address comes from the lease the caller takes
+ * meanwhile); false when none will come. */
+static bool plan_wait(struct hvc_net_attach_job *j)
+{
+	pthread_mutex_lock(&j->mu);
+	while (j->given == 0)
+		pthread_cond_wait(&j->cv, &j->mu);
+	bool go = j->given > 0;
+	pthread_mutex_unlock(&j->mu);
+	return go;
+}
+
+/* The thread's part: system calls only, no malloc (see struct nl_sock).
+ * The namespace is made before the plan is known, the veth after. */
 static int attach_in_new_ns(struct hvc_net_attach_job *j)
 {
 	struct hvc_error *err = &j->err;
@@ -456,7 +472,8 @@ static int attach_in_new_ns(struct hvc_net_attach_job *j)
 	struct nl_sock in;
 	if (nl_sock_here(&in) < 0)
 		return hvc_err(err, errno, "netlink socket in the instance's namespace");
-	int rc = veth_create(nl_of(j->host), &j->plan, j->bridge, j->nsfd, err);
+	int rc = plan_wait(j) ? veth_create(nl_of(j->host), &j->plan, j->bridge, j->nsfd, err)
+			      : hvc_err(err, ECANCELED, "no address for the namespace");
 	if (rc == 0)
 		rc = configure_peer(in, &j->plan, err);
 	close(in.fd);
@@ -470,14 +487,14 @@ static void *attach_job_main(void *arg)
 	return NULL;
 }
 
-struct hvc_net_attach_job *hvc_net_attach_start(const struct hvc_net_attach_plan *p,
-						  struct hvc_error *err)
+struct hvc_net_attach_job *hvc_net_attach_start(const char *bridge, struct hvc_error *err)
 {
 	struct hvc_net_attach_job *j = hvc_xcalloc(1, sizeof(*j));
-	j->plan = *p;
 	j->nsfd = -1;
+	pthread_mutex_init(&j->mu, NULL);
+	pthread_cond_init(&j->cv, NULL);
 	/* the bridge's index and the host's socket, in the host's namespace */
-	if ((j->bridge = link_index(p->bridge, err)) < 0 || !(j->host = nl_open(err))) {
+	if ((j->bridge = link_index(bridge, err)) < 0 || !(j->host = nl_open(err))) {
 		free(j);
 		return NULL;
 	}
@@ -491,8 +508,26 @@ struct hvc_net_attach_job *hvc_net_attach_start(const struct hvc_net_attach_plan
 	return j;
 }
 
+static void plan_give(struct hvc_net_attach_job *j, const struct hvc_net_attach_plan *p)
+{
+	pthread_mutex_lock(&j->mu);
+	if (j->given == 0) {
+		if (p)
+			j->plan = *p;
+		j->given = p ? 1 : -1;
+		pthread_cond_signal(&j->cv);
+	}
+	pthread_mutex_unlock(&j->mu);
+}
+
+void hvc_net_attach_give(struct hvc_net_attach_job *j, const struct hvc_net_attach_plan *p)
+{
+	plan_give(j, p);
+}
+
 int hvc_net_attach_join(struct hvc_net_attach_job *j, struct hvc_error *err)
 {
+	plan_give(j, NULL); /* no plan given: the thread gives up */
 	pthread_join(j->thread, NULL);
 	mnl_socket_close(j->host);
 	int fd = j->nsfd;
@@ -503,14 +538,19 @@ int hvc_net_attach_join(struct hvc_net_attach_job *j, struct hvc_error *err)
 		if (err)
 			*err = j->err;
 	}
+	pthread_cond_destroy(&j->cv);
+	pthread_mutex_destroy(&j->mu);
 	free(j);
 	return fd;
 }
 
 int hvc_net_attach_veth_new_ns(const struct hvc_net_attach_plan *p, struct hvc_error *err)
 {
-	struct hvc_net_attach_job *j = hvc_net_attach_start(p, err);
-	return j ? hvc_net_attach_join(j, err) : -1;
+	struct hvc_net_attach_job *j = hvc_net_attach_start(p->bridge, err);
+	if (!j)
+		return -1;
+	hvc_net_attach_give(j, p);
+	return hvc_net_attach_join(j, err);
 }
 
 int hvc_net_link_delete(const char *ifname, struct hvc_error *err)

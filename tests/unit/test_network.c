@@ -383,7 +383,7 @@ START_TEST(attach_start_missing_bridge)
 	snprintf(p.host_if, sizeof(p.host_if), "vhtest");
 	snprintf(p.peer_if, sizeof(p.peer_if), "eth0");
 	struct hvc_error err = {0};
-	ck_assert_ptr_null(hvc_net_attach_start(&p, &err));
+	ck_assert_ptr_null(hvc_net_attach_start(p.bridge, &err));
 	ck_assert_msg(strstr(err.msg, "hvcnosuchbr0") != NULL, "%s", err.msg);
 	hvc_error_clear(&err);
 	ck_assert_int_eq(hvc_net_attach_veth_new_ns(&p, &err), -1);
