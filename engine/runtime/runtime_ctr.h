@@ -52,11 +52,13 @@ bool hvc_rt_ctr_start_in_progress(const char *dir);
 /* containers/<id>/config.json: the spec, with id, name, hostname, created. */
 int hvc_rt_ctr_write_config(const struct hvc_ctr *c, const struct hvc_ctr_spec *s, struct hvc_error *err);
 
-/* engine/runtime/runtime_net.c: the network, before the clone. prepare: a
- * lease, the bridge and a new netns with the veth configured (bridge), the
- * other container's netns (container:); either way ns_fd, which the child
- * joins; mounts: /etc/hosts, /etc/hostname, /etc/resolv.conf bound from
- * files; release: the lease back (safe to call twice). */
+/* engine/runtime/runtime_net.c: the network, before the clone. prepare:
+ * the bridge, a lease and a new netns with the veth configured, made by a
+ * thread (bridge: join waits for it and sets ns_fd), or the other
+ * container's netns (container:, ns_fd at once); the child joins ns_fd;
+ * mounts: /etc/hosts, /etc/hostname, /etc/resolv.conf bound from files;
+ * release: the thread joined if still running, the lease back (safe to
+ * call twice). */
 int hvc_rt_net_prepare(struct hvc_ctr *c, const struct hvc_ctr_spec *s, struct hvc_error *err);
 int hvc_rt_net_mounts(const struct hvc_ctr *c, struct hvc_mnt_plan *plan, struct hvc_error *err);
 /* bridge: waits for the namespace prepare started in the background (the
