@@ -3,13 +3,15 @@
  *
  *   check_spec       the spec can be run at all
  *   prepare_state    identity, state dir, config.json   (runtime_prepare.c)
+ *   start_network    lease and /etc files; the netns with its veth made by
+ *                    a thread meanwhile (bridge)         (runtime_net.c)
  *   prepare_seccomp  the BPF filter, from the cache      (runtime_seccomp.c)
  *   prepare_init     hvc-init as a sealed memfd          (runtime_prepare.c)
  *   prepare_mounts   the mount plan and overlay options  (runtime_mounts.c)
- *   prepare_network  lease, netns with its veth, /etc files and their
- *                    mounts                             (runtime_net.c)
+ *   prepare_network  the /etc files' mounts            (runtime_net.c)
  *   prepare_cgroup   the cgroup with its limits          (runtime_cgroup.c)
  *   open_channels    setup socket, sync and stdio pipes
+ *   join_network     wait for the netns start_network began
  *   clone_child      clone3 into new namespaces          (runtime_clone.c)
  *   wait_for_exec    the child's setup messages until its exec, answering
  *                    --userns with the id maps           (runtime_child.c)
@@ -120,10 +122,13 @@ static int prepare_mounts(struct start *x, struct hvc_error *err)
 	return 0;
 }
 
+static int start_network(struct start *x, struct hvc_error *err)
+{
+	return hvc_rt_net_prepare(x->c, x->s, err);
+}
+
 static int prepare_network(struct start *x, struct hvc_error *err)
 {
-	if (hvc_rt_net_prepare(x->c, x->s, err) < 0)
-		return -1;
 	if (hvc_trace_on())
 		hvc_rt_trace_network(x->c);
 	return hvc_rt_net_mounts(x->c, &x->plan, err);
@@ -421,12 +426,14 @@ static int start_steps(const struct hvc_ctr_spec *s, const char *reuse_id, struc
 	x.c = ctr_new(s);
 	if (check_spec(s, err) < 0 ||
 	    prepare_state(&x, err) < 0 ||
+	    start_network(&x, err) < 0 ||
 	    prepare_seccomp(&x, err) < 0 ||
 	    prepare_init(&x, err) < 0 ||
 	    prepare_mounts(&x, err) < 0 ||
 	    prepare_network(&x, err) < 0 ||
 	    prepare_cgroup(&x, err) < 0 ||
 	    open_channels(&x, err) < 0 ||
+	    hvc_rt_net_join(x.c, err) < 0 ||
 	    clone_child(&x, err) < 0 ||
 	    wait_for_exec(&x, err) < 0 ||
 	    record_running(&x, err) < 0) {
