@@ -123,12 +123,16 @@ static int finish_ok(struct pool *p, struct fetch *f, struct hvc_error *err)
 				      : hvc_reg_err(err, EIO, "blob %s: %lld of %lld bytes, then the "
 							     "connection ended",
 						    d->digest, (long long)got, (long long)d->size);
+	hvc_reg_progress(p->c->o, HVC_REG_EV_DONE, f->job->what, d->digest, got, d->size, f->t0);
+	f->done = true;
+	if (f->job->fetched) {
+		struct hvc_image_blob_writer *w = steal_pointer(&f->w);
+		return f->job->fetched(f->job, w, err);
+	}
 	if (hvc_image_blob_writer_commit(f->w, NULL, err) < 0)
 		return hvc_error_prefix(err, "%s/%s: %s", p->c->host, p->repo, f->job->what);
 	hvc_image_blob_writer_free(f->w);
 	f->w = NULL;
-	f->done = true;
-	hvc_reg_progress(p->c->o, HVC_REG_EV_DONE, f->job->what, d->digest, got, d->size, f->t0);
 	return 0;
 }
 

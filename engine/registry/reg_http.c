@@ -220,6 +220,7 @@ static int transport_err(struct hvc_reg_client *c, struct hvc_reg_req *r, CURLco
 int hvc_reg_send(struct hvc_reg_client *c, struct hvc_reg_req *r, char **www_auth_out,
 		  struct hvc_error *err)
 {
+	bool once = r->no_retry || c->probing;
 	for (int attempt = 0;;) {
 		struct xfer x = { .r = r };
 		char errbuf[CURL_ERROR_SIZE];
@@ -231,14 +232,14 @@ int hvc_reg_send(struct hvc_reg_client *c, struct hvc_reg_req *r, char **www_aut
 			  r->status, rc ? " " : "", rc ? curl_easy_strerror(rc) : "", r->resp.len,
 			  hvc_ns_to_ms(hvc_now_ns() - t0));
 		if (rc != CURLE_OK) {
-			if (hvc_reg_curl_retryable(rc) && !r->no_retry && hvc_reg_backoff_ms(attempt) >= 0 &&
+			if (hvc_reg_curl_retryable(rc) && !once && hvc_reg_backoff_ms(attempt) >= 0 &&
 			    !x.too_big) {
 				sleep_before_retry(attempt++, NULL);
 				continue;
 			}
 			return transport_err(c, r, rc, &x, errbuf, err);
 		}
-		if (hvc_reg_status_retryable(r->status) && !r->no_retry &&
+		if (hvc_reg_status_retryable(r->status) && !once &&
 		    hvc_reg_backoff_ms(attempt) >= 0) {
 			hvc_debug("registry: HTTP %ld, retrying", r->status);
 			sleep_before_retry(attempt++, retry_after);
