@@ -220,6 +220,8 @@ static int transport_err(struct hvc_reg_client *c, struct hvc_reg_req *r, CURLco
 int hvc_reg_send(struct hvc_reg_client *c, struct hvc_reg_req *r, char **www_auth_out,
 		  struct hvc_error *err)
 {
+	/* probing (plain http to a maybe-TLS-only registry): a transport
+	 * failure is an answer, not a reason to retry; statuses still are */
 	bool once = r->no_retry || c->probing;
 	for (int attempt = 0;;) {
 		struct xfer x = { .r = r };
@@ -239,7 +241,7 @@ int hvc_reg_send(struct hvc_reg_client *c, struct hvc_reg_req *r, char **www_aut
 			}
 			return transport_err(c, r, rc, &x, errbuf, err);
 		}
-		if (hvc_reg_status_retryable(r->status) && !once &&
+		if (hvc_reg_status_retryable(r->status) && !r->no_retry &&
 		    hvc_reg_backoff_ms(attempt) >= 0) {
 			hvc_debug("registry: HTTP %ld, retrying", r->status);
 			sleep_before_retry(attempt++, retry_after);

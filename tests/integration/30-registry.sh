@@ -82,6 +82,25 @@ for ref in sk/bb:oci sk/three:v2s2; do
 done
 ok "skopeo's pushes (OCI and Docker schema 2) pull and run"
 
+# Docker schema 2 keeps its bytes: index.json and image save say so, and
+# skopeo reads the saved archive (same digest); an OCI pull is read by umoci
+want=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' docker://127.0.0.1:5000/sk/three:v2s2)
+python3 - "$R2/images/index.json" "$want" <<'PY' || fail "index.json's descriptor of the Docker schema 2 image"
+import json, sys
+d = [m for m in json.load(open(sys.argv[1]))["manifests"] if m["digest"] == sys.argv[2]]
+sys.exit(0 if d and d[0]["mediaType"] == "application/vnd.docker.distribution.manifest.v2+json" else 1)
+PY
+expect_status 0 env HVC_ROOT="$R2" "$HVC" image save 127.0.0.1:5000/sk/three:v2s2 -o "$TEST_TMP/v2s2.tar"
+sk=$(skopeo inspect --format '{{.Digest}}' "oci-archive:$TEST_TMP/v2s2.tar") ||
+	fail "skopeo cannot read hvc's save of a Docker schema 2 image"
+[ "$sk" = "$want" ] || fail "skopeo reads $sk from the save, want $want"
+if command -v umoci >/dev/null; then
+	umoci unpack --rootless --image "$R2/images:127.0.0.1:5000/t/three:1" "$TEST_TMP/umoci" >/dev/null 2>&1 ||
+		fail "umoci cannot unpack a pulled OCI image from the store"
+	[ "$(cat "$TEST_TMP/umoci/rootfs/data/word")" = layered ] || fail "umoci's unpack lacks /data/word"
+fi
+ok "Docker schema 2: its media type in index.json and in image save; skopeo reads the save; umoci reads an OCI pull"
+
 # an index: linux/amd64 chosen from it, --platform for one it lacks
 arch=$(uname -m | sed 's/x86_64/amd64/; s/aarch64/arm64/')
 msize=$(curl -s -H 'Accept: application/vnd.oci.image.manifest.v1+json' http://127.0.0.1:5000/v2/t/three/manifests/1 | wc -c)
