@@ -67,6 +67,9 @@ static int start(struct pool *p, struct fetch *f, struct hvc_error *err)
 	hvc_reg_client_setup_easy(p->c, f->e);
 	_cleanup_free_ char *url = hvc_reg_url(p->c, "/v2/%s/blobs/%s", p->repo, f->job->desc->digest);
 	curl_easy_setopt(f->e, CURLOPT_URL, url);
+	/* 256 KiB reads: 16 times fewer recv() and write() calls (and hash
+	 * updates) per blob than libcurl's 16 KiB default */
+	curl_easy_setopt(f->e, CURLOPT_BUFFERSIZE, 256L << 10);
 	curl_easy_setopt(f->e, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(f->e, CURLOPT_WRITEDATA, f);
 	curl_easy_setopt(f->e, CURLOPT_PRIVATE, f);
