@@ -102,6 +102,29 @@ push_args=("hvc push (empty repository)" "rm -rf $repos/p" "env HVC_ROOT=$src $H
 [ -n "$B" ] && push_args+=("hvc-before push (empty repository)" "rm -rf $repos/p" "env HVC_ROOT=$src $B push -q img:1 127.0.0.1:5000/p/img:1")
 rounds push "${push_args[@]}"
 
+# where a first pull's time goes: `hvc pull --trace` says how long the layer
+# downloads took (the part skopeo's copy also does, with the config and the
+# manifest before it) and how much later the commits and unpacks ended
+python3 - "$out" "$runs" "$fresh" "env HVC_ROOT=$tmp/fresh $HVC pull --trace -q 127.0.0.1:5000/b/img:1" <<'PY'
+import re, statistics, subprocess, sys, time
+out, runs, prep, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+rows = []
+for _ in range(runs):
+    subprocess.run(prep, shell=True, check=True)
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, shell=True, capture_output=True, text=True, check=True)
+    wall = (time.monotonic() - t0) * 1e3
+    m = re.search(r"layers downloaded in ([0-9.]+) ms, committed and unpacked ([0-9.]+) ms later", p.stderr)
+    rows.append((wall, float(m.group(1)), float(m.group(2))))
+med = [statistics.median(r[i] for r in rows) for i in range(3)]
+open(out + "/phases.md", "w").write(
+    "| hvc pull phases (median of %d) | ms |\n|:---|---:|\n"
+    "| whole command | %.1f |\n| layer downloads (parallel) | %.1f |\n"
+    "| commits + unpacking after the last download | %.1f |\n"
+    "| the rest: start, manifest, config, naming | %.1f |\n"
+    % (runs, med[0], med[1], med[2], med[0] - med[1] - med[2]))
+PY
+
 HVC_ROOT=$tmp/fresh "$HVC" pull -q 127.0.0.1:5000/b/img:1 >/dev/null
 repull_args=("hvc pull (image present)" "" "env HVC_ROOT=$tmp/fresh $HVC pull -q 127.0.0.1:5000/b/img:1")
 [ -n "$B" ] && repull_args+=("hvc-before pull (image present)" "" "env HVC_ROOT=$tmp/fresh $B pull -q 127.0.0.1:5000/b/img:1")
@@ -109,5 +132,5 @@ runs=$((runs * 3)) rounds repull "${repull_args[@]}"
 
 echo
 echo "load average after measuring: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
-for f in pull push repull; do cat "$out/$f.md"; echo; done
+for f in pull phases push repull; do cat "$out/$f.md"; echo; done
 echo "results: $out/"

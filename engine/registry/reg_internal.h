@@ -122,8 +122,12 @@ int hvc_reg_fetch_blobs(struct hvc_reg_client *c, struct hvc_image_store *s, con
  * fails (and frees w) once any earlier blob failed. finish() waits for the
  * queue, frees the pool, and returns the first failure. */
 struct hvc_reg_unpacker;
-int hvc_reg_unpacker_start(struct hvc_image_store *s, const struct hvc_image *img, int threads,
-			   struct hvc_reg_unpacker **out);
+/* Run once, by a pool thread, before any blob is processed: sets *img
+ * (owned by the caller, alive until finish) or fails the pool. */
+typedef int (*hvc_reg_unpack_prepare_fn)(void *data, const struct hvc_image **img,
+					 struct hvc_error *err);
+int hvc_reg_unpacker_start(struct hvc_image_store *s, hvc_reg_unpack_prepare_fn prepare,
+			   void *data, size_t n_layers, int threads, struct hvc_reg_unpacker **out);
 int hvc_reg_unpacker_add(struct hvc_reg_unpacker *u, const char *digest,
 			 struct hvc_image_blob_writer *w, struct hvc_error *err);
 int hvc_reg_unpacker_finish(struct hvc_reg_unpacker *u, struct hvc_error *err);

@@ -74,11 +74,12 @@ static void remove_blobs(struct hvc_image_store *s, char **added)
 }
 
 /* Fetches the descriptors' blobs not in the store yet (each digest once);
- * *added lists them. With fetched set, each finished download is handed
- * over (see hvc_reg_blob_job); present blobs go to present(data, digest). */
+ * *added lists them. Each job is a copy of tmpl (its fetched callback: see
+ * hvc_reg_blob_job); present blobs go to present_to (may be NULL). */
 static int fetch_missing(struct hvc_reg_client *c, struct hvc_image_store *s, const char *repo,
 			 const struct hvc_reg_desc *descs, size_t n_descs, const char *what,
-			 const struct hvc_reg_blob_job *tmpl, char ***added, struct hvc_error *err)
+			 const struct hvc_reg_blob_job *tmpl, struct hvc_reg_unpacker *present_to,
+			 char ***added, struct hvc_error *err)
 {
 	struct hvc_reg_blob_job *jobs = hvc_xcalloc(n_descs + 1, sizeof(*jobs));
 	size_t n = 0;
@@ -92,8 +93,8 @@ static int fetch_missing(struct hvc_reg_client *c, struct hvc_image_store *s, co
 			continue;
 		if (hvc_image_blob_exists(s, d->digest, d->size)) {
 			hvc_reg_progress(c->o, HVC_REG_EV_SKIP, what, d->digest, d->size, d->size, 0);
-			if (tmpl && tmpl->fetched)
-				rc = hvc_reg_unpacker_add(tmpl->data, d->digest, NULL, err);
+			if (present_to)
+				rc = hvc_reg_unpacker_add(present_to, d->digest, NULL, err);
 			continue;
 		}
 		jobs[n] = tmpl ? *tmpl : (struct hvc_reg_blob_job){ 0 };
@@ -113,53 +114,78 @@ static int layer_fetched(const struct hvc_reg_blob_job *job, struct hvc_image_bl
 	return hvc_reg_unpacker_add(job->data, job->desc->digest, w, err);
 }
 
-/* The layers downloaded, committed and unpacked (diff_ids verified), the
- * three overlapping: see reg_unpack.c. */
-static int fetch_layers(struct hvc_reg_client *c, struct hvc_image_store *s, const char *repo,
-			const struct hvc_reg_doc *m, const struct hvc_image *img, char ***added,
-			struct hvc_error *err)
+/* What a pool thread does before the first layer, beside the downloads:
+ * the config committed (its fsync off the download loop), the manifest
+ * written, the image read back as the store reads it (its diff_ids). */
+struct prep {
+	struct hvc_image_store *s;
+	const struct pulled *p;
+	struct hvc_image_blob_writer *config_w; /* NULL: the config was present */
+	struct hvc_image *img;
+};
+
+static int config_fetched(const struct hvc_reg_blob_job *job, struct hvc_image_blob_writer *w,
+			  struct hvc_error *err)
 {
-	struct hvc_reg_unpacker *u = NULL;
-	hvc_reg_unpacker_start(s, img, c->o->parallel, &u);
-	struct hvc_reg_blob_job tmpl = { .fetched = layer_fetched, .data = u };
-	struct hvc_error fe = { 0 };
-	uint64_t t0 = hvc_now_ns();
-	int rc = fetch_missing(c, s, repo, m->items, m->n_items, "layer", &tmpl, added, &fe);
-	uint64_t t1 = hvc_now_ns();
-	/* an unpacker's failure is the cause when it stopped the downloads */
-	if (hvc_reg_unpacker_finish(u, err) < 0)
-		return -1;
-	/* the part `skopeo copy docker:// oci:` also does ends at t1 (plus the
-	 * commits' fsyncs); the rest is the unpacking only hvc does */
-	hvc_debug("registry: layers downloaded in %.1f ms, committed and unpacked %.1f ms later",
-		  hvc_ns_to_ms(t1 - t0), hvc_ns_to_ms(hvc_now_ns() - t1));
-	if (rc < 0 && err)
-		*err = fe;
-	return rc;
+	(void)err;
+	((struct prep *)job->data)->config_w = w;
+	return 0;
 }
 
-/* The config (first: the layers' diff_ids are in it) and the manifest into
- * the store, the image read back as the store reads it, then the layers;
- * only then does the name enter index.json. */
+static int prepare(void *data, const struct hvc_image **img, struct hvc_error *err)
+{
+	struct prep *pr = data;
+	char mdig[HVC_DIGEST_LEN];
+	if (pr->config_w && hvc_image_blob_writer_commit(pr->config_w, NULL, err) < 0)
+		return -1;
+	if (!hvc_image_blob_exists(pr->s, pr->p->digest, (int64_t)pr->p->len) &&
+	    hvc_image_blob_write_buf(pr->s, pr->p->body, pr->p->len, mdig, err) < 0)
+		return -1;
+	if (hvc_image_open_manifest(pr->s, pr->p->digest, (int64_t)pr->p->len, &pr->img, err) < 0)
+		return -1;
+	*img = pr->img;
+	return 0;
+}
+
+/* The config downloaded first (small: one round trip), then the layers
+ * downloaded while a pool commits and unpacks them (diff_ids verified),
+ * the three overlapping: see reg_unpack.c. Only then does the name enter
+ * index.json. */
 static int fetch_image(struct hvc_reg_client *c, struct hvc_image_store *s, const char *repo,
 		       const struct pulled *p, const char *name, char ***added,
 		       struct hvc_error *err)
 {
-	char mdig[HVC_DIGEST_LEN];
-	if (fetch_missing(c, s, repo, &p->doc.config, 1, "config", NULL, added, err) < 0)
+	struct prep pr = { .s = s, .p = p };
+	struct hvc_reg_blob_job cfg = { .fetched = config_fetched, .data = &pr };
+	if (fetch_missing(c, s, repo, &p->doc.config, 1, "config", &cfg, NULL, added, err) < 0)
 		return -1;
-	if (!hvc_image_blob_exists(s, p->digest, (int64_t)p->len)) {
-		if (hvc_image_blob_write_buf(s, p->body, p->len, mdig, err) < 0)
-			return -1;
-		hvc_strv_push(added, mdig);
+	if (!hvc_image_blob_exists(s, p->digest, (int64_t)p->len))
+		hvc_strv_push(added, p->digest); /* prepare writes it */
+	struct hvc_reg_unpacker *u = NULL;
+	hvc_reg_unpacker_start(s, prepare, &pr, p->doc.n_items, c->o->parallel, &u);
+	struct hvc_reg_blob_job tmpl = { .fetched = layer_fetched, .data = u };
+	struct hvc_error fe = { 0 };
+	uint64_t t0 = hvc_now_ns();
+	int rc = fetch_missing(c, s, repo, p->doc.items, p->doc.n_items, "layer", &tmpl, u, added, &fe);
+	uint64_t t1 = hvc_now_ns();
+	/* an unpacker's failure is the cause when it stopped the downloads */
+	int urc = hvc_reg_unpacker_finish(u, err);
+	hvc_image_blob_writer_free(pr.config_w); /* committed: a no-op; else its temp file goes */
+	_cleanup_image_ struct hvc_image *img = steal_pointer(&pr.img);
+	if (urc < 0)
+		return -1;
+	if (rc < 0) {
+		if (err)
+			*err = fe;
+		return -1;
 	}
-	_cleanup_image_ struct hvc_image *img = NULL;
-	if (hvc_image_open_manifest(s, p->digest, (int64_t)p->len, &img, err) < 0 ||
-	    fetch_layers(c, s, repo, &p->doc, img, added, err) < 0)
-		return -1;
+	/* the part `skopeo copy docker:// oci:` also does ends at t1 (plus the
+	 * commits' fsyncs); the rest is the unpacking only hvc does */
+	hvc_debug("registry: layers downloaded in %.1f ms, committed and unpacked %.1f ms later",
+		  hvc_ns_to_ms(t1 - t0), hvc_ns_to_ms(hvc_now_ns() - t1));
 	if (hvc_image_store_lock(s, err) < 0)
 		return -1;
-	int rc = hvc_image_index_add(s, p->digest, (int64_t)p->len, name, err);
+	rc = hvc_image_index_add(s, p->digest, (int64_t)p->len, name, err);
 	hvc_image_store_unlock(s);
 	return rc;
 }

@@ -21,6 +21,9 @@ struct item {
 struct hvc_reg_unpacker {
 	struct hvc_image_store *s;
 	const struct hvc_image *img;
+	hvc_reg_unpack_prepare_fn prepare; /* sets img; run once, by the first worker */
+	void *prepare_data;
+	bool preparing, prepared;
 	pthread_mutex_t lock;
 	pthread_cond_t more;
 	struct item *head, **tail;
@@ -62,9 +65,36 @@ static int process(struct hvc_reg_unpacker *u, struct item *it, struct hvc_error
 	return 0;
 }
 
+/* The first worker runs prepare (the image's config and manifest into the
+ * store, the image read back); the others wait for it. */
+static void prepare_once(struct hvc_reg_unpacker *u)
+{
+	pthread_mutex_lock(&u->lock);
+	if (u->preparing) {
+		while (!u->prepared)
+			pthread_cond_wait(&u->more, &u->lock);
+		pthread_mutex_unlock(&u->lock);
+		return;
+	}
+	u->preparing = true;
+	pthread_mutex_unlock(&u->lock);
+	struct hvc_error e = { 0 };
+	const struct hvc_image *img = NULL;
+	int rc = u->prepare ? u->prepare(u->prepare_data, &img, &e) : 0;
+	if (rc < 0)
+		fail(u, &e);
+	pthread_mutex_lock(&u->lock);
+	if (img)
+		u->img = img;
+	u->prepared = true;
+	pthread_cond_broadcast(&u->more);
+	pthread_mutex_unlock(&u->lock);
+}
+
 static void *worker(void *arg)
 {
 	struct hvc_reg_unpacker *u = arg;
+	prepare_once(u);
 	for (;;) {
 		pthread_mutex_lock(&u->lock);
 		while (!u->head && !u->closed)
@@ -72,7 +102,7 @@ static void *worker(void *arg)
 		struct item *it = u->head;
 		if (it && !(u->head = it->next))
 			u->tail = &u->head;
-		bool failed = u->rc < 0;
+		bool failed = u->rc < 0 || !u->img;
 		pthread_mutex_unlock(&u->lock);
 		if (!it)
 			return NULL;
@@ -84,18 +114,19 @@ static void *worker(void *arg)
 	}
 }
 
-int hvc_reg_unpacker_start(struct hvc_image_store *s, const struct hvc_image *img, int threads,
-			   struct hvc_reg_unpacker **out)
+int hvc_reg_unpacker_start(struct hvc_image_store *s, hvc_reg_unpack_prepare_fn prepare,
+			   void *data, size_t n_layers, int threads, struct hvc_reg_unpacker **out)
 {
 	struct hvc_reg_unpacker *u = hvc_xcalloc(1, sizeof(*u));
 	u->s = s;
-	u->img = img;
+	u->prepare = prepare;
+	u->prepare_data = data;
 	u->tail = &u->head;
 	pthread_mutex_init(&u->lock, NULL);
 	pthread_cond_init(&u->more, NULL);
 	int n = threads > 0 ? (threads > 8 ? 8 : threads) : 3;
-	if ((size_t)n > img->n_layers)
-		n = img->n_layers ? (int)img->n_layers : 1;
+	if ((size_t)n > n_layers)
+		n = n_layers ? (int)n_layers : 1;
 	for (int i = 0; i < n; i++)
 		u->n_threads += pthread_create(&u->th[u->n_threads], NULL, worker, u) == 0;
 	*out = u;
