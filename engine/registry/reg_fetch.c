@@ -149,8 +149,9 @@ static int on_done(struct pool *p, struct fetch *f, CURLcode rc, struct hvc_erro
 	if (st == 401 && curl_easy_header(f->e, "WWW-Authenticate", 0, CURLH_HEADER, -1, &h) == CURLHE_OK)
 		www = hvc_xstrdup(h->value);
 	const char *digest = f->job->desc->digest;
-	hvc_debug("registry: GET blob %s -> %ld%s%s (attempt %d)", digest, st, rc ? " " : "",
-		  rc ? curl_easy_strerror(rc) : "", f->attempt + 1);
+	hvc_debug("registry: GET blob %s -> %ld%s%s (attempt %d, %.1f ms)", digest, st,
+		  rc ? " " : "", rc ? curl_easy_strerror(rc) : "", f->attempt + 1,
+		  hvc_ns_to_ms(hvc_now_ns() - f->t0));
 	stop(p, f);
 	if (f->too_long)
 		return hvc_reg_err(err, EILSEQ, "blob %s: more bytes than its descriptor's %lld: refused",
@@ -209,6 +210,10 @@ static int fill(struct pool *p, int max, size_t *unfinished, struct hvc_error *e
 	return 0;
 }
 
+/* perform, then the finished transfers, then poll: a transfer that the
+ * perform completed is handled (and its slot refilled) at once, not after
+ * a poll that has nothing left to wait for (that order cost up to the poll's
+ * 100 ms per blob: the config's GET took ~110 ms instead of ~10). */
 static int loop(struct pool *p, struct hvc_error *err)
 {
 	int max = p->c->o->parallel > 0 ? p->c->o->parallel : 3;
@@ -218,10 +223,8 @@ static int loop(struct pool *p, struct hvc_error *err)
 			return -1;
 		if (!unfinished)
 			return 0;
-		int still = 0, left = 0;
+		int still = 0, left = 0, finished = 0;
 		CURLMcode mc = curl_multi_perform(p->m, &still);
-		if (mc == CURLM_OK)
-			mc = curl_multi_poll(p->m, NULL, 0, 100, NULL);
 		if (mc != CURLM_OK)
 			return hvc_reg_err(err, EIO, "libcurl: %s", curl_multi_strerror(mc));
 		CURLMsg *msg;
@@ -230,10 +233,16 @@ static int loop(struct pool *p, struct hvc_error *err)
 			if (msg->msg != CURLMSG_DONE)
 				continue;
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&f);
+			finished++;
 			if (on_done(p, f, msg->data.result, err) < 0)
 				return -1;
 		}
 		report_bytes(p);
+		if (finished)
+			continue;
+		mc = curl_multi_poll(p->m, NULL, 0, 100, NULL);
+		if (mc != CURLM_OK)
+			return hvc_reg_err(err, EIO, "libcurl: %s", curl_multi_strerror(mc));
 	}
 }
 
