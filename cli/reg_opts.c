@@ -1,6 +1,8 @@
 /* cli/reg_opts: the options pull, push, login, run --pull and build --pull
- * share (TLS, certificates, credentials) and the per-layer progress display:
- * a redrawn table on a terminal, one line per layer otherwise. */
+ * share (TLS, certificates, credentials), the per-layer progress display (a
+ * redrawn table on a terminal, one line per layer otherwise), and the one
+ * parser and flow of pull and push (hvc_cli_reg_transfer: their files keep
+ * only their usage and their own option). */
 #include <getopt.h>
 #include <string.h>
 #include <unistd.h>
