@@ -85,6 +85,22 @@ void hvc_cli_reg_defaults(struct hvc_reg_opts *o);
 void hvc_cli_reg_progress(struct hvc_reg_opts *o, bool quiet);
 /* run/build --pull=POLICY (NULL: missing) for ref; 0 or an exit status. */
 int hvc_cli_reg_ensure(const char *cmd, const char *ref, const char *policy);
+/* pull and push (cli/reg_opts.c): the shared registry options, --trace, -q
+ * and -h, plus the command's own (extra; own_opt: 0 handled, else a usage
+ * error already printed); then the store opened, run, the digest printed. */
+#define HVC_CLI_REG_TRACE 0x310
+struct hvc_image_store;
+struct hvc_cli_reg_cmd {
+	const char *name;
+	void (*usage)(FILE *f);
+	const struct option *extra;
+	int (*own_opt)(struct hvc_reg_opts *o, int c, const char *arg);
+	int min_args, max_args;
+	const char *args_error;
+	int (*run)(struct hvc_image_store *s, char **args, int n, const struct hvc_reg_opts *o,
+		   char *digest /* HVC_DIGEST_LEN bytes */, struct hvc_error *err);
+};
+int hvc_cli_reg_transfer(const struct hvc_cli_reg_cmd *cmd, int argc, char **argv);
 
 /* hvc attach / start -a (cli/attach_follow.c): follows the container's log
  * from offset from (< 0: its end) until it exits (returns its exit code) or
