@@ -395,6 +395,23 @@ static void run_and_judge(struct hvc_bench_ctx *ctx, const struct hvc_bench_back
 	hvc_bench_outcome_clear(&oc);
 }
 
+void hvc_bench_sample_judge_part(const struct hvc_bench_workload *w, struct hvc_bench_outcome *oc,
+				 const char *peer_error, struct hvc_bench_sample *s)
+{
+	struct sample_state st = {.w = w};
+	snprintf(st.sampler.last_error, sizeof(st.sampler.last_error),
+		 "shared boot: the VM's memory peak covers every workload of its boot, so none "
+		 "is given per workload");
+	s->workload = w->name;
+	s->memory_nprocs = -1;
+	s->ran = true;
+	s->exit_status = oc->exit_status;
+	judge(s, w, oc, &st);
+	if (s->ok && peer_error && *peer_error)
+		fail(s, peer_error);
+	keep_outcome(s, oc);
+}
+
 static void net_unavailable(struct hvc_bench_sample *s, const char *reason)
 {
 	s->ok = false;
