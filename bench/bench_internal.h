@@ -3,6 +3,7 @@
 #define HVC_BENCH_INTERNAL_H
 
 #include "hvc/bench_harness.h"
+#include <pthread.h>
 #include <sched.h>
 
 /* A host process run as one benchmark instance (native, runc, crun). */
@@ -297,11 +298,33 @@ int hvc_bench_vm_run_script(struct hvc_bench_ctx *ctx, const struct hvc_bench_re
 /* Whether workload i of the suite asks for a shared boot (bench_suite.c). */
 bool hvc_bench_suite_shared_boot(const struct hvc_bench_suite *s, size_t i);
 /* Judges one part of a shared boot as workload w's sample (bench_sample.c):
- * oc holds that part's output and status and the boot's phases; no memory
- * peak (the boot's covers every workload it ran: memory_note says so). A
- * network member's peer facts are in s->net already; peer_error (its
- * server's verdict) fails an otherwise good sample. */
+ * oc holds that part's output and status and the boot's phases; peak is
+ * QEMU's memory during the part (NULL: no read fell in it; memory_note
+ * says so). A network member's peer facts are in s->net already;
+ * peer_error (its server's verdict) fails an otherwise good sample. */
 void hvc_bench_sample_judge_part(const struct hvc_bench_workload *w, struct hvc_bench_outcome *oc,
-				 const char *peer_error, struct hvc_bench_sample *s);
+				 const char *peer_error, const struct hvc_bench_mem *peak,
+				 struct hvc_bench_sample *s);
+
+/* A live process's memory read every 100 ms with the time of each read
+ * (bench_mem_series.c): the peak of any window of it afterwards. t0 is the
+ * caller's hvc_now_ns() the window times count from. */
+struct hvc_bench_mem_series {
+	pthread_t thread;
+	bool running;
+	volatile bool stop;
+	pthread_mutex_t lock;
+	pid_t pid;
+	uint64_t t0;
+	size_t n, cap;
+	double *t_ms;
+	struct hvc_bench_mem *mem;
+};
+void hvc_bench_mem_series_start(struct hvc_bench_mem_series *s, pid_t pid);
+void hvc_bench_mem_series_stop(struct hvc_bench_mem_series *s);
+/* The peak of the reads in (from_ms, to_ms]; false when none fell there. */
+bool hvc_bench_mem_series_peak(const struct hvc_bench_mem_series *s, double from_ms, double to_ms,
+			       struct hvc_bench_mem *peak);
+void hvc_bench_mem_series_free(struct hvc_bench_mem_series *s);
 
 #endif

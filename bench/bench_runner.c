@@ -25,6 +25,8 @@ struct boot_part {
 	struct hvc_bench_net_server srv;
 	const char *expected_path;
 	char *net_error; /* no server, or the server's verdict after the run */
+	bool have_peak;	 /* QEMU's memory peak while this part ran */
+	struct hvc_bench_mem peak;
 };
 
 struct shared_boot {
@@ -35,6 +37,7 @@ struct shared_boot {
 	struct hvc_bench_outcome oc; /* the boot's own: output, phases, extra */
 	char *error;		     /* the boot itself failed */
 	char time[32];
+	struct hvc_bench_mem_series series; /* QEMU's memory through the boot */
 };
 
 struct run {
@@ -198,6 +201,7 @@ static void run_close(struct run *rs)
 		}
 		free(bt->parts);
 		free(bt->members);
+		hvc_bench_mem_series_free(&bt->series);
 		free(bt->error);
 		hvc_bench_outcome_clear(&bt->oc);
 	}
@@ -496,6 +500,29 @@ static void stop_part_servers(struct shared_boot *bt)
 	}
 }
 
+/* The VM backend's live handles: QEMU's memory is read from then on. */
+static void boot_event(void *opaque, enum hvc_bench_event ev, const struct hvc_bench_live *live)
+{
+	struct shared_boot *bt = opaque;
+	if (ev == HVC_BENCH_EV_STARTED || ev == HVC_BENCH_EV_READY)
+		hvc_bench_mem_series_start(&bt->series, live->pid);
+}
+
+/* Each run part's peak: the reads between the previous part's end marker
+ * and its own (part_end_ms, from the VM backend's clock, which starts a few
+ * ms after the series' t0: a window is off by at most that). */
+static void part_peaks(struct shared_boot *bt, const size_t *idx, size_t n_run)
+{
+	json_object *ends = bt->oc.extra ? hvc_json_get(bt->oc.extra, "part_end_ms") : NULL;
+	double from = 0;
+	for (size_t m = 0; ends && m < n_run && m < json_object_array_length(ends); m++) {
+		double to = json_object_get_double(json_object_array_get_idx(ends, m));
+		struct boot_part *pt = &bt->parts[idx[m]];
+		pt->have_peak = hvc_bench_mem_series_peak(&bt->series, from, to, &pt->peak);
+		from = to;
+	}
+}
+
 /* The shared boot of round r: every member's command in one VM. A member
  * whose peer could not start is left out of the boot (its sample fails). */
 static void run_shared_boot(struct run *rs, int r, struct shared_boot *bt)
@@ -525,15 +552,21 @@ static void run_shared_boot(struct run *rs, int r, struct shared_boot *bt)
 	char tag[64];
 	snprintf(tag, sizeof(tag), "hvcbench-%d-shared-%d", (int)getpid(), r + 1);
 	req.tag = tag;
+	req.event = boot_event;
+	req.opaque = bt;
 	_cleanup_free_ char *script = hvc_bench_session_script(argvs, n_run);
 	_cleanup_free_ char **outs = hvc_xcalloc(n_run + 1, sizeof(*outs));
 	_cleanup_free_ int *status = hvc_xcalloc(n_run + 1, sizeof(*status));
 	hvc_wall_iso8601(bt->time, sizeof(bt->time));
 	struct hvc_error err = {0};
-	if (n_run && hvc_bench_vm_run_script(&rs->ctx, &req, script, &bt->oc, &err) < 0)
+	bt->series.t0 = hvc_now_ns();
+	int rc = n_run ? hvc_bench_vm_run_script(&rs->ctx, &req, script, &bt->oc, &err) : 0;
+	hvc_bench_mem_series_stop(&bt->series);
+	if (rc < 0)
 		bt->error = hvc_xstrdup(err.msg[0] ? err.msg : "backend failed");
 	else
 		hvc_bench_session_split(bt->oc.output, n_run, outs, status);
+	part_peaks(bt, idx, n_run);
 	for (size_t m = 0; m < n_run; m++) {
 		bt->parts[idx[m]].out = outs[m];
 		bt->parts[idx[m]].status = status[m];
@@ -613,7 +646,7 @@ static bool take_shared(struct run *rs, size_t i, int r, size_t j, struct hvc_be
 	    .phases = bt->oc.phases ? json_object_get(bt->oc.phases) : NULL,
 	    .extra = shared_extra(rs, bt, r, k),
 	};
-	hvc_bench_sample_judge_part(w, &oc, pt->net_error, s);
+	hvc_bench_sample_judge_part(w, &oc, pt->net_error, pt->have_peak ? &pt->peak : NULL, s);
 	hvc_bench_outcome_clear(&oc);
 	return true;
 }

@@ -45,9 +45,13 @@
 	MB("latency_p50_us", "µs", "lower") ", " MB("latency_p99_us", "µs", "lower") "]}\n"
 
 /* quick: warm-up only for start-up (the figure cold caches distort most;
- * 5 repetitions: the one cell of the quick suite with an interval); every
- * VM sample boots a VM, which under TCG is what the time goes on, so the
- * workloads whose VM sample costs most take one repetition (docs/bench.md).
+ * 5 repetitions: the one cell of the quick suite with an interval); a VM
+ * boot under TCG is what the time goes on (~2.2 s each on a quiet host), so
+ * the workloads whose VM sample costs most take one repetition, and every
+ * throughput and network workload is "shared_boot": in each round the VM
+ * runs them all in one boot, each one's line its own sample (3 boots
+ * instead of 15; docs/bench.md "Where the time goes", docs/methodology.md
+ * "Shared VM boot"). Start-up and footprint keep a boot per sample.
  * Both suites hold every throughput sample to a floor ("min_seconds", passed
  * as hvc-workload's --min-seconds) and size mem's arrays and randmem's table
  * beyond this host's trusted last-level cache (128 MiB: the CPUID's 508 MiB

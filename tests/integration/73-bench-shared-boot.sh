@@ -47,10 +47,11 @@ assert cpu["time"] == fio1["time"]
 # the figures are each workload's own line
 assert json.loads(cpu["output"])["workload"] == "cpu" and json.loads(fio1["output"])["workload"] == "fileio"
 assert fio1["storage"]["mount_point"] == "/data", fio1["storage"]
-# no per-workload memory peak, and the sample says why
+# QEMU's memory peak within each part's window of the boot, else the reason
 for s in (cpu, fio1):
-    assert not any(k.startswith("peak_") for k in s["metrics"]), s["metrics"]
-    assert "shared boot" in s["memory_note"], s.get("memory_note")
+    peaks = [k for k in s["metrics"] if k.startswith("peak_")]
+    assert peaks or "shared boot" in s.get("memory_note", ""), s
+assert cpu["metrics"]["peak_rss_mib"] > 0, cpu["metrics"]
 # round 2 has fileio alone, syscall is not shared: each boots on its own
 for s in (fio2, sysc):
     assert "shared_boot" not in s.get("extra", {}), s["extra"]
@@ -59,7 +60,7 @@ cmd = [c["command"] for c in r["commands"] if c["backend"] == "vm" and c["worklo
 assert "shared boot" in cmd, cmd
 print(f"  boot {a['boot']['qemu_pid']}: cpu ended at {a['boot']['part_end_ms'][0]:.0f} ms, fileio at {a['boot']['part_end_ms'][1]:.0f} ms")
 PY
-ok "cpu and fileio shared one boot (own lines, labelled, no memory peak); syscall and fileio's 2nd round booted alone"
+ok "cpu and fileio shared one boot (own lines, labelled, peaks per part); syscall and fileio's 2nd round booted alone"
 
 # The rules: shared_boot is refused where a boot is what is measured.
 sed 's/"name": "cpu", "kind": "throughput"/"name": "cpu", "kind": "startup"/' "$TEST_TMP/shared.json" >"$TEST_TMP/bad.json"

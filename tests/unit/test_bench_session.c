@@ -118,6 +118,28 @@ START_TEST(quick_suite_shares)
 }
 END_TEST
 
+/* A part's memory peak is the max of the reads inside its window only. */
+START_TEST(series_window_peak)
+{
+	double t[] = {50, 150, 250, 350};
+	struct hvc_bench_mem m[4] = {
+	    {.have_procs = true, .rss_kib = 100, .pss_kib = 90},
+	    {.have_procs = true, .rss_kib = 300, .pss_kib = 280},
+	    {.have_procs = true, .rss_kib = 200, .pss_kib = 190},
+	    {.have_procs = true, .rss_kib = 900, .pss_kib = 880},
+	};
+	struct hvc_bench_mem_series s = {.n = 4, .t_ms = t, .mem = m};
+	struct hvc_bench_mem p;
+	ck_assert(hvc_bench_mem_series_peak(&s, 0, 100, &p));
+	ck_assert_uint_eq(p.rss_kib, 100);
+	ck_assert(hvc_bench_mem_series_peak(&s, 100, 250, &p));
+	ck_assert_uint_eq(p.rss_kib, 300);
+	ck_assert_uint_eq(p.pss_kib, 280);
+	/* no read in (260, 340]: no peak */
+	ck_assert(!hvc_bench_mem_series_peak(&s, 260, 340, &p));
+}
+END_TEST
+
 static Suite *bench_session_suite(void)
 {
 	Suite *s = suite_create("bench_session");
@@ -127,6 +149,7 @@ static Suite *bench_session_suite(void)
 	tcase_add_test(tc, split_parts);
 	tcase_add_test(tc, suite_rules);
 	tcase_add_test(tc, quick_suite_shares);
+	tcase_add_test(tc, series_window_peak);
 	suite_add_tcase(s, tc);
 	return s;
 }
