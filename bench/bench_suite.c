@@ -67,6 +67,13 @@
 static const char quick_suite[] =
 	"{\"name\": \"quick\", \"image\": \"busybox:latest\", \"reps\": 2, \"warmup\": 0,\n"
 	" \"min_seconds\": 0.25,\n"
+	" \"note\": \"Shared VM boot: in each round the vm backend runs every throughput and "
+	"network workload of that round (cpu, mem, randmem, syscall, forkexec, fileio, net-stream, "
+	"net-rr, net-crr) in one boot, one after another, each workload's line its own sample; the "
+	"boot runs at the vm's slot of the round's first such workload, so those vm samples are not "
+	"taken at their own slots of the backend rotation, and a vm memory peak is QEMU's during "
+	"that workload's part of the boot. Start-up and footprint boot once per sample "
+	"(docs/methodology.md, Shared VM boot).\",\n"
 	" \"backends\": " STD_BACKENDS ",\n"
 	" \"workloads\": [\n" COMMON_WORKLOADS(
 		"5", "1", "1",

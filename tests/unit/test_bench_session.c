@@ -110,6 +110,10 @@ START_TEST(quick_suite_shares)
 		bool measured = w->kind == HVC_BENCH_THROUGHPUT || w->kind == HVC_BENCH_NETWORK;
 		ck_assert_msg(hvc_bench_suite_shared_boot(s, i) == measured, "%s", w->name);
 	}
+	/* the suite's note (in results.json and the report) says so */
+	const char *note = hvc_json_get_string(s->source, "note");
+	ck_assert_ptr_nonnull(note);
+	ck_assert_ptr_nonnull(strstr(note, "Shared VM boot"));
 	hvc_bench_suite_free(s);
 	ck_assert_int_eq(hvc_bench_suite_load("full", &s, &err), 0);
 	for (size_t i = 0; i < s->n_workloads; i++)
