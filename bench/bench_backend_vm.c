@@ -34,7 +34,21 @@ struct vm_run {
 	size_t len;
 	double first_line_ms;
 	struct hvc_bench_live live;
+	/* a shared boot: when each part's end marker reached the host */
+	double mark_ms[32];
+	size_t n_marks, scanned;
 };
+
+/* Stamps the shared-boot markers that arrived with the last chunk. */
+static void stamp_marks(struct vm_run *v)
+{
+	const char *m;
+	while (v->n_marks < sizeof(v->mark_ms) / sizeof(v->mark_ms[0]) &&
+	       (m = strstr(v->out + v->scanned, HVC_BENCH_SESSION_MARK))) {
+		v->mark_ms[v->n_marks++] = hvc_ns_to_ms(hvc_now_ns() - v->t0);
+		v->scanned = (size_t)(m - v->out) + 1;
+	}
+}
 
 static void vm_output(void *opaque, const char *buf, size_t n)
 {
@@ -48,6 +62,7 @@ static void vm_output(void *opaque, const char *buf, size_t n)
 		v->out = nb;
 		if (v->first_line_ms < 0 && memchr(v->out, '\n', v->len))
 			v->first_line_ms = hvc_ns_to_ms(hvc_now_ns() - v->t0);
+		stamp_marks(v);
 	}
 	pthread_mutex_unlock(&v->lock);
 }
@@ -181,13 +196,57 @@ static void vm_lease_release(struct vm_lease *vl)
 	vl->leased = false;
 }
 
-static int run_vm(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req,
-		  struct hvc_bench_outcome *out, bool tpl, struct hvc_error *err)
+/* The guest's command: hvc-workload ARGS, or `sh -c SCRIPT` for a shared boot. */
+static char **guest_cmd(const struct hvc_bench_req *req, const char *script)
 {
-	_cleanup_strv_ char **cmd = NULL;
+	char **cmd = NULL;
+	if (script) {
+		hvc_strv_push(&cmd, "/bin/sh");
+		hvc_strv_push(&cmd, "-c");
+		hvc_strv_push(&cmd, script);
+		return cmd;
+	}
 	hvc_strv_push(&cmd, HVC_BENCH_WORKLOAD_IN_IMAGE);
 	for (char *const *a = req->argv; a && *a; a++)
 		hvc_strv_push(&cmd, *a);
+	return cmd;
+}
+
+/* The driver's phases and facts of one run into the outcome. */
+static void vm_facts(struct hvc_bench_outcome *out, const struct hvc_vm_result *r,
+		     const struct vm_run *v, bool tpl, bool shared)
+{
+	out->phases = json_object_new_object();
+#define PH(name, val)                                                                              \
+	if ((val) > 0)                                                                             \
+		hvc_json_add_double(out->phases, name, val);
+	PH("domain_created", r->t.created_ms);
+	PH("first_console_byte", r->t.first_byte_ms);
+	PH("init_ready", r->t.ready_ms);
+	PH("first_output", v->first_line_ms);
+	PH("command_exit", r->t.exit_ms);
+	PH("domain_gone", r->t.gone_ms);
+	PH("command_handed_over", r->t.handoff_ms);
+#undef PH
+	out->extra = json_object_new_object();
+	hvc_json_add_int(out->extra, "qemu_pid", r->qemu_pid);
+	hvc_json_add_string(out->extra, "kernel_release", r->kernel_release);
+	hvc_json_add_string(out->extra, "accelerator_reason", r->accel_reason);
+	hvc_json_add_int(out->extra, "memory_mib", VM_MEMORY_MIB);
+	hvc_json_add_bool(out->extra, "template", tpl);
+	if (shared) {
+		json_object *marks = json_object_new_array();
+		for (size_t i = 0; i < v->n_marks; i++)
+			json_object_array_add(marks, json_object_new_double(v->mark_ms[i]));
+		json_object_object_add(out->extra, "part_end_ms", marks);
+	}
+}
+
+static int run_vm(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req,
+		  struct hvc_bench_outcome *out, bool tpl, const char *script,
+		  struct hvc_error *err)
+{
+	_cleanup_strv_ char **cmd = guest_cmd(req, script);
 	struct vm_run v = {.req = req, .first_line_ms = -1};
 	pthread_mutex_init(&v.lock, NULL);
 	struct hvc_vm_opts o;
@@ -228,24 +287,7 @@ static int run_vm(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req,
 	out->ready_ms = v.first_line_ms;
 	out->exit_ms = done_ms;
 	out->accelerator = hvc_xstrdup(res.accel[0] ? res.accel : "unknown");
-	out->phases = json_object_new_object();
-#define PH(name, val)                                                                              \
-	if ((val) > 0)                                                                             \
-		hvc_json_add_double(out->phases, name, val);
-	PH("domain_created", res.t.created_ms);
-	PH("first_console_byte", res.t.first_byte_ms);
-	PH("init_ready", res.t.ready_ms);
-	PH("first_output", v.first_line_ms);
-	PH("command_exit", res.t.exit_ms);
-	PH("domain_gone", res.t.gone_ms);
-	PH("command_handed_over", res.t.handoff_ms);
-#undef PH
-	out->extra = json_object_new_object();
-	hvc_json_add_int(out->extra, "qemu_pid", res.qemu_pid);
-	hvc_json_add_string(out->extra, "kernel_release", res.kernel_release);
-	hvc_json_add_string(out->extra, "accelerator_reason", res.accel_reason);
-	hvc_json_add_int(out->extra, "memory_mib", VM_MEMORY_MIB);
-	hvc_json_add_bool(out->extra, "template", tpl);
+	vm_facts(out, &res, &v, tpl, script != NULL);
 	hvc_vm_result_free(&res);
 	return 0;
 }
@@ -253,13 +295,20 @@ static int run_vm(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req,
 static int vm_run(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req,
 		  struct hvc_bench_outcome *out, struct hvc_error *err)
 {
-	return run_vm(ctx, req, out, false, err);
+	return run_vm(ctx, req, out, false, NULL, err);
+}
+
+int hvc_bench_vm_run_script(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req,
+			    const char *script, struct hvc_bench_outcome *out,
+			    struct hvc_error *err)
+{
+	return run_vm(ctx, req, out, false, script, err);
 }
 
 static int vm_restore_run(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req,
 			  struct hvc_bench_outcome *out, struct hvc_error *err)
 {
-	return run_vm(ctx, req, out, true, err);
+	return run_vm(ctx, req, out, true, NULL, err);
 }
 
 /* The initramfs the driver cached for this image: the newest

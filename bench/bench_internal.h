@@ -3,6 +3,7 @@
 #define HVC_BENCH_INTERNAL_H
 
 #include "hvc/bench_harness.h"
+#include <pthread.h>
 #include <sched.h>
 
 /* A host process run as one benchmark instance (native, runc, crun). */
@@ -273,5 +274,57 @@ char *hvc_bench_run_id(const char *suite);
  * (bench_record.c; the density sweep's results.json uses it too). */
 void hvc_bench_metric_def(json_object *arr, const char *key, const char *unit, const char *better,
 			  const char *what);
+
+/* ---------- one guest boot for several throughput samples --------------
+ * (bench/bench_session.c; a suite's "shared_boot" workloads) */
+/* Ends each workload's part of a shared boot's output: "MARK K STATUS". */
+#define HVC_BENCH_SESSION_MARK "@@hvc-bench-shared-boot-end"
+/* Pure: the planned workloads (indices into rounds/shared, n of them) that
+ * round r's shared boot runs — every shared_boot workload with more than r
+ * rounds, in suite order; their count. */
+size_t hvc_bench_session_members(const int *rounds, const bool *shared, size_t n, int r,
+				 size_t *members);
+/* Pure: the guest sh script running each argv (hvc-workload's arguments)
+ * in turn, each followed by "MARK K $?". */
+char *hvc_bench_session_script(char *const *const *argvs, size_t n);
+/* Pure: output cut at its markers into parts[0..n) (malloc'd; NULL and
+ * status -1 where the marker never came); the number of parts found. */
+size_t hvc_bench_session_split(const char *output, size_t n, char **parts, int *status);
+/* The vm backend runs `sh -c SCRIPT` in one boot (bench_backend_vm.c);
+ * as its run() otherwise. */
+int hvc_bench_vm_run_script(struct hvc_bench_ctx *ctx, const struct hvc_bench_req *req,
+			    const char *script, struct hvc_bench_outcome *out,
+			    struct hvc_error *err);
+/* Whether workload i of the suite asks for a shared boot (bench_suite.c). */
+bool hvc_bench_suite_shared_boot(const struct hvc_bench_suite *s, size_t i);
+/* Judges one part of a shared boot as workload w's sample (bench_sample.c):
+ * oc holds that part's output and status and the boot's phases; peak is
+ * QEMU's memory during the part (NULL: no read fell in it; memory_note
+ * says so). A network member's peer facts are in s->net already;
+ * peer_error (its server's verdict) fails an otherwise good sample. */
+void hvc_bench_sample_judge_part(const struct hvc_bench_workload *w, struct hvc_bench_outcome *oc,
+				 const char *peer_error, const struct hvc_bench_mem *peak,
+				 struct hvc_bench_sample *s);
+
+/* A live process's memory read every 100 ms with the time of each read
+ * (bench_mem_series.c): the peak of any window of it afterwards. t0 is the
+ * caller's hvc_now_ns() the window times count from. */
+struct hvc_bench_mem_series {
+	pthread_t thread;
+	bool running;
+	volatile bool stop;
+	pthread_mutex_t lock;
+	pid_t pid;
+	uint64_t t0;
+	size_t n, cap;
+	double *t_ms;
+	struct hvc_bench_mem *mem;
+};
+void hvc_bench_mem_series_start(struct hvc_bench_mem_series *s, pid_t pid);
+void hvc_bench_mem_series_stop(struct hvc_bench_mem_series *s);
+/* The peak of the reads in (from_ms, to_ms]; false when none fell there. */
+bool hvc_bench_mem_series_peak(const struct hvc_bench_mem_series *s, double from_ms, double to_ms,
+			       struct hvc_bench_mem *peak);
+void hvc_bench_mem_series_free(struct hvc_bench_mem_series *s);
 
 #endif

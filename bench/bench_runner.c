@@ -12,6 +12,34 @@
 #include <time.h>
 #include <unistd.h>
 
+/* One guest boot serving a round of the suite's shared_boot workloads on
+ * the vm backend (bench_session.c): taken at the first of them, each later
+ * one's sample judged from its part of the output. */
+struct boot_part {
+	char *out;  /* its output (NULL: its end marker never came) */
+	int status; /* its exit status */
+	char **argv;
+	/* a network member: its own net-server, started before the boot */
+	bool net;
+	bool srv_started;
+	struct hvc_bench_net_server srv;
+	const char *expected_path;
+	char *net_error; /* no server, or the server's verdict after the run */
+	bool have_peak;	 /* QEMU's memory peak while this part ran */
+	struct hvc_bench_mem peak;
+};
+
+struct shared_boot {
+	bool ran;
+	size_t n; /* members: indices into rec.workloads, suite order */
+	size_t *members;
+	struct boot_part *parts;
+	struct hvc_bench_outcome oc; /* the boot's own: output, phases, extra */
+	char *error;		     /* the boot itself failed */
+	char time[32];
+	struct hvc_bench_mem_series series; /* QEMU's memory through the boot */
+};
+
 struct run {
 	const struct hvc_bench_options *opt;
 	struct hvc_bench_suite *suite;
@@ -28,6 +56,8 @@ struct run {
 	struct hvc_bench_eta_table eta;
 	double *eta_sum;
 	unsigned *eta_n;
+	struct shared_boot *boots; /* per round index; NULL: no shared boots */
+	int n_boots;
 };
 
 static bool cancelled(const struct run *rs)
@@ -159,6 +189,23 @@ static void run_close(struct run *rs)
 	}
 	free(rs->ctx.work_dir);
 	free(rs->ctx.scratch_dir);
+	for (int r = 0; r < rs->n_boots; r++) {
+		struct shared_boot *bt = &rs->boots[r];
+		for (size_t k = 0; k < bt->n && bt->parts; k++) {
+			struct boot_part *pt = &bt->parts[k];
+			free(pt->out);
+			free(pt->net_error);
+			hvc_strv_free(pt->argv);
+			if (pt->srv_started)
+				hvc_bench_net_server_clear(&pt->srv);
+		}
+		free(bt->parts);
+		free(bt->members);
+		hvc_bench_mem_series_free(&bt->series);
+		free(bt->error);
+		hvc_bench_outcome_clear(&bt->oc);
+	}
+	free(rs->boots);
 	free(rs->eta_sum);
 	free(rs->eta_n);
 	free((void *)rs->eta.rounds);
@@ -287,6 +334,50 @@ static void add_commands(struct run *rs, const struct hvc_bench_workload *w)
 	}
 }
 
+/* Rounds with two or more shared_boot workloads get one vm boot each (a
+ * round with one runs it as usual); the vm's commands say so. */
+static void plan_shared_boots(struct run *rs)
+{
+	struct hvc_bench_record *rec = &rs->rec;
+	size_t n = rec->n_workloads;
+	if (!n)
+		return;
+	_cleanup_free_ int *rounds = hvc_xcalloc(n, sizeof(*rounds));
+	_cleanup_free_ bool *shared = hvc_xcalloc(n, sizeof(*shared));
+	int max_rounds = 0;
+	for (size_t i = 0; i < n; i++) {
+		rounds[i] = rec->workloads[i].warmup + rec->workloads[i].reps;
+		shared[i] = hvc_bench_suite_shared_boot(
+		    rs->suite, (size_t)(rec->workloads[i].w - rs->suite->workloads));
+		if (shared[i] && rounds[i] > max_rounds)
+			max_rounds = rounds[i];
+	}
+	rs->boots = hvc_xcalloc((size_t)max_rounds + 1, sizeof(*rs->boots));
+	rs->n_boots = max_rounds;
+	for (int r = 0; r < max_rounds; r++) {
+		struct shared_boot *bt = &rs->boots[r];
+		bt->members = hvc_xcalloc(n, sizeof(*bt->members));
+		bt->n = hvc_bench_session_members(rounds, shared, n, r, bt->members);
+		if (bt->n < 2)
+			bt->n = 0;
+	}
+	for (size_t c = 0; c < rec->n_commands; c++) {
+		struct hvc_bench_command *cmd = &rec->commands[c];
+		bool in_boot = false;
+		for (size_t k = 0; rs->n_boots > 0 && k < rs->boots[0].n; k++)
+			in_boot |=
+			    !strcmp(rec->workloads[rs->boots[0].members[k]].w->name, cmd->workload);
+		if (!in_boot || strcmp(cmd->backend, "vm") || !cmd->command)
+			continue;
+		char *t =
+		    hvc_xasprintf("%s; shared boot: each round's shared_boot workloads run in "
+				  "one VM, in turn (/bin/sh -c), each one's output its own sample",
+				  cmd->command);
+		free(cmd->command);
+		cmd->command = t;
+	}
+}
+
 static void plan_workloads(struct run *rs)
 {
 	const struct hvc_bench_options *opt = rs->opt;
@@ -308,6 +399,7 @@ static void plan_workloads(struct run *rs)
 		add_commands(rs, w);
 	}
 	rec->samples = hvc_xcalloc(rs->total, sizeof(*rec->samples));
+	plan_shared_boots(rs);
 }
 
 /* ---------- step 6: the samples ------------------------------------------ */
@@ -340,7 +432,8 @@ double hvc_bench_eta(const struct hvc_bench_eta_table *t, size_t i, int r, size_
 	for (size_t k = i; k < t->n_workloads; k++) {
 		for (size_t j = 0; j < t->n_backends; j++) {
 			/* round r runs backend j at position (j - r) mod n */
-			size_t pos = (j + t->n_backends - (size_t)r % t->n_backends) % t->n_backends;
+			size_t pos =
+			    (j + t->n_backends - (size_t)r % t->n_backends) % t->n_backends;
 			int left = k > i ? t->rounds[k] : t->rounds[k] - r - 1 + (pos >= p0);
 			double est = left > 0 ? estimate(t, k, j) : 0;
 			if (est < 0)
@@ -371,6 +464,193 @@ static void report_progress(const struct run *rs, size_t i, int r, size_t j, siz
 	rs->opt->progress(rs->opt->progress_opaque, &p);
 }
 
+/* A network member's peer: its net-server on the address the VM reaches,
+ * and --server for its command; false (net_error set) when it has none. */
+static bool start_part_server(struct run *rs, struct boot_part *pt)
+{
+	char addr[64] = "", reason[512] = "";
+	const struct hvc_bench_backend *vm = &hvc_bench_backend_vm;
+	if (vm->net_peer(&rs->ctx, addr, sizeof(addr), &pt->expected_path, reason,
+			 sizeof(reason)) != 1) {
+		pt->net_error = hvc_xasprintf("no network sample on this backend: %s", reason);
+		return false;
+	}
+	struct hvc_error err = {0};
+	pt->srv_started = true;
+	if (hvc_bench_net_server_start(&rs->ctx, addr, &pt->srv, &err) < 0) {
+		pt->net_error = hvc_xasprintf("net-server on %s: %s", addr, err.msg);
+		return false;
+	}
+	hvc_strv_push(&pt->argv, "--server");
+	hvc_strv_push(&pt->argv, pt->srv.listen);
+	return true;
+}
+
+/* After the boot: each server's own verdict (one client run, its exit). */
+static void stop_part_servers(struct shared_boot *bt)
+{
+	for (size_t k = 0; k < bt->n; k++) {
+		struct boot_part *pt = &bt->parts[k];
+		if (!pt->srv_started || pt->net_error)
+			continue;
+		char why[512];
+		hvc_bench_net_server_stop(&pt->srv, why, sizeof(why));
+		if (why[0])
+			pt->net_error = hvc_xstrdup(why);
+	}
+}
+
+/* The VM backend's live handles: QEMU's memory is read from then on. */
+static void boot_event(void *opaque, enum hvc_bench_event ev, const struct hvc_bench_live *live)
+{
+	struct shared_boot *bt = opaque;
+	if (ev == HVC_BENCH_EV_STARTED || ev == HVC_BENCH_EV_READY)
+		hvc_bench_mem_series_start(&bt->series, live->pid);
+}
+
+/* Each run part's peak: the reads between the previous part's end marker
+ * and its own (part_end_ms, from the VM backend's clock, which starts a few
+ * ms after the series' t0: a window is off by at most that). */
+static void part_peaks(struct shared_boot *bt, const size_t *idx, size_t n_run)
+{
+	json_object *ends = bt->oc.extra ? hvc_json_get(bt->oc.extra, "part_end_ms") : NULL;
+	double from = 0;
+	for (size_t m = 0; ends && m < n_run && m < json_object_array_length(ends); m++) {
+		double to = json_object_get_double(json_object_array_get_idx(ends, m));
+		struct boot_part *pt = &bt->parts[idx[m]];
+		pt->have_peak = hvc_bench_mem_series_peak(&bt->series, from, to, &pt->peak);
+		from = to;
+	}
+}
+
+/* The shared boot of round r: every member's command in one VM. A member
+ * whose peer could not start is left out of the boot (its sample fails). */
+static void run_shared_boot(struct run *rs, int r, struct shared_boot *bt)
+{
+	bt->ran = true;
+	bt->oc = (struct hvc_bench_outcome){.ready_ms = -1, .exit_ms = -1};
+	bt->parts = hvc_xcalloc(bt->n, sizeof(*bt->parts));
+	_cleanup_free_ char **argvs_mem = hvc_xcalloc(bt->n, sizeof(char **));
+	char *const **argvs = (char *const **)argvs_mem;
+	_cleanup_free_ size_t *idx = hvc_xcalloc(bt->n, sizeof(*idx));
+	size_t n_run = 0;
+	struct hvc_bench_req req = {.image = rs->ctx.image, .cpus = rs->ctx.cpus};
+	for (size_t k = 0; k < bt->n; k++) {
+		const struct hvc_bench_workload *w = rs->rec.workloads[bt->members[k]].w;
+		struct boot_part *pt = &bt->parts[k];
+		pt->status = -1;
+		pt->argv = hvc_strv_dup(w->args);
+		pt->net = w->kind == HVC_BENCH_NETWORK;
+		if (pt->net && !start_part_server(rs, pt))
+			continue;
+		argvs[n_run] = pt->argv;
+		idx[n_run++] = k;
+		req.timeout_ms += w->timeout_s * 1000;
+		req.scratch_disk |= w->scratch_disk;
+		req.network |= pt->net;
+	}
+	char tag[64];
+	snprintf(tag, sizeof(tag), "hvcbench-%d-shared-%d", (int)getpid(), r + 1);
+	req.tag = tag;
+	req.event = boot_event;
+	req.opaque = bt;
+	_cleanup_free_ char *script = hvc_bench_session_script(argvs, n_run);
+	_cleanup_free_ char **outs = hvc_xcalloc(n_run + 1, sizeof(*outs));
+	_cleanup_free_ int *status = hvc_xcalloc(n_run + 1, sizeof(*status));
+	hvc_wall_iso8601(bt->time, sizeof(bt->time));
+	struct hvc_error err = {0};
+	bt->series.t0 = hvc_now_ns();
+	int rc = n_run ? hvc_bench_vm_run_script(&rs->ctx, &req, script, &bt->oc, &err) : 0;
+	hvc_bench_mem_series_stop(&bt->series);
+	if (rc < 0)
+		bt->error = hvc_xstrdup(err.msg[0] ? err.msg : "backend failed");
+	else
+		hvc_bench_session_split(bt->oc.output, n_run, outs, status);
+	part_peaks(bt, idx, n_run);
+	for (size_t m = 0; m < n_run; m++) {
+		bt->parts[idx[m]].out = outs[m];
+		bt->parts[idx[m]].status = status[m];
+	}
+	stop_part_servers(bt);
+}
+
+/* What a shared-boot sample records of its boot: round, position, the
+ * workloads it ran, and the boot's own facts (phases, part_end_ms ...). */
+static json_object *shared_extra(const struct run *rs, const struct shared_boot *bt, int r,
+				 size_t k)
+{
+	json_object *extra = json_object_new_object();
+	json_object *sb = json_object_new_object();
+	hvc_json_add_int(sb, "round", r + 1);
+	hvc_json_add_int(sb, "position", (int64_t)k + 1);
+	json_object *names = json_object_new_array();
+	for (size_t m = 0; m < bt->n; m++)
+		json_object_array_add(
+		    names, json_object_new_string(rs->rec.workloads[bt->members[m]].w->name));
+	json_object_object_add(sb, "workloads", names);
+	json_object_object_add(sb, "boot", bt->oc.extra ? json_object_get(bt->oc.extra) : NULL);
+	json_object_object_add(extra, "shared_boot", sb);
+	return extra;
+}
+
+/* A network member's peer facts into its sample. */
+static void part_net(const struct boot_part *pt, struct hvc_bench_sample *s)
+{
+	s->net.present = true;
+	s->net.expected_path = pt->expected_path ? hvc_xstrdup(pt->expected_path) : NULL;
+	s->net.server_listen = pt->srv.listen[0] ? hvc_xstrdup(pt->srv.listen) : NULL;
+	s->net.server_exit = pt->srv_started ? pt->srv.exit_status : -1;
+	s->net.server_exit_reason =
+	    pt->srv.exit_reason[0] ? hvc_xstrdup(pt->srv.exit_reason) : NULL;
+	s->net.server_connections = pt->srv_started ? pt->srv.connections : -1;
+	s->net.server_runs = pt->srv_started ? pt->srv.runs : -1;
+}
+
+/* Workload i's part of round r's shared boot (the boot taken first when
+ * this is its first member) into s; false when it has no shared boot. */
+static bool take_shared(struct run *rs, size_t i, int r, size_t j, struct hvc_bench_sample *s)
+{
+	if (rs->active[j] != &hvc_bench_backend_vm || r >= rs->n_boots || !rs->boots[r].n)
+		return false;
+	struct shared_boot *bt = &rs->boots[r];
+	size_t k = 0;
+	while (k < bt->n && bt->members[k] != i)
+		k++;
+	if (k == bt->n)
+		return false;
+	if (!bt->ran)
+		run_shared_boot(rs, r, bt);
+	const struct hvc_bench_workload *w = rs->rec.workloads[i].w;
+	struct boot_part *pt = &bt->parts[k];
+	s->backend = rs->active[j]->name;
+	s->workload = w->name;
+	s->memory_nprocs = -1;
+	memcpy(s->time, bt->time, sizeof(s->time));
+	if (pt->net)
+		part_net(pt, s);
+	if (bt->error || !pt->out) {
+		s->ok = false;
+		s->error = bt->error ? hvc_xasprintf("shared boot failed: %s", bt->error)
+			   : pt->net_error
+			       ? hvc_xstrdup(pt->net_error)
+			       : hvc_xstrdup("shared boot: the guest stopped before this "
+					     "workload's end marker");
+		return true;
+	}
+	struct hvc_bench_outcome oc = {
+	    .ready_ms = -1,
+	    .exit_ms = -1,
+	    .output = hvc_xstrdup(pt->out),
+	    .exit_status = pt->status,
+	    .accelerator = bt->oc.accelerator ? hvc_xstrdup(bt->oc.accelerator) : NULL,
+	    .phases = bt->oc.phases ? json_object_get(bt->oc.phases) : NULL,
+	    .extra = shared_extra(rs, bt, r, k),
+	};
+	hvc_bench_sample_judge_part(w, &oc, pt->net_error, pt->have_peak ? &pt->peak : NULL, s);
+	hvc_bench_outcome_clear(&oc);
+	return true;
+}
+
 /* Repetition r of workload i on every active backend (ABAB), the order
  * rotated by one each round: every backend takes every position equally
  * often, so what the sample before leaves behind (a peer's bundle being
@@ -387,7 +667,8 @@ static void sample_round(struct run *rs, size_t i, int r)
 		s->seq = rs->rec.n_samples++;
 		report_progress(rs, i, r, j, p);
 		uint64_t t0 = hvc_now_ns();
-		hvc_bench_sample_take(&rs->ctx, rs->active[j], e->w, s);
+		if (!take_shared(rs, i, r, j, s))
+			hvc_bench_sample_take(&rs->ctx, rs->active[j], e->w, s);
 		rs->eta_sum[i * rs->n_active + j] += (hvc_now_ns() - t0) / 1e9;
 		rs->eta_n[i * rs->n_active + j]++;
 		if (!s->ok)

@@ -395,6 +395,29 @@ static void run_and_judge(struct hvc_bench_ctx *ctx, const struct hvc_bench_back
 	hvc_bench_outcome_clear(&oc);
 }
 
+void hvc_bench_sample_judge_part(const struct hvc_bench_workload *w, struct hvc_bench_outcome *oc,
+				 const char *peer_error, const struct hvc_bench_mem *peak,
+				 struct hvc_bench_sample *s)
+{
+	struct sample_state st = {.w = w};
+	if (peak) {
+		st.sampler.peak = *peak;
+		st.sampler.n_reads = 1;
+	} else {
+		snprintf(st.sampler.last_error, sizeof(st.sampler.last_error),
+			 "shared boot: no memory read of QEMU fell within this workload's part of "
+			 "the boot");
+	}
+	s->workload = w->name;
+	s->memory_nprocs = -1;
+	s->ran = true;
+	s->exit_status = oc->exit_status;
+	judge(s, w, oc, &st);
+	if (s->ok && peer_error && *peer_error)
+		fail(s, peer_error);
+	keep_outcome(s, oc);
+}
+
 static void net_unavailable(struct hvc_bench_sample *s, const char *reason)
 {
 	s->ok = false;
