@@ -7,6 +7,7 @@
  * through that process (hvc_vm_stop). */
 #include <libvirt/libvirt.h>
 #include <linux/input-event-codes.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -97,17 +98,43 @@ static int ctrl_alt_del(virDomainPtr d)
 	return virDomainSendKey(d, VIR_KEYCODE_SET_LINUX, 0, keys, 3, 0);
 }
 
-/* Waits until the domain is gone (on_poweroff is destroy) or until deadline. */
-static bool gone_by(virDomainPtr d, uint64_t deadline)
+/* The console log, read as it grows: hvc-init's "HVC-EXIT <status>" says
+ * that the command ended and the guest synced, as a foreground run sees it. */
+struct exit_watch {
+	int fd;
+	struct hvc_vm_console con;
+};
+
+static void watch_open(struct exit_watch *w, const char *id)
 {
-	while (virDomainIsActive(d) == 1 && hvc_now_ns() < deadline)
+	_cleanup_free_ char *dir = hvc_vm_state_dir(id);
+	_cleanup_free_ char *log = hvc_path_join(dir, "console.log");
+	memset(w, 0, sizeof(*w));
+	w->fd = open(log, O_RDONLY | O_CLOEXEC);
+}
+
+static bool watch_exited(struct exit_watch *w)
+{
+	char buf[8192];
+	ssize_t n;
+	while (w->fd >= 0 && (n = read(w->fd, buf, sizeof(buf))) > 0)
+		hvc_vm_console_feed(&w->con, buf, (size_t)n);
+	return w->con.exited;
+}
+
+/* Waits until the guest reported its exit or the domain is gone (on_poweroff
+ * is destroy), or until deadline. The guest's own ACPI power-off after the
+ * report takes 1.6-2 s under TCG (docs/vm.md): hvc_vm_stop destroys instead. */
+static bool ended_by(virDomainPtr d, struct exit_watch *w, uint64_t deadline)
+{
+	while (!watch_exited(w) && virDomainIsActive(d) == 1 && hvc_now_ns() < deadline)
 		usleep(20000);
-	return virDomainIsActive(d) != 1;
+	return w->con.exited || virDomainIsActive(d) != 1;
 }
 
 /* docker stop's shape inside timeout_s: the first press (SIGTERM) at once, the
  * second (SIGKILL) a moment before the timeout so that the guest can still
- * report the exit and power off itself; hvc_vm_stop destroys what is left. */
+ * report the exit; hvc_vm_stop destroys what is left. */
 static int press_and_wait(const struct hvc_vm_info *v, int timeout_s, bool *graceful, struct hvc_error *err)
 {
 	void *c = NULL;
@@ -117,14 +144,19 @@ static int press_and_wait(const struct hvc_vm_info *v, int timeout_s, bool *grac
 	int rc = 0;
 	uint64_t t = (uint64_t)timeout_s * 1000000000ull, now = hvc_now_ns();
 	uint64_t margin = timeout_s >= 2 ? 1000000000ull : t / 2;
+	struct exit_watch w;
+	watch_open(&w, v->id);
+	watch_exited(&w); /* what the console already holds */
 	if (!d || virDomainIsActive(d) != 1) {
 		*graceful = true; /* already off */
 	} else if (ctrl_alt_del(d) < 0) {
 		rc = hvc_vm_virt_err(err, "send ctrl-alt-del to domain `%s`", v->name);
-	} else if (!(*graceful = gone_by(d, now + t - margin))) {
+	} else if (!(*graceful = ended_by(d, &w, now + t - margin))) {
 		ctrl_alt_del(d); /* may fail if the guest powered off meanwhile */
-		*graceful = gone_by(d, now + t);
+		*graceful = ended_by(d, &w, now + t);
 	}
+	if (w.fd >= 0)
+		close(w.fd);
 	if (d)
 		virDomainFree(d);
 	hvc_vm_conn_close(c); /* hvc_vm_stop opens it again (embedded: one holder) */
