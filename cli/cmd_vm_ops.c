@@ -47,7 +47,7 @@ int hvc_cmd_vm_shutdown(int argc, char **argv)
 		if (!graceful)
 			fprintf(stderr, "hvc: vm shutdown: %s: no power-off within %d s: destroyed\n", argv[i], t);
 		else
-			fprintf(stderr, "hvc: vm shutdown: %s: the guest powered off after %.1f s\n", argv[i],
+			fprintf(stderr, "hvc: vm shutdown: %s: the command ended, the VM is off after %.1f s\n", argv[i],
 				(double)(hvc_now_ns() - t0) / 1e9);
 		printf("%s\n", argv[i]);
 	}

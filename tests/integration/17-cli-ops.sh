@@ -194,7 +194,7 @@ start=$(date +%s)
 expect_status 0 "$HVC" vm shutdown -t 60 vo
 took=$(($(date +%s) - start))
 expect_contains "$OUT" "vo"
-expect_contains "$OUT" "the guest powered off after"
+expect_contains "$OUT" "the command ended, the VM is off after"
 # the second press (SIGKILL) comes at 59 s: ending before it means SIGTERM did it
 [ "$took" -lt 59 ] || fail "vm shutdown took ${took} s of its 60 s: the guest did not answer ctrl-alt-del"
 [ "$("$HVC" vm inspect -f '{{.State.Status}}' vo)" = exited ] || fail "after shutdown: $("$HVC" vm inspect vo)"
