@@ -189,12 +189,14 @@ int hvc_vm_shutdown(const char *ref, int timeout_s, bool *graceful, struct hvc_e
 	_cleanup_vm_info_ struct hvc_vm_info v = { 0 };
 	if (hvc_vm_find(ref, &v, err) < 0)
 		return -1;
-	if (!owned_by_other(&v) && v.uri && v.qemu_pid > 0 && press_and_wait(&v, timeout_s, graceful, err) < 0)
+	/* a detached VM; a foreground run's owner is asked by hvc_vm_stop */
+	bool detached_running = !owned_by_other(&v) && v.uri && v.qemu_pid > 0;
+	if (detached_running && press_and_wait(&v, timeout_s, graceful, err) < 0)
 		return -1;
 	/* destroy what is left and record the exit, as hvc vm stop does */
 	if (hvc_vm_stop(v.id, err) < 0)
 		return -1;
-	if (!owned_by_other(&v))
+	if (detached_running)
 		record_exit(v.id, *graceful);
 	return 0;
 }
