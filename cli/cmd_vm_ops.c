@@ -24,9 +24,10 @@ int hvc_cmd_vm_shutdown(int argc, char **argv)
 		}
 		case 'h':
 			printf("Usage: hvc vm shutdown [-t SECS] NAME...\n"
-			       "Press the VM's ACPI power button (virsh shutdown), wait up to SECS (default 10)\n"
-			       "for the guest to power off, then destroy it (virsh destroy). Prints each name,\n"
-			       "and on stderr when the guest did not power off in time.\n\n"
+			       "Press ctrl-alt-del in the VM: hvc-init sends SIGTERM to the command (SIGKILL at a\n"
+			       "second press 1 s before SECS, default 10), reports its exit and powers off; what\n"
+			       "is still running after SECS is destroyed (virsh destroy). Prints each name, and on\n"
+			       "stderr how the VM ended. The exit is in hvc vm inspect (.Hvc.exit_status).\n\n"
 			       "  -t, --time SECS   how long to wait for the power-off\n");
 			return 0;
 		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
@@ -38,12 +39,16 @@ int hvc_cmd_vm_shutdown(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		struct hvc_error err = { 0 };
 		bool graceful = false;
+		uint64_t t0 = hvc_now_ns();
 		if (hvc_vm_shutdown(argv[i], t, &graceful, &err) < 0) {
 			rc = hvc_cli_fail("vm shutdown", &err, HVC_EXIT_FAIL);
 			continue;
 		}
 		if (!graceful)
 			fprintf(stderr, "hvc: vm shutdown: %s: no power-off within %d s: destroyed\n", argv[i], t);
+		else
+			fprintf(stderr, "hvc: vm shutdown: %s: the command ended, the VM is off after %.1f s\n", argv[i],
+				(double)(hvc_now_ns() - t0) / 1e9);
 		printf("%s\n", argv[i]);
 	}
 	return rc;

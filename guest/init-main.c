@@ -3,7 +3,10 @@
  * stdout), runs the command as its child, reaps every zombie the command's
  * descendants leave it, forwards the signals it receives to the command, and
  * exits with the command's status (128+N when killed by signal N). In a VM
- * the VM hooks of init.h set up the machine first and power it off last.
+ * the VM hooks of init.h set up the machine first and power it off last, and
+ * ctrl-alt-del (the kernel's SIGINT to PID 1, sent by `hvc vm shutdown`)
+ * stops the command as `docker stop` does: SIGTERM to its process group, and
+ * SIGKILL at a second press (the host's, shortly before its own timeout).
  * Static, libc only. */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +50,19 @@ static int status_code(int st)
 	if (WIFSIGNALED(st))
 		return 128 + WTERMSIG(st);
 	return 255;
+}
+
+/* A VM's ctrl-alt-del: with CAD off (init-vm.c) the kernel sends PID 1 a
+ * SIGINT of its own (SI_KERNEL); a SIGINT a process sends is forwarded as
+ * before. The first press asks the command's process group to end, the next
+ * one kills it; the exit that follows powers the VM off with its status. */
+static bool vm_ctrl_alt_del(bool vm, const siginfo_t *si, pid_t child)
+{
+	static int presses;
+	if (!vm || si->si_signo != SIGINT || si->si_code != SI_KERNEL)
+		return false;
+	kill(-child, presses++ ? SIGKILL : SIGTERM);
+	return true;
 }
 
 static int finish(bool vm, int code)
@@ -108,6 +124,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "hvc-init: exec \"%s\": %s\n", cmd[0], strerror(e));
 		_exit(e == ENOENT ? 127 : 126);
 	}
+	setpgid(child, child); /* as the child does: a signal to the group never misses it */
 
 	int code = 0;
 	for (;;) {
@@ -116,7 +133,8 @@ int main(int argc, char **argv)
 		if (sig < 0)
 			continue;
 		if (sig != SIGCHLD) {
-			kill(child, sig);
+			if (!vm_ctrl_alt_del(vm, &si, child))
+				kill(child, sig);
 			continue;
 		}
 		/* reap everything: orphans of the command end up here */

@@ -6,7 +6,8 @@
  * and workdir that the VM driver put on the kernel command line (hvc.cfg=,
  * base64) or in /hvc/config. Format (vmdriver/guestcfg.c writes it): lines of
  * "<key> <percent-escaped value>". At the end it reports "HVC-EXIT <status>"
- * on the console and powers off.
+ * on the console and powers off. Ctrl-alt-del is turned into a SIGINT to
+ * PID 1 (init-main.c: how hvc vm shutdown stops the command).
  *
  * A template boot (config key "wait") stops short of the command: it prints
  * "HVC-WAIT" and polls the virtio-serial port the VM driver gave it until a
@@ -519,6 +520,10 @@ static char *wait_command(void)
 int init_vm_setup(char ***argvp, char ***envpp)
 {
 	mark("start", "the kernel ran /init (hvc-init) as PID 1", "");
+	/* ctrl-alt-del (hvc vm shutdown) becomes a SIGINT to PID 1 instead of an
+	 * immediate reboot (init-main.c stops the command). Before a template's
+	 * wait, so that a restored guest has it too. */
+	reboot(RB_DISABLE_CAD);
 	mount_basics();
 	mark("mounts", "mounted /dev (devtmpfs), /proc and /sys itself", "");
 	char *text = read_config();

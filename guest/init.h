@@ -1,7 +1,7 @@
 /* hvc-init's internal contract between its common part (init-main.c: READY,
- * run the command, reap, forward signals, report the exit status) and its
- * VM part (init-vm.c: mounts, module loading, command from the initramfs,
- * power-off; init-net.c: eth0, resolv.conf, hosts). Static, libc only. */
+ * run the command, reap, forward signals — in a VM ctrl-alt-del stops the
+ * command —, report the exit status) and its VM part (init-vm.c: ctrl-alt-del
+ * as a signal, mounts, module loading, command from the initramfs, power-off; init-net.c: eth0, resolv.conf, hosts). Static, libc only. */
 #ifndef HVC_GUEST_INIT_H
 #define HVC_GUEST_INIT_H
 

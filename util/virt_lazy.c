@@ -161,3 +161,41 @@ int virDomainRestoreFlags(virConnectPtr conn, const char *from, const char *dxml
 	REAL(virDomainRestoreFlags);
 	return p_virDomainRestoreFlags ? p_virDomainRestoreFlags(conn, from, dxml, flags) : -1;
 }
+
+/* hvc vm dominfo and shutdown (vmdriver/vm_ops.c) */
+int virDomainGetInfo(virDomainPtr d, virDomainInfoPtr info)
+{
+	REAL(virDomainGetInfo);
+	return p_virDomainGetInfo ? p_virDomainGetInfo(d, info) : -1;
+}
+
+unsigned int virDomainGetID(virDomainPtr d)
+{
+	REAL(virDomainGetID);
+	return p_virDomainGetID ? p_virDomainGetID(d) : (unsigned int)-1;
+}
+
+int virDomainGetUUIDString(virDomainPtr d, char *buf)
+{
+	REAL(virDomainGetUUIDString);
+	return p_virDomainGetUUIDString ? p_virDomainGetUUIDString(d, buf) : -1;
+}
+
+char *virDomainGetOSType(virDomainPtr d)
+{
+	REAL(virDomainGetOSType);
+	return p_virDomainGetOSType ? p_virDomainGetOSType(d) : NULL;
+}
+
+int virDomainGetAutostart(virDomainPtr d, int *autostart)
+{
+	REAL(virDomainGetAutostart);
+	return p_virDomainGetAutostart ? p_virDomainGetAutostart(d, autostart) : -1;
+}
+
+int virDomainSendKey(virDomainPtr d, unsigned int codeset, unsigned int holdtime, unsigned int *keycodes,
+		     int nkeycodes, unsigned int flags)
+{
+	REAL(virDomainSendKey);
+	return p_virDomainSendKey ? p_virDomainSendKey(d, codeset, holdtime, keycodes, nkeycodes, flags) : -1;
+}

@@ -173,7 +173,9 @@ if [ "$(id -u)" != 0 ] || ! command -v qemu-system-x86_64 >/dev/null || ! ls /bo
 	ok "# SKIP VM part: needs root, qemu-system-x86_64 and a guest kernel in /boot"
 	exit 0
 fi
-expect_status 0 "$HVC" vm run -d --timings --network none --name vo busybox sleep 300
+# the command answers SIGTERM (hvc vm shutdown's ctrl-alt-del, via hvc-init) in its log
+expect_status 0 "$HVC" vm run -d --timings --network none --name vo busybox \
+	sh -c 'trap "echo got-term; exit 3" TERM; while :; do sleep 1; done'
 on_exit "$HVC" vm rm -f vo
 # -d returns at READY: the command's exit and the domain's end are not reached
 expect_contains "$OUT" "command exit -, domain gone -"
@@ -187,10 +189,19 @@ expect_status 0 "$HVC" vm stats --format json
 [ "$(jq -r '.[0].Name' <<<"$OUT")" = vo ] && [ "$(jq '.[0].RSSBytes > 0' <<<"$OUT")" = true ] ||
 	fail "vm stats --format json: $OUT"
 [ "$("$HVC" vm stats --json vo | jq length)" = 1 ] || fail "vm stats --json NAME"
-expect_status 0 "$HVC" vm shutdown -t 1 vo
+# graceful: the guest powers off long before -t 60 (SIGTERM, the trap, HVC-EXIT 3)
+start=$(date +%s)
+expect_status 0 "$HVC" vm shutdown -t 60 vo
+took=$(($(date +%s) - start))
 expect_contains "$OUT" "vo"
+expect_contains "$OUT" "the command ended, the VM is off after"
+# the second press (SIGKILL) comes at 59 s: ending before it means SIGTERM did it
+[ "$took" -lt 59 ] || fail "vm shutdown took ${took} s of its 60 s: the guest did not answer ctrl-alt-del"
 [ "$("$HVC" vm inspect -f '{{.State.Status}}' vo)" = exited ] || fail "after shutdown: $("$HVC" vm inspect vo)"
+[ "$("$HVC" vm inspect vo | jq -c '.[0].Hvc | [.exit_status, .stopped_by]')" = '[3,"shutdown"]' ] ||
+	fail "recorded exit: $("$HVC" vm inspect vo | jq -c '.[0].Hvc')"
+expect_contains "$("$HVC" vm logs vo)" "got-term"
 [ -z "$(pgrep -f "qemu.*$HVC_ROOT" || true)" ] || fail "QEMU left running after vm shutdown"
 expect_status 0 "$HVC" vm dominfo vo
 expect_contains "$OUT" "shut off"
-ok "vm: --timings '-', inspect shape, dominfo (text, json), stats --format json, shutdown then destroy"
+ok "vm: --timings '-', inspect shape, dominfo (text, json), stats --format json, shutdown (SIGTERM in the guest, exit 3 recorded) in ${took} s"

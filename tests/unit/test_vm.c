@@ -854,7 +854,7 @@ START_TEST(boot_plan_command_and_cmdline)
 	ck_assert_str_eq(plain, "console=ttyS0 quiet panic=-1 rdinit=/init");
 	_cleanup_free_ char *full = vm_kernel_cmdline(true, "hvc.cfg=QQ", "loglevel=7");
 	ck_assert_str_eq(full, "console=ttyS0 quiet panic=-1 rdinit=/init tsc=reliable no_timer_check "
-			       "i8042.noaux i8042.nopnp i8042.nokbd cryptomgr.notests 8250.nr_uarts=1 "
+			       "i8042.noaux i8042.nopnp cryptomgr.notests 8250.nr_uarts=1 "
 			       "hvc.cfg=QQ loglevel=7");
 }
 END_TEST
