@@ -32,7 +32,7 @@ ok "the first --template run makes the template and runs the command restored"
 
 # 2. a restore: no build, the host's clock, a seed of its own (two restores differ)
 expect_status 0 "$HVC" vm run --rm --template --timings busybox sh -c 'date +%s; head -c 16 /dev/urandom | od -An -tx1'
-expect_contains "$OUT" "template built 0.0,"
+expect_contains "$OUT" "template built -,"
 guest_t=$(grep -m1 -E '^[0-9]+$' <<<"$OUT")
 now=$(date +%s)
 [ -n "$guest_t" ] && [ $((now - guest_t)) -lt 120 ] && [ $((guest_t - now)) -lt 120 ] ||
