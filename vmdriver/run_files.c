@@ -14,7 +14,11 @@ int vm_make_data_disk(const char *path, uint64_t bytes, struct hvc_error *err)
 		return hvc_err(err, errno, "create `%s`", path);
 	if (ftruncate(fd, (off_t)bytes) < 0)
 		return hvc_err(err, errno, "size `%s`", path);
-	char *argv[] = {"mkfs.ext4", "-q", "-F", "-L", "hvcdata", (char *)path, NULL};
+	/* Inode tables and journal written here (13 ms on the host for 256 MiB)
+	 * rather than by the guest's ext4lazyinit thread, which would otherwise
+	 * zero them in the background while a fileio sample is being measured. */
+	char *argv[] = {"mkfs.ext4", "-q", "-F", "-L", "hvcdata",
+			"-E", "lazy_itable_init=0,lazy_journal_init=0", (char *)path, NULL};
 	_cleanup_free_ char *out = NULL;
 	int rc = hvc_spawn_capture(argv, &out, true, 60000, err);
 	if (rc != 0)
