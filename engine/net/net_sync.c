@@ -80,11 +80,21 @@ static int apply_rules(const struct hvc_net *nets, size_t n, const char *text, b
 	_cleanup_free_ char *cache = hvc_strdup_printf("%s/networks/nft.rules", hvc_root());
 	_cleanup_free_ char *old = NULL;
 	size_t len = 0;
-	if (!force && hvc_read_file(cache, &old, &len, NULL) == 0 && !strcmp(old, text))
+	bool cached = hvc_read_file(cache, &old, &len, NULL) == 0 && !strcmp(old, text);
+	if (cached && !force)
 		return 0;
 	if (hvc_net_nft_apply(text, err) < 0)
 		return -1;
-	return hvc_write_file_atomic(cache, text, strlen(text), 0644, err);
+	if (cached)
+		return 0; /* a forced re-apply (prune) writes nothing: it works on a full disk */
+	/* the cache only saves re-applying: when it cannot be written (disk
+	 * full), none is safer than a stale one, and the rules are in place */
+	struct hvc_error werr = { 0 };
+	if (hvc_write_file_atomic(cache, text, strlen(text), 0644, &werr) < 0) {
+		unlink(cache);
+		hvc_debug("nftables rules applied, not cached: %s", werr.msg);
+	}
+	return 0;
 }
 
 int hvc_net_sync_locked(bool force, struct hvc_error *err)

@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
+#include "hvc/image.h"
 #include "runtime_child.h"
 
 /* Everything a start holds until it has succeeded or been undone. */
@@ -77,11 +78,20 @@ static int prepare_state(struct start *x, struct hvc_error *err)
 	if (hvc_rt_ctr_identity(x->c, x->s, err) < 0)
 		return -1;
 	x->name_taken = true;
-	if (hvc_rt_ctr_state_dir(x->c, x->s->userns, &x->upper, &x->work, err) < 0)
+	/* from the mkdir to a complete config.json (runtime_starting.c) */
+	int lk = hvc_rt_starting_lock(false, err);
+	if (lk < 0)
 		return -1;
-	x->dir_made = true;
-	HVC_TRACE("state", "container %s (%s), state in `%s`", x->c->id, x->c->name, x->c->dir);
-	return hvc_rt_ctr_write_config(x->c, x->s, err);
+	int r = hvc_rt_ctr_state_dir(x->c, x->s->userns, &x->upper, &x->work, err);
+	x->dir_made = r == 0;
+	if (r == 0) {
+		HVC_TRACE("state", "container %s (%s), state in `%s`", x->c->id, x->c->name, x->c->dir);
+		r = hvc_rt_ctr_write_config(x->c, x->s, err);
+	}
+	close(lk);
+	/* config.json names the image now (or the start fails): GC may run */
+	hvc_image_store_unhold(x->s->image_hold);
+	return r;
 }
 
 static int prepare_seccomp(struct start *x, struct hvc_error *err)
@@ -390,7 +400,6 @@ static struct hvc_ctr *ctr_new(const struct hvc_ctr_spec *s)
 	struct hvc_ctr *c = hvc_xcalloc(1, sizeof(*c));
 	c->t.t0 = hvc_now_ns();
 	c->pidfd = c->out_r = c->err_r = c->in_w = c->ready_r = c->deleter = c->net.ns_fd = -1;
-	c->dir_lock = -1;
 	c->spec = s;
 	c->tty = s->tty;
 	return c;
@@ -445,8 +454,6 @@ void hvc_rt_ctr_free(struct hvc_ctr *c)
 			close(fds[i]);
 	if (c->net.ns_fd >= 0)
 		close(c->net.ns_fd);
-	if (c->dir_lock >= 0)
-		close(c->dir_lock);
 	hvc_net_lease_clear(&c->net.lease);
 	free(c->dir);
 	free(c->rootfs);

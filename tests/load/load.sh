@@ -18,22 +18,10 @@ ROUNDS=${2:-3}
 BUILDS=${3:-50}
 RACES=${4:-20}
 HERE=$(cd "$(dirname "$0")" && pwd)
-HVC=${HVC_BIN:-$HERE/../../bin/hvc}
-export HVC_GUEST_DIR=${HVC_GUEST_DIR:-$(dirname "$HVC")}
-WORK=$(mktemp -d /tmp/hvc-load.XXXXXX)
-export HVC_ROOT=$WORK/root
-TOKEN=hvcload$$
+. "$HERE/../fault/lib.sh"
+fault_setup load
 export ASAN_OPTIONS="log_path=$WORK/san.asan:detect_leaks=1"
 export UBSAN_OPTIONS="log_path=$WORK/san.ubsan:print_stacktrace=1"
-. "$HERE/../fault/lib.sh"
-cleanup() {
-	for d in "$HVC_ROOT"/containers/*/; do
-		[ -d "$d" ] && "$HVC" rm -f "$(basename "$d")" >/dev/null 2>&1
-	done
-	"$HVC" system prune -a >/dev/null 2>&1
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
 failures=0 leaks=0 refusals=0
 mkdir -p "$WORK/out"
 
