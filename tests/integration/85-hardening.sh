@@ -1,9 +1,10 @@
 #!/bin/bash
 # Hardening, the short versions `make check` runs (docs/reliability.md has the
 # long ones): a run killed between its cgroup and its state (the leak the kill
-# loop found), a missing layer blob (the leak SAN=1 found), the kill -9
-# loop, the disk-full cases, and the load loops without the image rm race
-# (open: docs/reliability.md) — in this test's own network namespace.
+# loop found), a run stopped between resolving its image and its config.json
+# while image rm and system prune collect (the GC race), a missing layer blob
+# (the leak SAN=1 found), the kill -9 loop, the disk-full cases, and the load
+# loops with the image rm/prune race — in this test's own network namespace.
 if [ -z "${HVC_HARDENING_NETNS:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "skip: needs root (cgroups, mounts, a tmpfs)"; exit 77; }
 	unshare --net true 2>/dev/null || { echo "skip: cannot make a network namespace here"; exit 77; }
@@ -35,6 +36,46 @@ TOKEN=hvc85
 out=$(leaks_cgroups; leaks_procs; leaks_mounts) || fail "kill at the cgroup step: prune left: $out"
 [ -z "$(ls "$HVC_ROOT/containers" 2>/dev/null | grep -v '^\.')" ] || fail "kill at the cgroup step: a container directory is left"
 ok "a start killed at its cgroup step is reclaimed by the next prune"
+
+# A run stopped (SIGSTOP) right after it resolved its image, before its
+# config.json named the image: `image rm` (whose GC runs at once), `system
+# prune` and `image prune -a` must not collect the layers under it. The run
+# holds the store's hold lock until config.json is written: rm's and system
+# prune's GC are skipped, image prune -a waits. With the old code the layers
+# went and the run failed at its overlay mount.
+mkdir -p "$TEST_TMP/race"
+race_round() { # 0: tested the window; 1: the stop came too late; fails on a lost run
+	printf 'FROM busybox\nRUN echo race-%s >/r\n' "$1" >"$TEST_TMP/race/Dockerfile"
+	"$HVC" build -t race85 "$TEST_TMP/race" >/dev/null 2>&1 || fail "build race85"
+	"$HVC" run --rm race85 true >/dev/null 2>&1 || fail "race85 does not run" # layers unpacked
+	coproc RACE { exec "$HVC" --log-level debug run --rm race85 cat /r 2>&1; }
+	local pid=$RACE_PID line stopped=0 out d rfd
+	exec {rfd}<&"${RACE[0]}" # ours: bash closes RACE's fds when it reaps the run
+	while read -r -t 20 line <&"$rfd"; do
+		case "$line" in *"image race85 resolved"*) kill -STOP "$pid"; stopped=1; break ;; esac
+	done
+	[ "$stopped" = 1 ] || fail "never saw the run resolve race85"
+	for d in "$HVC_ROOT"/containers/*/; do
+		[ -f "$d/config.json" ] && { kill -CONT "$pid"; cat <&"$rfd" >/dev/null; exec {rfd}<&-; wait "$pid"; return 1; }
+	done
+	"$HVC" image rm race85 >/dev/null 2>&1 || fail "image rm race85 (not in use yet) failed"
+	"$HVC" system prune >/dev/null 2>&1 || fail "system prune during the start"
+	"$HVC" image prune -a >"$TEST_TMP/race/prune.out" 2>&1 &
+	local ppid=$!
+	kill -CONT "$pid"
+	out=$(cat <&"$rfd")
+	exec {rfd}<&-
+	wait "$pid" || fail "the run lost its image to GC: $(tail -3 <<<"$out")"
+	expect_contains "$out" "race-$1"
+	wait "$ppid" || fail "image prune -a: $(cat "$TEST_TMP/race/prune.out")"
+	return 0
+}
+tested=0
+for k in 1 2 3 4 5 6; do race_round "$k" && tested=$((tested + 1)); [ "$tested" -ge 2 ] && break; done
+[ "$tested" -gt 0 ] || fail "no stop landed between the resolve and config.json in 6 rounds"
+"$HVC" system prune >/dev/null 2>&1
+"$HVC" image fsck >/dev/null 2>&1 || fail "fsck after the GC race: $("$HVC" image fsck 2>&1 | tail -3)"
+ok "image rm/system prune/image prune -a while a run is between resolve and config.json: the run keeps its layers ($tested rounds)"
 
 # hvc exec killed with -9: its command must not outlive it (it did).
 # the exec'd command's pids (not this script's greps)
@@ -69,16 +110,16 @@ out=$(ASAN_OPTIONS="log_path=$TEST_TMP/san" "$HVC" run --rm hard85 true 2>&1) &&
 expect_contains "$out" "hvc: run: image hard85:latest: layer blob $top: missing"
 ! ls "$TEST_TMP"/san.* >/dev/null 2>&1 || fail "sanitizer report: $(head -20 "$TEST_TMP"/san.*)"
 "$HVC" image rm -f hard85 >/dev/null 2>&1
-ok "a missing layer blob: clear error, nothing leaked"
+ok "a missing layer blob: clear error, nothing leaked (${SECONDS}s into the test)"
 
 out=$(bash "$HERE/fault/kill9.sh" "${HVC_FAULT_ITER:-12}" 0 2>&1) || fail "kill -9 loop: $(tail -25 <<<"$out")"
-ok "kill -9 loop: $(tail -1 <<<"$out")"
+ok "kill -9 loop: $(tail -1 <<<"$out") (${SECONDS}s into the test)"
 
 out=$(bash "$HERE/fault/diskfull.sh" 2>&1)
 rc=$?
 [ "$rc" = 77 ] && echo "skip: disk full: $(tail -1 <<<"$out")"
 [ "$rc" = 0 ] || [ "$rc" = 77 ] || fail "disk full: $(tail -15 <<<"$out")"
-[ "$rc" = 0 ] && ok "disk full: $(tail -1 <<<"$out")"
+[ "$rc" = 0 ] && ok "disk full: $(tail -1 <<<"$out") (${SECONDS}s into the test)"
 
-out=$(bash "$HERE/load/load.sh" 16 1 6 0 2>&1) || fail "load: $(tail -25 <<<"$out")"
-ok "load: $(tail -1 <<<"$out")"
+out=$(bash "$HERE/load/load.sh" 16 1 6 "${HVC_LOAD_RACES:-3}" 2>&1) || fail "load: $(tail -25 <<<"$out")"
+ok "load: $(tail -1 <<<"$out") (${SECONDS}s into the test)"
