@@ -49,12 +49,14 @@ static int sync_network(const struct hvc_net *n, struct hvc_net_lease **all, siz
 	size_t cnt = 0;
 	if (hvc_net_lease_list(n->name, &ls, &cnt, err) < 0)
 		return -1;
-	qsort(ls, cnt, sizeof(*ls), cmp_lease);
+	if (cnt > 1) /* qsort(NULL, 0) is undefined (UBSan: the last lease released) */
+		qsort(ls, cnt, sizeof(*ls), cmp_lease);
 	_cleanup_free_ char *hosts = hvc_net_hosts_render(ls, cnt);
 	_cleanup_free_ char *path = hvc_net_hosts_path(n->name);
 	int r = write_in_place(path, hosts, err);
 	*all = hvc_xrealloc(*all, *n_all + cnt + 1, sizeof(**all));
-	memcpy(*all + *n_all, ls, cnt * sizeof(*ls));
+	if (cnt) /* memcpy from NULL is undefined even for 0 bytes */
+		memcpy(*all + *n_all, ls, cnt * sizeof(*ls));
 	*n_all += cnt;
 	free(ls); /* (the ports moved into *all) */
 	return r;
@@ -104,7 +106,8 @@ int hvc_net_sync_locked(bool force, struct hvc_error *err)
 	struct hvc_net_lease *all = NULL;
 	if (hvc_net_list(&nets, &n, err) < 0)
 		return -1;
-	qsort(nets, n, sizeof(*nets), cmp_net);
+	if (n > 1)
+		qsort(nets, n, sizeof(*nets), cmp_net);
 	int r = 0;
 	for (size_t i = 0; i < n && r == 0; i++)
 		r = sync_network(&nets[i], &all, &n_all, err);
@@ -132,7 +135,8 @@ int hvc_net_sync_lease_locked(const char *net, bool has_ports, struct hvc_error 
 	size_t cnt = 0;
 	if (hvc_net_lease_list(net, &ls, &cnt, err) < 0)
 		return -1;
-	qsort(ls, cnt, sizeof(*ls), cmp_lease);
+	if (cnt > 1) /* qsort(NULL, 0) is undefined (UBSan: the last lease released) */
+		qsort(ls, cnt, sizeof(*ls), cmp_lease);
 	_cleanup_free_ char *hosts = hvc_net_hosts_render(ls, cnt);
 	_cleanup_free_ char *path = hvc_net_hosts_path(net);
 	hvc_net_leases_free(ls, cnt);

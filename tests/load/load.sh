@@ -40,6 +40,15 @@ check() {
 	fi
 }
 
+# san_scan TEXT: a sanitizer report printed on stderr (UBSan's go there
+# under an ASan+UBSan build even with log_path set) counts like a file
+san_stderr=0
+san_scan() {
+	grep -qE 'runtime error:|ERROR: (Address|Leak)Sanitizer' <<<"$1" || return 0
+	san_stderr=$((san_stderr + 1))
+	echo "load: sanitizer report on stderr:"; grep -m3 -E 'runtime error:|Sanitizer|#[0-3] ' <<<"$1" | sed 's/^/    /'
+}
+
 # outcome FILE RC REFUSAL_RE: counts a failure unless rc is 0 or the output is a clear refusal
 outcome() {
 	[ "$2" -eq 0 ] && return 0
@@ -62,6 +71,7 @@ wait_all() {
 	local p rc
 	for p in "${!jobfile[@]}"; do
 		wait "$p"; rc=$?
+		san_scan "$(cat "${jobfile[$p]}")"
 		outcome "${jobfile[$p]}" "$rc" "$1"
 		rm -f "${jobfile[$p]}"
 		unset "jobfile[$p]"
@@ -98,6 +108,7 @@ secs=$(awk -v s="$s" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
 n=$("$HVC" images -q 2>/dev/null | sort -u | wc -l)
 for i in $(seq 1 "$BUILDS"); do
 	out=$("$HVC" run --rm "load-b$i" cat /shared 2>&1)
+	san_scan "$out"
 	[ "$out" = shared ] || { failures=$((failures + 1)); echo "load: load-b$i does not run: $out"; }
 done
 check builds
@@ -118,7 +129,7 @@ done
 check races
 echo "load: races: $RACES rounds of 6 runs vs image rm + image prune -a; failures $((failures - f0)), clear refusals $((refusals - r0)), leaks $((leaks - l0))"
 
-san=0
+san=$san_stderr
 for f in "$WORK"/san.*; do
 	[ -e "$f" ] || continue
 	san=$((san + 1))
