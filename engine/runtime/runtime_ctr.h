@@ -44,12 +44,13 @@ int hvc_rt_ctr_identity(struct hvc_ctr *c, const struct hvc_ctr_spec *s, struct 
 int hvc_rt_ctr_state_dir(struct hvc_ctr *c, bool userns, char **upper, char **work, struct hvc_error *err);
 /* engine/runtime/runtime_starting.c. containers/<id> without state.json
  * belongs to a start still running (its config.json names a live starter,
- * or it has no config.json yet and .starting is held shared), not to one
+ * or it has no config.json yet and a start holds .starting), not to one
  * that was killed: prune and reclaim leave it alone. */
 bool hvc_rt_ctr_start_in_progress(const char *dir);
-/* containers/.starting, flocked (shared by starts from mkdir to a complete
- * config.json; exclusive by the check above); an fd to close, or -1. */
-int hvc_rt_starting_lock(bool exclusive, struct hvc_error *err);
+/* containers/.starting, flocked with how (LOCK_SH by starts from mkdir to a
+ * complete config.json; LOCK_EX | LOCK_NB by the check above); an fd to
+ * close, or -1. */
+int hvc_rt_starting_lock(int how, struct hvc_error *err);
 /* Adds "starter": {pid, start} (this process) to a config.json object. */
 void hvc_rt_starter_record(json_object *cfg);
 /* containers/<id>/config.json: the spec, with id, name, hostname, created,

@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -79,7 +80,7 @@ static int prepare_state(struct start *x, struct hvc_error *err)
 		return -1;
 	x->name_taken = true;
 	/* from the mkdir to a complete config.json (runtime_starting.c) */
-	int lk = hvc_rt_starting_lock(false, err);
+	int lk = hvc_rt_starting_lock(LOCK_SH, err);
 	if (lk < 0)
 		return -1;
 	int r = hvc_rt_ctr_state_dir(x->c, x->s->userns, &x->upper, &x->work, err);

@@ -9,15 +9,17 @@
  *     it cloned and that is still dying does not count (a lock held on the
  *     directory itself was inherited by that child, and a prune racing its
  *     death kept the directory: issue 17);
- *   - none (or half-written): prune takes .starting exclusively, so no start
- *     is between its mkdir and its config write, and looks again: still
- *     none means the start was killed there. No age is guessed. */
+ *   - none (or half-written): prune tries .starting exclusively, without
+ *     waiting (a stopped start must not hang it). Taken: no start is between
+ *     its mkdir and its config write, so a look again that still finds none
+ *     means the start was killed there. Busy: some start is in that window,
+ *     maybe this one: left for the next prune. No age is guessed. */
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
 #include "runtime_ctr.h"
 
-int hvc_rt_starting_lock(bool exclusive, struct hvc_error *err)
+int hvc_rt_starting_lock(int how, struct hvc_error *err)
 {
 	_cleanup_free_ char *root = hvc_ctr_dir_root();
 	_cleanup_free_ char *p = hvc_path_join(root, ".starting");
@@ -26,7 +28,7 @@ int hvc_rt_starting_lock(bool exclusive, struct hvc_error *err)
 		fd = open(p, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return hvc_err(err, errno, "open `%s`", p);
-	while (flock(fd, exclusive ? LOCK_EX : LOCK_SH) < 0) {
+	while (flock(fd, how) < 0) {
 		if (errno == EINTR)
 			continue;
 		int e = errno;
@@ -64,9 +66,9 @@ bool hvc_rt_ctr_start_in_progress(const char *dir)
 	int alive = starter_alive(dir);
 	if (alive >= 0)
 		return alive;
-	int lk = hvc_rt_starting_lock(true, NULL);
+	int lk = hvc_rt_starting_lock(LOCK_EX | LOCK_NB, NULL);
 	if (lk < 0)
-		return true; /* cannot tell: leave it to the next prune */
+		return true; /* a start is in its window, or cannot tell: the next prune */
 	alive = starter_alive(dir);
 	close(lk);
 	return alive > 0;

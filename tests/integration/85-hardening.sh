@@ -55,8 +55,9 @@ race_round() { # 0: tested the window; 1: the stop came too late; fails on a los
 		case "$line" in *"image race85 resolved"*) kill -STOP "$pid"; stopped=1; break ;; esac
 	done
 	[ "$stopped" = 1 ] || fail "never saw the run resolve race85"
+	# too late when its directory exists (it may hold .starting: prune would skip it)
 	for d in "$HVC_ROOT"/containers/*/; do
-		[ -f "$d/config.json" ] && { kill -CONT "$pid"; cat <&"$rfd" >/dev/null; exec {rfd}<&-; wait "$pid"; return 1; }
+		[ -d "$d" ] && { kill -CONT "$pid"; cat <&"$rfd" >/dev/null; exec {rfd}<&-; wait "$pid"; return 1; }
 	done
 	"$HVC" image rm race85 >/dev/null 2>&1 || fail "image rm race85 (not in use yet) failed"
 	"$HVC" system prune >/dev/null 2>&1 || fail "system prune during the start"

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/capability.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -467,8 +468,8 @@ END_TEST
 
 /* prune's test for a start in progress (engine/runtime/runtime_starting.c):
  * a complete config.json counts while the starter it names lives; none, or
- * a half-written one, means killed — unless a start holds .starting, then
- * the check waits for it to write its config.json. */
+ * a half-written one, means killed — unless a start holds .starting (then
+ * it may be this one: left alone, without waiting). */
 static void put_config(const char *path, json_object *o)
 {
 	const char *txt = json_object_to_json_string(o);
@@ -506,20 +507,24 @@ START_TEST(start_in_progress)
 	ck_assert_int_eq(pipe(p), 0);
 	pid_t starter = fork();
 	if (starter == 0) {
-		int lk = hvc_rt_starting_lock(false, NULL);
+		int lk = hvc_rt_starting_lock(LOCK_SH, NULL);
 		if (write(p[1], "L", 1) != 1 || lk < 0)
 			_exit(1);
-		usleep(200 * 1000);
+		usleep(300 * 1000);
 		json_object *mine = json_object_new_object();
 		hvc_rt_starter_record(mine);
 		put_config(cfg, mine);
 		close(lk);
+		if (write(p[1], "C", 1) != 1)
+			_exit(1);
 		pause();
 		_exit(0);
 	}
 	char c;
 	ck_assert_int_eq(read(p[0], &c, 1), 1);
-	ck_assert(hvc_rt_ctr_start_in_progress(dir)); /* waited, then saw its config */
+	ck_assert(hvc_rt_ctr_start_in_progress(dir)); /* between its mkdir and config: left alone */
+	ck_assert_int_eq(read(p[0], &c, 1), 1);
+	ck_assert(hvc_rt_ctr_start_in_progress(dir)); /* its config names it, alive */
 	kill(starter, SIGKILL);
 	waitpid(starter, NULL, 0);
 	ck_assert(!hvc_rt_ctr_start_in_progress(dir)); /* killed after its config */
