@@ -78,6 +78,27 @@ for k in 1 2 3 4 5 6; do race_round "$k" && tested=$((tested + 1)); [ "$tested" 
 "$HVC" image fsck >/dev/null 2>&1 || fail "fsck after the GC race: $("$HVC" image fsck 2>&1 | tail -3)"
 ok "image rm/system prune/image prune -a while a run is between resolve and config.json: the run keeps its layers ($tested rounds)"
 
+# system prune in a loop while runs start: it must never take a start in
+# progress (no config.json yet, or one whose starter lives) for a killed one.
+(
+	while [ ! -e "$TEST_TMP/pr.stop" ]; do
+		"$HVC" system prune >/dev/null 2>&1 || echo "system prune failed" >>"$TEST_TMP/pr.err"
+		echo >>"$TEST_TMP/pr.count"
+	done
+) &
+ploop=$!
+for wave in 1 2 3 4 5 6; do
+	pids=()
+	for i in 1 2 3 4; do "$HVC" run --rm busybox true >"$TEST_TMP/pr.$wave.$i" 2>&1 & pids+=($!); done
+	for i in 1 2 3 4; do
+		wait "${pids[$((i - 1))]}" || { touch "$TEST_TMP/pr.stop"; wait "$ploop"; fail "a run failed while system prune looped: $(tail -3 "$TEST_TMP/pr.$wave.$i")"; }
+	done
+done
+touch "$TEST_TMP/pr.stop"
+wait "$ploop"
+[ ! -e "$TEST_TMP/pr.err" ] || fail "system prune failed while runs started"
+ok "24 runs, 4 at a time, with $(wc -l <"$TEST_TMP/pr.count") system prunes looping beside them: all succeeded"
+
 # hvc exec killed with -9: its command must not outlive it (it did).
 # the exec'd command's pids (not this script's greps)
 exec_cmd_pids() {
