@@ -35,7 +35,7 @@ done
 TOKEN=hvc85
 out=$(leaks_cgroups; leaks_procs; leaks_mounts) || fail "kill at the cgroup step: prune left: $out"
 [ -z "$(ls "$HVC_ROOT/containers" 2>/dev/null | grep -v '^\.')" ] || fail "kill at the cgroup step: a container directory is left"
-ok "a start killed at its cgroup step is reclaimed by the next prune"
+ok "a start killed at its cgroup step is reclaimed by the next prune (${SECONDS}s into the test)"
 
 # A run stopped (SIGSTOP) right after it resolved its image, before its
 # config.json named the image: `image rm` (whose GC runs at once), `system
@@ -76,7 +76,7 @@ for k in 1 2 3 4 5 6; do race_round "$k" && tested=$((tested + 1)); [ "$tested" 
 [ "$tested" -gt 0 ] || fail "no stop landed between the resolve and config.json in 6 rounds"
 "$HVC" system prune >/dev/null 2>&1
 "$HVC" image fsck >/dev/null 2>&1 || fail "fsck after the GC race: $("$HVC" image fsck 2>&1 | tail -3)"
-ok "image rm/system prune/image prune -a while a run is between resolve and config.json: the run keeps its layers ($tested rounds)"
+ok "image rm/system prune/image prune -a while a run is between resolve and config.json: the run keeps its layers ($tested rounds) (${SECONDS}s into the test)"
 
 # system prune in a loop while runs start: it must never take a start in
 # progress (no config.json yet, or one whose starter lives) for a killed one.
@@ -97,7 +97,7 @@ done
 touch "$TEST_TMP/pr.stop"
 wait "$ploop"
 [ ! -e "$TEST_TMP/pr.err" ] || fail "system prune failed while runs started"
-ok "24 runs, 4 at a time, with $(wc -l <"$TEST_TMP/pr.count") system prunes looping beside them: all succeeded"
+ok "24 runs, 4 at a time, with $(wc -l <"$TEST_TMP/pr.count") system prunes looping beside them: all succeeded (${SECONDS}s into the test)"
 
 # hvc exec killed with -9: its command must not outlive it (it did).
 # the exec'd command's pids (not this script's greps)
@@ -117,7 +117,7 @@ for i in $(seq 20); do [ -z "$(exec_cmd_pids)" ] && break; sleep 0.1; done
 left=$(exec_cmd_pids)
 [ -z "$left" ] || fail "hvc exec killed: its command is still running: $left"
 "$HVC" rm -f "$cid" >/dev/null
-ok "a killed hvc exec takes its command with it"
+ok "a killed hvc exec takes its command with it (${SECONDS}s into the test)"
 
 # An image whose top layer blob vanished (image rm racing a run found it):
 # the run fails with a clear error, and — with a SAN=1 build — the layer
