@@ -213,6 +213,8 @@ FUZZ_INSTR    := engine/build/dockerfile.c engine/build/dockerfile_expand.c \
   engine/image/image_archive.c engine/image/image_store.c \
   bench/bench_results.c bench/bench_report.c bench/bench_report_network.c \
   bench/bench_report_storage.c bench/bench_compare.c bench/bench_schema.c util/json.c
+FUZZ_TARGETS  += registry
+FUZZ_INSTR    += engine/registry/reg_parse.c engine/registry/reg_reference.c
 FUZZ_INSTR_OBJ := $(FUZZ_INSTR:%.c=$(FUZZ_DIR)/%.o)
 FUZZ_BINS     := $(FUZZ_TARGETS:%=bin/fuzz/fuzz_%)
 FUZZ_SECONDS  ?= 600

@@ -156,20 +156,14 @@ static int chart_startup(json_object *r, const char *dir, struct hvc_error *err)
  * are both readable; a backend reporting no phases gets one segment to its
  * READY median. */
 
-#define PHASES_MAX 24
 static const long phase_colours[] = {0x4e79a7, 0xf28e2b, 0x59a14f, 0xe15759,
 				     0x76b7b2, 0xedc948, 0xb07aa1, 0xff9da7,
 				     0x9c755f, 0xbab0ac, 0x1b9e77, 0x7570b3};
 
-struct phase_row {
-	const char *name[PHASES_MAX];
-	double ms[PHASES_MAX];
-	size_t n;
-};
-
-/* The backend's phase medians, sorted by time. */
-static void phase_row(json_object *r, const char *backend, struct phase_row *row)
+/* The backend's phase medians over its startup samples. */
+static void phase_row(json_object *r, const char *backend, struct hvc_bench_phase_bar *row)
 {
+	row->backend = backend;
 	row->n = 0;
 	json_object *keys = hvc_bench_phase_names(r, backend);
 	if (keys) {
@@ -177,8 +171,8 @@ static void phase_row(json_object *r, const char *backend, struct phase_row *row
 		{
 			(void)v0;
 			double m = hvc_bench_phase_median(r, backend, k);
-			if (isfinite(m) && m > 0 && row->n < PHASES_MAX) {
-				row->name[row->n] = k;
+			if (isfinite(m) && m > 0 && row->n < HVC_BENCH_PHASES_MAX) {
+				row->phase[row->n] = k;
 				row->ms[row->n++] = m;
 			}
 		}
@@ -186,16 +180,21 @@ static void phase_row(json_object *r, const char *backend, struct phase_row *row
 	if (row->n == 0) {
 		double m = num(hvc_bench_summary_find(r, backend, "startup", "ready_ms"), "median");
 		if (isfinite(m) && m > 0) {
-			row->name[0] = "READY (no phases reported)";
+			row->phase[0] = "READY (no phases reported)";
 			row->ms[row->n++] = m;
 		}
 	}
+}
+
+/* A bar's phases in time order (insertion sort: a bar has a few). */
+static void phase_sort(struct hvc_bench_phase_bar *row)
+{
 	for (size_t a = 1; a < row->n; a++)
 		for (size_t c = a; c > 0 && row->ms[c - 1] > row->ms[c]; c--) {
 			double t = row->ms[c];
-			const char *tn = row->name[c];
-			row->ms[c] = row->ms[c - 1], row->name[c] = row->name[c - 1];
-			row->ms[c - 1] = t, row->name[c - 1] = tn;
+			const char *tn = row->phase[c];
+			row->ms[c] = row->ms[c - 1], row->phase[c] = row->phase[c - 1];
+			row->ms[c - 1] = t, row->phase[c - 1] = tn;
 		}
 }
 
@@ -205,7 +204,7 @@ static long phase_colour(const char **seen, size_t *nseen, const char *name)
 	size_t i = 0;
 	while (i < *nseen && strcmp(seen[i], name))
 		i++;
-	if (i == *nseen && *nseen < PHASES_MAX)
+	if (i == *nseen && *nseen < HVC_BENCH_PHASES_MAX)
 		seen[(*nseen)++] = name;
 	return phase_colours[i % (sizeof(phase_colours) / sizeof(phase_colours[0]))];
 }
@@ -230,8 +229,11 @@ static void phases_key(struct chart *c, const char **seen, size_t nseen, double 
 		"set yrange [-0.6:%zu.6]\nset grid xtics lc rgb '#dddddd'\n"
 		"set key outside right top\nset xtics norotate\n",
 		floor_ms, ny ? ny - 1 : 0);
-	char plot[4096] = "plot 'phases.dat' using (sqrt($2*$3)):1:2:3:($1-0.32):($1+0.32):4 "
-			  "with boxxyerror lc rgb variable notitle";
+	char plot[4096];
+	snprintf(plot, sizeof(plot),
+		 "plot '%s.dat' using (sqrt($2*$3)):1:2:3:($1-0.32):($1+0.32):4 "
+		 "with boxxyerror lc rgb variable notitle",
+		 c->name);
 	for (size_t i = 0; i < nseen; i++) {
 		char part[160], nm[96];
 		snprintf(part, sizeof(part), ", keyentry with boxes lc rgb '#%06lx' title '%s'",
@@ -242,57 +244,74 @@ static void phases_key(struct chart *c, const char **seen, size_t nseen, double 
 	chart_plot(c, plot);
 }
 
-static int chart_phases(json_object *r, const char *dir, struct hvc_error *err)
+/* One bar's segments in the data file, its label at its end. */
+static void phase_bar_write(struct chart *c, const struct hvc_bench_phase_bar *b, size_t y,
+			    size_t label, double floor_ms, const char **seen, size_t *nseen)
 {
-	const char *names[16];
-	size_t n;
-	available_backends(r, names, &n);
-	static struct phase_row rows[16];
+	for (size_t k = 0; k < b->n; k++) {
+		char nm[96];
+		fprintf(c->dat, "%zu %.6g %.6g %ld \"%s\" \"%s\"\n", y,
+			k ? b->ms[k - 1] : floor_ms, b->ms[k],
+			phase_colour(seen, nseen, b->phase[k]), b->backend,
+			phase_label(nm, sizeof(nm), b->phase[k]));
+	}
+	double end = b->ms[b->n - 1];
+	fprintf(c->gp, "set label %zu '%.*f ms' at %.6g, %zu left offset 0.5,0 font ',9'\n", label,
+		end < 10 ? 2 : end < 100 ? 1 : 0, end, end, y);
+}
+
+int hvc_bench_chart_phases(const char *dir, const char *name, const char *title,
+			   struct hvc_bench_phase_bar *bars, size_t n, struct hvc_error *err)
+{
 	double floor_ms = INFINITY;
 	size_t ny = 0;
 	for (size_t i = 0; i < n; i++) {
-		phase_row(r, names[i], &rows[i]);
-		if (rows[i].n)
-			floor_ms = fmin(floor_ms, rows[i].ms[0]), ny++;
+		phase_sort(&bars[i]);
+		if (bars[i].n)
+			floor_ms = fmin(floor_ms, bars[i].ms[0]), ny++;
 	}
-	if (!has_workload(r, "startup") || !isfinite(floor_ms))
+	if (!isfinite(floor_ms))
 		return 0;
 	struct chart c = {0};
-	if (chart_open(&c, dir, "phases",
-		       "Start-up phases per backend (medians; each segment ends at its phase; "
-		       "log scale)",
-		       err) < 0) {
+	if (chart_open(&c, dir, name, title, err) < 0) {
 		chart_close(&c);
 		return -1;
 	}
 	/* the axis starts a decade below the earliest phase: every segment shows */
 	floor_ms = pow(10, floor(log10(floor_ms)) - 1);
-	const char *seen[PHASES_MAX];
+	const char *seen[HVC_BENCH_PHASES_MAX];
 	size_t nseen = 0;
 	fprintf(c.dat, "# y from to colour backend phase (ms from the request)\n");
 	char tics[1024] = "";
 	for (size_t i = 0, y = ny; i < n; i++) {
-		if (rows[i].n == 0)
+		if (bars[i].n == 0)
 			continue;
 		y--; /* the first backend on top; backends without a bar leave no gap */
-		for (size_t k = 0; k < rows[i].n; k++) {
-			char nm[96];
-			fprintf(c.dat, "%zu %.6g %.6g %ld \"%s\" \"%s\"\n", y,
-				k ? rows[i].ms[k - 1] : floor_ms, rows[i].ms[k],
-				phase_colour(seen, &nseen, rows[i].name[k]), names[i],
-				phase_label(nm, sizeof(nm), rows[i].name[k]));
-		}
+		phase_bar_write(&c, &bars[i], y, i + 1, floor_ms, seen, &nseen);
 		char t[64];
-		snprintf(t, sizeof(t), "%s'%s' %zu", *tics ? ", " : "", names[i], y);
+		snprintf(t, sizeof(t), "%s'%s' %zu", *tics ? ", " : "", bars[i].backend, y);
 		strncat(tics, t, sizeof(tics) - strlen(tics) - 1);
-		double end = rows[i].ms[rows[i].n - 1];
-		fprintf(c.gp, "set label %zu '%.*f ms' at %.6g, %zu left offset 0.5,0 font ',9'\n",
-			i + 1, end < 10 ? 2 : end < 100 ? 1 : 0, end, end, y);
 	}
 	fprintf(c.gp, "set ytics (%s)\n", tics);
 	phases_key(&c, seen, nseen, floor_ms, ny);
 	chart_close(&c);
 	return 0;
+}
+
+static int chart_phases(json_object *r, const char *dir, struct hvc_error *err)
+{
+	const char *names[16];
+	size_t n;
+	available_backends(r, names, &n);
+	if (!has_workload(r, "startup"))
+		return 0;
+	static struct hvc_bench_phase_bar rows[16];
+	for (size_t i = 0; i < n; i++)
+		phase_row(r, names[i], &rows[i]);
+	return hvc_bench_chart_phases(
+	    dir, "phases",
+	    "Start-up phases per backend (medians; each segment ends at its phase; log scale)",
+	    rows, n, err);
 }
 
 static int chart_memory(json_object *r, const char *dir, struct hvc_error *err)

@@ -62,9 +62,31 @@ static int vm_available(struct density_ctx *ctx, char *reason, size_t len)
 	return 1;
 }
 
-static int vm_prepare(struct density_ctx *ctx, struct hvc_error *err)
+/* What every instance of the sweep runs: vm and vm-restore differ only in
+ * tpl (start from the image's template slot under this name). */
+static struct hvc_vm_opts instance_opts(struct density_ctx *ctx, const char *name, char **cmd,
+					bool tpl)
 {
-	/* boot artifacts built once, before any VM starts (never concurrently) */
+	return (struct hvc_vm_opts){
+	    .image = ctx->image,
+	    .cmd = cmd,
+	    .name = name,
+	    .uri = ctx->uri,
+	    .memory_mib = ctx->instance_mem >> 20,
+	    .vcpus = 1,
+	    .timeout_s = ctx->start_timeout_ms / 1000 + 30,
+	    .compress = -1,
+	    .rm = true,
+	    .template_ = tpl,
+	};
+}
+
+/* Boot artifacts built once, before any VM starts (never concurrently), the
+ * sweep's libvirt connection, and for vm-restore (tpl) the first template
+ * slot: a throw-away `true` under --template saves the guest the instances
+ * restore. */
+static int prepare(struct density_ctx *ctx, bool tpl, struct hvc_error *err)
+{
 	struct hvc_vm_opts o = {.image = ctx->image,
 				.cmd = ctx->cmd,
 				.uri = ctx->uri,
@@ -77,17 +99,24 @@ static int vm_prepare(struct density_ctx *ctx, struct hvc_error *err)
 		return hvc_error_prefix(err, "vm: boot artifacts for `%s`", ctx->image);
 	if (ctx->priv) {
 		((struct vm_priv *)ctx->priv)->users++;
+	} else {
+		struct vm_priv *p = hvc_xcalloc(1, sizeof(*p));
+		p->users = 1;
+		_cleanup_free_ char *uri = hvc_vm_default_uri(ctx->uri);
+		if (hvc_vm_conn_open(uri, 30000, &p->conn, err) < 0) {
+			free(p);
+			return hvc_error_prefix(err, "vm");
+		}
+		ctx->priv = p;
+	}
+	if (!tpl)
 		return 0;
-	}
-	struct vm_priv *p = hvc_xcalloc(1, sizeof(*p));
-	p->users = 1;
-	_cleanup_free_ char *uri = hvc_vm_default_uri(ctx->uri);
-	if (hvc_vm_conn_open(uri, 30000, &p->conn, err) < 0) {
-		free(p);
-		return hvc_error_prefix(err, "vm");
-	}
-	ctx->priv = p;
-	return 0;
+	char *cmd[] = {"true", NULL};
+	o = instance_opts(ctx, NULL, cmd, true);
+	o.timeout_s = 0; /* the driver's default, as before */
+	r = hvc_vm_run(&o, &res, err);
+	hvc_vm_result_free(&res);
+	return r < 0 ? hvc_error_prefix(err, "vm-restore: template of `%s`", ctx->image) : 0;
 }
 
 static void vm_cleanup(struct density_ctx *ctx)
@@ -148,22 +177,11 @@ static int launch(struct density_ctx *ctx, struct density_inst *in, bool tpl,
 	struct vm_inst *vi = hvc_xcalloc(1, sizeof(*vi));
 	vi->ctx = ctx;
 	vi->in = in;
-	vi->opts = (struct hvc_vm_opts){
-	    .image = ctx->image,
-	    .cmd = ctx->cmd,
-	    .name = in->name,
-	    .uri = ctx->uri,
-	    .memory_mib = ctx->instance_mem >> 20,
-	    .vcpus = 1,
-	    .timeout_s = ctx->start_timeout_ms / 1000 + 30,
-	    .compress = -1,
-	    .rm = true,
-	    .output = on_output,
-	    .on_ready = on_ready,
-	    .opaque = vi,
-	    .cancel = &vi->cancel,
-	    .template_ = tpl,
-	};
+	vi->opts = instance_opts(ctx, in->name, ctx->cmd, tpl);
+	vi->opts.output = on_output;
+	vi->opts.on_ready = on_ready;
+	vi->opts.opaque = vi;
+	vi->opts.cancel = &vi->cancel;
 	in->priv = vi;
 	pthread_attr_t a;
 	pthread_attr_init(&a);
@@ -309,9 +327,19 @@ static void vm_teardown(struct density_ctx *ctx, struct density_inst **v, size_t
 	}
 }
 
+static int vm_prepare(struct density_ctx *ctx, struct hvc_error *err)
+{
+	return prepare(ctx, false, err);
+}
+
 static int vm_launch(struct density_ctx *ctx, struct density_inst *in, struct hvc_error *err)
 {
 	return launch(ctx, in, false, err);
+}
+
+static int vm_restore_prepare(struct density_ctx *ctx, struct hvc_error *err)
+{
+	return prepare(ctx, true, err);
 }
 
 static int vm_restore_launch(struct density_ctx *ctx, struct density_inst *in,
@@ -320,48 +348,12 @@ static int vm_restore_launch(struct density_ctx *ctx, struct density_inst *in,
 	return launch(ctx, in, true, err);
 }
 
-/* The artifacts and the connection as for vm, then the first template slot. */
-static int vm_restore_prepare(struct density_ctx *ctx, struct hvc_error *err)
-{
-	if (vm_prepare(ctx, err) < 0)
-		return -1;
-	char *cmd[] = {"true", NULL};
-	struct hvc_vm_opts o = {.image = ctx->image,
-				.cmd = cmd,
-				.uri = ctx->uri,
-				.memory_mib = ctx->instance_mem >> 20,
-				.vcpus = 1,
-				.compress = -1,
-				.rm = true,
-				.template_ = true};
-	struct hvc_vm_result res;
-	int r = hvc_vm_run(&o, &res, err);
-	hvc_vm_result_free(&res);
-	return r < 0 ? hvc_error_prefix(err, "vm-restore: template of `%s`", ctx->image) : 0;
-}
+/* The two backends are one implementation; only how an instance starts differs. */
+#define VM_BACKEND(name_, prepare_, launch_)                                                     \
+	{.name = name_, .default_max = 16, .quick_max = 4, .available = vm_available,          \
+	 .prepare = prepare_, .launch = launch_, .pump = vm_pump, .measure = vm_measure,       \
+	 .teardown = vm_teardown, .cleanup = vm_cleanup}
 
-const struct density_backend hvc_density_backend_vm = {
-    .name = "vm",
-    .default_max = 16,
-    .quick_max = 4,
-    .available = vm_available,
-    .prepare = vm_prepare,
-    .launch = vm_launch,
-    .pump = vm_pump,
-    .measure = vm_measure,
-    .teardown = vm_teardown,
-    .cleanup = vm_cleanup,
-};
-
-const struct density_backend hvc_density_backend_vm_restore = {
-    .name = "vm-restore",
-    .default_max = 16,
-    .quick_max = 4,
-    .available = vm_available,
-    .prepare = vm_restore_prepare,
-    .launch = vm_restore_launch,
-    .pump = vm_pump,
-    .measure = vm_measure,
-    .teardown = vm_teardown,
-    .cleanup = vm_cleanup,
-};
+const struct density_backend hvc_density_backend_vm = VM_BACKEND("vm", vm_prepare, vm_launch);
+const struct density_backend hvc_density_backend_vm_restore =
+    VM_BACKEND("vm-restore", vm_restore_prepare, vm_restore_launch);

@@ -257,4 +257,9 @@ json_object *hvc_density_run_json(const struct density_run *r);
 /* Output (bench/density_output.c): density.json -> results.json, report, charts. */
 int hvc_density_write_outputs(json_object *d, const char *dir, struct hvc_error *err);
 
+/* The start-up phase chart (bench/density_phases.c): density-phases.* from
+ * the first step's instances, drawn when some backend has a phase. */
+bool density_has_phases(json_object *d);
+int density_phase_chart(json_object *d, const char *dir, char **failures, struct hvc_error *err);
+
 #endif

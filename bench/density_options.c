@@ -117,12 +117,22 @@ int hvc_density_parse_instance_mem(const char *s, uint64_t *out, struct hvc_erro
 	return 0;
 }
 
-int hvc_density_parse_max(const char *s, int *out, struct hvc_error *err)
+/* A whole number in [1, max] for the option named flag. */
+static int parse_count(const char *flag, const char *s, long max, long *out,
+		       struct hvc_error *err)
 {
 	char *end;
-	long v = strtol(s, &end, 10);
-	if (!*s || *end || v < 1 || v > 100000)
-		return bad_input(err, "--max must be a positive count, not \"%s\"", s);
+	*out = strtol(s, &end, 10);
+	if (!*s || *end || *out < 1 || *out > max)
+		return bad_input(err, "%s must be a positive count, not \"%s\"", flag, s);
+	return 0;
+}
+
+int hvc_density_parse_max(const char *s, int *out, struct hvc_error *err)
+{
+	long v;
+	if (parse_count("--max", s, 100000, &v, err) < 0)
+		return -EINVAL;
 	*out = (int)v;
 	return 0;
 }
@@ -243,10 +253,9 @@ int hvc_density_parse_host_mem(const char *s, uint64_t *out, struct hvc_error *e
 
 int hvc_density_parse_host_cores(const char *s, unsigned *out, struct hvc_error *err)
 {
-	char *end;
-	long v = strtol(s, &end, 10);
-	if (!*s || *end || v < 1 || v > 1000000)
-		return bad_input(err, "--host-cores must be a positive count, not \"%s\"", s);
+	long v;
+	if (parse_count("--host-cores", s, 1000000, &v, err) < 0)
+		return -EINVAL;
 	*out = (unsigned)v;
 	return 0;
 }

@@ -1,7 +1,8 @@
 /* bench/density_output: from density.json alone — results.json in the
  * harness's schema (so `hvc bench validate` and `hvc bench compare` work on a
  * sweep, e.g. across hosts), results.csv, the three line charts (memory,
- * start-up, throughput vs N; one line per backend) and report.md with the
+ * start-up, throughput vs N; one line per backend), the start-up phase chart
+ * (density_phases.c) and report.md with the
  * "Fits on this host" section. Charts and statistics are the harness's. */
 #include "density_internal.h"
 #include "hvc/bench.h"
@@ -285,7 +286,7 @@ static int charts(json_object *d, const char *dir, char **failures, struct hvc_e
 			  err) < 0)
 			return -1;
 	}
-	return 0;
+	return density_phase_chart(d, dir, failures, err);
 }
 
 /* ---------- report.md ----------------------------------------------------- */
@@ -451,6 +452,11 @@ static void steps_section(FILE *f, json_object *d)
 		   "N](density-startup.png)\n\n");
 	if (tp)
 		fprintf(f, "![Throughput vs N](density-throughput.png)\n\n");
+	if (density_has_phases(d))
+		fprintf(f, "Start-up phase by phase at the first step (median ms from the start "
+			   "request to `started` — the container's init exec'd, the VM's domain "
+			   "created — and to READY; log scale, as the bench's `phases.png`):\n\n"
+			   "![Start-up phases](density-phases.png)\n\n");
 }
 
 static void failures_section(FILE *f, json_object *d)

@@ -85,6 +85,44 @@ void hvc_cli_reg_defaults(struct hvc_reg_opts *o);
 void hvc_cli_reg_progress(struct hvc_reg_opts *o, bool quiet);
 /* run/build --pull=POLICY (NULL: missing) for ref; 0 or an exit status. */
 int hvc_cli_reg_ensure(const char *cmd, const char *ref, const char *policy);
+/* pull and push (cli/reg_opts.c): the shared registry options, --trace, -q
+ * and -h, plus the command's own (extra; own_opt: 0 handled, else a usage
+ * error already printed); then the store opened, run, the digest printed. */
+#define HVC_CLI_REG_TRACE 0x310
+struct hvc_image_store;
+struct hvc_cli_reg_cmd {
+	const char *name;
+	void (*usage)(FILE *f);
+	const struct option *extra;
+	int (*own_opt)(struct hvc_reg_opts *o, int c, const char *arg);
+	int min_args, max_args;
+	const char *args_error;
+	int (*run)(struct hvc_image_store *s, char **args, int n, const struct hvc_reg_opts *o,
+		   char *digest /* HVC_DIGEST_LEN bytes */, struct hvc_error *err);
+};
+int hvc_cli_reg_transfer(const struct hvc_cli_reg_cmd *cmd, int argc, char **argv);
+
+/* hvc attach / start -a (cli/attach_follow.c): follows the container's log
+ * from offset from (< 0: its end) until it exits (returns its exit code) or
+ * the detach keys are typed (0); stdin_keys: a tty container gets the keys
+ * of a terminal on stdin; sig_proxy: SIGINT/TERM/HUP are passed on. */
+struct hvc_cli_attach_opts {
+	const char *cmd, *id, *name;
+	bool stdin_keys, sig_proxy;
+	const unsigned char *keys;
+	size_t n_keys;
+};
+enum { HVC_ATTACH_DETACHED_STATUS = 1000 };
+int hvc_cli_attach(const struct hvc_cli_attach_opts *o, off_t from);
+
+/* The one shape of the three inspects (cli/inspect_common.c): a new object
+ * with Kind, Id, Name, Created, Image, State first (null when rest lacks
+ * one), then rest's other keys; rest is consumed. */
+json_object *hvc_cli_inspect_object(const char *kind, json_object *rest);
+/* Prints the array pretty, or as format says (fields: the kind's keys). */
+struct hvc_fmt_field;
+int hvc_cli_inspect_print(const char *cmd, const char *format, const struct hvc_fmt_field *fields,
+			  json_object *arr);
 
 /* The top-level commands (cli/commands.c) and group tables. */
 extern const struct hvc_cli_cmd hvc_cli_commands[];
@@ -119,5 +157,13 @@ int hvc_cmd_pull(int argc, char **argv);
 int hvc_cmd_push(int argc, char **argv);
 int hvc_cmd_login(int argc, char **argv);
 int hvc_cmd_logout(int argc, char **argv);
+int hvc_cmd_start(int argc, char **argv);
+int hvc_cmd_attach(int argc, char **argv);
+int hvc_cmd_cp(int argc, char **argv);
+int hvc_cmd_top(int argc, char **argv);
+/* in the vm group (cli/cmd_vm_ops.c) */
+int hvc_cmd_vm_shutdown(int argc, char **argv);
+int hvc_cmd_vm_dominfo(int argc, char **argv);
+int hvc_cmd_vm_stats(int argc, char **argv);
 
 #endif

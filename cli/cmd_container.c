@@ -17,6 +17,10 @@ static const struct hvc_cli_cmd container_cmds[] = {
 	{ "stats", hvc_cmd_stats, "memory, CPU and pids (hvc stats)" },
 	{ "wait", hvc_cmd_wait, "wait for containers to exit (hvc wait)" },
 	{ "port", hvc_cmd_port, "published ports (hvc port)" },
+	{ "start", hvc_cmd_start, "start stopped containers (hvc start)" },
+	{ "attach", hvc_cmd_attach, "attach to a running container (hvc attach)" },
+	{ "cp", hvc_cmd_cp, "copy files to or from a container (hvc cp)" },
+	{ "top", hvc_cmd_top, "processes of a container (hvc top)" },
 	{ NULL, NULL, NULL },
 };
 

@@ -45,11 +45,25 @@ static json_object *image_row(const struct hvc_image *img, int64_t now)
 	return row;
 }
 
+/* -q: docker's IMAGE ID column (manifest digest, 12 hex), each id once
+ * although several tags may name the same image. */
+static int print_ids(struct hvc_image **v)
+{
+	for (size_t i = 0; v && v[i]; i++) {
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = !strcmp(v[j]->manifest_digest, v[i]->manifest_digest);
+		if (!seen)
+			printf("%.12s\n", v[i]->manifest_digest + 7);
+	}
+	return 0;
+}
+
 static void image_ls_usage(void)
 {
 	printf("Usage: hvc images [-q] [--json] [--format FORMAT]\n"
 	       "List the images in the store (SIZE = compressed bytes of the image's blobs).\n\n"
-	       "  -q, --quiet      only the names (name:tag, or the digest of an untagged image)\n"
+	       "  -q, --quiet      only the image IDs, each once (as docker: usable by rmi, run, inspect)\n"
 	       "      --json       hvc's own JSON rows (name, digest, created, size, layers)\n"
 	       "      --format F   json, table [TEMPLATE], or a template such as '{{.Repository}}:{{.Tag}}'\n"
 	       "                   fields: ID Repository Tag Digest CreatedAt CreatedSince Size Layers\n");
@@ -87,14 +101,13 @@ static int image_ls(int argc, char **argv)
 	_cleanup_image_list_ struct hvc_image **v = NULL;
 	if (hvc_image_list(s, &v, &err) < 0)
 		return hvc_cli_fail("images", &err, HVC_EXIT_FAIL);
-	if (json || quiet) {
-		_cleanup_json_ json_object *arr = json ? hvc_image_ls_json(v) : NULL;
-		if (json)
-			printf("%s\n", hvc_json_pretty(arr));
-		else
-			hvc_image_ls_print(stdout, v, true);
+	if (json) {
+		_cleanup_json_ json_object *arr = hvc_image_ls_json(v);
+		printf("%s\n", hvc_json_pretty(arr));
 		return 0;
 	}
+	if (quiet)
+		return print_ids(v);
 	_cleanup_json_ json_object *rows = json_object_new_array();
 	int64_t now = (int64_t)time(NULL);
 	for (size_t i = 0; v && v[i]; i++)
@@ -163,13 +176,32 @@ static int image_import(int argc, char **argv)
 
 /* ---------- inspect ----------------------------------------------------- */
 
+static const struct hvc_fmt_field image_inspect_fields[] = {
+	{ "Kind", "KIND" },	{ "Id", "ID" },	    { "Name", "NAME" },		{ "Created", "CREATED" },
+	{ "Image", "IMAGE" },	{ "State", "STATE" }, { "RepoTags", "REPO TAGS" }, { "ConfigDigest", "CONFIG DIGEST" },
+	{ "Architecture", "ARCH" }, { "Os", "OS" },	    { "Size", "SIZE" },		{ "Layers", "LAYERS" },
+	{ "Config", "CONFIG" },	{ "RootFS", "ROOTFS" }, { "History", "HISTORY" },	{ NULL, NULL },
+};
+
 static int image_inspect(int argc, char **argv)
 {
-	int rc = hvc_cli_parse_none(argc, argv,
-			    "Usage: hvc image inspect IMAGE...\n"
-			    "Print the images' manifest, config and store facts as JSON.\n");
-	if (rc >= 0)
-		return rc;
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	const char *format = NULL;
+	int c, rc = 0;
+	while ((c = hvc_cli_getopt(argc, argv, "f:h", opts)) != -1) {
+		switch (c) {
+		case 'f': format = optarg; hvc_cli_set_format(optarg); break;
+		case 'h':
+			printf("Usage: hvc image inspect [-f FORMAT] IMAGE...\n"
+			       "Print the images' manifest, config and store facts as JSON, with the keys every\n"
+			       "inspect shares (Kind Id Name Created Image State; State is null for an image).\n\n"
+			       "  -f, --format F   json, or a template such as '{{.Id}} {{.Size}}'\n");
+			return 0;
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
+		}
+	}
 	if (optind >= argc)
 		return hvc_cli_usage_error("image inspect", "expected IMAGE");
 	_cleanup_image_store_ struct hvc_image_store *s = NULL;
@@ -177,16 +209,15 @@ static int image_inspect(int argc, char **argv)
 		return rc;
 	_cleanup_json_ json_object *arr = json_object_new_array();
 	struct hvc_error err = { 0 };
-	for (int i = optind; i < argc && rc == 0; i++) {
+	for (int i = optind; i < argc; i++) {
 		json_object *o = NULL;
 		if (hvc_image_inspect(s, argv[i], &o, &err) < 0)
-			rc = hvc_cli_fail("image inspect", &err, HVC_EXIT_FAIL);
-		else
-			json_object_array_add(arr, o);
+			return hvc_cli_fail("image inspect", &err, HVC_EXIT_FAIL);
+		json_object *name = hvc_json_get(o, "Name");
+		json_object_object_add(o, "Image", json_object_get(name));
+		json_object_array_add(arr, hvc_cli_inspect_object("image", o));
 	}
-	if (rc == 0)
-		printf("%s\n", hvc_json_pretty(arr));
-	return rc;
+	return hvc_cli_inspect_print("image inspect", format, image_inspect_fields, arr);
 }
 
 /* ---------- tag --------------------------------------------------------- */

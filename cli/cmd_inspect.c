@@ -8,6 +8,7 @@
 #include "hvc/container.h"
 
 static const struct hvc_fmt_field inspect_fields[] = {
+	{ "Kind", "KIND" },
 	{ "Id", "ID" },
 	{ "Name", "NAME" },
 	{ "Created", "CREATED" },
@@ -19,17 +20,18 @@ static const struct hvc_fmt_field inspect_fields[] = {
 	{ "Config", "CONFIG" },
 	{ "HostConfig", "HOST CONFIG" },
 	{ "NetworkSettings", "NETWORK SETTINGS" },
+	{ "Hvc", "HVC" },
 	{ NULL, NULL },
 };
 
 static void usage(void)
 {
 	printf("Usage: hvc inspect [-f FORMAT] CONTAINER...\n"
-	       "Print containers' config and state as JSON (hvc's record).\n\n"
-	       "  -f, --format F   render docker's view of each container instead: json, or a template\n"
-	       "                   such as '{{.State.Status}}' or '{{.Id}} {{.Config.Cmd}}'\n"
-	       "                   fields: Id Name Created Path Args Image ImageDigest State Config\n"
-	       "                   HostConfig NetworkSettings (docs/cli.md lists their keys)\n");
+	       "Print containers' config and state as JSON: docker's keys, the keys every inspect\n"
+	       "shares (Kind Id Name Created Image State), and hvc's own record under Hvc.\n\n"
+	       "  -f, --format F   json, or a template such as '{{.State.Status}}' or '{{.Id}} {{.Config.Cmd}}'\n"
+	       "                   fields: Kind Id Name Created Path Args Image ImageDigest State Config\n"
+	       "                   HostConfig NetworkSettings Hvc (docs/cli.md lists their keys)\n");
 }
 
 /* dst[to] = src[from] (shared reference), when src has it. */
@@ -139,24 +141,14 @@ int hvc_cmd_inspect(int argc, char **argv)
 	if (optind >= argc)
 		return hvc_cli_usage_error("inspect", "a container is required");
 	struct hvc_error err = { 0 };
-	_cleanup_fmt_ struct hvc_fmt *fmt = format ? hvc_fmt_parse(format, "json", inspect_fields, &err) : NULL;
-	if (format && !fmt)
-		return hvc_cli_fail("inspect", &err, HVC_EXIT_USAGE);
 	_cleanup_json_ json_object *out = json_object_new_array();
 	for (int i = optind; i < argc; i++) {
 		json_object *cfg = record(argv[i], &err);
 		if (!cfg)
 			return hvc_cli_fail("inspect", &err, HVC_EXIT_FAIL);
-		if (fmt) {
-			json_object_array_add(out, docker_view(cfg));
-			json_object_put(cfg);
-		} else {
-			json_object_array_add(out, cfg);
-		}
+		json_object *o = docker_view(cfg);
+		json_object_object_add(o, "Hvc", cfg);
+		json_object_array_add(out, hvc_cli_inspect_object("container", o));
 	}
-	if (fmt)
-		hvc_fmt_print(fmt, out, stdout);
-	else
-		printf("%s\n", hvc_json_pretty(out));
-	return 0;
+	return hvc_cli_inspect_print("inspect", format, inspect_fields, out);
 }

@@ -238,6 +238,36 @@ static int parse_run(int argc, char **argv, struct hvc_vm_opts *o, char ***env, 
 	return 0;
 }
 
+/* One phase of --timings: "-" for a phase the run did not reach (0), as
+ * `hvc run --timings` prints. */
+static const char *phase_ms(double ms, char *buf, size_t len)
+{
+	if (ms <= 0)
+		return "-";
+	snprintf(buf, len, "%.1f", ms);
+	return buf;
+}
+
+static void print_timings(const struct hvc_vm_result *res, bool template_)
+{
+	char a[32], b[32], c[32], d[32], e[32], f[32];
+	const struct hvc_vm_timings *t = &res->t;
+	if (template_)
+		fprintf(stderr,
+			"timings (ms): template built %s, restored %s, command handed over %s, "
+			"READY %s, command exit %s, domain gone %s [%s]\n",
+			phase_ms(t->template_built_ms, a, 32), phase_ms(t->created_ms, b, 32),
+			phase_ms(t->handoff_ms, c, 32), phase_ms(t->ready_ms, d, 32), phase_ms(t->exit_ms, e, 32),
+			phase_ms(t->gone_ms, f, 32), res->accel);
+	else
+		fprintf(stderr,
+			"timings (ms): domain created %s, first console byte %s, READY %s, "
+			"command exit %s, domain gone %s [%s]\n",
+			phase_ms(t->created_ms, a, 32), phase_ms(t->first_byte_ms, b, 32),
+			phase_ms(t->ready_ms, c, 32), phase_ms(t->exit_ms, d, 32), phase_ms(t->gone_ms, e, 32),
+			res->accel);
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	/* the bridge network by default, as a container's (docs/network.md) */
@@ -259,18 +289,8 @@ static int cmd_run(int argc, char **argv)
 	struct hvc_error err = { 0 };
 	_cleanup_vm_result_ struct hvc_vm_result res = { 0 };
 	rc = hvc_vm_run(&o, &res, &err);
-	if (timings && rc == 0 && o.template_)
-		fprintf(stderr,
-			"timings (ms): template built %.1f, restored %.1f, command handed over %.1f, "
-			"READY %.1f, command exit %.1f, domain gone %.1f [%s]\n",
-			res.t.template_built_ms, res.t.created_ms, res.t.handoff_ms, res.t.ready_ms,
-			res.t.exit_ms, res.t.gone_ms, res.accel);
-	else if (timings && rc == 0)
-		fprintf(stderr,
-			"timings (ms): domain created %.1f, first console byte %.1f, READY %.1f, "
-			"command exit %.1f, domain gone %.1f [%s]\n",
-			res.t.created_ms, res.t.first_byte_ms, res.t.ready_ms, res.t.exit_ms, res.t.gone_ms,
-			res.accel);
+	if (timings && rc == 0)
+		print_timings(&res, o.template_);
 	if (rc < 0)
 		return hvc_cli_fail("vm run", &err, HVC_EXIT_RUNTIME);
 	if (o.detach)
@@ -485,79 +505,85 @@ static void inspect_lease(json_object *o, const char *id)
 	hvc_net_lease_clear(&l);
 }
 
-static int cmd_inspect(int argc, char **argv)
+static const struct hvc_fmt_field vm_inspect_fields[] = {
+	{ "Kind", "KIND" },   { "Id", "ID" },	    { "Name", "NAME" }, { "Created", "CREATED" }, { "Image", "IMAGE" },
+	{ "State", "STATE" }, { "Accel", "ACCEL" }, { "Hvc", "HVC" }, { NULL, NULL },
+};
+
+/* hvc's record of a VM: vm.json, domain XML, status, QEMU pid and memory, lease. */
+static json_object *vm_record(const struct hvc_vm_info *v, struct hvc_error *err)
 {
-	int r = one_ref(argc, argv, "vm inspect",
-			"Usage: hvc vm inspect NAME\nPrint the VM's state, domain XML, accelerator, QEMU pid and memory as JSON.");
-	if (r != 0)
-		return r == -2 ? 0 : HVC_EXIT_USAGE;
-	struct hvc_error err = { 0 };
-	_cleanup_vm_info_ struct hvc_vm_info v = { 0 };
-	if (hvc_vm_find(argv[1], &v, &err) < 0)
-		return hvc_cli_fail("vm inspect", &err, HVC_EXIT_FAIL);
-	_cleanup_free_ char *dir = hvc_vm_state_dir(v.id);
+	_cleanup_free_ char *dir = hvc_vm_state_dir(v->id);
 	_cleanup_free_ char *jf = hvc_path_join(dir, "vm.json");
 	_cleanup_free_ char *xf = hvc_path_join(dir, "domain.xml");
-	_cleanup_json_ json_object *o = NULL;
-	int rc = 0;
-	if (hvc_json_read_file(jf, &o, &err) < 0) {
-		rc = hvc_cli_fail("vm inspect", &err, HVC_EXIT_FAIL);
-	} else {
-		_cleanup_free_ char *xml = NULL;
-		struct hvc_error ig = { 0 };
-		if (hvc_read_file(xf, &xml, NULL, &ig) == 0)
-			hvc_json_add_string(o, "domain_xml", xml);
-		hvc_json_add_string(o, "status", v.status);
-		hvc_json_add_int(o, "qemu_pid", v.qemu_pid);
-		struct hvc_vm_procstats st;
-		if (v.qemu_pid && hvc_vm_procstats(v.qemu_pid, &st, &ig) == 0) {
-			json_object *m = json_object_new_object();
-			hvc_json_add_int(m, "rss_bytes", (int64_t)st.rss_bytes);
-			hvc_json_add_int(m, "pss_bytes", (int64_t)st.pss_bytes);
-			json_object_object_add(o, "qemu_memory", m);
-		}
-		inspect_lease(o, v.id);
-		printf("%s\n", hvc_json_pretty(o));
+	json_object *o = NULL;
+	if (hvc_json_read_file(jf, &o, err) < 0)
+		return NULL;
+	_cleanup_free_ char *xml = NULL;
+	struct hvc_error ig = { 0 };
+	if (hvc_read_file(xf, &xml, NULL, &ig) == 0)
+		hvc_json_add_string(o, "domain_xml", xml);
+	hvc_json_add_string(o, "status", v->status);
+	hvc_json_add_int(o, "qemu_pid", v->qemu_pid);
+	struct hvc_vm_procstats st;
+	if (v->qemu_pid && hvc_vm_procstats(v->qemu_pid, &st, &ig) == 0) {
+		json_object *m = json_object_new_object();
+		hvc_json_add_int(m, "rss_bytes", (int64_t)st.rss_bytes);
+		hvc_json_add_int(m, "pss_bytes", (int64_t)st.pss_bytes);
+		json_object_object_add(o, "qemu_memory", m);
 	}
-	return rc;
+	inspect_lease(o, v->id);
+	return o;
 }
 
-static int cmd_stats(int argc, char **argv)
+/* The shape every inspect shares (cli/inspect_common.c), hvc's record under Hvc. */
+static json_object *vm_view(const struct hvc_vm_info *v, json_object *rec)
 {
-	int r = hvc_cli_parse_none(argc, argv,
-				   "Usage: hvc vm stats [NAME...]\nHost-side cost of running VMs: QEMU RSS, PSS, CPU time.\n");
-	if (r >= 0)
-		return r;
-	struct hvc_error err = { 0 };
-	struct hvc_vm_info *v = NULL;
-	size_t n = 0;
-	if (hvc_vm_list(&v, &n, &err) < 0)
-		return hvc_cli_fail("vm stats", &err, HVC_EXIT_FAIL);
-	int rc = 0;
-	for (int i = 1; i < argc; i++) {
-		_cleanup_vm_info_ struct hvc_vm_info one = { 0 };
-		if (hvc_vm_find(argv[i], &one, &err) < 0)
-			rc = hvc_cli_fail("vm stats", &err, HVC_EXIT_FAIL);
-	}
-	printf("%-20s  %-8s  %10s  %10s  %9s  %9s\n", "NAME", "QEMU-PID", "RSS", "PSS", "CPU-USER", "CPU-SYS");
-	for (size_t i = 0; i < n; i++) {
-		bool wanted = argc < 2;
-		for (int k = 1; k < argc; k++)
-			wanted = wanted || !strcmp(argv[k], v[i].name) || hvc_str_has_prefix(v[i].id, argv[k]);
-		if (!wanted || !v[i].qemu_pid)
-			continue;
-		struct hvc_vm_procstats st;
-		if (hvc_vm_procstats(v[i].qemu_pid, &st, &err) < 0) {
-			rc = hvc_cli_fail("vm stats", &err, HVC_EXIT_FAIL);
-			continue;
+	json_object *o = json_object_new_object(), *st = json_object_new_object();
+	hvc_json_add_string(o, "Id", v->id);
+	hvc_json_add_string(o, "Name", v->name);
+	hvc_json_add_string(o, "Created", v->created ? v->created : "");
+	hvc_json_add_string(o, "Image", v->image ? v->image : "");
+	hvc_json_add_string(st, "Status", v->status ? v->status : "unknown");
+	hvc_json_add_bool(st, "Running", v->status && !strcmp(v->status, "running"));
+	hvc_json_add_int(st, "Pid", v->qemu_pid);
+	json_object_object_add(o, "State", st);
+	hvc_json_add_string(o, "Accel", v->accel ? v->accel : "");
+	json_object_object_add(o, "Hvc", rec);
+	return hvc_cli_inspect_object("vm", o);
+}
+
+static int cmd_inspect(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	const char *format = NULL;
+	int c;
+	while ((c = hvc_cli_getopt(argc, argv, "f:h", opts)) != -1) {
+		switch (c) {
+		case 'f': format = optarg; hvc_cli_set_format(optarg); break;
+		case 'h':
+			printf("Usage: hvc vm inspect [-f FORMAT] NAME...\n"
+			       "Print VMs as JSON: the keys every inspect shares (Kind Id Name Created Image\n"
+			       "State), Accel, and under Hvc: vm.json, domain XML, QEMU pid and memory, network.\n\n"
+			       "  -f, --format F   json, or a template such as '{{.State.Status}}'\n");
+			return 0;
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}
-		char rss[32], pss[32];
-		printf("%-20s  %-8d  %10s  %10s  %8.2fs  %8.2fs\n", v[i].name, (int)v[i].qemu_pid,
-		       hvc_format_size(st.rss_bytes, rss, sizeof(rss)),
-		       hvc_format_size(st.pss_bytes, pss, sizeof(pss)), st.cpu_user_s, st.cpu_sys_s);
 	}
-	hvc_vm_info_free(v, n);
-	return rc;
+	if (optind >= argc)
+		return hvc_cli_usage_error("vm inspect", "expected VM names or ids");
+	struct hvc_error err = { 0 };
+	_cleanup_json_ json_object *arr = json_object_new_array();
+	for (int i = optind; i < argc; i++) {
+		_cleanup_vm_info_ struct hvc_vm_info v = { 0 };
+		json_object *rec = NULL;
+		if (hvc_vm_find(argv[i], &v, &err) < 0 || !(rec = vm_record(&v, &err)))
+			return hvc_cli_fail("vm inspect", &err, HVC_EXIT_FAIL);
+		json_object_array_add(arr, vm_view(&v, rec));
+	}
+	return hvc_cli_inspect_print("vm inspect", format, vm_inspect_fields, arr);
 }
 
 static int cmd_prune(int argc, char **argv)
@@ -644,7 +670,9 @@ static const struct hvc_cli_cmd vm_cmds[] = {
 	{ "logs", cmd_logs, "print a VM's console" },
 	{ "console", cmd_console, "follow a VM's console" },
 	{ "inspect", cmd_inspect, "state, domain XML, accelerator, QEMU pid, memory" },
-	{ "stats", cmd_stats, "QEMU RSS/PSS and CPU time of running VMs" },
+	{ "stats", hvc_cmd_vm_stats, "QEMU RSS/PSS and CPU time of running VMs (--format)" },
+	{ "shutdown", hvc_cmd_vm_shutdown, "ACPI power button, wait, then destroy (virsh shutdown)" },
+	{ "dominfo", hvc_cmd_vm_dominfo, "libvirt domain information (virsh dominfo)" },
 	{ "prune", cmd_prune, "reclaim VMs whose hvc process died" },
 	{ "template", cmd_template, "saved guests that --template runs restore: ls, rm, prune" },
 	/* aliases: docker's ls, virsh's list and destroy (stop without deleting, as virsh) */

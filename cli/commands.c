@@ -28,6 +28,10 @@ const struct hvc_cli_cmd hvc_cli_commands[] = {
 	{ "logout", hvc_cmd_logout, "remove a registry's stored credentials" },
 	{ "version", hvc_cmd_version, "hvc's version and the kernel, libvirt, QEMU, libseccomp, runc, crun it runs on" },
 	{ "container", hvc_cmd_container, "the container commands by docker's other names: ls, rm, inspect, ..." },
+	{ "start", hvc_cmd_start, "start stopped containers again (same name, files and log)" },
+	{ "attach", hvc_cmd_attach, "attach to a running container's output (and its pty)" },
+	{ "cp", hvc_cmd_cp, "copy files between a container and the host" },
+	{ "top", hvc_cmd_top, "the processes of a container" },
 	/* aliases (no summary: dispatched and completed, not listed; docs/cli.md) */
 	{ "rmi", hvc_cmd_rmi, NULL },
 	{ NULL, NULL, NULL },

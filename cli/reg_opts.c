@@ -1,6 +1,8 @@
 /* cli/reg_opts: the options pull, push, login, run --pull and build --pull
- * share (TLS, certificates, credentials) and the per-layer progress display:
- * a redrawn table on a terminal, one line per layer otherwise. */
+ * share (TLS, certificates, credentials), the per-layer progress display (a
+ * redrawn table on a terminal, one line per layer otherwise), and the one
+ * parser and flow of pull and push (hvc_cli_reg_transfer: their files keep
+ * only their usage and their own option). */
 #include <getopt.h>
 #include <string.h>
 #include <unistd.h>
@@ -128,4 +130,59 @@ int hvc_cli_reg_ensure(const char *cmd, const char *ref, const char *policy_arg)
 	if (hvc_image_store_open(hvc_root(), &s, &err) < 0 || hvc_reg_ensure(s, ref, policy, &o, &err) < 0)
 		return hvc_cli_fail(cmd, &err, HVC_EXIT_RUNTIME);
 	return 0;
+}
+
+/* ---------- pull and push: one parser, one flow --------------------------- */
+
+static int transfer_opt(const struct hvc_cli_reg_cmd *cmd, struct hvc_reg_opts *o, int c,
+			bool *quiet)
+{
+	int rc = hvc_cli_reg_opt(o, c, optarg, cmd->name);
+	if (rc != 1)
+		return rc;
+	switch (c) {
+	case 'q': *quiet = true; return 0;
+	case 'h': cmd->usage(stdout); return -1;
+	case HVC_CLI_REG_TRACE:
+		/* the request trace: what `hvc -v -v` prints */
+		if (hvc_log_get_level() < HVC_LOG_DEBUG)
+			hvc_log_set_level(HVC_LOG_DEBUG);
+		return 0;
+	default:
+		return cmd->own_opt ? cmd->own_opt(o, c, optarg) : hvc_cli_bad_option(HVC_EXIT_USAGE);
+	}
+}
+
+int hvc_cli_reg_transfer(const struct hvc_cli_reg_cmd *cmd, int argc, char **argv)
+{
+	struct option opts[16] = {
+		HVC_CLI_REG_OPTIONS,
+		{ "trace", no_argument, NULL, HVC_CLI_REG_TRACE },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+	};
+	size_t n = 7;
+	for (size_t i = 0; cmd->extra && cmd->extra[i].name && n < 15; i++)
+		opts[n++] = cmd->extra[i];
+	struct hvc_reg_opts o;
+	hvc_cli_reg_defaults(&o);
+	bool quiet = false;
+	int c;
+	while ((c = hvc_cli_getopt(argc, argv, "+qh", opts)) != -1) {
+		int rc = transfer_opt(cmd, &o, c, &quiet);
+		if (rc)
+			return rc < 0 ? HVC_EXIT_OK : rc;
+	}
+	int nargs = argc - optind;
+	if (nargs < cmd->min_args || nargs > cmd->max_args)
+		return hvc_cli_usage_error(cmd->name, "%s", cmd->args_error);
+	hvc_cli_reg_progress(&o, quiet);
+	struct hvc_error err = { 0 };
+	_cleanup_image_store_ struct hvc_image_store *s = NULL;
+	char digest[HVC_DIGEST_LEN];
+	if (hvc_image_store_open(hvc_root(), &s, &err) < 0 ||
+	    cmd->run(s, argv + optind, nargs, &o, digest, &err) < 0)
+		return hvc_cli_fail(cmd->name, &err, HVC_EXIT_FAIL);
+	printf("%s\n", digest);
+	return HVC_EXIT_OK;
 }

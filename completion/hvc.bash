@@ -39,9 +39,12 @@ _hvc_operands() {
 		"image save" | "image tag" | "image unpack" | "image flatten" | "image bundle")
 		_hvc_images ;;
 	"rm "* | "stop "* | "kill "* | "logs "* | "exec "* | "inspect "* | "wait "* | "port "* | "stats "* | \
-		"container "*)
+		"container "* | "start "* | "attach "* | "top "*)
 		_hvc_containers ;;
-	"vm stop" | "vm rm" | "vm logs" | "vm console" | "vm inspect" | "vm stats" | "vm destroy")
+	"cp "*)
+		_hvc_containers | sed 's/$/:/' ;;
+	"vm stop" | "vm rm" | "vm logs" | "vm console" | "vm inspect" | "vm stats" | "vm destroy" | \
+		"vm shutdown" | "vm dominfo")
 		_hvc_vms ;;
 	"network inspect" | "network rm")
 		_hvc_networks ;;
@@ -82,6 +85,10 @@ _hvc() {
 		words=$(_hvc_commands)
 	elif [ -z "$sub" ] && _hvc_is_group "$cmd"; then
 		words=$(_hvc_commands "$cmd")
+	elif [ "$cmd" = cp ]; then # CONTAINER: or a host path
+		COMPREPLY=($(compgen -W "$(_hvc_operands cp "")" -- "$cur") $(compgen -f -- "$cur"))
+		compopt -o nospace 2>/dev/null
+		return
 	elif [ "$cmd" = build ]; then
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return

@@ -17,6 +17,7 @@ HVC_LAZY_FN(mnl_lib, int, mnl_socket_bind, (struct mnl_socket * nl, unsigned int
 	    (nl, groups, pid))
 HVC_LAZY_FN(mnl_lib, int, mnl_socket_close, (struct mnl_socket * nl), (nl))
 HVC_LAZY_FN(mnl_lib, unsigned int, mnl_socket_get_portid, (const struct mnl_socket *nl), (nl))
+HVC_LAZY_FN(mnl_lib, int, mnl_socket_get_fd, (const struct mnl_socket *nl), (nl))
 HVC_LAZY_FN(mnl_lib, ssize_t, mnl_socket_sendto,
 	    (const struct mnl_socket *nl, const void *req, size_t siz), (nl, req, siz))
 HVC_LAZY_FN(mnl_lib, ssize_t, mnl_socket_recvfrom, (const struct mnl_socket *nl, void *buf, size_t siz),

@@ -5,8 +5,13 @@
 # each, interleaved; with OLD set (another build of hvc), its two as well,
 # in the same rounds. Runs in a network namespace of its own.
 # CPU time moves less than wall time on a loaded machine (no hardware
-# counters in a VM, so no instruction counts).
-# Env: N (10 rounds), HVC (bin/hvc), OLD (unset). Usage: bench/micro/netcost.sh (root)
+# counters in a VM, so no instruction counts). The wall time of each run
+# (bash's EPOCHREALTIME around it, perf's start-up included alike) is
+# printed too.
+# Env: N (10 rounds), HVC (bin/hvc), OLD (unset), KEEP (a file to keep the
+# raw lines in). Usage: bench/micro/netcost.sh (root); `chrt -f 10
+# bench/micro/netcost.sh` takes the CPUs from a loaded machine's other
+# work, so wall time means something there.
 set -u
 if [ -z "${HVC_NETCOST_NETNS:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "netcost: needs root" >&2; exit 77; }
@@ -25,9 +30,11 @@ for r in $(seq "${N:-10}"); do
 	for v in "${variants[@]}"; do
 		set -- $v
 		for i in 1 2 3 4 5; do
+			w0=$EPOCHREALTIME
 			t=$(perf stat -x, -e task-clock "$3" run --rm --network "$4" busybox true 2>&1 >/dev/null |
 				grep task-clock | cut -d, -f1)
-			echo "$1-$2 $t"
+			w1=$EPOCHREALTIME
+			echo "$1-$2 $t $(echo "($w1 - $w0) * 1000" | bc -l)"
 		done
 	done
 done >"$out"
@@ -36,11 +43,23 @@ import statistics as st, sys
 d = {}
 for line in open(sys.argv[1]):
     f = line.split()
-    if len(f) == 2:
-        d.setdefault(f[0], []).append(float(f[1]))
+    if len(f) == 3:
+        d.setdefault(f[0], []).append((float(f[1]), float(f[2])))
 for k, v in sorted(d.items()):
-    s = sorted(v)
-    print(f"{k:12s} n={len(v)} task-clock ms: median {st.median(v):6.2f} p25 {s[len(s)//4]:6.2f} min {s[0]:6.2f}")
+    c = sorted(x[0] for x in v)
+    w = sorted(x[1] for x in v)
+    print(f"{k:12s} n={len(v)} task-clock ms: median {st.median(c):6.2f} p25 {c[len(c)//4]:6.2f} min {c[0]:6.2f}"
+          f" | wall ms: median {st.median(w):6.2f} p25 {w[len(w)//4]:6.2f} min {w[0]:6.2f}")
+# bridge - none of the same build, paired by round (each round's medians),
+# so a slow phase of the machine hits both sides of a difference alike
+for b in sorted({k.split('-')[0] for k in d}):
+    nb, nn = d.get(b + '-bridge', []), d.get(b + '-none', [])
+    rounds = min(len(nb), len(nn)) // 5
+    dc = [st.median(x[0] for x in nb[i*5:i*5+5]) - st.median(x[0] for x in nn[i*5:i*5+5]) for i in range(rounds)]
+    dw = [st.median(x[1] for x in nb[i*5:i*5+5]) - st.median(x[1] for x in nn[i*5:i*5+5]) for i in range(rounds)]
+    if rounds:
+        print(f"{b}: bridge - none over {rounds} rounds, median of per-round differences: task-clock {st.median(dc):+.2f} ms, wall {st.median(dw):+.2f} ms")
 PY
+[ -n "${KEEP:-}" ] && cp "$out" "$KEEP"
 "$NEW" system prune -a >/dev/null 2>&1
 rm -rf "$HVC_ROOT"

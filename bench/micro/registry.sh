@@ -1,15 +1,16 @@
 #!/bin/bash
-# Micro-benchmark of the registry client (issue 14, Speed), with hyperfine,
-# against Debian's docker-registry on 127.0.0.1 in a network namespace of
+# Micro-benchmark of the registry client (issue 14, Speed), in interleaved
+# rounds (each command once per round, the order rotating), against Debian's docker-registry on 127.0.0.1 in a network namespace of
 # its own:
 #   - pull of a 3-layer ~30 MiB image into an empty store, hvc vs
 #     `skopeo copy docker://… oci:…` (hvc also unpacks and checks every layer
 #     before naming the image; skopeo only writes the blobs),
 #   - push of the same image to an empty repository, hvc vs skopeo,
 #   - a second pull of an image already present (one manifest request).
-# Results: hyperfine's JSON and markdown in OUT (default
-# results/micro-registry-<date>/).
-# Usage: bench/micro/registry.sh [OUTDIR]   (HVC_BENCH_RUNS=N, default 10)
+# Results: JSON (every run's wall and CPU time) and a markdown table per case
+# in OUT (default results/micro-registry-<date>/).
+# Usage: bench/micro/registry.sh [OUTDIR]   (HVC_BENCH_RUNS=N rounds, default 10;
+#   HVC_BIN_BEFORE=path/to/older/hvc adds it to the same rounds)
 set -eu
 if [ -z "${HVC_REG_BENCH_NETNS:-}" ]; then
 	HVC_REG_BENCH_NETNS=1 exec unshare --net bash "$0" "$@"
@@ -18,7 +19,7 @@ cd "$(dirname "$0")/../.."
 HVC=${HVC_BIN:-$PWD/bin/hvc}
 runs=${HVC_BENCH_RUNS:-10}
 out=${1:-results/micro-registry-$(date -u +%Y%m%dT%H%M%SZ)}
-for t in hyperfine skopeo docker-registry; do
+for t in python3 skopeo docker-registry; do
 	command -v $t >/dev/null || { echo "$t not installed (make deps)" >&2; exit 1; }
 done
 [ -x "$HVC" ] || { echo "$HVC not built (run make)" >&2; exit 1; }
@@ -47,24 +48,89 @@ skopeo copy -q "oci:$src/images:img:1" "oci:$tmp/layout:img"
 echo "image: $(du -sh "$src/images/blobs" | cut -f1) of blobs, 3 layers"
 
 repos=$tmp/store/docker/registry/v2/repositories
-hyperfine --warmup 1 --runs "$runs" -N \
-	--prepare "sh -c 'rm -rf $tmp/fresh $tmp/oci; mkdir -p $tmp/fresh; echo '\''$conf'\'' >$tmp/fresh/registries.json'" \
-	--export-json "$out/pull.json" --export-markdown "$out/pull.md" \
-	-n "hvc pull (empty store)" "env HVC_ROOT=$tmp/fresh $HVC pull -q 127.0.0.1:5000/b/img:1" \
-	-n "skopeo copy docker:// oci:" "skopeo copy -q --src-tls-verify=false docker://127.0.0.1:5000/b/img:1 oci:$tmp/oci:img"
+# rounds CASE NAME1 PREP1 CMD1 [NAME2 PREP2 CMD2 ...]: every command once per
+# round, the order rotating between rounds (A B, B A, ...) so that a change
+# in the host's load hits both sides; wall time and the child's CPU time
+# (user + sys, from wait4) per run; medians, and the median of the
+# per-round ratios to the first command.
+rounds() {
+	python3 - "$out" "$runs" "$@" <<'PY'
+import json, os, statistics, subprocess, sys, time
+out, runs, case, rest = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
+cmds = [rest[i:i + 3] for i in range(0, len(rest), 3)]
+res = {n: {"wall_ms": [], "cpu_ms": []} for n, _, _ in cmds}
+def run(cmd):
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, shell=True, stdout=subprocess.DEVNULL)
+    _, st, ru = os.wait4(p.pid, 0)
+    if os.waitstatus_to_exitcode(st) != 0:
+        sys.exit("failed: " + cmd)
+    return (time.monotonic() - t0) * 1e3, (ru.ru_utime + ru.ru_stime) * 1e3
+for r in range(runs + 1):  # round 0 is a warm-up, not recorded
+    order = cmds[r % len(cmds):] + cmds[:r % len(cmds)]
+    for name, prep, cmd in order:
+        if prep:
+            subprocess.run(prep, shell=True, check=True)
+        w, c = run(cmd)
+        if r:
+            res[name]["wall_ms"].append(w)
+            res[name]["cpu_ms"].append(c)
+first = cmds[0][0]
+lines = ["| %s | median wall ms | min | max | median CPU ms | wall ratio to first (median of rounds) |" % case,
+         "|:---|---:|---:|---:|---:|---:|"]
+for name, _, _ in cmds:
+    w, c = res[name]["wall_ms"], res[name]["cpu_ms"]
+    ratio = statistics.median(a / b for a, b in zip(w, res[first]["wall_ms"]))
+    res[name]["ratio_to_first"] = ratio
+    lines.append("| %s | %.1f | %.1f | %.1f | %.1f | %.2f |" % (
+        name, statistics.median(w), min(w), max(w), statistics.median(c), ratio))
+res["_load"] = open("/proc/loadavg").read().split()[:3]
+json.dump(res, open(os.path.join(out, case + ".json"), "w"), indent=1)
+open(os.path.join(out, case + ".md"), "w").write("\n".join(lines) + "\n")
+PY
+}
 
-hyperfine --warmup 1 --runs "$runs" -N \
-	--prepare "rm -rf $repos/p" \
-	--export-json "$out/push.json" --export-markdown "$out/push.md" \
-	-n "hvc push (empty repository)" "env HVC_ROOT=$src $HVC push -q img:1 127.0.0.1:5000/p/img:1" \
-	-n "skopeo copy oci: docker://" "skopeo copy -q --dest-tls-verify=false oci:$tmp/layout:img docker://127.0.0.1:5000/p/img:1"
+B=${HVC_BIN_BEFORE:-}  # optional: an older hvc measured in the same rounds
+fresh="rm -rf $tmp/fresh; mkdir -p $tmp/fresh; echo '$conf' >$tmp/fresh/registries.json"
+pull_args=("hvc pull (empty store)" "$fresh" "env HVC_ROOT=$tmp/fresh $HVC pull -q 127.0.0.1:5000/b/img:1"
+	"skopeo copy docker:// oci:" "rm -rf $tmp/oci" "skopeo copy -q --src-tls-verify=false docker://127.0.0.1:5000/b/img:1 oci:$tmp/oci:img")
+[ -n "$B" ] && pull_args+=("hvc-before pull (empty store)" "$fresh" "env HVC_ROOT=$tmp/fresh $B pull -q 127.0.0.1:5000/b/img:1")
+rounds pull "${pull_args[@]}"
+
+push_args=("hvc push (empty repository)" "rm -rf $repos/p" "env HVC_ROOT=$src $HVC push -q img:1 127.0.0.1:5000/p/img:1"
+	"skopeo copy oci: docker://" "rm -rf $repos/p" "skopeo copy -q --dest-tls-verify=false oci:$tmp/layout:img docker://127.0.0.1:5000/p/img:1")
+[ -n "$B" ] && push_args+=("hvc-before push (empty repository)" "rm -rf $repos/p" "env HVC_ROOT=$src $B push -q img:1 127.0.0.1:5000/p/img:1")
+rounds push "${push_args[@]}"
+
+# where a first pull's time goes: `hvc pull --trace` says how long the layer
+# downloads took (the part skopeo's copy also does, with the config and the
+# manifest before it) and how much later the commits and unpacks ended
+python3 - "$out" "$runs" "$fresh" "env HVC_ROOT=$tmp/fresh $HVC pull --trace -q 127.0.0.1:5000/b/img:1" <<'PY'
+import re, statistics, subprocess, sys, time
+out, runs, prep, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+rows = []
+for _ in range(runs):
+    subprocess.run(prep, shell=True, check=True)
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, shell=True, capture_output=True, text=True, check=True)
+    wall = (time.monotonic() - t0) * 1e3
+    m = re.search(r"layers downloaded in ([0-9.]+) ms, committed and unpacked ([0-9.]+) ms later", p.stderr)
+    rows.append((wall, float(m.group(1)), float(m.group(2))))
+med = [statistics.median(r[i] for r in rows) for i in range(3)]
+open(out + "/phases.md", "w").write(
+    "| hvc pull phases (median of %d) | ms |\n|:---|---:|\n"
+    "| whole command | %.1f |\n| layer downloads (parallel) | %.1f |\n"
+    "| commits + unpacking after the last download | %.1f |\n"
+    "| the rest: start, manifest, config, naming | %.1f |\n"
+    % (runs, med[0], med[1], med[2], med[0] - med[1] - med[2]))
+PY
 
 HVC_ROOT=$tmp/fresh "$HVC" pull -q 127.0.0.1:5000/b/img:1 >/dev/null
-hyperfine --warmup 3 --runs $((runs * 3)) -N \
-	--export-json "$out/repull.json" --export-markdown "$out/repull.md" \
-	-n "hvc pull (image present)" "env HVC_ROOT=$tmp/fresh $HVC pull -q 127.0.0.1:5000/b/img:1"
+repull_args=("hvc pull (image present)" "" "env HVC_ROOT=$tmp/fresh $HVC pull -q 127.0.0.1:5000/b/img:1")
+[ -n "$B" ] && repull_args+=("hvc-before pull (image present)" "" "env HVC_ROOT=$tmp/fresh $B pull -q 127.0.0.1:5000/b/img:1")
+runs=$((runs * 3)) rounds repull "${repull_args[@]}"
 
 echo
-echo "load average while measuring: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
-for f in pull push repull; do cat "$out/$f.md"; echo; done
+echo "load average after measuring: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
+for f in pull phases push repull; do cat "$out/$f.md"; echo; done
 echo "results: $out/"

@@ -11,6 +11,8 @@
 # and a start from the image's template (`--template`: restore + hand-off).
 # HVC_BENCH_CORE=1 runs only direct QEMU, hvc, the CPU read-back row and the
 # template row.
+# Every hvc row runs with --network none: direct QEMU has no NIC, and a VM is
+# on the bridge by default (a virtio-net NIC and six modules to load).
 #
 # Variants run interleaved (round 1: every variant once, round 2: ...), so a
 # host whose load drifts (this one is shared) biases none of them; each run
@@ -42,8 +44,8 @@ trap 'exit 130' INT TERM
 for z in gzip zstd lz4 none; do "$HVC" vm run --prepare --compress "$z" busybox true; done
 "$HVC" vm run --rm --template busybox true # the template, made once
 # libvirt's capability probe of the CPU-read-back row's own root, made once
-HVC_VM_CPU_PROBE=1 "$HVC" vm run --rm --connect "qemu:///embed?root=$tmp/libvirt-probe" busybox true
-"$HVC" vm run --name probe busybox true
+HVC_VM_CPU_PROBE=1 "$HVC" vm run --rm --network none --connect "qemu:///embed?root=$tmp/libvirt-probe" busybox true
+"$HVC" vm run --network none --name probe busybox true
 xml=$HVC_ROOT/vms/$("$HVC" vm ps -a -q | head -1)/domain.xml
 kernel=$(sed -n 's|.*<kernel>\(.*\)</kernel>.*|\1|p' "$xml")
 initrd=$(sed -n 's|.*<initrd>\(.*\)</initrd>.*|\1|p' "$xml")
@@ -63,18 +65,18 @@ direct() { # machine initrd cmdline -> a command line for QEMU alone
 names=() cmds=()
 add() { names+=("$1"); cmds+=("$2"); }
 add "direct qemu (pc, same initramfs and cmdline)" "$(direct pc "$initrd" "$cmdline_direct")"
-add "hvc vm run --rm busybox true" "$HVC vm run --rm busybox true"
+add "hvc vm run --rm --network none busybox true" "$HVC vm run --rm --network none busybox true"
 add "hvc: libvirt's guest CPU read-back kept (HVC_VM_CPU_PROBE=1)" \
-	"env HVC_VM_CPU_PROBE=1 $HVC vm run --rm --connect qemu:///embed?root=$tmp/libvirt-probe busybox true"
+	"env HVC_VM_CPU_PROBE=1 $HVC vm run --rm --network none --connect qemu:///embed?root=$tmp/libvirt-probe busybox true"
 add "hvc vm run --rm --template busybox true" "$HVC vm run --rm --template busybox true"
 if [ "${HVC_BENCH_CORE:-0}" != 1 ]; then
-add "hvc: without fast-boot kernel args" "env HVC_VM_FAST_BOOT=0 $HVC vm run --rm busybox true"
-add "hvc: kernel messages on (loglevel=7)" "$HVC vm run --rm --cmdline loglevel=7 busybox true"
-add "hvc: zstd initramfs" "$HVC vm run --rm --compress zstd busybox true"
-add "hvc: lz4 initramfs" "$HVC vm run --rm --compress lz4 busybox true"
-add "hvc: gzip initramfs" "$HVC vm run --rm --compress gzip busybox true"
-add "hvc: q35" "$HVC vm run --rm --machine q35 busybox true"
-add "hvc: wait for the guest's power-off" "$HVC vm run --rm --wait-poweroff busybox true"
+add "hvc: without fast-boot kernel args" "env HVC_VM_FAST_BOOT=0 $HVC vm run --rm --network none busybox true"
+add "hvc: kernel messages on (loglevel=7)" "$HVC vm run --rm --network none --cmdline loglevel=7 busybox true"
+add "hvc: zstd initramfs" "$HVC vm run --rm --network none --compress zstd busybox true"
+add "hvc: lz4 initramfs" "$HVC vm run --rm --network none --compress lz4 busybox true"
+add "hvc: gzip initramfs" "$HVC vm run --rm --network none --compress gzip busybox true"
+add "hvc: q35" "$HVC vm run --rm --network none --machine q35 busybox true"
+add "hvc: wait for the guest's power-off" "$HVC vm run --rm --network none --wait-poweroff busybox true"
 add "direct qemu: microvm (same initramfs and cmdline)" "timeout 20 $(direct microvm "$initrd" "$cmdline_direct")"
 fi
 
@@ -88,7 +90,7 @@ for r in $(seq 0 "$runs"); do # round 0 is a warm-up, not recorded
 		[ "$r" -gt 0 ] && printf '%s\t%d\t%s\t%s\n' "${names[$i]}" "$r" "$wall" \
 			"$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')" >>"$out/runs.tsv"
 	done
-	[ "$r" -gt 0 ] && "$HVC" vm run --rm --timings busybox true 2>>"$out/phases.txt" >/dev/null
+	[ "$r" -gt 0 ] && "$HVC" vm run --rm --network none --timings busybox true 2>>"$out/phases.txt" >/dev/null
 done
 
 {

@@ -98,7 +98,7 @@ static int save_entry(struct hvc_image_store *s, const char *ref, char ***blobs,
 		if (!strv_contains(*blobs, img->layers[l].digest))
 			hvc_strv_push(blobs, img->layers[l].digest);
 	json_object *d = json_object_new_object();
-	hvc_json_add_string(d, "mediaType", HVC_MT_MANIFEST);
+	hvc_json_add_string(d, "mediaType", hvc_image_manifest_media_type(s, img->manifest_digest));
 	hvc_json_add_string(d, "digest", img->manifest_digest);
 	hvc_json_add_int(d, "size", img->manifest_size);
 	_cleanup_free_ char *norm = NULL;

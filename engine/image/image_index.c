@@ -79,7 +79,7 @@ static bool digest_elsewhere(json_object *ms, size_t i, const char *dg)
 /* The manifests array with digest added under norm (NULL: untagged): a pure
  * function of the old array, so the index is rewritten in one step. */
 static json_object *index_entries_with(json_object *ms, const char *digest, int64_t size,
-				       const char *norm)
+				       const char *norm, const char *mt)
 {
 	json_object *fresh = json_object_new_array();
 	bool present = false;
@@ -106,7 +106,7 @@ static json_object *index_entries_with(json_object *ms, const char *digest, int6
 		json_object_array_add(fresh, json_object_get(d));
 	}
 	if (!present) {
-		json_object *d = hvc_image_descriptor_new(HVC_MT_MANIFEST, digest, size);
+		json_object *d = hvc_image_descriptor_new(mt, digest, size);
 		if (norm) {
 			json_object *a = json_object_new_object();
 			hvc_json_add_string(a, HVC_ANNOT_REF_NAME, norm);
@@ -131,7 +131,9 @@ int hvc_image_index_add(struct hvc_image_store *s, const char *digest, int64_t s
 	int rc = hvc_image_index_read(s, &idx, err);
 	if (rc == 0) {
 		json_object *ms = hvc_json_get(idx, "manifests");
-		json_object_object_add(idx, "manifests", index_entries_with(ms, digest, size, norm));
+		json_object_object_add(idx, "manifests",
+				       index_entries_with(ms, digest, size, norm,
+							  hvc_image_manifest_media_type(s, digest)));
 		rc = hvc_image_index_write(s, idx, err);
 	}
 	hvc_image_store_unlock(s);

@@ -39,6 +39,10 @@ int hvc_image_resolve_config(struct hvc_image_store *s, const char *ref, struct 
 int hvc_image_index_read(struct hvc_image_store *s, json_object **out, struct hvc_error *err);
 /* Whether index.json still lists manifest digest (true when it cannot be read). */
 bool hvc_image_manifest_indexed(struct hvc_image_store *s, const char *digest);
+/* The media type a descriptor of this manifest blob must carry: Docker v2
+ * schema 2 when the manifest says so (a pull keeps a registry's bytes, so
+ * its digest), else OCI's. */
+const char *hvc_image_manifest_media_type(struct hvc_image_store *s, const char *digest);
 int hvc_image_index_write(struct hvc_image_store *s, json_object *index, struct hvc_error *err);
 /* The reference as index.json knows it (no default image made): 1 found
  * (*out set), 0 not there, -1 error (an empty reference is one). */

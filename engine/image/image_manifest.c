@@ -258,6 +258,18 @@ int hvc_image_config_read(struct hvc_image_store *s, const struct hvc_image *img
 	return hvc_json_parse(buf, len, what, out, err);
 }
 
+const char *hvc_image_manifest_media_type(struct hvc_image_store *s, const char *digest)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	_cleanup_json_ json_object *m = NULL;
+	if (hvc_image_blob_read(s, digest, -1, &buf, &len, NULL) < 0 ||
+	    hvc_json_parse(buf, len, "manifest", &m, NULL) < 0)
+		return HVC_MT_MANIFEST;
+	const char *mt = hvc_json_get_string(m, "mediaType");
+	return mt && !strcmp(mt, HVC_MT_DOCKER_MANIFEST) ? HVC_MT_DOCKER_MANIFEST : HVC_MT_MANIFEST;
+}
+
 int hvc_image_open_manifest(struct hvc_image_store *s, const char *digest, int64_t size,
 			    struct hvc_image **out, struct hvc_error *err)
 {

@@ -82,19 +82,47 @@ static void req_done(struct nl_req *r, struct nlmsghdr *h)
 	r->len += h->nlmsg_len;
 }
 
+/* A netlink socket as the requests below use it: plain system calls on
+ * its fd, so a thread can use one without libmnl's socket object (whose
+ * malloc would give that thread an arena of its own: mmap and munmap,
+ * i.e. TLB shootdowns on the other CPU while both threads run). */
+struct nl_sock {
+	int fd;
+	unsigned portid;
+};
+
+static struct nl_sock nl_of(const struct mnl_socket *s)
+{
+	return (struct nl_sock){mnl_socket_get_fd(s), mnl_socket_get_portid(s)};
+}
+
+static ssize_t nl_send(struct nl_sock s, const void *buf, size_t len)
+{
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+	return sendto(s.fd, buf, len, 0, (struct sockaddr *)&sa, sizeof(sa));
+}
+
+static ssize_t nl_recv(struct nl_sock s, void *buf, size_t len)
+{
+	ssize_t n = recv(s.fd, buf, len, 0);
+	if (n > (ssize_t)len) /* cannot happen without MSG_TRUNC; keeps the contract */
+		return errno = ENOSPC, -1;
+	return n;
+}
+
 /* Sends req and reads one ack per message; the first error is returned as
  * -errno (the kernel goes on with the next messages regardless). */
-static int req_run(struct mnl_socket *s, struct nl_req *r, unsigned *failed)
+static int req_run(struct nl_sock s, struct nl_req *r, unsigned *failed)
 {
-	if (mnl_socket_sendto(s, r->buf, r->len) < 0)
+	if (nl_send(s, r->buf, r->len) < 0)
 		return -errno;
 	int first = 0;
 	char buf[8192] __attribute__((aligned(4)));
 	for (unsigned i = 0; i < r->n; i++) {
-		ssize_t n = mnl_socket_recvfrom(s, buf, sizeof(buf));
+		ssize_t n = nl_recv(s, buf, sizeof(buf));
 		if (n < 0)
 			return -errno;
-		if (mnl_cb_run(buf, (size_t)n, 1, mnl_socket_get_portid(s), NULL, NULL) < 0 &&
+		if (mnl_cb_run(buf, (size_t)n, 1, s.portid, NULL, NULL) < 0 &&
 		    !first) {
 			first = -errno;
 			if (failed)
@@ -175,7 +203,7 @@ static int bridge_create(struct mnl_socket *s, const char *name, struct hvc_erro
 	mnl_attr_put_strz(h, IFLA_INFO_KIND, "bridge");
 	mnl_attr_nest_end(h, info);
 	req_done(&r, h);
-	int e = req_run(s, &r, NULL);
+	int e = req_run(nl_of(s), &r, NULL);
 	if (e == -EEXIST || e == 0)
 		return 0; /* EEXIST: made by another hvc in the meantime */
 	if (e == -EOPNOTSUPP || e == -ENODEV)
@@ -208,7 +236,7 @@ int hvc_net_bridge_ensure(const struct hvc_net *n, bool *created, struct hvc_err
 	/* a bridge's MTU set by a change (not at creation) stays: it no longer
 	 * follows its ports' (1500 when it has none) */
 	put_link(&r, idx, n->mtu, 0);
-	int e = req_run(s, &r, NULL);
+	int e = req_run(nl_of(s), &r, NULL);
 	if (e < 0 && e != -EEXIST)
 		return hvc_err(err, -e, "configure bridge `%s`", n->bridge);
 	/* route_localnet: DNAT from 127.0.0.1 may leave through the bridge;
@@ -220,14 +248,13 @@ int hvc_net_bridge_ensure(const struct hvc_net *n, bool *created, struct hvc_err
 	return 0;
 }
 
-/* A netlink socket in a network namespace: created by a short thread that
- * enters the namespace (setns, or unshare for a new one: both change only
- * the calling thread's) and ends there, so this thread never leaves its
- * own; the socket keeps the namespace it was created in. The thread makes
- * only system calls (a malloc there would set up an arena of its own). */
+/* A netlink socket in another process's network namespace: created by a
+ * short thread that setns()es there (which changes only the calling
+ * thread's) and ends there, so this thread never leaves its own; the socket
+ * keeps the namespace it was created in. The thread makes only system
+ * calls (a malloc there would set up an arena of its own). */
 struct ns_open {
-	int nsfd; /* in: the namespace to enter, or -1 for a new one (out: its fd) */
-	bool new_ns;
+	int nsfd; /* the namespace to enter */
 	int sock;
 	int err;
 	const char *what;
@@ -252,22 +279,18 @@ static void *ns_open_thread(void *p)
 {
 	struct ns_open *o = p;
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
-	if (o->new_ns ? unshare(CLONE_NEWNET) < 0 : setns(o->nsfd, CLONE_NEWNET) < 0)
-		o->what = o->new_ns ? "create a network namespace" : "enter the instance's network namespace";
-	else if (o->new_ns && (o->nsfd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) < 0)
-		o->what = "open `/proc/thread-self/ns/net`";
+	if (setns(o->nsfd, CLONE_NEWNET) < 0)
+		o->what = "enter the instance's network namespace";
 	else if ((o->sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE)) < 0 ||
 		 bind(o->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		o->what = "netlink socket in the namespace";
 	o->err = o->what ? errno : 0;
-	if (!o->what && o->new_ns)
-		no_ipv6_by_default();
 	return NULL;
 }
 
-static struct mnl_socket *nl_open_ns(int *nsfd, struct hvc_error *err)
+static struct mnl_socket *nl_open_ns(int nsfd, struct hvc_error *err)
 {
-	struct ns_open o = {.nsfd = *nsfd, .new_ns = *nsfd < 0, .sock = -1};
+	struct ns_open o = {.nsfd = nsfd, .sock = -1};
 	pthread_t t;
 	int r = pthread_create(&t, NULL, ns_open_thread, &o);
 	if (r != 0) {
@@ -283,22 +306,16 @@ static struct mnl_socket *nl_open_ns(int *nsfd, struct hvc_error *err)
 			hvc_err(err, o.err, "%s", o.what);
 		if (o.sock >= 0)
 			close(o.sock);
-		if (*nsfd < 0 && o.nsfd >= 0)
-			close(o.nsfd);
 		return NULL;
 	}
-	*nsfd = o.nsfd;
 	return s;
 }
 
-/* One request: the pair, the host end up on the bridge, the peer in the
- * namespace of nsfd. */
-static int veth_create(struct mnl_socket *s, const struct hvc_net_attach_plan *p, int nsfd,
+/* One request: the pair, the host end up on the bridge (index br), the
+ * peer in the namespace of nsfd. */
+static int veth_create(struct nl_sock s, const struct hvc_net_attach_plan *p, int br, int nsfd,
 		       struct hvc_error *err)
 {
-	int br = link_index(p->bridge, err);
-	if (br < 0)
-		return -1;
 	struct nl_req r = {.len = 0};
 	struct ifinfomsg *ifi, *peer;
 	struct nlmsghdr *h =
@@ -335,7 +352,7 @@ static int find_ifindex_cb(const struct nlmsghdr *h, void *data)
 }
 
 /* The index of name in the namespace of s (no if_nametoindex there). */
-static int ns_link_index(struct mnl_socket *s, const char *name, struct hvc_error *err)
+static int ns_link_index(struct nl_sock s, const char *name, struct hvc_error *err)
 {
 	struct nl_req r = {.len = 0};
 	struct ifinfomsg *ifi;
@@ -347,15 +364,15 @@ static int ns_link_index(struct mnl_socket *s, const char *name, struct hvc_erro
 	char buf[8192] __attribute__((aligned(4)));
 	int idx = 0;
 	ssize_t n;
-	if (mnl_socket_sendto(s, r.buf, r.len) < 0 || (n = mnl_socket_recvfrom(s, buf, sizeof(buf))) < 0 ||
-	    mnl_cb_run(buf, (size_t)n, 1, mnl_socket_get_portid(s), find_ifindex_cb, &idx) < 0 || idx <= 0)
+	if (nl_send(s, r.buf, r.len) < 0 || (n = nl_recv(s, buf, sizeof(buf))) < 0 ||
+	    mnl_cb_run(buf, (size_t)n, 1, s.portid, find_ifindex_cb, &idx) < 0 || idx <= 0)
 		return hvc_err(err, errno, "find link `%s` in the instance's namespace", name);
 	return idx;
 }
 
 /* Inside: lo and the peer up, the peer's address, the default route; one
  * batch. */
-static int configure_peer(struct mnl_socket *in, const struct hvc_net_attach_plan *p,
+static int configure_peer(struct nl_sock in, const struct hvc_net_attach_plan *p,
 			  struct hvc_error *err)
 {
 	int idx = ns_link_index(in, p->peer_if, err);
@@ -373,15 +390,16 @@ static int configure_peer(struct mnl_socket *in, const struct hvc_net_attach_pla
 	return e < 0 ? hvc_err(err, -e, "%s", what[failed < 4 ? failed : 3]) : 0;
 }
 
-static int attach(const struct hvc_net_attach_plan *p, int *nsfd, struct hvc_error *err)
+static int attach(const struct hvc_net_attach_plan *p, int nsfd, struct hvc_error *err)
 {
-	_cleanup_mnl_ struct mnl_socket *s = nl_open(err);
+	int br = link_index(p->bridge, err);
+	_cleanup_mnl_ struct mnl_socket *s = br < 0 ? NULL : nl_open(err);
 	if (!s)
 		return -1;
 	_cleanup_mnl_ struct mnl_socket *in = nl_open_ns(nsfd, err);
-	if (!in || veth_create(s, p, *nsfd, err) < 0)
+	if (!in || veth_create(nl_of(s), p, br, nsfd, err) < 0)
 		return -1;
-	return configure_peer(in, p, err);
+	return configure_peer(nl_of(in), p, err);
 }
 
 int hvc_net_attach_veth(const struct hvc_net_attach_plan *p, pid_t pid, struct hvc_error *err)
@@ -391,18 +409,148 @@ int hvc_net_attach_veth(const struct hvc_net_attach_plan *p, pid_t pid, struct h
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return hvc_err(err, errno, "open `%s`", path);
-	return attach(p, &fd, err);
+	return attach(p, fd, err);
+}
+
+/* A new namespace's attachment, run whole by a thread of its own: the
+ * host's netlink socket is opened first (a socket keeps the namespace it was
+ * made in), then the thread unshare()s into the new namespace, which it
+ * never leaves (it ends there), and configures it from the inside. No second
+ * thread is needed to make the namespace, and the caller goes on with the
+ * rest of its start meanwhile (hvc_net_attach_start/join). */
+struct hvc_net_attach_job {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int given; /* 0: no plan yet; 1: plan given; -1: none will come */
+	struct hvc_net_attach_plan plan;
+	struct mnl_socket *host; /* opened by the caller's thread: libmnl loads there */
+	int bridge;              /* the bridge's index, looked up there too */
+	int nsfd;
+	int rc;
+	struct hvc_error err;
+};
+
+/* A netlink socket in the calling thread's namespace, without libmnl. */
+static int nl_sock_here(struct nl_sock *s)
+{
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+	socklen_t len = sizeof(sa);
+	if ((s->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE)) < 0)
+		return -1;
+	if (bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    getsockname(s->fd, (struct sockaddr *)&sa, &len) < 0) {
+		close(s->fd);
+		return s->fd = -1;
+	}
+	s->portid = sa.nl_pid;
+	return 0;
+}
+
+/* Waits for the plan (the address comes from the lease the caller takes
+ * meanwhile); false when none will come. */
+static bool plan_wait(struct hvc_net_attach_job *j)
+{
+	pthread_mutex_lock(&j->mu);
+	while (j->given == 0)
+		pthread_cond_wait(&j->cv, &j->mu);
+	bool go = j->given > 0;
+	pthread_mutex_unlock(&j->mu);
+	return go;
+}
+
+/* The thread's part: system calls only, no malloc (see struct nl_sock).
+ * The namespace is made before the plan is known, the veth after. */
+static int attach_in_new_ns(struct hvc_net_attach_job *j)
+{
+	struct hvc_error *err = &j->err;
+	if (unshare(CLONE_NEWNET) < 0)
+		return hvc_err(err, errno, "create a network namespace");
+	if ((j->nsfd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) < 0)
+		return hvc_err(err, errno, "open `/proc/thread-self/ns/net`");
+	no_ipv6_by_default();
+	struct nl_sock in;
+	if (nl_sock_here(&in) < 0)
+		return hvc_err(err, errno, "netlink socket in the instance's namespace");
+	int rc = plan_wait(j) ? veth_create(nl_of(j->host), &j->plan, j->bridge, j->nsfd, err)
+			      : hvc_err(err, ECANCELED, "no address for the namespace");
+	if (rc == 0)
+		rc = configure_peer(in, &j->plan, err);
+	close(in.fd);
+	return rc;
+}
+
+static void *attach_job_main(void *arg)
+{
+	struct hvc_net_attach_job *j = arg;
+	j->rc = attach_in_new_ns(j);
+	return NULL;
+}
+
+struct hvc_net_attach_job *hvc_net_attach_start(const char *bridge, struct hvc_error *err)
+{
+	struct hvc_net_attach_job *j = hvc_xcalloc(1, sizeof(*j));
+	j->nsfd = -1;
+	pthread_mutex_init(&j->mu, NULL);
+	pthread_cond_init(&j->cv, NULL);
+	/* the bridge's index and the host's socket, in the host's namespace */
+	if ((j->bridge = link_index(bridge, err)) < 0 || !(j->host = nl_open(err))) {
+		free(j);
+		return NULL;
+	}
+	int r = pthread_create(&j->thread, NULL, attach_job_main, j);
+	if (r != 0) {
+		mnl_socket_close(j->host);
+		free(j);
+		hvc_err(err, r, "thread for a network namespace");
+		return NULL;
+	}
+	return j;
+}
+
+static void plan_give(struct hvc_net_attach_job *j, const struct hvc_net_attach_plan *p)
+{
+	pthread_mutex_lock(&j->mu);
+	if (j->given == 0) {
+		if (p)
+			j->plan = *p;
+		j->given = p ? 1 : -1;
+		pthread_cond_signal(&j->cv);
+	}
+	pthread_mutex_unlock(&j->mu);
+}
+
+void hvc_net_attach_give(struct hvc_net_attach_job *j, const struct hvc_net_attach_plan *p)
+{
+	plan_give(j, p);
+}
+
+int hvc_net_attach_join(struct hvc_net_attach_job *j, struct hvc_error *err)
+{
+	plan_give(j, NULL); /* no plan given: the thread gives up */
+	pthread_join(j->thread, NULL);
+	mnl_socket_close(j->host);
+	int fd = j->nsfd;
+	if (j->rc < 0) {
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+		if (err)
+			*err = j->err;
+	}
+	pthread_cond_destroy(&j->cv);
+	pthread_mutex_destroy(&j->mu);
+	free(j);
+	return fd;
 }
 
 int hvc_net_attach_veth_new_ns(const struct hvc_net_attach_plan *p, struct hvc_error *err)
 {
-	int fd = -1;
-	if (attach(p, &fd, err) < 0) {
-		if (fd >= 0)
-			close(fd);
+	struct hvc_net_attach_job *j = hvc_net_attach_start(p->bridge, err);
+	if (!j)
 		return -1;
-	}
-	return fd;
+	hvc_net_attach_give(j, p);
+	return hvc_net_attach_join(j, err);
 }
 
 int hvc_net_link_delete(const char *ifname, struct hvc_error *err)
@@ -416,7 +564,7 @@ int hvc_net_link_delete(const char *ifname, struct hvc_error *err)
 	ifi->ifi_family = AF_UNSPEC;
 	mnl_attr_put_strz(h, IFLA_IFNAME, ifname);
 	req_done(&r, h);
-	int e = req_run(s, &r, NULL);
+	int e = req_run(nl_of(s), &r, NULL);
 	return e < 0 ? hvc_err(err, -e, "delete link `%s`", ifname) : 0;
 }
 

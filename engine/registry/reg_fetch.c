@@ -67,6 +67,9 @@ static int start(struct pool *p, struct fetch *f, struct hvc_error *err)
 	hvc_reg_client_setup_easy(p->c, f->e);
 	_cleanup_free_ char *url = hvc_reg_url(p->c, "/v2/%s/blobs/%s", p->repo, f->job->desc->digest);
 	curl_easy_setopt(f->e, CURLOPT_URL, url);
+	/* 256 KiB reads: 16 times fewer recv() and write() calls (and hash
+	 * updates) per blob than libcurl's 16 KiB default */
+	curl_easy_setopt(f->e, CURLOPT_BUFFERSIZE, 256L << 10);
 	curl_easy_setopt(f->e, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(f->e, CURLOPT_WRITEDATA, f);
 	curl_easy_setopt(f->e, CURLOPT_PRIVATE, f);
@@ -123,12 +126,16 @@ static int finish_ok(struct pool *p, struct fetch *f, struct hvc_error *err)
 				      : hvc_reg_err(err, EIO, "blob %s: %lld of %lld bytes, then the "
 							     "connection ended",
 						    d->digest, (long long)got, (long long)d->size);
+	hvc_reg_progress(p->c->o, HVC_REG_EV_DONE, f->job->what, d->digest, got, d->size, f->t0);
+	f->done = true;
+	if (f->job->fetched) {
+		struct hvc_image_blob_writer *w = steal_pointer(&f->w);
+		return f->job->fetched(f->job, w, err);
+	}
 	if (hvc_image_blob_writer_commit(f->w, NULL, err) < 0)
 		return hvc_error_prefix(err, "%s/%s: %s", p->c->host, p->repo, f->job->what);
 	hvc_image_blob_writer_free(f->w);
 	f->w = NULL;
-	f->done = true;
-	hvc_reg_progress(p->c->o, HVC_REG_EV_DONE, f->job->what, d->digest, got, d->size, f->t0);
 	return 0;
 }
 
@@ -142,8 +149,9 @@ static int on_done(struct pool *p, struct fetch *f, CURLcode rc, struct hvc_erro
 	if (st == 401 && curl_easy_header(f->e, "WWW-Authenticate", 0, CURLH_HEADER, -1, &h) == CURLHE_OK)
 		www = hvc_xstrdup(h->value);
 	const char *digest = f->job->desc->digest;
-	hvc_debug("registry: GET blob %s -> %ld%s%s (attempt %d)", digest, st, rc ? " " : "",
-		  rc ? curl_easy_strerror(rc) : "", f->attempt + 1);
+	hvc_debug("registry: GET blob %s -> %ld%s%s (attempt %d, %.1f ms)", digest, st,
+		  rc ? " " : "", rc ? curl_easy_strerror(rc) : "", f->attempt + 1,
+		  hvc_ns_to_ms(hvc_now_ns() - f->t0));
 	stop(p, f);
 	if (f->too_long)
 		return hvc_reg_err(err, EILSEQ, "blob %s: more bytes than its descriptor's %lld: refused",
@@ -202,6 +210,10 @@ static int fill(struct pool *p, int max, size_t *unfinished, struct hvc_error *e
 	return 0;
 }
 
+/* perform, then the finished transfers, then poll: a transfer that the
+ * perform completed is handled (and its slot refilled) at once, not after
+ * a poll that has nothing left to wait for (that order cost up to the poll's
+ * 100 ms per blob: the config's GET took ~110 ms instead of ~10). */
 static int loop(struct pool *p, struct hvc_error *err)
 {
 	int max = p->c->o->parallel > 0 ? p->c->o->parallel : 3;
@@ -211,10 +223,8 @@ static int loop(struct pool *p, struct hvc_error *err)
 			return -1;
 		if (!unfinished)
 			return 0;
-		int still = 0, left = 0;
+		int still = 0, left = 0, finished = 0;
 		CURLMcode mc = curl_multi_perform(p->m, &still);
-		if (mc == CURLM_OK)
-			mc = curl_multi_poll(p->m, NULL, 0, 100, NULL);
 		if (mc != CURLM_OK)
 			return hvc_reg_err(err, EIO, "libcurl: %s", curl_multi_strerror(mc));
 		CURLMsg *msg;
@@ -223,10 +233,16 @@ static int loop(struct pool *p, struct hvc_error *err)
 			if (msg->msg != CURLMSG_DONE)
 				continue;
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&f);
+			finished++;
 			if (on_done(p, f, msg->data.result, err) < 0)
 				return -1;
 		}
 		report_bytes(p);
+		if (finished)
+			continue;
+		mc = curl_multi_poll(p->m, NULL, 0, 100, NULL);
+		if (mc != CURLM_OK)
+			return hvc_reg_err(err, EIO, "libcurl: %s", curl_multi_strerror(mc));
 	}
 }
 

@@ -220,6 +220,9 @@ static int transport_err(struct hvc_reg_client *c, struct hvc_reg_req *r, CURLco
 int hvc_reg_send(struct hvc_reg_client *c, struct hvc_reg_req *r, char **www_auth_out,
 		  struct hvc_error *err)
 {
+	/* probing (plain http to a maybe-TLS-only registry): a transport
+	 * failure is an answer, not a reason to retry; statuses still are */
+	bool once = r->no_retry || c->probing;
 	for (int attempt = 0;;) {
 		struct xfer x = { .r = r };
 		char errbuf[CURL_ERROR_SIZE];
@@ -231,7 +234,7 @@ int hvc_reg_send(struct hvc_reg_client *c, struct hvc_reg_req *r, char **www_aut
 			  r->status, rc ? " " : "", rc ? curl_easy_strerror(rc) : "", r->resp.len,
 			  hvc_ns_to_ms(hvc_now_ns() - t0));
 		if (rc != CURLE_OK) {
-			if (hvc_reg_curl_retryable(rc) && !r->no_retry && hvc_reg_backoff_ms(attempt) >= 0 &&
+			if (hvc_reg_curl_retryable(rc) && !once && hvc_reg_backoff_ms(attempt) >= 0 &&
 			    !x.too_big) {
 				sleep_before_retry(attempt++, NULL);
 				continue;

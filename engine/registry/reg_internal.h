@@ -28,6 +28,7 @@ struct hvc_reg_client {
 	char *auth_header; /* "Authorization: Bearer …" or "Basic …"; never logged */
 	char *scope;       /* the scope the bearer token was granted for */
 	int timeout_s;
+	bool probing;      /* the first request over plain http: one attempt, no retries */
 	CURL *easy;        /* sequential requests reuse its connection */
 	const struct hvc_reg_opts *o;
 };
@@ -104,9 +105,32 @@ char *hvc_reg_unbase64(const char *s);
 struct hvc_reg_blob_job {
 	const struct hvc_reg_desc *desc;
 	const char *what; /* "config", "layer" */
+	/* NULL: the fetch loop commits the blob itself (fsync, rename). Else
+	 * the downloaded, not yet verified blob's writer is handed over (w is
+	 * the callee's to commit and free), so that the commit's fsync and the
+	 * layer's unpacking run beside the other downloads; a return < 0 (with
+	 * err set) stops the pull. */
+	int (*fetched)(const struct hvc_reg_blob_job *job, struct hvc_image_blob_writer *w,
+		       struct hvc_error *err);
+	void *data; /* the callee's */
 };
 int hvc_reg_fetch_blobs(struct hvc_reg_client *c, struct hvc_image_store *s, const char *repo,
 			const struct hvc_reg_blob_job *jobs, size_t n, struct hvc_error *err);
+/* The pool that commits and unpacks a pull's layers while the others still
+ * download (reg_unpack.c). add() queues a blob (w: its writer, to commit
+ * first; NULL: in the store already) whose layers are then unpacked; it
+ * fails (and frees w) once any earlier blob failed. finish() waits for the
+ * queue, frees the pool, and returns the first failure. */
+struct hvc_reg_unpacker;
+/* Run once, by a pool thread, before any blob is processed: sets *img
+ * (owned by the caller, alive until finish) or fails the pool. */
+typedef int (*hvc_reg_unpack_prepare_fn)(void *data, const struct hvc_image **img,
+					 struct hvc_error *err);
+int hvc_reg_unpacker_start(struct hvc_image_store *s, hvc_reg_unpack_prepare_fn prepare,
+			   void *data, size_t n_layers, int threads, struct hvc_reg_unpacker **out);
+int hvc_reg_unpacker_add(struct hvc_reg_unpacker *u, const char *digest,
+			 struct hvc_image_blob_writer *w, struct hvc_error *err);
+int hvc_reg_unpacker_finish(struct hvc_reg_unpacker *u, struct hvc_error *err);
 /* GET a manifest by tag or digest (size-limited, digest-checked). */
 int hvc_reg_get_manifest(struct hvc_reg_client *c, const char *repo, const char *ref,
 			 char **body, size_t *len, char **ctype, char digest[HVC_DIGEST_LEN],

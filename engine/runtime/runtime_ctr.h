@@ -12,6 +12,8 @@ struct hvc_rt_net {
 	struct hvc_net_lease lease;
 	struct hvc_net_attach_plan attach; /* the veth in the container's namespace */
 	int ns_fd;                        /* the netns the child joins (bridge, container:NAME), or -1 */
+	struct hvc_net_attach_job *job;   /* bridge: the namespace being made, until joined */
+	uint64_t job_t0;                  /* when it was started (debug timing) */
 };
 
 struct hvc_ctr {
@@ -25,6 +27,8 @@ struct hvc_ctr {
 	bool tty;
 	int out_r, err_r, in_w, ready_r; /* tty: out_r and in_w are the pty master */
 	int deleter;                     /* --rm: hvc_rt_deleter_start()'s fd, or -1 */
+	int dir_lock;                    /* flock on dir while this handle lives (hvc start, cp and rm
+					  * wait for it; not how prune tells a start in progress), or -1 */
 	struct hvc_rt_cgroup cg;
 	struct hvc_ctr_state st;
 	struct hvc_ctr_timings t;
@@ -57,14 +61,25 @@ void hvc_rt_starter_record(json_object *cfg);
  * starter. */
 int hvc_rt_ctr_write_config(const struct hvc_ctr *c, const struct hvc_ctr_spec *s, struct hvc_error *err);
 
-/* engine/runtime/runtime_net.c: the network, before the clone. prepare: a
- * lease, the bridge and a new netns with the veth configured (bridge), the
- * other container's netns (container:); either way ns_fd, which the child
- * joins; mounts: /etc/hosts, /etc/hostname, /etc/resolv.conf bound from
- * files; release: the lease back (safe to call twice). */
+/* engine/runtime/runtime_net.c: the network, before the clone. prepare:
+ * the bridge, a lease and a new netns with the veth configured, made by a
+ * thread (bridge: join waits for it and sets ns_fd), or the other
+ * container's netns (container:, ns_fd at once); the child joins ns_fd;
+ * mounts: /etc/hosts, /etc/hostname, /etc/resolv.conf bound from files;
+ * release: the thread joined if still running, the lease back (safe to
+ * call twice). */
 int hvc_rt_net_prepare(struct hvc_ctr *c, const struct hvc_ctr_spec *s, struct hvc_error *err);
 int hvc_rt_net_mounts(const struct hvc_ctr *c, struct hvc_mnt_plan *plan, struct hvc_error *err);
+/* bridge: waits for the namespace prepare started in the background (the
+ * rest of the start runs meanwhile) and sets ns_fd; no-op otherwise. */
+int hvc_rt_net_join(struct hvc_ctr *c, struct hvc_error *err);
 void hvc_rt_net_release(struct hvc_ctr *c);
+
+/* engine/runtime/runtime_restart.c: hvc_ctr_start_again's state step: the
+ * stored container's id, name, hostname, dir (locked) and upper/work, when
+ * it has exited and nobody else holds it. */
+int hvc_rt_ctr_reuse_state(struct hvc_ctr *c, const char *id, const struct hvc_ctr_spec *s, char **upper,
+			   char **work, struct hvc_error *err);
 
 void hvc_rt_ctr_free(struct hvc_ctr *c);
 void hvc_rt_ctr_teardown(struct hvc_ctr *c, bool remove_dir);

@@ -6,6 +6,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -135,6 +137,23 @@ static void release_network(const char *id)
 	hvc_net_lease_clear(&l);
 }
 
+/* A stopped container's dir is flocked while `hvc start` starts it again
+ * or `hvc cp` copies into it (and, as for every container, by its
+ * supervisor until the handle is freed, just after the exit is recorded):
+ * wait for the lock, briefly, so that rm never deletes it under them. */
+static bool dir_lock_free(const char *dir, int timeout_ms)
+{
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (int waited = 0; fd >= 0; waited += 10) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return flock(fd, LOCK_UN), true;
+		if (waited >= timeout_ms)
+			return false;
+		usleep(10000);
+	}
+	return true;
+}
+
 int hvc_ctr_remove(const char *id, bool force, struct hvc_error *err)
 {
 	struct hvc_ctr_state st;
@@ -144,6 +163,10 @@ int hvc_ctr_remove(const char *id, bool force, struct hvc_error *err)
 	if (!hvc_path_exists(dir))
 		return 0;
 	if (hvc_ctr_state_read(id, &st, err) < 0)
+		return -1;
+	if (st.status != HVC_CTR_RUNNING && !dir_lock_free(dir, 3000))
+		return hvc_err(err, EBUSY, "container %.12s is being started again or copied to: try again", id);
+	if (st.status != HVC_CTR_RUNNING && hvc_ctr_state_read(id, &st, err) < 0) /* may be running now */
 		return -1;
 	if (st.status == HVC_CTR_RUNNING) {
 		if (!force)

@@ -51,6 +51,13 @@ static int take_lease(struct hvc_ctr *c, const struct hvc_ctr_spec *s, struct hv
 		return -1;
 	if (created && hvc_net_sync(true, err) < 0) /* a new netns, or a reboot: rules again */
 		return -1;
+	/* the namespace (the kernel's rtnl work, most of the network's cost)
+	 * is made by a thread from here on, the veth once the lease below has
+	 * given it its address; hvc_rt_net_join waits for both before the
+	 * clone, while the start goes on */
+	c->net.job_t0 = hvc_now_ns();
+	if (!(c->net.job = hvc_net_attach_start(n.bridge, err)))
+		return -1;
 	struct hvc_net_lease *l = &c->net.lease;
 	snprintf(l->kind, sizeof(l->kind), "container");
 	snprintf(l->owner, sizeof(l->owner), "%s", c->id);
@@ -65,6 +72,7 @@ static int take_lease(struct hvc_ctr *c, const struct hvc_ctr_spec *s, struct hv
 		return -1;
 	c->net.leased = true;
 	hvc_net_attach_plan(&n, l, &c->net.attach);
+	hvc_net_attach_give(c->net.job, &c->net.attach);
 	return 0;
 }
 
@@ -79,12 +87,23 @@ int hvc_rt_net_prepare(struct hvc_ctr *c, const struct hvc_ctr_spec *s, struct h
 	uint64_t t0 = hvc_now_ns();
 	if (take_lease(c, s, err) < 0 || write_etc_files(c, err) < 0)
 		return hvc_error_prefix(err, "network");
-	uint64_t t1 = hvc_now_ns();
-	if ((c->net.ns_fd = hvc_net_attach_veth_new_ns(&c->net.attach, err)) < 0)
+	hvc_debug("network: lease %s on %s in %.3f ms", c->net.attach.host_if, c->net.lease.net,
+		  hvc_ns_to_ms(hvc_now_ns() - t0));
+	return 0;
+}
+
+int hvc_rt_net_join(struct hvc_ctr *c, struct hvc_error *err)
+{
+	if (!c->net.job)
+		return 0;
+	uint64_t t0 = hvc_now_ns();
+	c->net.ns_fd = hvc_net_attach_join(c->net.job, err);
+	c->net.job = NULL;
+	if (c->net.ns_fd < 0)
 		return hvc_error_prefix(err, "network");
-	hvc_debug("network: lease %s on %s in %.3f ms, namespace and veth in %.3f ms",
-		  c->net.attach.host_if, c->net.lease.net, hvc_ns_to_ms(t1 - t0),
-		  hvc_ns_to_ms(hvc_now_ns() - t1));
+	uint64_t t1 = hvc_now_ns();
+	hvc_debug("network: namespace and veth ready %.3f ms after their start (waited %.3f ms)",
+		  hvc_ns_to_ms(t1 - c->net.job_t0), hvc_ns_to_ms(t1 - t0));
 	return 0;
 }
 
@@ -113,6 +132,8 @@ int hvc_rt_net_mounts(const struct hvc_ctr *c, struct hvc_mnt_plan *plan, struct
 
 void hvc_rt_net_release(struct hvc_ctr *c)
 {
+	if (c->net.job) /* a start undone before the join */
+		hvc_rt_net_join(c, NULL);
 	if (c->net.ns_fd >= 0)
 		close(c->net.ns_fd), c->net.ns_fd = -1;
 	if (c->net.leased) {

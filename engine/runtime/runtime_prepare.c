@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/file.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -127,6 +128,13 @@ int hvc_rt_ctr_state_dir(struct hvc_ctr *c, bool userns, char **upper_out, char 
 	}
 	if (made < 0)
 		return hvc_err(err, errno, "create `%s`", c->dir);
+	/* held while the handle lives: hvc start, cp and rm of this container wait */
+	c->dir_lock = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->dir_lock < 0 || flock(c->dir_lock, LOCK_EX) < 0) {
+		int e = errno;
+		rmdir(c->dir);
+		return hvc_err(err, e, "lock `%s`", c->dir);
+	}
 	_cleanup_free_ char *upper = hvc_path_join(c->dir, "upper");
 	_cleanup_free_ char *work = hvc_path_join(c->dir, "work");
 	int r = 0;

@@ -3,13 +3,15 @@
  *
  *   check_spec       the spec can be run at all
  *   prepare_state    identity, state dir, config.json   (runtime_prepare.c)
+ *   start_network    lease and /etc files; the netns with its veth made by
+ *                    a thread meanwhile (bridge)         (runtime_net.c)
  *   prepare_seccomp  the BPF filter, from the cache      (runtime_seccomp.c)
  *   prepare_init     hvc-init as a sealed memfd          (runtime_prepare.c)
  *   prepare_mounts   the mount plan and overlay options  (runtime_mounts.c)
- *   prepare_network  lease, netns with its veth, /etc files and their
- *                    mounts                             (runtime_net.c)
+ *   prepare_network  the /etc files' mounts            (runtime_net.c)
  *   prepare_cgroup   the cgroup with its limits          (runtime_cgroup.c)
  *   open_channels    setup socket, sync and stdio pipes
+ *   join_network     wait for the netns start_network began
  *   clone_child      clone3 into new namespaces          (runtime_clone.c)
  *   wait_for_exec    the child's setup messages until its exec, answering
  *                    --userns with the id maps           (runtime_child.c)
@@ -44,6 +46,7 @@ struct start {
 	int sync_p[2], msg_p[2], in_p[2], out_p[2], err_p[2], ready_p[2];
 	int trace_p[2]; /* --trace: the child's events (hvc/trace.h's relay) */
 	pid_t pid; /* the child, once cloned */
+	const char *reuse_id; /* hvc_ctr_start_again: the stored container started again */
 };
 
 static void close_fd(int *fd)
@@ -76,6 +79,10 @@ static int check_spec(const struct hvc_ctr_spec *s, struct hvc_error *err)
 
 static int prepare_state(struct start *x, struct hvc_error *err)
 {
+	if (x->reuse_id) { /* its name, dir and upper stay its own: never undone */
+		hvc_image_store_unhold(x->s->image_hold); /* its config.json names the image */
+		return hvc_rt_ctr_reuse_state(x->c, x->reuse_id, x->s, &x->upper, &x->work, err);
+	}
 	if (hvc_rt_ctr_identity(x->c, x->s, err) < 0)
 		return -1;
 	x->name_taken = true;
@@ -128,10 +135,13 @@ static int prepare_mounts(struct start *x, struct hvc_error *err)
 	return 0;
 }
 
+static int start_network(struct start *x, struct hvc_error *err)
+{
+	return hvc_rt_net_prepare(x->c, x->s, err);
+}
+
 static int prepare_network(struct start *x, struct hvc_error *err)
 {
-	if (hvc_rt_net_prepare(x->c, x->s, err) < 0)
-		return -1;
 	if (hvc_trace_on())
 		hvc_rt_trace_network(x->c);
 	return hvc_rt_net_mounts(x->c, &x->plan, err);
@@ -401,12 +411,14 @@ static struct hvc_ctr *ctr_new(const struct hvc_ctr_spec *s)
 	struct hvc_ctr *c = hvc_xcalloc(1, sizeof(*c));
 	c->t.t0 = hvc_now_ns();
 	c->pidfd = c->out_r = c->err_r = c->in_w = c->ready_r = c->deleter = c->net.ns_fd = -1;
+	c->dir_lock = -1;
 	c->spec = s;
 	c->tty = s->tty;
 	return c;
 }
 
-int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_hint, struct hvc_error *err)
+static int start_steps(const struct hvc_ctr_spec *s, const char *reuse_id, struct hvc_ctr **out, int *exit_hint,
+		       struct hvc_error *err)
 {
 	int hint_store = 0;
 	struct start x = {
@@ -420,18 +432,21 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 		.err_p = { -1, -1 },
 		.ready_p = { -1, -1 },
 		.trace_p = { -1, -1 },
+		.reuse_id = reuse_id,
 	};
 	*x.exit_hint = 125;
 	*out = NULL;
 	x.c = ctr_new(s);
 	if (check_spec(s, err) < 0 ||
 	    prepare_state(&x, err) < 0 ||
+	    start_network(&x, err) < 0 ||
 	    prepare_seccomp(&x, err) < 0 ||
 	    prepare_init(&x, err) < 0 ||
 	    prepare_mounts(&x, err) < 0 ||
 	    prepare_network(&x, err) < 0 ||
 	    prepare_cgroup(&x, err) < 0 ||
 	    open_channels(&x, err) < 0 ||
+	    hvc_rt_net_join(x.c, err) < 0 ||
 	    clone_child(&x, err) < 0 ||
 	    wait_for_exec(&x, err) < 0 ||
 	    record_running(&x, err) < 0) {
@@ -441,6 +456,17 @@ int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_
 	start_release(&x);
 	*out = x.c;
 	return 0;
+}
+
+int hvc_ctr_start(const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_hint, struct hvc_error *err)
+{
+	return start_steps(s, NULL, out, exit_hint, err);
+}
+
+int hvc_ctr_start_again(const char *id, const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_hint,
+			struct hvc_error *err)
+{
+	return start_steps(s, id, out, exit_hint, err);
 }
 
 void hvc_rt_ctr_free(struct hvc_ctr *c)
@@ -455,6 +481,8 @@ void hvc_rt_ctr_free(struct hvc_ctr *c)
 			close(fds[i]);
 	if (c->net.ns_fd >= 0)
 		close(c->net.ns_fd);
+	if (c->dir_lock >= 0)
+		close(c->dir_lock);
 	hvc_net_lease_clear(&c->net.lease);
 	free(c->dir);
 	free(c->rootfs);

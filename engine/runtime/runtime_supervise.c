@@ -44,7 +44,8 @@ static int start(const struct hvc_ctr_supervisor *sup, struct hvc_ctr **c, int *
 		spec = &own;
 	}
 	if (r == 0)
-		r = hvc_ctr_start(spec, c, hint, err);
+		r = sup->restart_id ? hvc_ctr_start_again(sup->restart_id, spec, c, hint, err)
+				    : hvc_ctr_start(spec, c, hint, err);
 	hvc_ctr_spec_free(&own);
 	return r;
 }

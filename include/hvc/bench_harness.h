@@ -309,6 +309,20 @@ int hvc_bench_plot(json_object *results, const char *dir, bool run_gnuplot, char
 int hvc_bench_chart_script(const char *dir, const char *name, const char *title,
 			   const char *settings, const char *plot_cmd, struct hvc_error *err);
 void hvc_bench_chart_render(const char *dir, const char *name, char **failures);
+/* One stacked bar of a start-up phase chart: a backend's phases, each in ms
+ * from the request (any order: the chart sorts them by time). */
+#define HVC_BENCH_PHASES_MAX 24
+struct hvc_bench_phase_bar {
+	const char *backend;
+	const char *phase[HVC_BENCH_PHASES_MAX];
+	double ms[HVC_BENCH_PHASES_MAX];
+	size_t n;
+};
+/* NAME.dat and NAME.gp of a phase chart (one bar per backend with phases,
+ * the first on top, log x axis; drawn by hvc_bench_chart_render). Writes
+ * nothing when no bar has a phase. Shared by the bench and density reports. */
+int hvc_bench_chart_phases(const char *dir, const char *name, const char *title,
+			   struct hvc_bench_phase_bar *bars, size_t n, struct hvc_error *err);
 /* The start-up phases a backend reports (those of its first measured startup
  * sample, ms from the request), borrowed or NULL, and one phase's median over
  * the measured startup samples (NaN when none has it). */

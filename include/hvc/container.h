@@ -242,6 +242,12 @@ struct hvc_ctr_io {
  * *exit_hint when not NULL). Nothing is left behind on failure. */
 int hvc_ctr_start(const struct hvc_ctr_spec *spec, struct hvc_ctr **out, int *exit_hint,
 		  struct hvc_error *err);
+/* `hvc start`: starts the stored, exited container id again with its stored
+ * spec s (hvc_ctr_config_read): the same id, name, upper layer (files it
+ * wrote are kept) and log, new namespaces, cgroup and lease
+ * (engine/runtime/runtime_restart.c). */
+int hvc_ctr_start_again(const char *id, const struct hvc_ctr_spec *s, struct hvc_ctr **out, int *exit_hint,
+			struct hvc_error *err);
 const char *hvc_ctr_id(const struct hvc_ctr *c);
 pid_t hvc_ctr_pid(const struct hvc_ctr *c);
 /* cgroup name ("hvc/<root-tag>-<id>") and the directory of a controller's cgroup
@@ -314,6 +320,24 @@ struct hvc_ctr_exec_opts {
 	bool tty, interactive;
 };
 int hvc_ctr_exec(const char *id, const struct hvc_ctr_exec_opts *o, struct hvc_error *err);
+
+/* `hvc top`: the pids in a running container's cgroup, ascending
+ * (engine/runtime/runtime_top.c); *out malloc'd. */
+int hvc_ctr_pids(const char *id, pid_t **out, size_t *n, struct hvc_error *err);
+
+/* `hvc cp`: copies host_path into the container at ctr_path (to_ctr) or
+ * ctr_path out to host_path (o), with docker cp's rules (into an existing
+ * directory; SRC/. copies the contents; a symlink is copied as one), every
+ * container path resolved inside its root (engine/runtime/runtime_cp.c).
+ * Running: through /proc/PID/root (volumes included); stopped: its overlay
+ * mounted in a private mount namespace. */
+struct hvc_ctr_cp_opts {
+	bool to_ctr;   /* host_path -> ctr_path; else ctr_path -> host_path */
+	bool archive;  /* -a: keep the source's uid/gid (else the copier's; a --userns container's root) */
+	bool follow;   /* -L: follow the source's own symlinks (else copied as symlinks) */
+	const char *ctr_path, *host_path;
+};
+int hvc_ctr_cp(const char *id, const struct hvc_ctr_cp_opts *o, struct hvc_error *err);
 
 /* Resource usage from the container's cgroup. */
 struct hvc_ctr_stats {
@@ -393,6 +417,7 @@ struct hvc_ctr_supervisor {
 	void (*failed)(void *data, int exit_hint, const struct hvc_error *err);
 	void (*started)(void *data, struct hvc_ctr *c); /* may block: the wait starts after */
 	void (*exited)(void *data, int status, const struct hvc_error *err); /* < 0: err */
+	const char *restart_id;   /* `hvc start`: hvc_ctr_start_again(restart_id, spec) */
 };
 /* Forks the supervisor; its pid, or 0 when detached (the intermediate
  * process is reaped here), or -1 with err. */

@@ -137,6 +137,17 @@ int hvc_net_attach_veth(const struct hvc_net_attach_plan *p, pid_t pid, struct h
  * process lives in it: returns its fd (the caller setns()es a child into it
  * and closes it), or -1. */
 int hvc_net_attach_veth_new_ns(const struct hvc_net_attach_plan *p, struct hvc_error *err);
+/* The same in the background, in two steps so that the namespace is made
+ * while the caller takes the lease: start (the bridge's name only) returns
+ * at once, NULL and err when no thread could be made; the thread makes the
+ * namespace, then waits for give (the plan, once the address is known) to
+ * make and configure the veth; join waits and returns the namespace's fd,
+ * or -1 with the attachment's error in err (a job never given a plan is
+ * cancelled by join). Every started job must be joined. */
+struct hvc_net_attach_job;
+struct hvc_net_attach_job *hvc_net_attach_start(const char *bridge, struct hvc_error *err);
+void hvc_net_attach_give(struct hvc_net_attach_job *j, const struct hvc_net_attach_plan *p);
+int hvc_net_attach_join(struct hvc_net_attach_job *j, struct hvc_error *err);
 int hvc_net_link_delete(const char *ifname, struct hvc_error *err);
 /* The host ends of hvc's veths (vh*) attached to bridge (malloc'd strv;
  * none when the bridge is not in this network namespace). */

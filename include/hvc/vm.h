@@ -463,6 +463,28 @@ int hvc_vm_prune(struct hvc_error *err);
 /* QEMU pid of a running domain of the embedded driver (0 when unknown). */
 pid_t hvc_vm_qemu_pid(const char *uri, const char *name);
 
+/* ---------- virsh-style operations (vmdriver/vm_ops.c) ----------------- */
+struct hvc_vm_dominfo {
+	char name[64], hvc_id[13];
+	int id;                /* libvirt's domain id, -1 when not running */
+	char uuid[37];         /* libvirt's VIR_UUID_STRING_BUFLEN */
+	char os_type[16];
+	char state[24];        /* virsh's words: "running", "shut off", ... */
+	unsigned vcpus;
+	double cpu_time_s;
+	uint64_t max_mem_kib, used_mem_kib;
+	bool persistent, autostart;
+	bool from_libvirt;     /* false: only hvc's state files (no domain) */
+	pid_t qemu_pid;
+};
+/* `hvc vm dominfo`: virDomainGetInfo and friends of a detached or stopped
+ * VM; EBUSY for a VM whose foreground `vm run` holds libvirt. */
+int hvc_vm_dominfo(const char *ref, struct hvc_vm_dominfo *out, struct hvc_error *err);
+/* `hvc vm shutdown`: the ACPI power button, up to timeout_s for the guest
+ * to power off (*graceful), then destroy (hvc_vm_stop) what is left. A VM
+ * owned by a foreground `vm run` is stopped through that process. */
+int hvc_vm_shutdown(const char *ref, int timeout_s, bool *graceful, struct hvc_error *err);
+
 /* ---------- host-side metrics (vmdriver/stats.c) ----------------------- */
 struct hvc_vm_procstats {
 	uint64_t rss_bytes, pss_bytes;

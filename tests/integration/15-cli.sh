@@ -113,7 +113,7 @@ err=$("$HVC" inspect --format json no-such-container 2>&1 >/dev/null)
 [ "$(jq -r .code <<<"$err")" = 1 ] && jq -r .error <<<"$err" | grep -q 'no-such-container' ||
 	fail "JSON error: $err"
 expect_status 0 "$HVC" rmi extra:v1
-expect_status 0 "$HVC" images -q
+expect_status 0 "$HVC" images --format '{{.Repository}}:{{.Tag}}'
 [ "$OUT" = busybox:latest ] || fail "rmi left: $OUT"
 ok "images: --format json, {{json .}}, template, table; unknown field and syntax errors; JSON errors; rmi"
 

@@ -1,8 +1,7 @@
 #!/bin/bash
 # The CLI items of issue 18 that came after 15-cli.sh (docs/cli.md, docs/vm.md):
-# --machine microvm refused up front, logs --tail/-t, ps --filter, vm
-# shutdown/dominfo/stats --format json, images -q, start, top and cp (with a
-# hostile symlink inside the container).
+# --machine microvm refused up front, logs --tail/-t, ps --filter. (start,
+# attach, cp, top, images -q, vm shutdown/dominfo/stats: 17-cli-ops.sh.)
 . "$(dirname "$0")/lib.sh"
 
 # --- vm run --machine: only what libvirt here can define --------------------

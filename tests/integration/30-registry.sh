@@ -5,57 +5,17 @@
 # interop both ways with skopeo; and a fault-injecting front
 # (registry_fake.py) for digest mismatch, oversize manifests, 5xx, 429,
 # dropped connections (Range resume), redirect loops, the bearer-token flow,
-# a token service that never answers and a hostile layer tar.
+# a token service that never answers and a hostile layer tar. kill -9 in
+# the middle of a pull or push: 31-registry-faults.sh.
 if [ -z "${HVC_REG_TEST_NETNS:-}" ]; then
 	unshare --net true 2>/dev/null || { echo "skip: cannot create a network namespace"; exit 77; }
 	HVC_REG_TEST_NETNS=1 exec unshare --net bash "$0" "$@"
 fi
 . "$(dirname "$0")/lib.sh"
-HERE=$(cd "$(dirname "$0")" && pwd)
+. "$(dirname "$0")/registry_lib.sh"
 ip link set lo up
-command -v docker-registry >/dev/null || skip "docker-registry not installed (make deps)"
-command -v skopeo >/dev/null || skip "skopeo not installed (make deps)"
-command -v openssl >/dev/null || skip "openssl not installed"
+registry_need_tools
 export HVC_REGISTRY_BACKOFF_MS=50 HVC_REGISTRY_TIMEOUT=3
-
-# start_registry PORT [htpasswd|tls]: a registry with its own storage
-start_registry() {
-	local port=$1 kind=${2:-plain} d="$TEST_TMP/reg$1"
-	mkdir -p "$d/store"
-	{
-		echo "version: 0.1"
-		echo "log: {level: error, accesslog: {disabled: true}}"
-		echo "storage: {filesystem: {rootdirectory: $d/store}, delete: {enabled: true}}"
-		if [ "$kind" = tls ]; then
-			echo "http: {addr: 127.0.0.1:$port, tls: {certificate: $TEST_TMP/ca/srv.crt, key: $TEST_TMP/ca/srv.key}}"
-		else
-			echo "http: {addr: 127.0.0.1:$port}"
-		fi
-		[ "$kind" = htpasswd ] && echo "auth: {htpasswd: {realm: hvc-test, path: $TEST_TMP/htpasswd}}"
-	} >"$d/config.yml"
-	docker-registry serve "$d/config.yml" >"$d/log" 2>&1 &
-	local pid=$!
-	on_exit "kill $pid"
-	for _ in $(seq 100); do
-		bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	fail "registry on $port did not start: $(cat "$d/log")"
-}
-
-# start_fake MODE: the fault-injecting front of the plain registry; sets FAKE
-start_fake() {
-	python3 "$HERE/registry_fake.py" "$1" 5000 >"$TEST_TMP/fake.port" 2>>"$TEST_TMP/fake.err" &
-	local pid=$!
-	on_exit "kill $pid"
-	for _ in $(seq 50); do [ -s "$TEST_TMP/fake.port" ] && break; sleep 0.1; done
-	FAKE="127.0.0.1:$(cat "$TEST_TMP/fake.port")"
-	echo "{\"insecure-registries\":[\"127.0.0.1:5000\",\"$FAKE\"]}" >"$R2/registries.json"
-	FAKE_PID=$pid
-}
-
-# the store's state: index.json's hash, its blobs, no temp files
-store_state() { (cd "$1/images" && sha256sum index.json && ls blobs/sha256 | sort && ls "$1/tmp" 2>/dev/null); }
 
 R1=$HVC_ROOT
 R2=$TEST_TMP/root2
@@ -121,6 +81,25 @@ for ref in sk/bb:oci sk/three:v2s2; do
 	[ "$OUT" = ran ] || fail "run $ref: $OUT"
 done
 ok "skopeo's pushes (OCI and Docker schema 2) pull and run"
+
+# Docker schema 2 keeps its bytes: index.json and image save say so, and
+# skopeo reads the saved archive (same digest); an OCI pull is read by umoci
+want=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' docker://127.0.0.1:5000/sk/three:v2s2)
+python3 - "$R2/images/index.json" "$want" <<'PY' || fail "index.json's descriptor of the Docker schema 2 image"
+import json, sys
+d = [m for m in json.load(open(sys.argv[1]))["manifests"] if m["digest"] == sys.argv[2]]
+sys.exit(0 if d and d[0]["mediaType"] == "application/vnd.docker.distribution.manifest.v2+json" else 1)
+PY
+expect_status 0 env HVC_ROOT="$R2" "$HVC" image save 127.0.0.1:5000/sk/three:v2s2 -o "$TEST_TMP/v2s2.tar"
+sk=$(skopeo inspect --format '{{.Digest}}' "oci-archive:$TEST_TMP/v2s2.tar") ||
+	fail "skopeo cannot read hvc's save of a Docker schema 2 image"
+[ "$sk" = "$want" ] || fail "skopeo reads $sk from the save, want $want"
+if command -v umoci >/dev/null; then
+	umoci unpack --rootless --image "$R2/images:127.0.0.1:5000/t/three:1" "$TEST_TMP/umoci" >/dev/null 2>&1 ||
+		fail "umoci cannot unpack a pulled OCI image from the store"
+	[ "$(cat "$TEST_TMP/umoci/rootfs/data/word")" = layered ] || fail "umoci's unpack lacks /data/word"
+fi
+ok "Docker schema 2: its media type in index.json and in image save; skopeo reads the save; umoci reads an OCI pull"
 
 # an index: linux/amd64 chosen from it, --platform for one it lacks
 arch=$(uname -m | sed 's/x86_64/amd64/; s/aarch64/arm64/')
@@ -210,7 +189,7 @@ HVC_ROOT=$BASE "$HVC" image import --busybox >/dev/null || fail "busybox import"
 fresh_r2() { rm -rf "$R2"; cp -a "$BASE" "$R2"; }
 fault() { # fault MODE STATUS EXPECTED-TEXT PULL-ARGS... (FAKE: the front's host:port)
 	local mode=$1 want=$2 text=$3; shift 3
-	fresh_r2; start_fake "$mode"
+	fresh_r2; start_fake "$mode" "$R2"
 	local before; before=$(store_state "$R2")
 	expect_status "$want" env HVC_ROOT="$R2" "$HVC" pull -q "${@/#FAKE/$FAKE}"
 	[ -n "$text" ] && expect_contains "$OUT" "$text"
@@ -219,8 +198,7 @@ fault() { # fault MODE STATUS EXPECTED-TEXT PULL-ARGS... (FAKE: the front's host
 	fi
 	env HVC_ROOT="$R2" "$HVC" image fsck >/dev/null || fail "$mode: fsck after the fault"
 	curl -s "http://$FAKE/counts" >"$TEST_TMP/counts"
-	kill "$FAKE_PID"
-	wait "$FAKE_PID" 2>/dev/null
+	stop_fake
 	ok "fault $mode: ${text:-recovered}"
 }
 fault mismatch 1 "digest mismatch" FAKE/t/three:1
@@ -238,29 +216,4 @@ grep -q '"ranges"' "$TEST_TMP/counts" || fail "the dropped download was not resu
 ok "reset: resumed with a Range request ($(cat "$TEST_TMP/counts"))"
 fault bearer 1 "hvc login" FAKE/t/three:1
 fault bearer 0 "" --creds alice:s3cret FAKE/t/three:1
-
-# ---- kill -9 in the middle of a pull, then fsck ----
-rm -rf "$R2"; mkdir -p "$R2"; cp "$R1/registries.json" "$R2/"
-env HVC_ROOT="$R2" HVC_REGISTRY_BACKOFF_MS=2000 "$HVC" pull -q 127.0.0.1:5000/t/three:1 >/dev/null 2>&1 &
-pid=$!
-sleep 0.15
-kill -9 $pid 2>/dev/null
-wait $pid 2>/dev/null
-expect_status 0 env HVC_ROOT="$R2" "$HVC" image fsck
-expect_status 0 env HVC_ROOT="$R2" "$HVC" pull -q 127.0.0.1:5000/t/three:1
-[ "$OUT" = "$local_digest" ] || fail "pull after a killed pull: $OUT"
-ok "kill -9 during a pull: fsck clean, the next pull completes"
-
-# ---- kill -9 in the middle of a push: the tag never names a half image ----
-"$HVC" push -q three:1 127.0.0.1:5000/k/three:1 >/dev/null 2>&1 &
-pid=$!
-sleep 0.1
-kill -9 $pid 2>/dev/null
-wait $pid 2>/dev/null
-if sk=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' docker://127.0.0.1:5000/k/three:1 2>/dev/null); then
-	[ "$sk" = "$local_digest" ] || fail "a killed push left the tag on $sk"
-fi
-expect_status 0 "$HVC" image fsck
-expect_status 0 "$HVC" push -q three:1 127.0.0.1:5000/k/three:1
-[ "$OUT" = "$local_digest" ] || fail "push after a killed push: $OUT"
-ok "kill -9 during a push: the tag is absent or whole, fsck clean, the next push completes"
+# kill -9 during a pull or a push: tests/integration/31-registry-faults.sh

@@ -79,7 +79,8 @@ D="$TEST_TMP/sweep"
 expect_status 0 "$B" bench density --backends "$BACKENDS" --steps 1,2 --out "$D" --no-progress \
 	--connect "qemu:///embed?root=$HVC_ROOT/libvirt"
 for f in density.json results.json results.csv report.md density-memory.png density-memory.svg density-memory.gp \
-	density-startup.png density-startup.svg density-startup.gp; do
+	density-startup.png density-startup.svg density-startup.gp \
+	density-phases.png density-phases.svg density-phases.gp density-phases.dat; do
 	[ -s "$D/$f" ] || fail "$f missing or empty"
 done
 python3 - "$D/density.json" "$BACKENDS" <<'PY' || fail "density.json content"
@@ -104,6 +105,28 @@ for name in sys.argv[2].split(","):
           f"slowest READY {b['steps'][1]['slowest_ready_ms']:.0f} ms, fits {b['fits']['expected']}")
 PY
 grep -q "## Fits on this host" "$D/report.md" || fail "report has no 'Fits on this host' section"
+grep -qF "](density-phases.png)" "$D/report.md" || fail "report does not show the phase chart"
+# the phase chart: per backend that ran, segments in time order ending at the
+# median READY of the first step's instances (density.json)
+python3 - "$D/density.json" "$D/density-phases.dat" <<'PY' || fail "density-phases.dat does not match density.json"
+import json, shlex, statistics, sys
+d = json.load(open(sys.argv[1]))
+bars = {}
+for line in open(sys.argv[2]):
+    if line.startswith("#") or not line.strip():
+        continue
+    y, lo, hi, _colour, backend, phase = shlex.split(line)
+    bars.setdefault(backend, []).append((float(lo), float(hi), phase))
+for b in d["backends"]:
+    if not b["available"] or not b.get("steps"):
+        continue
+    segs = bars[b["name"]]
+    assert all(lo < hi for lo, hi, _ in segs), segs
+    assert all(a[1] == b2[0] for a, b2 in zip(segs, segs[1:])), segs
+    ready = statistics.median(i["ready_ms"] for i in b["steps"][0]["instances"] if "ready_ms" in i)
+    assert segs[-1][2] == "READY" and abs(segs[-1][1] - ready) <= 1e-3 * ready, (segs, ready)
+    print(f"  phase chart: {b['name']}: " + ", ".join(f"{p} {hi:.1f} ms" for _, hi, p in segs))
+PY
 expect_status 0 "$B" bench validate "$D"
 cp "$D/report.md" "$TEST_TMP/report.before"
 rm -f "$D"/report.md "$D"/*.png "$D"/*.svg "$D"/*.gp "$D"/results.json

@@ -7,7 +7,10 @@ prints its port on stdout once listening.
 
 usage: registry_fake.py MODE UPSTREAM_PORT
 modes: mismatch bigmanifest 5xx reset 429 429-always forbidden redirect token-hang
-       bearer hostile
+       bearer hostile slow
+slow: blobs are sent, and uploads read, 32 KiB every 20 ms (about 1.6 MB/s),
+so that a test can kill the client in the middle of a transfer; /counts
+says when one started ("blob-started", "upload-started").
 """
 import gzip
 import hashlib
@@ -70,10 +73,36 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
+    def read_body(self, n):
+        if MODE != "slow" or n <= 32768:
+            return self.rfile.read(n)
+        count("upload-started")
+        parts = []
+        while n > 0:
+            parts.append(self.rfile.read(min(n, 32768)))
+            n -= len(parts[-1])
+            time.sleep(0.02)
+        return b"".join(parts)
+
+    def slow_blob(self):
+        status, heads, data = self.forward()
+        if status != 200:
+            return self.reply(status, data, heads)
+        self.send_response(200)
+        for k, v in heads:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        count("blob-started")
+        for i in range(0, len(data), 32768):
+            self.wfile.write(data[i:i + 32768])
+            self.wfile.flush()
+            time.sleep(0.02)
+
     def forward(self):
         """The upstream's answer: (status, headers, body)."""
         n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n) if n else None
+        body = self.read_body(n) if n else None
         hdrs = {k: v for k, v in self.headers.items() if k.lower() not in ("authorization", "range")}
         c = http.client.HTTPConnection("127.0.0.1", UPSTREAM, timeout=30)
         c.request(self.command, self.path, body=body, headers=hdrs)
@@ -93,6 +122,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         blob = "/blobs/sha256:" in self.path and self.command == "GET"
         manifest = "/manifests/" in self.path and self.command == "GET"
         m = MODE
+        if m == "slow" and blob and not self.headers.get("Range"):
+            return self.slow_blob()
         if m == "mismatch" and blob:
             return self.relay(lambda d: bytes([d[0] ^ 0xFF]) + d[1:] if d else d)
         if m == "bigmanifest" and manifest:

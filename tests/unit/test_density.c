@@ -11,15 +11,22 @@
 
 #define MiB (1024.0 * 1024.0)
 
+/* The fit of n points is slope se, intercept ie, R^2 r2e (exactly: 1e-12). */
+static void check_fit(const double *x, const double *y, size_t n, double se, double ie,
+		      double r2e)
+{
+	double s, i, r2;
+	ck_assert_int_eq(hvc_density_fit(x, y, n, &s, &i, &r2), 0);
+	ck_assert_double_eq_tol(s, se, 1e-12);
+	ck_assert_double_eq_tol(i, ie, 1e-12);
+	ck_assert_double_eq_tol(r2, r2e, 1e-12);
+}
+
 START_TEST(fit_exact_line)
 {
 	/* y = 10 + 5 N at N = 1, 2, 4, 8: the line itself, R^2 = 1 */
 	double x[] = {1, 2, 4, 8}, y[] = {15, 20, 30, 50};
-	double s, i, r2;
-	ck_assert_int_eq(hvc_density_fit(x, y, 4, &s, &i, &r2), 0);
-	ck_assert_double_eq_tol(s, 5.0, 1e-12);
-	ck_assert_double_eq_tol(i, 10.0, 1e-12);
-	ck_assert_double_eq_tol(r2, 1.0, 1e-12);
+	check_fit(x, y, 4, 5.0, 10.0, 1.0);
 }
 END_TEST
 
@@ -28,11 +35,7 @@ START_TEST(fit_noisy_points)
 	/* (1,3) (2,5) (3,4): mean x 2, mean y 4; Sxx = 2, Sxy = 1, Syy = 2 ->
 	 * slope 1/2, intercept 4 - 0.5*2 = 3, R^2 = 1/(2*2) = 0.25 */
 	double x[] = {1, 2, 3}, y[] = {3, 5, 4};
-	double s, i, r2;
-	ck_assert_int_eq(hvc_density_fit(x, y, 3, &s, &i, &r2), 0);
-	ck_assert_double_eq_tol(s, 0.5, 1e-12);
-	ck_assert_double_eq_tol(i, 3.0, 1e-12);
-	ck_assert_double_eq_tol(r2, 0.25, 1e-12);
+	check_fit(x, y, 3, 0.5, 3.0, 0.25);
 }
 END_TEST
 
@@ -53,17 +56,24 @@ static const struct hvc_density_cost cost = {
     .measured_max = 8,
 };
 
-START_TEST(estimate_cpu_limited)
+/* The plan of cost c for a 1000 MiB, 4-core target with 10% headroom whose
+ * OS uses what the measured host's did (base_used -1). */
+static void estimate_1000m_4cores(const struct hvc_density_cost *c, struct hvc_density_estimate *e)
 {
-	/* 1000 MiB, 10% headroom -> 900; minus OS 100 and fixed 10 -> 790 MiB / 5 = 158.
-	 * 4 cores * 0.9 = 3.6 cores / 0.25 = 14.4 -> 14: CPU limits. */
 	struct hvc_density_target t = {.host_mem = (uint64_t)(1000 * MiB),
 				       .host_cores = 4,
 				       .headroom_pct = 10,
 				       .base_used = -1};
-	struct hvc_density_estimate e;
 	struct hvc_error err = {0};
-	ck_assert_int_eq(hvc_density_estimate(&cost, &t, &e, &err), 0);
+	ck_assert_int_eq(hvc_density_estimate(c, &t, e, &err), 0);
+}
+
+START_TEST(estimate_cpu_limited)
+{
+	/* 1000 MiB, 10% headroom -> 900; minus OS 100 and fixed 10 -> 790 MiB / 5 = 158.
+	 * 4 cores * 0.9 = 3.6 cores / 0.25 = 14.4 -> 14: CPU limits. */
+	struct hvc_density_estimate e;
+	estimate_1000m_4cores(&cost, &e);
 	ck_assert_double_eq_tol(e.usable_mem, 790 * MiB, 1);
 	ck_assert_double_eq_tol(e.usable_cores, 3.6, 1e-12);
 	ck_assert_int_eq(e.by_memory, 158);
@@ -102,13 +112,8 @@ START_TEST(estimate_negative_intercept_adds_nothing)
 	struct hvc_density_cost c = cost;
 	c.mem_intercept = -50 * MiB;
 	c.cpu_share = 0;
-	struct hvc_density_target t = {.host_mem = (uint64_t)(1000 * MiB),
-				       .host_cores = 4,
-				       .headroom_pct = 10,
-				       .base_used = -1};
 	struct hvc_density_estimate e;
-	struct hvc_error err = {0};
-	ck_assert_int_eq(hvc_density_estimate(&c, &t, &e, &err), 0);
+	estimate_1000m_4cores(&c, &e);
 	ck_assert_int_eq(e.by_memory, 160);
 }
 END_TEST

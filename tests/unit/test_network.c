@@ -373,6 +373,24 @@ START_TEST(exposed_ports)
 }
 END_TEST
 
+/* The background attachment fails where it starts, before any thread or
+ * namespace exists, when the bridge is not there (no root needed: the
+ * lookup is an ioctl); the error names the bridge. */
+START_TEST(attach_start_missing_bridge)
+{
+	struct hvc_net_attach_plan p = {.prefix = 16, .addr = 0x0a580002, .gateway = 0x0a580001};
+	snprintf(p.bridge, sizeof(p.bridge), "hvcnosuchbr0");
+	snprintf(p.host_if, sizeof(p.host_if), "vhtest");
+	snprintf(p.peer_if, sizeof(p.peer_if), "eth0");
+	struct hvc_error err = {0};
+	ck_assert_ptr_null(hvc_net_attach_start(p.bridge, &err));
+	ck_assert_msg(strstr(err.msg, "hvcnosuchbr0") != NULL, "%s", err.msg);
+	hvc_error_clear(&err);
+	ck_assert_int_eq(hvc_net_attach_veth_new_ns(&p, &err), -1);
+	ck_assert_msg(strstr(err.msg, "hvcnosuchbr0") != NULL, "%s", err.msg);
+}
+END_TEST
+
 static Suite *network_suite(void)
 {
 	Suite *s = suite_create("network");
@@ -389,6 +407,7 @@ static Suite *network_suite(void)
 	tcase_add_test(tc, user_networks);
 	tcase_add_test(tc, ctr_network_options);
 	tcase_add_test(tc, exposed_ports);
+	tcase_add_test(tc, attach_start_missing_bridge);
 	suite_add_tcase(s, tc);
 	return s;
 }

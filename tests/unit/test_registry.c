@@ -294,6 +294,64 @@ START_TEST(blob_writer)
 }
 END_TEST
 
+/* The pull's commit/unpack pool (reg_unpack.c): a blob handed over is
+ * committed; a failed prepare fails the pool, later blobs are refused (their
+ * temp files go) and finish returns the prepare's error. */
+static int prepare_ok(void *data, const struct hvc_image **img, struct hvc_error *err)
+{
+	(void)err;
+	*img = data;
+	return 0;
+}
+
+static int prepare_fails(void *data, const struct hvc_image **img, struct hvc_error *err)
+{
+	(void)data;
+	(void)img;
+	return hvc_reg_err(err, EIO, "no manifest here");
+}
+
+static struct hvc_image_blob_writer *writer_of(struct hvc_image_store *s, const char *text,
+					       char digest[HVC_DIGEST_LEN])
+{
+	struct hvc_error err = { 0 };
+	struct hvc_image_blob_writer *w = NULL;
+	hvc_digest_buf(text, strlen(text), digest);
+	ck_assert_int_eq(hvc_image_blob_writer_open(s, digest, &w, &err), 0);
+	ck_assert_int_eq(hvc_image_blob_writer_write(w, text, strlen(text), &err), 0);
+	return w;
+}
+
+START_TEST(unpack_pool)
+{
+	char dir[] = "/tmp/hvc-reg.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	struct hvc_error err = { 0 };
+	_cleanup_image_store_ struct hvc_image_store *s = NULL;
+	ck_assert_int_eq(hvc_image_store_open(dir, &s, &err), 0);
+	ck_assert_int_eq(hvc_image_store_hold(s, &err), 0);
+	_cleanup_free_ char *tmpdir = hvc_path_join(dir, "tmp");
+	struct hvc_image img = { 0 }; /* no layers: a blob is only committed */
+	char d1[HVC_DIGEST_LEN], d2[HVC_DIGEST_LEN];
+	struct hvc_reg_unpacker *u = NULL;
+	ck_assert_int_eq(hvc_reg_unpacker_start(s, prepare_ok, &img, 2, 3, &u), 0);
+	struct hvc_image_blob_writer *w1 = writer_of(s, "first blob", d1);
+	ck_assert_int_eq(hvc_reg_unpacker_add(u, d1, w1, &err), 0);
+	ck_assert_int_eq(hvc_reg_unpacker_finish(u, &err), 0);
+	ck_assert(hvc_image_blob_exists(s, d1, 10));
+	ck_assert_int_eq(hvc_reg_unpacker_start(s, prepare_fails, NULL, 1, 3, &u), 0);
+	struct hvc_image_blob_writer *w = writer_of(s, "second blob", d2);
+	int rc = hvc_reg_unpacker_add(u, d2, w, &err);
+	struct hvc_error fin = { 0 };
+	ck_assert_int_lt(hvc_reg_unpacker_finish(u, &fin), 0);
+	ck_assert_ptr_nonnull(strstr(fin.msg, "no manifest here"));
+	ck_assert(rc == 0 || strstr(err.msg, "no manifest here"));
+	ck_assert(!hvc_image_blob_exists(s, d2, -1));
+	ck_assert_uint_eq(count_dir(tmpdir), 0);
+	hvc_rm_rf(dir, NULL);
+}
+END_TEST
+
 static Suite *registry_suite(void)
 {
 	Suite *s = suite_create("registry");
@@ -307,6 +365,7 @@ static Suite *registry_suite(void)
 	tcase_add_test(t, base64_and_authfile);
 	tcase_add_test(t, pull_policy);
 	tcase_add_test(t, blob_writer);
+	tcase_add_test(t, unpack_pool);
 	suite_add_tcase(s, t);
 	return s;
 }
