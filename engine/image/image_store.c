@@ -118,6 +118,12 @@ void hvc_image_hold_release(struct hvc_image_store *s, bool taken)
 	}
 }
 
+void hvc_image_store_unhold(struct hvc_image_store *s)
+{
+	if (s)
+		hvc_image_hold_release(s, true);
+}
+
 int hvc_image_store_open(const char *root, struct hvc_image_store **out, struct hvc_error *err)
 {
 	struct hvc_image_store *s = calloc(1, sizeof(*s));

@@ -49,12 +49,14 @@ static int sync_network(const struct hvc_net *n, struct hvc_net_lease **all, siz
 	size_t cnt = 0;
 	if (hvc_net_lease_list(n->name, &ls, &cnt, err) < 0)
 		return -1;
-	qsort(ls, cnt, sizeof(*ls), cmp_lease);
+	if (cnt > 1) /* qsort(NULL, 0) is undefined (UBSan: the last lease released) */
+		qsort(ls, cnt, sizeof(*ls), cmp_lease);
 	_cleanup_free_ char *hosts = hvc_net_hosts_render(ls, cnt);
 	_cleanup_free_ char *path = hvc_net_hosts_path(n->name);
 	int r = write_in_place(path, hosts, err);
 	*all = hvc_xrealloc(*all, *n_all + cnt + 1, sizeof(**all));
-	memcpy(*all + *n_all, ls, cnt * sizeof(*ls));
+	if (cnt) /* memcpy from NULL is undefined even for 0 bytes */
+		memcpy(*all + *n_all, ls, cnt * sizeof(*ls));
 	*n_all += cnt;
 	free(ls); /* (the ports moved into *all) */
 	return r;
@@ -80,11 +82,21 @@ static int apply_rules(const struct hvc_net *nets, size_t n, const char *text, b
 	_cleanup_free_ char *cache = hvc_strdup_printf("%s/networks/nft.rules", hvc_root());
 	_cleanup_free_ char *old = NULL;
 	size_t len = 0;
-	if (!force && hvc_read_file(cache, &old, &len, NULL) == 0 && !strcmp(old, text))
+	bool cached = hvc_read_file(cache, &old, &len, NULL) == 0 && !strcmp(old, text);
+	if (cached && !force)
 		return 0;
 	if (hvc_net_nft_apply(text, err) < 0)
 		return -1;
-	return hvc_write_file_atomic(cache, text, strlen(text), 0644, err);
+	if (cached)
+		return 0; /* a forced re-apply (prune) writes nothing: it works on a full disk */
+	/* the cache only saves re-applying: when it cannot be written (disk
+	 * full), none is safer than a stale one, and the rules are in place */
+	struct hvc_error werr = { 0 };
+	if (hvc_write_file_atomic(cache, text, strlen(text), 0644, &werr) < 0) {
+		unlink(cache);
+		hvc_debug("nftables rules applied, not cached: %s", werr.msg);
+	}
+	return 0;
 }
 
 int hvc_net_sync_locked(bool force, struct hvc_error *err)
@@ -94,7 +106,8 @@ int hvc_net_sync_locked(bool force, struct hvc_error *err)
 	struct hvc_net_lease *all = NULL;
 	if (hvc_net_list(&nets, &n, err) < 0)
 		return -1;
-	qsort(nets, n, sizeof(*nets), cmp_net);
+	if (n > 1)
+		qsort(nets, n, sizeof(*nets), cmp_net);
 	int r = 0;
 	for (size_t i = 0; i < n && r == 0; i++)
 		r = sync_network(&nets[i], &all, &n_all, err);
@@ -122,7 +135,8 @@ int hvc_net_sync_lease_locked(const char *net, bool has_ports, struct hvc_error 
 	size_t cnt = 0;
 	if (hvc_net_lease_list(net, &ls, &cnt, err) < 0)
 		return -1;
-	qsort(ls, cnt, sizeof(*ls), cmp_lease);
+	if (cnt > 1) /* qsort(NULL, 0) is undefined (UBSan: the last lease released) */
+		qsort(ls, cnt, sizeof(*ls), cmp_lease);
 	_cleanup_free_ char *hosts = hvc_net_hosts_render(ls, cnt);
 	_cleanup_free_ char *path = hvc_net_hosts_path(net);
 	hvc_net_leases_free(ls, cnt);

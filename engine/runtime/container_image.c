@@ -42,6 +42,11 @@ int hvc_ctr_spec_set_image(struct hvc_ctr_spec *s, const char *ref, char *const 
 	if (hvc_image_store_open(hvc_root(), &store, err) < 0)
 		return -1;
 	hvc_image_store_trust_reads(store);
+	/* held (shared) before the resolve, kept in the spec until the start's
+	 * config.json names the image: an image rm/prune racing this run cannot
+	 * collect the layers it resolved (GC takes the hold exclusively) */
+	if (hvc_image_store_hold(store, err) < 0)
+		goto out;
 	if (hvc_image_resolve(store, ref, &img, err) < 0)
 		goto out;
 	if (hvc_image_lowerdirs(store, img, &dirs, err) < 0)
@@ -56,6 +61,11 @@ int hvc_ctr_spec_set_image(struct hvc_ctr_spec *s, const char *ref, char *const 
 	r = hvc_ctr_spec_apply_image(s, img->config.env, img->config.entrypoint, img->config.cmd,
 				     img->config.workdir, img->config.user, cmd_override,
 				     entrypoint_override, err);
+	if (r == 0) {
+		hvc_image_store_close(s->image_hold);
+		s->image_hold = store;
+		store = NULL;
+	}
 out:
 	hvc_debug("image %s resolved in %.3f ms", ref, hvc_ns_to_ms(hvc_now_ns() - t0));
 	hvc_strv_free(dirs);

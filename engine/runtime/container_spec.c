@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "hvc/container.h"
+#include "hvc/image.h"
 
 void hvc_ctr_spec_init(struct hvc_ctr_spec *s)
 {
@@ -35,6 +36,7 @@ void hvc_ctr_spec_free(struct hvc_ctr_spec *s)
 	}
 	free(s->vols);
 	free(s->limits.cpuset);
+	hvc_image_store_close(s->image_hold);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -27,7 +27,8 @@ struct hvc_ctr {
 	bool tty;
 	int out_r, err_r, in_w, ready_r; /* tty: out_r and in_w are the pty master */
 	int deleter;                     /* --rm: hvc_rt_deleter_start()'s fd, or -1 */
-	int dir_lock;                    /* flock on dir while this process owns the start, or -1 */
+	int dir_lock;                    /* flock on dir while this handle lives (hvc start, cp and rm
+					  * wait for it; not how prune tells a start in progress), or -1 */
 	struct hvc_rt_cgroup cg;
 	struct hvc_ctr_state st;
 	struct hvc_ctr_timings t;
@@ -42,14 +43,22 @@ enum { HVC_RT_USERNS_BASE = 100000, HVC_RT_USERNS_LEN = 65536 };
 int hvc_rt_ctr_identity(struct hvc_ctr *c, const struct hvc_ctr_spec *s, struct hvc_error *err);
 /* containers/<id>/{,upper,work,rootfs} (owned by the mapped root with
  * userns); sets c->dir and c->rootfs, returns the upper and work paths.
- * Removed again when it fails. dir is locked (c->dir_lock) from the moment
- * it exists: see hvc_rt_ctr_start_in_progress. */
+ * Removed again when it fails. Made under hvc_rt_starting_lock (shared),
+ * held until config.json is written: see runtime_starting.c. */
 int hvc_rt_ctr_state_dir(struct hvc_ctr *c, bool userns, char **upper, char **work, struct hvc_error *err);
-/* containers/<id> without state.json belongs to a start still running (its
- * lock is held, or it is in the instant between mkdir and lock), not to one
+/* engine/runtime/runtime_starting.c. containers/<id> without state.json
+ * belongs to a start still running (its config.json names a live starter,
+ * or it has no config.json yet and a start holds .starting), not to one
  * that was killed: prune and reclaim leave it alone. */
 bool hvc_rt_ctr_start_in_progress(const char *dir);
-/* containers/<id>/config.json: the spec, with id, name, hostname, created. */
+/* containers/.starting, flocked with how (LOCK_SH by starts from mkdir to a
+ * complete config.json; LOCK_EX | LOCK_NB by the check above); an fd to
+ * close, or -1. */
+int hvc_rt_starting_lock(int how, struct hvc_error *err);
+/* Adds "starter": {pid, start} (this process) to a config.json object. */
+void hvc_rt_starter_record(json_object *cfg);
+/* containers/<id>/config.json: the spec, with id, name, hostname, created,
+ * starter. */
 int hvc_rt_ctr_write_config(const struct hvc_ctr *c, const struct hvc_ctr_spec *s, struct hvc_error *err);
 
 /* engine/runtime/runtime_net.c: the network, before the clone. prepare:

@@ -6,10 +6,9 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/sendfile.h>
 #include <sys/file.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include "runtime_ctr.h"
 
@@ -114,52 +113,28 @@ static int chown_for_userns(const struct hvc_ctr *c, const char *upper, struct h
 	return 0;
 }
 
-/* The directory is made with mode 0 and given 0700 once this process holds
- * its flock (until the handle is freed or the process dies): a killed start
- * leaves it unlocked with mode 0700, which prune reclaims at once. */
-static int ctr_dir_make_locked(struct hvc_ctr *c)
-{
-	if (mkdir(c->dir, 0) < 0)
-		return -1;
-	c->dir_lock = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (c->dir_lock >= 0 && flock(c->dir_lock, LOCK_EX) == 0 && chmod(c->dir, 0700) == 0)
-		return 0;
-	int e = errno;
-	if (c->dir_lock >= 0)
-		close(c->dir_lock);
-	c->dir_lock = -1;
-	rmdir(c->dir);
-	errno = e;
-	return -1;
-}
-
-bool hvc_rt_ctr_start_in_progress(const char *dir)
-{
-	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	struct stat sb;
-	if (fd < 0 || fstat(fd, &sb) < 0)
-		return false;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-		return errno == EWOULDBLOCK;
-	/* mode 0: between mkdir and flock, or killed there (then old) */
-	return (sb.st_mode & 07777) == 0 && time(NULL) - sb.st_mtime < 30;
-}
-
 /* Plain mkdirs, no fsync: a crash loses a container that was never going
  * to survive it anyway. */
 int hvc_rt_ctr_state_dir(struct hvc_ctr *c, bool userns, char **upper_out, char **work_out, struct hvc_error *err)
 {
 	c->dir = hvc_rt_ctr_dir(c->id);
 	c->rootfs = hvc_path_join(c->dir, "rootfs");
-	int made = ctr_dir_make_locked(c);
+	int made = mkdir(c->dir, 0700);
 	if (made < 0 && errno == ENOENT) {
 		_cleanup_free_ char *root = hvc_ctr_dir_root();
 		if (hvc_mkdir_p(root, 0700, err) < 0)
 			return -1;
-		made = ctr_dir_make_locked(c);
+		made = mkdir(c->dir, 0700);
 	}
 	if (made < 0)
 		return hvc_err(err, errno, "create `%s`", c->dir);
+	/* held while the handle lives: hvc start, cp and rm of this container wait */
+	c->dir_lock = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->dir_lock < 0 || flock(c->dir_lock, LOCK_EX) < 0) {
+		int e = errno;
+		rmdir(c->dir);
+		return hvc_err(err, e, "lock `%s`", c->dir);
+	}
 	_cleanup_free_ char *upper = hvc_path_join(c->dir, "upper");
 	_cleanup_free_ char *work = hvc_path_join(c->dir, "work");
 	int r = 0;
@@ -186,6 +161,7 @@ int hvc_rt_ctr_write_config(const struct hvc_ctr *c, const struct hvc_ctr_spec *
 	hvc_json_add_string(cfg, "hostname", c->hostname);
 	char now[32];
 	hvc_json_add_string(cfg, "created", hvc_wall_iso8601(now, sizeof(now)));
+	hvc_rt_starter_record(cfg);
 	_cleanup_free_ char *p = hvc_path_join(c->dir, "config.json");
 	const char *txt = json_object_to_json_string_ext(cfg, JSON_C_TO_STRING_PLAIN);
 	return hvc_write_file(p, txt, strlen(txt), 0644, err);

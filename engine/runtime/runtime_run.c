@@ -23,12 +23,14 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
+#include "hvc/image.h"
 #include "runtime_child.h"
 
 /* Everything a start holds until it has succeeded or been undone. */
@@ -77,16 +79,27 @@ static int check_spec(const struct hvc_ctr_spec *s, struct hvc_error *err)
 
 static int prepare_state(struct start *x, struct hvc_error *err)
 {
-	if (x->reuse_id) /* its name, dir and upper stay its own: never undone */
+	if (x->reuse_id) { /* its name, dir and upper stay its own: never undone */
+		hvc_image_store_unhold(x->s->image_hold); /* its config.json names the image */
 		return hvc_rt_ctr_reuse_state(x->c, x->reuse_id, x->s, &x->upper, &x->work, err);
+	}
 	if (hvc_rt_ctr_identity(x->c, x->s, err) < 0)
 		return -1;
 	x->name_taken = true;
-	if (hvc_rt_ctr_state_dir(x->c, x->s->userns, &x->upper, &x->work, err) < 0)
+	/* from the mkdir to a complete config.json (runtime_starting.c) */
+	int lk = hvc_rt_starting_lock(LOCK_SH, err);
+	if (lk < 0)
 		return -1;
-	x->dir_made = true;
-	HVC_TRACE("state", "container %s (%s), state in `%s`", x->c->id, x->c->name, x->c->dir);
-	return hvc_rt_ctr_write_config(x->c, x->s, err);
+	int r = hvc_rt_ctr_state_dir(x->c, x->s->userns, &x->upper, &x->work, err);
+	x->dir_made = r == 0;
+	if (r == 0) {
+		HVC_TRACE("state", "container %s (%s), state in `%s`", x->c->id, x->c->name, x->c->dir);
+		r = hvc_rt_ctr_write_config(x->c, x->s, err);
+	}
+	close(lk);
+	/* config.json names the image now (or the start fails): GC may run */
+	hvc_image_store_unhold(x->s->image_hold);
+	return r;
 }
 
 static int prepare_seccomp(struct start *x, struct hvc_error *err)

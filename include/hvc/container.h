@@ -12,6 +12,8 @@
 #include "hvc/network.h"
 #include "hvc/util.h"
 
+struct hvc_image_store;
+
 #define HVC_CTR_ID_LEN 64
 
 /* none: a namespace with lo only; host: the host's; bridge: a namespace
@@ -58,6 +60,10 @@ struct hvc_ctr_spec {
 	struct hvc_ctr_volume *vols;
 	size_t n_vols;
 	struct hvc_ctr_limits limits;
+	/* the image store, its hold taken (shared) by hvc_ctr_spec_set_image so
+	 * that no GC deletes the image's layers before the start's config.json
+	 * names the image; the start gives the hold back then; freed with the spec */
+	struct hvc_image_store *image_hold;
 };
 
 /* ---------- spec (engine/runtime/container_spec.c) ------------------------------ */

@@ -116,6 +116,9 @@ char *hvc_image_blob_path(struct hvc_image_store *s, const char *digest);
 int hvc_image_store_lock(struct hvc_image_store *s, struct hvc_error *err);
 void hvc_image_store_unlock(struct hvc_image_store *s);
 int hvc_image_store_hold(struct hvc_image_store *s, struct hvc_error *err);
+/* Gives the hold back before close (a run holds it from resolving its image
+ * until its config.json names the image; NULL: nothing). */
+void hvc_image_store_unhold(struct hvc_image_store *s);
 
 /* Digests (OpenSSL EVP). */
 bool hvc_digest_valid(const char *digest); /* "sha256:" + 64 lowercase hex */

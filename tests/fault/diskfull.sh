@@ -10,23 +10,11 @@
 # Usage: diskfull.sh   (root; prints one line per case, exits 1 on a failure)
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-HVC=${HVC_BIN:-$HERE/../../bin/hvc}
-export HVC_GUEST_DIR=${HVC_GUEST_DIR:-$(dirname "$HVC")}
-WORK=$(mktemp -d /tmp/hvc-diskfull.XXXXXX)
-export HVC_ROOT=$WORK/root
-TOKEN=hvcdiskfull$$
 . "$HERE/lib.sh"
+fault_setup diskfull
 SIZE_MB=${DISKFULL_MB:-64}
 mkdir -p "$HVC_ROOT"
-cleanup() {
-	for d in "$HVC_ROOT"/containers/*/; do
-		[ -d "$d" ] && "$HVC" rm -f "$(basename "$d")" >/dev/null 2>&1
-	done
-	"$HVC" system prune -a >/dev/null 2>&1
-	umount "$HVC_ROOT" 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+fault_cleanup_late() { umount "$HVC_ROOT" 2>/dev/null; }
 mount -t tmpfs -o size=${SIZE_MB}m hvc-diskfull "$HVC_ROOT" || { echo "skip: cannot mount a tmpfs here"; exit 77; }
 failures=0
 bad() { echo "FAIL: $*"; failures=$((failures + 1)); }
@@ -43,9 +31,7 @@ blobs() { find "$HVC_ROOT/images/blobs" -type f | sort; }
 
 # after CASE: prune, then nothing may be left
 after() {
-	for d in "$HVC_ROOT"/containers/*/; do
-		[ -d "$d" ] && "$HVC" rm -f "$(basename "$d")" >/dev/null 2>&1
-	done
+	rm_containers
 	"$HVC" system prune >/dev/null 2>&1 || bad "$1: system prune failed on a full disk"
 	local out n=0
 	out=$(leaks_mounts; leaks_cgroups; leaks_procs; leaks_temp; store_ok) || n=1

@@ -18,22 +18,10 @@ set -u
 ITER=${1:-200}
 VM_EVERY=${2:-25}
 HERE=$(cd "$(dirname "$0")" && pwd)
-HVC=${HVC_BIN:-$HERE/../../bin/hvc}
-export HVC_GUEST_DIR=${HVC_GUEST_DIR:-$(dirname "$HVC")}
-WORK=$(mktemp -d /tmp/hvc-fault.XXXXXX)
-export HVC_ROOT=$WORK/root
-TOKEN=hvcfault$$
 . "$HERE/lib.sh"
+fault_setup fault
 target=""
-cleanup() {
-	[ -n "$target" ] && "$HVC" rm -f "$target" >/dev/null 2>&1
-	for d in "$HVC_ROOT"/containers/*/; do
-		[ -d "$d" ] && "$HVC" rm -f "$(basename "$d")" >/dev/null 2>&1
-	done
-	"$HVC" system prune -a >/dev/null 2>&1
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+fault_cleanup_extra() { [ -n "$target" ] && "$HVC" rm -f "$target" >/dev/null 2>&1; }
 die() { echo "fault: $*" >&2; exit 1; }
 
 # ---- set-up: an image, a build context, an import source, an archive ----
@@ -92,12 +80,7 @@ phase_of() {
 }
 
 cleanup_iteration() {
-	for d in "$HVC_ROOT"/containers/*/; do
-		[ -d "$d" ] || continue
-		local id
-		id=$(basename "$d")
-		[ "$id" = "$target" ] || "$HVC" rm -f "$id" >/dev/null 2>&1
-	done
+	rm_containers "$target"
 	"$HVC" system prune >/dev/null 2>&1 || echo "leak: system prune failed"
 }
 

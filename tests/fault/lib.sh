@@ -1,8 +1,41 @@
-# Sourced by tests/fault/*.sh and tests/load/*.sh: the leak checks every
-# fault and load loop runs after `hvc system prune`, against one HVC_ROOT.
-# Needs: HVC (the binary), HVC_ROOT, TOKEN (a word every command these loops
-# start carries in its argv, so their processes can be found in any namespace).
-# Each check prints one line per leak found and returns the number found.
+# Sourced by tests/fault/*.sh and tests/load/*.sh: their common set-up
+# (fault_setup) and the leak checks every fault and load loop runs after
+# `hvc system prune`, against one HVC_ROOT. The checks need: HVC (the
+# binary), HVC_ROOT, TOKEN (a word every command these loops start carries in
+# its argv, so their processes can be found in any namespace). Each check
+# prints one line per leak found and returns the number found.
+_fault_lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# fault_setup NAME: HVC (HVC_BIN, or the tree's bin/hvc), HVC_GUEST_DIR, a
+# private WORK directory (/tmp/hvc-NAME.*) with HVC_ROOT=$WORK/root, TOKEN
+# (hvcNAME<pid>), and an EXIT trap: fault_cleanup_extra (when the script
+# defines one), every container removed, `system prune -a`, WORK deleted.
+fault_setup() {
+	HVC=${HVC_BIN:-$_fault_lib_dir/../../bin/hvc}
+	export HVC_GUEST_DIR=${HVC_GUEST_DIR:-$(dirname "$HVC")}
+	WORK=$(mktemp -d "/tmp/hvc-$1.XXXXXX")
+	export HVC_ROOT=$WORK/root
+	TOKEN=hvc$1$$
+	trap fault_cleanup EXIT
+}
+
+fault_cleanup() {
+	declare -F fault_cleanup_extra >/dev/null && fault_cleanup_extra
+	rm_containers
+	"$HVC" system prune -a >/dev/null 2>&1
+	declare -F fault_cleanup_late >/dev/null && fault_cleanup_late
+	rm -rf "$WORK"
+}
+
+# rm_containers [KEEP_ID]: `hvc rm -f` of every container of this root but KEEP_ID.
+rm_containers() {
+	local d id
+	for d in "$HVC_ROOT"/containers/*/; do
+		[ -d "$d" ] || continue
+		id=$(basename "$d")
+		[ "$id" = "${1:-}" ] || "$HVC" rm -f "$id" >/dev/null 2>&1
+	done
+}
 
 # The cgroup name prefix of this root's containers (engine/runtime/
 # container_state.c: hvc/<FNV-1a of realpath(root)>-<id>).

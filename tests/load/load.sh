@@ -18,22 +18,10 @@ ROUNDS=${2:-3}
 BUILDS=${3:-50}
 RACES=${4:-20}
 HERE=$(cd "$(dirname "$0")" && pwd)
-HVC=${HVC_BIN:-$HERE/../../bin/hvc}
-export HVC_GUEST_DIR=${HVC_GUEST_DIR:-$(dirname "$HVC")}
-WORK=$(mktemp -d /tmp/hvc-load.XXXXXX)
-export HVC_ROOT=$WORK/root
-TOKEN=hvcload$$
+. "$HERE/../fault/lib.sh"
+fault_setup load
 export ASAN_OPTIONS="log_path=$WORK/san.asan:detect_leaks=1"
 export UBSAN_OPTIONS="log_path=$WORK/san.ubsan:print_stacktrace=1"
-. "$HERE/../fault/lib.sh"
-cleanup() {
-	for d in "$HVC_ROOT"/containers/*/; do
-		[ -d "$d" ] && "$HVC" rm -f "$(basename "$d")" >/dev/null 2>&1
-	done
-	"$HVC" system prune -a >/dev/null 2>&1
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
 failures=0 leaks=0 refusals=0
 mkdir -p "$WORK/out"
 
@@ -50,6 +38,15 @@ check() {
 		sed 's/^/    /' <<<"$out" | head -20
 		leaks=$((leaks + n))
 	fi
+}
+
+# san_scan TEXT: a sanitizer report printed on stderr (UBSan's go there
+# under an ASan+UBSan build even with log_path set) counts like a file
+san_stderr=0
+san_scan() {
+	grep -qE 'runtime error:|ERROR: (Address|Leak)Sanitizer' <<<"$1" || return 0
+	san_stderr=$((san_stderr + 1))
+	echo "load: sanitizer report on stderr:"; grep -m3 -E 'runtime error:|Sanitizer|#[0-3] ' <<<"$1" | sed 's/^/    /'
 }
 
 # outcome FILE RC REFUSAL_RE: counts a failure unless rc is 0 or the output is a clear refusal
@@ -74,6 +71,7 @@ wait_all() {
 	local p rc
 	for p in "${!jobfile[@]}"; do
 		wait "$p"; rc=$?
+		san_scan "$(cat "${jobfile[$p]}")"
 		outcome "${jobfile[$p]}" "$rc" "$1"
 		rm -f "${jobfile[$p]}"
 		unset "jobfile[$p]"
@@ -110,6 +108,7 @@ secs=$(awk -v s="$s" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
 n=$("$HVC" images -q 2>/dev/null | sort -u | wc -l)
 for i in $(seq 1 "$BUILDS"); do
 	out=$("$HVC" run --rm "load-b$i" cat /shared 2>&1)
+	san_scan "$out"
 	[ "$out" = shared ] || { failures=$((failures + 1)); echo "load: load-b$i does not run: $out"; }
 done
 check builds
@@ -130,7 +129,7 @@ done
 check races
 echo "load: races: $RACES rounds of 6 runs vs image rm + image prune -a; failures $((failures - f0)), clear refusals $((refusals - r0)), leaks $((leaks - l0))"
 
-san=0
+san=$san_stderr
 for f in "$WORK"/san.*; do
 	[ -e "$f" ] || continue
 	san=$((san + 1))

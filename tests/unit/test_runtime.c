@@ -9,10 +9,15 @@
 #include <seccomp.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "hvc/container.h"
 #include "check_main.h"
 #include "../../engine/runtime/runtime_internal.h"
+#include "../../engine/runtime/runtime_ctr.h"
 
 static char *V_ep[] = { "/entry", "--flag", NULL };
 static char *V_cmd[] = { "serve", NULL };
@@ -461,6 +466,74 @@ START_TEST(id_prefix_lookup)
 }
 END_TEST
 
+/* prune's test for a start in progress (engine/runtime/runtime_starting.c):
+ * a complete config.json counts while the starter it names lives; none, or
+ * a half-written one, means killed — unless a start holds .starting (then
+ * it may be this one: left alone, without waiting). */
+static void put_config(const char *path, json_object *o)
+{
+	const char *txt = json_object_to_json_string(o);
+	ck_assert_int_eq(hvc_write_file(path, txt, strlen(txt), 0644, NULL), 0);
+}
+
+START_TEST(start_in_progress)
+{
+	char root[] = "/tmp/hvc-unit-starting.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(root));
+	hvc_set_root(root);
+	_cleanup_free_ char *dir = hvc_strdup_printf("%s/containers/%064d", root, 0);
+	_cleanup_free_ char *cfg = hvc_path_join(dir, "config.json");
+	ck_assert_int_eq(hvc_mkdir_p(dir, 0700, NULL), 0);
+	ck_assert(!hvc_rt_ctr_start_in_progress(dir)); /* no config.json, nobody starting */
+	ck_assert_int_eq(hvc_write_file(cfg, "{\"id\":", 7, 0644, NULL), 0);
+	ck_assert(!hvc_rt_ctr_start_in_progress(dir)); /* half-written */
+	_cleanup_json_ json_object *o = json_object_new_object();
+	put_config(cfg, o);
+	ck_assert(!hvc_rt_ctr_start_in_progress(dir)); /* written before starters were recorded */
+	hvc_rt_starter_record(o);
+	put_config(cfg, o);
+	ck_assert(hvc_rt_ctr_start_in_progress(dir)); /* this process: alive */
+	pid_t dead = fork();
+	if (dead == 0)
+		_exit(0);
+	waitpid(dead, NULL, 0);
+	json_object *st = hvc_json_get(o, "starter");
+	hvc_json_add_int(st, "pid", dead);
+	put_config(cfg, o);
+	ck_assert(!hvc_rt_ctr_start_in_progress(dir)); /* its starter died */
+	/* a start between its mkdir and its config.json */
+	unlink(cfg);
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	pid_t starter = fork();
+	if (starter == 0) {
+		int lk = hvc_rt_starting_lock(LOCK_SH, NULL);
+		if (write(p[1], "L", 1) != 1 || lk < 0)
+			_exit(1);
+		usleep(300 * 1000);
+		json_object *mine = json_object_new_object();
+		hvc_rt_starter_record(mine);
+		put_config(cfg, mine);
+		close(lk);
+		if (write(p[1], "C", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	char c;
+	ck_assert_int_eq(read(p[0], &c, 1), 1);
+	ck_assert(hvc_rt_ctr_start_in_progress(dir)); /* between its mkdir and config: left alone */
+	ck_assert_int_eq(read(p[0], &c, 1), 1);
+	ck_assert(hvc_rt_ctr_start_in_progress(dir)); /* its config names it, alive */
+	kill(starter, SIGKILL);
+	waitpid(starter, NULL, 0);
+	ck_assert(!hvc_rt_ctr_start_in_progress(dir)); /* killed after its config */
+	close(p[0]);
+	close(p[1]);
+	hvc_rm_rf(root, NULL);
+}
+END_TEST
+
 START_TEST(spec_json_roundtrip)
 {
 	struct hvc_error err = { 0 };
@@ -516,6 +589,7 @@ static Suite *runtime_suite(void)
 	tcase_add_test(tc, detach_keys);
 	tcase_add_test(tc, id_prefix_lookup);
 	tcase_add_test(tc, spec_json_roundtrip);
+	tcase_add_test(tc, start_in_progress);
 	suite_add_tcase(s, tc);
 	return s;
 }
