@@ -13,10 +13,10 @@ set linetype 4 lc rgb '#e15759'
 set linetype 5 lc rgb '#76b7b2'
 set linetype 6 lc rgb '#b07aa1'
 set title "Start-up phases per backend (medians; each segment ends at its phase; log scale)" font ',13'
-set label 1 '2.16 ms' at 2.15874, 3 left offset 0.5,0 font ',9'
-set label 2 '14.4 ms' at 14.3994, 2 left offset 0.5,0 font ',9'
-set label 3 '2629 ms' at 2628.61, 1 left offset 0.5,0 font ',9'
-set label 4 '61.0 ms' at 61.0115, 0 left offset 0.5,0 font ',9'
+set label 1 '2.58 ms' at 2.57948, 3 left offset 0.5,0 font ',9'
+set label 2 '17.2 ms' at 17.2494, 2 left offset 0.5,0 font ',9'
+set label 3 '2032 ms' at 2032.42, 1 left offset 0.5,0 font ',9'
+set label 4 '61.6 ms' at 61.5899, 0 left offset 0.5,0 font ',9'
 set ytics ('native' 3, 'container' 2, 'vm' 1, 'runc' 0)
 set logscale x
 set xrange [0.1:*]
