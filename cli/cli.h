@@ -53,6 +53,9 @@ int hvc_cli_bad_option(int status);
 /* A command without options: -h/--help prints usage and returns 0, a flag is
  * a bad option (2), -1 to go on with the operands from optind. */
 int hvc_cli_parse_none(int argc, char **argv, const char *usage);
+/* A -t SECS argument: a whole number 0..max into *out, 0; otherwise prints
+ * "hvc: CMD: -t \"x\": not a number of seconds" and returns HVC_EXIT_USAGE. */
+int hvc_cli_parse_seconds(const char *cmd, const char *s, long max, int *out);
 /* The command as typed ("image ls"), recorded by hvc_cli_dispatch(). */
 void hvc_cli_set_cmd_path(const char *group, const char *name);
 const char *hvc_cli_cmd_path(void);

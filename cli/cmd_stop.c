@@ -11,14 +11,10 @@ int hvc_cmd_stop(int argc, char **argv)
 	int t = 10, c;
 	while ((c = hvc_cli_getopt(argc, argv, "t:h", opts)) != -1) {
 		switch (c) {
-		case 't': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 0 || v > 86400)
-				return hvc_cli_usage_error("stop", "-t \"%s\": not a number of seconds", optarg);
-			t = (int)v;
+		case 't':
+			if (hvc_cli_parse_seconds("stop", optarg, 86400, &t))
+				return HVC_EXIT_USAGE;
 			break;
-		}
 		case 'h': printf("Usage: hvc stop [-t SECS] CONTAINER...\n"); return 0;
 		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
 		}

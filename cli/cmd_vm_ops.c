@@ -14,14 +14,10 @@ int hvc_cmd_vm_shutdown(int argc, char **argv)
 	int t = 10, c;
 	while ((c = hvc_cli_getopt(argc, argv, "t:h", opts)) != -1) {
 		switch (c) {
-		case 't': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || !*optarg || v < 0 || v > 3600)
-				return hvc_cli_usage_error("vm shutdown", "-t \"%s\": not a number of seconds", optarg);
-			t = (int)v;
+		case 't':
+			if (hvc_cli_parse_seconds("vm shutdown", optarg, 3600, &t))
+				return HVC_EXIT_USAGE;
 			break;
-		}
 		case 'h':
 			printf("Usage: hvc vm shutdown [-t SECS] NAME...\n"
 			       "Press ctrl-alt-del in the VM: hvc-init sends SIGTERM to the command (SIGKILL at a\n"

@@ -6,6 +6,7 @@
  * Also here: the unknown-command hint ("did you mean"), `--format json`
  * errors as JSON, and -h/--help for commands that take no options. */
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cli.h"
 
@@ -202,4 +203,14 @@ int hvc_cli_unknown_command(const char *group, const struct hvc_cli_cmd *table, 
 		snprintf(msg, sizeof(msg), "unknown command \"%s\"%s%s", name, hint, n ? "?" : "");
 	hvc_cli_print_error(group, msg, group ? group : "", HVC_EXIT_USAGE);
 	return HVC_EXIT_USAGE;
+}
+
+int hvc_cli_parse_seconds(const char *cmd, const char *s, long max, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (*end || !*s || v < 0 || v > max)
+		return hvc_cli_usage_error(cmd, "-t \"%s\": not a number of seconds", s);
+	*out = (int)v;
+	return 0;
 }
