@@ -40,23 +40,6 @@ int hvc_cli_dispatch(const char *group, const struct hvc_cli_cmd *table, int arg
 	return hvc_cli_unknown_command(group, table, argv[0]);
 }
 
-int hvc_cli_fail(const char *what, const struct hvc_error *err, int status)
-{
-	hvc_cli_print_error(what, err && err->msg[0] ? err->msg : "failed", NULL, status);
-	return status;
-}
-
-int hvc_cli_usage_error(const char *what, const char *fmt, ...)
-{
-	va_list ap;
-	char msg[1024];
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	hvc_cli_print_error(what, msg, what, HVC_EXIT_USAGE);
-	return HVC_EXIT_USAGE;
-}
-
 void hvc_cli_getopt_reset(void)
 {
 	optind = 0; /* GNU: 0 re-initialises getopt's internal state */

@@ -6,6 +6,8 @@
  * Also here: the unknown-command hint ("did you mean"), `--format json`
  * errors as JSON, and -h/--help for commands that take no options. */
 #include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
@@ -202,6 +204,23 @@ int hvc_cli_unknown_command(const char *group, const struct hvc_cli_cmd *table, 
 	else
 		snprintf(msg, sizeof(msg), "unknown command \"%s\"%s%s", name, hint, n ? "?" : "");
 	hvc_cli_print_error(group, msg, group ? group : "", HVC_EXIT_USAGE);
+	return HVC_EXIT_USAGE;
+}
+
+int hvc_cli_fail(const char *what, const struct hvc_error *err, int status)
+{
+	hvc_cli_print_error(what, err && err->msg[0] ? err->msg : "failed", NULL, status);
+	return status;
+}
+
+int hvc_cli_usage_error(const char *what, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[1024];
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	hvc_cli_print_error(what, msg, what, HVC_EXIT_USAGE);
 	return HVC_EXIT_USAGE;
 }
 
