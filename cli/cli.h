@@ -53,6 +53,8 @@ int hvc_cli_bad_option(int status);
 /* A command without options: -h/--help prints usage and returns 0, a flag is
  * a bad option (2), -1 to go on with the operands from optind. */
 int hvc_cli_parse_none(int argc, char **argv, const char *usage);
+/* The same for a command whose only option is -f/--format FORMAT (into *format). */
+int hvc_cli_parse_format(int argc, char **argv, const char *usage, const char **format);
 /* A -t SECS argument: a whole number 0..max into *out, 0; otherwise prints
  * "hvc: CMD: -t \"x\": not a number of seconds" and returns HVC_EXIT_USAGE. */
 int hvc_cli_parse_seconds(const char *cmd, const char *s, long max, int *out);

@@ -24,15 +24,13 @@ static const struct hvc_fmt_field inspect_fields[] = {
 	{ NULL, NULL },
 };
 
-static void usage(void)
-{
-	printf("Usage: hvc inspect [-f FORMAT] CONTAINER...\n"
-	       "Print containers' config and state as JSON: docker's keys, the keys every inspect\n"
-	       "shares (Kind Id Name Created Image State), and hvc's own record under Hvc.\n\n"
-	       "  -f, --format F   json, or a template such as '{{.State.Status}}' or '{{.Id}} {{.Config.Cmd}}'\n"
-	       "                   fields: Kind Id Name Created Path Args Image ImageDigest State Config\n"
-	       "                   HostConfig NetworkSettings Hvc (docs/cli.md lists their keys)\n");
-}
+static const char usage_text[] =
+	"Usage: hvc inspect [-f FORMAT] CONTAINER...\n"
+	"Print containers' config and state as JSON: docker's keys, the keys every inspect\n"
+	"shares (Kind Id Name Created Image State), and hvc's own record under Hvc.\n\n"
+	"  -f, --format F   json, or a template such as '{{.State.Status}}' or '{{.Id}} {{.Config.Cmd}}'\n"
+	"                   fields: Kind Id Name Created Path Args Image ImageDigest State Config\n"
+	"                   HostConfig NetworkSettings Hvc (docs/cli.md lists their keys)\n";
 
 /* dst[to] = src[from] (shared reference), when src has it. */
 static void copy_key(json_object *dst, const char *to, json_object *src, const char *from)
@@ -126,18 +124,10 @@ static json_object *record(const char *ref, struct hvc_error *err)
 
 int hvc_cmd_inspect(int argc, char **argv)
 {
-	static const struct option opts[] = { { "format", required_argument, NULL, 'f' },
-					      { "help", no_argument, NULL, 'h' },
-					      { NULL, 0, NULL, 0 } };
 	const char *format = NULL;
-	int c;
-	while ((c = hvc_cli_getopt(argc, argv, "f:h", opts)) != -1) {
-		switch (c) {
-		case 'f': format = optarg; hvc_cli_set_format(optarg); break;
-		case 'h': usage(); return 0;
-		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
-		}
-	}
+	int prc = hvc_cli_parse_format(argc, argv, usage_text, &format);
+	if (prc >= 0)
+		return prc;
 	if (optind >= argc)
 		return hvc_cli_usage_error("inspect", "a container is required");
 	struct hvc_error err = { 0 };

@@ -102,24 +102,16 @@ static json_object *proc_row(pid_t pid, double uptime_s, time_t boot)
 
 int hvc_cmd_top(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'F' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
-	};
 	const char *format = NULL;
-	int c;
-	while ((c = hvc_cli_getopt(argc, argv, "h", opts)) != -1) {
-		switch (c) {
-		case 'F': format = optarg; hvc_cli_set_format(optarg); break;
-		case 'h':
-			printf("Usage: hvc top [--format FORMAT] CONTAINER\n"
-			       "The processes of a running container (its cgroup, hvc exec's included),\n"
-			       "with host pids, in ps -ef's columns.\n\n"
-			       "  --format F   json, table [TEMPLATE] or a template such as '{{.PID}} {{.CMD}}'\n"
-			       "               fields: UID PID PPID C STIME TTY TIME CMD\n");
-			return 0;
-		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
-		}
-	}
+	int prc = hvc_cli_parse_format(argc, argv,
+					 "Usage: hvc top [--format FORMAT] CONTAINER\n"
+					 "The processes of a running container (its cgroup, hvc exec's included),\n"
+					 "with host pids, in ps -ef's columns.\n\n"
+					 "  --format F   json, table [TEMPLATE] or a template such as '{{.PID}} {{.CMD}}'\n"
+					 "               fields: UID PID PPID C STIME TTY TIME CMD\n",
+					 &format);
+	if (prc >= 0)
+		return prc;
 	if (optind + 1 != argc)
 		return hvc_cli_usage_error("top", "exactly one container expected (ps options are not taken)");
 	struct hvc_error err = { 0 };

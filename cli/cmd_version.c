@@ -69,24 +69,16 @@ static void print_plain(json_object *o)
 
 int hvc_cmd_version(int argc, char **argv)
 {
-	static const struct option opts[] = { { "format", required_argument, NULL, 'f' },
-					      { "help", no_argument, NULL, 'h' },
-					      { NULL, 0, NULL, 0 } };
 	const char *format = NULL;
-	int c;
-	while ((c = hvc_cli_getopt(argc, argv, "f:h", opts)) != -1) {
-		switch (c) {
-		case 'f': format = optarg; hvc_cli_set_format(optarg); break;
-		case 'h':
-			printf("Usage: hvc version [-f|--format FORMAT]\n"
-			       "hvc's version and git revision, and the kernel, libvirt, QEMU, libseccomp,\n"
-			       "runc and crun it finds (\"not found\" when absent).\n\n"
-			       "  -f, --format F   json (one object), or a template such as '{{.Version}} {{.Qemu}}'\n"
-			       "                   fields: Version GitRevision Kernel Libvirt Qemu Libseccomp Runc Crun\n");
-			return 0;
-		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
-		}
-	}
+	int prc = hvc_cli_parse_format(argc, argv,
+					 "Usage: hvc version [-f|--format FORMAT]\n"
+					 "hvc's version and git revision, and the kernel, libvirt, QEMU, libseccomp,\n"
+					 "runc and crun it finds (\"not found\" when absent).\n\n"
+					 "  -f, --format F   json (one object), or a template such as '{{.Version}} {{.Qemu}}'\n"
+					 "                   fields: Version GitRevision Kernel Libvirt Qemu Libseccomp Runc Crun\n",
+					 &format);
+	if (prc >= 0)
+		return prc;
 	if (optind < argc)
 		return hvc_cli_usage_error("version", "unexpected argument \"%s\"", argv[optind]);
 	struct hvc_error err = { 0 };

@@ -555,23 +555,15 @@ static json_object *vm_view(const struct hvc_vm_info *v, json_object *rec)
 
 static int cmd_inspect(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
-	};
 	const char *format = NULL;
-	int c;
-	while ((c = hvc_cli_getopt(argc, argv, "f:h", opts)) != -1) {
-		switch (c) {
-		case 'f': format = optarg; hvc_cli_set_format(optarg); break;
-		case 'h':
-			printf("Usage: hvc vm inspect [-f FORMAT] NAME...\n"
-			       "Print VMs as JSON: the keys every inspect shares (Kind Id Name Created Image\n"
-			       "State), Accel, and under Hvc: vm.json, domain XML, QEMU pid and memory, network.\n\n"
-			       "  -f, --format F   json, or a template such as '{{.State.Status}}'\n");
-			return 0;
-		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
-		}
-	}
+	int prc = hvc_cli_parse_format(argc, argv,
+					 "Usage: hvc vm inspect [-f FORMAT] NAME...\n"
+					 "Print VMs as JSON: the keys every inspect shares (Kind Id Name Created Image\n"
+					 "State), Accel, and under Hvc: vm.json, domain XML, QEMU pid and memory, network.\n\n"
+					 "  -f, --format F   json, or a template such as '{{.State.Status}}'\n",
+					 &format);
+	if (prc >= 0)
+		return prc;
 	if (optind >= argc)
 		return hvc_cli_usage_error("vm inspect", "expected VM names or ids");
 	struct hvc_error err = { 0 };

@@ -92,22 +92,14 @@ static void dominfo_print(const struct hvc_vm_dominfo *d)
 
 int hvc_cmd_vm_dominfo(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'F' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
-	};
 	const char *format = NULL;
-	int c;
-	while ((c = hvc_cli_getopt(argc, argv, "h", opts)) != -1) {
-		switch (c) {
-		case 'F': format = optarg; hvc_cli_set_format(optarg); break;
-		case 'h':
-			printf("Usage: hvc vm dominfo [--format json] NAME\n"
-			       "The VM's libvirt domain information, as virsh dominfo prints it: id, UUID,\n"
-			       "state, CPUs, CPU time, memory. For a detached (-d) or stopped VM.\n");
-			return 0;
-		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
-		}
-	}
+	int prc = hvc_cli_parse_format(argc, argv,
+					 "Usage: hvc vm dominfo [--format json] NAME\n"
+					 "The VM's libvirt domain information, as virsh dominfo prints it: id, UUID,\n"
+					 "state, CPUs, CPU time, memory. For a detached (-d) or stopped VM.\n",
+					 &format);
+	if (prc >= 0)
+		return prc;
 	if (optind + 1 != argc)
 		return hvc_cli_usage_error("vm dominfo", "exactly one VM expected");
 	if (format && strcmp(format, "json"))

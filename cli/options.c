@@ -141,6 +141,24 @@ int hvc_cli_parse_none(int argc, char **argv, const char *usage)
 	return -1;
 }
 
+/* A command whose only option is -f/--format: as hvc_cli_parse_none, the
+ * format in *format (and set for the printers). */
+int hvc_cli_parse_format(int argc, char **argv, const char *usage, const char **format)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	int c;
+	while ((c = hvc_cli_getopt(argc, argv, "f:h", opts)) != -1) {
+		switch (c) {
+		case 'f': *format = optarg; hvc_cli_set_format(optarg); break;
+		case 'h': printf("%s", usage); return HVC_EXIT_OK;
+		default: return hvc_cli_bad_option(HVC_EXIT_USAGE);
+		}
+	}
+	return -1;
+}
+
 /* ---------- unknown commands ------------------------------------------- */
 
 /* Edit distance (insert, delete, substitute, swap of neighbours), capped. */
