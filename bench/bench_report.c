@@ -764,14 +764,40 @@ static void section_method(FILE *f, json_object *r)
 		"everything from results.json.\n");
 }
 
-/* A suite's own "note" (the felter suite's: which paper figures are not
- * included and why), quoted where a reader starts. */
-static void suite_note(FILE *f, json_object *r)
+/* Whether any sample ran in a shared VM boot (extra.shared_boot). */
+static bool any_shared_boot(json_object *r)
 {
-	const char *note = hvc_json_get_string(
-	    hvc_json_get(hvc_json_get(r, "config"), "suite_definition"), "note");
+	json_object *ss = hvc_json_get(r, "samples");
+	for (size_t i = 0; i < json_object_array_length(ss); i++)
+		if (hvc_json_get(hvc_json_get(json_object_array_get_idx(ss, i), "extra"), "shared_boot"))
+			return true;
+	return false;
+}
+
+/* A suite's own notes, quoted where a reader starts: "note" always (the
+ * felter suite's: which paper figures are not included and why),
+ * "shared_boot_note" (the quick suite's) only when a sample ran in a shared
+ * boot, so a custom run that shares nothing (--workloads fileio) says nothing
+ * of it. Each note is passed to emit(f, note). */
+static void suite_notes(FILE *f, json_object *r, void (*emit)(FILE *f, const char *note))
+{
+	json_object *def = hvc_json_get(hvc_json_get(r, "config"), "suite_definition");
+	const char *note = hvc_json_get_string(def, "note");
 	if (note && *note)
-		fprintf(f, "> **Suite note:** %s\n\n", note);
+		emit(f, note);
+	note = hvc_json_get_string(def, "shared_boot_note");
+	if (note && *note && any_shared_boot(r))
+		emit(f, note);
+}
+
+static void note_markdown(FILE *f, const char *note)
+{
+	fprintf(f, "> **Suite note:** %s\n\n", note);
+}
+
+static void note_text(FILE *f, const char *note)
+{
+	fprintf(f, "Suite note: %s\n", note);
 }
 
 int hvc_bench_report_markdown(json_object *r, FILE *f, struct hvc_error *err)
@@ -781,7 +807,7 @@ int hvc_bench_report_markdown(json_object *r, FILE *f, struct hvc_error *err)
 	json_object *bs = hvc_json_get(r, "backends");
 	fprintf(f, "# hvc benchmark report — %s suite\n\n", hvc_json_get_string(r, "suite"));
 	caveats(f, r);
-	suite_note(f, r);
+	suite_notes(f, r, note_markdown);
 	run_paragraph(f, r);
 	host_paragraph(f, r);
 	table_backends(f, bs);
@@ -890,10 +916,7 @@ void hvc_bench_print_summary(FILE *f, json_object *r)
 		fprintf(f, "\n");
 	}
 	fprintf(f, "(throughput columns: relative to native, 1.00 = native, higher is better)\n");
-	const char *note = hvc_json_get_string(
-	    hvc_json_get(hvc_json_get(r, "config"), "suite_definition"), "note");
-	if (note && *note)
-		fprintf(f, "Suite note: %s\n", note);
+	suite_notes(f, r, note_text);
 	if (count_flags(r, "suspect") + count_flags(r, "explained"))
 		fprintf(f, "⚑ a result isolation cannot explain, ℹ one that is explained: see "
 			   "\"Sanity flags\" in the report\n");

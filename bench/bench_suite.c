@@ -68,7 +68,7 @@
 static const char quick_suite[] =
 	"{\"name\": \"quick\", \"image\": \"busybox:latest\", \"reps\": 2, \"warmup\": 0,\n"
 	" \"min_seconds\": 0.25,\n"
-	" \"note\": \"Shared VM boot: in each round the vm backend runs cpu, syscall and forkexec "
+	" \"shared_boot_note\": \"Shared VM boot: in each round the vm backend runs cpu, syscall and forkexec "
 	"in one boot, one after another, each workload's line its own sample; the "
 	"boot runs at the vm's slot of the round's first such workload, so those vm samples are not "
 	"taken at their own slots of the backend rotation, and a vm memory peak is QEMU's during "

@@ -1158,6 +1158,28 @@ START_TEST(report_explains_tcg_syscall)
 }
 END_TEST
 
+/* The quick suite's shared-boot note is quoted only when a sample ran in a
+ * shared boot; a suite's plain "note" always. */
+START_TEST(report_shared_boot_note_only_when_shared)
+{
+	const struct cells c[] = {{"native", 1.0, 5}, {"vm", 0.5, 5}};
+	_cleanup_json_ json_object *r = doc_cells(c, 2);
+	json_object *def = json_object_new_object();
+	hvc_json_add_string(def, "note", "plain note");
+	hvc_json_add_string(def, "shared_boot_note", "Shared VM boot: one boot");
+	json_object_object_add(hvc_json_get(r, "config"), "suite_definition", def);
+	_cleanup_free_ char *md = mem_text(r, hvc_bench_report_markdown);
+	ck_assert_ptr_nonnull(strstr(md, "> **Suite note:** plain note"));
+	ck_assert_ptr_null(strstr(md, "Shared VM boot"));
+	json_object *s = json_object_array_get_idx(hvc_json_get(r, "samples"), 5);
+	json_object *extra = json_object_new_object();
+	json_object_object_add(extra, "shared_boot", json_object_new_object());
+	json_object_object_add(s, "extra", extra);
+	_cleanup_free_ char *md2 = mem_text(r, hvc_bench_report_markdown);
+	ck_assert_ptr_nonnull(strstr(md2, "> **Suite note:** Shared VM boot: one boot"));
+}
+END_TEST
+
 START_TEST(report_says_why_nothing_differs)
 {
 	/* the fixture: five ratios with 5 samples a side, vm startup 10x native */
@@ -1460,6 +1482,7 @@ static Suite *bench_suite(void)
 	tcase_add_test(honest, report_flags_and_short_runs);
 	tcase_add_test(honest, report_explains_tcg_syscall);
 	tcase_add_test(honest, report_says_why_nothing_differs);
+	tcase_add_test(honest, report_shared_boot_note_only_when_shared);
 	tcase_add_test(honest, compare_gate_and_holm);
 	tcase_add_test(honest, compare_chart_written);
 	suite_add_tcase(s, honest);

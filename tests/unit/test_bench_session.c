@@ -113,7 +113,7 @@ START_TEST(quick_suite_shares)
 		ck_assert_msg(hvc_bench_suite_shared_boot(s, i) == shared, "%s", w->name);
 	}
 	/* the suite's note (in results.json and the report) says so */
-	const char *note = hvc_json_get_string(s->source, "note");
+	const char *note = hvc_json_get_string(s->source, "shared_boot_note");
 	ck_assert_ptr_nonnull(note);
 	ck_assert_ptr_nonnull(strstr(note, "Shared VM boot"));
 	hvc_bench_suite_free(s);
