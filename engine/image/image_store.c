@@ -326,11 +326,21 @@ int hvc_image_blob_writer_open_partial(struct hvc_image_store *s, const char *ex
 	if (hvc_image_store_hold(s, err) < 0)
 		return -1;
 	_cleanup_free_ char *tmp = hvc_strdup_printf("%s/partial-%s", s->tmp, expect + 7);
-	_cleanup_close_ int fd = open(tmp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return hvc_err(err, errno, "open partial blob `%s`", tmp);
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-		return errno == EWOULDBLOCK ? 1 : hvc_err(err, errno, "lock `%s`", tmp);
+	_cleanup_close_ int fd = -1;
+	for (;;) {
+		fd = open(tmp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0)
+			return hvc_err(err, errno, "open partial blob `%s`", tmp);
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+			return errno == EWOULDBLOCK ? 1 : hvc_err(err, errno, "lock `%s`", tmp);
+		/* the writer before us may have removed (or installed) it
+		 * between our open and our lock: then the name is another file */
+		struct stat a, b;
+		if (fstat(fd, &a) == 0 && stat(tmp, &b) == 0 && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev)
+			break;
+		close(fd);
+	}
 	struct hvc_image_blob_writer *w = hvc_xcalloc(1, sizeof(*w));
 	w->s = s;
 	w->tmp = steal_pointer(&tmp);
@@ -394,7 +404,7 @@ void hvc_image_blob_writer_free(struct hvc_image_blob_writer *w)
 	if (!w)
 		return;
 	if (w->tmp) {
-		if (!w->keep)
+		if (!w->keep || w->h.bytes == 0) /* an empty partial is no use */
 			unlink(w->tmp);
 		free(w->tmp);
 		hvc_hasher_free(&w->h);

@@ -2,7 +2,6 @@
  * stored (so the registry computes the same digest), its config and layers
  * made present first (reg_upload.c), the manifest last. */
 #include <pthread.h>
-#include <stdlib.h>
 #include <string.h>
 #include "reg_internal.h"
 
@@ -45,17 +44,12 @@ static int put_manifest(struct hvc_reg_client *c, const struct hvc_reg_ref *dst,
 }
 
 /* The config and layers pushed by a few threads at once, each with a client
- * of its own (its own connection and token); the first error stops them.
- * The largest blobs go first: with the config taking a thread first, the
- * last 14 MiB layer of the benchmark's image waited for the config's upload
- * and the registry's commit of it (its own round trips, ~30 ms), and ended
- * that much after the others. */
+ * of its own (its own connection and token); the first error stops them. */
 struct blobs {
 	struct hvc_reg_client *c;
 	struct hvc_image_store *s;
 	const char *repo, *from;
 	const struct hvc_reg_doc *doc;
-	const struct hvc_reg_desc **order; /* config and layers, largest first */
 	pthread_mutex_t lock;
 	size_t next;
 	int rc;
@@ -75,9 +69,8 @@ static void *push_worker(void *arg)
 		pthread_mutex_unlock(&b->lock);
 		if (stop)
 			break;
-		const struct hvc_reg_desc *d = b->order[i];
-		rc = hvc_reg_put_blob(c, b->s, b->repo, b->from, d,
-				      d == &b->doc->config ? "config" : "layer", &err);
+		const struct hvc_reg_desc *d = i ? &b->doc->items[i - 1] : &b->doc->config;
+		rc = hvc_reg_put_blob(c, b->s, b->repo, b->from, d, i ? "layer" : "config", &err);
 	}
 	pthread_mutex_lock(&b->lock);
 	if (rc < 0 && b->rc == 0) {
@@ -88,22 +81,8 @@ static void *push_worker(void *arg)
 	return NULL;
 }
 
-static int by_size_desc(const void *a, const void *b)
-{
-	int64_t x = (*(const struct hvc_reg_desc *const *)a)->size;
-	int64_t y = (*(const struct hvc_reg_desc *const *)b)->size;
-	return x < y ? 1 : x > y ? -1 : 0;
-}
-
 static int push_blobs(struct blobs *b, struct hvc_error *err)
 {
-	_cleanup_free_ const struct hvc_reg_desc **order =
-	    hvc_xcalloc(b->doc->n_items + 1, sizeof(*order));
-	order[0] = &b->doc->config;
-	for (size_t i = 0; i < b->doc->n_items; i++)
-		order[i + 1] = &b->doc->items[i];
-	qsort(order, b->doc->n_items + 1, sizeof(*order), by_size_desc);
-	b->order = order;
 	pthread_t th[8];
 	int n = b->c->o->parallel > 0 ? b->c->o->parallel : 3, started = 0;
 	n = n > 8 ? 8 : n;
