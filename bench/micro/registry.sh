@@ -6,7 +6,9 @@
 #     `skopeo copy docker://… oci:…` (hvc also unpacks and checks every layer
 #     before naming the image; skopeo only writes the blobs),
 #   - push of the same image to an empty repository, hvc vs skopeo,
-#   - a second pull of an image already present (one manifest request).
+#   - a second pull of an image already present (one manifest request),
+#   - a push to a new repository whose layers the registry has in another
+#     one (cross-repository mounts), hvc vs skopeo.
 # Results: JSON (every run's wall and CPU time) and a markdown table per case
 # in OUT (default results/micro-registry-<date>/).
 # skopeo runs with an empty blob-info cache (a tmpfs over its cache directory,
@@ -140,7 +142,15 @@ repull_args=("hvc pull (image present)" "" "env HVC_ROOT=$tmp/fresh $HVC pull -q
 [ -n "$B" ] && repull_args+=("hvc-before pull (image present)" "" "env HVC_ROOT=$tmp/fresh $B pull -q 127.0.0.1:5000/b/img:1")
 runs=$((runs * 3)) rounds repull "${repull_args[@]}"
 
+# a push whose layers are in another repository of the registry: both
+# clients mount them (hvc knows it from the image's name, pulled from b/img;
+# skopeo from its blob-info cache, filled by a pull from b/img in the prep)
+mount_args=("hvc push (layers mounted from b/img)" "rm -rf $repos/m" "env HVC_ROOT=$tmp/fresh $HVC push -q 127.0.0.1:5000/b/img:1 127.0.0.1:5000/m/img:1"
+	"skopeo copy oci: docker:// (mounted)" "rm -rf $repos/m $tmp/oci; $nocache; skopeo copy -q --src-tls-verify=false docker://127.0.0.1:5000/b/img:1 oci:$tmp/oci:img" "skopeo copy -q --dest-tls-verify=false oci:$tmp/layout:img docker://127.0.0.1:5000/m/img:1")
+[ -n "$B" ] && mount_args+=("hvc-before push (layers mounted from b/img)" "rm -rf $repos/m" "env HVC_ROOT=$tmp/fresh $B push -q 127.0.0.1:5000/b/img:1 127.0.0.1:5000/m/img:1")
+rounds push-mount "${mount_args[@]}"
+
 echo
 echo "load average after measuring: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
-for f in pull phases push repull; do cat "$out/$f.md"; echo; done
+for f in pull phases push push-mount repull; do cat "$out/$f.md"; echo; done
 echo "results: $out/"

@@ -275,7 +275,7 @@ struct hvc_image_blob_writer {
 	int fd;
 	struct hvc_hasher h;
 	char expect[HVC_DIGEST_LEN]; /* "" when the content decides the digest */
-	bool keep;                   /* a partial download: free keeps the file */
+	bool keep;                   /* a partial download to resume: free keeps it */
 };
 
 int hvc_image_blob_writer_open(struct hvc_image_store *s, const char *expect,
@@ -345,7 +345,6 @@ int hvc_image_blob_writer_open_partial(struct hvc_image_store *s, const char *ex
 	w->s = s;
 	w->tmp = steal_pointer(&tmp);
 	w->fd = steal_fd(&fd);
-	w->keep = true;
 	snprintf(w->expect, sizeof(w->expect), "%s", expect);
 	hvc_hasher_init(&w->h);
 	if (rehash_partial(w, err) < 0) {
@@ -354,6 +353,11 @@ int hvc_image_blob_writer_open_partial(struct hvc_image_store *s, const char *ex
 	}
 	*out = w;
 	return 0;
+}
+
+void hvc_image_blob_writer_keep(struct hvc_image_blob_writer *w)
+{
+	w->keep = true;
 }
 
 int hvc_image_blob_writer_write(struct hvc_image_blob_writer *w, const void *data, size_t len,

@@ -4,7 +4,8 @@
  * installed only when its digest and size match its descriptor. A dropped
  * connection or a 5xx is retried with backoff, resuming with a Range
  * request from the bytes already written. The blob's temp file is named by
- * its digest (tmp/partial-HEX) and kept when the pull dies, so that the next
+ * its digest (tmp/partial-HEX) and kept when the pull dies (or fails on the
+ * network), so that the next
  * pull re-hashes what it holds and continues from there with a Range request
  * too; a server that answers 200 (Range ignored) sends it all again. */
 #include <string.h>
@@ -301,9 +302,15 @@ int hvc_reg_fetch_blobs(struct hvc_reg_client *c, struct hvc_image_store *s, con
 		p.f[i].job = &jobs[i];
 	p.m = curl_multi_init();
 	int rc = p.m ? loop(&p, err) : hvc_reg_err(err, ENOMEM, "libcurl: no multi handle");
+	/* a pull that failed on the network (retries spent) keeps its partial
+	 * blobs for the next one; any other failure (a digest mismatch, a
+	 * hostile answer, 4xx) leaves tmp/ as it was */
+	bool keep = rc < 0 && err && err->code == EIO;
 	for (size_t i = 0; i < n; i++) {
 		stop(&p, &p.f[i]);
-		hvc_image_blob_writer_free(p.f[i].w); /* an unfinished blob's temp file goes */
+		if (keep && p.f[i].w && hvc_image_blob_writer_bytes(p.f[i].w) > 0)
+			hvc_image_blob_writer_keep(p.f[i].w);
+		hvc_image_blob_writer_free(p.f[i].w); /* else an unfinished blob's temp file goes */
 	}
 	if (p.m)
 		curl_multi_cleanup(p.m);
