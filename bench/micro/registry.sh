@@ -6,14 +6,21 @@
 #     `skopeo copy docker://… oci:…` (hvc also unpacks and checks every layer
 #     before naming the image; skopeo only writes the blobs),
 #   - push of the same image to an empty repository, hvc vs skopeo,
-#   - a second pull of an image already present (one manifest request).
+#   - a second pull of an image already present (one manifest request),
+#   - a push to a new repository whose layers the registry has in another
+#     one (cross-repository mounts), hvc vs skopeo.
 # Results: JSON (every run's wall and CPU time) and a markdown table per case
 # in OUT (default results/micro-registry-<date>/).
+# skopeo runs with an empty blob-info cache (a tmpfs over its cache directory,
+# in a mount namespace of the benchmark's own, wiped before every skopeo run):
+# with the cache its pull fills, skopeo's push mounts every layer from the
+# pulled repository (POST ?mount=…&from=b/img) and uploads no layer at all,
+# while hvc uploads them; both now upload everything.
 # Usage: bench/micro/registry.sh [OUTDIR]   (HVC_BENCH_RUNS=N rounds, default 10;
 #   HVC_BIN_BEFORE=path/to/older/hvc adds it to the same rounds)
 set -eu
 if [ -z "${HVC_REG_BENCH_NETNS:-}" ]; then
-	HVC_REG_BENCH_NETNS=1 exec unshare --net bash "$0" "$@"
+	HVC_REG_BENCH_NETNS=1 exec unshare --net --mount bash "$0" "$@"
 fi
 cd "$(dirname "$0")/../.."
 HVC=${HVC_BIN:-$PWD/bin/hvc}
@@ -27,6 +34,11 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 tmp=$(mktemp -d /tmp/hvc-bench-registry.XXXXXX)
 ip link set lo up
+# skopeo's blob-info cache (root: /var/lib/containers/cache), private to this run
+cache=/var/lib/containers/cache
+mkdir -p "$cache"
+mount -t tmpfs -o mode=0700 hvc-bench-skopeo-cache "$cache"
+nocache="rm -rf $cache/*"
 printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: %s/store}}\nhttp: {addr: 127.0.0.1:5000}\n' "$tmp" >"$tmp/config.yml"
 docker-registry serve "$tmp/config.yml" >"$tmp/registry.log" 2>&1 &
 reg=$!
@@ -93,12 +105,12 @@ PY
 B=${HVC_BIN_BEFORE:-}  # optional: an older hvc measured in the same rounds
 fresh="rm -rf $tmp/fresh; mkdir -p $tmp/fresh; echo '$conf' >$tmp/fresh/registries.json"
 pull_args=("hvc pull (empty store)" "$fresh" "env HVC_ROOT=$tmp/fresh $HVC pull -q 127.0.0.1:5000/b/img:1"
-	"skopeo copy docker:// oci:" "rm -rf $tmp/oci" "skopeo copy -q --src-tls-verify=false docker://127.0.0.1:5000/b/img:1 oci:$tmp/oci:img")
+	"skopeo copy docker:// oci:" "rm -rf $tmp/oci; $nocache" "skopeo copy -q --src-tls-verify=false docker://127.0.0.1:5000/b/img:1 oci:$tmp/oci:img")
 [ -n "$B" ] && pull_args+=("hvc-before pull (empty store)" "$fresh" "env HVC_ROOT=$tmp/fresh $B pull -q 127.0.0.1:5000/b/img:1")
 rounds pull "${pull_args[@]}"
 
 push_args=("hvc push (empty repository)" "rm -rf $repos/p" "env HVC_ROOT=$src $HVC push -q img:1 127.0.0.1:5000/p/img:1"
-	"skopeo copy oci: docker://" "rm -rf $repos/p" "skopeo copy -q --dest-tls-verify=false oci:$tmp/layout:img docker://127.0.0.1:5000/p/img:1")
+	"skopeo copy oci: docker://" "rm -rf $repos/p; $nocache" "skopeo copy -q --dest-tls-verify=false oci:$tmp/layout:img docker://127.0.0.1:5000/p/img:1")
 [ -n "$B" ] && push_args+=("hvc-before push (empty repository)" "rm -rf $repos/p" "env HVC_ROOT=$src $B push -q img:1 127.0.0.1:5000/p/img:1")
 rounds push "${push_args[@]}"
 
@@ -130,7 +142,15 @@ repull_args=("hvc pull (image present)" "" "env HVC_ROOT=$tmp/fresh $HVC pull -q
 [ -n "$B" ] && repull_args+=("hvc-before pull (image present)" "" "env HVC_ROOT=$tmp/fresh $B pull -q 127.0.0.1:5000/b/img:1")
 runs=$((runs * 3)) rounds repull "${repull_args[@]}"
 
+# a push whose layers are in another repository of the registry: both
+# clients mount them (hvc knows it from the image's name, pulled from b/img;
+# skopeo from its blob-info cache, filled by a pull from b/img in the prep)
+mount_args=("hvc push (layers mounted from b/img)" "rm -rf $repos/m" "env HVC_ROOT=$tmp/fresh $HVC push -q 127.0.0.1:5000/b/img:1 127.0.0.1:5000/m/img:1"
+	"skopeo copy oci: docker:// (mounted)" "rm -rf $repos/m $tmp/oci; $nocache; skopeo copy -q --src-tls-verify=false docker://127.0.0.1:5000/b/img:1 oci:$tmp/oci:img" "skopeo copy -q --dest-tls-verify=false oci:$tmp/layout:img docker://127.0.0.1:5000/m/img:1")
+[ -n "$B" ] && mount_args+=("hvc-before push (layers mounted from b/img)" "rm -rf $repos/m" "env HVC_ROOT=$tmp/fresh $B push -q 127.0.0.1:5000/b/img:1 127.0.0.1:5000/m/img:1")
+rounds push-mount "${mount_args[@]}"
+
 echo
 echo "load average after measuring: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
-for f in pull phases push repull; do cat "$out/$f.md"; echo; done
+for f in pull phases push push-mount repull; do cat "$out/$f.md"; echo; done
 echo "results: $out/"

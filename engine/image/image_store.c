@@ -275,6 +275,7 @@ struct hvc_image_blob_writer {
 	int fd;
 	struct hvc_hasher h;
 	char expect[HVC_DIGEST_LEN]; /* "" when the content decides the digest */
+	bool keep;                   /* a partial download to resume: free keeps it */
 };
 
 int hvc_image_blob_writer_open(struct hvc_image_store *s, const char *expect,
@@ -298,6 +299,65 @@ int hvc_image_blob_writer_open(struct hvc_image_store *s, const char *expect,
 	hvc_hasher_init(&w->h);
 	*out = w;
 	return 0;
+}
+
+/* The partial file's bytes hashed again (the hash state died with the
+ * process that wrote them); the file offset ends after them. */
+static int rehash_partial(struct hvc_image_blob_writer *w, struct hvc_error *err)
+{
+	char buf[1 << 16];
+	for (;;) {
+		ssize_t r = read(w->fd, buf, sizeof(buf));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return hvc_err(err, errno, "read partial blob `%s`", w->tmp);
+		if (r == 0)
+			return 0;
+		hvc_hasher_update(&w->h, buf, (size_t)r);
+	}
+}
+
+int hvc_image_blob_writer_open_partial(struct hvc_image_store *s, const char *expect,
+				       struct hvc_image_blob_writer **out, struct hvc_error *err)
+{
+	if (!hvc_digest_valid(expect))
+		return hvc_image_err(err, EINVAL, "invalid digest \"%s\"", expect);
+	if (hvc_image_store_hold(s, err) < 0)
+		return -1;
+	_cleanup_free_ char *tmp = hvc_strdup_printf("%s/partial-%s", s->tmp, expect + 7);
+	_cleanup_close_ int fd = -1;
+	for (;;) {
+		fd = open(tmp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0)
+			return hvc_err(err, errno, "open partial blob `%s`", tmp);
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+			return errno == EWOULDBLOCK ? 1 : hvc_err(err, errno, "lock `%s`", tmp);
+		/* the writer before us may have removed (or installed) it
+		 * between our open and our lock: then the name is another file */
+		struct stat a, b;
+		if (fstat(fd, &a) == 0 && stat(tmp, &b) == 0 && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev)
+			break;
+		close(fd);
+	}
+	struct hvc_image_blob_writer *w = hvc_xcalloc(1, sizeof(*w));
+	w->s = s;
+	w->tmp = steal_pointer(&tmp);
+	w->fd = steal_fd(&fd);
+	snprintf(w->expect, sizeof(w->expect), "%s", expect);
+	hvc_hasher_init(&w->h);
+	if (rehash_partial(w, err) < 0) {
+		hvc_image_blob_writer_free(w);
+		return -1;
+	}
+	*out = w;
+	return 0;
+}
+
+void hvc_image_blob_writer_keep(struct hvc_image_blob_writer *w)
+{
+	w->keep = true;
 }
 
 int hvc_image_blob_writer_write(struct hvc_image_blob_writer *w, const void *data, size_t len,
@@ -328,9 +388,11 @@ int hvc_image_blob_writer_commit(struct hvc_image_blob_writer *w, char digest[HV
 {
 	char got[HVC_DIGEST_LEN];
 	hvc_hasher_final(&w->h, got);
-	if (*w->expect && strcmp(w->expect, got) != 0)
+	if (*w->expect && strcmp(w->expect, got) != 0) {
+		w->keep = false; /* a partial download that went wrong: gone at free */
 		return hvc_image_err(err, EILSEQ, "blob %s: digest mismatch: content is %s",
 				     w->expect, got);
+	}
 	if (fchmod(w->fd, 0644) < 0 || fsync(w->fd) < 0)
 		return hvc_err(err, errno, "write blob %s", got);
 	if (digest)
@@ -346,7 +408,8 @@ void hvc_image_blob_writer_free(struct hvc_image_blob_writer *w)
 	if (!w)
 		return;
 	if (w->tmp) {
-		unlink(w->tmp);
+		if (!w->keep || w->h.bytes == 0) /* an empty partial is no use */
+			unlink(w->tmp);
 		free(w->tmp);
 		hvc_hasher_free(&w->h);
 	}

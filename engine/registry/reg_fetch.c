@@ -3,7 +3,11 @@
  * into the store's blob writer, which hashes as it writes: a blob is
  * installed only when its digest and size match its descriptor. A dropped
  * connection or a 5xx is retried with backoff, resuming with a Range
- * request from the bytes already written. */
+ * request from the bytes already written. The blob's temp file is named by
+ * its digest (tmp/partial-HEX) and kept when the pull dies (or fails on the
+ * network), so that the next
+ * pull re-hashes what it holds and continues from there with a Range request
+ * too; a server that answers 200 (Range ignored) sends it all again. */
 #include <string.h>
 #include "reg_internal.h"
 
@@ -13,7 +17,7 @@ struct fetch {
 	struct curl_slist *hdrs;
 	struct hvc_image_blob_writer *w;
 	int attempt;
-	bool active, done, auth_retried, bad_status, too_long, fresh;
+	bool active, done, auth_retried, bad_status, too_long, fresh, bad_range;
 	uint64_t t0, last_report, not_before;
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -27,6 +31,17 @@ struct pool {
 	struct fetch *f;
 	size_t n;
 };
+
+/* A 206's first byte ("Content-Range: bytes START-END/SIZE"); -1 unknown. */
+static int64_t range_start(CURL *e)
+{
+	struct curl_header *h = NULL;
+	long long start;
+	if (curl_easy_header(e, "Content-Range", 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h ||
+	    !h->value || sscanf(h->value, "bytes %lld-", &start) != 1)
+		return -1;
+	return start;
+}
 
 static size_t on_data(char *data, size_t sz, size_t n, void *ud)
 {
@@ -43,9 +58,17 @@ static size_t on_data(char *data, size_t sz, size_t n, void *ud)
 	f->fresh = false;
 	if (first && st == 200 && have > 0) {
 		/* the server ignored our Range: start over */
+		hvc_debug("registry: %s: 200 to a Range request: from byte 0 again",
+			  f->job->desc->digest);
 		if (hvc_image_blob_writer_restart(f->w, NULL) < 0)
 			return 0;
 		have = 0;
+	}
+	if (first && st == 206 && range_start(f->e) != have) {
+		/* not the part asked for: drop what we have, ask for all of it */
+		hvc_image_blob_writer_restart(f->w, NULL);
+		f->bad_range = true;
+		return 0;
 	}
 	if (have + (int64_t)len > f->job->desc->size) {
 		f->too_long = true;
@@ -57,9 +80,28 @@ static size_t on_data(char *data, size_t sz, size_t n, void *ud)
 }
 
 
+/* The blob's partial file (resumed from what an earlier, killed pull
+ * wrote), or an anonymous temp file when another pull holds it. */
+static int open_writer(struct pool *p, struct fetch *f, struct hvc_error *err)
+{
+	const struct hvc_reg_desc *d = f->job->desc;
+	int k = hvc_image_blob_writer_open_partial(p->s, d->digest, &f->w, err);
+	if (k < 0)
+		return -1;
+	if (k > 0)
+		return hvc_image_blob_writer_open(p->s, d->digest, &f->w, err);
+	int64_t have = hvc_image_blob_writer_bytes(f->w);
+	if (have >= d->size && have > 0) /* nothing left to ask for: fetch it whole */
+		return hvc_image_blob_writer_restart(f->w, err);
+	if (have > 0)
+		hvc_debug("registry: %s: %lld bytes from an earlier pull, re-hashed", d->digest,
+			  (long long)have);
+	return 0;
+}
+
 static int start(struct pool *p, struct fetch *f, struct hvc_error *err)
 {
-	if (!f->w && hvc_image_blob_writer_open(p->s, f->job->desc->digest, &f->w, err) < 0)
+	if (!f->w && open_writer(p, f, err) < 0)
 		return -1;
 	f->e = curl_easy_init();
 	if (!f->e)
@@ -83,7 +125,7 @@ static int start(struct pool *p, struct fetch *f, struct hvc_error *err)
 	}
 	curl_easy_setopt(f->e, CURLOPT_HTTPHEADER, f->hdrs);
 	f->errbuf[0] = '\0';
-	f->bad_status = f->too_long = false;
+	f->bad_status = f->too_long = f->bad_range = false;
 	f->active = f->fresh = true;
 	if (!f->t0) {
 		f->t0 = hvc_now_ns();
@@ -156,6 +198,8 @@ static int on_done(struct pool *p, struct fetch *f, CURLcode rc, struct hvc_erro
 	if (f->too_long)
 		return hvc_reg_err(err, EILSEQ, "blob %s: more bytes than its descriptor's %lld: refused",
 				   digest, (long long)f->job->desc->size);
+	if (f->bad_range && retry_later(f))
+		return 0;
 	if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && f->bad_status)) {
 		if (hvc_reg_curl_retryable(rc) && retry_later(f)) {
 			hvc_reg_progress(p->c->o, HVC_REG_EV_RETRY, f->job->what, digest,
@@ -258,9 +302,15 @@ int hvc_reg_fetch_blobs(struct hvc_reg_client *c, struct hvc_image_store *s, con
 		p.f[i].job = &jobs[i];
 	p.m = curl_multi_init();
 	int rc = p.m ? loop(&p, err) : hvc_reg_err(err, ENOMEM, "libcurl: no multi handle");
+	/* a pull that failed on the network (retries spent) keeps its partial
+	 * blobs for the next one; any other failure (a digest mismatch, a
+	 * hostile answer, 4xx) leaves tmp/ as it was */
+	bool keep = rc < 0 && err && err->code == EIO;
 	for (size_t i = 0; i < n; i++) {
 		stop(&p, &p.f[i]);
-		hvc_image_blob_writer_free(p.f[i].w); /* an unfinished blob's temp file goes */
+		if (keep && p.f[i].w && hvc_image_blob_writer_bytes(p.f[i].w) > 0)
+			hvc_image_blob_writer_keep(p.f[i].w);
+		hvc_image_blob_writer_free(p.f[i].w); /* else an unfinished blob's temp file goes */
 	}
 	if (p.m)
 		curl_multi_cleanup(p.m);

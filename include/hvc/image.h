@@ -140,6 +140,18 @@ int hvc_image_blob_writer_open(struct hvc_image_store *s, const char *expect,
 			       struct hvc_image_blob_writer **out, struct hvc_error *err);
 int hvc_image_blob_writer_write(struct hvc_image_blob_writer *w, const void *data, size_t len,
 				struct hvc_error *err);
+/* A resumable writer (a download that may continue in a later process):
+ * its temp file is tmp/partial-HEX, named by the expected digest, kept when
+ * the writer is freed without a commit (a killed or failed pull leaves it for
+ * the next one) and locked (flock) while open. What it already holds is
+ * hashed again and writing continues after it (hvc_image_blob_writer_bytes
+ * says where). 1 when another writer holds it (*out unset: use an ordinary
+ * writer), 0, -1. Freed without a commit it is removed, like any temp
+ * blob, unless hvc_image_blob_writer_keep() said otherwise (a pull that
+ * failed on the network keeps it; one killed keeps it anyway). */
+int hvc_image_blob_writer_open_partial(struct hvc_image_store *s, const char *expect,
+				       struct hvc_image_blob_writer **out, struct hvc_error *err);
+void hvc_image_blob_writer_keep(struct hvc_image_blob_writer *w);
 int64_t hvc_image_blob_writer_bytes(const struct hvc_image_blob_writer *w);
 /* Back to empty (a server that ignored a Range request sends it all again). */
 int hvc_image_blob_writer_restart(struct hvc_image_blob_writer *w, struct hvc_error *err);

@@ -5,9 +5,11 @@
 # reads uploads at ~1.6 MB/s so that the kill lands in the middle of a
 # transfer for sure. After each kill: `hvc image fsck` is clean, the name is
 # absent (or names the whole image), and the next pull or push completes
-# with the same manifest digest. A killed pull's partial blobs are temp
-# files under $HVC_ROOT/tmp: the next pull starts those blobs again (no
-# resume across processes) and `hvc image prune` removes the leftovers.
+# with the same manifest digest. A killed pull's partial blobs stay as
+# $HVC_ROOT/tmp/partial-HEX: the next pull re-hashes what they hold and asks
+# for the rest with a Range request (the front counts it, --trace says so);
+# against a server that ignores Range (200) it starts the blob again; and
+# `hvc image prune` removes any leftovers.
 if [ -z "${HVC_REG_TEST_NETNS:-}" ]; then
 	unshare --net true 2>/dev/null || { echo "skip: cannot create a network namespace"; exit 77; }
 	HVC_REG_TEST_NETNS=1 exec unshare --net bash "$0" "$@"
@@ -37,25 +39,50 @@ until_true() {
 counts() { curl -s "http://$FAKE/counts"; }
 named() { HVC_ROOT=$1 "$HVC" image inspect "$2" >/dev/null 2>&1; }
 
-# ---- a pull killed while a blob is half written ----
-env HVC_ROOT="$R2" "$HVC" pull -q "$FAKE/t/three:1" >/dev/null 2>&1 &
-pid=$!
-until_true '[ -n "$(find "$R2/tmp" -name "blob.*" -size +200k 2>/dev/null)" ]' ||
-	{ kill -9 $pid; fail "no partial blob appeared in $R2/tmp"; }
-kill -9 $pid
-wait $pid 2>/dev/null
-partial=$(find "$R2/tmp" -type f | wc -l)
-[ "$partial" -gt 0 ] || fail "expected the killed pull's partial blob in tmp/"
-expect_status 0 env HVC_ROOT="$R2" "$HVC" image fsck
-named "$R2" "$FAKE/t/three:1" && fail "a killed pull named the image"
-expect_status 0 env HVC_ROOT="$R2" "$HVC" pull -q "$FAKE/t/three:1"
-[ "$OUT" = "$digest" ] || fail "pull after the kill: $OUT, want $digest"
+# ---- a pull killed while a blob is half written, then resumed ----
+# kill_mid_blob ROOT: a pull from the slow front, killed once a partial blob
+# holds over 200 KB; sets PARTIAL (its size in bytes)
+kill_mid_blob() {
+	KROOT=$1 # until_true's condition sees globals only
+	env HVC_ROOT="$1" "$HVC" pull -q "$FAKE/t/three:1" >/dev/null 2>&1 &
+	local pid=$!
+	until_true '[ -n "$(find "$KROOT/tmp" -name "partial-*" -size +200k 2>/dev/null)" ]' ||
+		{ kill -9 $pid; fail "no partial blob appeared in $1/tmp"; }
+	kill -9 $pid
+	wait $pid 2>/dev/null
+	PARTIAL=$(find "$1/tmp" -name "partial-*" -size +200k -printf '%s\n' | head -1)
+	[ -n "$PARTIAL" ] || fail "expected the killed pull's partial blob in $1/tmp"
+	expect_status 0 env HVC_ROOT="$1" "$HVC" image fsck
+	named "$1" "$FAKE/t/three:1" && fail "a killed pull named the image"
+	return 0
+}
+kill_mid_blob "$R2"
+ranges0=$(counts | python3 -c 'import json,sys; print(json.load(sys.stdin).get("ranges", 0))')
+env HVC_ROOT="$R2" "$HVC" pull --trace -q "$FAKE/t/three:1" >"$TEST_TMP/resume.out" 2>"$TEST_TMP/resume.trace" ||
+	fail "pull after the kill: $(tail -3 "$TEST_TMP/resume.trace")"
+[ "$(tail -1 "$TEST_TMP/resume.out")" = "$digest" ] || fail "pull after the kill: $(cat "$TEST_TMP/resume.out"), want $digest"
+grep -q "re-hashed" "$TEST_TMP/resume.trace" || fail "the pull did not re-hash the partial blob: $(grep registry: "$TEST_TMP/resume.trace")"
+grep -q "resuming .* at byte [1-9]" "$TEST_TMP/resume.trace" || fail "no Range request in the trace"
+ranges=$(counts | python3 -c 'import json,sys; print(json.load(sys.stdin).get("ranges", 0))')
+[ "$ranges" -gt "$ranges0" ] || fail "the registry saw no Range request: $(counts)"
 expect_status 0 env HVC_ROOT="$R2" "$HVC" image fsck
 expect_status 0 env HVC_ROOT="$R2" "$HVC" run --rm "$FAKE/t/three:1" cat /data/word
 [ "$OUT" = layered ] || fail "run after the pull: $OUT"
-expect_status 0 env HVC_ROOT="$R2" "$HVC" image prune
-[ -z "$(ls -A "$R2/tmp" 2>/dev/null)" ] || fail "prune left $(ls "$R2/tmp")"
-ok "pull killed mid-blob ($partial partial file(s)): fsck clean, unnamed; the next pull completes ($digest); prune removes the leftovers"
+[ -z "$(find "$R2/tmp" -name 'partial-*')" ] || fail "a resumed pull left $(ls "$R2/tmp")"
+ok "pull killed mid-blob ($PARTIAL bytes kept): fsck clean, unnamed; the next pull re-hashed them and sent $((ranges - ranges0)) Range request(s); complete ($digest), runs"
+
+# the same against a server that ignores Range: the blob comes whole again
+R4=$TEST_TMP/root4
+mkdir -p "$R4" && cp "$R2/registries.json" "$R4/"
+kill_mid_blob "$R4"
+curl -s "http://$FAKE/ignore-range" >/dev/null
+expect_status 0 env HVC_ROOT="$R4" "$HVC" pull -q "$FAKE/t/three:1"
+[ "$OUT" = "$digest" ] || fail "pull after the kill (Range ignored): $OUT, want $digest"
+counts | grep -q range-ignored || fail "the front saw no Range request to ignore: $(counts)"
+expect_status 0 env HVC_ROOT="$R4" "$HVC" image fsck
+expect_status 0 env HVC_ROOT="$R4" "$HVC" image prune
+[ -z "$(ls -A "$R4/tmp" 2>/dev/null)" ] || fail "prune left $(ls "$R4/tmp")"
+ok "Range ignored (200): the resumed pull started the blob again ($digest); fsck clean; prune leaves tmp/ empty"
 
 # ---- pulls killed at other moments (manifest, blobs, unpacking, naming) ----
 # straight from the registry, killed after 0.05 s, 0.1 s ... 0.8 s

@@ -10,7 +10,11 @@ modes: mismatch bigmanifest 5xx reset 429 429-always forbidden redirect token-ha
        bearer hostile slow
 slow: blobs are sent, and uploads read, 32 KiB every 20 ms (about 1.6 MB/s),
 so that a test can kill the client in the middle of a transfer; /counts
-says when one started ("blob-started", "upload-started").
+says when one started ("blob-started", "upload-started"). A blob GET with a
+Range header (the next pull resuming a killed one's partial blob) gets the
+rest at once as a 206 ("ranges" in /counts), or, after GET /ignore-range,
+all of it again as a slow 200, the way a server without Range support
+answers ("range-ignored").
 """
 import gzip
 import hashlib
@@ -26,6 +30,7 @@ import time
 MODE, UPSTREAM = sys.argv[1], int(sys.argv[2])
 COUNTS = {}
 LOCK = threading.Lock()
+IGNORE_RANGE = []  # non-empty after GET /ignore-range
 TOKEN = "tok-3f9a"  # what the bearer mode's token service hands out
 USER_PASS = "alice:s3cret"
 
@@ -122,8 +127,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
         blob = "/blobs/sha256:" in self.path and self.command == "GET"
         manifest = "/manifests/" in self.path and self.command == "GET"
         m = MODE
-        if m == "slow" and blob and not self.headers.get("Range"):
+        if m == "slow" and blob and (not self.headers.get("Range") or IGNORE_RANGE):
+            if self.headers.get("Range"):
+                count("range-ignored")
             return self.slow_blob()
+        if m == "slow" and blob:
+            count("ranges")
+            start = int(self.headers["Range"].split("=")[1].split("-")[0])
+            status, heads, data = self.forward()
+            if status != 200:
+                return self.reply(status, data, heads)
+            heads = [(k, v) for k, v in heads if k.lower() != "content-range"]
+            heads.append(("Content-Range", "bytes %d-%d/%d" % (start, len(data) - 1, len(data))))
+            return self.reply(206, data[start:], heads)
+        if self.path == "/ignore-range":
+            IGNORE_RANGE.append(1)
+            return self.reply(200)
         if m == "mismatch" and blob:
             return self.relay(lambda d: bytes([d[0] ^ 0xFF]) + d[1:] if d else d)
         if m == "bigmanifest" and manifest:
