@@ -8,7 +8,9 @@
 # natnobrnf (nat, with net.bridge.bridge-nf-call-iptables=0 in this
 # namespace: no netfilter hooks at the bridge layer, which br_netfilter,
 # built in or loaded, otherwise runs on every bridged frame; Docker turns
-# it on).
+# it on), notrack (nat, plus the raw-priority notrack rules hvc's table
+# has for traffic that stays inside a bridge's subnet, host included:
+# conntrack skips it; docs/network.md, "Throughput").
 # Runs in a network namespace of its own; traffic stays in it.
 # Env: ROUNDS (4), SECS (1 per direction). Usage: bench/micro/netpath.sh (root)
 set -u
@@ -43,13 +45,21 @@ run() { # label addr cmd-prefix...
     '"\($l) \(.up_gbit_per_s) \(.down_gbit_per_s) \((.up_bytes + .down_bytes) * 8 / 1e9 / (($c | tonumber) / 1e3 + ($s | tonumber) / 1e6))"'
 }
 mtu() { ip link set vhx mtu $1; nsenter -t $H -n ip link set eth0 mtu $1; ip link set brx mtu $1; }
-nat() { if [ $1 = on ]; then nft -f - <<'NFT'
+nat() { if [ $1 != off ]; then nft -f - <<'NFT'
 table inet hvcx {
  chain postrouting { type nat hook postrouting priority srcnat; policy accept; ip saddr 10.77.0.0/16 oifname != "brx" masquerade; }
  chain output { type nat hook output priority -100; policy accept; }
 }
 NFT
-else nft delete table inet hvcx 2>/dev/null; fi; }
+fi
+if [ $1 = notrack ]; then nft -f - <<'NFT'
+table inet hvcx {
+ chain rawprerouting { type filter hook prerouting priority raw; policy accept; ip saddr 10.77.0.0/16 ip daddr 10.77.0.0/16 notrack; }
+ chain rawoutput { type filter hook output priority raw; policy accept; ip saddr 10.77.0.0/16 ip daddr 10.77.0.0/16 notrack; }
+}
+NFT
+fi
+[ $1 = off ] && nft delete table inet hvcx 2>/dev/null; }
 brnf=$(cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null || echo absent)
 echo "bridge-nf-call-iptables: $brnf"
 echo "offloads (host end):"; ethtool -k vhx | grep -E "^(tcp-segmentation-offload|generic-segmentation-offload|generic-receive-offload|tx-checksumming|scatter-gather):"
@@ -60,6 +70,8 @@ for r in $(seq ${ROUNDS:-4}); do
   run "mtu64k native" 127.0.0.1; run "mtu64k veth" 10.77.0.1 nsenter -t $H -n
   mtu 1500; nat on
   run "nat native" 127.0.0.1; run "nat veth" 10.77.0.1 nsenter -t $H -n
+  nat off; nat notrack
+  run "notrack native" 127.0.0.1; run "notrack veth" 10.77.0.1 nsenter -t $H -n
   nat off
   ethtool -K vhx gro on >/dev/null 2>&1; nsenter -t $H -n ethtool -K eth0 gro on >/dev/null 2>&1
   run "gro native" 127.0.0.1; run "gro veth" 10.77.0.1 nsenter -t $H -n
@@ -77,7 +89,7 @@ d={}
 for l in open(sys.argv[1]):
     f=l.split()
     d.setdefault((f[0],f[1]),[]).append((float(f[2]),float(f[3]),float(f[4])))
-for v in ['base','mtu64k','nat','natnobrnf','gro']:
+for v in ['base','mtu64k','nat','notrack','natnobrnf','gro']:
     n=d.get((v,'native'),[]); c=d.get((v,'veth'),[])
     if not n: continue
     nu=st.median(x[0] for x in n); nd=st.median(x[1] for x in n); cu=st.median(x[0] for x in c); cd=st.median(x[1] for x in c)
