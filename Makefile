@@ -40,6 +40,8 @@ $(BUILD)/util/crypto_lazy.o: CFLAGS += $(call lazy_soname_flag,CRYPTO,libcrypto,
 $(BUILD)/util/hwloc_lazy.o: CFLAGS += $(call lazy_soname_flag,HWLOC,hwloc,hwloc)
 $(BUILD)/util/kmod_lazy.o: CFLAGS += $(call lazy_soname_flag,KMOD,libkmod,kmod)
 $(BUILD)/util/mnl_lazy.o: CFLAGS += $(call lazy_soname_flag,MNL,libmnl,mnl)
+# libmnl by its full path (no ld.so.cache search: hvc/lazy.h HVC_LAZY_LIB_AT)
+$(BUILD)/util/mnl_lazy.o: CFLAGS += $(if $(call soname,libmnl,mnl),-DHVC_LIBDIR_MNL='"$(shell pkg-config --variable=libdir libmnl)"')
 $(BUILD)/util/nft_lazy.o: CFLAGS += $(call lazy_soname_flag,NFT,libnftables,nftables)
 $(BUILD)/util/curl_lazy.o: CFLAGS += $(call lazy_soname_flag,CURL,libcurl,curl)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)

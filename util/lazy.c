@@ -15,7 +15,10 @@ static void load(void)
 	struct hvc_lazy_lib *lib = loading;
 	/* RTLD_GLOBAL: the library's own dependencies and plug-ins (libvirt's
 	 * drivers) resolve against it as they would had it been linked. */
-	lib->handle = dlopen(lib->soname, RTLD_NOW | RTLD_GLOBAL);
+	if (lib->path)
+		lib->handle = dlopen(lib->path, RTLD_NOW | RTLD_GLOBAL);
+	if (!lib->handle)
+		lib->handle = dlopen(lib->soname, RTLD_NOW | RTLD_GLOBAL);
 	if (!lib->handle)
 		snprintf(lib->error, sizeof(lib->error), "%s", dlerror());
 }

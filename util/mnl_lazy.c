@@ -9,7 +9,13 @@
 #ifndef HVC_SONAME_MNL
 #define HVC_SONAME_MNL "libmnl.so.0"
 #endif
+/* the first library a bridge start loads: from where the build found it
+ * (hvc/lazy.h, HVC_LAZY_LIB_AT), which halves the dlopen's cost here */
+#ifdef HVC_LIBDIR_MNL
+HVC_LAZY_LIB_AT(mnl_lib, HVC_SONAME_MNL, HVC_LIBDIR_MNL "/" HVC_SONAME_MNL);
+#else
 HVC_LAZY_LIB(mnl_lib, HVC_SONAME_MNL);
+#endif
 
 HVC_LAZY_FN(mnl_lib, struct mnl_socket *, mnl_socket_open, (int bus), (bus))
 HVC_LAZY_FN(mnl_lib, struct mnl_socket *, mnl_socket_fdopen, (int fd), (fd))

@@ -25,8 +25,12 @@ int hvc_net_def_read(const char *name, struct hvc_net *n, struct hvc_error *err)
 /* The sync, for callers already holding the lock. */
 int hvc_net_sync_locked(bool force, struct hvc_error *err);
 /* The sync of a change that cannot alter the table — a lease without ports,
- * once the table has been applied here: only net's hosts file (and the full
- * sync otherwise). Saves re-reading every network's leases at each start. */
-int hvc_net_sync_lease_locked(const char *net, bool has_ports, struct hvc_error *err);
+ * once the table has been applied here: only net's hosts file, rendered from
+ * ls[0..cnt) (net's leases after the change, as the caller read them under
+ * the lock; sorted here), and the full sync otherwise. Saves re-reading
+ * every network's leases, and this network's a second time, at each start
+ * and exit. */
+int hvc_net_sync_lease_locked(const char *net, bool has_ports, struct hvc_net_lease *ls,
+			      size_t cnt, struct hvc_error *err);
 
 #endif

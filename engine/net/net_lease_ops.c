@@ -9,7 +9,20 @@
 #include <string.h>
 #include <unistd.h>
 
-static int pick_locked(const struct hvc_net *n, uint32_t *addr, struct hvc_error *err)
+/* Appends a copy of l to ls (its name and address: what the hosts file
+ * shows; the ports stay with l). */
+static void leases_add(struct hvc_net_lease **ls, size_t *cnt, const struct hvc_net_lease *l)
+{
+	*ls = hvc_xrealloc(*ls, *cnt + 1, sizeof(**ls));
+	(*ls)[*cnt] = *l;
+	(*ls)[*cnt].ports = NULL;
+	(*ls)[*cnt].n_ports = 0;
+	(*cnt)++;
+}
+
+/* One scan of the network's leases under the lock serves both the choice
+ * of the address and the hosts file after it (docs/network.md, Cost). */
+static int alloc_locked(const struct hvc_net *n, struct hvc_net_lease *l, struct hvc_error *err)
 {
 	struct hvc_net_lease *ls = NULL;
 	size_t cnt = 0;
@@ -18,10 +31,18 @@ static int pick_locked(const struct hvc_net *n, uint32_t *addr, struct hvc_error
 	_cleanup_free_ uint32_t *used = hvc_xcalloc(cnt + 1, sizeof(*used));
 	for (size_t i = 0; i < cnt; i++)
 		used[i] = ls[i].addr;
+	int r = 0;
+	if (hvc_net_ipam_pick(n, used, cnt, &l->addr) < 0)
+		r = hvc_err(err, ENOSPC, "network \"%s\": no free address", n->name);
+	else if ((r = hvc_net_lease_write(l, err)) == 0) {
+		leases_add(&ls, &cnt, l);
+		if ((r = hvc_net_sync_lease_locked(l->net, l->n_ports > 0, ls, cnt, err)) < 0) {
+			_cleanup_free_ char *p = hvc_net_lease_path(l->net, l->addr);
+			unlink(p);
+		}
+	}
 	hvc_net_leases_free(ls, cnt);
-	if (hvc_net_ipam_pick(n, used, cnt, addr) < 0)
-		return hvc_err(err, ENOSPC, "network \"%s\": no free address", n->name);
-	return 0;
+	return r;
 }
 
 int hvc_net_lease_alloc(const struct hvc_net *n, struct hvc_net_lease *l, struct hvc_error *err)
@@ -32,17 +53,37 @@ int hvc_net_lease_alloc(const struct hvc_net *n, struct hvc_net_lease *l, struct
 		l->holder_start = hvc_ctr_proc_start_time(l->holder);
 	}
 	_cleanup_free_ char *dir = hvc_strdup_printf("%s/networks/%s/leases", hvc_root(), n->name);
-	if (hvc_mkdir_p(dir, 0755, err) < 0)
+	if (access(dir, F_OK) < 0 && hvc_mkdir_p(dir, 0755, err) < 0)
 		return -1;
 	_cleanup_net_lock_ int lk = hvc_net_lock(err);
-	if (lk < 0 || pick_locked(n, &l->addr, err) < 0 || hvc_net_lease_write(l, err) < 0)
+	if (lk < 0)
 		return -1;
-	if (hvc_net_sync_lease_locked(l->net, l->n_ports > 0, err) < 0) {
-		_cleanup_free_ char *p = hvc_net_lease_path(l->net, l->addr);
-		unlink(p);
+	return alloc_locked(n, l, err);
+}
+
+static int release_locked(const char *net, uint32_t addr, const char *owner,
+			  struct hvc_error *err)
+{
+	struct hvc_net_lease *ls = NULL;
+	size_t cnt = 0, i = 0;
+	if (hvc_net_lease_list(net, &ls, &cnt, err) < 0)
 		return -1;
+	while (i < cnt && ls[i].addr != addr)
+		i++;
+	/* absent, or reused by another instance since: not ours to release */
+	int r = 0;
+	if (i < cnt && !strcmp(ls[i].owner, owner)) {
+		bool has_ports = ls[i].n_ports > 0;
+		_cleanup_free_ char *p = hvc_net_lease_path(net, addr);
+		hvc_net_lease_clear(&ls[i]);
+		ls[i] = ls[--cnt];
+		if (unlink(p) < 0 && errno != ENOENT)
+			r = hvc_err(err, errno, "remove lease `%s`", p);
+		else
+			r = hvc_net_sync_lease_locked(net, has_ports, ls, cnt, err);
 	}
-	return 0;
+	hvc_net_leases_free(ls, cnt);
+	return r;
 }
 
 int hvc_net_lease_release(const char *net, uint32_t addr, const char *owner, struct hvc_error *err)
@@ -50,17 +91,7 @@ int hvc_net_lease_release(const char *net, uint32_t addr, const char *owner, str
 	_cleanup_net_lock_ int lk = hvc_net_lock(err);
 	if (lk < 0)
 		return -1;
-	_cleanup_free_ char *p = hvc_net_lease_path(net, addr);
-	struct hvc_net_lease l;
-	if (hvc_net_lease_read(p, &l, NULL) < 0)
-		return 0;
-	bool mine = !strcmp(l.owner, owner), has_ports = l.n_ports > 0;
-	hvc_net_lease_clear(&l);
-	if (!mine)
-		return 0; /* reused by another instance since */
-	if (unlink(p) < 0 && errno != ENOENT)
-		return hvc_err(err, errno, "remove lease `%s`", p);
-	return hvc_net_sync_lease_locked(net, has_ports, err);
+	return release_locked(net, addr, owner, err);
 }
 
 int hvc_net_lease_set_holder(const char *net, uint32_t addr, const char *owner, pid_t holder,

@@ -18,10 +18,13 @@ char *hvc_net_dir(const char *name)
 int hvc_net_lock(struct hvc_error *err)
 {
 	_cleanup_free_ char *root = hvc_net_root();
-	if (hvc_mkdir_p(root, 0755, err) < 0)
-		return -1;
 	_cleanup_free_ char *p = hvc_path_join(root, ".lock");
 	_cleanup_close_ int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == ENOENT) { /* the first use of the root: its directory */
+		if (hvc_mkdir_p(root, 0755, err) < 0)
+			return -1;
+		fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	}
 	if (fd < 0)
 		return hvc_err(err, errno, "open `%s`", p);
 	while (flock(fd, LOCK_EX) < 0)

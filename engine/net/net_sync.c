@@ -127,19 +127,15 @@ static bool table_applied(void)
 	return hvc_path_exists(cache);
 }
 
-int hvc_net_sync_lease_locked(const char *net, bool has_ports, struct hvc_error *err)
+int hvc_net_sync_lease_locked(const char *net, bool has_ports, struct hvc_net_lease *ls,
+			      size_t cnt, struct hvc_error *err)
 {
 	if (has_ports || !table_applied())
 		return hvc_net_sync_locked(false, err);
-	struct hvc_net_lease *ls = NULL;
-	size_t cnt = 0;
-	if (hvc_net_lease_list(net, &ls, &cnt, err) < 0)
-		return -1;
 	if (cnt > 1) /* qsort(NULL, 0) is undefined (UBSan: the last lease released) */
 		qsort(ls, cnt, sizeof(*ls), cmp_lease);
 	_cleanup_free_ char *hosts = hvc_net_hosts_render(ls, cnt);
 	_cleanup_free_ char *path = hvc_net_hosts_path(net);
-	hvc_net_leases_free(ls, cnt);
 	return write_in_place(path, hosts, err);
 }
 

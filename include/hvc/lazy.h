@@ -22,6 +22,7 @@
 
 struct hvc_lazy_lib {
 	const char *soname;
+	const char *path; /* tried first when set (HVC_LAZY_LIB_AT), then soname */
 	pthread_once_t once;
 	void *handle;	 /* NULL until loaded, or if loading failed */
 	char error[256]; /* dlerror() of a failed load */
@@ -30,6 +31,13 @@ struct hvc_lazy_lib {
 
 #define HVC_LAZY_LIB(var, so)                                                                      \
 	static struct hvc_lazy_lib var = {.soname = (so), .once = PTHREAD_ONCE_INIT}
+/* The same, loaded from the full path where the build found it: a name with
+ * a slash skips the loader's search (ld.so.cache opened, mapped and
+ * unmapped: ~0.35 ms of a 0.75 ms dlopen on this PVM guest, where every
+ * mmap and munmap is a hypervisor exit; docs/network.md, Cost). Not there
+ * (a binary copied to another distribution): by soname, as above. */
+#define HVC_LAZY_LIB_AT(var, so, full)                                                             \
+	static struct hvc_lazy_lib var = {.soname = (so), .path = (full), .once = PTHREAD_ONCE_INIT}
 
 /* The symbol `name` of `lib`, loading the library on the first call; NULL if
  * the library or the symbol is missing (the first failure is logged as a
