@@ -302,6 +302,9 @@ static int lifecycle_cb(virConnectPtr c, virDomainPtr d, int event, int detail, 
 
 int vm_run_connect(struct vm_run *r, struct hvc_error *err)
 {
+	int early = r->conn ? 1 : vm_run_early_conn_take(r, err);
+	if (early < 0)
+		return -1;
 	if (!r->conn && hvc_vm_conn_open(r->uri, CONNECT_WAIT_MS, &r->conn, err) < 0)
 		return -1;
 	hvc_debug("vm: %.1f ms: connected to %s", vm_run_since(r), r->uri);

@@ -177,9 +177,14 @@ static virConnectPtr shared_conn;
 static char *shared_uri;
 static int shared_refs;
 
-int hvc_vm_conn_open(const char *uri, int wait_ms, void **out, struct hvc_error *err)
+void vm_conn_loop_start(void)
 {
 	pthread_once(&loop_once, loop_start);
+}
+
+int hvc_vm_conn_open(const char *uri, int wait_ms, void **out, struct hvc_error *err)
+{
+	vm_conn_loop_start();
 	if (loop_rc < 0)
 		return hvc_err(err, EIO, "libvirt: cannot start the event loop");
 	pthread_mutex_lock(&conn_lock);

@@ -5,6 +5,7 @@
 #define HVC_VM_INTERNAL_H
 
 #include "hvc/vm.h"
+#include <pthread.h>
 
 /* state.c */
 int vm_state_write(const char *id, json_object *o, struct hvc_error *err);
@@ -29,6 +30,14 @@ struct vm_run {
 	struct vm_template *tpl; /* --template: the template this run restores */
 	bool tpl_build;		 /* booting the template itself (until HVC-WAIT) */
 	int tpl_lock_fd;	 /* > 0: the template's lock, held until the domain is gone */
+	/* the connection opened beside hvc's own first steps (run.c) */
+	struct vm_early_conn {
+		pthread_t th;
+		bool started;
+		int rc;
+		void *conn;
+		struct hvc_error err;
+	} early;
 };
 
 /* What the steps of one boot (run.c) hand each other. */
@@ -58,6 +67,12 @@ int vm_boot_record(struct vm_run *r, struct vm_boot *b, struct hvc_error *err);
 int vm_boot_domain(struct vm_run *r, struct vm_boot *b, struct hvc_error *err);
 /* boot_steps.c: connect and listen for the domain's end (before a start or restore). */
 int vm_run_connect(struct vm_run *r, struct hvc_error *err);
+/* conn.c: libvirt initialised and its event loop started (once; it sets
+ * LIBVIRT_LOG_OUTPUTS, so before any thread of ours reads the environment). */
+void vm_conn_loop_start(void);
+/* run.c: the connection the early thread opened, once it is done (0 and
+ * r->conn set, or its error); 1 when no early thread was started. */
+int vm_run_early_conn_take(struct vm_run *r, struct hvc_error *err);
 /* boot_steps.c: the domain destroyed and undefined, the record and its directory gone. */
 void vm_run_drop(struct vm_run *r);
 /* run_template.c: --template: restore (building the template first when
