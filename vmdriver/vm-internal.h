@@ -30,7 +30,7 @@ struct vm_run {
 	struct vm_template *tpl; /* --template: the template this run restores */
 	bool tpl_build;		 /* booting the template itself (until HVC-WAIT) */
 	int tpl_lock_fd;	 /* > 0: the template's lock, held until the domain is gone */
-	/* the connection opened beside hvc's own first steps (run.c) */
+	/* the connection opened beside hvc's own first steps (early_conn.c) */
 	struct vm_early_conn {
 		pthread_t th;
 		bool started;
@@ -70,7 +70,10 @@ int vm_run_connect(struct vm_run *r, struct hvc_error *err);
 /* conn.c: libvirt initialised and its event loop started (once; it sets
  * LIBVIRT_LOG_OUTPUTS, so before any thread of ours reads the environment). */
 void vm_conn_loop_start(void);
-/* run.c: the connection the early thread opened, once it is done (0 and
+/* early_conn.c: a thread opening the connection while the run goes on
+ * (embedded driver only; HVC_VM_EARLY_CONNECT=0: none). */
+void vm_run_early_conn_start(struct vm_run *r);
+/* early_conn.c: the connection the early thread opened, once it is done (0 and
  * r->conn set, or its error); 1 when no early thread was started. */
 int vm_run_early_conn_take(struct vm_run *r, struct hvc_error *err);
 /* boot_steps.c: the domain destroyed and undefined, the record and its directory gone. */
