@@ -15,8 +15,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define CONNECT_WAIT_MS 30000
-
 void vm_boot_clear(struct vm_boot *b)
 {
 	vm_command_clear(&b->cmd);

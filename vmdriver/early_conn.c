@@ -17,7 +17,7 @@
 static void *early_conn_thread(void *arg)
 {
 	struct vm_run *r = arg;
-	r->early.rc = hvc_vm_conn_open(r->uri, 30000, &r->early.conn, &r->early.err);
+	r->early.rc = hvc_vm_conn_open(r->uri, CONNECT_WAIT_MS, &r->early.conn, &r->early.err);
 	return NULL;
 }
 

@@ -65,6 +65,8 @@ int vm_boot_record(struct vm_run *r, struct vm_boot *b, struct hvc_error *err);
 /* boot_steps.c: from the record to a started domain (network, disks, guest
  * config, XML, define + start). */
 int vm_boot_domain(struct vm_run *r, struct vm_boot *b, struct hvc_error *err);
+/* How long a run waits for the embedded root another process holds. */
+#define CONNECT_WAIT_MS 30000
 /* boot_steps.c: connect and listen for the domain's end (before a start or restore). */
 int vm_run_connect(struct vm_run *r, struct hvc_error *err);
 /* conn.c: libvirt initialised and its event loop started (once; it sets
