@@ -5,9 +5,9 @@
  * connection or a 5xx is retried with backoff, resuming with a Range
  * request from the bytes already written. The blob's temp file is named by
  * its digest (tmp/partial-HEX) and kept when the pull dies (or fails on the
- * network), so that the next
- * pull re-hashes what it holds and continues from there with a Range request
- * too; a server that answers 200 (Range ignored) sends it all again. */
+ * network), so that the next pull re-hashes what it holds and continues from
+ * there with a Range request too; a server that answers 200 (Range ignored)
+ * sends it all again. */
 #include <string.h>
 #include "reg_internal.h"
 
