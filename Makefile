@@ -237,7 +237,9 @@ bin/fuzz/fuzz_%: $(FUZZ_DIR)/tests/fuzz/fuzz_%.o $(FUZZ_DIR)/tests/fuzz/fuzz_com
 	@mkdir -p bin/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter %.o,$^) build/libhvc.a $(PKG_LIBS) -lm -lpthread
 
-fuzz-build:
+# libhvc.a is a prerequisite, not only the sub-make's target: under `make -j
+# check` the sub-make would otherwise rebuild it while `all` links against it.
+fuzz-build: $(if $(filter 1,$(SAN)),,build/libhvc.a)
 	@if [ "$(SAN)" = 1 ]; then echo "fuzz: build without SAN=1 (the targets carry clang's own sanitizers)" >&2; exit 1; fi
 	@$(MAKE) --no-print-directory build/libhvc.a $(FUZZ_BINS)
 

@@ -51,6 +51,12 @@ json_object *hvc_json_get(json_object *o, const char *key)
 	return v;
 }
 
+json_object *hvc_json_get_array(json_object *o, const char *key)
+{
+	json_object *v = hvc_json_get(o, key);
+	return v && json_object_is_type(v, json_type_array) ? v : NULL;
+}
+
 const char *hvc_json_get_string(json_object *o, const char *key)
 {
 	json_object *v = hvc_json_get(o, key);

@@ -32,17 +32,17 @@ int hvc_image_config_add_history(json_object *cfg, const struct hvc_image_layer 
 {
 	char now[64];
 	json_object *rootfs = hvc_json_get(cfg, "rootfs");
-	if (!rootfs) {
+	if (!rootfs || !json_object_is_type(rootfs, json_type_object)) {
 		rootfs = json_object_new_object();
 		hvc_json_add_string(rootfs, "type", "layers");
 		json_object_object_add(cfg, "rootfs", rootfs);
 	}
-	json_object *ids = hvc_json_get(rootfs, "diff_ids");
+	json_object *ids = hvc_json_get_array(rootfs, "diff_ids");
 	if (!ids) {
 		ids = json_object_new_array();
 		json_object_object_add(rootfs, "diff_ids", ids);
 	}
-	json_object *hist = hvc_json_get(cfg, "history");
+	json_object *hist = hvc_json_get_array(cfg, "history"); /* a parent's odd history is replaced */
 	if (!hist) {
 		hist = json_object_new_array();
 		json_object_object_add(cfg, "history", hist);
@@ -66,7 +66,7 @@ int hvc_image_commit(struct hvc_image_store *s, json_object *config,
 	_cleanup_free_ char *norm = NULL;
 	if (name && hvc_image_name_normalize(name, &norm, err) < 0)
 		return -1;
-	json_object *ids = hvc_json_get(hvc_json_get(config, "rootfs"), "diff_ids");
+	json_object *ids = hvc_json_get_array(hvc_json_get(config, "rootfs"), "diff_ids");
 	if (!ids || json_object_array_length(ids) != n_layers)
 		return hvc_image_err(err, EINVAL,
 				     "commit image: config has %zu diff_ids for %zu layers",

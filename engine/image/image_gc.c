@@ -95,7 +95,7 @@ static void mark_manifest(struct hvc_image_store *s, struct reach *r, const char
 	if (hvc_image_blob_read(s, digest, -1, &buf, &len, NULL) < 0 ||
 	    hvc_json_parse(buf, len, "manifest", &m, NULL) < 0)
 		return;
-	json_object *ms = hvc_json_get(m, "manifests");
+	json_object *ms = hvc_json_get_array(m, "manifests");
 	for (size_t i = 0; ms && i < json_object_array_length(ms); i++)
 		mark_manifest(s, r, hvc_json_get_string(json_object_array_get_idx(ms, i), "digest"),
 			      depth + 1);
@@ -106,7 +106,7 @@ static void mark_manifest(struct hvc_image_store *s, struct reach *r, const char
 		_cleanup_json_ json_object *c = NULL;
 		if (hvc_image_blob_read(s, cd, -1, &cbuf, &len, NULL) == 0 &&
 		    hvc_json_parse(cbuf, len, "config", &c, NULL) == 0) {
-			json_object *ids = hvc_json_get(hvc_json_get(c, "rootfs"), "diff_ids");
+			json_object *ids = hvc_json_get_array(hvc_json_get(c, "rootfs"), "diff_ids");
 			for (size_t i = 0; ids && i < json_object_array_length(ids); i++) {
 				const char *d =
 				    json_object_get_string(json_object_array_get_idx(ids, i));
@@ -115,7 +115,7 @@ static void mark_manifest(struct hvc_image_store *s, struct reach *r, const char
 			}
 		}
 	}
-	json_object *ls = hvc_json_get(m, "layers");
+	json_object *ls = hvc_json_get_array(m, "layers");
 	for (size_t i = 0; ls && i < json_object_array_length(ls); i++) {
 		const char *d = hvc_json_get_string(json_object_array_get_idx(ls, i), "digest");
 		if (hvc_digest_valid(d))

@@ -87,7 +87,7 @@ static int parse_config(struct hvc_image *img, json_object *cfg, struct hvc_erro
 /* Picks this host's platform from an image index (or the first manifest). */
 static json_object *pick_platform(json_object *index)
 {
-	json_object *ms = hvc_json_get(index, "manifests");
+	json_object *ms = hvc_json_get_array(index, "manifests");
 	json_object *first = NULL;
 	for (size_t i = 0; ms && i < json_object_array_length(ms); i++) {
 		json_object *d = json_object_array_get_idx(ms, i);

@@ -21,7 +21,7 @@ int hvc_image_history(struct hvc_image_store *s, const char *ref, json_object **
 	if (hvc_image_resolve_config(s, ref, &img, &cfg, err) < 0)
 		return -1;
 	json_object *rows = json_object_new_array();
-	json_object *hist = hvc_json_get(cfg, "history");
+	json_object *hist = hvc_json_get_array(cfg, "history");
 	size_t layer = 0;
 	for (size_t i = 0; hist && i < json_object_array_length(hist); i++) {
 		json_object *h = json_object_array_get_idx(hist, i);

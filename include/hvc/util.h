@@ -171,6 +171,10 @@ int64_t hvc_json_get_int(json_object *o, const char *key, int64_t dflt);
 double hvc_json_get_double(json_object *o, const char *key, double dflt);
 bool hvc_json_get_bool(json_object *o, const char *key, bool dflt);
 json_object *hvc_json_get(json_object *o, const char *key); /* borrowed, NULL when absent */
+/* The member when it is an array, else NULL: json-c asserts (aborts) when an
+ * array accessor is given anything else, so input read from a file goes
+ * through this. */
+json_object *hvc_json_get_array(json_object *o, const char *key);
 /* Adds key -> string (skips when s is NULL). */
 void hvc_json_add_string(json_object *o, const char *key, const char *s);
 /* A NULL-terminated string vector as a JSON array of strings (NULL -> []). */

@@ -451,6 +451,44 @@ START_TEST(bad_blobs_are_named)
 }
 END_TEST
 
+/* Members of the wrong JSON type where an array belongs: json-c's array
+ * accessors assert on them, so each reader must check the type first (found
+ * by fuzz_image_json: an image index whose "manifests" was a string aborted
+ * `hvc images`). */
+START_TEST(wrong_json_types_are_errors_not_aborts)
+{
+	char digest[HVC_DIGEST_LEN];
+	struct hvc_error err = { 0 };
+	struct hvc_image_store *s = two_layer_store(digest);
+	const char *ix = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
+			 "\"manifests\":\"fuzz\"}";
+	char id[HVC_DIGEST_LEN];
+	ck_assert_int_eq(hvc_image_blob_write_buf(s, ix, strlen(ix), id, &err), 0);
+	ck_assert_int_eq(hvc_image_index_add(s, id, (int64_t)strlen(ix), "odd:index", &err), 0);
+	struct hvc_image *img = NULL;
+	ck_assert_int_lt(hvc_image_resolve(s, "odd:index", &img, &err), 0);
+	ck_assert_msg(strstr(err.msg, "no manifest for linux/"), "%s", err.msg);
+	struct hvc_image **list = NULL;
+	if (hvc_image_list(s, &list, &err) == 0)
+		hvc_image_list_free(list);
+	/* a config whose history is not an array: history is empty, and a
+	 * layer committed on top of it starts a fresh one */
+	json_object *cfg = json_tokener_parse("{\"architecture\":\"amd64\",\"os\":\"linux\","
+					      "\"rootfs\":\"layers\",\"history\":\"none\"}");
+	struct hvc_image_layer layer = { 0 };
+	snprintf(layer.diff_id, sizeof(layer.diff_id), "%s", digest);
+	ck_assert_int_eq(hvc_image_config_add_history(cfg, &layer, "RUN x", NULL, NULL), 0);
+	ck_assert_int_eq(json_object_array_length(hvc_json_get_array(cfg, "history")), 1);
+	ck_assert_int_eq(json_object_array_length(
+				 hvc_json_get_array(hvc_json_get(cfg, "rootfs"), "diff_ids")),
+			 1);
+	json_object_put(cfg);
+	struct hvc_image_gc_stats st = { 0 };
+	ck_assert_int_eq(hvc_image_gc(s, true, &st, &err), 0);
+	hvc_image_store_close(s);
+}
+END_TEST
+
 START_TEST(refuses_dotdot)
 {
 	struct member m[] = { { DIR_, "a", NULL }, { REG, "a/../../outside/pwned", "x" } };
@@ -689,6 +727,7 @@ static Suite *image_suite(void)
 	tcase_add_test(t, manifest_config_round_trip);
 	tcase_add_test(t, index_name_moves);
 	tcase_add_test(t, bad_blobs_are_named);
+	tcase_add_test(t, wrong_json_types_are_errors_not_aborts);
 	tcase_add_test(t, refuses_dotdot);
 	tcase_add_test(t, refuses_absolute);
 	tcase_add_test(t, refuses_write_through_symlink_out);
