@@ -29,6 +29,11 @@ for t in "$@"; do
 	"$bin" "${opts[@]}" "$work" "$root/tests/fuzz/corpus/$t" >"$log" 2>&1
 	rc=$?
 	after=$(count)
+	# a crashed target skips its atexit clean-up: its scratch directory
+	# (/dev/shm/hvc-fuzz-TAG-PID, fuzz_scratch) goes here once it is dead
+	for d in /dev/shm/hvc-fuzz-*-[0-9]*; do
+		[ -d "$d" ] && ! kill -0 "${d##*-}" 2>/dev/null && rm -rf "$d"
+	done
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	last=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -1)
 	cov=$(sed -E 's/.*cov: ([0-9]+).*/\1/' <<<"$last")
@@ -39,6 +44,14 @@ for t in "$@"; do
 		failed=1
 		echo "fuzz: $t failed (exit $rc); log $log:"
 		grep -E 'ERROR|FUZZ PROPERTY|SUMMARY|runtime error|artifact' "$log" | head -20 | sed 's/^/    /'
+		# -close_fd_mask hid the target's own stderr (an assert's message,
+		# a FUZZ PROPERTY line): replay the crash once with it open.
+		crash=$(ls -t build-fuzz/crashes/"$t"-* 2>/dev/null | grep -v slow-unit | head -1)
+		if [ -n "$crash" ]; then
+			echo "    replay of $crash:"
+			"$bin" "$crash" 2>&1 | grep -E 'Assertion|FUZZ PROPERTY|runtime error|ERROR|#[0-9]+ 0x' |
+				grep -v 'in fuzzer::' | head -14 | sed 's/^/      /'
+		fi
 	fi
 done
 exit $failed
