@@ -133,7 +133,7 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c | deps-stamp
 # (fuzz-smoke first, ~1 min: the fuzz targets carry clang's sanitizers, so
 # not under SAN=1.)
 check: all $(if $(filter 1,$(SAN)),,fuzz-build)
-	@$(if $(filter 1,$(SAN)),true,tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS))
+	@$(if $(filter 1,$(SAN)),true,FUZZ_SEED=1 tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS))
 	@scripts/run-tests.sh
 
 unit: all
@@ -244,7 +244,7 @@ fuzz-build: $(if $(filter 1,$(SAN)),,build/libhvc.a)
 	@$(MAKE) --no-print-directory build/libhvc.a $(FUZZ_BINS)
 
 fuzz-smoke: fuzz-build
-	@tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+	@FUZZ_SEED=1 tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
 
 fuzz: fuzz-build
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)

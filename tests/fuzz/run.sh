@@ -19,6 +19,9 @@ for t in "$@"; do
 	mkdir -p "$work"
 	opts=(-max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 -max_len=65536
 	      -close_fd_mask=3 -print_final_stats=1 -artifact_prefix="$root/build-fuzz/crashes/$t-")
+	# FUZZ_SEED (make check's smoke run sets it): the same mutations on every
+	# machine, so CI's gate is reproducible; long runs (make fuzz) explore.
+	[ -n "${FUZZ_SEED:-}" ] && opts+=(-seed="$FUZZ_SEED")
 	[ -f "tests/fuzz/dict/$t.dict" ] && opts+=(-dict="$root/tests/fuzz/dict/$t.dict")
 	# slow-unit-* files are libFuzzer's notes on a slow input (it goes on and
 	# exits 0); a wall-clock jump of the host (seen here: the clock moved a
