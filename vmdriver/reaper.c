@@ -1,6 +1,7 @@
 /* vmdriver/reaper: hvc as the subreaper of the QEMUs libvirt's embedded
  * driver daemonizes, and the thread that reaps them (why: below). */
 #include "vm-internal.h"
+#include "hvc/container.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -19,7 +20,14 @@
  * destroy and made the one-off capability probe take over a minute. So hvc
  * becomes the subreaper and a thread reaps adopted QEMU zombies. It reaps
  * only zombies named qemu-system-* in a session of their own: libvirt's
- * own direct children (which it waits for itself) are never touched. */
+ * own direct children (which it waits for itself) are never touched.
+ * Being a subreaper also adopts the other detached processes this process
+ * forks twice so that nobody has to reap them: the deleters of removed
+ * containers' directories (engine/runtime/runtime_trash.c), which the bench
+ * harness starts with every container sample. Adopted, each would linger
+ * as a zombie nobody waits for (and keep the thread below scanning), so
+ * zombies named HVC_CTR_DELETER_COMM in a session of their own are reaped
+ * too, by the same argument: their parent is gone, so nobody else can. */
 /* A QEMU that libvirt started as a direct child (the capability probe runs
  * `qemu -daemonize` and waits for that very process) is our child too, since
  * the embedded driver lives in this process: reaping it makes libvirt fail
@@ -48,25 +56,25 @@ static ssize_t read_small(const char *path, char *buf, size_t len)
 	return n;
 }
 
-/* Reaps child pid if it is an adopted QEMU zombie; true when it did. It
+/* Reaps child pid if it is an adopted QEMU or deleter zombie; true when it did. It
  * allocates nothing (no opendir, no malloc), so a fork by libvirt can never
  * catch it holding an allocator lock — glibc's malloc survives that,
  * AddressSanitizer's does not. */
-static bool reap_if_adopted_qemu(pid_t pid)
+static bool reap_if_adopted(pid_t pid)
 {
 	char sp[64], st[512];
 	snprintf(sp, sizeof(sp), "/proc/%d/stat", (int)pid);
 	if (read_small(sp, st, sizeof(st)) <= 0)
 		return false;
 	const char *rp = strrchr(st, ')');
-	if (!(rp && rp[1] == ' ' && rp[2] == 'Z' && strstr(st, "(qemu-system-") &&
-	      in_other_session(rp + 2)))
+	bool named = strstr(st, "(qemu-system-") || strstr(st, "(" HVC_CTR_DELETER_COMM ")");
+	if (!(rp && rp[1] == ' ' && rp[2] == 'Z' && named && in_other_session(rp + 2)))
 		return false;
 	return waitpid(pid, NULL, WNOHANG) == pid;
 }
 
 /* Every child of every thread of this process (/proc/self/task/T/children):
- * reaps the adopted QEMU zombies among them. Allocates nothing, as above. */
+ * reaps the adopted QEMU and deleter zombies among them. Allocates nothing, as above. */
 static void reap_qemu_zombies(void)
 {
 	char path[64];
@@ -88,7 +96,7 @@ static void reap_qemu_zombies(void)
 				continue;
 			for (char *sv = NULL, *t = strtok_r(kids, " \n", &sv); t;
 			     t = strtok_r(NULL, " \n", &sv))
-				reap_if_adopted_qemu(atoi(t));
+				reap_if_adopted(atoi(t));
 		}
 	}
 	close(dfd);
@@ -102,11 +110,12 @@ static void reap_qemu_zombies(void)
  * qemu-img, the capability probe's QEMU) is only looked at. But waitid keeps
  * reporting that same zombie while it lasts, and one may last: hvc is a
  * subreaper, so an orphan of an earlier `hvc run` in this process (the bench
- * harness) ends as a zombie nobody waits for. A QEMU zombie behind it would
- * never be seen, and libvirt's kill(pid, 0) polling then waited 41 s for the
- * capability probe (make check, 70-bench). So after a foreign zombie the
- * thread scans every child for QEMU zombies, then naps 20 ms so that the
- * owner can collect its own. With no child at all (ECHILD) it naps too: a
+ * harness) that is not a deleter (a detached container's supervisor) ends as
+ * a zombie nobody waits for. A QEMU zombie behind it would never be seen,
+ * and libvirt's kill(pid, 0) polling then waited 41 s for the capability
+ * probe (make check, 70-bench). So after a foreign zombie the thread scans
+ * every child for adopted zombies, then naps 20 ms so that the owner can
+ * collect its own. With no child at all (ECHILD) it naps too: a
  * QEMU about to be adopted is not there yet. */
 static void *reaper_thread(void *arg)
 {
@@ -118,7 +127,7 @@ static void *reaper_thread(void *arg)
 				usleep(20000);
 			continue;
 		}
-		if (si.si_pid > 0 && !reap_if_adopted_qemu(si.si_pid)) {
+		if (si.si_pid > 0 && !reap_if_adopted(si.si_pid)) {
 			reap_qemu_zombies();
 			usleep(20000);
 		}

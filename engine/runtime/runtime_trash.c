@@ -13,6 +13,7 @@
  * left in .trash. */
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -33,6 +34,9 @@ static __attribute__((noreturn)) void deleter_main(int go, const char *id)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	setsid();
+	/* the name a subreaper that adopts it (the VM driver's: vmdriver/reaper.c)
+	 * knows it by: nobody else waits for it once its parent has gone */
+	prctl(PR_SET_NAME, HVC_CTR_DELETER_COMM);
 	/* hold nothing of the caller's: not its stdout (a `$(hvc run --rm …)`
 	 * would wait for the deletion to see EOF), not the container's pipes */
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);

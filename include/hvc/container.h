@@ -15,6 +15,10 @@
 struct hvc_image_store;
 
 #define HVC_CTR_ID_LEN 64
+/* The process name of the detached process that deletes a removed
+ * container's directory (engine/runtime/runtime_trash.c): a subreaper that
+ * adopts it reaps it by this name (vmdriver/reaper.c). */
+#define HVC_CTR_DELETER_COMM "hvc-deleter"
 
 /* none: a namespace with lo only; host: the host's; bridge: a namespace
  * with a veth on spec.network's bridge (engine/net/); container: the

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <glob.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "hvc/network.h"
 #include "hvc/vm.h"
 #include "../../vmdriver/vm-internal.h"
+#include "../../engine/runtime/runtime_ctr.h"
 #include "check_main.h"
 
 #define GOLDEN_DIR "tests/data/vm"
@@ -674,6 +676,103 @@ static void write_state(const char *id, const char *name, pid_t owner, const cha
 	ck_assert_int_eq(vm_state_write(id, o, &err), 0);
 }
 
+/* This process's children, every thread's (an orphan is adopted by one of
+ * the subreaper's threads), into pids (at most max); returns how many. */
+static size_t own_children(pid_t *pids, size_t max)
+{
+	size_t n = 0;
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		_cleanup_free_ char *p = hvc_strdup_printf("/proc/self/task/%s/children", de->d_name);
+		_cleanup_free_ char *buf = NULL;
+		size_t len;
+		if (hvc_read_file(p, &buf, &len, NULL) < 0)
+			continue;
+		for (char *sv = NULL, *t = strtok_r(buf, " \n", &sv); t && n < max; t = strtok_r(NULL, " \n", &sv))
+			pids[n++] = atoi(t);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static bool comm_is(pid_t pid, const char *name)
+{
+	_cleanup_free_ char *p = hvc_strdup_printf("/proc/%d/comm", (int)pid);
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	if (hvc_read_file(p, &buf, &len, NULL) < 0)
+		return false;
+	buf[strcspn(buf, "\n")] = '\0';
+	return !strcmp(buf, name);
+}
+
+/* The VM driver makes hvc a subreaper, so the detached deleter a removed
+ * container's directory gets (forked twice so that nobody has to reap it;
+ * the bench harness starts one per container sample) is adopted by it: the
+ * reaper thread reaps it, and leaves any other adopted orphan to whoever
+ * waits for it. */
+START_TEST(reaper_reaps_adopted_deleters_only)
+{
+	char root[] = "/tmp/hvc-unit-reaper.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(root));
+	hvc_set_root(root);
+	vm_reaper_start_once();
+	int hold[2];
+	ck_assert_int_eq(pipe(hold), 0);
+	pid_t mid = fork();
+	if (mid == 0) {
+		if (fork() == 0) { /* an orphan of another kind, in a session of its own */
+			setsid();
+			prctl(PR_SET_NAME, "hvc-other");
+			close(hold[1]);
+			char c;
+			while (read(hold[0], &c, 1) > 0)
+				;
+			_exit(0);
+		}
+		_exit(0);
+	}
+	waitpid(mid, NULL, 0);
+	close(hold[0]);
+	int go = hvc_rt_deleter_start("0123456789ab");
+	ck_assert_int_ge(go, 0);
+	pid_t deleter = 0, other = 0;
+	for (int i = 0; i < 200 && !(deleter && other); i++) {
+		pid_t kids[32];
+		size_t n = own_children(kids, 32);
+		for (size_t k = 0; k < n; k++) {
+			if (comm_is(kids[k], HVC_CTR_DELETER_COMM))
+				deleter = kids[k];
+			else if (comm_is(kids[k], "hvc-other"))
+				other = kids[k];
+		}
+		usleep(10000);
+	}
+	ck_assert_msg(deleter > 0 && other > 0, "adopted: deleter %d, other %d", (int)deleter, (int)other);
+	close(go);      /* the deleter finishes */
+	close(hold[1]); /* so does the other orphan */
+	bool gone = false;
+	for (int i = 0; i < 500 && !gone; i++) {
+		gone = kill(deleter, 0) < 0 && errno == ESRCH;
+		usleep(10000);
+	}
+	ck_assert_msg(gone, "the adopted deleter %d was not reaped", (int)deleter);
+	int st;
+	pid_t got = 0;
+	for (int i = 0; i < 500 && got == 0; i++) {
+		got = waitpid(other, &st, WNOHANG);
+		usleep(10000);
+	}
+	ck_assert_msg(got == other, "the other orphan was not left to its waiter: %d (%s)", (int)got,
+		      strerror(errno));
+	hvc_rm_rf(root, NULL);
+}
+END_TEST
+
 START_TEST(state_list_find_prune)
 {
 	char root[] = "/tmp/hvc-unit-vmstate.XXXXXX";
@@ -929,6 +1028,7 @@ static Suite *vm_suite(void)
 	tcase_add_test(tc, ipam_provider_release);
 	tcase_add_test(tc, caps_trim);
 	tcase_add_test(tc, template_key);
+	tcase_add_test(tc, reaper_reaps_adopted_deleters_only);
 	suite_add_tcase(s, tc);
 	return s;
 }
