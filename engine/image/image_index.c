@@ -37,7 +37,9 @@ int hvc_image_name_normalize(const char *name, char **out, struct hvc_error *err
 		for (; ok && *t; t++)
 			ok = tag_char(*t);
 	}
-	if (!ok || hvc_str_has_prefix(name, "sha256:"))
+	/* "sha256" alone would become "sha256:latest", which reads as a digest:
+	 * refused too, so that a normalised name always normalises again */
+	if (!ok || hvc_str_has_prefix(name, "sha256:") || (!colon && !strcmp(name, "sha256")))
 		return hvc_err(err, EINVAL,
 			       "invalid image name \"%s\": expected NAME[:TAG] (lowercase letters, "
 			       "digits, . _ - /; tag up to 128 of A-Z a-z 0-9 . _ -)",
